@@ -1,0 +1,8 @@
+// Every CLI command, one file each. A command registers itself on the program and reports its
+// exit code through `setExitCode` (so that main decides how the process ends).
+import type { Command } from 'commander';
+import type { CliContext } from '../context.js';
+
+export type RegisterCommand = (program: Command, ctx: CliContext, setExitCode: (code: number) => void) => void;
+
+export const commands: RegisterCommand[] = [];

@@ -1,0 +1,24 @@
+// What a command needs from the outside world, injectable so that tests run the CLI in-process.
+import pc from 'picocolors';
+
+export interface CliContext {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  /** Colors that honour NO_COLOR / FORCE_COLOR and a non-TTY stdout. */
+  colors: ReturnType<typeof pc.createColors>;
+}
+
+export function createCliContext(overrides: Partial<Omit<CliContext, 'colors'>> = {}): CliContext {
+  const stdout = overrides.stdout ?? process.stdout;
+  const env = overrides.env ?? process.env;
+  const useColor = !('NO_COLOR' in env) && (env.FORCE_COLOR !== undefined || Boolean((stdout as { isTTY?: boolean }).isTTY));
+  return {
+    stdout,
+    stderr: overrides.stderr ?? process.stderr,
+    env,
+    cwd: overrides.cwd ?? process.cwd(),
+    colors: pc.createColors(useColor),
+  };
+}

@@ -1,0 +1,144 @@
+// The journal's storage interface. Asynchronous from day one (PostgreSQL is), even though the
+// SQLite implementation is synchronous underneath. One interface, several implementations, one
+// conformance suite (test/journal/store-conformance.ts) that every implementation must pass.
+import type { Usage } from '../providers/provider.js';
+
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'interrupted' | 'cancelled';
+export type StepStatus = 'succeeded' | 'failed' | 'skipped';
+export type ItemStatus = 'succeeded' | 'failed';
+
+export interface RunTotals {
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  /** Calls whose cost is unknown (a model missing from the price table). */
+  unpricedCalls: number;
+  calls: number;
+  cacheHits: number;
+  costSavedUsd: number;
+  retries: number;
+}
+
+export interface RunRecord {
+  id: string;
+  pipelineName: string;
+  /** Absolute path of the pipeline file, when it came from one. */
+  pipelineFile?: string;
+  /** Hash of the normalized pipeline: resume refuses a pipeline that changed. */
+  pipelineHash: string;
+  /** The normalized pipeline document (JSON), so a run can be resumed even if the file is gone. */
+  pipeline: unknown;
+  inputs: Record<string, unknown>;
+  status: RunStatus;
+  error?: string;
+  /** The step whose failure failed the run. */
+  failedStep?: string;
+  outputs?: Record<string, unknown>;
+  startedAt: number;
+  finishedAt?: number;
+  totals: RunTotals;
+  /** Free-form: options the run was started with (mock, max cost, …), restarts, parent run. */
+  metadata: Record<string, unknown>;
+}
+
+export interface StepRecord {
+  runId: string;
+  /** Unique within the run: the step name, or a path for nested steps (`review/fix`). */
+  key: string;
+  name: string;
+  type: string;
+  status: StepStatus;
+  output?: unknown;
+  error?: string;
+  usage: Usage;
+  costUsd: number | null;
+  durationMs: number;
+  attempts: number;
+  startedAt: number;
+  finishedAt: number;
+  /** Provider, model, cache hits, retries … whatever the handler wants kept. */
+  details?: Record<string, unknown>;
+}
+
+export interface ItemRecord {
+  runId: string;
+  stepKey: string;
+  index: number;
+  status: ItemStatus;
+  output?: unknown;
+  error?: string;
+  usage: Usage;
+  costUsd: number | null;
+  attempts: number;
+  durationMs: number;
+}
+
+export interface EventRecord {
+  runId: string;
+  /** Increasing per run, from 1: the id a live stream resumes from (Last-Event-ID). */
+  seq: number;
+  type: string;
+  at: number;
+  data: Record<string, unknown>;
+}
+
+/** One provider call, stored under the content address of its canonical request. */
+export interface CallRecord {
+  key: string;
+  provider: string;
+  model: string;
+  request: unknown;
+  response: unknown;
+  usage: Usage;
+  costUsd: number | null;
+  createdAt: number;
+  /** After this instant the record no longer answers as a cache hit (it stays as history). */
+  expiresAt: number | null;
+}
+
+export interface ListRunsOptions {
+  limit?: number;
+  status?: RunStatus;
+}
+
+export interface Store {
+  /** Creates or upgrades the schema. Idempotent. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  createRun(run: RunRecord): Promise<void>;
+  updateRun(id: string, patch: Partial<Omit<RunRecord, 'id'>>): Promise<void>;
+  getRun(id: string): Promise<RunRecord | undefined>;
+  listRuns(options?: ListRunsOptions): Promise<RunRecord[]>;
+
+  /** Durable before it resolves: a step result exists for nobody until this has returned. */
+  commitStep(step: StepRecord, events?: EventRecord[]): Promise<void>;
+  getSteps(runId: string): Promise<StepRecord[]>;
+  /** Forget steps (resume --force re-runs from the first changed step). */
+  deleteSteps(runId: string, keys: string[]): Promise<void>;
+
+  /** Items of a batch, committed together in one transaction (many items finish at once). */
+  commitItems(items: ItemRecord[]): Promise<void>;
+  getItems(runId: string, stepKey: string, range?: { from: number; to: number }): Promise<ItemRecord[]>;
+  countItems(runId: string, stepKey: string): Promise<{ succeeded: number; failed: number }>;
+
+  appendEvents(events: EventRecord[]): Promise<void>;
+  getEvents(runId: string, afterSeq?: number, limit?: number): Promise<EventRecord[]>;
+
+  putCall(call: CallRecord): Promise<void>;
+  /** The record for `key`, if any and not expired at `now`. */
+  getCall(key: string, now: number): Promise<CallRecord | undefined>;
+}
+
+export function emptyTotals(): RunTotals {
+  return {
+    inputTokens: 0,
+    outputTokens: 0,
+    costUsd: 0,
+    unpricedCalls: 0,
+    calls: 0,
+    cacheHits: 0,
+    costSavedUsd: 0,
+    retries: 0,
+  };
+}

@@ -1,0 +1,106 @@
+// The one error type a provider throws. Its `kind` decides everything downstream:
+// whether the retry policy tries again, whether the circuit breaker counts it, and how long
+// to wait (`retryAfterMs` from `retry-after` / `x-ratelimit-*` headers beats backoff).
+import { ElexirionError, ExitCode } from '../errors.js';
+
+export type ProviderErrorKind =
+  | 'rate_limited' // 429
+  | 'overloaded' // 529, 503
+  | 'server' // other 5xx
+  | 'timeout' // our timeout fired
+  | 'connection' // reset, refused, DNS, cut-off stream
+  | 'invalid_response' // malformed JSON, missing fields
+  | 'auth' // 401, 403, missing key
+  | 'bad_request' // other 4xx: the request itself is wrong
+  | 'aborted'; // the run was cancelled
+
+const RETRYABLE: ReadonlySet<ProviderErrorKind> = new Set([
+  'rate_limited',
+  'overloaded',
+  'server',
+  'timeout',
+  'connection',
+  'invalid_response',
+]);
+
+/** Faults of the provider (not of the user's request): what a circuit breaker counts. */
+const PROVIDER_FAULT: ReadonlySet<ProviderErrorKind> = new Set(['overloaded', 'server', 'timeout', 'connection']);
+
+export class ProviderError extends ElexirionError {
+  readonly provider: string;
+  readonly kind: ProviderErrorKind;
+  readonly status?: number;
+  /** How long the provider asked us to wait before trying again. */
+  readonly retryAfterMs?: number;
+
+  constructor(
+    provider: string,
+    kind: ProviderErrorKind,
+    message: string,
+    options: { status?: number; retryAfterMs?: number; cause?: unknown } = {},
+  ) {
+    super(`${provider}: ${message}`, { exitCode: ExitCode.runFailed, cause: options.cause });
+    this.provider = provider;
+    this.kind = kind;
+    if (options.status !== undefined) this.status = options.status;
+    if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
+  }
+
+  get retryable(): boolean {
+    return RETRYABLE.has(this.kind);
+  }
+
+  get providerFault(): boolean {
+    return PROVIDER_FAULT.has(this.kind);
+  }
+}
+
+/** Maps an HTTP status to the kind of error it means. */
+export function kindFromStatus(status: number): ProviderErrorKind {
+  if (status === 429) return 'rate_limited';
+  if (status === 529 || status === 503) return 'overloaded';
+  if (status >= 500) return 'server';
+  if (status === 401 || status === 403) return 'auth';
+  if (status === 408) return 'timeout';
+  return 'bad_request';
+}
+
+/**
+ * Reads how long to wait from response headers: `retry-after` (seconds or an HTTP date),
+ * `retry-after-ms`, then the `x-ratelimit-reset-*` family (e.g. `6m0s`, `1.5s`, seconds).
+ */
+export function retryAfterFromHeaders(get: (name: string) => string | null | undefined, now = Date.now()): number | undefined {
+  const ms = get('retry-after-ms');
+  if (ms && Number.isFinite(Number(ms))) return Math.max(0, Number(ms));
+  const ra = get('retry-after');
+  if (ra) {
+    const seconds = Number(ra);
+    if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+    const date = Date.parse(ra);
+    if (!Number.isNaN(date)) return Math.max(0, date - now);
+  }
+  for (const name of [
+    'x-ratelimit-reset-requests',
+    'x-ratelimit-reset-tokens',
+    'anthropic-ratelimit-requests-reset',
+    'anthropic-ratelimit-tokens-reset',
+  ]) {
+    const v = get(name);
+    if (!v) continue;
+    const parsed = parseResetValue(v, now);
+    if (parsed !== undefined) return parsed;
+  }
+  return undefined;
+}
+
+function parseResetValue(v: string, now: number): number | undefined {
+  if (/^\d+(\.\d+)?$/.test(v)) return Number(v) * 1000;
+  const go = /^(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+)ms)?$/.exec(v);
+  if (go && v.length > 0) {
+    const [, h, m, s, msPart] = go;
+    return (Number(h ?? 0) * 3600 + Number(m ?? 0) * 60 + Number(s ?? 0)) * 1000 + Number(msPart ?? 0);
+  }
+  const date = Date.parse(v); // anthropic sends an RFC 3339 timestamp
+  if (!Number.isNaN(date)) return Math.max(0, date - now);
+  return undefined;
+}

@@ -1,0 +1,103 @@
+// The provider specification: one narrow, vendor-neutral interface, many implementations
+// (anthropic, gemini, openai-compatible, claude-code, mock). Everything above this line —
+// gates, cache, journal, step handlers — speaks only these types.
+
+export type JsonSchema = Record<string, unknown>;
+
+export interface ToolSpec {
+  name: string;
+  description: string;
+  /** JSON Schema of the arguments object. */
+  parameters: JsonSchema;
+}
+
+export interface ToolCall {
+  id: string;
+  name: string;
+  arguments: Record<string, unknown>;
+}
+
+export type ChatMessage =
+  | { role: 'user'; content: string }
+  | { role: 'assistant'; content: string; toolCalls?: ToolCall[] }
+  | { role: 'tool'; toolCallId: string; name: string; content: string; isError?: boolean };
+
+/** A provider-neutral request. Its canonical JSON is the call's content address (see journal). */
+export interface ModelRequest {
+  /** The provider name as configured (e.g. `anthropic`, or a user-declared `ollama`). */
+  provider: string;
+  model: string;
+  system?: string;
+  messages: ChatMessage[];
+  maxTokens?: number;
+  temperature?: number;
+  topP?: number;
+  stop?: string[];
+  /** Structured output: the answer must be a JSON value valid against this schema. */
+  schema?: JsonSchema;
+  tools?: ToolSpec[];
+  /** Vendor-specific parameters passed through (e.g. Gemini `generation_config`). */
+  extra?: Record<string, unknown>;
+}
+
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+  /** Prompt-cache reads/writes, where the API reports them. */
+  cacheReadTokens?: number;
+  cacheWriteTokens?: number;
+}
+
+export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'other';
+
+export interface ModelResponse {
+  /** The text of the answer (for structured output, the JSON text). */
+  text: string;
+  /** For structured output: the parsed value (not yet validated against the schema). */
+  object?: unknown;
+  toolCalls: ToolCall[];
+  usage: Usage;
+  finishReason: FinishReason;
+  /** The model that answered, as the vendor reports it. */
+  model: string;
+  /** Cost already known to the provider (Claude Code reports it); otherwise priced by the table. */
+  costUsd?: number;
+}
+
+export type StreamChunk = { type: 'text'; text: string } | { type: 'done'; response: ModelResponse };
+
+export type ProviderFeature = 'streaming' | 'tools' | 'structured_output' | 'system_prompt';
+
+export interface Capabilities {
+  streaming: boolean;
+  tools: boolean;
+  structuredOutput: boolean;
+  systemPrompt: boolean;
+}
+
+export interface Provider {
+  /** The configured provider name. */
+  readonly name: string;
+  capabilities(): Capabilities;
+  supports(feature: ProviderFeature): boolean;
+  /** One complete call. Must abort the HTTP request when `signal` fires. */
+  generate(request: ModelRequest, signal: AbortSignal): Promise<ModelResponse>;
+  /**
+   * A streamed call: text chunks, then exactly one `done` carrying the whole response.
+   * A stream that ends without `done` (cut off) must throw a retryable ProviderError.
+   */
+  stream(request: ModelRequest, signal: AbortSignal): AsyncIterable<StreamChunk>;
+}
+
+export function capabilitySupports(caps: Capabilities, feature: ProviderFeature): boolean {
+  switch (feature) {
+    case 'streaming':
+      return caps.streaming;
+    case 'tools':
+      return caps.tools;
+    case 'structured_output':
+      return caps.structuredOutput;
+    case 'system_prompt':
+      return caps.systemPrompt;
+  }
+}

@@ -1,0 +1,53 @@
+// Typed events: the engine's `:telemetry.execute`. Progress output, the journal's event log,
+// metrics, traces and the HTTP stream are all subscribers; none of them is called directly.
+import type { RunStatus, StepStatus } from '../journal/store.js';
+import type { Usage } from '../providers/provider.js';
+
+export interface EventMap {
+  'pipeline.execution.start': { runId: string; pipeline: string; resumed: boolean; steps: number };
+  'pipeline.execution.stop': {
+    runId: string;
+    pipeline: string;
+    status: RunStatus;
+    durationMs: number;
+    costUsd: number;
+    inputTokens: number;
+    outputTokens: number;
+    error?: string;
+  };
+  'pipeline.step.start': { runId: string; step: string; type: string; index: number };
+  'pipeline.step.stop': {
+    runId: string;
+    step: string;
+    type: string;
+    status: StepStatus;
+    durationMs: number;
+    usage: Usage;
+    costUsd: number | null;
+    attempts: number;
+    /** The step was finished in an earlier attempt of the run and taken from the journal. */
+    fromJournal: boolean;
+    error?: string;
+  };
+  'pipeline.step.chunk': { runId: string; step: string; text: string };
+  'pipeline.step.progress': { runId: string; step: string; done: number; failed: number; total: number };
+  'pipeline.provider.request': { runId: string; step: string; provider: string; model: string; attempt: number };
+  'pipeline.provider.response': {
+    runId: string;
+    step: string;
+    provider: string;
+    model: string;
+    durationMs: number;
+    usage: Usage;
+    costUsd: number | null;
+    cached: boolean;
+    error?: string;
+  };
+  'pipeline.provider.retry': { runId: string; step: string; provider: string; attempt: number; delayMs: number; reason: string };
+  'pipeline.provider.circuit': { provider: string; state: 'closed' | 'open' | 'half_open' };
+  'pipeline.provider.queued': { provider: string; inFlight: number; queued: number };
+  'pipeline.cache.hit': { runId: string; step: string; provider: string; model: string; costSavedUsd: number };
+}
+
+export type EventType = keyof EventMap;
+export type ElexirionEvent = { [K in EventType]: { type: K; at: number; data: EventMap[K] } }[EventType];
