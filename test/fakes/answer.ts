@@ -1,0 +1,98 @@
+// What a fake answers, in vendor-neutral terms; each fake renders it in its own wire format.
+
+export interface FakeToolCall {
+  id?: string;
+  name: string;
+  arguments: Record<string, unknown>;
+}
+
+export interface FakeUsage {
+  input: number;
+  output: number;
+  cacheRead?: number;
+  cacheWrite?: number;
+}
+
+export interface FakeAnswer {
+  /** The text of the answer (for Gemini/OpenAI structured output: the JSON text, possibly invalid). */
+  text?: string;
+  /**
+   * A structured answer. Anthropic renders it as the forced tool's `input`; Gemini and OpenAI as JSON text.
+   * Use `text` instead to send something that is not JSON.
+   */
+  json?: unknown;
+  toolCalls?: FakeToolCall[];
+  usage?: Partial<FakeUsage>;
+  finishReason?: 'stop' | 'length' | 'tool_calls';
+  /** How many stream chunks the text is split into (default 3). */
+  chunks?: number;
+  model?: string;
+}
+
+/** What the protocol-specific parser extracted from a request, for the default answer. */
+export interface RequestDigest {
+  model: string;
+  /** The text of the last user message (or tool result). */
+  lastUserText: string;
+  /** Characters of prompt seen, to derive a plausible input token count. */
+  promptChars: number;
+  /** The schema of requested structured output, if any. */
+  schema?: Record<string, unknown>;
+  /** Anthropic: the name of the tool forced by tool_choice (structured output). */
+  forcedTool?: string;
+  stream: boolean;
+}
+
+/** The default, deterministic answer: an echo of the last user message, or a sample of the schema. */
+export function defaultAnswer(digest: RequestDigest): FakeAnswer {
+  if (digest.schema) return { json: sampleFromSchema(digest.schema) };
+  return { text: `echo: ${digest.lastUserText}` };
+}
+
+export function usageFor(answer: FakeAnswer, digest: RequestDigest, renderedText: string): FakeUsage {
+  return {
+    input: answer.usage?.input ?? Math.max(1, Math.ceil(digest.promptChars / 4)),
+    output: answer.usage?.output ?? Math.max(1, Math.ceil(renderedText.length / 4)),
+    cacheRead: answer.usage?.cacheRead ?? 0,
+    cacheWrite: answer.usage?.cacheWrite ?? 0,
+  };
+}
+
+/** Splits text into `n` nearly equal, non-empty pieces (fewer when the text is short). */
+export function splitText(text: string, n = 3): string[] {
+  if (text.length === 0) return [];
+  const size = Math.max(1, Math.ceil(text.length / n));
+  const out: string[] = [];
+  for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size));
+  return out;
+}
+
+/** A minimal deterministic value valid against common JSON Schemas (objects, arrays, scalars, enum, const). */
+export function sampleFromSchema(schema: unknown): unknown {
+  if (!schema || typeof schema !== 'object') return null;
+  const s = schema as Record<string, unknown>;
+  if ('const' in s) return s.const;
+  if (Array.isArray(s.enum)) return s.enum[0];
+  const type = Array.isArray(s.type) ? s.type[0] : s.type;
+  switch (type) {
+    case 'object': {
+      const props = (s.properties ?? {}) as Record<string, unknown>;
+      const out: Record<string, unknown> = {};
+      for (const [key, sub] of Object.entries(props)) out[key] = sampleFromSchema(sub);
+      return out;
+    }
+    case 'array':
+      return [sampleFromSchema(s.items)];
+    case 'string':
+      return 'example';
+    case 'integer':
+    case 'number':
+      return typeof s.minimum === 'number' ? s.minimum : 1;
+    case 'boolean':
+      return true;
+    case 'null':
+      return null;
+    default:
+      return typeof s.properties === 'object' ? sampleFromSchema({ ...s, type: 'object' }) : null;
+  }
+}

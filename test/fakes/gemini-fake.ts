@@ -1,0 +1,120 @@
+// A fake Gemini API: POST /v1beta/models/{model}:generateContent and
+// :streamGenerateContent?alt=sse. Candidates with text and functionCall parts, usageMetadata,
+// and structured output: a responseSchema / responseJsonSchema with a JSON mime type gets JSON text.
+import { type FakeAnswer, type RequestDigest, splitText, usageFor } from './answer.js';
+import { FakeServer, type RecordedRequest, type Route } from './fake-server.js';
+import type { SseEvent } from './sse.js';
+
+interface GeminiPart {
+  text?: string;
+  functionCall?: { id?: string; name: string; args: unknown };
+  functionResponse?: { name: string; response: unknown };
+}
+interface GeminiBody {
+  contents?: Array<{ role?: string; parts?: GeminiPart[] }>;
+  systemInstruction?: unknown;
+  generationConfig?: { responseMimeType?: string; responseSchema?: unknown; responseJsonSchema?: unknown };
+}
+
+const STATUS_NAMES: Record<number, string> = {
+  400: 'INVALID_ARGUMENT',
+  401: 'UNAUTHENTICATED',
+  403: 'PERMISSION_DENIED',
+  404: 'NOT_FOUND',
+  429: 'RESOURCE_EXHAUSTED',
+  500: 'INTERNAL',
+  503: 'UNAVAILABLE',
+  504: 'DEADLINE_EXCEEDED',
+};
+
+const FINISH = { stop: 'STOP', length: 'MAX_TOKENS', tool_calls: 'STOP' } as const;
+
+const ROUTE = /^\/v1beta\/models\/([^/:]+):(generateContent|streamGenerateContent)$/;
+
+export class GeminiFake extends FakeServer {
+  protected readonly label = 'gemini';
+  private responseCount = 0;
+
+  protected route(request: RecordedRequest): Route | null {
+    const match = request.method === 'POST' ? ROUTE.exec(request.path) : null;
+    if (!match) return null;
+    const body = (request.body ?? {}) as GeminiBody;
+    const contents = body.contents ?? [];
+    const config = body.generationConfig ?? {};
+    const schema =
+      config.responseMimeType === 'application/json' ? (config.responseJsonSchema ?? config.responseSchema) : undefined;
+    const stream = match[2] === 'streamGenerateContent';
+    const digest: RequestDigest = {
+      model: decodeURIComponent(match[1] ?? ''),
+      lastUserText: lastUserText(contents),
+      promptChars: JSON.stringify(contents).length + JSON.stringify(body.systemInstruction ?? '').length,
+      stream,
+      ...(schema ? { schema: schema as Record<string, unknown> } : {}),
+    };
+    return { stream, digest };
+  }
+
+  protected errorBody(status: number, message: string): unknown {
+    return { error: { code: status, message, status: STATUS_NAMES[status] ?? 'UNKNOWN' } };
+  }
+
+  protected renderJson(answer: FakeAnswer, route: Route): unknown {
+    const text = answerText(answer);
+    const parts: GeminiPart[] = [];
+    if (text !== undefined) parts.push({ text });
+    parts.push(...functionCallParts(answer));
+    return this.response(parts, answer, route.digest, true);
+  }
+
+  protected renderEvents(answer: FakeAnswer, route: Route): SseEvent[] {
+    const text = answerText(answer);
+    const pieces = text === undefined ? [] : splitText(text, answer.chunks);
+    const calls = functionCallParts(answer);
+    const events: SseEvent[] = pieces.map((piece, i) => ({
+      data: this.response([{ text: piece }], answer, route.digest, i === pieces.length - 1 && calls.length === 0),
+    }));
+    if (calls.length > 0 || events.length === 0)
+      events.push({ data: this.response(calls, answer, route.digest, true) });
+    return events;
+  }
+
+  private response(parts: GeminiPart[], answer: FakeAnswer, digest: RequestDigest, last: boolean): unknown {
+    this.responseCount += 1;
+    const usage = usageFor(answer, digest, answerText(answer) ?? JSON.stringify(answer.toolCalls ?? []));
+    return {
+      candidates: [
+        {
+          content: { role: 'model', parts },
+          index: 0,
+          ...(last ? { finishReason: FINISH[answer.finishReason ?? 'stop'] } : {}),
+        },
+      ],
+      usageMetadata: {
+        promptTokenCount: usage.input,
+        ...(last ? { candidatesTokenCount: usage.output, totalTokenCount: usage.input + usage.output } : {}),
+        ...(usage.cacheRead ? { cachedContentTokenCount: usage.cacheRead } : {}),
+      },
+      modelVersion: answer.model ?? digest.model,
+      responseId: `resp_fake_${this.responseCount}`,
+    };
+  }
+}
+
+function answerText(answer: FakeAnswer): string | undefined {
+  if (answer.text !== undefined) return answer.text;
+  if (answer.json !== undefined) return JSON.stringify(answer.json);
+  return answer.toolCalls?.length ? undefined : '';
+}
+
+function functionCallParts(answer: FakeAnswer): GeminiPart[] {
+  return (answer.toolCalls ?? []).map((call) => ({
+    functionCall: { ...(call.id ? { id: call.id } : {}), name: call.name, args: call.arguments },
+  }));
+}
+
+function lastUserText(contents: NonNullable<GeminiBody['contents']>): string {
+  const last = [...contents].reverse().find((c) => c.role === 'user' || c.role === undefined);
+  return (last?.parts ?? [])
+    .map((p) => p.text ?? (p.functionResponse ? JSON.stringify(p.functionResponse.response) : ''))
+    .join('');
+}

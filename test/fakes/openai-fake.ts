@@ -1,0 +1,149 @@
+// A fake OpenAI chat completions API: POST /v1/chat/completions, JSON or SSE (with
+// stream_options.include_usage → a final usage chunk, then `data: [DONE]`), tool_calls, and
+// response_format json_schema answered with JSON text.
+import { type FakeAnswer, type RequestDigest, splitText, usageFor } from './answer.js';
+import { FakeServer, type RecordedRequest, type Route } from './fake-server.js';
+import type { SseEvent } from './sse.js';
+
+interface OpenAIBody {
+  model?: string;
+  messages?: Array<{ role: string; content?: unknown }>;
+  stream?: boolean;
+  stream_options?: { include_usage?: boolean };
+  response_format?: { type: string; json_schema?: { schema?: Record<string, unknown> } };
+}
+
+const ERROR_TYPES: Record<number, string> = {
+  400: 'invalid_request_error',
+  401: 'authentication_error',
+  429: 'rate_limit_exceeded',
+  500: 'server_error',
+  503: 'service_unavailable',
+};
+
+const FINISH = { stop: 'stop', length: 'length', tool_calls: 'tool_calls' } as const;
+
+export class OpenAIFake extends FakeServer {
+  protected readonly label = 'openai';
+  private completionCount = 0;
+  private includeUsage = new WeakMap<RequestDigest, boolean>();
+
+  protected route(request: RecordedRequest): Route | null {
+    if (request.method !== 'POST' || request.path !== '/v1/chat/completions') return null;
+    const body = (request.body ?? {}) as OpenAIBody;
+    const messages = body.messages ?? [];
+    const schema = body.response_format?.type === 'json_schema' ? body.response_format.json_schema?.schema : undefined;
+    const digest: RequestDigest = {
+      model: body.model ?? 'gpt-unknown',
+      lastUserText: lastUserText(messages),
+      promptChars: JSON.stringify(messages).length,
+      stream: body.stream === true,
+      ...(schema ? { schema } : {}),
+    };
+    this.includeUsage.set(digest, body.stream_options?.include_usage === true);
+    return { stream: digest.stream, digest };
+  }
+
+  protected errorBody(status: number, message: string): unknown {
+    return { error: { message, type: ERROR_TYPES[status] ?? 'api_error', param: null, code: null } };
+  }
+
+  protected renderJson(answer: FakeAnswer, route: Route): unknown {
+    const text = answerText(answer);
+    const calls = toolCalls(answer);
+    const usage = usageFor(answer, route.digest, text ?? JSON.stringify(calls));
+    return {
+      ...this.shell(answer, route.digest, 'chat.completion'),
+      choices: [
+        {
+          index: 0,
+          message: { role: 'assistant', content: text ?? null, ...(calls.length ? { tool_calls: calls } : {}) },
+          finish_reason: finishReason(answer),
+          logprobs: null,
+        },
+      ],
+      usage: {
+        prompt_tokens: usage.input,
+        completion_tokens: usage.output,
+        total_tokens: usage.input + usage.output,
+        prompt_tokens_details: { cached_tokens: usage.cacheRead ?? 0 },
+      },
+    };
+  }
+
+  protected renderEvents(answer: FakeAnswer, route: Route): SseEvent[] {
+    const shell = this.shell(answer, route.digest, 'chat.completion.chunk');
+    const text = answerText(answer);
+    const calls = toolCalls(answer);
+    const chunk = (delta: unknown, finish: string | null = null): SseEvent => ({
+      data: { ...shell, choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }] },
+    });
+    const events: SseEvent[] = [chunk({ role: 'assistant', content: '' })];
+    for (const piece of text === undefined ? [] : splitText(text, answer.chunks))
+      events.push(chunk({ content: piece }));
+    calls.forEach((call, index) => {
+      const [first = '', ...rest] = splitText(call.function.arguments, 2);
+      events.push(
+        chunk({
+          tool_calls: [
+            { index, id: call.id, type: 'function', function: { name: call.function.name, arguments: first } },
+          ],
+        }),
+      );
+      for (const part of rest) events.push(chunk({ tool_calls: [{ index, function: { arguments: part } }] }));
+    });
+    events.push(chunk({}, finishReason(answer)));
+    if (this.includeUsage.get(route.digest)) {
+      const usage = usageFor(answer, route.digest, text ?? JSON.stringify(calls));
+      events.push({
+        data: {
+          ...shell,
+          choices: [],
+          usage: {
+            prompt_tokens: usage.input,
+            completion_tokens: usage.output,
+            total_tokens: usage.input + usage.output,
+            prompt_tokens_details: { cached_tokens: usage.cacheRead ?? 0 },
+          },
+        },
+      });
+    }
+    events.push({ data: '[DONE]' });
+    return events;
+  }
+
+  private shell(answer: FakeAnswer, digest: RequestDigest, object: string) {
+    this.completionCount += 1;
+    return {
+      id: `chatcmpl-fake-${this.completionCount}`,
+      object,
+      created: 1_700_000_000,
+      model: answer.model ?? digest.model,
+    };
+  }
+}
+
+function answerText(answer: FakeAnswer): string | undefined {
+  if (answer.text !== undefined) return answer.text;
+  if (answer.json !== undefined) return JSON.stringify(answer.json);
+  return answer.toolCalls?.length ? undefined : '';
+}
+
+function toolCalls(answer: FakeAnswer) {
+  return (answer.toolCalls ?? []).map((call, i) => ({
+    id: call.id ?? `call_fake_${i + 1}`,
+    type: 'function' as const,
+    function: { name: call.name, arguments: JSON.stringify(call.arguments) },
+  }));
+}
+
+function finishReason(answer: FakeAnswer): string {
+  if (answer.finishReason) return FINISH[answer.finishReason];
+  return answer.toolCalls?.length ? 'tool_calls' : 'stop';
+}
+
+function lastUserText(messages: NonNullable<OpenAIBody['messages']>): string {
+  const last = [...messages].reverse().find((m) => m.role === 'user' || m.role === 'tool');
+  if (!last) return '';
+  return typeof last.content === 'string' ? last.content : JSON.stringify(last.content ?? '');
+}
