@@ -1,0 +1,75 @@
+// Translates LiquidJS's errors into Elexirion's: a message without Liquid's own `line:col`
+// suffix (we report offsets and the loader turns them into file:line:col), the offset of the
+// problem in the template, and a hint.
+import { LiquidError } from 'liquidjs';
+import { liquid } from './liquid.js';
+import { didYouMean } from './suggest.js';
+import { TemplateError } from './template-error.js';
+
+export interface LiquidProblem {
+  message: string;
+  offset?: number;
+  variable?: string;
+  hint?: string;
+}
+
+const LINE_COL_SUFFIX = /, line:\d+, col:\d+$/;
+
+/** What a LiquidJS error (or an error thrown while evaluating a value) says, located in `source`. */
+export function describeLiquidError(error: unknown, source: string, fallbackOffset?: number): LiquidProblem {
+  const original = LiquidError.is(error) ? (error.originalError ?? error) : error;
+  const offset = LiquidError.is(error) ? error.token.begin : fallbackOffset;
+  const variable = undefinedVariableName(original);
+  if (variable !== undefined) {
+    return {
+      // Liquid locates a variable error at the variable when it can; when it cannot (a value
+      // evaluated on its own), point at the first use of the variable's root name.
+      offset: offset === undefined ? undefined : locateName(source, variable, offset),
+      message: `undefined variable "${variable}"`,
+      variable,
+      hint: "the name is not in this template's scope; use `| default: …` for a value that may be absent",
+    };
+  }
+  const text = (original instanceof Error ? original.message : String(original)).replace(LINE_COL_SUFFIX, '');
+  const filter = /^undefined filter: (\S+)/.exec(text)?.[1];
+  if (filter !== undefined) return unknownFilter(filter, source, offset);
+  return { message: text, ...(offset === undefined ? {} : { offset }) };
+}
+
+export function toTemplateError(error: unknown, source: string, fallbackOffset?: number): TemplateError {
+  const problem = describeLiquidError(error, source, fallbackOffset);
+  return new TemplateError(problem.message, { source, ...withoutMessage(problem) });
+}
+
+function withoutMessage({ message: _message, ...rest }: LiquidProblem): Omit<LiquidProblem, 'message'> {
+  return rest;
+}
+
+function locateName(source: string, variable: string, from: number): number {
+  const root = /^[^.[]+/.exec(variable)?.[0] ?? variable;
+  const at = source.indexOf(root, from);
+  return at === -1 ? from : at;
+}
+
+function undefinedVariableName(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const name = (error as { variableName?: unknown }).variableName;
+  return typeof name === 'string' ? name : undefined;
+}
+
+/** Points at the filter's name rather than at the start of its `{{ … }}`, and suggests a known one. */
+function unknownFilter(name: string, source: string, tokenOffset: number | undefined): LiquidProblem {
+  const from = tokenOffset ?? 0;
+  const match = new RegExp(`\\|\\s*(${escapeRegExp(name)})\\b`).exec(source.slice(from));
+  const offset = match ? from + match.index + match[0].length - name.length : tokenOffset;
+  const hint = didYouMean(
+    name,
+    Object.keys(liquid.filters),
+    "filters are Liquid's own (https://liquidjs.com/filters/overview.html) plus json, yaml and truncate_tokens",
+  );
+  return { message: `unknown filter "${name}"`, ...(offset === undefined ? {} : { offset }), hint };
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

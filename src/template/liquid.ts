@@ -1,0 +1,70 @@
+// The one Liquid engine every template of every pipeline goes through, configured so that a
+// template can only read what the run puts in its scope: strict variables and filters (a typo is
+// an error, never an empty string), no file system (a pipeline must not read files through
+// `include`/`render`/`layout`), and no output escaping (prompts are text, not HTML).
+import { Liquid } from 'liquidjs';
+import { stringify as toYaml } from 'yaml';
+
+/** Filters Elexirion adds to Liquid's own. */
+export const CUSTOM_FILTERS = ['json', 'yaml', 'truncate_tokens'] as const;
+
+/** Tags that would read templates from disk: removed, so using one is a syntax error. */
+const FILE_TAGS = ['include', 'render', 'layout'] as const;
+
+/** Approximate characters per token (English text, BPE tokenizers). Not a tokenizer. */
+export const CHARS_PER_TOKEN = 4;
+
+function createLiquid(): Liquid {
+  const liquid = new Liquid({
+    strictVariables: true,
+    strictFilters: true,
+    // `{% if x %}` and `x | default: …` may test a name that is absent (e.g. a skipped step's
+    // output) without failing; every other read of an absent name is an error.
+    lenientIf: true,
+    // Only plain own properties are readable: `{{ x.constructor }}` is undefined, not a function.
+    ownPropertyOnly: true,
+    // An in-memory, empty file system: even if a file tag came back, it would find nothing.
+    templates: {},
+    // Guards against runaway templates (`{% for i in (1..1000000000) %}`).
+    renderLimit: 2_000,
+    memoryLimit: 1e9,
+  });
+  for (const tag of FILE_TAGS) delete liquid.tags[tag];
+
+  /** `{{ x | json }}`, `{{ x | json: 2 }}`: JSON text; `undefined` becomes `null`. */
+  liquid.registerFilter('json', (value: unknown, indent?: unknown) => {
+    const space = typeof indent === 'number' || typeof indent === 'string' ? indent : undefined;
+    return JSON.stringify(value, null, space) ?? 'null';
+  });
+
+  /** `{{ x | yaml }}`: YAML text without the trailing newline, so that it inlines cleanly. */
+  liquid.registerFilter('yaml', (value: unknown) => toYaml(value).replace(/\n$/, ''));
+
+  /**
+   * `{{ text | truncate_tokens: 1000 }}`: keeps at most N × 4 characters. Four characters per
+   * token is a rough average for English with BPE tokenizers, not a count by the model's own
+   * tokenizer: code, non-Latin scripts and numbers use more tokens per character, so leave room.
+   */
+  liquid.registerFilter('truncate_tokens', (value: unknown, maxTokens: unknown) => {
+    if (typeof maxTokens !== 'number' || !Number.isInteger(maxTokens) || maxTokens < 0) {
+      throw new Error(`truncate_tokens needs a whole number of tokens, such as truncate_tokens: 1000`);
+    }
+    const text = asText(value);
+    const limit = maxTokens * CHARS_PER_TOKEN;
+    if (text.length <= limit) return text;
+    // Never cut a surrogate pair in half (an emoji would become an invalid character).
+    const code = text.charCodeAt(limit - 1);
+    const end = code >= 0xd800 && code <= 0xdbff ? limit - 1 : limit;
+    return text.slice(0, end);
+  });
+  return liquid;
+}
+
+function asText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+}
+
+export const liquid: Liquid = createLiquid();

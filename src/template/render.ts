@@ -1,0 +1,71 @@
+// Rendering templates at run time. Synchronous (Liquid's sync API) and cached: the engine calls
+// these for every step and every batch item, so a cached template costs microseconds.
+import { Context, toValueSync } from 'liquidjs';
+import { liquid } from './liquid.js';
+import { toTemplateError } from './liquid-errors.js';
+import { parseTemplate } from './parse-cache.js';
+import type { TemplateScope } from './scope.js';
+
+/** Whether `source` contains Liquid markup at all; plain text never reaches Liquid. */
+export function isTemplate(source: string): boolean {
+  return source.includes('{{') || source.includes('{%');
+}
+
+/** Renders `source` to text. Throws a TemplateError naming the undefined variable or the bad syntax. */
+export function renderString(source: string, scope: TemplateScope): string {
+  if (!isTemplate(source)) return source;
+  const { templates } = parseTemplate(source);
+  try {
+    return String(liquid.renderSync(templates, scope));
+  } catch (error) {
+    throw toTemplateError(error, source);
+  }
+}
+
+/**
+ * Renders `source` keeping the type of the value: when the whole string is one output tag
+ * (`"{{ source_files }}"`, `" {{ steps.plan.output | first }} "`), the evaluated value itself is
+ * returned — an array stays an array, an object an object, a number a number. Anything else
+ * (text around the tag, two tags, a `{% … %}` tag) renders to a string.
+ */
+export function renderValue(source: string, scope: TemplateScope): unknown {
+  if (!isTemplate(source)) return source;
+  const { templates, soleOutput } = parseTemplate(source);
+  try {
+    if (soleOutput === undefined) return String(liquid.renderSync(templates, scope));
+    const context = new Context(scope, liquid.options, { sync: true }, { liquid });
+    return toValueSync(soleOutput.value.value(context, false));
+  } catch (error) {
+    throw toTemplateError(error, source, soleOutput?.token.begin);
+  }
+}
+
+/** Renders every string inside `value` (objects and arrays, recursively) with `renderValue`. */
+export function renderDeep(value: unknown, scope: TemplateScope): unknown {
+  if (typeof value === 'string') return renderValue(value, scope);
+  if (Array.isArray(value)) return value.map((element) => renderDeep(element, scope));
+  if (isPlainObject(value)) {
+    const rendered: Record<string, unknown> = {};
+    for (const [key, element] of Object.entries(value)) rendered[key] = renderDeep(element, scope);
+    return rendered;
+  }
+  return value;
+}
+
+const FALSY_TEXT = new Set(['', 'false', '0', 'nil', 'null']);
+
+/**
+ * A `when:` condition: renders `source`, then reads the text. Empty or blank text, `false`, `0`,
+ * `nil` and `null` are false; anything else is true. Comparisons work inside the output tag:
+ * `{{ steps.review.output.verdict == 'needs_work' }}` renders `true` or `false`
+ * (==, !=, <, <=, >, >=, contains, and, or).
+ */
+export function evaluateCondition(source: string, scope: TemplateScope): boolean {
+  return !FALSY_TEXT.has(renderString(source, scope).trim().toLowerCase());
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
