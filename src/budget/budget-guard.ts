@@ -1,0 +1,102 @@
+// A run's budget: `budget: { max_cost_usd, max_tokens }` in the pipeline, `--max-cost` on the
+// command line. Before each call the guard asks: could this call, at its worst (see estimate.ts),
+// take the run past a limit, counting what is spent and what calls in flight may still spend?
+// If so the call is not made and the run stops with BudgetExceededError; everything finished stays
+// in the journal. After the call, the real usage replaces the estimate.
+// Calls to a model missing from the price table cannot be priced: max_cost_usd does not stop them
+// (max_tokens still does), and they are counted as unpriced.
+import { ElexirionError } from '../errors.js';
+import type { ModelRequest, Usage } from '../providers/provider.js';
+import { estimateUsage } from './estimate.js';
+
+export type PriceFn = (provider: string, model: string, usage: Usage) => number | null;
+
+export interface BudgetLimits {
+  maxCostUsd?: number;
+  maxTokens?: number;
+}
+
+export interface BudgetSpent {
+  costUsd: number;
+  tokens: number;
+}
+
+export class BudgetExceededError extends ElexirionError {
+  constructor(message: string) {
+    super(message, {
+      hint: 'raise `budget:` in the pipeline or --max-cost; finished steps are kept — `elexirion resume` continues the run',
+    });
+  }
+}
+
+export interface BudgetReservation {
+  costUsd: number;
+  tokens: number;
+}
+
+export class BudgetGuard {
+  private spentCost: number;
+  private spentTokens: number;
+  /** Worst cases of the calls in flight: parallel calls must not each see the whole budget free. */
+  private reservedCost = 0;
+  private reservedTokens = 0;
+  unpricedCalls = 0;
+
+  constructor(
+    readonly limits: BudgetLimits,
+    private readonly price: PriceFn,
+    /** Totals of a resumed run: what earlier attempts already spent. */
+    alreadySpent: BudgetSpent = { costUsd: 0, tokens: 0 },
+  ) {
+    this.spentCost = alreadySpent.costUsd;
+    this.spentTokens = alreadySpent.tokens;
+  }
+
+  get spent(): BudgetSpent {
+    return { costUsd: this.spentCost, tokens: this.spentTokens };
+  }
+
+  /** Checks the call against the limits and holds its worst case until `commit` or `release`. */
+  reserve(request: ModelRequest, step: string): BudgetReservation {
+    const usage = estimateUsage(request);
+    const tokens = usage.inputTokens + usage.outputTokens;
+    const costUsd = this.price(request.provider, request.model, usage) ?? 0;
+    const call = `${request.provider}/${request.model}`;
+    const { maxCostUsd, maxTokens } = this.limits;
+    if (maxCostUsd !== undefined && this.spentCost + this.reservedCost + costUsd > maxCostUsd) {
+      throw new BudgetExceededError(
+        `budget: step "${step}" stopped before calling ${call}: spent $${usd(this.spentCost)}` +
+          (this.reservedCost > 0 ? ` (+ up to $${usd(this.reservedCost)} in flight)` : '') +
+          ` of max_cost_usd $${usd(maxCostUsd)}, and this call could cost up to $${usd(costUsd)}`,
+      );
+    }
+    if (maxTokens !== undefined && this.spentTokens + this.reservedTokens + tokens > maxTokens) {
+      throw new BudgetExceededError(
+        `budget: step "${step}" stopped before calling ${call}: used ${this.spentTokens} tokens` +
+          (this.reservedTokens > 0 ? ` (+ up to ${this.reservedTokens} in flight)` : '') +
+          ` of max_tokens ${maxTokens}, and this call could use up to ${tokens}`,
+      );
+    }
+    this.reservedCost += costUsd;
+    this.reservedTokens += tokens;
+    return { costUsd, tokens };
+  }
+
+  /** The call finished: its real usage and cost replace the estimate. */
+  commit(reservation: BudgetReservation, usage: Usage, costUsd: number | null): void {
+    this.release(reservation);
+    this.spentTokens += usage.inputTokens + usage.outputTokens;
+    if (costUsd === null) this.unpricedCalls++;
+    else this.spentCost += costUsd;
+  }
+
+  /** The call failed without a usage report: free its worst case. */
+  release(reservation: BudgetReservation): void {
+    this.reservedCost = Math.max(0, this.reservedCost - reservation.costUsd);
+    this.reservedTokens = Math.max(0, this.reservedTokens - reservation.tokens);
+  }
+}
+
+function usd(value: number): string {
+  return value.toFixed(4);
+}

@@ -1,0 +1,93 @@
+// The response cache: an in-memory LRU (bounded) in front of the journal's call records.
+// A record answers while it is younger than the reader's TTL (`cache: { ttl }`, default 1 h) and
+// has not passed its own expiry; `cache: false` turns the lookup off for a step.
+// Hits and the cost they saved are counted here for the process; the model caller reports them
+// per call so that the engine can roll them up per run.
+import type { ModelRequest, ModelResponse, Usage } from '../providers/provider.js';
+import type { CallRecord, Store } from './store.js';
+
+export const DEFAULT_CACHE_TTL_MS = 3_600_000;
+export const DEFAULT_CACHE_ENTRIES = 1000;
+
+export interface CallCacheOptions {
+  maxEntries?: number;
+  now?: () => number;
+}
+
+export interface CachedCall {
+  key: string;
+  provider: string;
+  model: string;
+  request: ModelRequest;
+  response: ModelResponse;
+  usage: Usage;
+  costUsd: number | null;
+}
+
+export class CallCache {
+  private readonly memory = new Map<string, CallRecord>();
+  private readonly maxEntries: number;
+  private readonly now: () => number;
+  hits = 0;
+  misses = 0;
+  costSavedUsd = 0;
+
+  constructor(
+    private readonly store?: Pick<Store, 'getCall' | 'putCall'>,
+    options: CallCacheOptions = {},
+  ) {
+    this.maxEntries = Math.max(1, options.maxEntries ?? DEFAULT_CACHE_ENTRIES);
+    this.now = options.now ?? Date.now;
+  }
+
+  /** The recorded call for `key`, if one younger than `ttlMs` exists; counts the hit and its saved cost. */
+  async get(key: string, ttlMs = DEFAULT_CACHE_TTL_MS): Promise<CallRecord | undefined> {
+    const now = this.now();
+    let record = this.memory.get(key);
+    if (record && !fresh(record, now, ttlMs)) {
+      this.memory.delete(key);
+      record = undefined;
+    }
+    if (!record && this.store) {
+      const stored = await this.store.getCall(key, now);
+      if (stored && fresh(stored, now, ttlMs)) record = stored;
+    }
+    if (!record) {
+      this.misses++;
+      return undefined;
+    }
+    this.remember(record);
+    this.hits++;
+    this.costSavedUsd += record.costUsd ?? 0;
+    return record;
+  }
+
+  /** Records a finished call, in memory and in the journal, answering for `ttlMs` from now. */
+  async put(call: CachedCall, ttlMs = DEFAULT_CACHE_TTL_MS): Promise<CallRecord> {
+    const createdAt = this.now();
+    const record: CallRecord = { ...call, createdAt, expiresAt: createdAt + ttlMs };
+    this.remember(record);
+    await this.store?.putCall(record);
+    return record;
+  }
+
+  get size(): number {
+    return this.memory.size;
+  }
+
+  // Map keeps insertion order: re-inserting makes an entry the most recent; the first is the least.
+  private remember(record: CallRecord): void {
+    this.memory.delete(record.key);
+    this.memory.set(record.key, record);
+    while (this.memory.size > this.maxEntries) {
+      const oldest = this.memory.keys().next().value;
+      if (oldest === undefined) break;
+      this.memory.delete(oldest);
+    }
+  }
+}
+
+function fresh(record: CallRecord, now: number, ttlMs: number): boolean {
+  if (record.expiresAt !== null && record.expiresAt <= now) return false;
+  return record.createdAt + ttlMs > now;
+}

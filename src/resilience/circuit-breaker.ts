@@ -1,0 +1,90 @@
+// The circuit breaker: after `failureThreshold` consecutive provider faults it opens and every
+// call fails fast (no request leaves the process) until `recoveryTimeoutMs` has passed; then one
+// probe goes through (half-open) and its outcome closes or re-opens the circuit.
+// Only provider faults count (5xx, 529, timeouts, resets): a 400 or a 401 says nothing about the
+// provider's health. Built on cockatiel's CircuitBreakerPolicy + ConsecutiveBreaker.
+
+import type { CircuitBreakerPolicy } from 'cockatiel';
+import { CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen, isBrokenCircuitError } from 'cockatiel';
+import { ElexirionError } from '../errors.js';
+import { ProviderError } from '../providers/provider-error.js';
+import type { EventBus } from '../telemetry/event-bus.js';
+
+export type CircuitStateName = 'closed' | 'open' | 'half_open';
+
+export class CircuitOpenError extends ElexirionError {
+  readonly provider: string;
+  constructor(provider: string, recoveryTimeoutMs: number, lastFault?: unknown) {
+    const last = lastFault instanceof Error ? ` (last fault: ${lastFault.message})` : '';
+    super(
+      `${provider}: circuit open after repeated provider faults${last}; calls fail fast for up to ${recoveryTimeoutMs} ms before a probe is let through`,
+      {
+        hint: 'add a `fallback:` to the step to fail over to another provider, or retry the run later',
+        cause: lastFault,
+      },
+    );
+    this.provider = provider;
+  }
+}
+
+/** Whether an error is a fault of the provider — the only kind the breaker counts. */
+export function isProviderFault(error: unknown): boolean {
+  return error instanceof ProviderError && error.providerFault;
+}
+
+export class ProviderCircuitBreaker {
+  private readonly policy: CircuitBreakerPolicy;
+
+  constructor(
+    readonly provider: string,
+    readonly failureThreshold: number,
+    readonly recoveryTimeoutMs: number,
+    bus?: EventBus,
+  ) {
+    this.policy = circuitBreaker(handleWhen(isProviderFault), {
+      halfOpenAfter: recoveryTimeoutMs,
+      breaker: new ConsecutiveBreaker(failureThreshold),
+    });
+    this.policy.onStateChange((state) => {
+      const name = stateName(state);
+      if (name) bus?.emit('pipeline.provider.circuit', { provider, state: name });
+    });
+  }
+
+  /**
+   * 'open' stays 'open' after the recovery timeout until the next call arrives: that call
+   * becomes the half-open probe.
+   */
+  get state(): CircuitStateName {
+    return stateName(this.policy.state) ?? 'open';
+  }
+
+  async execute<T>(fn: () => Promise<T>, signal: AbortSignal): Promise<T> {
+    try {
+      return await this.policy.execute(fn, signal);
+    } catch (error) {
+      if (isBrokenCircuitError(error)) {
+        const last = this.policy.lastFailure;
+        throw new CircuitOpenError(
+          this.provider,
+          this.recoveryTimeoutMs,
+          last && 'error' in last ? last.error : undefined,
+        );
+      }
+      throw error;
+    }
+  }
+}
+
+function stateName(state: CircuitState): CircuitStateName | undefined {
+  switch (state) {
+    case CircuitState.Closed:
+      return 'closed';
+    case CircuitState.Open:
+      return 'open';
+    case CircuitState.HalfOpen:
+      return 'half_open';
+    default:
+      return undefined; // Isolated: we never isolate a circuit by hand
+  }
+}

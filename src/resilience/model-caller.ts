@@ -1,0 +1,185 @@
+// The glue between a step and a provider: one ModelCaller per step of a run. Order of a call:
+//   replay cassette ▸ cache lookup ▸ budget check ▸ gate (retry ▸ rate limit ▸ bulkhead ▸ breaker
+//   ▸ timeout) ▸ provider.generate | provider.stream ▸ record usage/cost ▸ cache put ▸ cassette record
+// Everything the engine journals per step (attempts, retries, cache hits, cost saved) is handed
+// to `onCallFinished`, once per call, success or failure.
+import type { BudgetGuard, PriceFn } from '../budget/budget-guard.js';
+import { estimateUsage } from '../budget/estimate.js';
+import type { CallCache } from '../journal/call-cache.js';
+import { DEFAULT_CACHE_TTL_MS } from '../journal/call-cache.js';
+import { callKey } from '../journal/call-key.js';
+import type { CassettePlayer, CassetteRecorder } from '../journal/cassette.js';
+import type { ModelRequest, ModelResponse, Provider, Usage } from '../providers/provider.js';
+import { ProviderError } from '../providers/provider-error.js';
+import type { EventBus } from '../telemetry/event-bus.js';
+import type { GateRegistry } from './gate-registry.js';
+import type { RetryOptions } from './retry.js';
+
+export interface ModelCallOptions {
+  signal: AbortSignal;
+  stream: boolean;
+  onChunk?: (text: string) => void;
+}
+
+export type ModelCaller = (request: ModelRequest, opts: ModelCallOptions) => Promise<ModelResponse>;
+
+/** What one call did, for the step's journal record and the run's totals. */
+export interface CallStats {
+  key: string;
+  provider: string;
+  model: string;
+  /** Requests that reached the provider (0 for a cache hit or a replay). */
+  attempts: number;
+  retries: number;
+  cached: boolean;
+  replayed: boolean;
+  usage: Usage;
+  /** What this call cost; 0 when answered from cache or cassette; null when the model is unpriced. */
+  costUsd: number | null;
+  /** What a cache hit saved: the recorded cost of the original call. */
+  costSavedUsd: number;
+  durationMs: number;
+  error?: Error;
+}
+
+export interface ModelCallerDeps {
+  resolveProvider(name: string): Provider;
+  gates: GateRegistry;
+  cache?: CallCache;
+  cassette?: { replay?: CassettePlayer; record?: CassetteRecorder };
+  budget?: BudgetGuard;
+  bus: EventBus;
+  runId: string;
+  step: string;
+  retry?: RetryOptions;
+  /** Attempt timeout wanted by the step; the provider's configured timeout caps it. */
+  timeoutMs?: number;
+  /** `cache:` of the step: a TTL in ms, or false to neither read nor write the cache. */
+  ttlMs?: number | false;
+  price: PriceFn;
+  onCallFinished?: (stats: CallStats) => void;
+}
+
+const NO_USAGE: Usage = { inputTokens: 0, outputTokens: 0 };
+
+export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
+  const { bus, runId, step } = deps;
+  const ttlMs = deps.ttlMs ?? DEFAULT_CACHE_TTL_MS;
+
+  return async (request, opts) => {
+    const started = performance.now();
+    const key = callKey(request);
+    const { provider, model } = request;
+    const base = { key, provider, model, attempts: 0, retries: 0, cached: false, replayed: false };
+    const elapsed = () => Math.round(performance.now() - started);
+    const finish = (stats: CallStats): void => {
+      bus.emit('pipeline.provider.response', {
+        runId,
+        step,
+        provider,
+        model,
+        durationMs: stats.durationMs,
+        usage: stats.usage,
+        costUsd: stats.costUsd,
+        cached: stats.cached || stats.replayed,
+        ...(stats.error ? { error: stats.error.message } : {}),
+      });
+      deps.onCallFinished?.(stats);
+    };
+    // An answer that did not come from the provider still reaches a streaming consumer, in one piece.
+    const deliver = (response: ModelResponse): ModelResponse => {
+      if (opts.stream && response.text) opts.onChunk?.(response.text);
+      return response;
+    };
+
+    const replay = deps.cassette?.replay;
+    if (replay) {
+      const entry = replay.answer(key, { step, provider, model });
+      deps.cassette?.record?.record({ ...entry, step });
+      finish({
+        ...base,
+        replayed: true,
+        usage: entry.response.usage,
+        costUsd: 0,
+        costSavedUsd: 0,
+        durationMs: elapsed(),
+      });
+      return deliver(entry.response);
+    }
+
+    if (deps.cache && ttlMs !== false) {
+      const hit = await deps.cache.get(key, ttlMs);
+      if (hit) {
+        const response = hit.response as ModelResponse;
+        const costSavedUsd = hit.costUsd ?? 0;
+        bus.emit('pipeline.cache.hit', { runId, step, provider, model, costSavedUsd });
+        deps.cassette?.record?.record({ key, step, provider, model, request, response, costUsd: hit.costUsd });
+        finish({ ...base, cached: true, usage: response.usage, costUsd: 0, costSavedUsd, durationMs: elapsed() });
+        return deliver(response);
+      }
+    }
+
+    const reservation = deps.budget?.reserve(request, step);
+    const gate = deps.gates.gate(provider);
+    let attempts = 0;
+    let retries = 0;
+    let response: ModelResponse;
+    try {
+      const target = deps.resolveProvider(provider);
+      const estimate = estimateUsage(request);
+      response = await gate.execute((signal) => callProvider(target, request, signal, opts), {
+        signal: opts.signal,
+        ...(deps.retry ? { retry: deps.retry } : {}),
+        ...(deps.timeoutMs === undefined ? {} : { timeoutMs: deps.timeoutMs }),
+        estimatedTokens: estimate.inputTokens + estimate.outputTokens,
+        usedTokens: (answer) => answer.usage.inputTokens + answer.usage.outputTokens,
+        onAttempt: (attempt) => {
+          attempts = attempt;
+          bus.emit('pipeline.provider.request', { runId, step, provider, model, attempt });
+        },
+        onRetry: ({ attempt, delayMs, error }) => {
+          retries++;
+          bus.emit('pipeline.provider.retry', { runId, step, provider, attempt, delayMs, reason: error.message });
+        },
+      });
+    } catch (error) {
+      if (reservation) deps.budget?.release(reservation);
+      const failure = error instanceof Error ? error : new Error(String(error));
+      finish({
+        ...base,
+        attempts,
+        retries,
+        usage: NO_USAGE,
+        costUsd: 0,
+        costSavedUsd: 0,
+        durationMs: elapsed(),
+        error: failure,
+      });
+      throw error;
+    }
+
+    const costUsd = response.costUsd ?? deps.price(provider, model, response.usage);
+    if (reservation) deps.budget?.commit(reservation, response.usage, costUsd);
+    if (deps.cache && ttlMs !== false) {
+      await deps.cache.put({ key, provider, model, request, response, usage: response.usage, costUsd }, ttlMs);
+    }
+    deps.cassette?.record?.record({ key, step, provider, model, request, response, costUsd });
+    finish({ ...base, attempts, retries, usage: response.usage, costUsd, costSavedUsd: 0, durationMs: elapsed() });
+    return response;
+  };
+}
+
+async function callProvider(
+  provider: Provider,
+  request: ModelRequest,
+  signal: AbortSignal,
+  opts: ModelCallOptions,
+): Promise<ModelResponse> {
+  if (!opts.stream) return provider.generate(request, signal);
+  for await (const chunk of provider.stream(request, signal)) {
+    if (chunk.type === 'text') opts.onChunk?.(chunk.text);
+    else return chunk.response;
+  }
+  // The Provider contract says a cut-off stream throws; this guards a provider that forgets.
+  throw new ProviderError(provider.name, 'connection', 'the stream ended without a final response');
+}

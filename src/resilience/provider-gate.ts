@@ -1,0 +1,118 @@
+// One provider's gate: every call to that provider, from every run in the process, passes here.
+//
+// Order, outermost first:  retry ▸ rate limit ▸ bulkhead ▸ breaker ▸ timeout ▸ call
+//
+// DESIGN.md sketches bulkhead ▸ breaker ▸ retry ▸ timeout. We put retry outside the bulkhead on
+// purpose: a backoff sleep (up to a minute when a 429 says `retry-after: 60`) must not hold one of
+// the provider's concurrency slots — under a rate-limit storm every slot would be asleep and
+// healthy calls would queue behind them. With retry outermost each attempt queues for a slot
+// afresh, is counted by the breaker on its own (five failed attempts open it, whichever calls
+// they belong to), and gets its own timeout. Retry stops as soon as the breaker is open, and
+// an open breaker or a full bulkhead is never retried (isFailFast: the engine fails over).
+// The rate limiter sits outside the bulkhead too: waiting for the window must not hold a slot.
+import type { EventBus } from '../telemetry/event-bus.js';
+import { raceAbort } from './abort.js';
+import { ProviderBulkhead } from './bulkhead.js';
+import type { CircuitStateName } from './circuit-breaker.js';
+import { CircuitOpenError, isProviderFault, ProviderCircuitBreaker } from './circuit-breaker.js';
+import type { GateOptions } from './gate-options.js';
+import type { RateReservation } from './rate-limiter.js';
+import { RateLimiter } from './rate-limiter.js';
+import type { RetryOptions } from './retry.js';
+import { createRetryPolicy, DEFAULT_RETRY } from './retry.js';
+import { withAttemptTimeout } from './timeout.js';
+
+export interface RetryNotice {
+  /** The attempt about to be made (2 for the first retry). */
+  attempt: number;
+  delayMs: number;
+  error: Error;
+}
+
+export interface GateCallOptions<T> {
+  /** The run's signal: cancels waits, queues and the HTTP request. */
+  signal: AbortSignal;
+  retry?: RetryOptions;
+  /** The attempt timeout the caller wants; the provider's configured timeout caps it. */
+  timeoutMs?: number;
+  /** Estimated tokens of the call, for the tokens-per-minute limit. */
+  estimatedTokens?: number;
+  /** Real tokens of a finished call, to correct the estimate. */
+  usedTokens?: (value: T) => number;
+  onAttempt?: (attempt: number) => void;
+  onRetry?: (notice: RetryNotice) => void;
+}
+
+export class ProviderGate {
+  readonly bulkhead: ProviderBulkhead;
+  readonly breaker: ProviderCircuitBreaker;
+  readonly rateLimiter?: RateLimiter;
+
+  constructor(
+    readonly provider: string,
+    readonly options: GateOptions,
+    bus?: EventBus,
+  ) {
+    this.bulkhead = new ProviderBulkhead(provider, options.maxConcurrency, options.maxQueue, bus);
+    this.breaker = new ProviderCircuitBreaker(provider, options.failureThreshold, options.recoveryTimeoutMs, bus);
+    if (options.rateLimit) this.rateLimiter = new RateLimiter(options.rateLimit);
+  }
+
+  get circuitState(): CircuitStateName {
+    return this.breaker.state;
+  }
+
+  /** Runs `fn` (one attempt: it receives the attempt's signal and number) under every policy. */
+  async execute<T>(fn: (signal: AbortSignal, attempt: number) => Promise<T>, options: GateCallOptions<T>): Promise<T> {
+    const retryOptions = options.retry ?? DEFAULT_RETRY;
+    const breakerOpen = () => this.breaker.state === 'open';
+    const policy = createRetryPolicy(retryOptions, { breakerOpen });
+    const listener = policy.onRetry((event) => {
+      if ('error' in event) options.onRetry?.({ attempt: event.attempt + 1, delayMs: event.delay, error: event.error });
+    });
+    const timeoutMs = Math.min(options.timeoutMs ?? this.options.timeoutMs, this.options.timeoutMs);
+    const work = policy.execute(({ attempt }) => this.attempt(fn, attempt + 1, timeoutMs, options), options.signal);
+    try {
+      return await raceAbort(this.provider, work, options.signal);
+    } catch (error) {
+      // A fault that opened the circuit (retry stops there): say so, so that the engine fails over
+      // at once (isFailFast) instead of treating it as an ordinary failure.
+      if (isProviderFault(error) && breakerOpen()) {
+        throw new CircuitOpenError(this.provider, this.options.recoveryTimeoutMs, error);
+      }
+      throw error;
+    } finally {
+      listener.dispose();
+    }
+  }
+
+  private async attempt<T>(
+    fn: (signal: AbortSignal, attempt: number) => Promise<T>,
+    attempt: number,
+    timeoutMs: number,
+    options: GateCallOptions<T>,
+  ): Promise<T> {
+    const estimate = options.estimatedTokens ?? 0;
+    const reservation: RateReservation | undefined = this.rateLimiter
+      ? await this.rateLimiter.acquire(estimate, options.signal)
+      : undefined;
+    let reachedProvider = false;
+    try {
+      const value = await this.bulkhead.execute(
+        () =>
+          this.breaker.execute(() => {
+            reachedProvider = true;
+            options.onAttempt?.(attempt);
+            return withAttemptTimeout(this.provider, timeoutMs, options.signal, (signal) => fn(signal, attempt));
+          }, options.signal),
+        options.signal,
+      );
+      if (reservation) this.rateLimiter?.settle(reservation, options.usedTokens?.(value) ?? estimate);
+      return value;
+    } catch (error) {
+      // A call turned away by the bulkhead or the breaker used none of the provider's allowance.
+      if (reservation && !reachedProvider) this.rateLimiter?.release(reservation);
+      throw error;
+    }
+  }
+}
