@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { BudgetExceededError, BudgetGuard } from '../../src/budget/budget-guard.js';
+import { estimateInputTokens, estimateUsage } from '../../src/budget/estimate.js';
+import type { Usage } from '../../src/providers/provider.js';
+import { request } from '../resilience/stub-provider.js';
+
+// $1 per million input tokens, $10 per million output tokens; `unpriced` has no price.
+const price = (_p: string, model: string, usage: Usage) =>
+  model === 'unpriced' ? null : (usage.inputTokens * 1 + usage.outputTokens * 10) / 1e6;
+
+describe('budget estimate', () => {
+  it('counts a token per four characters of everything sent, and max_tokens of output', () => {
+    const r = request('x'.repeat(400), { system: 'y'.repeat(40), maxTokens: 500 });
+    expect(estimateInputTokens(r)).toBe(110);
+    expect(estimateUsage(r)).toEqual({ inputTokens: 110, outputTokens: 500 });
+    expect(estimateUsage(request('hi', { maxTokens: undefined })).outputTokens).toBe(4096);
+  });
+});
+
+describe('BudgetGuard', () => {
+  it('stops before the call that could exceed max_cost_usd, with what was spent and the limit', () => {
+    const guard = new BudgetGuard({ maxCostUsd: 0.0025 }, price);
+    const r = request('x'.repeat(400), { maxTokens: 100 }); // worst case 100 in + 100 out = $0.0011
+    guard.commit(guard.reserve(r, 'one'), { inputTokens: 100, outputTokens: 100 }, 0.0011);
+    guard.commit(guard.reserve(r, 'two'), { inputTokens: 100, outputTokens: 10 }, 0.0002);
+    expect(guard.spent.costUsd).toBeCloseTo(0.0013);
+    const error = (() => {
+      try {
+        guard.reserve(r, 'three');
+        guard.reserve(r, 'four');
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(BudgetExceededError);
+    expect((error as Error).message).toMatch(
+      /step "four".*spent \$0\.0013 \(\+ up to \$0\.0011 in flight\) of max_cost_usd \$0\.0025/,
+    );
+  });
+
+  it('holds the worst case of calls in flight and frees it when a call fails', () => {
+    const guard = new BudgetGuard({ maxTokens: 250 }, price);
+    const r = request('x'.repeat(40), { maxTokens: 100 }); // 10 + 100 tokens
+    const first = guard.reserve(r, 'a');
+    guard.reserve(r, 'b');
+    expect(() => guard.reserve(r, 'c')).toThrow(/max_tokens 250/);
+    guard.release(first);
+    expect(() => guard.reserve(r, 'c')).not.toThrow();
+  });
+
+  it('counts what a resumed run had already spent', () => {
+    const guard = new BudgetGuard({ maxCostUsd: 1 }, price, { costUsd: 0.9999, tokens: 0 });
+    expect(() => guard.reserve(request('x', { maxTokens: 1000 }), 'next')).toThrow(BudgetExceededError);
+  });
+
+  it('lets unpriced calls through the cost limit but counts them', () => {
+    const guard = new BudgetGuard({ maxCostUsd: 0 }, price);
+    const r = request('x', { model: 'unpriced' });
+    guard.commit(guard.reserve(r, 'a'), { inputTokens: 1, outputTokens: 1 }, null);
+    expect(guard.unpricedCalls).toBe(1);
+    expect(guard.spent.tokens).toBe(2);
+  });
+});

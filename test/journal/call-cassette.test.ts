@@ -1,0 +1,56 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { UsageError } from '../../src/errors.js';
+import { CassetteMissError, CassettePlayer, CassetteRecorder } from '../../src/journal/cassette.js';
+import { answer, request } from '../resilience/stub-provider.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'elexirion-cassette-'));
+
+describe('cassettes', () => {
+  it('records calls as JSON lines and replays them by key', () => {
+    const file = join(dir, 'a.jsonl');
+    const recorder = new CassetteRecorder(file);
+    const entry = {
+      key: 'k1',
+      step: 's',
+      provider: 'stub',
+      model: 'm',
+      request: request(),
+      response: answer('r1'),
+      costUsd: 0.1,
+    };
+    recorder.record(entry);
+    recorder.record(entry); // the same call twice: one line
+    recorder.record({ ...entry, key: 'k2', response: answer('r2') });
+    expect(readFileSync(file, 'utf8').trim().split('\n')).toHaveLength(2);
+
+    const player = new CassettePlayer(file);
+    expect(player.size).toBe(2);
+    expect(player.answer('k2', { step: 's', provider: 'stub', model: 'm' }).response.text).toBe('r2');
+  });
+
+  it('fails loudly on a call it does not hold, naming step, provider, model and key', () => {
+    const file = join(dir, 'b.jsonl');
+    new CassetteRecorder(file);
+    const player = new CassettePlayer(file);
+    const miss = (() => {
+      try {
+        player.answer('deadbeef'.repeat(8), { step: 'summarize', provider: 'anthropic', model: 'claude-x' });
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(miss).toBeInstanceOf(CassetteMissError);
+    expect((miss as Error).message).toMatch(/summarize.*anthropic\/claude-x.*deadbeefdeadbeef/);
+    expect((miss as CassetteMissError).hint).toContain('--record');
+  });
+
+  it('a missing or corrupt file is a usage error with its line', () => {
+    expect(() => new CassettePlayer(join(dir, 'nope.jsonl'))).toThrow(UsageError);
+    const bad = join(dir, 'bad.jsonl');
+    writeFileSync(bad, `${JSON.stringify({ v: 1, key: 'k', response: answer() })}\n{oops\n`);
+    expect(() => new CassettePlayer(bad)).toThrow(/bad\.jsonl:2: not a cassette line/);
+  });
+});

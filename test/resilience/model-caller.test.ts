@@ -1,0 +1,137 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BudgetExceededError, BudgetGuard } from '../../src/budget/budget-guard.js';
+import { CallCache } from '../../src/journal/call-cache.js';
+import { CassetteMissError, CassettePlayer, CassetteRecorder } from '../../src/journal/cassette.js';
+import type { Usage } from '../../src/providers/provider.js';
+import { GateRegistry } from '../../src/resilience/gate-registry.js';
+import { type CallStats, createModelCaller, type ModelCallerDeps } from '../../src/resilience/model-caller.js';
+import { EventBus } from '../../src/telemetry/event-bus.js';
+import type { ElexirionEvent } from '../../src/telemetry/events.js';
+import { answer, fault, MemoryCallStore, request, StubProvider } from './stub-provider.js';
+
+const price = (_p: string, _m: string, usage: Usage) => (usage.inputTokens + usage.outputTokens) / 1000;
+
+function setup(provider: StubProvider, extra: Partial<ModelCallerDeps> = {}) {
+  const bus = new EventBus();
+  const events: ElexirionEvent[] = [];
+  bus.onAny((event) => events.push(event));
+  const stats: CallStats[] = [];
+  const caller = createModelCaller({
+    resolveProvider: () => provider,
+    gates: new GateRegistry(bus),
+    bus,
+    runId: 'run-1',
+    step: 'summarize',
+    price,
+    retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2, jitter: false },
+    onCallFinished: (s) => stats.push(s),
+    ...extra,
+  });
+  return { caller, events, stats, bus };
+}
+
+const opts = () => ({ signal: new AbortController().signal, stream: false });
+
+describe('createModelCaller', () => {
+  it('calls the provider through the gate and reports attempts, retries and cost', async () => {
+    const provider = new StubProvider(async (n) => {
+      if (n === 1) throw fault('overloaded', { status: 529 });
+      return answer('done', { inputTokens: 100, outputTokens: 20 });
+    });
+    const { caller, events, stats } = setup(provider);
+    const response = await caller(request(), opts());
+    expect(response.text).toBe('done');
+    expect(stats).toEqual([
+      expect.objectContaining({ attempts: 2, retries: 1, cached: false, costUsd: 0.12, provider: 'stub' }),
+    ]);
+    expect(events.map((e) => e.type)).toEqual([
+      'pipeline.provider.request',
+      'pipeline.provider.retry',
+      'pipeline.provider.request',
+      'pipeline.provider.response',
+    ]);
+    expect(events[0]?.data).toMatchObject({ runId: 'run-1', step: 'summarize', attempt: 1 });
+    expect(events[3]?.data).toMatchObject({ cached: false, costUsd: 0.12 });
+  });
+
+  it('answers an identical call from the cache, counting the cost saved', async () => {
+    const provider = new StubProvider();
+    const cache = new CallCache(new MemoryCallStore());
+    const { caller, events, stats } = setup(provider, { cache });
+    await caller(request('same'), opts());
+    const second = await caller(request('same'), opts());
+    expect(second.text).toBe('ok');
+    expect(provider.calls).toBe(1);
+    expect(stats[1]).toMatchObject({ cached: true, attempts: 0, costUsd: 0, costSavedUsd: 0.015 });
+    expect(events.find((e) => e.type === 'pipeline.cache.hit')?.data).toMatchObject({ costSavedUsd: 0.015 });
+    await caller(request('different'), opts());
+    expect(provider.calls).toBe(2);
+  });
+
+  it('cache: false neither reads nor writes the cache', async () => {
+    const provider = new StubProvider();
+    const cache = new CallCache();
+    const { caller } = setup(provider, { cache, ttlMs: false });
+    await caller(request(), opts());
+    await caller(request(), opts());
+    expect(provider.calls).toBe(2);
+    expect(cache.size).toBe(0);
+  });
+
+  it('streams chunks to onChunk; a cache hit delivers its text in one chunk', async () => {
+    const provider = new StubProvider(async () => answer('one two three'));
+    const { caller } = setup(provider, { cache: new CallCache() });
+    const chunks: string[] = [];
+    const streamed = { ...opts(), stream: true, onChunk: (t: string) => chunks.push(t) };
+    expect((await caller(request(), streamed)).text).toBe('one two three');
+    expect(chunks).toEqual(['one', 'two', 'three']);
+    chunks.length = 0;
+    await caller(request(), streamed);
+    expect(chunks).toEqual(['one two three']);
+  });
+
+  it('stops before a call that would exceed the budget, without calling the provider', async () => {
+    const provider = new StubProvider(async () => answer('x', { inputTokens: 1000, outputTokens: 1000 }));
+    const budget = new BudgetGuard({ maxCostUsd: 2.5 }, price);
+    const { caller } = setup(provider, { budget });
+    await caller(request('first', { maxTokens: 100 }), opts()); // spends $2
+    const error = await caller(request('second', { maxTokens: 1000 }), opts()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BudgetExceededError);
+    expect((error as Error).message).toMatch(/step "summarize".*spent \$2\.0000 of max_cost_usd \$2\.5000/);
+    expect(provider.calls).toBe(1);
+  });
+
+  it('records every call to a cassette, then replays offline and fails loudly on a miss', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'elexirion-caller-')), 'run.jsonl');
+    const live = new StubProvider(async (_n, _s, r) => answer(`answer to ${r.messages[0]?.content}`));
+    const recording = setup(live, { cassette: { record: new CassetteRecorder(file) } });
+    await recording.caller(request('a'), opts());
+    await recording.caller(request('b'), opts());
+
+    const offline = new StubProvider(async () => {
+      throw new Error('the network must not be used in replay');
+    });
+    const replaying = setup(offline, { cassette: { replay: new CassettePlayer(file) } });
+    expect((await replaying.caller(request('b'), opts())).text).toBe('answer to b');
+    expect((await replaying.caller(request('a'), opts())).text).toBe('answer to a');
+    expect(replaying.stats[0]).toMatchObject({ replayed: true, attempts: 0, costUsd: 0 });
+    const miss = await replaying.caller(request('c'), opts()).catch((e: unknown) => e);
+    expect(miss).toBeInstanceOf(CassetteMissError);
+    expect((miss as Error).message).toContain('step "summarize" (stub/stub-model');
+    expect(offline.calls).toBe(0);
+  });
+
+  it('reports a failed call with its attempts and the error, and rethrows it', async () => {
+    const provider = new StubProvider(async () => {
+      throw fault('bad_request', { status: 400 });
+    });
+    const { caller, stats, events } = setup(provider);
+    await expect(caller(request(), opts())).rejects.toMatchObject({ kind: 'bad_request' });
+    expect(stats[0]).toMatchObject({ attempts: 1, retries: 0, costUsd: 0 });
+    expect(stats[0]?.error?.message).toContain('bad_request fault');
+    expect(events.at(-1)?.data).toMatchObject({ error: 'stub: bad_request fault' });
+  });
+});
