@@ -2,7 +2,9 @@
 // exit code through `setExitCode` (so that main decides how the process ends).
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { registerSchema } from './schema.js';
+import { registerValidate } from './validate.js';
 
 export type RegisterCommand = (program: Command, ctx: CliContext, setExitCode: (code: number) => void) => void;
 
-export const commands: RegisterCommand[] = [];
+export const commands: RegisterCommand[] = [registerValidate, registerSchema];

@@ -1,0 +1,53 @@
+import type { Input } from './schema.js';
+
+export type InputType = Input['type'];
+
+/** Whether a value has the declared input type (JSON-shaped data, as YAML and JSON produce it). */
+export function matchesInputType(value: unknown, type: InputType): boolean {
+  switch (type) {
+    case 'string':
+      return typeof value === 'string';
+    case 'number':
+      return typeof value === 'number' && Number.isFinite(value);
+    case 'integer':
+      return typeof value === 'number' && Number.isInteger(value);
+    case 'boolean':
+      return typeof value === 'boolean';
+    case 'array':
+      return Array.isArray(value);
+    case 'object':
+      return typeof value === 'object' && value !== null && !Array.isArray(value);
+  }
+}
+
+/**
+ * A value typed in on the command line (`--input n=3`) is a string; read it as the declared type.
+ * Returns the value unchanged when it cannot be read so (the type check then reports it).
+ */
+export function coerceInput(value: unknown, type: InputType): unknown {
+  if (typeof value !== 'string' || type === 'string') return value;
+  const text = value.trim();
+  switch (type) {
+    case 'number':
+    case 'integer':
+      return text !== '' && Number.isFinite(Number(text)) ? Number(text) : value;
+    case 'boolean':
+      return text === 'true' ? true : text === 'false' ? false : value;
+    case 'array':
+    case 'object':
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        return value;
+      }
+  }
+}
+
+export const INPUT_TYPE_EXAMPLES: Record<InputType, string> = {
+  string: 'any text',
+  number: 'a number such as 3 or 0.5',
+  integer: 'a whole number such as 3',
+  boolean: 'true or false',
+  array: 'a JSON list such as ["a","b"]',
+  object: 'a JSON object such as {"k":"v"}',
+};

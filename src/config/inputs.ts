@@ -1,0 +1,80 @@
+// The inputs of a run: given values (CLI strings, JSON, an API body) checked against the declared
+// inputs, read as their declared types, completed with defaults. All problems are reported at once.
+import { ConfigError, type Diagnostic } from '../errors.js';
+import { didYouMean } from './did-you-mean.js';
+import { coerceInput, INPUT_TYPE_EXAMPLES, matchesInputType } from './input-types.js';
+import type { LoadedPipeline } from './loader.js';
+import { describeValue } from './path.js';
+import type { Pipeline } from './schema.js';
+
+/**
+ * The inputs a run sees. Pass the LoadedPipeline to have errors point at the declarations
+ * (file:line:col); a bare Pipeline gives positions of 0:0 in a file named `<pipeline NAME>`.
+ */
+export function resolveInputs(
+  target: LoadedPipeline | Pipeline,
+  given: Record<string, unknown>,
+): Record<string, unknown> {
+  const loaded = 'locate' in target ? target : undefined;
+  const pipeline = loaded ? loaded.pipeline : (target as Pipeline);
+  const declared = pipeline.inputs ?? {};
+  const names = Object.keys(declared);
+  const diagnostics: Diagnostic[] = [];
+  const report = (name: string, message: string, hint: string, declaredHere: boolean) => {
+    const where = loaded ? loaded.locate(declaredHere ? ['inputs', name] : ['inputs']) : { line: 0, col: 0 };
+    diagnostics.push({
+      file: loaded?.file ?? `<pipeline ${pipeline.name}>`,
+      ...where,
+      path: `inputs.${name}`,
+      message,
+      hint,
+    });
+  };
+
+  for (const name of Object.keys(given)) {
+    if (name in declared) continue;
+    const guess = didYouMean(name, names);
+    report(
+      name,
+      `unknown input "${name}": the pipeline does not declare it`,
+      guess ? `did you mean "${guess}"?` : `declared inputs: ${names.join(', ') || '(none)'}`,
+      false,
+    );
+  }
+
+  const resolved: Record<string, unknown> = {};
+  for (const [name, input] of Object.entries(declared)) {
+    if (!(name in given) || given[name] === undefined) {
+      if (input.default !== undefined) resolved[name] = structuredClone(input.default);
+      else if (input.required === true) {
+        report(name, `missing required input "${name}" (${input.type})`, `pass it with --input ${name}=VALUE`, true);
+      }
+      // An optional input nobody gave is null, so that strict templates can test it (`{% if x %}`).
+      else resolved[name] = null;
+      continue;
+    }
+    const value = coerceInput(given[name], input.type);
+    if (!matchesInputType(value, input.type)) {
+      report(
+        name,
+        `input "${name}" must be ${input.type}, got ${describeValue(given[name])}`,
+        `give ${INPUT_TYPE_EXAMPLES[input.type]}`,
+        true,
+      );
+      continue;
+    }
+    if (input.enum && !input.enum.some((option) => JSON.stringify(option) === JSON.stringify(value))) {
+      report(
+        name,
+        `input "${name}" is ${describeValue(value)}, which is not one of its allowed values`,
+        `allowed: ${input.enum.map((o) => JSON.stringify(o)).join(', ')}`,
+        true,
+      );
+      continue;
+    }
+    resolved[name] = value;
+  }
+
+  if (diagnostics.length > 0) throw new ConfigError(diagnostics);
+  return resolved;
+}

@@ -1,0 +1,119 @@
+// The loader: pipeline file → positioned YAML → zod-validated Pipeline → semantic and template
+// checks. Every problem of the file is collected and thrown at once as a ConfigError whose
+// diagnostics carry file:line:col, the key path, what was expected and a hint.
+import { readFile, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { ConfigError, type Diagnostic } from '../errors.js';
+import { canonicalHash } from './canonical.js';
+import { type DocPath, formatPath } from './path.js';
+import type { Position } from './positions.js';
+import type { Problem } from './problem.js';
+import { Pipeline } from './schema.js';
+import { semanticProblems } from './semantic-checks.js';
+import { templateProblems } from './template-problems.js';
+import { decodeSource, MAX_PIPELINE_BYTES, parseSource, type SourceProblem, tooLarge } from './yaml-source.js';
+import { zodProblems } from './zod-problems.js';
+
+export interface LoadedPipeline {
+  pipeline: Pipeline;
+  /** Absolute path of the file. */
+  file: string;
+  /** Its directory: relative paths in the pipeline (`file:`, tool modules) resolve against it. */
+  dir: string;
+  source: string;
+  /** sha256 of the canonical JSON of the document: unchanged by formatting and comments. */
+  hash: string;
+  /** Line and column (1-based) of the value at a key path, or of the nearest enclosing node. */
+  locate(path: DocPath): Position;
+}
+
+export interface LoadOptions {
+  /** Resolves a relative `file` (default: the process's working directory). Messages keep `file` as given. */
+  cwd?: string;
+}
+
+export async function loadPipeline(file: string, options: LoadOptions = {}): Promise<LoadedPipeline> {
+  const absolute = resolve(options.cwd ?? process.cwd(), file);
+  const fail = (problem: SourceProblem): never => {
+    throw new ConfigError([{ file, ...problem }]);
+  };
+  let size: number;
+  try {
+    const info = await stat(absolute);
+    if (!info.isFile()) fail(fileProblem('is not a file', 'give the path of a pipeline .yaml file'));
+    size = info.size;
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ConfigError([
+      {
+        file,
+        ...fileProblem(
+          code === 'ENOENT' ? 'no such file' : `cannot read the file (${code ?? String(error)})`,
+          code === 'ENOENT' ? `check the path (looked for ${absolute})` : 'check the path and its permissions',
+        ),
+      },
+    ]);
+  }
+  // Refuse before reading: a 5 GB file must not be loaded into memory to be told it is too big.
+  if (size > MAX_PIPELINE_BYTES) fail(tooLarge(size));
+  const decoded = decodeSource(await readFile(absolute));
+  if ('problems' in decoded) throw new ConfigError(decoded.problems.map((p) => ({ file, ...p })));
+  return loadPipelineFromString(decoded.text, file, options);
+}
+
+function fileProblem(message: string, hint: string): SourceProblem {
+  return { line: 1, col: 1, path: '', message, hint };
+}
+
+export function loadPipelineFromString(source: string, file: string, options: LoadOptions = {}): LoadedPipeline {
+  const absolute = resolve(options.cwd ?? process.cwd(), file);
+  const dir = dirname(absolute);
+  const parsed = parseSource(source);
+  if (!parsed.ok) throw new ConfigError(parsed.problems.map((p) => ({ file, ...p })));
+  const { data, locate } = parsed;
+
+  const toDiagnostic = (problem: Problem): Diagnostic => {
+    const { line, col } = locate(problem.path, {
+      ...(problem.at === undefined ? {} : { at: problem.at }),
+      ...(problem.offset === undefined ? {} : { offset: problem.offset }),
+    });
+    return {
+      file,
+      line,
+      col,
+      path: formatPath(problem.path),
+      message: problem.message,
+      ...(problem.hint === undefined ? {} : { hint: problem.hint }),
+    };
+  };
+
+  const result = Pipeline.safeParse(data);
+  // Semantic and template checks need a well-typed pipeline; schema errors come first.
+  const problems = result.success
+    ? [...semanticProblems(result.data, dir), ...templateProblems(result.data)]
+    : zodProblems(result.error.issues, data);
+  if (problems.length > 0 || !result.success) throw new ConfigError(sortDiagnostics(problems.map(toDiagnostic)));
+
+  return {
+    pipeline: result.data,
+    file: absolute,
+    dir,
+    source,
+    hash: canonicalHash(data),
+    locate: (path) => locate(path),
+  };
+}
+
+/** In source order, each reported once. */
+function sortDiagnostics(diagnostics: Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return diagnostics
+    .filter((d) => {
+      const key = `${d.line}:${d.col}:${d.path}:${d.message}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    })
+    .sort((a, b) => a.line - b.line || a.col - b.col);
+}

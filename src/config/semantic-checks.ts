@@ -1,0 +1,314 @@
+// Checks a schema cannot express: names unique across a run, providers that exist, user JSON
+// Schemas that compile, files that exist, settings that only make sense together.
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { didYouMean } from './did-you-mean.js';
+import { INPUT_TYPE_EXAMPLES, matchesInputType } from './input-types.js';
+import { type DocPath, describeValue, formatPath } from './path.js';
+import type { Problem } from './problem.js';
+import {
+  BUILTIN_PROVIDERS,
+  type Fallback,
+  LLM_STEP_TYPES,
+  type Pipeline,
+  type Step,
+  type StepTemplate,
+  type Tool,
+} from './schema.js';
+import { jsonSchemaError } from './user-schema.js';
+
+/** Step types that accept `fallback:`. */
+const FALLBACK_TYPES: ReadonlySet<string> = new Set([...LLM_STEP_TYPES, 'claude_code']);
+const LLM_TYPES: ReadonlySet<string> = new Set(LLM_STEP_TYPES);
+
+type LlmCall = StepTemplate | Fallback | Extract<Step, { type: (typeof LLM_STEP_TYPES)[number] }>;
+
+/** Every semantic problem of `pipeline`; `dir` resolves relative `file:` paths. */
+export function semanticProblems(pipeline: Pipeline, dir: string, at: DocPath = []): Problem[] {
+  const problems: Problem[] = [];
+  checkStepNames(pipeline.steps, [...at, 'steps'], new Map(), problems);
+  checkInputs(pipeline, at, problems);
+  const providers = checkProviderDeclarations(pipeline, at, problems);
+  if (pipeline.defaults?.provider) {
+    checkProviderRef(pipeline.defaults.provider, [...at, 'defaults', 'provider'], providers, problems);
+  }
+  pipeline.steps.forEach((step, i) => {
+    checkStep(step, [...at, 'steps', i], { pipeline, dir, providers }, problems);
+  });
+  return problems;
+}
+
+interface Scope {
+  pipeline: Pipeline;
+  dir: string;
+  providers: string[];
+}
+
+/** Step names live in one namespace per run: `parallel` sub-steps share it with the top level. */
+function checkStepNames(steps: Step[], at: DocPath, seen: Map<string, DocPath>, problems: Problem[]): void {
+  steps.forEach((step, i) => {
+    const path = [...at, i];
+    const first = seen.get(step.name);
+    if (first) {
+      problems.push({
+        path: [...path, 'name'],
+        message: `duplicate step name "${step.name}" (already used by ${formatPath(first)})`,
+        hint: 'step names are unique within a pipeline, parallel sub-steps included: rename one of them',
+      });
+    } else seen.set(step.name, path);
+    if (step.type === 'parallel') checkStepNames(step.steps, [...path, 'steps'], seen, problems);
+  });
+}
+
+function checkInputs(pipeline: Pipeline, at: DocPath, problems: Problem[]): void {
+  for (const [name, input] of Object.entries(pipeline.inputs ?? {})) {
+    const path = [...at, 'inputs', name];
+    const expected = `${input.type} (${INPUT_TYPE_EXAMPLES[input.type]})`;
+    if (input.default !== undefined && !matchesInputType(input.default, input.type)) {
+      problems.push({
+        path: [...path, 'default'],
+        message: `the default of input "${name}" is ${describeValue(input.default)}, but the input's type is ${expected}`,
+        hint: `change the default or the type`,
+      });
+    }
+    input.enum?.forEach((option, i) => {
+      if (!matchesInputType(option, input.type)) {
+        problems.push({
+          path: [...path, 'enum', i],
+          message: `enum value ${describeValue(option)} does not have the input's type ${input.type}`,
+        });
+      }
+    });
+    if (input.enum && input.default !== undefined && !input.enum.some((o) => sameValue(o, input.default))) {
+      problems.push({
+        path: [...path, 'default'],
+        message: `the default of input "${name}" is not one of its enum values`,
+        hint: `allowed: ${input.enum.map((o) => JSON.stringify(o)).join(', ')}`,
+      });
+    }
+    if (input.required === true && input.default !== undefined) {
+      problems.push({
+        path: [...path, 'required'],
+        message: `input "${name}" is required but has a default, so it can never be missing`,
+        hint: 'remove `required: true` or the default',
+      });
+    }
+  }
+}
+
+const sameValue = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/** Declared providers must be built-ins or say which built-in they are; returns the usable names. */
+function checkProviderDeclarations(pipeline: Pipeline, at: DocPath, problems: Problem[]): string[] {
+  const usable: string[] = [...BUILTIN_PROVIDERS];
+  for (const [name, config] of Object.entries(pipeline.providers ?? {})) {
+    const builtin = (BUILTIN_PROVIDERS as readonly string[]).includes(name);
+    if (builtin || config.type !== undefined) {
+      if (!builtin) usable.push(name);
+      continue;
+    }
+    const guess = didYouMean(name, BUILTIN_PROVIDERS);
+    problems.push({
+      path: [...at, 'providers', name],
+      at: 'key',
+      message: `provider "${name}" is not a built-in provider and has no \`type\``,
+      hint: `${guess ? `did you mean "${guess}"? Otherwise ` : ''}add \`type:\` (one of ${BUILTIN_PROVIDERS.join(', ')}) to say which API it speaks`,
+    });
+  }
+  return usable;
+}
+
+function checkProviderRef(name: string, path: DocPath, providers: string[], problems: Problem[]): void {
+  if (providers.includes(name)) return;
+  const guess = didYouMean(name, providers);
+  problems.push({
+    path,
+    message: `unknown provider "${name}"`,
+    hint: `${guess ? `did you mean "${guess}"? ` : ''}use one of ${providers.join(', ')}, or declare it under \`providers:\` with a \`type\``,
+  });
+}
+
+function checkStep(step: Step, path: DocPath, scope: Scope, problems: Problem[]): void {
+  if (LLM_TYPES.has(step.type)) checkLlmCall(step as LlmCall, step.type, path, scope, problems, { needsContent: true });
+  if ('fallback' in step && step.fallback !== undefined) checkFallbacks(step.fallback, path, scope, problems);
+  checkOnError(step, path, scope.pipeline, problems);
+
+  switch (step.type) {
+    case 'llm':
+      if (!step.provider && !scope.pipeline.defaults?.provider) {
+        problems.push({
+          path: [...path, 'type'],
+          message: 'an `llm` step needs a provider',
+          hint: `add \`provider:\` (one of ${scope.providers.join(', ')}) to the step or to \`defaults:\``,
+        });
+      }
+      break;
+    case 'gemini_structured':
+      if (!step.schema)
+        problems.push(needs(path, 'schema', 'a gemini_structured step', 'the JSON Schema of the output'));
+      break;
+    case 'gemini_function':
+      if (!step.tools?.length)
+        problems.push(needs(path, 'tools', 'a gemini_function step', 'the tools the model may call'));
+      break;
+    case 'batch':
+    case 'claude_batch': {
+      if (typeof step.items === 'string' && !/\{\{|\{%/.test(step.items)) {
+        problems.push({
+          path: [...path, 'items'],
+          message: `\`items\` must be a list or a template that renders to one, got the plain string ${JSON.stringify(step.items)}`,
+          hint: 'write a list, or a template such as "{{ inputs.files }}"',
+        });
+      }
+      const template = step.step_template;
+      checkLlmCall(template, template.type, [...path, 'step_template'], scope, problems, { needsContent: true });
+      if (template.fallback !== undefined)
+        checkFallbacks(template.fallback, [...path, 'step_template'], scope, problems);
+      break;
+    }
+    case 'parallel':
+      step.steps.forEach((sub, i) => {
+        checkStep(sub, [...path, 'steps', i], scope, problems);
+      });
+      break;
+    case 'pipeline':
+      checkPipelineStep(step, path, scope, problems);
+      break;
+    default:
+      break;
+  }
+}
+
+function needs(path: DocPath, key: string, what: string, meaning: string): Problem {
+  return { path: [...path, 'type'], message: `${what} needs \`${key}:\``, hint: `add \`${key}:\` with ${meaning}` };
+}
+
+function checkLlmCall(
+  call: LlmCall,
+  type: string | undefined,
+  path: DocPath,
+  scope: Scope,
+  problems: Problem[],
+  options: { needsContent: boolean },
+): void {
+  if (call.provider) checkProviderRef(call.provider, [...path, 'provider'], scope.providers, problems);
+  if (options.needsContent && !call.prompt && !call.messages?.length) {
+    const mockWithResponse = type === 'mock' && call.response !== undefined;
+    if (!mockWithResponse) {
+      problems.push({
+        path,
+        message: 'the call has neither `prompt:` nor `messages:`',
+        hint: `add \`prompt:\`${type === 'mock' ? ' (or `response:` for a mock)' : ''}`,
+      });
+    }
+  }
+  if (call.schema !== undefined) checkJsonSchema(call.schema, [...path, 'schema'], problems);
+  call.tools?.forEach((tool, i) => {
+    checkTool(tool, [...path, 'tools', i], scope, problems);
+  });
+}
+
+function checkFallbacks(fallback: Fallback | Fallback[], path: DocPath, scope: Scope, problems: Problem[]): void {
+  const list = Array.isArray(fallback) ? fallback : [fallback];
+  list.forEach((f, i) => {
+    const at = Array.isArray(fallback) ? [...path, 'fallback', i] : [...path, 'fallback'];
+    checkLlmCall(f, f.type, at, scope, problems, { needsContent: false });
+  });
+}
+
+function checkTool(tool: Tool, path: DocPath, scope: Scope, problems: Problem[]): void {
+  if (typeof tool === 'string') return;
+  if (tool.parameters !== undefined) checkJsonSchema(tool.parameters, [...path, 'parameters'], problems);
+  if (tool.module !== undefined) checkFileExists(tool.module, [...path, 'module'], scope.dir, 'tool module', problems);
+}
+
+function checkJsonSchema(schema: unknown, path: DocPath, problems: Problem[]): void {
+  const error = jsonSchemaError(schema);
+  if (error !== undefined) {
+    problems.push({
+      path,
+      message: `not a valid JSON Schema: ${error}`,
+      hint: 'see https://json-schema.org/understanding-json-schema (draft 2020-12)',
+    });
+  }
+}
+
+function checkOnError(step: Step, path: DocPath, pipeline: Pipeline, problems: Problem[]): void {
+  const explicit = step.on_error;
+  const effective = explicit ?? pipeline.defaults?.on_error;
+  if (effective !== 'fallback') return;
+  if (!FALLBACK_TYPES.has(step.type)) {
+    if (explicit === 'fallback') {
+      problems.push({
+        path: [...path, 'on_error'],
+        message: `a ${step.type} step has no fallback, so \`on_error: fallback\` cannot apply`,
+        hint: 'use `on_error: fail` or `on_error: continue`',
+      });
+    }
+    return;
+  }
+  if ('fallback' in step && step.fallback !== undefined) return;
+  problems.push({
+    path: explicit ? [...path, 'on_error'] : path,
+    message: `\`on_error\` is "fallback"${explicit ? '' : ' (from defaults)'} but the step has no \`fallback:\``,
+    hint: 'add `fallback:` (another provider/model, or a whole call) or use `on_error: continue`',
+  });
+}
+
+function checkPipelineStep(
+  step: Extract<Step, { type: 'pipeline' }>,
+  path: DocPath,
+  scope: Scope,
+  problems: Problem[],
+): void {
+  const hasFile = step.file !== undefined;
+  const hasInline = step.pipeline !== undefined;
+  if (hasFile === hasInline) {
+    problems.push({
+      path: [...path, hasFile ? 'pipeline' : 'type'],
+      message: hasFile
+        ? 'a pipeline step takes `file:` or `pipeline:`, not both'
+        : 'a pipeline step needs `file:` (a pipeline file) or `pipeline:` (an inline pipeline)',
+      hint: 'keep exactly one of them',
+    });
+  }
+  if (step.file !== undefined) checkFileExists(step.file, [...path, 'file'], scope.dir, 'pipeline file', problems);
+  if (step.pipeline !== undefined) {
+    // An inline pipeline is a pipeline of its own: its own names, inputs and providers.
+    problems.push(...semanticProblems(step.pipeline, scope.dir, [...path, 'pipeline']));
+    checkChildInputs(step.pipeline, step.inputs ?? {}, path, problems);
+  }
+}
+
+function checkChildInputs(child: Pipeline, given: Record<string, unknown>, path: DocPath, problems: Problem[]): void {
+  const declared = Object.keys(child.inputs ?? {});
+  for (const name of Object.keys(given)) {
+    if (declared.includes(name)) continue;
+    const guess = didYouMean(name, declared);
+    problems.push({
+      path: [...path, 'inputs', name],
+      at: 'key',
+      message: `the inline pipeline declares no input "${name}"`,
+      hint: guess ? `did you mean "${guess}"?` : `its inputs are: ${declared.join(', ') || '(none)'}`,
+    });
+  }
+  for (const [name, input] of Object.entries(child.inputs ?? {})) {
+    if (input.required === true && input.default === undefined && !(name in given)) {
+      problems.push({
+        path: [...path, 'inputs'],
+        message: `the inline pipeline requires input "${name}", which is not given`,
+        hint: `add \`${name}:\` under this step's \`inputs:\``,
+      });
+    }
+  }
+}
+
+function checkFileExists(file: string, path: DocPath, dir: string, what: string, problems: Problem[]): void {
+  const absolute = resolve(dir, file);
+  if (existsSync(absolute) && statSync(absolute).isFile()) return;
+  problems.push({
+    path,
+    message: `${what} "${file}" does not exist (looked for ${absolute})`,
+    hint: 'paths are relative to the file that names them',
+  });
+}

@@ -1,0 +1,185 @@
+// Turns pipeline source text into plain data plus a locator, refusing what is not a pipeline file
+// (empty, binary, oversized, several documents, alias bombs) with a positioned message — quickly,
+// before any expensive work.
+import { type Document, isMap, isSeq, LineCounter, parseDocument, visit, type YAMLError } from 'yaml';
+import { createLocator, type Locate, type Position } from './positions.js';
+
+/** Pipelines are small; anything bigger is a mistake (or an attack) and is refused before parsing. */
+export const MAX_PIPELINE_BYTES = 1_000_000;
+/** Aliases expanded when converting to data; bounds "billion laughs" documents. */
+export const MAX_ALIAS_COUNT = 100;
+
+/** A problem with a position but not yet a file name. */
+export interface SourceProblem extends Position {
+  path: string;
+  message: string;
+  hint?: string;
+}
+
+export type ParsedSource =
+  | { ok: true; data: Record<string, unknown>; doc: Document; locate: Locate }
+  | { ok: false; problems: SourceProblem[] };
+
+const at = (line: number, col: number, message: string, hint?: string): SourceProblem => ({
+  line,
+  col,
+  path: '',
+  message,
+  ...(hint === undefined ? {} : { hint }),
+});
+
+/** Checks the raw bytes of a file: size and encoding. Returns the text, or the problems. */
+export function decodeSource(bytes: Uint8Array): { text: string } | { problems: SourceProblem[] } {
+  if (bytes.byteLength > MAX_PIPELINE_BYTES) return { problems: [tooLarge(bytes.byteLength)] };
+  const nul = bytes.indexOf(0);
+  if (nul !== -1) return { problems: [binary(positionOfByte(bytes, nul))] };
+  try {
+    return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
+  } catch {
+    return {
+      problems: [
+        at(
+          1,
+          1,
+          'the file is not valid UTF-8 text',
+          'a pipeline is a YAML text file saved as UTF-8; is this the right file?',
+        ),
+      ],
+    };
+  }
+}
+
+export function tooLarge(bytes: number): SourceProblem {
+  return at(
+    1,
+    1,
+    `the file is too large (${bytes} bytes; the limit is ${MAX_PIPELINE_BYTES} bytes)`,
+    'a pipeline describes steps; put large data in an input file (--inputs data.json) instead',
+  );
+}
+
+function binary(position: Position): SourceProblem {
+  return at(
+    position.line,
+    position.col,
+    'the file contains binary data (a NUL byte), not YAML text',
+    'is this the right file? A pipeline is a YAML text file',
+  );
+}
+
+function positionOfByte(bytes: Uint8Array, index: number): Position {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < index; i++) {
+    if (bytes[i] === 0x0a) {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return { line, col: index - lineStart + 1 };
+}
+
+export function parseSource(source: string): ParsedSource {
+  if (Buffer.byteLength(source) > MAX_PIPELINE_BYTES)
+    return { ok: false, problems: [tooLarge(Buffer.byteLength(source))] };
+  const nul = source.indexOf('\0');
+  if (nul !== -1) {
+    const before = source.slice(0, nul);
+    return {
+      ok: false,
+      problems: [binary({ line: before.split('\n').length, col: nul - before.lastIndexOf('\n') })],
+    };
+  }
+
+  const lineCounter = new LineCounter();
+  // `merge` lets users share settings with `<<: *anchor`; `uniqueKeys` makes a repeated key an error.
+  const doc = parseDocument(source, { lineCounter, prettyErrors: true, uniqueKeys: true, merge: true });
+  const locate = createLocator(doc, lineCounter, source);
+
+  if (doc.errors.length > 0) return { ok: false, problems: doc.errors.map((e) => yamlProblem(e, source)) };
+
+  if (doc.contents === null) {
+    return {
+      ok: false,
+      problems: [
+        at(1, 1, 'the file is empty', 'a pipeline needs at least `name:` and `steps:`; see docs/pipeline-format.md'),
+      ],
+    };
+  }
+  if (!isMap(doc.contents)) {
+    const what = isSeq(doc.contents) ? 'a list' : 'a single value';
+    const { line, col } = locate([]);
+    return {
+      ok: false,
+      problems: [
+        at(
+          line,
+          col,
+          `the top level must be a mapping of keys (name:, steps:, …), got ${what}`,
+          'start the file with `name: my-pipeline`',
+        ),
+      ],
+    };
+  }
+
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (error) {
+    return { ok: false, problems: [aliasProblem(doc, lineCounter, error)] };
+  }
+  return { ok: true, data: data as Record<string, unknown>, doc, locate };
+}
+
+const YAML_HINTS: Record<string, string> = {
+  TAB_AS_INDENT: 'YAML indents with spaces only: replace the tab with spaces',
+  DUPLICATE_KEY: 'a key may appear only once in a mapping: remove one of them or rename it',
+  MULTIPLE_DOCS: 'a pipeline file holds one YAML document: remove the `---` line or split the file',
+  BLOCK_AS_IMPLICIT_KEY: 'a value containing ": " must be quoted, or put the nested mapping on its own indented lines',
+  MISSING_CHAR: 'a bracket or quote was opened and not closed',
+  BAD_INDENT: 'check the indentation here, and that brackets and quotes are closed',
+};
+
+function yamlProblem(error: YAMLError, source: string): SourceProblem {
+  const [start] = error.linePos ?? [{ line: 1, col: 1 }];
+  // prettyErrors appends "at line L, column C:" and a source excerpt; the position is printed in front instead.
+  let message = error.message.split(/ at line \d+, column \d+/)[0]?.trim() ?? error.message;
+  if (error.code === 'DUPLICATE_KEY') {
+    message = `duplicate key ${JSON.stringify(source.slice(error.pos[0], error.pos[1]).trim())}`;
+  }
+  message = message.charAt(0).toLowerCase() + message.slice(1);
+  return at(
+    start.line,
+    start.col,
+    `YAML syntax error: ${message}`,
+    YAML_HINTS[error.code] ?? 'check the indentation here, and that brackets and quotes are closed',
+  );
+}
+
+function aliasProblem(doc: Document, lineCounter: LineCounter, error: unknown): SourceProblem {
+  let first: Position | undefined;
+  let unresolved: { name: string; position: Position } | undefined;
+  visit(doc, {
+    Alias(_, node) {
+      const position = node.range ? lineCounter.linePos(node.range[0]) : { line: 1, col: 1 };
+      first ??= position;
+      if (node.resolve(doc) === undefined) {
+        unresolved = { name: node.source, position };
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  if (unresolved !== undefined) {
+    const { line, col } = unresolved.position;
+    return at(line, col, `unknown alias *${unresolved.name}`, `define the anchor &${unresolved.name} before using it`);
+  }
+  const { line, col } = first ?? { line: 1, col: 1 };
+  const detail = error instanceof Error && /alias/i.test(error.message) ? '' : ` (${String(error)})`;
+  return at(
+    line,
+    col,
+    `the document expands too many aliases (more than ${MAX_ALIAS_COUNT}): refused as a possible "billion laughs" attack${detail}`,
+    'use fewer anchors/aliases (*name); a pipeline never needs this many',
+  );
+}

@@ -1,0 +1,185 @@
+// Translates zod's issues into problems a person can act on: which key, what was expected, what
+// was found, and a hint (did-you-mean for misspelt keys, step types and enum values).
+import type { z } from 'zod';
+import { didYouMean, suggestion } from './did-you-mean.js';
+import { type DocPath, describeValue, valueAt } from './path.js';
+import type { Problem } from './problem.js';
+import { Pipeline, STEP_TYPES } from './schema.js';
+import { allowedKeysAt } from './schema-keys.js';
+
+type Issue = z.core.$ZodIssue;
+
+/** Problems for every zod issue, in document order of their paths. */
+export function zodProblems(issues: readonly Issue[], data: unknown): Problem[] {
+  return issues
+    .flatMap((issue) => translate(issue, issue.path as DocPath, data))
+    .map((problem) => (problem.hint === undefined ? { ...problem, hint: DOCS_HINT } : problem));
+}
+
+const DOCS_HINT = 'see docs/pipeline-format.md for what this key accepts';
+
+function translate(issue: Issue, path: DocPath, data: unknown): Problem[] {
+  const value = valueAt(data, path);
+  const last = path[path.length - 1];
+  switch (issue.code) {
+    case 'unrecognized_keys': {
+      const allowed = allowedKeysAt(Pipeline, data, path) ?? [];
+      return issue.keys.map((key) => ({
+        path: [...path, key],
+        at: 'key',
+        message: `unknown key "${key}"`,
+        hint: allowed.length > 0 ? suggestion(key, allowed, 'the keys allowed here are') : 'remove it',
+      }));
+    }
+    case 'invalid_union':
+      return translateUnion(issue, path, data, value);
+    case 'invalid_type':
+      if (value === undefined) {
+        return [
+          {
+            path,
+            message: `missing required key "${String(last)}"`,
+            hint: `add \`${String(last)}:\` (${article(issue.expected)})${last === 'name' ? '; every step needs a unique name' : ''}`,
+          },
+        ];
+      }
+      return [typeProblem(path, [issue.expected], value)];
+    case 'invalid_value': {
+      const options = issue.values.map((v) => String(v));
+      const guess = typeof value === 'string' ? didYouMean(value, options) : undefined;
+      return [
+        {
+          path,
+          message: `${describeValue(value)} is not allowed here: expected one of ${options.join(', ')}`,
+          ...(guess === undefined ? {} : { hint: `did you mean "${guess}"?` }),
+        },
+      ];
+    }
+    case 'invalid_format':
+      return [
+        {
+          path,
+          message: `${describeValue(value)} is not valid: expected ${formatExpectation(issue)}`,
+          hint: formatHint(issue, last),
+        },
+      ];
+    case 'too_small':
+    case 'too_big':
+      return [{ path, message: boundMessage(issue, value), hint: `change the value to one within the limit` }];
+    case 'invalid_key': {
+      const key = String(last);
+      const inner = issue.issues[0];
+      const expected = inner?.code === 'invalid_format' ? formatExpectation(inner) : 'a valid name';
+      return [
+        {
+          path,
+          at: 'key',
+          message: `the name "${key}" is not valid: expected ${expected}`,
+          hint: 'names are used in templates: lower-case letters, digits and _, not starting with a digit',
+        },
+      ];
+    }
+    default:
+      return [{ path, message: issue.message }];
+  }
+}
+
+function translateUnion(issue: z.core.$ZodIssueInvalidUnion, path: DocPath, data: unknown, value: unknown): Problem[] {
+  if ((issue as { note?: string }).note === 'No matching discriminator') {
+    const stepPath = path[path.length - 1] === 'type' ? path : [...path, 'type'];
+    const type = valueAt(data, stepPath);
+    if (type === undefined) {
+      return [
+        {
+          path: stepPath,
+          message: 'missing required key "type"',
+          hint: `add \`type:\`, one of: ${STEP_TYPES.join(', ')}`,
+        },
+      ];
+    }
+    const guess = typeof type === 'string' ? didYouMean(type, STEP_TYPES) : undefined;
+    return [
+      {
+        path: stepPath,
+        message: `unknown step type ${JSON.stringify(type)}`,
+        hint: `${guess === undefined ? '' : `did you mean "${guess}"? `}The step types are: ${STEP_TYPES.join(', ')}`,
+      },
+    ];
+  }
+  // Each branch of the union failed. If one failed deeper than its top level (the value had the
+  // right shape but a wrong part), that branch is what the user meant: report its issues.
+  const branches = issue.errors;
+  const shapeMismatch = (errors: Issue[]) => errors.every((e) => e.path.length === 0 && e.code === 'invalid_type');
+  const meant = branches.find((errors) => !shapeMismatch(errors));
+  if (meant) return meant.flatMap((e) => translate(e, [...path, ...(e.path as DocPath)], data));
+  const expected = branches.flatMap((errors) => errors.map((e) => (e.code === 'invalid_type' ? e.expected : '')));
+  return [typeProblem(path, [...new Set(expected.filter(Boolean))], value)];
+}
+
+function typeProblem(path: DocPath, expected: string[], value: unknown): Problem {
+  const message = `expected ${expected.map(article).join(' or ') || 'another value'}, got ${describeValue(value)}`;
+  const hint = typeHint(expected, value);
+  return hint === undefined ? { path, message } : { path, message, hint };
+}
+
+function typeHint(expected: string[], value: unknown): string | undefined {
+  if (expected.includes('boolean') && typeof value === 'string' && /^(yes|no|on|off|y|n)$/i.test(value)) {
+    return `YAML 1.2 reads ${value} as text: write true or false`;
+  }
+  if (expected.includes('number') && typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value))) {
+    return 'remove the quotes: a number is written without them';
+  }
+  if (expected.includes('array')) return 'write a list: [a, b] or one "- item" per line';
+  if (expected.includes('object') || expected.includes('record')) {
+    return 'write key: value pairs, indented under this key (or { key: value })';
+  }
+  if (expected.includes('string') && (typeof value === 'number' || typeof value === 'boolean')) {
+    return `put it in quotes to make it text: "${String(value)}"`;
+  }
+  return undefined;
+}
+
+function article(expected: string): string {
+  const names: Record<string, string> = {
+    string: 'a string',
+    number: 'a number',
+    int: 'an integer',
+    boolean: 'a boolean (true or false)',
+    object: 'a mapping (key: value)',
+    array: 'a list',
+    record: 'a mapping (key: value)',
+  };
+  return names[expected] ?? expected;
+}
+
+function formatExpectation(issue: z.core.$ZodIssueInvalidStringFormat): string {
+  if (issue.format === 'regex') return issue.message;
+  if (issue.format === 'url') return 'a URL such as http://localhost:11434/v1';
+  return `a ${issue.format}`;
+}
+
+function formatHint(issue: z.core.$ZodIssueInvalidStringFormat, key: unknown): string {
+  if (issue.pattern?.includes('ms|s|m|h'))
+    return 'a number and a unit with no space (250ms, 30s, 5m, 1h), or a number of milliseconds';
+  if (key === 'name')
+    return 'names are used in templates (steps.NAME.output): lower-case letters, digits and _ (and - for pipelines)';
+  return DOCS_HINT;
+}
+
+function boundMessage(issue: z.core.$ZodIssueTooSmall | z.core.$ZodIssueTooBig, value: unknown): string {
+  const small = issue.code === 'too_small';
+  const bound = small ? (issue as z.core.$ZodIssueTooSmall).minimum : (issue as z.core.$ZodIssueTooBig).maximum;
+  const inclusive = issue.inclusive !== false;
+  switch (issue.origin) {
+    case 'array':
+      return small
+        ? `the list needs at least ${bound} item${Number(bound) === 1 ? '' : 's'}, got ${Array.isArray(value) ? value.length : 0}`
+        : `the list may have at most ${bound} items`;
+    case 'string':
+      return small ? 'must not be empty' : `must be at most ${bound} characters long`;
+    default: {
+      const op = small ? (inclusive ? 'at least' : 'more than') : inclusive ? 'at most' : 'less than';
+      return `expected a number ${op} ${bound}, got ${describeValue(value)}`;
+    }
+  }
+}
