@@ -1,0 +1,305 @@
+// Claude through `@anthropic-ai/sdk` (Messages API). The SDK's retries are off (our gate retries) and
+// its own timeout is pushed far out of the way: the caller's AbortSignal is the deadline.
+// Structured output is forced tool use: one tool whose input_schema is the schema.
+import Anthropic from '@anthropic-ai/sdk';
+import type {
+  Message as AnthropicMessage,
+  Tool as AnthropicTool,
+  ContentBlock,
+  ContentBlockParam,
+  MessageCreateParamsNonStreaming,
+  MessageParam,
+  RawMessageStreamEvent,
+} from '@anthropic-ai/sdk/resources/messages/messages.js';
+import { abortError, httpError, otherError, truncatedStream } from './map-error.js';
+import {
+  type Capabilities,
+  type ChatMessage,
+  capabilitySupports,
+  type FinishReason,
+  type ModelRequest,
+  type ModelResponse,
+  type Provider,
+  type ProviderFeature,
+  type StreamChunk,
+  type ToolCall,
+  type Usage,
+} from './provider.js';
+import { ProviderError, type ProviderErrorKind } from './provider-error.js';
+import { objectRootSchema, STRUCTURED_OUTPUT_DESCRIPTION, STRUCTURED_OUTPUT_NAME } from './structured-schema.js';
+
+export interface AnthropicProviderOptions {
+  name?: string;
+  apiKey: string;
+  baseUrl?: string;
+}
+
+/** Claude requires max_tokens; this is used when the step sets none. */
+export const ANTHROPIC_DEFAULT_MAX_TOKENS = 4096;
+/** The SDK's own deadline, far beyond any step timeout: ours (the AbortSignal) decides. */
+const SDK_TIMEOUT_MS = 24 * 60 * 60 * 1000;
+
+const CAPABILITIES: Capabilities = { streaming: true, tools: true, structuredOutput: true, systemPrompt: true };
+
+/** Error types of Anthropic's error body (also sent as a mid-stream `error` event). */
+const ERROR_TYPE_KINDS: Record<string, ProviderErrorKind> = {
+  overloaded_error: 'overloaded',
+  rate_limit_error: 'rate_limited',
+  api_error: 'server',
+  timeout_error: 'timeout',
+  authentication_error: 'auth',
+  permission_error: 'auth',
+  invalid_request_error: 'bad_request',
+  not_found_error: 'bad_request',
+  request_too_large: 'bad_request',
+};
+
+export class AnthropicProvider implements Provider {
+  readonly name: string;
+  private readonly client: Anthropic;
+  private readonly apiKey: string;
+
+  constructor(options: AnthropicProviderOptions) {
+    this.name = options.name ?? 'anthropic';
+    this.apiKey = options.apiKey;
+    this.client = new Anthropic({
+      apiKey: options.apiKey,
+      ...(options.baseUrl ? { baseURL: options.baseUrl } : {}),
+      maxRetries: 0,
+      timeout: SDK_TIMEOUT_MS,
+    });
+  }
+
+  capabilities(): Capabilities {
+    return { ...CAPABILITIES };
+  }
+
+  supports(feature: ProviderFeature): boolean {
+    return capabilitySupports(CAPABILITIES, feature);
+  }
+
+  async generate(request: ModelRequest, signal: AbortSignal): Promise<ModelResponse> {
+    const { params, unwrap } = toParams(request);
+    let message: AnthropicMessage;
+    try {
+      message = await this.client.messages.create(params, { signal });
+    } catch (err) {
+      throw this.mapError(err, signal);
+    }
+    return fromMessage(message, request, unwrap);
+  }
+
+  async *stream(request: ModelRequest, signal: AbortSignal): AsyncIterable<StreamChunk> {
+    const { params, unwrap } = toParams(request);
+    const acc = new StreamAccumulator();
+    try {
+      const events = await this.client.messages.create({ ...params, stream: true }, { signal });
+      for await (const event of events) {
+        const text = acc.add(event);
+        if (text) yield { type: 'text', text };
+      }
+    } catch (err) {
+      throw this.mapError(err, signal);
+    }
+    if (!acc.stopped) throw truncatedStream(this.name, 'message_stop');
+    yield { type: 'done', response: fromMessage(acc.message(), request, unwrap) };
+  }
+
+  private mapError(err: unknown, signal: AbortSignal): ProviderError {
+    if (err instanceof ProviderError) return err;
+    if (signal.aborted || err instanceof Anthropic.APIUserAbortError) return abortError(this.name, signal, err);
+    const secrets = [this.apiKey];
+    if (err instanceof Anthropic.APIError && !(err instanceof Anthropic.APIConnectionError)) {
+      if (err.status === undefined) {
+        // An `error` event inside a 200 stream: only the error type says what happened.
+        const kind = ERROR_TYPE_KINDS[err.type ?? ''] ?? 'server';
+        return new ProviderError(this.name, kind, `stream error: ${err.message}`);
+      }
+      return httpError(
+        this.name,
+        { status: err.status, message: err.message, headers: (n) => err.headers?.get(n) },
+        secrets,
+        err,
+      );
+    }
+    return otherError(this.name, err, secrets);
+  }
+}
+
+interface Converted {
+  params: MessageCreateParamsNonStreaming;
+  unwrap: ((value: unknown) => unknown) | undefined;
+}
+
+function toParams(request: ModelRequest): Converted {
+  const tools: AnthropicTool[] = (request.tools ?? []).map((t) => ({
+    name: t.name,
+    description: t.description,
+    input_schema: t.parameters as AnthropicTool['input_schema'],
+  }));
+  let unwrap: Converted['unwrap'];
+  let toolChoice: MessageCreateParamsNonStreaming['tool_choice'];
+  if (request.schema) {
+    const root = objectRootSchema(request.schema);
+    unwrap = root.unwrap;
+    tools.push({
+      name: STRUCTURED_OUTPUT_NAME,
+      description: STRUCTURED_OUTPUT_DESCRIPTION,
+      input_schema: root.schema as AnthropicTool['input_schema'],
+    });
+    // With tools of its own the model may call them first; it must end with the output tool.
+    toolChoice = request.tools?.length ? { type: 'any' } : { type: 'tool', name: STRUCTURED_OUTPUT_NAME };
+  }
+  const params: MessageCreateParamsNonStreaming = {
+    ...(request.extra as Partial<MessageCreateParamsNonStreaming> | undefined),
+    model: request.model,
+    max_tokens: request.maxTokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS,
+    messages: toMessages(request.messages),
+    ...(request.system ? { system: request.system } : {}),
+    ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
+    ...(request.topP === undefined ? {} : { top_p: request.topP }),
+    ...(request.stop?.length ? { stop_sequences: request.stop } : {}),
+    ...(tools.length ? { tools } : {}),
+    ...(toolChoice ? { tool_choice: toolChoice } : {}),
+  };
+  return { params, unwrap };
+}
+
+/** Neutral messages → Anthropic turns; tool results travel in the next user turn, consecutive user turns merge. */
+function toMessages(messages: ChatMessage[]): MessageParam[] {
+  const out: MessageParam[] = [];
+  const push = (role: 'user' | 'assistant', blocks: ContentBlockParam[]) => {
+    const last = out[out.length - 1];
+    if (last && last.role === role && Array.isArray(last.content)) last.content.push(...blocks);
+    else out.push({ role, content: blocks });
+  };
+  for (const m of messages) {
+    if (m.role === 'user') push('user', [{ type: 'text', text: m.content }]);
+    else if (m.role === 'tool') {
+      push('user', [
+        {
+          type: 'tool_result',
+          tool_use_id: m.toolCallId,
+          content: m.content,
+          ...(m.isError ? { is_error: true } : {}),
+        },
+      ]);
+    } else {
+      const blocks: ContentBlockParam[] = m.content ? [{ type: 'text', text: m.content }] : [];
+      for (const call of m.toolCalls ?? [])
+        blocks.push({ type: 'tool_use', id: call.id, name: call.name, input: call.arguments });
+      push('assistant', blocks);
+    }
+  }
+  return out;
+}
+
+function fromMessage(message: AnthropicMessage, request: ModelRequest, unwrap: Converted['unwrap']): ModelResponse {
+  let text = '';
+  const toolCalls: ToolCall[] = [];
+  let output: { value: unknown } | undefined;
+  for (const block of message.content) {
+    if (block.type === 'text') text += block.text;
+    else if (block.type === 'tool_use') {
+      const input = (block.input ?? {}) as Record<string, unknown>;
+      if (request.schema && block.name === STRUCTURED_OUTPUT_NAME) output = { value: unwrap ? unwrap(input) : input };
+      else toolCalls.push({ id: block.id, name: block.name, arguments: input });
+    }
+  }
+  const usage: Usage = {
+    inputTokens: message.usage.input_tokens ?? 0,
+    outputTokens: message.usage.output_tokens ?? 0,
+    ...(message.usage.cache_read_input_tokens == null
+      ? {}
+      : { cacheReadTokens: message.usage.cache_read_input_tokens }),
+    ...(message.usage.cache_creation_input_tokens == null
+      ? {}
+      : { cacheWriteTokens: message.usage.cache_creation_input_tokens }),
+  };
+  const base = { usage, model: message.model };
+  if (output) {
+    // The forced tool call *is* the answer: it ends the turn, whatever the stop reason says.
+    return { ...base, text: JSON.stringify(output.value), object: output.value, toolCalls: [], finishReason: 'stop' };
+  }
+  return { ...base, text, toolCalls, finishReason: finishReason(message.stop_reason) };
+}
+
+function finishReason(reason: AnthropicMessage['stop_reason']): FinishReason {
+  switch (reason) {
+    case 'end_turn':
+    case 'stop_sequence':
+      return 'stop';
+    case 'max_tokens':
+    case 'model_context_window_exceeded':
+      return 'length';
+    case 'tool_use':
+      return 'tool_calls';
+    case 'refusal':
+      return 'content_filter';
+    default:
+      return 'other';
+  }
+}
+
+/** Rebuilds the final Message from raw stream events; `stopped` only after message_stop. */
+class StreamAccumulator {
+  stopped = false;
+  private started: AnthropicMessage | undefined;
+  private readonly blocks: ContentBlock[] = [];
+  private readonly partialJson = new Map<number, string>();
+
+  /** Feeds one event; returns the text it adds, if any. */
+  add(event: RawMessageStreamEvent): string | undefined {
+    switch (event.type) {
+      case 'message_start':
+        this.started = { ...event.message, content: [] };
+        return undefined;
+      case 'content_block_start':
+        this.blocks[event.index] = { ...event.content_block } as ContentBlock;
+        return undefined;
+      case 'content_block_delta': {
+        const block = this.blocks[event.index];
+        if (event.delta.type === 'text_delta' && block?.type === 'text') {
+          block.text += event.delta.text;
+          return event.delta.text;
+        }
+        if (event.delta.type === 'input_json_delta') {
+          this.partialJson.set(event.index, (this.partialJson.get(event.index) ?? '') + event.delta.partial_json);
+        }
+        return undefined;
+      }
+      case 'content_block_stop': {
+        const block = this.blocks[event.index];
+        const json = this.partialJson.get(event.index);
+        if (block?.type === 'tool_use') block.input = json ? JSON.parse(json) : {};
+        return undefined;
+      }
+      case 'message_delta':
+        if (this.started) {
+          this.started.stop_reason = event.delta.stop_reason;
+          this.started.stop_sequence = event.delta.stop_sequence;
+          const u = event.usage;
+          this.started.usage = {
+            ...this.started.usage,
+            output_tokens: u.output_tokens,
+            ...(u.input_tokens == null ? {} : { input_tokens: u.input_tokens }),
+            ...(u.cache_read_input_tokens == null ? {} : { cache_read_input_tokens: u.cache_read_input_tokens }),
+            ...(u.cache_creation_input_tokens == null
+              ? {}
+              : { cache_creation_input_tokens: u.cache_creation_input_tokens }),
+          };
+        }
+        return undefined;
+      case 'message_stop':
+        this.stopped = true;
+        return undefined;
+      default:
+        return undefined;
+    }
+  }
+
+  message(): AnthropicMessage {
+    if (!this.started) throw new Error('no message_start in the stream');
+    return { ...this.started, content: this.blocks.filter(Boolean) };
+  }
+}

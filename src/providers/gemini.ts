@@ -1,0 +1,285 @@
+// Gemini through `@google/genai` (Gemini API, not Vertex). No SDK retries (no retryOptions), the
+// caller's AbortSignal goes in `config.abortSignal`. Structured output is responseMimeType
+// application/json + responseJsonSchema; the JSON text is parsed into `object`.
+import {
+  ApiError,
+  type Content,
+  type GenerateContentConfig,
+  type GenerateContentResponse,
+  GoogleGenAI,
+  type Part,
+} from '@google/genai';
+import { abortError, httpError, otherError, truncatedStream } from './map-error.js';
+import {
+  type Capabilities,
+  type ChatMessage,
+  capabilitySupports,
+  type FinishReason,
+  type ModelRequest,
+  type ModelResponse,
+  type Provider,
+  type ProviderFeature,
+  type StreamChunk,
+  type ToolCall,
+  type Usage,
+} from './provider.js';
+import { ProviderError } from './provider-error.js';
+import { parseJsonText } from './structured-schema.js';
+
+const CAPABILITIES: Capabilities = { streaming: true, tools: true, structuredOutput: true, systemPrompt: true };
+/** Gemini may return function calls without ids; ours carry this prefix and are not sent back. */
+const LOCAL_ID_PREFIX = 'gemini-call-';
+
+export interface GeminiProviderOptions {
+  name?: string;
+  apiKey: string;
+  baseUrl?: string;
+}
+
+/** The headers of the last HTTP answer of one call: the SDK's ApiError keeps only the status. */
+interface HeaderTap {
+  headers: Headers | undefined;
+  fetch: typeof fetch;
+}
+
+export class GeminiProvider implements Provider {
+  readonly name: string;
+  private readonly client: GoogleGenAI;
+  private readonly apiKey: string;
+
+  constructor(options: GeminiProviderOptions) {
+    this.name = options.name ?? 'gemini';
+    this.apiKey = options.apiKey;
+    this.client = new GoogleGenAI({
+      apiKey: options.apiKey,
+      ...(options.baseUrl ? { httpOptions: { baseUrl: options.baseUrl } } : {}),
+    });
+  }
+
+  capabilities(): Capabilities {
+    return { ...CAPABILITIES };
+  }
+
+  supports(feature: ProviderFeature): boolean {
+    return capabilitySupports(CAPABILITIES, feature);
+  }
+
+  async generate(request: ModelRequest, signal: AbortSignal): Promise<ModelResponse> {
+    const tap = headerTap();
+    let response: GenerateContentResponse;
+    try {
+      response = await this.client.models.generateContent(toParams(request, signal, tap));
+    } catch (err) {
+      throw this.mapError(err, signal, tap);
+    }
+    const acc = new ResponseAccumulator();
+    acc.add(response);
+    return acc.result(request);
+  }
+
+  async *stream(request: ModelRequest, signal: AbortSignal): AsyncIterable<StreamChunk> {
+    const tap = headerTap();
+    const acc = new ResponseAccumulator();
+    try {
+      const responses = await this.client.models.generateContentStream(toParams(request, signal, tap));
+      for await (const response of responses) {
+        const text = acc.add(response);
+        if (text) yield { type: 'text', text };
+      }
+    } catch (err) {
+      throw this.mapError(err, signal, tap);
+    }
+    // Gemini has no terminal event: the last chunk carries the finishReason. None means cut off.
+    if (!acc.finished) throw truncatedStream(this.name, 'a finishReason');
+    yield { type: 'done', response: acc.result(request) };
+  }
+
+  private mapError(err: unknown, signal: AbortSignal, tap: HeaderTap): ProviderError {
+    if (err instanceof ProviderError) return err;
+    if (signal.aborted) return abortError(this.name, signal, err);
+    const secrets = [this.apiKey];
+    if (err instanceof ApiError) {
+      const headers = tap.headers;
+      return httpError(
+        this.name,
+        {
+          status: err.status,
+          message: errorMessage(err.message),
+          ...(headers ? { headers: (n: string) => headers.get(n) } : {}),
+          ...retryDelayFromBody(err.message),
+        },
+        secrets,
+        err,
+      );
+    }
+    return otherError(this.name, err, secrets);
+  }
+}
+
+function headerTap(): HeaderTap {
+  const tap: HeaderTap = {
+    headers: undefined,
+    fetch: async (input, init) => {
+      const res = await fetch(input, init);
+      tap.headers = res.headers;
+      return res;
+    },
+  };
+  return tap;
+}
+
+function toParams(request: ModelRequest, signal: AbortSignal, tap: HeaderTap) {
+  const config: GenerateContentConfig = {
+    ...(request.extra as GenerateContentConfig | undefined),
+    abortSignal: signal,
+    httpOptions: { fetch: tap.fetch },
+    ...(request.system ? { systemInstruction: request.system } : {}),
+    ...(request.maxTokens === undefined ? {} : { maxOutputTokens: request.maxTokens }),
+    ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
+    ...(request.topP === undefined ? {} : { topP: request.topP }),
+    ...(request.stop?.length ? { stopSequences: request.stop } : {}),
+    ...(request.tools?.length
+      ? {
+          tools: [
+            {
+              functionDeclarations: request.tools.map((t) => ({
+                name: t.name,
+                description: t.description,
+                parametersJsonSchema: t.parameters,
+              })),
+            },
+          ],
+        }
+      : {}),
+    ...(request.schema ? { responseMimeType: 'application/json', responseJsonSchema: request.schema } : {}),
+  };
+  return { model: request.model, contents: toContents(request.messages), config };
+}
+
+/** Neutral messages → Gemini contents; function responses travel in a user turn, consecutive turns merge. */
+function toContents(messages: ChatMessage[]): Content[] {
+  const out: Content[] = [];
+  const push = (role: 'user' | 'model', parts: Part[]) => {
+    const last = out[out.length - 1];
+    if (last && last.role === role) last.parts = [...(last.parts ?? []), ...parts];
+    else out.push({ role, parts });
+  };
+  for (const m of messages) {
+    if (m.role === 'user') push('user', [{ text: m.content }]);
+    else if (m.role === 'tool') {
+      push('user', [
+        {
+          functionResponse: {
+            ...(m.toolCallId.startsWith(LOCAL_ID_PREFIX) ? {} : { id: m.toolCallId }),
+            name: m.name,
+            response: m.isError ? { error: m.content } : { output: m.content },
+          },
+        },
+      ]);
+    } else {
+      const parts: Part[] = m.content ? [{ text: m.content }] : [];
+      for (const c of m.toolCalls ?? []) {
+        parts.push({
+          functionCall: { ...(c.id.startsWith(LOCAL_ID_PREFIX) ? {} : { id: c.id }), name: c.name, args: c.arguments },
+        });
+      }
+      push('model', parts);
+    }
+  }
+  return out;
+}
+
+/** Collects text, function calls, usage and the finish reason over one answer or many stream chunks. */
+class ResponseAccumulator {
+  finished = false;
+  private text = '';
+  private readonly toolCalls: ToolCall[] = [];
+  private usage: GenerateContentResponse['usageMetadata'];
+  private finish: string | undefined;
+  private model: string | undefined;
+
+  add(response: GenerateContentResponse): string {
+    if (response.usageMetadata) this.usage = response.usageMetadata;
+    if (response.modelVersion) this.model = response.modelVersion;
+    const candidate = response.candidates?.[0];
+    let added = '';
+    for (const part of candidate?.content?.parts ?? []) {
+      if (part.thought) continue;
+      if (typeof part.text === 'string') added += part.text;
+      if (part.functionCall) {
+        this.toolCalls.push({
+          id: part.functionCall.id ?? `${LOCAL_ID_PREFIX}${this.toolCalls.length + 1}`,
+          name: part.functionCall.name ?? '',
+          arguments: (part.functionCall.args ?? {}) as Record<string, unknown>,
+        });
+      }
+    }
+    this.text += added;
+    if (candidate?.finishReason) {
+      this.finish = candidate.finishReason;
+      this.finished = true;
+    }
+    // A blocked prompt has no candidate at all, only promptFeedback: that is a finished answer too.
+    if (response.promptFeedback?.blockReason) {
+      this.finish = 'SAFETY';
+      this.finished = true;
+    }
+    return added;
+  }
+
+  result(request: ModelRequest): ModelResponse {
+    const u = this.usage;
+    const usage: Usage = {
+      inputTokens: u?.promptTokenCount ?? 0,
+      // Thinking tokens are billed as output.
+      outputTokens: (u?.candidatesTokenCount ?? 0) + (u?.thoughtsTokenCount ?? 0),
+      ...(u?.cachedContentTokenCount ? { cacheReadTokens: u.cachedContentTokenCount } : {}),
+    };
+    const response: ModelResponse = {
+      text: this.text,
+      toolCalls: this.toolCalls,
+      usage,
+      finishReason: this.toolCalls.length > 0 ? 'tool_calls' : finishReason(this.finish),
+      model: this.model ?? request.model,
+    };
+    if (request.schema && this.toolCalls.length === 0) {
+      const parsed = parseJsonText(this.text);
+      if (parsed !== undefined) response.object = parsed;
+    }
+    return response;
+  }
+}
+
+function finishReason(reason: string | undefined): FinishReason {
+  switch (reason) {
+    case 'STOP':
+      return 'stop';
+    case 'MAX_TOKENS':
+      return 'length';
+    case 'SAFETY':
+    case 'RECITATION':
+    case 'BLOCKLIST':
+    case 'PROHIBITED_CONTENT':
+    case 'SPII':
+      return 'content_filter';
+    default:
+      return 'other';
+  }
+}
+
+/** ApiError's message is the JSON error body; keep its human part. */
+function errorMessage(raw: string): string {
+  try {
+    const body = JSON.parse(raw) as { error?: { message?: string; status?: string } };
+    if (body.error?.message) return `${body.error.status ?? 'error'}: ${body.error.message}`;
+  } catch {
+    // not JSON: use as is
+  }
+  return raw;
+}
+
+/** Gemini's 429 body carries `google.rpc.RetryInfo` with `retryDelay: "12s"`. */
+function retryDelayFromBody(raw: string): { retryAfterMs?: number } {
+  const match = /"retryDelay"\s*:\s*"(\d+(?:\.\d+)?)s"/.exec(raw);
+  return match ? { retryAfterMs: Number(match[1]) * 1000 } : {};
+}

@@ -1,0 +1,108 @@
+// Shared pieces of turning whatever an SDK throws into a ProviderError: the abort/timeout decision
+// (it belongs to our signal, not to the SDK), network failures, and the key scrubbing that makes
+// sure no secret ever travels inside an error message.
+import { kindFromStatus, ProviderError, type ProviderErrorKind, retryAfterFromHeaders } from './provider-error.js';
+
+/** True when `signal` was aborted because a deadline passed (AbortSignal.timeout, or a reason named TimeoutError). */
+export function isTimeoutReason(reason: unknown): boolean {
+  if (reason instanceof ProviderError) return reason.kind === 'timeout';
+  return typeof reason === 'object' && reason !== null && (reason as { name?: unknown }).name === 'TimeoutError';
+}
+
+/** The error for a call stopped by our own signal: `timeout` when a deadline fired, `aborted` otherwise. */
+export function abortError(provider: string, signal: AbortSignal, cause?: unknown): ProviderError {
+  const timedOut = isTimeoutReason(signal.reason);
+  return new ProviderError(
+    provider,
+    timedOut ? 'timeout' : 'aborted',
+    timedOut ? 'the call timed out and was cancelled' : 'the call was cancelled',
+    { cause },
+  );
+}
+
+/** Replaces every secret found in `text` by `***`. */
+export function scrub(text: string, secrets: ReadonlyArray<string | undefined>): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (secret && secret.length >= 4) out = out.split(secret).join('***');
+  }
+  return out;
+}
+
+export interface HttpFailure {
+  status: number;
+  message: string;
+  headers?: (name: string) => string | null | undefined;
+  /** A hint from the body when there are no headers (Gemini's RetryInfo). */
+  retryAfterMs?: number;
+}
+
+export function httpError(
+  provider: string,
+  failure: HttpFailure,
+  secrets: ReadonlyArray<string | undefined>,
+  cause?: unknown,
+): ProviderError {
+  const retryAfterMs = (failure.headers && retryAfterFromHeaders(failure.headers)) ?? failure.retryAfterMs;
+  return new ProviderError(provider, kindFromStatus(failure.status), scrub(failure.message, secrets), {
+    status: failure.status,
+    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+    cause: scrubbedCause(cause, secrets),
+  });
+}
+
+/** Errors that are not HTTP answers: network failures, unparsable bodies, anything else the SDK raises. */
+export function otherError(provider: string, err: unknown, secrets: ReadonlyArray<string | undefined>): ProviderError {
+  const message = scrub(describe(err), secrets);
+  const kind: ProviderErrorKind =
+    err instanceof SyntaxError ? 'invalid_response' : looksLikeNetwork(err) ? 'connection' : 'invalid_response';
+  return new ProviderError(provider, kind, kind === 'connection' ? `connection failed: ${message}` : message, {
+    cause: scrubbedCause(err, secrets),
+  });
+}
+
+/** A stream that ended before its terminal event: retryable, never a half answer. */
+export function truncatedStream(provider: string, what: string): ProviderError {
+  return new ProviderError(provider, 'connection', `the stream was cut off before ${what}`);
+}
+
+const NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+]);
+
+function looksLikeNetwork(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const { code, message, name } = e as { code?: unknown; message?: unknown; name?: unknown };
+    if (typeof code === 'string' && NETWORK_CODES.has(code)) return true;
+    if (name === 'APIConnectionError' || name === 'APIConnectionTimeoutError') return true;
+    if (
+      typeof message === 'string' &&
+      /fetch failed|terminated|socket hang up|other side closed|network/i.test(message)
+    ) {
+      return true;
+    }
+  }
+  return false;
+}
+
+function describe(err: unknown): string {
+  if (err instanceof Error) {
+    const cause = err.cause instanceof Error && err.cause.message !== err.message ? ` (${err.cause.message})` : '';
+    return `${err.message}${cause}`;
+  }
+  return String(err);
+}
+
+/** SDK errors may carry the request (and its headers) around; keep only a scrubbed message as the cause. */
+function scrubbedCause(err: unknown, secrets: ReadonlyArray<string | undefined>): Error | undefined {
+  if (err === undefined) return undefined;
+  const copy = new Error(scrub(describe(err), secrets));
+  copy.name = err instanceof Error ? err.name : 'Error';
+  return copy;
+}

@@ -1,0 +1,271 @@
+// Any OpenAI-compatible chat completions endpoint (OpenAI, Ollama, vLLM, LM Studio) through the
+// `openai` SDK, with its retries off and the caller's AbortSignal as the only deadline.
+// Structured output is `response_format: json_schema`; the JSON text is parsed into `object`.
+import OpenAI from 'openai';
+import type {
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChatCompletionCreateParamsNonStreaming,
+  ChatCompletionMessageParam,
+  ChatCompletionTool,
+} from 'openai/resources/chat/completions/completions.js';
+import { abortError, httpError, otherError, truncatedStream } from './map-error.js';
+import {
+  type Capabilities,
+  type ChatMessage,
+  capabilitySupports,
+  type FinishReason,
+  type ModelRequest,
+  type ModelResponse,
+  type Provider,
+  type ProviderFeature,
+  type StreamChunk,
+  type ToolCall,
+  type Usage,
+} from './provider.js';
+import { ProviderError } from './provider-error.js';
+import { objectRootSchema, parseJsonText, STRUCTURED_OUTPUT_NAME } from './structured-schema.js';
+
+export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
+/** What the SDK requires as a key when the server needs none (Ollama, vLLM): it is sent and ignored. */
+const NO_KEY_PLACEHOLDER = 'no-key';
+const SDK_TIMEOUT_MS = 24 * 60 * 60 * 1000;
+const CAPABILITIES: Capabilities = { streaming: true, tools: true, structuredOutput: true, systemPrompt: true };
+
+export interface OpenAIProviderOptions {
+  name?: string;
+  /** Omitted for servers that need no key. */
+  apiKey?: string;
+  baseUrl?: string;
+}
+
+export class OpenAIProvider implements Provider {
+  readonly name: string;
+  private readonly client: OpenAI;
+  private readonly apiKey: string | undefined;
+  /** OpenAI itself wants max_completion_tokens (reasoning models refuse max_tokens); compatible servers know max_tokens. */
+  private readonly isOpenAI: boolean;
+
+  constructor(options: OpenAIProviderOptions) {
+    this.name = options.name ?? 'openai';
+    this.apiKey = options.apiKey;
+    const baseURL = options.baseUrl ?? OPENAI_DEFAULT_BASE_URL;
+    this.isOpenAI = new URL(baseURL).hostname === 'api.openai.com';
+    this.client = new OpenAI({
+      apiKey: options.apiKey ?? NO_KEY_PLACEHOLDER,
+      baseURL,
+      maxRetries: 0,
+      timeout: SDK_TIMEOUT_MS,
+    });
+  }
+
+  capabilities(): Capabilities {
+    return { ...CAPABILITIES };
+  }
+
+  supports(feature: ProviderFeature): boolean {
+    return capabilitySupports(CAPABILITIES, feature);
+  }
+
+  async generate(request: ModelRequest, signal: AbortSignal): Promise<ModelResponse> {
+    const { params, unwrap } = this.toParams(request);
+    let completion: ChatCompletion;
+    try {
+      completion = await this.client.chat.completions.create(params, { signal });
+    } catch (err) {
+      throw this.mapError(err, signal);
+    }
+    const choice = completion.choices[0];
+    if (!choice) throw new ProviderError(this.name, 'invalid_response', 'the answer has no choices');
+    return this.toResponse(
+      {
+        text: choice.message.content ?? '',
+        toolCalls: (choice.message.tool_calls ?? []).flatMap((c) =>
+          c.type === 'function' ? [{ id: c.id, name: c.function.name, args: c.function.arguments }] : [],
+        ),
+        finish: choice.finish_reason,
+        usage: completion.usage,
+        model: completion.model,
+      },
+      request,
+      unwrap,
+    );
+  }
+
+  async *stream(request: ModelRequest, signal: AbortSignal): AsyncIterable<StreamChunk> {
+    const { params, unwrap } = this.toParams(request);
+    let text = '';
+    const calls: Array<{ id: string; name: string; args: string }> = [];
+    let finish: string | null = null;
+    let usage: ChatCompletion['usage'];
+    let model = request.model;
+    try {
+      const chunks = await this.client.chat.completions.create(
+        { ...params, stream: true, stream_options: { include_usage: true } },
+        { signal },
+      );
+      for await (const chunk of chunks as AsyncIterable<ChatCompletionChunk>) {
+        model = chunk.model || model;
+        if (chunk.usage) usage = chunk.usage;
+        const choice = chunk.choices[0];
+        if (!choice) continue;
+        for (const delta of choice.delta.tool_calls ?? []) {
+          const call = calls[delta.index] ?? { id: '', name: '', args: '' };
+          calls[delta.index] = call;
+          if (delta.id) call.id = delta.id;
+          if (delta.function?.name) call.name += delta.function.name;
+          if (delta.function?.arguments) call.args += delta.function.arguments;
+        }
+        if (choice.finish_reason) finish = choice.finish_reason;
+        const piece = choice.delta.content;
+        if (piece) {
+          text += piece;
+          yield { type: 'text', text: piece };
+        }
+      }
+    } catch (err) {
+      throw this.mapError(err, signal);
+    }
+    // Without a finish_reason the answer was cut off, even if the body ended cleanly.
+    if (finish === null) throw truncatedStream(this.name, 'a finish_reason');
+    yield {
+      type: 'done',
+      response: this.toResponse({ text, toolCalls: calls.filter(Boolean), finish, usage, model }, request, unwrap),
+    };
+  }
+
+  private toParams(request: ModelRequest) {
+    let unwrap: ((v: unknown) => unknown) | undefined;
+    let responseFormat: ChatCompletionCreateParamsNonStreaming['response_format'];
+    if (request.schema) {
+      const root = objectRootSchema(request.schema);
+      unwrap = root.unwrap;
+      // strict: false — strict mode demands additionalProperties:false and every key required, which
+      // a user's schema need not say; validation (and repair) happens above us with ajv.
+      responseFormat = {
+        type: 'json_schema',
+        json_schema: { name: STRUCTURED_OUTPUT_NAME, schema: root.schema, strict: false },
+      };
+    }
+    const tools: ChatCompletionTool[] = (request.tools ?? []).map((t) => ({
+      type: 'function',
+      function: { name: t.name, description: t.description, parameters: t.parameters },
+    }));
+    const maxTokens =
+      request.maxTokens === undefined
+        ? {}
+        : this.isOpenAI
+          ? { max_completion_tokens: request.maxTokens }
+          : { max_tokens: request.maxTokens };
+    const params: ChatCompletionCreateParamsNonStreaming = {
+      ...(request.extra as Partial<ChatCompletionCreateParamsNonStreaming> | undefined),
+      model: request.model,
+      messages: toMessages(request.system, request.messages),
+      ...maxTokens,
+      ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
+      ...(request.topP === undefined ? {} : { top_p: request.topP }),
+      ...(request.stop?.length ? { stop: request.stop } : {}),
+      ...(tools.length ? { tools } : {}),
+      ...(responseFormat ? { response_format: responseFormat } : {}),
+    };
+    return { params, unwrap };
+  }
+
+  private toResponse(
+    raw: {
+      text: string;
+      toolCalls: Array<{ id: string; name: string; args: string }>;
+      finish: string | null;
+      usage: ChatCompletion['usage'];
+      model: string;
+    },
+    request: ModelRequest,
+    unwrap: ((v: unknown) => unknown) | undefined,
+  ): ModelResponse {
+    const toolCalls: ToolCall[] = raw.toolCalls.map((c) => ({ id: c.id, name: c.name, arguments: this.parseArgs(c) }));
+    const usage: Usage = {
+      inputTokens: raw.usage?.prompt_tokens ?? 0,
+      outputTokens: raw.usage?.completion_tokens ?? 0,
+      ...(raw.usage?.prompt_tokens_details?.cached_tokens
+        ? { cacheReadTokens: raw.usage.prompt_tokens_details.cached_tokens }
+        : {}),
+    };
+    const response: ModelResponse = {
+      text: raw.text,
+      toolCalls,
+      usage,
+      finishReason: finishReason(raw.finish),
+      model: raw.model,
+    };
+    if (request.schema && toolCalls.length === 0) {
+      const parsed = parseJsonText(raw.text);
+      if (parsed !== undefined) response.object = unwrap ? unwrap(parsed) : parsed;
+    }
+    return response;
+  }
+
+  private parseArgs(call: { name: string; args: string }): Record<string, unknown> {
+    if (!call.args.trim()) return {};
+    try {
+      return JSON.parse(call.args) as Record<string, unknown>;
+    } catch {
+      throw new ProviderError(this.name, 'invalid_response', `the arguments of tool call ${call.name} are not JSON`);
+    }
+  }
+
+  private mapError(err: unknown, signal: AbortSignal): ProviderError {
+    if (err instanceof ProviderError) return err;
+    if (signal.aborted || err instanceof OpenAI.APIUserAbortError) return abortError(this.name, signal, err);
+    const secrets = [this.apiKey];
+    if (err instanceof OpenAI.APIError && !(err instanceof OpenAI.APIConnectionError) && err.status !== undefined) {
+      return httpError(
+        this.name,
+        { status: err.status, message: err.message, headers: (n) => err.headers?.get(n) },
+        secrets,
+        err,
+      );
+    }
+    return otherError(this.name, err, secrets);
+  }
+}
+
+function toMessages(system: string | undefined, messages: ChatMessage[]): ChatCompletionMessageParam[] {
+  const out: ChatCompletionMessageParam[] = system ? [{ role: 'system', content: system }] : [];
+  for (const m of messages) {
+    if (m.role === 'user') out.push({ role: 'user', content: m.content });
+    else if (m.role === 'tool') {
+      out.push({ role: 'tool', tool_call_id: m.toolCallId, content: m.isError ? `ERROR: ${m.content}` : m.content });
+    } else {
+      out.push({
+        role: 'assistant',
+        content: m.content || null,
+        ...(m.toolCalls?.length
+          ? {
+              tool_calls: m.toolCalls.map((c) => ({
+                id: c.id,
+                type: 'function' as const,
+                function: { name: c.name, arguments: JSON.stringify(c.arguments) },
+              })),
+            }
+          : {}),
+      });
+    }
+  }
+  return out;
+}
+
+function finishReason(reason: string | null): FinishReason {
+  switch (reason) {
+    case 'stop':
+      return 'stop';
+    case 'length':
+      return 'length';
+    case 'tool_calls':
+    case 'function_call':
+      return 'tool_calls';
+    case 'content_filter':
+      return 'content_filter';
+    default:
+      return 'other';
+  }
+}

@@ -1,0 +1,62 @@
+// Builds a Provider from a name: built-ins (anthropic, gemini, openai) and names declared under
+// `providers:` with a `type`. `mock` (and anything else the engine wants to plug in) comes through
+// the `factories` map, so that this file does not depend on the mock provider.
+import type { ProviderConfig } from '../config/schema.js';
+import { ElexirionError, ExitCode } from '../errors.js';
+import { AnthropicProvider } from './anthropic.js';
+import { GeminiProvider } from './gemini.js';
+import { OpenAIProvider } from './openai.js';
+import type { Provider } from './provider.js';
+import {
+  type Env,
+  missingKeyError,
+  type ProviderSettings,
+  type ProviderType,
+  resolveProviderSettings,
+} from './settings.js';
+
+export type ProviderFactory = (settings: ProviderSettings, config: ProviderConfig | undefined) => Provider;
+
+/** Overrides or additions by type, e.g. `{ mock: (s) => new MockProvider(…) }`. */
+export type ProviderFactories = Partial<Record<ProviderType, ProviderFactory>>;
+
+const BUILTIN_FACTORIES: Record<Exclude<ProviderType, 'mock'>, ProviderFactory> = {
+  anthropic: (s) => new AnthropicProvider({ name: s.name, apiKey: requireKey(s), ...baseUrl(s) }),
+  gemini: (s) => new GeminiProvider({ name: s.name, apiKey: requireKey(s), ...baseUrl(s) }),
+  openai: (s) =>
+    new OpenAIProvider({
+      name: s.name,
+      ...(s.keyOptional && !s.apiKey ? {} : { apiKey: requireKey(s) }),
+      ...baseUrl(s),
+    }),
+};
+
+/**
+ * The provider called `name`. Throws an ElexirionError (with a hint naming the variable to set)
+ * when its key is missing, or when the name is neither built in nor declared with a `type`.
+ */
+export function createProvider(
+  name: string,
+  config: ProviderConfig | undefined,
+  env: Env = process.env,
+  factories: ProviderFactories = {},
+): Provider {
+  const settings = resolveProviderSettings(name, config, env);
+  const factory = factories[settings.type] ?? (settings.type === 'mock' ? undefined : BUILTIN_FACTORIES[settings.type]);
+  if (!factory) {
+    throw new ElexirionError(`no implementation registered for provider type "${settings.type}"`, {
+      exitCode: ExitCode.internal,
+      hint: 'pass it in the factories argument of createProvider',
+    });
+  }
+  return factory(settings, config);
+}
+
+function requireKey(s: ProviderSettings): string {
+  if (!s.apiKey) throw missingKeyError(s);
+  return s.apiKey;
+}
+
+function baseUrl(s: ProviderSettings): { baseUrl?: string } {
+  return s.baseUrl ? { baseUrl: s.baseUrl } : {};
+}

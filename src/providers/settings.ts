@@ -1,0 +1,84 @@
+// Where a provider's key and endpoint come from: the `providers:` section of the pipeline
+// (`type`, `base_url`, `api_key_env`) over the vendors' standard environment variables.
+// Keys are only ever read from the environment; the YAML names the variable, never the key.
+import type { ProviderConfig } from '../config/schema.js';
+import { ElexirionError, ExitCode } from '../errors.js';
+import { OPENAI_DEFAULT_BASE_URL } from './openai.js';
+
+export type ProviderType = 'anthropic' | 'gemini' | 'openai' | 'mock';
+export type Env = Readonly<Record<string, string | undefined>>;
+
+interface TypeDefaults {
+  /** Variables holding the key, in order of preference. */
+  keyVariables: readonly string[];
+  baseUrlVariable: string;
+}
+
+export const PROVIDER_ENV: Readonly<Record<Exclude<ProviderType, 'mock'>, TypeDefaults>> = {
+  anthropic: { keyVariables: ['ANTHROPIC_API_KEY'], baseUrlVariable: 'ANTHROPIC_BASE_URL' },
+  gemini: { keyVariables: ['GEMINI_API_KEY', 'GOOGLE_API_KEY'], baseUrlVariable: 'GOOGLE_GEMINI_BASE_URL' },
+  openai: { keyVariables: ['OPENAI_API_KEY'], baseUrlVariable: 'OPENAI_BASE_URL' },
+};
+
+export interface ProviderSettings {
+  name: string;
+  type: ProviderType;
+  apiKey?: string;
+  baseUrl?: string;
+  /** The variables that were (or would be) read for the key. */
+  keyVariables: readonly string[];
+  /** An OpenAI-compatible server on its own URL (Ollama, vLLM) may need no key. */
+  keyOptional: boolean;
+}
+
+const BUILTIN_TYPES: ReadonlySet<string> = new Set(['anthropic', 'gemini', 'openai', 'mock']);
+
+/** The type of a provider name: its `type:` when declared, else the built-in of that name. */
+export function providerType(name: string, config: ProviderConfig | undefined): ProviderType {
+  if (config?.type) return config.type;
+  if (BUILTIN_TYPES.has(name)) return name as ProviderType;
+  throw new ElexirionError(`unknown provider "${name}"`, {
+    exitCode: ExitCode.invalidInput,
+    hint: `use one of anthropic, gemini, openai, mock, or declare it: providers: { ${name}: { type: openai, base_url: … } }`,
+  });
+}
+
+export function resolveProviderSettings(name: string, config: ProviderConfig | undefined, env: Env): ProviderSettings {
+  const type = providerType(name, config);
+  if (type === 'mock') return { name, type, keyVariables: [], keyOptional: true };
+  const defaults = PROVIDER_ENV[type];
+  const keyVariables = config?.api_key_env ? [config.api_key_env] : defaults.keyVariables;
+  const apiKey = keyVariables.map((v) => env[v]).find((v) => v !== undefined && v.trim() !== '');
+  const baseUrl = config?.base_url ?? nonEmpty(env[defaults.baseUrlVariable]);
+  const keyOptional = type === 'openai' && baseUrl !== undefined && !isOfficialOpenAI(baseUrl) && !config?.api_key_env;
+  return {
+    name,
+    type,
+    keyVariables,
+    keyOptional,
+    ...(apiKey === undefined ? {} : { apiKey }),
+    ...(baseUrl === undefined ? {} : { baseUrl }),
+  };
+}
+
+/** The error for a provider whose key is missing, naming the variable to set. */
+export function missingKeyError(settings: ProviderSettings): ElexirionError {
+  const [first, ...others] = settings.keyVariables;
+  const alternatives = others.length ? ` (or ${others.join(', ')})` : '';
+  return new ElexirionError(`provider "${settings.name}" has no API key: ${first} is not set`, {
+    exitCode: ExitCode.invalidInput,
+    hint: `export ${first}=…${alternatives} before running, or run with --mock to use no provider at all`,
+  });
+}
+
+function isOfficialOpenAI(url: string): boolean {
+  try {
+    return new URL(url).hostname === new URL(OPENAI_DEFAULT_BASE_URL).hostname;
+  } catch {
+    return false;
+  }
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  return v === undefined || v.trim() === '' ? undefined : v;
+}

@@ -1,0 +1,125 @@
+// Which provider a step calls, and the check that every provider a pipeline will call has its key
+// before the run starts (a missing key is an error at the door, not a 401 halfway through).
+import type { Fallback, LlmStepType, Pipeline, ProviderConfig, Step } from '../config/schema.js';
+import { ElexirionError, ExitCode } from '../errors.js';
+import { type Env, missingKeyError, resolveProviderSettings } from './settings.js';
+
+const PROVIDER_OF_TYPE: Readonly<Record<Exclude<LlmStepType, 'llm'>, string>> = {
+  claude: 'anthropic',
+  gemini: 'gemini',
+  gemini_structured: 'gemini',
+  gemini_function: 'gemini',
+  openai: 'openai',
+  mock: 'mock',
+};
+
+/** The model used when neither the step nor `defaults.model` names one. */
+export const DEFAULT_MODELS: Readonly<Record<'anthropic' | 'gemini' | 'openai', string>> = {
+  anthropic: 'claude-sonnet-4-5',
+  gemini: 'gemini-2.5-flash',
+  openai: 'gpt-4.1-mini',
+};
+
+/**
+ * The provider name a call uses: its own `provider:`, else the one its type implies
+ * (claude → anthropic, gemini* → gemini, openai → openai, mock → mock), else (type `llm`)
+ * `defaults.provider`.
+ */
+export function providerNameFor(call: { type: LlmStepType; provider?: string }, defaultProvider?: string): string {
+  if (call.type === 'mock') return 'mock';
+  if (call.provider) return call.provider;
+  if (call.type !== 'llm') return PROVIDER_OF_TYPE[call.type];
+  if (defaultProvider) return defaultProvider;
+  throw new ElexirionError('an `llm` step needs a provider', {
+    exitCode: ExitCode.invalidInput,
+    hint: 'set `provider:` on the step or `defaults.provider` in the pipeline',
+  });
+}
+
+export interface ProviderKeyProblem {
+  provider: string;
+  /** Where the provider is used, e.g. `steps[2].fallback[0]`. */
+  path: string;
+  message: string;
+  hint?: string;
+}
+
+/** Every provider the pipeline may call whose key is missing from `env` (empty: all good). */
+export function checkProviderKeys(pipeline: Pipeline, env: Env = process.env): ProviderKeyProblem[] {
+  const problems: ProviderKeyProblem[] = [];
+  const seen = new Set<string>();
+  for (const { provider, path, providers } of providerUses(pipeline, 'steps')) {
+    if (seen.has(provider)) continue;
+    seen.add(provider);
+    try {
+      const settings = resolveProviderSettings(provider, providers[provider], env);
+      if (settings.type !== 'mock' && !settings.apiKey && !settings.keyOptional) {
+        const err = missingKeyError(settings);
+        problems.push({ provider, path, message: err.message, ...(err.hint ? { hint: err.hint } : {}) });
+      }
+    } catch (err) {
+      if (!(err instanceof ElexirionError)) throw err;
+      problems.push({ provider, path, message: err.message, ...(err.hint ? { hint: err.hint } : {}) });
+    }
+  }
+  return problems;
+}
+
+/** Throws the first missing-key problem as an ElexirionError (exit code: invalid input). */
+export function assertProviderKeys(pipeline: Pipeline, env: Env = process.env): void {
+  const [first, ...rest] = checkProviderKeys(pipeline, env);
+  if (!first) return;
+  const more = rest.length ? ` (and ${rest.map((p) => p.provider).join(', ')})` : '';
+  throw new ElexirionError(`${first.message}${more}`, {
+    exitCode: ExitCode.invalidInput,
+    ...(first.hint ? { hint: first.hint } : {}),
+  });
+}
+
+interface ProviderUse {
+  provider: string;
+  path: string;
+  providers: Record<string, ProviderConfig>;
+}
+
+function* providerUses(pipeline: Pipeline, prefix: string): Generator<ProviderUse> {
+  const providers = pipeline.providers ?? {};
+  const defaultProvider = pipeline.defaults?.provider;
+  const use = (call: { type: LlmStepType; provider?: string }, path: string): ProviderUse => ({
+    provider: providerNameFor(call, defaultProvider),
+    path,
+    providers,
+  });
+  function* visit(step: Step, path: string): Generator<ProviderUse> {
+    let ownType: LlmStepType | undefined;
+    if (isLlmStep(step)) {
+      ownType = step.type;
+      yield use(step, path);
+    } else if (step.type === 'batch' || step.type === 'claude_batch') {
+      ownType = step.step_template.type;
+      yield use(step.step_template, `${path}.step_template`);
+      yield* fallbacks(step.step_template.fallback, ownType, `${path}.step_template`);
+    } else if (step.type === 'parallel') {
+      for (const [i, sub] of step.steps.entries()) yield* visit(sub, `${path}.steps[${i}]`);
+    } else if (step.type === 'pipeline' && step.pipeline) {
+      yield* providerUses(step.pipeline, `${path}.pipeline.steps`);
+    }
+    if ('fallback' in step) yield* fallbacks(step.fallback, ownType, path);
+  }
+  function* fallbacks(
+    fallback: Fallback | Fallback[] | undefined,
+    ownType: LlmStepType | undefined,
+    path: string,
+  ): Generator<ProviderUse> {
+    const list = fallback === undefined ? [] : Array.isArray(fallback) ? fallback : [fallback];
+    for (const [i, fb] of list.entries()) {
+      const type = fb.type ?? ownType;
+      if (type) yield use({ ...fb, type }, `${path}.fallback[${i}]`);
+    }
+  }
+  for (const [i, step] of pipeline.steps.entries()) yield* visit(step, `${prefix}[${i}]`);
+}
+
+function isLlmStep(step: Step): step is Extract<Step, { type: LlmStepType }> {
+  return step.type in PROVIDER_OF_TYPE || step.type === 'llm';
+}
