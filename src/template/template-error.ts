@@ -24,6 +24,8 @@ export function excerpt(source: string, offset = 0): string {
 }
 
 export class TemplateError extends ElexirionError {
+  /** What went wrong, without the quoted template (for callers that locate it themselves). */
+  readonly problem: string;
   readonly source: string;
   readonly offset?: number;
   readonly variable?: string;
@@ -32,6 +34,7 @@ export class TemplateError extends ElexirionError {
       exitCode: ExitCode.runFailed,
       ...(details.hint === undefined ? {} : { hint: details.hint }),
     });
+    this.problem = problem;
     this.source = details.source;
     if (details.offset !== undefined) this.offset = details.offset;
     if (details.variable !== undefined) this.variable = details.variable;

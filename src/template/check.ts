@@ -1,0 +1,185 @@
+// Load-time checks of every template in a pipeline: each must parse, use known filters, and read
+// only what its scope will hold when it is rendered — declared inputs, variables already set,
+// steps that have finished, `item`/`index` in a batch's step_template. A mistake here is found
+// before a single token is spent, not as an empty string in a prompt.
+//
+// Which strings are templates — the rule: the text a step sends or decides with, never its
+// configuration.
+//   - `when`, `prompt`, `system`, `cwd`, `messages[].content`, wherever a step, a batch's
+//     `step_template` or a `fallback` has them;
+//   - every string inside `response` (mock), `items` (batch), the `variables` of the root and of
+//     `set_variable` steps, the `inputs` of `pipeline` steps, and `outputs`.
+// Everything else (`name`, `type`, `model`, `provider`, `base_url`, `schema`, `tools`,
+// `description`, `file`, durations, …) is used literally.
+import type { Pipeline, Step } from '../config/schema.js';
+import { checkReference, type ReadContext } from './check-reference.js';
+import { listReferences } from './references.js';
+import { BUILTIN_NAMES } from './scope.js';
+import { type ReaderPlace, stepOrder } from './step-order.js';
+import { TemplateError } from './template-error.js';
+
+export interface TemplateIssue {
+  /** Key path of the string in the pipeline document, e.g. ['steps', 3, 'prompt']. */
+  path: (string | number)[];
+  message: string;
+  hint?: string;
+  /** Character offset of the problem inside that string. */
+  offset?: number;
+}
+
+type Path = (string | number)[];
+
+/** Fields of a call (a step, a step_template, a fallback) whose string value is one template. */
+const CALL_TEMPLATE_KEYS = ['when', 'prompt', 'system', 'cwd'] as const;
+
+/** Every template problem of `pipeline` (and of its inline child pipelines), in document order. */
+export function checkTemplates(pipeline: Pipeline): TemplateIssue[] {
+  return new PipelineChecker(pipeline, []).run();
+}
+
+class PipelineChecker {
+  private readonly issues: TemplateIssue[] = [];
+  private readonly order;
+  private readonly inputs: ReadonlySet<string>;
+  private readonly rootVariables: ReadonlySet<string>;
+
+  constructor(
+    private readonly pipeline: Pipeline,
+    private readonly prefix: Path,
+  ) {
+    this.order = stepOrder(pipeline);
+    this.inputs = new Set(Object.keys(pipeline.inputs ?? {}));
+    this.rootVariables = new Set(Object.keys(pipeline.variables ?? {}));
+  }
+
+  run(): TemplateIssue[] {
+    this.checkShadowedNames();
+    this.checkDeep(this.pipeline.variables, ['variables'], { kind: 'root-variables' });
+    this.pipeline.steps.forEach((step, index) => {
+      this.checkStep(step, ['steps', index], {
+        kind: 'step',
+        place: { name: step.name, order: index, groups: [] },
+        inBatchTemplate: false,
+      });
+    });
+    this.checkDeep(this.pipeline.outputs, ['outputs'], { kind: 'outputs' });
+    return this.issues;
+  }
+
+  private checkStep(step: Step, path: Path, reader: ReaderPlace & { kind: 'step' }): void {
+    this.checkCall(step, path, reader);
+    switch (step.type) {
+      case 'batch':
+      case 'claude_batch':
+        this.checkDeep(step.items, [...path, 'items'], reader);
+        this.checkCall(step.step_template, [...path, 'step_template'], { ...reader, inBatchTemplate: true });
+        break;
+      case 'set_variable':
+        this.checkDeep(step.variables, [...path, 'variables'], reader);
+        break;
+      case 'parallel':
+        (step.steps ?? []).forEach((sub, index) => {
+          const place = { name: sub.name, order: reader.place.order, groups: [...reader.place.groups, step.name] };
+          this.checkStep(sub, [...path, 'steps', index], { kind: 'step', place, inBatchTemplate: false });
+        });
+        break;
+      case 'pipeline':
+        this.checkDeep(step.inputs, [...path, 'inputs'], reader);
+        if (step.pipeline !== undefined) {
+          // An inline child runs in its own scope: its inputs, its steps.
+          this.issues.push(...new PipelineChecker(step.pipeline, [...this.prefix, ...path, 'pipeline']).run());
+        }
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** The template fields of a step, a step_template or a fallback (see the rule at the top). */
+  private checkCall(call: object, path: Path, reader: ReaderPlace): void {
+    const fields = call as Record<string, unknown>;
+    for (const key of CALL_TEMPLATE_KEYS) {
+      const value = fields[key];
+      if (typeof value === 'string') this.checkTemplate(value, [...path, key], reader);
+    }
+    this.checkDeep(fields.response, [...path, 'response'], reader);
+    if (Array.isArray(fields.messages)) {
+      fields.messages.forEach((message: unknown, index) => {
+        const content = (message as { content?: unknown } | null)?.content;
+        if (typeof content === 'string') this.checkTemplate(content, [...path, 'messages', index, 'content'], reader);
+      });
+    }
+    const fallback = fields.fallback;
+    if (Array.isArray(fallback)) {
+      fallback.forEach((entry: unknown, index) => {
+        if (isObject(entry)) this.checkCall(entry, [...path, 'fallback', index], reader);
+      });
+    } else if (isObject(fallback)) {
+      this.checkCall(fallback, [...path, 'fallback'], reader);
+    }
+  }
+
+  /** Every string inside `value` is a template. */
+  private checkDeep(value: unknown, path: Path, reader: ReaderPlace): void {
+    if (typeof value === 'string') {
+      this.checkTemplate(value, path, reader);
+    } else if (Array.isArray(value)) {
+      value.forEach((element, index) => {
+        this.checkDeep(element, [...path, index], reader);
+      });
+    } else if (isObject(value)) {
+      for (const [key, element] of Object.entries(value)) this.checkDeep(element, [...path, key], reader);
+    }
+  }
+
+  private checkTemplate(source: string, path: Path, reader: ReaderPlace): void {
+    const at = [...this.prefix, ...path];
+    let references: ReturnType<typeof listReferences>;
+    try {
+      references = listReferences(source);
+    } catch (error) {
+      if (!(error instanceof TemplateError)) throw error;
+      this.issues.push(issue(at, `template error: ${error.problem}`, error.hint, error.offset));
+      return;
+    }
+    const context: ReadContext = { reader, order: this.order, inputs: this.inputs, rootVariables: this.rootVariables };
+    for (const reference of references) {
+      const problem = checkReference(reference, context);
+      if (problem !== undefined) this.issues.push(issue(at, problem.message, problem.hint, reference.offset));
+    }
+  }
+
+  /** An input or variable named like a built-in is readable only through its namespace. */
+  private checkShadowedNames(): void {
+    for (const [section, names] of [
+      ['inputs', this.inputs],
+      ['variables', this.rootVariables],
+    ] as const) {
+      for (const name of names) {
+        if ((BUILTIN_NAMES as readonly string[]).includes(name)) {
+          this.issues.push(
+            issue(
+              [...this.prefix, section, name],
+              `"${name}" is a built-in name of the template scope, so {{ ${name} }} does not read this ${section === 'inputs' ? 'input' : 'variable'}`,
+              `rename it, or read it as ${section}.${name}`,
+              undefined,
+            ),
+          );
+        }
+      }
+    }
+  }
+}
+
+function issue(path: Path, message: string, hint: string | undefined, offset: number | undefined): TemplateIssue {
+  return {
+    path,
+    message,
+    ...(hint === undefined ? {} : { hint }),
+    ...(offset === undefined ? {} : { offset }),
+  };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
