@@ -1,0 +1,102 @@
+// What only Gemini does: responseMimeType + responseJsonSchema, functionCall / functionResponse
+// parts, RetryInfo in the body of a 429.
+import { describe, expect, it } from 'vitest';
+import type { ProviderError } from '../../src/providers/provider-error.js';
+import { rejection, request, subjects } from './harness.js';
+
+const subject = subjects().find((s) => s.name === 'gemini');
+if (!subject) throw new Error('no gemini subject');
+const { fake } = subject;
+
+interface SentBody {
+  generationConfig?: Record<string, unknown>;
+  systemInstruction?: unknown;
+  contents: Array<{ role: string; parts: Array<Record<string, unknown>> }>;
+  tools?: Array<{ functionDeclarations: Array<Record<string, unknown>> }>;
+}
+
+describe('gemini provider', () => {
+  it('asks for JSON with the schema and parameters in generationConfig', async () => {
+    const schema = { type: 'object', properties: { tags: { type: 'array', items: { type: 'string' } } } };
+    const res = await subject
+      .provider()
+      .generate(
+        request(subject, { schema, maxTokens: 99, temperature: 0.2, stop: ['END'] }),
+        AbortSignal.timeout(5000),
+      );
+    const body = fake.requests[0]?.body as SentBody;
+    expect(body.generationConfig).toMatchObject({
+      responseMimeType: 'application/json',
+      responseJsonSchema: schema,
+      maxOutputTokens: 99,
+      temperature: 0.2,
+      stopSequences: ['END'],
+    });
+    expect(res.object).toEqual({ tags: ['example'] });
+  });
+
+  it('leaves `object` unset when the text is not JSON (the loop repairs it)', async () => {
+    fake.queueAnswers({ text: 'Sure! Here you go: {oops' });
+    const res = await subject
+      .provider()
+      .generate(request(subject, { schema: { type: 'object' } }), AbortSignal.timeout(5000));
+    expect(res.object).toBeUndefined();
+    expect(res.text).toContain('oops');
+  });
+
+  it('declares tools with their JSON Schema and sends function responses back', async () => {
+    const tools = [
+      { name: 'lookup', description: 'Look up', parameters: { type: 'object', properties: { q: { type: 'string' } } } },
+    ];
+    await subject.provider().generate(
+      request(subject, {
+        tools,
+        messages: [
+          { role: 'user', content: 'find x' },
+          {
+            role: 'assistant',
+            content: '',
+            toolCalls: [{ id: 'gemini-call-1', name: 'lookup', arguments: { q: 'x' } }],
+          },
+          { role: 'tool', toolCallId: 'gemini-call-1', name: 'lookup', content: 'found' },
+        ],
+      }),
+      AbortSignal.timeout(5000),
+    );
+    const body = fake.requests[0]?.body as SentBody;
+    expect(body.tools?.[0]?.functionDeclarations[0]).toMatchObject({
+      name: 'lookup',
+      parametersJsonSchema: tools[0]?.parameters,
+    });
+    expect(body.contents.map((c) => c.role)).toEqual(['user', 'model', 'user']);
+    expect(body.contents[1]?.parts[0]).toEqual({ functionCall: { name: 'lookup', args: { q: 'x' } } });
+    expect(body.contents[2]?.parts[0]).toEqual({ functionResponse: { name: 'lookup', response: { output: 'found' } } });
+  });
+
+  it('reads the retry delay of a 429 from RetryInfo when there is no header', async () => {
+    fake.injectFault({
+      kind: 'status',
+      status: 429,
+      body: {
+        error: {
+          code: 429,
+          message: 'Resource exhausted',
+          status: 'RESOURCE_EXHAUSTED',
+          details: [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '12s' }],
+        },
+      },
+    });
+    const err = (await rejection(
+      subject.provider().generate(request(subject), AbortSignal.timeout(5000)),
+    )) as ProviderError;
+    expect(err.kind).toBe('rate_limited');
+    expect(err.retryAfterMs).toBe(12_000);
+    expect(err.message).toContain('Resource exhausted');
+  });
+
+  it('sends the key in x-goog-api-key to the configured base URL', async () => {
+    await subject.provider().generate(request(subject), AbortSignal.timeout(5000));
+    expect(fake.requests[0]?.path).toBe(`/v1beta/models/${subject.model}:generateContent`);
+    expect(fake.requests[0]?.headers['x-goog-api-key']).toBeTruthy();
+  });
+});

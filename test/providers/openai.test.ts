@@ -1,0 +1,73 @@
+// What only the OpenAI-compatible provider does: response_format json_schema, include_usage on
+// streams, max_tokens for compatible servers, and running keyless against a local server.
+import { describe, expect, it } from 'vitest';
+import { OpenAIProvider } from '../../src/providers/openai.js';
+import { request, subjects } from './harness.js';
+
+const subject = subjects().find((s) => s.name === 'openai');
+if (!subject) throw new Error('no openai subject');
+const { fake } = subject;
+
+interface SentBody {
+  response_format?: { type: string; json_schema: { name: string; schema: unknown; strict: boolean } };
+  stream_options?: unknown;
+  max_tokens?: number;
+  max_completion_tokens?: number;
+  messages: Array<Record<string, unknown>>;
+}
+
+describe('openai provider', () => {
+  it('asks for json_schema output and wraps a non-object root', async () => {
+    const schema = { type: 'string', enum: ['yes', 'no'] };
+    fake.queueAnswers({ json: { value: 'no' } });
+    const res = await subject.provider().generate(request(subject, { schema }), AbortSignal.timeout(5000));
+    const body = fake.requests[0]?.body as SentBody;
+    expect(body.response_format?.type).toBe('json_schema');
+    expect(body.response_format?.json_schema.schema).toMatchObject({ properties: { value: schema } });
+    expect(res.object).toBe('no');
+  });
+
+  it('asks for usage on streams and sends the system prompt as a system message', async () => {
+    await subject.provider().generate(request(subject, { system: 'sys' }), AbortSignal.timeout(5000));
+    const plain = fake.requests[0]?.body as SentBody;
+    expect(plain.messages[0]).toEqual({ role: 'system', content: 'sys' });
+    for await (const _ of subject.provider().stream(request(subject), AbortSignal.timeout(5000))) {
+      // drain
+    }
+    expect((fake.requests[1]?.body as SentBody).stream_options).toEqual({ include_usage: true });
+  });
+
+  it('sends max_tokens to a compatible server (max_completion_tokens is OpenAI-only)', async () => {
+    await subject.provider().generate(request(subject, { maxTokens: 50 }), AbortSignal.timeout(5000));
+    const body = fake.requests[0]?.body as SentBody;
+    expect(body.max_tokens).toBe(50);
+    expect(body.max_completion_tokens).toBeUndefined();
+  });
+
+  it('runs without a key against a local server (Ollama, vLLM)', async () => {
+    const keyless = new OpenAIProvider({ name: 'ollama', baseUrl: `${fake.baseUrl}/v1` });
+    const res = await keyless.generate(request(subject, { model: 'llama3.2' }), AbortSignal.timeout(5000));
+    expect(res.text).toBe('echo: Say hello');
+    expect(keyless.name).toBe('ollama');
+  });
+
+  it('sends tool results as tool messages after the assistant tool_calls', async () => {
+    await subject.provider().generate(
+      request(subject, {
+        messages: [
+          { role: 'user', content: 'go' },
+          { role: 'assistant', content: '', toolCalls: [{ id: 'c1', name: 'f', arguments: { a: 1 } }] },
+          { role: 'tool', toolCallId: 'c1', name: 'f', content: 'done' },
+        ],
+      }),
+      AbortSignal.timeout(5000),
+    );
+    const body = fake.requests[0]?.body as SentBody;
+    expect(body.messages[1]).toEqual({
+      role: 'assistant',
+      content: null,
+      tool_calls: [{ id: 'c1', type: 'function', function: { name: 'f', arguments: '{"a":1}' } }],
+    });
+    expect(body.messages[2]).toEqual({ role: 'tool', tool_call_id: 'c1', content: 'done' });
+  });
+});

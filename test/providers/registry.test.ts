@@ -1,0 +1,134 @@
+// Resolving providers from names, the `providers:` section and the environment, and the key check
+// that runs before a run starts.
+import { describe, expect, it } from 'vitest';
+import type { Pipeline } from '../../src/config/schema.js';
+import { ElexirionError, ExitCode } from '../../src/errors.js';
+import type { Provider } from '../../src/providers/provider.js';
+import { createProvider } from '../../src/providers/registry.js';
+import { resolveProviderSettings } from '../../src/providers/settings.js';
+import { assertProviderKeys, checkProviderKeys, providerNameFor } from '../../src/providers/step-providers.js';
+import { OpenAIFake } from '../fakes/index.js';
+
+function thrown(fn: () => unknown): ElexirionError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ElexirionError) return err;
+    throw err;
+  }
+  throw new Error('expected an ElexirionError');
+}
+
+describe('provider settings', () => {
+  it('reads keys and base URLs from the standard variables', () => {
+    const env = { GEMINI_API_KEY: 'g', GOOGLE_GEMINI_BASE_URL: 'http://gem', ANTHROPIC_API_KEY: 'a' };
+    expect(resolveProviderSettings('gemini', undefined, env)).toMatchObject({ apiKey: 'g', baseUrl: 'http://gem' });
+    expect(resolveProviderSettings('gemini', undefined, { GOOGLE_API_KEY: 'k' }).apiKey).toBe('k');
+    expect(resolveProviderSettings('anthropic', undefined, env)).toMatchObject({ apiKey: 'a' });
+    expect(resolveProviderSettings('anthropic', undefined, env).baseUrl).toBeUndefined();
+  });
+
+  it('lets the providers section choose the variable and the URL', () => {
+    const s = resolveProviderSettings(
+      'work',
+      { type: 'anthropic', api_key_env: 'WORK_KEY', base_url: 'http://proxy' },
+      {
+        WORK_KEY: 'w',
+        ANTHROPIC_API_KEY: 'not this one',
+      },
+    );
+    expect(s).toMatchObject({ type: 'anthropic', apiKey: 'w', baseUrl: 'http://proxy', keyVariables: ['WORK_KEY'] });
+  });
+
+  it('makes the key optional only for an openai-type provider on its own URL', () => {
+    expect(
+      resolveProviderSettings('ollama', { type: 'openai', base_url: 'http://localhost:11434/v1' }, {}).keyOptional,
+    ).toBe(true);
+    expect(resolveProviderSettings('openai', { base_url: 'https://api.openai.com/v1' }, {}).keyOptional).toBe(false);
+    expect(resolveProviderSettings('openai', undefined, {}).keyOptional).toBe(false);
+  });
+
+  it('refuses a name that is neither built in nor declared with a type', () => {
+    const err = thrown(() => resolveProviderSettings('ollama', undefined, {}));
+    expect(err.message).toContain('unknown provider "ollama"');
+    expect(err.hint).toContain('type: openai');
+  });
+});
+
+describe('createProvider', () => {
+  it('fails before any call when the key is missing, naming the variable to set', () => {
+    const err = thrown(() => createProvider('anthropic', undefined, {}));
+    expect(err.message).toContain('ANTHROPIC_API_KEY');
+    expect(err.hint).toContain('export ANTHROPIC_API_KEY');
+    expect(err.exitCode).toBe(ExitCode.invalidInput);
+  });
+
+  it('builds a declared openai-type provider that reaches its server keyless', async () => {
+    const fake = new OpenAIFake();
+    await fake.start();
+    try {
+      const provider = createProvider('ollama', { type: 'openai', base_url: `${fake.baseUrl}/v1` }, {});
+      expect(provider.name).toBe('ollama');
+      const res = await provider.generate(
+        { provider: 'ollama', model: 'llama3.2', messages: [{ role: 'user', content: 'hi' }] },
+        AbortSignal.timeout(5000),
+      );
+      expect(res.text).toBe('echo: hi');
+      expect(fake.requests[0]?.path).toBe('/v1/chat/completions');
+    } finally {
+      await fake.stop();
+    }
+  });
+
+  it('takes mock (and any override) from the factories map', () => {
+    const stub = { name: 'mock' } as Provider;
+    expect(createProvider('mock', undefined, {}, { mock: () => stub })).toBe(stub);
+    expect(() => createProvider('mock', undefined, {})).toThrow(/no implementation registered/);
+  });
+});
+
+describe('step → provider', () => {
+  it('maps step types to providers', () => {
+    expect(providerNameFor({ type: 'claude' })).toBe('anthropic');
+    expect(providerNameFor({ type: 'gemini_structured' })).toBe('gemini');
+    expect(providerNameFor({ type: 'gemini_function' })).toBe('gemini');
+    expect(providerNameFor({ type: 'openai' })).toBe('openai');
+    expect(providerNameFor({ type: 'mock', provider: 'anthropic' })).toBe('mock');
+    expect(providerNameFor({ type: 'llm', provider: 'ollama' })).toBe('ollama');
+    expect(providerNameFor({ type: 'llm' }, 'gemini')).toBe('gemini');
+    expect(() => providerNameFor({ type: 'llm' })).toThrow(/needs a provider/);
+  });
+
+  const pipeline = {
+    name: 'p',
+    providers: { local: { type: 'openai', base_url: 'http://localhost:8000/v1' } },
+    steps: [
+      { name: 'a', type: 'claude', prompt: 'x' },
+      {
+        name: 'b',
+        type: 'parallel',
+        steps: [{ name: 'c', type: 'gemini', prompt: 'y', fallback: { type: 'openai', prompt: 'z' } }],
+      },
+      { name: 'd', type: 'llm', provider: 'local', prompt: 'w' },
+      { name: 'e', type: 'mock', prompt: 'v' },
+    ],
+  } as Pipeline;
+
+  it('lists every provider whose key is missing, with where it is used', () => {
+    const problems = checkProviderKeys(pipeline, { GEMINI_API_KEY: 'g' });
+    expect(problems.map((p) => [p.provider, p.path])).toEqual([
+      ['anthropic', 'steps[0]'],
+      ['openai', 'steps[1].steps[0].fallback[0]'],
+    ]);
+    expect(problems[1]?.hint).toContain('OPENAI_API_KEY');
+  });
+
+  it('passes when every key is set, and throws the first problem otherwise', () => {
+    expect(checkProviderKeys(pipeline, { GEMINI_API_KEY: 'g', ANTHROPIC_API_KEY: 'a', OPENAI_API_KEY: 'o' })).toEqual(
+      [],
+    );
+    const err = thrown(() => assertProviderKeys(pipeline, { GEMINI_API_KEY: 'g' }));
+    expect(err.message).toContain('ANTHROPIC_API_KEY');
+    expect(err.message).toContain('and openai');
+  });
+});
