@@ -1,0 +1,71 @@
+// Ordered, append-only: migration N upgrades schema version N to N+1. Never edit a shipped one.
+export const SQLITE_MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE runs (
+    id TEXT PRIMARY KEY,
+    pipeline_name TEXT NOT NULL,
+    pipeline_file TEXT,
+    pipeline_hash TEXT NOT NULL,
+    pipeline TEXT NOT NULL,
+    inputs TEXT NOT NULL,
+    status TEXT NOT NULL,
+    error TEXT,
+    failed_step TEXT,
+    outputs TEXT,
+    started_at INTEGER NOT NULL,
+    finished_at INTEGER,
+    totals TEXT NOT NULL,
+    metadata TEXT NOT NULL
+  );
+  CREATE INDEX runs_started ON runs (started_at);
+  CREATE TABLE steps (
+    run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    name TEXT NOT NULL,
+    type TEXT NOT NULL,
+    status TEXT NOT NULL,
+    output TEXT,
+    error TEXT,
+    usage TEXT NOT NULL,
+    cost_usd REAL,
+    duration_ms REAL NOT NULL,
+    attempts INTEGER NOT NULL,
+    started_at INTEGER NOT NULL,
+    finished_at INTEGER NOT NULL,
+    details TEXT,
+    PRIMARY KEY (run_id, key)
+  );
+  CREATE TABLE items (
+    run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    step_key TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    output TEXT,
+    error TEXT,
+    usage TEXT NOT NULL,
+    cost_usd REAL,
+    attempts INTEGER NOT NULL,
+    duration_ms REAL NOT NULL,
+    PRIMARY KEY (run_id, step_key, idx)
+  );
+  CREATE TABLE events (
+    run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (run_id, seq)
+  );
+  CREATE TABLE calls (
+    key TEXT PRIMARY KEY,
+    provider TEXT NOT NULL,
+    model TEXT NOT NULL,
+    request TEXT NOT NULL,
+    response TEXT NOT NULL,
+    usage TEXT NOT NULL,
+    cost_usd REAL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER
+  );
+  `,
+];

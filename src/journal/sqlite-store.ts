@@ -1,0 +1,364 @@
+// The journal on SQLite: one file, zero services. WAL mode with synchronous=NORMAL: a commit
+// survives a killed process (the WAL is in the OS page cache before the call returns) but not a
+// power cut — `durability: 'full'` (synchronous=FULL) buys that at the price of an fsync per commit.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { ElexirionError, ExitCode } from '../errors.js';
+import type {
+  CallRecord,
+  EventRecord,
+  ItemRecord,
+  ListRunsOptions,
+  RunRecord,
+  StepRecord,
+  Store,
+} from './store.js';
+import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
+
+export interface SqliteStoreOptions {
+  /** 'normal' (default): survives a killed process. 'full': survives a power cut too. */
+  durability?: 'normal' | 'full';
+}
+
+type Row = Record<string, unknown>;
+
+export class SqliteStore implements Store {
+  readonly path: string;
+  private readonly db: Database.Database;
+  private readonly stmts: ReturnType<SqliteStore['prepare']>;
+
+  constructor(path: string, options: SqliteStoreOptions = {}) {
+    this.path = path;
+    try {
+      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+      this.db = new Database(path);
+    } catch (error) {
+      throw new ElexirionError(`cannot open the journal database ${path}: ${(error as Error).message}`, {
+        exitCode: ExitCode.unavailable,
+        hint: 'check the path given by --db or ELEXIRION_DB, and that its directory is writable',
+      });
+    }
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
+    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('foreign_keys = ON');
+    this.migrateSync();
+    this.stmts = this.prepare();
+  }
+
+  async migrate(): Promise<void> {
+    this.migrateSync();
+  }
+
+  private migrateSync(): void {
+    this.db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
+    const row = this.db.prepare('SELECT max(version) AS v FROM schema_version').get() as { v: number | null };
+    const current = row.v ?? 0;
+    const apply = this.db.transaction(() => {
+      for (let v = current; v < SQLITE_MIGRATIONS.length; v++) {
+        this.db.exec(SQLITE_MIGRATIONS[v] as string);
+        this.db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(v + 1);
+      }
+    });
+    apply.immediate();
+  }
+
+  private prepare() {
+    const db = this.db;
+    return {
+      insertRun: db.prepare(
+        `INSERT INTO runs (id, pipeline_name, pipeline_file, pipeline_hash, pipeline, inputs, status, error, failed_step,
+          outputs, started_at, finished_at, totals, metadata)
+         VALUES (@id, @pipeline_name, @pipeline_file, @pipeline_hash, @pipeline, @inputs, @status, @error, @failed_step,
+          @outputs, @started_at, @finished_at, @totals, @metadata)`,
+      ),
+      getRun: db.prepare('SELECT * FROM runs WHERE id = ?'),
+      upsertStep: db.prepare(
+        `INSERT INTO steps (run_id, key, name, type, status, output, error, usage, cost_usd, duration_ms, attempts,
+          started_at, finished_at, details)
+         VALUES (@run_id, @key, @name, @type, @status, @output, @error, @usage, @cost_usd, @duration_ms, @attempts,
+          @started_at, @finished_at, @details)
+         ON CONFLICT (run_id, key) DO UPDATE SET name = excluded.name, type = excluded.type, status = excluded.status,
+          output = excluded.output, error = excluded.error, usage = excluded.usage, cost_usd = excluded.cost_usd,
+          duration_ms = excluded.duration_ms, attempts = excluded.attempts, started_at = excluded.started_at,
+          finished_at = excluded.finished_at, details = excluded.details`,
+      ),
+      getSteps: db.prepare('SELECT * FROM steps WHERE run_id = ? ORDER BY finished_at, rowid'),
+      deleteStep: db.prepare('DELETE FROM steps WHERE run_id = ? AND key = ?'),
+      deleteItems: db.prepare('DELETE FROM items WHERE run_id = ? AND step_key = ?'),
+      upsertItem: db.prepare(
+        `INSERT INTO items (run_id, step_key, idx, status, output, error, usage, cost_usd, attempts, duration_ms)
+         VALUES (@run_id, @step_key, @idx, @status, @output, @error, @usage, @cost_usd, @attempts, @duration_ms)
+         ON CONFLICT (run_id, step_key, idx) DO UPDATE SET status = excluded.status, output = excluded.output,
+          error = excluded.error, usage = excluded.usage, cost_usd = excluded.cost_usd, attempts = excluded.attempts,
+          duration_ms = excluded.duration_ms`,
+      ),
+      getItems: db.prepare('SELECT * FROM items WHERE run_id = ? AND step_key = ? ORDER BY idx'),
+      getItemRange: db.prepare(
+        'SELECT * FROM items WHERE run_id = ? AND step_key = ? AND idx >= ? AND idx < ? ORDER BY idx',
+      ),
+      countItems: db.prepare(
+        `SELECT coalesce(sum(status = 'succeeded'), 0) AS succeeded, coalesce(sum(status = 'failed'), 0) AS failed
+         FROM items WHERE run_id = ? AND step_key = ?`,
+      ),
+      insertEvent: db.prepare('INSERT INTO events (run_id, seq, type, at, data) VALUES (?, ?, ?, ?, ?)'),
+      getEvents: db.prepare('SELECT * FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?'),
+      putCall: db.prepare(
+        `INSERT INTO calls (key, provider, model, request, response, usage, cost_usd, created_at, expires_at)
+         VALUES (@key, @provider, @model, @request, @response, @usage, @cost_usd, @created_at, @expires_at)
+         ON CONFLICT (key) DO UPDATE SET response = excluded.response, usage = excluded.usage,
+          cost_usd = excluded.cost_usd, created_at = excluded.created_at, expires_at = excluded.expires_at`,
+      ),
+      getCall: db.prepare('SELECT * FROM calls WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)'),
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  async createRun(run: RunRecord): Promise<void> {
+    this.stmts.insertRun.run(runToRow(run));
+  }
+
+  async updateRun(id: string, patch: Partial<Omit<RunRecord, 'id'>>): Promise<void> {
+    const row = runToRow({ id, ...patch } as RunRecord);
+    const columns = Object.entries(RUN_COLUMNS)
+      .filter(([field]) => field in patch)
+      .map(([, column]) => column);
+    if (columns.length === 0) return;
+    const sql = `UPDATE runs SET ${columns.map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id`;
+    this.db.prepare(sql).run(row);
+  }
+
+  async getRun(id: string): Promise<RunRecord | undefined> {
+    const row = this.stmts.getRun.get(id) as Row | undefined;
+    return row ? rowToRun(row) : undefined;
+  }
+
+  async listRuns(options: ListRunsOptions = {}): Promise<RunRecord[]> {
+    const limit = options.limit ?? 50;
+    const rows = options.status
+      ? this.db.prepare('SELECT * FROM runs WHERE status = ? ORDER BY started_at DESC LIMIT ?').all(options.status, limit)
+      : this.db.prepare('SELECT * FROM runs ORDER BY started_at DESC LIMIT ?').all(limit);
+    return (rows as Row[]).map(rowToRun);
+  }
+
+  private readonly commitStepTx = (step: StepRecord, events: EventRecord[]) =>
+    this.db.transaction(() => {
+      this.stmts.upsertStep.run(stepToRow(step));
+      for (const e of events) this.stmts.insertEvent.run(e.runId, e.seq, e.type, e.at, JSON.stringify(e.data));
+    })();
+
+  async commitStep(step: StepRecord, events: EventRecord[] = []): Promise<void> {
+    this.commitStepTx(step, events);
+  }
+
+  async getSteps(runId: string): Promise<StepRecord[]> {
+    return (this.stmts.getSteps.all(runId) as Row[]).map(rowToStep);
+  }
+
+  async deleteSteps(runId: string, keys: string[]): Promise<void> {
+    this.db.transaction(() => {
+      for (const key of keys) {
+        this.stmts.deleteStep.run(runId, key);
+        this.stmts.deleteItems.run(runId, key);
+      }
+    })();
+  }
+
+  async commitItems(items: ItemRecord[]): Promise<void> {
+    this.db.transaction(() => {
+      for (const item of items) this.stmts.upsertItem.run(itemToRow(item));
+    })();
+  }
+
+  async getItems(runId: string, stepKey: string, range?: { from: number; to: number }): Promise<ItemRecord[]> {
+    const rows = range
+      ? this.stmts.getItemRange.all(runId, stepKey, range.from, range.to)
+      : this.stmts.getItems.all(runId, stepKey);
+    return (rows as Row[]).map(rowToItem);
+  }
+
+  async countItems(runId: string, stepKey: string): Promise<{ succeeded: number; failed: number }> {
+    const row = this.stmts.countItems.get(runId, stepKey) as { succeeded: number; failed: number };
+    return { succeeded: row.succeeded, failed: row.failed };
+  }
+
+  async appendEvents(events: EventRecord[]): Promise<void> {
+    if (events.length === 0) return;
+    this.db.transaction(() => {
+      for (const e of events) this.stmts.insertEvent.run(e.runId, e.seq, e.type, e.at, JSON.stringify(e.data));
+    })();
+  }
+
+  async getEvents(runId: string, afterSeq = 0, limit = 10_000): Promise<EventRecord[]> {
+    return (this.stmts.getEvents.all(runId, afterSeq, limit) as Row[]).map((r) => ({
+      runId: r.run_id as string,
+      seq: r.seq as number,
+      type: r.type as string,
+      at: r.at as number,
+      data: JSON.parse(r.data as string),
+    }));
+  }
+
+  async putCall(call: CallRecord): Promise<void> {
+    this.stmts.putCall.run({
+      key: call.key,
+      provider: call.provider,
+      model: call.model,
+      request: JSON.stringify(call.request),
+      response: JSON.stringify(call.response),
+      usage: JSON.stringify(call.usage),
+      cost_usd: call.costUsd,
+      created_at: call.createdAt,
+      expires_at: call.expiresAt,
+    });
+  }
+
+  async getCall(key: string, now: number): Promise<CallRecord | undefined> {
+    const r = this.stmts.getCall.get(key, now) as Row | undefined;
+    if (!r) return undefined;
+    return {
+      key: r.key as string,
+      provider: r.provider as string,
+      model: r.model as string,
+      request: JSON.parse(r.request as string),
+      response: JSON.parse(r.response as string),
+      usage: JSON.parse(r.usage as string),
+      costUsd: r.cost_usd as number | null,
+      createdAt: r.created_at as number,
+      expiresAt: r.expires_at as number | null,
+    };
+  }
+}
+
+const RUN_COLUMNS: Record<keyof RunRecord, string> = {
+  id: 'id',
+  pipelineName: 'pipeline_name',
+  pipelineFile: 'pipeline_file',
+  pipelineHash: 'pipeline_hash',
+  pipeline: 'pipeline',
+  inputs: 'inputs',
+  status: 'status',
+  error: 'error',
+  failedStep: 'failed_step',
+  outputs: 'outputs',
+  startedAt: 'started_at',
+  finishedAt: 'finished_at',
+  totals: 'totals',
+  metadata: 'metadata',
+};
+
+const json = (v: unknown): string | null => (v === undefined ? null : JSON.stringify(v));
+const parse = (v: unknown): unknown => (v === null || v === undefined ? undefined : JSON.parse(v as string));
+
+function runToRow(run: RunRecord): Row {
+  return {
+    id: run.id,
+    pipeline_name: run.pipelineName ?? null,
+    pipeline_file: run.pipelineFile ?? null,
+    pipeline_hash: run.pipelineHash ?? null,
+    pipeline: json(run.pipeline),
+    inputs: json(run.inputs),
+    status: run.status ?? null,
+    error: run.error ?? null,
+    failed_step: run.failedStep ?? null,
+    outputs: json(run.outputs),
+    started_at: run.startedAt ?? null,
+    finished_at: run.finishedAt ?? null,
+    totals: json(run.totals),
+    metadata: json(run.metadata),
+  };
+}
+
+function rowToRun(r: Row): RunRecord {
+  const run: RunRecord = {
+    id: r.id as string,
+    pipelineName: r.pipeline_name as string,
+    pipelineHash: r.pipeline_hash as string,
+    pipeline: parse(r.pipeline),
+    inputs: (parse(r.inputs) ?? {}) as Record<string, unknown>,
+    status: r.status as RunRecord['status'],
+    startedAt: r.started_at as number,
+    totals: parse(r.totals) as RunRecord['totals'],
+    metadata: (parse(r.metadata) ?? {}) as Record<string, unknown>,
+  };
+  if (r.pipeline_file !== null) run.pipelineFile = r.pipeline_file as string;
+  if (r.error !== null) run.error = r.error as string;
+  if (r.failed_step !== null) run.failedStep = r.failed_step as string;
+  if (r.outputs !== null) run.outputs = parse(r.outputs) as Record<string, unknown>;
+  if (r.finished_at !== null) run.finishedAt = r.finished_at as number;
+  return run;
+}
+
+function stepToRow(s: StepRecord): Row {
+  return {
+    run_id: s.runId,
+    key: s.key,
+    name: s.name,
+    type: s.type,
+    status: s.status,
+    output: json(s.output),
+    error: s.error ?? null,
+    usage: JSON.stringify(s.usage),
+    cost_usd: s.costUsd,
+    duration_ms: s.durationMs,
+    attempts: s.attempts,
+    started_at: s.startedAt,
+    finished_at: s.finishedAt,
+    details: json(s.details),
+  };
+}
+
+function rowToStep(r: Row): StepRecord {
+  const step: StepRecord = {
+    runId: r.run_id as string,
+    key: r.key as string,
+    name: r.name as string,
+    type: r.type as string,
+    status: r.status as StepRecord['status'],
+    usage: JSON.parse(r.usage as string),
+    costUsd: r.cost_usd as number | null,
+    durationMs: r.duration_ms as number,
+    attempts: r.attempts as number,
+    startedAt: r.started_at as number,
+    finishedAt: r.finished_at as number,
+  };
+  if (r.output !== null) step.output = parse(r.output);
+  if (r.error !== null) step.error = r.error as string;
+  if (r.details !== null) step.details = parse(r.details) as Record<string, unknown>;
+  return step;
+}
+
+function itemToRow(i: ItemRecord): Row {
+  return {
+    run_id: i.runId,
+    step_key: i.stepKey,
+    idx: i.index,
+    status: i.status,
+    output: json(i.output),
+    error: i.error ?? null,
+    usage: JSON.stringify(i.usage),
+    cost_usd: i.costUsd,
+    attempts: i.attempts,
+    duration_ms: i.durationMs,
+  };
+}
+
+function rowToItem(r: Row): ItemRecord {
+  const item: ItemRecord = {
+    runId: r.run_id as string,
+    stepKey: r.step_key as string,
+    index: r.idx as number,
+    status: r.status as ItemRecord['status'],
+    usage: JSON.parse(r.usage as string),
+    costUsd: r.cost_usd as number | null,
+    attempts: r.attempts as number,
+    durationMs: r.duration_ms as number,
+  };
+  if (r.output !== null) item.output = parse(r.output);
+  if (r.error !== null) item.error = r.error as string;
+  return item;
+}

@@ -1,0 +1,52 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { SqliteStore } from '../../src/journal/sqlite-store.js';
+import { describeStoreConformance, sampleRun, sampleStep } from './store-conformance.js';
+
+const tempDb = () => join(mkdtempSync(join(tmpdir(), 'elexirion-store-')), 'journal.db');
+
+describeStoreConformance('sqlite', () => new SqliteStore(tempDb()));
+
+describe('SqliteStore specifics', () => {
+  it('uses WAL with synchronous=NORMAL by default and FULL on request', () => {
+    const path = tempDb();
+    const store = new SqliteStore(path);
+    const raw = new Database(path);
+    expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
+    raw.close();
+    void store.close();
+    const full = new SqliteStore(tempDb(), { durability: 'full' });
+    // synchronous is per connection: read it through the store's own connection.
+    expect((full as unknown as { db: Database.Database }).db.pragma('synchronous', { simple: true })).toBe(2);
+    void full.close();
+  });
+
+  it('a committed step is visible to another connection at once (durable before it resolves)', async () => {
+    const path = tempDb();
+    const store = new SqliteStore(path);
+    const run = sampleRun();
+    await store.createRun(run);
+    await store.commitStep(sampleStep(run.id, 'a'));
+    const other = new SqliteStore(path);
+    expect((await other.getSteps(run.id)).map((s) => s.key)).toEqual(['a']);
+    await other.close();
+    await store.close();
+  });
+
+  it('says what to do when the database cannot be opened', () => {
+    // A path below a regular file can never be created.
+    const file = tempDb();
+    new Database(file).close();
+    let error: unknown;
+    try {
+      new SqliteStore(join(file, 'x.db'));
+    } catch (e) {
+      error = e;
+    }
+    expect((error as Error).message).toMatch(/cannot open the journal database .*x\.db/);
+    expect((error as { hint?: string }).hint).toMatch(/--db or ELEXIRION_DB/);
+  });
+});

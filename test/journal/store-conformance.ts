@@ -1,0 +1,208 @@
+// The Store contract, written against the interface only. Every implementation (SQLite now,
+// PostgreSQL later) runs this same suite: `describeStoreConformance('sqlite', () => new SqliteStore(...))`.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ItemRecord, RunRecord, StepRecord, Store } from '../../src/journal/store.js';
+import { emptyTotals } from '../../src/journal/store.js';
+
+let counter = 0;
+const uniqueId = (prefix: string) => `${prefix}-${process.pid}-${Date.now()}-${++counter}`;
+
+export function sampleRun(overrides: Partial<RunRecord> = {}): RunRecord {
+  return {
+    id: uniqueId('run'),
+    pipelineName: 'sample',
+    pipelineFile: '/tmp/sample.yaml',
+    pipelineHash: 'abc123',
+    pipeline: { name: 'sample', steps: [{ name: 'a', type: 'mock' }] },
+    inputs: { topic: 'durability', n: 3 },
+    status: 'running',
+    startedAt: 1_700_000_000_000,
+    totals: emptyTotals(),
+    metadata: { mock: true },
+    ...overrides,
+  };
+}
+
+export function sampleStep(runId: string, key: string, overrides: Partial<StepRecord> = {}): StepRecord {
+  return {
+    runId,
+    key,
+    name: key,
+    type: 'mock',
+    status: 'succeeded',
+    output: { text: `output of ${key}`, nested: [1, 2, { ok: true }] },
+    usage: { inputTokens: 10, outputTokens: 20 },
+    costUsd: 0.0012,
+    durationMs: 12.5,
+    attempts: 1,
+    startedAt: 1_700_000_000_100,
+    finishedAt: 1_700_000_000_200,
+    ...overrides,
+  };
+}
+
+function sampleItem(runId: string, stepKey: string, index: number, overrides: Partial<ItemRecord> = {}): ItemRecord {
+  return {
+    runId,
+    stepKey,
+    index,
+    status: 'succeeded',
+    output: `item ${index}`,
+    usage: { inputTokens: 1, outputTokens: 2 },
+    costUsd: null,
+    attempts: 1,
+    durationMs: 3,
+    ...overrides,
+  };
+}
+
+export function describeStoreConformance(name: string, create: () => Promise<Store> | Store): void {
+  describe(`Store conformance: ${name}`, () => {
+    let store: Store;
+    beforeEach(async () => {
+      store = await create();
+      await store.migrate();
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    it('migrate is idempotent', async () => {
+      await store.migrate();
+      await store.migrate();
+      const run = sampleRun();
+      await store.createRun(run);
+      expect(await store.getRun(run.id)).toBeDefined();
+    });
+
+    it('round-trips a run with every field', async () => {
+      const run = sampleRun({ error: 'boom', failedStep: 'a', outputs: { x: [1, 'two'] }, finishedAt: 1_700_000_001_000 });
+      await store.createRun(run);
+      expect(await store.getRun(run.id)).toEqual(run);
+    });
+
+    it('returns undefined for an unknown run', async () => {
+      expect(await store.getRun('no-such-run')).toBeUndefined();
+    });
+
+    it('updates only the fields of a patch', async () => {
+      const run = sampleRun();
+      await store.createRun(run);
+      await store.updateRun(run.id, { status: 'succeeded', outputs: { answer: 42 }, finishedAt: 1_700_000_000_900 });
+      const got = await store.getRun(run.id);
+      expect(got?.status).toBe('succeeded');
+      expect(got?.outputs).toEqual({ answer: 42 });
+      expect(got?.finishedAt).toBe(1_700_000_000_900);
+      expect(got?.inputs).toEqual(run.inputs);
+      expect(got?.pipelineHash).toBe(run.pipelineHash);
+    });
+
+    it('lists runs newest first, filtered by status, limited', async () => {
+      const a = sampleRun({ startedAt: 1, status: 'failed' });
+      const b = sampleRun({ startedAt: 3, status: 'succeeded' });
+      const c = sampleRun({ startedAt: 2, status: 'failed' });
+      for (const r of [a, b, c]) await store.createRun(r);
+      const ids = (await store.listRuns({ limit: 1000 })).map((r) => r.id).filter((id) => [a.id, b.id, c.id].includes(id));
+      expect(ids).toEqual([b.id, c.id, a.id]);
+      const failed = (await store.listRuns({ status: 'failed', limit: 1000 })).map((r) => r.id);
+      expect(failed).toContain(a.id);
+      expect(failed).not.toContain(b.id);
+      expect(await store.listRuns({ limit: 2 })).toHaveLength(2);
+    });
+
+    it('commits a step with its events atomically and reads it back', async () => {
+      const run = sampleRun();
+      await store.createRun(run);
+      const step = sampleStep(run.id, 'a', { details: { provider: 'mock', cached: false } });
+      await store.commitStep(step, [{ runId: run.id, seq: 1, type: 'pipeline.step.stop', at: 5, data: { step: 'a' } }]);
+      expect(await store.getSteps(run.id)).toEqual([step]);
+      expect(await store.getEvents(run.id)).toEqual([
+        { runId: run.id, seq: 1, type: 'pipeline.step.stop', at: 5, data: { step: 'a' } },
+      ]);
+    });
+
+    it('keeps a null cost distinct from a zero cost', async () => {
+      const run = sampleRun();
+      await store.createRun(run);
+      await store.commitStep(sampleStep(run.id, 'unpriced', { costUsd: null }));
+      await store.commitStep(sampleStep(run.id, 'free', { costUsd: 0 }));
+      const byKey = Object.fromEntries((await store.getSteps(run.id)).map((s) => [s.key, s.costUsd]));
+      expect(byKey).toEqual({ unpriced: null, free: 0 });
+    });
+
+    it('re-committing a step replaces it (a re-run after resume --force)', async () => {
+      const run = sampleRun();
+      await store.createRun(run);
+      await store.commitStep(sampleStep(run.id, 'a', { status: 'failed', error: 'x', output: undefined }));
+      await store.commitStep(sampleStep(run.id, 'a', { attempts: 2 }));
+      const steps = await store.getSteps(run.id);
+      expect(steps).toHaveLength(1);
+      expect(steps[0]?.status).toBe('succeeded');
+      expect(steps[0]?.error).toBeUndefined();
+      expect(steps[0]?.attempts).toBe(2);
+    });
+
+    it('returns steps in commit order', async () => {
+      const run = sampleRun();
+      await store.createRun(run);
+      for (const [i, key] of ['z', 'a', 'm'].entries()) {
+        await store.commitStep(sampleStep(run.id, key, { finishedAt: 1000 + i }));
+      }
+      expect((await store.getSteps(run.id)).map((s) => s.key)).toEqual(['z', 'a', 'm']);
+    });
+
+    it('deletes steps and their items', async () => {
+      const run = sampleRun();
+      await store.createRun(run);
+      await store.commitStep(sampleStep(run.id, 'a'));
+      await store.commitStep(sampleStep(run.id, 'b'));
+      await store.commitItems([sampleItem(run.id, 'b', 0)]);
+      await store.deleteSteps(run.id, ['b']);
+      expect((await store.getSteps(run.id)).map((s) => s.key)).toEqual(['a']);
+      expect(await store.getItems(run.id, 'b')).toEqual([]);
+    });
+
+    it('commits items in batches, reads them in index order, by range, and counts them', async () => {
+      const run = sampleRun();
+      await store.createRun(run);
+      await store.commitItems([sampleItem(run.id, 's', 2), sampleItem(run.id, 's', 0)]);
+      await store.commitItems([sampleItem(run.id, 's', 1, { status: 'failed', error: 'bad', output: undefined })]);
+      await store.commitItems([sampleItem(run.id, 'other', 0)]);
+      const items = await store.getItems(run.id, 's');
+      expect(items.map((i) => i.index)).toEqual([0, 1, 2]);
+      expect(items[1]).toEqual(sampleItem(run.id, 's', 1, { status: 'failed', error: 'bad', output: undefined }));
+      expect((await store.getItems(run.id, 's', { from: 1, to: 3 })).map((i) => i.index)).toEqual([1, 2]);
+      expect(await store.countItems(run.id, 's')).toEqual({ succeeded: 2, failed: 1 });
+      expect(await store.countItems(run.id, 'none')).toEqual({ succeeded: 0, failed: 0 });
+    });
+
+    it('pages events after a sequence number', async () => {
+      const run = sampleRun();
+      await store.createRun(run);
+      await store.appendEvents(
+        [1, 2, 3, 4].map((seq) => ({ runId: run.id, seq, type: 't', at: seq, data: { seq } })),
+      );
+      expect((await store.getEvents(run.id, 2)).map((e) => e.seq)).toEqual([3, 4]);
+      expect((await store.getEvents(run.id, 0, 2)).map((e) => e.seq)).toEqual([1, 2]);
+    });
+
+    it('stores calls under their key and honours expiry', async () => {
+      const call = {
+        key: uniqueId('k'),
+        provider: 'anthropic',
+        model: 'claude-sonnet-4-5',
+        request: { messages: [{ role: 'user', content: 'hi' }] },
+        response: { text: 'hello', toolCalls: [] },
+        usage: { inputTokens: 3, outputTokens: 1 },
+        costUsd: 0.00002,
+        createdAt: 1000,
+        expiresAt: 2000,
+      };
+      await store.putCall(call);
+      expect(await store.getCall(call.key, 1500)).toEqual(call);
+      expect(await store.getCall(call.key, 2000)).toBeUndefined();
+      await store.putCall({ ...call, key: `${call.key}-forever`, expiresAt: null });
+      expect((await store.getCall(`${call.key}-forever`, 9e15))?.response).toEqual(call.response);
+    });
+  });
+}
