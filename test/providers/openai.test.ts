@@ -34,7 +34,7 @@ describe('openai provider', () => {
     for await (const _ of subject.provider().stream(request(subject), AbortSignal.timeout(5000))) {
       // drain
     }
-    expect((fake.requests[1]?.body as SentBody).stream_options).toEqual({ include_usage: true });
+    expect((fake.requests[1]?.body as SentBody | undefined)?.stream_options).toEqual({ include_usage: true });
   });
 
   it('sends max_tokens to a compatible server (max_completion_tokens is OpenAI-only)', async () => {
