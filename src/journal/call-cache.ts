@@ -3,11 +3,21 @@
 // has not passed its own expiry; `cache: false` turns the lookup off for a step.
 // Hits and the cost they saved are counted here for the process; the model caller reports them
 // per call so that the engine can roll them up per run.
+import { parseDuration } from '../config/duration.js';
+import type { Cache } from '../config/schema.js';
 import type { ModelRequest, ModelResponse, Usage } from '../providers/provider.js';
 import type { CallRecord, Store } from './store.js';
 
 export const DEFAULT_CACHE_TTL_MS = 3_600_000;
 export const DEFAULT_CACHE_ENTRIES = 1000;
+
+/** The TTL a step reads and writes with: its `cache:` over `defaults.cache:`; false turns the cache off. */
+export function resolveCacheTtl(step?: Cache, defaults?: Cache): number | false {
+  const setting = step ?? defaults;
+  if (setting === false) return false;
+  if (setting === undefined || setting === true || setting.ttl === undefined) return DEFAULT_CACHE_TTL_MS;
+  return parseDuration(setting.ttl);
+}
 
 export interface CallCacheOptions {
   maxEntries?: number;

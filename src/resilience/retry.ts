@@ -8,6 +8,8 @@
 
 import type { IBackoff, IBackoffFactory, IRetryBackoffContext, RetryPolicy } from 'cockatiel';
 import { ExponentialBackoff, halfJitterGenerator, handleWhen, noJitterGenerator, retry } from 'cockatiel';
+import { parseDuration } from '../config/duration.js';
+import type { Retry } from '../config/schema.js';
 import { ProviderError } from '../providers/provider-error.js';
 
 export interface RetryOptions {
@@ -19,6 +21,19 @@ export interface RetryOptions {
 }
 
 export const DEFAULT_RETRY: RetryOptions = { maxAttempts: 3, baseDelayMs: 1000, maxDelayMs: 30_000, jitter: true };
+
+/** Retry options of a step: its `retry:` over the pipeline's `defaults.retry:` over DEFAULT_RETRY. */
+export function resolveRetryOptions(step?: Retry, defaults?: Retry): RetryOptions {
+  const pick = <K extends keyof Retry>(key: K) => step?.[key] ?? defaults?.[key];
+  const base = pick('base_delay');
+  const max = pick('max_delay');
+  return {
+    maxAttempts: pick('max_attempts') ?? DEFAULT_RETRY.maxAttempts,
+    baseDelayMs: base === undefined ? DEFAULT_RETRY.baseDelayMs : parseDuration(base),
+    maxDelayMs: max === undefined ? DEFAULT_RETRY.maxDelayMs : parseDuration(max),
+    jitter: pick('jitter') ?? DEFAULT_RETRY.jitter,
+  };
+}
 
 /** The longest provider-requested wait we honour; see the file comment. */
 export function retryAfterCapMs(options: RetryOptions): number {

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { resolveGateOptions } from '../../src/resilience/gate-options.js';
+import { ProviderGate } from '../../src/resilience/provider-gate.js';
 import { RateLimiter } from '../../src/resilience/rate-limiter.js';
+import { StubProvider } from './stub-provider.js';
 
 describe('RateLimiter', () => {
   it('lets requests_per_minute through, then says how long until the oldest leaves the window', async () => {
@@ -54,5 +57,26 @@ describe('RateLimiter', () => {
     const waiting = limiter.acquire(0, controller.signal);
     controller.abort();
     await expect(waiting).rejects.toThrow();
+  });
+});
+
+describe('rate limit in the gate', () => {
+  it('a call over requests_per_minute waits for the window instead of failing or reaching the provider', async () => {
+    const gate = new ProviderGate('stub', resolveGateOptions('stub', { rate_limit: { requests_per_minute: 2 } }));
+    const provider = new StubProvider();
+    const controller = new AbortController();
+    const call = () => gate.execute((s) => provider.generate({} as never, s), { signal: controller.signal });
+    await call();
+    await call();
+    let settled = false;
+    const third = call().finally(() => {
+      settled = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(settled).toBe(false);
+    expect(provider.calls).toBe(2);
+    controller.abort();
+    await expect(third).rejects.toMatchObject({ kind: 'aborted' });
+    expect(provider.calls).toBe(2);
   });
 });
