@@ -15,7 +15,7 @@ import {
   type StepTemplate,
   type Tool,
 } from './schema.js';
-import { jsonSchemaError } from './user-schema.js';
+import { jsonSchemaErrors } from './user-schema.js';
 
 /** Step types that accept `fallback:`. */
 const FALLBACK_TYPES: ReadonlySet<string> = new Set([...LLM_STEP_TYPES, 'claude_code']);
@@ -103,10 +103,9 @@ function checkProviderDeclarations(pipeline: Pipeline, at: DocPath, problems: Pr
   const usable: string[] = [...BUILTIN_PROVIDERS];
   for (const [name, config] of Object.entries(pipeline.providers ?? {})) {
     const builtin = (BUILTIN_PROVIDERS as readonly string[]).includes(name);
-    if (builtin || config.type !== undefined) {
-      if (!builtin) usable.push(name);
-      continue;
-    }
+    // A declared name counts as usable even without `type`: that mistake is reported once, here.
+    if (!builtin) usable.push(name);
+    if (builtin || config.type !== undefined) continue;
     const guess = didYouMean(name, BUILTIN_PROVIDERS);
     problems.push({
       path: [...at, 'providers', name],
@@ -223,12 +222,11 @@ function checkTool(tool: Tool, path: DocPath, scope: Scope, problems: Problem[])
 }
 
 function checkJsonSchema(schema: unknown, path: DocPath, problems: Problem[]): void {
-  const error = jsonSchemaError(schema);
-  if (error !== undefined) {
+  for (const error of jsonSchemaErrors(schema)) {
     problems.push({
-      path,
-      message: `not a valid JSON Schema: ${error}`,
-      hint: 'see https://json-schema.org/understanding-json-schema (draft 2020-12)',
+      path: [...path, ...error.path],
+      message: `not a valid JSON Schema: ${error.message}`,
+      hint: error.hint ?? 'see https://json-schema.org/understanding-json-schema (draft 2020-12)',
     });
   }
 }

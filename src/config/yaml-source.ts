@@ -145,8 +145,10 @@ function yamlProblem(error: YAMLError, source: string): SourceProblem {
   // prettyErrors appends "at line L, column C:" and a source excerpt; the position is printed in front instead.
   let message = error.message.split(/ at line \d+, column \d+/)[0]?.trim() ?? error.message;
   if (error.code === 'DUPLICATE_KEY') {
-    message = `duplicate key ${JSON.stringify(source.slice(error.pos[0], error.pos[1]).trim())}`;
+    const key = /^("[^"\n]*"|'[^'\n]*'|[^:\n]*)/.exec(source.slice(error.pos[0]))?.[1]?.trim() ?? '';
+    message = `duplicate key ${key.startsWith('"') || key.startsWith("'") ? key : JSON.stringify(key)}`;
   }
+  if (error.code === 'MULTIPLE_DOCS') message = 'the file holds more than one YAML document (a `---` line)';
   message = message.charAt(0).toLowerCase() + message.slice(1);
   return at(
     start.line,
