@@ -15,7 +15,7 @@ import type { Pipeline, Step } from '../config/schema.js';
 import { checkReference, type ReadContext } from './check-reference.js';
 import { listReferences } from './references.js';
 import { BUILTIN_NAMES } from './scope.js';
-import { type ReaderPlace, stepOrder } from './step-order.js';
+import { forEachStep, type ReaderPlace, stepOrder } from './step-order.js';
 import { TemplateError } from './template-error.js';
 
 export interface TemplateIssue {
@@ -48,14 +48,14 @@ class PipelineChecker {
     private readonly prefix: Path,
   ) {
     this.order = stepOrder(pipeline);
-    this.inputs = new Set(Object.keys(pipeline.inputs ?? {}));
-    this.rootVariables = new Set(Object.keys(pipeline.variables ?? {}));
+    this.inputs = new Set(isObject(pipeline.inputs) ? Object.keys(pipeline.inputs) : []);
+    this.rootVariables = new Set(isObject(pipeline.variables) ? Object.keys(pipeline.variables) : []);
   }
 
   run(): TemplateIssue[] {
     this.checkShadowedNames();
     this.checkDeep(this.pipeline.variables, ['variables'], { kind: 'root-variables' });
-    this.pipeline.steps.forEach((step, index) => {
+    forEachStep(this.pipeline.steps, (step, index) => {
       this.checkStep(step, ['steps', index], {
         kind: 'step',
         place: { name: step.name, order: index, groups: [] },
@@ -72,20 +72,22 @@ class PipelineChecker {
       case 'batch':
       case 'claude_batch':
         this.checkDeep(step.items, [...path, 'items'], reader);
-        this.checkCall(step.step_template, [...path, 'step_template'], { ...reader, inBatchTemplate: true });
+        if (isObject(step.step_template)) {
+          this.checkCall(step.step_template, [...path, 'step_template'], { ...reader, inBatchTemplate: true });
+        }
         break;
       case 'set_variable':
         this.checkDeep(step.variables, [...path, 'variables'], reader);
         break;
       case 'parallel':
-        (step.steps ?? []).forEach((sub, index) => {
+        forEachStep(step.steps, (sub, index) => {
           const place = { name: sub.name, order: reader.place.order, groups: [...reader.place.groups, step.name] };
           this.checkStep(sub, [...path, 'steps', index], { kind: 'step', place, inBatchTemplate: false });
         });
         break;
       case 'pipeline':
         this.checkDeep(step.inputs, [...path, 'inputs'], reader);
-        if (step.pipeline !== undefined) {
+        if (isObject(step.pipeline)) {
           // An inline child runs in its own scope: its inputs, its steps.
           this.issues.push(...new PipelineChecker(step.pipeline, [...this.prefix, ...path, 'pipeline']).run());
         }

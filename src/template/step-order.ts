@@ -30,6 +30,20 @@ export interface StepOrder {
   setters: Map<string, StepPlace[]>;
 }
 
+/**
+ * Calls `visit` for each well-formed step of a `steps:` list, with its index. The checks may run
+ * on a pipeline the schema has also found faults in (to report every error at once), so a
+ * malformed entry is skipped here: the schema reports it.
+ */
+export function forEachStep(steps: unknown, visit: (step: Step, index: number) => void): void {
+  if (!Array.isArray(steps)) return;
+  steps.forEach((step: unknown, index) => {
+    if (typeof step === 'object' && step !== null && typeof (step as { name?: unknown }).name === 'string') {
+      visit(step as Step, index);
+    }
+  });
+}
+
 /** Walks the steps of `pipeline` (not those of inline child pipelines: they have their own order). */
 export function stepOrder(pipeline: Pipeline): StepOrder {
   const order: StepOrder = { places: new Map(), setters: new Map() };
@@ -37,19 +51,19 @@ export function stepOrder(pipeline: Pipeline): StepOrder {
     // The first of two steps with the same name wins; duplicate names are the loader's error.
     if (!order.places.has(step.name)) order.places.set(step.name, place);
     if (step.type === 'set_variable') {
-      for (const variable of Object.keys(step.variables ?? {})) {
+      for (const variable of Object.keys(isRecord(step.variables) ? step.variables : {})) {
         const setters = order.setters.get(variable) ?? [];
         setters.push(place);
         order.setters.set(variable, setters);
       }
     }
     if (step.type === 'parallel') {
-      for (const sub of step.steps ?? []) {
+      forEachStep(step.steps, (sub) => {
         visit(sub, { name: sub.name, order: place.order, groups: [...place.groups, step.name] });
-      }
+      });
     }
   };
-  pipeline.steps.forEach((step, index) => {
+  forEachStep(pipeline.steps, (step, index) => {
     visit(step, { name: step.name, order: index, groups: [] });
   });
   return order;
@@ -68,4 +82,8 @@ export function visibility(reader: ReaderPlace, target: StepPlace): Visibility {
   // sub-step), or both are inside the same top-level group and run concurrently.
   if (target.groups.includes(self.name)) return { readable: false, why: 'inside' };
   return { readable: false, why: 'concurrent' };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

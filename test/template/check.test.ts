@@ -329,4 +329,23 @@ steps: [{ name: s, type: mock, prompt: p }]`;
       expect(check(text)).toEqual([]);
     });
   });
+
+  describe('a pipeline the schema also rejects', () => {
+    it('skips malformed entries instead of crashing, keeping the document paths', () => {
+      const broken = parse(`
+name: t
+inputs: 7
+steps:
+  - null
+  - 5
+  - { name: a, type: batch, step_template: nope, prompt: "{{ x }}" }
+  - { name: g, type: parallel, steps: "not a list" }
+  - { name: c, type: pipeline, pipeline: 3 }
+`);
+      expect(checkTemplates(broken as Pipeline).map((i) => [i.path, i.message])).toEqual([
+        [['steps', 2, 'prompt'], 'unknown name "x"'],
+      ]);
+      expect(checkTemplates({ name: 't' } as Pipeline)).toEqual([]);
+    });
+  });
 });
