@@ -206,8 +206,11 @@ function fromMessage(message: AnthropicMessage, request: ModelRequest, unwrap: C
       else toolCalls.push({ id: block.id, name: block.name, arguments: input });
     }
   }
+  // Anthropic counts cache reads/writes apart from input_tokens; our inputTokens is the whole prompt.
+  const cacheRead = message.usage.cache_read_input_tokens ?? 0;
+  const cacheWrite = message.usage.cache_creation_input_tokens ?? 0;
   const usage: Usage = {
-    inputTokens: message.usage.input_tokens ?? 0,
+    inputTokens: (message.usage.input_tokens ?? 0) + cacheRead + cacheWrite,
     outputTokens: message.usage.output_tokens ?? 0,
     ...(message.usage.cache_read_input_tokens == null
       ? {}

@@ -41,6 +41,7 @@ export interface ModelRequest {
 }
 
 export interface Usage {
+  /** All prompt tokens of the call, cache reads and writes included (they are subsets of it). */
   inputTokens: number;
   outputTokens: number;
   /** Prompt-cache reads/writes, where the API reports them. */

@@ -7,6 +7,7 @@ export interface FakeToolCall {
 }
 
 export interface FakeUsage {
+  /** All prompt tokens, cache reads and writes included (each fake renders its vendor's convention). */
   input: number;
   output: number;
   cacheRead?: number;

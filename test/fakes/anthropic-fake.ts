@@ -1,6 +1,6 @@
 // A fake Anthropic Messages API: POST /v1/messages, JSON or SSE (`stream: true`), text and tool_use
 // blocks, usage with cache reads/writes, and Anthropic's error shape (`overloaded_error` on 529 …).
-import { type FakeAnswer, type RequestDigest, splitText, usageFor } from './answer.js';
+import { type FakeAnswer, type FakeUsage, type RequestDigest, splitText, usageFor } from './answer.js';
 import { FakeServer, type RecordedRequest, type Route } from './fake-server.js';
 import type { SseEvent } from './sse.js';
 
@@ -68,7 +68,7 @@ export class AnthropicFake extends FakeServer {
       stop_reason: stopReason(answer),
       stop_sequence: null,
       usage: {
-        input_tokens: usage.input,
+        input_tokens: uncachedInput(usage),
         output_tokens: usage.output,
         cache_creation_input_tokens: usage.cacheWrite,
         cache_read_input_tokens: usage.cacheRead,
@@ -90,7 +90,7 @@ export class AnthropicFake extends FakeServer {
             stop_reason: null,
             stop_sequence: null,
             usage: {
-              input_tokens: usage.input,
+              input_tokens: uncachedInput(usage),
               output_tokens: 1,
               cache_creation_input_tokens: usage.cacheWrite,
               cache_read_input_tokens: usage.cacheRead,
@@ -148,6 +148,11 @@ export class AnthropicFake extends FakeServer {
     });
     return blocks;
   }
+}
+
+/** FakeAnswer.usage.input is the whole prompt; Anthropic reports cache reads/writes apart from input_tokens. */
+function uncachedInput(usage: FakeUsage): number {
+  return Math.max(0, usage.input - (usage.cacheRead ?? 0) - (usage.cacheWrite ?? 0));
 }
 
 function stopReason(answer: FakeAnswer): string {

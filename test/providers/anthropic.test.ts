@@ -62,13 +62,13 @@ describe('anthropic provider', () => {
     ]);
   });
 
-  it('reports prompt-cache reads and writes, streamed or not', async () => {
-    const usage = { input: 10, output: 2, cacheRead: 100, cacheWrite: 50 };
+  it('reports prompt-cache reads and writes inside inputTokens, streamed or not', async () => {
+    const usage = { input: 160, output: 2, cacheRead: 100, cacheWrite: 50 };
     fake.queueAnswers({ text: 'x', usage }, { text: 'x', usage });
     const plain = await subject.provider().generate(request(subject), AbortSignal.timeout(5000));
     const { done } = await collect(subject.provider().stream(request(subject), AbortSignal.timeout(5000)));
     for (const res of [plain, done]) {
-      expect(res?.usage).toEqual({ inputTokens: 10, outputTokens: 2, cacheReadTokens: 100, cacheWriteTokens: 50 });
+      expect(res?.usage).toEqual({ inputTokens: 160, outputTokens: 2, cacheReadTokens: 100, cacheWriteTokens: 50 });
     }
   });
 
