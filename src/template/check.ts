@@ -142,7 +142,13 @@ class PipelineChecker {
     } catch (error) {
       if (!(error instanceof TemplateError)) throw error;
       this.issues.push(issue(at, `template error: ${error.problem}`, error.hint, error.offset));
-      return;
+      // A misspelt filter leaves the rest of the template readable: check its names too.
+      if (!error.problem.startsWith('unknown filter')) return;
+      try {
+        references = listReferences(source, { ignoreUnknownFilters: true });
+      } catch {
+        return;
+      }
     }
     const context: ReadContext = { reader, order: this.order, inputs: this.inputs, rootVariables: this.rootVariables };
     for (const reference of references) {

@@ -68,3 +68,11 @@ function asText(value: unknown): string {
 }
 
 export const liquid: Liquid = createLiquid();
+
+/**
+ * The same engine with unknown filters allowed, used only to list the variables of a template
+ * whose filter is misspelt — so that one typo does not hide the other mistakes of that template.
+ * Never used to render.
+ */
+export const lenientFilterLiquid: Liquid = new Liquid({ strictFilters: false, templates: {} });
+for (const tag of FILE_TAGS) delete lenientFilterLiquid.tags[tag];

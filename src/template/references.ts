@@ -1,8 +1,9 @@
 // The variables a template reads, found by LiquidJS's static analysis — for the load-time checks.
 // Only globals are listed: names a template declares itself (`assign`, `capture`, `for` loop
 // variables, `forloop`) are its own business.
-import type { Variable } from 'liquidjs';
-import { liquid } from './liquid.js';
+import type { Template, Variable } from 'liquidjs';
+import { lenientFilterLiquid, liquid } from './liquid.js';
+import { toTemplateError } from './liquid-errors.js';
 import { parseTemplate } from './parse-cache.js';
 
 export interface Reference {
@@ -20,11 +21,12 @@ export interface Reference {
 
 /**
  * Lists the global variables `source` reads, in source order. Plain text has none. Throws a
- * TemplateError (with the offset of the problem) on a syntax error or an unknown filter.
+ * TemplateError (with the offset of the problem) on a syntax error, or on an unknown filter
+ * unless `ignoreUnknownFilters` (used to keep checking a template after reporting its filter).
  */
-export function listReferences(source: string): Reference[] {
+export function listReferences(source: string, options: { ignoreUnknownFilters?: boolean } = {}): Reference[] {
   if (!source.includes('{{') && !source.includes('{%')) return [];
-  const { templates } = parseTemplate(source);
+  const templates = options.ignoreUnknownFilters ? parseIgnoringFilters(source) : parseTemplate(source).templates;
   const analysis = liquid.analyzeSync(templates, { partials: false });
   const lineStarts = lineOffsets(source);
   const references: Reference[] = [];
@@ -32,6 +34,14 @@ export function listReferences(source: string): Reference[] {
     for (const variable of variables) references.push(toReference(variable, lineStarts));
   }
   return references.sort((a, b) => a.offset - b.offset);
+}
+
+function parseIgnoringFilters(source: string): Template[] {
+  try {
+    return lenientFilterLiquid.parse(source);
+  } catch (error) {
+    throw toTemplateError(error, source);
+  }
 }
 
 function toReference(variable: Variable, lineStarts: number[]): Reference {

@@ -76,6 +76,11 @@ describe('checkTemplates', () => {
       expect(issue.offset).toBe(11);
     });
 
+    it('still checks the names of a template whose filter is unknown', () => {
+      const issues = check(withSteps('  - { name: a, type: mock, prompt: "{{ focus | upcse }} {{ fcous }}" }'));
+      expect(issues.map((i) => i.message)).toEqual(['template error: unknown filter "upcse"', 'unknown name "fcous"']);
+    });
+
     it('accepts the custom filters', () => {
       const prompt = '{{ focus | json: 2 }} {{ focus | yaml }} {{ focus | truncate_tokens: 10 }}';
       expect(check(withSteps(`  - { name: a, type: mock, prompt: "${prompt}" }`))).toEqual([]);
