@@ -1,7 +1,7 @@
 import { closest, distance } from 'fastest-levenshtein';
 
 /**
- * The candidate closest to `word`, if it is close enough to be a plausible typo: at most a third
+ * The candidate closest to `word`, if it is close enough to be a plausible typo: at most about a third
  * of the word's length in edits (minimum 1, maximum 3) — `promt` → `prompt`, but not `foo` → `top_p`.
  */
 export function didYouMean(word: string, candidates: readonly string[]): string | undefined {
@@ -11,7 +11,7 @@ export function didYouMean(word: string, candidates: readonly string[]): string 
   const sameIgnoringCase = candidates.find((c) => c.toLowerCase() === lower);
   if (sameIgnoringCase !== undefined) return sameIgnoringCase;
   const best = closest(lower, candidates as string[]);
-  const allowed = Math.min(3, Math.max(1, Math.floor(word.length / 3)));
+  const allowed = Math.min(3, Math.max(1, Math.ceil(word.length / 3)));
   return distance(lower, best) <= allowed ? best : undefined;
 }
 

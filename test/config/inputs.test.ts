@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { resolveInputs } from '../../src/config/inputs.js';
+import { loadPipelineFromString } from '../../src/config/loader.js';
+import { ConfigError } from '../../src/errors.js';
+
+const loaded = loadPipelineFromString(
+  [
+    'name: p',
+    'inputs:',
+    '  topic: { type: string, required: true }',
+    '  count: { type: integer, default: 3 }',
+    '  ratio: { type: number }',
+    '  verbose: { type: boolean, default: false }',
+    '  files: { type: array, default: [] }',
+    '  options: { type: object, default: { depth: 1 } }',
+    '  tone: { type: string, enum: [formal, casual], default: formal }',
+    'steps:',
+    '  - { name: a, type: mock, prompt: "{{ topic }}" }',
+  ].join('\n'),
+  'p.yaml',
+);
+
+function errorOf(given: Record<string, unknown>): ConfigError {
+  try {
+    resolveInputs(loaded, given);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected the inputs to be rejected');
+}
+
+describe('resolveInputs', () => {
+  it('applies defaults, and gives an absent optional input as null', () => {
+    expect(resolveInputs(loaded, { topic: 'owls' })).toEqual({
+      topic: 'owls',
+      count: 3,
+      ratio: null,
+      verbose: false,
+      files: [],
+      options: { depth: 1 },
+      tone: 'formal',
+    });
+  });
+
+  it('does not share default objects between runs', () => {
+    const first = resolveInputs(loaded, { topic: 'a' });
+    (first.files as unknown[]).push('mutated');
+    expect(resolveInputs(loaded, { topic: 'b' }).files).toEqual([]);
+  });
+
+  it('reads command-line strings as the declared types', () => {
+    const inputs = resolveInputs(loaded, {
+      topic: '42',
+      count: '7',
+      ratio: '0.25',
+      verbose: 'true',
+      files: '["a.ts","b.ts"]',
+      options: '{"depth":2}',
+      tone: 'casual',
+    });
+    expect(inputs).toEqual({
+      topic: '42',
+      count: 7,
+      ratio: 0.25,
+      verbose: true,
+      files: ['a.ts', 'b.ts'],
+      options: { depth: 2 },
+      tone: 'casual',
+    });
+  });
+
+  it('reports every problem at once, at the declaration, with a hint', () => {
+    const error = errorOf({ count: '2.5', verbose: 'yes', files: '[oops', tone: 'rude', topc: 'x' });
+    const byPath = Object.fromEntries(error.diagnostics.map((d) => [d.path, d]));
+    expect(Object.keys(byPath).sort()).toEqual([
+      'inputs.count',
+      'inputs.files',
+      'inputs.tone',
+      'inputs.topc',
+      'inputs.topic',
+      'inputs.verbose',
+    ]);
+    expect(byPath['inputs.topic']).toMatchObject({ file: loaded.file, line: 3, col: 10 });
+    expect(byPath['inputs.topic']?.message).toBe('missing required input "topic" (string)');
+    expect(byPath['inputs.topc']?.hint).toBe('did you mean "topic"?');
+    expect(byPath['inputs.count']?.message).toBe('input "count" must be integer, got the string "2.5"');
+    expect(byPath['inputs.tone']?.hint).toBe('allowed: "formal", "casual"');
+    expect(error.exitCode).toBe(2);
+  });
+
+  it('accepts typed values as they are (JSON or API bodies) and rejects wrong ones', () => {
+    expect(resolveInputs(loaded, { topic: 'x', count: 5, files: ['a'] })).toMatchObject({ count: 5, files: ['a'] });
+    expect(errorOf({ topic: 'x', files: { not: 'a list' } }).diagnostics[0]?.message).toBe(
+      'input "files" must be array, got a mapping',
+    );
+  });
+
+  it('works on a bare Pipeline too', () => {
+    expect(resolveInputs(loaded.pipeline, { topic: 't' })).toMatchObject({ topic: 't', count: 3 });
+    expect(() => resolveInputs(loaded.pipeline, {})).toThrow(/missing required input "topic"/);
+  });
+});

@@ -1,0 +1,233 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadPipeline, loadPipelineFromString } from '../../src/config/loader.js';
+import { ConfigError, type Diagnostic } from '../../src/errors.js';
+
+/** The diagnostics a source produces (fails the test if it loads). */
+function diagnosticsOf(source: string, file = 'p.yaml'): Diagnostic[] {
+  try {
+    loadPipelineFromString(source, file);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.diagnostics;
+    throw error;
+  }
+  throw new Error('expected the pipeline to be rejected');
+}
+
+const minimal = 'name: p\nsteps:\n  - { name: a, type: mock, prompt: hi }\n';
+
+describe('loadPipelineFromString', () => {
+  it('returns the typed pipeline, absolute file and directory, and a locator', () => {
+    const loaded = loadPipelineFromString(
+      'name: p\nsteps:\n  - name: a\n    type: mock\n    prompt: hi\n',
+      'dir/p.yaml',
+    );
+    expect(loaded.pipeline.steps[0]).toMatchObject({ name: 'a', type: 'mock' });
+    expect(loaded.file).toBe(join(process.cwd(), 'dir', 'p.yaml'));
+    expect(loaded.dir).toBe(join(process.cwd(), 'dir'));
+    expect(loaded.locate(['steps', 0, 'prompt'])).toEqual({ line: 5, col: 13 });
+    // A path that leads nowhere resolves to the nearest node that exists.
+    expect(loaded.locate(['steps', 0, 'model'])).toEqual({ line: 3, col: 5 });
+  });
+
+  it('hashes the data, not the text: formatting, key order and comments do not change it', () => {
+    const a = loadPipelineFromString(minimal, 'a.yaml').hash;
+    const b = loadPipelineFromString(
+      '# reformatted\nsteps:\n  - prompt: hi   # same\n    type: mock\n    name: a\nname: p\n',
+      'b.yaml',
+    ).hash;
+    const c = loadPipelineFromString(minimal.replace('prompt: hi', 'prompt: hello'), 'c.yaml').hash;
+    expect(a).toMatch(/^[0-9a-f]{64}$/);
+    expect(b).toBe(a);
+    expect(c).not.toBe(a);
+  });
+
+  it('reports every problem of the file at once, in source order, with paths and hints', () => {
+    const diagnostics = diagnosticsOf(
+      [
+        'name: p',
+        'stepz: 1',
+        'steps:',
+        '  - name: a',
+        '    type: mock',
+        '    promt: hi',
+        '    retry: { max_attempts: 0 }',
+        '  - name: b',
+        '    type: gemeni',
+      ].join('\n'),
+    );
+    expect(diagnostics.map((d) => [d.line, d.col, d.path])).toEqual([
+      [2, 1, 'stepz'],
+      [6, 5, 'steps[0].promt'],
+      [7, 28, 'steps[0].retry.max_attempts'],
+      [9, 11, 'steps[1].type'],
+    ]);
+    expect(diagnostics.every((d) => d.file === 'p.yaml' && d.hint)).toBe(true);
+    expect(diagnostics[3]?.hint).toContain('did you mean "gemini"?');
+  });
+
+  it('lists the allowed keys when a misspelling is not close to any', () => {
+    const [d] = diagnosticsOf('name: p\nsteps:\n  - { name: a, type: mock, prompt: hi, wibble: 1 }\n');
+    expect(d?.message).toBe('unknown key "wibble"');
+    expect(d?.hint).toMatch(/^the keys allowed here are: .*\bprompt\b/);
+  });
+
+  it('rejects names that are neither built-in providers nor declared with a type', () => {
+    const diagnostics = diagnosticsOf(
+      [
+        'name: p',
+        'providers:',
+        '  local: { type: openai, base_url: "http://localhost:11434/v1" }',
+        '  geminii: { max_concurrency: 2 }',
+        'defaults: { provider: nowhere }',
+        'steps:',
+        '  - { name: a, type: llm, provider: local, prompt: hi }',
+      ].join('\n'),
+    );
+    expect(diagnostics.map((d) => d.message)).toEqual([
+      'provider "geminii" is not a built-in provider and has no `type`',
+      'unknown provider "nowhere"',
+    ]);
+    expect(diagnostics[0]?.hint).toContain('did you mean "gemini"?');
+  });
+
+  it('checks that step names are unique across parallel sub-steps', () => {
+    const diagnostics = diagnosticsOf(
+      [
+        'name: p',
+        'steps:',
+        '  - name: fan',
+        '    type: parallel',
+        '    steps:',
+        '      - { name: x, type: mock, prompt: a }',
+        '      - { name: x, type: mock, prompt: b }',
+      ].join('\n'),
+    );
+    expect(diagnostics).toHaveLength(1);
+    expect(diagnostics[0]).toMatchObject({ line: 7, path: 'steps[0].steps[1].name' });
+  });
+
+  it('checks settings that only make sense together', () => {
+    const messages = diagnosticsOf(
+      [
+        'name: p',
+        'inputs:',
+        '  level: { type: string, enum: [low, high], default: medium }',
+        '  n: { type: number, default: 1, required: true }',
+        'steps:',
+        '  - { name: a, type: llm, prompt: hi }',
+        '  - { name: b, type: gemini_structured, prompt: hi }',
+        '  - { name: c, type: gemini_function, prompt: hi }',
+        '  - { name: d, type: claude }',
+        '  - { name: e, type: set_variable, on_error: fallback, variables: { x: 1 } }',
+        '  - { name: f, type: pipeline }',
+      ].join('\n'),
+    ).map((d) => d.message);
+    expect(messages).toEqual([
+      'the default of input "level" is not one of its enum values',
+      'input "n" is required but has a default, so it can never be missing',
+      'an `llm` step needs a provider',
+      'a gemini_structured step needs `schema:`',
+      'a gemini_function step needs `tools:`',
+      'the call has neither `prompt:` nor `messages:`',
+      'a set_variable step has no fallback, so `on_error: fallback` cannot apply',
+      'a pipeline step needs `file:` (a pipeline file) or `pipeline:` (an inline pipeline)',
+    ]);
+  });
+
+  it('checks an inline pipeline as a pipeline of its own, and the inputs given to it', () => {
+    const diagnostics = diagnosticsOf(
+      [
+        'name: p',
+        'steps:',
+        '  - name: a',
+        '    type: mock',
+        '    prompt: hi',
+        '  - name: child',
+        '    type: pipeline',
+        '    inputs: { txt: hello }',
+        '    pipeline:',
+        '      name: inner',
+        '      inputs: { text: { type: string, required: true } }',
+        '      steps:',
+        '        - { name: a, type: mock, prompt: "{{ text }}" }',
+        '        - { name: a, type: mock, prompt: again }',
+      ].join('\n'),
+    );
+    expect(diagnostics.map((d) => d.path)).toEqual([
+      'steps[1].inputs',
+      'steps[1].inputs.txt',
+      'steps[1].pipeline.steps[1].name',
+    ]);
+    expect(diagnostics[1]?.hint).toBe('did you mean "text"?');
+  });
+
+  it('locates template errors inside literal blocks at their own line and column', () => {
+    const [d] = diagnosticsOf(
+      [
+        'name: p',
+        'steps:',
+        '  - name: a',
+        '    type: mock',
+        '    prompt: |',
+        '      first line',
+        '      then {{ nope }}',
+      ].join('\n'),
+    );
+    expect(d).toMatchObject({ line: 7, col: 15, path: 'steps[0].prompt' });
+  });
+
+  it('rejects a source over the size limit before parsing it', () => {
+    const started = Date.now();
+    const [d] = diagnosticsOf(`name: p\n# ${'x'.repeat(1_100_000)}\n`);
+    expect(d?.message).toMatch(/too large .*limit is 1000000 bytes/);
+    expect(Date.now() - started).toBeLessThan(500);
+  });
+
+  it('lets users share settings with YAML merge keys', () => {
+    const loaded = loadPipelineFromString(
+      [
+        'name: p',
+        'variables:',
+        '  common: &common { type: mock, latency: 5ms }',
+        'steps:',
+        '  - { <<: *common, name: a, prompt: hi }',
+      ].join('\n'),
+      'p.yaml',
+    );
+    expect(loaded.pipeline.steps[0]).toMatchObject({ type: 'mock', latency: '5ms', name: 'a' });
+  });
+});
+
+describe('loadPipeline', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'elexirion-loader-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads a file and resolves relative paths against it', async () => {
+    writeFileSync(join(dir, 'child.yaml'), minimal);
+    writeFileSync(
+      join(dir, 'parent.yaml'),
+      'name: parent\nsteps:\n  - { name: c, type: pipeline, file: child.yaml }\n',
+    );
+    const loaded = await loadPipeline('parent.yaml', { cwd: dir });
+    expect(loaded.file).toBe(join(dir, 'parent.yaml'));
+    expect(loaded.pipeline.name).toBe('parent');
+  });
+
+  it('says clearly when the file does not exist', async () => {
+    const error = await loadPipeline('missing.yaml', { cwd: dir }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).diagnostics[0]).toMatchObject({ file: 'missing.yaml', message: 'no such file' });
+  });
+
+  it('refuses invalid UTF-8 and NUL bytes with the position of the first NUL', async () => {
+    writeFileSync(join(dir, 'latin1.yaml'), Buffer.from('name: caf\xe9\n', 'latin1'));
+    writeFileSync(join(dir, 'nul.yaml'), Buffer.from('name: p\nsteps: a\u0000b\n'));
+    const latin1 = (await loadPipeline(join(dir, 'latin1.yaml')).catch((e: ConfigError) => e)) as ConfigError;
+    const nul = (await loadPipeline(join(dir, 'nul.yaml')).catch((e: ConfigError) => e)) as ConfigError;
+    expect(latin1.diagnostics[0]?.message).toContain('not valid UTF-8');
+    expect(nul.diagnostics[0]).toMatchObject({ line: 2, col: 9 });
+  });
+});
