@@ -9,9 +9,9 @@ export function abortError(provider: string, signal: AbortSignal): Error {
 }
 
 /**
- * Settles with `work`, or rejects as soon as `signal` fires — whichever comes first. Waits the
- * policies do not cancel themselves (a cockatiel retry sleep, a bulkhead queue) are abandoned
- * at once; the abandoned work finds the signal aborted when it wakes and stops there.
+ * Settles with `work`, or rejects as soon as `signal` fires — whichever comes first. A wait the
+ * policies do not cancel themselves (cockatiel's bulkhead queue) is abandoned at once; the
+ * abandoned work finds the signal aborted when its turn comes and stops there.
  */
 export function raceAbort<T>(provider: string, work: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) {

@@ -19,7 +19,7 @@ import type { GateOptions } from './gate-options.js';
 import type { RateReservation } from './rate-limiter.js';
 import { RateLimiter } from './rate-limiter.js';
 import type { RetryOptions } from './retry.js';
-import { createRetryPolicy, DEFAULT_RETRY } from './retry.js';
+import { DEFAULT_RETRY, GateRetry } from './retry.js';
 import { withAttemptTimeout } from './timeout.js';
 
 export interface RetryNotice {
@@ -66,12 +66,17 @@ export class ProviderGate {
   async execute<T>(fn: (signal: AbortSignal, attempt: number) => Promise<T>, options: GateCallOptions<T>): Promise<T> {
     const retryOptions = options.retry ?? DEFAULT_RETRY;
     const breakerOpen = () => this.breaker.state === 'open';
-    const policy = createRetryPolicy(retryOptions, { breakerOpen });
-    const listener = policy.onRetry((event) => {
-      if ('error' in event) options.onRetry?.({ attempt: event.attempt + 1, delayMs: event.delay, error: event.error });
+    const retry = new GateRetry(retryOptions, { breakerOpen });
+    const listener = retry.policy.onRetry((event) => {
+      if ('error' in event) {
+        options.onRetry?.({ attempt: event.attempt + 1, delayMs: retry.plannedDelayMs, error: event.error });
+      }
     });
     const timeoutMs = Math.min(options.timeoutMs ?? this.options.timeoutMs, this.options.timeoutMs);
-    const work = policy.execute(({ attempt }) => this.attempt(fn, attempt + 1, timeoutMs, options), options.signal);
+    const work = retry.policy.execute(async ({ attempt }) => {
+      await retry.waitBeforeAttempt(options.signal);
+      return this.attempt(fn, attempt + 1, timeoutMs, options);
+    }, options.signal);
     try {
       return await raceAbort(this.provider, work, options.signal);
     } catch (error) {

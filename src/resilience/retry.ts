@@ -6,6 +6,7 @@
 //    retrying early would only collect another 429, failing lets a fallback take over;
 //  - no retry while the breaker is open.
 
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { IBackoff, IBackoffFactory, IRetryBackoffContext, RetryPolicy } from 'cockatiel';
 import { ExponentialBackoff, halfJitterGenerator, handleWhen, noJitterGenerator, retry } from 'cockatiel';
 import { parseDuration } from '../config/duration.js';
@@ -51,11 +52,17 @@ export function shouldRetry(error: unknown, options: RetryOptions, context: Retr
   return !context.breakerOpen();
 }
 
-/** Backoff whose next delay is the provider's `retryAfterMs` when it sent one, else exponential. */
+/**
+ * Backoff whose next delay is the provider's `retryAfterMs` when it sent one, else exponential.
+ * It hands the delay to `plan` and tells cockatiel to wait 0 ms: the wait is slept at the start of
+ * the next attempt instead (GateRetry.waitBeforeAttempt), with the run's signal — cockatiel's own
+ * sleep cannot be cancelled, and a cancelled run must stop waiting at once, leaving no timer behind.
+ */
 class RetryAfterBackoff implements IBackoffFactory<IRetryBackoffContext<unknown>> {
   constructor(
     private readonly exponential: IBackoffFactory<unknown>,
     private readonly capMs: number,
+    private readonly plan: (delayMs: number) => void,
     private readonly previous?: IBackoff<unknown>,
   ) {}
 
@@ -63,28 +70,45 @@ class RetryAfterBackoff implements IBackoffFactory<IRetryBackoffContext<unknown>
     const step = this.previous ? this.previous.next(context) : this.exponential.next(context);
     const error = 'error' in context.result ? context.result.error : undefined;
     const asked = error instanceof ProviderError ? error.retryAfterMs : undefined;
-    const duration = asked === undefined ? step.duration : Math.min(asked, this.capMs);
-    const rest = new RetryAfterBackoff(this.exponential, this.capMs, step);
-    return { duration, next: (ctx) => rest.next(ctx) };
+    this.plan(asked === undefined ? step.duration : Math.min(asked, this.capMs));
+    const rest = new RetryAfterBackoff(this.exponential, this.capMs, this.plan, step);
+    return { duration: 0, next: (ctx) => rest.next(ctx) };
   }
 }
 
-export function createRetryPolicy(options: RetryOptions, context: RetryDecisionContext): RetryPolicy {
-  const exponential = new ExponentialBackoff({
-    initialDelay: options.baseDelayMs,
-    maxDelay: options.maxDelayMs,
-    // Half jitter: a delay in [d/2, d] — spreads a thundering herd, still grows predictably.
-    generator: options.jitter ? halfJitterGenerator : noJitterGenerator,
-  });
-  // The sleep between attempts stays a referenced timer: when it is all a run is waiting for, an
-  // unreferenced one would let the process exit mid-run. A cancelled run's sleep is abandoned by
-  // raceAbort in the gate and ends on its own (at most the retry-after cap).
-  return retry(
-    handleWhen((error) => shouldRetry(error, options, context)),
-    // cockatiel counts retries, we count attempts.
-    {
-      maxAttempts: Math.max(0, options.maxAttempts - 1),
-      backoff: new RetryAfterBackoff(exponential, retryAfterCapMs(options)),
-    },
-  );
+/** cockatiel's retry loop and backoff, with the wait between attempts made abortable. */
+export class GateRetry {
+  readonly policy: RetryPolicy;
+  private pendingDelayMs = 0;
+
+  constructor(options: RetryOptions, context: RetryDecisionContext) {
+    const exponential = new ExponentialBackoff({
+      initialDelay: options.baseDelayMs,
+      maxDelay: options.maxDelayMs,
+      // Half jitter: a delay in [d/2, d] — spreads a thundering herd, still grows predictably.
+      generator: options.jitter ? halfJitterGenerator : noJitterGenerator,
+    });
+    this.policy = retry(
+      handleWhen((error) => shouldRetry(error, options, context)),
+      {
+        // cockatiel counts retries, we count attempts.
+        maxAttempts: Math.max(0, options.maxAttempts - 1),
+        backoff: new RetryAfterBackoff(exponential, retryAfterCapMs(options), (ms) => {
+          this.pendingDelayMs = ms;
+        }),
+      },
+    );
+  }
+
+  /** The wait chosen before the next attempt (what `pipeline.provider.retry` reports). */
+  get plannedDelayMs(): number {
+    return this.pendingDelayMs;
+  }
+
+  /** Sleeps the chosen wait (nothing before the first attempt); rejects at once when `signal` fires. */
+  async waitBeforeAttempt(signal: AbortSignal): Promise<void> {
+    const delay = this.pendingDelayMs;
+    this.pendingDelayMs = 0;
+    if (delay > 0) await sleep(delay, undefined, { signal });
+  }
 }

@@ -19,6 +19,7 @@ describe('bulkhead', () => {
     const calls = Array.from({ length: 10 }, () =>
       gate.execute((signal) => provider.generate({} as never, signal), { signal: new AbortController().signal }),
     );
+    await new Promise((resolve) => setImmediate(resolve)); // the calls reach the bulkhead
     expect(gate.bulkhead.inFlight).toBe(3);
     expect(gate.bulkhead.queued).toBe(7);
     await Promise.all(calls);
