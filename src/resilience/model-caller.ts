@@ -9,19 +9,15 @@ import type { CallCache } from '../journal/call-cache.js';
 import { DEFAULT_CACHE_TTL_MS } from '../journal/call-cache.js';
 import { callKey } from '../journal/call-key.js';
 import type { CassettePlayer, CassetteRecorder } from '../journal/cassette.js';
+import type { ModelCaller, CallOptions as ModelCallOptions } from '../llm/model-caller.js';
 import type { ModelRequest, ModelResponse, Provider, Usage } from '../providers/provider.js';
 import { ProviderError } from '../providers/provider-error.js';
 import type { EventBus } from '../telemetry/event-bus.js';
 import type { GateRegistry } from './gate-registry.js';
 import type { RetryOptions } from './retry.js';
 
-export interface ModelCallOptions {
-  signal: AbortSignal;
-  stream: boolean;
-  onChunk?: (text: string) => void;
-}
-
-export type ModelCaller = (request: ModelRequest, opts: ModelCallOptions) => Promise<ModelResponse>;
+// The signature the LLM call loop calls (src/llm/model-caller.ts); re-exported for the engine.
+export type { CallOptions as ModelCallOptions, ModelCaller } from '../llm/model-caller.js';
 
 /** What one call did, for the step's journal record and the run's totals. */
 export interface CallStats {
