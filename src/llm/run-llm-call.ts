@@ -1,0 +1,152 @@
+// What an LLM step does above a single model call: run the tools the model asks for (up to
+// max_turns rounds), validate structured output and re-ask with the errors (up to max_repairs),
+// stream chunks through, and add up usage and cost over every call it made.
+import type { PriceOverrides } from '../pricing/price-call.js';
+import type { ChatMessage, ModelRequest, ModelResponse, ToolCall } from '../providers/provider.js';
+import { MaxTurnsExceededError, StructuredOutputError } from './errors.js';
+import type { ModelCaller } from './model-caller.js';
+import { schemaErrors } from './schema-validator.js';
+import { ToolError, type ToolImplementations } from './tools/tool-types.js';
+import { UsageTotal } from './usage-total.js';
+
+export const DEFAULT_MAX_REPAIRS = 2;
+export const DEFAULT_MAX_TURNS = 10;
+/** A tool result larger than this is cut: a model's context is bounded, and so is the journal. */
+export const TOOL_RESULT_MAX_CHARS = 100_000;
+
+export interface LlmCallOptions {
+  request: ModelRequest;
+  call: ModelCaller;
+  signal: AbortSignal;
+  /** Re-asks after an answer that does not validate against `request.schema` (default 2). */
+  maxRepairs?: number;
+  /** Implementations of `request.tools`, by name. */
+  tools?: ToolImplementations;
+  /** Rounds of tool calls allowed (default 10); one more round throws MaxTurnsExceededError. */
+  maxTurns?: number;
+  stream?: boolean;
+  onChunk?: (text: string) => void;
+  /** `providers.<name>.prices` of the pipeline. */
+  prices?: PriceOverrides;
+}
+
+export interface ToolCallRecord {
+  call: ToolCall;
+  result: string;
+  isError: boolean;
+}
+
+export interface LlmCallResult {
+  text: string;
+  /** The validated value, when the request had a schema. */
+  object?: unknown;
+  toolCalls: ToolCallRecord[];
+  usage: ModelResponse['usage'];
+  /** Summed over all calls; null when any call could not be priced. */
+  costUsd: number | null;
+  calls: number;
+  repairs: number;
+  /** Rounds of tool calls that were run. */
+  turns: number;
+  model: string;
+  finishReason: ModelResponse['finishReason'];
+}
+
+export async function runLlmCall(options: LlmCallOptions): Promise<LlmCallResult> {
+  const { request, call, signal } = options;
+  const maxRepairs = options.maxRepairs ?? DEFAULT_MAX_REPAIRS;
+  const maxTurns = options.maxTurns ?? DEFAULT_MAX_TURNS;
+  const total = new UsageTotal(request.provider, options.prices);
+  const messages: ChatMessage[] = [...request.messages];
+  const toolCalls: ToolCallRecord[] = [];
+  let repairs = 0;
+  let turns = 0;
+
+  for (;;) {
+    signal.throwIfAborted();
+    const response = await call(
+      { ...request, messages: [...messages] },
+      { signal, stream: options.stream ?? false, ...(options.onChunk ? { onChunk: options.onChunk } : {}) },
+    );
+    total.add(response);
+
+    if (response.toolCalls.length > 0) {
+      if (turns >= maxTurns) throw new MaxTurnsExceededError(maxTurns);
+      turns += 1;
+      messages.push({ role: 'assistant', content: response.text, toolCalls: response.toolCalls });
+      for (const toolCall of response.toolCalls) {
+        const record = await runTool(toolCall, options.tools ?? {}, request, signal);
+        toolCalls.push(record);
+        messages.push({
+          role: 'tool',
+          toolCallId: toolCall.id,
+          name: toolCall.name,
+          content: record.result,
+          ...(record.isError ? { isError: true } : {}),
+        });
+      }
+      continue;
+    }
+
+    const done = (object?: { value: unknown }): LlmCallResult => ({
+      text: response.text,
+      ...(object ? { object: object.value } : {}),
+      toolCalls,
+      usage: total.usage,
+      costUsd: total.costUsd,
+      calls: total.calls,
+      repairs,
+      turns,
+      model: response.model,
+      finishReason: response.finishReason,
+    });
+    if (!request.schema) return done();
+
+    const errors =
+      response.object === undefined ? ['the answer is not valid JSON'] : schemaErrors(request.schema, response.object);
+    if (errors.length === 0) return done({ value: response.object });
+    if (repairs >= maxRepairs) throw new StructuredOutputError(errors, response.text, repairs + 1);
+    repairs += 1;
+    messages.push({ role: 'assistant', content: response.text }, { role: 'user', content: repairPrompt(errors) });
+  }
+}
+
+function repairPrompt(errors: string[]): string {
+  return [
+    'Your previous answer does not satisfy the required JSON schema:',
+    ...errors.map((e) => `- ${e}`),
+    'Answer again with only a JSON value that satisfies the schema.',
+  ].join('\n');
+}
+
+async function runTool(
+  toolCall: ToolCall,
+  tools: ToolImplementations,
+  request: ModelRequest,
+  signal: AbortSignal,
+): Promise<ToolCallRecord> {
+  const fail = (message: string): ToolCallRecord => ({ call: toolCall, result: message, isError: true });
+  const impl = Object.hasOwn(tools, toolCall.name) ? tools[toolCall.name] : undefined;
+  if (!impl) return fail(`unknown tool "${toolCall.name}"`);
+  const spec = request.tools?.find((t) => t.name === toolCall.name);
+  if (spec) {
+    const problems = schemaErrors(spec.parameters, toolCall.arguments);
+    if (problems.length) return fail(`invalid arguments: ${problems.join('; ')}`);
+  }
+  try {
+    const value = await impl(toolCall.arguments, { signal });
+    const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? '');
+    return { call: toolCall, result: bounded(text), isError: false };
+  } catch (err) {
+    signal.throwIfAborted(); // a cancelled run is not the tool's failure
+    const message =
+      err instanceof ToolError ? err.message : `tool failed: ${err instanceof Error ? err.message : String(err)}`;
+    return fail(bounded(message));
+  }
+}
+
+function bounded(text: string): string {
+  return text.length > TOOL_RESULT_MAX_CHARS
+    ? `${text.slice(0, TOOL_RESULT_MAX_CHARS)}\n[truncated: ${text.length} characters]`
+    : text;
+}

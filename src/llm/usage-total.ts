@@ -1,0 +1,34 @@
+// Sums usage and cost over the calls of one LLM step (tool turns and repairs included).
+import type { PriceOverrides } from '../pricing/price-call.js';
+import { priceCall } from '../pricing/price-call.js';
+import type { ModelResponse, Usage } from '../providers/provider.js';
+
+export class UsageTotal {
+  usage: Usage = { inputTokens: 0, outputTokens: 0 };
+  /** Null as soon as one call could not be priced: a partial sum would understate the spend. */
+  costUsd: number | null = 0;
+  calls = 0;
+
+  constructor(
+    private readonly provider: string,
+    private readonly overrides?: PriceOverrides,
+  ) {}
+
+  add(response: ModelResponse): void {
+    this.calls += 1;
+    const u = response.usage;
+    this.usage = {
+      inputTokens: this.usage.inputTokens + u.inputTokens,
+      outputTokens: this.usage.outputTokens + u.outputTokens,
+      ...sumOptional('cacheReadTokens', this.usage, u),
+      ...sumOptional('cacheWriteTokens', this.usage, u),
+    };
+    const cost = response.costUsd ?? priceCall(this.provider, response.model, u, this.overrides);
+    this.costUsd = this.costUsd === null || cost === null ? null : this.costUsd + cost;
+  }
+}
+
+function sumOptional(key: 'cacheReadTokens' | 'cacheWriteTokens', a: Usage, b: Usage): Partial<Usage> {
+  if (a[key] === undefined && b[key] === undefined) return {};
+  return { [key]: (a[key] ?? 0) + (b[key] ?? 0) };
+}

@@ -1,0 +1,55 @@
+// Structured output through the loop and each real SDK: native mechanism, one repair, and failure
+// after max_repairs naming the validation errors.
+import { describe, expect, it } from 'vitest';
+import { providerCaller, runLlmCall, StructuredOutputError } from '../../src/llm/index.js';
+import type { FakeAnswer } from '../fakes/index.js';
+import { rejection, request, subjects } from '../providers/harness.js';
+
+const schema = {
+  type: 'object',
+  properties: { verdict: { type: 'string', enum: ['approve', 'reject'] }, score: { type: 'integer' } },
+  required: ['verdict', 'score'],
+};
+
+/** An invalid first answer in each vendor's terms: not JSON where the answer is text, wrong shape for Claude's tool input. */
+function invalidAnswer(name: string): FakeAnswer {
+  return name === 'anthropic' ? { json: { verdict: 'maybe' } } : { text: 'I think it is fine.' };
+}
+
+describe.each(subjects())('structured output via $name', (subject) => {
+  it('repairs an invalid answer once by re-asking with the errors', async () => {
+    subject.fake.queueAnswers(
+      { ...invalidAnswer(subject.name), usage: { input: 100, output: 10 } },
+      { json: { verdict: 'approve', score: 4 }, usage: { input: 150, output: 12 } },
+    );
+    const result = await runLlmCall({
+      request: request(subject, { schema }),
+      call: providerCaller(subject.provider()),
+      signal: AbortSignal.timeout(5000),
+    });
+    expect(result.object).toEqual({ verdict: 'approve', score: 4 });
+    expect(result.repairs).toBe(1);
+    expect(result.calls).toBe(2);
+    expect(result.usage).toMatchObject({ inputTokens: 250, outputTokens: 22 });
+    expect(result.costUsd).toBeGreaterThan(0);
+    const second = subject.fake.requests[1]?.rawBody ?? '';
+    expect(second).toContain('does not satisfy the required JSON schema');
+    expect(second).toContain(subject.name === 'anthropic' ? 'must be one of' : 'not valid JSON');
+  });
+
+  it('fails after max_repairs, naming the errors', async () => {
+    subject.fake.setScript(() => ({ json: { verdict: 'approve' } })); // score always missing
+    const err = await rejection(
+      runLlmCall({
+        request: request(subject, { schema }),
+        call: providerCaller(subject.provider()),
+        signal: AbortSignal.timeout(5000),
+        maxRepairs: 1,
+      }),
+    );
+    expect(err).toBeInstanceOf(StructuredOutputError);
+    expect((err as StructuredOutputError).errors.join()).toContain("must have required property 'score'");
+    expect((err as Error).message).toContain('after 2 attempt(s)');
+    expect(subject.fake.requests).toHaveLength(2);
+  });
+});
