@@ -62,7 +62,7 @@ describe('runLlmCall', () => {
     expect(chunks.length).toBe(3);
     expect(chunks.join('')).toBe('alpha beta gamma');
     expect(result.text).toBe('alpha beta gamma');
-    expect((subject.fake.requests[0]?.body as { stream?: boolean }).stream).toBe(true);
+    expect((subject.fake.requests[0]?.body as { stream?: boolean } | undefined)?.stream).toBe(true);
   });
 
   it('sums usage and prices each call; an unpriced call makes the cost unknown (null, not 0)', async () => {
