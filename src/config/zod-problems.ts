@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import { didYouMean, suggestion } from './did-you-mean.js';
 import { type DocPath, describeValue, valueAt } from './path.js';
 import type { Problem } from './problem.js';
-import { Pipeline, STEP_TYPES } from './schema.js';
+import { InputType, Pipeline, STEP_TYPES } from './schema.js';
 import { allowedKeysAt } from './schema-keys.js';
 
 type Issue = z.core.$ZodIssue;
@@ -118,8 +118,15 @@ function translateUnion(issue: z.core.$ZodIssueInvalidUnion, path: DocPath, data
 
 function typeProblem(path: DocPath, expected: string[], value: unknown): Problem {
   const message = `expected ${expected.map(article).join(' or ') || 'another value'}, got ${describeValue(value)}`;
-  const hint = typeHint(expected, value);
+  const hint = shorthandInputHint(path, value) ?? typeHint(expected, value);
   return hint === undefined ? { path, message } : { path, message, hint };
+}
+
+/** `topic: string` under `inputs:` is a natural shorthand; say what to write instead. */
+function shorthandInputHint(path: DocPath, value: unknown): string | undefined {
+  const isInput = path.length === 2 && path[0] === 'inputs';
+  if (!isInput || typeof value !== 'string' || !(InputType.options as string[]).includes(value)) return undefined;
+  return `declare an input as a mapping: ${String(path[1])}: { type: ${value} }`;
 }
 
 function typeHint(expected: string[], value: unknown): string | undefined {

@@ -231,3 +231,38 @@ describe('loadPipeline', () => {
     expect(nul.diagnostics[0]).toMatchObject({ line: 2, col: 9 });
   });
 });
+
+describe('schema messages', () => {
+  it('says expected vs got, with a hint fitted to the mistake', () => {
+    const diagnostics = diagnosticsOf(
+      [
+        'name: 123',
+        'inputs:',
+        '  topic: string',
+        'steps:',
+        '  - just-a-string',
+        '  - { name: a, type: claude, prompt: hi, fallback: [{ provider: gemini, modle: x }] }',
+        '  - { name: b, type: mock, prompt: hi, tools: [read_fil] }',
+      ].join('\n'),
+    );
+    expect(diagnostics.map((d) => [d.path, d.message, d.hint])).toEqual([
+      ['name', 'expected a string, got the number 123', 'put it in quotes to make it text: "123"'],
+      [
+        'inputs.topic',
+        'expected a mapping (key: value), got the string "string"',
+        'declare an input as a mapping: topic: { type: string }',
+      ],
+      [
+        'steps[0]',
+        'expected a mapping (key: value), got the string "just-a-string"',
+        'write key: value pairs, indented under this key (or { key: value })',
+      ],
+      ['steps[1].fallback[0].modle', 'unknown key "modle"', 'did you mean "model"?'],
+      [
+        'steps[2].tools[0]',
+        'the string "read_fil" is not allowed here: expected one of read_file, list_files',
+        'did you mean "read_file"?',
+      ],
+    ]);
+  });
+});
