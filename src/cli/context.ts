@@ -13,7 +13,8 @@ export interface CliContext {
 export function createCliContext(overrides: Partial<Omit<CliContext, 'colors'>> = {}): CliContext {
   const stdout = overrides.stdout ?? process.stdout;
   const env = overrides.env ?? process.env;
-  const useColor = !('NO_COLOR' in env) && (env.FORCE_COLOR !== undefined || Boolean((stdout as { isTTY?: boolean }).isTTY));
+  const useColor =
+    !('NO_COLOR' in env) && (env.FORCE_COLOR !== undefined || Boolean((stdout as { isTTY?: boolean }).isTTY));
   return {
     stdout,
     stderr: overrides.stderr ?? process.stderr,

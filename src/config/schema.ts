@@ -7,7 +7,10 @@ import { z } from 'zod';
 /** `250ms`, `30s`, `5m`, `1h`, `1.5s`, or a non-negative number of milliseconds. */
 export const DURATION_PATTERN = /^\d+(\.\d+)?(ms|s|m|h)$/;
 export const Duration = z
-  .union([z.number().int().nonnegative(), z.string().regex(DURATION_PATTERN, 'a duration such as 250ms, 30s, 5m or 1h')])
+  .union([
+    z.number().int().nonnegative(),
+    z.string().regex(DURATION_PATTERN, 'a duration such as 250ms, 30s, 5m or 1h'),
+  ])
   .meta({ description: 'A duration: 250ms, 30s, 5m, 1h, or a number of milliseconds.' });
 
 /** Names of pipelines, steps, inputs, variables and outputs: usable as template identifiers. */
@@ -102,10 +105,16 @@ const mockCall = {
   fail_first: z.number().int().nonnegative().optional(),
 };
 
-export const LLM_STEP_TYPES = ['claude', 'gemini', 'openai', 'llm', 'gemini_structured', 'gemini_function', 'mock'] as const;
+export const LLM_STEP_TYPES = [
+  'claude',
+  'gemini',
+  'openai',
+  'llm',
+  'gemini_structured',
+  'gemini_function',
+  'mock',
+] as const;
 export type LlmStepType = (typeof LLM_STEP_TYPES)[number];
-
-const LlmCallSpec = z.strictObject({ ...llmCall, ...mockCall });
 
 /** A fallback: another provider/model for the same call, or a whole other call (`type` + prompt …). */
 export const Fallback = z.strictObject({

@@ -5,16 +5,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ElexirionError, ExitCode } from '../errors.js';
-import type {
-  CallRecord,
-  EventRecord,
-  ItemRecord,
-  ListRunsOptions,
-  RunRecord,
-  StepRecord,
-  Store,
-} from './store.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
+import type { CallRecord, EventRecord, ItemRecord, ListRunsOptions, RunRecord, StepRecord, Store } from './store.js';
 
 export interface SqliteStoreOptions {
   /** 'normal' (default): survives a killed process. 'full': survives a power cut too. */
@@ -140,7 +132,9 @@ export class SqliteStore implements Store {
   async listRuns(options: ListRunsOptions = {}): Promise<RunRecord[]> {
     const limit = options.limit ?? 50;
     const rows = options.status
-      ? this.db.prepare('SELECT * FROM runs WHERE status = ? ORDER BY started_at DESC LIMIT ?').all(options.status, limit)
+      ? this.db
+          .prepare('SELECT * FROM runs WHERE status = ? ORDER BY started_at DESC LIMIT ?')
+          .all(options.status, limit)
       : this.db.prepare('SELECT * FROM runs ORDER BY started_at DESC LIMIT ?').all(limit);
     return (rows as Row[]).map(rowToRun);
   }

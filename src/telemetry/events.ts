@@ -43,7 +43,14 @@ export interface EventMap {
     cached: boolean;
     error?: string;
   };
-  'pipeline.provider.retry': { runId: string; step: string; provider: string; attempt: number; delayMs: number; reason: string };
+  'pipeline.provider.retry': {
+    runId: string;
+    step: string;
+    provider: string;
+    attempt: number;
+    delayMs: number;
+    reason: string;
+  };
   'pipeline.provider.circuit': { provider: string; state: 'closed' | 'open' | 'half_open' };
   'pipeline.provider.queued': { provider: string; inFlight: number; queued: number };
   'pipeline.cache.hit': { runId: string; step: string; provider: string; model: string; costSavedUsd: number };

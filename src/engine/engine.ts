@@ -1,0 +1,372 @@
+// The engine: starts, supervises, resumes and cancels runs. One Engine per process is the norm;
+// its provider gates and call cache are shared by every run it supervises.
+import { hostname } from 'node:os';
+import { ulid } from 'ulid';
+import { canonicalJson } from '../config/canonical.js';
+import { resolveInputs } from '../config/inputs.js';
+import { type LoadedPipeline, loadPipeline, loadPipelineFromString } from '../config/loader.js';
+import { UsageError } from '../errors.js';
+import { CallCache } from '../journal/call-cache.js';
+import type { CassettePlayer, CassetteRecorder } from '../journal/cassette.js';
+import type { RunRecord, Store } from '../journal/store.js';
+import { emptyTotals } from '../journal/store.js';
+import { priceCall } from '../pricing/index.js';
+import { MockProvider } from '../providers/mock.js';
+import type { Provider } from '../providers/provider.js';
+import { createProvider, type ProviderFactories } from '../providers/registry.js';
+import { type Env, providerType } from '../providers/settings.js';
+import { assertProviderKeys } from '../providers/step-providers.js';
+import { GateRegistry } from '../resilience/gate-registry.js';
+import { EventBus } from '../telemetry/event-bus.js';
+import { messageOf, RunInterruptedError } from './errors.js';
+import { type EngineServices, RunContext, type RunOptions } from './run-context.js';
+import { executeRun, type RunOutcome, totalsOf } from './run-executor.js';
+import { buildRunResult, type RunResult } from './run-result.js';
+import { type RestartIntensity, RunSupervisor } from './supervisor.js';
+
+export interface EngineOptions {
+  store: Store;
+  bus?: EventBus;
+  gates?: GateRegistry;
+  /** The call cache in front of the journal; `false` turns caching off for every run. */
+  cache?: CallCache | false;
+  env?: Env;
+  /** Provider implementations by type (tests plug fakes in here). */
+  providerFactories?: ProviderFactories;
+  restartIntensity?: Partial<RestartIntensity>;
+}
+
+export interface StartOptions {
+  /** Inputs as given (CLI strings or JSON values); checked and completed with defaults. */
+  inputs?: Record<string, unknown>;
+  mock?: boolean;
+  maxCostUsd?: number;
+  maxTokens?: number;
+  stream?: boolean;
+  record?: CassetteRecorder;
+  replay?: CassettePlayer;
+  /** Free-form metadata kept with the run. */
+  metadata?: Record<string, unknown>;
+}
+
+export interface ResumeOptions {
+  /** Re-run from the first step that changed when the pipeline file changed. */
+  force?: boolean;
+  stream?: boolean;
+  record?: CassetteRecorder;
+  replay?: CassettePlayer;
+}
+
+export interface RunHandle {
+  runId: string;
+  /** Settles when the run ends, with its result as the journal has it. Never rejects for a run's failure. */
+  result: Promise<RunResult>;
+  /** Stops the run: `interrupted` is resumable, `cancelled` is final by intent (still resumable on demand). */
+  stop(status?: 'interrupted' | 'cancelled'): void;
+}
+
+interface ActiveRun {
+  context?: RunContext;
+  stopRequested?: 'interrupted' | 'cancelled';
+}
+
+export class Engine {
+  readonly store: Store;
+  readonly bus: EventBus;
+  readonly gates: GateRegistry;
+  readonly supervisor: RunSupervisor;
+  private readonly cache?: CallCache;
+  private readonly env: Env;
+  private readonly factories: ProviderFactories;
+  private readonly active = new Map<string, ActiveRun>();
+  private readonly services: EngineServices;
+
+  constructor(options: EngineOptions) {
+    this.store = options.store;
+    this.bus = options.bus ?? new EventBus();
+    this.gates = options.gates ?? new GateRegistry(this.bus);
+    this.supervisor = new RunSupervisor(options.restartIntensity);
+    if (options.cache !== false) this.cache = options.cache ?? new CallCache(this.store);
+    this.env = options.env ?? process.env;
+    this.factories = options.providerFactories ?? {};
+    this.services = {
+      store: this.store,
+      bus: this.bus,
+      gates: this.gates,
+      ...(this.cache ? { cache: this.cache } : {}),
+      price: (provider, model, usage) => priceCall(provider, model, usage),
+      providerFor: (run, name) => this.providerFor(run, name),
+    };
+    // Every event of a run goes to its journal, buffered and written with the next step commit.
+    // step.stop is the exception: the step runner writes it in the same transaction as the result.
+    this.bus.onAny((event) => {
+      if (event.type === 'pipeline.step.stop') return;
+      const runId = (event.data as { runId?: string }).runId;
+      const context = runId === undefined ? undefined : this.active.get(runId)?.context;
+      context?.journalEvent(event.type, event.at, event.data as unknown as Record<string, unknown>);
+    });
+  }
+
+  get activeRuns(): number {
+    return this.active.size;
+  }
+
+  /** Starts a run of `loaded`. Throws ConfigError for bad inputs and a clear error for missing keys. */
+  async start(loaded: LoadedPipeline, options: StartOptions = {}): Promise<RunHandle> {
+    const inputs = resolveInputs(loaded, options.inputs ?? {});
+    if (!options.mock && !options.replay) assertProviderKeys(loaded.pipeline, this.env);
+    const runOptions = pickRunOptions(options);
+    const record: RunRecord = {
+      id: ulid(),
+      pipelineName: loaded.pipeline.name,
+      pipelineFile: loaded.file,
+      pipelineHash: loaded.hash,
+      pipeline: loaded.pipeline,
+      inputs,
+      status: 'running',
+      startedAt: Date.now(),
+      totals: emptyTotals(),
+      metadata: { ...options.metadata, options: persistedOptions(runOptions), ...this.owner() },
+    };
+    await this.store.createRun(record);
+    return this.supervise(record, loaded, runOptions);
+  }
+
+  /** Continues a failed, interrupted or killed run from its journal. */
+  async resume(runId: string, options: ResumeOptions = {}): Promise<RunHandle> {
+    const record = await this.store.getRun(runId);
+    if (!record) throw new UsageError(`no run with id ${runId}`, 'list runs with `elexirion runs`');
+    if (record.status === 'succeeded') {
+      throw new UsageError(
+        `run ${runId} already succeeded; there is nothing to resume`,
+        'start a new run with `elexirion run`',
+      );
+    }
+    if (record.status === 'running' && this.isAlive(record)) {
+      throw new UsageError(
+        `run ${runId} is still running (process ${String(record.metadata.pid)} on ${String(record.metadata.host)})`,
+        'wait for it, or stop that process first',
+      );
+    }
+    const loaded = await this.pipelineForResume(record, options.force === true);
+    const saved = (record.metadata.options ?? {}) as RunOptions;
+    const runOptions: RunOptions = { ...saved, ...pickRunOptions(options) };
+    const restarts = Number(record.metadata.resumes ?? 0) + 1;
+    await this.store.updateRun(runId, {
+      status: 'running',
+      metadata: { ...record.metadata, ...this.owner(), resumes: restarts },
+    });
+    return this.supervise({ ...record, status: 'running' }, loaded, runOptions);
+  }
+
+  /** Stops every active run (Ctrl-C, SIGTERM): each ends `interrupted`, resumable. */
+  stopAll(status: 'interrupted' | 'cancelled' = 'interrupted'): void {
+    for (const runId of this.active.keys()) this.stop(runId, status);
+  }
+
+  stop(runId: string, status: 'interrupted' | 'cancelled' = 'cancelled'): boolean {
+    const active = this.active.get(runId);
+    if (!active) return false;
+    active.stopRequested = status;
+    active.context?.controller.abort(new RunInterruptedError(status));
+    return true;
+  }
+
+  async result(runId: string): Promise<RunResult> {
+    const record = await this.store.getRun(runId);
+    if (!record) throw new UsageError(`no run with id ${runId}`, 'list runs with `elexirion runs`');
+    return buildRunResult(record, await this.store.getSteps(runId));
+  }
+
+  /** Waits for every active run to end. */
+  async drain(): Promise<void> {
+    await this.supervisor.drain();
+  }
+
+  private supervise(record: RunRecord, loaded: LoadedPipeline, options: RunOptions): RunHandle {
+    const runId = record.id;
+    const active: ActiveRun = {};
+    this.active.set(runId, active);
+    const outcome = this.supervisor
+      .supervise<RunOutcome>({
+        id: runId,
+        // Every (re)start rebuilds the run from the journal: recovery from durable state, not memory.
+        start: async () => {
+          const journaled = await this.store.getSteps(runId);
+          const lastEvents = await this.store.getEvents(runId, 0, 1_000_000);
+          const context = new RunContext({
+            id: runId,
+            loaded,
+            inputs: record.inputs,
+            options,
+            services: this.services,
+            startedAt: record.startedAt,
+            metadata: record.metadata,
+            lastEventSeq: lastEvents.length > 0 ? (lastEvents[lastEvents.length - 1]?.seq ?? 0) : 0,
+          });
+          active.context = context;
+          if (active.stopRequested) context.controller.abort(new RunInterruptedError(active.stopRequested));
+          const result = await executeRun(context, journaled);
+          await this.finish(context, result);
+          return result;
+        },
+        restartable: () => active.stopRequested === undefined,
+        onRestart: (attempt, error) => {
+          process.emitWarning(
+            `run ${runId} crashed (${messageOf(error)}); restarting from the journal (restart ${attempt})`,
+          );
+        },
+      })
+      .catch(async (error: unknown) => {
+        // Past the restart intensity (or a crash while stopping): the run fails with its reason.
+        const failed: RunOutcome = { status: active.stopRequested ?? 'failed', error: messageOf(error) };
+        await this.finish(active.context, failed, runId).catch(() => {});
+        return failed;
+      })
+      .finally(() => this.active.delete(runId));
+
+    return {
+      runId,
+      result: outcome.then(() => this.result(runId)),
+      stop: (status = 'cancelled') => {
+        this.stop(runId, status);
+      },
+    };
+  }
+
+  private async finish(
+    context: RunContext | undefined,
+    outcome: RunOutcome,
+    runId = context?.id as string,
+  ): Promise<void> {
+    const steps = await this.store.getSteps(runId);
+    const totals = totalsOf(steps);
+    const finishedAt = Date.now();
+    if (context) await this.store.appendEvents(context.takeEvents());
+    await this.store.updateRun(runId, {
+      status: outcome.status,
+      finishedAt,
+      totals,
+      ...(outcome.outputs === undefined ? {} : { outputs: outcome.outputs }),
+      ...(outcome.error === undefined ? {} : { error: outcome.error }),
+      ...(outcome.failedStep === undefined ? {} : { failedStep: outcome.failedStep }),
+    });
+    const stop = {
+      runId,
+      pipeline: context?.pipeline.name ?? '',
+      status: outcome.status,
+      durationMs: finishedAt - (context?.startedAt ?? finishedAt),
+      costUsd: totals.costUsd,
+      inputTokens: totals.inputTokens,
+      outputTokens: totals.outputTokens,
+      ...(outcome.error === undefined ? {} : { error: outcome.error }),
+    };
+    this.bus.emit('pipeline.execution.stop', stop);
+    if (context) await this.store.appendEvents(context.takeEvents());
+  }
+
+  private providerFor(run: RunContext, name: string): Provider {
+    const key = run.options.mock ? 'mock' : name;
+    let provider = run.providers.get(key);
+    if (!provider) {
+      provider =
+        key === 'mock' && !this.factories.mock
+          ? new MockProvider()
+          : createProvider(key, run.pipeline.providers?.[key], this.env, this.factories);
+      run.providers.set(key, provider);
+    }
+    return provider;
+  }
+
+  private owner(): Record<string, unknown> {
+    return { pid: process.pid, host: hostname() };
+  }
+
+  private isAlive(record: RunRecord): boolean {
+    if (this.active.has(record.id)) return true;
+    const { pid, host } = record.metadata as { pid?: number; host?: string };
+    if (host !== hostname() || typeof pid !== 'number') return false;
+    if (pid === process.pid) return false; // ours, and not active: a crashed attempt of this process
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private async pipelineForResume(record: RunRecord, force: boolean): Promise<LoadedPipeline> {
+    const stored = (): LoadedPipeline =>
+      loadPipelineFromString(JSON.stringify(record.pipeline), record.pipelineFile ?? `${record.pipelineName}.yaml`);
+    if (!record.pipelineFile) return stored();
+    let current: LoadedPipeline;
+    try {
+      current = await loadPipeline(record.pipelineFile);
+    } catch (error) {
+      if ((error as { diagnostics?: { message: string }[] }).diagnostics?.[0]?.message === 'no such file')
+        return stored();
+      throw error;
+    }
+    if (current.hash === record.pipelineHash) return current;
+    if (!force) {
+      throw new UsageError(
+        `the pipeline ${record.pipelineFile} changed since run ${record.id} started; resuming it would mix two pipelines`,
+        'restore the file, or resume with --force to re-run from the first changed step',
+      );
+    }
+    await this.forgetFromFirstChange(record, current);
+    return current;
+  }
+
+  /** --force: keeps the journaled steps before the first changed one and forgets the rest. */
+  private async forgetFromFirstChange(record: RunRecord, current: LoadedPipeline): Promise<void> {
+    const before = record.pipeline as LoadedPipeline['pipeline'];
+    const { steps: oldSteps, ...oldRest } = before;
+    const { steps: newSteps, ...newRest } = current.pipeline;
+    let firstChanged = 0;
+    if (canonicalJson(oldRest) === canonicalJson(newRest)) {
+      while (
+        firstChanged < Math.min(oldSteps.length, newSteps.length) &&
+        canonicalJson(oldSteps[firstChanged]) === canonicalJson(newSteps[firstChanged])
+      ) {
+        firstChanged++;
+      }
+    }
+    const keep = new Set(newSteps.slice(0, firstChanged).flatMap(stepKeys));
+    const journaled = await this.store.getSteps(record.id);
+    await this.store.deleteSteps(
+      record.id,
+      journaled.map((s) => s.key).filter((k) => !keep.has(k)),
+    );
+    await this.store.updateRun(record.id, { pipeline: current.pipeline, pipelineHash: current.hash });
+  }
+}
+
+/** The journal keys a step may own: its name, and those of its nested steps. */
+function stepKeys(step: { name: string; steps?: unknown[] }): string[] {
+  const nested = Array.isArray(step.steps) ? (step.steps as { name: string }[]).flatMap(stepKeys) : [];
+  return [step.name, ...nested];
+}
+
+function pickRunOptions(options: StartOptions | ResumeOptions): RunOptions {
+  const picked: RunOptions = {};
+  const o = options as StartOptions;
+  if (o.mock !== undefined) picked.mock = o.mock;
+  if (o.maxCostUsd !== undefined) picked.maxCostUsd = o.maxCostUsd;
+  if (o.maxTokens !== undefined) picked.maxTokens = o.maxTokens;
+  if (o.stream !== undefined) picked.stream = o.stream;
+  if (o.record !== undefined) picked.record = o.record;
+  if (o.replay !== undefined) picked.replay = o.replay;
+  return picked;
+}
+
+/** What a resume must reuse: the choices that change what a run calls. */
+function persistedOptions(options: RunOptions): Record<string, unknown> {
+  return {
+    ...(options.mock === undefined ? {} : { mock: options.mock }),
+    ...(options.maxCostUsd === undefined ? {} : { maxCostUsd: options.maxCostUsd }),
+    ...(options.maxTokens === undefined ? {} : { maxTokens: options.maxTokens }),
+  };
+}
+
+export { providerType };

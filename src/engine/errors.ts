@@ -1,0 +1,36 @@
+import { ElexirionError, ExitCode } from '../errors.js';
+
+/** A step failed and its policy (on_error, fallback) did not absorb it: the run fails. */
+export class StepFailedError extends ElexirionError {
+  readonly step: string;
+  constructor(step: string, cause: unknown) {
+    super(`step "${step}" failed: ${messageOf(cause)}`, { exitCode: ExitCode.runFailed, cause });
+    this.step = step;
+  }
+}
+
+/** The run was stopped from outside; it is resumable. */
+export class RunInterruptedError extends ElexirionError {
+  readonly status: 'interrupted' | 'cancelled';
+  constructor(status: 'interrupted' | 'cancelled') {
+    super(status === 'interrupted' ? 'the run was interrupted' : 'the run was cancelled', {
+      exitCode: ExitCode.interrupted,
+      hint: status === 'interrupted' ? 'continue it with `elexirion resume RUN_ID`' : undefined,
+    });
+    this.status = status;
+  }
+}
+
+/** A step exceeded its timeout. */
+export class StepTimeoutError extends ElexirionError {
+  constructor(step: string, timeoutMs: number) {
+    super(`step "${step}" timed out after ${timeoutMs} ms`, {
+      hint: 'raise `timeout:` on the step (or `defaults.timeout`), e.g. `timeout: 10m`',
+    });
+    this.name = 'StepTimeoutError';
+  }
+}
+
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,76 @@
+// The ModelCaller a step uses: the run's providers behind the shared gates, cache and budget.
+import type { Cache, Retry } from '../config/schema.js';
+import { resolveCacheTtl } from '../journal/call-cache.js';
+import { priceCall } from '../pricing/index.js';
+import { type CallStats, createModelCaller, type ModelCaller } from '../resilience/model-caller.js';
+import { resolveRetryOptions } from '../resilience/retry.js';
+import type { RunContext } from './run-context.js';
+import { addUsage, NO_USAGE } from './step-handler.js';
+
+/** What the calls of one step added up to; kept in the step's journal record. */
+export class CallTally {
+  calls = 0;
+  attempts = 0;
+  retries = 0;
+  cacheHits = 0;
+  costSavedUsd = 0;
+  usage = NO_USAGE;
+  costUsd: number | null = 0;
+  provider?: string;
+  model?: string;
+
+  add(stats: CallStats): void {
+    this.calls++;
+    this.attempts += stats.attempts;
+    this.retries += stats.retries;
+    if (stats.cached || stats.replayed) this.cacheHits++;
+    this.costSavedUsd += stats.costSavedUsd;
+    // A cache hit or a replay spent nothing: its tokens were paid for by the call it repeats.
+    if (stats.error || stats.cached || stats.replayed) return;
+    this.usage = addUsage(this.usage, stats.usage);
+    this.costUsd = this.costUsd === null || stats.costUsd === null ? null : this.costUsd + stats.costUsd;
+    this.provider = stats.provider;
+    this.model = stats.model;
+  }
+
+  details(): Record<string, unknown> {
+    return {
+      provider: this.provider,
+      model: this.model,
+      calls: this.calls,
+      retries: this.retries,
+      cache_hits: this.cacheHits,
+      cost_saved_usd: this.costSavedUsd,
+    };
+  }
+}
+
+export function modelCallerFor(
+  run: RunContext,
+  key: string,
+  policy: { retry?: Retry; cache?: Cache; timeoutMs?: number },
+  tally: CallTally,
+): ModelCaller {
+  const { services, options } = run;
+  return createModelCaller({
+    resolveProvider: (name) => services.providerFor(run, name),
+    gates: services.gates,
+    ...(services.cache ? { cache: services.cache } : {}),
+    cassette: {
+      ...(options.replay ? { replay: options.replay } : {}),
+      ...(options.record ? { record: options.record } : {}),
+    },
+    ...(run.budget ? { budget: run.budget } : {}),
+    bus: services.bus,
+    runId: run.id,
+    step: key,
+    retry: resolveRetryOptions(policy.retry, run.defaults.retry),
+    ...(policy.timeoutMs === undefined ? {} : { timeoutMs: policy.timeoutMs }),
+    ttlMs: resolveCacheTtl(policy.cache, run.defaults.cache),
+    price: (provider, model, usage) => {
+      const config = run.pipeline.providers?.[provider];
+      return priceCall(config?.type ?? provider, model, usage, config?.prices);
+    },
+    onCallFinished: (stats) => tally.add(stats),
+  });
+}

@@ -1,0 +1,135 @@
+// A run's private state — the "process state" of the OTP mapping. Nothing in here is shared with
+// another run: its own AbortController, step results, variables, event sequence and budget. What
+// is shared between runs (provider gates, the call cache, the store) comes in through `services`.
+
+import type { BudgetGuard, PriceFn } from '../budget/budget-guard.js';
+import type { LoadedPipeline } from '../config/loader.js';
+import type { Defaults, Pipeline } from '../config/schema.js';
+import type { CallCache } from '../journal/call-cache.js';
+import type { CassettePlayer, CassetteRecorder } from '../journal/cassette.js';
+import type { EventRecord, StepRecord, Store } from '../journal/store.js';
+import type { Provider } from '../providers/provider.js';
+import type { GateRegistry } from '../resilience/gate-registry.js';
+import type { EventBus } from '../telemetry/event-bus.js';
+import { buildScope, type StepView, type TemplateScope } from '../template/scope.js';
+
+/** What every run of an engine shares: the limits protect accounts, not runs. */
+export interface EngineServices {
+  store: Store;
+  bus: EventBus;
+  gates: GateRegistry;
+  cache?: CallCache;
+  price: PriceFn;
+  /** The provider called `name` for this run (the mock when the run is mocked). */
+  providerFor(run: RunContext, name: string): Provider;
+}
+
+export interface RunOptions {
+  /** Swap every provider for the mock. */
+  mock?: boolean;
+  maxCostUsd?: number;
+  maxTokens?: number;
+  /** Print tokens as they arrive (stream every LLM step). */
+  stream?: boolean;
+  record?: CassetteRecorder;
+  replay?: CassettePlayer;
+}
+
+export class RunContext {
+  readonly id: string;
+  readonly loaded: LoadedPipeline;
+  readonly inputs: Record<string, unknown>;
+  readonly options: RunOptions;
+  readonly services: EngineServices;
+  readonly startedAt: number;
+  readonly metadata: Record<string, unknown>;
+  readonly controller = new AbortController();
+  budget?: BudgetGuard;
+
+  variables: Record<string, unknown> = {};
+  /** What templates see of finished steps, by name. */
+  readonly stepViews: Record<string, StepView> = {};
+  /** Journal records of finished steps, by key. */
+  readonly records = new Map<string, StepRecord>();
+  currentStep?: string;
+  /** Providers built for this run, by name (a run's mock keeps its own `fail_first` counters). */
+  readonly providers = new Map<string, Provider>();
+
+  private seq: number;
+  private pendingEvents: EventRecord[] = [];
+  private readonly runView: { id: string; pipeline: string };
+
+  constructor(init: {
+    id: string;
+    loaded: LoadedPipeline;
+    inputs: Record<string, unknown>;
+    options: RunOptions;
+    services: EngineServices;
+    startedAt: number;
+    metadata: Record<string, unknown>;
+    lastEventSeq: number;
+  }) {
+    this.id = init.id;
+    this.loaded = init.loaded;
+    this.inputs = init.inputs;
+    this.options = init.options;
+    this.services = init.services;
+    this.startedAt = init.startedAt;
+    this.metadata = init.metadata;
+    this.seq = init.lastEventSeq;
+    this.runView = { id: init.id, pipeline: init.loaded.pipeline.name };
+  }
+
+  get pipeline(): Pipeline {
+    return this.loaded.pipeline;
+  }
+
+  get defaults(): Defaults {
+    return this.loaded.pipeline.defaults ?? {};
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  scope(extra?: { item: unknown; index: number }): TemplateScope {
+    return buildScope({
+      inputs: this.inputs,
+      variables: this.variables,
+      steps: this.stepViews,
+      run: this.runView,
+      ...(extra ?? {}),
+    });
+  }
+
+  /** Makes a finished step visible to later steps. Only after its record is durable. */
+  publish(record: StepRecord): void {
+    this.records.set(record.key, record);
+    const view: StepView = {
+      output: record.output ?? null,
+      usage: { input_tokens: record.usage.inputTokens, output_tokens: record.usage.outputTokens },
+      cost_usd: record.costUsd,
+      status: record.status,
+    };
+    if (record.error !== undefined) view.error = record.error;
+    this.stepViews[record.name] = view;
+    if (record.type === 'set_variable' && record.status === 'succeeded') {
+      this.variables = { ...this.variables, ...(record.output as Record<string, unknown>) };
+    }
+  }
+
+  /** Buffers an event for the journal; it is written with the next step commit (one transaction). */
+  journalEvent(type: string, at: number, data: Record<string, unknown>): void {
+    this.pendingEvents.push({ runId: this.id, seq: ++this.seq, type, at, data });
+  }
+
+  takeEvents(): EventRecord[] {
+    const events = this.pendingEvents;
+    this.pendingEvents = [];
+    return events;
+  }
+
+  get lastEventSeq(): number {
+    return this.seq;
+  }
+}

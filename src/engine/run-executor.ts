@@ -1,0 +1,107 @@
+// Executes one attempt of a run, from the journal: steps already finished are not executed again —
+// their journaled results are published to the context as if they had just run.
+import { BudgetGuard } from '../budget/budget-guard.js';
+import type { RunStatus, RunTotals, StepRecord } from '../journal/store.js';
+import { emptyTotals } from '../journal/store.js';
+import { renderDeep } from '../template/render.js';
+import { RunInterruptedError, StepFailedError } from './errors.js';
+import type { RunContext } from './run-context.js';
+import { runStep } from './step-runner.js';
+
+export interface RunOutcome {
+  status: RunStatus;
+  outputs?: Record<string, unknown>;
+  error?: string;
+  failedStep?: string;
+}
+
+/** Whether a journaled step counts as finished (a failure that `on_error: continue` absorbed does). */
+export function isFinished(record: StepRecord): boolean {
+  return record.status !== 'failed' || record.details?.continued === true;
+}
+
+/**
+ * Runs the run's remaining steps. Returns the run's outcome (succeeded, failed, interrupted);
+ * throws only on a crash — an error that is no step's failure — which the supervisor handles.
+ */
+export async function executeRun(run: RunContext, journaled: StepRecord[]): Promise<RunOutcome> {
+  const { pipeline } = run;
+  const { bus } = run.services;
+
+  if (pipeline.variables) run.variables = renderDeep(pipeline.variables, run.scope()) as Record<string, unknown>;
+  for (const record of journaled) if (isFinished(record)) run.publish(record);
+
+  const limits = {
+    ...(pipeline.budget?.max_cost_usd === undefined ? {} : { maxCostUsd: pipeline.budget.max_cost_usd }),
+    ...(pipeline.budget?.max_tokens === undefined ? {} : { maxTokens: pipeline.budget.max_tokens }),
+    ...(run.options.maxCostUsd === undefined ? {} : { maxCostUsd: run.options.maxCostUsd }),
+    ...(run.options.maxTokens === undefined ? {} : { maxTokens: run.options.maxTokens }),
+  };
+  if (limits.maxCostUsd !== undefined || limits.maxTokens !== undefined) {
+    const spent = totalsOf(journaled.filter(isFinished));
+    run.budget = new BudgetGuard(limits, run.services.price, {
+      costUsd: spent.costUsd,
+      tokens: spent.inputTokens + spent.outputTokens,
+    });
+  }
+
+  bus.emit('pipeline.execution.start', {
+    runId: run.id,
+    pipeline: pipeline.name,
+    resumed: journaled.length > 0,
+    steps: pipeline.steps.length,
+  });
+
+  try {
+    for (const [index, step] of pipeline.steps.entries()) {
+      const done = run.records.get(step.name);
+      if (done) {
+        bus.emit('pipeline.step.stop', {
+          runId: run.id,
+          step: done.key,
+          type: done.type,
+          status: done.status,
+          durationMs: done.durationMs,
+          usage: done.usage,
+          costUsd: done.costUsd,
+          attempts: done.attempts,
+          fromJournal: true,
+          ...(done.error === undefined ? {} : { error: done.error }),
+        });
+        continue;
+      }
+      await runStep(step, run, step.name, index);
+    }
+    const outputs = pipeline.outputs ? (renderDeep(pipeline.outputs, run.scope()) as Record<string, unknown>) : {};
+    return { status: 'succeeded', outputs };
+  } catch (error) {
+    if (error instanceof RunInterruptedError) return { status: error.status, error: error.message };
+    if (error instanceof StepFailedError) return { status: 'failed', error: error.message, failedStep: error.step };
+    if (run.signal.aborted) {
+      const reason = run.signal.reason;
+      const status = reason instanceof RunInterruptedError ? reason.status : 'interrupted';
+      return { status, error: reason instanceof Error ? reason.message : 'the run was interrupted' };
+    }
+    // Rendering the outputs is the run's last act; its failure is the run's, not a crash.
+    if (error instanceof Error && error.name === 'TemplateError')
+      return { status: 'failed', error: `outputs: ${error.message}` };
+    throw error;
+  }
+}
+
+/** The run's totals, derived from its journaled steps (so a killed run's totals are never lost). */
+export function totalsOf(records: Iterable<StepRecord>): RunTotals {
+  const totals = emptyTotals();
+  for (const r of records) {
+    totals.inputTokens += r.usage.inputTokens;
+    totals.outputTokens += r.usage.outputTokens;
+    if (r.costUsd === null) totals.unpricedCalls++;
+    else totals.costUsd += r.costUsd;
+    const d = r.details ?? {};
+    totals.calls += Number(d.calls ?? 0);
+    totals.cacheHits += Number(d.cache_hits ?? 0);
+    totals.costSavedUsd += Number(d.cost_saved_usd ?? 0);
+    totals.retries += Number(d.retries ?? 0);
+  }
+  return totals;
+}

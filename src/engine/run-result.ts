@@ -1,0 +1,99 @@
+// The public shape of a run, as `run --json`, `runs show --json`, the library and the HTTP API
+// report it: snake_case, stable, built from the journal alone.
+import type { RunRecord, RunStatus, StepRecord, StepStatus } from '../journal/store.js';
+
+export interface StepResult {
+  name: string;
+  key: string;
+  type: string;
+  status: StepStatus;
+  output: unknown;
+  error?: string;
+  usage: { input_tokens: number; output_tokens: number; cache_read_tokens?: number; cache_write_tokens?: number };
+  /** null: a call of the step used a model whose price is unknown. */
+  cost_usd: number | null;
+  duration_ms: number;
+  attempts: number;
+  started_at: string;
+  finished_at: string;
+  details?: Record<string, unknown>;
+}
+
+export interface RunResult {
+  run_id: string;
+  pipeline: string;
+  status: RunStatus;
+  outputs: Record<string, unknown>;
+  error?: string;
+  failed_step?: string;
+  started_at: string;
+  finished_at?: string;
+  duration_ms?: number;
+  steps: StepResult[];
+  totals: {
+    input_tokens: number;
+    output_tokens: number;
+    cost_usd: number;
+    unpriced_calls: number;
+    calls: number;
+    cache_hits: number;
+    cost_saved_usd: number;
+    retries: number;
+  };
+}
+
+export function buildRunResult(run: RunRecord, steps: StepRecord[]): RunResult {
+  const t = run.totals;
+  const result: RunResult = {
+    run_id: run.id,
+    pipeline: run.pipelineName,
+    status: run.status,
+    outputs: run.outputs ?? {},
+    started_at: new Date(run.startedAt).toISOString(),
+    steps: steps.map(stepResult),
+    totals: {
+      input_tokens: t.inputTokens,
+      output_tokens: t.outputTokens,
+      cost_usd: round(t.costUsd),
+      unpriced_calls: t.unpricedCalls,
+      calls: t.calls,
+      cache_hits: t.cacheHits,
+      cost_saved_usd: round(t.costSavedUsd),
+      retries: t.retries,
+    },
+  };
+  if (run.error !== undefined) result.error = run.error;
+  if (run.failedStep !== undefined) result.failed_step = run.failedStep;
+  if (run.finishedAt !== undefined) {
+    result.finished_at = new Date(run.finishedAt).toISOString();
+    result.duration_ms = run.finishedAt - run.startedAt;
+  }
+  return result;
+}
+
+function stepResult(s: StepRecord): StepResult {
+  const usage: StepResult['usage'] = { input_tokens: s.usage.inputTokens, output_tokens: s.usage.outputTokens };
+  if (s.usage.cacheReadTokens) usage.cache_read_tokens = s.usage.cacheReadTokens;
+  if (s.usage.cacheWriteTokens) usage.cache_write_tokens = s.usage.cacheWriteTokens;
+  const r: StepResult = {
+    name: s.name,
+    key: s.key,
+    type: s.type,
+    status: s.status,
+    output: s.output ?? null,
+    usage,
+    cost_usd: s.costUsd === null ? null : round(s.costUsd),
+    duration_ms: s.durationMs,
+    attempts: s.attempts,
+    started_at: new Date(s.startedAt).toISOString(),
+    finished_at: new Date(s.finishedAt).toISOString(),
+  };
+  if (s.error !== undefined) r.error = s.error;
+  if (s.details !== undefined) r.details = s.details;
+  return r;
+}
+
+/** Micro-dollar precision: enough for any bill, free of float noise like 0.30000000000000004. */
+function round(usd: number): number {
+  return Math.round(usd * 1e6) / 1e6;
+}

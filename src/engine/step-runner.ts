@@ -1,0 +1,189 @@
+// Runs one step under its policies — `when`, `timeout`, `fallback`, `on_error` — and commits its
+// result to the journal before anyone downstream can see it (the journal's one rule).
+import { parseDuration } from '../config/duration.js';
+import type { Fallback, Step } from '../config/schema.js';
+import type { StepRecord, StepStatus } from '../journal/store.js';
+import { evaluateCondition } from '../template/render.js';
+import { messageOf, RunInterruptedError, StepFailedError, StepTimeoutError } from './errors.js';
+import { handlerFor } from './registry.js';
+import type { RunContext } from './run-context.js';
+import { NO_USAGE, type StepOutcome } from './step-handler.js';
+
+export const DEFAULT_STEP_TIMEOUT_MS = 300_000;
+
+export interface StepRunResult {
+  record: StepRecord;
+  /** The step failed and `on_error: continue` let the run go on. */
+  continued: boolean;
+}
+
+/**
+ * Runs `step` and returns its committed record. Throws StepFailedError when the step failed and its
+ * policy says the run fails, RunInterruptedError when the run was stopped from outside.
+ */
+export async function runStep(step: Step, run: RunContext, key: string = step.name, index = 0): Promise<StepRunResult> {
+  const startedAt = Date.now();
+  const t0 = performance.now();
+  run.currentStep = key;
+  const { bus } = run.services;
+  bus.emit('pipeline.step.start', { runId: run.id, step: key, type: step.type, index });
+
+  const scope = run.scope();
+  let skip = false;
+  try {
+    skip = step.when !== undefined && !evaluateCondition(step.when, scope);
+  } catch (error) {
+    // A `when` that cannot be evaluated is the step's failure, not the engine's crash.
+    const record = makeRecord(run, key, step, 'failed', { output: null, usage: NO_USAGE, costUsd: 0, attempts: 0 });
+    record.startedAt = startedAt;
+    record.error = `when: ${messageOf(error)}`;
+    await commit(run, record, t0);
+    throw new StepFailedError(key, error);
+  }
+  if (skip) {
+    const record = makeRecord(run, key, step, 'skipped', { output: null, usage: NO_USAGE, costUsd: 0, attempts: 0 });
+    record.startedAt = startedAt;
+    await commit(run, record, t0);
+    return { record, continued: false };
+  }
+
+  const timeoutMs = parseDuration(step.timeout ?? run.defaults.timeout ?? DEFAULT_STEP_TIMEOUT_MS);
+  let outcome: StepOutcome;
+  let usedFallback: number | undefined;
+  try {
+    outcome = await withTimeout(run, key, timeoutMs, (signal) =>
+      handlerFor(step.type).execute(step, { run, key, signal, scope }),
+    );
+  } catch (error) {
+    if (run.signal.aborted) throw interruption(run);
+    const fallbacks = fallbacksOf(step);
+    let lastError: unknown = error;
+    let recovered: StepOutcome | undefined;
+    for (const [i, fallback] of fallbacks.entries()) {
+      try {
+        const fallbackStep = mergeFallback(step, fallback);
+        recovered = await withTimeout(run, key, parseDuration(fallback.timeout ?? timeoutMs), (signal) =>
+          handlerFor(fallbackStep.type).execute(fallbackStep, { run, key, signal, scope }),
+        );
+        usedFallback = i;
+        break;
+      } catch (fallbackError) {
+        if (run.signal.aborted) throw interruption(run);
+        lastError = fallbackError;
+      }
+    }
+    if (!recovered) {
+      const onError = step.on_error ?? run.defaults.on_error ?? 'fail';
+      const record = makeRecord(run, key, step, 'failed', { output: null, usage: NO_USAGE, costUsd: 0, attempts: 1 });
+      record.startedAt = startedAt;
+      record.error =
+        fallbacks.length > 0 ? `${messageOf(error)}; fallback failed: ${messageOf(lastError)}` : messageOf(error);
+      if (onError === 'continue') {
+        record.details = { ...record.details, continued: true };
+        await commit(run, record, t0);
+        return { record, continued: true };
+      }
+      await commit(run, record, t0);
+      throw new StepFailedError(key, lastError === error ? error : new Error(record.error));
+    }
+    outcome = recovered;
+  }
+
+  const record = makeRecord(run, key, step, 'succeeded', outcome);
+  record.startedAt = startedAt;
+  if (usedFallback !== undefined) record.details = { ...record.details, fallback: usedFallback };
+  await commit(run, record, t0);
+  return { record, continued: false };
+}
+
+function interruption(run: RunContext): RunInterruptedError {
+  const reason = run.signal.reason;
+  return reason instanceof RunInterruptedError ? reason : new RunInterruptedError('interrupted');
+}
+
+/**
+ * Runs `task` with a signal that fires on the step's timeout or the run's abort, and settles as
+ * soon as that signal fires even if the task ignores it: a step can never outlive its timeout.
+ */
+export async function withTimeout<T>(
+  run: RunContext,
+  key: string,
+  timeoutMs: number,
+  task: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const controller = new AbortController();
+  const onRunAbort = () => controller.abort(run.signal.reason);
+  if (run.signal.aborted) throw interruption(run);
+  run.signal.addEventListener('abort', onRunAbort, { once: true });
+  let timer: NodeJS.Timeout | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
+  });
+  aborted.catch(() => {}); // observed below; never an unhandled rejection
+  timer = setTimeout(() => controller.abort(new StepTimeoutError(key, timeoutMs)), timeoutMs);
+  try {
+    return await Promise.race([task(controller.signal), aborted]);
+  } finally {
+    clearTimeout(timer);
+    timer = undefined;
+    run.signal.removeEventListener('abort', onRunAbort);
+  }
+}
+
+function fallbacksOf(step: Step): Fallback[] {
+  if (!('fallback' in step) || step.fallback === undefined) return [];
+  return Array.isArray(step.fallback) ? step.fallback : [step.fallback];
+}
+
+/** A fallback is the same call with some fields replaced (another provider, model or prompt). */
+function mergeFallback(step: Step, fallback: Fallback): Step {
+  const { timeout: _timeout, ...fields } = fallback;
+  const merged = { ...step, ...fields } as Record<string, unknown>;
+  delete merged.fallback;
+  // A fallback of another type (claude → gemini) must not inherit the first call's provider.
+  if (fallback.type !== undefined && fallback.type !== step.type && fallback.provider === undefined)
+    delete merged.provider;
+  if (fallback.type !== undefined && fallback.type !== step.type && fallback.model === undefined) delete merged.model;
+  return merged as Step;
+}
+
+function makeRecord(run: RunContext, key: string, step: Step, status: StepStatus, outcome: StepOutcome): StepRecord {
+  const record: StepRecord = {
+    runId: run.id,
+    key,
+    name: step.name,
+    type: step.type,
+    status,
+    output: outcome.output,
+    usage: outcome.usage,
+    costUsd: outcome.costUsd,
+    durationMs: 0,
+    attempts: outcome.attempts,
+    startedAt: 0,
+    finishedAt: 0,
+  };
+  if (outcome.details) record.details = outcome.details;
+  return record;
+}
+
+async function commit(run: RunContext, record: StepRecord, t0: number): Promise<void> {
+  record.durationMs = Math.round((performance.now() - t0) * 1000) / 1000;
+  record.finishedAt = Date.now();
+  // step.stop is part of the same transaction as the result: the journal never shows one without the other.
+  const stop = {
+    runId: run.id,
+    step: record.key,
+    type: record.type,
+    status: record.status,
+    durationMs: record.durationMs,
+    usage: record.usage,
+    costUsd: record.costUsd,
+    attempts: record.attempts,
+    fromJournal: false,
+    ...(record.error === undefined ? {} : { error: record.error }),
+  };
+  run.journalEvent('pipeline.step.stop', record.finishedAt, stop);
+  await run.services.store.commitStep(record, run.takeEvents());
+  run.publish(record);
+  run.services.bus.emit('pipeline.step.stop', stop);
+}

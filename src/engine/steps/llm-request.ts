@@ -1,0 +1,50 @@
+// Turns an LLM step (or a batch's step_template, or a fallback merged into its step) into a
+// provider-neutral ModelRequest: defaults inherited, templates rendered, mock knobs attached.
+import { parseDuration } from '../../config/duration.js';
+import type { Defaults, StepTemplate } from '../../config/schema.js';
+import type { ChatMessage, ModelRequest } from '../../providers/provider.js';
+import { DEFAULT_MODELS, providerNameFor } from '../../providers/step-providers.js';
+import { renderDeep, renderString } from '../../template/render.js';
+import type { TemplateScope } from '../../template/scope.js';
+
+/** The fields of a model call, whichever step shape they come from. */
+export type LlmCall = Omit<StepTemplate, 'timeout' | 'retry' | 'cache' | 'fallback'>;
+
+export function buildModelRequest(
+  call: LlmCall,
+  defaults: Defaults,
+  scope: TemplateScope,
+  options: { mock: boolean },
+): ModelRequest {
+  const realProvider = providerNameFor(call, defaults.provider);
+  const provider = options.mock ? 'mock' : realProvider;
+  const model = call.model ?? defaults.model ?? DEFAULT_MODELS[realProvider as keyof typeof DEFAULT_MODELS] ?? 'mock-1';
+
+  const messages: ChatMessage[] = (call.messages ?? []).map((m) => ({
+    role: m.role,
+    content: renderString(m.content, scope),
+  }));
+  if (call.prompt !== undefined) messages.push({ role: 'user', content: renderString(call.prompt, scope) });
+
+  const request: ModelRequest = { provider, model, messages };
+  if (call.system !== undefined) request.system = renderString(call.system, scope);
+  const maxTokens = call.max_tokens ?? defaults.max_tokens;
+  if (maxTokens !== undefined) request.maxTokens = maxTokens;
+  const temperature = call.temperature ?? defaults.temperature;
+  if (temperature !== undefined) request.temperature = temperature;
+  if (call.top_p !== undefined) request.topP = call.top_p;
+  if (call.stop !== undefined) request.stop = call.stop;
+  if (call.schema !== undefined) request.schema = call.schema;
+
+  const extra: Record<string, unknown> = {};
+  if (call.generation_config !== undefined) extra.generation_config = call.generation_config;
+  if (provider === 'mock') {
+    const mock: Record<string, unknown> = {};
+    if (call.response !== undefined) mock.response = renderDeep(call.response, scope);
+    if (call.latency !== undefined) mock.latencyMs = parseDuration(call.latency);
+    if (call.fail_first !== undefined) mock.failFirst = call.fail_first;
+    extra.mock = mock;
+  }
+  if (Object.keys(extra).length > 0) request.extra = extra;
+  return request;
+}

@@ -1,0 +1,53 @@
+// Every step that is one model call (claude, gemini, openai, llm, gemini_structured,
+// gemini_function, mock): request built from the step, the call loop (structured output with
+// repairs, tool turns, streaming) over a caller that goes through cache ▸ budget ▸ gate ▸ provider.
+import { parseDuration } from '../../config/duration.js';
+import type { LlmStep } from '../../config/schema.js';
+import { resolveTools, runLlmCall } from '../../llm/index.js';
+import { CallTally, modelCallerFor } from '../model-caller-for.js';
+import type { StepExecution, StepHandler, StepOutcome } from '../step-handler.js';
+import { buildModelRequest } from './llm-request.js';
+
+export const llmHandler: StepHandler<LlmStep> = {
+  types: ['claude', 'gemini', 'openai', 'llm', 'gemini_structured', 'gemini_function', 'mock'],
+  execute: (step, exec) => executeLlmCall(step, exec),
+};
+
+/** One model call as a step, a batch item or a fallback: the scope decides what templates read. */
+export async function executeLlmCall(
+  step: Omit<LlmStep, 'name' | 'type'> & { type: LlmStep['type'] },
+  { run, key, signal, scope }: StepExecution,
+): Promise<StepOutcome> {
+  const request = buildModelRequest(step, run.defaults, scope, { mock: run.options.mock === true });
+  const tally = new CallTally();
+  const timeoutMs = step.timeout === undefined ? undefined : parseDuration(step.timeout);
+  const call = modelCallerFor(run, key, { retry: step.retry, cache: step.cache, timeoutMs }, tally);
+  const stream = step.stream ?? run.defaults.stream ?? run.options.stream ?? false;
+  const tools = step.tools?.length ? await resolveTools(step.tools, run.loaded.dir) : undefined;
+  const { bus } = run.services;
+
+  const result = await runLlmCall({
+    request: tools ? { ...request, tools: tools.specs } : request,
+    call,
+    maxRepairs: step.max_repairs ?? run.defaults.max_repairs ?? 2,
+    ...(tools ? { tools: tools.implementations } : {}),
+    ...(step.max_turns === undefined ? {} : { maxTurns: step.max_turns }),
+    stream,
+    onChunk: (text) => bus.emit('pipeline.step.chunk', { runId: run.id, step: key, text }),
+    signal,
+  });
+
+  return {
+    output: result.object !== undefined ? result.object : result.text,
+    // The tally, not the loop's own sum: it knows which calls were cache hits (and cost nothing).
+    usage: tally.usage,
+    costUsd: tally.costUsd,
+    attempts: Math.max(1, tally.attempts),
+    details: {
+      ...tally.details(),
+      model: result.model ?? tally.model,
+      ...(result.repairs ? { repairs: result.repairs } : {}),
+      ...(result.turns && result.turns > 1 ? { turns: result.turns } : {}),
+    },
+  };
+}
