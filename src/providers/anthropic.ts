@@ -102,6 +102,7 @@ export class AnthropicProvider implements Provider {
       throw this.mapError(err, signal);
     }
     if (!acc.stopped) throw truncatedStream(this.name, 'message_stop');
+    if (!acc.started) throw new ProviderError(this.name, 'invalid_response', 'the stream had no message_start');
     yield { type: 'done', response: fromMessage(acc.message(), request, unwrap) };
   }
 
@@ -247,7 +248,7 @@ function finishReason(reason: AnthropicMessage['stop_reason']): FinishReason {
 /** Rebuilds the final Message from raw stream events; `stopped` only after message_stop. */
 class StreamAccumulator {
   stopped = false;
-  private started: AnthropicMessage | undefined;
+  started: AnthropicMessage | undefined;
   private readonly blocks: ContentBlock[] = [];
   private readonly partialJson = new Map<number, string>();
 
@@ -302,7 +303,7 @@ class StreamAccumulator {
   }
 
   message(): AnthropicMessage {
-    if (!this.started) throw new Error('no message_start in the stream');
+    if (!this.started) throw new Error('message() before message_start');
     return { ...this.started, content: this.blocks.filter(Boolean) };
   }
 }
