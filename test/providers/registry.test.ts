@@ -8,6 +8,7 @@ import { createProvider } from '../../src/providers/registry.js';
 import { resolveProviderSettings } from '../../src/providers/settings.js';
 import { assertProviderKeys, checkProviderKeys, providerNameFor } from '../../src/providers/step-providers.js';
 import { OpenAIFake } from '../fakes/index.js';
+import { request, subjects as subjectsForEnv } from './harness.js';
 
 function thrown(fn: () => unknown): ElexirionError {
   try {
@@ -130,5 +131,26 @@ describe('step → provider', () => {
     const err = thrown(() => assertProviderKeys(pipeline, { GEMINI_API_KEY: 'g' }));
     expect(err.message).toContain('ANTHROPIC_API_KEY');
     expect(err.message).toContain('and openai');
+  });
+});
+
+describe('providers reached through the standard environment variables', () => {
+  const all = subjectsForEnv();
+  it.each(all)('$name answers through its SDK at the URL of its variable', async (subject) => {
+    const env: Record<string, string> = {
+      ANTHROPIC_API_KEY: 'k',
+      ANTHROPIC_BASE_URL: all[0]?.fake.baseUrl ?? '',
+      GEMINI_API_KEY: 'k',
+      GOOGLE_GEMINI_BASE_URL: all[1]?.fake.baseUrl ?? '',
+      OPENAI_API_KEY: 'k',
+      OPENAI_BASE_URL: `${all[2]?.fake.baseUrl}/v1`,
+    };
+    const provider = createProvider(subject.name, undefined, env);
+    const res = await provider.generate(
+      request(subject, { messages: [{ role: 'user', content: 'ping' }] }),
+      AbortSignal.timeout(5000),
+    );
+    expect(res.text).toBe('echo: ping');
+    expect(subject.fake.requests).toHaveLength(1);
   });
 });
