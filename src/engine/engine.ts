@@ -111,6 +111,19 @@ export class Engine {
     return this.active.size;
   }
 
+  /** Whether `runId` is running under this engine (not merely marked running in the journal). */
+  isActive(runId: string): boolean {
+    return this.active.has(runId);
+  }
+
+  /**
+   * The seq of the last event journaled (or buffered for the journal) by an active run. Read by a bus
+   * subscriber right after an event, it is that event's seq: the live stream's `id:` (Last-Event-ID).
+   */
+  lastEventSeq(runId: string): number | undefined {
+    return this.active.get(runId)?.context?.lastEventSeq;
+  }
+
   /** Starts a run of `loaded`. Throws ConfigError for bad inputs and a clear error for missing keys. */
   async start(loaded: LoadedPipeline, options: StartOptions = {}): Promise<RunHandle> {
     const inputs = resolveInputs(loaded, options.inputs ?? {});
