@@ -1,6 +1,7 @@
 // Step handlers by type. Adding a step type: one file in ./steps, one line here.
 import { ElexirionError, ExitCode } from '../errors.js';
 import type { StepHandler } from './step-handler.js';
+import { batchHandler } from './steps/batch.js';
 import { llmHandler } from './steps/llm.js';
 import { setVariableHandler } from './steps/set-variable.js';
 
@@ -27,3 +28,4 @@ export function executableStepTypes(): string[] {
 
 registerStepHandler(llmHandler as StepHandler<never>);
 registerStepHandler(setVariableHandler as StepHandler<never>);
+registerStepHandler(batchHandler as StepHandler<never>);

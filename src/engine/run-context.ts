@@ -53,7 +53,14 @@ export class RunContext {
   readonly records = new Map<string, StepRecord>();
   currentStep?: string;
   /** Providers built for this run, by name (a run's mock keeps its own `fail_first` counters). */
-  readonly providers = new Map<string, Provider>();
+  readonly providers: Map<string, Provider>;
+  /** Journal keys of this context's steps start with it: '' for a run, `parent/` for a nested pipeline. */
+  readonly keyPrefix: string;
+  /** 0 for a run; 1 for a pipeline it runs as a step, and so on. */
+  readonly depth: number;
+  /** The run's own context: nested pipelines journal their events through it (one sequence per run). */
+  private readonly root: RunContext;
+  private detach?: () => void;
 
   private seq: number;
   private pendingEvents: EventRecord[] = [];
@@ -68,6 +75,9 @@ export class RunContext {
     startedAt: number;
     metadata: Record<string, unknown>;
     lastEventSeq: number;
+    /** Set for a nested pipeline's context (see `child`). */
+    parent?: RunContext;
+    keyPrefix?: string;
   }) {
     this.id = init.id;
     this.loaded = init.loaded;
@@ -78,6 +88,46 @@ export class RunContext {
     this.metadata = init.metadata;
     this.seq = init.lastEventSeq;
     this.runView = { id: init.id, pipeline: init.loaded.pipeline.name };
+    this.root = init.parent?.root ?? this;
+    this.providers = init.parent?.providers ?? new Map();
+    this.keyPrefix = init.keyPrefix ?? '';
+    this.depth = init.parent ? init.parent.depth + 1 : 0;
+    if (init.parent?.budget) this.budget = init.parent.budget;
+  }
+
+  /**
+   * The context of a pipeline run as a step of this one: its own scope (inputs, variables, steps),
+   * but the same run — same id, journal, event sequence, providers and budget — with journal keys
+   * `${keyPrefix}NAME`. It is cancelled when `signal` (the pipeline step's) fires.
+   */
+  child(init: { loaded: LoadedPipeline; inputs: Record<string, unknown>; keyPrefix: string; signal: AbortSignal }) {
+    const child = new RunContext({
+      id: this.id,
+      loaded: init.loaded,
+      inputs: init.inputs,
+      options: this.options,
+      services: this.services,
+      startedAt: this.startedAt,
+      metadata: this.metadata,
+      lastEventSeq: 0,
+      parent: this,
+      keyPrefix: init.keyPrefix,
+    });
+    const onAbort = () => child.controller.abort(init.signal.reason);
+    if (init.signal.aborted) onAbort();
+    else init.signal.addEventListener('abort', onAbort, { once: true });
+    child.detach = () => init.signal.removeEventListener('abort', onAbort);
+    return child;
+  }
+
+  /** Releases a child context's hold on its parent's signal. */
+  dispose(): void {
+    this.detach?.();
+  }
+
+  /** The journal key of this context's step `name`. */
+  keyFor(name: string): string {
+    return this.keyPrefix + name;
   }
 
   get pipeline(): Pipeline {
@@ -105,6 +155,8 @@ export class RunContext {
   /** Makes a finished step visible to later steps. Only after its record is durable. */
   publish(record: StepRecord): void {
     this.records.set(record.key, record);
+    // Records of nested pipelines (`parent/child`) are kept, but their names are not this scope's.
+    if (record.key !== this.keyPrefix + record.name) return;
     const view: StepView = {
       output: record.output ?? null,
       usage: { input_tokens: record.usage.inputTokens, output_tokens: record.usage.outputTokens },
@@ -120,16 +172,19 @@ export class RunContext {
 
   /** Buffers an event for the journal; it is written with the next step commit (one transaction). */
   journalEvent(type: string, at: number, data: Record<string, unknown>): void {
+    if (this.root !== this) return this.root.journalEvent(type, at, data);
     this.pendingEvents.push({ runId: this.id, seq: ++this.seq, type, at, data });
   }
 
   takeEvents(): EventRecord[] {
+    if (this.root !== this) return this.root.takeEvents();
     const events = this.pendingEvents;
     this.pendingEvents = [];
     return events;
   }
 
   get lastEventSeq(): number {
+    if (this.root !== this) return this.root.lastEventSeq;
     return this.seq;
   }
 }

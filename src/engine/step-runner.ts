@@ -11,6 +11,13 @@ import { NO_USAGE, type StepOutcome } from './step-handler.js';
 
 export const DEFAULT_STEP_TIMEOUT_MS = 300_000;
 
+/**
+ * Steps made of other steps (a batch's items, a parallel group, a nested pipeline). Their inner
+ * steps and calls each have a timeout; the default one would cut a long batch off after 5 minutes,
+ * so a composite step is bounded as a whole only by its own explicit `timeout:`.
+ */
+const COMPOSITE_TYPES: ReadonlySet<string> = new Set(['batch', 'claude_batch', 'parallel', 'pipeline']);
+
 export interface StepRunResult {
   record: StepRecord;
   /** The step failed and `on_error: continue` let the run go on. */
@@ -20,8 +27,16 @@ export interface StepRunResult {
 /**
  * Runs `step` and returns its committed record. Throws StepFailedError when the step failed and its
  * policy says the run fails, RunInterruptedError when the run was stopped from outside.
+ * `cancel` (a parallel group's signal) stops the step without journaling it: a step cancelled
+ * because a sibling failed is neither succeeded nor failed, and a resume runs it again.
  */
-export async function runStep(step: Step, run: RunContext, key: string = step.name, index = 0): Promise<StepRunResult> {
+export async function runStep(
+  step: Step,
+  run: RunContext,
+  key: string = step.name,
+  index = 0,
+  cancel?: AbortSignal,
+): Promise<StepRunResult> {
   const startedAt = Date.now();
   const t0 = performance.now();
   run.currentStep = key;
@@ -47,28 +62,41 @@ export async function runStep(step: Step, run: RunContext, key: string = step.na
     return { record, continued: false };
   }
 
-  const timeoutMs = parseDuration(step.timeout ?? run.defaults.timeout ?? DEFAULT_STEP_TIMEOUT_MS);
+  const timeoutMs =
+    step.timeout === undefined && COMPOSITE_TYPES.has(step.type)
+      ? Number.POSITIVE_INFINITY
+      : parseDuration(step.timeout ?? run.defaults.timeout ?? DEFAULT_STEP_TIMEOUT_MS);
   let outcome: StepOutcome;
   let usedFallback: number | undefined;
   try {
-    outcome = await withTimeout(run, key, timeoutMs, (signal) =>
-      handlerFor(step.type).execute(step, { run, key, signal, scope }),
+    outcome = await withTimeout(
+      run,
+      key,
+      timeoutMs,
+      (signal) => handlerFor(step.type).execute(step, { run, key, signal, scope }),
+      cancel,
     );
   } catch (error) {
     if (run.signal.aborted) throw interruption(run);
+    if (cancel?.aborted) throw cancel.reason;
     const fallbacks = fallbacksOf(step);
     let lastError: unknown = error;
     let recovered: StepOutcome | undefined;
     for (const [i, fallback] of fallbacks.entries()) {
       try {
         const fallbackStep = mergeFallback(step, fallback);
-        recovered = await withTimeout(run, key, parseDuration(fallback.timeout ?? timeoutMs), (signal) =>
-          handlerFor(fallbackStep.type).execute(fallbackStep, { run, key, signal, scope }),
+        recovered = await withTimeout(
+          run,
+          key,
+          parseDuration(fallback.timeout ?? timeoutMs),
+          (signal) => handlerFor(fallbackStep.type).execute(fallbackStep, { run, key, signal, scope }),
+          cancel,
         );
         usedFallback = i;
         break;
       } catch (fallbackError) {
         if (run.signal.aborted) throw interruption(run);
+        if (cancel?.aborted) throw cancel.reason;
         lastError = fallbackError;
       }
     }
@@ -102,41 +130,49 @@ function interruption(run: RunContext): RunInterruptedError {
 }
 
 /**
- * Runs `task` with a signal that fires on the step's timeout or the run's abort, and settles as
- * soon as that signal fires even if the task ignores it: a step can never outlive its timeout.
+ * Runs `task` with a signal that fires on the step's timeout or the run's abort (or `cancel`), and
+ * settles as soon as that signal fires even if the task ignores it: a step can never outlive its
+ * timeout. An infinite `timeoutMs` sets no timer.
  */
 export async function withTimeout<T>(
   run: RunContext,
   key: string,
   timeoutMs: number,
   task: (signal: AbortSignal) => Promise<T>,
+  cancel?: AbortSignal,
 ): Promise<T> {
   const controller = new AbortController();
   const onRunAbort = () => controller.abort(run.signal.reason);
+  const onCancel = () => controller.abort(cancel?.reason);
   if (run.signal.aborted) throw interruption(run);
+  if (cancel?.aborted) throw cancel.reason;
   run.signal.addEventListener('abort', onRunAbort, { once: true });
+  cancel?.addEventListener('abort', onCancel, { once: true });
   let timer: NodeJS.Timeout | undefined;
   const aborted = new Promise<never>((_, reject) => {
     controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
   });
   aborted.catch(() => {}); // observed below; never an unhandled rejection
-  timer = setTimeout(() => controller.abort(new StepTimeoutError(key, timeoutMs)), timeoutMs);
+  if (Number.isFinite(timeoutMs)) {
+    timer = setTimeout(() => controller.abort(new StepTimeoutError(key, timeoutMs)), timeoutMs);
+  }
   try {
     return await Promise.race([task(controller.signal), aborted]);
   } finally {
     clearTimeout(timer);
     timer = undefined;
     run.signal.removeEventListener('abort', onRunAbort);
+    cancel?.removeEventListener('abort', onCancel);
   }
 }
 
-function fallbacksOf(step: Step): Fallback[] {
+export function fallbacksOf(step: Step): Fallback[] {
   if (!('fallback' in step) || step.fallback === undefined) return [];
   return Array.isArray(step.fallback) ? step.fallback : [step.fallback];
 }
 
 /** A fallback is the same call with some fields replaced (another provider, model or prompt). */
-function mergeFallback(step: Step, fallback: Fallback): Step {
+export function mergeFallback(step: Step, fallback: Fallback): Step {
   const { timeout: _timeout, ...fields } = fallback;
   const merged = { ...step, ...fields } as Record<string, unknown>;
   delete merged.fallback;

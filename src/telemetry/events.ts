@@ -30,7 +30,15 @@ export interface EventMap {
     error?: string;
   };
   'pipeline.step.chunk': { runId: string; step: string; text: string };
-  'pipeline.step.progress': { runId: string; step: string; done: number; failed: number; total: number };
+  'pipeline.step.progress': {
+    runId: string;
+    step: string;
+    done: number;
+    failed: number;
+    total: number;
+    /** Estimated time to the last item, from the pace so far (absent before the first item ends). */
+    etaMs?: number;
+  };
   'pipeline.provider.request': { runId: string; step: string; provider: string; model: string; attempt: number };
   'pipeline.provider.response': {
     runId: string;

@@ -1,0 +1,81 @@
+// What the journal knows about a batch's items: which ones already succeeded (a resume skips them),
+// and, at the end, the step's output assembled from the item records page by page — so that no
+// more than one page of results is read into memory besides the output list itself.
+
+import type { ItemRecord, Store } from '../../journal/store.js';
+import type { Usage } from '../../providers/provider.js';
+import { addCost, addUsage, NO_USAGE } from '../step-handler.js';
+
+const PAGE = 2_000;
+
+/** One flag per item: 1 when the journal has it as succeeded. Undefined when none has. */
+export async function succeededItems(
+  store: Store,
+  runId: string,
+  stepKey: string,
+  total: number,
+): Promise<{ flags: Uint8Array | undefined; count: number }> {
+  const counts = await store.countItems(runId, stepKey);
+  if (counts.succeeded === 0) return { flags: undefined, count: 0 };
+  const flags = new Uint8Array(total);
+  let count = 0;
+  await forEachPage(store, runId, stepKey, total, (item) => {
+    if (item.status === 'succeeded' && item.index < total) {
+      flags[item.index] = 1;
+      count++;
+    }
+  });
+  return { flags, count };
+}
+
+export interface AssembledBatch {
+  /** Item outputs in item order; null for an item that failed (or never ran). */
+  output: unknown[];
+  usage: Usage;
+  costUsd: number | null;
+  succeeded: number;
+  failed: number;
+  /** The first few failures, for the step's details. */
+  errors: { index: number; error: string }[];
+}
+
+export async function assembleBatch(
+  store: Store,
+  runId: string,
+  stepKey: string,
+  total: number,
+  maxErrors = 10,
+): Promise<AssembledBatch> {
+  const result: AssembledBatch = {
+    output: new Array<unknown>(total).fill(null),
+    usage: NO_USAGE,
+    costUsd: 0,
+    succeeded: 0,
+    failed: 0,
+    errors: [],
+  };
+  await forEachPage(store, runId, stepKey, total, (item) => {
+    result.usage = addUsage(result.usage, item.usage);
+    result.costUsd = addCost(result.costUsd, item.costUsd);
+    if (item.status === 'succeeded') {
+      result.output[item.index] = item.output ?? null;
+      result.succeeded++;
+    } else {
+      result.failed++;
+      if (result.errors.length < maxErrors) result.errors.push({ index: item.index, error: item.error ?? 'failed' });
+    }
+  });
+  return result;
+}
+
+async function forEachPage(
+  store: Store,
+  runId: string,
+  stepKey: string,
+  total: number,
+  visit: (item: ItemRecord) => void,
+): Promise<void> {
+  for (let from = 0; from < total; from += PAGE) {
+    for (const item of await store.getItems(runId, stepKey, { from, to: Math.min(total, from + PAGE) })) visit(item);
+  }
+}

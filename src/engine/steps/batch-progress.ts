@@ -1,0 +1,49 @@
+// Progress of a batch as `pipeline.step.progress` events: done/failed/total and an ETA, at most
+// every PROGRESS_INTERVAL_MS (a 100,000-item batch must not emit 100,000 events), and once at the end.
+import type { RunContext } from '../run-context.js';
+
+export const PROGRESS_INTERVAL_MS = 250;
+
+export class BatchProgress {
+  private done: number;
+  private failed = 0;
+  private lastEmit = 0;
+  private readonly startedAt = performance.now();
+  private readonly startDone: number;
+
+  constructor(
+    private readonly run: RunContext,
+    private readonly step: string,
+    private readonly total: number,
+    alreadyDone: number,
+  ) {
+    this.done = alreadyDone;
+    this.startDone = alreadyDone;
+    this.emit();
+  }
+
+  finished(failed: boolean): void {
+    this.done++;
+    if (failed) this.failed++;
+    if (performance.now() - this.lastEmit >= PROGRESS_INTERVAL_MS) this.emit();
+  }
+
+  end(): void {
+    this.emit();
+  }
+
+  private emit(): void {
+    const now = performance.now();
+    this.lastEmit = now;
+    const ranHere = this.done - this.startDone;
+    const eta = ranHere > 0 ? Math.round(((now - this.startedAt) / ranHere) * (this.total - this.done)) : undefined;
+    this.run.services.bus.emit('pipeline.step.progress', {
+      runId: this.run.id,
+      step: this.step,
+      done: this.done,
+      failed: this.failed,
+      total: this.total,
+      ...(eta === undefined ? {} : { etaMs: eta }),
+    });
+  }
+}

@@ -1,0 +1,149 @@
+// `batch` / `claude_batch`: maps the step_template over `items`. Items are grouped into batches of
+// `batch_size`; a fixed window of `max_parallel` workers pulls the next batch and runs its items one
+// after another — so a batch of 100,000 items holds at most `max_parallel` calls in flight, never
+// 100,000 promises. Every finished item goes to the journal (grouped commits, see ItemCommitter);
+// results live there, not in memory, and the output is assembled from the journal at the end.
+// A resumed batch runs only the items the journal does not have as succeeded.
+
+import { describeValue } from '../../config/path.js';
+import type { BatchStep } from '../../config/schema.js';
+import { ElexirionError, ExitCode } from '../../errors.js';
+import type { ItemRecord } from '../../journal/store.js';
+import { renderDeep, renderValue } from '../../template/render.js';
+import { messageOf } from '../errors.js';
+import { ItemCommitter } from '../item-committer.js';
+import type { StepExecution, StepHandler, StepOutcome } from '../step-handler.js';
+import { NO_USAGE } from '../step-handler.js';
+import { runBatchItem } from './batch-item.js';
+import { assembleBatch, succeededItems } from './batch-journal.js';
+import { BatchProgress } from './batch-progress.js';
+
+export const DEFAULT_BATCH_MAX_PARALLEL = 10;
+
+export const batchHandler: StepHandler<BatchStep> = {
+  types: ['batch', 'claude_batch'],
+  execute: (step, exec) => executeBatch(step, exec),
+};
+
+/** A batch item failed and `on_item_error` is `fail`. */
+export class BatchItemError extends ElexirionError {
+  readonly index: number;
+  constructor(index: number, total: number, cause: unknown) {
+    super(`item ${index} of ${total} failed: ${messageOf(cause)}`, {
+      cause,
+      hint: 'set `on_item_error: continue` on the batch step to record failed items as null and go on',
+    });
+    this.index = index;
+  }
+}
+
+async function executeBatch(step: BatchStep, exec: StepExecution): Promise<StepOutcome> {
+  const { run, key } = exec;
+  const { store } = run.services;
+  const items = itemsOf(step, exec);
+  const total = items.length;
+  const batchSize = step.batch_size ?? 1;
+  const batches = Math.ceil(total / batchSize);
+  const failFast = (step.on_item_error ?? 'fail') === 'fail';
+  const done = await succeededItems(store, run.id, key, total);
+
+  // Cancels in-flight items: on the step's timeout, the run's stop, or the first failure (fail mode).
+  const cancel = new AbortController();
+  const onStepAbort = () => cancel.abort(exec.signal.reason);
+  exec.signal.addEventListener('abort', onStepAbort, { once: true });
+
+  const committer = new ItemCommitter(store, () => run.takeEvents());
+  const progress = new BatchProgress(run, key, total, done.count);
+  const stats = { calls: 0, cacheHits: 0, retries: 0, costSavedUsd: 0 };
+  let failure: BatchItemError | undefined;
+  let nextBatch = 0;
+
+  const runItem = async (index: number): Promise<void> => {
+    const t0 = performance.now();
+    const result = await runBatchItem(step.step_template, exec, items[index], index, cancel.signal);
+    if (result.cancelled) return; // neither succeeded nor failed: a resume runs it again
+    const record: ItemRecord = {
+      runId: run.id,
+      stepKey: key,
+      index,
+      status: result.outcome ? 'succeeded' : 'failed',
+      usage: result.outcome?.usage ?? NO_USAGE,
+      costUsd: result.outcome?.costUsd ?? 0,
+      attempts: result.outcome?.attempts ?? 1,
+      durationMs: Math.round(performance.now() - t0),
+    };
+    if (result.outcome) {
+      record.output = result.outcome.output;
+      const d = result.outcome.details ?? {};
+      stats.calls += Number(d.calls ?? 0);
+      stats.cacheHits += Number(d.cache_hits ?? 0);
+      stats.retries += Number(d.retries ?? 0);
+      stats.costSavedUsd += Number(d.cost_saved_usd ?? 0);
+    } else {
+      record.error = messageOf(result.error);
+      if (failFast && !failure) {
+        failure = new BatchItemError(index, total, result.error);
+        cancel.abort(failure);
+      }
+    }
+    progress.finished(record.status === 'failed');
+    await committer.add(record);
+  };
+
+  const worker = async (): Promise<void> => {
+    while (!cancel.signal.aborted) {
+      const batch = nextBatch++;
+      if (batch >= batches) return;
+      const end = Math.min(total, (batch + 1) * batchSize);
+      for (let index = batch * batchSize; index < end && !cancel.signal.aborted; index++) {
+        if (done.flags?.[index] === 1) continue;
+        await runItem(index);
+      }
+    }
+  };
+
+  try {
+    const workers = Math.min(step.max_parallel ?? DEFAULT_BATCH_MAX_PARALLEL, batches);
+    await Promise.all(Array.from({ length: workers }, worker));
+  } finally {
+    exec.signal.removeEventListener('abort', onStepAbort);
+    // What finished is durable before the step can end, whichever way it ends.
+    await committer.flush();
+    progress.end();
+  }
+  if (failure) throw failure;
+  if (exec.signal.aborted) throw exec.signal.reason;
+
+  const assembled = await assembleBatch(store, run.id, key, total);
+  return {
+    output: assembled.output,
+    usage: assembled.usage,
+    costUsd: assembled.costUsd,
+    attempts: 1,
+    details: {
+      items: total,
+      succeeded: assembled.succeeded,
+      failed: assembled.failed,
+      from_journal: done.count,
+      calls: stats.calls,
+      cache_hits: stats.cacheHits,
+      retries: stats.retries,
+      cost_saved_usd: stats.costSavedUsd,
+      ...(assembled.errors.length > 0 ? { errors: assembled.errors } : {}),
+    },
+  };
+}
+
+/** The rendered `items`: a list, or a step error that says what it got instead. */
+function itemsOf(step: BatchStep, exec: StepExecution): unknown[] {
+  const items =
+    typeof step.items === 'string' ? renderValue(step.items, exec.scope) : renderDeep(step.items, exec.scope);
+  if (Array.isArray(items)) return items;
+  throw new ElexirionError(
+    `batch step "${step.name}": \`items\` must be a list, but ${JSON.stringify(step.items)} gave ${describeValue(items)}`,
+    {
+      exitCode: ExitCode.runFailed,
+      hint: 'make `items` a list, or a template that is one output tag reading a list, e.g. "{{ inputs.files }}"',
+    },
+  );
+}
