@@ -2,6 +2,7 @@
 // request always gets the same answer — so that runs, caches and cassettes behave as with a real
 // model. Per-step knobs travel in `request.extra.mock` (set by the step handler from the YAML).
 import { createHash } from 'node:crypto';
+import { appendFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { mockValueFor } from './mock-object.js';
 import type { Capabilities, ModelRequest, ModelResponse, Provider, ProviderFeature, StreamChunk } from './provider.js';
@@ -29,8 +30,15 @@ export class MockProvider implements Provider {
   /** Total calls answered (tests count them to prove that finished work is not paid twice). */
   calls = 0;
 
-  constructor(name = 'mock') {
+  /**
+   * A file that gets one JSON line per answered call (ELEXIRION_MOCK_CALL_LOG): how a demo or a test
+   * shows which calls a run really made — e.g. that a resumed run did not repeat finished work.
+   */
+  private readonly callLog: string | undefined;
+
+  constructor(name = 'mock', options: { callLog?: string } = {}) {
     this.name = name;
+    this.callLog = options.callLog ?? process.env.ELEXIRION_MOCK_CALL_LOG;
   }
 
   capabilities(): Capabilities {
@@ -59,7 +67,13 @@ export class MockProvider implements Provider {
       }
     }
     this.calls++;
-    return this.answer(request, options, digest);
+    const response = this.answer(request, options, digest);
+    if (this.callLog)
+      appendFileSync(
+        this.callLog,
+        `${JSON.stringify({ model: request.model, digest, prompt: lastPrompt(request) })}\n`,
+      );
+    return response;
   }
 
   async *stream(request: ModelRequest, signal: AbortSignal): AsyncIterable<StreamChunk> {
@@ -97,6 +111,10 @@ export class MockProvider implements Provider {
     if (object !== undefined) response.object = object;
     return response;
   }
+}
+
+function lastPrompt(request: ModelRequest): string {
+  return request.messages[request.messages.length - 1]?.content ?? '';
 }
 
 function digestOf(request: ModelRequest): string {

@@ -2,9 +2,22 @@
 // exit code through `setExitCode` (so that main decides how the process ends).
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { registerHealth } from './health.js';
+import { registerResume } from './resume.js';
+import { registerRun } from './run.js';
+import { registerRuns } from './runs.js';
 import { registerSchema } from './schema.js';
+import { registerServe } from './serve.js';
 import { registerValidate } from './validate.js';
 
 export type RegisterCommand = (program: Command, ctx: CliContext, setExitCode: (code: number) => void) => void;
 
-export const commands: RegisterCommand[] = [registerValidate, registerSchema];
+export const commands: RegisterCommand[] = [
+  registerRun,
+  registerResume,
+  registerRuns,
+  registerValidate,
+  registerSchema,
+  registerServe,
+  registerHealth,
+];

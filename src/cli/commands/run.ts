@@ -1,0 +1,66 @@
+// `elexirion run FILE`: runs a pipeline to its end, journaled, resumable.
+import { Option } from 'commander';
+import { loadPipeline } from '../../config/loader.js';
+import { UsageError } from '../../errors.js';
+import { collectInput, parseInputs } from '../parse-inputs.js';
+import { cassettes, runSession } from '../run-session.js';
+import type { RegisterCommand } from './index.js';
+
+interface RunFlags {
+  input?: string[];
+  inputs?: string;
+  mock?: boolean;
+  json?: boolean;
+  db?: string;
+  stream?: boolean;
+  maxCost?: string;
+  record?: string;
+  replay?: string;
+}
+
+export const registerRun: RegisterCommand = (program, ctx, setExitCode) => {
+  program
+    .command('run')
+    .description('run a pipeline; every finished step is journaled, so a stopped run can be resumed')
+    .argument('<file>', 'pipeline YAML file')
+    .option('-i, --input <key=value>', 'an input (repeatable); arrays and objects as JSON', collectInput, [])
+    .option('--inputs <file.json>', 'inputs from a JSON file (--input wins on a clash)')
+    .option('--mock', 'swap every provider for the offline mock provider')
+    .option('--json', 'print the run as one JSON object on stdout, and nothing else')
+    .option('--stream', 'print model tokens as they arrive')
+    .option('--db <path>', 'the journal database (default: $ELEXIRION_DB or .elexirion/elexirion.db)')
+    .option('--max-cost <usd>', 'stop before a call that would take the run past this cost')
+    .addOption(
+      new Option('--record <file>', 'write every provider call of the run to a cassette file').conflicts('replay'),
+    )
+    .option('--replay <file>', 'answer every provider call from a cassette, offline; a call it lacks fails')
+    .addHelpText(
+      'after',
+      `
+Exit codes: 0 succeeded, 1 the run failed (which step, why), 2 invalid pipeline or inputs,
+130 interrupted (Ctrl-C; resumable with \`elexirion resume RUN_ID\`).
+
+Examples:
+  $ elexirion run examples/hello.yaml --mock
+  $ elexirion run review.yaml -i focus=security -i files='["a.ts","b.ts"]' --max-cost 0.50
+  $ elexirion run review.yaml --record review.cassette   # later, offline: --replay review.cassette`,
+    )
+    .action(async (file: string, flags: RunFlags) => {
+      const maxCostUsd = flags.maxCost === undefined ? undefined : Number(flags.maxCost);
+      if (maxCostUsd !== undefined && !(maxCostUsd >= 0)) {
+        throw new UsageError(`--max-cost ${flags.maxCost} is not an amount of USD`, 'e.g. --max-cost 2.50');
+      }
+      const loaded = await loadPipeline(file, { cwd: ctx.cwd });
+      const given = parseInputs(flags.input, flags.inputs, ctx.cwd);
+      const code = await runSession(ctx, flags, (engine) =>
+        engine.start(loaded, {
+          inputs: given,
+          ...(flags.mock ? { mock: true } : {}),
+          ...(flags.stream ? { stream: true } : {}),
+          ...(maxCostUsd === undefined ? {} : { maxCostUsd }),
+          ...cassettes(flags, ctx),
+        }),
+      );
+      setExitCode(code);
+    });
+};

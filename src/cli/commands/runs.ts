@@ -1,0 +1,85 @@
+// `elexirion runs` lists runs; `elexirion runs show RUN_ID` shows one, step by step.
+import { buildRunResult } from '../../engine/run-result.js';
+import { UsageError } from '../../errors.js';
+import type { RunStatus } from '../../journal/store.js';
+import { formatCost, formatDuration } from '../format.js';
+import { openStore } from '../open-store.js';
+import { printRunSummary, printSteps } from '../print-run.js';
+import type { RegisterCommand } from './index.js';
+
+const STATUSES: RunStatus[] = ['running', 'succeeded', 'failed', 'interrupted', 'cancelled'];
+
+export const registerRuns: RegisterCommand = (program, ctx) => {
+  const runs = program
+    .command('runs')
+    .description('list the runs in the journal, newest first')
+    .option('--json', 'print JSON')
+    .option('--db <path>', 'the journal database (default: $ELEXIRION_DB or .elexirion/elexirion.db)')
+    .option('--status <status>', `only runs with this status (${STATUSES.join(', ')})`)
+    .option('-n, --limit <n>', 'how many runs', '20')
+    .action(async (flags: { json?: boolean; db?: string; status?: string; limit: string }) => {
+      if (flags.status !== undefined && !STATUSES.includes(flags.status as RunStatus)) {
+        throw new UsageError(`unknown status "${flags.status}"`, `use one of ${STATUSES.join(', ')}`);
+      }
+      const limit = Number(flags.limit);
+      if (!Number.isInteger(limit) || limit <= 0)
+        throw new UsageError(`--limit ${flags.limit} is not a positive integer`);
+      const store = openStore(flags.db, ctx);
+      try {
+        const list = await store.listRuns({ limit, ...(flags.status ? { status: flags.status as RunStatus } : {}) });
+        const rows = list.map((r) => ({
+          id: r.id,
+          pipeline: r.pipelineName,
+          status: r.status,
+          started: new Date(r.startedAt).toISOString(),
+          duration_ms: r.finishedAt === undefined ? null : r.finishedAt - r.startedAt,
+          cost_usd: r.totals.costUsd,
+          unpriced_calls: r.totals.unpricedCalls,
+        }));
+        if (flags.json) {
+          ctx.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+          return;
+        }
+        if (rows.length === 0) {
+          ctx.stdout.write('no runs yet: start one with `elexirion run FILE`\n');
+          return;
+        }
+        ctx.stdout.write(
+          `${ctx.colors.bold('id                          pipeline              status       started               duration  cost')}\n`,
+        );
+        for (const r of rows) {
+          const cost = r.unpriced_calls > 0 ? `${formatCost(r.cost_usd)}+?` : formatCost(r.cost_usd);
+          ctx.stdout.write(
+            `${r.id}  ${r.pipeline.padEnd(20).slice(0, 20)}  ${r.status.padEnd(11)}  ${r.started.slice(0, 19).replace('T', ' ')}  ${(r.duration_ms === null ? '-' : formatDuration(r.duration_ms)).padStart(8)}  ${cost}\n`,
+          );
+        }
+      } finally {
+        await store.close();
+      }
+    });
+
+  runs
+    .command('show')
+    .description(
+      'show one run: status, outputs, and every step (status, attempts, duration, tokens, cost, retries, cache hits)',
+    )
+    .argument('<run-id>', 'the run')
+    .option('--json', 'print the run as JSON')
+    .option('--db <path>', 'the journal database (default: $ELEXIRION_DB or .elexirion/elexirion.db)')
+    .action(async (runId: string, flags: { json?: boolean; db?: string }) => {
+      const store = openStore(flags.db ?? runs.opts<{ db?: string }>().db, ctx);
+      try {
+        const record = await store.getRun(runId);
+        if (!record) throw new UsageError(`no run with id ${runId}`, 'list runs with `elexirion runs`');
+        const result = buildRunResult(record, await store.getSteps(runId));
+        if (flags.json) {
+          ctx.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+          return;
+        }
+        printSteps(result, ctx);
+        printRunSummary(result, ctx);
+      } finally {
+        await store.close();
+      }
+    });
+};

@@ -1,0 +1,68 @@
+// `elexirion serve`: the HTTP API, live event streams, /metrics, /health and the dashboard in one
+// process. SIGTERM (or Ctrl-C) stops accepting, interrupts the active runs to a resumable state,
+// waits for them (bounded by --grace) and exits.
+import { resolve } from 'node:path';
+import { UsageError } from '../../errors.js';
+import { DEFAULT_HOST, startService } from '../../server/service.js';
+import { createLogger } from '../../telemetry/logger.js';
+import { createTracingFromEnv } from '../../telemetry/tracing.js';
+import { openStore } from '../open-store.js';
+import { VERSION } from '../version.js';
+import type { RegisterCommand } from './index.js';
+
+export const registerServe: RegisterCommand = (program, ctx, setExitCode) => {
+  program
+    .command('serve')
+    .description('serve the HTTP API, live run events, /metrics, /health and the dashboard')
+    .option('--port <n>', 'port to listen on (0 picks a free one)', '8787')
+    .option('--host <host>', 'address to listen on; other than loopback needs ELEXIRION_TOKEN', DEFAULT_HOST)
+    .option('--db <path>', 'journal database (default: ELEXIRION_DB or .elexirion/elexirion.db)')
+    .option('--root <dir>', 'directory pipelines may be read from by path', '.')
+    .option('--grace <seconds>', 'how long SIGTERM waits for active runs to stop', '10')
+    .addHelpText(
+      'after',
+      '\nAuth: every endpoint but /health and the dashboard page needs `Authorization: Bearer $ELEXIRION_TOKEN`.\nLogs: JSON lines on stderr (ELEXIRION_LOG_LEVEL, default info); the URL is printed on stdout.\n\nExamples:\n  $ ELEXIRION_TOKEN=$(openssl rand -hex 16) elexirion serve --root examples\n  $ elexirion serve --port 0 --db /tmp/journal.db',
+    )
+    .action(async (options: { port: string; host: string; db?: string; root: string; grace: string }) => {
+      const port = Number(options.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+        throw new UsageError(`--port must be a port number (0 to 65535), got "${options.port}"`);
+      }
+      const graceSeconds = Number(options.grace);
+      if (!Number.isFinite(graceSeconds) || graceSeconds < 0) {
+        throw new UsageError(`--grace must be a number of seconds, got "${options.grace}"`);
+      }
+      const logger = createLogger({
+        destination: ctx.stderr,
+        env: ctx.env,
+        level: ctx.env.ELEXIRION_LOG_LEVEL ?? 'info',
+      });
+      const store = openStore(options.db, ctx);
+      const tracing = createTracingFromEnv(ctx.env, VERSION);
+      let service: Awaited<ReturnType<typeof startService>>;
+      try {
+        service = await startService({
+          store,
+          root: resolve(ctx.cwd, options.root),
+          port,
+          host: options.host,
+          env: ctx.env,
+          logger,
+          ...(ctx.env.ELEXIRION_TOKEN ? { token: ctx.env.ELEXIRION_TOKEN } : {}),
+          ...(tracing ? { tracing } : {}),
+        });
+      } catch (error) {
+        await store.close();
+        throw error;
+      }
+      ctx.stdout.write(`elexirion serve: listening on ${service.url}\n`);
+      const signal = await new Promise<NodeJS.Signals>((done) => {
+        process.once('SIGTERM', () => done('SIGTERM'));
+        process.once('SIGINT', () => done('SIGINT'));
+      });
+      logger.info({ signal }, 'elexirion serve: stopping');
+      await service.shutdown(graceSeconds * 1000);
+      await store.close();
+      setExitCode(0);
+    });
+};

@@ -1,0 +1,35 @@
+// Inputs from the command line: `--input key=value` (repeatable) and `--inputs file.json`. Values
+// stay strings here; resolveInputs reads them as the types the pipeline declares.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { UsageError } from '../errors.js';
+
+export function collectInput(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+export function parseInputs(pairs: string[] = [], file: string | undefined, cwd: string): Record<string, unknown> {
+  const inputs: Record<string, unknown> = {};
+  if (file !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(resolve(cwd, file), 'utf8'));
+    } catch (error) {
+      throw new UsageError(
+        `cannot read --inputs ${file}: ${(error as Error).message}`,
+        'give a JSON file holding one object',
+      );
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      throw new UsageError(`--inputs ${file} must hold a JSON object`, 'e.g. {"topic": "durability", "count": 3}');
+    }
+    Object.assign(inputs, parsed);
+  }
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0)
+      throw new UsageError(`--input ${JSON.stringify(pair)} is not key=value`, 'e.g. --input topic=durability');
+    inputs[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return inputs;
+}

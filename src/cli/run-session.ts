@@ -1,0 +1,61 @@
+// What `run` and `resume` share: an engine on the chosen journal, progress on the terminal, Ctrl-C
+// turned into a clean, resumable interruption, and the result printed (or as one JSON object).
+import { Engine, type RunHandle } from '../engine/engine.js';
+import type { RunResult } from '../engine/run-result.js';
+import { CassettePlayer, CassetteRecorder } from '../journal/cassette.js';
+import type { CliContext } from './context.js';
+import { openStore } from './open-store.js';
+import { exitCodeOf, printRunSummary } from './print-run.js';
+import { attachProgress } from './progress.js';
+
+export interface SessionOptions {
+  db?: string;
+  json?: boolean;
+  stream?: boolean;
+  record?: string;
+  replay?: string;
+}
+
+export function cassettes(options: SessionOptions, ctx: CliContext) {
+  return {
+    ...(options.record ? { record: new CassetteRecorder(resolvePath(ctx, options.record)) } : {}),
+    ...(options.replay ? { replay: new CassettePlayer(resolvePath(ctx, options.replay)) } : {}),
+  };
+}
+
+function resolvePath(ctx: CliContext, path: string): string {
+  return path.startsWith('/') ? path : `${ctx.cwd}/${path}`;
+}
+
+/** Runs `begin` on a fresh engine, follows the run to its end, prints it; returns the exit code. */
+export async function runSession(
+  ctx: CliContext,
+  options: SessionOptions,
+  begin: (engine: Engine) => Promise<RunHandle>,
+): Promise<number> {
+  const store = openStore(options.db, ctx);
+  const engine = new Engine({ store, env: ctx.env });
+  const detach = options.json ? () => {} : attachProgress(engine.bus, ctx, { stream: options.stream === true });
+  let interrupts = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    interrupts++;
+    if (interrupts > 1) process.exit(130); // a second Ctrl-C means now
+    ctx.stderr.write(`\n${signal}: stopping; the run stays resumable (Ctrl-C again to quit at once)\n`);
+    engine.stopAll('interrupted');
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const handle = await begin(engine);
+    const result: RunResult = await handle.result;
+    detach();
+    if (options.json) ctx.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    else printRunSummary(result, ctx);
+    return exitCodeOf(result);
+  } finally {
+    detach();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await store.close();
+  }
+}

@@ -1,0 +1,314 @@
+import { describe, expect, it } from 'vitest';
+import { newEngine, runYaml, step } from './harness.js';
+
+describe('engine: a run end to end on the mock provider', () => {
+  it('chains steps through templates, sets variables and renders outputs', async () => {
+    const engine = newEngine();
+    const result = await runYaml(
+      engine,
+      `
+name: chain
+inputs:
+  topic: { type: string, default: durability }
+steps:
+  - name: vars
+    type: set_variable
+    variables: { tone: dry }
+  - name: draft
+    type: mock
+    prompt: "Write about {{ topic }} in a {{ tone }} tone"
+    response: "draft on {{ topic }} ({{ tone }})"
+  - name: review
+    type: mock
+    prompt: "Review: {{ steps.draft.output }}"
+    response: "ok: {{ steps.draft.output | upcase }}"
+outputs:
+  final: "{{ steps.review.output }}"
+  draft_status: "{{ steps.draft.status }}"
+`,
+      { inputs: { topic: 'journals' } },
+    );
+    expect(result.status).toBe('succeeded');
+    expect(result.outputs).toEqual({ final: 'ok: DRAFT ON JOURNALS (DRY)', draft_status: 'succeeded' });
+    expect(result.steps.map((s) => s.name)).toEqual(['vars', 'draft', 'review']);
+    expect(step(result, 'draft').usage.input_tokens).toBeGreaterThan(0);
+    expect(result.totals.calls).toBe(2);
+  });
+
+  it('the mock is deterministic: the same request gets the same answer in two runs', async () => {
+    const yaml = `
+name: det
+steps:
+  - name: a
+    type: mock
+    prompt: "same prompt"
+    cache: false
+`;
+    const first = await runYaml(newEngine(), yaml);
+    const second = await runYaml(newEngine(), yaml);
+    expect(step(first, 'a').output).toEqual(step(second, 'a').output);
+    expect(String(step(first, 'a').output)).toContain('same prompt');
+  });
+
+  it('gives schema-valid objects for structured steps', async () => {
+    const result = await runYaml(
+      newEngine(),
+      `
+name: structured
+steps:
+  - name: triage
+    type: mock
+    prompt: "Classify"
+    schema:
+      type: object
+      required: [severity, tags]
+      properties:
+        severity: { type: string, enum: [low, high] }
+        tags: { type: array, items: { type: string }, minItems: 1 }
+        score: { type: integer, minimum: 1, maximum: 5 }
+outputs:
+  severity: "{{ steps.triage.output.severity }}"
+`,
+    );
+    expect(result.status).toBe('succeeded');
+    const output = step(result, 'triage').output as { severity: string; tags: string[]; score: number };
+    expect(['low', 'high']).toContain(output.severity);
+    expect(output.tags.length).toBeGreaterThan(0);
+    expect(output.score).toBeGreaterThanOrEqual(1);
+    expect(output.score).toBeLessThanOrEqual(5);
+    expect(result.outputs.severity).toBe(output.severity);
+  });
+
+  it('skips a step whose `when` is false and records it as skipped', async () => {
+    const result = await runYaml(
+      newEngine(),
+      `
+name: cond
+inputs:
+  go: { type: boolean, default: false }
+steps:
+  - name: maybe
+    type: mock
+    when: "{{ go }}"
+    prompt: "x"
+  - name: always
+    type: mock
+    when: "{{ steps.maybe.status == 'skipped' }}"
+    prompt: "y"
+`,
+    );
+    expect(step(result, 'maybe').status).toBe('skipped');
+    expect(step(result, 'always').status).toBe('succeeded');
+    expect(result.totals.calls).toBe(1);
+  });
+
+  it('retries a failing call (fail_first) and counts the attempts', async () => {
+    const result = await runYaml(
+      newEngine(),
+      `
+name: flaky
+steps:
+  - name: flaky
+    type: mock
+    prompt: "x"
+    fail_first: 2
+    retry: { max_attempts: 3, base_delay: 1ms, max_delay: 5ms }
+`,
+    );
+    expect(result.status).toBe('succeeded');
+    expect(step(result, 'flaky').attempts).toBe(3);
+    expect(step(result, 'flaky').details?.retries).toBe(2);
+    expect(result.totals.retries).toBe(2);
+  });
+
+  it('fails the run naming the step when retries run out, and keeps earlier steps', async () => {
+    const result = await runYaml(
+      newEngine(),
+      `
+name: fails
+steps:
+  - name: first
+    type: mock
+    prompt: "fine"
+  - name: broken
+    type: mock
+    prompt: "x"
+    fail_first: 5
+    retry: { max_attempts: 2, base_delay: 1ms }
+  - name: never
+    type: mock
+    prompt: "y"
+`,
+    );
+    expect(result.status).toBe('failed');
+    expect(result.failed_step).toBe('broken');
+    expect(result.error).toMatch(/step "broken" failed/);
+    expect(step(result, 'first').status).toBe('succeeded');
+    expect(step(result, 'broken').status).toBe('failed');
+    expect(result.steps.find((s) => s.name === 'never')).toBeUndefined();
+  });
+
+  it('on_error: continue records the failure and goes on', async () => {
+    const result = await runYaml(
+      newEngine(),
+      `
+name: cont
+steps:
+  - name: broken
+    type: mock
+    prompt: "x"
+    fail_first: 9
+    retry: { max_attempts: 1 }
+    on_error: continue
+  - name: after
+    type: mock
+    prompt: "status was {{ steps.broken.status }}"
+    response: "{{ steps.broken.status }}"
+`,
+    );
+    expect(result.status).toBe('succeeded');
+    expect(step(result, 'broken').status).toBe('failed');
+    expect(step(result, 'broken').error).toMatch(/fail_first/);
+    expect(step(result, 'after').output).toBe('failed');
+  });
+
+  it('falls back to another call when the step fails', async () => {
+    const result = await runYaml(
+      newEngine(),
+      `
+name: fb
+steps:
+  - name: primary
+    type: mock
+    model: big-model
+    prompt: "x"
+    fail_first: 9
+    retry: { max_attempts: 1 }
+    on_error: fallback
+    fallback:
+      - { model: broken-too, fail_first: 9 }
+      - { model: small-model, response: "from the fallback", fail_first: 0 }
+`,
+    );
+    expect(result.status).toBe('succeeded');
+    expect(step(result, 'primary').output).toBe('from the fallback');
+    expect(step(result, 'primary').details).toMatchObject({ fallback: 1, model: 'small-model' });
+  });
+
+  it('enforces a step timeout with an AbortSignal', async () => {
+    const started = Date.now();
+    const result = await runYaml(
+      newEngine(),
+      `
+name: slow
+steps:
+  - name: slow
+    type: mock
+    prompt: "x"
+    latency: 10s
+    timeout: 100ms
+`,
+    );
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(result.status).toBe('failed');
+    expect(result.error).toMatch(/timed out after 100 ms|timeout/i);
+  });
+
+  it('emits typed events in order, with tokens and cost on step.stop', async () => {
+    const engine = newEngine();
+    const seen: string[] = [];
+    let stopTokens = 0;
+    engine.bus.onAny((e) => {
+      seen.push(e.type);
+      if (e.type === 'pipeline.step.stop') stopTokens += e.data.usage.inputTokens;
+    });
+    await runYaml(engine, `name: ev\nsteps:\n  - name: a\n    type: mock\n    prompt: hello there\n`);
+    const lifecycle = seen.filter((t) => t.startsWith('pipeline.execution') || t.startsWith('pipeline.step'));
+    expect(lifecycle).toEqual([
+      'pipeline.execution.start',
+      'pipeline.step.start',
+      'pipeline.step.stop',
+      'pipeline.execution.stop',
+    ]);
+    expect(stopTokens).toBeGreaterThan(0);
+  });
+
+  it('journals the events of a run with increasing sequence numbers', async () => {
+    const engine = newEngine();
+    const result = await runYaml(
+      engine,
+      `name: ev\nsteps:\n  - name: a\n    type: mock\n    prompt: hi\n  - name: b\n    type: mock\n    prompt: ho\n`,
+    );
+    const events = await engine.store.getEvents(result.run_id);
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+    expect(events.map((e) => e.type)).toContain('pipeline.execution.stop');
+    expect(events.filter((e) => e.type === 'pipeline.step.stop')).toHaveLength(2);
+  });
+
+  it('rejects bad inputs before creating a run', async () => {
+    const engine = newEngine();
+    await expect(
+      runYaml(
+        engine,
+        `name: typed\ninputs:\n  n: { type: integer }\nsteps:\n  - name: a\n    type: mock\n    prompt: "{{ n }}"\n`,
+        {
+          inputs: { n: 'three' },
+        },
+      ),
+    ).rejects.toMatchObject({ exitCode: 2 });
+    expect(await engine.store.listRuns()).toEqual([]);
+  });
+
+  it('refuses to start when a provider key is missing, naming the variable', async () => {
+    const engine = newEngine({ env: {} });
+    await expect(
+      runYaml(engine, `name: real\nsteps:\n  - name: a\n    type: claude\n    prompt: hi\n`),
+    ).rejects.toMatchObject({
+      exitCode: 2,
+      hint: expect.stringContaining('ANTHROPIC_API_KEY'),
+    });
+  });
+
+  it('with mock: true a pipeline of real providers runs offline', async () => {
+    const result = await runYaml(
+      newEngine({ env: {} }),
+      `name: real\nsteps:\n  - name: a\n    type: claude\n    prompt: hi\n  - name: b\n    type: gemini\n    prompt: "{{ steps.a.output }}"\n`,
+      { mock: true },
+    );
+    expect(result.status).toBe('succeeded');
+    expect(step(result, 'a').details?.provider).toBe('mock');
+  });
+
+  it('answers an identical call from the cache and counts the saving', async () => {
+    const engine = newEngine();
+    const yaml = `name: cached\nsteps:\n  - name: a\n    type: mock\n    prompt: "identical"\n`;
+    await runYaml(engine, yaml);
+    const second = await runYaml(engine, yaml);
+    expect(step(second, 'a').details?.cache_hits).toBe(1);
+    expect(second.totals.cache_hits).toBe(1);
+    expect(second.totals.calls).toBe(1);
+  });
+
+  it('stops before a call that would exceed the budget', async () => {
+    const result = await runYaml(
+      newEngine({ env: { ANTHROPIC_API_KEY: 'test-key' } }),
+      `
+name: budget
+budget: { max_tokens: 30 }
+steps:
+  - name: small
+    type: mock
+    prompt: "short"
+    max_tokens: 10
+  - name: big
+    type: mock
+    prompt: "${'word '.repeat(200)}"
+    max_tokens: 10
+`,
+    );
+    expect(result.status).toBe('failed');
+    expect(result.failed_step).toBe('big');
+    expect(result.error).toMatch(/budget/);
+    expect(step(result, 'small').status).toBe('succeeded');
+  });
+});
