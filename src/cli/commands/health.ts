@@ -49,7 +49,8 @@ export const registerHealth: RegisterCommand = (program, ctx, setExitCode) => {
 
 function formatReport(report: HealthReport, ctx: CliContext): string {
   const c = ctx.colors;
-  const paint = (s: string) => (s === 'ok' || s === 'healthy' ? c.green(s) : s === 'fail' || s === 'unhealthy' ? c.red(s) : c.yellow(s));
+  const paint = (s: string) =>
+    s === 'ok' || s === 'healthy' ? c.green(s) : s === 'fail' || s === 'unhealthy' ? c.red(s) : c.yellow(s);
   const { database, providers, memory, activeRuns, eventLoop } = report.checks;
   const mib = (n: number) => `${Math.round(n / 2 ** 20)} MiB`;
   const rows: [string, string, string][] = [

@@ -1,0 +1,56 @@
+// The HTTP app: the API, the event streams, /metrics, /health and the dashboard, on Hono.
+// Everything but /health and the dashboard page itself needs the bearer token.
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { bearerAuth } from './auth.js';
+import { DASHBOARD_HTML } from './dashboard/page.js';
+import { errorResponse, HttpError } from './http-error.js';
+import { pipelineRoutes } from './routes/pipelines.js';
+import { runEventsRoute } from './routes/run-events.js';
+import { runRoutes } from './routes/runs.js';
+import type { ServerDeps } from './server-deps.js';
+
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
+export function createApp(deps: ServerDeps): Hono {
+  const app = new Hono();
+  const maxSize = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+
+  app.onError((error, c) => errorResponse(c, error, deps.redact));
+  app.notFound((c) =>
+    errorResponse(
+      c,
+      new HttpError(404, `no such endpoint: ${c.req.method} ${c.req.path}`, 'see docs/http-api.md'),
+      deps.redact,
+    ),
+  );
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize,
+      onError: () => {
+        throw new HttpError(
+          413,
+          `the request body is larger than ${maxSize} bytes`,
+          'send a smaller pipeline, or reference a file by path',
+        );
+      },
+    }),
+  );
+
+  // Open: a load balancer probes /health; the page holds no data and asks for the token itself.
+  app.get('/', (c) => c.html(DASHBOARD_HTML));
+  app.get('/health', async (c) => {
+    const report = await deps.health();
+    return c.json(report, report.status === 'unhealthy' ? 503 : 200);
+  });
+
+  app.use('*', bearerAuth(deps.token));
+  app.get('/metrics', async (c) =>
+    c.body(await deps.metrics.text(), 200, { 'content-type': deps.metrics.contentType }),
+  );
+  app.get('/runs/:id/events', (c) => runEventsRoute(c, deps));
+  app.route('/runs', runRoutes(deps));
+  app.route('/pipelines', pipelineRoutes(deps));
+  return app;
+}

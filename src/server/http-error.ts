@@ -1,0 +1,56 @@
+// Every error the API returns is JSON: {error, hint?, diagnostics?}, with a 4xx status when the
+// caller can fix it. Messages pass through the redactor: an error never carries a secret out.
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { ConfigError, ElexirionError, ExitCode } from '../errors.js';
+import type { Redactor } from '../telemetry/redact.js';
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: ContentfulStatusCode,
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ErrorBody {
+  error: string;
+  hint?: string;
+  diagnostics?: unknown[];
+}
+
+/** Maps any thrown value to a status and body; unknown errors are 500s with no internals leaked. */
+export function toErrorResponse(error: unknown): { status: ContentfulStatusCode; body: ErrorBody } {
+  if (error instanceof HttpError) {
+    return { status: error.status, body: { error: error.message, ...(error.hint ? { hint: error.hint } : {}) } };
+  }
+  if (error instanceof ConfigError) {
+    return {
+      status: 422,
+      body: {
+        error: 'the pipeline is invalid',
+        hint: 'fix the problems listed in `diagnostics` (elexirion validate shows the same)',
+        diagnostics: error.diagnostics,
+      },
+    };
+  }
+  if (error instanceof ElexirionError && error.exitCode === ExitCode.invalidInput) {
+    return { status: 400, body: { error: error.message, ...(error.hint ? { hint: error.hint } : {}) } };
+  }
+  if (error instanceof ElexirionError && error.exitCode === ExitCode.unavailable) {
+    return { status: 503, body: { error: error.message, ...(error.hint ? { hint: error.hint } : {}) } };
+  }
+  return {
+    status: 500,
+    body: { error: 'internal error', hint: 'this is a bug in Elexirion; the server log has the details' },
+  };
+}
+
+export function errorResponse(c: Context, error: unknown, redact: Redactor): Response {
+  const { status, body } = toErrorResponse(error);
+  // The rest of an oversized body is never read: the connection cannot serve another request.
+  if (status === 413) c.header('connection', 'close');
+  return c.json(JSON.parse(redact(JSON.stringify(body))) as ErrorBody, status);
+}

@@ -1,0 +1,98 @@
+// GET /runs/:id/events: a run's events as server-sent events. First the journaled events after
+// Last-Event-ID (or `?after=`), then those not yet committed, then live ones; `id:` is the event's
+// seq in the run's journal, so a client that reconnects misses nothing and sees nothing twice.
+// The stream ends after `pipeline.execution.stop` (or at once for a run not active here).
+import type { Context } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import type { EventRecord } from '../../journal/store.js';
+import { HttpError } from '../http-error.js';
+import type { LiveEvent } from '../run-event-hub.js';
+import type { ServerDeps } from '../server-deps.js';
+import { requireRun } from './runs.js';
+
+const REPLAY_LIMIT = 1_000_000;
+
+export async function runEventsRoute(c: Context, deps: ServerDeps): Promise<Response> {
+  const { engine, hub, redact } = deps;
+  const runId = c.req.param('id') as string;
+  const afterSeq = lastEventId(c);
+  await requireRun(deps, runId);
+
+  return streamSSE(c, async (stream) => {
+    let lastSent = afterSeq;
+    let ended = false;
+    let finish: () => void = () => {};
+    const done = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    const send = async (event: LiveEvent): Promise<void> => {
+      if (ended) return;
+      if (event.seq !== undefined) {
+        if (event.seq <= lastSent) return;
+        lastSent = event.seq;
+      }
+      const payload = { seq: event.seq ?? null, type: event.type, at: event.at, data: event.data };
+      await stream.writeSSE({
+        event: event.type,
+        data: redact(JSON.stringify(payload)),
+        ...(event.seq === undefined ? {} : { id: String(event.seq) }),
+      });
+      if (event.type === 'pipeline.execution.stop') {
+        ended = true;
+        finish();
+      }
+    };
+
+    // Subscribe first, replay second: an event emitted during the replay waits in `queue`.
+    let queue: LiveEvent[] | undefined = [];
+    let chain = Promise.resolve();
+    const enqueue = (event: LiveEvent) => {
+      chain = chain.then(() => send(event)).catch(() => finish());
+    };
+    const unwatch = hub.watch(runId, (event) => {
+      if (queue) queue.push(event);
+      else enqueue(event);
+    });
+    stream.onAbort(() => finish());
+    const active = engine.isActive(runId);
+    try {
+      const journaled = await engine.store.getEvents(runId, afterSeq, REPLAY_LIMIT);
+      for (const event of mergeBySeq(journaled, hub.buffered(runId), queue)) await send(event);
+      const pending = queue;
+      queue = undefined;
+      for (const event of pending) enqueue(event);
+      // A run no longer (or not) running in this process will send nothing more.
+      if (!active && !engine.isActive(runId)) finish();
+      const keepAlive = setInterval(() => {
+        void stream.write(': keep-alive\n\n').catch(() => finish());
+      }, deps.keepAliveMs ?? 15_000);
+      await done;
+      clearInterval(keepAlive);
+      await chain;
+    } finally {
+      unwatch();
+    }
+  });
+}
+
+/** Journaled, buffered and queued events in seq order, each once (live ones without seq last). */
+function mergeBySeq(journaled: EventRecord[], buffered: EventRecord[], queued: LiveEvent[]): LiveEvent[] {
+  const bySeq = new Map<number, LiveEvent>();
+  for (const e of [...journaled, ...buffered, ...queued])
+    if (e.seq !== undefined && !bySeq.has(e.seq)) bySeq.set(e.seq, e);
+  const ordered = [...bySeq.values()].sort((a, b) => (a.seq as number) - (b.seq as number));
+  return [...ordered, ...queued.filter((e) => e.seq === undefined)];
+}
+
+function lastEventId(c: Context): number {
+  const raw = c.req.header('last-event-id') ?? c.req.query('after') ?? '0';
+  const seq = Number(raw);
+  if (!Number.isInteger(seq) || seq < 0) {
+    throw new HttpError(
+      400,
+      `Last-Event-ID must be an event seq (a whole number), got ${JSON.stringify(raw)}`,
+      'send the `id:` of the last event received',
+    );
+  }
+  return seq;
+}

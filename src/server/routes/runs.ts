@@ -1,0 +1,130 @@
+// /runs: submit a run (a pipeline file inside the allowed root, or inline YAML), list, show,
+// cancel and resume runs. A submission answers 202 with the run id as soon as the run is journaled.
+import { join } from 'node:path';
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { loadPipeline, loadPipelineFromString } from '../../config/loader.js';
+import type { RunStatus } from '../../journal/store.js';
+import { confinePath } from '../confine-path.js';
+import { HttpError } from '../http-error.js';
+import { runSummary } from '../run-summary.js';
+import type { ServerDeps } from '../server-deps.js';
+
+const SubmitRun = z
+  .object({
+    file: z.string().min(1).optional(),
+    yaml: z.string().min(1).optional(),
+    inputs: z.record(z.string(), z.unknown()).optional(),
+    mock: z.boolean().optional(),
+    max_cost_usd: z.number().positive().optional(),
+    max_tokens: z.number().int().positive().optional(),
+  })
+  .strict()
+  .refine((b) => (b.file === undefined) !== (b.yaml === undefined), {
+    message: 'give exactly one of `file` (a path inside the pipelines directory) or `yaml` (the pipeline text)',
+  });
+
+const STATUSES: readonly RunStatus[] = ['running', 'succeeded', 'failed', 'interrupted', 'cancelled'];
+
+/** The name inline pipelines are known by: inside the root (relative paths resolve there), never a real file. */
+export const INLINE_FILE = '(inline).yaml';
+
+export function runRoutes(deps: ServerDeps): Hono {
+  const { engine } = deps;
+  const app = new Hono();
+
+  app.post('/', async (c) => {
+    const body = SubmitRun.safeParse(await readJson(c.req.raw));
+    if (!body.success) {
+      const issue = body.error.issues[0];
+      const where = issue?.path.length ? ` at \`${issue.path.join('.')}\`` : '';
+      throw new HttpError(
+        400,
+        `invalid run request${where}: ${issue?.message ?? 'bad body'}`,
+        'send JSON like {"file": "examples/hello.yaml", "inputs": {"name": "Ada"}, "mock": true}',
+      );
+    }
+    const { file, yaml, inputs, mock, max_cost_usd, max_tokens } = body.data;
+    const loaded =
+      file !== undefined
+        ? await loadPipeline(confinePath(deps.root, file))
+        : loadPipelineFromString(yaml as string, join(deps.root, INLINE_FILE));
+    const handle = await engine.start(loaded, {
+      ...(inputs ? { inputs } : {}),
+      ...(mock === undefined ? {} : { mock }),
+      ...(max_cost_usd === undefined ? {} : { maxCostUsd: max_cost_usd }),
+      ...(max_tokens === undefined ? {} : { maxTokens: max_tokens }),
+      metadata: { source: 'http' },
+    });
+    return c.json({ run_id: handle.runId, status: 'running', pipeline: loaded.pipeline.name }, 202);
+  });
+
+  app.get('/', async (c) => {
+    const limit = Number(c.req.query('limit') ?? 50);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+      throw new HttpError(400, '`limit` must be an integer from 1 to 1000', 'e.g. GET /runs?limit=20');
+    }
+    const status = c.req.query('status');
+    if (status !== undefined && !STATUSES.includes(status as RunStatus)) {
+      throw new HttpError(400, `unknown status "${status}"`, `use one of ${STATUSES.join(', ')}`);
+    }
+    const runs = await engine.store.listRuns({ limit, ...(status ? { status: status as RunStatus } : {}) });
+    return c.json({ runs: runs.map(runSummary) });
+  });
+
+  app.get('/:id', async (c) => {
+    await requireRun(deps, c.req.param('id'));
+    return c.json(await engine.result(c.req.param('id')));
+  });
+
+  app.post('/:id/cancel', async (c) => {
+    const id = c.req.param('id');
+    const run = await requireRun(deps, id);
+    if (!engine.stop(id, 'cancelled')) {
+      throw new HttpError(
+        409,
+        `run ${id} is not running here (its status is ${run.status})`,
+        'only an active run can be cancelled',
+      );
+    }
+    return c.json({ run_id: id, status: 'cancelling' }, 202);
+  });
+
+  app.post('/:id/resume', async (c) => {
+    const id = c.req.param('id');
+    await requireRun(deps, id);
+    let runId: string;
+    try {
+      runId = (await engine.resume(id)).runId;
+    } catch (error) {
+      // Already succeeded, still running, or the pipeline changed: the run's state forbids it.
+      if (error instanceof Error && error.name === 'UsageError') {
+        throw new HttpError(409, error.message, (error as { hint?: string }).hint);
+      }
+      throw error;
+    }
+    return c.json({ run_id: runId, status: 'running' }, 202);
+  });
+
+  return app;
+}
+
+export async function requireRun(deps: ServerDeps, id: string) {
+  const run = await deps.engine.store.getRun(id);
+  if (!run) throw new HttpError(404, `no run with id ${id}`, 'list runs with GET /runs');
+  return run;
+}
+
+async function readJson(request: Request): Promise<unknown> {
+  const text = await request.text();
+  if (text.trim() === '') throw new HttpError(400, 'the request body is empty', 'send a JSON object');
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new HttpError(
+      400,
+      'the request body is not valid JSON',
+      'send a JSON object with Content-Type: application/json',
+    );
+  }
+}

@@ -1,0 +1,79 @@
+// The live side of a run's event stream. The journal holds a run's events once they are committed
+// (with the next step commit); the hub holds, per active run, the events emitted since — each with
+// the seq the journal gives it — and fans every new event out to the streams watching that run.
+// Journal + hub together cover every event of a run, with no gap, in seq order.
+import type { Engine } from '../engine/engine.js';
+import type { EventRecord } from '../journal/store.js';
+import type { ElexirionEvent } from '../telemetry/events.js';
+
+/** A live event: `seq` is absent for events the journal does not keep (a step replayed from it). */
+export type LiveEvent = Omit<EventRecord, 'seq'> & { seq?: number };
+type Watcher = (event: LiveEvent) => void;
+
+/** Per run, at most this many uncommitted events are kept (a step streaming a long answer). */
+const MAX_BUFFERED = 5_000;
+
+export class RunEventHub {
+  private readonly buffers = new Map<string, EventRecord[]>();
+  private readonly watchers = new Map<string, Set<Watcher>>();
+  private readonly off: () => void;
+
+  /** Subscribe before any run starts: the engine's own journaling subscriber must run first. */
+  constructor(private readonly engine: Pick<Engine, 'bus' | 'lastEventSeq'>) {
+    this.off = engine.bus.onAny((event) => this.receive(event));
+  }
+
+  /** Calls `watcher` with every later event of `runId`; returns the unsubscribe function. */
+  watch(runId: string, watcher: Watcher): () => void {
+    let set = this.watchers.get(runId);
+    if (!set) {
+      set = new Set();
+      this.watchers.set(runId, set);
+    }
+    set.add(watcher);
+    return () => {
+      set.delete(watcher);
+      if (set.size === 0) this.watchers.delete(runId);
+    };
+  }
+
+  /** Events of an active run not yet known to be in the journal. */
+  buffered(runId: string): EventRecord[] {
+    return [...(this.buffers.get(runId) ?? [])];
+  }
+
+  close(): void {
+    this.off();
+  }
+
+  private receive(event: ElexirionEvent): void {
+    const runId = (event.data as { runId?: string }).runId;
+    if (runId === undefined) return;
+    const data = event.data as unknown as Record<string, unknown>;
+    const live: LiveEvent = { runId, type: event.type, at: event.at, data };
+    // A step taken from the journal on resume is announced but not journaled again: no seq of its own.
+    const journaled = !(event.type === 'pipeline.step.stop' && event.data.fromJournal);
+    const seq = journaled ? this.engine.lastEventSeq(runId) : undefined;
+    if (seq !== undefined) {
+      live.seq = seq;
+      this.remember({ ...live, seq });
+    }
+    for (const watcher of this.watchers.get(runId) ?? []) watcher(live);
+    if (event.type === 'pipeline.execution.stop') this.buffers.delete(runId);
+  }
+
+  private remember(record: EventRecord): void {
+    let buffer = this.buffers.get(record.runId);
+    if (!buffer) {
+      buffer = [];
+      this.buffers.set(record.runId, buffer);
+    }
+    // A step.stop is emitted after its commit, which wrote every event buffered until then.
+    if (record.type === 'pipeline.step.stop') {
+      buffer.length = 0;
+      return;
+    }
+    buffer.push(record);
+    if (buffer.length > MAX_BUFFERED) buffer.splice(0, buffer.length - MAX_BUFFERED);
+  }
+}

@@ -1,0 +1,107 @@
+// `elexirion serve` as a library call: an engine with metrics, logs, traces and the live event hub,
+// behind the HTTP app, listening on a loopback address unless a token protects it.
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { serve } from '@hono/node-server';
+import { Engine, type EngineOptions } from '../engine/engine.js';
+import { UsageError } from '../errors.js';
+import { EventLoopMonitor } from '../health/event-loop.js';
+import { checkHealth } from '../health/health.js';
+import type { Store } from '../journal/store.js';
+import { attachLogging, type Logger } from '../telemetry/logger.js';
+import { attachMetrics, type Metrics } from '../telemetry/metrics.js';
+import { createRedactor } from '../telemetry/redact.js';
+import { attachTracing, type Tracing } from '../telemetry/tracing.js';
+import { createApp } from './app.js';
+import { isLoopback } from './auth.js';
+import { RunEventHub } from './run-event-hub.js';
+
+export interface ServiceOptions {
+  store: Store;
+  /** Directory pipelines may be read from by path. */
+  root: string;
+  port?: number;
+  host?: string;
+  token?: string;
+  env?: Readonly<Record<string, string | undefined>>;
+  logger?: Logger;
+  tracing?: Tracing;
+  maxBodyBytes?: number;
+  /** Passed to the engine (tests plug provider fakes in). */
+  engine?: Omit<EngineOptions, 'store'>;
+}
+
+export interface Service {
+  url: string;
+  port: number;
+  engine: Engine;
+  metrics: Metrics;
+  /**
+   * Stops accepting connections, interrupts the active runs (resumable), waits up to `graceMs` for
+   * them to journal their state, then closes everything. Resolves with the runs it interrupted.
+   */
+  shutdown(graceMs?: number): Promise<{ interrupted: number; drained: boolean }>;
+}
+
+export const DEFAULT_HOST = '127.0.0.1';
+
+export async function startService(options: ServiceOptions): Promise<Service> {
+  const host = options.host ?? DEFAULT_HOST;
+  const token = options.token === '' ? undefined : options.token;
+  if (!token && !isLoopback(host)) {
+    throw new UsageError(
+      `refusing to listen on ${host} without a token: anyone who can reach it could run pipelines on your keys`,
+      'set ELEXIRION_TOKEN, or listen on 127.0.0.1 (the default)',
+    );
+  }
+  const env = options.env ?? process.env;
+  const engine = new Engine({ ...options.engine, store: options.store, env: options.engine?.env ?? env });
+  // The hub subscribes after the engine's own journaling subscriber: it reads the seq just assigned.
+  const hub = new RunEventHub(engine);
+  const metrics = attachMetrics(engine);
+  const detachLogging = options.logger ? attachLogging(engine.bus, options.logger) : () => {};
+  const detachTracing = options.tracing ? attachTracing(engine.bus, options.tracing.tracer) : () => {};
+  const eventLoop = new EventLoopMonitor();
+  const app = createApp({
+    engine,
+    hub,
+    metrics,
+    root: options.root,
+    redact: createRedactor(env),
+    ...(token ? { token } : {}),
+    ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}),
+    health: () =>
+      checkHealth({ store: engine.store, gates: engine.gates, activeRuns: engine.activeRuns, eventLoop, env }),
+  });
+
+  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, port: options.port ?? 8787, hostname: host }, () => resolve(s));
+    s.once('error', reject);
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  options.logger?.info({ url, root: options.root, auth: Boolean(token) }, 'elexirion serve: listening');
+
+  let stopping: Promise<{ interrupted: number; drained: boolean }> | undefined;
+  const shutdown = (graceMs = 10_000) => {
+    stopping ??= (async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const interrupted = engine.activeRuns;
+      engine.stopAll('interrupted');
+      const drained = await Promise.race([engine.drain().then(() => true), sleep(graceMs).then(() => false)]);
+      // Event streams end with their runs; whatever is still open is cut now.
+      if ('closeAllConnections' in server) server.closeAllConnections();
+      await closed;
+      eventLoop.stop();
+      hub.close();
+      metrics.detach();
+      detachLogging();
+      detachTracing();
+      await options.tracing?.shutdown().catch(() => {});
+      options.logger?.info({ interrupted, drained }, 'elexirion serve: stopped');
+      return { interrupted, drained };
+    })();
+    return stopping;
+  };
+  return { url, port, engine, metrics, shutdown };
+}

@@ -1,0 +1,22 @@
+// OpenTelemetry attribute names used on spans. The GenAI ones are still "incubating" in
+// @opentelemetry/semantic-conventions (exported only from its unstable entry point), so they are
+// spelled out here, as the specification names them.
+export const GEN_AI = {
+  system: 'gen_ai.system',
+  operationName: 'gen_ai.operation.name',
+  requestModel: 'gen_ai.request.model',
+  inputTokens: 'gen_ai.usage.input_tokens',
+  outputTokens: 'gen_ai.usage.output_tokens',
+} as const;
+
+export const ELEXIRION = {
+  runId: 'elexirion.run.id',
+  pipeline: 'elexirion.pipeline',
+  step: 'elexirion.step.name',
+  stepType: 'elexirion.step.type',
+  status: 'elexirion.status',
+  costUsd: 'elexirion.cost_usd',
+  cached: 'elexirion.cache_hit',
+  attempts: 'elexirion.attempts',
+  resumed: 'elexirion.resumed',
+} as const;

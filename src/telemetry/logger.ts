@@ -1,0 +1,76 @@
+// Structured JSON logs (pino), fed by the event bus: one line per run and step event, each carrying
+// `runId` and `step` so that a run's story can be grepped out of a busy service's output.
+// Every line passes through the redactor on its way out: whatever a message or an error contains,
+// a secret never reaches the destination.
+import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import type { EventBus } from './event-bus.js';
+import type { ElexirionEvent } from './events.js';
+import { createRedactor, type Redactor } from './redact.js';
+
+export type { Logger } from 'pino';
+
+export interface LoggerConfig {
+  /** Where lines go (default: stdout). */
+  destination?: DestinationStream | NodeJS.WritableStream;
+  level?: LoggerOptions['level'];
+  /** Secrets are taken from this environment (default: process.env). */
+  env?: Readonly<Record<string, string | undefined>>;
+  redact?: Redactor;
+}
+
+export function createLogger(config: LoggerConfig = {}): Logger {
+  const redact = config.redact ?? createRedactor(config.env);
+  const target = config.destination ?? process.stdout;
+  const redacting: DestinationStream = { write: (line: string) => target.write(redact(line)) };
+  return pino(
+    {
+      level: config.level ?? 'info',
+      base: { service: 'elexirion' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    redacting,
+  );
+}
+
+/** Logs every event of `bus` at a level fitting its outcome; returns the unsubscribe function. */
+export function attachLogging(bus: EventBus, logger: Logger): () => void {
+  return bus.onAny((event) => {
+    // Chunks are the model's output, token by token: far too many lines, and not operational news.
+    if (event.type === 'pipeline.step.chunk') return;
+    const { level, msg } = describe(event);
+    logger[level]({ event: event.type, ...(event.data as object) }, msg);
+  });
+}
+
+function describe(event: ElexirionEvent): { level: 'info' | 'warn' | 'error' | 'debug'; msg: string } {
+  switch (event.type) {
+    case 'pipeline.execution.start':
+      return { level: 'info', msg: `run ${event.data.resumed ? 'resumed' : 'started'}: ${event.data.pipeline}` };
+    case 'pipeline.execution.stop':
+      return {
+        level: event.data.status === 'succeeded' ? 'info' : event.data.status === 'failed' ? 'error' : 'warn',
+        msg: `run ${event.data.status}: ${event.data.pipeline}`,
+      };
+    case 'pipeline.step.start':
+      return { level: 'info', msg: `step started: ${event.data.step}` };
+    case 'pipeline.step.stop':
+      return {
+        level: event.data.status === 'failed' ? 'error' : 'info',
+        msg: `step ${event.data.status}: ${event.data.step}`,
+      };
+    case 'pipeline.provider.retry':
+      return { level: 'warn', msg: `retrying ${event.data.provider} (attempt ${event.data.attempt})` };
+    case 'pipeline.provider.circuit':
+      return {
+        level: event.data.state === 'open' ? 'warn' : 'info',
+        msg: `circuit ${event.data.state}: ${event.data.provider}`,
+      };
+    case 'pipeline.provider.response':
+      return event.data.error
+        ? { level: 'warn', msg: `provider call failed: ${event.data.provider}` }
+        : { level: 'debug', msg: `provider answered: ${event.data.provider}` };
+    default:
+      return { level: 'debug', msg: event.type };
+  }
+}

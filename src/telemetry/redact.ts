@@ -1,0 +1,51 @@
+// Secrets never leave the process in clear: every log line, error body and streamed event passes
+// through a redactor that replaces the values of secret-looking environment variables
+// (`*_KEY`, `*_TOKEN`, `*_SECRET`) and anything shaped like a known API key.
+
+export const REDACTED = '[REDACTED]';
+
+/** Names of environment variables whose value is a secret. */
+const SECRET_ENV_NAME = /(_KEY|_TOKEN|_SECRET)$/i;
+
+/** Values this short are too likely to appear by chance ("1", "true") to be worth replacing. */
+const MIN_SECRET_LENGTH = 6;
+
+/** Shapes of provider keys, redacted even when they did not come from the environment. */
+export const KEY_PATTERNS: readonly RegExp[] = [
+  /\bsk-[A-Za-z0-9_-]{8,}/g, // OpenAI, Anthropic (sk-ant-…)
+  /\bAIza[0-9A-Za-z_-]{20,}/g, // Google API keys
+  /\bBearer\s+[A-Za-z0-9._~+/=-]{8,}/g,
+];
+
+export type Redactor = (text: string) => string;
+
+/** The secret values found in `env`, longest first (so a key containing another is replaced whole). */
+export function secretValues(env: Readonly<Record<string, string | undefined>>): string[] {
+  const values = new Set<string>();
+  for (const [name, value] of Object.entries(env)) {
+    if (value && value.length >= MIN_SECRET_LENGTH && SECRET_ENV_NAME.test(name)) values.add(value);
+  }
+  return [...values].sort((a, b) => b.length - a.length);
+}
+
+export function createRedactor(env: Readonly<Record<string, string | undefined>> = process.env): Redactor {
+  const secrets = secretValues(env);
+  return (text) => {
+    let out = text;
+    for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
+    for (const pattern of KEY_PATTERNS) out = out.replace(pattern, REDACTED);
+    return out;
+  };
+}
+
+/** A deep copy of `value` with every string redacted (objects from events, error bodies). */
+export function redactDeep<T>(value: T, redact: Redactor): T {
+  if (typeof value === 'string') return redact(value) as T;
+  if (Array.isArray(value)) return value.map((v) => redactDeep(v, redact)) as T;
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = redactDeep(v, redact);
+    return out as T;
+  }
+  return value;
+}

@@ -1,0 +1,195 @@
+// OpenTelemetry traces, fed by the event bus: a span per run, a child span per step, and a
+// grandchild per provider call, named and attributed after the GenAI semantic conventions.
+// Spans carry the instants of the events themselves (`at`), so a slow subscriber never skews them.
+import { type Context, context, type Span, SpanKind, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BasicTracerProvider, BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import type { EventBus } from './event-bus.js';
+import { ELEXIRION, GEN_AI } from './genai-attributes.js';
+
+export interface Tracing {
+  provider: BasicTracerProvider;
+  tracer: Tracer;
+  /** Flushes pending spans and stops exporting. */
+  shutdown(): Promise<void>;
+}
+
+/**
+ * A tracer provider exporting over OTLP/HTTP, or undefined when OTEL_EXPORTER_OTLP_ENDPOINT
+ * (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) is not set: tracing costs nothing unless asked for.
+ */
+export function createTracingFromEnv(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  version = '0.0.0',
+): Tracing | undefined {
+  const tracesUrl =
+    env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ??
+    (env.OTEL_EXPORTER_OTLP_ENDPOINT ? `${env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces` : undefined);
+  if (!tracesUrl) return undefined;
+  return createTracing([new BatchSpanProcessor(new OTLPTraceExporter({ url: tracesUrl }))], {
+    serviceName: env.OTEL_SERVICE_NAME ?? 'elexirion',
+    version,
+  });
+}
+
+/** A tracer provider over the given processors (tests pass a SimpleSpanProcessor with an in-memory exporter). */
+export function createTracing(
+  spanProcessors: SpanProcessor[],
+  options: { serviceName?: string; version?: string } = {},
+): Tracing {
+  const provider = new BasicTracerProvider({
+    resource: resourceFromAttributes({
+      [ATTR_SERVICE_NAME]: options.serviceName ?? 'elexirion',
+      [ATTR_SERVICE_VERSION]: options.version ?? '0.0.0',
+    }),
+    spanProcessors,
+  });
+  return { provider, tracer: provider.getTracer('elexirion'), shutdown: () => provider.shutdown() };
+}
+
+/** Turns the bus's events into spans; returns the unsubscribe function. */
+export function attachTracing(bus: EventBus, tracer: Tracer): () => void {
+  const runs = new Map<string, Span>();
+  const steps = new Map<string, Span>();
+  // Provider calls of a step, oldest first (a step with fallbacks may call several in turn).
+  const calls = new Map<string, { model: string; span: Span }[]>();
+  const stepKey = (runId: string, step: string) => `${runId}\u0000${step}`;
+  const within = (parent: Span | undefined): Context =>
+    parent ? trace.setSpan(context.active(), parent) : context.active();
+
+  const offs = [
+    bus.on('pipeline.execution.start', (e, at) => {
+      runs.get(e.runId)?.end(at);
+      const span = tracer.startSpan(
+        `pipeline ${e.pipeline}`,
+        {
+          kind: SpanKind.INTERNAL,
+          startTime: at,
+          attributes: { [ELEXIRION.runId]: e.runId, [ELEXIRION.pipeline]: e.pipeline, [ELEXIRION.resumed]: e.resumed },
+        },
+        context.active(),
+      );
+      runs.set(e.runId, span);
+    }),
+    bus.on('pipeline.execution.stop', (e, at) => {
+      const span = runs.get(e.runId);
+      if (!span) return;
+      runs.delete(e.runId);
+      // Steps cut short by the run's end (cancelled, interrupted) end with it.
+      for (const [key, step] of steps) {
+        if (key.startsWith(`${e.runId}\u0000`)) {
+          step.end(at);
+          steps.delete(key);
+        }
+      }
+      span.setAttributes({
+        [ELEXIRION.status]: e.status,
+        [ELEXIRION.costUsd]: e.costUsd,
+        [GEN_AI.inputTokens]: e.inputTokens,
+        [GEN_AI.outputTokens]: e.outputTokens,
+      });
+      if (e.status === 'failed')
+        span.setStatus({ code: SpanStatusCode.ERROR, ...(e.error ? { message: e.error } : {}) });
+      span.end(at);
+    }),
+    bus.on('pipeline.step.start', (e, at) => {
+      const span = tracer.startSpan(
+        `step ${e.step}`,
+        {
+          startTime: at,
+          attributes: { [ELEXIRION.runId]: e.runId, [ELEXIRION.step]: e.step, [ELEXIRION.stepType]: e.type },
+        },
+        within(runs.get(e.runId)),
+      );
+      steps.set(stepKey(e.runId, e.step), span);
+    }),
+    bus.on('pipeline.step.stop', (e, at) => {
+      const key = stepKey(e.runId, e.step);
+      const span = steps.get(key);
+      if (!span) return; // taken from the journal on resume: it did not run, so it has no span
+      steps.delete(key);
+      span.setAttributes({
+        [ELEXIRION.status]: e.status,
+        [ELEXIRION.attempts]: e.attempts,
+        [GEN_AI.inputTokens]: e.usage.inputTokens,
+        [GEN_AI.outputTokens]: e.usage.outputTokens,
+        ...(e.costUsd === null ? {} : { [ELEXIRION.costUsd]: e.costUsd }),
+      });
+      if (e.status === 'failed')
+        span.setStatus({ code: SpanStatusCode.ERROR, ...(e.error ? { message: e.error } : {}) });
+      span.end(at);
+    }),
+    bus.on('pipeline.provider.request', (e, at) => {
+      const key = stepKey(e.runId, e.step);
+      const open = calls.get(key) ?? [];
+      const current = open.find((c) => c.model === e.model);
+      // A retry is the same call trying again: an event on its span, not a new span.
+      if (current && e.attempt > 1) {
+        current.span.addEvent('retry', { attempt: e.attempt }, at);
+        return;
+      }
+      const span = tracer.startSpan(
+        callName(e.model),
+        {
+          kind: SpanKind.CLIENT,
+          startTime: at,
+          attributes: {
+            [GEN_AI.system]: e.provider,
+            [GEN_AI.operationName]: 'chat',
+            [GEN_AI.requestModel]: e.model,
+            [ELEXIRION.runId]: e.runId,
+            [ELEXIRION.step]: e.step,
+          },
+        },
+        within(steps.get(key) ?? runs.get(e.runId)),
+      );
+      calls.set(key, [...open, { model: e.model, span }]);
+    }),
+    bus.on('pipeline.provider.response', (e, at) => {
+      const key = stepKey(e.runId, e.step);
+      const open = calls.get(key) ?? [];
+      const index = open.findIndex((c) => c.model === e.model);
+      let span: Span;
+      if (index >= 0) {
+        span = (open[index] as { span: Span }).span;
+        open.splice(index, 1);
+        if (open.length === 0) calls.delete(key);
+      } else {
+        // A cache hit or a replay: no request went out, the span covers the lookup.
+        span = tracer.startSpan(
+          callName(e.model),
+          {
+            kind: SpanKind.CLIENT,
+            startTime: at - e.durationMs,
+            attributes: {
+              [GEN_AI.system]: e.provider,
+              [GEN_AI.operationName]: 'chat',
+              [GEN_AI.requestModel]: e.model,
+              [ELEXIRION.runId]: e.runId,
+              [ELEXIRION.step]: e.step,
+            },
+          },
+          within(steps.get(key) ?? runs.get(e.runId)),
+        );
+      }
+      span.setAttributes({
+        [GEN_AI.inputTokens]: e.usage.inputTokens,
+        [GEN_AI.outputTokens]: e.usage.outputTokens,
+        [ELEXIRION.cached]: e.cached,
+        ...(e.costUsd === null ? {} : { [ELEXIRION.costUsd]: e.costUsd }),
+      });
+      if (e.error) span.setStatus({ code: SpanStatusCode.ERROR, message: e.error });
+      span.end(at);
+    }),
+  ];
+  return () => {
+    for (const off of offs) off();
+  };
+}
+
+/** The GenAI convention's span name: `{operation} {model}`. */
+function callName(model: string): string {
+  return `chat ${model}`;
+}
