@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { didYouMean } from './did-you-mean.js';
 import { INPUT_TYPE_EXAMPLES, matchesInputType } from './input-types.js';
 import { type DocPath, describeValue, formatPath } from './path.js';
+import { includeProblems, MAX_PIPELINE_DEPTH } from './pipeline-includes.js';
 import type { Problem } from './problem.js';
 import {
   BUILTIN_PROVIDERS,
@@ -270,7 +271,23 @@ function checkPipelineStep(
       hint: 'keep exactly one of them',
     });
   }
-  if (step.file !== undefined) checkFileExists(step.file, [...path, 'file'], scope.dir, 'pipeline file', problems);
+  // The level this step's child runs at: one below each inline pipeline around it.
+  const level = 1 + path.filter((key) => key === 'pipeline').length;
+  if (level > MAX_PIPELINE_DEPTH) {
+    problems.push({
+      path: [...path, 'type'],
+      message: `pipelines nest more than ${MAX_PIPELINE_DEPTH} deep`,
+      hint: 'flatten the nesting of inline pipelines',
+    });
+    return;
+  }
+  if (step.file !== undefined) {
+    const before = problems.length;
+    checkFileExists(step.file, [...path, 'file'], scope.dir, 'pipeline file', problems);
+    if (problems.length === before) {
+      problems.push(...includeProblems(resolve(scope.dir, step.file), [...path, 'file'], level, scope.dir));
+    }
+  }
   if (step.pipeline !== undefined) {
     // An inline pipeline is a pipeline of its own: its own names, inputs and providers.
     problems.push(...semanticProblems(step.pipeline, scope.dir, [...path, 'pipeline']));

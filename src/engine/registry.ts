@@ -3,6 +3,8 @@ import { ElexirionError, ExitCode } from '../errors.js';
 import type { StepHandler } from './step-handler.js';
 import { batchHandler } from './steps/batch.js';
 import { llmHandler } from './steps/llm.js';
+import { parallelHandler } from './steps/parallel.js';
+import { pipelineHandler } from './steps/pipeline.js';
 import { setVariableHandler } from './steps/set-variable.js';
 
 const handlers = new Map<string, StepHandler>();
@@ -29,3 +31,5 @@ export function executableStepTypes(): string[] {
 registerStepHandler(llmHandler as StepHandler<never>);
 registerStepHandler(setVariableHandler as StepHandler<never>);
 registerStepHandler(batchHandler as StepHandler<never>);
+registerStepHandler(parallelHandler as StepHandler<never>);
+registerStepHandler(pipelineHandler as StepHandler<never>);

@@ -172,8 +172,8 @@ export class RunContext {
 
   /** Buffers an event for the journal; it is written with the next step commit (one transaction). */
   journalEvent(type: string, at: number, data: Record<string, unknown>): void {
-    if (this.root !== this) return this.root.journalEvent(type, at, data);
-    this.pendingEvents.push({ runId: this.id, seq: ++this.seq, type, at, data });
+    if (this.root !== this) this.root.journalEvent(type, at, data);
+    else this.pendingEvents.push({ runId: this.id, seq: ++this.seq, type, at, data });
   }
 
   takeEvents(): EventRecord[] {

@@ -28,7 +28,7 @@ export class CountingMock extends MockProvider {
       const wait = /sleep (\d+)/.exec(prompt);
       if (wait) await sleep(Number(wait[1]), undefined, { signal });
       const response = await super.generate(request, signal);
-      if (prompt.includes('FAIL')) throw new ProviderError('mock', 'invalid_request', `refused: ${prompt}`);
+      if (prompt.includes('FAIL')) throw new ProviderError('mock', 'bad_request', `refused: ${prompt}`);
       return response;
     } finally {
       this.inFlight--;

@@ -1,0 +1,75 @@
+// Load-time checks of the pipelines a pipeline includes through `file:` steps, followed from file
+// to file: a pipeline that includes itself (directly or through others) and nesting deeper than
+// MAX_PIPELINE_DEPTH are errors before anything runs. The included files are only read as YAML
+// here — each is validated in full when its step runs (and by `elexirion validate` on its own).
+import { readFileSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
+import { parse } from 'yaml';
+import type { DocPath } from './path.js';
+import type { Problem } from './problem.js';
+
+/** How deep pipelines may nest: a run's pipeline is level 0, a pipeline it runs as a step level 1. */
+export const MAX_PIPELINE_DEPTH = 8;
+
+/**
+ * Problems of the file a `file:` step includes. `level` is the nesting level of that file's run
+ * (1 for a step of a top-level pipeline); `dir` is the including pipeline's folder (for messages).
+ */
+export function includeProblems(file: string, path: DocPath, level: number, dir: string): Problem[] {
+  const show = (f: string) => relative(dir, f) || f;
+  const walk = (current: string, stack: string[], depth: number): Problem | undefined => {
+    if (depth > MAX_PIPELINE_DEPTH) {
+      return {
+        path,
+        message: `pipelines nest more than ${MAX_PIPELINE_DEPTH} deep through ${[...stack, current].map(show).join(' → ')}`,
+        hint: 'flatten the nesting: a pipeline step may run a pipeline that runs pipelines, but not without end',
+      };
+    }
+    const document = readYaml(current);
+    if (document === undefined) return undefined; // unreadable or malformed: its own load says why
+    for (const include of includesOf(document, dirname(current), depth)) {
+      if (include.file === current || stack.includes(include.file)) {
+        const from = stack.indexOf(include.file);
+        const cycle = [...(from === -1 ? [] : stack.slice(from)), current, include.file];
+        return {
+          path,
+          message: `pipeline file "${show(file)}" includes itself: ${cycle.map(show).join(' → ')}`,
+          hint: 'a pipeline cannot run itself, directly or through other pipelines: break the cycle of `file:` references',
+        };
+      }
+      const problem = walk(include.file, [...stack, current], include.depth);
+      if (problem) return problem;
+    }
+    return undefined;
+  };
+  const problem = walk(file, [], level);
+  return problem ? [problem] : [];
+}
+
+function readYaml(file: string): unknown {
+  try {
+    return parse(readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The files a pipeline document includes, with the nesting level each one runs at. */
+function includesOf(document: unknown, dir: string, depth: number): { file: string; depth: number }[] {
+  const found: { file: string; depth: number }[] = [];
+  const visitSteps = (steps: unknown, level: number): void => {
+    if (!Array.isArray(steps)) return;
+    for (const step of steps) {
+      if (typeof step !== 'object' || step === null) continue;
+      const s = step as { type?: unknown; file?: unknown; pipeline?: unknown; steps?: unknown };
+      if (s.type === 'parallel') visitSteps(s.steps, level);
+      if (s.type !== 'pipeline') continue;
+      if (typeof s.file === 'string') found.push({ file: resolve(dir, s.file), depth: level + 1 });
+      if (typeof s.pipeline === 'object' && s.pipeline !== null) {
+        visitSteps((s.pipeline as { steps?: unknown }).steps, level + 1);
+      }
+    }
+  };
+  visitSteps((document as { steps?: unknown } | null)?.steps, depth);
+  return found;
+}

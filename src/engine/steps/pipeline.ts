@@ -1,0 +1,81 @@
+// `pipeline`: runs another pipeline (`file:`, relative to this one, or inline `pipeline:`) as a step.
+// Its inputs are rendered in this step's scope and checked against the child's declarations; its
+// steps run in a child context with a scope of their own, journaled under THIS run with keys
+// `${stepKey}/${childStep}` — so resuming the parent skips the child steps that finished. The
+// child's rendered `outputs` are this step's output.
+import { resolveInputs } from '../../config/inputs.js';
+import { type LoadedPipeline, loadPipeline } from '../../config/loader.js';
+import { MAX_PIPELINE_DEPTH } from '../../config/pipeline-includes.js';
+import type { PipelineStep } from '../../config/schema.js';
+import { ElexirionError, ExitCode } from '../../errors.js';
+import { renderDeep } from '../../template/render.js';
+import { messageOf } from '../errors.js';
+import type { RunContext } from '../run-context.js';
+import { isFinished } from '../run-executor.js';
+import type { StepExecution, StepHandler, StepOutcome } from '../step-handler.js';
+import { NO_USAGE } from '../step-handler.js';
+import { runOrReuse } from './composite.js';
+
+export const pipelineHandler: StepHandler<PipelineStep> = {
+  types: ['pipeline'],
+  execute: (step, exec) => executePipelineStep(step, exec),
+};
+
+async function executePipelineStep(step: PipelineStep, exec: StepExecution): Promise<StepOutcome> {
+  const { run, key } = exec;
+  if (run.depth + 1 > MAX_PIPELINE_DEPTH) {
+    throw new ElexirionError(
+      `pipeline step "${key}": pipelines nest more than ${MAX_PIPELINE_DEPTH} deep (does a pipeline include itself?)`,
+      { exitCode: ExitCode.invalidInput, hint: 'flatten the nesting, or break the cycle of `file:` references' },
+    );
+  }
+  const loaded = await childPipeline(step, run);
+  const given = step.inputs ? (renderDeep(step.inputs, exec.scope) as Record<string, unknown>) : {};
+  // Inline children have no file of their own: their input errors name the pipeline instead.
+  const inputs = resolveInputs(step.file === undefined ? loaded.pipeline : loaded, given);
+  const child = run.child({ loaded, inputs, keyPrefix: `${key}/`, signal: exec.signal });
+  try {
+    const output = await executeChild(child, run);
+    return {
+      output,
+      // The child's steps carry their usage and cost in the journal; the run's totals add them up.
+      usage: NO_USAGE,
+      costUsd: 0,
+      attempts: 1,
+      details: {
+        pipeline: loaded.pipeline.name,
+        ...(step.file === undefined ? {} : { file: loaded.file }),
+        steps: loaded.pipeline.steps.length,
+      },
+    };
+  } finally {
+    child.dispose();
+  }
+}
+
+async function childPipeline(step: PipelineStep, run: RunContext): Promise<LoadedPipeline> {
+  if (step.file !== undefined) return loadPipeline(step.file, { cwd: run.loaded.dir });
+  if (step.pipeline === undefined) {
+    throw new ElexirionError(`pipeline step "${step.name}" has neither \`file:\` nor \`pipeline:\``, {
+      exitCode: ExitCode.invalidInput,
+    });
+  }
+  // An inline child was validated with its parent; it lives in the parent's file and folder.
+  return { ...run.loaded, pipeline: step.pipeline };
+}
+
+/** The child's steps in order (finished ones from the journal), then its outputs. */
+async function executeChild(child: RunContext, parent: RunContext): Promise<Record<string, unknown>> {
+  const { pipeline } = child;
+  if (pipeline.variables) child.variables = renderDeep(pipeline.variables, child.scope()) as Record<string, unknown>;
+  for (const record of parent.records.values()) {
+    if (record.key.startsWith(child.keyPrefix) && isFinished(record)) child.publish(record);
+  }
+  for (const [index, step] of pipeline.steps.entries()) await runOrReuse(step, child, index);
+  if (!pipeline.outputs) return {};
+  try {
+    return renderDeep(pipeline.outputs, child.scope()) as Record<string, unknown>;
+  } catch (error) {
+    throw new ElexirionError(`outputs of pipeline "${pipeline.name}": ${messageOf(error)}`);
+  }
+}

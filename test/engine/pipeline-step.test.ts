@@ -1,0 +1,116 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadPipeline } from '../../src/config/loader.js';
+import { ConfigError } from '../../src/errors.js';
+import { createHarness, type Harness } from './batch-harness.js';
+
+let h: Harness;
+beforeEach(() => {
+  h = createHarness();
+});
+afterEach(async () => {
+  await h.cleanup();
+});
+
+const child = JSON.stringify({
+  name: 'child',
+  inputs: { topic: { type: 'string', required: true } },
+  steps: [
+    // Same name as a parent step: the child's scope is its own.
+    { name: 'draft', type: 'mock', prompt: 'draft {{ topic }}', response: 'draft of {{ topic }}' },
+    {
+      name: 'polish',
+      type: 'mock',
+      prompt: 'sleep 20 polish {{ steps.draft.output }}',
+      response: 'polished {{ topic }}',
+    },
+  ],
+  outputs: { text: '{{ steps.polish.output }}', draft: '{{ steps.draft.output }}' },
+});
+
+const parent = (sub: Record<string, unknown>) =>
+  JSON.stringify({
+    name: 'parent',
+    inputs: { word: { type: 'string', default: 'otters' } },
+    steps: [
+      { name: 'draft', type: 'mock', prompt: 'parent draft', response: 'PARENT' },
+      { name: 'sub', type: 'pipeline', inputs: { topic: '{{ word }}' }, ...sub },
+      { name: 'use', type: 'mock', prompt: 'use', response: '{{ steps.sub.output.text }} / {{ steps.draft.output }}' },
+    ],
+    outputs: { final: '{{ steps.use.output }}' },
+  });
+
+describe('pipeline step', () => {
+  it('runs a pipeline file with rendered inputs; its outputs are the step output; its steps journaled under the parent', async () => {
+    h.write('child.yaml', child);
+    const result = await h.run(h.write('parent.yaml', parent({ file: 'child.yaml' })));
+    expect(result.status).toBe('succeeded');
+    expect(result.outputs.final).toBe('polished otters / PARENT');
+    const keys = (await h.store.getSteps(result.run_id)).map((s) => s.key).sort();
+    expect(keys).toEqual(['draft', 'sub', 'sub/draft', 'sub/polish', 'use']);
+    expect(result.steps.find((s) => s.key === 'sub')?.output).toEqual({
+      text: 'polished otters',
+      draft: 'draft of otters',
+    });
+  });
+
+  it('runs an inline pipeline the same way', async () => {
+    const result = await h.run(h.write('parent.yaml', parent({ pipeline: JSON.parse(child) })));
+    expect(result.status).toBe('succeeded');
+    expect(result.outputs.final).toBe('polished otters / PARENT');
+    expect((await h.store.getSteps(result.run_id)).map((s) => s.key)).toContain('sub/polish');
+  });
+
+  it('a resumed parent skips the child steps that finished', async () => {
+    const flaky = JSON.parse(child);
+    Object.assign(flaky.steps[1], { fail_first: 1, retry: { max_attempts: 1 } });
+    h.write('child.yaml', JSON.stringify(flaky));
+    const first = await h.run(h.write('parent.yaml', parent({ file: 'child.yaml' })));
+    expect(first.status).toBe('failed');
+    expect(first.error).toContain('step "sub/polish" failed');
+    const resumed = await (await h.engine.resume(first.run_id)).result;
+    expect(resumed.status).toBe('succeeded');
+    expect(resumed.outputs.final).toBe('polished otters / PARENT');
+    expect(h.mock.prompts.filter((p) => p === 'draft otters')).toHaveLength(1);
+    expect(h.mock.prompts.filter((p) => p === 'parent draft')).toHaveLength(1);
+  });
+
+  it('checks the inputs against the child declarations', async () => {
+    h.write('child.yaml', child);
+    const file = h.write(
+      'parent.yaml',
+      JSON.stringify({ name: 'parent', steps: [{ name: 'sub', type: 'pipeline', file: 'child.yaml' }] }),
+    );
+    const result = await h.run(file);
+    expect(result.status).toBe('failed');
+    expect(result.error).toContain('missing required input "topic"');
+  });
+
+  it('refuses at load time a pipeline that includes itself, directly or through another', async () => {
+    const selfIncluding = h.write(
+      'self.yaml',
+      JSON.stringify({ name: 'self', steps: [{ name: 'again', type: 'pipeline', file: 'self.yaml' }] }),
+    );
+    await expect(loadPipeline(selfIncluding)).rejects.toThrow(/includes itself: self\.yaml → self\.yaml/);
+    h.write('a.yaml', JSON.stringify({ name: 'a', steps: [{ name: 'to_b', type: 'pipeline', file: 'b.yaml' }] }));
+    h.write('b.yaml', JSON.stringify({ name: 'b', steps: [{ name: 'to_a', type: 'pipeline', file: 'a.yaml' }] }));
+    const top = h.write(
+      'top.yaml',
+      JSON.stringify({ name: 'top', steps: [{ name: 'go', type: 'pipeline', file: 'a.yaml' }] }),
+    );
+    const error = await loadPipeline(top).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).message).toMatch(/a\.yaml → b\.yaml → a\.yaml/);
+  });
+
+  it('refuses nesting deeper than the limit', async () => {
+    for (let i = 0; i < 10; i++) {
+      const step =
+        i < 9
+          ? [{ name: 'down', type: 'pipeline', file: `level${i + 1}.yaml` }]
+          : [{ name: 'leaf', type: 'mock', prompt: 'x' }];
+      h.write(`level${i}.yaml`, JSON.stringify({ name: `level${i}`, steps: step }));
+    }
+    await expect(loadPipeline(`${h.dir}/level0.yaml`)).rejects.toThrow(/nest more than 8 deep/);
+    await expect(loadPipeline(`${h.dir}/level2.yaml`)).resolves.toBeTruthy();
+  });
+});
