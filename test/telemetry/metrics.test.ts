@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { attachMetrics } from '../../src/telemetry/metrics.js';
+import { MOCK_PIPELINE, newEngine, runYaml } from './run-pipeline.js';
+
+const sampleValue = (text: string, line: RegExp): number => {
+  const match = text.split('\n').find((l) => line.test(l));
+  return match ? Number(match.split(' ').at(-1)) : Number.NaN;
+};
+
+describe('attachMetrics', () => {
+  it('counts runs, steps, durations and tokens from the bus', async () => {
+    const engine = newEngine();
+    const metrics = attachMetrics(engine, { defaultMetrics: false });
+    await runYaml(engine, MOCK_PIPELINE, { mock: true });
+    await runYaml(engine, MOCK_PIPELINE, { mock: true });
+    const text = await metrics.text();
+    expect(sampleValue(text, /^pipeline_runs_total\{status="succeeded"\}/)).toBe(2);
+    expect(sampleValue(text, /^pipeline_steps_total\{step_type="mock",status="succeeded"\}/)).toBe(4);
+    expect(sampleValue(text, /^pipeline_step_duration_seconds_count\{step_type="mock"\}/)).toBe(4);
+    const input = sampleValue(text, /^pipeline_tokens_total\{provider="mock",model="[^"]*",direction="input"\}/);
+    expect(input).toBeGreaterThan(0);
+    expect(sampleValue(text, /^pipeline_active_runs /)).toBe(0);
+    // The mock's gate exists now: its breaker and bulkhead are exported per provider.
+    expect(sampleValue(text, /^pipeline_provider_circuit_state\{provider="mock"\}/)).toBe(0);
+    expect(sampleValue(text, /^pipeline_provider_bulkhead_in_flight\{provider="mock"\}/)).toBe(0);
+    metrics.detach();
+  });
+
+  it('follows circuit events and cache hits; ignores steps taken from the journal', async () => {
+    const engine = newEngine();
+    const metrics = attachMetrics(engine, { defaultMetrics: false });
+    engine.bus.emit('pipeline.provider.circuit', { provider: 'anthropic', state: 'open' });
+    engine.bus.emit('pipeline.cache.hit', { runId: 'r', step: 's', provider: 'p', model: 'm', costSavedUsd: 0.1 });
+    const replayed = {
+      runId: 'r',
+      step: 's',
+      type: 'llm',
+      status: 'succeeded' as const,
+      durationMs: 5,
+      usage: { inputTokens: 1, outputTokens: 1 },
+      costUsd: 0,
+      attempts: 1,
+    };
+    engine.bus.emit('pipeline.step.stop', { ...replayed, fromJournal: true });
+    engine.bus.emit('pipeline.step.stop', { ...replayed, fromJournal: false });
+    engine.bus.emit('pipeline.provider.response', {
+      runId: 'r',
+      step: 's',
+      provider: 'anthropic',
+      model: 'claude-haiku-4-5',
+      durationMs: 10,
+      usage: { inputTokens: 100, outputTokens: 20 },
+      costUsd: 0.25,
+      cached: false,
+    });
+    const text = await metrics.text();
+    expect(sampleValue(text, /^pipeline_provider_circuit_state\{provider="anthropic"\}/)).toBe(2);
+    expect(sampleValue(text, /^pipeline_cache_hits_total /)).toBe(1);
+    expect(sampleValue(text, /^pipeline_steps_total\{step_type="llm",status="succeeded"\}/)).toBe(1);
+    expect(sampleValue(text, /^pipeline_cost_usd_total\{provider="anthropic",model="claude-haiku-4-5"\}/)).toBe(0.25);
+    expect(sampleValue(text, /direction="output"\}/)).toBe(20);
+    engine.bus.emit('pipeline.provider.circuit', { provider: 'anthropic', state: 'half_open' });
+    expect(sampleValue(await metrics.text(), /^pipeline_provider_circuit_state\{provider="anthropic"\}/)).toBe(1);
+  });
+
+  it('keeps each engine in its own registry, with the default process metrics', async () => {
+    const a = attachMetrics(newEngine());
+    const b = attachMetrics(newEngine());
+    expect(await a.text()).toMatch(/^process_cpu_user_seconds_total /m);
+    expect(await b.text()).toMatch(/^nodejs_eventloop_lag_seconds /m);
+    a.detach();
+    b.detach();
+  });
+});

@@ -1,0 +1,98 @@
+// A known fake key must appear in no log line, event, journal row (the SQLite files read raw) or
+// error message — on the success path and on a 401.
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SqliteStore } from '../../src/journal/sqlite-store.js';
+import { attachLogging, createLogger } from '../../src/telemetry/logger.js';
+import { createRedactor, REDACTED, redactDeep } from '../../src/telemetry/redact.js';
+import { AnthropicFake, faults } from '../fakes/index.js';
+import { CLAUDE_PIPELINE, MOCK_PIPELINE, newEngine, runYaml } from './run-pipeline.js';
+
+const KEY = 'sk-ant-fake-Zq9xW3vB7nM2kL5pR8tY';
+
+function lines(): { stream: Writable; all: string[] } {
+  const all: string[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      all.push(String(chunk));
+      done();
+    },
+  });
+  return { stream, all };
+}
+
+describe('redaction', () => {
+  it('replaces secret env values and key-shaped strings', () => {
+    const redact = createRedactor({ ANTHROPIC_API_KEY: KEY, MY_TOKEN: 'tok-123456', DEBUG: 'verbose' });
+    expect(redact(`key ${KEY} and tok-123456 and verbose`)).toBe(`key ${REDACTED} and ${REDACTED} and verbose`);
+    expect(redact('sk-proj-abcdefghijklmnop')).toBe(REDACTED);
+    expect(redact('AIzaSyA1234567890abcdefghijklmnop')).toBe(REDACTED);
+    expect(redact('Authorization: Bearer abc.def.ghi123')).toBe(`Authorization: ${REDACTED}`);
+    expect(redactDeep({ a: [`x${KEY}`], n: 3 }, redact)).toEqual({ a: [`x${REDACTED}`], n: 3 });
+  });
+
+  it('keeps the key out of a log line even when the message carries it', () => {
+    const out = lines();
+    const logger = createLogger({ destination: out.stream, env: { ANTHROPIC_API_KEY: KEY } });
+    logger.error({ err: new Error(`bad key ${KEY}`) }, `calling with ${KEY}`);
+    expect(out.all.join('')).not.toContain(KEY);
+    expect(out.all.join('')).toContain(REDACTED);
+  });
+});
+
+describe('a run with a real provider (the Anthropic fake) and a known key', () => {
+  const fake = new AnthropicFake();
+  beforeAll(async () => {
+    await fake.start();
+  });
+  afterAll(async () => {
+    await fake.stop();
+  });
+
+  it('leaks the key nowhere: logs, events, journal, errors', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'elexirion-secrets-'));
+    const store = new SqliteStore(join(dir, 'journal.db'));
+    const env = { ANTHROPIC_API_KEY: KEY, ANTHROPIC_BASE_URL: fake.baseUrl };
+    const engine = newEngine(env, store);
+    const out = lines();
+    const logger = createLogger({ destination: out.stream, env, level: 'debug' });
+    attachLogging(engine.bus, logger);
+    const events: string[] = [];
+    engine.bus.onAny((e) => events.push(JSON.stringify(e)));
+
+    const mock = await runYaml(engine, MOCK_PIPELINE, { mock: true });
+    const ok = await runYaml(engine, CLAUDE_PIPELINE);
+    fake.injectFault(faults.unauthorized());
+    const denied = await runYaml(engine, CLAUDE_PIPELINE);
+    let thrown = '';
+    try {
+      await runYaml(newEngine({ ANTHROPIC_BASE_URL: fake.baseUrl }, store), CLAUDE_PIPELINE);
+    } catch (error) {
+      thrown = `${(error as Error).message} ${(error as { hint?: string }).hint ?? ''}`;
+    }
+    await store.close();
+
+    expect(mock.status).toBe('succeeded');
+    expect(ok.status).toBe('succeeded');
+    expect(denied.status).toBe('failed');
+    expect(denied.error).toMatch(/401|auth|key/i);
+    expect(thrown).toMatch(/ANTHROPIC_API_KEY/);
+    // The key really went out, to the fake: the test would see it if anything copied it around.
+    expect(JSON.stringify(fake.requests.map((r) => r.headers))).toContain(KEY);
+
+    expect(out.all.length).toBeGreaterThan(10);
+    expect(out.all.join('')).toContain('"runId"');
+    for (const line of out.all) expect(line).not.toContain(KEY);
+    for (const event of events) expect(event).not.toContain(KEY);
+    const errors = [mock, ok, denied].flatMap((r) => [r.error ?? '', ...r.steps.map((s) => s.error ?? '')]);
+    for (const message of [...errors, thrown]) expect(message).not.toContain(KEY);
+    const files = readdirSync(dir).filter((f) => f.startsWith('journal.db'));
+    expect(files).toContain('journal.db');
+    const raw = Buffer.concat(files.map((file) => readFileSync(join(dir, file))));
+    expect(raw.includes('claude-call')).toBe(true); // the raw read does see the journal's text
+    expect(raw.includes(KEY)).toBe(false);
+  });
+});

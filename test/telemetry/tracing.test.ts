@@ -1,0 +1,109 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { describe, expect, it } from 'vitest';
+import { attachTracing, createTracing, createTracingFromEnv } from '../../src/telemetry/tracing.js';
+import { MOCK_PIPELINE, newEngine, runYaml } from './run-pipeline.js';
+
+const parentOf = (span: ReadableSpan) => span.parentSpanContext?.spanId;
+
+describe('attachTracing', () => {
+  it('makes a span per run, step and provider call, linked parent to child, with GenAI attributes', async () => {
+    const exporter = new InMemorySpanExporter();
+    const tracing = createTracing([new SimpleSpanProcessor(exporter)]);
+    const engine = newEngine();
+    const detach = attachTracing(engine.bus, tracing.tracer);
+    const result = await runYaml(engine, MOCK_PIPELINE, { mock: true });
+    detach();
+    // Read before shutdown: the in-memory exporter forgets its spans when shut down.
+    const spans = exporter.getFinishedSpans();
+    await tracing.shutdown();
+    const run = spans.find((s) => s.name === 'pipeline two-mocks');
+    expect(run).toBeDefined();
+    expect(run?.attributes['elexirion.run.id']).toBe(result.run_id);
+    expect(run?.attributes['elexirion.status']).toBe('succeeded');
+    const steps = spans.filter((s) => s.name.startsWith('step '));
+    expect(steps.map((s) => s.name).sort()).toEqual(['step first', 'step second']);
+    for (const step of steps) {
+      expect(parentOf(step)).toBe(run?.spanContext().spanId);
+      expect(step.spanContext().traceId).toBe(run?.spanContext().traceId);
+    }
+    const calls = spans.filter((s) => s.name.startsWith('chat '));
+    expect(calls).toHaveLength(2);
+    for (const call of calls) {
+      expect(steps.map((s) => s.spanContext().spanId)).toContain(parentOf(call));
+      expect(call.attributes['gen_ai.system']).toBe('mock');
+      expect(call.attributes['gen_ai.request.model']).toEqual(expect.any(String));
+      expect(call.attributes['gen_ai.usage.input_tokens']).toBeGreaterThan(0);
+      expect(call.attributes['gen_ai.usage.output_tokens']).toBeGreaterThan(0);
+    }
+    // A step's span lies within its run's.
+    for (const step of steps) {
+      expect(step.startTime[0] * 1e9 + step.startTime[1]).toBeGreaterThanOrEqual(
+        (run?.startTime[0] ?? 0) * 1e9 + (run?.startTime[1] ?? 0),
+      );
+    }
+  });
+
+  it('marks failed runs and provider errors as errors', async () => {
+    const exporter = new InMemorySpanExporter();
+    const tracing = createTracing([new SimpleSpanProcessor(exporter)]);
+    const engine = newEngine();
+    attachTracing(engine.bus, tracing.tracer);
+    const failing = `name: failing
+steps:
+  - name: flaky
+    type: mock
+    prompt: "x"
+    fail_first: 5
+    retry: { max_attempts: 2, base_delay: 1ms }
+`;
+    const result = await runYaml(engine, failing, { mock: true });
+    expect(result.status).toBe('failed');
+    const spans = exporter.getFinishedSpans();
+    expect(spans.find((s) => s.name === 'pipeline failing')?.status.code).toBe(2);
+    const call = spans.find((s) => s.name.startsWith('chat '));
+    expect(call?.status.code).toBe(2);
+    // The retry is an event of the one call span, not a second span.
+    expect(spans.filter((s) => s.name.startsWith('chat '))).toHaveLength(1);
+    expect(call?.events.map((e) => e.name)).toContain('retry');
+  });
+});
+
+describe('createTracingFromEnv', () => {
+  it('does nothing without OTEL_EXPORTER_OTLP_ENDPOINT', () => {
+    expect(createTracingFromEnv({})).toBeUndefined();
+  });
+
+  it('exports spans over OTLP/HTTP to the endpoint', async () => {
+    const received: { path: string; contentType: string; body: string }[] = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk) => {
+        body += chunk;
+      });
+      req.on('end', () => {
+        received.push({ path: req.url ?? '', contentType: req.headers['content-type'] ?? '', body });
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const tracing = createTracingFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint });
+      expect(tracing).toBeDefined();
+      const engine = newEngine();
+      attachTracing(engine.bus, tracing?.tracer as NonNullable<typeof tracing>['tracer']);
+      await runYaml(engine, MOCK_PIPELINE, { mock: true });
+      await tracing?.shutdown();
+      expect(received.length).toBeGreaterThan(0);
+      expect(received[0]?.path).toBe('/v1/traces');
+      const all = received.map((r) => r.body).join('');
+      expect(all).toContain('pipeline two-mocks');
+      expect(all).toContain('gen_ai.request.model');
+      expect(all).toContain('elexirion');
+    } finally {
+      server.close();
+    }
+  });
+});
