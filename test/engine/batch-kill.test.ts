@@ -1,0 +1,92 @@
+// A batch killed with SIGKILL half-way, then resumed: the journal decides what runs again. Every
+// item is called exactly once over both attempts, except those the kill caught between their call
+// and their commit (in flight, or finished in the last turn before the kill).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { SqliteStore } from '../../src/journal/sqlite-store.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'elexirion-kill-'));
+const child = join(import.meta.dirname, 'batch-kill-child.ts');
+const ITEMS = 120;
+const MAX_PARALLEL = 6;
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function launch(args: string[]): { proc: ChildProcess; runId: Promise<string>; exit: Promise<number | null> } {
+  const proc = spawn(process.execPath, ['--import', 'tsx', child, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  const runId = new Promise<string>((resolve) => {
+    proc.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /run (\S+)\n/.exec(out);
+      if (match?.[1]) resolve(match[1]);
+    });
+  });
+  const exit = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  return { proc, runId, exit };
+}
+
+const calls = (file: string): string[] =>
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
+
+describe('a batch killed with SIGKILL', () => {
+  it('resumes and calls only the items the journal does not have', { timeout: 60_000 }, async () => {
+    const db = join(dir, 'journal.db');
+    const pipeline = join(dir, 'batch.yaml');
+    const items = Array.from({ length: ITEMS }, (_, i) => `item-${i}`);
+    writeFileSync(
+      pipeline,
+      JSON.stringify({
+        name: 'killme',
+        inputs: { things: { type: 'array', default: items } },
+        steps: [
+          {
+            name: 'each',
+            type: 'batch',
+            items: '{{ things }}',
+            max_parallel: MAX_PARALLEL,
+            step_template: { type: 'mock', prompt: 'call {{ item }}', latency: '15ms' },
+          },
+        ],
+        outputs: { all: '{{ steps.each.output }}' },
+      }),
+    );
+    const firstCalls = join(dir, 'calls-1.txt');
+    writeFileSync(firstCalls, '');
+    const first = launch(['start', db, pipeline, firstCalls]);
+    const runId = await first.runId;
+
+    const reader = new SqliteStore(db);
+    while ((await reader.countItems(runId, 'each')).succeeded < ITEMS / 3) await new Promise((r) => setTimeout(r, 5));
+    first.proc.kill('SIGKILL');
+    expect(await first.exit).toBeNull(); // killed, not finished
+    const journaled = new Set((await reader.getItems(runId, 'each')).map((i) => `call item-${i.index}`));
+    expect(journaled.size).toBeGreaterThanOrEqual(ITEMS / 3);
+    expect(journaled.size).toBeLessThan(ITEMS);
+
+    const secondCalls = join(dir, 'calls-2.txt');
+    writeFileSync(secondCalls, '');
+    const second = launch(['resume', db, runId, secondCalls]);
+    expect(await second.exit).toBe(0);
+    const run = await reader.getRun(runId);
+    expect(run?.status).toBe('succeeded');
+    expect((run?.outputs?.all as unknown[]).length).toBe(ITEMS);
+
+    const before = calls(firstCalls);
+    const after = calls(secondCalls);
+    // The resume never called a journaled item, and called every other item exactly once.
+    for (const call of after) expect(journaled.has(call)).toBe(false);
+    expect(new Set(after).size).toBe(after.length);
+    expect(after.length).toBe(ITEMS - journaled.size);
+    // Paid twice: only the items the kill caught between call and commit.
+    const twice = after.filter((call) => before.includes(call));
+    expect(twice.length).toBeLessThanOrEqual(2 * MAX_PARALLEL);
+    expect(new Set([...before, ...after]).size).toBe(ITEMS);
+    await reader.close();
+  });
+});
