@@ -11,6 +11,7 @@ import type { CassettePlayer, CassetteRecorder } from '../journal/cassette.js';
 import type { RunRecord, Store } from '../journal/store.js';
 import { emptyTotals } from '../journal/store.js';
 import { priceCall } from '../pricing/index.js';
+import { assertClaudeCodeReady } from '../providers/claude-code/preflight.js';
 import { MockProvider } from '../providers/mock.js';
 import type { Provider } from '../providers/provider.js';
 import { createProvider, type ProviderFactories } from '../providers/registry.js';
@@ -128,6 +129,7 @@ export class Engine {
   async start(loaded: LoadedPipeline, options: StartOptions = {}): Promise<RunHandle> {
     const inputs = resolveInputs(loaded, options.inputs ?? {});
     if (!options.mock && !options.replay) assertProviderKeys(loaded.pipeline, this.env);
+    if (!options.mock) await assertClaudeCodeReady(loaded);
     const runOptions = pickRunOptions(options);
     const record: RunRecord = {
       id: ulid(),

@@ -2,6 +2,7 @@
 import { ElexirionError, ExitCode } from '../errors.js';
 import type { StepHandler } from './step-handler.js';
 import { batchHandler } from './steps/batch.js';
+import { claudeCodeHandler } from './steps/claude-code.js';
 import { llmHandler } from './steps/llm.js';
 import { parallelHandler } from './steps/parallel.js';
 import { pipelineHandler } from './steps/pipeline.js';
@@ -30,6 +31,7 @@ export function executableStepTypes(): string[] {
 
 registerStepHandler(llmHandler as StepHandler<never>);
 registerStepHandler(setVariableHandler as StepHandler<never>);
+registerStepHandler(claudeCodeHandler as StepHandler<never>);
 registerStepHandler(batchHandler as StepHandler<never>);
 registerStepHandler(parallelHandler as StepHandler<never>);
 registerStepHandler(pipelineHandler as StepHandler<never>);

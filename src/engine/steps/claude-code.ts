@@ -1,0 +1,181 @@
+// The `claude_code` step: an agentic Claude Code session (Claude Agent SDK) working in a directory
+// with the tools the step allows. Its output is the session's final text; its usage and cost are
+// what Claude Code reports. With --mock it answers like the mock provider and starts nothing.
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { BudgetReservation } from '../../budget/budget-guard.js';
+import type { ClaudeCodeStep } from '../../config/schema.js';
+import { ElexirionError, ExitCode } from '../../errors.js';
+import { ClaudeCodeError, ClaudeCodeMaxTurnsError } from '../../providers/claude-code/errors.js';
+import { resolveClaudeExecutable } from '../../providers/claude-code/executable.js';
+import {
+  type ClaudeCodeRequest,
+  type ClaudeCodeResult,
+  runClaudeCodeSession,
+} from '../../providers/claude-code/session.js';
+import type { Usage } from '../../providers/provider.js';
+import { renderString } from '../../template/render.js';
+import type { TemplateScope } from '../../template/scope.js';
+import { messageOf } from '../errors.js';
+import type { RunContext } from '../run-context.js';
+import type { StepExecution, StepHandler, StepOutcome } from '../step-handler.js';
+import { executeLlmCall } from './llm.js';
+
+/** The provider name claude_code sessions appear under in events and the journal. */
+export const CLAUDE_CODE_PROVIDER = 'claude-code';
+/** The model the mock answers as when the step names none. */
+const MOCK_MODEL = 'claude-code';
+
+export const claudeCodeHandler: StepHandler<ClaudeCodeStep> = {
+  types: ['claude_code'],
+  execute: (step, exec) => (exec.run.options.mock ? executeMocked(step, exec) : executeSession(step, exec)),
+};
+
+async function executeSession(step: ClaudeCodeStep, exec: StepExecution): Promise<StepOutcome> {
+  const { run, key, signal, scope } = exec;
+  const request = buildRequest(step, run, scope);
+  const { bus } = run.services;
+  const model = request.model ?? 'default';
+  const stream = step.stream ?? run.defaults.stream ?? run.options.stream ?? false;
+  const budget = spendingLimit(run, key, request);
+
+  bus.emit('pipeline.provider.request', {
+    runId: run.id,
+    step: key,
+    provider: CLAUDE_CODE_PROVIDER,
+    model,
+    attempt: 1,
+  });
+  const t0 = performance.now();
+  let result: ClaudeCodeResult;
+  try {
+    result = await runClaudeCodeSession(
+      budget.maxBudgetUsd === undefined ? request : { ...request, maxBudgetUsd: budget.maxBudgetUsd },
+      signal,
+      stream ? { onText: (text) => bus.emit('pipeline.step.chunk', { runId: run.id, step: key, text }) } : {},
+    );
+  } catch (error) {
+    // A session that failed part-way was still paid for: the budget must know.
+    const spent =
+      error instanceof ClaudeCodeError || error instanceof ClaudeCodeMaxTurnsError ? error.spent : undefined;
+    budget.settle(spent?.usage, spent?.costUsd);
+    bus.emit('pipeline.provider.response', {
+      runId: run.id,
+      step: key,
+      provider: CLAUDE_CODE_PROVIDER,
+      model,
+      durationMs: performance.now() - t0,
+      usage: spent?.usage ?? { inputTokens: 0, outputTokens: 0 },
+      costUsd: spent?.costUsd ?? 0,
+      cached: false,
+      error: messageOf(error),
+    });
+    throw error;
+  }
+  budget.settle(result.usage, result.costUsd);
+  bus.emit('pipeline.provider.response', {
+    runId: run.id,
+    step: key,
+    provider: CLAUDE_CODE_PROVIDER,
+    model: result.model ?? model,
+    durationMs: performance.now() - t0,
+    usage: result.usage,
+    costUsd: result.costUsd,
+    cached: false,
+  });
+  return {
+    output: result.text,
+    usage: result.usage,
+    costUsd: result.costUsd,
+    attempts: 1,
+    details: {
+      provider: CLAUDE_CODE_PROVIDER,
+      model: result.model ?? request.model,
+      num_turns: result.numTurns,
+      session_id: result.sessionId,
+      cwd: request.cwd,
+      ...(result.permissionDenials > 0 ? { permission_denials: result.permissionDenials } : {}),
+    },
+  };
+}
+
+/** --mock: the same deterministic answer the mock provider gives for this prompt; nothing is started. */
+function executeMocked(step: ClaudeCodeStep, exec: StepExecution): Promise<StepOutcome> {
+  return executeLlmCall(
+    {
+      type: 'mock',
+      prompt: step.prompt,
+      model: step.model ?? MOCK_MODEL,
+      ...(step.system === undefined ? {} : { system: step.system }),
+      ...(step.timeout === undefined ? {} : { timeout: step.timeout }),
+      ...(step.cache === undefined ? {} : { cache: step.cache }),
+      ...(step.stream === undefined ? {} : { stream: step.stream }),
+    },
+    exec,
+  );
+}
+
+function buildRequest(step: ClaudeCodeStep, run: RunContext, scope: TemplateScope): ClaudeCodeRequest {
+  const request: ClaudeCodeRequest = {
+    prompt: renderString(step.prompt, scope),
+    cwd: resolveCwd(step, run.loaded.dir, scope),
+  };
+  if (step.system !== undefined) request.system = renderString(step.system, scope);
+  if (step.model !== undefined) request.model = step.model;
+  if (step.allowed_tools !== undefined) request.allowedTools = step.allowed_tools;
+  if (step.max_turns !== undefined) request.maxTurns = step.max_turns;
+  if (step.permission_mode !== undefined) request.permissionMode = step.permission_mode;
+  const executable = resolveClaudeExecutable(step.executable, process.env, run.loaded.dir);
+  if (executable !== undefined) request.executable = executable;
+  return request;
+}
+
+/** `cwd:` rendered and taken relative to the pipeline's directory (which is also the default). */
+function resolveCwd(step: ClaudeCodeStep, pipelineDir: string, scope: TemplateScope): string {
+  if (step.cwd === undefined) return pipelineDir;
+  const cwd = resolve(pipelineDir, renderString(step.cwd, scope));
+  let isDirectory = false;
+  try {
+    isDirectory = statSync(cwd).isDirectory();
+  } catch {
+    // reported below
+  }
+  if (!isDirectory) {
+    throw new ElexirionError(`claude_code step "${step.name}": cwd ${cwd} is not a directory`, {
+      exitCode: ExitCode.invalidInput,
+      hint: "create it, or fix `cwd:` (a relative path is taken from the pipeline file's directory)",
+    });
+  }
+  return cwd;
+}
+
+/**
+ * The run's budget for this session: refuses to start when the budget is already spent, hands
+ * Claude Code what is left of `max_cost_usd` (it stops itself there) and records what was spent.
+ */
+function spendingLimit(run: RunContext, key: string, request: ClaudeCodeRequest) {
+  const guard = run.budget;
+  let reservation: BudgetReservation | undefined;
+  let maxBudgetUsd: number | undefined;
+  if (guard) {
+    reservation = guard.reserve(
+      {
+        provider: 'anthropic',
+        model: request.model ?? 'claude-sonnet-4-5',
+        messages: [{ role: 'user', content: request.prompt }],
+        ...(request.system === undefined ? {} : { system: request.system }),
+      },
+      key,
+    );
+    const { maxCostUsd } = guard.limits;
+    if (maxCostUsd !== undefined) maxBudgetUsd = Math.max(0, maxCostUsd - guard.spent.costUsd);
+  }
+  return {
+    maxBudgetUsd,
+    settle(usage: Usage | undefined, costUsd: number | undefined): void {
+      if (!guard || !reservation) return;
+      if (usage === undefined) guard.release(reservation);
+      else guard.commit(reservation, usage, costUsd ?? 0);
+    },
+  };
+}

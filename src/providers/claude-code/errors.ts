@@ -1,0 +1,35 @@
+// How a Claude Code session fails, typed so that the step runner and the report can tell the cases
+// apart: running out of turns is routed to `fallback` like the LLM loop's own max_turns.
+import { ElexirionError, type ExitCode } from '../../errors.js';
+import { MaxTurnsExceededError } from '../../llm/errors.js';
+import type { Usage } from '../provider.js';
+
+/** What a session that ended early had already spent (it is paid for even though it failed). */
+export interface SpentSoFar {
+  usage: Usage;
+  costUsd: number;
+  numTurns: number;
+  sessionId?: string;
+}
+
+/** The session stopped at `max_turns` before the task was done. */
+export class ClaudeCodeMaxTurnsError extends MaxTurnsExceededError {
+  readonly spent: SpentSoFar;
+  constructor(maxTurns: number, spent: SpentSoFar) {
+    super(maxTurns);
+    this.message = `the Claude Code session stopped at max_turns (${maxTurns}) before finishing`;
+    this.spent = spent;
+  }
+}
+
+/** The session failed: an error result, a crash of the executable, or a failure to start it. */
+export class ClaudeCodeError extends ElexirionError {
+  readonly spent?: SpentSoFar;
+  constructor(message: string, options: { hint?: string; spent?: SpentSoFar; exitCode?: ExitCode } = {}) {
+    super(message, {
+      ...(options.hint === undefined ? {} : { hint: options.hint }),
+      ...(options.exitCode === undefined ? {} : { exitCode: options.exitCode }),
+    });
+    if (options.spent) this.spent = options.spent;
+  }
+}

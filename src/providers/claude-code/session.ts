@@ -1,0 +1,105 @@
+// One agentic Claude Code session through the Claude Agent SDK: the SDK starts the executable and
+// speaks stream-json with it; we pass the step's options, cancel it with the step's signal (which
+// kills the process) and read the answer, usage and cost from its result message.
+import type { Options, SDKResultMessage } from '@anthropic-ai/claude-agent-sdk';
+import { ClaudeCodeError } from './errors.js';
+import { EXECUTABLE_ENV } from './executable.js';
+import { type ClaudeAgentSdk, loadClaudeAgentSdk } from './load-sdk.js';
+import { type ClaudeCodeResult, interpretResult } from './result.js';
+import { sanitizeMessage } from './sanitize.js';
+
+export type PermissionMode = 'default' | 'acceptEdits' | 'bypassPermissions' | 'plan';
+
+export interface ClaudeCodeRequest {
+  prompt: string;
+  /** Replaces Claude Code's system prompt. */
+  system?: string;
+  model?: string;
+  /** Absolute: the directory the session works in. */
+  cwd: string;
+  allowedTools?: string[];
+  maxTurns?: number;
+  permissionMode?: PermissionMode;
+  /** Absolute path of the executable; undefined lets the SDK resolve its own. */
+  executable?: string;
+  /** Claude Code stops the session itself past this spend (the run's remaining budget). */
+  maxBudgetUsd?: number;
+}
+
+export interface SessionOptions {
+  /** Each piece of assistant text as it arrives (for streaming to the run's events). */
+  onText?: (text: string) => void;
+  /** The SDK to use; the installed one by default (tests may pass a stand-in). */
+  sdk?: ClaudeAgentSdk;
+}
+
+export type { ClaudeCodeResult };
+
+/**
+ * Runs the session to its end. Rejects with `signal.reason` when the signal fires (the process is
+ * killed), ClaudeCodeMaxTurnsError at `maxTurns`, ClaudeCodeError for any other failure.
+ */
+export async function runClaudeCodeSession(
+  request: ClaudeCodeRequest,
+  signal: AbortSignal,
+  options: SessionOptions = {},
+): Promise<ClaudeCodeResult> {
+  const sdk = options.sdk ?? (await loadClaudeAgentSdk());
+  if (signal.aborted) throw signal.reason;
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(signal.reason);
+  signal.addEventListener('abort', onAbort, { once: true });
+
+  let result: SDKResultMessage | undefined;
+  let model: string | undefined;
+  let failure: unknown;
+  const session = sdk.query({ prompt: request.prompt, options: sdkOptions(request, controller) });
+  try {
+    for await (const message of session) {
+      if (message.type === 'system' && message.subtype === 'init') model = message.model;
+      else if (message.type === 'assistant' && message.parent_tool_use_id === null) {
+        for (const block of message.message.content) if (block.type === 'text') options.onText?.(block.text);
+      } else if (message.type === 'result') result = message;
+    }
+  } catch (error) {
+    // After an error result Claude Code exits non-zero and the SDK throws for that too: the
+    // result message is the better account of what happened, so the throw only counts without one.
+    failure = error;
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    session.close();
+  }
+  if (signal.aborted) throw signal.reason;
+  if (result) return interpretResult(result, { ...(model ? { model } : {}), ...maxTurnsOf(request) });
+  throw startFailure(failure, request);
+}
+
+function sdkOptions(request: ClaudeCodeRequest, controller: AbortController): Options {
+  const options: Options = { abortController: controller, cwd: request.cwd };
+  if (request.system !== undefined) options.systemPrompt = request.system;
+  if (request.model !== undefined) options.model = request.model;
+  if (request.allowedTools !== undefined) options.allowedTools = request.allowedTools;
+  if (request.maxTurns !== undefined) options.maxTurns = request.maxTurns;
+  if (request.permissionMode !== undefined) options.permissionMode = request.permissionMode;
+  // The SDK refuses bypassPermissions without this second switch; the step's author chose it in YAML.
+  if (request.permissionMode === 'bypassPermissions') options.allowDangerouslySkipPermissions = true;
+  if (request.executable !== undefined) options.pathToClaudeCodeExecutable = request.executable;
+  if (request.maxBudgetUsd !== undefined) options.maxBudgetUsd = request.maxBudgetUsd;
+  return options;
+}
+
+function maxTurnsOf(request: ClaudeCodeRequest): { maxTurns?: number } {
+  return request.maxTurns === undefined ? {} : { maxTurns: request.maxTurns };
+}
+
+/** The session ended without a result: it could not start, or the process died. */
+function startFailure(error: unknown, request: ClaudeCodeRequest): ClaudeCodeError {
+  if (error === undefined) return new ClaudeCodeError('the Claude Code session ended without a result');
+  const text = sanitizeMessage(error instanceof Error ? error.message : String(error));
+  if (request.executable === undefined && /not found|ENOENT/i.test(text)) {
+    return new ClaudeCodeError(`Claude Code could not be started: ${text}`, {
+      hint: `set \`executable:\` on the step or ${EXECUTABLE_ENV} to the path of a \`claude\` executable`,
+    });
+  }
+  return new ClaudeCodeError(`the Claude Code session failed: ${text}`);
+}

@@ -1,0 +1,197 @@
+// The claude_code step end to end: Engine → step handler → Claude Agent SDK → fake `claude`
+// executable over the SDK's stream-json protocol, and back into the journal.
+import { mkdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { FAKE_CLAUDE, isAlive, Workspace, waitFor } from './harness.js';
+
+let ws: Workspace;
+
+beforeEach(() => {
+  ws = new Workspace();
+  vi.stubEnv('FAKE_CLAUDE_LOG', ws.log);
+  vi.stubEnv('FAKE_CLAUDE_SCENARIO', '');
+  vi.stubEnv('CLAUDE_CODE_EXECUTABLE', '');
+});
+
+afterEach(async () => {
+  vi.unstubAllEnvs();
+  await ws.dispose();
+});
+
+const step = (fields: string) => `name: code-task
+inputs:
+  bug: { type: string, default: the off-by-one }
+steps:
+  - name: fix
+    type: claude_code
+    executable: ${FAKE_CLAUDE}
+${fields
+  .trim()
+  .split('\n')
+  .map((line) => `    ${line}`)
+  .join('\n')}
+outputs:
+  answer: "{{ steps.fix.output }}"
+`;
+
+describe('claude_code step', () => {
+  it('journals the session result: output, usage with cache tokens, cost, turns and session id', async () => {
+    const { result, steps } = await ws.run(step('prompt: "Fix {{ bug }} [turns:2]"\nmodel: claude-test-model'));
+
+    expect(result.status).toBe('succeeded');
+    expect(result.outputs.answer).toBe('fake claude (claude-test-model) did: Fix the off-by-one');
+    const [fix] = steps;
+    const started = ws.fakeLog().find((e) => e.event === 'start');
+    // Two turns: main loop 2×(100 input + 50 cache read + 10 cache write), 2×20 output; plus the
+    // auxiliary model's 7 input / 3 output that only `modelUsage` reports.
+    expect(fix?.usage).toEqual({ inputTokens: 327, outputTokens: 43, cacheReadTokens: 100, cacheWriteTokens: 20 });
+    expect(fix?.costUsd).toBeCloseTo(0.026, 10);
+    expect(fix?.details).toMatchObject({
+      provider: 'claude-code',
+      model: 'claude-test-model',
+      num_turns: 2,
+      session_id: `fake-session-${started?.pid}`,
+    });
+    expect(result.totals.cost_usd).toBeCloseTo(0.026, 10);
+  });
+
+  it('passes cwd, allowed tools, max turns, model, permission mode and system prompt to Claude Code', async () => {
+    mkdirSync(join(ws.dir, 'repo', 'app'), { recursive: true });
+    await ws.run(
+      step(`
+prompt: "Review {{ bug }}"
+system: "You review code about {{ bug }}."
+model: claude-opus-test
+cwd: "repo/{{ 'app' }}"
+allowed_tools: [Read, Grep, Bash]
+max_turns: 7
+permission_mode: acceptEdits`),
+    );
+
+    const log = ws.fakeLog();
+    const start = log.find((e) => e.event === 'start');
+    expect(start?.cwd).toBe(join(ws.dir, 'repo', 'app'));
+    expect(start?.argv).toEqual(
+      expect.arrayContaining([
+        '--model=claude-opus-test',
+        '--max-turns=7',
+        '--allowedTools=Read,Grep,Bash',
+        '--permission-mode=acceptEdits',
+      ]),
+    );
+    const stdin = log.filter((e) => e.event === 'stdin').map((e) => e.message);
+    const init = stdin.find((m) => m?.type === 'control_request');
+    expect(init?.request).toMatchObject({
+      subtype: 'initialize',
+      systemPrompt: ['You review code about the off-by-one.'],
+    });
+    const user = stdin.find((m) => m?.type === 'user');
+    expect(JSON.stringify(user?.message?.content)).toContain('Review the off-by-one');
+  });
+
+  it('works in the pipeline directory when cwd is not given, and finds a relative executable from there', async () => {
+    const yaml = step('prompt: "hello"').replace(FAKE_CLAUDE, relative(ws.dir, FAKE_CLAUDE));
+    const { result } = await ws.run(yaml);
+
+    expect(result.status).toBe('succeeded');
+    expect(ws.fakeLog().find((e) => e.event === 'start')?.cwd).toBe(ws.dir);
+  });
+
+  it('uses CLAUDE_CODE_EXECUTABLE when the step names no executable', async () => {
+    vi.stubEnv('CLAUDE_CODE_EXECUTABLE', FAKE_CLAUDE);
+    const yaml = step('prompt: "hello"').replace(`    executable: ${FAKE_CLAUDE}\n`, '');
+    const { result } = await ws.run(yaml);
+
+    expect(result.status).toBe('succeeded');
+    expect(ws.fakeLog().some((e) => e.event === 'start')).toBe(true);
+  });
+
+  it('routes a session that runs out of max_turns to the fallback', async () => {
+    const { result, steps } = await ws.run(
+      step(`
+prompt: "Refactor everything [turns:5]"
+max_turns: 2
+fallback: { type: mock, response: "plan B: {{ bug }}" }`),
+    );
+
+    expect(ws.fakeLog().find((e) => e.event === 'result')?.subtype).toBe('error_max_turns');
+    expect(result.status).toBe('succeeded');
+    expect(result.outputs.answer).toBe('plan B: the off-by-one');
+    expect(steps[0]?.details).toMatchObject({ fallback: 0 });
+  });
+
+  it('fails with a clear max_turns error when there is no fallback', async () => {
+    const { result } = await ws.run(step('prompt: "Refactor everything [turns:5]"\nmax_turns: 2'));
+
+    expect(result.status).toBe('failed');
+    expect(result.error).toContain('stopped at max_turns (2)');
+  });
+
+  it('reports an error result of the session as the step failure, without a stack trace', async () => {
+    const { result } = await ws.run(step('prompt: "break [scenario:error]"'));
+
+    expect(result.status).toBe('failed');
+    expect(result.error).toContain('error_during_execution');
+    expect(result.error).toContain('simulated API failure');
+    expect(result.error).not.toMatch(/\n\s+at /);
+  });
+
+  it('reports a crash of the executable with its stderr', async () => {
+    const { result } = await ws.run(step('prompt: "x [scenario:crash]"'));
+
+    expect(result.status).toBe('failed');
+    expect(result.error).toContain('simulated crash');
+  });
+
+  it('kills the Claude Code process when the run is stopped', async () => {
+    const handle = await ws.start(step('prompt: "work forever [scenario:hang]"'));
+    // The session is under way once the fake has answered the prompt with its init message.
+    const pid = await waitFor(() => {
+      const log = ws.fakeLog();
+      return log.some((e) => e.event === 'stdin' && e.message?.type === 'user')
+        ? log.find((e) => e.event === 'start')?.pid
+        : undefined;
+    });
+    handle.stop('cancelled');
+    const result = await handle.result;
+
+    expect(result.status).toBe('cancelled');
+    await waitFor(() => (isAlive(pid) ? undefined : true));
+    expect(ws.fakeLog().some((e) => e.event === 'signal' && e.pid === pid)).toBe(true);
+  });
+
+  it('kills the Claude Code process when the step times out', async () => {
+    const { result } = await ws.run(step('prompt: "work forever [scenario:hang]"\ntimeout: 1500ms'));
+
+    expect(result.status).toBe('failed');
+    expect(result.error).toContain('timed out');
+    const pid = ws.fakeLog().find((e) => e.event === 'start')?.pid as number;
+    await waitFor(() => (isAlive(pid) ? undefined : true));
+  });
+
+  it('hands Claude Code what is left of the run budget', async () => {
+    const yaml = step('prompt: "hello"').replace('steps:', 'budget: { max_cost_usd: 0.5 }\nsteps:');
+    await ws.run(yaml);
+
+    expect(ws.fakeLog().find((e) => e.event === 'start')?.argv).toContain('--max-budget-usd=0.5');
+  });
+
+  it('with --mock starts nothing and answers deterministically', async () => {
+    const yaml = step('prompt: "Fix {{ bug }} [turns:2]"');
+    const first = await ws.run(yaml, { mock: true });
+    const second = await ws.run(yaml, { mock: true });
+
+    expect(first.result.status).toBe('succeeded');
+    expect(ws.fakeLog()).toEqual([]);
+    expect(first.result.outputs.answer).toMatch(/^\[mock claude-code #[0-9a-f]{8}\] Fix the off-by-one/);
+    expect(second.result.outputs.answer).toBe(first.result.outputs.answer);
+  });
+
+  it('with --mock needs no executable at all', async () => {
+    const yaml = step('prompt: "hello"').replace(FAKE_CLAUDE, '/nowhere/claude');
+    const { result } = await ws.run(yaml, { mock: true });
+
+    expect(result.status).toBe('succeeded');
+  });
+});

@@ -1,0 +1,77 @@
+// Runs pipelines with claude_code steps through a real Engine against the fake `claude` executable
+// (test/fakes/claude-code/claude), and reads back what the fake was given.
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadPipeline } from '../../src/config/loader.js';
+import { Engine, type RunHandle, type StartOptions } from '../../src/engine/engine.js';
+import type { RunResult } from '../../src/engine/run-result.js';
+import { SqliteStore } from '../../src/journal/sqlite-store.js';
+import type { StepRecord } from '../../src/journal/store.js';
+
+export const FAKE_CLAUDE = fileURLToPath(new URL('../fakes/claude-code/claude', import.meta.url));
+
+export interface FakeLogEntry {
+  pid: number;
+  event: 'start' | 'stdin' | 'stdin-closed' | 'result' | 'signal';
+  argv?: string[];
+  cwd?: string;
+  message?: { type: string; request?: Record<string, unknown>; message?: { content: unknown } };
+  subtype?: string;
+  signal?: string;
+}
+
+/** A temporary directory holding a pipeline, its journal and the fake's log. */
+export class Workspace {
+  readonly dir = mkdtempSync(join(tmpdir(), 'elexirion-claude-code-'));
+  readonly log = join(this.dir, 'fake-claude.log');
+  readonly store = new SqliteStore(join(this.dir, 'journal.db'));
+  readonly engine = new Engine({ store: this.store });
+
+  async start(yaml: string, options: StartOptions = {}): Promise<RunHandle> {
+    const file = join(this.dir, 'pipeline.yaml');
+    writeFileSync(file, yaml);
+    return this.engine.start(await loadPipeline(file), options);
+  }
+
+  async run(yaml: string, options: StartOptions = {}): Promise<{ result: RunResult; steps: StepRecord[] }> {
+    const result = await (await this.start(yaml, options)).result;
+    return { result, steps: await this.store.getSteps(result.run_id) };
+  }
+
+  /** Every event the fake logged, in order (empty when it never started). */
+  fakeLog(): FakeLogEntry[] {
+    if (!existsSync(this.log)) return [];
+    return readFileSync(this.log, 'utf8')
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as FakeLogEntry);
+  }
+
+  async dispose(): Promise<void> {
+    await this.engine.drain();
+    await this.store.close();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Polls `check` until it returns a value (not undefined), or fails after `timeoutMs`. */
+export async function waitFor<T>(check: () => T | undefined, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('waitFor: timed out');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
