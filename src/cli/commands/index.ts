@@ -2,6 +2,7 @@
 // exit code through `setExitCode` (so that main decides how the process ends).
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { registerChain } from './chain.js';
 import { registerHealth } from './health.js';
 import { registerResume } from './resume.js';
 import { registerRun } from './run.js';
@@ -16,6 +17,7 @@ export const commands: RegisterCommand[] = [
   registerRun,
   registerResume,
   registerRuns,
+  registerChain,
   registerValidate,
   registerSchema,
   registerServe,

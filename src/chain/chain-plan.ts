@@ -1,0 +1,66 @@
+// Before a chain spends anything: every link loads, every input given on the command line is read
+// by some link, and every link's required inputs are produced by the link before it (its declared
+// `outputs`) or given. A chain that cannot work fails here, not at link 3 after two paid runs.
+import { basename } from 'node:path';
+import { type LoadedPipeline, loadPipeline } from '../config/loader.js';
+import { UsageError } from '../errors.js';
+
+export interface ChainLink {
+  /** 1-based position. */
+  link: number;
+  of: number;
+  file: string;
+  loaded: LoadedPipeline;
+}
+
+export function linkName(link: { link: number; of: number; file: string }): string {
+  return `link ${link.link} of ${link.of} (${basename(link.file)})`;
+}
+
+export async function planChain(files: string[], given: Record<string, unknown>, cwd: string): Promise<ChainLink[]> {
+  if (files.length === 0)
+    throw new UsageError('a chain needs at least one pipeline file', 'elexirion chain a.yaml b.yaml');
+  const links: ChainLink[] = [];
+  for (const [i, file] of files.entries()) {
+    links.push({ link: i + 1, of: files.length, file, loaded: await loadPipeline(file, { cwd }) });
+  }
+  const declared = (l: ChainLink) => l.loaded.pipeline.inputs ?? {};
+  for (const name of Object.keys(given)) {
+    if (!links.some((l) => name in declared(l))) {
+      throw new UsageError(
+        `input "${name}" is declared by no pipeline of the chain`,
+        'each --input goes to every link that declares it; check its spelling',
+      );
+    }
+  }
+  for (const [i, link] of links.entries()) {
+    const previous = links[i - 1];
+    if (!previous) continue; // the first link's inputs are checked when it starts, with positions
+    const produced = Object.keys(previous.loaded.pipeline.outputs ?? {});
+    for (const [name, input] of Object.entries(declared(link))) {
+      if (input.required !== true || produced.includes(name) || name in given) continue;
+      throw new UsageError(
+        `${linkName(link)} requires input "${name}", which ${linkName(previous)} does not output`,
+        `add \`${name}:\` to the outputs of ${basename(previous.file)}, or pass --input ${name}=VALUE`,
+      );
+    }
+  }
+  return links;
+}
+
+/**
+ * The inputs of a link: the given ones it declares, then the previous link's outputs it declares
+ * (they win). Outputs the link does not declare are not passed on.
+ */
+export function linkInputs(
+  link: LoadedPipeline,
+  given: Record<string, unknown>,
+  previousOutputs: Record<string, unknown> | undefined,
+): Record<string, unknown> {
+  const declared = link.pipeline.inputs ?? {};
+  const inputs: Record<string, unknown> = {};
+  for (const source of [given, previousOutputs ?? {}]) {
+    for (const [name, value] of Object.entries(source)) if (name in declared) inputs[name] = value;
+  }
+  return inputs;
+}

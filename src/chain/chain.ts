@@ -1,0 +1,205 @@
+// `chain`: runs pipelines one after another, the outputs of each becoming the inputs of the next
+// (those it declares). It halts on the first link that does not succeed and names it. Each link is
+// an ordinary run, journaled and resumable; the chain's id is the run id of its first link, whose
+// metadata keeps the chain (files, inputs, the run of every link started so far), so that
+// `resumeChain(id)` resumes the link that stopped and goes on with the rest.
+import { resolve } from 'node:path';
+import type { Engine, RunHandle } from '../engine/engine.js';
+import type { RunResult } from '../engine/run-result.js';
+import { UsageError } from '../errors.js';
+import type { RunStatus } from '../journal/store.js';
+import { type ChainLink, linkInputs, linkName, planChain } from './chain-plan.js';
+
+export interface ChainOptions {
+  /** The engine the links run on (its journal keeps them). */
+  engine: Engine;
+  /** Inputs for the chain: each goes to every link that declares it; a previous link's output wins. */
+  inputs?: Record<string, unknown>;
+  mock?: boolean;
+  /** Relative files resolve against it (default: the process's working directory). */
+  cwd?: string;
+  /** Told when a link starts (or resumes) and when it ends. */
+  onLink?: (event: LinkEvent) => void;
+}
+
+export interface LinkEvent {
+  phase: 'start' | 'resume' | 'end';
+  link: number;
+  of: number;
+  file: string;
+  runId: string;
+  result?: RunResult;
+}
+
+export interface ChainLinkResult {
+  link: number;
+  file: string;
+  run_id: string;
+  status: RunStatus;
+  outputs: Record<string, unknown>;
+  error?: string;
+  failed_step?: string;
+}
+
+export interface ChainResult {
+  /** The run id of the first link: give it to `resumeChain` / `elexirion chain --resume`. */
+  chain_id: string;
+  status: RunStatus;
+  /** The last link's outputs when the chain succeeded. */
+  outputs: Record<string, unknown>;
+  links: ChainLinkResult[];
+  /** Which link stopped the chain, and why. */
+  error?: string;
+  failed_link?: number;
+}
+
+/** What the first link's run keeps about its chain (in `metadata.chain`). */
+interface ChainMetadata {
+  id: string;
+  link: number;
+  of: number;
+  files?: string[];
+  inputs?: Record<string, unknown>;
+  mock?: boolean;
+  runs?: string[];
+}
+
+export async function chain(files: string[], options: ChainOptions): Promise<ChainResult> {
+  const cwd = options.cwd ?? process.cwd();
+  const given = options.inputs ?? {};
+  const links = await planChain(files, given, cwd);
+  const state: ChainState = {
+    engine: options.engine,
+    files: links.map((l) => l.loaded.file),
+    given,
+    mock: options.mock === true,
+    runs: [],
+    ...(options.onLink ? { onLink: options.onLink } : {}),
+  };
+  return continueChain(state, links, cwd);
+}
+
+export interface ResumeChainOptions {
+  engine: Engine;
+  onLink?: (event: LinkEvent) => void;
+}
+
+/** Resumes the link that stopped the chain `chainId`, then runs the links after it. */
+export async function resumeChain(chainId: string, options: ResumeChainOptions): Promise<ChainResult> {
+  const head = await options.engine.store.getRun(chainId);
+  const meta = head?.metadata.chain as ChainMetadata | undefined;
+  if (!head || !meta || meta.id !== chainId || !meta.files) {
+    throw new UsageError(
+      `${head ? `run ${chainId} is not the first link of a chain` : `no run with id ${chainId}`}`,
+      'give the chain id `elexirion chain` printed (the run id of its first link)',
+    );
+  }
+  const links = await planChain(meta.files, meta.inputs ?? {}, '/');
+  const state: ChainState = {
+    engine: options.engine,
+    files: meta.files,
+    given: meta.inputs ?? {},
+    mock: meta.mock === true,
+    runs: [...(meta.runs ?? [chainId])],
+    ...(options.onLink ? { onLink: options.onLink } : {}),
+  };
+  return continueChain(state, links, '/');
+}
+
+interface ChainState {
+  engine: Engine;
+  files: string[];
+  given: Record<string, unknown>;
+  mock: boolean;
+  /** Run id per link started so far; runs[0] is the chain id. */
+  runs: string[];
+  onLink?: (event: LinkEvent) => void;
+}
+
+async function continueChain(state: ChainState, links: ChainLink[], cwd: string): Promise<ChainResult> {
+  const { engine } = state;
+  const results: ChainLinkResult[] = [];
+  let previousOutputs: Record<string, unknown> | undefined;
+  for (const [i, link] of links.entries()) {
+    const file = resolve(cwd, link.file);
+    const known = state.runs[i];
+    let result: RunResult;
+    if (known !== undefined && (await engine.store.getRun(known))?.status === 'succeeded') {
+      result = await engine.result(known);
+    } else {
+      const handle = known === undefined ? await startLink(state, link, previousOutputs) : await engine.resume(known);
+      state.onLink?.({ phase: known === undefined ? 'start' : 'resume', ...where(link, file), runId: handle.runId });
+      result = await handle.result;
+      state.onLink?.({ phase: 'end', ...where(link, file), runId: handle.runId, result });
+    }
+    results.push(linkResult(link, file, result));
+    if (result.status !== 'succeeded') {
+      const why =
+        result.status === 'failed'
+          ? `failed${result.failed_step ? ` at step ${result.failed_step}` : ''}: ${result.error ?? 'unknown error'}`
+          : `was ${result.status}`;
+      return {
+        chain_id: state.runs[0] ?? result.run_id,
+        status: result.status,
+        outputs: {},
+        links: results,
+        error: `${linkName(link)} ${why}`,
+        failed_link: link.link,
+      };
+    }
+    previousOutputs = result.outputs;
+  }
+  return {
+    chain_id: state.runs[0] as string,
+    status: 'succeeded',
+    outputs: previousOutputs ?? {},
+    links: results,
+  };
+}
+
+async function startLink(
+  state: ChainState,
+  link: ChainLink,
+  previousOutputs: Record<string, unknown> | undefined,
+): Promise<RunHandle> {
+  const { engine } = state;
+  const chainId = state.runs[0];
+  const meta: ChainMetadata = { id: chainId ?? '', link: link.link, of: link.of };
+  const handle = await engine.start(link.loaded, {
+    inputs: linkInputs(link.loaded, state.given, previousOutputs),
+    ...(state.mock ? { mock: true } : {}),
+    // The first link's id is the chain's: it is only known once that run exists (patched below).
+    metadata: { chain: meta },
+  });
+  state.runs.push(handle.runId);
+  const headId = state.runs[0] as string;
+  const head = await engine.store.getRun(headId);
+  if (head) {
+    const chainMeta: ChainMetadata = {
+      ...(head.metadata.chain as ChainMetadata),
+      id: headId,
+      files: state.files,
+      inputs: state.given,
+      mock: state.mock,
+      runs: state.runs,
+    };
+    await engine.store.updateRun(headId, { metadata: { ...head.metadata, chain: chainMeta } });
+  }
+  return handle;
+}
+
+function where(link: ChainLink, file: string) {
+  return { link: link.link, of: link.of, file };
+}
+
+function linkResult(link: ChainLink, file: string, result: RunResult): ChainLinkResult {
+  return {
+    link: link.link,
+    file,
+    run_id: result.run_id,
+    status: result.status,
+    outputs: result.outputs,
+    ...(result.error === undefined ? {} : { error: result.error }),
+    ...(result.failed_step === undefined ? {} : { failed_step: result.failed_step }),
+  };
+}

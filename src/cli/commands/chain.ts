@@ -1,0 +1,104 @@
+// `elexirion chain A.yaml B.yaml ...`: runs pipelines in a row, each one's outputs becoming the
+// next one's inputs; halts on the first link that fails and names it. `--resume CHAIN_ID` resumes
+// the link that stopped and runs the rest.
+import { chain, type LinkEvent, resumeChain } from '../../chain/chain.js';
+import { Engine } from '../../engine/engine.js';
+import { ExitCode, UsageError } from '../../errors.js';
+import type { CliContext } from '../context.js';
+import { openStore } from '../open-store.js';
+import { collectInput, parseInputs } from '../parse-inputs.js';
+import { printRunSummary } from '../print-run.js';
+import { attachProgress } from '../progress.js';
+import type { RegisterCommand } from './index.js';
+
+interface ChainFlags {
+  input?: string[];
+  inputs?: string;
+  mock?: boolean;
+  json?: boolean;
+  db?: string;
+  resume?: string;
+}
+
+export const registerChain: RegisterCommand = (program, ctx, setExitCode) => {
+  program
+    .command('chain')
+    .description("run pipelines one after another, each one's outputs becoming the next one's inputs")
+    .argument('[files...]', 'pipeline YAML files, in order')
+    .option('-i, --input <key=value>', 'an input for every link that declares it (repeatable)', collectInput, [])
+    .option('--inputs <file.json>', 'inputs from a JSON file (--input wins on a clash)')
+    .option('--mock', 'swap every provider for the offline mock provider')
+    .option('--json', 'print the chain as one JSON object on stdout, and nothing else')
+    .option('--db <path>', 'the journal database (default: $ELEXIRION_DB or .elexirion/elexirion.db)')
+    .option('--resume <chain-id>', 'resume a chain that stopped: its stopped link, then the links after it')
+    .addHelpText(
+      'after',
+      `
+A link receives the outputs of the link before it that it declares as inputs (the others are not
+passed on), plus the --input values it declares. The chain id is the run id of its first link.
+
+Exit codes: 0 every link succeeded, 1 a link failed (which one, at which step, why), 2 invalid
+pipelines or inputs, 130 interrupted (resumable with \`elexirion chain --resume CHAIN_ID\`).
+
+Examples:
+  $ elexirion chain extract.yaml summarize.yaml --mock -i url=https://example.com
+  $ elexirion chain --resume 01JB8Z6Q3M2V4T5X7Y9A0BCDEF`,
+    )
+    .action(async (files: string[], flags: ChainFlags) => {
+      if (files.length > 0 === (flags.resume !== undefined)) {
+        throw new UsageError(
+          flags.resume ? '--resume takes no files: the chain remembers them' : 'give the pipeline files of the chain',
+          'elexirion chain a.yaml b.yaml [--input k=v]  |  elexirion chain --resume CHAIN_ID',
+        );
+      }
+      setExitCode(await runChain(files, flags, ctx));
+    });
+};
+
+async function runChain(files: string[], flags: ChainFlags, ctx: CliContext): Promise<number> {
+  const store = openStore(flags.db, ctx);
+  const engine = new Engine({ store, env: ctx.env });
+  const detach = flags.json ? () => {} : attachProgress(engine.bus, ctx, { stream: false });
+  const onLink = (event: LinkEvent) => {
+    if (flags.json) return;
+    const c = ctx.colors;
+    const label = `link ${event.link} of ${event.of} (${event.file})`;
+    if (event.phase === 'end' && event.result) printRunSummary(event.result, ctx);
+    else ctx.stderr.write(`${c.bold(`${event.phase === 'resume' ? 'resuming' : 'starting'} ${label}`)}\n`);
+  };
+  const onSignal = () => engine.stopAll('interrupted');
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const result = flags.resume
+      ? await resumeChain(flags.resume, { engine, onLink })
+      : await chain(files, {
+          engine,
+          inputs: parseInputs(flags.input, flags.inputs, ctx.cwd),
+          cwd: ctx.cwd,
+          ...(flags.mock ? { mock: true } : {}),
+          onLink,
+        });
+    detach();
+    if (flags.json) ctx.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    else {
+      const c = ctx.colors;
+      if (result.status === 'succeeded') {
+        ctx.stdout.write(
+          `\n${c.green('chain succeeded')}: ${result.links.length} link(s) ${c.dim(`(chain ${result.chain_id})`)}\n`,
+        );
+      } else {
+        ctx.stdout.write(`\n${c.red('chain stopped')}: ${result.error}\n`);
+        ctx.stdout.write(`${c.dim('hint')}: fix the cause, then \`elexirion chain --resume ${result.chain_id}\`\n`);
+      }
+    }
+    if (result.status === 'succeeded') return ExitCode.ok;
+    return result.status === 'failed' ? ExitCode.runFailed : ExitCode.interrupted;
+  } finally {
+    detach();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await engine.drain();
+    await store.close();
+  }
+}

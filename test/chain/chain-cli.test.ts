@@ -1,0 +1,77 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runMain } from '../cli/run-main.js';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'elexirion-chain-cli-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const write = (name: string, doc: unknown) => {
+  writeFileSync(join(dir, name), JSON.stringify(doc));
+  return name;
+};
+const first = {
+  name: 'first',
+  inputs: { n: { type: 'integer', default: 1 } },
+  steps: [{ name: 'one', type: 'mock', prompt: 'one {{ n }}', response: 'one-{{ n }}' }],
+  outputs: { text: '{{ steps.one.output }}' },
+};
+const second = (failing: boolean) => ({
+  name: 'second',
+  inputs: { text: { type: 'string', required: true } },
+  steps: [
+    {
+      name: 'two',
+      type: 'mock',
+      prompt: 'two {{ text }}',
+      response: 'two-{{ text }}',
+      ...(failing ? { fail_first: 9, retry: { max_attempts: 1 } } : {}),
+    },
+  ],
+  outputs: { text: '{{ steps.two.output }}' },
+});
+
+describe('elexirion chain', () => {
+  it('runs the links and prints the chain as JSON (exit 0)', async () => {
+    const a = write('a.yaml', first);
+    const b = write('b.yaml', second(false));
+    const out = await runMain(['chain', a, b, '--mock', '--json', '--db', 'j.db', '-i', 'n=7'], { cwd: dir });
+    expect(out.stderr).toBe('');
+    expect(out.code).toBe(0);
+    const result = JSON.parse(out.stdout);
+    expect(result.status).toBe('succeeded');
+    expect(result.outputs).toEqual({ text: 'two-one-7' });
+    expect(result.links).toHaveLength(2);
+  });
+
+  it('names the failed link (exit 1), and --resume continues the same chain', async () => {
+    const a = write('a.yaml', first);
+    const b = write('b.yaml', second(true));
+    const out = await runMain(['chain', a, b, '--mock', '--db', 'j.db'], { cwd: dir, env: { NO_COLOR: '1', CI: '1' } });
+    expect(out.code).toBe(1);
+    expect(out.stdout).toMatch(/chain stopped: link 2 of 2 \(b\.yaml\) failed at step two: /);
+    const chainId = /chain --resume (\S+)`/.exec(out.stdout)?.[1] as string;
+    expect(chainId).toBeTruthy();
+
+    const again = await runMain(['chain', '--resume', chainId, '--json', '--db', 'j.db'], { cwd: dir });
+    expect(again.code).toBe(1); // the mock fails the same way in a new process: still link 2
+    const result = JSON.parse(again.stdout);
+    expect(result.chain_id).toBe(chainId);
+    expect(result.links[0].run_id).toBe(chainId);
+    expect(result.failed_link).toBe(2);
+  });
+
+  it('exits 2 on an invalid pipeline, and on files given with --resume', async () => {
+    const bad = write('bad.yaml', { name: 'bad', steps: [] });
+    const out = await runMain(['chain', bad, '--mock', '--db', 'j.db'], { cwd: dir });
+    expect(out.code).toBe(2);
+    expect(out.stderr).toContain('bad.yaml');
+    const both = await runMain(['chain', bad, '--resume', 'X', '--db', 'j.db'], { cwd: dir });
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('--resume takes no files');
+  });
+});

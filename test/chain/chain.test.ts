@@ -1,0 +1,95 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { chain, resumeChain } from '../../src/chain/chain.js';
+import { UsageError } from '../../src/errors.js';
+import { createHarness, type Harness } from '../engine/batch-harness.js';
+
+let h: Harness;
+beforeEach(() => {
+  h = createHarness();
+});
+afterEach(async () => {
+  await h.cleanup();
+});
+
+const extract = JSON.stringify({
+  name: 'extract',
+  inputs: { topic: { type: 'string', required: true } },
+  steps: [{ name: 'facts', type: 'mock', prompt: 'facts about {{ topic }}', response: 'facts({{ topic }})' }],
+  outputs: { facts: '{{ steps.facts.output }}', unused: 'not declared downstream' },
+});
+const summarize = (flaky = false) =>
+  JSON.stringify({
+    name: 'summarize',
+    inputs: { facts: { type: 'string', required: true }, style: { type: 'string', default: 'plain' } },
+    steps: [
+      {
+        name: 'summary',
+        type: 'mock',
+        prompt: 'summarize {{ facts }} in {{ style }}',
+        response: 'summary[{{ facts }}|{{ style }}]',
+        ...(flaky ? { fail_first: 1, retry: { max_attempts: 1 } } : {}),
+      },
+    ],
+    outputs: { summary: '{{ steps.summary.output }}' },
+  });
+const publish = JSON.stringify({
+  name: 'publish',
+  inputs: { summary: { type: 'string', required: true } },
+  steps: [{ name: 'post', type: 'mock', prompt: 'post {{ summary }}', response: 'posted {{ summary }}' }],
+  outputs: { posted: '{{ steps.post.output }}' },
+});
+
+describe('chain', () => {
+  it("feeds each link's outputs to the next link's declared inputs", async () => {
+    const files = [h.write('a.yaml', extract), h.write('b.yaml', summarize()), h.write('c.yaml', publish)];
+    const result = await chain(files, { engine: h.engine, mock: true, inputs: { topic: 'otters', style: 'haiku' } });
+    expect(result.status).toBe('succeeded');
+    expect(result.outputs).toEqual({ posted: 'posted summary[facts(otters)|haiku]' });
+    expect(result.links.map((l) => l.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
+    expect(result.chain_id).toBe(result.links[0]?.run_id);
+    // `unused` is not declared by summarize: not passed on (resolveInputs would refuse it).
+    const second = await h.store.getRun(result.links[1]?.run_id as string);
+    expect(second?.inputs).toEqual({ facts: 'facts(otters)', style: 'haiku' });
+    expect(second?.metadata.chain).toMatchObject({ id: result.chain_id, link: 2, of: 3 });
+  });
+
+  it('halts on the first failure and names the link, then resumes it and runs the rest', async () => {
+    const files = [h.write('a.yaml', extract), h.write('b.yaml', summarize(true)), h.write('c.yaml', publish)];
+    const failed = await chain(files, { engine: h.engine, mock: true, inputs: { topic: 'otters' } });
+    expect(failed.status).toBe('failed');
+    expect(failed.failed_link).toBe(2);
+    expect(failed.error).toMatch(/^link 2 of 3 \(b\.yaml\) failed at step summary: /);
+    expect(failed.links).toHaveLength(2); // link 3 never started
+    expect(await h.store.listRuns()).toHaveLength(2);
+
+    const resumed = await resumeChain(failed.chain_id, { engine: h.engine });
+    expect(resumed.status).toBe('succeeded');
+    expect(resumed.outputs).toEqual({ posted: 'posted summary[facts(otters)|plain]' });
+    // Link 1 came from the journal; link 2 is the same run, resumed; link 3 is new.
+    expect(resumed.links.slice(0, 2).map((l) => l.run_id)).toEqual(failed.links.map((l) => l.run_id));
+    expect(h.mock.prompts.filter((p) => p === 'facts about otters')).toHaveLength(1);
+    expect(await h.store.listRuns()).toHaveLength(3);
+  });
+
+  it('refuses before running anything a link whose required input the previous link does not output', async () => {
+    const files = [h.write('a.yaml', extract), h.write('c.yaml', publish)];
+    const error = await chain(files, { engine: h.engine, mock: true, inputs: { topic: 'x' } }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as Error).message).toBe(
+      'link 2 of 2 (c.yaml) requires input "summary", which link 1 of 2 (a.yaml) does not output',
+    );
+    expect(await h.store.listRuns()).toHaveLength(0);
+  });
+
+  it('refuses an input that no link declares', async () => {
+    const files = [h.write('a.yaml', extract)];
+    await expect(chain(files, { engine: h.engine, inputs: { topik: 'x' } })).rejects.toThrow(
+      'input "topik" is declared by no pipeline of the chain',
+    );
+  });
+
+  it('resumeChain refuses an id that is not a chain', async () => {
+    const run = await h.run(h.write('a.yaml', extract), { topic: 'x' });
+    await expect(resumeChain(run.run_id, { engine: h.engine })).rejects.toThrow('is not the first link of a chain');
+  });
+});
