@@ -200,6 +200,7 @@ export class Engine {
 
   private supervise(record: RunRecord, loaded: LoadedPipeline, options: RunOptions): RunHandle {
     const runId = record.id;
+    this.gates.configure(loaded.pipeline.providers);
     const active: ActiveRun = {};
     this.active.set(runId, active);
     const outcome = this.supervisor
@@ -254,6 +255,7 @@ export class Engine {
     outcome: RunOutcome,
     runId = context?.id as string,
   ): Promise<void> {
+    await this.cache?.flush();
     const steps = await this.store.getSteps(runId);
     const totals = totalsOf(steps);
     const finishedAt = Date.now();

@@ -34,8 +34,19 @@ export interface CachedCall {
   costUsd: number | null;
 }
 
+/** Call records buffered before one journal transaction writes them all. */
+const WRITE_BATCH = 64;
+
 export class CallCache {
   private readonly memory = new Map<string, CallRecord>();
+  /**
+   * Records not yet in the journal. Call records are a cache, not the run's durable state (that
+   * is the step and item journal, committed before anything sees a result), so they are written
+   * behind, batched: one transaction per tick or per 64 calls instead of one per call. A crash
+   * loses at most the last batch of cache entries — a later identical call pays again, nothing more.
+   */
+  private pending = new Map<string, CallRecord>();
+  private flushScheduled = false;
   private readonly maxEntries: number;
   private readonly now: () => number;
   hits = 0;
@@ -43,7 +54,7 @@ export class CallCache {
   costSavedUsd = 0;
 
   constructor(
-    private readonly store?: Pick<Store, 'getCall' | 'putCall'>,
+    private readonly store?: Pick<Store, 'getCall' | 'putCall'> & Partial<Pick<Store, 'putCalls'>>,
     options: CallCacheOptions = {},
   ) {
     this.maxEntries = Math.max(1, options.maxEntries ?? DEFAULT_CACHE_ENTRIES);
@@ -58,6 +69,9 @@ export class CallCache {
       this.memory.delete(key);
       record = undefined;
     }
+    // Evicted from memory but not yet written behind: still an answer.
+    if (!record) record = this.pending.get(key);
+    if (record && !fresh(record, now, ttlMs)) record = undefined;
     if (!record && this.store) {
       const stored = await this.store.getCall(key, now);
       if (stored && fresh(stored, now, ttlMs)) record = stored;
@@ -77,8 +91,28 @@ export class CallCache {
     const createdAt = this.now();
     const record: CallRecord = { ...call, createdAt, expiresAt: createdAt + ttlMs };
     this.remember(record);
-    await this.store?.putCall(record);
+    if (!this.store) return record;
+    this.pending.set(record.key, record);
+    if (this.pending.size >= WRITE_BATCH) await this.flush();
+    else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => {
+        this.flush().catch((error: unknown) => {
+          process.emitWarning(`call cache: writing to the journal failed: ${(error as Error).message}`);
+        });
+      });
+    }
     return record;
+  }
+
+  /** Writes every buffered record to the journal (the engine calls it when a run ends). */
+  async flush(): Promise<void> {
+    this.flushScheduled = false;
+    if (!this.store || this.pending.size === 0) return;
+    const batch = [...this.pending.values()];
+    this.pending = new Map();
+    if (this.store.putCalls) await this.store.putCalls(batch);
+    else for (const record of batch) await this.store.putCall(record);
   }
 
   get size(): number {

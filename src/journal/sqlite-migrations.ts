@@ -47,7 +47,7 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     attempts INTEGER NOT NULL,
     duration_ms REAL NOT NULL,
     PRIMARY KEY (run_id, step_key, idx)
-  );
+  ) WITHOUT ROWID;
   CREATE TABLE events (
     run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
     seq INTEGER NOT NULL,
@@ -55,7 +55,7 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     at INTEGER NOT NULL,
     data TEXT NOT NULL,
     PRIMARY KEY (run_id, seq)
-  );
+  ) WITHOUT ROWID;
   CREATE TABLE calls (
     key TEXT PRIMARY KEY,
     provider TEXT NOT NULL,
@@ -66,6 +66,6 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     cost_usd REAL,
     created_at INTEGER NOT NULL,
     expires_at INTEGER
-  );
+  ) WITHOUT ROWID;
   `,
 ];

@@ -198,20 +198,20 @@ export class SqliteStore implements Store {
   }
 
   async putCall(call: CallRecord): Promise<void> {
-    this.stmts.putCall.run({
-      key: call.key,
-      provider: call.provider,
-      model: call.model,
-      request: JSON.stringify(call.request),
-      response: JSON.stringify(call.response),
-      usage: JSON.stringify(call.usage),
-      cost_usd: call.costUsd,
-      created_at: call.createdAt,
-      expires_at: call.expiresAt,
-    });
+    this.stmts.putCall.run(callToRow(call));
+  }
+
+  async putCalls(calls: CallRecord[]): Promise<void> {
+    this.db.transaction(() => {
+      for (const call of calls) this.stmts.putCall.run(callToRow(call));
+    })();
   }
 
   async getCall(key: string, now: number): Promise<CallRecord | undefined> {
+    return this.getCallSync(key, now);
+  }
+
+  private getCallSync(key: string, now: number): CallRecord | undefined {
     const r = this.stmts.getCall.get(key, now) as Row | undefined;
     if (!r) return undefined;
     return {
@@ -226,6 +226,20 @@ export class SqliteStore implements Store {
       expiresAt: r.expires_at as number | null,
     };
   }
+}
+
+function callToRow(call: CallRecord): Row {
+  return {
+    key: call.key,
+    provider: call.provider,
+    model: call.model,
+    request: JSON.stringify(call.request),
+    response: JSON.stringify(call.response),
+    usage: JSON.stringify(call.usage),
+    cost_usd: call.costUsd,
+    created_at: call.createdAt,
+    expires_at: call.expiresAt,
+  };
 }
 
 const RUN_COLUMNS: Record<keyof RunRecord, string> = {

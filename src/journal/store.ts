@@ -126,6 +126,8 @@ export interface Store {
   getEvents(runId: string, afterSeq?: number, limit?: number): Promise<EventRecord[]>;
 
   putCall(call: CallRecord): Promise<void>;
+  /** Many calls in one transaction (the call cache writes behind, in batches). */
+  putCalls(calls: CallRecord[]): Promise<void>;
   /** The record for `key`, if any and not expired at `now`. */
   getCall(key: string, now: number): Promise<CallRecord | undefined>;
 }

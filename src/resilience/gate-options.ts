@@ -16,7 +16,12 @@ export interface GateOptions {
 }
 
 /** Concurrency per built-in provider type: what their standard tiers tolerate without a 429 storm. */
-const DEFAULT_CONCURRENCY: Record<string, number> = { anthropic: 10, gemini: 15 };
+const DEFAULT_CONCURRENCY: Record<string, number> = {
+  anthropic: 10,
+  gemini: 15,
+  // The mock is in-process: no account to protect, so only a batch's own max_parallel bounds it.
+  mock: 10_000,
+};
 
 export const GATE_DEFAULTS = {
   maxConcurrency: 10,

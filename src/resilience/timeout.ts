@@ -12,7 +12,9 @@ export async function withAttemptTimeout<T>(
   runSignal: AbortSignal,
   fn: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
-  const policy = timeout(timeoutMs, { strategy: TimeoutStrategy.Aggressive, abortOnReturn: true });
+  // No abortOnReturn: aborting a finished attempt costs a DOMException per call and cancels nothing
+  // (the answer has been read whole by then).
+  const policy = timeout(timeoutMs, { strategy: TimeoutStrategy.Aggressive });
   // onTimeout fires when the attempt's signal aborts while it runs: our deadline or the run's cancel.
   let fired = false;
   const listener = policy.onTimeout(() => {

@@ -46,6 +46,7 @@ describe('CallCache', () => {
     await cache.put(call('b'));
     await cache.get('a'); // a is now the most recent
     await cache.put(call('c')); // evicts b
+    await cache.flush(); // written behind: now b lives in the journal only
     expect(cache.size).toBe(2);
     const gets = store.gets;
     await cache.get('a');
@@ -53,6 +54,27 @@ describe('CallCache', () => {
     expect(store.gets).toBe(gets); // both from memory
     expect(await cache.get('b')).toBeDefined(); // from the journal
     expect(store.gets).toBe(gets + 1);
+  });
+
+  it('writes behind in batches, and answers from the batch before it is written', async () => {
+    const store = new MemoryCallStore();
+    const cache = new CallCache(store, { maxEntries: 1 });
+    await cache.put(call('x'));
+    await cache.put(call('y')); // evicts x from memory before any write
+    expect(await store.getCall('x', Date.now())).toBeUndefined();
+    expect(await cache.get('x')).toBeDefined(); // from the pending batch
+    await cache.flush();
+    expect(await store.getCall('x', Date.now())).toBeDefined();
+    expect(await store.getCall('y', Date.now())).toBeDefined();
+  });
+
+  it('flushes on its own after the current tick', async () => {
+    const store = new MemoryCallStore();
+    const cache = new CallCache(store);
+    await cache.put(call('later'));
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(await store.getCall('later', Date.now())).toBeDefined();
   });
 
   it('works in memory alone when there is no journal', async () => {

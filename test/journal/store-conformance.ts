@@ -76,7 +76,12 @@ export function describeStoreConformance(name: string, create: () => Promise<Sto
     });
 
     it('round-trips a run with every field', async () => {
-      const run = sampleRun({ error: 'boom', failedStep: 'a', outputs: { x: [1, 'two'] }, finishedAt: 1_700_000_001_000 });
+      const run = sampleRun({
+        error: 'boom',
+        failedStep: 'a',
+        outputs: { x: [1, 'two'] },
+        finishedAt: 1_700_000_001_000,
+      });
       await store.createRun(run);
       expect(await store.getRun(run.id)).toEqual(run);
     });
@@ -102,7 +107,9 @@ export function describeStoreConformance(name: string, create: () => Promise<Sto
       const b = sampleRun({ startedAt: 3, status: 'succeeded' });
       const c = sampleRun({ startedAt: 2, status: 'failed' });
       for (const r of [a, b, c]) await store.createRun(r);
-      const ids = (await store.listRuns({ limit: 1000 })).map((r) => r.id).filter((id) => [a.id, b.id, c.id].includes(id));
+      const ids = (await store.listRuns({ limit: 1000 }))
+        .map((r) => r.id)
+        .filter((id) => [a.id, b.id, c.id].includes(id));
       expect(ids).toEqual([b.id, c.id, a.id]);
       const failed = (await store.listRuns({ status: 'failed', limit: 1000 })).map((r) => r.id);
       expect(failed).toContain(a.id);
@@ -179,9 +186,7 @@ export function describeStoreConformance(name: string, create: () => Promise<Sto
     it('pages events after a sequence number', async () => {
       const run = sampleRun();
       await store.createRun(run);
-      await store.appendEvents(
-        [1, 2, 3, 4].map((seq) => ({ runId: run.id, seq, type: 't', at: seq, data: { seq } })),
-      );
+      await store.appendEvents([1, 2, 3, 4].map((seq) => ({ runId: run.id, seq, type: 't', at: seq, data: { seq } })));
       expect((await store.getEvents(run.id, 2)).map((e) => e.seq)).toEqual([3, 4]);
       expect((await store.getEvents(run.id, 0, 2)).map((e) => e.seq)).toEqual([1, 2]);
     });
@@ -203,6 +208,23 @@ export function describeStoreConformance(name: string, create: () => Promise<Sto
       expect(await store.getCall(call.key, 2000)).toBeUndefined();
       await store.putCall({ ...call, key: `${call.key}-forever`, expiresAt: null });
       expect((await store.getCall(`${call.key}-forever`, 9e15))?.response).toEqual(call.response);
+    });
+
+    it('writes many calls in one batch', async () => {
+      const base = uniqueId('batch');
+      const calls = [0, 1, 2].map((i) => ({
+        key: `${base}-${i}`,
+        provider: 'mock',
+        model: 'm',
+        request: { i },
+        response: { text: String(i) },
+        usage: { inputTokens: i, outputTokens: i },
+        costUsd: i === 1 ? null : 0,
+        createdAt: 10,
+        expiresAt: null,
+      }));
+      await store.putCalls(calls);
+      for (const call of calls) expect(await store.getCall(call.key, 20)).toEqual(call);
     });
   });
 }
