@@ -54,6 +54,15 @@ describe('claude_code step', () => {
       session_id: `fake-session-${started?.pid}`,
     });
     expect(result.totals.cost_usd).toBeCloseTo(0.026, 10);
+    expect(result.totals.calls).toBe(1);
+  });
+
+  it('with stream: true emits the assistant text of the session as step chunks', async () => {
+    const chunks: string[] = [];
+    ws.engine.bus.on('pipeline.step.chunk', (event) => chunks.push(event.text));
+    await ws.run(step('prompt: "Explain {{ bug }}"\nstream: true'));
+
+    expect(chunks).toEqual(['fake claude (claude-fake-1) did: Explain the off-by-one']);
   });
 
   it('passes cwd, allowed tools, max turns, model, permission mode and system prompt to Claude Code', async () => {

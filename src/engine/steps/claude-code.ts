@@ -91,6 +91,8 @@ async function executeSession(step: ClaudeCodeStep, exec: StepExecution): Promis
     details: {
       provider: CLAUDE_CODE_PROVIDER,
       model: result.model ?? request.model,
+      // One session is one call in the run's totals, however many model turns it took.
+      calls: 1,
       num_turns: result.numTurns,
       session_id: result.sessionId,
       cwd: request.cwd,

@@ -17,13 +17,27 @@ export function resolveClaudeExecutable(
   env: Record<string, string | undefined>,
   baseDir: string,
 ): string | undefined {
-  if (fromStep !== undefined && fromStep !== '') return locate(fromStep, baseDir, env, "the step's `executable:`");
+  if (fromStep !== undefined && fromStep !== '')
+    return locate(fromStep, env, {
+      baseDir,
+      source: "the step's `executable:`",
+      base: "the pipeline file's directory",
+    });
   const fromEnv = env[EXECUTABLE_ENV];
-  if (fromEnv !== undefined && fromEnv !== '') return locate(fromEnv, process.cwd(), env, EXECUTABLE_ENV);
+  if (fromEnv !== undefined && fromEnv !== '')
+    return locate(fromEnv, env, { baseDir: process.cwd(), source: EXECUTABLE_ENV, base: 'the working directory' });
   return undefined;
 }
 
-function locate(value: string, baseDir: string, env: Record<string, string | undefined>, source: string): string {
+interface Origin {
+  baseDir: string;
+  /** Where the value came from, for the error message. */
+  source: string;
+  /** What a relative path is taken from, for the hint. */
+  base: string;
+}
+
+function locate(value: string, env: Record<string, string | undefined>, { baseDir, source, base }: Origin): string {
   const isBareName = !value.includes('/') && !value.includes('\\');
   if (isBareName) {
     for (const dir of (env.PATH ?? '').split(delimiter).filter(Boolean)) {
@@ -39,7 +53,7 @@ function locate(value: string, baseDir: string, env: Record<string, string | und
   if (!isExecutableFile(path)) {
     throw new ElexirionError(`Claude Code executable ${path} (from ${source}) does not exist or is not executable`, {
       exitCode: ExitCode.invalidInput,
-      hint: "check the path (a relative one is taken from the pipeline file's directory) and its execute permission",
+      hint: `check the path (a relative one is taken from ${base}) and its execute permission`,
     });
   }
   return path;
