@@ -14,7 +14,7 @@ export async function withAttemptTimeout<T>(
 ): Promise<T> {
   // No abortOnReturn: aborting a finished attempt costs a DOMException per call and cancels nothing
   // (the answer has been read whole by then).
-  const policy = timeout(timeoutMs, { strategy: TimeoutStrategy.Aggressive });
+  const policy = timeout(timeoutMs, { strategy: TimeoutStrategy.Aggressive, abortOnReturn: false });
   // onTimeout fires when the attempt's signal aborts while it runs: our deadline or the run's cancel.
   let fired = false;
   const listener = policy.onTimeout(() => {
