@@ -1,10 +1,11 @@
-// One item of a batch: the step_template as a model call with `item` and `index` in scope, under
-// the item's own timeout and the batch's cancellation, falling back as the template says.
-import { parseDuration } from '../../config/duration.js';
+// One item of a batch: the step_template as a model call with `item` and `index` in scope, under the
+// batch's cancellation, falling back as the template says. The item's timeout (`timeout:` of the
+// template, else `defaults.timeout`) bounds each call attempt; it is handed to the model caller
+// rather than armed here, so an item costs no timer or AbortController of its own (a batch runs
+// tens of thousands of them).
 import type { Step, StepTemplate } from '../../config/schema.js';
-import { StepTimeoutError } from '../errors.js';
 import type { StepExecution, StepOutcome } from '../step-handler.js';
-import { DEFAULT_STEP_TIMEOUT_MS, fallbacksOf, mergeFallback } from '../step-runner.js';
+import { fallbacksOf, mergeFallback } from '../step-runner.js';
 import { executeLlmCall } from './llm.js';
 
 export interface ItemRun {
@@ -14,9 +15,19 @@ export interface ItemRun {
   cancelled: boolean;
 }
 
+/** The calls an item may make, in order: the template, then each of its fallbacks. */
+export function itemCalls(template: StepTemplate, defaultTimeout: StepTemplate['timeout']): StepTemplate[] {
+  const timeout = template.timeout ?? defaultTimeout;
+  const first = timeout === undefined ? template : { ...template, timeout };
+  const fallbacks = fallbacksOf(template as unknown as Step).map(
+    (f) => mergeFallback(first as unknown as Step, f) as unknown as StepTemplate,
+  );
+  return [first, ...fallbacks];
+}
+
 /** Runs item `index`; never throws — the result says how it ended. */
 export async function runBatchItem(
-  template: StepTemplate,
+  calls: StepTemplate[],
   exec: StepExecution,
   item: unknown,
   index: number,
@@ -24,29 +35,15 @@ export async function runBatchItem(
 ): Promise<ItemRun> {
   const key = `${exec.key}[${index}]`;
   const scope = { ...exec.scope, item, index };
-  const timeoutMs = parseDuration(template.timeout ?? exec.run.defaults.timeout ?? DEFAULT_STEP_TIMEOUT_MS);
-  const calls = [template, ...fallbacksOf(template as unknown as Step).map((f) => mergeFallback(template as never, f))];
   let firstError: unknown;
   for (const call of calls) {
     if (cancel.aborted) return { cancelled: true };
-    const controller = new AbortController();
-    const onCancel = () => controller.abort(cancel.reason);
-    cancel.addEventListener('abort', onCancel, { once: true });
-    const timer = setTimeout(() => controller.abort(new StepTimeoutError(key, timeoutMs)), timeoutMs);
     try {
-      const outcome = await executeLlmCall(call as StepTemplate, {
-        run: exec.run,
-        key,
-        signal: controller.signal,
-        scope,
-      });
+      const outcome = await executeLlmCall(call, { run: exec.run, key, signal: cancel, scope });
       return { outcome, cancelled: false };
     } catch (error) {
       if (cancel.aborted) return { cancelled: true };
       firstError ??= error;
-    } finally {
-      clearTimeout(timer);
-      cancel.removeEventListener('abort', onCancel);
     }
   }
   return { error: firstError, cancelled: false };

@@ -5,6 +5,8 @@
 // results live there, not in memory, and the output is assembled from the journal at the end.
 // A resumed batch runs only the items the journal does not have as succeeded.
 
+import { setMaxListeners } from 'node:events';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { describeValue } from '../../config/path.js';
 import type { BatchStep } from '../../config/schema.js';
 import { ElexirionError, ExitCode } from '../../errors.js';
@@ -14,11 +16,17 @@ import { messageOf } from '../errors.js';
 import { ItemCommitter } from '../item-committer.js';
 import type { StepExecution, StepHandler, StepOutcome } from '../step-handler.js';
 import { NO_USAGE } from '../step-handler.js';
-import { runBatchItem } from './batch-item.js';
+import { itemCalls, runBatchItem } from './batch-item.js';
 import { assembleBatch, succeededItems } from './batch-journal.js';
 import { BatchProgress } from './batch-progress.js';
 
 export const DEFAULT_BATCH_MAX_PARALLEL = 10;
+/**
+ * Items that answer at once (cache hits, a zero-latency mock) would run the whole batch as one
+ * chain of microtasks, starving the event loop: no signal handler, timer, progress line or other
+ * run would get a turn. The workers yield a turn at least this often.
+ */
+const MAX_SLICE_MS = 10;
 
 export const batchHandler: StepHandler<BatchStep> = {
   types: ['batch', 'claude_batch'],
@@ -49,9 +57,11 @@ async function executeBatch(step: BatchStep, exec: StepExecution): Promise<StepO
 
   // Cancels in-flight items: on the step's timeout, the run's stop, or the first failure (fail mode).
   const cancel = new AbortController();
+  setMaxListeners(0, cancel.signal); // one listener per in-flight item, by design
   const onStepAbort = () => cancel.abort(exec.signal.reason);
   exec.signal.addEventListener('abort', onStepAbort, { once: true });
 
+  const calls = itemCalls(step.step_template, run.defaults.timeout);
   const committer = new ItemCommitter(store, () => run.takeEvents());
   const progress = new BatchProgress(run, key, total, done.count);
   const stats = { calls: 0, cacheHits: 0, retries: 0, costSavedUsd: 0 };
@@ -60,7 +70,7 @@ async function executeBatch(step: BatchStep, exec: StepExecution): Promise<StepO
 
   const runItem = async (index: number): Promise<void> => {
     const t0 = performance.now();
-    const result = await runBatchItem(step.step_template, exec, items[index], index, cancel.signal);
+    const result = await runBatchItem(calls, exec, items[index], index, cancel.signal);
     if (result.cancelled) return; // neither succeeded nor failed: a resume runs it again
     const record: ItemRecord = {
       runId: run.id,
@@ -90,6 +100,7 @@ async function executeBatch(step: BatchStep, exec: StepExecution): Promise<StepO
     await committer.add(record);
   };
 
+  let sliceStart = performance.now();
   const worker = async (): Promise<void> => {
     while (!cancel.signal.aborted) {
       const batch = nextBatch++;
@@ -98,6 +109,10 @@ async function executeBatch(step: BatchStep, exec: StepExecution): Promise<StepO
       for (let index = batch * batchSize; index < end && !cancel.signal.aborted; index++) {
         if (done.flags?.[index] === 1) continue;
         await runItem(index);
+        if (performance.now() - sliceStart > MAX_SLICE_MS) {
+          await nextTurn();
+          sliceStart = performance.now();
+        }
       }
     }
   };

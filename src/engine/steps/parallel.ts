@@ -3,6 +3,7 @@
 // a map by sub-step name. A sub-step that fails (and whose `on_error` does not say `continue`)
 // cancels its siblings through their AbortSignals and fails the group; the cancelled siblings are
 // not journaled, so a resume runs them again.
+import { setMaxListeners } from 'node:events';
 import type { ParallelStep } from '../../config/schema.js';
 import { ElexirionError } from '../../errors.js';
 import { StepFailedError } from '../errors.js';
@@ -25,6 +26,7 @@ export class SiblingFailedError extends ElexirionError {
 async function executeParallel(step: ParallelStep, exec: StepExecution): Promise<StepOutcome> {
   const { run } = exec;
   const group = new AbortController();
+  setMaxListeners(0, group.signal); // one listener per running sub-step, by design
   const onStepAbort = () => group.abort(exec.signal.reason);
   exec.signal.addEventListener('abort', onStepAbort, { once: true });
   const output: Record<string, unknown> = {};

@@ -1,0 +1,59 @@
+// A 100,000-item batch with zero mock latency, journal on (SQLite in a temp dir): the peak RSS of
+// the process, as the OS counts it (getrusage maxrss). Items stream through a window of workers and
+// their results live in the journal, so memory must stay bounded. Target: peak RSS under 300 MB.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadPipelineFromString } from '../src/config/loader.js';
+import { Engine } from '../src/engine/engine.js';
+import { SqliteStore } from '../src/journal/sqlite-store.js';
+import { GateRegistry } from '../src/resilience/gate-registry.js';
+
+const ITEMS = Number(process.argv[2] ?? 100_000);
+const MAX_PARALLEL = 50;
+const TARGET_MB = 300;
+const mb = (bytes: number) => bytes / 2 ** 20;
+
+const pipeline = `
+name: big-batch
+inputs:
+  count: { type: integer, default: 0 }
+steps:
+  - name: numbers
+    type: set_variable
+    variables:
+      things: "{{ (1..count) | join: ',' | split: ',' }}"
+  - name: each
+    type: batch
+    items: "{{ things }}"
+    max_parallel: ${MAX_PARALLEL}
+    step_template:
+      type: mock
+      prompt: "item {{ index }}: {{ item }}"
+`;
+
+const dir = mkdtempSync(join(tmpdir(), 'elexirion-big-'));
+const store = new SqliteStore(join(dir, 'journal.db'));
+const engine = new Engine({
+  store,
+  env: {},
+  gates: new GateRegistry(undefined, { mock: { max_concurrency: MAX_PARALLEL } }),
+});
+const loaded = loadPipelineFromString(pipeline, join(dir, 'big.yaml'));
+const baseline = mb(process.memoryUsage().rss);
+const t0 = performance.now();
+const handle = await engine.start(loaded, { mock: true, inputs: { count: ITEMS } });
+const result = await handle.result;
+const seconds = (performance.now() - t0) / 1000;
+if (result.status !== 'succeeded') throw new Error(`big batch ${result.status}: ${result.error}`);
+const journaled = (await store.countItems(result.run_id, 'each')).succeeded;
+const peak = process.resourceUsage().maxRSS / 1024;
+await store.close();
+rmSync(dir, { recursive: true, force: true });
+
+console.log(`big batch: ${ITEMS} items, zero latency, max_parallel ${MAX_PARALLEL}, journal on (SQLite WAL)`);
+console.log(`items journaled        ${journaled} of ${ITEMS}`);
+console.log(`time                   ${seconds.toFixed(1)} s   (${Math.round(ITEMS / seconds)} items/s)`);
+console.log(`RSS before the run     ${baseline.toFixed(0)} MB`);
+console.log(`peak RSS               ${peak.toFixed(0)} MB   (target < ${TARGET_MB} MB)`);
+console.log(`target ${peak < TARGET_MB ? 'met' : 'MISSED'}`);
