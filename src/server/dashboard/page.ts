@@ -1,1 +1,373 @@
-export const DASHBOARD_HTML = '<!doctype html><title>x</title>';
+// The dashboard: one static page (HTML, CSS, plain JS), inlined here so that tsc ships it without a
+// bundler. It holds no data: it asks for the token, keeps it in sessionStorage, and reads everything
+// from the API — the runs list, a run's live event stream (fetch + a small SSE reader, because
+// EventSource cannot send an Authorization header), and the breakers from /health.
+// Everything from the server is inserted with textContent, never as HTML.
+export const DASHBOARD_HTML = String.raw`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Elexirion</title>
+<style>
+  :root { --bg:#0f1419; --panel:#171d24; --line:#2a323c; --text:#d8dee6; --dim:#8a96a3; --ok:#3fb950;
+          --fail:#f85149; --run:#d29922; --accent:#58a6ff; font-family: system-ui, sans-serif; }
+  * { box-sizing: border-box; }
+  body { margin:0; background:var(--bg); color:var(--text); font-size:14px; }
+  header { display:flex; align-items:center; gap:16px; padding:10px 20px; border-bottom:1px solid var(--line); background:var(--panel); }
+  header h1 { font-size:18px; margin:0; }
+  header a { color:var(--text); text-decoration:none; }
+  #breakers { display:flex; gap:8px; margin-left:auto; flex-wrap:wrap; }
+  .chip { border:1px solid var(--line); border-radius:12px; padding:2px 10px; font-size:12px; color:var(--dim); }
+  .chip.closed { color:var(--ok); } .chip.open { color:var(--fail); } .chip.half_open { color:var(--run); }
+  main { padding:20px; max-width:1200px; margin:0 auto; }
+  section { background:var(--panel); border:1px solid var(--line); border-radius:8px; padding:16px; margin-bottom:16px; }
+  h2 { font-size:15px; margin:0 0 12px; }
+  table { width:100%; border-collapse:collapse; }
+  th, td { text-align:left; padding:6px 8px; border-bottom:1px solid var(--line); white-space:nowrap; }
+  th { color:var(--dim); font-weight:500; }
+  td.num, th.num { text-align:right; font-variant-numeric: tabular-nums; }
+  a.run-link { color:var(--accent); font-family: ui-monospace, monospace; }
+  .status { font-weight:600; }
+  .status.succeeded { color:var(--ok); } .status.failed { color:var(--fail); }
+  .status.running { color:var(--run); } .status.cancelled, .status.interrupted, .status.skipped { color:var(--dim); }
+  form { display:flex; gap:10px; align-items:center; flex-wrap:wrap; }
+  input, select, textarea, button { background:var(--bg); color:var(--text); border:1px solid var(--line); border-radius:6px; padding:6px 10px; font:inherit; }
+  button { background:#238636; border-color:#2ea043; cursor:pointer; }
+  button.secondary { background:var(--bg); }
+  textarea { width:100%; font-family: ui-monospace, monospace; }
+  .timeline .step { display:grid; grid-template-columns: 18px 160px 170px 1fr 90px 100px; gap:10px; align-items:center;
+                    padding:8px 4px; border-bottom:1px solid var(--line); }
+  .dot { width:12px; height:12px; border-radius:50%; background:var(--dim); }
+  .step[data-status=running] .dot { background:var(--run); animation: pulse 1s infinite; }
+  .step[data-status=succeeded] .dot { background:var(--ok); } .step[data-status=failed] .dot { background:var(--fail); }
+  @keyframes pulse { 50% { opacity:.35; } }
+  .output { white-space:pre-wrap; font-family: ui-monospace, monospace; font-size:12px; color:var(--dim); overflow:hidden; text-overflow:ellipsis; max-height:4.5em; }
+  .bar { height:6px; background:var(--accent); border-radius:3px; min-width:2px; }
+  .totals { display:flex; gap:24px; margin-bottom:12px; color:var(--dim); }
+  .totals b { color:var(--text); }
+  #error { color:var(--fail); margin:8px 0; min-height:1em; }
+  #login { max-width:420px; margin:80px auto; }
+  .hidden { display:none !important; }
+  pre.outputs { white-space:pre-wrap; background:var(--bg); padding:10px; border-radius:6px; }
+</style>
+</head>
+<body>
+<header>
+  <h1><a href="#/">Elexirion</a></h1>
+  <span class="chip" id="health">…</span>
+  <div id="breakers"></div>
+  <button class="secondary" id="logout" type="button">Forget token</button>
+</header>
+<main>
+  <section id="login" class="hidden">
+    <h2>Token</h2>
+    <p>This server needs the value of <code>ELEXIRION_TOKEN</code>. It stays in this tab only (sessionStorage).</p>
+    <form id="login-form"><input id="token-input" type="password" placeholder="ELEXIRION_TOKEN" autocomplete="off" size="32">
+      <button id="token-save" type="submit">Continue</button></form>
+  </section>
+  <div id="error" role="alert"></div>
+  <div id="list-view" class="hidden">
+    <section>
+      <h2>Start a run</h2>
+      <form id="start-form">
+        <select id="pipeline-select" aria-label="pipeline"></select>
+        <label><input type="checkbox" id="mock" checked> mock providers</label>
+        <input id="inputs" placeholder='inputs as JSON, e.g. {"name":"Ada"}' size="36">
+        <button id="start-run" type="submit">Start run</button>
+      </form>
+    </section>
+    <section>
+      <h2>Runs</h2>
+      <table id="runs"><thead><tr><th>Run</th><th>Pipeline</th><th>Status</th><th>Started</th>
+        <th class="num">Duration</th><th class="num">Tokens</th><th class="num">Cost</th></tr></thead><tbody></tbody></table>
+    </section>
+  </div>
+  <div id="run-view" class="hidden">
+    <section>
+      <h2>Run <span id="run-id"></span> · <span id="run-pipeline"></span> · <span id="run-status" class="status"></span></h2>
+      <div class="totals"><span>duration <b id="run-duration">–</b></span><span>tokens <b id="run-tokens">0</b></span>
+        <span>cost <b id="run-cost">$0</b></span><span>events <b id="run-events">0</b></span></div>
+      <div class="timeline" id="timeline"></div>
+      <form class="hidden" id="run-actions" style="margin-top:12px">
+        <button class="secondary" id="cancel-run" type="button">Cancel</button>
+        <button class="secondary" id="resume-run" type="button">Resume</button>
+      </form>
+    </section>
+    <section><h2>Outputs</h2><pre class="outputs" id="run-outputs">–</pre></section>
+  </div>
+</main>
+<script>
+(function () {
+  'use strict';
+  var KEY = 'elexirion-token';
+  var $ = function (id) { return document.getElementById(id); };
+  var token = sessionStorage.getItem(KEY);
+  var timers = [];
+  var streamAbort = null;
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    return e;
+  }
+  function showError(message) { $('error').textContent = message || ''; }
+  // A refused token has already been reported (and the token forgotten) by api().
+  function fail(e) { if (e.message !== 'unauthorized') showError(e.message); }
+  function fmtMs(ms) { if (ms === undefined || ms === null) return '–'; return ms < 1000 ? Math.round(ms) + ' ms' : (ms / 1000).toFixed(1) + ' s'; }
+  function fmtUsd(v) { return v === null || v === undefined ? 'unknown' : '$' + Number(v).toFixed(v < 0.01 ? 6 : 4); }
+  function fmtTime(iso) { return iso ? new Date(iso).toLocaleTimeString() : '–'; }
+
+  function api(path, options) {
+    options = options || {};
+    var headers = { authorization: 'Bearer ' + token };
+    if (options.body) headers['content-type'] = 'application/json';
+    return fetch(path, { method: options.method || 'GET', headers: headers, body: options.body, signal: options.signal })
+      .then(function (res) {
+        if (res.status === 401) { logout('The token was refused.'); throw new Error('unauthorized'); }
+        return res;
+      });
+  }
+  function apiJson(path, options) {
+    return api(path, options).then(function (res) {
+      return res.json().then(function (body) {
+        if (!res.ok) throw new Error(body.error + (body.hint ? ' — ' + body.hint : ''));
+        return body;
+      });
+    });
+  }
+
+  function logout(message) {
+    sessionStorage.removeItem(KEY);
+    token = null;
+    route();
+    showError(message || '');
+  }
+
+  function refreshHealth() {
+    fetch('/health').then(function (r) { return r.json(); }).then(function (h) {
+      var chip = $('health');
+      chip.textContent = h.status;
+      chip.className = 'chip ' + (h.status === 'healthy' ? 'closed' : h.status === 'degraded' ? 'half_open' : 'open');
+      var box = $('breakers');
+      box.replaceChildren();
+      h.checks.providers.providers.forEach(function (p) {
+        if (p.circuit === 'unused') return;
+        var c = el('span', 'chip ' + p.circuit, p.name + ': ' + p.circuit.replace('_', '-') + ' · ' + p.inFlight + ' in flight');
+        c.setAttribute('data-provider', p.name);
+        box.appendChild(c);
+      });
+    }).catch(function () { $('health').textContent = 'unreachable'; });
+  }
+
+  function clearTimers() { timers.forEach(clearInterval); timers = []; if (streamAbort) { streamAbort.abort(); streamAbort = null; } }
+
+  function route() {
+    clearTimers();
+    showError('');
+    var loggedIn = Boolean(token);
+    $('login').classList.toggle('hidden', loggedIn);
+    $('logout').classList.toggle('hidden', !loggedIn);
+    var m = /^#\/runs\/([0-9A-Za-z]+)$/.exec(location.hash);
+    $('list-view').classList.toggle('hidden', !loggedIn || Boolean(m));
+    $('run-view').classList.toggle('hidden', !loggedIn || !m);
+    if (!loggedIn) { $('token-input').focus(); return; }
+    if (m) showRun(m[1]); else showList();
+  }
+
+  // ---- runs list ----------------------------------------------------------------------------
+  function showList() {
+    apiJson('/pipelines').then(function (body) {
+      var select = $('pipeline-select');
+      var previous = select.value;
+      select.replaceChildren();
+      body.files.forEach(function (f) { var o = el('option', null, f); o.value = f; select.appendChild(o); });
+      if (previous) select.value = previous;
+    }).catch(fail);
+    loadRuns();
+    timers.push(setInterval(loadRuns, 2000));
+  }
+
+  function loadRuns() {
+    apiJson('/runs?limit=50').then(function (body) {
+      var tbody = $('runs').querySelector('tbody');
+      tbody.replaceChildren();
+      body.runs.forEach(function (r) {
+        var tr = el('tr');
+        tr.setAttribute('data-run', r.run_id);
+        var link = el('a', 'run-link', r.run_id.slice(-8));
+        link.href = '#/runs/' + r.run_id;
+        var td = el('td'); td.appendChild(link); tr.appendChild(td);
+        tr.appendChild(el('td', null, r.pipeline));
+        tr.appendChild(el('td', 'status ' + r.status, r.status));
+        tr.appendChild(el('td', null, fmtTime(r.started_at)));
+        tr.appendChild(el('td', 'num', fmtMs(r.duration_ms)));
+        tr.appendChild(el('td', 'num', r.totals.input_tokens + r.totals.output_tokens));
+        tr.appendChild(el('td', 'num', fmtUsd(r.totals.cost_usd)));
+        tbody.appendChild(tr);
+      });
+    }).catch(fail);
+  }
+
+  $('start-form').addEventListener('submit', function (ev) {
+    ev.preventDefault();
+    var body = { file: $('pipeline-select').value, mock: $('mock').checked, stream: true };
+    var raw = $('inputs').value.trim();
+    if (raw) {
+      try { body.inputs = JSON.parse(raw); } catch (e) { showError('inputs: not valid JSON'); return; }
+    }
+    apiJson('/runs', { method: 'POST', body: JSON.stringify(body) })
+      .then(function (r) { location.hash = '#/runs/' + r.run_id; })
+      .catch(fail);
+  });
+
+  // ---- one run ------------------------------------------------------------------------------
+  var steps = {};
+  var totals = { tokens: 0, cost: 0, events: 0 };
+
+  function stepRow(name, type) {
+    if (steps[name]) return steps[name];
+    var row = el('div', 'step');
+    row.setAttribute('data-step', name);
+    row.setAttribute('data-status', 'running');
+    var parts = { dot: el('span', 'dot'), name: el('span', null, name), status: el('span', 'status running', 'running'),
+      output: el('div', 'output'), tokens: el('span', 'num', '–'), cost: el('span', 'num', '–') };
+    parts.name.title = type || '';
+    [parts.dot, parts.name, parts.status, parts.output, parts.tokens, parts.cost].forEach(function (p) { row.appendChild(p); });
+    $('timeline').appendChild(row);
+    steps[name] = { row: row, parts: parts };
+    return steps[name];
+  }
+
+  function finishStep(data) {
+    var s = stepRow(data.step, data.type);
+    s.row.setAttribute('data-status', data.status);
+    s.parts.status.className = 'status ' + data.status;
+    s.parts.status.textContent = data.status + ' · ' + fmtMs(data.durationMs);
+    var tokens = data.usage.inputTokens + data.usage.outputTokens;
+    s.parts.tokens.textContent = tokens + ' tok';
+    s.parts.cost.textContent = fmtUsd(data.costUsd);
+    if (data.error) s.parts.output.textContent = data.error;
+  }
+
+  function setStatus(status) {
+    var s = $('run-status');
+    s.textContent = status;
+    s.className = 'status ' + status;
+    $('run-actions').classList.remove('hidden');
+    $('cancel-run').classList.toggle('hidden', status !== 'running');
+    $('resume-run').classList.toggle('hidden', status === 'running' || status === 'succeeded');
+  }
+
+  function onEvent(ev) {
+    totals.events++;
+    $('run-events').textContent = totals.events;
+    var d = ev.data;
+    switch (ev.type) {
+      case 'pipeline.execution.start': setStatus('running'); break;
+      case 'pipeline.step.start': stepRow(d.step, d.type); break;
+      case 'pipeline.step.chunk': stepRow(d.step).parts.output.textContent += d.text; break;
+      case 'pipeline.step.stop':
+        finishStep(d);
+        totals.tokens += d.usage.inputTokens + d.usage.outputTokens;
+        totals.cost += d.costUsd || 0;
+        $('run-tokens').textContent = totals.tokens;
+        $('run-cost').textContent = fmtUsd(totals.cost);
+        break;
+      case 'pipeline.execution.stop':
+        setStatus(d.status);
+        $('run-duration').textContent = fmtMs(d.durationMs);
+        loadRunDetails(d.runId);
+        refreshHealth();
+        break;
+    }
+  }
+
+  function loadRunDetails(id) {
+    apiJson('/runs/' + id).then(function (run) {
+      $('run-pipeline').textContent = run.pipeline;
+      $('run-outputs').textContent = JSON.stringify(run.outputs, null, 2);
+      $('run-tokens').textContent = run.totals.input_tokens + run.totals.output_tokens;
+      $('run-cost').textContent = fmtUsd(run.totals.cost_usd);
+      if (run.duration_ms !== undefined) $('run-duration').textContent = fmtMs(run.duration_ms);
+      setStatus(run.status);
+      run.steps.forEach(function (s) {
+        var row = stepRow(s.key, s.type);
+        finishStep({ step: s.key, type: s.type, status: s.status, durationMs: s.duration_ms, error: s.error,
+          usage: { inputTokens: s.usage.input_tokens, outputTokens: s.usage.output_tokens }, costUsd: s.cost_usd });
+        if (!s.error && s.output !== null && row.parts.output.textContent === '') {
+          row.parts.output.textContent = typeof s.output === 'string' ? s.output : JSON.stringify(s.output);
+        }
+      });
+    }).catch(fail);
+  }
+
+  function showRun(id) {
+    steps = {};
+    totals = { tokens: 0, cost: 0, events: 0 };
+    $('timeline').replaceChildren();
+    $('run-id').textContent = id.slice(-8);
+    $('run-outputs').textContent = '–';
+    $('run-duration').textContent = '–';
+    apiJson('/runs/' + id).then(function (run) { $('run-pipeline').textContent = run.pipeline; setStatus(run.status); })
+      .catch(fail);
+    streamEvents(id);
+  }
+
+  // Server-sent events over fetch: EventSource cannot send the Authorization header.
+  function streamEvents(id) {
+    var controller = new AbortController();
+    streamAbort = controller;
+    api('/runs/' + id + '/events', { signal: controller.signal }).then(function (res) {
+      if (!res.ok) return res.json().then(function (b) { showError(b.error); });
+      var reader = res.body.getReader();
+      var decoder = new TextDecoder();
+      var buffer = '';
+      function pump() {
+        return reader.read().then(function (chunk) {
+          if (chunk.done) return;
+          buffer += decoder.decode(chunk.value, { stream: true });
+          var cut;
+          while ((cut = buffer.indexOf('\n\n')) >= 0) {
+            var block = buffer.slice(0, cut);
+            buffer = buffer.slice(cut + 2);
+            var data = block.split('\n').filter(function (l) { return l.indexOf('data:') === 0; })
+              .map(function (l) { return l.slice(5).replace(/^ /, ''); }).join('\n');
+            if (data) onEvent(JSON.parse(data));
+          }
+          return pump();
+        });
+      }
+      return pump();
+    }).catch(function (e) { if (e.name !== 'AbortError' && e.message !== 'unauthorized') showError(e.message); });
+  }
+
+  $('cancel-run').addEventListener('click', function () {
+    var id = location.hash.split('/').pop();
+    apiJson('/runs/' + id + '/cancel', { method: 'POST' }).catch(fail);
+  });
+  $('resume-run').addEventListener('click', function () {
+    var id = location.hash.split('/').pop();
+    apiJson('/runs/' + id + '/resume', { method: 'POST' }).then(function () { route(); })
+      .catch(fail);
+  });
+
+  $('login-form').addEventListener('submit', function (ev) {
+    ev.preventDefault();
+    token = $('token-input').value.trim();
+    if (!token) return;
+    sessionStorage.setItem(KEY, token);
+    $('token-input').value = '';
+    route();
+  });
+  $('logout').addEventListener('click', function () { logout(''); });
+  window.addEventListener('hashchange', route);
+  refreshHealth();
+  setInterval(refreshHealth, 3000);
+  route();
+})();
+</script>
+</body>
+</html>
+`;

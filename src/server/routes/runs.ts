@@ -16,6 +16,8 @@ const SubmitRun = z
     yaml: z.string().min(1).optional(),
     inputs: z.record(z.string(), z.unknown()).optional(),
     mock: z.boolean().optional(),
+    /** Stream LLM steps: their output arrives as `pipeline.step.chunk` events. */
+    stream: z.boolean().optional(),
     max_cost_usd: z.number().positive().optional(),
     max_tokens: z.number().int().positive().optional(),
   })
@@ -44,7 +46,7 @@ export function runRoutes(deps: ServerDeps): Hono {
         'send JSON like {"file": "examples/hello.yaml", "inputs": {"name": "Ada"}, "mock": true}',
       );
     }
-    const { file, yaml, inputs, mock, max_cost_usd, max_tokens } = body.data;
+    const { file, yaml, inputs, mock, stream, max_cost_usd, max_tokens } = body.data;
     const loaded =
       file !== undefined
         ? await loadPipeline(confinePath(deps.root, file))
@@ -52,6 +54,7 @@ export function runRoutes(deps: ServerDeps): Hono {
     const handle = await engine.start(loaded, {
       ...(inputs ? { inputs } : {}),
       ...(mock === undefined ? {} : { mock }),
+      ...(stream === undefined ? {} : { stream }),
       ...(max_cost_usd === undefined ? {} : { maxCostUsd: max_cost_usd }),
       ...(max_tokens === undefined ? {} : { maxTokens: max_tokens }),
       metadata: { source: 'http' },
