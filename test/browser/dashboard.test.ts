@@ -81,7 +81,13 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
     await page.fill('#token-input', TOKEN);
     await page.click('#token-save');
     await page.waitForSelector('#pipeline-select option[value="demo.yaml"]', { state: 'attached' });
-    expect(await page.evaluate(() => sessionStorage.getItem('elexirion-token'))).toBe(TOKEN);
+    expect(
+      await page.evaluate(() =>
+        (globalThis as unknown as { sessionStorage: { getItem(k: string): string | null } }).sessionStorage.getItem(
+          'elexirion-token',
+        ),
+      ),
+    ).toBe(TOKEN);
 
     await page.selectOption('#pipeline-select', 'demo.yaml');
     expect(await page.isChecked('#mock')).toBe(true);
