@@ -142,4 +142,22 @@ describe('batch step', () => {
     expect(secondPrompts).toHaveLength(40 - journaled.length);
     expect(resumed.steps.find((s) => s.name === 'each')?.details).toMatchObject({ from_journal: journaled.length });
   });
+
+  it('reports progress as done/failed/total, throttled, ending with the final count', async () => {
+    const file = h.write(
+      'p.yaml',
+      batchPipeline(
+        { max_parallel: 4, on_item_error: 'continue' },
+        { prompt: '{{ item }}', retry: { max_attempts: 1 } },
+      ),
+    );
+    const events: { done: number; failed: number; total: number }[] = [];
+    h.engine.bus.on('pipeline.step.progress', (data) => events.push(data));
+    const result = await h.run(file, { things: [...things(300), 'FAIL'] });
+    expect(result.status).toBe('succeeded');
+    // 301 items finishing within milliseconds: a start event, a final one, nothing like one per item.
+    expect(events.length).toBeLessThan(10);
+    expect(events[0]).toMatchObject({ done: 0, failed: 0, total: 301 });
+    expect(events.at(-1)).toMatchObject({ done: 301, failed: 1, total: 301 });
+  });
 });

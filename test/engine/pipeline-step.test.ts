@@ -113,4 +113,29 @@ describe('pipeline step', () => {
     await expect(loadPipeline(`${h.dir}/level0.yaml`)).rejects.toThrow(/nest more than 8 deep/);
     await expect(loadPipeline(`${h.dir}/level2.yaml`)).resolves.toBeTruthy();
   });
+
+  it('journals a batch inside a child pipeline under the parent, item by item', async () => {
+    const inner = {
+      name: 'inner',
+      inputs: { list: { type: 'array', required: true } },
+      steps: [
+        {
+          name: 'each',
+          type: 'batch',
+          items: '{{ list }}',
+          step_template: { type: 'mock', prompt: 'n {{ item }}', response: 'r{{ item }}' },
+        },
+      ],
+      outputs: { all: '{{ steps.each.output }}' },
+    };
+    const outer = JSON.stringify({
+      name: 'outer',
+      steps: [{ name: 'nested', type: 'pipeline', inputs: { list: [1, 2, 3] }, pipeline: inner }],
+      outputs: { all: '{{ steps.nested.output.all }}' },
+    });
+    const result = await h.run(h.write('outer.yaml', outer));
+    expect(result.status).toBe('succeeded');
+    expect(result.outputs.all).toEqual(['r1', 'r2', 'r3']);
+    expect(await h.store.countItems(result.run_id, 'nested/each')).toEqual({ succeeded: 3, failed: 0 });
+  });
 });
