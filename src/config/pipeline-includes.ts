@@ -7,6 +7,7 @@ import { dirname, relative, resolve } from 'node:path';
 import { parse } from 'yaml';
 import type { DocPath } from './path.js';
 import type { Problem } from './problem.js';
+import { Input, type Input as InputDeclaration } from './schema.js';
 
 /** How deep pipelines may nest: a run's pipeline is level 0, a pipeline it runs as a step level 1. */
 export const MAX_PIPELINE_DEPTH = 8;
@@ -44,6 +45,25 @@ export function includeProblems(file: string, path: DocPath, level: number, dir:
   };
   const problem = walk(file, [], level);
   return problem ? [problem] : [];
+}
+
+/**
+ * The inputs a pipeline file declares, when they are well formed (else undefined: the file's own
+ * load reports them). Lets a `file:` step's `inputs:` be checked before anything runs.
+ */
+export function declaredInputs(file: string): Record<string, InputDeclaration> | undefined {
+  const document = readYaml(file);
+  if (typeof document !== 'object' || document === null) return undefined;
+  const inputs = (document as { inputs?: unknown }).inputs;
+  if (inputs === undefined || inputs === null) return {};
+  if (typeof inputs !== 'object' || Array.isArray(inputs)) return undefined;
+  const declared: Record<string, InputDeclaration> = {};
+  for (const [name, value] of Object.entries(inputs)) {
+    const parsed = Input.safeParse(value);
+    if (!parsed.success) return undefined;
+    declared[name] = parsed.data;
+  }
+  return declared;
 }
 
 function readYaml(file: string): unknown {

@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { didYouMean } from './did-you-mean.js';
 import { INPUT_TYPE_EXAMPLES, matchesInputType } from './input-types.js';
 import { type DocPath, describeValue, formatPath } from './path.js';
-import { includeProblems, MAX_PIPELINE_DEPTH } from './pipeline-includes.js';
+import { declaredInputs, includeProblems, MAX_PIPELINE_DEPTH } from './pipeline-includes.js';
 import type { Problem } from './problem.js';
 import {
   BUILTIN_PROVIDERS,
@@ -285,7 +285,10 @@ function checkPipelineStep(
     const before = problems.length;
     checkFileExists(step.file, [...path, 'file'], scope.dir, 'pipeline file', problems);
     if (problems.length === before) {
-      problems.push(...includeProblems(resolve(scope.dir, step.file), [...path, 'file'], level, scope.dir));
+      const included = includeProblems(resolve(scope.dir, step.file), [...path, 'file'], level, scope.dir);
+      problems.push(...included);
+      const inputs = included.length === 0 ? declaredInputs(resolve(scope.dir, step.file)) : undefined;
+      if (inputs) checkChildInputs({ inputs }, step.inputs ?? {}, path, problems, `pipeline file "${step.file}"`);
     }
   }
   if (step.pipeline !== undefined) {
@@ -295,7 +298,13 @@ function checkPipelineStep(
   }
 }
 
-function checkChildInputs(child: Pipeline, given: Record<string, unknown>, path: DocPath, problems: Problem[]): void {
+function checkChildInputs(
+  child: Pick<Pipeline, 'inputs'>,
+  given: Record<string, unknown>,
+  path: DocPath,
+  problems: Problem[],
+  what = 'the inline pipeline',
+): void {
   const declared = Object.keys(child.inputs ?? {});
   for (const name of Object.keys(given)) {
     if (declared.includes(name)) continue;
@@ -303,7 +312,7 @@ function checkChildInputs(child: Pipeline, given: Record<string, unknown>, path:
     problems.push({
       path: [...path, 'inputs', name],
       at: 'key',
-      message: `the inline pipeline declares no input "${name}"`,
+      message: `${what} declares no input "${name}"`,
       hint: guess ? `did you mean "${guess}"?` : `its inputs are: ${declared.join(', ') || '(none)'}`,
     });
   }
@@ -311,7 +320,7 @@ function checkChildInputs(child: Pipeline, given: Record<string, unknown>, path:
     if (input.required === true && input.default === undefined && !(name in given)) {
       problems.push({
         path: [...path, 'inputs'],
-        message: `the inline pipeline requires input "${name}", which is not given`,
+        message: `${what} requires input "${name}", which is not given`,
         hint: `add \`${name}:\` under this step's \`inputs:\``,
       });
     }

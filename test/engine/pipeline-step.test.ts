@@ -74,15 +74,38 @@ describe('pipeline step', () => {
     expect(h.mock.prompts.filter((p) => p === 'parent draft')).toHaveLength(1);
   });
 
-  it('checks the inputs against the child declarations', async () => {
+  it('checks the inputs against the child declarations: names when loading, values when running', async () => {
     h.write('child.yaml', child);
-    const file = h.write(
-      'parent.yaml',
-      JSON.stringify({ name: 'parent', steps: [{ name: 'sub', type: 'pipeline', file: 'child.yaml' }] }),
+    const missing = h.write(
+      'missing.yaml',
+      JSON.stringify({
+        name: 'parent',
+        steps: [{ name: 'sub', type: 'pipeline', file: 'child.yaml', inputs: { topik: 'x' } }],
+      }),
     );
-    const result = await h.run(file);
+    const error = await loadPipeline(missing).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toContain('pipeline file "child.yaml" declares no input "topik"');
+    expect((error as Error).message).toContain('pipeline file "child.yaml" requires input "topic", which is not given');
+
+    h.write(
+      'typed.yaml',
+      JSON.stringify({
+        name: 'typed',
+        inputs: { n: { type: 'integer', required: true } },
+        steps: [{ name: 's', type: 'mock', prompt: '{{ n }}' }],
+      }),
+    );
+    const wrongType = h.write(
+      'wrong.yaml',
+      JSON.stringify({
+        name: 'parent',
+        steps: [{ name: 'sub', type: 'pipeline', file: 'typed.yaml', inputs: { n: 'many' } }],
+      }),
+    );
+    const result = await h.run(wrongType);
     expect(result.status).toBe('failed');
-    expect(result.error).toContain('missing required input "topic"');
+    expect(result.error).toContain('input "n" must be integer');
   });
 
   it('refuses at load time a pipeline that includes itself, directly or through another', async () => {
