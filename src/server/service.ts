@@ -88,7 +88,12 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       const interrupted = engine.activeRuns;
       engine.stopAll('interrupted');
-      const drained = await Promise.race([engine.drain().then(() => true), sleep(graceMs).then(() => false)]);
+      const grace = new AbortController();
+      const drained = await Promise.race([
+        engine.drain().then(() => true),
+        sleep(graceMs, false, { signal: grace.signal }).catch(() => false),
+      ]);
+      grace.abort(); // the grace timer must not keep the process alive once the runs have stopped
       // Event streams end with their runs; whatever is still open is cut now.
       if ('closeAllConnections' in server) server.closeAllConnections();
       await closed;

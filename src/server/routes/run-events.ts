@@ -25,7 +25,9 @@ export async function runEventsRoute(c: Context, deps: ServerDeps): Promise<Resp
     const done = new Promise<void>((resolve) => {
       finish = resolve;
     });
-    const send = async (event: LiveEvent): Promise<void> => {
+    // Only an execution.stop seen live ends the stream: a journaled one may belong to an attempt
+    // that was resumed since (a new execution.start follows it).
+    const send = async (event: LiveEvent, live: boolean): Promise<void> => {
       if (ended) return;
       if (event.seq !== undefined) {
         if (event.seq <= lastSent) return;
@@ -37,7 +39,7 @@ export async function runEventsRoute(c: Context, deps: ServerDeps): Promise<Resp
         data: redact(JSON.stringify(payload)),
         ...(event.seq === undefined ? {} : { id: String(event.seq) }),
       });
-      if (event.type === 'pipeline.execution.stop') {
+      if (live && event.type === 'pipeline.execution.stop') {
         ended = true;
         finish();
       }
@@ -47,27 +49,33 @@ export async function runEventsRoute(c: Context, deps: ServerDeps): Promise<Resp
     let queue: LiveEvent[] | undefined = [];
     let chain = Promise.resolve();
     const enqueue = (event: LiveEvent) => {
-      chain = chain.then(() => send(event)).catch(() => finish());
+      chain = chain.then(() => send(event, true)).catch(() => finish());
     };
     const unwatch = hub.watch(runId, (event) => {
       if (queue) queue.push(event);
       else enqueue(event);
     });
     stream.onAbort(() => finish());
-    const active = engine.isActive(runId);
     try {
       const journaled = await engine.store.getEvents(runId, afterSeq, REPLAY_LIMIT);
-      for (const event of mergeBySeq(journaled, hub.buffered(runId), queue)) await send(event);
+      const queued = new Set(queue);
+      for (const event of mergeBySeq(journaled, hub.buffered(runId), queue)) await send(event, queued.has(event));
       const pending = queue;
       queue = undefined;
       for (const event of pending) enqueue(event);
       // A run no longer (or not) running in this process will send nothing more.
-      if (!active && !engine.isActive(runId)) finish();
+      const settled = () => {
+        if (!engine.isActive(runId)) void chain.then(finish);
+      };
+      settled();
+      // Also covers a run that ended between its last event and our subscription.
+      const watchdog = setInterval(settled, 1000);
       const keepAlive = setInterval(() => {
         void stream.write(': keep-alive\n\n').catch(() => finish());
       }, deps.keepAliveMs ?? 15_000);
       await done;
       clearInterval(keepAlive);
+      clearInterval(watchdog);
       await chain;
     } finally {
       unwatch();
