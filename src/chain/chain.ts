@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import type { Engine, RunHandle } from '../engine/engine.js';
 import type { RunResult } from '../engine/run-result.js';
-import { UsageError } from '../errors.js';
+import { ConfigError, UsageError } from '../errors.js';
 import type { RunStatus } from '../journal/store.js';
 import { type ChainLink, linkInputs, linkName, planChain } from './chain-plan.js';
 
@@ -127,7 +127,21 @@ async function continueChain(state: ChainState, links: ChainLink[], cwd: string)
     if (known !== undefined && (await engine.store.getRun(known))?.status === 'succeeded') {
       result = await engine.result(known);
     } else {
-      const handle = known === undefined ? await startLink(state, link, previousOutputs) : await engine.resume(known);
+      let handle: RunHandle;
+      try {
+        handle = known === undefined ? await startLink(state, link, previousOutputs) : await engine.resume(known);
+      } catch (error) {
+        // The first link's bad inputs are the user's (exit 2); a later link's come from the chain.
+        if (i === 0 || !(error instanceof ConfigError)) throw error;
+        return {
+          chain_id: state.runs[0] as string,
+          status: 'failed',
+          outputs: {},
+          links: results,
+          error: `${linkName(link)} could not start: ${error.message}`,
+          failed_link: link.link,
+        };
+      }
       state.onLink?.({ phase: known === undefined ? 'start' : 'resume', ...where(link, file), runId: handle.runId });
       result = await handle.result;
       state.onLink?.({ phase: 'end', ...where(link, file), runId: handle.runId, result });

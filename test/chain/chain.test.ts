@@ -92,4 +92,17 @@ describe('chain', () => {
     const run = await h.run(h.write('a.yaml', extract), { topic: 'x' });
     await expect(resumeChain(run.run_id, { engine: h.engine })).rejects.toThrow('is not the first link of a chain');
   });
+
+  it('names the link whose inputs, from the link before, do not fit', async () => {
+    const counting = JSON.stringify({
+      name: 'counting',
+      inputs: { facts: { type: 'integer', required: true } },
+      steps: [{ name: 'count', type: 'mock', prompt: 'count {{ facts }}' }],
+    });
+    const files = [h.write('a.yaml', extract), h.write('n.yaml', counting)];
+    const result = await chain(files, { engine: h.engine, mock: true, inputs: { topic: 'x' } });
+    expect(result.status).toBe('failed');
+    expect(result.failed_link).toBe(2);
+    expect(result.error).toMatch(/^link 2 of 2 \(n\.yaml\) could not start: .*input "facts" must be integer/);
+  });
 });

@@ -19,6 +19,7 @@ import { NO_USAGE } from '../step-handler.js';
 import { itemCalls, runBatchItem } from './batch-item.js';
 import { assembleBatch, succeededItems } from './batch-journal.js';
 import { BatchProgress } from './batch-progress.js';
+import { runWorkers } from './worker-pool.js';
 
 export const DEFAULT_BATCH_MAX_PARALLEL = 10;
 /**
@@ -119,7 +120,7 @@ async function executeBatch(step: BatchStep, exec: StepExecution): Promise<StepO
 
   try {
     const workers = Math.min(step.max_parallel ?? DEFAULT_BATCH_MAX_PARALLEL, batches);
-    await Promise.all(Array.from({ length: workers }, worker));
+    await runWorkers(workers, worker, cancel);
   } finally {
     exec.signal.removeEventListener('abort', onStepAbort);
     // What finished is durable before the step can end, whichever way it ends.

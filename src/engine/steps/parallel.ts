@@ -10,6 +10,7 @@ import { StepFailedError } from '../errors.js';
 import type { StepExecution, StepHandler, StepOutcome } from '../step-handler.js';
 import { NO_USAGE } from '../step-handler.js';
 import { runOrReuse } from './composite.js';
+import { runWorkers } from './worker-pool.js';
 
 export const parallelHandler: StepHandler<ParallelStep> = {
   types: ['parallel'],
@@ -57,7 +58,7 @@ async function executeParallel(step: ParallelStep, exec: StepExecution): Promise
 
   try {
     const width = Math.min(step.max_parallel ?? step.steps.length, step.steps.length);
-    await Promise.all(Array.from({ length: width }, worker));
+    await runWorkers(width, worker, group);
   } finally {
     exec.signal.removeEventListener('abort', onStepAbort);
   }
