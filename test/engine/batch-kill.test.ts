@@ -75,7 +75,7 @@ describe('a batch killed with SIGKILL', () => {
     expect(await second.exit).toBe(0);
     const run = await reader.getRun(runId);
     expect(run?.status).toBe('succeeded');
-    expect((run?.outputs?.all as unknown[]).length).toBe(ITEMS);
+    expect(run?.outputs?.all).toHaveLength(ITEMS);
 
     const before = calls(firstCalls);
     const after = calls(secondCalls);
