@@ -67,8 +67,7 @@ async function engine(): Promise<Timing> {
   const elapsed = await timed(async () => {
     result = await (await engine.start(loaded, { mock: true })).result;
   });
-  if (!result || result.status !== 'succeeded' || result.steps.length !== STEPS)
-    throw new Error(`bench run ${result?.status}`);
+  if (result?.status !== 'succeeded' || result.steps.length !== STEPS) throw new Error(`bench run ${result?.status}`);
   await store.close();
   rmSync(dir, { recursive: true, force: true });
   return elapsed;

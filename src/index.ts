@@ -8,10 +8,10 @@ import type { RunResult } from './engine/run-result.js';
 import { SqliteStore } from './journal/sqlite-store.js';
 import type { Store } from './journal/store.js';
 
-export { chain, resumeChain } from './chain/chain.js';
 export type { ChainOptions, ChainResult } from './chain/chain.js';
-export { type LoadedPipeline, loadPipeline, loadPipelineFromString } from './config/loader.js';
+export { chain, resumeChain } from './chain/chain.js';
 export { resolveInputs } from './config/inputs.js';
+export { type LoadedPipeline, loadPipeline, loadPipelineFromString } from './config/loader.js';
 export type { Pipeline, Step } from './config/schema.js';
 export { Engine, type EngineOptions, type ResumeOptions, type RunHandle, type StartOptions } from './engine/engine.js';
 export type { RunResult, StepResult } from './engine/run-result.js';

@@ -20,5 +20,6 @@ export function openStore(db: string | undefined, ctx: CliContext): Store {
       'use a SQLite file: --db PATH (default .elexirion/elexirion.db)',
     );
   }
-  return new SqliteStore(resolve(ctx.cwd, location));
+  // `:memory:` is SQLite's own name for a journal that lives and dies with the process.
+  return new SqliteStore(location === ':memory:' ? location : resolve(ctx.cwd, location));
 }

@@ -69,7 +69,10 @@ export function kindFromStatus(status: number): ProviderErrorKind {
  * Reads how long to wait from response headers: `retry-after` (seconds or an HTTP date),
  * `retry-after-ms`, then the `x-ratelimit-reset-*` family (e.g. `6m0s`, `1.5s`, seconds).
  */
-export function retryAfterFromHeaders(get: (name: string) => string | null | undefined, now = Date.now()): number | undefined {
+export function retryAfterFromHeaders(
+  get: (name: string) => string | null | undefined,
+  now = Date.now(),
+): number | undefined {
   const ms = get('retry-after-ms');
   if (ms && Number.isFinite(Number(ms))) return Math.max(0, Number(ms));
   const ra = get('retry-after');
