@@ -56,6 +56,11 @@ export interface ResumeOptions {
   stream?: boolean;
   record?: CassetteRecorder;
   replay?: CassettePlayer;
+  /**
+   * Run the pipeline document stored in the journal, never the file (a cluster worker: the file
+   * lives on the submitter's machine, the document in the shared journal).
+   */
+  fromJournal?: boolean;
 }
 
 export interface RunHandle {
@@ -147,6 +152,30 @@ export class Engine {
     return this.supervise(record, loaded, runOptions);
   }
 
+  /**
+   * Creates a run in the journal without running it: a cluster worker runs it later with
+   * `resume(id, { fromJournal: true })`. Inputs are checked here; provider keys are the worker's.
+   */
+  async create(loaded: LoadedPipeline, options: Omit<StartOptions, 'record' | 'replay'> = {}): Promise<RunRecord> {
+    const inputs = resolveInputs(loaded, options.inputs ?? {});
+    const runOptions = pickRunOptions(options);
+    const record: RunRecord = {
+      id: ulid(),
+      pipelineName: loaded.pipeline.name,
+      pipelineFile: loaded.file,
+      pipelineHash: loaded.hash,
+      pipeline: loaded.pipeline,
+      inputs,
+      status: 'running',
+      startedAt: Date.now(),
+      totals: emptyTotals(),
+      // No owner (pid, host): the worker that takes the run becomes its owner.
+      metadata: { ...options.metadata, options: persistedOptions(runOptions) },
+    };
+    await this.store.createRun(record);
+    return record;
+  }
+
   /** Continues a failed, interrupted or killed run from its journal. */
   async resume(runId: string, options: ResumeOptions = {}): Promise<RunHandle> {
     const record = await this.store.getRun(runId);
@@ -163,7 +192,9 @@ export class Engine {
         'wait for it, or stop that process first',
       );
     }
-    const loaded = await this.pipelineForResume(record, options.force === true);
+    const loaded = options.fromJournal
+      ? loadPipelineFromString(JSON.stringify(record.pipeline), record.pipelineFile ?? `${record.pipelineName}.yaml`)
+      : await this.pipelineForResume(record, options.force === true);
     const saved = (record.metadata.options ?? {}) as RunOptions;
     const runOptions: RunOptions = { ...saved, ...pickRunOptions(options) };
     const restarts = Number(record.metadata.resumes ?? 0) + 1;

@@ -5,8 +5,11 @@
 // calls are already queued on (call `reset()` between test cases or on reload).
 import type { ProviderConfig } from '../config/schema.js';
 import type { EventBus } from '../telemetry/event-bus.js';
-import { resolveGateOptions } from './gate-options.js';
-import { ProviderGate } from './provider-gate.js';
+import { type GateOptions, resolveGateOptions } from './gate-options.js';
+import { ProviderGate, type SharedAdmission } from './provider-gate.js';
+
+/** Admission shared beyond the process for one provider (cluster mode), or none. */
+export type SharedAdmissionFactory = (provider: string, options: GateOptions) => SharedAdmission | undefined;
 
 export class GateRegistry {
   private readonly gates = new Map<string, ProviderGate>();
@@ -15,6 +18,7 @@ export class GateRegistry {
   constructor(
     private readonly bus?: EventBus,
     providers: Record<string, ProviderConfig> = {},
+    private readonly shared?: SharedAdmissionFactory,
   ) {
     this.configure(providers);
   }
@@ -29,7 +33,8 @@ export class GateRegistry {
   gate(provider: string): ProviderGate {
     let gate = this.gates.get(provider);
     if (!gate) {
-      gate = new ProviderGate(provider, resolveGateOptions(provider, this.configs.get(provider)), this.bus);
+      const options = resolveGateOptions(provider, this.configs.get(provider));
+      gate = new ProviderGate(provider, options, this.bus, this.shared?.(provider, options));
       this.gates.set(provider, gate);
     }
     return gate;

@@ -43,6 +43,15 @@ export interface GateCallOptions<T> {
   onRetry?: (notice: RetryNotice) => void;
 }
 
+/**
+ * Admission beyond this process (cluster mode: a Redis-backed semaphore shared by every worker).
+ * Asked inside the local bulkhead, just before the breaker; resolves with the release of the slot.
+ * May throw CircuitOpenError when the provider's breaker is open elsewhere in the cluster.
+ */
+export interface SharedAdmission {
+  acquire(signal: AbortSignal): Promise<() => void>;
+}
+
 export class ProviderGate {
   readonly bulkhead: ProviderBulkhead;
   readonly breaker: ProviderCircuitBreaker;
@@ -52,6 +61,7 @@ export class ProviderGate {
     readonly provider: string,
     readonly options: GateOptions,
     bus?: EventBus,
+    private readonly admission?: SharedAdmission,
   ) {
     this.bulkhead = new ProviderBulkhead(provider, options.maxConcurrency, options.maxQueue, bus);
     this.breaker = new ProviderCircuitBreaker(provider, options.failureThreshold, options.recoveryTimeoutMs, bus);
@@ -103,15 +113,18 @@ export class ProviderGate {
       : undefined;
     let reachedProvider = false;
     try {
-      const value = await this.bulkhead.execute(
-        () =>
-          this.breaker.execute(() => {
+      const value = await this.bulkhead.execute(async () => {
+        const release = await this.admission?.acquire(options.signal);
+        try {
+          return await this.breaker.execute(() => {
             reachedProvider = true;
             options.onAttempt?.(attempt);
             return withAttemptTimeout(this.provider, timeoutMs, options.signal, (signal) => fn(signal, attempt));
-          }, options.signal),
-        options.signal,
-      );
+          }, options.signal);
+        } finally {
+          release?.();
+        }
+      }, options.signal);
       if (reservation) this.rateLimiter?.settle(reservation, options.usedTokens?.(value) ?? estimate);
       return value;
     } catch (error) {

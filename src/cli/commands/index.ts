@@ -10,6 +10,7 @@ import { registerRuns } from './runs.js';
 import { registerSchema } from './schema.js';
 import { registerServe } from './serve.js';
 import { registerValidate } from './validate.js';
+import { registerWorker } from './worker.js';
 
 export type RegisterCommand = (program: Command, ctx: CliContext, setExitCode: (code: number) => void) => void;
 
@@ -22,4 +23,5 @@ export const commands: RegisterCommand[] = [
   registerSchema,
   registerServe,
   registerHealth,
+  registerWorker,
 ];

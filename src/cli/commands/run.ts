@@ -1,5 +1,6 @@
 // `elexirion run FILE`: runs a pipeline to its end, journaled, resumable.
 import { Option } from 'commander';
+import { runClusterSession } from '../../cluster/cluster-session.js';
 import { loadPipeline } from '../../config/loader.js';
 import { UsageError } from '../../errors.js';
 import { collectInput, parseInputs } from '../parse-inputs.js';
@@ -16,6 +17,9 @@ interface RunFlags {
   maxCost?: string;
   record?: string;
   replay?: string;
+  cluster?: boolean;
+  redis?: string;
+  fallbackLocal?: boolean;
 }
 
 export const registerRun: RegisterCommand = (program, ctx, setExitCode) => {
@@ -34,6 +38,9 @@ export const registerRun: RegisterCommand = (program, ctx, setExitCode) => {
       new Option('--record <file>', 'write every provider call of the run to a cassette file').conflicts('replay'),
     )
     .option('--replay <file>', 'answer every provider call from a cassette, offline; a call it lacks fails')
+    .option('--cluster', 'enqueue the run for the cluster workers (see `elexirion worker`) and follow it')
+    .option('--redis <url>', 'the Redis of the cluster (default: $ELEXIRION_REDIS)')
+    .option('--fallback-local', 'with --cluster: if Redis cannot be reached, run on this machine (and say so)')
     .addHelpText(
       'after',
       `
@@ -52,15 +59,17 @@ Examples:
       }
       const loaded = await loadPipeline(file, { cwd: ctx.cwd });
       const given = parseInputs(flags.input, flags.inputs, ctx.cwd);
-      const code = await runSession(ctx, flags, (engine) =>
-        engine.start(loaded, {
-          inputs: given,
-          ...(flags.mock ? { mock: true } : {}),
-          ...(flags.stream ? { stream: true } : {}),
-          ...(maxCostUsd === undefined ? {} : { maxCostUsd }),
-          ...cassettes(flags, ctx),
-        }),
-      );
-      setExitCode(code);
+      const start = {
+        inputs: given,
+        ...(flags.mock ? { mock: true } : {}),
+        ...(flags.stream ? { stream: true } : {}),
+        ...(maxCostUsd === undefined ? {} : { maxCostUsd }),
+      };
+      const runLocally = () =>
+        runSession(ctx, flags, (engine) => engine.start(loaded, { ...start, ...cassettes(flags, ctx) }));
+      if (flags.cluster && (flags.record || flags.replay)) {
+        throw new UsageError('--record and --replay work on this machine only', 'drop --cluster, or the cassette');
+      }
+      setExitCode(flags.cluster ? await runClusterSession(ctx, flags, loaded, start, runLocally) : await runLocally());
     });
 };

@@ -1,0 +1,135 @@
+// A cluster worker: pulls runs from the `runs` queue (least loaded wins by construction: a worker
+// asks for a job only when it has a free slot) and runs each from the shared journal, as a resume.
+// A run that another worker was running when it died is found stalled by BullMQ and lands here the
+// same way: finished steps and items come from the journal, not from a second call.
+import { hostname } from 'node:os';
+import { type Job, UnrecoverableError, WaitingError, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { Engine, type RunHandle } from '../engine/engine.js';
+import type { Store } from '../journal/store.js';
+import { GateRegistry } from '../resilience/gate-registry.js';
+import { EventBus } from '../telemetry/event-bus.js';
+import { type ClusterConfig, redisConnection } from './connection.js';
+import { Heartbeat, workerId } from './heartbeat.js';
+import { RUNS_QUEUE, type RunJobData, type RunJobResult } from './queues.js';
+import { SharedGates } from './shared-gates.js';
+import { type ClusterTiming, clusterTiming } from './timing.js';
+
+export interface ClusterWorkerOptions {
+  config: ClusterConfig;
+  store: Store;
+  env: NodeJS.ProcessEnv;
+  /** Runs at once on this worker. */
+  concurrency: number;
+  timing?: ClusterTiming;
+  /** One line per notable thing (a run taken, finished, a drain). */
+  log?: (line: string) => void;
+}
+
+const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
+
+export class ClusterWorker {
+  readonly id = workerId();
+  readonly engine: Engine;
+  private readonly redis: Redis;
+  private readonly gates: SharedGates;
+  private readonly runs: Worker<RunJobData, RunJobResult>;
+  private readonly heartbeat: Heartbeat;
+  private readonly active = new Map<string, RunHandle>();
+  private draining = false;
+  private closed?: Promise<void>;
+
+  constructor(private readonly options: ClusterWorkerOptions) {
+    const timing = options.timing ?? clusterTiming(options.env);
+    const { config } = options;
+    this.redis = redisConnection(config);
+    this.redis.on('error', () => {}); // ioredis reconnects; BullMQ reports what matters
+    const bus = new EventBus();
+    this.gates = new SharedGates(this.redis, config.prefix, bus, timing.leaseMs);
+    this.engine = new Engine({
+      store: options.store,
+      bus,
+      gates: new GateRegistry(bus, {}, this.gates.factory),
+      env: options.env,
+    });
+    this.runs = new Worker<RunJobData, RunJobResult>(RUNS_QUEUE, (job, token) => this.processRun(job, token), {
+      connection: this.redis,
+      prefix: config.prefix,
+      concurrency: options.concurrency,
+      lockDuration: timing.lockMs,
+      stalledInterval: timing.stalledIntervalMs,
+      maxStalledCount: 2,
+      autorun: false,
+    });
+    this.runs.on('error', (error) => this.log(`queue error: ${error.message}`));
+    this.heartbeat = new Heartbeat(
+      this.redis,
+      config.prefix,
+      this.id,
+      () => ({
+        concurrency: options.concurrency,
+        activeRuns: this.active.size,
+        activeItems: 0,
+        draining: this.draining,
+      }),
+      timing.heartbeatMs,
+    );
+  }
+
+  /** Starts pulling jobs; resolves once the worker is connected and has said it is alive. */
+  async start(): Promise<void> {
+    await this.heartbeat.beat();
+    void this.runs.run().catch((error: unknown) => this.log(`worker stopped: ${String(error)}`));
+    await this.runs.waitUntilReady();
+    this.log(`worker ${this.id} ready (concurrency ${this.options.concurrency}, prefix ${this.options.config.prefix})`);
+  }
+
+  /**
+   * SIGTERM: take no more jobs, interrupt the runs in flight to a resumable state (what finished is
+   * in the journal), hand their jobs back to the queue for another worker, then close.
+   */
+  drain(): Promise<void> {
+    this.closed ??= (async () => {
+      this.draining = true;
+      this.log(`draining: ${this.active.size} run(s) in flight go back to the queue`);
+      const closing = this.runs.close();
+      this.engine.stopAll('interrupted');
+      await closing;
+      await this.shutdown();
+    })();
+    return this.closed;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.gates.close();
+    await this.heartbeat.stop();
+    await this.redis.quit().catch(() => {});
+  }
+
+  private async processRun(job: Job<RunJobData, RunJobResult>, token?: string): Promise<RunJobResult> {
+    const { runId } = job.data;
+    const record = await this.options.store.getRun(runId);
+    if (!record) throw new UnrecoverableError(`run ${runId} is not in the journal (another --db?)`);
+    // Delivered again after its worker finished it but died before saying so.
+    if (FINAL.has(record.status)) return { status: record.status };
+    const handle = await this.engine.resume(runId, { fromJournal: true });
+    this.active.set(runId, handle);
+    this.log(`run ${runId} taken (${record.pipelineName}${job.attemptsStarted > 1 ? ', again' : ''})`);
+    try {
+      const result = await handle.result;
+      if (this.draining && result.status === 'interrupted') {
+        // Back to the queue, not completed: another worker resumes it from the journal.
+        await job.moveToWait(token);
+        throw new WaitingError();
+      }
+      this.log(`run ${runId} ${result.status}`);
+      return { status: result.status };
+    } finally {
+      this.active.delete(runId);
+    }
+  }
+
+  private log(line: string): void {
+    this.options.log?.(`[${new Date().toISOString()}] ${hostname()}:${process.pid} ${line}`);
+  }
+}
