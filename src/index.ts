@@ -5,6 +5,8 @@ import { resolve } from 'node:path';
 import { type LoadedPipeline, loadPipeline } from './config/loader.js';
 import { Engine, type EngineOptions, type ResumeOptions, type StartOptions } from './engine/engine.js';
 import type { RunResult } from './engine/run-result.js';
+import { POSTGRES_URL } from './journal/postgres-connection.js';
+import { PostgresStore } from './journal/postgres-store.js';
 import { SqliteStore } from './journal/sqlite-store.js';
 import type { Store } from './journal/store.js';
 
@@ -16,6 +18,7 @@ export type { Pipeline, Step } from './config/schema.js';
 export { Engine, type EngineOptions, type ResumeOptions, type RunHandle, type StartOptions } from './engine/engine.js';
 export type { RunResult, StepResult } from './engine/run-result.js';
 export { ConfigError, type Diagnostic, ElexirionError, ExitCode } from './errors.js';
+export { PostgresStore, type PostgresStoreOptions } from './journal/postgres-store.js';
 export { SqliteStore } from './journal/sqlite-store.js';
 export type { RunRecord, RunStatus, StepRecord, Store } from './journal/store.js';
 export { MockProvider } from './providers/mock.js';
@@ -25,7 +28,7 @@ export { EventBus } from './telemetry/event-bus.js';
 export type { ElexirionEvent, EventMap, EventType } from './telemetry/events.js';
 
 export interface RunOptions extends StartOptions {
-  /** The journal: a Store, or a SQLite file path (default `.elexirion/elexirion.db`). */
+  /** The journal: a Store, a SQLite file path (default `.elexirion/elexirion.db`) or a postgres:// URL. */
   db?: Store | string;
   /** Options of the Engine created for this run (an event bus to watch it, provider factories …). */
   engine?: Omit<EngineOptions, 'store'>;
@@ -53,10 +56,13 @@ async function withEngine(
   begin: (engine: Engine) => ReturnType<Engine['start']>,
 ): Promise<RunResult> {
   const owned = typeof options.db !== 'object';
+  const location = typeof options.db === 'object' ? undefined : (options.db ?? process.env.ELEXIRION_DB);
   const store: Store =
     typeof options.db === 'object'
       ? options.db
-      : new SqliteStore(resolve(options.db ?? process.env.ELEXIRION_DB ?? '.elexirion/elexirion.db'));
+      : location !== undefined && POSTGRES_URL.test(location)
+        ? new PostgresStore(location)
+        : new SqliteStore(resolve(location ?? '.elexirion/elexirion.db'));
   try {
     const engine = new Engine({ ...options.engine, store });
     const handle = await begin(engine);

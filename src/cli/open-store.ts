@@ -1,7 +1,9 @@
 // Where a command's journal lives: --db, else ELEXIRION_DB, else .elexirion/elexirion.db under the
-// working directory (a project keeps its runs beside its pipelines, like .git).
+// working directory (a project keeps its runs beside its pipelines, like .git). A postgres:// URL
+// selects the PostgreSQL journal, shared by the workers of a cluster.
 import { resolve } from 'node:path';
-import { UsageError } from '../errors.js';
+import { POSTGRES_URL } from '../journal/postgres-connection.js';
+import { PostgresStore } from '../journal/postgres-store.js';
 import { SqliteStore } from '../journal/sqlite-store.js';
 import type { Store } from '../journal/store.js';
 import type { CliContext } from './context.js';
@@ -14,12 +16,7 @@ export function databaseLocation(db: string | undefined, ctx: CliContext): strin
 
 export function openStore(db: string | undefined, ctx: CliContext): Store {
   const location = databaseLocation(db, ctx);
-  if (/^postgres(ql)?:\/\//.test(location)) {
-    throw new UsageError(
-      'the PostgreSQL journal is not available in this version (it comes with cluster mode)',
-      'use a SQLite file: --db PATH (default .elexirion/elexirion.db)',
-    );
-  }
+  if (POSTGRES_URL.test(location)) return new PostgresStore(location);
   // `:memory:` is SQLite's own name for a journal that lives and dies with the process.
   return new SqliteStore(location === ':memory:' ? location : resolve(ctx.cwd, location));
 }

@@ -1,0 +1,80 @@
+// Ordered, append-only: migration N upgrades schema version N to N+1. Never edit a shipped one.
+//
+// Documents are `json`, not `jsonb`: jsonb re-orders object keys (shortest first) and drops
+// duplicates, and the order of a run's outputs, inputs and variables is what the user sees printed
+// and what a resume from the stored pipeline evaluates. Nothing queries inside these documents,
+// so jsonb's indexing would buy nothing. Epoch-millisecond instants are BIGINT (read back as numbers
+// by the store's type parser); costs are double precision, NULL when unknown (distinct from 0).
+export const POSTGRES_MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE runs (
+    id TEXT PRIMARY KEY,
+    pipeline_name TEXT NOT NULL,
+    pipeline_file TEXT,
+    pipeline_hash TEXT NOT NULL,
+    pipeline JSON NOT NULL,
+    inputs JSON NOT NULL,
+    status TEXT NOT NULL,
+    error TEXT,
+    failed_step TEXT,
+    outputs JSON,
+    started_at BIGINT NOT NULL,
+    finished_at BIGINT,
+    totals JSON NOT NULL,
+    metadata JSON NOT NULL
+  );
+  CREATE INDEX runs_started ON runs (started_at DESC);
+  CREATE INDEX runs_status_started ON runs (status, started_at DESC);
+  CREATE TABLE steps (
+    run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    name TEXT NOT NULL,
+    type TEXT NOT NULL,
+    status TEXT NOT NULL,
+    output JSON,
+    error TEXT,
+    usage JSON NOT NULL,
+    cost_usd DOUBLE PRECISION,
+    duration_ms DOUBLE PRECISION NOT NULL,
+    attempts INTEGER NOT NULL,
+    started_at BIGINT NOT NULL,
+    finished_at BIGINT NOT NULL,
+    details JSON,
+    -- Ties on finished_at are broken by first commit, as SQLite's rowid does.
+    commit_order BIGINT GENERATED ALWAYS AS IDENTITY,
+    PRIMARY KEY (run_id, key)
+  );
+  CREATE TABLE items (
+    run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    step_key TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    output JSON,
+    error TEXT,
+    usage JSON NOT NULL,
+    cost_usd DOUBLE PRECISION,
+    attempts INTEGER NOT NULL,
+    duration_ms DOUBLE PRECISION NOT NULL,
+    PRIMARY KEY (run_id, step_key, idx)
+  );
+  CREATE TABLE events (
+    run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    at BIGINT NOT NULL,
+    data JSON NOT NULL,
+    PRIMARY KEY (run_id, seq)
+  );
+  CREATE TABLE calls (
+    key TEXT PRIMARY KEY,
+    provider TEXT NOT NULL,
+    model TEXT NOT NULL,
+    request JSON NOT NULL,
+    response JSON NOT NULL,
+    usage JSON NOT NULL,
+    cost_usd DOUBLE PRECISION,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT
+  );
+  `,
+];

@@ -1,0 +1,280 @@
+// The journal on PostgreSQL: one database shared by every worker of a cluster. A commit is
+// acknowledged only once its WAL record is flushed to disk (synchronous_commit=on is forced per
+// session), which is the Store's "durable before it resolves". The schema is created on first use
+// (or by migrate()), so a store can be handed to the engine as soon as it is constructed.
+import pg from 'pg';
+import { ElexirionError } from '../errors.js';
+import { insertStatements, lastByKey, type Statement } from './postgres-batch.js';
+import {
+  assertSchemaName,
+  isConnectionError,
+  type PostgresTarget,
+  parsePostgresUrl,
+  poolConfig,
+  unavailableError,
+} from './postgres-connection.js';
+import { migratePostgres } from './postgres-migrate.js';
+import {
+  CALL_COLUMNS,
+  CALL_TYPES,
+  callParams,
+  EVENT_COLUMNS,
+  EVENT_TYPES,
+  eventParams,
+  ITEM_COLUMNS,
+  ITEM_TYPES,
+  itemParams,
+  type Row,
+  RUN_COLUMNS,
+  rowToCall,
+  rowToEvent,
+  rowToItem,
+  rowToRun,
+  rowToStep,
+  runValue,
+  STEP_COLUMNS,
+  stepParams,
+} from './postgres-rows.js';
+import type { CallRecord, EventRecord, ItemRecord, ListRunsOptions, RunRecord, StepRecord, Store } from './store.js';
+
+export interface PostgresStoreOptions {
+  /** A PostgreSQL schema of its own (created if absent): journals side by side in one database. */
+  schema?: string;
+  /**
+   * Connections this process may hold (default 10). Steps, item batches, events and the call cache
+   * write concurrently; mind the server's max_connections (100 by default) across all workers.
+   */
+  max?: number;
+  /** How long to wait for a connection before saying the database is unavailable (default 5 s). */
+  connectionTimeoutMs?: number;
+}
+
+const JSON_COLUMNS = new Set(RUN_COLUMNS.filter(([, , kind]) => kind === 'json').map(([, column]) => column));
+
+const ITEM_INSERT = {
+  into: `items (${ITEM_COLUMNS})`,
+  types: ITEM_TYPES,
+  onConflict: `ON CONFLICT (run_id, step_key, idx) DO UPDATE SET status = excluded.status, output = excluded.output,
+    error = excluded.error, usage = excluded.usage, cost_usd = excluded.cost_usd, attempts = excluded.attempts,
+    duration_ms = excluded.duration_ms`,
+};
+const EVENT_INSERT = { into: `events (${EVENT_COLUMNS})`, types: EVENT_TYPES };
+const CALL_INSERT = {
+  into: `calls (${CALL_COLUMNS})`,
+  types: CALL_TYPES,
+  onConflict: `ON CONFLICT (key) DO UPDATE SET response = excluded.response, usage = excluded.usage,
+    cost_usd = excluded.cost_usd, created_at = excluded.created_at, expires_at = excluded.expires_at`,
+};
+const UPSERT_STEP = `INSERT INTO steps (${STEP_COLUMNS})
+  VALUES ($1, $2, $3, $4, $5, $6::json, $7, $8::json, $9, $10, $11, $12, $13, $14::json)
+  ON CONFLICT (run_id, key) DO UPDATE SET name = excluded.name, type = excluded.type, status = excluded.status,
+    output = excluded.output, error = excluded.error, usage = excluded.usage, cost_usd = excluded.cost_usd,
+    duration_ms = excluded.duration_ms, attempts = excluded.attempts, started_at = excluded.started_at,
+    finished_at = excluded.finished_at, details = excluded.details`;
+
+export class PostgresStore implements Store {
+  /** Where the journal is, password hidden: safe to print. */
+  readonly location: string;
+  readonly schema: string | undefined;
+  private readonly target: PostgresTarget;
+  private readonly pool: pg.Pool;
+  private ready: Promise<void> | undefined;
+  private ended = false;
+
+  constructor(url: string, options: PostgresStoreOptions = {}) {
+    this.target = parsePostgresUrl(url);
+    this.location = this.target.display;
+    if (options.schema !== undefined) assertSchemaName(options.schema);
+    this.schema = options.schema;
+    this.pool = new pg.Pool(
+      poolConfig(url, {
+        max: options.max ?? 10,
+        connectionTimeoutMs: options.connectionTimeoutMs ?? 5_000,
+        ...(options.schema === undefined ? {} : { schema: options.schema }),
+      }),
+    );
+    // An idle connection that dies (a server restart) is reported here; unheard, Node would crash
+    // the process. The pool drops it, and the next query reconnects or fails with the clear error.
+    this.pool.on('error', () => undefined);
+  }
+
+  async migrate(): Promise<void> {
+    this.ready = undefined;
+    await this.migrated();
+  }
+
+  async close(): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    await this.pool.end();
+  }
+
+  async createRun(run: RunRecord): Promise<void> {
+    const columns = RUN_COLUMNS.map(([, column]) => column);
+    const placeholders = columns.map((c, i) => `$${i + 1}${JSON_COLUMNS.has(c) ? '::json' : ''}`);
+    await this.query(
+      `INSERT INTO runs (${columns.join(', ')}) VALUES (${placeholders.join(', ')})`,
+      RUN_COLUMNS.map(([field, , kind]) => runValue(run, field, kind)),
+    );
+  }
+
+  async updateRun(id: string, patch: Partial<Omit<RunRecord, 'id'>>): Promise<void> {
+    const changed = RUN_COLUMNS.filter(([field]) => field !== 'id' && field in patch);
+    if (changed.length === 0) return;
+    const sets = changed.map(([, column], i) => `${column} = $${i + 2}${JSON_COLUMNS.has(column) ? '::json' : ''}`);
+    await this.query(`UPDATE runs SET ${sets.join(', ')} WHERE id = $1`, [
+      id,
+      ...changed.map(([field, , kind]) => runValue(patch, field, kind)),
+    ]);
+  }
+
+  async getRun(id: string): Promise<RunRecord | undefined> {
+    const rows = await this.query('SELECT * FROM runs WHERE id = $1', [id]);
+    return rows[0] ? rowToRun(rows[0]) : undefined;
+  }
+
+  async listRuns(options: ListRunsOptions = {}): Promise<RunRecord[]> {
+    const limit = options.limit ?? 50;
+    const rows = options.status
+      ? await this.query('SELECT * FROM runs WHERE status = $1 ORDER BY started_at DESC, id DESC LIMIT $2', [
+          options.status,
+          limit,
+        ])
+      : await this.query('SELECT * FROM runs ORDER BY started_at DESC, id DESC LIMIT $1', [limit]);
+    return rows.map(rowToRun);
+  }
+
+  async commitStep(step: StepRecord, events: EventRecord[] = []): Promise<void> {
+    await this.transaction([
+      { text: UPSERT_STEP, values: stepParams(step) },
+      ...insertStatements(EVENT_INSERT, events.map(eventParams)),
+    ]);
+  }
+
+  async getSteps(runId: string): Promise<StepRecord[]> {
+    const rows = await this.query('SELECT * FROM steps WHERE run_id = $1 ORDER BY finished_at, commit_order', [runId]);
+    return rows.map(rowToStep);
+  }
+
+  async deleteSteps(runId: string, keys: string[]): Promise<void> {
+    if (keys.length === 0) return;
+    await this.transaction([
+      { text: 'DELETE FROM steps WHERE run_id = $1 AND key = ANY($2::text[])', values: [runId, keys] },
+      { text: 'DELETE FROM items WHERE run_id = $1 AND step_key = ANY($2::text[])', values: [runId, keys] },
+    ]);
+  }
+
+  async commitItems(items: ItemRecord[]): Promise<void> {
+    const latest = lastByKey(items, (i) => JSON.stringify([i.runId, i.stepKey, i.index]));
+    await this.transaction(insertStatements(ITEM_INSERT, latest.map(itemParams)));
+  }
+
+  async getItems(runId: string, stepKey: string, range?: { from: number; to: number }): Promise<ItemRecord[]> {
+    const rows = range
+      ? await this.query(
+          'SELECT * FROM items WHERE run_id = $1 AND step_key = $2 AND idx >= $3 AND idx < $4 ORDER BY idx',
+          [runId, stepKey, range.from, range.to],
+        )
+      : await this.query('SELECT * FROM items WHERE run_id = $1 AND step_key = $2 ORDER BY idx', [runId, stepKey]);
+    return rows.map(rowToItem);
+  }
+
+  async countItems(runId: string, stepKey: string): Promise<{ succeeded: number; failed: number }> {
+    const rows = await this.query(
+      `SELECT count(*) FILTER (WHERE status = 'succeeded') AS succeeded, count(*) FILTER (WHERE status = 'failed') AS failed
+       FROM items WHERE run_id = $1 AND step_key = $2`,
+      [runId, stepKey],
+    );
+    return { succeeded: rows[0]?.succeeded as number, failed: rows[0]?.failed as number };
+  }
+
+  async appendEvents(events: EventRecord[]): Promise<void> {
+    await this.transaction(insertStatements(EVENT_INSERT, events.map(eventParams)));
+  }
+
+  async getEvents(runId: string, afterSeq = 0, limit = 10_000): Promise<EventRecord[]> {
+    const rows = await this.query('SELECT * FROM events WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3', [
+      runId,
+      afterSeq,
+      limit,
+    ]);
+    return rows.map(rowToEvent);
+  }
+
+  async putCall(call: CallRecord): Promise<void> {
+    await this.putCalls([call]);
+  }
+
+  async putCalls(calls: CallRecord[]): Promise<void> {
+    const latest = lastByKey(calls, (c) => c.key);
+    await this.transaction(insertStatements(CALL_INSERT, latest.map(callParams)));
+  }
+
+  async getCall(key: string, now: number): Promise<CallRecord | undefined> {
+    const rows = await this.query('SELECT * FROM calls WHERE key = $1 AND (expires_at IS NULL OR expires_at > $2)', [
+      key,
+      now,
+    ]);
+    return rows[0] ? rowToCall(rows[0]) : undefined;
+  }
+
+  /** The schema, created or upgraded once per store; a failed attempt is retried by the next call. */
+  private migrated(): Promise<void> {
+    this.ready ??= this.connected(async () => {
+      const client = await this.pool.connect();
+      try {
+        await migratePostgres(client, this.schema);
+      } finally {
+        client.release();
+      }
+    }).catch((error: unknown) => {
+      this.ready = undefined;
+      throw error;
+    });
+    return this.ready;
+  }
+
+  private async query(text: string, values: unknown[]): Promise<Row[]> {
+    await this.migrated();
+    const result = await this.connected(() => this.pool.query<Row>(text, values));
+    return result.rows;
+  }
+
+  /** The statements in one transaction; a single statement is atomic on its own and skips BEGIN. */
+  private async transaction(statements: Statement[]): Promise<void> {
+    if (statements.length === 0) return;
+    if (statements.length === 1) {
+      const [only] = statements as [Statement];
+      await this.query(only.text, only.values);
+      return;
+    }
+    await this.migrated();
+    await this.connected(async () => {
+      const client = await this.pool.connect();
+      let broken: Error | undefined;
+      try {
+        await client.query('BEGIN');
+        for (const s of statements) await client.query(s.text, s.values);
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK').catch((rollbackError: Error) => {
+          broken = rollbackError;
+        });
+        throw error;
+      } finally {
+        // A connection that could not even roll back is destroyed rather than reused.
+        client.release(broken);
+      }
+    });
+  }
+
+  /** Runs `work`, turning "the database cannot be reached or entered" into the clear error. */
+  private async connected<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (!(error instanceof ElexirionError) && isConnectionError(error)) throw unavailableError(this.target, error);
+      throw error;
+    }
+  }
+}

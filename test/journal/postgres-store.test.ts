@@ -1,0 +1,191 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { ElexirionError, ExitCode } from '../../src/errors.js';
+import { POSTGRES_MIGRATIONS } from '../../src/journal/postgres-migrations.js';
+import { PostgresStore } from '../../src/journal/postgres-store.js';
+import type { ItemRecord } from '../../src/journal/store.js';
+import { adminQuery, dropSchema, TEST_POSTGRES_URL, uniqueSchema } from './postgres-harness.js';
+import { describeStoreConformance, sampleRun, sampleStep } from './store-conformance.js';
+
+const schema = uniqueSchema();
+const schemas = [schema];
+const open = (s = schema) => new PostgresStore(TEST_POSTGRES_URL, { schema: s, max: 4 });
+
+afterAll(async () => {
+  for (const s of schemas) await dropSchema(s);
+});
+
+describeStoreConformance('postgres', () => open());
+
+async function rejection(promise: Promise<unknown>): Promise<ElexirionError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ElexirionError);
+  return error as ElexirionError;
+}
+
+function item(runId: string, index: number, overrides: Partial<ItemRecord> = {}): ItemRecord {
+  return {
+    runId,
+    stepKey: 'batch',
+    index,
+    status: 'succeeded',
+    output: { index },
+    usage: { inputTokens: 1, outputTokens: 1 },
+    costUsd: 0.001,
+    attempts: 1,
+    durationMs: 1,
+    ...overrides,
+  };
+}
+
+describe('PostgresStore specifics', () => {
+  it('several stores migrating one fresh schema at once: each version applied exactly once', async () => {
+    const fresh = uniqueSchema('elexirion_race');
+    schemas.push(fresh);
+    const stores = Array.from({ length: 6 }, () => open(fresh));
+    try {
+      await Promise.all(stores.map((s) => s.migrate()));
+      const versions = await adminQuery<{ version: number }>(
+        `SELECT version FROM ${fresh}.schema_version ORDER BY version`,
+      );
+      expect(versions.map((v) => v.version)).toEqual(POSTGRES_MIGRATIONS.map((_, i) => i + 1));
+      const run = sampleRun();
+      await stores[0]?.createRun(run);
+      expect((await stores[5]?.getRun(run.id))?.id).toBe(run.id);
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+    }
+  });
+
+  it('creates its schema on first use, without an explicit migrate()', async () => {
+    const fresh = uniqueSchema('elexirion_lazy');
+    schemas.push(fresh);
+    const store = open(fresh);
+    const run = sampleRun();
+    await store.createRun(run);
+    expect(await store.getRun(run.id)).toEqual(run);
+    await store.close();
+  });
+
+  it('refuses a journal whose schema is newer than this version knows', async () => {
+    const fresh = uniqueSchema('elexirion_newer');
+    schemas.push(fresh);
+    const store = open(fresh);
+    await store.migrate();
+    await adminQuery(`INSERT INTO ${fresh}.schema_version (version, applied_at) VALUES (999, 0)`);
+    const error = await rejection(store.migrate());
+    expect(error.message).toContain('schema version 999, newer than this Elexirion knows');
+    expect(error.exitCode).toBe(ExitCode.unavailable);
+    await store.close();
+  });
+
+  it('keeps the key order of documents and a JSON null apart from an absent value', async () => {
+    const store = open();
+    const run = sampleRun({ outputs: { zeta: 1, a: 2, middle: 3 }, inputs: { long_name: 'x', b: 'y' } });
+    await store.createRun(run);
+    const got = await store.getRun(run.id);
+    expect(Object.keys(got?.outputs ?? {})).toEqual(['zeta', 'a', 'middle']);
+    expect(Object.keys(got?.inputs ?? {})).toEqual(['long_name', 'b']);
+    await store.commitItems([item(run.id, 0, { output: null }), item(run.id, 1, { output: undefined })]);
+    const [withNull, absent] = await store.getItems(run.id, 'batch');
+    expect(withNull?.output).toBeNull();
+    expect(absent && 'output' in absent).toBe(false);
+    await store.close();
+  });
+
+  it('commits a step and its events in one transaction: a bad event leaves no step', async () => {
+    const store = open();
+    const run = sampleRun();
+    await store.createRun(run);
+    await store.appendEvents([{ runId: run.id, seq: 1, type: 't', at: 1, data: {} }]);
+    const duplicateSeq = { runId: run.id, seq: 1, type: 'pipeline.step.stop', at: 2, data: {} };
+    await expect(store.commitStep(sampleStep(run.id, 'a'), [duplicateSeq])).rejects.toThrow(/duplicate key/);
+    expect(await store.getSteps(run.id)).toEqual([]);
+    await store.close();
+  });
+
+  it('a committed step is visible at once to another pool; commits are synchronous', async () => {
+    const writer = open();
+    const reader = open();
+    const run = sampleRun();
+    await writer.createRun(run);
+    await writer.commitStep(sampleStep(run.id, 'a'));
+    expect((await reader.getSteps(run.id)).map((s) => s.key)).toEqual(['a']);
+    const pool = (writer as unknown as { pool: { query(sql: string): Promise<{ rows: Record<string, string>[] }> } })
+      .pool;
+    expect((await pool.query('SHOW synchronous_commit')).rows[0]?.synchronous_commit).toBe('on');
+    await writer.close();
+    await reader.close();
+  });
+
+  it('writes thousands of items in chunks, the last write of an index winning', async () => {
+    const store = open();
+    const run = sampleRun();
+    await store.createRun(run);
+    const items = Array.from({ length: 2500 }, (_, i) =>
+      item(run.id, i, { status: i % 5 === 0 ? 'failed' : 'succeeded' }),
+    );
+    items.push(item(run.id, 7, { status: 'failed', error: 'rewritten', output: undefined }));
+    await store.commitItems(items);
+    expect(await store.countItems(run.id, 'batch')).toEqual({ succeeded: 1999, failed: 501 });
+    const [seventh] = await store.getItems(run.id, 'batch', { from: 7, to: 8 });
+    expect(seventh?.error).toBe('rewritten');
+    expect((await store.getItems(run.id, 'batch', { from: 2498, to: 5000 })).map((i) => i.index)).toEqual([2498, 2499]);
+    await store.close();
+  });
+
+  it('a batch of calls may hold one key twice: the later one is kept', async () => {
+    const store = open();
+    const base = { provider: 'mock', model: 'm', request: {}, usage: { inputTokens: 1, outputTokens: 1 } };
+    const key = uniqueSchema('call');
+    await store.putCalls([
+      { ...base, key, response: { text: 'first' }, costUsd: 0, createdAt: 1, expiresAt: null },
+      { ...base, key, response: { text: 'second' }, costUsd: null, createdAt: 2, expiresAt: null },
+    ]);
+    const got = await store.getCall(key, 3);
+    expect(got?.response).toEqual({ text: 'second' });
+    expect(got?.costUsd).toBeNull();
+    await store.close();
+  });
+});
+
+describe('PostgresStore connection errors', () => {
+  const password = 'Sup3r-s3cret-pw';
+
+  it('an unreachable server: a clear unavailable error, with a hint and without the password', async () => {
+    const store = new PostgresStore(`postgres://postgres:${password}@127.0.0.1:1/test`, { schema });
+    const error = await rejection(store.getRun('x'));
+    expect(error.exitCode).toBe(ExitCode.unavailable);
+    expect(error.message).toMatch(
+      /cannot use the PostgreSQL journal at postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:1\/test/,
+    );
+    expect(error.message).toContain('ECONNREFUSED');
+    expect(error.hint).toBe('is PostgreSQL running at 127.0.0.1:1? check --db / ELEXIRION_DB');
+    expect(`${error.message} ${error.hint}`).not.toContain(password);
+    await store.close();
+  });
+
+  it('a database that does not exist: says to create it', async () => {
+    const store = new PostgresStore(`postgres://postgres:${password}@127.0.0.1:5432/no_such_db_elexirion`);
+    const error = await rejection(store.migrate());
+    expect(error.exitCode).toBe(ExitCode.unavailable);
+    expect(error.message).toContain('database "no_such_db_elexirion" does not exist');
+    expect(error.hint).toContain('createdb no_such_db_elexirion');
+    expect(`${error.message} ${error.hint}`).not.toContain(password);
+    await store.close();
+  });
+
+  it('a malformed URL or schema name is refused at once, without the password', () => {
+    const bad = () => new PostgresStore(`postgres://postgres:${password}@[127.0.0.1/test`);
+    expect(bad).toThrow(/is not a valid PostgreSQL URL/);
+    try {
+      bad();
+    } catch (e) {
+      expect((e as ElexirionError).exitCode).toBe(ExitCode.invalidInput);
+      expect((e as Error).message).not.toContain(password);
+    }
+    expect(() => open('Robert; DROP TABLE runs')).toThrow(/cannot be used as the journal's PostgreSQL schema/);
+  });
+});
