@@ -111,6 +111,7 @@ const NETWORK_CODES = new Set([
 ]);
 const AUTH_STATES = new Set(['28000', '28P01']);
 const UNAVAILABLE_STATES = new Set(['3D000', '53300', '57P01', '57P02', '57P03']);
+export const CONNECT_TIMEOUT = /timeout exceeded when trying to connect/;
 const CONNECTION_MESSAGES = /timeout exceeded when trying to connect|Connection terminated|connection timeout/i;
 
 export function isConnectionError(error: unknown): boolean {
@@ -126,9 +127,24 @@ export function isConnectionError(error: unknown): boolean {
 }
 
 /** The clear error for a database that cannot be reached or entered: what, where, what to do. */
-export function unavailableError(target: PostgresTarget, error: unknown): ElexirionError {
+export function unavailableError(
+  target: PostgresTarget,
+  error: unknown,
+  /** Set when every connection of the pool was in use: the wait, not the server, timed out. */
+  busyPool?: { max: number },
+): ElexirionError {
   const e = error as { code?: string; message?: string };
   const code = e.code ?? '';
+  if (busyPool) {
+    return new ElexirionError(
+      `the PostgreSQL journal at ${target.display} kept all ${busyPool.max} connections of this process busy too long`,
+      {
+        exitCode: ExitCode.unavailable,
+        hint: 'raise the pool size (PostgresStore option `max`), lower the concurrency, or check for slow queries',
+        cause: error,
+      },
+    );
+  }
   // Node reports a refused dual-stack connection as an AggregateError with an empty message.
   const reason = e.message || code || 'unknown error';
   let hint = `is PostgreSQL running at ${target.host}? check --db / ELEXIRION_DB`;

@@ -7,6 +7,7 @@ import { ElexirionError } from '../errors.js';
 import { insertStatements, lastByKey, type Statement } from './postgres-batch.js';
 import {
   assertSchemaName,
+  CONNECT_TIMEOUT,
   isConnectionError,
   type PostgresTarget,
   parsePostgresUrl,
@@ -78,6 +79,7 @@ export class PostgresStore implements Store {
   readonly schema: string | undefined;
   private readonly target: PostgresTarget;
   private readonly pool: pg.Pool;
+  private readonly max: number;
   private ready: Promise<void> | undefined;
   private ended = false;
 
@@ -86,9 +88,10 @@ export class PostgresStore implements Store {
     this.location = this.target.display;
     if (options.schema !== undefined) assertSchemaName(options.schema);
     this.schema = options.schema;
+    this.max = options.max ?? 10;
     this.pool = new pg.Pool(
       poolConfig(url, {
-        max: options.max ?? 10,
+        max: this.max,
         connectionTimeoutMs: options.connectionTimeoutMs ?? 5_000,
         ...(options.schema === undefined ? {} : { schema: options.schema }),
       }),
@@ -273,8 +276,10 @@ export class PostgresStore implements Store {
     try {
       return await work();
     } catch (error) {
-      if (!(error instanceof ElexirionError) && isConnectionError(error)) throw unavailableError(this.target, error);
-      throw error;
+      if (error instanceof ElexirionError || !isConnectionError(error)) throw error;
+      // The pool's connection timeout also bounds the wait for a free connection of a full pool.
+      const busy = CONNECT_TIMEOUT.test((error as Error).message) && this.pool.totalCount >= this.max;
+      throw unavailableError(this.target, error, busy ? { max: this.max } : undefined);
     }
   }
 }

@@ -189,3 +189,19 @@ describe('PostgresStore connection errors', () => {
     expect(() => open('Robert; DROP TABLE runs')).toThrow(/cannot be used as the journal's PostgreSQL schema/);
   });
 });
+
+describe('PostgresStore under load', () => {
+  it('a pool kept busy past the timeout says so, rather than blaming the server', async () => {
+    const store = new PostgresStore(TEST_POSTGRES_URL, { schema, max: 1, connectionTimeoutMs: 200 });
+    await store.migrate();
+    // Hold the only connection: a query on the pool's one client that sleeps past the timeout.
+    const pool = (store as unknown as { pool: { query(sql: string): Promise<unknown> } }).pool;
+    const holder = pool.query('SELECT pg_sleep(0.6)');
+    const error = await rejection(store.getRun('y'));
+    expect(error.exitCode).toBe(ExitCode.unavailable);
+    expect(error.message).toContain('kept all 1 connections of this process busy too long');
+    expect(error.hint).toContain('raise the pool size');
+    await holder;
+    await store.close();
+  });
+});
