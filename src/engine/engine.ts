@@ -149,7 +149,7 @@ export class Engine {
       metadata: { ...options.metadata, options: persistedOptions(runOptions), ...this.owner() },
     };
     await this.store.createRun(record);
-    return this.supervise(record, loaded, runOptions);
+    return this.supervise(record, loaded, runOptions, true);
   }
 
   /**
@@ -229,7 +229,7 @@ export class Engine {
     await this.supervisor.drain();
   }
 
-  private supervise(record: RunRecord, loaded: LoadedPipeline, options: RunOptions): RunHandle {
+  private supervise(record: RunRecord, loaded: LoadedPipeline, options: RunOptions, fresh = false): RunHandle {
     const runId = record.id;
     this.gates.configure(loaded.pipeline.providers);
     const active: ActiveRun = {};
@@ -238,9 +238,10 @@ export class Engine {
       .supervise<RunOutcome>({
         id: runId,
         // Every (re)start rebuilds the run from the journal: recovery from durable state, not memory.
-        start: async () => {
+        start: async (attempt) => {
           const journaled = await this.store.getSteps(runId);
-          const lastEvents = await this.store.getEvents(runId, 0, 1_000_000);
+          // A run that has never run has no events yet: skip reading its (empty) log.
+          const lastEvents = fresh && attempt === 0 ? [] : await this.store.getEvents(runId, 0, 1_000_000);
           const context = new RunContext({
             id: runId,
             loaded,

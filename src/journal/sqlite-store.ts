@@ -5,6 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ElexirionError, ExitCode } from '../errors.js';
+import { GroupCommit } from './group-commit.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 import type { CallRecord, EventRecord, ItemRecord, ListRunsOptions, RunRecord, StepRecord, Store } from './store.js';
 
@@ -19,6 +20,13 @@ export class SqliteStore implements Store {
   readonly path: string;
   private readonly db: Database.Database;
   private readonly stmts: ReturnType<SqliteStore['prepare']>;
+  /**
+   * Every write goes through it: one transaction per turn of the event loop (see group-commit.ts).
+   * Reads do not wait for it: a write still in the group has resolved for nobody yet, so a read that
+   * misses it is like a read beside a transaction not yet committed.
+   */
+  private readonly group: GroupCommit;
+  private readonly updateStatements = new Map<string, Database.Statement>();
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.path = path;
@@ -37,6 +45,9 @@ export class SqliteStore implements Store {
     this.db.pragma('foreign_keys = ON');
     this.migrateSync();
     this.stmts = this.prepare();
+    // Built once: `db.transaction()` prepares its BEGIN/COMMIT statements, dearer than a step's inserts.
+    const inTransaction = this.db.transaction((work: () => void) => work());
+    this.group = new GroupCommit((work) => inTransaction(work));
   }
 
   async migrate(): Promise<void> {
@@ -107,11 +118,14 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    this.group.flush();
+    this.db.close();
   }
 
   async createRun(run: RunRecord): Promise<void> {
-    this.stmts.insertRun.run(runToRow(run));
+    const row = runToRow(run);
+    return this.group.write(() => this.stmts.insertRun.run(row));
   }
 
   async updateRun(id: string, patch: Partial<Omit<RunRecord, 'id'>>): Promise<void> {
@@ -121,7 +135,13 @@ export class SqliteStore implements Store {
       .map(([, column]) => column);
     if (columns.length === 0) return;
     const sql = `UPDATE runs SET ${columns.map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id`;
-    this.db.prepare(sql).run(row);
+    let statement = this.updateStatements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.updateStatements.set(sql, statement);
+    }
+    const prepared = statement;
+    return this.group.write(() => prepared.run(row));
   }
 
   async getRun(id: string): Promise<RunRecord | undefined> {
@@ -139,14 +159,12 @@ export class SqliteStore implements Store {
     return (rows as Row[]).map(rowToRun);
   }
 
-  private readonly commitStepTx = (step: StepRecord, events: EventRecord[]) =>
-    this.db.transaction(() => {
-      this.stmts.upsertStep.run(stepToRow(step));
-      for (const e of events) this.stmts.insertEvent.run(e.runId, e.seq, e.type, e.at, JSON.stringify(e.data));
-    })();
-
   async commitStep(step: StepRecord, events: EventRecord[] = []): Promise<void> {
-    this.commitStepTx(step, events);
+    const row = stepToRow(step);
+    return this.group.write(() => {
+      this.stmts.upsertStep.run(row);
+      this.insertEvents(events);
+    });
   }
 
   async getSteps(runId: string): Promise<StepRecord[]> {
@@ -154,18 +172,19 @@ export class SqliteStore implements Store {
   }
 
   async deleteSteps(runId: string, keys: string[]): Promise<void> {
-    this.db.transaction(() => {
+    return this.group.write(() => {
       for (const key of keys) {
         this.stmts.deleteStep.run(runId, key);
         this.stmts.deleteItems.run(runId, key);
       }
-    })();
+    });
   }
 
   async commitItems(items: ItemRecord[]): Promise<void> {
-    this.db.transaction(() => {
-      for (const item of items) this.stmts.upsertItem.run(itemToRow(item));
-    })();
+    const rows = items.map(itemToRow);
+    return this.group.write(() => {
+      for (const row of rows) this.stmts.upsertItem.run(row);
+    });
   }
 
   async getItems(runId: string, stepKey: string, range?: { from: number; to: number }): Promise<ItemRecord[]> {
@@ -182,12 +201,17 @@ export class SqliteStore implements Store {
 
   async appendEvents(events: EventRecord[]): Promise<void> {
     if (events.length === 0) return;
-    this.db.transaction(() => {
-      for (const e of events) this.stmts.insertEvent.run(e.runId, e.seq, e.type, e.at, JSON.stringify(e.data));
-    })();
+    return this.group.write(() => this.insertEvents(events));
+  }
+
+  private insertEvents(events: EventRecord[]): void {
+    for (const e of events) this.stmts.insertEvent.run(e.runId, e.seq, e.type, e.at, JSON.stringify(e.data));
   }
 
   async getEvents(runId: string, afterSeq = 0, limit = 10_000): Promise<EventRecord[]> {
+    // The event log is read by live streams that join a run midway: they must see every event
+    // already handed to the journal, or a reader would find a gap between the log and live events.
+    this.group.flush();
     return (this.stmts.getEvents.all(runId, afterSeq, limit) as Row[]).map((r) => ({
       runId: r.run_id as string,
       seq: r.seq as number,
@@ -198,13 +222,14 @@ export class SqliteStore implements Store {
   }
 
   async putCall(call: CallRecord): Promise<void> {
-    this.stmts.putCall.run(callToRow(call));
+    return this.putCalls([call]);
   }
 
   async putCalls(calls: CallRecord[]): Promise<void> {
-    this.db.transaction(() => {
-      for (const call of calls) this.stmts.putCall.run(callToRow(call));
-    })();
+    const rows = calls.map(callToRow);
+    return this.group.write(() => {
+      for (const row of rows) this.stmts.putCall.run(row);
+    });
   }
 
   async getCall(key: string, now: number): Promise<CallRecord | undefined> {
