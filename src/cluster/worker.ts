@@ -3,14 +3,18 @@
 // A run that another worker was running when it died is found stalled by BullMQ and lands here the
 // same way: finished steps and items come from the journal, not from a second call.
 import { hostname } from 'node:os';
-import { type Job, UnrecoverableError, WaitingError, Worker } from 'bullmq';
+import { type Job, type Queue, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Engine, type RunHandle } from '../engine/engine.js';
+import { attachRemoteBatch } from '../engine/steps/batch-remote.js';
 import type { Store } from '../journal/store.js';
 import { GateRegistry } from '../resilience/gate-registry.js';
 import { EventBus } from '../telemetry/event-bus.js';
+import { BatchFanOut, DEFAULT_CHUNK_SIZE } from './batch-fanout.js';
 import { type ClusterConfig, redisConnection } from './connection.js';
 import { Heartbeat, workerId } from './heartbeat.js';
+import { batchCancelKey, ITEMS_QUEUE, type ItemChunkData, type ItemChunkResult, itemsQueue } from './item-queue.js';
+import { runItemChunk } from './item-runner.js';
 import { RUNS_QUEUE, type RunJobData, type RunJobResult } from './queues.js';
 import { SharedGates } from './shared-gates.js';
 import { type ClusterTiming, clusterTiming } from './timing.js';
@@ -21,6 +25,10 @@ export interface ClusterWorkerOptions {
   env: NodeJS.ProcessEnv;
   /** Runs at once on this worker. */
   concurrency: number;
+  /** Chunks of batch items at once on this worker (default: as many as runs). */
+  itemConcurrency?: number;
+  /** Items per child job of a batch spread over the cluster. */
+  chunkSize?: number;
   timing?: ClusterTiming;
   /** One line per notable thing (a run taken, finished, a drain). */
   log?: (line: string) => void;
@@ -28,14 +36,24 @@ export interface ClusterWorkerOptions {
 
 const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
 
+function chunkSizeFrom(env: NodeJS.ProcessEnv): number {
+  const n = Number(env.ELEXIRION_CLUSTER_CHUNK);
+  return Number.isInteger(n) && n > 0 ? n : DEFAULT_CHUNK_SIZE;
+}
+
 export class ClusterWorker {
   readonly id = workerId();
   readonly engine: Engine;
   private readonly redis: Redis;
   private readonly gates: SharedGates;
   private readonly runs: Worker<RunJobData, RunJobResult>;
+  private readonly items: Worker<ItemChunkData, ItemChunkResult>;
+  private readonly itemsQueue: Queue<ItemChunkData, ItemChunkResult>;
   private readonly heartbeat: Heartbeat;
   private readonly active = new Map<string, RunHandle>();
+  /** Chunks in flight, by job id: aborted on a drain. */
+  private readonly chunks = new Map<string, AbortController>();
+  private readonly detachBatch: () => void;
   private draining = false;
   private closed?: Promise<void>;
 
@@ -55,6 +73,7 @@ export class ClusterWorker {
     this.runs = new Worker<RunJobData, RunJobResult>(RUNS_QUEUE, (job, token) => this.processRun(job, token), {
       connection: this.redis,
       prefix: config.prefix,
+      name: this.id, // job.processedBy: which worker took it
       concurrency: options.concurrency,
       lockDuration: timing.lockMs,
       stalledInterval: timing.stalledIntervalMs,
@@ -62,6 +81,31 @@ export class ClusterWorker {
       autorun: false,
     });
     this.runs.on('error', (error) => this.log(`queue error: ${error.message}`));
+    this.itemsQueue = itemsQueue(config, this.redis);
+    this.detachBatch = attachRemoteBatch(
+      bus,
+      new BatchFanOut(
+        options.store,
+        this.itemsQueue,
+        this.redis,
+        config.prefix,
+        options.chunkSize ?? chunkSizeFrom(options.env),
+      ),
+    );
+    this.items = new Worker<ItemChunkData, ItemChunkResult>(
+      ITEMS_QUEUE,
+      (job, token) => this.processChunk(job, token),
+      {
+        connection: this.redis,
+        prefix: config.prefix,
+        concurrency: options.itemConcurrency ?? options.concurrency,
+        lockDuration: timing.lockMs,
+        stalledInterval: timing.stalledIntervalMs,
+        maxStalledCount: 2,
+        autorun: false,
+      },
+    );
+    this.items.on('error', (error) => this.log(`queue error: ${error.message}`));
     this.heartbeat = new Heartbeat(
       this.redis,
       config.prefix,
@@ -69,7 +113,7 @@ export class ClusterWorker {
       () => ({
         concurrency: options.concurrency,
         activeRuns: this.active.size,
-        activeItems: 0,
+        activeItems: this.chunks.size,
         draining: this.draining,
       }),
       timing.heartbeatMs,
@@ -80,7 +124,8 @@ export class ClusterWorker {
   async start(): Promise<void> {
     await this.heartbeat.beat();
     void this.runs.run().catch((error: unknown) => this.log(`worker stopped: ${String(error)}`));
-    await this.runs.waitUntilReady();
+    void this.items.run().catch((error: unknown) => this.log(`item worker stopped: ${String(error)}`));
+    await Promise.all([this.runs.waitUntilReady(), this.items.waitUntilReady()]);
     this.log(`worker ${this.id} ready (concurrency ${this.options.concurrency}, prefix ${this.options.config.prefix})`);
   }
 
@@ -92,8 +137,9 @@ export class ClusterWorker {
     this.closed ??= (async () => {
       this.draining = true;
       this.log(`draining: ${this.active.size} run(s) in flight go back to the queue`);
-      const closing = this.runs.close();
+      const closing = Promise.all([this.runs.close(), this.items.close()]);
       this.engine.stopAll('interrupted');
+      for (const chunk of this.chunks.values()) chunk.abort(new Error('worker draining'));
       await closing;
       await this.shutdown();
     })();
@@ -102,6 +148,8 @@ export class ClusterWorker {
 
   private async shutdown(): Promise<void> {
     this.gates.close();
+    this.detachBatch();
+    await this.itemsQueue.close();
     await this.heartbeat.stop();
     await this.redis.quit().catch(() => {});
   }
@@ -126,6 +174,39 @@ export class ClusterWorker {
       return { status: result.status };
     } finally {
       this.active.delete(runId);
+    }
+  }
+
+  private async processChunk(job: Job<ItemChunkData, ItemChunkResult>, token?: string): Promise<ItemChunkResult> {
+    const id = job.id ?? '';
+    const controller = new AbortController();
+    this.chunks.set(id, controller);
+    const cancelKey = batchCancelKey(this.options.config.prefix, job.data.runId, job.data.stepKey);
+    let cancelled = false;
+    const watch = setInterval(() => {
+      this.redis
+        .exists(cancelKey)
+        .then((n) => {
+          cancelled = n === 1;
+        })
+        .catch(() => {});
+    }, 500);
+    try {
+      return await runItemChunk(
+        { store: this.options.store, gates: this.engine.gates, env: this.options.env },
+        job.data,
+        controller.signal,
+        () => cancelled,
+      );
+    } catch (error) {
+      if (this.draining && controller.signal.aborted) {
+        await job.moveToWait(token); // finished items are journaled; another worker does the rest
+        throw new WaitingError();
+      }
+      throw error;
+    } finally {
+      clearInterval(watch);
+      this.chunks.delete(id);
     }
   }
 

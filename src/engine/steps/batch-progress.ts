@@ -28,6 +28,13 @@ export class BatchProgress {
     if (performance.now() - this.lastEmit >= PROGRESS_INTERVAL_MS) this.emit();
   }
 
+  /** Counts measured elsewhere (a cluster's workers, read from the journal). */
+  set(done: number, failed: number): void {
+    this.done = done;
+    this.failed = failed;
+    if (performance.now() - this.lastEmit >= PROGRESS_INTERVAL_MS) this.emit();
+  }
+
   end(): void {
     this.emit();
   }

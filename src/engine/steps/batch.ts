@@ -19,6 +19,7 @@ import { NO_USAGE } from '../step-handler.js';
 import { itemCalls, runBatchItem } from './batch-item.js';
 import { assembleBatch, succeededItems } from './batch-journal.js';
 import { BatchProgress } from './batch-progress.js';
+import { remoteBatchOf } from './batch-remote.js';
 import { runWorkers } from './worker-pool.js';
 
 export const DEFAULT_BATCH_MAX_PARALLEL = 10;
@@ -118,9 +119,25 @@ async function executeBatch(step: BatchStep, exec: StepExecution): Promise<StepO
     }
   };
 
+  const remote = remoteBatchOf(run.services.bus);
   try {
-    const workers = Math.min(step.max_parallel ?? DEFAULT_BATCH_MAX_PARALLEL, batches);
-    await runWorkers(workers, worker, cancel);
+    if (remote?.accepts(key, total)) {
+      // Cluster mode: the items run as child jobs on every worker; their results are in the journal.
+      Object.assign(
+        stats,
+        await remote.run({
+          runId: run.id,
+          stepKey: key,
+          total,
+          failFast,
+          signal: exec.signal,
+          onProgress: (finished, failed) => progress.set(finished, failed),
+        }),
+      );
+    } else {
+      const workers = Math.min(step.max_parallel ?? DEFAULT_BATCH_MAX_PARALLEL, batches);
+      await runWorkers(workers, worker, cancel);
+    }
   } finally {
     exec.signal.removeEventListener('abort', onStepAbort);
     // What finished is durable before the step can end, whichever way it ends.
@@ -131,6 +148,10 @@ async function executeBatch(step: BatchStep, exec: StepExecution): Promise<StepO
   if (exec.signal.aborted) throw exec.signal.reason;
 
   const assembled = await assembleBatch(store, run.id, key, total);
+  const firstError = assembled.errors[0];
+  if (remote?.accepts(key, total) && failFast && firstError) {
+    throw new BatchItemError(firstError.index, total, new Error(firstError.error));
+  }
   return {
     output: assembled.output,
     usage: assembled.usage,
@@ -151,7 +172,7 @@ async function executeBatch(step: BatchStep, exec: StepExecution): Promise<StepO
 }
 
 /** The rendered `items`: a list, or a step error that says what it got instead. */
-function itemsOf(step: BatchStep, exec: StepExecution): unknown[] {
+export function itemsOf(step: BatchStep, exec: StepExecution): unknown[] {
   const items =
     typeof step.items === 'string' ? renderValue(step.items, exec.scope) : renderDeep(step.items, exec.scope);
   if (Array.isArray(items)) return items;

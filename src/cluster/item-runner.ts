@@ -1,0 +1,142 @@
+// The child side of a batch spread over the cluster: runs one chunk of a batch's items on this
+// worker. The run's scope (inputs, variables, the outputs of the steps before the batch) is rebuilt
+// from the journal, as a resume would; items the journal has as succeeded are skipped, so a chunk
+// taken over from a dead worker repeats at most the calls that were in flight when it died.
+import { setMaxListeners } from 'node:events';
+import { loadPipelineFromString } from '../config/loader.js';
+import type { BatchStep } from '../config/schema.js';
+import { messageOf } from '../engine/errors.js';
+import { ItemCommitter } from '../engine/item-committer.js';
+import { type EngineServices, RunContext, type RunOptions } from '../engine/run-context.js';
+import { isFinished } from '../engine/run-executor.js';
+import { NO_USAGE, type StepExecution } from '../engine/step-handler.js';
+import { DEFAULT_BATCH_MAX_PARALLEL, itemsOf } from '../engine/steps/batch.js';
+import { itemCalls, runBatchItem } from '../engine/steps/batch-item.js';
+import { runWorkers } from '../engine/steps/worker-pool.js';
+import { CallCache } from '../journal/call-cache.js';
+import type { ItemRecord, Store } from '../journal/store.js';
+import { priceCall } from '../pricing/index.js';
+import { MockProvider } from '../providers/mock.js';
+import type { Provider } from '../providers/provider.js';
+import { createProvider } from '../providers/registry.js';
+import type { GateRegistry } from '../resilience/gate-registry.js';
+import { EventBus } from '../telemetry/event-bus.js';
+import { renderDeep } from '../template/render.js';
+import type { ItemChunkData, ItemChunkResult } from './item-queue.js';
+
+export interface ItemRunnerDeps {
+  store: Store;
+  gates: GateRegistry;
+  env: NodeJS.ProcessEnv;
+}
+
+/** Runs items [from, to) of the chunk; `cancelled()` is asked between items (a failed fail-fast batch). */
+export async function runItemChunk(
+  deps: ItemRunnerDeps,
+  chunk: ItemChunkData,
+  signal: AbortSignal,
+  cancelled: () => boolean,
+): Promise<ItemChunkResult> {
+  const { store } = deps;
+  const record = await store.getRun(chunk.runId);
+  if (!record) throw new Error(`run ${chunk.runId} is not in the journal`);
+  const loaded = loadPipelineFromString(
+    JSON.stringify(record.pipeline),
+    record.pipelineFile ?? `${record.pipelineName}.yaml`,
+  );
+  const step = loaded.pipeline.steps.find((s) => s.name === chunk.stepKey) as BatchStep | undefined;
+  if (!step) throw new Error(`run ${chunk.runId} has no step ${chunk.stepKey}`);
+  deps.gates.configure(loaded.pipeline.providers);
+
+  const cache = new CallCache(store);
+  const services: EngineServices = {
+    store,
+    bus: new EventBus(), // item events stay on this worker: the parent reports the batch's progress
+    gates: deps.gates,
+    cache,
+    price: (provider, model, usage) => priceCall(provider, model, usage),
+    providerFor: (run, name) => providerFor(run, name, deps.env),
+  };
+  const run = new RunContext({
+    id: record.id,
+    loaded,
+    inputs: record.inputs,
+    options: (record.metadata.options ?? {}) as RunOptions,
+    services,
+    startedAt: record.startedAt,
+    metadata: record.metadata,
+    lastEventSeq: 0,
+  });
+  if (loaded.pipeline.variables) {
+    run.variables = renderDeep(loaded.pipeline.variables, run.scope()) as Record<string, unknown>;
+  }
+  for (const journaled of await store.getSteps(record.id)) if (isFinished(journaled)) run.publish(journaled);
+
+  const exec: StepExecution = { run, key: chunk.stepKey, signal, scope: run.scope() };
+  const items = itemsOf(step, exec);
+  const calls = itemCalls(step.step_template, run.defaults.timeout);
+  const done = new Set(
+    (await store.getItems(record.id, chunk.stepKey, { from: chunk.from, to: chunk.to }))
+      .filter((item) => item.status === 'succeeded')
+      .map((item) => item.index),
+  );
+  const committer = new ItemCommitter(store, () => []);
+  const stats: ItemChunkResult = { calls: 0, cacheHits: 0, retries: 0, costSavedUsd: 0 };
+  const cancel = new AbortController();
+  setMaxListeners(0, cancel.signal);
+  const onAbort = () => cancel.abort(signal.reason);
+  signal.addEventListener('abort', onAbort, { once: true });
+  let next = chunk.from;
+
+  const worker = async () => {
+    while (!cancel.signal.aborted && !cancelled()) {
+      const index = next++;
+      if (index >= chunk.to) return;
+      if (done.has(index)) continue;
+      const t0 = performance.now();
+      const result = await runBatchItem(calls, exec, items[index], index, cancel.signal);
+      if (result.cancelled) return;
+      const item: ItemRecord = {
+        runId: record.id,
+        stepKey: chunk.stepKey,
+        index,
+        status: result.outcome ? 'succeeded' : 'failed',
+        usage: result.outcome?.usage ?? NO_USAGE,
+        costUsd: result.outcome?.costUsd ?? 0,
+        attempts: result.outcome?.attempts ?? 1,
+        durationMs: Math.round(performance.now() - t0),
+      };
+      if (result.outcome) {
+        item.output = result.outcome.output;
+        const d = result.outcome.details ?? {};
+        stats.calls += Number(d.calls ?? 0);
+        stats.cacheHits += Number(d.cache_hits ?? 0);
+        stats.retries += Number(d.retries ?? 0);
+        stats.costSavedUsd += Number(d.cost_saved_usd ?? 0);
+      } else {
+        item.error = messageOf(result.error);
+      }
+      await committer.add(item);
+    }
+  };
+  try {
+    const parallel = Math.min(step.max_parallel ?? DEFAULT_BATCH_MAX_PARALLEL, chunk.to - chunk.from);
+    await runWorkers(parallel, worker, cancel);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    await committer.flush();
+    await cache.flush();
+  }
+  if (signal.aborted) throw signal.reason;
+  return stats;
+}
+
+function providerFor(run: RunContext, name: string, env: NodeJS.ProcessEnv): Provider {
+  const key = run.options.mock ? 'mock' : name;
+  let provider = run.providers.get(key);
+  if (!provider) {
+    provider = key === 'mock' ? new MockProvider() : createProvider(key, run.pipeline.providers?.[key], env, {});
+    run.providers.set(key, provider);
+  }
+  return provider;
+}
