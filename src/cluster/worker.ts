@@ -98,6 +98,7 @@ export class ClusterWorker {
       {
         connection: this.redis,
         prefix: config.prefix,
+        name: this.id,
         concurrency: options.itemConcurrency ?? options.concurrency,
         lockDuration: timing.lockMs,
         stalledInterval: timing.stalledIntervalMs,
