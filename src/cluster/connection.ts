@@ -68,12 +68,15 @@ export async function assertRedisReachable(config: ClusterConfig, timeoutMs = 2_
     enableOfflineQueue: false,
     retryStrategy: () => null,
   });
-  probe.on('error', () => {}); // reported below, once, as a sentence
+  let cause: unknown;
+  probe.on('error', (error) => {
+    cause ??= error; // the real reason (ECONNREFUSED …); connect() only says the connection closed
+  });
   try {
     await probe.connect();
     await probe.ping();
   } catch (error) {
-    throw new RedisUnavailableError(config.redisUrl, error);
+    throw new RedisUnavailableError(config.redisUrl, cause ?? error);
   } finally {
     probe.disconnect();
   }

@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { registerChain } from './chain.js';
+import { registerCluster } from './cluster.js';
 import { registerHealth } from './health.js';
 import { registerResume } from './resume.js';
 import { registerRun } from './run.js';
@@ -24,4 +25,5 @@ export const commands: RegisterCommand[] = [
   registerServe,
   registerHealth,
   registerWorker,
+  registerCluster,
 ];
