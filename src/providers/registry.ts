@@ -3,10 +3,8 @@
 // the `factories` map, so that this file does not depend on the mock provider.
 import type { ProviderConfig } from '../config/schema.js';
 import { ElexirionError, ExitCode } from '../errors.js';
-import { AnthropicProvider } from './anthropic.js';
-import { GeminiProvider } from './gemini.js';
-import { OpenAIProvider } from './openai.js';
-import type { Provider } from './provider.js';
+import { LazyProvider } from './lazy-provider.js';
+import type { Capabilities, Provider } from './provider.js';
 import {
   type Env,
   missingKeyError,
@@ -20,15 +18,33 @@ export type ProviderFactory = (settings: ProviderSettings, config: ProviderConfi
 /** Overrides or additions by type, e.g. `{ mock: (s) => new MockProvider(…) }`. */
 export type ProviderFactories = Partial<Record<ProviderType, ProviderFactory>>;
 
+/** What every built-in vendor provider supports (known without loading its SDK). */
+const VENDOR_CAPABILITIES: Capabilities = { streaming: true, tools: true, structuredOutput: true, systemPrompt: true };
+
+// Keys are checked when the provider is created (a missing key fails before the run starts); the
+// SDK itself is imported on the first call (LazyProvider).
 const BUILTIN_FACTORIES: Record<Exclude<ProviderType, 'mock'>, ProviderFactory> = {
-  anthropic: (s) => new AnthropicProvider({ name: s.name, apiKey: requireKey(s), ...baseUrl(s) }),
-  gemini: (s) => new GeminiProvider({ name: s.name, apiKey: requireKey(s), ...baseUrl(s) }),
-  openai: (s) =>
-    new OpenAIProvider({
-      name: s.name,
-      ...(s.keyOptional && !s.apiKey ? {} : { apiKey: requireKey(s) }),
-      ...baseUrl(s),
-    }),
+  anthropic: (s) => {
+    const options = { name: s.name, apiKey: requireKey(s), ...baseUrl(s) };
+    return new LazyProvider(s.name, VENDOR_CAPABILITIES, async () => {
+      const { AnthropicProvider } = await import('./anthropic.js');
+      return new AnthropicProvider(options);
+    });
+  },
+  gemini: (s) => {
+    const options = { name: s.name, apiKey: requireKey(s), ...baseUrl(s) };
+    return new LazyProvider(s.name, VENDOR_CAPABILITIES, async () => {
+      const { GeminiProvider } = await import('./gemini.js');
+      return new GeminiProvider(options);
+    });
+  },
+  openai: (s) => {
+    const options = { name: s.name, ...(s.keyOptional && !s.apiKey ? {} : { apiKey: requireKey(s) }), ...baseUrl(s) };
+    return new LazyProvider(s.name, VENDOR_CAPABILITIES, async () => {
+      const { OpenAIProvider } = await import('./openai.js');
+      return new OpenAIProvider(options);
+    });
+  },
 };
 
 /**
