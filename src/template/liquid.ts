@@ -14,6 +14,14 @@ const FILE_TAGS = ['include', 'render', 'layout'] as const;
 /** Approximate characters per token (English text, BPE tokenizers). Not a tokenizer. */
 export const CHARS_PER_TOKEN = 4;
 
+/**
+ * Liquid's last filter on every `{{ … }}` (its `outputEscape`). Exported so that renderValue, which
+ * wants the value itself rather than its printed form, can leave it out.
+ */
+export function printObjectsAsJson(value: unknown): unknown {
+  return value !== null && typeof value === 'object' ? JSON.stringify(value) : value;
+}
+
 function createLiquid(): Liquid {
   const liquid = new Liquid({
     strictVariables: true,
@@ -28,6 +36,9 @@ function createLiquid(): Liquid {
     // Guards against runaway templates (`{% for i in (1..1000000000) %}`).
     renderLimit: 2_000,
     memoryLimit: 1e9,
+    // A structured step's output printed in a prompt reads as JSON, not `[object Object]` (Liquid's
+    // default) or its array elements run together; strings and numbers print as themselves.
+    outputEscape: printObjectsAsJson as (value: unknown) => string,
   });
   for (const tag of FILE_TAGS) delete liquid.tags[tag];
 

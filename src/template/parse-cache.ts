@@ -2,7 +2,7 @@
 // every batch item; parsing is the expensive part, so each distinct source is parsed once.
 // Bounded (least recently used goes first) because sources can be built at run time.
 import { Output, type Template, TokenKind } from 'liquidjs';
-import { liquid } from './liquid.js';
+import { liquid, printObjectsAsJson } from './liquid.js';
 import { toTemplateError } from './liquid-errors.js';
 
 export interface ParsedTemplate {
@@ -32,7 +32,7 @@ export function parseTemplate(source: string): ParsedTemplate {
   } catch (error) {
     throw toTemplateError(error, source);
   }
-  const soleOutput = findSoleOutput(templates);
+  const soleOutput = rawValueOutput(findSoleOutput(templates));
   const parsed: ParsedTemplate = soleOutput === undefined ? { templates } : { templates, soleOutput };
   if (cache.size >= PARSE_CACHE_LIMIT) {
     const oldest = cache.keys().next().value;
@@ -51,6 +51,22 @@ function findSoleOutput(templates: Template[]): Output | undefined {
     sole = template;
   }
   return sole;
+}
+
+/**
+ * The same output without the print-as-JSON filter Liquid appends to every output tag: a sole
+ * output is evaluated for its value (an array stays an array), not printed.
+ */
+function rawValueOutput(output: Output | undefined): Output | undefined {
+  if (output === undefined) return undefined;
+  const { value } = output;
+  // `handler` is private in liquidjs's typings but stable at run time (it is how filters run).
+  const last = value.filters[value.filters.length - 1] as unknown as { handler?: unknown } | undefined;
+  if (last?.handler !== printObjectsAsJson) return output;
+  const rawValue = Object.assign(Object.create(Object.getPrototypeOf(value)), value, {
+    filters: value.filters.slice(0, -1),
+  });
+  return Object.assign(Object.create(Object.getPrototypeOf(output)), output, { value: rawValue });
 }
 
 /** Counters for tests and diagnostics: how often a source was parsed vs. found in the cache. */

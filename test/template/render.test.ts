@@ -195,3 +195,18 @@ function catchError(action: () => unknown): unknown {
   }
   throw new Error('expected an error');
 }
+
+describe('printing structured values', () => {
+  it('prints an object or array inside text as JSON, not [object Object]', () => {
+    const s = buildScope({
+      inputs: { files: ['a.ts', 'b.ts'] },
+      variables: {},
+      steps: { triage: { output: { verdict: 'ok', issues: [] } } },
+      run: { id: 'r', pipeline: 'p' },
+    });
+    expect(renderString('Findings: {{ steps.triage.output }}', s)).toBe('Findings: {"verdict":"ok","issues":[]}');
+    expect(renderString('Files: {{ files }}', s)).toBe('Files: ["a.ts","b.ts"]');
+    expect(renderString('{{ files | join: ", " }}', s)).toBe('a.ts, b.ts');
+    expect(renderValue('{{ files }}', s)).toEqual(['a.ts', 'b.ts']);
+  });
+});
