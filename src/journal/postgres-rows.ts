@@ -1,12 +1,9 @@
 // Records ↔ PostgreSQL rows. `json` columns come back as text (see poolConfig) and are parsed
 // here, so that SQL NULL (an absent field: undefined) stays distinct from a JSON null value.
+import { json, type Row } from './rows.js';
 import type { CallRecord, EventRecord, ItemRecord, RunRecord, StepRecord } from './store.js';
 
-export type Row = Record<string, unknown>;
-
-/** A JSON parameter: sent as text and cast to `json` in the SQL. */
-export const json = (v: unknown): string | null => (v === undefined ? null : JSON.stringify(v));
-const parse = (v: unknown): unknown => (v === null || v === undefined ? undefined : JSON.parse(v as string));
+export { json, type Row, rowToCall, rowToEvent, rowToItem, rowToRun, rowToStep } from './rows.js';
 
 /** Run fields → columns, in the order of RUN_INSERT's parameters. */
 export const RUN_COLUMNS: ReadonlyArray<[keyof RunRecord, string, 'json' | 'plain']> = [
@@ -31,26 +28,6 @@ export function runValue(run: Partial<RunRecord>, field: keyof RunRecord, kind: 
   return kind === 'json' ? json(value) : (value ?? null);
 }
 
-export function rowToRun(r: Row): RunRecord {
-  const run: RunRecord = {
-    id: r.id as string,
-    pipelineName: r.pipeline_name as string,
-    pipelineHash: r.pipeline_hash as string,
-    pipeline: parse(r.pipeline),
-    inputs: (parse(r.inputs) ?? {}) as Record<string, unknown>,
-    status: r.status as RunRecord['status'],
-    startedAt: r.started_at as number,
-    totals: parse(r.totals) as RunRecord['totals'],
-    metadata: (parse(r.metadata) ?? {}) as Record<string, unknown>,
-  };
-  if (r.pipeline_file !== null) run.pipelineFile = r.pipeline_file as string;
-  if (r.error !== null) run.error = r.error as string;
-  if (r.failed_step !== null) run.failedStep = r.failed_step as string;
-  if (r.outputs !== null) run.outputs = parse(r.outputs) as Record<string, unknown>;
-  if (r.finished_at !== null) run.finishedAt = r.finished_at as number;
-  return run;
-}
-
 export const STEP_COLUMNS =
   'run_id, key, name, type, status, output, error, usage, cost_usd, duration_ms, attempts, started_at, finished_at, details';
 
@@ -73,26 +50,6 @@ export function stepParams(s: StepRecord): unknown[] {
   ];
 }
 
-export function rowToStep(r: Row): StepRecord {
-  const step: StepRecord = {
-    runId: r.run_id as string,
-    key: r.key as string,
-    name: r.name as string,
-    type: r.type as string,
-    status: r.status as StepRecord['status'],
-    usage: parse(r.usage) as StepRecord['usage'],
-    costUsd: r.cost_usd as number | null,
-    durationMs: r.duration_ms as number,
-    attempts: r.attempts as number,
-    startedAt: r.started_at as number,
-    finishedAt: r.finished_at as number,
-  };
-  if (r.output !== null) step.output = parse(r.output);
-  if (r.error !== null) step.error = r.error as string;
-  if (r.details !== null) step.details = parse(r.details) as Record<string, unknown>;
-  return step;
-}
-
 export const ITEM_COLUMNS = 'run_id, step_key, idx, status, output, error, usage, cost_usd, attempts, duration_ms';
 export const ITEM_TYPES = ['text', 'text', 'integer', 'text', 'json', 'text', 'json', 'float8', 'integer', 'float8'];
 
@@ -111,36 +68,10 @@ export function itemParams(i: ItemRecord): unknown[] {
   ];
 }
 
-export function rowToItem(r: Row): ItemRecord {
-  const item: ItemRecord = {
-    runId: r.run_id as string,
-    stepKey: r.step_key as string,
-    index: r.idx as number,
-    status: r.status as ItemRecord['status'],
-    usage: parse(r.usage) as ItemRecord['usage'],
-    costUsd: r.cost_usd as number | null,
-    attempts: r.attempts as number,
-    durationMs: r.duration_ms as number,
-  };
-  if (r.output !== null) item.output = parse(r.output);
-  if (r.error !== null) item.error = r.error as string;
-  return item;
-}
-
 export const EVENT_COLUMNS = 'run_id, seq, type, at, data';
 export const EVENT_TYPES = ['text', 'integer', 'text', 'bigint', 'json'];
 
 export const eventParams = (e: EventRecord): unknown[] => [e.runId, e.seq, e.type, e.at, json(e.data)];
-
-export function rowToEvent(r: Row): EventRecord {
-  return {
-    runId: r.run_id as string,
-    seq: r.seq as number,
-    type: r.type as string,
-    at: r.at as number,
-    data: parse(r.data) as Record<string, unknown>,
-  };
-}
 
 export const CALL_COLUMNS = 'key, provider, model, request, response, usage, cost_usd, created_at, expires_at';
 export const CALL_TYPES = ['text', 'text', 'text', 'json', 'json', 'json', 'float8', 'bigint', 'bigint'];
@@ -157,18 +88,4 @@ export function callParams(c: CallRecord): unknown[] {
     c.createdAt,
     c.expiresAt,
   ];
-}
-
-export function rowToCall(r: Row): CallRecord {
-  return {
-    key: r.key as string,
-    provider: r.provider as string,
-    model: r.model as string,
-    request: parse(r.request),
-    response: parse(r.response),
-    usage: parse(r.usage) as CallRecord['usage'],
-    costUsd: r.cost_usd as number | null,
-    createdAt: r.created_at as number,
-    expiresAt: r.expires_at as number | null,
-  };
 }

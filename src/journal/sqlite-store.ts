@@ -6,6 +6,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ElexirionError, ExitCode } from '../errors.js';
 import { GroupCommit } from './group-commit.js';
+import { json, type Row, rowToCall, rowToEvent, rowToItem, rowToRun, rowToStep } from './rows.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 import type { CallRecord, EventRecord, ItemRecord, ListRunsOptions, RunRecord, StepRecord, Store } from './store.js';
 
@@ -13,8 +14,6 @@ export interface SqliteStoreOptions {
   /** 'normal' (default): survives a killed process. 'full': survives a power cut too. */
   durability?: 'normal' | 'full';
 }
-
-type Row = Record<string, unknown>;
 
 export class SqliteStore implements Store {
   readonly path: string;
@@ -212,13 +211,7 @@ export class SqliteStore implements Store {
     // The event log is read by live streams that join a run midway: they must see every event
     // already handed to the journal, or a reader would find a gap between the log and live events.
     this.group.flush();
-    return (this.stmts.getEvents.all(runId, afterSeq, limit) as Row[]).map((r) => ({
-      runId: r.run_id as string,
-      seq: r.seq as number,
-      type: r.type as string,
-      at: r.at as number,
-      data: JSON.parse(r.data as string),
-    }));
+    return (this.stmts.getEvents.all(runId, afterSeq, limit) as Row[]).map(rowToEvent);
   }
 
   async putCall(call: CallRecord): Promise<void> {
@@ -233,23 +226,8 @@ export class SqliteStore implements Store {
   }
 
   async getCall(key: string, now: number): Promise<CallRecord | undefined> {
-    return this.getCallSync(key, now);
-  }
-
-  private getCallSync(key: string, now: number): CallRecord | undefined {
-    const r = this.stmts.getCall.get(key, now) as Row | undefined;
-    if (!r) return undefined;
-    return {
-      key: r.key as string,
-      provider: r.provider as string,
-      model: r.model as string,
-      request: JSON.parse(r.request as string),
-      response: JSON.parse(r.response as string),
-      usage: JSON.parse(r.usage as string),
-      costUsd: r.cost_usd as number | null,
-      createdAt: r.created_at as number,
-      expiresAt: r.expires_at as number | null,
-    };
+    const row = this.stmts.getCall.get(key, now) as Row | undefined;
+    return row ? rowToCall(row) : undefined;
   }
 }
 
@@ -284,9 +262,6 @@ const RUN_COLUMNS: Record<keyof RunRecord, string> = {
   metadata: 'metadata',
 };
 
-const json = (v: unknown): string | null => (v === undefined ? null : JSON.stringify(v));
-const parse = (v: unknown): unknown => (v === null || v === undefined ? undefined : JSON.parse(v as string));
-
 function runToRow(run: RunRecord): Row {
   return {
     id: run.id,
@@ -304,26 +279,6 @@ function runToRow(run: RunRecord): Row {
     totals: json(run.totals),
     metadata: json(run.metadata),
   };
-}
-
-function rowToRun(r: Row): RunRecord {
-  const run: RunRecord = {
-    id: r.id as string,
-    pipelineName: r.pipeline_name as string,
-    pipelineHash: r.pipeline_hash as string,
-    pipeline: parse(r.pipeline),
-    inputs: (parse(r.inputs) ?? {}) as Record<string, unknown>,
-    status: r.status as RunRecord['status'],
-    startedAt: r.started_at as number,
-    totals: parse(r.totals) as RunRecord['totals'],
-    metadata: (parse(r.metadata) ?? {}) as Record<string, unknown>,
-  };
-  if (r.pipeline_file !== null) run.pipelineFile = r.pipeline_file as string;
-  if (r.error !== null) run.error = r.error as string;
-  if (r.failed_step !== null) run.failedStep = r.failed_step as string;
-  if (r.outputs !== null) run.outputs = parse(r.outputs) as Record<string, unknown>;
-  if (r.finished_at !== null) run.finishedAt = r.finished_at as number;
-  return run;
 }
 
 function stepToRow(s: StepRecord): Row {
@@ -345,26 +300,6 @@ function stepToRow(s: StepRecord): Row {
   };
 }
 
-function rowToStep(r: Row): StepRecord {
-  const step: StepRecord = {
-    runId: r.run_id as string,
-    key: r.key as string,
-    name: r.name as string,
-    type: r.type as string,
-    status: r.status as StepRecord['status'],
-    usage: JSON.parse(r.usage as string),
-    costUsd: r.cost_usd as number | null,
-    durationMs: r.duration_ms as number,
-    attempts: r.attempts as number,
-    startedAt: r.started_at as number,
-    finishedAt: r.finished_at as number,
-  };
-  if (r.output !== null) step.output = parse(r.output);
-  if (r.error !== null) step.error = r.error as string;
-  if (r.details !== null) step.details = parse(r.details) as Record<string, unknown>;
-  return step;
-}
-
 function itemToRow(i: ItemRecord): Row {
   return {
     run_id: i.runId,
@@ -378,20 +313,4 @@ function itemToRow(i: ItemRecord): Row {
     attempts: i.attempts,
     duration_ms: i.durationMs,
   };
-}
-
-function rowToItem(r: Row): ItemRecord {
-  const item: ItemRecord = {
-    runId: r.run_id as string,
-    stepKey: r.step_key as string,
-    index: r.idx as number,
-    status: r.status as ItemRecord['status'],
-    usage: JSON.parse(r.usage as string),
-    costUsd: r.cost_usd as number | null,
-    attempts: r.attempts as number,
-    durationMs: r.duration_ms as number,
-  };
-  if (r.output !== null) item.output = parse(r.output);
-  if (r.error !== null) item.error = r.error as string;
-  return item;
 }

@@ -1,0 +1,89 @@
+// Journal rows → records, shared by the SQLite and PostgreSQL stores: both keep documents as JSON
+// text in columns of the same names, and both keep SQL NULL (an absent field) apart from a JSON null.
+import type { CallRecord, EventRecord, ItemRecord, RunRecord, StepRecord } from './store.js';
+
+export type Row = Record<string, unknown>;
+
+/** A JSON document as stored: text, or NULL for an absent field. */
+export const json = (v: unknown): string | null => (v === undefined ? null : JSON.stringify(v));
+export const parse = (v: unknown): unknown => (v === null || v === undefined ? undefined : JSON.parse(v as string));
+
+export function rowToRun(r: Row): RunRecord {
+  const run: RunRecord = {
+    id: r.id as string,
+    pipelineName: r.pipeline_name as string,
+    pipelineHash: r.pipeline_hash as string,
+    pipeline: parse(r.pipeline),
+    inputs: (parse(r.inputs) ?? {}) as Record<string, unknown>,
+    status: r.status as RunRecord['status'],
+    startedAt: r.started_at as number,
+    totals: parse(r.totals) as RunRecord['totals'],
+    metadata: (parse(r.metadata) ?? {}) as Record<string, unknown>,
+  };
+  if (r.pipeline_file !== null) run.pipelineFile = r.pipeline_file as string;
+  if (r.error !== null) run.error = r.error as string;
+  if (r.failed_step !== null) run.failedStep = r.failed_step as string;
+  if (r.outputs !== null) run.outputs = parse(r.outputs) as Record<string, unknown>;
+  if (r.finished_at !== null) run.finishedAt = r.finished_at as number;
+  return run;
+}
+
+export function rowToStep(r: Row): StepRecord {
+  const step: StepRecord = {
+    runId: r.run_id as string,
+    key: r.key as string,
+    name: r.name as string,
+    type: r.type as string,
+    status: r.status as StepRecord['status'],
+    usage: parse(r.usage) as StepRecord['usage'],
+    costUsd: r.cost_usd as number | null,
+    durationMs: r.duration_ms as number,
+    attempts: r.attempts as number,
+    startedAt: r.started_at as number,
+    finishedAt: r.finished_at as number,
+  };
+  if (r.output !== null) step.output = parse(r.output);
+  if (r.error !== null) step.error = r.error as string;
+  if (r.details !== null) step.details = parse(r.details) as Record<string, unknown>;
+  return step;
+}
+
+export function rowToItem(r: Row): ItemRecord {
+  const item: ItemRecord = {
+    runId: r.run_id as string,
+    stepKey: r.step_key as string,
+    index: r.idx as number,
+    status: r.status as ItemRecord['status'],
+    usage: parse(r.usage) as ItemRecord['usage'],
+    costUsd: r.cost_usd as number | null,
+    attempts: r.attempts as number,
+    durationMs: r.duration_ms as number,
+  };
+  if (r.output !== null) item.output = parse(r.output);
+  if (r.error !== null) item.error = r.error as string;
+  return item;
+}
+
+export function rowToEvent(r: Row): EventRecord {
+  return {
+    runId: r.run_id as string,
+    seq: r.seq as number,
+    type: r.type as string,
+    at: r.at as number,
+    data: parse(r.data) as Record<string, unknown>,
+  };
+}
+
+export function rowToCall(r: Row): CallRecord {
+  return {
+    key: r.key as string,
+    provider: r.provider as string,
+    model: r.model as string,
+    request: parse(r.request),
+    response: parse(r.response),
+    usage: parse(r.usage) as CallRecord['usage'],
+    costUsd: r.cost_usd as number | null,
+    createdAt: r.created_at as number,
+    expiresAt: r.expires_at as number | null,
+  };
+}
