@@ -4,12 +4,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 
-export const BIN = resolve(__dirname, '../../bin/elexirion.js');
+export const BIN = fileURLToPath(new URL('../../bin/elexirion.js', import.meta.url));
 export const REDIS_URL = process.env.ELEXIRION_TEST_REDIS ?? 'redis://127.0.0.1:6379';
 const POSTGRES_ADMIN = process.env.ELEXIRION_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
 
