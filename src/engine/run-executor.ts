@@ -6,7 +6,7 @@ import { emptyTotals } from '../journal/store.js';
 import { renderDeep } from '../template/render.js';
 import { RunInterruptedError, StepFailedError } from './errors.js';
 import type { RunContext } from './run-context.js';
-import { runStep } from './step-runner.js';
+import { isFinished, runOrReuse } from './run-or-reuse.js';
 
 export interface RunOutcome {
   status: RunStatus;
@@ -15,10 +15,7 @@ export interface RunOutcome {
   failedStep?: string;
 }
 
-/** Whether a journaled step counts as finished (a failure that `on_error: continue` absorbed does). */
-export function isFinished(record: StepRecord): boolean {
-  return record.status !== 'failed' || record.details?.continued === true;
-}
+export { isFinished } from './run-or-reuse.js';
 
 /**
  * Runs the run's remaining steps. Returns the run's outcome (succeeded, failed, interrupted);
@@ -53,25 +50,7 @@ export async function executeRun(run: RunContext, journaled: StepRecord[]): Prom
   });
 
   try {
-    for (const [index, step] of pipeline.steps.entries()) {
-      const done = run.records.get(step.name);
-      if (done) {
-        bus.emit('pipeline.step.stop', {
-          runId: run.id,
-          step: done.key,
-          type: done.type,
-          status: done.status,
-          durationMs: done.durationMs,
-          usage: done.usage,
-          costUsd: done.costUsd,
-          attempts: done.attempts,
-          fromJournal: true,
-          ...(done.error === undefined ? {} : { error: done.error }),
-        });
-        continue;
-      }
-      await runStep(step, run, step.name, index);
-    }
+    for (const [index, step] of pipeline.steps.entries()) await runOrReuse(step, run, index);
     const outputs = pipeline.outputs ? (renderDeep(pipeline.outputs, run.scope()) as Record<string, unknown>) : {};
     return { status: 'succeeded', outputs };
   } catch (error) {

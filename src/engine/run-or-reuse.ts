@@ -1,11 +1,16 @@
-// Shared by the steps made of steps (parallel, pipeline): a sub-step that an earlier attempt of the
-// run finished is taken from the journal — announced, not executed — and anything else runs
-// through runStep, so that every sub-step is journaled on its own under its own key.
-import type { Step } from '../../config/schema.js';
-import type { StepRecord } from '../../journal/store.js';
-import type { RunContext } from '../run-context.js';
-import { isFinished } from '../run-executor.js';
-import { runStep } from '../step-runner.js';
+// A step that an earlier attempt of the run finished is taken from the journal — announced, not
+// executed — and anything else runs through runStep, so that every step (a pipeline's, a parallel
+// group's, a child pipeline's) is journaled on its own under its own key. Used by the run itself
+// and by the steps made of steps.
+import type { Step } from '../config/schema.js';
+import type { StepRecord } from '../journal/store.js';
+import type { RunContext } from './run-context.js';
+import { runStep } from './step-runner.js';
+
+/** Whether a journaled step counts as finished (a failure that `on_error: continue` absorbed does). */
+export function isFinished(record: StepRecord): boolean {
+  return record.status !== 'failed' || record.details?.continued === true;
+}
 
 export async function runOrReuse(
   step: Step,

@@ -7,9 +7,9 @@ import { setMaxListeners } from 'node:events';
 import type { ParallelStep } from '../../config/schema.js';
 import { ElexirionError } from '../../errors.js';
 import { StepFailedError } from '../errors.js';
+import { runOrReuse } from '../run-or-reuse.js';
 import type { StepExecution, StepHandler, StepOutcome } from '../step-handler.js';
 import { NO_USAGE } from '../step-handler.js';
-import { runOrReuse } from './composite.js';
 import { runWorkers } from './worker-pool.js';
 
 export const parallelHandler: StepHandler<ParallelStep> = {

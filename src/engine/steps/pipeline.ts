@@ -11,10 +11,9 @@ import { ElexirionError, ExitCode } from '../../errors.js';
 import { renderDeep } from '../../template/render.js';
 import { messageOf } from '../errors.js';
 import type { RunContext } from '../run-context.js';
-import { isFinished } from '../run-executor.js';
+import { isFinished, runOrReuse } from '../run-or-reuse.js';
 import type { StepExecution, StepHandler, StepOutcome } from '../step-handler.js';
 import { NO_USAGE } from '../step-handler.js';
-import { runOrReuse } from './composite.js';
 
 export const pipelineHandler: StepHandler<PipelineStep> = {
   types: ['pipeline'],
