@@ -7,7 +7,8 @@ import { evaluateCondition } from '../template/render.js';
 import { messageOf, RunInterruptedError, StepFailedError, StepTimeoutError } from './errors.js';
 import { handlerFor } from './registry.js';
 import type { RunContext } from './run-context.js';
-import { NO_USAGE, type StepOutcome } from './step-handler.js';
+import { addSpent, spentOf } from './spent.js';
+import { addCost, addUsage, NO_USAGE, type StepOutcome } from './step-handler.js';
 
 export const DEFAULT_STEP_TIMEOUT_MS = 300_000;
 
@@ -82,6 +83,8 @@ export async function runStep(
     const fallbacks = fallbacksOf(step);
     let lastError: unknown = error;
     let recovered: StepOutcome | undefined;
+    // What the failed attempts had paid for: it belongs to this step's bill whatever comes next.
+    let failedSpent = spentOf(error);
     for (const [i, fallback] of fallbacks.entries()) {
       try {
         const fallbackStep = mergeFallback(step, fallback);
@@ -98,11 +101,18 @@ export async function runStep(
         if (run.signal.aborted) throw interruption(run);
         if (cancel?.aborted) throw cancel.reason;
         lastError = fallbackError;
+        failedSpent = addSpent(failedSpent, spentOf(fallbackError));
       }
     }
     if (!recovered) {
       const onError = step.on_error ?? run.defaults.on_error ?? 'fail';
-      const record = makeRecord(run, key, step, 'failed', { output: null, usage: NO_USAGE, costUsd: 0, attempts: 1 });
+      const record = makeRecord(run, key, step, 'failed', {
+        output: null,
+        usage: failedSpent.usage,
+        costUsd: failedSpent.costUsd,
+        attempts: 1,
+        details: { calls: failedSpent.calls },
+      });
       record.startedAt = startedAt;
       record.error =
         fallbacks.length > 0 ? `${messageOf(error)}; fallback failed: ${messageOf(lastError)}` : messageOf(error);
@@ -114,7 +124,12 @@ export async function runStep(
       await commit(run, record, t0);
       throw new StepFailedError(key, lastError === error ? error : new Error(record.error));
     }
-    outcome = recovered;
+    outcome = {
+      ...recovered,
+      usage: addUsage(recovered.usage, failedSpent.usage),
+      costUsd: addCost(recovered.costUsd, failedSpent.costUsd),
+      details: { ...recovered.details, calls: Number(recovered.details?.calls ?? 0) + failedSpent.calls },
+    };
   }
 
   const record = makeRecord(run, key, step, 'succeeded', outcome);

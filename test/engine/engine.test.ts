@@ -312,3 +312,38 @@ steps:
     expect(step(result, 'small').status).toBe('succeeded');
   });
 });
+
+describe('engine: what failed attempts cost is never lost', () => {
+  const invalidStructured = `
+    type: mock
+    prompt: "Classify"
+    schema:
+      type: object
+      required: [severity]
+      properties: { severity: { type: string, enum: [low, high] } }
+    response: { severity: urgent }
+    max_repairs: 2
+`;
+
+  it('a step that fails after paid repairs records their tokens', async () => {
+    const result = await runYaml(newEngine(), `name: paid\nsteps:\n  - name: triage${invalidStructured}`);
+    expect(result.status).toBe('failed');
+    const triage = step(result, 'triage');
+    expect(triage.status).toBe('failed');
+    expect(triage.error).toMatch(/severity|enum|schema/i);
+    expect(triage.details?.calls).toBe(3); // the answer and two repairs, all paid
+    expect(triage.usage.input_tokens).toBeGreaterThan(0);
+    expect(result.totals.input_tokens).toBe(triage.usage.input_tokens);
+  });
+
+  it('a fallback that succeeds adds to the bill of the attempt that failed', async () => {
+    const result = await runYaml(
+      newEngine(),
+      `name: paid\nsteps:\n  - name: triage${invalidStructured}    fallback: { response: { severity: low } }\n`,
+    );
+    expect(result.status).toBe('succeeded');
+    const triage = step(result, 'triage');
+    expect(triage.output).toEqual({ severity: 'low' });
+    expect(triage.details?.calls).toBe(4); // three failed calls, then the fallback's one
+  });
+});

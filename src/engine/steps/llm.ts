@@ -5,6 +5,7 @@ import { parseDuration } from '../../config/duration.js';
 import type { LlmStep } from '../../config/schema.js';
 import { resolveTools, runLlmCall } from '../../llm/index.js';
 import { CallTally, modelCallerFor } from '../model-caller-for.js';
+import { withSpent } from '../spent.js';
 import type { StepExecution, StepHandler, StepOutcome } from '../step-handler.js';
 import { buildModelRequest } from './llm-request.js';
 
@@ -35,6 +36,9 @@ export async function executeLlmCall(
     stream,
     onChunk: (text) => bus.emit('pipeline.step.chunk', { runId: run.id, step: key, text }),
     signal,
+  }).catch((error: unknown) => {
+    // Calls that were answered and paid for before the failure (repairs, tool turns) still count.
+    throw withSpent(error, { usage: tally.usage, costUsd: tally.costUsd, calls: tally.calls });
   });
 
   return {
