@@ -136,18 +136,11 @@ export class Engine {
     if (!options.mock && !options.replay) assertProviderKeys(loaded.pipeline, this.env);
     if (!options.mock) await assertClaudeCodeReady(loaded);
     const runOptions = pickRunOptions(options);
-    const record: RunRecord = {
-      id: ulid(),
-      pipelineName: loaded.pipeline.name,
-      pipelineFile: loaded.file,
-      pipelineHash: loaded.hash,
-      pipeline: loaded.pipeline,
-      inputs,
-      status: 'running',
-      startedAt: Date.now(),
-      totals: emptyTotals(),
-      metadata: { ...options.metadata, options: persistedOptions(runOptions), ...this.owner() },
-    };
+    const record = newRunRecord(loaded, inputs, {
+      ...options.metadata,
+      options: persistedOptions(runOptions),
+      ...this.owner(),
+    });
     await this.store.createRun(record);
     return this.supervise(record, loaded, runOptions, true);
   }
@@ -159,19 +152,8 @@ export class Engine {
   async create(loaded: LoadedPipeline, options: Omit<StartOptions, 'record' | 'replay'> = {}): Promise<RunRecord> {
     const inputs = resolveInputs(loaded, options.inputs ?? {});
     const runOptions = pickRunOptions(options);
-    const record: RunRecord = {
-      id: ulid(),
-      pipelineName: loaded.pipeline.name,
-      pipelineFile: loaded.file,
-      pipelineHash: loaded.hash,
-      pipeline: loaded.pipeline,
-      inputs,
-      status: 'running',
-      startedAt: Date.now(),
-      totals: emptyTotals(),
-      // No owner (pid, host): the worker that takes the run becomes its owner.
-      metadata: { ...options.metadata, options: persistedOptions(runOptions) },
-    };
+    // No owner (pid, host): the worker that takes the run becomes its owner.
+    const record = newRunRecord(loaded, inputs, { ...options.metadata, options: persistedOptions(runOptions) });
     await this.store.createRun(record);
     return record;
   }
@@ -385,10 +367,31 @@ export class Engine {
     const journaled = await this.store.getSteps(record.id);
     await this.store.deleteSteps(
       record.id,
-      journaled.map((s) => s.key).filter((k) => !keep.has(k)),
+      // A kept `pipeline` step keeps its child steps too (journaled as `name/child…`).
+      journaled.map((s) => s.key).filter((k) => !keep.has(k) && !keep.has(k.split('/')[0] as string)),
     );
     await this.store.updateRun(record.id, { pipeline: current.pipeline, pipelineHash: current.hash });
   }
+}
+
+/** A run as the journal first sees it: running, nothing spent. */
+function newRunRecord(
+  loaded: LoadedPipeline,
+  inputs: Record<string, unknown>,
+  metadata: Record<string, unknown>,
+): RunRecord {
+  return {
+    id: ulid(),
+    pipelineName: loaded.pipeline.name,
+    pipelineFile: loaded.file,
+    pipelineHash: loaded.hash,
+    pipeline: loaded.pipeline,
+    inputs,
+    status: 'running',
+    startedAt: Date.now(),
+    totals: emptyTotals(),
+    metadata,
+  };
 }
 
 /** The journal keys a step may own: its name, and those of its nested steps. */
