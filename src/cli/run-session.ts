@@ -33,7 +33,7 @@ export async function runSession(
   options: SessionOptions,
   begin: (engine: Engine) => Promise<RunHandle>,
 ): Promise<number> {
-  const store = openStore(options.db, ctx);
+  const store = await openStore(options.db, ctx);
   const engine = new Engine({ store, env: ctx.env });
   const detach = options.json ? () => {} : attachProgress(engine.bus, ctx, { stream: options.stream === true });
   let interrupts = 0;

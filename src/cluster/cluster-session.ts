@@ -37,7 +37,7 @@ export async function runClusterSession(
     );
     return runLocally();
   }
-  const store = openStore(flags.db, ctx);
+  const store = await openStore(flags.db, ctx);
   const following = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
     ctx.stderr.write(`\n${signal}: stopped following; the run goes on on the cluster\n`);

@@ -14,6 +14,7 @@ import { createRedactor } from '../telemetry/redact.js';
 import { attachTracing, type Tracing } from '../telemetry/tracing.js';
 import { createApp } from './app.js';
 import { isLoopback } from './auth.js';
+import { DEFAULT_HOST } from './defaults.js';
 import { RunEventHub } from './run-event-hub.js';
 
 export interface ServiceOptions {
@@ -43,7 +44,7 @@ export interface Service {
   shutdown(graceMs?: number): Promise<{ interrupted: number; drained: boolean }>;
 }
 
-export const DEFAULT_HOST = '127.0.0.1';
+export { DEFAULT_HOST };
 
 export async function startService(options: ServiceOptions): Promise<Service> {
   const host = options.host ?? DEFAULT_HOST;

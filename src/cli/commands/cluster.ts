@@ -1,7 +1,6 @@
 // `elexirion cluster status`: the workers of a cluster (from their heartbeats), their load, and the
 // depth of the run and item queues.
-import { assertRedisReachable, clusterConfig, redisConnection } from '../../cluster/connection.js';
-import { type ClusterStatus, clusterStatus } from '../../cluster/status.js';
+import type { ClusterStatus } from '../../cluster/status.js';
 import type { CliContext } from '../context.js';
 import { formatDuration } from '../format.js';
 import type { RegisterCommand } from './index.js';
@@ -14,6 +13,10 @@ export const registerCluster: RegisterCommand = (program, ctx, setExitCode) => {
     .option('--redis <url>', 'the Redis of the cluster (default: $ELEXIRION_REDIS)')
     .option('--json', 'print the status as one JSON object')
     .action(async (flags: { redis?: string; json?: boolean }) => {
+      const [{ assertRedisReachable, clusterConfig, redisConnection }, { clusterStatus }] = await Promise.all([
+        import('../../cluster/connection.js'),
+        import('../../cluster/status.js'),
+      ]);
       const config = clusterConfig(flags.redis, ctx.env);
       await assertRedisReachable(config);
       const redis = redisConnection(config);

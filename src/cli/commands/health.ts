@@ -28,7 +28,7 @@ export const registerHealth: RegisterCommand = (program, ctx, setExitCode) => {
       let store: Store | undefined;
       let probe: Pick<Store, 'listRuns'>;
       try {
-        store = openStore(options.db, ctx);
+        store = await openStore(options.db, ctx);
         probe = store;
       } catch (error) {
         probe = { listRuns: () => Promise.reject(error) };

@@ -1,6 +1,5 @@
 // `elexirion run FILE`: runs a pipeline to its end, journaled, resumable.
 import { Option } from 'commander';
-import { runClusterSession } from '../../cluster/cluster-session.js';
 import { loadPipeline } from '../../config/loader.js';
 import { UsageError } from '../../errors.js';
 import { collectInput, parseInputs } from '../parse-inputs.js';
@@ -70,6 +69,11 @@ Examples:
       if (flags.cluster && (flags.record || flags.replay)) {
         throw new UsageError('--record and --replay work on this machine only', 'drop --cluster, or the cassette');
       }
-      setExitCode(flags.cluster ? await runClusterSession(ctx, flags, loaded, start, runLocally) : await runLocally());
+      if (!flags.cluster) {
+        setExitCode(await runLocally());
+        return;
+      }
+      const { runClusterSession } = await import('../../cluster/cluster-session.js');
+      setExitCode(await runClusterSession(ctx, flags, loaded, start, runLocally));
     });
 };

@@ -24,7 +24,7 @@ export const registerRuns: RegisterCommand = (program, ctx) => {
       const limit = Number(flags.limit);
       if (!Number.isInteger(limit) || limit <= 0)
         throw new UsageError(`--limit ${flags.limit} is not a positive integer`);
-      const store = openStore(flags.db, ctx);
+      const store = await openStore(flags.db, ctx);
       try {
         const list = await store.listRuns({ limit, ...(flags.status ? { status: flags.status as RunStatus } : {}) });
         const rows = list.map((r) => ({
@@ -67,7 +67,7 @@ export const registerRuns: RegisterCommand = (program, ctx) => {
     .option('--json', 'print the run as JSON')
     .option('--db <path>', 'the journal database (default: $ELEXIRION_DB or .elexirion/elexirion.db)')
     .action(async (runId: string, flags: { json?: boolean; db?: string }) => {
-      const store = openStore(flags.db ?? runs.opts<{ db?: string }>().db, ctx);
+      const store = await openStore(flags.db ?? runs.opts<{ db?: string }>().db, ctx);
       try {
         const record = await store.getRun(runId);
         if (!record) throw new UsageError(`no run with id ${runId}`, 'list runs with `elexirion runs`');

@@ -3,9 +3,7 @@
 // waits for them (bounded by --grace) and exits.
 import { resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
-import { DEFAULT_HOST, startService } from '../../server/service.js';
-import { createLogger } from '../../telemetry/logger.js';
-import { createTracingFromEnv } from '../../telemetry/tracing.js';
+import { DEFAULT_HOST } from '../../server/defaults.js';
 import { openStore } from '../open-store.js';
 import { VERSION } from '../version.js';
 import type { RegisterCommand } from './index.js';
@@ -32,12 +30,18 @@ export const registerServe: RegisterCommand = (program, ctx, setExitCode) => {
       if (!Number.isFinite(graceSeconds) || graceSeconds < 0) {
         throw new UsageError(`--grace must be a number of seconds, got "${options.grace}"`);
       }
+      // The service's libraries (Hono, pino, OpenTelemetry) load with the command, not with the CLI.
+      const [{ startService }, { createLogger }, { createTracingFromEnv }] = await Promise.all([
+        import('../../server/service.js'),
+        import('../../telemetry/logger.js'),
+        import('../../telemetry/tracing.js'),
+      ]);
       const logger = createLogger({
         destination: ctx.stderr,
         env: ctx.env,
         level: ctx.env.ELEXIRION_LOG_LEVEL ?? 'info',
       });
-      const store = openStore(options.db, ctx);
+      const store = await openStore(options.db, ctx);
       const tracing = createTracingFromEnv(ctx.env, VERSION);
       let service: Awaited<ReturnType<typeof startService>>;
       try {

@@ -1,7 +1,5 @@
 // `elexirion worker`: a cluster worker. Pulls runs from the Redis queue, runs them on the shared
 // journal, publishes a heartbeat; SIGTERM drains (the runs in flight go back to the queue, resumable).
-import { assertRedisReachable, clusterConfig } from '../../cluster/connection.js';
-import { ClusterWorker } from '../../cluster/worker.js';
 import { UsageError } from '../../errors.js';
 import { openStore } from '../open-store.js';
 import type { RegisterCommand } from './index.js';
@@ -29,9 +27,14 @@ Examples:
       if (!Number.isInteger(concurrency) || concurrency < 1) {
         throw new UsageError(`--concurrency must be a whole number of runs (1 or more), got "${flags.concurrency}"`);
       }
+      // BullMQ and ioredis load with the command, not with the CLI.
+      const [{ assertRedisReachable, clusterConfig }, { ClusterWorker }] = await Promise.all([
+        import('../../cluster/connection.js'),
+        import('../../cluster/worker.js'),
+      ]);
       const config = clusterConfig(flags.redis, ctx.env);
       await assertRedisReachable(config);
-      const store = openStore(flags.db, ctx);
+      const store = await openStore(flags.db, ctx);
       const worker = new ClusterWorker({
         config,
         store,
