@@ -1,6 +1,6 @@
 // Records ↔ PostgreSQL rows. `json` columns come back as text (see poolConfig) and are parsed
 // here, so that SQL NULL (an absent field: undefined) stays distinct from a JSON null value.
-import { json, type Row } from './rows.js';
+import { json } from './rows.js';
 import type { CallRecord, EventRecord, ItemRecord, RunRecord, StepRecord } from './store.js';
 
 export { json, type Row, rowToCall, rowToEvent, rowToItem, rowToRun, rowToStep } from './rows.js';
