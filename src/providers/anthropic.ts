@@ -32,6 +32,8 @@ export interface AnthropicProviderOptions {
   name?: string;
   apiKey: string;
   baseUrl?: string;
+  /** The HTTP client (a pooled, keep-alive fetch: see resilience/connection-pool.ts). */
+  fetch?: typeof fetch;
 }
 
 /** Claude requires max_tokens; this is used when the step sets none. */
@@ -65,6 +67,7 @@ export class AnthropicProvider implements Provider {
     this.client = new Anthropic({
       apiKey: options.apiKey,
       ...(options.baseUrl ? { baseURL: options.baseUrl } : {}),
+      ...(options.fetch ? { fetch: options.fetch } : {}),
       maxRetries: 0,
       timeout: SDK_TIMEOUT_MS,
     });

@@ -34,6 +34,8 @@ export interface GeminiProviderOptions {
   name?: string;
   apiKey: string;
   baseUrl?: string;
+  /** The HTTP client (a pooled, keep-alive fetch: see resilience/connection-pool.ts). */
+  fetch?: typeof fetch;
 }
 
 /** The headers of the last HTTP answer of one call: the SDK's ApiError keeps only the status. */
@@ -46,10 +48,12 @@ export class GeminiProvider implements Provider {
   readonly name: string;
   private readonly client: GoogleGenAI;
   private readonly apiKey: string;
+  private readonly fetch: typeof fetch;
 
   constructor(options: GeminiProviderOptions) {
     this.name = options.name ?? 'gemini';
     this.apiKey = options.apiKey;
+    this.fetch = options.fetch ?? fetch;
     this.client = new GoogleGenAI({
       apiKey: options.apiKey,
       ...(options.baseUrl ? { httpOptions: { baseUrl: options.baseUrl } } : {}),
@@ -65,7 +69,7 @@ export class GeminiProvider implements Provider {
   }
 
   async generate(request: ModelRequest, signal: AbortSignal): Promise<ModelResponse> {
-    const tap = headerTap();
+    const tap = headerTap(this.fetch);
     let response: GenerateContentResponse;
     try {
       response = await this.client.models.generateContent(toParams(request, signal, tap));
@@ -78,7 +82,7 @@ export class GeminiProvider implements Provider {
   }
 
   async *stream(request: ModelRequest, signal: AbortSignal): AsyncIterable<StreamChunk> {
-    const tap = headerTap();
+    const tap = headerTap(this.fetch);
     const acc = new ResponseAccumulator();
     try {
       const responses = await this.client.models.generateContentStream(toParams(request, signal, tap));
@@ -116,11 +120,11 @@ export class GeminiProvider implements Provider {
   }
 }
 
-function headerTap(): HeaderTap {
+function headerTap(client: typeof fetch = fetch): HeaderTap {
   const tap: HeaderTap = {
     headers: undefined,
     fetch: async (input, init) => {
-      const res = await fetch(input, init);
+      const res = await client(input, init);
       tap.headers = res.headers;
       return res;
     },

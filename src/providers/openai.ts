@@ -37,6 +37,8 @@ export interface OpenAIProviderOptions {
   /** Omitted for servers that need no key. */
   apiKey?: string;
   baseUrl?: string;
+  /** The HTTP client (a pooled, keep-alive fetch: see resilience/connection-pool.ts). */
+  fetch?: typeof fetch;
 }
 
 export class OpenAIProvider implements Provider {
@@ -54,6 +56,7 @@ export class OpenAIProvider implements Provider {
     this.client = new OpenAI({
       apiKey: options.apiKey ?? NO_KEY_PLACEHOLDER,
       baseURL,
+      ...(options.fetch ? { fetch: options.fetch } : {}),
       maxRetries: 0,
       timeout: SDK_TIMEOUT_MS,
     });

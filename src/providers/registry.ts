@@ -3,6 +3,8 @@
 // the `factories` map, so that this file does not depend on the mock provider.
 import type { ProviderConfig } from '../config/schema.js';
 import { ElexirionError, ExitCode } from '../errors.js';
+import { pooledFetch } from '../resilience/connection-pool.js';
+import { resolveGateOptions } from '../resilience/gate-options.js';
 import { LazyProvider } from './lazy-provider.js';
 import type { Capabilities, Provider } from './provider.js';
 import {
@@ -24,22 +26,27 @@ const VENDOR_CAPABILITIES: Capabilities = { streaming: true, tools: true, struct
 // Keys are checked when the provider is created (a missing key fails before the run starts); the
 // SDK itself is imported on the first call (LazyProvider).
 const BUILTIN_FACTORIES: Record<Exclude<ProviderType, 'mock'>, ProviderFactory> = {
-  anthropic: (s) => {
-    const options = { name: s.name, apiKey: requireKey(s), ...baseUrl(s) };
+  anthropic: (s, config) => {
+    const options = { name: s.name, apiKey: requireKey(s), ...baseUrl(s), fetch: fetchFor(s.name, config) };
     return new LazyProvider(s.name, VENDOR_CAPABILITIES, async () => {
       const { AnthropicProvider } = await import('./anthropic.js');
       return new AnthropicProvider(options);
     });
   },
-  gemini: (s) => {
-    const options = { name: s.name, apiKey: requireKey(s), ...baseUrl(s) };
+  gemini: (s, config) => {
+    const options = { name: s.name, apiKey: requireKey(s), ...baseUrl(s), fetch: fetchFor(s.name, config) };
     return new LazyProvider(s.name, VENDOR_CAPABILITIES, async () => {
       const { GeminiProvider } = await import('./gemini.js');
       return new GeminiProvider(options);
     });
   },
-  openai: (s) => {
-    const options = { name: s.name, ...(s.keyOptional && !s.apiKey ? {} : { apiKey: requireKey(s) }), ...baseUrl(s) };
+  openai: (s, config) => {
+    const options = {
+      name: s.name,
+      ...(s.keyOptional && !s.apiKey ? {} : { apiKey: requireKey(s) }),
+      ...baseUrl(s),
+      fetch: fetchFor(s.name, config),
+    };
     return new LazyProvider(s.name, VENDOR_CAPABILITIES, async () => {
       const { OpenAIProvider } = await import('./openai.js');
       return new OpenAIProvider(options);
@@ -66,6 +73,11 @@ export function createProvider(
     });
   }
   return factory(settings, config);
+}
+
+/** A keep-alive pool per provider, as large as its bulkhead lets calls be in flight. */
+function fetchFor(name: string, config: ProviderConfig | undefined): typeof fetch {
+  return pooledFetch(name, resolveGateOptions(name, config).maxConcurrency);
 }
 
 function requireKey(s: ProviderSettings): string {

@@ -35,6 +35,10 @@ export abstract class FakeServer {
   readonly requests: RecordedRequest[] = [];
   inFlight = 0;
   peakInFlight = 0;
+  /** TCP connections accepted so far, open now, and open at most at once (keep-alive shows here). */
+  connections = 0;
+  openConnections = 0;
+  peakOpenConnections = 0;
   /** Delay before each answer (or fault), to make concurrency observable. */
   latencyMs = 0;
 
@@ -68,6 +72,12 @@ export abstract class FakeServer {
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
         res.end(`fake server bug: ${String(err)}`);
       });
+    });
+    server.on('connection', (socket) => {
+      this.connections++;
+      this.openConnections++;
+      this.peakOpenConnections = Math.max(this.peakOpenConnections, this.openConnections);
+      socket.on('close', () => this.openConnections--);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     this.server = server;

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { resolveCacheTtl } from '../../src/journal/call-cache.js';
 import { resolveGateOptions } from '../../src/resilience/gate-options.js';
 import { GateRegistry } from '../../src/resilience/gate-registry.js';
-import { agentFor, destroyAgents } from '../../src/resilience/http-agent.js';
 import { resolveRetryOptions } from '../../src/resilience/retry.js';
 
 describe('gate options', () => {
@@ -70,18 +69,5 @@ describe('GateRegistry', () => {
     expect(registry.gate('gemini').options.maxConcurrency).toBe(3);
     expect(registry.gate('openai').options.maxConcurrency).toBe(10);
     expect(registry.all()).toHaveLength(3);
-  });
-});
-
-describe('agentFor', () => {
-  it('one keep-alive agent per provider, sized to its bulkhead', () => {
-    const agent = agentFor('anthropic', 10);
-    expect(agentFor('anthropic', 10)).toBe(agent);
-    expect(agentFor('gemini', 15)).not.toBe(agent);
-    expect(agent.maxSockets).toBe(10);
-    expect((agent as unknown as { keepAlive: boolean }).keepAlive).toBe(true);
-    destroyAgents();
-    expect(agentFor('anthropic', 4).maxSockets).toBe(4);
-    destroyAgents();
   });
 });
