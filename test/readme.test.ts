@@ -26,9 +26,10 @@ describe('README', () => {
 
   it('the quick start runs the example pipeline offline', () => {
     expect(readme).toContain('npm ci && npx elexirion run examples/hello.yaml --mock\nnpm test');
+    // As the README says it: npx finds the project's own bin (--no-install: never the network).
     const out = spawnSync(
-      process.execPath,
-      ['bin/elexirion.js', 'run', 'examples/hello.yaml', '--mock', '--db', ':memory:'],
+      'npx',
+      ['--no-install', 'elexirion', 'run', 'examples/hello.yaml', '--mock', '--db', ':memory:'],
       {
         cwd: root,
         encoding: 'utf8',
