@@ -1,0 +1,114 @@
+// Issue 4's "done when": with the fake servers reached through the standard environment variables,
+// a pipeline mixing claude, gemini, gemini_structured, gemini_function and openai steps runs end to
+// end through the engine and the real SDKs, and reports tokens and cost per step.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadPipelineFromString } from '../../src/config/loader.js';
+import { closePools } from '../../src/resilience/connection-pool.js';
+import { defaultAnswer } from '../fakes/answer.js';
+import { AnthropicFake, GeminiFake, OpenAIFake } from '../fakes/index.js';
+import { newEngine, step, tempDir } from './harness.js';
+
+const anthropic = new AnthropicFake();
+const gemini = new GeminiFake();
+const openai = new OpenAIFake();
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  env = {
+    ANTHROPIC_BASE_URL: await anthropic.start(),
+    ANTHROPIC_API_KEY: 'fake-anthropic-key',
+    GOOGLE_GEMINI_BASE_URL: await gemini.start(),
+    GEMINI_API_KEY: 'fake-gemini-key',
+    OPENAI_BASE_URL: `${await openai.start()}/v1`,
+    OPENAI_API_KEY: 'fake-openai-key',
+  };
+});
+
+afterAll(async () => {
+  await Promise.all([anthropic.stop(), gemini.stop(), openai.stop()]);
+  await closePools();
+});
+
+const PIPELINE = `
+name: mixed
+inputs:
+  topic: { type: string, default: journals }
+steps:
+  - name: draft
+    type: claude
+    model: claude-sonnet-4-5
+    max_tokens: 200
+    prompt: "Draft a note about {{ topic }}."
+  - name: critique
+    type: gemini
+    model: gemini-2.5-flash
+    prompt: "Critique: {{ steps.draft.output }}"
+  - name: verdict
+    type: gemini_structured
+    model: gemini-2.5-flash
+    prompt: "Verdict on: {{ steps.critique.output }}"
+    schema:
+      type: object
+      required: [verdict]
+      properties:
+        verdict: { type: string, enum: [ok, needs_work] }
+  - name: research
+    type: gemini_function
+    model: gemini-2.5-pro
+    prompt: "Read notes.txt and summarize it."
+    tools: [read_file]
+    max_turns: 3
+  - name: polish
+    type: openai
+    model: gpt-4.1-mini
+    prompt: "Polish: {{ steps.draft.output }} ({{ steps.verdict.output.verdict }}; {{ steps.research.output }})"
+outputs:
+  verdict: "{{ steps.verdict.output.verdict }}"
+  final: "{{ steps.polish.output }}"
+`;
+
+describe('a mixed-provider pipeline against the fake servers, through the SDKs', () => {
+  it('runs end to end and reports tokens and cost per step', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'notes.txt'), 'The journal commits every step before the next one reads it.');
+    const file = join(dir, 'mixed.yaml');
+    writeFileSync(file, PIPELINE);
+    // The function-calling step: the model first asks for the file, then answers.
+    gemini.setScript((_request, digest) =>
+      digest.model.includes('pro') && !digest.lastUserText.includes('journal commits')
+        ? { toolCalls: [{ name: 'read_file', arguments: { path: 'notes.txt' } }] }
+        : defaultAnswer(digest),
+    );
+
+    const engine = newEngine({ env });
+    const result = await (await engine.start(loadPipelineFromString(PIPELINE, file))).result;
+
+    expect(result.error ?? '').toBe('');
+    expect(result.status).toBe('succeeded');
+    expect(['ok', 'needs_work']).toContain(result.outputs.verdict);
+    expect(String(result.outputs.final)).toContain('echo: Polish');
+
+    for (const name of ['draft', 'critique', 'verdict', 'research', 'polish']) {
+      const s = step(result, name);
+      expect(s.usage.input_tokens, name).toBeGreaterThan(0);
+      expect(s.usage.output_tokens, name).toBeGreaterThan(0);
+      expect(s.cost_usd, `${name} is priced from the table`).toBeGreaterThan(0);
+    }
+    expect(step(result, 'draft').details).toMatchObject({ provider: 'anthropic', model: 'claude-sonnet-4-5' });
+    expect(step(result, 'polish').details).toMatchObject({ provider: 'openai' });
+    // The tool loop: two calls to Gemini for the research step, the second carrying the file.
+    expect(step(result, 'research').details?.calls).toBe(2);
+    const toolAnswer = gemini.requests.map((r) => JSON.stringify(r.body)).find((b) => b.includes('journal commits'));
+    expect(toolAnswer, 'the file content went back to the model').toBeDefined();
+    expect(result.totals.cost_usd).toBeCloseTo(
+      result.steps.reduce((sum, s) => sum + (s.cost_usd ?? 0), 0),
+      5, // each figure is rounded to micro-dollars on its own
+    );
+    expect(result.totals.unpriced_calls).toBe(0);
+    // Every request reached its vendor through the variables, keyed as the vendor expects.
+    expect(anthropic.requests[0]?.headers['x-api-key']).toBe('fake-anthropic-key');
+    expect(openai.requests[0]?.headers.authorization).toBe('Bearer fake-openai-key');
+  });
+});
