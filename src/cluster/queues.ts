@@ -10,6 +10,12 @@ export interface RunJobData {
   runId: string;
   /** When the submitter enqueued it (enqueue-to-start latency). */
   enqueuedAt: number;
+  /**
+   * A run enqueued again to be resumed (`POST /runs/:id/resume` of `serve --cluster`): its
+   * `metadata.resumes` at that moment. A worker resumes a failed or cancelled run only while the
+   * count is unchanged, so a job delivered twice does not run it twice.
+   */
+  resumes?: number;
 }
 
 /** What a finished run job returns. */
@@ -31,6 +37,21 @@ export function runsQueue(config: ClusterConfig, connection: Redis): Queue<RunJo
 }
 
 /** Enqueues run `runId`; the run id is the job id, so enqueuing a run twice is harmless. */
-export async function enqueueRun(queue: Queue<RunJobData, RunJobResult>, runId: string): Promise<void> {
-  await queue.add('run', { runId, enqueuedAt: Date.now() }, { ...RUN_JOB_OPTIONS, jobId: runId });
+export async function enqueueRun(
+  queue: Queue<RunJobData, RunJobResult>,
+  runId: string,
+  resumes?: number,
+): Promise<void> {
+  const data: RunJobData = { runId, enqueuedAt: Date.now(), ...(resumes === undefined ? {} : { resumes }) };
+  await queue.add('run', data, { ...RUN_JOB_OPTIONS, jobId: runId });
 }
+
+/**
+ * Redis key that asks the cluster to cancel a run: the worker holding it stops it (status
+ * `cancelled`, resumable on demand), a worker about to take it does not start it. Lives a day.
+ */
+export function runCancelKey(prefix: string, runId: string): string {
+  return `${prefix}:run-cancel:${runId}`;
+}
+
+export const RUN_CANCEL_TTL_S = 24 * 3600;

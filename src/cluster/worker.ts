@@ -15,7 +15,7 @@ import { type ClusterConfig, redisConnection } from './connection.js';
 import { Heartbeat, workerId } from './heartbeat.js';
 import { batchCancelKey, ITEMS_QUEUE, type ItemChunkData, type ItemChunkResult, itemsQueue } from './item-queue.js';
 import { runItemChunk } from './item-runner.js';
-import { RUNS_QUEUE, type RunJobData, type RunJobResult } from './queues.js';
+import { RUNS_QUEUE, type RunJobData, type RunJobResult, runCancelKey } from './queues.js';
 import { SharedGates } from './shared-gates.js';
 import { type ClusterTiming, clusterTiming } from './timing.js';
 
@@ -35,6 +35,8 @@ export interface ClusterWorkerOptions {
 }
 
 const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
+/** How often a worker looks for cancellations of the runs it holds. */
+const CANCEL_POLL_MS = 500;
 
 function chunkSizeFrom(env: NodeJS.ProcessEnv): number {
   const n = Number(env.ELEXIRION_CLUSTER_CHUNK);
@@ -54,6 +56,7 @@ export class ClusterWorker {
   /** Chunks in flight, by job id: aborted on a drain. */
   private readonly chunks = new Map<string, AbortController>();
   private readonly detachBatch: () => void;
+  private readonly cancelWatch: NodeJS.Timeout;
   private draining = false;
   private closed?: Promise<void>;
 
@@ -119,6 +122,8 @@ export class ClusterWorker {
       }),
       timing.heartbeatMs,
     );
+    this.cancelWatch = setInterval(() => void this.stopCancelledRuns(), CANCEL_POLL_MS);
+    this.cancelWatch.unref();
   }
 
   /** Starts pulling jobs; resolves once the worker is connected and has said it is alive. */
@@ -148,6 +153,7 @@ export class ClusterWorker {
   }
 
   private async shutdown(): Promise<void> {
+    clearInterval(this.cancelWatch);
     this.gates.close();
     this.detachBatch();
     await this.itemsQueue.close();
@@ -159,8 +165,15 @@ export class ClusterWorker {
     const { runId } = job.data;
     const record = await this.options.store.getRun(runId);
     if (!record) throw new UnrecoverableError(`run ${runId} is not in the journal (another --db?)`);
-    // Delivered again after its worker finished it but died before saying so.
-    if (FINAL.has(record.status)) return { status: record.status };
+    // Delivered again after its worker finished it but died before saying so — unless it was
+    // enqueued again to be resumed and nobody has taken that resume yet.
+    const resumeAsked = job.data.resumes !== undefined && Number(record.metadata.resumes ?? 0) === job.data.resumes;
+    if (FINAL.has(record.status) && !resumeAsked) return { status: record.status };
+    if ((await this.redis.exists(runCancelKey(this.options.config.prefix, runId))) === 1) {
+      await this.options.store.updateRun(runId, { status: 'cancelled', finishedAt: Date.now() });
+      this.log(`run ${runId} cancelled before it started`);
+      return { status: 'cancelled' };
+    }
     const handle = await this.engine.resume(runId, { fromJournal: true });
     this.active.set(runId, handle);
     this.log(`run ${runId} taken (${record.pipelineName}${job.attemptsStarted > 1 ? ', again' : ''})`);
@@ -182,13 +195,14 @@ export class ClusterWorker {
     const id = job.id ?? '';
     const controller = new AbortController();
     this.chunks.set(id, controller);
-    const cancelKey = batchCancelKey(this.options.config.prefix, job.data.runId, job.data.stepKey);
+    const { prefix } = this.options.config;
+    const cancelKeys = [batchCancelKey(prefix, job.data.runId, job.data.stepKey), runCancelKey(prefix, job.data.runId)];
     let cancelled = false;
     const watch = setInterval(() => {
       this.redis
-        .exists(cancelKey)
+        .exists(...cancelKeys)
         .then((n) => {
-          cancelled = n === 1;
+          cancelled = n > 0;
         })
         .catch(() => {});
     }, 500);
@@ -209,6 +223,18 @@ export class ClusterWorker {
       clearInterval(watch);
       this.chunks.delete(id);
     }
+  }
+
+  /** Runs whose cancellation was asked (`serve --cluster`: POST /runs/:id/cancel) stop here. */
+  private async stopCancelledRuns(): Promise<void> {
+    const ids = [...this.active.keys()];
+    if (ids.length === 0) return;
+    const flags = await this.redis
+      .mget(...ids.map((id) => runCancelKey(this.options.config.prefix, id)))
+      .catch(() => [] as (string | null)[]); // Redis away: asked again next tick
+    ids.forEach((id, i) => {
+      if (flags[i] && this.engine.stop(id, 'cancelled')) this.log(`run ${id} cancelled`);
+    });
   }
 
   private log(line: string): void {

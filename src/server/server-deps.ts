@@ -1,5 +1,6 @@
 // What the HTTP app needs from the process around it; tests build it with an in-memory store.
-import type { Engine } from '../engine/engine.js';
+import type { LoadedPipeline } from '../config/loader.js';
+import type { Engine, StartOptions } from '../engine/engine.js';
 import type { HealthReport } from '../health/health.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { Redactor } from '../telemetry/redact.js';
@@ -19,4 +20,25 @@ export interface ServerDeps {
   maxBodyBytes?: number;
   /** Interval of the keep-alive comments of an event stream (default 15 s). */
   keepAliveMs?: number;
+  /** `serve --cluster`: runs are executed by the cluster's workers, not by this process. */
+  remote?: RemoteRuns;
+}
+
+/**
+ * Runs executed elsewhere (the workers of a cluster): this process creates them in the shared
+ * journal and controls them through the queue; their events come from the journal.
+ */
+export interface RemoteRuns {
+  /** Creates the run in the journal and enqueues it; resolves with its id. */
+  submit(loaded: LoadedPipeline, options: Omit<StartOptions, 'record' | 'replay'>): Promise<string>;
+  /**
+   * `cancelled`: it had not started and never will; `cancelling`: a worker holds it and stops it
+   * within a second; undefined: it is neither queued nor running.
+   */
+  cancel(runId: string): Promise<'cancelled' | 'cancelling' | undefined>;
+  /** Enqueues a failed, interrupted or cancelled run again; a UsageError when its state forbids it. */
+  resume(runId: string): Promise<void>;
+  /** Whether the run is queued or held by a worker (its events may still grow). */
+  isLive(runId: string): Promise<boolean>;
+  close(): Promise<void>;
 }

@@ -16,6 +16,7 @@ import { createApp } from './app.js';
 import { isLoopback } from './auth.js';
 import { DEFAULT_HOST } from './defaults.js';
 import { RunEventHub } from './run-event-hub.js';
+import type { RemoteRuns } from './server-deps.js';
 
 export interface ServiceOptions {
   store: Store;
@@ -28,6 +29,8 @@ export interface ServiceOptions {
   logger?: Logger;
   tracing?: Tracing;
   maxBodyBytes?: number;
+  /** `serve --cluster`: runs are submitted to the cluster's workers (closed with the service). */
+  remote?: RemoteRuns;
   /** Passed to the engine (tests plug provider fakes in). */
   engine?: Omit<EngineOptions, 'store'>;
 }
@@ -71,6 +74,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     redact: createRedactor(env),
     ...(token ? { token } : {}),
     ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}),
+    ...(options.remote ? { remote: options.remote } : {}),
     health: () =>
       checkHealth({ store: engine.store, gates: engine.gates, activeRuns: engine.activeRuns, eventLoop, env }),
   });
@@ -100,6 +104,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       await closed;
       eventLoop.stop();
       hub.close();
+      await options.remote?.close();
       metrics.detach();
       detachLogging();
       detachTracing();

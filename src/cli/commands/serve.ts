@@ -3,10 +3,23 @@
 // waits for them (bounded by --grace) and exits.
 import { resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
+import type { Store } from '../../journal/store.js';
 import { DEFAULT_HOST } from '../../server/defaults.js';
-import { openStore } from '../open-store.js';
+import type { RemoteRuns } from '../../server/server-deps.js';
+import type { CliContext } from '../context.js';
+import { databaseLocation, openStore } from '../open-store.js';
 import { VERSION } from '../version.js';
 import type { RegisterCommand } from './index.js';
+
+interface ServeFlags {
+  port: string;
+  host: string;
+  db?: string;
+  root: string;
+  grace: string;
+  cluster?: boolean;
+  redis?: string;
+}
 
 export const registerServe: RegisterCommand = (program, ctx, setExitCode) => {
   program
@@ -17,11 +30,13 @@ export const registerServe: RegisterCommand = (program, ctx, setExitCode) => {
     .option('--db <path>', 'journal database (default: ELEXIRION_DB or .elexirion/elexirion.db)')
     .option('--root <dir>', 'directory pipelines may be read from by path', '.')
     .option('--grace <seconds>', 'how long SIGTERM waits for active runs to stop', '10')
+    .option('--cluster', 'submitted runs go to the cluster workers (see `elexirion worker`), not this process')
+    .option('--redis <url>', 'with --cluster: the Redis of the cluster (default: $ELEXIRION_REDIS)')
     .addHelpText(
       'after',
-      '\nAuth: every endpoint but /health and the dashboard page needs `Authorization: Bearer $ELEXIRION_TOKEN`.\nLogs: JSON lines on stderr (ELEXIRION_LOG_LEVEL, default info); the URL is printed on stdout.\n\nExamples:\n  $ ELEXIRION_TOKEN=$(openssl rand -hex 16) elexirion serve --root examples\n  $ elexirion serve --port 0 --db /tmp/journal.db',
+      '\nAuth: every endpoint but /health and the dashboard page needs `Authorization: Bearer $ELEXIRION_TOKEN`.\nLogs: JSON lines on stderr (ELEXIRION_LOG_LEVEL, default info); the URL is printed on stdout.\n\nExamples:\n  $ ELEXIRION_TOKEN=$(openssl rand -hex 16) elexirion serve --root examples\n  $ elexirion serve --port 0 --db /tmp/journal.db\n  $ elexirion serve --cluster --redis redis://127.0.0.1:6379 --db postgres://elexirion@db/elexirion',
     )
-    .action(async (options: { port: string; host: string; db?: string; root: string; grace: string }) => {
+    .action(async (options: ServeFlags) => {
       const port = Number(options.port);
       if (!Number.isInteger(port) || port < 0 || port > 65_535) {
         throw new UsageError(`--port must be a port number (0 to 65535), got "${options.port}"`);
@@ -45,7 +60,9 @@ export const registerServe: RegisterCommand = (program, ctx, setExitCode) => {
       const tracing = createTracingFromEnv(ctx.env, VERSION);
       let service: Awaited<ReturnType<typeof startService>>;
       try {
+        const remote = options.cluster ? await clusterRuns(options, ctx, store) : undefined;
         service = await startService({
+          ...(remote ? { remote } : {}),
           store,
           root: resolve(ctx.cwd, options.root),
           port,
@@ -70,3 +87,20 @@ export const registerServe: RegisterCommand = (program, ctx, setExitCode) => {
       setExitCode(0);
     });
 };
+
+/** `serve --cluster`: Redis checked first (a clear error), a journal the workers can share. */
+async function clusterRuns(flags: ServeFlags, ctx: CliContext, store: Store): Promise<RemoteRuns> {
+  if (databaseLocation(flags.db, ctx) === ':memory:') {
+    throw new UsageError(
+      'serve --cluster needs a journal the workers share; `:memory:` lives only in this process',
+      'use --db postgres://… (or, on one machine, a SQLite file path every worker opens)',
+    );
+  }
+  const [{ assertRedisReachable, clusterConfig }, { ClusterRuns }] = await Promise.all([
+    import('../../cluster/connection.js'),
+    import('../../cluster/remote-runs.js'),
+  ]);
+  const config = clusterConfig(flags.redis, ctx.env);
+  await assertRedisReachable(config);
+  return new ClusterRuns(config, store);
+}

@@ -8,6 +8,7 @@ import type { EventRecord } from '../../journal/store.js';
 import { HttpError } from '../http-error.js';
 import type { LiveEvent } from '../run-event-hub.js';
 import type { ServerDeps } from '../server-deps.js';
+import { polledRunEvents } from './run-events-polled.js';
 import { requireRun } from './runs.js';
 
 const REPLAY_LIMIT = 1_000_000;
@@ -17,6 +18,7 @@ export async function runEventsRoute(c: Context, deps: ServerDeps): Promise<Resp
   const runId = c.req.param('id') as string;
   const afterSeq = lastEventId(c);
   await requireRun(deps, runId);
+  if (deps.remote) return polledRunEvents(c, deps, deps.remote, runId, afterSeq);
 
   return streamSSE(c, async (stream) => {
     let lastSent = afterSeq;

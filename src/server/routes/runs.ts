@@ -51,14 +51,20 @@ export function runRoutes(deps: ServerDeps): Hono {
       file !== undefined
         ? await loadPipeline(confinePath(deps.root, file))
         : loadPipelineFromString(yaml as string, join(deps.root, INLINE_FILE));
-    const handle = await engine.start(loaded, {
+    const start = {
       ...(inputs ? { inputs } : {}),
       ...(mock === undefined ? {} : { mock }),
       ...(stream === undefined ? {} : { stream }),
       ...(max_cost_usd === undefined ? {} : { maxCostUsd: max_cost_usd }),
       ...(max_tokens === undefined ? {} : { maxTokens: max_tokens }),
       metadata: { source: 'http' },
-    });
+    };
+    if (deps.remote) {
+      // serve --cluster: journaled and enqueued; a worker runs it.
+      const runId = await deps.remote.submit(loaded, start);
+      return c.json({ run_id: runId, status: 'queued', pipeline: loaded.pipeline.name }, 202);
+    }
+    const handle = await engine.start(loaded, start);
     return c.json({ run_id: handle.runId, status: 'running', pipeline: loaded.pipeline.name }, 202);
   });
 
@@ -83,22 +89,26 @@ export function runRoutes(deps: ServerDeps): Hono {
   app.post('/:id/cancel', async (c) => {
     const id = c.req.param('id');
     const run = await requireRun(deps, id);
-    if (!engine.stop(id, 'cancelled')) {
-      throw new HttpError(
-        409,
-        `run ${id} is not running here (its status is ${run.status})`,
-        'only an active run can be cancelled',
-      );
+    if (deps.remote) {
+      const outcome = await deps.remote.cancel(id);
+      if (outcome) return c.json({ run_id: id, status: outcome }, outcome === 'cancelled' ? 200 : 202);
+    } else if (engine.stop(id, 'cancelled')) {
+      return c.json({ run_id: id, status: 'cancelling' }, 202);
     }
-    return c.json({ run_id: id, status: 'cancelling' }, 202);
+    throw new HttpError(
+      409,
+      `run ${id} is not running ${deps.remote ? 'on the cluster' : 'here'} (its status is ${run.status})`,
+      deps.remote ? 'only a queued or active run can be cancelled' : 'only an active run can be cancelled',
+    );
   });
 
   app.post('/:id/resume', async (c) => {
     const id = c.req.param('id');
     await requireRun(deps, id);
-    let runId: string;
+    let runId = id;
     try {
-      runId = (await engine.resume(id)).runId;
+      if (deps.remote) await deps.remote.resume(id);
+      else runId = (await engine.resume(id)).runId;
     } catch (error) {
       // Already succeeded, still running, or the pipeline changed: the run's state forbids it.
       if (error instanceof Error && error.name === 'UsageError') {
@@ -106,7 +116,7 @@ export function runRoutes(deps: ServerDeps): Hono {
       }
       throw error;
     }
-    return c.json({ run_id: runId, status: 'running' }, 202);
+    return c.json({ run_id: runId, status: deps.remote ? 'queued' : 'running' }, 202);
   });
 
   return app;
