@@ -6,6 +6,8 @@ export interface ClusterTiming {
   stalledIntervalMs: number;
   heartbeatMs: number;
   leaseMs: number;
+  /** The window of `rate_limit` (a minute; shorter only in tests). */
+  rateWindowMs: number;
 }
 
 export function clusterTiming(env: NodeJS.ProcessEnv): ClusterTiming {
@@ -15,6 +17,7 @@ export function clusterTiming(env: NodeJS.ProcessEnv): ClusterTiming {
     stalledIntervalMs: lockMs,
     heartbeatMs: positive(env.ELEXIRION_HEARTBEAT_MS) ?? 5_000,
     leaseMs: positive(env.ELEXIRION_GATE_LEASE_MS) ?? 15_000,
+    rateWindowMs: positive(env.ELEXIRION_RATE_WINDOW_MS) ?? 60_000,
   };
 }
 

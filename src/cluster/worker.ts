@@ -17,6 +17,7 @@ import { batchCancelKey, ITEMS_QUEUE, type ItemChunkData, type ItemChunkResult, 
 import { runItemChunk } from './item-runner.js';
 import { RUNS_QUEUE, type RunJobData, type RunJobResult, runCancelKey } from './queues.js';
 import { SharedGates } from './shared-gates.js';
+import { SharedRateLimits } from './shared-rate-limits.js';
 import { type ClusterTiming, clusterTiming } from './timing.js';
 
 export interface ClusterWorkerOptions {
@@ -70,7 +71,12 @@ export class ClusterWorker {
     this.engine = new Engine({
       store: options.store,
       bus,
-      gates: new GateRegistry(bus, {}, this.gates.factory),
+      gates: new GateRegistry(
+        bus,
+        {},
+        this.gates.factory,
+        new SharedRateLimits(this.redis, config.prefix, timing.rateWindowMs).factory,
+      ),
       env: options.env,
     });
     this.runs = new Worker<RunJobData, RunJobResult>(RUNS_QUEUE, (job, token) => this.processRun(job, token), {

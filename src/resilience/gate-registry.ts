@@ -7,9 +7,13 @@ import type { ProviderConfig } from '../config/schema.js';
 import type { EventBus } from '../telemetry/event-bus.js';
 import { type GateOptions, resolveGateOptions } from './gate-options.js';
 import { ProviderGate, type SharedAdmission } from './provider-gate.js';
+import type { RateGate } from './rate-limiter.js';
 
 /** Admission shared beyond the process for one provider (cluster mode), or none. */
 export type SharedAdmissionFactory = (provider: string, options: GateOptions) => SharedAdmission | undefined;
+
+/** A rate limit shared beyond the process for one provider (cluster mode), or none. */
+export type SharedRateFactory = (provider: string, options: GateOptions) => RateGate | undefined;
 
 export class GateRegistry {
   private readonly gates = new Map<string, ProviderGate>();
@@ -19,6 +23,7 @@ export class GateRegistry {
     private readonly bus?: EventBus,
     providers: Record<string, ProviderConfig> = {},
     private readonly shared?: SharedAdmissionFactory,
+    private readonly sharedRate?: SharedRateFactory,
   ) {
     this.configure(providers);
   }
@@ -34,7 +39,13 @@ export class GateRegistry {
     let gate = this.gates.get(provider);
     if (!gate) {
       const options = resolveGateOptions(provider, this.configs.get(provider));
-      gate = new ProviderGate(provider, options, this.bus, this.shared?.(provider, options));
+      gate = new ProviderGate(
+        provider,
+        options,
+        this.bus,
+        this.shared?.(provider, options),
+        this.sharedRate?.(provider, options),
+      );
       this.gates.set(provider, gate);
     }
     return gate;

@@ -16,7 +16,7 @@ import { ProviderBulkhead } from './bulkhead.js';
 import type { CircuitStateName } from './circuit-breaker.js';
 import { CircuitOpenError, isProviderFault, ProviderCircuitBreaker } from './circuit-breaker.js';
 import type { GateOptions } from './gate-options.js';
-import type { RateReservation } from './rate-limiter.js';
+import type { RateGate, RateReservation } from './rate-limiter.js';
 import { RateLimiter } from './rate-limiter.js';
 import type { RetryOptions } from './retry.js';
 import { DEFAULT_RETRY, GateRetry } from './retry.js';
@@ -62,10 +62,12 @@ export class ProviderGate {
     readonly options: GateOptions,
     bus?: EventBus,
     private readonly admission?: SharedAdmission,
+    /** A rate limit shared beyond this process (cluster mode); it replaces the local one. */
+    private readonly sharedRate?: RateGate,
   ) {
     this.bulkhead = new ProviderBulkhead(provider, options.maxConcurrency, options.maxQueue, bus);
     this.breaker = new ProviderCircuitBreaker(provider, options.failureThreshold, options.recoveryTimeoutMs, bus);
-    if (options.rateLimit) this.rateLimiter = new RateLimiter(options.rateLimit);
+    if (options.rateLimit && !sharedRate) this.rateLimiter = new RateLimiter(options.rateLimit);
   }
 
   get circuitState(): CircuitStateName {
@@ -108,8 +110,9 @@ export class ProviderGate {
     options: GateCallOptions<T>,
   ): Promise<T> {
     const estimate = options.estimatedTokens ?? 0;
-    const reservation: RateReservation | undefined = this.rateLimiter
-      ? await this.rateLimiter.acquire(estimate, options.signal)
+    const limiter: RateGate | undefined = this.sharedRate ?? this.rateLimiter;
+    const reservation: RateReservation | undefined = limiter
+      ? await limiter.acquire(estimate, options.signal)
       : undefined;
     let reachedProvider = false;
     try {
@@ -125,11 +128,11 @@ export class ProviderGate {
           release?.();
         }
       }, options.signal);
-      if (reservation) this.rateLimiter?.settle(reservation, options.usedTokens?.(value) ?? estimate);
+      if (reservation) limiter?.settle(reservation, options.usedTokens?.(value) ?? estimate);
       return value;
     } catch (error) {
       // A call turned away by the bulkhead or the breaker used none of the provider's allowance.
-      if (reservation && !reachedProvider) this.rateLimiter?.release(reservation);
+      if (reservation && !reachedProvider) limiter?.release(reservation);
       throw error;
     }
   }

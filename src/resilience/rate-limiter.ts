@@ -17,9 +17,19 @@ export interface RateReservation {
   tokens: number;
 }
 
-const WINDOW_MS = 60_000;
+/**
+ * What a provider gate asks of a rate limit. RateLimiter holds it in this process; cluster mode
+ * plugs in one shared by every worker (src/cluster/shared-rate-limits.ts).
+ */
+export interface RateGate {
+  acquire(tokens: number, signal: AbortSignal): Promise<RateReservation>;
+  settle(reservation: RateReservation, actualTokens: number): void;
+  release(reservation: RateReservation): void;
+}
 
-export class RateLimiter {
+export const WINDOW_MS = 60_000;
+
+export class RateLimiter implements RateGate {
   private entries: RateReservation[] = [];
 
   constructor(

@@ -1,0 +1,56 @@
+// A provider's rate_limit holds across three real worker processes together: the calls that reach
+// the fake provider stay within requests_per_minute in every window. The window is shortened to
+// two seconds (ELEXIRION_RATE_WINDOW_MS) so that the test can watch it slide. Needs `npm run build`.
+import { afterEach, describe, expect, it } from 'vitest';
+import { AnthropicFake } from '../fakes/index.js';
+import { batchPipeline, type ClusterHarness, clusterHarness, runCli } from './harness.js';
+
+let h: ClusterHarness | undefined;
+afterEach(async () => {
+  await h?.cleanup();
+  h = undefined;
+});
+
+const WINDOW_MS = 2_000;
+const RPM = 4;
+const ITEMS = 12;
+
+describe('cluster-wide rate limits', () => {
+  it('keeps requests_per_minute for every worker together', async () => {
+    h = await clusterHarness();
+    const fake = new AnthropicFake();
+    await fake.start();
+    const arrivals: number[] = [];
+    const sampler = setInterval(() => {
+      while (arrivals.length < fake.requests.length) arrivals.push(Date.now());
+    }, 5);
+    try {
+      const env = {
+        ANTHROPIC_API_KEY: 'test-key',
+        ANTHROPIC_BASE_URL: fake.baseUrl,
+        ELEXIRION_RATE_WINDOW_MS: String(WINDOW_MS),
+        ELEXIRION_CLUSTER_CHUNK: '2', // six chunks: every worker gets some
+      };
+      for (let i = 0; i < 3; i++) await h.startWorker(env);
+      const yaml = batchPipeline(ITEMS, {
+        maxParallel: 2,
+        step: '      type: claude\n      model: claude-sonnet-4-5\n      prompt: "item {{ index }}"',
+      }).replace('steps:', `providers:\n  anthropic: { rate_limit: { requests_per_minute: ${RPM} } }\nsteps:`);
+      const t0 = Date.now();
+      const run = await runCli(['run', h.write('rate.yaml', yaml), '--cluster', '--json'], { ...h.env, ...env }).done;
+      expect(run.code, run.stderr).toBe(0);
+      expect(JSON.parse(run.stdout).outputs.count).toBe(ITEMS);
+      expect(arrivals).toHaveLength(ITEMS);
+      // Each worker alone would let four through per window (twelve at once); together, four.
+      // The margin covers the time between a reservation in Redis and the request's arrival.
+      for (const start of arrivals) {
+        const inWindow = arrivals.filter((t) => t >= start && t < start + WINDOW_MS - 300).length;
+        expect(inWindow).toBeLessThanOrEqual(RPM);
+      }
+      expect(Date.now() - t0).toBeGreaterThanOrEqual((ITEMS / RPM - 1) * WINDOW_MS);
+    } finally {
+      clearInterval(sampler);
+      await fake.stop();
+    }
+  }, 60_000);
+});
