@@ -16,6 +16,11 @@ export interface WorkerBeat {
   activeRuns: number;
   activeItems: number;
   draining: boolean;
+  /**
+   * Ids of the jobs (runs and item chunks) this worker is executing. A worker handed a job again
+   * (its lock expired: a Redis outage, a frozen process) leaves it alone while a live worker holds it.
+   */
+  holds?: string[];
   eventLoopLagMs: { mean: number; p99: number; max: number };
   rssBytes: number;
   heapUsedBytes: number;
@@ -38,7 +43,7 @@ export class Heartbeat {
     private readonly redis: Redis,
     private readonly prefix: string,
     private readonly id: string,
-    private readonly state: () => Pick<WorkerBeat, 'concurrency' | 'activeRuns' | 'activeItems' | 'draining'>,
+    private readonly state: () => Pick<WorkerBeat, 'concurrency' | 'activeRuns' | 'activeItems' | 'draining' | 'holds'>,
     private readonly intervalMs = DEFAULT_HEARTBEAT_MS,
   ) {
     this.timer = setInterval(() => void this.beat().catch(() => {}), intervalMs);

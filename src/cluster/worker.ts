@@ -15,6 +15,7 @@ import { type ClusterConfig, redisConnection } from './connection.js';
 import { Heartbeat, workerId } from './heartbeat.js';
 import { batchCancelKey, ITEMS_QUEUE, type ItemChunkData, type ItemChunkResult, itemsQueue } from './item-queue.js';
 import { runItemChunk } from './item-runner.js';
+import { JobOwnership } from './job-ownership.js';
 import { RUNS_QUEUE, type RunJobData, type RunJobResult, runCancelKey } from './queues.js';
 import { SharedGates } from './shared-gates.js';
 import { SharedRateLimits } from './shared-rate-limits.js';
@@ -56,6 +57,9 @@ export class ClusterWorker {
   private readonly active = new Map<string, RunHandle>();
   /** Chunks in flight, by job id: aborted on a drain. */
   private readonly chunks = new Map<string, AbortController>();
+  /** The same chunks' outcomes, for a delivery of a chunk job that runs here already. */
+  private readonly chunkResults = new Map<string, Promise<ItemChunkResult>>();
+  private readonly ownership: JobOwnership;
   private readonly detachBatch: () => void;
   private readonly cancelWatch: NodeJS.Timeout;
   private draining = false;
@@ -125,9 +129,11 @@ export class ClusterWorker {
         activeRuns: this.active.size,
         activeItems: this.chunks.size,
         draining: this.draining,
+        holds: [...this.active.keys(), ...this.chunks.keys()],
       }),
       timing.heartbeatMs,
     );
+    this.ownership = new JobOwnership(this.redis, config.prefix, this.id, timing.heartbeatMs);
     this.cancelWatch = setInterval(() => void this.stopCancelledRuns(), CANCEL_POLL_MS);
     this.cancelWatch.unref();
   }
@@ -169,6 +175,11 @@ export class ClusterWorker {
 
   private async processRun(job: Job<RunJobData, RunJobResult>, token?: string): Promise<RunJobResult> {
     const { runId } = job.data;
+    // Handed out again while it runs here (its lock expired during a Redis outage): this delivery,
+    // which holds the lock now, ends with the run instead of starting it a second time.
+    const running = this.active.get(runId);
+    if (running) return this.ended(job, token, (await running.result).status);
+    if (job.attemptsStarted > 1) await this.ownership.waitWhileHeldElsewhere(runId);
     const record = await this.options.store.getRun(runId);
     if (!record) throw new UnrecoverableError(`run ${runId} is not in the journal (another --db?)`);
     // Delivered again after its worker finished it but died before saying so — unless it was
@@ -185,19 +196,38 @@ export class ClusterWorker {
     this.log(`run ${runId} taken (${record.pipelineName}${job.attemptsStarted > 1 ? ', again' : ''})`);
     try {
       const result = await handle.result;
-      if (this.draining && result.status === 'interrupted') {
-        // Back to the queue, not completed: another worker resumes it from the journal.
-        await job.moveToWait(token);
-        throw new WaitingError();
-      }
-      this.log(`run ${runId} ${result.status}`);
-      return { status: result.status };
+      if (!(this.draining && result.status === 'interrupted')) this.log(`run ${runId} ${result.status}`);
+      return await this.ended(job, token, result.status);
     } finally {
       this.active.delete(runId);
     }
   }
 
+  /** A run job's end: completed with the run's status, or back to the queue when a drain interrupted it. */
+  private async ended(job: Job<RunJobData, RunJobResult>, token: string | undefined, status: string) {
+    if (this.draining && status === 'interrupted') {
+      // Back to the queue, not completed: another worker resumes it from the journal.
+      await job.moveToWait(token);
+      throw new WaitingError();
+    }
+    return { status };
+  }
+
   private async processChunk(job: Job<ItemChunkData, ItemChunkResult>, token?: string): Promise<ItemChunkResult> {
+    const id = job.id ?? '';
+    const running = this.chunkResults.get(id);
+    if (running) return running; // handed out again while it runs here: see processRun
+    if (job.attemptsStarted > 1) await this.ownership.waitWhileHeldElsewhere(id);
+    const result = this.runChunk(job, token);
+    this.chunkResults.set(id, result);
+    try {
+      return await result;
+    } finally {
+      this.chunkResults.delete(id);
+    }
+  }
+
+  private async runChunk(job: Job<ItemChunkData, ItemChunkResult>, token?: string): Promise<ItemChunkResult> {
     const id = job.id ?? '';
     const controller = new AbortController();
     this.chunks.set(id, controller);
