@@ -61,7 +61,7 @@ export function attachProgress(bus: EventBus, ctx: CliContext, options: Progress
       const s = running.get(e.step);
       if (!s) return;
       const elapsed = performance.now() - s.started;
-      const finished = e.done + e.failed;
+      const finished = e.done; // `done` counts every finished item, the failed ones included
       const eta =
         finished > 0 && finished < e.total ? ` ETA ${formatDuration((elapsed / finished) * (e.total - finished))}` : '';
       s.progress = `${finished}/${e.total}${e.failed ? c.red(` (${e.failed} failed)`) : ''}${eta}`;

@@ -5,16 +5,15 @@
 import { setMaxListeners } from 'node:events';
 import { loadPipelineFromString } from '../config/loader.js';
 import type { BatchStep } from '../config/schema.js';
-import { messageOf } from '../engine/errors.js';
 import { ItemCommitter } from '../engine/item-committer.js';
 import { type EngineServices, RunContext, type RunOptions } from '../engine/run-context.js';
 import { isFinished } from '../engine/run-executor.js';
-import { NO_USAGE, type StepExecution } from '../engine/step-handler.js';
+import type { StepExecution } from '../engine/step-handler.js';
 import { DEFAULT_BATCH_MAX_PARALLEL, itemsOf } from '../engine/steps/batch.js';
-import { itemCalls, runBatchItem } from '../engine/steps/batch-item.js';
+import { itemCalls, itemRecordOf, runBatchItem } from '../engine/steps/batch-item.js';
 import { runWorkers } from '../engine/steps/worker-pool.js';
 import { CallCache } from '../journal/call-cache.js';
-import type { ItemRecord, Store } from '../journal/store.js';
+import type { Store } from '../journal/store.js';
 import { priceCall } from '../pricing/index.js';
 import { MockProvider } from '../providers/mock.js';
 import type { Provider } from '../providers/provider.js';
@@ -96,26 +95,11 @@ export async function runItemChunk(
       const t0 = performance.now();
       const result = await runBatchItem(calls, exec, items[index], index, cancel.signal);
       if (result.cancelled) return;
-      const item: ItemRecord = {
-        runId: record.id,
-        stepKey: chunk.stepKey,
-        index,
-        status: result.outcome ? 'succeeded' : 'failed',
-        usage: result.outcome?.usage ?? NO_USAGE,
-        costUsd: result.outcome?.costUsd ?? 0,
-        attempts: result.outcome?.attempts ?? 1,
-        durationMs: Math.round(performance.now() - t0),
-      };
-      if (result.outcome) {
-        item.output = result.outcome.output;
-        const d = result.outcome.details ?? {};
-        stats.calls += Number(d.calls ?? 0);
-        stats.cacheHits += Number(d.cache_hits ?? 0);
-        stats.retries += Number(d.retries ?? 0);
-        stats.costSavedUsd += Number(d.cost_saved_usd ?? 0);
-      } else {
-        item.error = messageOf(result.error);
-      }
+      const item = itemRecordOf(
+        result,
+        { runId: record.id, stepKey: chunk.stepKey, index, durationMs: Math.round(performance.now() - t0) },
+        stats,
+      );
       await committer.add(item);
     }
   };

@@ -51,6 +51,8 @@ export interface StartOptions {
 }
 
 export interface ResumeOptions {
+  /** A new cost limit (e.g. a larger one for a run stopped by its budget). */
+  maxCostUsd?: number;
   /** Re-run from the first step that changed when the pipeline file changed. */
   force?: boolean;
   stream?: boolean;
@@ -85,6 +87,7 @@ export class Engine {
   private readonly env: Env;
   private readonly factories: ProviderFactories;
   private readonly active = new Map<string, ActiveRun>();
+  private readonly resuming = new Set<string>();
   private readonly services: EngineServices;
 
   constructor(options: EngineOptions) {
@@ -168,12 +171,23 @@ export class Engine {
         'start a new run with `elexirion run`',
       );
     }
-    if (record.status === 'running' && this.isAlive(record)) {
+    if ((record.status === 'running' && this.isAlive(record)) || this.resuming.has(runId)) {
       throw new UsageError(
         `run ${runId} is still running (process ${String(record.metadata.pid)} on ${String(record.metadata.host)})`,
         'wait for it, or stop that process first',
       );
     }
+    // Claimed before the first await: two resumes of one run in this process must not both pass.
+    this.resuming.add(runId);
+    try {
+      return await this.resumeClaimed(record, options);
+    } finally {
+      this.resuming.delete(runId);
+    }
+  }
+
+  private async resumeClaimed(record: RunRecord, options: ResumeOptions): Promise<RunHandle> {
+    const runId = record.id;
     const loaded = options.fromJournal
       ? loadPipelineFromString(JSON.stringify(record.pipeline), record.pipelineFile ?? `${record.pipelineName}.yaml`)
       : await this.pipelineForResume(record, options.force === true);
@@ -182,7 +196,11 @@ export class Engine {
     const restarts = Number(record.metadata.resumes ?? 0) + 1;
     await this.store.updateRun(runId, {
       status: 'running',
-      metadata: { ...record.metadata, ...this.owner(), resumes: restarts },
+      // The last attempt's ending is history now (present-but-undefined clears the column).
+      error: undefined,
+      failedStep: undefined,
+      finishedAt: undefined,
+      metadata: { ...record.metadata, options: persistedOptions(runOptions), ...this.owner(), resumes: restarts },
     });
     return this.supervise({ ...record, status: 'running' }, loaded, runOptions);
   }
@@ -223,7 +241,8 @@ export class Engine {
         start: async (attempt) => {
           const journaled = await this.store.getSteps(runId);
           // A run that has never run has no events yet: skip reading its (empty) log.
-          const lastEvents = fresh && attempt === 0 ? [] : await this.store.getEvents(runId, 0, 1_000_000);
+          // A run that has never run has no events yet.
+          const lastEventSeq = fresh && attempt === 0 ? 0 : await this.store.lastEventSeq(runId);
           const context = new RunContext({
             id: runId,
             loaded,
@@ -232,7 +251,7 @@ export class Engine {
             services: this.services,
             startedAt: record.startedAt,
             metadata: record.metadata,
-            lastEventSeq: lastEvents.length > 0 ? (lastEvents[lastEvents.length - 1]?.seq ?? 0) : 0,
+            lastEventSeq,
           });
           active.context = context;
           if (active.stopRequested) context.controller.abort(new RunInterruptedError(active.stopRequested));
@@ -271,7 +290,7 @@ export class Engine {
   ): Promise<void> {
     await this.cache?.flush();
     const steps = await this.store.getSteps(runId);
-    const totals = totalsOf(steps);
+    const totals = totalsOf(steps, await this.store.itemTotals(runId));
     const finishedAt = Date.now();
     if (context) await this.store.appendEvents(context.takeEvents());
     await this.store.updateRun(runId, {
@@ -279,8 +298,9 @@ export class Engine {
       finishedAt,
       totals,
       ...(outcome.outputs === undefined ? {} : { outputs: outcome.outputs }),
-      ...(outcome.error === undefined ? {} : { error: outcome.error }),
-      ...(outcome.failedStep === undefined ? {} : { failedStep: outcome.failedStep }),
+      // Present even when undefined: a resumed run that succeeds must not keep its old error.
+      error: outcome.error,
+      failedStep: outcome.failedStep,
     });
     const stop = {
       runId,
@@ -352,8 +372,9 @@ export class Engine {
   /** --force: keeps the journaled steps before the first changed one and forgets the rest. */
   private async forgetFromFirstChange(record: RunRecord, current: LoadedPipeline): Promise<void> {
     const before = record.pipeline as LoadedPipeline['pipeline'];
-    const { steps: oldSteps, ...oldRest } = before;
-    const { steps: newSteps, ...newRest } = current.pipeline;
+    // What steps do not read cannot invalidate them: a new budget, other outputs, another description.
+    const { steps: oldSteps, budget: _b1, outputs: _o1, description: _d1, ...oldRest } = before;
+    const { steps: newSteps, budget: _b2, outputs: _o2, description: _d2, ...newRest } = current.pipeline;
     let firstChanged = 0;
     if (canonicalJson(oldRest) === canonicalJson(newRest)) {
       while (

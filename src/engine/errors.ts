@@ -21,6 +21,16 @@ export class RunInterruptedError extends ElexirionError {
   }
 }
 
+/**
+ * The journal could not be written. Not the step's failure — its policy (fallback, on_error) must
+ * not absorb it — but the run's crash, which the supervisor answers by restarting from the journal.
+ */
+export class JournalError extends ElexirionError {
+  constructor(cause: unknown) {
+    super(`the journal could not be written: ${messageOf(cause)}`, { exitCode: ExitCode.unavailable, cause });
+  }
+}
+
 /** A step exceeded its timeout. */
 export class StepTimeoutError extends ElexirionError {
   constructor(step: string, timeoutMs: number) {

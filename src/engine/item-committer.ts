@@ -2,6 +2,7 @@
 // go into one transaction, and never more than `maxPending` wait uncommitted — a worker that finds
 // the buffer full waits for the flush (backpressure), so memory stays bounded whatever the batch size.
 import type { EventRecord, ItemRecord, Store } from '../journal/store.js';
+import { JournalError } from './errors.js';
 
 export const DEFAULT_MAX_PENDING_ITEMS = 256;
 
@@ -52,8 +53,9 @@ export class ItemCommitter {
     try {
       await this.flushing;
     } catch (error) {
-      this.failure ??= error;
-      throw error;
+      // The journal, not an item, failed: the run's crash (restarted from the journal), never a step failure.
+      this.failure ??= error instanceof JournalError ? error : new JournalError(error);
+      throw this.failure;
     } finally {
       this.flushing = undefined;
     }

@@ -1,10 +1,10 @@
 // Executes one attempt of a run, from the journal: steps already finished are not executed again —
 // their journaled results are published to the context as if they had just run.
 import { BudgetGuard } from '../budget/budget-guard.js';
-import type { RunStatus, RunTotals, StepRecord } from '../journal/store.js';
+import type { ItemTotals, RunStatus, RunTotals, StepRecord } from '../journal/store.js';
 import { emptyTotals } from '../journal/store.js';
 import { renderDeep } from '../template/render.js';
-import { RunInterruptedError, StepFailedError } from './errors.js';
+import { messageOf, RunInterruptedError, StepFailedError } from './errors.js';
 import type { RunContext } from './run-context.js';
 import { isFinished, runOrReuse } from './run-or-reuse.js';
 
@@ -25,7 +25,6 @@ export async function executeRun(run: RunContext, journaled: StepRecord[]): Prom
   const { pipeline } = run;
   const { bus } = run.services;
 
-  if (pipeline.variables) run.variables = renderDeep(pipeline.variables, run.scope()) as Record<string, unknown>;
   for (const record of journaled) if (isFinished(record)) run.publish(record);
 
   const limits = {
@@ -35,7 +34,8 @@ export async function executeRun(run: RunContext, journaled: StepRecord[]): Prom
     ...(run.options.maxTokens === undefined ? {} : { maxTokens: run.options.maxTokens }),
   };
   if (limits.maxCostUsd !== undefined || limits.maxTokens !== undefined) {
-    const spent = totalsOf(journaled.filter(isFinished));
+    // Everything journaled was paid for, finished or not (a failed step's repairs, a killed batch's items).
+    const spent = totalsOf(journaled, await run.services.store.itemTotals(run.id));
     run.budget = new BudgetGuard(limits, run.services.price, {
       costUsd: spent.costUsd,
       tokens: spent.inputTokens + spent.outputTokens,
@@ -50,6 +50,14 @@ export async function executeRun(run: RunContext, journaled: StepRecord[]): Prom
   });
 
   try {
+    try {
+      if (pipeline.variables) run.variables = renderDeep(pipeline.variables, run.scope()) as Record<string, unknown>;
+    } catch (error) {
+      // A template of the pipeline's own variables: the run's failure, not a crash to restart.
+      return { status: 'failed', error: `variables: ${messageOf(error)}` };
+    }
+    // Journaled set_variable steps override the pipeline's variables again (publish keeps that order).
+    for (const record of journaled) if (isFinished(record) && record.type === 'set_variable') run.publish(record);
     for (const [index, step] of pipeline.steps.entries()) await runOrReuse(step, run, index);
     const outputs = pipeline.outputs ? (renderDeep(pipeline.outputs, run.scope()) as Record<string, unknown>) : {};
     return { status: 'succeeded', outputs };
@@ -68,19 +76,34 @@ export async function executeRun(run: RunContext, journaled: StepRecord[]): Prom
   }
 }
 
-/** The run's totals, derived from its journaled steps (so a killed run's totals are never lost). */
-export function totalsOf(records: Iterable<StepRecord>): RunTotals {
+const BATCH_TYPES: ReadonlySet<string> = new Set(['batch', 'claude_batch']);
+
+/**
+ * The run's totals, derived from the journal alone (so a killed run's spending is never lost): the
+ * steps, and the items of every batch — a batch that failed or was killed has no step row to carry
+ * what its finished items cost, and a batch that succeeded is counted by its items, not twice.
+ */
+export function totalsOf(records: Iterable<StepRecord>, items: readonly ItemTotals[] = []): RunTotals {
   const totals = emptyTotals();
+  const itemKeys = new Set(items.map((i) => i.stepKey));
   for (const r of records) {
-    totals.inputTokens += r.usage.inputTokens;
-    totals.outputTokens += r.usage.outputTokens;
-    if (r.costUsd === null) totals.unpricedCalls++;
-    else totals.costUsd += r.costUsd;
+    if (!(BATCH_TYPES.has(r.type) && itemKeys.has(r.key))) {
+      totals.inputTokens += r.usage.inputTokens;
+      totals.outputTokens += r.usage.outputTokens;
+      if (r.costUsd === null) totals.unpricedCalls++;
+      else totals.costUsd += r.costUsd;
+    }
     const d = r.details ?? {};
     totals.calls += Number(d.calls ?? 0);
     totals.cacheHits += Number(d.cache_hits ?? 0);
     totals.costSavedUsd += Number(d.cost_saved_usd ?? 0);
     totals.retries += Number(d.retries ?? 0);
+  }
+  for (const i of items) {
+    totals.inputTokens += i.inputTokens;
+    totals.outputTokens += i.outputTokens;
+    totals.costUsd += i.costUsd;
+    totals.unpricedCalls += i.unpricedItems;
   }
   return totals;
 }

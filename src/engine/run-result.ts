@@ -1,6 +1,7 @@
 // The public shape of a run, as `run --json`, `runs show --json`, the library and the HTTP API
 // report it: snake_case, stable, built from the journal alone.
 import type { RunRecord, RunStatus, StepRecord, StepStatus } from '../journal/store.js';
+import { totalsOf } from './run-executor.js';
 
 export interface StepResult {
   name: string;
@@ -43,7 +44,8 @@ export interface RunResult {
 }
 
 export function buildRunResult(run: RunRecord, steps: StepRecord[]): RunResult {
-  const t = run.totals;
+  // The row's totals are written when a run ends; a running (or killed) run's come from its steps.
+  const t = run.finishedAt === undefined ? totalsOf(steps) : run.totals;
   const result: RunResult = {
     run_id: run.id,
     pipeline: run.pipelineName,

@@ -4,7 +4,7 @@ import { parseDuration } from '../config/duration.js';
 import type { Fallback, Step } from '../config/schema.js';
 import type { StepRecord, StepStatus } from '../journal/store.js';
 import { evaluateCondition } from '../template/render.js';
-import { messageOf, RunInterruptedError, StepFailedError, StepTimeoutError } from './errors.js';
+import { JournalError, messageOf, RunInterruptedError, StepFailedError, StepTimeoutError } from './errors.js';
 import { handlerFor } from './registry.js';
 import type { RunContext } from './run-context.js';
 import { addSpent, spentOf } from './spent.js';
@@ -78,6 +78,7 @@ export async function runStep(
       cancel,
     );
   } catch (error) {
+    if (error instanceof JournalError) throw error; // a crash for the supervisor, not a step failure
     if (run.signal.aborted) throw interruption(run);
     if (cancel?.aborted) throw cancel.reason;
     const fallbacks = fallbacksOf(step);
@@ -234,7 +235,11 @@ async function commit(run: RunContext, record: StepRecord, t0: number): Promise<
     ...(record.error === undefined ? {} : { error: record.error }),
   };
   run.journalEvent('pipeline.step.stop', record.finishedAt, stop);
-  await run.services.store.commitStep(record, run.takeEvents());
+  try {
+    await run.services.store.commitStep(record, run.takeEvents());
+  } catch (error) {
+    throw new JournalError(error);
+  }
   run.publish(record);
   run.services.bus.emit('pipeline.step.stop', stop);
 }

@@ -36,7 +36,16 @@ import {
   STEP_COLUMNS,
   stepParams,
 } from './postgres-rows.js';
-import type { CallRecord, EventRecord, ItemRecord, ListRunsOptions, RunRecord, StepRecord, Store } from './store.js';
+import type {
+  CallRecord,
+  EventRecord,
+  ItemRecord,
+  ItemTotals,
+  ListRunsOptions,
+  RunRecord,
+  StepRecord,
+  Store,
+} from './store.js';
 
 export interface PostgresStoreOptions {
   /** A PostgreSQL schema of its own (created if absent): journals side by side in one database. */
@@ -162,8 +171,16 @@ export class PostgresStore implements Store {
   async deleteSteps(runId: string, keys: string[]): Promise<void> {
     if (keys.length === 0) return;
     await this.transaction([
-      { text: 'DELETE FROM steps WHERE run_id = $1 AND key = ANY($2::text[])', values: [runId, keys] },
-      { text: 'DELETE FROM items WHERE run_id = $1 AND step_key = ANY($2::text[])', values: [runId, keys] },
+      {
+        text: `DELETE FROM steps WHERE run_id = $1 AND EXISTS (SELECT 1 FROM unnest($2::text[]) AS k
+                 WHERE steps.key = k OR left(steps.key, length(k) + 1) = k || '/')`,
+        values: [runId, keys],
+      },
+      {
+        text: `DELETE FROM items WHERE run_id = $1 AND EXISTS (SELECT 1 FROM unnest($2::text[]) AS k
+                 WHERE items.step_key = k OR left(items.step_key, length(k) + 1) = k || '/')`,
+        values: [runId, keys],
+      },
     ]);
   }
 
@@ -189,6 +206,30 @@ export class PostgresStore implements Store {
       [runId, stepKey],
     );
     return { succeeded: rows[0]?.succeeded as number, failed: rows[0]?.failed as number };
+  }
+
+  async itemTotals(runId: string): Promise<ItemTotals[]> {
+    const rows = await this.query(
+      `SELECT step_key, count(*)::int AS items,
+         coalesce(sum((usage->>'inputTokens')::bigint), 0)::float8 AS input_tokens,
+         coalesce(sum((usage->>'outputTokens')::bigint), 0)::float8 AS output_tokens,
+         coalesce(sum(cost_usd), 0)::float8 AS cost_usd, count(*) FILTER (WHERE cost_usd IS NULL)::int AS unpriced
+       FROM items WHERE run_id = $1 GROUP BY step_key`,
+      [runId],
+    );
+    return rows.map((r) => ({
+      stepKey: r.step_key as string,
+      items: Number(r.items),
+      inputTokens: Number(r.input_tokens),
+      outputTokens: Number(r.output_tokens),
+      costUsd: Number(r.cost_usd),
+      unpricedItems: Number(r.unpriced),
+    }));
+  }
+
+  async lastEventSeq(runId: string): Promise<number> {
+    const rows = await this.query('SELECT coalesce(max(seq), 0)::int AS seq FROM events WHERE run_id = $1', [runId]);
+    return Number(rows[0]?.seq ?? 0);
   }
 
   async appendEvents(events: EventRecord[]): Promise<void> {

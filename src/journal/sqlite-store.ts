@@ -8,7 +8,16 @@ import { ElexirionError, ExitCode } from '../errors.js';
 import { GroupCommit } from './group-commit.js';
 import { json, type Row, rowToCall, rowToEvent, rowToItem, rowToRun, rowToStep } from './rows.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
-import type { CallRecord, EventRecord, ItemRecord, ListRunsOptions, RunRecord, StepRecord, Store } from './store.js';
+import type {
+  CallRecord,
+  EventRecord,
+  ItemRecord,
+  ItemTotals,
+  ListRunsOptions,
+  RunRecord,
+  StepRecord,
+  Store,
+} from './store.js';
 
 export interface SqliteStoreOptions {
   /** 'normal' (default): survives a killed process. 'full': survives a power cut too. */
@@ -92,8 +101,20 @@ export class SqliteStore implements Store {
           finished_at = excluded.finished_at, details = excluded.details`,
       ),
       getSteps: db.prepare('SELECT * FROM steps WHERE run_id = ? ORDER BY finished_at, rowid'),
-      deleteStep: db.prepare('DELETE FROM steps WHERE run_id = ? AND key = ?'),
-      deleteItems: db.prepare('DELETE FROM items WHERE run_id = ? AND step_key = ?'),
+      deleteStep: db.prepare(
+        "DELETE FROM steps WHERE run_id = @runId AND (key = @key OR substr(key, 1, length(@key) + 1) = @key || '/')",
+      ),
+      deleteItems: db.prepare(
+        "DELETE FROM items WHERE run_id = @runId AND (step_key = @key OR substr(step_key, 1, length(@key) + 1) = @key || '/')",
+      ),
+      itemTotals: db.prepare(
+        `SELECT step_key AS stepKey, count(*) AS items,
+           coalesce(sum(json_extract(usage, '$.inputTokens')), 0) AS inputTokens,
+           coalesce(sum(json_extract(usage, '$.outputTokens')), 0) AS outputTokens,
+           coalesce(sum(cost_usd), 0) AS costUsd, coalesce(sum(cost_usd IS NULL), 0) AS unpricedItems
+         FROM items WHERE run_id = ? GROUP BY step_key`,
+      ),
+      lastEventSeq: db.prepare('SELECT coalesce(max(seq), 0) AS seq FROM events WHERE run_id = ?'),
       upsertItem: db.prepare(
         `INSERT INTO items (run_id, step_key, idx, status, output, error, usage, cost_usd, attempts, duration_ms)
          VALUES (@run_id, @step_key, @idx, @status, @output, @error, @usage, @cost_usd, @attempts, @duration_ms)
@@ -178,8 +199,8 @@ export class SqliteStore implements Store {
   async deleteSteps(runId: string, keys: string[]): Promise<void> {
     return this.group.write(() => {
       for (const key of keys) {
-        this.stmts.deleteStep.run(runId, key);
-        this.stmts.deleteItems.run(runId, key);
+        this.stmts.deleteStep.run({ runId, key });
+        this.stmts.deleteItems.run({ runId, key });
       }
     });
   }
@@ -201,6 +222,15 @@ export class SqliteStore implements Store {
   async countItems(runId: string, stepKey: string): Promise<{ succeeded: number; failed: number }> {
     const row = this.stmts.countItems.get(runId, stepKey) as { succeeded: number; failed: number };
     return { succeeded: row.succeeded, failed: row.failed };
+  }
+
+  async itemTotals(runId: string): Promise<ItemTotals[]> {
+    return this.stmts.itemTotals.all(runId) as ItemTotals[];
+  }
+
+  async lastEventSeq(runId: string): Promise<number> {
+    this.group.flush();
+    return (this.stmts.lastEventSeq.get(runId) as { seq: number }).seq;
   }
 
   async appendEvents(events: EventRecord[]): Promise<void> {

@@ -73,6 +73,17 @@ export interface ItemRecord {
   durationMs: number;
 }
 
+export interface ItemTotals {
+  stepKey: string;
+  items: number;
+  inputTokens: number;
+  outputTokens: number;
+  /** The sum of the priced items. */
+  costUsd: number;
+  /** Items whose cost is unknown. */
+  unpricedItems: number;
+}
+
 export interface EventRecord {
   runId: string;
   /** Increasing per run, from 1: the id a live stream resumes from (Last-Event-ID). */
@@ -114,16 +125,23 @@ export interface Store {
   /** Durable before it resolves: a step result exists for nobody until this has returned. */
   commitStep(step: StepRecord, events?: EventRecord[]): Promise<void>;
   getSteps(runId: string): Promise<StepRecord[]>;
-  /** Forget steps (resume --force re-runs from the first changed step). */
+  /**
+   * Forget steps, their items, and every step and item nested under them (`key/…`): resume
+   * --force re-runs from the first changed step, and must not reuse a half-run batch's items.
+   */
   deleteSteps(runId: string, keys: string[]): Promise<void>;
 
   /** Items of a batch, committed together in one transaction (many items finish at once). */
   commitItems(items: ItemRecord[]): Promise<void>;
   getItems(runId: string, stepKey: string, range?: { from: number; to: number }): Promise<ItemRecord[]>;
   countItems(runId: string, stepKey: string): Promise<{ succeeded: number; failed: number }>;
+  /** What the items of a run cost, per batch step key (a failed or killed batch has no step row). */
+  itemTotals(runId: string): Promise<ItemTotals[]>;
 
   appendEvents(events: EventRecord[]): Promise<void>;
   getEvents(runId: string, afterSeq?: number, limit?: number): Promise<EventRecord[]>;
+  /** The highest event sequence number of a run (0 when it has none). */
+  lastEventSeq(runId: string): Promise<number>;
 
   putCall(call: CallRecord): Promise<void>;
   /** Many calls in one transaction (the call cache writes behind, in batches). */

@@ -11,7 +11,7 @@ import type {
   MessageParam,
   RawMessageStreamEvent,
 } from '@anthropic-ai/sdk/resources/messages/messages.js';
-import { abortError, httpError, otherError, truncatedStream } from './map-error.js';
+import { abortError, httpError, otherError, scrub, truncatedStream } from './map-error.js';
 import {
   type Capabilities,
   type ChatMessage,
@@ -117,7 +117,7 @@ export class AnthropicProvider implements Provider {
       if (err.status === undefined) {
         // An `error` event inside a 200 stream: only the error type says what happened.
         const kind = ERROR_TYPE_KINDS[err.type ?? ''] ?? 'server';
-        return new ProviderError(this.name, kind, `stream error: ${err.message}`);
+        return new ProviderError(this.name, kind, `stream error: ${scrub(err.message, [this.apiKey])}`);
       }
       return httpError(
         this.name,

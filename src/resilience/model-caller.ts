@@ -157,7 +157,10 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
     const costUsd = response.costUsd ?? deps.price(provider, model, response.usage);
     if (reservation) deps.budget?.commit(reservation, response.usage, costUsd);
     if (deps.cache && ttlMs !== false) {
-      await deps.cache.put({ key, provider, model, request, response, usage: response.usage, costUsd }, ttlMs);
+      // A cache that cannot write must not turn a paid, good answer into a failure (and a second bill).
+      await deps.cache
+        .put({ key, provider, model, request, response, usage: response.usage, costUsd }, ttlMs)
+        .catch((error: unknown) => process.emitWarning(`call cache: not recorded (${(error as Error).message})`));
     }
     deps.cassette?.record?.record({ key, step, provider, model, request, response, costUsd });
     finish({ ...base, attempts, retries, usage: response.usage, costUsd, costSavedUsd: 0, durationMs: elapsed() });

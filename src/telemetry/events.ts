@@ -33,6 +33,7 @@ export interface EventMap {
   'pipeline.step.progress': {
     runId: string;
     step: string;
+    /** Finished items, the failed ones included. */
     done: number;
     failed: number;
     total: number;

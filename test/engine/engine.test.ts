@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { newEngine, runYaml, step } from './harness.js';
+import { newEngine, pipelineFile, runYaml, step } from './harness.js';
 
 describe('engine: a run end to end on the mock provider', () => {
   it('chains steps through templates, sets variables and renders outputs', async () => {
@@ -345,5 +345,78 @@ describe('engine: what failed attempts cost is never lost', () => {
     const triage = step(result, 'triage');
     expect(triage.output).toEqual({ severity: 'low' });
     expect(triage.details?.calls).toBe(4); // three failed calls, then the fallback's one
+  });
+});
+
+describe('engine: totals and resumes tell the truth', () => {
+  it('a batch whose items failed after paid attempts still shows their cost in the run totals', async () => {
+    const result = await runYaml(
+      newEngine(),
+      `
+name: paid-batch
+steps:
+  - name: each
+    type: batch
+    items: [a, b, c]
+    on_item_error: continue
+    step_template:
+      type: mock
+      prompt: "Classify {{ item }}"
+      schema: { type: object, required: [v], properties: { v: { type: string, enum: [x] } } }
+      response: { v: wrong }
+      max_repairs: 1
+`,
+    );
+    expect(result.status).toBe('succeeded');
+    expect(step(result, 'each').output).toEqual([null, null, null]);
+    // Three items × (an answer and a repair), all paid for, none usable.
+    expect(result.totals.input_tokens).toBeGreaterThan(0);
+    expect(result.totals.output_tokens).toBeGreaterThan(0);
+  });
+
+  it('a resumed run that succeeds keeps no error of its earlier attempt', async () => {
+    const engine = newEngine();
+    const { load } = pipelineFile(
+      `name: again\nsteps:\n  - name: slow\n    type: mock\n    prompt: x\n    latency: 300ms\n  - name: after\n    type: mock\n    prompt: y\n`,
+    );
+    const handle = await engine.start(load());
+    setTimeout(() => handle.stop('interrupted'), 50);
+    const first = await handle.result;
+    expect(first.status).toBe('interrupted');
+    expect(first.error).toBeDefined();
+    const resumed = await (await engine.resume(first.run_id)).result;
+    expect(resumed.status).toBe('succeeded');
+    expect(resumed.error).toBeUndefined();
+    expect(resumed.failed_step).toBeUndefined();
+  });
+
+  it('refuses a second resume of a run while the first is starting', async () => {
+    const engine = newEngine();
+    const { load } = pipelineFile(
+      `name: twice\nsteps:\n  - name: slow\n    type: mock\n    prompt: x\n    latency: 200ms\n`,
+    );
+    const handle = await engine.start(load());
+    handle.stop('interrupted');
+    const { run_id } = await handle.result;
+    const [a, b] = await Promise.allSettled([engine.resume(run_id), engine.resume(run_id)]);
+    expect([a.status, b.status].sort()).toEqual(['fulfilled', 'rejected']);
+    const winner = (a.status === 'fulfilled' ? a : b) as PromiseFulfilledResult<
+      Awaited<ReturnType<typeof engine.resume>>
+    >;
+    expect((await winner.value.result).status).toBe('succeeded');
+  });
+
+  it('a template error in the pipeline variables fails the run once, without crash restarts', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on('warning', onWarning);
+    const result = await runYaml(
+      newEngine(),
+      `name: badvars\ninputs:\n  cfg: { type: object, default: {} }\nvariables:\n  deep: "{{ cfg.missing.field }}"\nsteps:\n  - name: a\n    type: mock\n    prompt: x\n`,
+    );
+    process.off('warning', onWarning);
+    expect(result.status).toBe('failed');
+    expect(result.error).toMatch(/^variables:/);
+    expect(warnings.filter((w) => /crashed/.test(w))).toEqual([]);
   });
 });

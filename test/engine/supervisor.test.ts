@@ -100,6 +100,21 @@ describe('engine under supervision', () => {
     expect(warnings.some((w) => /crashed .*restarting from the journal/.test(w))).toBe(true);
   });
 
+  it('a journal failure inside a parallel group is a crash to restart, not a step failure to absorb', async () => {
+    const store = flakyStore(new SqliteStore(`${tempDir()}/j.db`), 1);
+    const engine = newEngine({ store, restartIntensity: { backoffMs: 1 } });
+    const onWarning = () => {};
+    process.on('warning', onWarning);
+    const result = await runYaml(
+      engine,
+      `name: group\nsteps:\n  - name: both\n    type: parallel\n    on_error: continue\n    steps:\n      - { name: a, type: mock, prompt: one }\n      - { name: b, type: mock, prompt: two }\n`,
+    );
+    process.off('warning', onWarning);
+    expect(result.status).toBe('succeeded');
+    expect(step(result, 'both').status).toBe('succeeded');
+    expect(step(result, 'a').status).toBe('succeeded');
+  });
+
   it('a journal that keeps failing fails the run with its reason after the restart intensity', async () => {
     const store = flakyStore(new SqliteStore(`${tempDir()}/j.db`), 1000);
     const engine = newEngine({ store, restartIntensity: { maxRestarts: 2, backoffMs: 1 } });

@@ -169,6 +169,43 @@ export function describeStoreConformance(name: string, create: () => Promise<Sto
       expect(await store.getItems(run.id, 'b')).toEqual([]);
     });
 
+    it('deleting a step forgets the steps and items nested under it, and items without a step row', async () => {
+      const run = sampleRun();
+      await store.createRun(run);
+      await store.commitStep(sampleStep(run.id, 'child'));
+      await store.commitStep(sampleStep(run.id, 'child/inner'));
+      await store.commitStep(sampleStep(run.id, 'children')); // a prefix of the name, not a child
+      await store.commitItems([sampleItem(run.id, 'child/batch', 0), sampleItem(run.id, 'killed', 0)]);
+      await store.deleteSteps(run.id, ['child', 'killed']);
+      expect((await store.getSteps(run.id)).map((s) => s.key)).toEqual(['children']);
+      expect(await store.getItems(run.id, 'child/batch')).toEqual([]);
+      expect(await store.getItems(run.id, 'killed')).toEqual([]);
+    });
+
+    it('sums what the items of each batch cost, an unknown cost counted apart', async () => {
+      const run = sampleRun();
+      await store.createRun(run);
+      await store.commitItems([
+        sampleItem(run.id, 'a', 0, { usage: { inputTokens: 10, outputTokens: 5 }, costUsd: 0.25 }),
+        sampleItem(run.id, 'a', 1, { usage: { inputTokens: 1, outputTokens: 2 }, costUsd: null, status: 'failed' }),
+        sampleItem(run.id, 'b', 0, { usage: { inputTokens: 7, outputTokens: 0 }, costUsd: 0.5 }),
+      ]);
+      const totals = (await store.itemTotals(run.id)).sort((x, y) => x.stepKey.localeCompare(y.stepKey));
+      expect(totals).toEqual([
+        { stepKey: 'a', items: 2, inputTokens: 11, outputTokens: 7, costUsd: 0.25, unpricedItems: 1 },
+        { stepKey: 'b', items: 1, inputTokens: 7, outputTokens: 0, costUsd: 0.5, unpricedItems: 0 },
+      ]);
+      expect(await store.itemTotals('no-such-run')).toEqual([]);
+    });
+
+    it('knows the last event sequence number of a run', async () => {
+      const run = sampleRun();
+      await store.createRun(run);
+      expect(await store.lastEventSeq(run.id)).toBe(0);
+      await store.appendEvents([3, 1, 2].map((seq) => ({ runId: run.id, seq, type: 't', at: seq, data: {} })));
+      expect(await store.lastEventSeq(run.id)).toBe(3);
+    });
+
     it('commits items in batches, reads them in index order, by range, and counts them', async () => {
       const run = sampleRun();
       await store.createRun(run);

@@ -4,7 +4,10 @@
 // rather than armed here, so an item costs no timer or AbortController of its own (a batch runs
 // tens of thousands of them).
 import type { Step, StepTemplate } from '../../config/schema.js';
-import type { StepExecution, StepOutcome } from '../step-handler.js';
+import type { ItemRecord } from '../../journal/store.js';
+import { messageOf } from '../errors.js';
+import { addSpent, NOTHING_SPENT, type Spent, spentOf, withSpent } from '../spent.js';
+import { addCost, addUsage, type StepExecution, type StepOutcome } from '../step-handler.js';
 import { fallbacksOf, mergeFallback } from '../step-runner.js';
 import { executeLlmCall } from './llm.js';
 
@@ -36,15 +39,66 @@ export async function runBatchItem(
   const key = `${exec.key}[${index}]`;
   const scope = { ...exec.scope, item, index };
   let firstError: unknown;
+  // What failed attempts (and failed fallbacks) paid for stays on the item's bill.
+  let spent = NOTHING_SPENT;
   for (const call of calls) {
     if (cancel.aborted) return { cancelled: true };
     try {
       const outcome = await executeLlmCall(call, { run: exec.run, key, signal: cancel, scope });
-      return { outcome, cancelled: false };
+      if (spent.calls === 0) return { outcome, cancelled: false };
+      return {
+        outcome: {
+          ...outcome,
+          usage: addUsage(outcome.usage, spent.usage),
+          costUsd: addCost(outcome.costUsd, spent.costUsd),
+        },
+        cancelled: false,
+      };
     } catch (error) {
       if (cancel.aborted) return { cancelled: true };
+      spent = addSpent(spent, spentOf(error));
       firstError ??= error;
     }
   }
-  return { error: firstError, cancelled: false };
+  return { error: withSpent(firstError, spent), cancelled: false };
+}
+
+/** What a batch counts of its items' calls (step details). */
+export interface ItemCallStats {
+  calls: number;
+  cacheHits: number;
+  retries: number;
+  costSavedUsd: number;
+}
+
+/**
+ * The journal record of a finished item (local or on a cluster worker), and its calls added to
+ * `stats`. A failed item keeps what its attempts paid for: the error carries the bill.
+ */
+export function itemRecordOf(
+  result: ItemRun,
+  where: { runId: string; stepKey: string; index: number; durationMs: number },
+  stats: ItemCallStats,
+): ItemRecord {
+  const { outcome } = result;
+  const spent = outcome ? undefined : spentOf(result.error);
+  const record: ItemRecord = {
+    ...where,
+    status: outcome ? 'succeeded' : 'failed',
+    usage: outcome ? outcome.usage : (spent as Spent).usage,
+    costUsd: outcome ? outcome.costUsd : (spent as Spent).costUsd,
+    attempts: outcome?.attempts ?? 1,
+  };
+  if (outcome) {
+    record.output = outcome.output;
+    const d = outcome.details ?? {};
+    stats.calls += Number(d.calls ?? 0);
+    stats.cacheHits += Number(d.cache_hits ?? 0);
+    stats.retries += Number(d.retries ?? 0);
+    stats.costSavedUsd += Number(d.cost_saved_usd ?? 0);
+  } else {
+    record.error = messageOf(result.error);
+    stats.calls += (spent as Spent).calls;
+  }
+  return record;
 }

@@ -10,13 +10,11 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { describeValue } from '../../config/path.js';
 import type { BatchStep } from '../../config/schema.js';
 import { ElexirionError, ExitCode } from '../../errors.js';
-import type { ItemRecord } from '../../journal/store.js';
 import { renderDeep, renderValue } from '../../template/render.js';
 import { messageOf } from '../errors.js';
 import { ItemCommitter } from '../item-committer.js';
 import type { StepExecution, StepHandler, StepOutcome } from '../step-handler.js';
-import { NO_USAGE } from '../step-handler.js';
-import { itemCalls, runBatchItem } from './batch-item.js';
+import { itemCalls, itemRecordOf, runBatchItem } from './batch-item.js';
 import { assembleBatch, succeededItems } from './batch-journal.js';
 import { BatchProgress } from './batch-progress.js';
 import { remoteBatchOf } from './batch-remote.js';
@@ -74,29 +72,14 @@ async function executeBatch(step: BatchStep, exec: StepExecution): Promise<StepO
     const t0 = performance.now();
     const result = await runBatchItem(calls, exec, items[index], index, cancel.signal);
     if (result.cancelled) return; // neither succeeded nor failed: a resume runs it again
-    const record: ItemRecord = {
-      runId: run.id,
-      stepKey: key,
-      index,
-      status: result.outcome ? 'succeeded' : 'failed',
-      usage: result.outcome?.usage ?? NO_USAGE,
-      costUsd: result.outcome?.costUsd ?? 0,
-      attempts: result.outcome?.attempts ?? 1,
-      durationMs: Math.round(performance.now() - t0),
-    };
-    if (result.outcome) {
-      record.output = result.outcome.output;
-      const d = result.outcome.details ?? {};
-      stats.calls += Number(d.calls ?? 0);
-      stats.cacheHits += Number(d.cache_hits ?? 0);
-      stats.retries += Number(d.retries ?? 0);
-      stats.costSavedUsd += Number(d.cost_saved_usd ?? 0);
-    } else {
-      record.error = messageOf(result.error);
-      if (failFast && !failure) {
-        failure = new BatchItemError(index, total, result.error);
-        cancel.abort(failure);
-      }
+    const record = itemRecordOf(
+      result,
+      { runId: run.id, stepKey: key, index, durationMs: Math.round(performance.now() - t0) },
+      stats,
+    );
+    if (!result.outcome && failFast && !failure) {
+      failure = new BatchItemError(index, total, result.error);
+      cancel.abort(failure);
     }
     progress.finished(record.status === 'failed');
     await committer.add(record);
