@@ -11,6 +11,18 @@ import { addSpent, spentOf } from './spent.js';
 import { addCost, addUsage, NO_USAGE, type StepOutcome } from './step-handler.js';
 
 export const DEFAULT_STEP_TIMEOUT_MS = 300_000;
+/** How long a stopped step may take to wind down on its AbortSignal before it is abandoned. */
+export const ABORT_GRACE_MS = 2_000;
+
+function settleWithin(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const grace = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  return Promise.race([work.then(noop, noop), grace]).finally(() => clearTimeout(timer));
+}
+
+const noop = (): void => {};
 
 /**
  * Steps made of other steps (a batch's items, a parallel group, a nested pipeline). Their inner
@@ -172,8 +184,15 @@ export async function withTimeout<T>(
   if (Number.isFinite(timeoutMs)) {
     timer = setTimeout(() => controller.abort(new StepTimeoutError(key, timeoutMs)), timeoutMs);
   }
+  const work = task(controller.signal);
   try {
-    return await Promise.race([task(controller.signal), aborted]);
+    return await Promise.race([work, aborted]);
+  } catch (error) {
+    // Stopped (timeout, Ctrl-C, a failing sibling): give the step a moment to wind down on its
+    // signal, so that what it finished — a batch's last items — is committed before the run ends
+    // and the journal closes. A step that ignores its signal is abandoned after the grace.
+    if (controller.signal.aborted) await settleWithin(work, ABORT_GRACE_MS);
+    throw error;
   } finally {
     clearTimeout(timer);
     timer = undefined;

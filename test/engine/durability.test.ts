@@ -164,4 +164,34 @@ describe('durability: kill -9 and resume', () => {
     expect(shown.stdout).toMatch(/ctrlc succeeded/);
     await reader.close();
   }, 60_000);
+
+  it('Ctrl-C in the middle of a batch: every item the provider answered is journaled before the process exits', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'batch.yaml');
+    const db = join(dir, 'journal.db');
+    const log = join(dir, 'calls.jsonl');
+    const env = { ...process.env, ELEXIRION_MOCK_CALL_LOG: log, NO_COLOR: '1' };
+    writeFileSync(
+      file,
+      `name: stopped\ninputs:\n  xs: { type: array, default: ${JSON.stringify(Array.from({ length: 300 }, (_, i) => i))} }\nsteps:\n  - name: each\n    type: batch\n    items: "{{ xs }}"\n    max_parallel: 10\n    step_template: { type: mock, prompt: "item {{ item }}", latency: 20ms }\n`,
+    );
+    const child = spawn(process.execPath, [BIN, 'run', file, '--mock', '--db', db], { env, stdio: 'ignore' });
+    const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+    const reader = new SqliteStore(db);
+    for (let i = 0; i < 400; i++) {
+      await sleep(20);
+      const [run] = await reader.listRuns({ limit: 1 });
+      if (run && (await reader.countItems(run.id, 'each')).succeeded >= 30) break;
+    }
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    const [run] = await reader.listRuns({ limit: 1 });
+    const journaled = (await reader.countItems(run?.id as string, 'each')).succeeded;
+    const answered = readFileSync(log, 'utf8').split('\n').filter(Boolean).length;
+    expect(journaled).toBeGreaterThanOrEqual(30);
+    expect(journaled).toBeLessThan(300);
+    // Nothing paid for is lost: a resume will not pay for these again.
+    expect(journaled).toBe(answered);
+    await reader.close();
+  }, 60_000);
 });
