@@ -194,14 +194,22 @@ export class Engine {
     const saved = (record.metadata.options ?? {}) as RunOptions;
     const runOptions: RunOptions = { ...saved, ...pickRunOptions(options) };
     const restarts = Number(record.metadata.resumes ?? 0) + 1;
-    await this.store.updateRun(runId, {
-      status: 'running',
-      // The last attempt's ending is history now (present-but-undefined clears the column).
-      error: undefined,
-      failedStep: undefined,
-      finishedAt: undefined,
-      metadata: { ...record.metadata, options: persistedOptions(runOptions), ...this.owner(), resumes: restarts },
-    });
+    const claimed = await this.store.claimRun(
+      runId,
+      { status: record.status, metadata: record.metadata },
+      {
+        status: 'running',
+        // The last attempt's ending is history now (present-but-undefined clears the column).
+        error: undefined,
+        failedStep: undefined,
+        finishedAt: undefined,
+        metadata: { ...record.metadata, options: persistedOptions(runOptions), ...this.owner(), resumes: restarts },
+      },
+    );
+    if (!claimed) {
+      // Another process resumed it between our read and our write: two resumes would pay twice.
+      throw new UsageError(`run ${runId} was just resumed by another process`, 'follow it with `elexirion runs show`');
+    }
     return this.supervise({ ...record, status: 'running' }, loaded, runOptions);
   }
 

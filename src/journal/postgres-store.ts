@@ -140,6 +140,25 @@ export class PostgresStore implements Store {
     ]);
   }
 
+  async claimRun(
+    id: string,
+    expected: Pick<RunRecord, 'status' | 'metadata'>,
+    patch: Partial<Omit<RunRecord, 'id'>>,
+  ): Promise<boolean> {
+    const changed = RUN_COLUMNS.filter(([field]) => field !== 'id' && field in patch);
+    const sets = changed.map(([, column], i) => `${column} = $${i + 4}${JSON_COLUMNS.has(column) ? '::json' : ''}`);
+    const rows = await this.query(
+      `UPDATE runs SET ${sets.join(', ')} WHERE id = $1 AND status = $2 AND metadata::text = $3 RETURNING id`,
+      [
+        id,
+        expected.status,
+        JSON.stringify(expected.metadata),
+        ...changed.map(([field, , kind]) => runValue(patch, field, kind)),
+      ],
+    );
+    return rows.length === 1;
+  }
+
   async getRun(id: string): Promise<RunRecord | undefined> {
     const rows = await this.query('SELECT * FROM runs WHERE id = $1', [id]);
     return rows[0] ? rowToRun(rows[0]) : undefined;

@@ -169,6 +169,24 @@ export class SqliteStore implements Store {
     return this.group.write(() => prepared.run(row));
   }
 
+  async claimRun(
+    id: string,
+    expected: Pick<RunRecord, 'status' | 'metadata'>,
+    patch: Partial<Omit<RunRecord, 'id'>>,
+  ): Promise<boolean> {
+    const row = runToRow({ id, ...patch } as RunRecord);
+    const columns = Object.entries(RUN_COLUMNS)
+      .filter(([field]) => field in patch && field !== 'id')
+      .map(([, column]) => column);
+    const sets = columns.map((c) => `${c} = @${c}`).join(', ');
+    // Outside the group: the answer is needed now, and everything written before it must be in.
+    this.group.flush();
+    const result = this.db
+      .prepare(`UPDATE runs SET ${sets} WHERE id = @id AND status = @expected_status AND metadata = @expected_metadata`)
+      .run({ ...row, expected_status: expected.status, expected_metadata: JSON.stringify(expected.metadata) });
+    return result.changes === 1;
+  }
+
   async getRun(id: string): Promise<RunRecord | undefined> {
     const row = this.stmts.getRun.get(id) as Row | undefined;
     return row ? rowToRun(row) : undefined;

@@ -120,6 +120,15 @@ export interface Store {
   createRun(run: RunRecord): Promise<void>;
   updateRun(id: string, patch: Partial<Omit<RunRecord, 'id'>>): Promise<void>;
   getRun(id: string): Promise<RunRecord | undefined>;
+  /**
+   * Compare-and-set: applies `patch` only if the run still has the status and metadata it was read
+   * with. Resolves true when it did — so that of two processes resuming one run, exactly one wins.
+   */
+  claimRun(
+    id: string,
+    expected: Pick<RunRecord, 'status' | 'metadata'>,
+    patch: Partial<Omit<RunRecord, 'id'>>,
+  ): Promise<boolean>;
   listRuns(options?: ListRunsOptions): Promise<RunRecord[]>;
 
   /** Durable before it resolves: a step result exists for nobody until this has returned. */

@@ -102,6 +102,19 @@ export function describeStoreConformance(name: string, create: () => Promise<Sto
       expect(got?.pipelineHash).toBe(run.pipelineHash);
     });
 
+    it('claims a run only from the state it was read in (compare-and-set)', async () => {
+      const run = sampleRun({ status: 'interrupted', error: 'stopped', metadata: { pid: 1, resumes: 0 } });
+      await store.createRun(run);
+      const read = (await store.getRun(run.id)) as typeof run;
+      const patch = { status: 'running' as const, error: undefined, metadata: { pid: 2, resumes: 1 } };
+      expect(await store.claimRun(run.id, read, patch)).toBe(true);
+      expect(await store.claimRun(run.id, read, { ...patch, metadata: { pid: 3, resumes: 1 } })).toBe(false);
+      const now = await store.getRun(run.id);
+      expect(now?.status).toBe('running');
+      expect(now?.metadata).toEqual({ pid: 2, resumes: 1 });
+      expect(now?.error).toBeUndefined();
+    });
+
     it('lists runs newest first, filtered by status, limited', async () => {
       const a = sampleRun({ startedAt: 1, status: 'failed' });
       const b = sampleRun({ startedAt: 3, status: 'succeeded' });
