@@ -1,13 +1,22 @@
 import { createHash } from 'node:crypto';
 
-/** JSON with object keys sorted at every depth: equal data gives equal text, however it was written. */
+/**
+ * JSON with object keys sorted at every depth and undefined members left out: equal data gives
+ * equal text, however it was written. One implementation for the pipeline hash and the call key.
+ */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => {
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
-    return Object.fromEntries(
-      Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
-    );
-  });
+  return JSON.stringify(sortKeys(value)) ?? 'null';
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value === null || typeof value !== 'object') return value;
+  const sorted: Record<string, unknown> = {};
+  for (const key of Object.keys(value).sort()) {
+    const member = (value as Record<string, unknown>)[key];
+    if (member !== undefined) sorted[key] = sortKeys(member);
+  }
+  return sorted;
 }
 
 /** sha256 (hex) of the canonical JSON of `value`. */

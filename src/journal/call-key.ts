@@ -3,6 +3,7 @@
 // Canonical: object keys sorted, undefined fields dropped, so `{a, b}` and `{b, a}` (or a field
 // set to undefined) address the same call. Anything that changes the answer changes the key.
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '../config/canonical.js';
 import type { ModelRequest } from '../providers/provider.js';
 
 /** Bumped when the canonical form changes, so that old records stop answering. */
@@ -27,18 +28,4 @@ export function callKey(request: ModelRequest): string {
   return createHash('sha256').update(KEY_VERSION).update('\n').update(canonicalJson(addressed)).digest('hex');
 }
 
-/** JSON with object keys sorted at every depth and undefined members left out. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortKeys(value)) ?? 'null';
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value === null || typeof value !== 'object') return value;
-  const sorted: Record<string, unknown> = {};
-  for (const key of Object.keys(value).sort()) {
-    const member = (value as Record<string, unknown>)[key];
-    if (member !== undefined) sorted[key] = sortKeys(member);
-  }
-  return sorted;
-}
+export { canonicalJson };
