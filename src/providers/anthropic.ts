@@ -24,6 +24,7 @@ import {
   type StreamChunk,
   type ToolCall,
   type Usage,
+  VENDOR_CAPABILITIES,
 } from './provider.js';
 import { ProviderError, type ProviderErrorKind } from './provider-error.js';
 import { objectRootSchema, STRUCTURED_OUTPUT_DESCRIPTION, STRUCTURED_OUTPUT_NAME } from './structured-schema.js';
@@ -40,8 +41,6 @@ export interface AnthropicProviderOptions {
 export const ANTHROPIC_DEFAULT_MAX_TOKENS = 4096;
 /** The SDK's own deadline, far beyond any step timeout: ours (the AbortSignal) decides. */
 const SDK_TIMEOUT_MS = 24 * 60 * 60 * 1000;
-
-const CAPABILITIES: Capabilities = { streaming: true, tools: true, structuredOutput: true, systemPrompt: true };
 
 /** Error types of Anthropic's error body (also sent as a mid-stream `error` event). */
 const ERROR_TYPE_KINDS: Record<string, ProviderErrorKind> = {
@@ -74,11 +73,11 @@ export class AnthropicProvider implements Provider {
   }
 
   capabilities(): Capabilities {
-    return { ...CAPABILITIES };
+    return { ...VENDOR_CAPABILITIES };
   }
 
   supports(feature: ProviderFeature): boolean {
-    return capabilitySupports(CAPABILITIES, feature);
+    return capabilitySupports(VENDOR_CAPABILITIES, feature);
   }
 
   async generate(request: ModelRequest, signal: AbortSignal): Promise<ModelResponse> {

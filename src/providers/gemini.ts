@@ -22,11 +22,11 @@ import {
   type StreamChunk,
   type ToolCall,
   type Usage,
+  VENDOR_CAPABILITIES,
 } from './provider.js';
 import { ProviderError } from './provider-error.js';
 import { parseJsonText } from './structured-schema.js';
 
-const CAPABILITIES: Capabilities = { streaming: true, tools: true, structuredOutput: true, systemPrompt: true };
 /** Gemini may return function calls without ids; ours carry this prefix and are not sent back. */
 const LOCAL_ID_PREFIX = 'gemini-call-';
 
@@ -61,11 +61,11 @@ export class GeminiProvider implements Provider {
   }
 
   capabilities(): Capabilities {
-    return { ...CAPABILITIES };
+    return { ...VENDOR_CAPABILITIES };
   }
 
   supports(feature: ProviderFeature): boolean {
-    return capabilitySupports(CAPABILITIES, feature);
+    return capabilitySupports(VENDOR_CAPABILITIES, feature);
   }
 
   async generate(request: ModelRequest, signal: AbortSignal): Promise<ModelResponse> {

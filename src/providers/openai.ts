@@ -22,6 +22,7 @@ import {
   type StreamChunk,
   type ToolCall,
   type Usage,
+  VENDOR_CAPABILITIES,
 } from './provider.js';
 import { ProviderError } from './provider-error.js';
 import { objectRootSchema, parseJsonText, STRUCTURED_OUTPUT_NAME } from './structured-schema.js';
@@ -30,7 +31,6 @@ export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
 /** What the SDK requires as a key when the server needs none (Ollama, vLLM): it is sent and ignored. */
 const NO_KEY_PLACEHOLDER = 'no-key';
 const SDK_TIMEOUT_MS = 24 * 60 * 60 * 1000;
-const CAPABILITIES: Capabilities = { streaming: true, tools: true, structuredOutput: true, systemPrompt: true };
 
 export interface OpenAIProviderOptions {
   name?: string;
@@ -63,11 +63,11 @@ export class OpenAIProvider implements Provider {
   }
 
   capabilities(): Capabilities {
-    return { ...CAPABILITIES };
+    return { ...VENDOR_CAPABILITIES };
   }
 
   supports(feature: ProviderFeature): boolean {
-    return capabilitySupports(CAPABILITIES, feature);
+    return capabilitySupports(VENDOR_CAPABILITIES, feature);
   }
 
   async generate(request: ModelRequest, signal: AbortSignal): Promise<ModelResponse> {

@@ -90,6 +90,17 @@ export interface Provider {
   stream(request: ModelRequest, signal: AbortSignal): AsyncIterable<StreamChunk>;
 }
 
+/**
+ * What each vendor provider (Anthropic, Gemini, OpenAI-compatible) supports. One constant, so that a
+ * provider whose SDK is not loaded yet (LazyProvider) reports exactly what the loaded one will.
+ */
+export const VENDOR_CAPABILITIES: Readonly<Capabilities> = Object.freeze({
+  streaming: true,
+  tools: true,
+  structuredOutput: true,
+  systemPrompt: true,
+});
+
 export function capabilitySupports(caps: Capabilities, feature: ProviderFeature): boolean {
   switch (feature) {
     case 'streaming':

@@ -6,7 +6,7 @@ import { ElexirionError, ExitCode } from '../errors.js';
 import { pooledFetch } from '../resilience/connection-pool.js';
 import { resolveGateOptions } from '../resilience/gate-options.js';
 import { LazyProvider } from './lazy-provider.js';
-import type { Capabilities, Provider } from './provider.js';
+import { type Provider, VENDOR_CAPABILITIES } from './provider.js';
 import {
   type Env,
   missingKeyError,
@@ -19,9 +19,6 @@ export type ProviderFactory = (settings: ProviderSettings, config: ProviderConfi
 
 /** Overrides or additions by type, e.g. `{ mock: (s) => new MockProvider(…) }`. */
 export type ProviderFactories = Partial<Record<ProviderType, ProviderFactory>>;
-
-/** What every built-in vendor provider supports (known without loading its SDK). */
-const VENDOR_CAPABILITIES: Capabilities = { streaming: true, tools: true, structuredOutput: true, systemPrompt: true };
 
 // Keys are checked when the provider is created (a missing key fails before the run starts); the
 // SDK itself is imported on the first call (LazyProvider).
