@@ -3,13 +3,7 @@
 // their results live in the journal, so memory must stay bounded. Target: peak RSS under 300 MB.
 // "RSS before the run" is the process with the engine loaded (the module graph, vendor SDKs included);
 // "live heap after the run" shows what the batch left behind.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { loadPipelineFromString } from '../src/config/loader.js';
-import { Engine } from '../src/engine/engine.js';
-import { SqliteStore } from '../src/journal/sqlite-store.js';
-import { GateRegistry } from '../src/resilience/gate-registry.js';
+import { benchEngine } from './bench-engine.js';
 
 const ITEMS = Number(process.argv[2] ?? 100_000);
 const MAX_PARALLEL = 50;
@@ -34,14 +28,7 @@ steps:
       prompt: "item {{ index }}: {{ item }}"
 `;
 
-const dir = mkdtempSync(join(tmpdir(), 'elexirion-big-'));
-const store = new SqliteStore(join(dir, 'journal.db'));
-const engine = new Engine({
-  store,
-  env: {},
-  gates: new GateRegistry(undefined, { mock: { max_concurrency: MAX_PARALLEL } }),
-});
-const loaded = loadPipelineFromString(pipeline, join(dir, 'big.yaml'));
+const { engine, store, loaded, dispose } = benchEngine('big', pipeline, MAX_PARALLEL);
 const baseline = mb(process.memoryUsage().rss);
 const t0 = performance.now();
 const handle = await engine.start(loaded, { mock: true, inputs: { count: ITEMS } });
@@ -53,8 +40,7 @@ const peak = process.resourceUsage().maxRSS / 1024;
 // What stays alive: with --expose-gc (bench/run.ts passes it) a full collection first.
 (globalThis as { gc?: () => void }).gc?.();
 const live = mb(process.memoryUsage().heapUsed);
-await store.close();
-rmSync(dir, { recursive: true, force: true });
+await dispose();
 
 console.log(`big batch: ${ITEMS} items, zero latency, max_parallel ${MAX_PARALLEL}, journal on (SQLite WAL)`);
 console.log(`items journaled        ${journaled} of ${ITEMS}`);

@@ -2,14 +2,8 @@
 // temp dir, every item committed), against the bare-Node limit in the same process: a window of 50
 // workers awaiting the same 10 ms timer. Efficiency = ideal time / actual time, ideal = the items
 // in waves of 50 × 10 ms. Target ≥ 0.93 with the journal on.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loadPipelineFromString } from '../src/config/loader.js';
-import { Engine } from '../src/engine/engine.js';
-import { SqliteStore } from '../src/journal/sqlite-store.js';
-import { GateRegistry } from '../src/resilience/gate-registry.js';
+import { benchEngine } from './bench-engine.js';
 
 const ITEMS = 2_000;
 const LATENCY_MS = 10;
@@ -46,15 +40,8 @@ steps:
 `;
 
 async function elexirion(): Promise<{ ms: number; journaled: number }> {
-  const dir = mkdtempSync(join(tmpdir(), 'elexirion-fanout-'));
-  const store = new SqliteStore(join(dir, 'journal.db'));
   // The provider gate must not be the bottleneck being measured: 50 slots for 50 workers.
-  const engine = new Engine({
-    store,
-    env: {},
-    gates: new GateRegistry(undefined, { mock: { max_concurrency: MAX_PARALLEL } }),
-  });
-  const loaded = loadPipelineFromString(pipeline, join(dir, 'fanout.yaml'));
+  const { engine, store, loaded, dispose } = benchEngine('fanout', pipeline, MAX_PARALLEL);
   const things = Array.from({ length: ITEMS }, (_, i) => i);
   const t0 = performance.now();
   const handle = await engine.start(loaded, { mock: true, inputs: { things } });
@@ -62,8 +49,7 @@ async function elexirion(): Promise<{ ms: number; journaled: number }> {
   const ms = performance.now() - t0;
   if (result.status !== 'succeeded') throw new Error(`fan-out run ${result.status}: ${result.error}`);
   const journaled = (await store.countItems(result.run_id, 'each')).succeeded;
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
+  await dispose();
   return { ms, journaled };
 }
 

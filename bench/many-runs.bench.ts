@@ -2,14 +2,8 @@
 // (SQLite in a temp dir: every run created, every step committed, every run finished), against the
 // bare-Node limit in the same process: 500 concurrent loops awaiting five 20 ms timers each.
 // Efficiency = ideal time (5 × 20 ms) / actual time. Target ≥ 0.8 with the journal on.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loadPipelineFromString } from '../src/config/loader.js';
-import { Engine } from '../src/engine/engine.js';
-import { SqliteStore } from '../src/journal/sqlite-store.js';
-import { GateRegistry } from '../src/resilience/gate-registry.js';
+import { benchEngine } from './bench-engine.js';
 
 const RUNS = 500;
 const STEPS = 5;
@@ -40,15 +34,8 @@ const pipeline = [
 ].join('\n');
 
 async function elexirion(): Promise<{ ms: number; succeeded: number }> {
-  const dir = mkdtempSync(join(tmpdir(), 'elexirion-many-'));
-  const store = new SqliteStore(join(dir, 'journal.db'));
   // One gate shared by all runs, wide enough for all of them: the gate is not what is measured.
-  const engine = new Engine({
-    store,
-    env: {},
-    gates: new GateRegistry(undefined, { mock: { max_concurrency: RUNS, max_queue: RUNS } }),
-  });
-  const loaded = loadPipelineFromString(pipeline, join(dir, 'five.yaml'));
+  const { engine, loaded, dispose } = benchEngine('many', pipeline, RUNS);
   const t0 = performance.now();
   const handles = await Promise.all(
     Array.from({ length: RUNS }, (_, n) => engine.start(loaded, { mock: true, inputs: { n } })),
@@ -56,8 +43,7 @@ async function elexirion(): Promise<{ ms: number; succeeded: number }> {
   const results = await Promise.all(handles.map((h) => h.result));
   const ms = performance.now() - t0;
   const succeeded = results.filter((r) => r.status === 'succeeded').length;
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
+  await dispose();
   return { ms, succeeded };
 }
 
