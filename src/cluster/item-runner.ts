@@ -8,6 +8,7 @@ import type { BatchStep } from '../config/schema.js';
 import { ItemCommitter } from '../engine/item-committer.js';
 import { type EngineServices, RunContext, type RunOptions } from '../engine/run-context.js';
 import { isFinished } from '../engine/run-executor.js';
+import { runProvider } from '../engine/run-provider.js';
 import type { StepExecution } from '../engine/step-handler.js';
 import { DEFAULT_BATCH_MAX_PARALLEL, itemsOf } from '../engine/steps/batch.js';
 import { itemCalls, itemRecordOf, runBatchItem } from '../engine/steps/batch-item.js';
@@ -15,9 +16,6 @@ import { runWorkers } from '../engine/steps/worker-pool.js';
 import { CallCache } from '../journal/call-cache.js';
 import type { Store } from '../journal/store.js';
 import { priceCall } from '../pricing/index.js';
-import { MockProvider } from '../providers/mock.js';
-import type { Provider } from '../providers/provider.js';
-import { createProvider } from '../providers/registry.js';
 import type { GateRegistry } from '../resilience/gate-registry.js';
 import { EventBus } from '../telemetry/event-bus.js';
 import { renderDeep } from '../template/render.js';
@@ -54,7 +52,7 @@ export async function runItemChunk(
     gates: deps.gates,
     cache,
     price: (provider, model, usage) => priceCall(provider, model, usage),
-    providerFor: (run, name) => providerFor(run, name, deps.env),
+    providerFor: (run, name) => runProvider(run, name, deps.env),
   };
   const run = new RunContext({
     id: record.id,
@@ -113,14 +111,4 @@ export async function runItemChunk(
   }
   if (signal.aborted) throw signal.reason;
   return stats;
-}
-
-function providerFor(run: RunContext, name: string, env: NodeJS.ProcessEnv): Provider {
-  const key = run.options.mock ? 'mock' : name;
-  let provider = run.providers.get(key);
-  if (!provider) {
-    provider = key === 'mock' ? new MockProvider() : createProvider(key, run.pipeline.providers?.[key], env, {});
-    run.providers.set(key, provider);
-  }
-  return provider;
 }

@@ -12,9 +12,8 @@ import type { RunRecord, Store } from '../journal/store.js';
 import { emptyTotals } from '../journal/store.js';
 import { priceCall } from '../pricing/index.js';
 import { assertClaudeCodeReady } from '../providers/claude-code/preflight.js';
-import { MockProvider } from '../providers/mock.js';
 import type { Provider } from '../providers/provider.js';
-import { createProvider, type ProviderFactories } from '../providers/registry.js';
+import type { ProviderFactories } from '../providers/registry.js';
 import { type Env, providerType } from '../providers/settings.js';
 import { assertProviderKeys } from '../providers/step-providers.js';
 import { GateRegistry } from '../resilience/gate-registry.js';
@@ -22,6 +21,7 @@ import { EventBus } from '../telemetry/event-bus.js';
 import { messageOf, RunInterruptedError } from './errors.js';
 import { type EngineServices, RunContext, type RunOptions } from './run-context.js';
 import { executeRun, type RunOutcome, totalsOf } from './run-executor.js';
+import { runProvider } from './run-provider.js';
 import { buildRunResult, type RunResult } from './run-result.js';
 import { type RestartIntensity, RunSupervisor } from './supervisor.js';
 
@@ -325,16 +325,7 @@ export class Engine {
   }
 
   private providerFor(run: RunContext, name: string): Provider {
-    const key = run.options.mock ? 'mock' : name;
-    let provider = run.providers.get(key);
-    if (!provider) {
-      provider =
-        key === 'mock' && !this.factories.mock
-          ? new MockProvider()
-          : createProvider(key, run.pipeline.providers?.[key], this.env, this.factories);
-      run.providers.set(key, provider);
-    }
-    return provider;
+    return runProvider(run, name, this.env, this.factories);
   }
 
   private owner(): Record<string, unknown> {
