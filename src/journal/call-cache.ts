@@ -36,14 +36,17 @@ export interface CachedCall {
 
 /** Call records buffered before one journal transaction writes them all. */
 const WRITE_BATCH = 64;
+/** How long a call record may wait to be written behind. */
+export const WRITE_BEHIND_MS = 50;
 
 export class CallCache {
   private readonly memory = new Map<string, CallRecord>();
   /**
    * Records not yet in the journal. Call records are a cache, not the run's durable state (that
    * is the step and item journal, committed before anything sees a result), so they are written
-   * behind, batched: one transaction per tick or per 64 calls instead of one per call. A crash
-   * loses at most the last batch of cache entries — a later identical call pays again, nothing more.
+   * behind, batched: one write per 50 ms or per 64 calls instead of one per call (a sequential run
+   * would otherwise add a row to every step's commit). A crash loses at most the last batch of
+   * cache entries — a later identical call pays again, nothing more.
    */
   private pending = new Map<string, CallRecord>();
   private flushScheduled = false;
@@ -96,11 +99,12 @@ export class CallCache {
     if (this.pending.size >= WRITE_BATCH) await this.flush();
     else if (!this.flushScheduled) {
       this.flushScheduled = true;
-      setImmediate(() => {
+      // unref: a process about to exit flushes through the engine (run end), not through a timer.
+      setTimeout(() => {
         this.flush().catch((error: unknown) => {
           process.emitWarning(`call cache: writing to the journal failed: ${(error as Error).message}`);
         });
-      });
+      }, WRITE_BEHIND_MS).unref();
     }
     return record;
   }

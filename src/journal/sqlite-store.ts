@@ -6,7 +6,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ElexirionError, ExitCode } from '../errors.js';
 import { GroupCommit } from './group-commit.js';
-import { json, type Row, rowToCall, rowToEvent, rowToItem, rowToRun, rowToStep } from './rows.js';
+import { json, type Row, rowToCall, rowToItem, rowToRun, rowToStep } from './rows.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 import type {
   CallRecord,
@@ -114,7 +114,9 @@ export class SqliteStore implements Store {
            coalesce(sum(cost_usd), 0) AS costUsd, coalesce(sum(cost_usd IS NULL), 0) AS unpricedItems
          FROM items WHERE run_id = ? GROUP BY step_key`,
       ),
-      lastEventSeq: db.prepare('SELECT coalesce(max(seq), 0) AS seq FROM events WHERE run_id = ?'),
+      lastEventSeq: db.prepare(
+        'SELECT coalesce((SELECT last_seq FROM event_batches WHERE run_id = ? ORDER BY first_seq DESC LIMIT 1), 0) AS seq',
+      ),
       upsertItem: db.prepare(
         `INSERT INTO items (run_id, step_key, idx, status, output, error, usage, cost_usd, attempts, duration_ms)
          VALUES (@run_id, @step_key, @idx, @status, @output, @error, @usage, @cost_usd, @attempts, @duration_ms)
@@ -130,8 +132,13 @@ export class SqliteStore implements Store {
         `SELECT coalesce(sum(status = 'succeeded'), 0) AS succeeded, coalesce(sum(status = 'failed'), 0) AS failed
          FROM items WHERE run_id = ? AND step_key = ?`,
       ),
-      insertEvent: db.prepare('INSERT INTO events (run_id, seq, type, at, data) VALUES (?, ?, ?, ?, ?)'),
-      getEvents: db.prepare('SELECT * FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?'),
+      insertEvents: db.prepare('INSERT INTO event_batches (run_id, first_seq, last_seq, events) VALUES (?, ?, ?, ?)'),
+      // From the batch that holds seq @after + 1 (or the first) onwards, in seq order.
+      getEventBatches: db.prepare(
+        `SELECT events FROM event_batches WHERE run_id = @run AND first_seq >= coalesce(
+           (SELECT max(first_seq) FROM event_batches WHERE run_id = @run AND first_seq <= @after + 1), 0)
+         ORDER BY first_seq`,
+      ),
       putCall: db.prepare(
         `INSERT INTO calls (key, provider, model, request, response, usage, cost_usd, created_at, expires_at)
          VALUES (@key, @provider, @model, @request, @response, @usage, @cost_usd, @created_at, @expires_at)
@@ -256,15 +263,42 @@ export class SqliteStore implements Store {
     return this.group.write(() => this.insertEvents(events));
   }
 
+  /** One row per run of the write: its events as one JSON array (seqs of a run only grow). */
   private insertEvents(events: EventRecord[]): void {
-    for (const e of events) this.stmts.insertEvent.run(e.runId, e.seq, e.type, e.at, JSON.stringify(e.data));
+    let from = 0;
+    while (from < events.length) {
+      const runId = (events[from] as EventRecord).runId;
+      let to = from + 1;
+      while (to < events.length && (events[to] as EventRecord).runId === runId) to++;
+      const tuples: EventTuple[] = [];
+      for (let i = from; i < to; i++) {
+        const e = events[i] as EventRecord;
+        tuples.push([e.seq, e.type, e.at, e.data]);
+      }
+      if (to - from > 1) tuples.sort((a, b) => a[0] - b[0]);
+      const first = (tuples[0] as EventTuple)[0];
+      const last = (tuples[tuples.length - 1] as EventTuple)[0];
+      this.stmts.insertEvents.run(runId, first, last, JSON.stringify(tuples));
+      from = to;
+    }
   }
 
   async getEvents(runId: string, afterSeq = 0, limit = 10_000): Promise<EventRecord[]> {
     // The event log is read by live streams that join a run midway: they must see every event
     // already handed to the journal, or a reader would find a gap between the log and live events.
     this.group.flush();
-    return (this.stmts.getEvents.all(runId, afterSeq, limit) as Row[]).map(rowToEvent);
+    const events: EventRecord[] = [];
+    for (const row of this.stmts.getEventBatches.iterate({ run: runId, after: afterSeq }) as Iterable<{
+      events: string;
+    }>) {
+      for (const [seq, type, at, data] of JSON.parse(row.events) as EventTuple[]) {
+        if (seq <= afterSeq) continue;
+        if (events.length === limit) return events;
+        events.push({ runId, seq, type, at, data });
+      }
+      if (events.length === limit) break;
+    }
+    return events;
   }
 
   async putCall(call: CallRecord): Promise<void> {
@@ -283,6 +317,9 @@ export class SqliteStore implements Store {
     return row ? rowToCall(row) : undefined;
   }
 }
+
+/** An event as the journal keeps it inside its batch row. */
+type EventTuple = [seq: number, type: string, at: number, data: Record<string, unknown>];
 
 function callToRow(call: CallRecord): Row {
   return {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { SQLITE_MIGRATIONS } from '../../src/journal/sqlite-migrations.js';
 import { SqliteStore } from '../../src/journal/sqlite-store.js';
 import { describeStoreConformance, sampleRun, sampleStep } from './store-conformance.js';
 
@@ -33,6 +34,33 @@ describe('SqliteStore specifics', () => {
     const other = new SqliteStore(path);
     expect((await other.getSteps(run.id)).map((s) => s.key)).toEqual(['a']);
     await other.close();
+    await store.close();
+  });
+
+  it('upgrades a journal written with one row per event, keeping its events readable', async () => {
+    const path = tempDb();
+    const raw = new Database(path);
+    raw.exec(SQLITE_MIGRATIONS[0] as string);
+    raw.exec('CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (1)');
+    raw
+      .prepare(
+        `INSERT INTO runs (id, pipeline_name, pipeline_hash, pipeline, inputs, status, started_at, totals, metadata)
+         VALUES ('old', 'p', 'h', '{}', '{}', 'failed', 1, '{}', '{}')`,
+      )
+      .run();
+    const insert = raw.prepare('INSERT INTO events (run_id, seq, type, at, data) VALUES (?, ?, ?, ?, ?)');
+    for (const seq of [1, 2, 3])
+      insert.run('old', seq, `t${seq}`, 100 + seq, JSON.stringify({ seq, nested: { a: [1] } }));
+    raw.close();
+
+    const store = new SqliteStore(path);
+    expect(await store.getEvents('old', 1)).toEqual([
+      { runId: 'old', seq: 2, type: 't2', at: 102, data: { seq: 2, nested: { a: [1] } } },
+      { runId: 'old', seq: 3, type: 't3', at: 103, data: { seq: 3, nested: { a: [1] } } },
+    ]);
+    expect(await store.lastEventSeq('old')).toBe(3);
+    await store.appendEvents([{ runId: 'old', seq: 4, type: 't4', at: 104, data: {} }]);
+    expect((await store.getEvents('old', 2)).map((e) => e.seq)).toEqual([3, 4]);
     await store.close();
   });
 

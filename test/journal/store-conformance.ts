@@ -241,6 +241,32 @@ export function describeStoreConformance(name: string, create: () => Promise<Sto
       expect((await store.getEvents(run.id, 0, 2)).map((e) => e.seq)).toEqual([1, 2]);
     });
 
+    it('pages events written by many commits, from the middle of one, and of several runs at once', async () => {
+      const run = sampleRun();
+      const other = sampleRun();
+      await store.createRun(run);
+      await store.createRun(other);
+      const event = (runId: string, seq: number) => ({ runId, seq, type: `t${seq}`, at: 1000 + seq, data: { seq } });
+      await store.appendEvents([1, 2, 3].map((seq) => event(run.id, seq)));
+      await store.commitStep(
+        sampleStep(run.id, 'a'),
+        [4, 5].map((seq) => event(run.id, seq)),
+      );
+      await store.appendEvents([event(other.id, 1), event(run.id, 6), event(run.id, 7), event(other.id, 2)]);
+      await store.appendEvents([8, 9, 10].map((seq) => event(run.id, seq)));
+      const seqs = async (after: number, limit?: number) =>
+        (await store.getEvents(run.id, after, limit)).map((e) => e.seq);
+      expect(await seqs(0)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      expect(await seqs(4)).toEqual([5, 6, 7, 8, 9, 10]);
+      expect(await seqs(5, 3)).toEqual([6, 7, 8]);
+      expect(await seqs(2, 2)).toEqual([3, 4]);
+      expect(await seqs(10)).toEqual([]);
+      expect(await store.getEvents(run.id, 6, 1)).toEqual([event(run.id, 7)]);
+      expect((await store.getEvents(other.id)).map((e) => e.seq)).toEqual([1, 2]);
+      expect(await store.lastEventSeq(run.id)).toBe(10);
+      expect(await store.lastEventSeq(other.id)).toBe(2);
+    });
+
     it('stores calls under their key and honours expiry', async () => {
       const call = {
         key: uniqueId('k'),
