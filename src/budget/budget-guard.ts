@@ -5,9 +5,12 @@
 // in the journal. After the call, the real usage replaces the estimate.
 // Calls to a model missing from the price table cannot be priced: max_cost_usd does not stop them
 // (max_tokens still does), and they are counted as unpriced.
+// This is the budget of a run on one machine; in cluster mode the same check is made on a ledger
+// in Redis shared by every worker of the run (src/cluster/shared-budgets.ts), in the same words.
 import { ElexirionError } from '../errors.js';
 import type { ModelRequest, Usage } from '../providers/provider.js';
 import { estimateUsage } from './estimate.js';
+import type { RunBudget } from './run-budget.js';
 
 export type PriceFn = (provider: string, model: string, usage: Usage) => number | null;
 
@@ -34,7 +37,8 @@ export interface BudgetReservation {
   tokens: number;
 }
 
-export class BudgetGuard {
+/** The in-memory budget of a run on one machine (see run-budget.ts for the cluster's). */
+export class BudgetGuard implements RunBudget {
   private spentCost: number;
   private spentTokens: number;
   /** Worst cases of the calls in flight: parallel calls must not each see the whole budget free. */
@@ -61,21 +65,22 @@ export class BudgetGuard {
     const usage = estimateUsage(request);
     const tokens = usage.inputTokens + usage.outputTokens;
     const costUsd = this.price(request.provider, request.model, usage) ?? 0;
-    const call = `${request.provider}/${request.model}`;
     const { maxCostUsd, maxTokens } = this.limits;
     if (maxCostUsd !== undefined && this.spentCost + this.reservedCost + costUsd > maxCostUsd) {
-      throw new BudgetExceededError(
-        `budget: step "${step}" stopped before calling ${call}: spent $${usd(this.spentCost)}` +
-          (this.reservedCost > 0 ? ` (+ up to $${usd(this.reservedCost)} in flight)` : '') +
-          ` of max_cost_usd $${usd(maxCostUsd)}, and this call could cost up to $${usd(costUsd)}`,
-      );
+      throw costRefusal(step, request, {
+        spent: this.spentCost,
+        inFlight: this.reservedCost,
+        limit: maxCostUsd,
+        call: costUsd,
+      });
     }
     if (maxTokens !== undefined && this.spentTokens + this.reservedTokens + tokens > maxTokens) {
-      throw new BudgetExceededError(
-        `budget: step "${step}" stopped before calling ${call}: used ${this.spentTokens} tokens` +
-          (this.reservedTokens > 0 ? ` (+ up to ${this.reservedTokens} in flight)` : '') +
-          ` of max_tokens ${maxTokens}, and this call could use up to ${tokens}`,
-      );
+      throw tokenRefusal(step, request, {
+        spent: this.spentTokens,
+        inFlight: this.reservedTokens,
+        limit: maxTokens,
+        call: tokens,
+      });
     }
     this.reservedCost += costUsd;
     this.reservedTokens += tokens;
@@ -95,6 +100,32 @@ export class BudgetGuard {
     this.reservedCost = Math.max(0, this.reservedCost - reservation.costUsd);
     this.reservedTokens = Math.max(0, this.reservedTokens - reservation.tokens);
   }
+}
+
+/** Where a run's spending stood when a call was refused: spent, held by calls in flight, the limit, the call. */
+export interface BudgetStanding {
+  spent: number;
+  inFlight: number;
+  limit: number;
+  call: number;
+}
+
+/** The refusal of a call that could take the run past max_cost_usd (one wording, local or cluster). */
+export function costRefusal(step: string, request: ModelRequest, at: BudgetStanding): BudgetExceededError {
+  return new BudgetExceededError(
+    `budget: step "${step}" stopped before calling ${request.provider}/${request.model}: spent $${usd(at.spent)}` +
+      (at.inFlight > 0 ? ` (+ up to $${usd(at.inFlight)} in flight)` : '') +
+      ` of max_cost_usd $${usd(at.limit)}, and this call could cost up to $${usd(at.call)}`,
+  );
+}
+
+/** The refusal of a call that could take the run past max_tokens. */
+export function tokenRefusal(step: string, request: ModelRequest, at: BudgetStanding): BudgetExceededError {
+  return new BudgetExceededError(
+    `budget: step "${step}" stopped before calling ${request.provider}/${request.model}: used ${at.spent} tokens` +
+      (at.inFlight > 0 ? ` (+ up to ${at.inFlight} in flight)` : '') +
+      ` of max_tokens ${at.limit}, and this call could use up to ${at.call}`,
+  );
 }
 
 function usd(value: number): string {

@@ -2,12 +2,15 @@
 // worker. The run's scope (inputs, variables, the outputs of the steps before the batch) is rebuilt
 // from the journal, as a resume would; items the journal has as succeeded are skipped, so a chunk
 // taken over from a dead worker repeats at most the calls that were in flight when it died.
+// The run's budget is the cluster's: its calls reserve in the run's ledger in Redis, with the run's
+// worker and the other chunks' workers (shared-budgets.ts); a call it refuses fails its item.
 import { setMaxListeners } from 'node:events';
+import { budgetLimits, type SharedBudgetFactory, spentOfTotals } from '../budget/run-budget.js';
 import { loadPipelineFromString } from '../config/loader.js';
 import type { BatchStep } from '../config/schema.js';
 import { ItemCommitter } from '../engine/item-committer.js';
 import { type EngineServices, RunContext, type RunOptions } from '../engine/run-context.js';
-import { isFinished } from '../engine/run-executor.js';
+import { isFinished, totalsOf } from '../engine/run-executor.js';
 import { runProvider } from '../engine/run-provider.js';
 import type { StepExecution } from '../engine/step-handler.js';
 import { DEFAULT_BATCH_MAX_PARALLEL, itemsOf } from '../engine/steps/batch.js';
@@ -25,6 +28,8 @@ export interface ItemRunnerDeps {
   store: Store;
   gates: GateRegistry;
   env: NodeJS.ProcessEnv;
+  /** The run budgets of the cluster (a chunk's calls count against its run's, with every worker's). */
+  budgets: SharedBudgetFactory;
 }
 
 /** Runs items [from, to) of the chunk; `cancelled()` is asked between items (a failed fail-fast batch). */
@@ -67,7 +72,18 @@ export async function runItemChunk(
   if (loaded.pipeline.variables) {
     run.variables = renderDeep(loaded.pipeline.variables, run.scope()) as Record<string, unknown>;
   }
-  for (const journaled of await store.getSteps(record.id)) if (isFinished(journaled)) run.publish(journaled);
+  const journaledSteps = await store.getSteps(record.id);
+  for (const journaled of journaledSteps) if (isFinished(journaled)) run.publish(journaled);
+  const limits = budgetLimits(loaded.pipeline.budget, run.options);
+  if (limits) {
+    run.budget = deps.budgets({
+      runId: record.id,
+      limits,
+      price: services.price,
+      // Read only if the ledger is missing: the run's worker normally started it before the batch.
+      journaled: async () => spentOfTotals(totalsOf(journaledSteps, await store.itemTotals(record.id))),
+    });
+  }
 
   const exec: StepExecution = { run, key: chunk.stepKey, signal, scope: run.scope() };
   const items = itemsOf(step, exec);

@@ -17,6 +17,7 @@ import { batchCancelKey, ITEMS_QUEUE, type ItemChunkData, type ItemChunkResult, 
 import { runItemChunk } from './item-runner.js';
 import { JobOwnership } from './job-ownership.js';
 import { RUNS_QUEUE, type RunJobData, type RunJobResult, runCancelKey } from './queues.js';
+import { SharedBudgets } from './shared-budgets.js';
 import { SharedGates } from './shared-gates.js';
 import { SharedRateLimits } from './shared-rate-limits.js';
 import { type ClusterTiming, clusterTiming } from './timing.js';
@@ -50,6 +51,7 @@ export class ClusterWorker {
   readonly engine: Engine;
   private readonly redis: Redis;
   private readonly gates: SharedGates;
+  private readonly budgets: SharedBudgets;
   private readonly runs: Worker<RunJobData, RunJobResult>;
   private readonly items: Worker<ItemChunkData, ItemChunkResult>;
   private readonly itemsQueue: Queue<ItemChunkData, ItemChunkResult>;
@@ -72,6 +74,7 @@ export class ClusterWorker {
     this.redis.on('error', () => {}); // ioredis reconnects; BullMQ reports what matters
     const bus = new EventBus();
     this.gates = new SharedGates(this.redis, config.prefix, bus, timing.leaseMs);
+    this.budgets = new SharedBudgets(this.redis, config.prefix, timing.leaseMs);
     this.engine = new Engine({
       store: options.store,
       bus,
@@ -82,6 +85,7 @@ export class ClusterWorker {
         new SharedRateLimits(this.redis, config.prefix, timing.rateWindowMs).factory,
       ),
       env: options.env,
+      budgets: this.budgets.factory,
     });
     this.runs = new Worker<RunJobData, RunJobResult>(RUNS_QUEUE, (job, token) => this.processRun(job, token), {
       connection: this.redis,
@@ -167,6 +171,7 @@ export class ClusterWorker {
   private async shutdown(): Promise<void> {
     clearInterval(this.cancelWatch);
     this.gates.close();
+    this.budgets.close();
     this.detachBatch();
     await this.itemsQueue.close();
     await this.heartbeat.stop();
@@ -244,7 +249,7 @@ export class ClusterWorker {
     }, 500);
     try {
       return await runItemChunk(
-        { store: this.options.store, gates: this.engine.gates, env: this.options.env },
+        { store: this.options.store, gates: this.engine.gates, env: this.options.env, budgets: this.budgets.factory },
         job.data,
         controller.signal,
         () => cancelled,

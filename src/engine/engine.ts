@@ -2,6 +2,7 @@
 // its provider gates and call cache are shared by every run it supervises.
 import { hostname } from 'node:os';
 import { ulid } from 'ulid';
+import type { SharedBudgetFactory } from '../budget/run-budget.js';
 import { canonicalJson } from '../config/canonical.js';
 import { resolveInputs } from '../config/inputs.js';
 import { type LoadedPipeline, loadPipeline, loadPipelineFromString } from '../config/loader.js';
@@ -35,6 +36,8 @@ export interface EngineOptions {
   /** Provider implementations by type (tests plug fakes in here). */
   providerFactories?: ProviderFactories;
   restartIntensity?: Partial<RestartIntensity>;
+  /** Cluster mode: every run's budget kept in Redis, shared with the workers running its batches. */
+  budgets?: SharedBudgetFactory;
 }
 
 export interface StartOptions {
@@ -105,6 +108,7 @@ export class Engine {
       ...(this.cache ? { cache: this.cache } : {}),
       price: (provider, model, usage) => priceCall(provider, model, usage),
       providerFor: (run, name) => this.providerFor(run, name),
+      ...(options.budgets ? { budgets: options.budgets } : {}),
     };
     // Every event of a run goes to its journal, buffered and written with the next step commit.
     // step.stop is the exception: the step runner writes it in the same transaction as the result.

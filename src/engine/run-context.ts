@@ -2,7 +2,8 @@
 // another run: its own AbortController, step results, variables, event sequence and budget. What
 // is shared between runs (provider gates, the call cache, the store) comes in through `services`.
 
-import type { BudgetGuard, PriceFn } from '../budget/budget-guard.js';
+import type { PriceFn } from '../budget/budget-guard.js';
+import type { RunBudget, SharedBudgetFactory } from '../budget/run-budget.js';
 import type { LoadedPipeline } from '../config/loader.js';
 import type { Defaults, Pipeline } from '../config/schema.js';
 import type { CallCache } from '../journal/call-cache.js';
@@ -20,6 +21,8 @@ export interface EngineServices {
   gates: GateRegistry;
   cache?: CallCache;
   price: PriceFn;
+  /** Cluster mode: run budgets kept in Redis for every worker together (else each run's own BudgetGuard). */
+  budgets?: SharedBudgetFactory;
   /** The provider called `name` for this run (the mock when the run is mocked). */
   providerFor(run: RunContext, name: string): Provider;
 }
@@ -44,7 +47,7 @@ export class RunContext {
   readonly startedAt: number;
   readonly metadata: Record<string, unknown>;
   readonly controller = new AbortController();
-  budget?: BudgetGuard;
+  budget?: RunBudget;
 
   variables: Record<string, unknown> = {};
   /** What templates see of finished steps, by name. */

@@ -1,6 +1,7 @@
 // Executes one attempt of a run, from the journal: steps already finished are not executed again —
 // their journaled results are published to the context as if they had just run.
 import { BudgetGuard } from '../budget/budget-guard.js';
+import { budgetLimits, spentOfTotals } from '../budget/run-budget.js';
 import type { ItemTotals, RunStatus, RunTotals, StepRecord } from '../journal/store.js';
 import { emptyTotals } from '../journal/store.js';
 import { renderDeep } from '../template/render.js';
@@ -27,19 +28,14 @@ export async function executeRun(run: RunContext, journaled: StepRecord[]): Prom
 
   for (const record of journaled) if (isFinished(record)) run.publish(record);
 
-  const limits = {
-    ...(pipeline.budget?.max_cost_usd === undefined ? {} : { maxCostUsd: pipeline.budget.max_cost_usd }),
-    ...(pipeline.budget?.max_tokens === undefined ? {} : { maxTokens: pipeline.budget.max_tokens }),
-    ...(run.options.maxCostUsd === undefined ? {} : { maxCostUsd: run.options.maxCostUsd }),
-    ...(run.options.maxTokens === undefined ? {} : { maxTokens: run.options.maxTokens }),
-  };
-  if (limits.maxCostUsd !== undefined || limits.maxTokens !== undefined) {
+  const limits = budgetLimits(pipeline.budget, run.options);
+  if (limits) {
     // Everything journaled was paid for, finished or not (a failed step's repairs, a killed batch's items).
-    const spent = totalsOf(journaled, await run.services.store.itemTotals(run.id));
-    run.budget = new BudgetGuard(limits, run.services.price, {
-      costUsd: spent.costUsd,
-      tokens: spent.inputTokens + spent.outputTokens,
-    });
+    const spent = spentOfTotals(totalsOf(journaled, await run.services.store.itemTotals(run.id)));
+    const { price, budgets } = run.services;
+    run.budget = budgets
+      ? budgets({ runId: run.id, limits, price, journaled: spent })
+      : new BudgetGuard(limits, price, spent);
   }
 
   bus.emit('pipeline.execution.start', {

@@ -3,8 +3,9 @@
 //   ▸ timeout) ▸ provider.generate | provider.stream ▸ record usage/cost ▸ cache put ▸ cassette record
 // Everything the engine journals per step (attempts, retries, cache hits, cost saved) is handed
 // to `onCallFinished`, once per call, success or failure.
-import type { BudgetGuard, PriceFn } from '../budget/budget-guard.js';
+import type { PriceFn } from '../budget/budget-guard.js';
 import { estimateUsage } from '../budget/estimate.js';
+import type { RunBudget } from '../budget/run-budget.js';
 import type { CallCache } from '../journal/call-cache.js';
 import { DEFAULT_CACHE_TTL_MS } from '../journal/call-cache.js';
 import { callKey } from '../journal/call-key.js';
@@ -43,7 +44,7 @@ export interface ModelCallerDeps {
   gates: GateRegistry;
   cache?: CallCache;
   cassette?: { replay?: CassettePlayer; record?: CassetteRecorder };
-  budget?: BudgetGuard;
+  budget?: RunBudget;
   bus: EventBus;
   runId: string;
   step: string;
@@ -115,7 +116,9 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
       }
     }
 
-    const reservation = deps.budget?.reserve(request, step);
+    // The in-memory budget answers at once: no await on the local path; the cluster's asks Redis.
+    const reserving = deps.budget?.reserve(request, step);
+    const reservation = reserving instanceof Promise ? await reserving : reserving;
     const gate = deps.gates.gate(provider);
     let attempts = 0;
     let retries = 0;

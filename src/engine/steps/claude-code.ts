@@ -37,7 +37,7 @@ async function executeSession(step: ClaudeCodeStep, exec: StepExecution): Promis
   const { bus } = run.services;
   const model = request.model ?? 'default';
   const stream = step.stream ?? run.defaults.stream ?? run.options.stream ?? false;
-  const budget = spendingLimit(run, key, request);
+  const budget = await spendingLimit(run, key, request);
 
   bus.emit('pipeline.provider.request', {
     runId: run.id,
@@ -155,12 +155,12 @@ function resolveCwd(step: ClaudeCodeStep, pipelineDir: string, scope: TemplateSc
  * The run's budget for this session: refuses to start when the budget is already spent, hands
  * Claude Code what is left of `max_cost_usd` (it stops itself there) and records what was spent.
  */
-function spendingLimit(run: RunContext, key: string, request: ClaudeCodeRequest) {
+async function spendingLimit(run: RunContext, key: string, request: ClaudeCodeRequest) {
   const guard = run.budget;
   let reservation: BudgetReservation | undefined;
   let maxBudgetUsd: number | undefined;
   if (guard) {
-    reservation = guard.reserve(
+    reservation = await guard.reserve(
       {
         provider: 'anthropic',
         model: request.model ?? 'claude-sonnet-4-5',
