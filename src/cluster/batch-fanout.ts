@@ -1,32 +1,55 @@
-// The parent side of a batch spread over the cluster: its items are cut into chunks, each chunk a
-// job of the `items` queue that any worker may take; the parent (the run's worker, holding its run
-// slot but no item slot, so it cannot starve the items) waits until the journal has an outcome for
-// every item. A parent that dies is resumed elsewhere and waits for the same chunk jobs.
+// The parent side of a batch spread over the cluster: the batch becomes a BullMQ flow (see
+// batch-flow.ts), a parent job on `batches` whose children are chunks of items on `items`, which
+// any worker may take. The run's worker holds its run slot but no item slot (it cannot starve the
+// items): it watches the parent job, and the batch ends when the flow does — completed (every chunk
+// ended; the parent's return value holds their stats) or failed (a chunk gave up, with its reason).
+//
+// It watches by polling the parent job's state rather than by listening to queue events: a poll
+// that a Redis restart interrupts simply waits for Redis and asks again, and a worker that takes
+// the run over after a crash polls the same job — no event can be missed. The journal is read at a
+// slower pace for progress and for `on_item_error: fail` (items fail in the journal, not in the flow).
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Queue } from 'bullmq';
+import { FlowProducer, Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { RemoteBatch, RemoteBatchRequest, RemoteBatchStats } from '../engine/steps/batch-remote.js';
 import { ElexirionError } from '../errors.js';
 import type { Store } from '../journal/store.js';
+import { type BatchJobData, type BatchJobResult, batchesQueue, batchFlow, batchJobId } from './batch-flow.js';
 import {
+  BATCH_CANCEL_TTL_S,
   batchCancelKey,
-  chunkJobId,
-  ITEM_JOB_OPTIONS,
+  ITEMS_QUEUE,
   type ItemChunkData,
   type ItemChunkResult,
+  sumChunkResults,
 } from './item-queue.js';
+import { runCancelKey } from './queues.js';
 
 export const DEFAULT_CHUNK_SIZE = 25;
-const POLL_MS = 200;
+/** How often the parent job's state is asked: how soon the run goes on after its flow ends. */
+const STATE_POLL_MS = 200;
+/** How often the journal is counted, for progress and `on_item_error: fail`. */
+const PROGRESS_POLL_MS = 500;
+/** How long a run whose cancellation was asked is given to see it (the worker looks every 500 ms). */
+const CANCEL_GRACE_MS = 2_000;
+/** Parent job states in which the flow is still going. */
+const LIVE = new Set(['waiting-children', 'waiting', 'active', 'delayed', 'prioritized']);
 
 export class BatchFanOut implements RemoteBatch {
+  private readonly flows: FlowProducer;
+  private readonly batches: Queue<BatchJobData, BatchJobResult>;
+  private readonly items: Queue<ItemChunkData, ItemChunkResult>;
+
   constructor(
     private readonly store: Store,
-    private readonly queue: Queue<ItemChunkData, ItemChunkResult>,
     private readonly redis: Redis,
     private readonly prefix: string,
     private readonly chunkSize = DEFAULT_CHUNK_SIZE,
-  ) {}
+  ) {
+    this.flows = new FlowProducer({ connection: redis, prefix });
+    this.batches = batchesQueue(redis, prefix);
+    this.items = new Queue<ItemChunkData, ItemChunkResult>(ITEMS_QUEUE, { connection: redis, prefix });
+  }
 
   /** Top-level batches larger than one chunk; nested ones (keys with '/') run in the parent. */
   accepts(stepKey: string, total: number): boolean {
@@ -34,70 +57,122 @@ export class BatchFanOut implements RemoteBatch {
   }
 
   async run(request: RemoteBatchRequest): Promise<RemoteBatchStats> {
-    const { runId, stepKey, total, signal } = request;
-    const ids: string[] = [];
-    const jobs = [];
-    for (let from = 0; from < total; from += this.chunkSize) {
-      const jobId = chunkJobId(runId, stepKey, from);
-      ids.push(jobId);
-      const to = Math.min(total, from + this.chunkSize);
-      jobs.push({
-        name: 'items',
-        data: { runId, stepKey, from, to, enqueuedAt: Date.now() },
-        opts: { ...ITEM_JOB_OPTIONS, jobId },
-      });
-    }
-    await this.queue.addBulk(jobs); // ids that exist already (a resumed parent) are left alone
-    await this.retryFailedChunks(ids);
-
-    for (let tick = 0; ; tick++) {
+    let generation = await untilAborted(this.flowFor(request), request.signal);
+    let lastCount = 0;
+    for (;;) {
+      const { signal } = request;
       if (signal.aborted) throw signal.reason;
-      const counts = await this.store.countItems(runId, stepKey);
-      const finished = counts.succeeded + counts.failed;
-      request.onProgress(finished, counts.failed);
-      if (request.failFast && counts.failed > 0) {
-        await this.redis.set(batchCancelKey(this.prefix, runId, stepKey), '1', 'EX', 3600).catch(() => {});
-        return this.stats(ids);
+      if (Date.now() - lastCount >= PROGRESS_POLL_MS) {
+        lastCount = Date.now();
+        const counts = await this.counted(request);
+        if (request.failFast && counts.failed > 0) {
+          // The batch has failed: its chunks stop after their current items; the step says why.
+          await this.giveUp(request, generation);
+          return this.statsSoFar(request, generation);
+        }
       }
-      if (finished >= total) return this.stats(ids);
-      if (tick % 10 === 9) await this.assertChunksAlive(ids, total - finished, stepKey);
-      await sleep(POLL_MS, undefined, { signal }).catch(() => {});
+      const id = batchJobId(request.runId, request.stepKey, generation);
+      const state = await untilAborted(this.batches.getJobState(id), signal);
+      if (state === 'completed') return this.completed(request, id);
+      if (state === 'failed') throw await this.chunkFailure(request, generation);
+      // Gone (removed by hand, or a Redis without persistence restarted): a flow again, whose
+      // chunks skip the items the journal has.
+      if (state === 'unknown') generation = await untilAborted(this.flowFor(request), signal);
+      await sleep(STATE_POLL_MS, undefined, { signal }).catch(() => {});
     }
   }
 
-  /** A resumed parent gives the chunks that gave up another chance (their finished items stay). */
-  private async retryFailedChunks(ids: string[]): Promise<void> {
-    for (const id of ids) {
-      const job = await this.queue.getJob(id);
-      if (job && (await job.isFailed())) await job.retry('failed');
+  async close(): Promise<void> {
+    await Promise.all([this.flows.close(), this.batches.close(), this.items.close()]);
+  }
+
+  /**
+   * The generation to wait for: the first whose flow is not spent — joined if it exists (a run
+   * re-delivered after its worker died waits for the same chunks), else created now.
+   */
+  private async flowFor(request: RemoteBatchRequest): Promise<number> {
+    const { runId, stepKey, total } = request;
+    for (let generation = 0; ; generation++) {
+      const state = await this.batches.getJobState(batchJobId(runId, stepKey, generation));
+      if (state === 'unknown') {
+        // One transaction: the parent and all its chunks exist, or none does.
+        await this.flows.add(batchFlow(runId, stepKey, generation, total, this.chunkSize));
+        return generation;
+      }
+      if (!(await this.spent(request, generation, state))) return generation;
     }
   }
 
-  /** Every chunk job gave up while items have no outcome: they will never have one. */
-  private async assertChunksAlive(ids: string[], missing: number, stepKey: string): Promise<void> {
-    let failedReason: string | undefined;
-    for (const id of ids) {
-      const job = await this.queue.getJob(id);
-      const state = job ? await job.getState() : 'missing';
-      if (state === 'failed') failedReason ??= job?.failedReason;
-      else if (state !== 'completed' && state !== 'missing') return; // still coming
+  /**
+   * A flow that a resume must not join: it failed, it was given up, or it completed without every
+   * item succeeding (items failed under `on_item_error: continue`, or its chunks were cancelled) —
+   * a resume runs those items again, as a local resume does.
+   */
+  private async spent(request: RemoteBatchRequest, generation: number, state: string): Promise<boolean> {
+    if (state === 'failed') return true;
+    const key = batchCancelKey(this.prefix, request.runId, request.stepKey, generation);
+    if ((await this.redis.exists(key)) === 1) return true;
+    if (LIVE.has(state)) return false;
+    return (await this.store.countItems(request.runId, request.stepKey)).succeeded < request.total;
+  }
+
+  /** The flow ended: every chunk has. The stats are the parent's return value. */
+  private async completed(request: RemoteBatchRequest, id: string): Promise<RemoteBatchStats> {
+    const stats = (await Job.fromId(this.batches, id))?.returnvalue ?? sumChunkResults([]);
+    const counts = await this.counted(request);
+    const missing = request.total - counts.succeeded - counts.failed;
+    if (missing === 0 || (request.failFast && counts.failed > 0)) return stats;
+    // Chunks end early only when cancelled: the run's cancellation reaches this run shortly.
+    if ((await this.redis.exists(runCancelKey(this.prefix, request.runId))) === 1) {
+      await sleep(CANCEL_GRACE_MS, undefined, { signal: request.signal }).catch(() => {});
+      if (request.signal.aborted) throw request.signal.reason;
     }
     throw new ElexirionError(
-      `batch step "${stepKey}": ${missing} item(s) never ran on the cluster${failedReason ? `: ${failedReason}` : ''}`,
-      { hint: 'look at the workers’ logs; resuming the run enqueues the missing items again' },
+      `batch step "${request.stepKey}": ${missing} item(s) never ran on the cluster (their chunks were cancelled)`,
+      { hint: 'resume the run: a new flow runs the items without a result' },
     );
   }
 
-  private async stats(ids: string[]): Promise<RemoteBatchStats> {
-    const total: RemoteBatchStats = { calls: 0, cacheHits: 0, retries: 0, costSavedUsd: 0 };
-    for (const id of ids) {
-      const value = (await this.queue.getJob(id))?.returnvalue;
-      if (!value) continue;
-      total.calls += value.calls;
-      total.cacheHits += value.cacheHits;
-      total.retries += value.retries;
-      total.costSavedUsd += value.costSavedUsd;
-    }
-    return total;
+  /** A chunk failed all its attempts, which failed the parent: no item of it will ever run. */
+  private async chunkFailure(request: RemoteBatchRequest, generation: number): Promise<ElexirionError> {
+    await this.giveUp(request, generation); // the other chunks stop after their current items
+    const parent = await Job.fromId(this.batches, batchJobId(request.runId, request.stepKey, generation));
+    const [childKey] = (await parent?.getDependencies({ failed: { count: 1 } }))?.failed ?? [];
+    const chunkId = childKey?.slice(`${this.prefix}:${ITEMS_QUEUE}:`.length);
+    const chunk = chunkId ? await Job.fromId(this.items, chunkId) : undefined;
+    const which = chunk ? `the chunk of items ${chunk.data.from}–${chunk.data.to - 1}` : 'a chunk of its items';
+    const reason = chunk?.failedReason ?? parent?.failedReason ?? 'unknown reason';
+    return new ElexirionError(
+      `batch step "${request.stepKey}": ${which} failed on the cluster after ${chunk?.attemptsMade ?? 'all its'} attempt(s): ${reason}`,
+      { hint: 'look at the workers’ logs; resuming the run runs the items without a result in a new flow' },
+    );
   }
+
+  private async giveUp(request: RemoteBatchRequest, generation: number): Promise<void> {
+    const key = batchCancelKey(this.prefix, request.runId, request.stepKey, generation);
+    await this.redis.set(key, '1', 'EX', BATCH_CANCEL_TTL_S);
+  }
+
+  /** What the chunks that ended so far counted (a batch that stopped early). */
+  private async statsSoFar(request: RemoteBatchRequest, generation: number): Promise<RemoteBatchStats> {
+    const parent = await Job.fromId(this.batches, batchJobId(request.runId, request.stepKey, generation));
+    return sumChunkResults(Object.values((await parent?.getChildrenValues<ItemChunkResult>()) ?? {}));
+  }
+
+  private async counted(request: RemoteBatchRequest) {
+    const counts = await this.store.countItems(request.runId, request.stepKey);
+    request.onProgress(counts.succeeded + counts.failed, counts.failed);
+    return counts;
+  }
+}
+
+/** `promise`, or the signal's reason as soon as it aborts (a Redis outage must not hold a stop). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  promise.catch(() => {}); // settles later, unheeded, if the signal wins
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }

@@ -1,6 +1,7 @@
-// The `items` queue: a job is a chunk of a batch's items [from, to) of one run's step. Its id is
-// derived from the run, the step and the chunk, so that a parent that runs again (a resume on
-// another worker) re-adds the same jobs — a no-op — instead of running the items twice.
+// The `items` queue: a job is a chunk of a batch's items [from, to) of one run's step, a child of
+// the batch's flow (see batch-flow.ts). Its id is derived from the run, the step, the flow's
+// generation and the chunk, so that a parent that runs again (a run re-delivered to another worker)
+// finds the same jobs instead of running the items twice.
 import { type JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ClusterConfig } from './connection.js';
@@ -10,6 +11,8 @@ export const ITEMS_QUEUE = 'items';
 export interface ItemChunkData {
   runId: string;
   stepKey: string;
+  /** The batch flow this chunk belongs to (absent on chunks enqueued before flows). */
+  generation?: number;
   from: number;
   to: number;
   enqueuedAt: number;
@@ -33,12 +36,31 @@ export function itemsQueue(config: ClusterConfig, connection: Redis): Queue<Item
   return new Queue<ItemChunkData, ItemChunkResult>(ITEMS_QUEUE, { connection, prefix: config.prefix });
 }
 
-export function chunkJobId(runId: string, stepKey: string, from: number): string {
+export function chunkJobId(runId: string, stepKey: string, generation: number, from: number): string {
   // BullMQ ids may not contain ':'; step keys never do ([a-z0-9_-] and '/').
-  return `${runId}|${stepKey}|${from}`;
+  return `${runId}|${stepKey}|g${generation}|${from}`;
 }
 
-/** Redis key that tells the chunks of a failed batch (on_item_error: fail) to stop early. */
-export function batchCancelKey(prefix: string, runId: string, stepKey: string): string {
-  return `${prefix}:batch-cancel:${runId}|${stepKey}`;
+/**
+ * Redis key that tells the chunks of one flow of a batch to stop after their current items: the
+ * flow was given up (an item failed under `on_item_error: fail`, or a chunk failed for good). It
+ * also marks that flow as spent, so that a resume starts the next generation instead of joining it.
+ */
+export function batchCancelKey(prefix: string, runId: string, stepKey: string, generation?: number): string {
+  return `${prefix}:batch-cancel:${runId}|${stepKey}${generation === undefined ? '' : `|g${generation}`}`;
+}
+
+/** As long as the chunks of a given-up flow may wait in a queue backlog. */
+export const BATCH_CANCEL_TTL_S = 7 * 24 * 3600;
+
+/** The sum of chunks' call counts: a batch's stats. */
+export function sumChunkResults(results: Iterable<ItemChunkResult>): ItemChunkResult {
+  const total: ItemChunkResult = { calls: 0, cacheHits: 0, retries: 0, costSavedUsd: 0 };
+  for (const r of results) {
+    total.calls += r.calls;
+    total.cacheHits += r.cacheHits;
+    total.retries += r.retries;
+    total.costSavedUsd += r.costSavedUsd;
+  }
+  return total;
 }

@@ -3,7 +3,7 @@
 // A run that another worker was running when it died is found stalled by BullMQ and lands here the
 // same way: finished steps and items come from the journal, not from a second call.
 import { hostname } from 'node:os';
-import { type Job, type Queue, UnrecoverableError, WaitingError, Worker } from 'bullmq';
+import { type Job, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Engine, type RunHandle } from '../engine/engine.js';
 import { attachRemoteBatch } from '../engine/steps/batch-remote.js';
@@ -11,9 +11,10 @@ import type { Store } from '../journal/store.js';
 import { GateRegistry } from '../resilience/gate-registry.js';
 import { EventBus } from '../telemetry/event-bus.js';
 import { BatchFanOut, DEFAULT_CHUNK_SIZE } from './batch-fanout.js';
+import { BATCHES_QUEUE, type BatchJobData, type BatchJobResult, sumChunks } from './batch-flow.js';
 import { type ClusterConfig, redisConnection } from './connection.js';
 import { Heartbeat, workerId } from './heartbeat.js';
-import { batchCancelKey, ITEMS_QUEUE, type ItemChunkData, type ItemChunkResult, itemsQueue } from './item-queue.js';
+import { batchCancelKey, ITEMS_QUEUE, type ItemChunkData, type ItemChunkResult } from './item-queue.js';
 import { runItemChunk } from './item-runner.js';
 import { JobOwnership } from './job-ownership.js';
 import { RUNS_QUEUE, type RunJobData, type RunJobResult, runCancelKey } from './queues.js';
@@ -40,6 +41,8 @@ export interface ClusterWorkerOptions {
 const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
 /** How often a worker looks for cancellations of the runs it holds. */
 const CANCEL_POLL_MS = 500;
+/** Parents of batch flows at once: their processor only adds up their chunks' stats. */
+const BATCH_CONCURRENCY = 4;
 
 function chunkSizeFrom(env: NodeJS.ProcessEnv): number {
   const n = Number(env.ELEXIRION_CLUSTER_CHUNK);
@@ -54,7 +57,9 @@ export class ClusterWorker {
   private readonly budgets: SharedBudgets;
   private readonly runs: Worker<RunJobData, RunJobResult>;
   private readonly items: Worker<ItemChunkData, ItemChunkResult>;
-  private readonly itemsQueue: Queue<ItemChunkData, ItemChunkResult>;
+  /** Parents of batch flows whose chunks have all ended. */
+  private readonly batches: Worker<BatchJobData, BatchJobResult>;
+  private readonly fanOut: BatchFanOut;
   private readonly heartbeat: Heartbeat;
   private readonly active = new Map<string, RunHandle>();
   /** Chunks in flight, by job id: aborted on a drain. */
@@ -98,17 +103,13 @@ export class ClusterWorker {
       autorun: false,
     });
     this.runs.on('error', (error) => this.log(`queue error: ${error.message}`));
-    this.itemsQueue = itemsQueue(config, this.redis);
-    this.detachBatch = attachRemoteBatch(
-      bus,
-      new BatchFanOut(
-        options.store,
-        this.itemsQueue,
-        this.redis,
-        config.prefix,
-        options.chunkSize ?? chunkSizeFrom(options.env),
-      ),
+    this.fanOut = new BatchFanOut(
+      options.store,
+      this.redis,
+      config.prefix,
+      options.chunkSize ?? chunkSizeFrom(options.env),
     );
+    this.detachBatch = attachRemoteBatch(bus, this.fanOut);
     this.items = new Worker<ItemChunkData, ItemChunkResult>(
       ITEMS_QUEUE,
       (job, token) => this.processChunk(job, token),
@@ -124,6 +125,17 @@ export class ClusterWorker {
       },
     );
     this.items.on('error', (error) => this.log(`queue error: ${error.message}`));
+    this.batches = new Worker<BatchJobData, BatchJobResult>(BATCHES_QUEUE, (job) => this.processBatch(job), {
+      connection: this.redis,
+      prefix: config.prefix,
+      name: this.id,
+      concurrency: BATCH_CONCURRENCY,
+      lockDuration: timing.lockMs,
+      stalledInterval: timing.stalledIntervalMs,
+      maxStalledCount: 2,
+      autorun: false,
+    });
+    this.batches.on('error', (error) => this.log(`queue error: ${error.message}`));
     this.heartbeat = new Heartbeat(
       this.redis,
       config.prefix,
@@ -147,7 +159,8 @@ export class ClusterWorker {
     await this.heartbeat.beat();
     void this.runs.run().catch((error: unknown) => this.log(`worker stopped: ${String(error)}`));
     void this.items.run().catch((error: unknown) => this.log(`item worker stopped: ${String(error)}`));
-    await Promise.all([this.runs.waitUntilReady(), this.items.waitUntilReady()]);
+    void this.batches.run().catch((error: unknown) => this.log(`batch worker stopped: ${String(error)}`));
+    await Promise.all([this.runs.waitUntilReady(), this.items.waitUntilReady(), this.batches.waitUntilReady()]);
     this.log(`worker ${this.id} ready (concurrency ${this.options.concurrency}, prefix ${this.options.config.prefix})`);
   }
 
@@ -159,7 +172,7 @@ export class ClusterWorker {
     this.closed ??= (async () => {
       this.draining = true;
       this.log(`draining: ${this.active.size} run(s) in flight go back to the queue`);
-      const closing = Promise.all([this.runs.close(), this.items.close()]);
+      const closing = Promise.all([this.runs.close(), this.items.close(), this.batches.close()]);
       this.engine.stopAll('interrupted');
       for (const chunk of this.chunks.values()) chunk.abort(new Error('worker draining'));
       await closing;
@@ -173,7 +186,7 @@ export class ClusterWorker {
     this.gates.close();
     this.budgets.close();
     this.detachBatch();
-    await this.itemsQueue.close();
+    await this.fanOut.close();
     await this.heartbeat.stop();
     await this.redis.quit().catch(() => {});
   }
@@ -218,6 +231,13 @@ export class ClusterWorker {
     return { status };
   }
 
+  /** A batch flow's parent, once every chunk has ended: its return value is the batch's stats. */
+  private async processBatch(job: Job<BatchJobData, BatchJobResult>): Promise<BatchJobResult> {
+    const stats = await sumChunks(job);
+    this.log(`batch ${job.id} ended: ${job.data.chunks} chunk(s), ${stats.calls} call(s)`);
+    return stats;
+  }
+
   private async processChunk(job: Job<ItemChunkData, ItemChunkResult>, token?: string): Promise<ItemChunkResult> {
     const id = job.id ?? '';
     const running = this.chunkResults.get(id);
@@ -237,8 +257,10 @@ export class ClusterWorker {
     const controller = new AbortController();
     this.chunks.set(id, controller);
     const { prefix } = this.options.config;
-    const cancelKeys = [batchCancelKey(prefix, job.data.runId, job.data.stepKey), runCancelKey(prefix, job.data.runId)];
-    let cancelled = false;
+    const { runId, stepKey, generation } = job.data;
+    const cancelKeys = [batchCancelKey(prefix, runId, stepKey, generation), runCancelKey(prefix, runId)];
+    // Asked before the first item too: the chunks of a given-up flow that wait in the queue end at once.
+    let cancelled = (await this.redis.exists(...cancelKeys).catch(() => 0)) > 0;
     const watch = setInterval(() => {
       this.redis
         .exists(...cancelKeys)

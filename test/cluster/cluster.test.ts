@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PostgresStore } from '../../src/journal/postgres-store.js';
 import { AnthropicFake } from '../fakes/index.js';
+import { endedFlowOf, flowOf } from './flows.js';
 import { batchPipeline, type ClusterHarness, callsPerItem, clusterHarness, REDIS_URL, runCli } from './harness.js';
 
 let h: ClusterHarness | undefined;
@@ -52,6 +53,21 @@ describe('cluster mode', () => {
     const counts = callsPerItem(readFileSync(h.callLog, 'utf8'));
     expect(counts.size).toBe(300);
     expect([...counts.values()].every((n) => n === 1)).toBe(true);
+
+    // The batch was one BullMQ flow: a completed parent on `batches` whose children are the twelve
+    // chunks of 25 items on `items`, and whose return value adds up theirs.
+    const runId = /running cluster-batch \(run ([^,]+),/.exec(run.stderr)?.[1] as string;
+    const flow = await endedFlowOf(REDIS_URL, h.prefix, runId, 'fan', 0);
+    expect(flow?.state).toBe('completed');
+    expect(Object.keys(flow?.processed ?? {})).toHaveLength(12);
+    expect(flow?.unprocessed).toEqual([]);
+    expect(flow?.chunks.map((c) => [c.id, c.state, c.to - c.from])).toEqual(
+      Array.from({ length: 12 }, (_, i) => [`${runId}|fan|g0|${i * 25}`, 'completed', 25]),
+    );
+    const chunkCalls = flow?.chunks.reduce((sum, c) => sum + (c.returnvalue?.calls ?? 0), 0);
+    expect(flow?.returnvalue?.calls).toBe(300);
+    expect(chunkCalls).toBe(300);
+    expect(await flowOf(REDIS_URL, h.prefix, runId, 'fan', 1)).toBeUndefined(); // one flow, once
   }, 60_000);
 
   it('holds a provider’s max_concurrency across every worker together', async () => {
@@ -116,6 +132,9 @@ describe('cluster mode', () => {
     expect(Number(record?.metadata.resumes)).toBeGreaterThanOrEqual(2); // taken, then taken again
     expect(record?.metadata.pid).not.toBe(owner);
     await reader.close();
+    // The worker that took the run over waited for the same flow: no second generation of chunks.
+    expect((await flowOf(REDIS_URL, h.prefix, runId as string, 'fan', 0))?.state).toBe('completed');
+    expect(await flowOf(REDIS_URL, h.prefix, runId as string, 'fan', 1)).toBeUndefined();
 
     const counts = callsPerItem(readFileSync(h.callLog, 'utf8'));
     expect(counts.size).toBe(total);
