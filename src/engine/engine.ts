@@ -9,7 +9,7 @@ import { type LoadedPipeline, loadPipeline, loadPipelineFromString } from '../co
 import { UsageError } from '../errors.js';
 import { CallCache } from '../journal/call-cache.js';
 import type { CassettePlayer, CassetteRecorder } from '../journal/cassette.js';
-import type { RunRecord, Store } from '../journal/store.js';
+import type { RunRecord, StepRecord, Store } from '../journal/store.js';
 import { emptyTotals } from '../journal/store.js';
 import { priceCall } from '../pricing/index.js';
 import { assertClaudeCodeReady } from '../providers/claude-code/preflight.js';
@@ -91,6 +91,8 @@ export class Engine {
   private readonly factories: ProviderFactories;
   private readonly active = new Map<string, ActiveRun>();
   private readonly resuming = new Set<string>();
+  /** Per run that just ended: its steps as finish() read them, for the handle's result (one read, not two). */
+  private readonly finishedSteps = new Map<string, StepRecord[]>();
   private readonly services: EngineServices;
 
   constructor(options: EngineOptions) {
@@ -233,7 +235,10 @@ export class Engine {
   async result(runId: string): Promise<RunResult> {
     const record = await this.store.getRun(runId);
     if (!record) throw new UsageError(`no run with id ${runId}`, 'list runs with `elexirion runs`');
-    return buildRunResult(record, await this.store.getSteps(runId));
+    // The steps that finish() has just read for the totals, if this is the run's own handle asking.
+    const steps = this.finishedSteps.get(runId);
+    this.finishedSteps.delete(runId);
+    return buildRunResult(record, steps ?? (await this.store.getSteps(runId)));
   }
 
   /** Waits for every active run to end. */
@@ -253,7 +258,6 @@ export class Engine {
         start: async (attempt) => {
           const journaled = await this.store.getSteps(runId);
           // A run that has never run has no events yet: skip reading its (empty) log.
-          // A run that has never run has no events yet.
           const lastEventSeq = fresh && attempt === 0 ? 0 : await this.store.lastEventSeq(runId);
           const context = new RunContext({
             id: runId,
@@ -302,6 +306,7 @@ export class Engine {
   ): Promise<void> {
     await this.cache?.flush();
     const steps = await this.store.getSteps(runId);
+    this.finishedSteps.set(runId, steps);
     const totals = totalsOf(steps, await this.store.itemTotals(runId));
     const finishedAt = Date.now();
     if (context) await this.store.appendEvents(context.takeEvents());

@@ -46,10 +46,10 @@ export class ItemCommitter {
     if (this.pending.length === 0) return;
     const group = this.pending;
     this.pending = [];
-    this.flushing = (async () => {
-      await this.store.commitItems(group);
-      await this.store.appendEvents(this.takeEvents());
-    })();
+    // Handed over together: the SQLite journal's group commit puts both in one transaction.
+    this.flushing = Promise.all([this.store.commitItems(group), this.store.appendEvents(this.takeEvents())]).then(
+      () => undefined,
+    );
     try {
       await this.flushing;
     } catch (error) {

@@ -28,19 +28,30 @@ export class EventBus {
   emit<K extends EventType>(type: K, data: EventMap[K]): void {
     const at = Date.now();
     const set = this.listeners.get(type);
-    if (set) for (const listener of set) safely(() => (listener as Listener<K>)(data, at));
+    // try/catch inline rather than a wrapper taking a closure: every step emits several events.
+    if (set) {
+      for (const listener of set) {
+        try {
+          (listener as Listener<K>)(data, at);
+        } catch (error) {
+          subscriberFailed(error);
+        }
+      }
+    }
     if (this.anyListeners.size > 0) {
       const event = { type, at, data } as ElexirionEvent;
-      for (const listener of this.anyListeners) safely(() => listener(event));
+      for (const listener of this.anyListeners) {
+        try {
+          listener(event);
+        } catch (error) {
+          subscriberFailed(error);
+        }
+      }
     }
   }
 }
 
 // A broken subscriber (a progress bar, a metrics exporter) must never break a run.
-function safely(fn: () => void): void {
-  try {
-    fn();
-  } catch (error) {
-    process.emitWarning(`event subscriber failed: ${error instanceof Error ? error.message : String(error)}`);
-  }
+function subscriberFailed(error: unknown): void {
+  process.emitWarning(`event subscriber failed: ${error instanceof Error ? error.message : String(error)}`);
 }
