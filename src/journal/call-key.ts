@@ -2,7 +2,7 @@
 // change the answer — provider, model, system, messages, parameters, tools, output schema, extra.
 // Canonical: object keys sorted, undefined fields dropped, so `{a, b}` and `{b, a}` (or a field
 // set to undefined) address the same call. Anything that changes the answer changes the key.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { canonicalJson } from '../config/canonical.js';
 import type { ModelRequest } from '../providers/provider.js';
 
@@ -25,7 +25,8 @@ export function callKey(request: ModelRequest): string {
     schema: request.schema,
     extra: request.extra,
   };
-  return createHash('sha256').update(KEY_VERSION).update('\n').update(canonicalJson(addressed)).digest('hex');
+  // One-shot hash (Node ≥ 20.12): half the cost of a Hash object for a text this short, on every call.
+  return hash('sha256', `${KEY_VERSION}\n${canonicalJson(addressed)}`, 'hex');
 }
 
 export { canonicalJson };
