@@ -275,7 +275,7 @@ export class SqliteStore implements Store {
         const e = events[i] as EventRecord;
         tuples.push([e.seq, e.type, e.at, e.data]);
       }
-      if (to - from > 1) tuples.sort((a, b) => a[0] - b[0]);
+      if (!ascending(tuples)) tuples.sort((a, b) => a[0] - b[0]); // they come in order: no sort, no allocation
       const first = (tuples[0] as EventTuple)[0];
       const last = (tuples[tuples.length - 1] as EventTuple)[0];
       this.stmts.insertEvents.run(runId, first, last, JSON.stringify(tuples));
@@ -316,6 +316,12 @@ export class SqliteStore implements Store {
     const row = this.stmts.getCall.get(key, now) as Row | undefined;
     return row ? rowToCall(row) : undefined;
   }
+}
+
+function ascending(tuples: EventTuple[]): boolean {
+  for (let i = 1; i < tuples.length; i++)
+    if ((tuples[i] as EventTuple)[0] < (tuples[i - 1] as EventTuple)[0]) return false;
+  return true;
 }
 
 /** An event as the journal keeps it inside its batch row. */
