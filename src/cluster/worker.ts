@@ -242,7 +242,10 @@ export class ClusterWorker {
     const id = job.id ?? '';
     const running = this.chunkResults.get(id);
     if (running) return running; // handed out again while it runs here: see processRun
-    if (job.attemptsStarted > 1) await this.ownership.waitWhileHeldElsewhere(id);
+    // A start that no failure ended (a stall, a lock lost in a Redis outage) may have a live holder.
+    // A retry after a failed attempt has none: waiting a heartbeat for each would delay, attempt
+    // after attempt, the moment a chunk that cannot run fails its batch.
+    if (job.attemptsStarted > job.attemptsMade + 1) await this.ownership.waitWhileHeldElsewhere(id);
     const result = this.runChunk(job, token);
     this.chunkResults.set(id, result);
     try {
