@@ -1,6 +1,11 @@
 // A provider's rate_limit holds across three real worker processes together: the calls that reach
 // the fake provider stay within requests_per_minute in every window. The window is shortened to
-// two seconds (ELEXIRION_RATE_WINDOW_MS) so that the test can watch it slide. Needs `npm run build`.
+// three seconds (ELEXIRION_RATE_WINDOW_MS) so that the test can watch it slide. Needs `npm run build`.
+//
+// The limiter admits calls by when they reserve their place (on Redis's clock); the fake sees them
+// when its process gets to read them. On two loaded cores that can be most of a second later, and
+// calls of two windows then seem to arrive in one: the window is long and the margin wide enough
+// that only a real breach of the shared limit (three workers letting four each through) fails.
 import { afterEach, describe, expect, it } from 'vitest';
 import { AnthropicFake } from '../fakes/index.js';
 import { batchPipeline, type ClusterHarness, clusterHarness, runCli } from './harness.js';
@@ -11,7 +16,9 @@ afterEach(async () => {
   h = undefined;
 });
 
-const WINDOW_MS = 2_000;
+const WINDOW_MS = 3_000;
+/** Arrival delay tolerated (reservation → the fake reading the request). */
+const MARGIN_MS = 900;
 const RPM = 4;
 const ITEMS = 12;
 
@@ -42,9 +49,8 @@ describe('cluster-wide rate limits', () => {
       expect(JSON.parse(run.stdout).outputs.count).toBe(ITEMS);
       expect(arrivals).toHaveLength(ITEMS);
       // Each worker alone would let four through per window (twelve at once); together, four.
-      // The margin covers the time between a reservation in Redis and the request's arrival.
       for (const start of arrivals) {
-        const inWindow = arrivals.filter((t) => t >= start && t < start + WINDOW_MS - 300).length;
+        const inWindow = arrivals.filter((t) => t >= start && t < start + WINDOW_MS - MARGIN_MS).length;
         expect(inWindow).toBeLessThanOrEqual(RPM);
       }
       expect(Date.now() - t0).toBeGreaterThanOrEqual((ITEMS / RPM - 1) * WINDOW_MS);

@@ -48,6 +48,10 @@ describe('cluster mode', () => {
     expect(run.stderr).toMatch(/running cluster-batch \(run \w+, 2 steps\)/);
     expect(run.stderr).toMatch(/✓ fan/);
 
+    const after = JSON.parse((await runCli(['cluster', 'status', '--json'], h.env).done).stdout);
+    expect(after.queues.batches).toMatchObject({ completed: 1, waitingChildren: 0 });
+    expect(after.queues.items.completed).toBe(12);
+
     const takers = await workersThatTook(h.prefix, 'items');
     expect(takers.size).toBe(3);
     const counts = callsPerItem(readFileSync(h.callLog, 'utf8'));

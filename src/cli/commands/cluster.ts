@@ -1,5 +1,5 @@
 // `elexirion cluster status`: the workers of a cluster (from their heartbeats), their load, and the
-// depth of the run and item queues.
+// depth of the run, item and batch queues.
 import type { ClusterStatus } from '../../cluster/status.js';
 import type { CliContext } from '../context.js';
 import { formatDuration } from '../format.js';
@@ -33,7 +33,7 @@ export const registerCluster: RegisterCommand = (program, ctx, setExitCode) => {
 
 function printStatus(status: ClusterStatus, ctx: CliContext): void {
   const c = ctx.colors;
-  const { runs, items } = status.queues;
+  const { runs, items, batches } = status.queues;
   ctx.stdout.write(`${c.bold('cluster')} ${status.prefix}: ${status.workers.length} worker(s)\n`);
   const now = Date.now();
   for (const w of status.workers) {
@@ -43,6 +43,6 @@ function printStatus(status: ClusterStatus, ctx: CliContext): void {
     );
   }
   const line = (name: string, q: typeof runs) =>
-    `  ${name.padEnd(6)} ${q.waiting} waiting, ${q.active} active, ${q.delayed} delayed, ${q.completed} completed, ${q.failed} failed\n`;
-  ctx.stdout.write(`${c.bold('queues')}:\n${line('runs', runs)}${line('items', items)}`);
+    `  ${name.padEnd(7)} ${q.waitingChildren === undefined ? '' : `${q.waitingChildren} waiting for their chunks, `}${q.waiting} waiting, ${q.active} active, ${q.delayed} delayed, ${q.completed} completed, ${q.failed} failed\n`;
+  ctx.stdout.write(`${c.bold('queues')}:\n${line('runs', runs)}${line('items', items)}${line('batches', batches)}`);
 }
