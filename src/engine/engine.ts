@@ -256,9 +256,10 @@ export class Engine {
         id: runId,
         // Every (re)start rebuilds the run from the journal: recovery from durable state, not memory.
         start: async (attempt) => {
-          const journaled = await this.store.getSteps(runId);
-          // A run that has never run has no events yet: skip reading its (empty) log.
-          const lastEventSeq = fresh && attempt === 0 ? 0 : await this.store.lastEventSeq(runId);
+          // A run that has never run has no steps nor events yet: skip reading them.
+          const untouched = fresh && attempt === 0;
+          const journaled = untouched ? [] : await this.store.getSteps(runId);
+          const lastEventSeq = untouched ? 0 : await this.store.lastEventSeq(runId);
           const context = new RunContext({
             id: runId,
             loaded,
