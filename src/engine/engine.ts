@@ -19,6 +19,7 @@ import { type Env, providerType } from '../providers/settings.js';
 import { assertProviderKeys } from '../providers/step-providers.js';
 import { GateRegistry } from '../resilience/gate-registry.js';
 import { EventBus } from '../telemetry/event-bus.js';
+import type { ElexirionEvent } from '../telemetry/events.js';
 import { messageOf, RunInterruptedError } from './errors.js';
 import { type EngineServices, RunContext, type RunOptions } from './run-context.js';
 import { executeRun, type RunOutcome, totalsOf } from './run-executor.js';
@@ -137,6 +138,17 @@ export class Engine {
    */
   lastEventSeq(runId: string): number | undefined {
     return this.active.get(runId)?.context?.lastEventSeq;
+  }
+
+  /**
+   * The seq an event just emitted has in its run's journal, for a bus subscriber registered after
+   * the engine — exact for a step.stop too, which is emitted after its commit (a parallel step may
+   * have journaled events since). Undefined: not journaled (a step taken from the journal).
+   */
+  eventSeq(event: ElexirionEvent): number | undefined {
+    const runId = (event.data as { runId?: string }).runId;
+    const context = runId === undefined ? undefined : this.active.get(runId)?.context;
+    return context?.seqOfEmitted(event.type, event.data);
   }
 
   /** Starts a run of `loaded`. Throws ConfigError for bad inputs and a clear error for missing keys. */
@@ -448,6 +460,8 @@ function persistedOptions(options: RunOptions): Record<string, unknown> {
     ...(options.mock === undefined ? {} : { mock: options.mock }),
     ...(options.maxCostUsd === undefined ? {} : { maxCostUsd: options.maxCostUsd }),
     ...(options.maxTokens === undefined ? {} : { maxTokens: options.maxTokens }),
+    // A cluster worker runs a submitted run as a resume: this is how it learns to stream.
+    ...(options.stream === undefined ? {} : { stream: options.stream }),
   };
 }
 

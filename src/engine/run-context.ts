@@ -67,6 +67,11 @@ export class RunContext {
 
   private seq: number;
   private pendingEvents: EventRecord[] = [];
+  /**
+   * The seq of each step.stop, by its data: a stop is journaled before its commit and emitted after
+   * it, when a parallel step may have journaled more events (see seqOfEmitted).
+   */
+  private readonly stopSeqs = new WeakMap<object, number>();
   private readonly runView: { id: string; pipeline: string };
 
   constructor(init: {
@@ -175,8 +180,21 @@ export class RunContext {
 
   /** Buffers an event for the journal; it is written with the next step commit (one transaction). */
   journalEvent(type: string, at: number, data: Record<string, unknown>): void {
-    if (this.root !== this) this.root.journalEvent(type, at, data);
-    else this.pendingEvents.push({ runId: this.id, seq: ++this.seq, type, at, data });
+    if (this.root !== this) {
+      this.root.journalEvent(type, at, data);
+      return;
+    }
+    this.pendingEvents.push({ runId: this.id, seq: ++this.seq, type, at, data });
+    if (type === 'pipeline.step.stop') this.stopSeqs.set(data, this.seq);
+  }
+
+  /**
+   * The seq of an event being emitted on the bus, read by a subscriber after the engine's journaling
+   * one; undefined for an event that is not journaled (a step taken from the journal).
+   */
+  seqOfEmitted(type: string, data: object): number | undefined {
+    if (this.root !== this) return this.root.seqOfEmitted(type, data);
+    return type === 'pipeline.step.stop' ? this.stopSeqs.get(data) : this.seq;
   }
 
   takeEvents(): EventRecord[] {
