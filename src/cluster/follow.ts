@@ -1,21 +1,26 @@
-// Follows a run that a worker runs: its events come from the shared journal's events table (polled;
-// durable, so nothing is missed across a worker crash or a Redis restart) and are re-emitted on a
-// local EventBus, where the same progress printer as a local run listens.
+// Follows a run that a worker runs: its events come live from the worker through Redis, merged with
+// the shared journal's events table (polled; durable, so nothing is missed across a worker crash
+// or a Redis restart) — see RunEventFeed — and are re-emitted on a local EventBus, where the same
+// progress printer as a local run listens: a streaming step's tokens print as they come.
 //
 // A run that changes worker (a crash, a drain) starts again from the journal and says so again;
 // those repeats are dropped here, so the terminal reads as one run: one "running" line, each step once.
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { Store } from '../journal/store.js';
 import type { EventBus } from '../telemetry/event-bus.js';
 import type { EventType } from '../telemetry/events.js';
 import type { RunJobData, RunJobResult } from './queues.js';
+import { RunEventFeed } from './run-event-feed.js';
 
 export interface FollowOptions {
   store: Store;
   queue: Queue<RunJobData, RunJobResult>;
   runId: string;
   bus: EventBus;
+  /** Live events: a connection of the follower's own (closed at the end) and the cluster's prefix. */
+  live?: { redis: Redis; prefix: string };
+  /** How often the run's state is looked at (and, without `live`, the journal read). */
   pollMs?: number;
   signal?: AbortSignal;
 }
@@ -35,18 +40,23 @@ export async function followRun(options: FollowOptions): Promise<FollowOutcome> 
   const { store, queue, runId, bus } = options;
   const pollMs = options.pollMs ?? 100;
   const printedSteps = new Set<string>();
-  let afterSeq = 0;
   let started = false;
   let stopSeen = false;
   let endedAt: number | undefined;
   let job: FollowOutcome = { jobState: 'waiting' };
+  const feed = await RunEventFeed.open({
+    store,
+    runId,
+    ...(options.live ? { live: options.live } : { journalPollMs: pollMs }),
+  });
+  const onAbort = () => feed.close();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
 
-  for (let tick = 0; !options.signal?.aborted; tick++) {
-    for (;;) {
-      const events = await store.getEvents(runId, afterSeq, 500);
-      for (const event of events) {
-        afterSeq = event.seq;
-        const data = event.data as Record<string, unknown>;
+  try {
+    let checkedAt = 0;
+    for (let tick = 0; !options.signal?.aborted; ) {
+      for (const event of await feed.next(pollMs)) {
+        const data = event.data;
         if (event.type === 'pipeline.execution.start') {
           stopSeen = false;
           if (started) continue;
@@ -60,22 +70,27 @@ export async function followRun(options: FollowOptions): Promise<FollowOutcome> 
         }
         bus.emit(event.type as EventType, data as never);
       }
-      if (events.length < 500) break;
-    }
+      // Live events come as they please; the run's state is looked at on the poll's pace.
+      if (Date.now() - checkedAt < pollMs) continue;
+      checkedAt = Date.now();
 
-    // The queue is asked less often than the journal: it only matters at the end.
-    if (tick % 5 === 0) job = await jobOutcome(queue, runId);
-    const run = await store.getRun(runId);
-    const ended = run !== undefined && FINAL.has(run.status);
-    if (ended) endedAt ??= Date.now();
-    if (ended && (stopSeen || Date.now() - (endedAt ?? 0) > SETTLE_MS)) {
-      return job;
+      // The queue is asked less often than the journal: it only matters at the end.
+      if (tick++ % 5 === 0) job = await jobOutcome(queue, runId);
+      const run = await store.getRun(runId);
+      const ended = run !== undefined && FINAL.has(run.status);
+      if (ended) endedAt ??= Date.now();
+      if (ended && (stopSeen || Date.now() - (endedAt ?? 0) > SETTLE_MS)) {
+        return job;
+      }
+      if (job.jobState === 'failed') return job;
+      if ((job.jobState === 'completed' || job.jobState === 'missing') && !ended && run?.status !== 'running')
+        return job;
     }
-    if (job.jobState === 'failed') return job;
-    if ((job.jobState === 'completed' || job.jobState === 'missing') && !ended && run?.status !== 'running') return job;
-    await sleep(pollMs);
+    return job;
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+    feed.close();
   }
-  return job;
 }
 
 async function jobOutcome(queue: Queue<RunJobData, RunJobResult>, runId: string): Promise<FollowOutcome> {

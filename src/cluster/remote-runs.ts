@@ -6,6 +6,8 @@
 //   marked cancelled in the journal here, at once);
 // - resume: the finished job is removed and the run enqueued again with its resume count, so the
 //   worker that takes it resumes it from the journal (finished steps and items are not run again).
+//
+// A run's events come live from its worker through Redis, merged with the journal (RunEventFeed).
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { LoadedPipeline } from '../config/loader.js';
@@ -15,6 +17,7 @@ import type { Store } from '../journal/store.js';
 import type { RemoteRuns } from '../server/server-deps.js';
 import { type ClusterConfig, redisConnection } from './connection.js';
 import { enqueueRun, RUN_CANCEL_TTL_S, type RunJobData, type RunJobResult, runCancelKey, runsQueue } from './queues.js';
+import { RunEventFeed } from './run-event-feed.js';
 
 /** Job states in which a worker has the run, or will take it. */
 const LIVE_STATES = new Set(['active', 'waiting', 'delayed', 'prioritized', 'waiting-children']);
@@ -86,6 +89,12 @@ export class ClusterRuns implements RemoteRuns {
   async isLive(runId: string): Promise<boolean> {
     const job = await this.queue.getJob(runId);
     return job !== undefined && LIVE_STATES.has(await job.getState());
+  }
+
+  followEvents(runId: string, afterSeq: number): Promise<RunEventFeed> {
+    // A connection per follower: its blocking read of the run's live events holds it.
+    const live = { redis: this.redis.duplicate(), prefix: this.config.prefix };
+    return RunEventFeed.open({ store: this.store, runId, afterSeq, live });
   }
 
   async close(): Promise<void> {

@@ -61,6 +61,7 @@ export async function submitAndFollow(loaded: LoadedPipeline, options: SubmitOpt
       queue,
       runId: record.id,
       bus,
+      live: { redis: connection.duplicate(), prefix: options.config.prefix },
       ...(options.signal ? { signal: options.signal } : {}),
     });
     detach();

@@ -10,9 +10,11 @@ import { attachRemoteBatch } from '../engine/steps/batch-remote.js';
 import type { Store } from '../journal/store.js';
 import { GateRegistry } from '../resilience/gate-registry.js';
 import { EventBus } from '../telemetry/event-bus.js';
+import { createRedactor } from '../telemetry/redact.js';
 import { BatchFanOut, DEFAULT_CHUNK_SIZE } from './batch-fanout.js';
 import { BATCHES_QUEUE, type BatchJobData, type BatchJobResult, sumChunks } from './batch-flow.js';
 import { type ClusterConfig, redisConnection } from './connection.js';
+import { EventRelay } from './event-relay.js';
 import { Heartbeat, workerId } from './heartbeat.js';
 import { batchCancelKey, ITEMS_QUEUE, type ItemChunkData, type ItemChunkResult } from './item-queue.js';
 import { runItemChunk } from './item-runner.js';
@@ -68,6 +70,7 @@ export class ClusterWorker {
   private readonly chunkResults = new Map<string, Promise<ItemChunkResult>>();
   private readonly ownership: JobOwnership;
   private readonly detachBatch: () => void;
+  private readonly detachRelay: () => void;
   private readonly cancelWatch: NodeJS.Timeout;
   private draining = false;
   private closed?: Promise<void>;
@@ -92,6 +95,8 @@ export class ClusterWorker {
       env: options.env,
       budgets: this.budgets.factory,
     });
+    // After the engine: its own subscriber gives each event the seq the relay publishes it with.
+    this.detachRelay = new EventRelay(this.redis, config.prefix, this.engine, createRedactor(options.env)).attach(bus);
     this.runs = new Worker<RunJobData, RunJobResult>(RUNS_QUEUE, (job, token) => this.processRun(job, token), {
       connection: this.redis,
       prefix: config.prefix,
@@ -186,6 +191,7 @@ export class ClusterWorker {
     this.gates.close();
     this.budgets.close();
     this.detachBatch();
+    this.detachRelay();
     await this.fanOut.close();
     await this.heartbeat.stop();
     await this.redis.quit().catch(() => {});

@@ -26,7 +26,8 @@ export interface ServerDeps {
 
 /**
  * Runs executed elsewhere (the workers of a cluster): this process creates them in the shared
- * journal and controls them through the queue; their events come from the journal.
+ * journal and controls them through the queue; their events come live from their workers, merged
+ * with the journal.
  */
 export interface RemoteRuns {
   /** Creates the run in the journal and enqueues it; resolves with its id. */
@@ -40,5 +41,14 @@ export interface RemoteRuns {
   resume(runId: string): Promise<void>;
   /** Whether the run is queued or held by a worker (its events may still grow). */
   isLive(runId: string): Promise<boolean>;
+  /** The run's events after `afterSeq`, as they happen: journaled ones with their seq, in order, each once. */
+  followEvents(runId: string, afterSeq: number): Promise<RemoteEventFeed>;
   close(): Promise<void>;
+}
+
+/** A run's events for a follower in another process (RunEventFeed in cluster mode). */
+export interface RemoteEventFeed {
+  /** The events deliverable now, in order; waits up to `waitMs` when there are none. */
+  next(waitMs: number): Promise<{ seq?: number; type: string; at: number; data: unknown }[]>;
+  close(): void;
 }

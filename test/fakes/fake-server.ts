@@ -41,6 +41,8 @@ export abstract class FakeServer {
   peakOpenConnections = 0;
   /** Delay before each answer (or fault), to make concurrency observable. */
   latencyMs = 0;
+  /** Delay between the events of a streamed answer, to make a stream's pace observable. */
+  chunkDelayMs = 0;
 
   private server: Server | undefined;
   private url = '';
@@ -126,6 +128,7 @@ export abstract class FakeServer {
     this.inFlight = 0;
     this.peakInFlight = 0;
     this.latencyMs = 0;
+    this.chunkDelayMs = 0;
   }
 
   /** Resolves when `predicate` holds (polled), or rejects after `timeoutMs`. */
@@ -181,7 +184,7 @@ export abstract class FakeServer {
     }
     const answer =
       this.answerQueue.shift() ?? (await this.script?.(record, route.digest)) ?? defaultAnswer(route.digest);
-    if (route.stream) this.sendStream(req, res, this.renderEvents(answer, route), fault);
+    if (route.stream) await this.sendStream(req, res, this.renderEvents(answer, route), fault);
     else this.sendAnswer(req, res, this.renderJson(answer, route), fault);
   }
 
@@ -202,12 +205,21 @@ export abstract class FakeServer {
     this.sendJson(res, 200, body);
   }
 
-  private sendStream(req: IncomingMessage, res: ServerResponse, events: SseEvent[], fault: Fault | undefined): void {
+  private async sendStream(
+    req: IncomingMessage,
+    res: ServerResponse,
+    events: SseEvent[],
+    fault: Fault | undefined,
+  ): Promise<void> {
     startSse(res);
     let toSend = events;
     if (fault?.kind === 'truncate' || fault?.kind === 'stream_error') toSend = events.slice(0, fault.afterEvents ?? 2);
     if (fault?.kind === 'malformed') toSend = [events[0] as SseEvent, { event: events[1]?.event, data: '{"broken": ' }];
-    for (const e of toSend) res.write(formatSse(e));
+    for (const [i, e] of toSend.entries()) {
+      if (i > 0 && this.chunkDelayMs > 0) await sleep(this.chunkDelayMs);
+      if (res.destroyed) return; // the client went away mid-stream
+      res.write(formatSse(e));
+    }
     if (fault?.kind === 'stream_error') res.write(formatSse(this.streamErrorEvent(fault)));
     if (fault?.kind === 'truncate' && fault.how === 'destroy') {
       req.socket.destroy();
