@@ -19,7 +19,7 @@ export class RunEventHub {
   private readonly off: () => void;
 
   /** Subscribe before any run starts: the engine's own journaling subscriber must run first. */
-  constructor(private readonly engine: Pick<Engine, 'bus' | 'lastEventSeq'>) {
+  constructor(private readonly engine: Pick<Engine, 'bus' | 'eventSeq'>) {
     this.off = engine.bus.onAny((event) => this.receive(event));
   }
 
@@ -52,8 +52,9 @@ export class RunEventHub {
     const data = event.data as unknown as Record<string, unknown>;
     const live: LiveEvent = { runId, type: event.type, at: event.at, data };
     // A step taken from the journal on resume is announced but not journaled again: no seq of its own.
-    const journaled = !(event.type === 'pipeline.step.stop' && event.data.fromJournal);
-    const seq = journaled ? this.engine.lastEventSeq(runId) : undefined;
+    // The engine knows each event's exact seq — a step.stop's too, emitted after its commit, when a
+    // parallel sibling may have journaled more events.
+    const seq = this.engine.eventSeq(event);
     if (seq !== undefined) {
       live.seq = seq;
       this.remember({ ...live, seq });
@@ -68,9 +69,13 @@ export class RunEventHub {
       buffer = [];
       this.buffers.set(record.runId, buffer);
     }
-    // A step.stop is emitted after its commit, which wrote every event buffered until then.
+    // A step.stop is emitted after its commit, which wrote every event up to the stop's own seq;
+    // a parallel sibling's later events are still waiting for their commit.
     if (record.type === 'pipeline.step.stop') {
+      const committed = record.seq;
+      const waiting = buffer.filter((e) => e.seq > committed);
       buffer.length = 0;
+      buffer.push(...waiting);
       return;
     }
     buffer.push(record);
