@@ -19,7 +19,7 @@ import type { GateOptions } from './gate-options.js';
 import type { RateGate, RateReservation } from './rate-limiter.js';
 import { RateLimiter } from './rate-limiter.js';
 import type { RetryOptions } from './retry.js';
-import { DEFAULT_RETRY, GateRetry } from './retry.js';
+import { DEFAULT_RETRY, GateRetry, type RetryPlan } from './retry.js';
 import { withAttemptTimeout } from './timeout.js';
 
 export interface RetryNotice {
@@ -52,10 +52,13 @@ export interface SharedAdmission {
   acquire(signal: AbortSignal): Promise<() => void>;
 }
 
+const MAX_RETRY_POLICIES = 64;
+
 export class ProviderGate {
   readonly bulkhead: ProviderBulkhead;
   readonly breaker: ProviderCircuitBreaker;
   readonly rateLimiter?: RateLimiter;
+  private readonly retries = new Map<string, GateRetry>();
 
   constructor(
     readonly provider: string,
@@ -76,31 +79,48 @@ export class ProviderGate {
 
   /** Runs `fn` (one attempt: it receives the attempt's signal and number) under every policy. */
   async execute<T>(fn: (signal: AbortSignal, attempt: number) => Promise<T>, options: GateCallOptions<T>): Promise<T> {
-    const retryOptions = options.retry ?? DEFAULT_RETRY;
-    const breakerOpen = () => this.breaker.state === 'open';
-    const retry = new GateRetry(retryOptions, { breakerOpen });
-    const listener = retry.policy.onRetry((event) => {
-      if ('error' in event) {
-        options.onRetry?.({ attempt: event.attempt + 1, delayMs: retry.plannedDelayMs, error: event.error });
-      }
-    });
+    const retry = this.retryFor(options.retry ?? DEFAULT_RETRY);
     const timeoutMs = Math.min(options.timeoutMs ?? this.options.timeoutMs, this.options.timeoutMs);
+    // Made only when an attempt fails: most calls succeed at once and need no schedule of waits.
+    let plan: RetryPlan | undefined;
     const work = retry.policy.execute(async ({ attempt }) => {
-      await retry.waitBeforeAttempt(options.signal);
-      return this.attempt(fn, attempt + 1, timeoutMs, options);
+      if (attempt > 0 && plan) {
+        const delayMs = plan.nextDelayMs(attempt + 1);
+        options.onRetry?.({ attempt: attempt + 1, delayMs, error: plan.lastError as Error });
+        await plan.wait(delayMs, options.signal);
+      }
+      try {
+        return await this.attempt(fn, attempt + 1, timeoutMs, options);
+      } catch (error) {
+        plan ??= retry.plan();
+        plan.lastError = error instanceof Error ? error : new Error(String(error));
+        throw error;
+      }
     }, options.signal);
     try {
       return await raceAbort(this.provider, work, options.signal);
     } catch (error) {
       // A fault that opened the circuit (retry stops there): say so, so that the engine fails over
       // at once (isFailFast) instead of treating it as an ordinary failure.
-      if (isProviderFault(error) && breakerOpen()) {
+      if (isProviderFault(error) && this.breakerOpen()) {
         throw new CircuitOpenError(this.provider, this.options.recoveryTimeoutMs, error);
       }
       throw error;
-    } finally {
-      listener.dispose();
     }
+  }
+
+  private readonly breakerOpen = (): boolean => this.breaker.state === 'open';
+
+  /** One retry policy per set of retry options (a pipeline has few), shared by every call. */
+  private retryFor(options: RetryOptions): GateRetry {
+    const key = `${options.maxAttempts}|${options.baseDelayMs}|${options.maxDelayMs}|${options.jitter}`;
+    let retry = this.retries.get(key);
+    if (!retry) {
+      if (this.retries.size >= MAX_RETRY_POLICIES) this.retries.clear();
+      retry = new GateRetry(options, { breakerOpen: this.breakerOpen });
+      this.retries.set(key, retry);
+    }
+    return retry;
   }
 
   private async attempt<T>(

@@ -7,8 +7,15 @@
 //  - no retry while the breaker is open.
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { IBackoff, IBackoffFactory, IRetryBackoffContext, RetryPolicy } from 'cockatiel';
-import { ExponentialBackoff, halfJitterGenerator, handleWhen, noJitterGenerator, retry } from 'cockatiel';
+import type { IBackoff, IBackoffFactory, RetryPolicy } from 'cockatiel';
+import {
+  ConstantBackoff,
+  ExponentialBackoff,
+  halfJitterGenerator,
+  handleWhen,
+  noJitterGenerator,
+  retry,
+} from 'cockatiel';
 import { parseDuration } from '../config/duration.js';
 import type { Retry } from '../config/schema.js';
 import { ProviderError } from '../providers/provider-error.js';
@@ -53,62 +60,64 @@ export function shouldRetry(error: unknown, options: RetryOptions, context: Retr
 }
 
 /**
- * Backoff whose next delay is the provider's `retryAfterMs` when it sent one, else exponential.
- * It hands the delay to `plan` and tells cockatiel to wait 0 ms: the wait is slept at the start of
- * the next attempt instead (GateRetry.waitBeforeAttempt), with the run's signal — cockatiel's own
- * sleep cannot be cancelled, and a cancelled run must stop waiting at once, leaving no timer behind.
+ * cockatiel's retry loop for one gate and one set of retry options, built once and shared by every
+ * call (building a policy, its backoff and its listeners per call was a measurable part of a call's
+ * cost). Per-call state — the backoff so far, the last error — lives in a RetryPlan, made by
+ * `plan()` and used only when an attempt fails.
+ *
+ * cockatiel waits 0 ms between attempts: the real wait (the provider's `retry-after` when it sent
+ * one, else the exponential backoff) is slept at the start of the next attempt with the run's
+ * signal — cockatiel's own sleep cannot be cancelled, and a cancelled run must stop waiting at once,
+ * leaving no timer behind.
  */
-class RetryAfterBackoff implements IBackoffFactory<IRetryBackoffContext<unknown>> {
-  constructor(
-    private readonly exponential: IBackoffFactory<unknown>,
-    private readonly capMs: number,
-    private readonly plan: (delayMs: number) => void,
-    private readonly previous?: IBackoff<unknown>,
-  ) {}
-
-  next(context: IRetryBackoffContext<unknown>): IBackoff<IRetryBackoffContext<unknown>> {
-    const step = this.previous ? this.previous.next(context) : this.exponential.next(context);
-    const error = 'error' in context.result ? context.result.error : undefined;
-    const asked = error instanceof ProviderError ? error.retryAfterMs : undefined;
-    this.plan(asked === undefined ? step.duration : Math.min(asked, this.capMs));
-    const rest = new RetryAfterBackoff(this.exponential, this.capMs, this.plan, step);
-    return { duration: 0, next: (ctx) => rest.next(ctx) };
-  }
-}
-
-/** cockatiel's retry loop and backoff, with the wait between attempts made abortable. */
 export class GateRetry {
   readonly policy: RetryPolicy;
-  private pendingDelayMs = 0;
+  private readonly exponential: IBackoffFactory<unknown>;
+  private readonly capMs: number;
 
   constructor(options: RetryOptions, context: RetryDecisionContext) {
-    const exponential = new ExponentialBackoff({
+    this.exponential = new ExponentialBackoff({
       initialDelay: options.baseDelayMs,
       maxDelay: options.maxDelayMs,
       // Half jitter: a delay in [d/2, d] — spreads a thundering herd, still grows predictably.
       generator: options.jitter ? halfJitterGenerator : noJitterGenerator,
     });
+    this.capMs = retryAfterCapMs(options);
     this.policy = retry(
       handleWhen((error) => shouldRetry(error, options, context)),
-      {
-        // cockatiel counts retries, we count attempts.
-        maxAttempts: Math.max(0, options.maxAttempts - 1),
-        backoff: new RetryAfterBackoff(exponential, retryAfterCapMs(options), (ms) => {
-          this.pendingDelayMs = ms;
-        }),
-      },
+      // cockatiel counts retries, we count attempts.
+      { maxAttempts: Math.max(0, options.maxAttempts - 1), backoff: new ConstantBackoff(0) },
     );
   }
 
-  /** The wait chosen before the next attempt (what `pipeline.provider.retry` reports). */
-  get plannedDelayMs(): number {
-    return this.pendingDelayMs;
+  /** The per-call schedule of waits. */
+  plan(): RetryPlan {
+    return new RetryPlan(this.exponential, this.capMs);
+  }
+}
+
+/** One call's waits between attempts: exponential, unless the provider said how long. */
+export class RetryPlan {
+  private backoff?: IBackoff<unknown>;
+  /** The error of the attempt that just failed. */
+  lastError?: Error;
+
+  constructor(
+    private readonly exponential: IBackoffFactory<unknown>,
+    private readonly capMs: number,
+  ) {}
+
+  /** The wait before `attempt` (2 for the first retry), after `lastError`. */
+  nextDelayMs(attempt: number): number {
+    const context = { attempt: attempt - 1 };
+    this.backoff = this.backoff ? this.backoff.next(context) : this.exponential.next(context);
+    const error = this.lastError;
+    const asked = error instanceof ProviderError ? error.retryAfterMs : undefined;
+    return asked === undefined ? this.backoff.duration : Math.min(asked, this.capMs);
   }
 
-  /** Sleeps the chosen wait (nothing before the first attempt); rejects at once when `signal` fires. */
-  async waitBeforeAttempt(signal: AbortSignal): Promise<void> {
-    const delay = this.pendingDelayMs;
-    this.pendingDelayMs = 0;
-    if (delay > 0) await sleep(delay, undefined, { signal });
+  /** Sleeps `delayMs`; rejects at once when `signal` fires. */
+  async wait(delayMs: number, signal: AbortSignal): Promise<void> {
+    if (delayMs > 0) await sleep(delayMs, undefined, { signal });
   }
 }
