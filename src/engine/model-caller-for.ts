@@ -48,7 +48,7 @@ export class CallTally {
 export function modelCallerFor(
   run: RunContext,
   key: string,
-  policy: { retry?: Retry; cache?: Cache; timeoutMs?: number },
+  policy: { retry?: Retry; cache?: Cache; timeoutMs?: number; deadline?: number | undefined },
   tally: CallTally,
 ): ModelCaller {
   const { services, options } = run;
@@ -66,6 +66,7 @@ export function modelCallerFor(
     step: key,
     retry: resolveRetryOptions(policy.retry, run.defaults.retry),
     ...(policy.timeoutMs === undefined ? {} : { timeoutMs: policy.timeoutMs }),
+    ...(policy.deadline === undefined ? {} : { deadline: policy.deadline }),
     ttlMs: resolveCacheTtl(policy.cache, run.defaults.cache),
     price: (provider, model, usage) => {
       const config = run.pipeline.providers?.[provider];

@@ -11,6 +11,11 @@ export interface StepExecution {
   key: string;
   /** Fires on the step's timeout and when the run is interrupted or cancelled. */
   signal: AbortSignal;
+  /**
+   * When `signal` fires on the step's timeout (performance.now() ms), if the step has a finite one.
+   * A call attempt whose own timeout would end no earlier needs no timer of its own.
+   */
+  deadline?: number;
   /** What the step's templates can read. */
   scope: TemplateScope;
 }

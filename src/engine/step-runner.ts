@@ -86,7 +86,7 @@ export async function runStep(
       run,
       key,
       timeoutMs,
-      (signal) => handlerFor(step.type).execute(step, { run, key, signal, scope }),
+      (signal, deadline) => handlerFor(step.type).execute(step, { run, key, signal, scope, deadline }),
       cancel,
     );
   } catch (error) {
@@ -105,7 +105,8 @@ export async function runStep(
           run,
           key,
           parseDuration(fallback.timeout ?? timeoutMs),
-          (signal) => handlerFor(fallbackStep.type).execute(fallbackStep, { run, key, signal, scope }),
+          (signal, deadline) =>
+            handlerFor(fallbackStep.type).execute(fallbackStep, { run, key, signal, scope, deadline }),
           cancel,
         );
         usedFallback = i;
@@ -160,13 +161,14 @@ function interruption(run: RunContext): RunInterruptedError {
 /**
  * Runs `task` with a signal that fires on the step's timeout or the run's abort (or `cancel`), and
  * settles as soon as that signal fires even if the task ignores it: a step can never outlive its
- * timeout. An infinite `timeoutMs` sets no timer.
+ * timeout. An infinite `timeoutMs` sets no timer. `task` learns when the timeout will fire (its
+ * deadline on performance.now()), so that what it runs needs no second timer for the same instant.
  */
 export async function withTimeout<T>(
   run: RunContext,
   key: string,
   timeoutMs: number,
-  task: (signal: AbortSignal) => Promise<T>,
+  task: (signal: AbortSignal, deadline: number | undefined) => Promise<T>,
   cancel?: AbortSignal,
 ): Promise<T> {
   if (run.signal.aborted) throw interruption(run);
@@ -188,10 +190,12 @@ export async function withTimeout<T>(
   run.signal.addEventListener('abort', onRunAbort, { once: true });
   cancel?.addEventListener('abort', onCancel, { once: true });
   let timer: NodeJS.Timeout | undefined;
+  let deadline: number | undefined;
   if (Number.isFinite(timeoutMs)) {
+    deadline = performance.now() + timeoutMs;
     timer = setTimeout(() => stop(new StepTimeoutError(key, timeoutMs)), timeoutMs);
   }
-  const work = task(controller.signal);
+  const work = task(controller.signal, deadline);
   try {
     return await Promise.race([work, aborted]);
   } catch (error) {

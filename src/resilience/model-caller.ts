@@ -51,6 +51,8 @@ export interface ModelCallerDeps {
   retry?: RetryOptions;
   /** Attempt timeout wanted by the step; the provider's configured timeout caps it. */
   timeoutMs?: number;
+  /** When the caller's signal fires on the step's own timeout (performance.now() ms). */
+  deadline?: number;
   /** `cache:` of the step: a TTL in ms, or false to neither read nor write the cache. */
   ttlMs?: number | false;
   price: PriceFn;
@@ -130,6 +132,7 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
         signal: opts.signal,
         ...(deps.retry ? { retry: deps.retry } : {}),
         ...(deps.timeoutMs === undefined ? {} : { timeoutMs: deps.timeoutMs }),
+        ...(deps.deadline === undefined ? {} : { deadline: deps.deadline }),
         estimatedTokens: estimate.inputTokens + estimate.outputTokens,
         usedTokens: (answer) => answer.usage.inputTokens + answer.usage.outputTokens,
         onAttempt: (attempt) => {

@@ -11,7 +11,7 @@
 // an open breaker or a full bulkhead is never retried (isFailFast: the engine fails over).
 // The rate limiter sits outside the bulkhead too: waiting for the window must not hold a slot.
 import type { EventBus } from '../telemetry/event-bus.js';
-import { raceAbort } from './abort.js';
+import { abortError, raceAbort } from './abort.js';
 import { ProviderBulkhead } from './bulkhead.js';
 import type { CircuitStateName } from './circuit-breaker.js';
 import { CircuitOpenError, isProviderFault, ProviderCircuitBreaker } from './circuit-breaker.js';
@@ -35,6 +35,11 @@ export interface GateCallOptions<T> {
   retry?: RetryOptions;
   /** The attempt timeout the caller wants; the provider's configured timeout caps it. */
   timeoutMs?: number;
+  /**
+   * When `signal` fires on a deadline of the caller's (performance.now() ms): an attempt whose own
+   * timeout would end at or after it is bounded already, and gets no timer of its own.
+   */
+  deadline?: number;
   /** Estimated tokens of the call, for the tokens-per-minute limit. */
   estimatedTokens?: number;
   /** Real tokens of a finished call, to correct the estimate. */
@@ -142,6 +147,11 @@ export class ProviderGate {
           return await this.breaker.execute(() => {
             reachedProvider = true;
             options.onAttempt?.(attempt);
+            // The caller's signal fires first: the step's timer covers this attempt (the usual case of
+            // a step whose timeout is its provider's) — one timer and AbortController fewer per call.
+            if (options.deadline !== undefined && performance.now() + timeoutMs >= options.deadline) {
+              return untimedAttempt(this.provider, options.signal, fn(options.signal, attempt));
+            }
             return withAttemptTimeout(this.provider, timeoutMs, options.signal, (signal) => fn(signal, attempt));
           }, options.signal);
         } finally {
@@ -155,5 +165,15 @@ export class ProviderGate {
       if (reservation && !reachedProvider) limiter?.release(reservation);
       throw error;
     }
+  }
+}
+
+/** An attempt under the caller's deadline: a stop from outside surfaces as it would from a timed one. */
+async function untimedAttempt<T>(provider: string, signal: AbortSignal, work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (signal.aborted) throw abortError(provider, signal);
+    throw error;
   }
 }

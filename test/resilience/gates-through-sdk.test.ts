@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BudgetExceededError, BudgetGuard } from '../../src/budget/budget-guard.js';
 import type { ProviderConfig } from '../../src/config/schema.js';
+import { ElexirionError } from '../../src/errors.js';
 import { CallCache } from '../../src/journal/call-cache.js';
 import { CassetteMissError, CassettePlayer, CassetteRecorder } from '../../src/journal/cassette.js';
 import { AnthropicProvider } from '../../src/providers/anthropic.js';
@@ -131,6 +132,26 @@ describe.each(subjects)('gates through the $name SDK', (subject) => {
     expect(Date.now() - started).toBeLessThan(2000);
     await subject.fake.waitFor(() => subject.fake.requests[0]?.aborted === true, 2000);
     expect(subject.fake.inFlight).toBe(0);
+  });
+
+  it('a caller whose own deadline comes first replaces the attempt timer; a later one does not', async () => {
+    // The step's timer will stop the call (its signal fires first): the gate arms none of its own.
+    const stepStop = new AbortController();
+    const reason = new ElexirionError('the step timed out');
+    const covered = caller(subject, {}, { timeoutMs: 100, deadline: performance.now() + 50 });
+    subject.fake.injectFault(faults.hang());
+    const started = Date.now();
+    setTimeout(() => stepStop.abort(reason), 400);
+    await expect(covered.call(request(subject), { signal: stepStop.signal, stream: false })).rejects.toBe(reason);
+    // Not at the 100 ms attempt timeout: at the caller's stop, which closed the socket.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(350);
+    await subject.fake.waitFor(() => subject.fake.requests[0]?.aborted === true, 2000);
+
+    subject.fake.reset();
+    const uncovered = caller(subject, {}, { timeoutMs: 100, deadline: performance.now() + 60_000 });
+    subject.fake.injectFault(faults.hang());
+    await expect(uncovered.call(request(subject), run())).rejects.toMatchObject({ kind: 'timeout' });
+    await subject.fake.waitFor(() => subject.fake.requests[0]?.aborted === true, 2000);
   });
 
   it('two identical calls reach the fake once; the second is a cache hit that counts the cost saved', async () => {

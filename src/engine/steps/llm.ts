@@ -17,12 +17,12 @@ export const llmHandler: StepHandler<LlmStep> = {
 /** One model call as a step, a batch item or a fallback: the scope decides what templates read. */
 export async function executeLlmCall(
   step: Omit<LlmStep, 'name' | 'type'> & { type: LlmStep['type'] },
-  { run, key, signal, scope }: StepExecution,
+  { run, key, signal, scope, deadline }: StepExecution,
 ): Promise<StepOutcome> {
   const request = buildModelRequest(step, run.defaults, scope, { mock: run.options.mock === true });
   const tally = new CallTally();
   const timeoutMs = step.timeout === undefined ? undefined : parseDuration(step.timeout);
-  const call = modelCallerFor(run, key, { retry: step.retry, cache: step.cache, timeoutMs }, tally);
+  const call = modelCallerFor(run, key, { retry: step.retry, cache: step.cache, timeoutMs, deadline }, tally);
   const stream = step.stream ?? run.defaults.stream ?? run.options.stream ?? false;
   const tools = step.tools?.length ? await resolveTools(step.tools, run.loaded.dir) : undefined;
   const { bus } = run.services;
