@@ -90,11 +90,11 @@ export class SqliteStore implements Store {
           @outputs, @started_at, @finished_at, @totals, @metadata)`,
       ),
       getRun: db.prepare('SELECT * FROM runs WHERE id = ?'),
+      // Positional parameters, in the order of stepToRow: binding by name costs twice as much.
       upsertStep: db.prepare(
         `INSERT INTO steps (run_id, key, name, type, status, output, error, usage, cost_usd, duration_ms, attempts,
           started_at, finished_at, details)
-         VALUES (@run_id, @key, @name, @type, @status, @output, @error, @usage, @cost_usd, @duration_ms, @attempts,
-          @started_at, @finished_at, @details)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (run_id, key) DO UPDATE SET name = excluded.name, type = excluded.type, status = excluded.status,
           output = excluded.output, error = excluded.error, usage = excluded.usage, cost_usd = excluded.cost_usd,
           duration_ms = excluded.duration_ms, attempts = excluded.attempts, started_at = excluded.started_at,
@@ -119,7 +119,7 @@ export class SqliteStore implements Store {
       ),
       upsertItem: db.prepare(
         `INSERT INTO items (run_id, step_key, idx, status, output, error, usage, cost_usd, attempts, duration_ms)
-         VALUES (@run_id, @step_key, @idx, @status, @output, @error, @usage, @cost_usd, @attempts, @duration_ms)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (run_id, step_key, idx) DO UPDATE SET status = excluded.status, output = excluded.output,
           error = excluded.error, usage = excluded.usage, cost_usd = excluded.cost_usd, attempts = excluded.attempts,
           duration_ms = excluded.duration_ms`,
@@ -141,7 +141,7 @@ export class SqliteStore implements Store {
       ),
       putCall: db.prepare(
         `INSERT INTO calls (key, provider, model, request, response, usage, cost_usd, created_at, expires_at)
-         VALUES (@key, @provider, @model, @request, @response, @usage, @cost_usd, @created_at, @expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (key) DO UPDATE SET response = excluded.response, usage = excluded.usage,
           cost_usd = excluded.cost_usd, created_at = excluded.created_at, expires_at = excluded.expires_at`,
       ),
@@ -212,7 +212,7 @@ export class SqliteStore implements Store {
   async commitStep(step: StepRecord, events: EventRecord[] = []): Promise<void> {
     const row = stepToRow(step);
     return this.group.write(() => {
-      this.stmts.upsertStep.run(row);
+      this.stmts.upsertStep.run(...row);
       this.insertEvents(events);
     });
   }
@@ -233,7 +233,7 @@ export class SqliteStore implements Store {
   async commitItems(items: ItemRecord[]): Promise<void> {
     const rows = items.map(itemToRow);
     return this.group.write(() => {
-      for (const row of rows) this.stmts.upsertItem.run(row);
+      for (const row of rows) this.stmts.upsertItem.run(...row);
     });
   }
 
@@ -308,7 +308,7 @@ export class SqliteStore implements Store {
   async putCalls(calls: CallRecord[]): Promise<void> {
     const rows = calls.map(callToRow);
     return this.group.write(() => {
-      for (const row of rows) this.stmts.putCall.run(row);
+      for (const row of rows) this.stmts.putCall.run(...row);
     });
   }
 
@@ -327,18 +327,19 @@ function ascending(tuples: EventTuple[]): boolean {
 /** An event as the journal keeps it inside its batch row. */
 type EventTuple = [seq: number, type: string, at: number, data: Record<string, unknown>];
 
-function callToRow(call: CallRecord): Row {
-  return {
-    key: call.key,
-    provider: call.provider,
-    model: call.model,
-    request: JSON.stringify(call.request),
-    response: JSON.stringify(call.response),
-    usage: JSON.stringify(call.usage),
-    cost_usd: call.costUsd,
-    created_at: call.createdAt,
-    expires_at: call.expiresAt,
-  };
+/** A call's columns in the order of the putCall statement. */
+function callToRow(call: CallRecord): unknown[] {
+  return [
+    call.key,
+    call.provider,
+    call.model,
+    JSON.stringify(call.request),
+    JSON.stringify(call.response),
+    JSON.stringify(call.usage),
+    call.costUsd,
+    call.createdAt,
+    call.expiresAt,
+  ];
 }
 
 const RUN_COLUMNS: Record<keyof RunRecord, string> = {
@@ -377,36 +378,38 @@ function runToRow(run: RunRecord): Row {
   };
 }
 
-function stepToRow(s: StepRecord): Row {
-  return {
-    run_id: s.runId,
-    key: s.key,
-    name: s.name,
-    type: s.type,
-    status: s.status,
-    output: json(s.output),
-    error: s.error ?? null,
-    usage: JSON.stringify(s.usage),
-    cost_usd: s.costUsd,
-    duration_ms: s.durationMs,
-    attempts: s.attempts,
-    started_at: s.startedAt,
-    finished_at: s.finishedAt,
-    details: json(s.details),
-  };
+/** A step's columns in the order of the upsertStep statement. */
+function stepToRow(s: StepRecord): unknown[] {
+  return [
+    s.runId,
+    s.key,
+    s.name,
+    s.type,
+    s.status,
+    json(s.output),
+    s.error ?? null,
+    JSON.stringify(s.usage),
+    s.costUsd,
+    s.durationMs,
+    s.attempts,
+    s.startedAt,
+    s.finishedAt,
+    json(s.details),
+  ];
 }
 
-function itemToRow(i: ItemRecord): Row {
-  return {
-    run_id: i.runId,
-    step_key: i.stepKey,
-    idx: i.index,
-    status: i.status,
-    output: json(i.output),
-    error: i.error ?? null,
-    usage: JSON.stringify(i.usage),
-    cost_usd: i.costUsd,
-    attempts: i.attempts,
-    duration_ms: i.durationMs,
-  };
+/** An item's columns in the order of the upsertItem statement. */
+function itemToRow(i: ItemRecord): unknown[] {
+  return [
+    i.runId,
+    i.stepKey,
+    i.index,
+    i.status,
+    json(i.output),
+    i.error ?? null,
+    JSON.stringify(i.usage),
+    i.costUsd,
+    i.attempts,
+    i.durationMs,
+  ];
 }
