@@ -69,7 +69,8 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   `,
   // 2: a commit's events of one run in one row (a JSON array of [seq, type, at, data]) instead of a
-  // row each: a step's four events cost one insert, not four (≈ −15 µs per step of a sequential run).
+  // row each — inside the step's own row when they are committed with a step result (see
+  // sqlite-event-log.ts): a sequential step's commit writes half the WAL frames it did.
   `
   CREATE TABLE event_batches (
     run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
@@ -81,5 +82,8 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   INSERT INTO event_batches (run_id, first_seq, last_seq, events)
     SELECT run_id, seq, seq, json_array(json_array(seq, type, at, json(data))) FROM events;
   DROP TABLE events;
+  ALTER TABLE steps ADD COLUMN events TEXT;
+  ALTER TABLE steps ADD COLUMN events_first INTEGER;
+  ALTER TABLE steps ADD COLUMN events_last INTEGER;
   `,
 ];

@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { ElexirionError, ExitCode } from '../errors.js';
 import { GroupCommit } from './group-commit.js';
 import { json, type Row, rowToCall, rowToItem, rowToRun, rowToStep } from './rows.js';
+import { SqliteEventLog } from './sqlite-event-log.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 import type {
   CallRecord,
@@ -35,6 +36,7 @@ export class SqliteStore implements Store {
    */
   private readonly group: GroupCommit;
   private readonly updateStatements = new Map<string, Database.Statement>();
+  private readonly events: SqliteEventLog;
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.path = path;
@@ -58,6 +60,7 @@ export class SqliteStore implements Store {
     this.db.pragma('foreign_keys = ON');
     this.migrateSync();
     this.stmts = this.prepare();
+    this.events = new SqliteEventLog(this.db);
     // Built once: `db.transaction()` prepares its BEGIN/COMMIT statements, dearer than a step's inserts.
     const inTransaction = this.db.transaction((work: () => void) => work());
     this.group = new GroupCommit((work) => inTransaction(work));
@@ -93,14 +96,19 @@ export class SqliteStore implements Store {
       // Positional parameters, in the order of stepToRow: binding by name costs twice as much.
       upsertStep: db.prepare(
         `INSERT INTO steps (run_id, key, name, type, status, output, error, usage, cost_usd, duration_ms, attempts,
-          started_at, finished_at, details)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+          started_at, finished_at, details, events, events_first, events_last)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (run_id, key) DO UPDATE SET name = excluded.name, type = excluded.type, status = excluded.status,
           output = excluded.output, error = excluded.error, usage = excluded.usage, cost_usd = excluded.cost_usd,
           duration_ms = excluded.duration_ms, attempts = excluded.attempts, started_at = excluded.started_at,
-          finished_at = excluded.finished_at, details = excluded.details`,
+          finished_at = excluded.finished_at, details = excluded.details, events = excluded.events,
+          events_first = excluded.events_first, events_last = excluded.events_last`,
       ),
-      getSteps: db.prepare('SELECT * FROM steps WHERE run_id = ? ORDER BY finished_at, rowid'),
+      // Not the events the rows carry: the step records only.
+      getSteps: db.prepare(
+        `SELECT run_id, key, name, type, status, output, error, usage, cost_usd, duration_ms, attempts, started_at,
+          finished_at, details FROM steps WHERE run_id = ? ORDER BY finished_at, rowid`,
+      ),
       deleteStep: db.prepare(
         "DELETE FROM steps WHERE run_id = @runId AND (key = @key OR substr(key, 1, length(@key) + 1) = @key || '/')",
       ),
@@ -113,9 +121,6 @@ export class SqliteStore implements Store {
            coalesce(sum(json_extract(usage, '$.outputTokens')), 0) AS outputTokens,
            coalesce(sum(cost_usd), 0) AS costUsd, coalesce(sum(cost_usd IS NULL), 0) AS unpricedItems
          FROM items WHERE run_id = ? GROUP BY step_key`,
-      ),
-      lastEventSeq: db.prepare(
-        'SELECT coalesce((SELECT last_seq FROM event_batches WHERE run_id = ? ORDER BY first_seq DESC LIMIT 1), 0) AS seq',
       ),
       upsertItem: db.prepare(
         `INSERT INTO items (run_id, step_key, idx, status, output, error, usage, cost_usd, attempts, duration_ms)
@@ -131,13 +136,6 @@ export class SqliteStore implements Store {
       countItems: db.prepare(
         `SELECT coalesce(sum(status = 'succeeded'), 0) AS succeeded, coalesce(sum(status = 'failed'), 0) AS failed
          FROM items WHERE run_id = ? AND step_key = ?`,
-      ),
-      insertEvents: db.prepare('INSERT INTO event_batches (run_id, first_seq, last_seq, events) VALUES (?, ?, ?, ?)'),
-      // From the batch that holds seq @after + 1 (or the first) onwards, in seq order.
-      getEventBatches: db.prepare(
-        `SELECT events FROM event_batches WHERE run_id = @run AND first_seq >= coalesce(
-           (SELECT max(first_seq) FROM event_batches WHERE run_id = @run AND first_seq <= @after + 1), 0)
-         ORDER BY first_seq`,
       ),
       putCall: db.prepare(
         `INSERT INTO calls (key, provider, model, request, response, usage, cost_usd, created_at, expires_at)
@@ -212,8 +210,7 @@ export class SqliteStore implements Store {
   async commitStep(step: StepRecord, events: EventRecord[] = []): Promise<void> {
     const row = stepToRow(step);
     return this.group.write(() => {
-      this.stmts.upsertStep.run(...row);
-      this.insertEvents(events);
+      this.stmts.upsertStep.run(...row, ...this.events.forStep(step.runId, step.key, events));
     });
   }
 
@@ -224,6 +221,7 @@ export class SqliteStore implements Store {
   async deleteSteps(runId: string, keys: string[]): Promise<void> {
     return this.group.write(() => {
       for (const key of keys) {
+        this.events.beforeDeletingSteps(runId, key);
         this.stmts.deleteStep.run({ runId, key });
         this.stmts.deleteItems.run({ runId, key });
       }
@@ -255,50 +253,19 @@ export class SqliteStore implements Store {
 
   async lastEventSeq(runId: string): Promise<number> {
     this.group.flush();
-    return (this.stmts.lastEventSeq.get(runId) as { seq: number }).seq;
+    return this.events.lastSeq(runId);
   }
 
   async appendEvents(events: EventRecord[]): Promise<void> {
     if (events.length === 0) return;
-    return this.group.write(() => this.insertEvents(events));
-  }
-
-  /** One row per run of the write: its events as one JSON array (seqs of a run only grow). */
-  private insertEvents(events: EventRecord[]): void {
-    let from = 0;
-    while (from < events.length) {
-      const runId = (events[from] as EventRecord).runId;
-      let to = from + 1;
-      while (to < events.length && (events[to] as EventRecord).runId === runId) to++;
-      const tuples: EventTuple[] = [];
-      for (let i = from; i < to; i++) {
-        const e = events[i] as EventRecord;
-        tuples.push([e.seq, e.type, e.at, e.data]);
-      }
-      if (!ascending(tuples)) tuples.sort((a, b) => a[0] - b[0]); // they come in order: no sort, no allocation
-      const first = (tuples[0] as EventTuple)[0];
-      const last = (tuples[tuples.length - 1] as EventTuple)[0];
-      this.stmts.insertEvents.run(runId, first, last, JSON.stringify(tuples));
-      from = to;
-    }
+    return this.group.write(() => this.events.append(events));
   }
 
   async getEvents(runId: string, afterSeq = 0, limit = 10_000): Promise<EventRecord[]> {
     // The event log is read by live streams that join a run midway: they must see every event
     // already handed to the journal, or a reader would find a gap between the log and live events.
     this.group.flush();
-    const events: EventRecord[] = [];
-    for (const row of this.stmts.getEventBatches.iterate({ run: runId, after: afterSeq }) as Iterable<{
-      events: string;
-    }>) {
-      for (const [seq, type, at, data] of JSON.parse(row.events) as EventTuple[]) {
-        if (seq <= afterSeq) continue;
-        if (events.length === limit) return events;
-        events.push({ runId, seq, type, at, data });
-      }
-      if (events.length === limit) break;
-    }
-    return events;
+    return this.events.read(runId, afterSeq, limit);
   }
 
   async putCall(call: CallRecord): Promise<void> {
@@ -317,15 +284,6 @@ export class SqliteStore implements Store {
     return row ? rowToCall(row) : undefined;
   }
 }
-
-function ascending(tuples: EventTuple[]): boolean {
-  for (let i = 1; i < tuples.length; i++)
-    if ((tuples[i] as EventTuple)[0] < (tuples[i - 1] as EventTuple)[0]) return false;
-  return true;
-}
-
-/** An event as the journal keeps it inside its batch row. */
-type EventTuple = [seq: number, type: string, at: number, data: Record<string, unknown>];
 
 /** A call's columns in the order of the putCall statement. */
 function callToRow(call: CallRecord): unknown[] {

@@ -267,6 +267,25 @@ export function describeStoreConformance(name: string, create: () => Promise<Sto
       expect(await store.lastEventSeq(other.id)).toBe(2);
     });
 
+    it('keeps the events of a step committed again, or deleted for a re-run', async () => {
+      const run = sampleRun();
+      await store.createRun(run);
+      const event = (seq: number) => ({ runId: run.id, seq, type: `t${seq}`, at: seq, data: { seq } });
+      await store.commitStep(sampleStep(run.id, 'a', { status: 'failed', error: 'boom' }), [event(1), event(2)]);
+      await store.appendEvents([event(3)]);
+      await store.commitStep(sampleStep(run.id, 'a'), [event(4), event(5)]); // resumed: the step again
+      await store.commitStep(sampleStep(run.id, 'b'), [event(6)]);
+      await store.deleteSteps(run.id, ['b']); // resume --force from b
+      await store.commitStep(sampleStep(run.id, 'b'), [event(7)]);
+      expect((await store.getEvents(run.id)).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+      expect(await store.getEvents(run.id, 4, 2)).toEqual([event(5), event(6)]);
+      expect(await store.lastEventSeq(run.id)).toBe(7);
+      expect((await store.getSteps(run.id)).map((s) => [s.key, s.status])).toEqual([
+        ['a', 'succeeded'],
+        ['b', 'succeeded'],
+      ]);
+    });
+
     it('stores calls under their key and honours expiry', async () => {
       const call = {
         key: uniqueId('k'),

@@ -1,0 +1,130 @@
+// A run's event log in the SQLite journal. Events are written in groups, one row per commit, as a
+// JSON array of [seq, type, at, data]:
+//  - the events committed with a step result ride in that step's own row (columns `events`,
+//    `events_first`, `events_last` of `steps`): a sequential step's commit then touches the steps
+//    table alone — 2.8 WAL frames instead of 5.0 with a row of its own in another table (measured,
+//    bench/README.md), the largest part of what the journal costs a step;
+//  - every other group (batch items, a run's start and end) is a row of `event_batches`.
+// Rows never overlap in seq: a step committed again (a resume, `resume --force`) first moves the
+// events of its earlier commit to `event_batches`, so that no event is ever overwritten or dropped.
+import type Database from 'better-sqlite3';
+import type { EventRecord } from './store.js';
+
+/** An event as the journal keeps it inside its row. */
+type EventTuple = [seq: number, type: string, at: number, data: Record<string, unknown>];
+
+/** The events of one step commit, ready to be bound: JSON text, first and last seq. */
+export type StepEventColumns = [events: string | null, first: number | null, last: number | null];
+
+const NO_EVENTS: StepEventColumns = [null, null, null];
+
+export class SqliteEventLog {
+  private readonly stmts;
+
+  constructor(db: Database.Database) {
+    this.stmts = {
+      insertBatch: db.prepare('INSERT INTO event_batches (run_id, first_seq, last_seq, events) VALUES (?, ?, ?, ?)'),
+      // Before a step row is written again or deleted, its events move to a row of their own.
+      moveStepEvents: db.prepare(
+        `INSERT INTO event_batches (run_id, first_seq, last_seq, events)
+         SELECT run_id, events_first, events_last, events FROM steps
+         WHERE run_id = ? AND key = ? AND events IS NOT NULL`,
+      ),
+      moveStepTreeEvents: db.prepare(
+        `INSERT INTO event_batches (run_id, first_seq, last_seq, events)
+         SELECT run_id, events_first, events_last, events FROM steps
+         WHERE run_id = @runId AND (key = @key OR substr(key, 1, length(@key) + 1) = @key || '/')
+           AND events IS NOT NULL`,
+      ),
+      // Batches from the one that holds seq @after + 1 (or the first) onwards.
+      batchesAfter: db.prepare(
+        `SELECT first_seq AS first, events FROM event_batches WHERE run_id = @run AND first_seq >= coalesce(
+           (SELECT max(first_seq) FROM event_batches WHERE run_id = @run AND first_seq <= @after + 1), 0)`,
+      ),
+      stepEventsAfter: db.prepare(
+        'SELECT events_first AS first, events FROM steps WHERE run_id = @run AND events_last > @after',
+      ),
+      lastSeq: db.prepare(
+        `SELECT max(
+           coalesce((SELECT last_seq FROM event_batches WHERE run_id = @run ORDER BY first_seq DESC LIMIT 1), 0),
+           coalesce((SELECT max(events_last) FROM steps WHERE run_id = @run), 0)) AS seq`,
+      ),
+    };
+  }
+
+  /**
+   * Splits what a step commit carries: the step's run's events go into its row (returned as bound
+   * columns); any other run's — there are none in practice — are written as batches. Call inside the
+   * step's transaction, before its row is written: an earlier commit's events are moved out first.
+   */
+  forStep(runId: string, key: string, events: EventRecord[]): StepEventColumns {
+    this.stmts.moveStepEvents.run(runId, key);
+    if (events.length === 0) return NO_EVENTS;
+    const own = events.every((e) => e.runId === runId) ? events : events.filter((e) => e.runId === runId);
+    if (own !== events) this.append(events.filter((e) => e.runId !== runId));
+    if (own.length === 0) return NO_EVENTS;
+    const tuples = tuplesOf(own);
+    return [JSON.stringify(tuples), firstSeq(tuples), lastSeq(tuples)];
+  }
+
+  /** Call inside the transaction that deletes step `key` (and its children) of `runId`. */
+  beforeDeletingSteps(runId: string, key: string): void {
+    this.stmts.moveStepTreeEvents.run({ runId, key });
+  }
+
+  /** One row per run of the write: its events as one JSON array. */
+  append(events: EventRecord[]): void {
+    let from = 0;
+    while (from < events.length) {
+      const runId = (events[from] as EventRecord).runId;
+      let to = from + 1;
+      while (to < events.length && (events[to] as EventRecord).runId === runId) to++;
+      const tuples = tuplesOf(events.slice(from, to));
+      this.stmts.insertBatch.run(runId, firstSeq(tuples), lastSeq(tuples), JSON.stringify(tuples));
+      from = to;
+    }
+  }
+
+  /** Events of `runId` after `afterSeq`, in seq order, at most `limit`. */
+  read(runId: string, afterSeq: number, limit: number): EventRecord[] {
+    const params = { run: runId, after: afterSeq };
+    const rows = [
+      ...(this.stmts.batchesAfter.all(params) as EventRow[]),
+      ...(this.stmts.stepEventsAfter.all(params) as EventRow[]),
+    ].sort((a, b) => a.first - b.first);
+    const events: EventRecord[] = [];
+    for (const row of rows) {
+      for (const [seq, type, at, data] of JSON.parse(row.events) as EventTuple[]) {
+        if (seq <= afterSeq) continue;
+        if (events.length === limit) return events;
+        events.push({ runId, seq, type, at, data });
+      }
+    }
+    return events;
+  }
+
+  lastSeq(runId: string): number {
+    return (this.stmts.lastSeq.get({ run: runId }) as { seq: number }).seq;
+  }
+}
+
+interface EventRow {
+  first: number;
+  events: string;
+}
+
+function tuplesOf(events: EventRecord[]): EventTuple[] {
+  const tuples: EventTuple[] = events.map((e) => [e.seq, e.type, e.at, e.data]);
+  // They come in order: no sort, no allocation.
+  if (!ascending(tuples)) tuples.sort((a, b) => a[0] - b[0]);
+  return tuples;
+}
+
+function ascending(tuples: EventTuple[]): boolean {
+  for (let i = 1; i < tuples.length; i++)
+    if ((tuples[i] as EventTuple)[0] < (tuples[i - 1] as EventTuple)[0]) return false;
+  return true;
+}
+
+const firstSeq = (tuples: EventTuple[]): number => (tuples[0] as EventTuple)[0];
+const lastSeq = (tuples: EventTuple[]): number => (tuples[tuples.length - 1] as EventTuple)[0];
