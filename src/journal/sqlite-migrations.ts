@@ -69,8 +69,7 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   `,
   // 2: a commit's events of one run in one row (a JSON array of [seq, type, at, data]) instead of a
-  // row each — inside the step's own row when they are committed with a step result (see
-  // sqlite-event-log.ts): a sequential step's commit writes half the WAL frames it did.
+  // row each: a step's four events cost one insert, not four.
   `
   CREATE TABLE event_batches (
     run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
@@ -82,6 +81,9 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   INSERT INTO event_batches (run_id, first_seq, last_seq, events)
     SELECT run_id, seq, seq, json_array(json_array(seq, type, at, json(data))) FROM events;
   DROP TABLE events;
+  `,
+  // 3: the events committed with a step ride in the step's row (sqlite-event-log.ts).
+  `
   ALTER TABLE steps ADD COLUMN events TEXT;
   ALTER TABLE steps ADD COLUMN events_first INTEGER;
   ALTER TABLE steps ADD COLUMN events_last INTEGER;
