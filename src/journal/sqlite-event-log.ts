@@ -5,8 +5,9 @@
 //    table alone — 2.8 WAL frames instead of 5.0 with a row of its own in another table (measured,
 //    bench/README.md), the largest part of what the journal costs a step;
 //  - every other group (batch items, a run's start and end) is a row of `event_batches`.
-// Rows never overlap in seq: a step committed again (a resume, `resume --force`) first moves the
-// events of its earlier commit to `event_batches`, so that no event is ever overwritten or dropped.
+// Rows never overlap in seq: a step row written again (a resume) or deleted (`resume --force`) first
+// hands the events of its earlier commit to `event_batches` (triggers, migration 4), so that no event
+// is ever overwritten or dropped.
 import type Database from 'better-sqlite3';
 import type { EventRecord } from './store.js';
 
@@ -24,18 +25,6 @@ export class SqliteEventLog {
   constructor(db: Database.Database) {
     this.stmts = {
       insertBatch: db.prepare('INSERT INTO event_batches (run_id, first_seq, last_seq, events) VALUES (?, ?, ?, ?)'),
-      // Before a step row is written again or deleted, its events move to a row of their own.
-      moveStepEvents: db.prepare(
-        `INSERT INTO event_batches (run_id, first_seq, last_seq, events)
-         SELECT run_id, events_first, events_last, events FROM steps
-         WHERE run_id = ? AND key = ? AND events IS NOT NULL`,
-      ),
-      moveStepTreeEvents: db.prepare(
-        `INSERT INTO event_batches (run_id, first_seq, last_seq, events)
-         SELECT run_id, events_first, events_last, events FROM steps
-         WHERE run_id = @runId AND (key = @key OR substr(key, 1, length(@key) + 1) = @key || '/')
-           AND events IS NOT NULL`,
-      ),
       // Batches from the one that holds seq @after + 1 (or the first) onwards.
       batchesAfter: db.prepare(
         `SELECT first_seq AS first, events FROM event_batches WHERE run_id = @run AND first_seq >= coalesce(
@@ -55,21 +44,15 @@ export class SqliteEventLog {
   /**
    * Splits what a step commit carries: the step's run's events go into its row (returned as bound
    * columns); any other run's — there are none in practice — are written as batches. Call inside the
-   * step's transaction, before its row is written: an earlier commit's events are moved out first.
+   * step's transaction. (An earlier commit's events are moved out of the row by a trigger.)
    */
-  forStep(runId: string, key: string, events: EventRecord[]): StepEventColumns {
-    this.stmts.moveStepEvents.run(runId, key);
+  forStep(runId: string, events: EventRecord[]): StepEventColumns {
     if (events.length === 0) return NO_EVENTS;
     const own = events.every((e) => e.runId === runId) ? events : events.filter((e) => e.runId === runId);
     if (own !== events) this.append(events.filter((e) => e.runId !== runId));
     if (own.length === 0) return NO_EVENTS;
     const tuples = tuplesOf(own);
     return [JSON.stringify(tuples), firstSeq(tuples), lastSeq(tuples)];
-  }
-
-  /** Call inside the transaction that deletes step `key` (and its children) of `runId`. */
-  beforeDeletingSteps(runId: string, key: string): void {
-    this.stmts.moveStepTreeEvents.run({ runId, key });
   }
 
   /** One row per run of the write: its events as one JSON array. */

@@ -88,4 +88,19 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   ALTER TABLE steps ADD COLUMN events_first INTEGER;
   ALTER TABLE steps ADD COLUMN events_last INTEGER;
   `,
+  // 4: a step row written again (a resumed step) or deleted (resume --force) hands the events it
+  // carried to event_batches first: no event is ever overwritten or dropped. Triggers, so that an
+  // ordinary step commit (an insert) pays nothing for it.
+  `
+  CREATE TRIGGER steps_keep_events_on_update BEFORE UPDATE OF events ON steps WHEN old.events IS NOT NULL
+  BEGIN
+    INSERT INTO event_batches (run_id, first_seq, last_seq, events)
+      VALUES (old.run_id, old.events_first, old.events_last, old.events);
+  END;
+  CREATE TRIGGER steps_keep_events_on_delete BEFORE DELETE ON steps WHEN old.events IS NOT NULL
+  BEGIN
+    INSERT INTO event_batches (run_id, first_seq, last_seq, events)
+      VALUES (old.run_id, old.events_first, old.events_last, old.events);
+  END;
+  `,
 ];

@@ -210,7 +210,7 @@ export class SqliteStore implements Store {
   async commitStep(step: StepRecord, events: EventRecord[] = []): Promise<void> {
     const row = stepToRow(step);
     return this.group.write(() => {
-      this.stmts.upsertStep.run(...row, ...this.events.forStep(step.runId, step.key, events));
+      this.stmts.upsertStep.run(...row, ...this.events.forStep(step.runId, events));
     });
   }
 
@@ -221,7 +221,6 @@ export class SqliteStore implements Store {
   async deleteSteps(runId: string, keys: string[]): Promise<void> {
     return this.group.write(() => {
       for (const key of keys) {
-        this.events.beforeDeletingSteps(runId, key);
         this.stmts.deleteStep.run({ runId, key });
         this.stmts.deleteItems.run({ runId, key });
       }
