@@ -11,6 +11,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FlowProducer, Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { StepTimeoutError } from '../engine/errors.js';
 import type { RemoteBatch, RemoteBatchRequest, RemoteBatchStats } from '../engine/steps/batch-remote.js';
 import { ElexirionError } from '../errors.js';
 import type { Store } from '../journal/store.js';
@@ -57,7 +58,22 @@ export class BatchFanOut implements RemoteBatch {
   }
 
   async run(request: RemoteBatchRequest): Promise<RemoteBatchStats> {
-    let generation = await untilAborted(this.flowFor(request), request.signal);
+    // The generation followed now (a flow lost from Redis is created again, as the next one).
+    const flow = { generation: await untilAborted(this.flowFor(request), request.signal) };
+    try {
+      return await this.follow(request, flow);
+    } catch (error) {
+      // The step's own timeout ends the batch: its chunks stop after their current items (a resume
+      // runs the rest in a new flow). A run stopped for another reason — a worker draining, a
+      // crash — keeps its flow going for the worker that takes the run over.
+      if (request.signal.reason instanceof StepTimeoutError) {
+        await this.giveUp(request, flow.generation).catch(() => {});
+      }
+      throw error;
+    }
+  }
+
+  private async follow(request: RemoteBatchRequest, flow: { generation: number }): Promise<RemoteBatchStats> {
     let lastCount = 0;
     for (;;) {
       const { signal } = request;
@@ -67,17 +83,17 @@ export class BatchFanOut implements RemoteBatch {
         const counts = await this.counted(request);
         if (request.failFast && counts.failed > 0) {
           // The batch has failed: its chunks stop after their current items; the step says why.
-          await this.giveUp(request, generation);
-          return this.statsSoFar(request, generation);
+          await this.giveUp(request, flow.generation);
+          return this.statsSoFar(request, flow.generation);
         }
       }
-      const id = batchJobId(request.runId, request.stepKey, generation);
+      const id = batchJobId(request.runId, request.stepKey, flow.generation);
       const state = await untilAborted(this.batches.getJobState(id), signal);
       if (state === 'completed') return this.completed(request, id);
-      if (state === 'failed') throw await this.chunkFailure(request, generation);
+      if (state === 'failed') throw await this.chunkFailure(request, flow.generation);
       // Gone (removed by hand, or a Redis without persistence restarted): a flow again, whose
       // chunks skip the items the journal has.
-      if (state === 'unknown') generation = await untilAborted(this.flowFor(request), signal);
+      if (state === 'unknown') flow.generation = await untilAborted(this.flowFor(request), signal);
       await sleep(STATE_POLL_MS, undefined, { signal }).catch(() => {});
     }
   }

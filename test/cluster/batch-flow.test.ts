@@ -102,6 +102,32 @@ describe('a batch as a BullMQ flow', () => {
     expect([...counts.entries()].filter(([, n]) => n !== 1)).toEqual([]);
   }, 90_000);
 
+  it('the batch step’s own timeout gives the flow up: its chunks stop instead of running on', async () => {
+    h = await clusterHarness();
+    await h.startWorker({}, ['--concurrency', '1']);
+    await h.startWorker({}, ['--concurrency', '1']);
+    const total = 300; // 12 chunks × 25 items × 100 ms, 5 at a time per chunk: ~3 s on two workers
+    const yaml = batchPipeline(total, { latency: '100ms' }).replace(
+      '    max_parallel: 5',
+      '    max_parallel: 5\n    timeout: 1s',
+    );
+    const { done } = runCli(['run', h.write('slow.yaml', yaml), '--cluster'], h.env);
+    const run = await done;
+    expect(run.code, run.stderr).toBe(1);
+    expect(`${run.stdout}${run.stderr}`).toMatch(/timed out/i);
+
+    const runId = runIdOf(run.stderr);
+    const flow = await endedFlowOf(REDIS_URL, h.prefix, runId, 'fan', 0);
+    expect(flow?.state).toBe('completed');
+    const reader = new PostgresStore(h.db);
+    try {
+      // Left to run on, the chunks would have answered all 300 items.
+      expect((await reader.countItems(runId, 'fan')).succeeded).toBeLessThan(total * 0.75);
+    } finally {
+      await reader.close();
+    }
+  }, 60_000);
+
   it('on_item_error: fail gives the flow up at the first failed item: its chunks stop early', async () => {
     h = await clusterHarness();
     await h.startWorker();
