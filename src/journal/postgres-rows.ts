@@ -1,9 +1,23 @@
 // Records ↔ PostgreSQL rows. `json` columns come back as text (see poolConfig) and are parsed
 // here, so that SQL NULL (an absent field: undefined) stays distinct from a JSON null value.
 import { json } from './rows.js';
-import type { CallRecord, EventRecord, ItemRecord, RunRecord, StepRecord } from './store.js';
+import type { EventRecord, RunRecord } from './store.js';
 
-export { json, type Row, rowToCall, rowToEvent, rowToItem, rowToRun, rowToStep } from './rows.js';
+export {
+  CALL_COLUMNS,
+  callParams,
+  ITEM_COLUMNS,
+  itemParams,
+  json,
+  type Row,
+  rowToCall,
+  rowToEvent,
+  rowToItem,
+  rowToRun,
+  rowToStep,
+  STEP_COLUMNS,
+  stepParams,
+} from './rows.js';
 
 /** Run fields → columns, in the order of RUN_INSERT's parameters. */
 export const RUN_COLUMNS: ReadonlyArray<[keyof RunRecord, string, 'json' | 'plain']> = [
@@ -28,64 +42,13 @@ export function runValue(run: Partial<RunRecord>, field: keyof RunRecord, kind: 
   return kind === 'json' ? json(value) : (value ?? null);
 }
 
-export const STEP_COLUMNS =
-  'run_id, key, name, type, status, output, error, usage, cost_usd, duration_ms, attempts, started_at, finished_at, details';
-
-export function stepParams(s: StepRecord): unknown[] {
-  return [
-    s.runId,
-    s.key,
-    s.name,
-    s.type,
-    s.status,
-    json(s.output),
-    s.error ?? null,
-    json(s.usage),
-    s.costUsd,
-    s.durationMs,
-    s.attempts,
-    s.startedAt,
-    s.finishedAt,
-    json(s.details),
-  ];
-}
-
-export const ITEM_COLUMNS = 'run_id, step_key, idx, status, output, error, usage, cost_usd, attempts, duration_ms';
+/** PostgreSQL types of ITEM_COLUMNS (rows.ts), for the batched inserts. */
 export const ITEM_TYPES = ['text', 'text', 'integer', 'text', 'json', 'text', 'json', 'float8', 'integer', 'float8'];
-
-export function itemParams(i: ItemRecord): unknown[] {
-  return [
-    i.runId,
-    i.stepKey,
-    i.index,
-    i.status,
-    json(i.output),
-    i.error ?? null,
-    json(i.usage),
-    i.costUsd,
-    i.attempts,
-    i.durationMs,
-  ];
-}
 
 export const EVENT_COLUMNS = 'run_id, seq, type, at, data';
 export const EVENT_TYPES = ['text', 'integer', 'text', 'bigint', 'json'];
 
 export const eventParams = (e: EventRecord): unknown[] => [e.runId, e.seq, e.type, e.at, json(e.data)];
 
-export const CALL_COLUMNS = 'key, provider, model, request, response, usage, cost_usd, created_at, expires_at';
+/** PostgreSQL types of CALL_COLUMNS (rows.ts). */
 export const CALL_TYPES = ['text', 'text', 'text', 'json', 'json', 'json', 'float8', 'bigint', 'bigint'];
-
-export function callParams(c: CallRecord): unknown[] {
-  return [
-    c.key,
-    c.provider,
-    c.model,
-    json(c.request),
-    json(c.response),
-    json(c.usage),
-    c.costUsd,
-    c.createdAt,
-    c.expiresAt,
-  ];
-}

@@ -1,4 +1,4 @@
-// Journal rows → records, shared by the SQLite and PostgreSQL stores: both keep documents as JSON
+// Journal rows ↔ records, shared by the SQLite and PostgreSQL stores: both keep documents as JSON
 // text in columns of the same names, and both keep SQL NULL (an absent field) apart from a JSON null.
 import type { CallRecord, EventRecord, ItemRecord, RunRecord, StepRecord } from './store.js';
 
@@ -86,4 +86,59 @@ export function rowToCall(r: Row): CallRecord {
     createdAt: r.created_at as number,
     expiresAt: r.expires_at as number | null,
   };
+}
+
+// Records → column values, in the order of the column lists: both stores bind them by position.
+
+export const STEP_COLUMNS =
+  'run_id, key, name, type, status, output, error, usage, cost_usd, duration_ms, attempts, started_at, finished_at, details';
+
+export function stepParams(s: StepRecord): unknown[] {
+  return [
+    s.runId,
+    s.key,
+    s.name,
+    s.type,
+    s.status,
+    json(s.output),
+    s.error ?? null,
+    json(s.usage),
+    s.costUsd,
+    s.durationMs,
+    s.attempts,
+    s.startedAt,
+    s.finishedAt,
+    json(s.details),
+  ];
+}
+
+export const ITEM_COLUMNS = 'run_id, step_key, idx, status, output, error, usage, cost_usd, attempts, duration_ms';
+export function itemParams(i: ItemRecord): unknown[] {
+  return [
+    i.runId,
+    i.stepKey,
+    i.index,
+    i.status,
+    json(i.output),
+    i.error ?? null,
+    json(i.usage),
+    i.costUsd,
+    i.attempts,
+    i.durationMs,
+  ];
+}
+
+export const CALL_COLUMNS = 'key, provider, model, request, response, usage, cost_usd, created_at, expires_at';
+export function callParams(c: CallRecord): unknown[] {
+  return [
+    c.key,
+    c.provider,
+    c.model,
+    json(c.request),
+    json(c.response),
+    json(c.usage),
+    c.costUsd,
+    c.createdAt,
+    c.expiresAt,
+  ];
 }

@@ -6,7 +6,20 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ElexirionError, ExitCode } from '../errors.js';
 import { GroupCommit } from './group-commit.js';
-import { json, type Row, rowToCall, rowToItem, rowToRun, rowToStep } from './rows.js';
+import {
+  CALL_COLUMNS,
+  callParams,
+  ITEM_COLUMNS,
+  itemParams,
+  json,
+  type Row,
+  rowToCall,
+  rowToItem,
+  rowToRun,
+  rowToStep,
+  STEP_COLUMNS,
+  stepParams,
+} from './rows.js';
 import { SqliteEventLog } from './sqlite-event-log.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 import type {
@@ -93,10 +106,10 @@ export class SqliteStore implements Store {
           @outputs, @started_at, @finished_at, @totals, @metadata)`,
       ),
       getRun: db.prepare('SELECT * FROM runs WHERE id = ?'),
-      // Positional parameters, in the order of stepToRow: binding by name costs twice as much.
+      // Positional parameters, in the order of the shared column lists (rows.ts): binding by name
+      // costs twice as much.
       upsertStep: db.prepare(
-        `INSERT INTO steps (run_id, key, name, type, status, output, error, usage, cost_usd, duration_ms, attempts,
-          started_at, finished_at, details, events, events_first, events_last)
+        `INSERT INTO steps (${STEP_COLUMNS}, events, events_first, events_last)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (run_id, key) DO UPDATE SET name = excluded.name, type = excluded.type, status = excluded.status,
           output = excluded.output, error = excluded.error, usage = excluded.usage, cost_usd = excluded.cost_usd,
@@ -123,7 +136,7 @@ export class SqliteStore implements Store {
          FROM items WHERE run_id = ? GROUP BY step_key`,
       ),
       upsertItem: db.prepare(
-        `INSERT INTO items (run_id, step_key, idx, status, output, error, usage, cost_usd, attempts, duration_ms)
+        `INSERT INTO items (${ITEM_COLUMNS})
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (run_id, step_key, idx) DO UPDATE SET status = excluded.status, output = excluded.output,
           error = excluded.error, usage = excluded.usage, cost_usd = excluded.cost_usd, attempts = excluded.attempts,
@@ -138,7 +151,7 @@ export class SqliteStore implements Store {
          FROM items WHERE run_id = ? AND step_key = ?`,
       ),
       putCall: db.prepare(
-        `INSERT INTO calls (key, provider, model, request, response, usage, cost_usd, created_at, expires_at)
+        `INSERT INTO calls (${CALL_COLUMNS})
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (key) DO UPDATE SET response = excluded.response, usage = excluded.usage,
           cost_usd = excluded.cost_usd, created_at = excluded.created_at, expires_at = excluded.expires_at`,
@@ -208,7 +221,7 @@ export class SqliteStore implements Store {
   }
 
   async commitStep(step: StepRecord, events: EventRecord[] = []): Promise<void> {
-    const row = stepToRow(step);
+    const row = stepParams(step);
     return this.group.write(() => {
       this.stmts.upsertStep.run(...row, ...this.events.forStep(step.runId, events));
     });
@@ -228,7 +241,7 @@ export class SqliteStore implements Store {
   }
 
   async commitItems(items: ItemRecord[]): Promise<void> {
-    const rows = items.map(itemToRow);
+    const rows = items.map(itemParams);
     return this.group.write(() => {
       for (const row of rows) this.stmts.upsertItem.run(...row);
     });
@@ -272,7 +285,7 @@ export class SqliteStore implements Store {
   }
 
   async putCalls(calls: CallRecord[]): Promise<void> {
-    const rows = calls.map(callToRow);
+    const rows = calls.map(callParams);
     return this.group.write(() => {
       for (const row of rows) this.stmts.putCall.run(...row);
     });
@@ -282,21 +295,6 @@ export class SqliteStore implements Store {
     const row = this.stmts.getCall.get(key, now) as Row | undefined;
     return row ? rowToCall(row) : undefined;
   }
-}
-
-/** A call's columns in the order of the putCall statement. */
-function callToRow(call: CallRecord): unknown[] {
-  return [
-    call.key,
-    call.provider,
-    call.model,
-    JSON.stringify(call.request),
-    JSON.stringify(call.response),
-    JSON.stringify(call.usage),
-    call.costUsd,
-    call.createdAt,
-    call.expiresAt,
-  ];
 }
 
 const RUN_COLUMNS: Record<keyof RunRecord, string> = {
@@ -333,40 +331,4 @@ function runToRow(run: RunRecord): Row {
     totals: json(run.totals),
     metadata: json(run.metadata),
   };
-}
-
-/** A step's columns in the order of the upsertStep statement. */
-function stepToRow(s: StepRecord): unknown[] {
-  return [
-    s.runId,
-    s.key,
-    s.name,
-    s.type,
-    s.status,
-    json(s.output),
-    s.error ?? null,
-    JSON.stringify(s.usage),
-    s.costUsd,
-    s.durationMs,
-    s.attempts,
-    s.startedAt,
-    s.finishedAt,
-    json(s.details),
-  ];
-}
-
-/** An item's columns in the order of the upsertItem statement. */
-function itemToRow(i: ItemRecord): unknown[] {
-  return [
-    i.runId,
-    i.stepKey,
-    i.index,
-    i.status,
-    json(i.output),
-    i.error ?? null,
-    JSON.stringify(i.usage),
-    i.costUsd,
-    i.attempts,
-    i.durationMs,
-  ];
 }
