@@ -3,11 +3,10 @@
 // times that — and the run fails with the budget's message, resumable with a larger limit.
 // Needs `npm run build`.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PostgresStore } from '../../src/journal/postgres-store.js';
 import { AnthropicFake } from '../fakes/index.js';
+import { workersThatTook } from './flows.js';
 import { batchPipeline, type ClusterHarness, clusterHarness, REDIS_URL, runCli } from './harness.js';
 
 let h: ClusterHarness | undefined;
@@ -15,19 +14,6 @@ afterEach(async () => {
   await h?.cleanup();
   h = undefined;
 });
-
-/** The workers that ran chunks of the batch, from BullMQ's own record (job.processedBy). */
-async function workersThatTook(prefix: string, queue: string): Promise<Set<string>> {
-  const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
-  const q = new Queue(queue, { connection, prefix });
-  try {
-    const jobs = await q.getJobs(['completed'], 0, 10_000);
-    return new Set(jobs.map((j) => j.processedBy).filter((w): w is string => typeof w === 'string'));
-  } finally {
-    await q.close();
-    connection.disconnect();
-  }
-}
 
 const ITEMS = 60;
 const MAX_TOKENS = 1000;
@@ -69,7 +55,7 @@ describe('cluster-wide budgets', () => {
       expect(record?.status).toBe('failed');
       const runId = record?.id as string;
 
-      expect((await workersThatTook(h.prefix, 'items')).size).toBeGreaterThanOrEqual(2);
+      expect((await workersThatTook(REDIS_URL, h.prefix, 'items')).size).toBeGreaterThanOrEqual(2);
       // Eighteen calls were wanted at once (six chunks × max_parallel 3) on three workers, each of
       // which alone would have let six through: together, the run made at most six.
       expect(fake.requests.length).toBeGreaterThanOrEqual(1);

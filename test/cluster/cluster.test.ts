@@ -2,12 +2,10 @@
 // PostgreSQL, runs submitted with `elexirion run --cluster`. Needs `npm run build` first.
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PostgresStore } from '../../src/journal/postgres-store.js';
 import { AnthropicFake } from '../fakes/index.js';
-import { endedFlowOf, flowOf } from './flows.js';
+import { endedFlowOf, flowOf, workersThatTook } from './flows.js';
 import { batchPipeline, type ClusterHarness, callsPerItem, clusterHarness, REDIS_URL, runCli } from './harness.js';
 
 let h: ClusterHarness | undefined;
@@ -15,19 +13,6 @@ afterEach(async () => {
   await h?.cleanup();
   h = undefined;
 });
-
-/** The workers that completed jobs of `queue`, from BullMQ's own record (job.processedBy). */
-async function workersThatTook(prefix: string, queue: string): Promise<Set<string>> {
-  const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
-  const q = new Queue(queue, { connection, prefix });
-  try {
-    const jobs = await q.getJobs(['completed'], 0, 10_000);
-    return new Set(jobs.map((j) => j.processedBy).filter((w): w is string => typeof w === 'string'));
-  } finally {
-    await q.close();
-    connection.disconnect();
-  }
-}
 
 describe('cluster mode', () => {
   it('spreads one run’s batch over three workers and prints it as a local run', async () => {
@@ -52,7 +37,7 @@ describe('cluster mode', () => {
     expect(after.queues.batches).toMatchObject({ completed: 1, waitingChildren: 0 });
     expect(after.queues.items.completed).toBe(12);
 
-    const takers = await workersThatTook(h.prefix, 'items');
+    const takers = await workersThatTook(REDIS_URL, h.prefix, 'items');
     expect(takers.size).toBe(3);
     const counts = callsPerItem(readFileSync(h.callLog, 'utf8'));
     expect(counts.size).toBe(300);
@@ -94,7 +79,7 @@ describe('cluster mode', () => {
       // Three workers × five items in parallel would be fifteen; the shared gate allows three.
       expect(fake.peakInFlight).toBeLessThanOrEqual(3);
       expect(fake.peakInFlight).toBeGreaterThanOrEqual(2);
-      expect((await workersThatTook(h.prefix, 'items')).size).toBeGreaterThanOrEqual(2);
+      expect((await workersThatTook(REDIS_URL, h.prefix, 'items')).size).toBeGreaterThanOrEqual(2);
     } finally {
       await fake.stop();
     }

@@ -1,4 +1,4 @@
-// What BullMQ itself holds about a batch's flow: the parent job on the `batches` queue and its
+// What BullMQ itself holds about a batch's flow (and which workers took a queue's jobs): the parent job on the `batches` queue and its
 // children on `items`, read from Redis the way an operator would — so that tests prove the flow,
 // not only the run's outcome.
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -87,4 +87,17 @@ export async function endedFlowOf(
     flow = await flowOf(redisUrl, prefix, runId, stepKey, generation);
   }
   return flow;
+}
+
+/** The workers that completed jobs of `queue`, from BullMQ's own record (job.processedBy). */
+export async function workersThatTook(redisUrl: string, prefix: string, queue: string): Promise<Set<string>> {
+  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const q = new Queue(queue, { connection, prefix });
+  try {
+    const jobs = await q.getJobs(['completed'], 0, 10_000);
+    return new Set(jobs.map((j) => j.processedBy).filter((w): w is string => typeof w === 'string'));
+  } finally {
+    await q.close();
+    connection.disconnect();
+  }
 }

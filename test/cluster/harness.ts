@@ -171,3 +171,30 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv): { child: ChildPr
   const done = new Promise<CliRun>((resolveRun) => child.on('close', (code) => resolveRun({ code, stdout, stderr })));
   return { child, done };
 }
+
+export interface ServeProcess {
+  url: string;
+  /** SIGTERM, then waits for the process to end. */
+  stop(): Promise<void>;
+}
+
+/** `elexirion serve --cluster` on a free port, serving `harness.dir`; resolves once it listens. */
+export async function startServe(harness: ClusterHarness): Promise<ServeProcess> {
+  const { child, done } = runCli(['serve', '--cluster', '--port', '0', '--root', harness.dir], harness.env);
+  let out = '';
+  child.stdout?.on('data', (c: Buffer) => {
+    out += c.toString();
+  });
+  const stop = async () => {
+    child.kill('SIGTERM');
+    await done;
+  };
+  for (let i = 0; i < 200; i++) {
+    const url = /listening on (http:\S+)/.exec(out)?.[1];
+    if (url) return { url, stop };
+    if (child.exitCode !== null) throw new Error(`serve exited: ${(await done).stderr}`);
+    await sleep(50);
+  }
+  await stop();
+  throw new Error('serve --cluster did not start');
+}

@@ -2,11 +2,10 @@
 // on the machine's Redis and PostgreSQL: a streaming step's tokens reach the follower while the
 // step runs, not with its commit; the SSE stream's ids are the journal's seqs, in order, each once,
 // for a client that reconnects too, and after the worker dies mid-stream. Needs `npm run build`.
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PostgresStore } from '../../src/journal/postgres-store.js';
 import { AnthropicFake } from '../fakes/index.js';
-import { type ClusterHarness, clusterHarness, runCli } from './harness.js';
+import { type ClusterHarness, clusterHarness, runCli, startServe } from './harness.js';
 
 let h: ClusterHarness | undefined;
 let fake: AnthropicFake | undefined;
@@ -48,25 +47,6 @@ async function liveCluster(): Promise<ClusterHarness> {
   Object.assign(harness.env, { ANTHROPIC_API_KEY: 'test-key-live', ANTHROPIC_BASE_URL: fake.baseUrl });
   harness.write('live.yaml', PIPELINE);
   return harness;
-}
-
-async function startServe(harness: ClusterHarness): Promise<string> {
-  const { child, done } = runCli(['serve', '--cluster', '--port', '0', '--root', harness.dir], harness.env);
-  let out = '';
-  child.stdout?.on('data', (c: Buffer) => {
-    out += c.toString();
-  });
-  stopServe = async () => {
-    child.kill('SIGTERM');
-    await done;
-  };
-  for (let i = 0; i < 200; i++) {
-    const url = /listening on (http:\S+)/.exec(out)?.[1];
-    if (url) return url;
-    if (child.exitCode !== null) throw new Error(`serve exited: ${(await done).stderr}`);
-    await sleep(50);
-  }
-  throw new Error('serve --cluster did not start');
 }
 
 interface SseEvent {
@@ -170,7 +150,9 @@ describe('live events in cluster mode', () => {
   it('serve --cluster streams events live with their journal seqs, to a reconnecting client too', async () => {
     h = await liveCluster();
     await h.startWorker();
-    const url = await startServe(h);
+    const serve = await startServe(h);
+    stopServe = serve.stop;
+    const { url } = serve;
     const id = await submit(url);
     const events = `${url}/runs/${id}/events`;
     // One client reads it all; another leaves after three tokens and comes back with Last-Event-ID.
@@ -205,7 +187,9 @@ describe('live events in cluster mode', () => {
   it('after a worker dies mid-stream, the stream goes back to where the journal ends and misses nothing', async () => {
     h = await liveCluster();
     const first = await h.startWorker({}, ['--concurrency', '1']);
-    const url = await startServe(h);
+    const serve = await startServe(h);
+    stopServe = serve.stop;
+    const { url } = serve;
     const id = await submit(url);
     let killed = false;
     const all = await readEvents(`${url}/runs/${id}/events`, {

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PostgresStore } from '../../src/journal/postgres-store.js';
-import { type ClusterHarness, clusterHarness, runCli } from './harness.js';
+import { type ClusterHarness, clusterHarness, startServe } from './harness.js';
 
 let h: ClusterHarness | undefined;
 let stopServe: (() => Promise<void>) | undefined;
@@ -26,32 +26,15 @@ function stepsPipeline(steps: number, latency: string): string {
   return lines.join('\n');
 }
 
-async function startServe(harness: ClusterHarness): Promise<string> {
-  const { child, done } = runCli(['serve', '--cluster', '--port', '0', '--root', harness.dir], harness.env);
-  let out = '';
-  child.stdout?.on('data', (c: Buffer) => {
-    out += c.toString();
-  });
-  stopServe = async () => {
-    child.kill('SIGTERM');
-    await done;
-  };
-  for (let i = 0; i < 200; i++) {
-    const url = /listening on (http:\S+)/.exec(out)?.[1];
-    if (url) return url;
-    if (child.exitCode !== null) throw new Error(`serve exited: ${(await done).stderr}`);
-    await sleep(50);
-  }
-  throw new Error('serve --cluster did not start');
-}
-
 describe('serve --cluster', () => {
   it('submits runs to a worker, streams their events from the journal, cancels and resumes them', async () => {
     h = await clusterHarness();
     const worker = await h.startWorker({}, ['--concurrency', '1']);
     h.write('serial.yaml', stepsPipeline(3, '100ms'));
     h.write('long.yaml', stepsPipeline(12, '250ms'));
-    const url = await startServe(h);
+    const serve = await startServe(h);
+    stopServe = serve.stop;
+    const { url } = serve;
     const post = async (path: string, body?: unknown) =>
       fetch(`${url}${path}`, {
         method: 'POST',
