@@ -80,6 +80,8 @@ export interface RunHandle {
 interface ActiveRun {
   context?: RunContext;
   stopRequested?: 'interrupted' | 'cancelled';
+  /** The steps as the run's end read them for its totals: its handle's result needs no second read. */
+  finishedSteps?: StepRecord[];
 }
 
 export class Engine {
@@ -92,8 +94,6 @@ export class Engine {
   private readonly factories: ProviderFactories;
   private readonly active = new Map<string, ActiveRun>();
   private readonly resuming = new Set<string>();
-  /** Per run that just ended: its steps as finish() read them, for the handle's result (one read, not two). */
-  private readonly finishedSteps = new Map<string, StepRecord[]>();
   private readonly services: EngineServices;
 
   constructor(options: EngineOptions) {
@@ -245,11 +245,13 @@ export class Engine {
   }
 
   async result(runId: string): Promise<RunResult> {
+    return this.resultOf(runId);
+  }
+
+  /** The run's result; `steps` when the caller has just read them from the journal. */
+  private async resultOf(runId: string, steps?: StepRecord[]): Promise<RunResult> {
     const record = await this.store.getRun(runId);
     if (!record) throw new UsageError(`no run with id ${runId}`, 'list runs with `elexirion runs`');
-    // The steps that finish() has just read for the totals, if this is the run's own handle asking.
-    const steps = this.finishedSteps.get(runId);
-    this.finishedSteps.delete(runId);
     return buildRunResult(record, steps ?? (await this.store.getSteps(runId)));
   }
 
@@ -285,7 +287,7 @@ export class Engine {
           active.context = context;
           if (active.stopRequested) context.controller.abort(new RunInterruptedError(active.stopRequested));
           const result = await executeRun(context, journaled);
-          await this.finish(context, result);
+          active.finishedSteps = await this.finish(context, result);
           return result;
         },
         restartable: () => active.stopRequested === undefined,
@@ -298,14 +300,14 @@ export class Engine {
       .catch(async (error: unknown) => {
         // Past the restart intensity (or a crash while stopping): the run fails with its reason.
         const failed: RunOutcome = { status: active.stopRequested ?? 'failed', error: messageOf(error) };
-        await this.finish(active.context, failed, runId).catch(() => {});
+        active.finishedSteps = await this.finish(active.context, failed, runId).catch(() => undefined);
         return failed;
       })
       .finally(() => this.active.delete(runId));
 
     return {
       runId,
-      result: outcome.then(() => this.result(runId)),
+      result: outcome.then(() => this.resultOf(runId, active.finishedSteps)),
       stop: (status = 'cancelled') => {
         this.stop(runId, status);
       },
@@ -316,10 +318,9 @@ export class Engine {
     context: RunContext | undefined,
     outcome: RunOutcome,
     runId = context?.id as string,
-  ): Promise<void> {
+  ): Promise<StepRecord[]> {
     await this.cache?.flush();
     const steps = await this.store.getSteps(runId);
-    this.finishedSteps.set(runId, steps);
     const totals = totalsOf(steps, await this.store.itemTotals(runId));
     const finishedAt = Date.now();
     if (context) await this.store.appendEvents(context.takeEvents());
@@ -344,6 +345,7 @@ export class Engine {
     };
     this.bus.emit('pipeline.execution.stop', stop);
     if (context) await this.store.appendEvents(context.takeEvents());
+    return steps;
   }
 
   private providerFor(run: RunContext, name: string): Provider {
