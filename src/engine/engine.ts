@@ -1,7 +1,6 @@
 // The engine: starts, supervises, resumes and cancels runs. One Engine per process is the norm;
 // its provider gates and call cache are shared by every run it supervises.
 import { hostname } from 'node:os';
-import { ulid } from 'ulid';
 import type { SharedBudgetFactory } from '../budget/run-budget.js';
 import { canonicalJson } from '../config/canonical.js';
 import { resolveInputs } from '../config/inputs.js';
@@ -23,6 +22,7 @@ import type { ElexirionEvent } from '../telemetry/events.js';
 import { messageOf, RunInterruptedError } from './errors.js';
 import { type EngineServices, RunContext, type RunOptions } from './run-context.js';
 import { executeRun, type RunOutcome, totalsOf } from './run-executor.js';
+import { newRunId } from './run-id.js';
 import { runProvider } from './run-provider.js';
 import { buildRunResult, type RunResult } from './run-result.js';
 import { type RestartIntensity, RunSupervisor } from './supervisor.js';
@@ -283,6 +283,7 @@ export class Engine {
             startedAt: record.startedAt,
             metadata: record.metadata,
             lastEventSeq,
+            fromScratch: untouched,
           });
           active.context = context;
           if (active.stopRequested) context.controller.abort(new RunInterruptedError(active.stopRequested));
@@ -320,7 +321,9 @@ export class Engine {
     runId = context?.id as string,
   ): Promise<StepRecord[]> {
     await this.cache?.flush();
-    const steps = await this.store.getSteps(runId);
+    // A run that began on an empty journal and never restarted journaled only what its context
+    // committed: those records are the journal's steps, without reading 500 rows back.
+    const steps = context?.fromScratch ? context.committedSteps() : await this.store.getSteps(runId);
     const totals = totalsOf(steps, await this.store.itemTotals(runId));
     const finishedAt = Date.now();
     if (context) await this.store.appendEvents(context.takeEvents());
@@ -353,13 +356,13 @@ export class Engine {
   }
 
   private owner(): Record<string, unknown> {
-    return { pid: process.pid, host: hostname() };
+    return { pid: process.pid, host: thisHost() };
   }
 
   private isAlive(record: RunRecord): boolean {
     if (this.active.has(record.id)) return true;
     const { pid, host } = record.metadata as { pid?: number; host?: string };
-    if (host !== hostname() || typeof pid !== 'number') return false;
+    if (host !== thisHost() || typeof pid !== 'number') return false;
     if (pid === process.pid) return false; // ours, and not active: a crashed attempt of this process
     try {
       process.kill(pid, 0);
@@ -418,6 +421,13 @@ export class Engine {
   }
 }
 
+// Read once: os.hostname() is a system call, and every run records its owner.
+let host: string | undefined;
+const thisHost = (): string => {
+  host ??= hostname();
+  return host;
+};
+
 /** A run as the journal first sees it: running, nothing spent. */
 function newRunRecord(
   loaded: LoadedPipeline,
@@ -425,7 +435,7 @@ function newRunRecord(
   metadata: Record<string, unknown>,
 ): RunRecord {
   return {
-    id: ulid(),
+    id: newRunId(),
     pipelineName: loaded.pipeline.name,
     pipelineFile: loaded.file,
     pipelineHash: loaded.hash,

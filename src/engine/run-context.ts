@@ -65,6 +65,14 @@ export class RunContext {
   private readonly root: RunContext;
   private detach?: () => void;
 
+  /**
+   * A run started from an empty journal, on its first attempt: every step record it has is one this
+   * context committed, so the run's end can take them from `committedSteps` instead of reading them
+   * back (see Engine.finish). False on a resume or a restart, which read the journal.
+   */
+  readonly fromScratch: boolean;
+  /** Records this run committed, in commit order (the journal's order), by key; kept by the root. */
+  private readonly committed = new Map<string, StepRecord>();
   private seq: number;
   private pendingEvents: EventRecord[] = [];
   /**
@@ -83,6 +91,8 @@ export class RunContext {
     startedAt: number;
     metadata: Record<string, unknown>;
     lastEventSeq: number;
+    /** Nothing of the run is journaled yet (see `fromScratch`). */
+    fromScratch?: boolean;
     /** Set for a nested pipeline's context (see `child`). */
     parent?: RunContext;
     keyPrefix?: string;
@@ -95,6 +105,7 @@ export class RunContext {
     this.startedAt = init.startedAt;
     this.metadata = init.metadata;
     this.seq = init.lastEventSeq;
+    this.fromScratch = init.parent?.fromScratch ?? init.fromScratch ?? false;
     this.runView = { id: init.id, pipeline: init.loaded.pipeline.name };
     this.root = init.parent?.root ?? this;
     this.providers = init.parent?.providers ?? new Map();
@@ -176,6 +187,22 @@ export class RunContext {
     if (record.type === 'set_variable' && record.status === 'succeeded') {
       this.variables = { ...this.variables, ...(record.output as Record<string, unknown>) };
     }
+  }
+
+  /** Notes a record the journal has just committed (step-runner's commit, after the write). */
+  noteCommitted(record: StepRecord): void {
+    if (this.root !== this) {
+      this.root.noteCommitted(record);
+      return;
+    }
+    // Written again under the same key (an upsert): it moves to the end, as its finished_at does.
+    this.committed.delete(record.key);
+    this.committed.set(record.key, record);
+  }
+
+  /** Every step record this run committed, in the journal's order (`Store.getSteps`). */
+  committedSteps(): StepRecord[] {
+    return [...this.root.committed.values()];
   }
 
   /** Buffers an event for the journal; it is written with the next step commit (one transaction). */

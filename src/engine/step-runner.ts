@@ -270,6 +270,7 @@ async function commit(run: RunContext, record: StepRecord, t0: number): Promise<
   } catch (error) {
     throw new JournalError(error);
   }
+  run.noteCommitted(record);
   run.publish(record);
   run.services.bus.emit('pipeline.step.stop', stop);
 }

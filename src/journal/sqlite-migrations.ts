@@ -103,4 +103,8 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
       VALUES (old.run_id, old.events_first, old.events_last, old.events);
   END;
   `,
+  // 5: the call records another connection added since a time (sqlite-call-keys.ts reads them).
+  `
+  CREATE INDEX calls_created ON calls (created_at);
+  `,
 ];

@@ -20,6 +20,7 @@ import {
   STEP_COLUMNS,
   stepParams,
 } from './rows.js';
+import { SqliteCallKeys } from './sqlite-call-keys.js';
 import { SqliteEventLog } from './sqlite-event-log.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 import type {
@@ -50,6 +51,8 @@ export class SqliteStore implements Store {
   private readonly group: GroupCommit;
   private readonly updateStatements = new Map<string, Database.Statement>();
   private readonly events: SqliteEventLog;
+  /** Which call keys the journal may hold: a cache miss skips the read (sqlite-call-keys.ts). */
+  private readonly callKeys: SqliteCallKeys;
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.path = path;
@@ -77,6 +80,7 @@ export class SqliteStore implements Store {
     // Built once: `db.transaction()` prepares its BEGIN/COMMIT statements, dearer than a step's inserts.
     const inTransaction = this.db.transaction((work: () => void) => work());
     this.group = new GroupCommit((work) => inTransaction(work));
+    this.callKeys = new SqliteCallKeys(this.db, () => this.group.flush());
   }
 
   async migrate(): Promise<void> {
@@ -286,12 +290,14 @@ export class SqliteStore implements Store {
 
   async putCalls(calls: CallRecord[]): Promise<void> {
     const rows = calls.map(callParams);
+    this.callKeys.add(calls.map((call) => call.key));
     return this.group.write(() => {
       for (const row of rows) this.stmts.putCall.run(...row);
     });
   }
 
   async getCall(key: string, now: number): Promise<CallRecord | undefined> {
+    if (!this.callKeys.mayHave(key)) return undefined;
     const row = this.stmts.getCall.get(key, now) as Row | undefined;
     return row ? rowToCall(row) : undefined;
   }
@@ -314,13 +320,26 @@ const RUN_COLUMNS: Record<keyof RunRecord, string> = {
   metadata: 'metadata',
 };
 
+// Every run of a pipeline stores its definition; five hundred runs of one pipeline serialize it once
+// (a loaded pipeline is never changed in place).
+const pipelineTexts = new WeakMap<object, string | null>();
+function pipelineJson(pipeline: unknown): string | null {
+  if (pipeline === null || typeof pipeline !== 'object') return json(pipeline);
+  let text = pipelineTexts.get(pipeline);
+  if (text === undefined) {
+    text = json(pipeline);
+    pipelineTexts.set(pipeline, text);
+  }
+  return text;
+}
+
 function runToRow(run: RunRecord): Row {
   return {
     id: run.id,
     pipeline_name: run.pipelineName ?? null,
     pipeline_file: run.pipelineFile ?? null,
     pipeline_hash: run.pipelineHash ?? null,
-    pipeline: json(run.pipeline),
+    pipeline: pipelineJson(run.pipeline),
     inputs: json(run.inputs),
     status: run.status ?? null,
     error: run.error ?? null,

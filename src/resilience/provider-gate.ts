@@ -64,6 +64,7 @@ export class ProviderGate {
   readonly breaker: ProviderCircuitBreaker;
   readonly rateLimiter?: RateLimiter;
   private readonly retries = new Map<string, GateRetry>();
+  private lastRetry?: { options: RetryOptions; retry: GateRetry };
 
   constructor(
     readonly provider: string,
@@ -118,6 +119,8 @@ export class ProviderGate {
 
   /** One retry policy per set of retry options (a pipeline has few), shared by every call. */
   private retryFor(options: RetryOptions): GateRetry {
+    // Most calls pass the same options object (DEFAULT_RETRY, or a step's resolved once): no key to build.
+    if (options === this.lastRetry?.options) return this.lastRetry.retry;
     const key = `${options.maxAttempts}|${options.baseDelayMs}|${options.maxDelayMs}|${options.jitter}`;
     let retry = this.retries.get(key);
     if (!retry) {
@@ -125,6 +128,7 @@ export class ProviderGate {
       retry = new GateRetry(options, { breakerOpen: this.breakerOpen });
       this.retries.set(key, retry);
     }
+    this.lastRetry = { options, retry };
     return retry;
   }
 
@@ -142,7 +146,8 @@ export class ProviderGate {
     let reachedProvider = false;
     try {
       const value = await this.bulkhead.execute(async () => {
-        const release = await this.admission?.acquire(options.signal);
+        // Cluster mode only: an await on nothing would still cost every call a turn of the microtask queue.
+        const release = this.admission ? await this.admission.acquire(options.signal) : undefined;
         try {
           return await this.breaker.execute(() => {
             reachedProvider = true;

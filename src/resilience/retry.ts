@@ -28,10 +28,17 @@ export interface RetryOptions {
   jitter: boolean;
 }
 
-export const DEFAULT_RETRY: RetryOptions = { maxAttempts: 3, baseDelayMs: 1000, maxDelayMs: 30_000, jitter: true };
+export const DEFAULT_RETRY: RetryOptions = Object.freeze({
+  maxAttempts: 3,
+  baseDelayMs: 1000,
+  maxDelayMs: 30_000,
+  jitter: true,
+});
 
 /** Retry options of a step: its `retry:` over the pipeline's `defaults.retry:` over DEFAULT_RETRY. */
 export function resolveRetryOptions(step?: Retry, defaults?: Retry): RetryOptions {
+  // The usual case, and one object for it: the gate recognises it without building a key.
+  if (step === undefined && defaults === undefined) return DEFAULT_RETRY;
   const pick = <K extends keyof Retry>(key: K) => step?.[key] ?? defaults?.[key];
   const base = pick('base_delay');
   const max = pick('max_delay');

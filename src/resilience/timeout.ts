@@ -1,27 +1,15 @@
-// The per-attempt timeout, on cockatiel's TimeoutPolicy (aggressive: the attempt is given up at
-// the deadline even if the provider ignores its signal). The provider receives a signal that
-// fires on the deadline *or* when the run is cancelled, and the SDKs pass it to fetch, so the
-// HTTP request itself is aborted and its socket closed — a timed-out call costs nothing more.
-import { TaskCancelledError, type TimeoutPolicy, TimeoutStrategy, timeout } from 'cockatiel';
+// The per-attempt timeout. The attempt is given up at the deadline even if the provider ignores its
+// signal (what cockatiel calls the aggressive strategy). The provider receives a signal that fires
+// on the deadline *or* when the run is cancelled, and the SDKs pass it to fetch, so the HTTP request
+// itself is aborted and its socket closed — a timed-out call costs nothing more.
+//
+// Not cockatiel's TimeoutPolicy, on purpose: every call of a batch item pays for this (a step's own
+// calls usually need none, see ProviderGate), and the policy's derived controller, two abort
+// listeners, event emitters and executor cost ~12 µs per call against ~2 µs here (measured with
+// bench/gate.bench.ts) — the largest part of the gate for a fan-out of fast calls. One controller,
+// one timer and one listener on the run's signal is all a timeout needs.
 import { ProviderError } from '../providers/provider-error.js';
 import { abortError } from './abort.js';
-
-// A policy holds no per-call state, so one per duration serves every call (building one per
-// attempt was a measurable part of a call's overhead). Few distinct durations exist in practice.
-const policies = new Map<number, TimeoutPolicy>();
-const MAX_POLICIES = 256;
-
-function policyFor(timeoutMs: number): TimeoutPolicy {
-  let policy = policies.get(timeoutMs);
-  if (!policy) {
-    if (policies.size >= MAX_POLICIES) policies.clear();
-    // No abortOnReturn: aborting a finished attempt costs a DOMException per call and cancels
-    // nothing (the answer has been read whole by then).
-    policy = timeout(timeoutMs, { strategy: TimeoutStrategy.Aggressive, abortOnReturn: false });
-    policies.set(timeoutMs, policy);
-  }
-  return policy;
-}
 
 export async function withAttemptTimeout<T>(
   provider: string,
@@ -29,17 +17,38 @@ export async function withAttemptTimeout<T>(
   runSignal: AbortSignal,
   fn: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
+  if (runSignal.aborted) throw abortError(provider, runSignal);
+  const controller = new AbortController();
+  let expired: (error: Error) => void = noop;
+  const deadline = new Promise<never>((_, reject) => {
+    expired = reject;
+  });
+  const timer = setTimeout(() => {
+    const error = new ProviderError(provider, 'timeout', `no answer within ${timeoutMs} ms (attempt timeout)`);
+    controller.abort(error);
+    expired(error);
+  }, timeoutMs);
+  const onRunAbort = () => {
+    controller.abort(runSignal.reason);
+    expired(abortError(provider, runSignal));
+  };
+  runSignal.addEventListener('abort', onRunAbort, { once: true });
   try {
-    return await policyFor(timeoutMs).execute((context) => fn(context.signal), runSignal);
+    return await Promise.race([fn(controller.signal), deadline]);
   } catch (error) {
     if (runSignal.aborted) throw abortError(provider, runSignal);
-    // The run was not cancelled, so a cancellation is our deadline: cockatiel's own error when it
-    // gave up first, or the provider's reaction to the aborted signal when it noticed first.
-    if (error instanceof TaskCancelledError || (error instanceof ProviderError && error.kind === 'aborted')) {
+    // The run was not cancelled, so a cancellation is our deadline: the provider noticed the
+    // aborted signal before the timer's rejection won the race.
+    if (controller.signal.aborted && error instanceof ProviderError && error.kind === 'aborted') {
       throw new ProviderError(provider, 'timeout', `no answer within ${timeoutMs} ms (attempt timeout)`, {
         cause: error,
       });
     }
     throw error;
+  } finally {
+    clearTimeout(timer);
+    runSignal.removeEventListener('abort', onRunAbort);
   }
 }
+
+function noop(): void {}

@@ -1,0 +1,21 @@
+// Run ids: ULIDs (sortable by creation time, 80 random bits). The ulid package draws each of the
+// 16 random characters with its own `crypto.getRandomValues` call — ~10 µs per id, measured as
+// 4 % of the many-runs benchmark. The same randomness, drawn from the OS 4 KB at a time: ~0.3 µs.
+import { randomFillSync } from 'node:crypto';
+import { ulid } from 'ulid';
+
+const pool = new Uint8Array(4096);
+let next = pool.length;
+
+/** ulid's PRNG contract: a number in [0, 1). */
+function pooledRandom(): number {
+  if (next === pool.length) {
+    randomFillSync(pool);
+    next = 0;
+  }
+  return (pool[next++] as number) / 256;
+}
+
+export function newRunId(): string {
+  return ulid(undefined, pooledRandom);
+}

@@ -1,0 +1,84 @@
+// Which call records the SQLite journal may hold, answered from memory. Most calls of a run are
+// new: without this, each one's cache lookup is a read transaction and a b-tree descent in SQLite
+// for nothing — 5 to 8 µs per call, the largest cost of a call after the step's own commit
+// (measured, bench/README.md). With it, a miss costs a Bloom-filter probe; every CHECK_EVERY_MS
+// at most, it asks SQLite whether another connection has written (a read of its own: 2–3 µs, as
+// much as the lookup it saves, so not per call) and then reads the keys that connection added.
+//
+// What it may get wrong, and what that costs: "may have" when the journal has not (~0.6 % of misses,
+// then SQLite answers as before); never "has not" for a key this connection wrote or the journal
+// held when the filter was built. A record another process commits is seen here within
+// CHECK_EVERY_MS (its own cache writes behind by 50 ms anyway); keys are read back by their
+// `created_at` with SLACK_MS to spare, so a record committed longer than that after it was made (a
+// writer stalled that long) goes unseen here — that call is paid again, nothing breaks.
+import type Database from 'better-sqlite3';
+import { KeyFilter } from './key-filter.js';
+
+/** How far before the last look another connection's new keys are read again. */
+const SLACK_MS = 10_000;
+/** How often at most SQLite is asked whether another connection has written. */
+export const CHECK_EVERY_MS = 200;
+
+export class SqliteCallKeys {
+  private filter?: KeyFilter;
+  private version = -1;
+  /** Keys created from this time on are read when another connection has written. */
+  private seenFrom = 0;
+  /** When SQLite was last asked (performance.now()). */
+  private checkedAt = Number.NEGATIVE_INFINITY;
+  private readonly stmts;
+
+  constructor(
+    db: Database.Database,
+    /** Commits this connection's queued writes, so that a scan sees every key it was given. */
+    private readonly flushWrites: () => void,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.stmts = {
+      // Bumped by every commit of another connection (not by this one's).
+      dataVersion: db.prepare('PRAGMA data_version').pluck(),
+      count: db.prepare('SELECT count(*) FROM calls').pluck(),
+      all: db.prepare('SELECT key FROM calls').pluck(),
+      since: db.prepare('SELECT key FROM calls WHERE created_at >= ?').pluck(),
+    };
+  }
+
+  /** False when the journal certainly has no call record under `key`. */
+  mayHave(key: string): boolean {
+    const at = performance.now();
+    if (!this.filter || at - this.checkedAt >= CHECK_EVERY_MS) {
+      this.checkedAt = at;
+      const version = this.stmts.dataVersion.get() as number;
+      if (!this.filter) this.build(version);
+      else if (version !== this.version) this.catchUp(version);
+    }
+    return (this.filter as KeyFilter).mayHave(key);
+  }
+
+  /** Keys this connection is writing (called as the write is queued). */
+  add(keys: readonly string[]): void {
+    if (!this.filter) return; // built from the table when first needed
+    if (this.filter.size + keys.length > 0 && this.filter.full) this.build(this.stmts.dataVersion.get() as number);
+    for (const key of keys) this.filter?.add(key);
+  }
+
+  private build(version: number): void {
+    this.flushWrites();
+    const seenFrom = this.now() - SLACK_MS;
+    const count = this.stmts.count.get() as number;
+    const filter = new KeyFilter(count);
+    for (const key of this.stmts.all.iterate() as IterableIterator<string>) filter.add(key);
+    this.filter = filter;
+    this.version = version;
+    this.seenFrom = seenFrom;
+  }
+
+  private catchUp(version: number): void {
+    const seenFrom = this.now() - SLACK_MS;
+    const filter = this.filter as KeyFilter;
+    for (const key of this.stmts.since.iterate(this.seenFrom) as IterableIterator<string>) filter.add(key);
+    this.version = version;
+    this.seenFrom = seenFrom;
+    if (filter.full) this.build(version);
+  }
+}
