@@ -8,7 +8,7 @@
 // What it may get wrong, and what that costs: "may have" when the journal has not (~0.6 % of misses,
 // then SQLite answers as before); never "has not" for a key this connection wrote or the journal
 // held when the filter was built. A record another process commits is seen here within
-// CHECK_EVERY_MS (its own cache writes behind by 50 ms anyway); keys are read back by their
+// CHECK_EVERY_MS (its own cache writes behind by up to 200 ms anyway); keys are read back by their
 // `created_at` with SLACK_MS to spare, so a record committed longer than that after it was made (a
 // writer stalled that long) goes unseen here — that call is paid again, nothing breaks.
 import type Database from 'better-sqlite3';

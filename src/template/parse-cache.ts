@@ -2,6 +2,7 @@
 // every batch item; parsing is the expensive part, so each distinct source is parsed once.
 // Bounded (least recently used goes first) because sources can be built at run time.
 import { Output, type Template, TokenKind } from 'liquidjs';
+import { compileFast, type FastTemplate } from './fast-render.js';
 import { liquid, printObjectsAsJson } from './liquid.js';
 import { toTemplateError } from './liquid-errors.js';
 
@@ -9,6 +10,8 @@ export interface ParsedTemplate {
   templates: Template[];
   /** The template's only `{{ … }}` when the source is that tag and nothing else (but whitespace). */
   soleOutput?: Output;
+  /** The shortcut past Liquid's evaluator, when every part of the template allows it (fast-render.ts). */
+  fast?: FastTemplate;
 }
 
 export const PARSE_CACHE_LIMIT = 2_000;
@@ -34,6 +37,8 @@ export function parseTemplate(source: string): ParsedTemplate {
   }
   const soleOutput = rawValueOutput(findSoleOutput(templates));
   const parsed: ParsedTemplate = soleOutput === undefined ? { templates } : { templates, soleOutput };
+  const fast = compileFast(templates);
+  if (fast !== undefined) parsed.fast = fast;
   if (cache.size >= PARSE_CACHE_LIMIT) {
     const oldest = cache.keys().next().value;
     if (oldest !== undefined) cache.delete(oldest);

@@ -1,6 +1,7 @@
 // Rendering templates at run time. Synchronous (Liquid's sync API) and cached: the engine calls
 // these for every step and every batch item, so a cached template costs microseconds.
 import { Context, toValueSync } from 'liquidjs';
+import { renderFast } from './fast-render.js';
 import { liquid } from './liquid.js';
 import { toTemplateError } from './liquid-errors.js';
 import { parseTemplate } from './parse-cache.js';
@@ -14,7 +15,11 @@ export function isTemplate(source: string): boolean {
 /** Renders `source` to text. Throws a TemplateError naming the undefined variable or the bad syntax. */
 export function renderString(source: string, scope: TemplateScope): string {
   if (!isTemplate(source)) return source;
-  const { templates } = parseTemplate(source);
+  const { templates, fast } = parseTemplate(source);
+  if (fast !== undefined) {
+    const text = renderFast(fast, scope);
+    if (text !== undefined) return text;
+  }
   try {
     return String(liquid.renderSync(templates, scope));
   } catch (error) {

@@ -141,6 +141,22 @@ export function describeStoreConformance(name: string, create: () => Promise<Sto
       ]);
     });
 
+    it('gives back event data exactly, whether or not it names its run (the engine’s always do)', async () => {
+      const run = sampleRun();
+      await store.createRun(run);
+      const events = [
+        { runId: run.id, seq: 1, type: 'pipeline.step.start', at: 4, data: { runId: run.id, step: 'a', n: [1] } },
+        { runId: run.id, seq: 2, type: 'x.custom', at: 5, data: { step: 'a' } },
+        { runId: run.id, seq: 3, type: 'x.other', at: 6, data: { runId: 'someone-else', step: 'a' } },
+      ];
+      await store.commitStep(sampleStep(run.id, 'a'), events);
+      await store.appendEvents([{ ...(events[0] as (typeof events)[0]), seq: 4 }]);
+      const read = await store.getEvents(run.id);
+      expect(read).toEqual([...events, { ...events[0], seq: 4 }]);
+      // Key order too: the live stream serializes the data as the engine emitted it.
+      expect(Object.keys(read[0]?.data ?? {})).toEqual(['runId', 'step', 'n']);
+    });
+
     it('keeps a null cost distinct from a zero cost', async () => {
       const run = sampleRun();
       await store.createRun(run);
