@@ -96,7 +96,17 @@ export class CallCache {
   /** Records a finished call, in memory and in the journal, answering for `ttlMs` from now. */
   async put(call: CachedCall, ttlMs = DEFAULT_CACHE_TTL_MS): Promise<CallRecord> {
     const createdAt = this.now();
-    const record: CallRecord = { ...call, createdAt, expiresAt: createdAt + ttlMs };
+    const record: CallRecord = {
+      key: call.key,
+      provider: call.provider,
+      model: call.model,
+      request: call.request,
+      response: call.response,
+      usage: call.usage,
+      costUsd: call.costUsd,
+      createdAt,
+      expiresAt: createdAt + ttlMs,
+    };
     this.remember(record);
     if (!this.store) return record;
     this.pending.set(record.key, record);

@@ -14,7 +14,9 @@ import type { ModelCaller, CallOptions as ModelCallOptions } from '../llm/model-
 import type { ModelRequest, ModelResponse, Provider, Usage } from '../providers/provider.js';
 import { ProviderError } from '../providers/provider-error.js';
 import type { EventBus } from '../telemetry/event-bus.js';
+import type { EventMap } from '../telemetry/events.js';
 import type { GateRegistry } from './gate-registry.js';
+import type { GateCallOptions } from './provider-gate.js';
 import type { RetryOptions } from './retry.js';
 
 // The signature the LLM call loop calls (src/llm/model-caller.ts); re-exported for the engine.
@@ -65,25 +67,44 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
   const { bus, runId, step } = deps;
   const ttlMs = deps.ttlMs ?? DEFAULT_CACHE_TTL_MS;
 
+  // Built once per caller, not per call: object spreads and closures on the hot path are measurable.
+  const retry = deps.retry;
+  const timeoutMs = deps.timeoutMs;
+  const deadline = deps.deadline;
+
   return async (request, opts) => {
     const started = performance.now();
     const key = callKey(request);
     const { provider, model } = request;
-    const base = { key, provider, model, attempts: 0, retries: 0, cached: false, replayed: false };
-    const elapsed = () => Math.round(performance.now() - started);
-    const finish = (stats: CallStats): void => {
-      bus.emit('pipeline.provider.response', {
+    let attempts = 0;
+    let retries = 0;
+    const stats = (
+      outcome: Pick<CallStats, 'usage' | 'costUsd' | 'costSavedUsd'> & Partial<CallStats>,
+    ): CallStats => ({
+      key,
+      provider,
+      model,
+      attempts,
+      retries,
+      cached: false,
+      replayed: false,
+      durationMs: Math.round(performance.now() - started),
+      ...outcome,
+    });
+    const finish = (done: CallStats): void => {
+      const response: EventMap['pipeline.provider.response'] = {
         runId,
         step,
         provider,
         model,
-        durationMs: stats.durationMs,
-        usage: stats.usage,
-        costUsd: stats.costUsd,
-        cached: stats.cached || stats.replayed,
-        ...(stats.error ? { error: stats.error.message } : {}),
-      });
-      deps.onCallFinished?.(stats);
+        durationMs: done.durationMs,
+        usage: done.usage,
+        costUsd: done.costUsd,
+        cached: done.cached || done.replayed,
+      };
+      if (done.error) response.error = done.error.message;
+      bus.emit('pipeline.provider.response', response);
+      deps.onCallFinished?.(done);
     };
     // An answer that did not come from the provider still reaches a streaming consumer, in one piece.
     const deliver = (response: ModelResponse): ModelResponse => {
@@ -95,14 +116,7 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
     if (replay) {
       const entry = replay.answer(key, { step, provider, model });
       deps.cassette?.record?.record({ ...entry, step });
-      finish({
-        ...base,
-        replayed: true,
-        usage: entry.response.usage,
-        costUsd: 0,
-        costSavedUsd: 0,
-        durationMs: elapsed(),
-      });
+      finish(stats({ replayed: true, usage: entry.response.usage, costUsd: 0, costSavedUsd: 0 }));
       return deliver(entry.response);
     }
 
@@ -113,7 +127,7 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
         const costSavedUsd = hit.costUsd ?? 0;
         bus.emit('pipeline.cache.hit', { runId, step, provider, model, costSavedUsd });
         deps.cassette?.record?.record({ key, step, provider, model, request, response, costUsd: hit.costUsd });
-        finish({ ...base, cached: true, usage: response.usage, costUsd: 0, costSavedUsd, durationMs: elapsed() });
+        finish(stats({ cached: true, usage: response.usage, costUsd: 0, costSavedUsd }));
         return deliver(response);
       }
     }
@@ -122,19 +136,14 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
     const reserving = deps.budget?.reserve(request, step);
     const reservation = reserving instanceof Promise ? await reserving : reserving;
     const gate = deps.gates.gate(provider);
-    let attempts = 0;
-    let retries = 0;
     let response: ModelResponse;
     try {
       const target = deps.resolveProvider(provider);
       const estimate = estimateUsage(request);
-      response = await gate.execute((signal) => callProvider(target, request, signal, opts), {
+      const gateOptions: GateCallOptions<ModelResponse> = {
         signal: opts.signal,
-        ...(deps.retry ? { retry: deps.retry } : {}),
-        ...(deps.timeoutMs === undefined ? {} : { timeoutMs: deps.timeoutMs }),
-        ...(deps.deadline === undefined ? {} : { deadline: deps.deadline }),
         estimatedTokens: estimate.inputTokens + estimate.outputTokens,
-        usedTokens: (answer) => answer.usage.inputTokens + answer.usage.outputTokens,
+        usedTokens,
         onAttempt: (attempt) => {
           attempts = attempt;
           bus.emit('pipeline.provider.request', { runId, step, provider, model, attempt });
@@ -143,20 +152,15 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
           retries++;
           bus.emit('pipeline.provider.retry', { runId, step, provider, attempt, delayMs, reason: error.message });
         },
-      });
+      };
+      if (retry) gateOptions.retry = retry;
+      if (timeoutMs !== undefined) gateOptions.timeoutMs = timeoutMs;
+      if (deadline !== undefined) gateOptions.deadline = deadline;
+      response = await gate.execute((signal) => callProvider(target, request, signal, opts), gateOptions);
     } catch (error) {
       if (reservation) deps.budget?.release(reservation);
       const failure = error instanceof Error ? error : new Error(String(error));
-      finish({
-        ...base,
-        attempts,
-        retries,
-        usage: NO_USAGE,
-        costUsd: 0,
-        costSavedUsd: 0,
-        durationMs: elapsed(),
-        error: failure,
-      });
+      finish(stats({ usage: NO_USAGE, costUsd: 0, costSavedUsd: 0, error: failure }));
       throw error;
     }
 
@@ -169,10 +173,12 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
         .catch((error: unknown) => process.emitWarning(`call cache: not recorded (${(error as Error).message})`));
     }
     deps.cassette?.record?.record({ key, step, provider, model, request, response, costUsd });
-    finish({ ...base, attempts, retries, usage: response.usage, costUsd, costSavedUsd: 0, durationMs: elapsed() });
+    finish(stats({ usage: response.usage, costUsd, costSavedUsd: 0 }));
     return response;
   };
 }
+
+const usedTokens = (answer: ModelResponse): number => answer.usage.inputTokens + answer.usage.outputTokens;
 
 async function callProvider(
   provider: Provider,
