@@ -81,6 +81,7 @@ export class RunContext {
    */
   private readonly stopSeqs = new WeakMap<object, number>();
   private readonly runView: { id: string; pipeline: string };
+  private cachedScope?: TemplateScope;
 
   constructor(init: {
     id: string;
@@ -162,6 +163,19 @@ export class RunContext {
   }
 
   scope(extra?: { item: unknown; index: number }): TemplateScope {
+    // A step's scope is the run's as it is now: the same object until a set_variable step changes
+    // the variables (step views are added to the same `steps` object). Templates never write to it.
+    if (extra === undefined) {
+      if (this.cachedScope?.variables !== this.variables) {
+        this.cachedScope = buildScope({
+          inputs: this.inputs,
+          variables: this.variables,
+          steps: this.stepViews,
+          run: this.runView,
+        });
+      }
+      return this.cachedScope;
+    }
     return buildScope({
       inputs: this.inputs,
       variables: this.variables,

@@ -78,9 +78,7 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
     const { provider, model } = request;
     let attempts = 0;
     let retries = 0;
-    const stats = (
-      outcome: Pick<CallStats, 'usage' | 'costUsd' | 'costSavedUsd'> & Partial<CallStats>,
-    ): CallStats => ({
+    const stats = (outcome: Pick<CallStats, 'usage' | 'costUsd' | 'costSavedUsd'> & Partial<CallStats>): CallStats => ({
       key,
       provider,
       model,
