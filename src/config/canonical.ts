@@ -12,11 +12,18 @@ function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value === null || typeof value !== 'object') return value;
   const sorted: Record<string, unknown> = {};
-  for (const key of Object.keys(value).sort()) {
+  // Objects built in key order (the call key's) skip the sort and the array it allocates.
+  const keys = Object.keys(value);
+  for (const key of inOrder(keys) ? keys : keys.sort()) {
     const member = (value as Record<string, unknown>)[key];
     if (member !== undefined) sorted[key] = sortKeys(member);
   }
   return sorted;
+}
+
+function inOrder(keys: string[]): boolean {
+  for (let i = 1; i < keys.length; i++) if ((keys[i - 1] as string) > (keys[i] as string)) return false;
+  return true;
 }
 
 /** sha256 (hex) of the canonical JSON of `value`. */

@@ -10,20 +10,21 @@ import type { ModelRequest } from '../providers/provider.js';
 const KEY_VERSION = 'elexirion.call.v1';
 
 export function callKey(request: ModelRequest): string {
+  // Keys in sorted order, as the canonical form has them: canonicalJson then need not sort them.
   const addressed = {
-    provider: request.provider,
-    model: request.model,
-    system: request.system,
+    extra: request.extra,
     messages: request.messages,
+    model: request.model,
     parameters: {
       maxTokens: request.maxTokens,
+      stop: request.stop,
       temperature: request.temperature,
       topP: request.topP,
-      stop: request.stop,
     },
-    tools: request.tools,
+    provider: request.provider,
     schema: request.schema,
-    extra: request.extra,
+    system: request.system,
+    tools: request.tools,
   };
   // One-shot hash (Node ≥ 20.12): half the cost of a Hash object for a text this short, on every call.
   return hash('sha256', `${KEY_VERSION}\n${canonicalJson(addressed)}`, 'hex');

@@ -77,4 +77,24 @@ describe('callKey', () => {
   it('canonicalJson sorts keys at every depth and drops undefined', () => {
     expect(canonicalJson({ b: 1, a: { d: undefined, c: [{ z: 1, y: 2 }] } })).toBe('{"a":{"c":[{"y":2,"z":1}]},"b":1}');
   });
+
+  it('keeps the same address across releases (records already journaled must still answer)', () => {
+    // Computed by the release before the canonical form was built in key order: any change to the
+    // form breaks this, and must bump KEY_VERSION instead.
+    const full: ModelRequest = {
+      provider: 'anthropic',
+      model: 'claude-sonnet-4-5',
+      system: 'Be brief.',
+      messages: [{ role: 'user', content: 'Review a.ts' }],
+      maxTokens: 512,
+      temperature: 0,
+      stop: ['END'],
+      schema: { type: 'object', properties: { ok: { type: 'boolean' } } },
+      extra: { generation_config: { b: 1, a: 2 } },
+    };
+    expect(callKey(full)).toBe('9da86a7fb26fbc4a939d5c9d62f0c5d6e14cf191baa30974d93c8a105987b0ea');
+    expect(callKey({ provider: 'mock', model: 'mock-1', messages: [{ role: 'user', content: 'hi' }] })).toBe(
+      '00c047f6981bf16c36e6d3ddf66a131869a3995ca046c2bb63ee54a02cc9a03e',
+    );
+  });
 });
