@@ -181,9 +181,11 @@ export class RunEventSequence {
 }
 
 /**
- * What tells two events at one seq apart. A step.stop's `at` differs between the journal (the
- * step's end) and the bus (after its commit), but a live step.stop is always committed already.
+ * What tells two events at one seq apart. A stop's `at` differs between the journal (the step's or
+ * run's end) and the bus (after its commit), but a live stop is always committed already.
  */
 function identity(event: { type: string; at: number }): string {
-  return event.type === 'pipeline.step.stop' ? event.type : `${event.type}@${event.at}`;
+  return event.type === 'pipeline.step.stop' || event.type === 'pipeline.execution.stop'
+    ? event.type
+    : `${event.type}@${event.at}`;
 }

@@ -80,8 +80,14 @@ export interface RunHandle {
 interface ActiveRun {
   context?: RunContext;
   stopRequested?: 'interrupted' | 'cancelled';
-  /** The steps as the run's end read them for its totals: its handle's result needs no second read. */
-  finishedSteps?: StepRecord[];
+  /** What the run's end knew: its handle's result needs no second read of the journal. */
+  finished?: Finished;
+}
+
+/** A run's end: its steps as totalled, and — for a run that began on an empty journal — its final record. */
+interface Finished {
+  steps: StepRecord[];
+  run?: RunRecord;
 }
 
 export class Engine {
@@ -114,9 +120,10 @@ export class Engine {
       ...(options.budgets ? { budgets: options.budgets } : {}),
     };
     // Every event of a run goes to its journal, buffered and written with the next step commit.
-    // step.stop is the exception: the step runner writes it in the same transaction as the result.
+    // The stops are the exception: step.stop is written in the same transaction as the step's
+    // result (the step runner), execution.stop with the run's final state (finish).
     this.bus.onAny((event) => {
-      if (event.type === 'pipeline.step.stop') return;
+      if (event.type === 'pipeline.step.stop' || event.type === 'pipeline.execution.stop') return;
       const runId = (event.data as { runId?: string }).runId;
       const context = runId === undefined ? undefined : this.active.get(runId)?.context;
       context?.journalEvent(event.type, event.at, event.data as unknown as Record<string, unknown>);
@@ -248,11 +255,11 @@ export class Engine {
     return this.resultOf(runId);
   }
 
-  /** The run's result; `steps` when the caller has just read them from the journal. */
-  private async resultOf(runId: string, steps?: StepRecord[]): Promise<RunResult> {
-    const record = await this.store.getRun(runId);
+  /** The run's result; `finished` when the run's end has just read or committed what it needs. */
+  private async resultOf(runId: string, finished?: Finished): Promise<RunResult> {
+    const record = finished?.run ?? (await this.store.getRun(runId));
     if (!record) throw new UsageError(`no run with id ${runId}`, 'list runs with `elexirion runs`');
-    return buildRunResult(record, steps ?? (await this.store.getSteps(runId)));
+    return buildRunResult(record, finished?.steps ?? (await this.store.getSteps(runId)));
   }
 
   /** Waits for every active run to end. */
@@ -288,7 +295,7 @@ export class Engine {
           active.context = context;
           if (active.stopRequested) context.controller.abort(new RunInterruptedError(active.stopRequested));
           const result = await executeRun(context, journaled);
-          active.finishedSteps = await this.finish(context, result);
+          active.finished = await this.finish(context, result, runId, record);
           return result;
         },
         restartable: () => active.stopRequested === undefined,
@@ -301,14 +308,14 @@ export class Engine {
       .catch(async (error: unknown) => {
         // Past the restart intensity (or a crash while stopping): the run fails with its reason.
         const failed: RunOutcome = { status: active.stopRequested ?? 'failed', error: messageOf(error) };
-        active.finishedSteps = await this.finish(active.context, failed, runId).catch(() => undefined);
+        active.finished = await this.finish(active.context, failed, runId, record).catch(() => undefined);
         return failed;
       })
       .finally(() => this.active.delete(runId));
 
     return {
       runId,
-      result: outcome.then(() => this.resultOf(runId, active.finishedSteps)),
+      result: outcome.then(() => this.resultOf(runId, active.finished)),
       stop: (status = 'cancelled') => {
         this.stop(runId, status);
       },
@@ -318,16 +325,18 @@ export class Engine {
   private async finish(
     context: RunContext | undefined,
     outcome: RunOutcome,
-    runId = context?.id as string,
-  ): Promise<StepRecord[]> {
-    await this.cache?.flush();
+    runId: string,
+    record: RunRecord,
+  ): Promise<Finished> {
     // A run that began on an empty journal and never restarted journaled only what its context
-    // committed: those records are the journal's steps, without reading 500 rows back.
-    const steps = context?.fromScratch ? context.committedSteps() : await this.store.getSteps(runId);
-    const totals = totalsOf(steps, await this.store.itemTotals(runId));
+    // committed: those records are the journal's steps (no 500 rows read back), and it has item
+    // rows only if it ran a batch.
+    const fromScratch = context?.fromScratch === true;
+    const steps = fromScratch ? context.committedSteps() : await this.store.getSteps(runId);
+    const items = fromScratch && !context.ranBatch ? [] : await this.store.itemTotals(runId);
+    const totals = totalsOf(steps, items);
     const finishedAt = Date.now();
-    if (context) await this.store.appendEvents(context.takeEvents());
-    await this.store.updateRun(runId, {
+    const patch: Partial<RunRecord> = {
       status: outcome.status,
       finishedAt,
       totals,
@@ -335,7 +344,7 @@ export class Engine {
       // Present even when undefined: a resumed run that succeeds must not keep its old error.
       error: outcome.error,
       failedStep: outcome.failedStep,
-    });
+    };
     const stop = {
       runId,
       pipeline: context?.pipeline.name ?? '',
@@ -346,9 +355,17 @@ export class Engine {
       outputTokens: totals.outputTokens,
       ...(outcome.error === undefined ? {} : { error: outcome.error }),
     };
+    // Like a step's stop, the run's stop is journaled with the state it reports, in one transaction
+    // with the run's last events and the call records still written behind; it is emitted once
+    // committed.
+    context?.journalEvent('pipeline.execution.stop', finishedAt, stop);
+    await Promise.all([
+      this.cache?.flush(),
+      context ? this.store.appendEvents(context.takeEvents()) : undefined,
+      this.store.updateRun(runId, patch),
+    ]);
     this.bus.emit('pipeline.execution.stop', stop);
-    if (context) await this.store.appendEvents(context.takeEvents());
-    return steps;
+    return fromScratch ? { steps, run: { ...record, ...patch } } : { steps };
   }
 
   private providerFor(run: RunContext, name: string): Provider {

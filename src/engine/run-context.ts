@@ -38,6 +38,9 @@ export interface RunOptions {
   replay?: CassettePlayer;
 }
 
+/** Stops are journaled with what they report and emitted after the commit (their seq is kept apart). */
+const JOURNALED_BEFORE_EMIT: ReadonlySet<string> = new Set(['pipeline.step.stop', 'pipeline.execution.stop']);
+
 export class RunContext {
   readonly id: string;
   readonly loaded: LoadedPipeline;
@@ -73,6 +76,7 @@ export class RunContext {
   readonly fromScratch: boolean;
   /** Records this run committed, in commit order (the journal's order), by key; kept by the root. */
   private readonly committed = new Map<string, StepRecord>();
+  private batchRan = false;
   private seq: number;
   private pendingEvents: EventRecord[] = [];
   /**
@@ -203,6 +207,16 @@ export class RunContext {
     }
   }
 
+  /** Whether the run has run a batch step (whose items have rows of their own); kept by the root. */
+  get ranBatch(): boolean {
+    return this.root.batchRan;
+  }
+
+  /** Called by a batch step as it starts: the run's totals must then read its item rows. */
+  noteBatch(): void {
+    this.root.batchRan = true;
+  }
+
   /** Notes a record the journal has just committed (step-runner's commit, after the write). */
   noteCommitted(record: StepRecord): void {
     if (this.root !== this) {
@@ -226,7 +240,7 @@ export class RunContext {
       return;
     }
     this.pendingEvents.push({ runId: this.id, seq: ++this.seq, type, at, data });
-    if (type === 'pipeline.step.stop') this.stopSeqs.set(data, this.seq);
+    if (JOURNALED_BEFORE_EMIT.has(type)) this.stopSeqs.set(data, this.seq);
   }
 
   /**
@@ -235,7 +249,7 @@ export class RunContext {
    */
   seqOfEmitted(type: string, data: object): number | undefined {
     if (this.root !== this) return this.root.seqOfEmitted(type, data);
-    return type === 'pipeline.step.stop' ? this.stopSeqs.get(data) : this.seq;
+    return JOURNALED_BEFORE_EMIT.has(type) ? this.stopSeqs.get(data) : this.seq;
   }
 
   takeEvents(): EventRecord[] {

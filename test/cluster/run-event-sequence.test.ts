@@ -30,6 +30,15 @@ describe('RunEventSequence', () => {
     expect(s.journalCursor).toBe(3);
   });
 
+  it('takes a stop seen live and journaled at another instant for one event (a stop is committed before it is emitted)', () => {
+    const s = new RunEventSequence(0);
+    s.fromLive([live(1, 'a', 1, 'pipeline.step.stop', 5000), live(2, 'a', 1, 'pipeline.execution.stop', 5001)]);
+    expect(seqs(s.take())).toEqual([1, 2]);
+    // The journal has both with the instants they report (the step's and the run's end), earlier.
+    s.fromJournal([journal(1, 'pipeline.step.stop', 4990), journal(2, 'pipeline.execution.stop', 4995)]);
+    expect(s.take()).toEqual([]);
+  });
+
   it('holds live events behind a lost one until the journal fills the gap', () => {
     const s = new RunEventSequence(0);
     s.fromLive([live(1, 'a', 1), live(3, 'a', 1), live(4, 'a', 1)]);

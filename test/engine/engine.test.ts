@@ -349,6 +349,39 @@ describe('engine: what failed attempts cost is never lost', () => {
 });
 
 describe('engine: totals and resumes tell the truth', () => {
+  it('a fresh run reports, from what it committed, exactly what the journal says afterwards', async () => {
+    const engine = newEngine();
+    const { load } = pipelineFile(`
+name: told-twice
+inputs:
+  files: { type: array, default: [a.ts, b.ts] }
+steps:
+  - name: plan
+    type: mock
+    prompt: "Plan {{ files | join: ', ' }}"
+  - name: each
+    type: batch
+    items: "{{ files }}"
+    step_template: { type: mock, prompt: "Review {{ item }}", schema: { type: object, properties: { ok: { type: boolean } } } }
+  - name: vars
+    type: set_variable
+    variables: { count: "{{ steps.each.output | size }}" }
+  - name: skipped
+    type: mock
+    when: "{{ variables.count == 5 }}"
+    prompt: never
+outputs:
+  plan: "{{ steps.plan.output }}"
+  reviews: "{{ steps.each.output }}"
+`);
+    const handle = await engine.start(load(), { mock: true });
+    const reported = await handle.result;
+    expect(reported.status).toBe('succeeded');
+    expect(reported.steps.map((s) => s.status)).toEqual(['succeeded', 'succeeded', 'succeeded', 'skipped']);
+    // Read back from the journal alone (steps, items, the run row).
+    expect(await engine.result(handle.runId)).toEqual(reported);
+  });
+
   it('a batch whose items failed after paid attempts still shows their cost in the run totals', async () => {
     const result = await runYaml(
       newEngine(),

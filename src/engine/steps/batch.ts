@@ -48,6 +48,7 @@ export class BatchItemError extends ElexirionError {
 async function executeBatch(step: BatchStep, exec: StepExecution): Promise<StepOutcome> {
   const { run, key } = exec;
   const { store } = run.services;
+  run.noteBatch();
   const items = itemsOf(step, exec);
   const total = items.length;
   const batchSize = step.batch_size ?? 1;
