@@ -64,6 +64,41 @@ describe('SqliteStore specifics', () => {
     await store.close();
   });
 
+  it('upgrades the call records of an older journal, which keep answering and being replaced', async () => {
+    const path = tempDb();
+    const raw = new Database(path);
+    for (const migration of SQLITE_MIGRATIONS.slice(0, 5)) raw.exec(migration);
+    raw.exec('CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (5)');
+    const insert = raw.prepare(
+      `INSERT INTO calls (key, provider, model, request, response, usage, cost_usd, created_at, expires_at)
+       VALUES (?, 'mock', 'mock-1', '{}', ?, '{"inputTokens":1,"outputTokens":2}', ?, ?, NULL)`,
+    );
+    insert.run('k-old', JSON.stringify({ text: 'old' }), 0.5, 1000);
+    insert.run('k-unpriced', JSON.stringify({ text: 'unpriced' }), null, 2000);
+    raw.close();
+
+    const store = new SqliteStore(path);
+    expect(await store.getCall('k-old', 5000)).toEqual({
+      key: 'k-old',
+      provider: 'mock',
+      model: 'mock-1',
+      request: {},
+      response: { text: 'old' },
+      usage: { inputTokens: 1, outputTokens: 2 },
+      costUsd: 0.5,
+      createdAt: 1000,
+      expiresAt: null,
+    });
+    expect((await store.getCall('k-unpriced', 5000))?.costUsd).toBeNull();
+    const replaced = { ...(await store.getCall('k-old', 5000)), response: { text: 'new' }, createdAt: 3000 };
+    await store.putCall(replaced as Parameters<SqliteStore['putCall']>[0]);
+    expect((await store.getCall('k-old', 5000))?.response).toEqual({ text: 'new' });
+    await store.close();
+    const check = new Database(path);
+    expect(check.prepare('SELECT count(*) AS n FROM calls').get()).toEqual({ n: 2 });
+    check.close();
+  });
+
   it('says what to do when the database cannot be opened', () => {
     // A path below a regular file can never be created.
     const file = tempDb();
