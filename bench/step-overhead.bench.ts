@@ -11,7 +11,9 @@ import { MockProvider } from '../src/providers/mock.js';
 import type { ModelRequest } from '../src/providers/provider.js';
 
 const STEPS = Number(process.argv[2] ?? 500);
-const ROUNDS = 5;
+// Ten rounds: the VMs this runs on wander by ±40 % within minutes; the best round shows what the
+// code costs when nothing else gets in the way, the median what a run may expect.
+const ROUNDS = 10;
 
 const yaml = [
   'name: chain',
@@ -82,16 +84,22 @@ for (let r = 0; r < ROUNDS; r++) {
   engineTimes.push(await engine());
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+const best = (xs: number[]) => Math.min(...xs);
 const perStep = (ms: number) => ((ms / STEPS) * 1000).toFixed(1).padStart(8);
 console.log(`workload: ${STEPS}-step sequential chain, zero-latency mock, journal on (SQLite WAL, synchronous=NORMAL)`);
 console.log(
-  `medians of ${ROUNDS} rounds; wall = elapsed time, cpu = this process's CPU time (steadier on a shared machine)`,
+  `${ROUNDS} rounds; wall = elapsed time, cpu = this process's CPU time; the target is judged on the median wall time`,
 );
-for (const kind of ['wall', 'cpu'] as const) {
-  const b = median(bareTimes.map((t) => t[kind]));
-  const e = median(engineTimes.map((t) => t[kind]));
+const rows = [
+  ['wall, median', 'wall', median],
+  ['wall, best  ', 'wall', best],
+  ['cpu, median ', 'cpu', median],
+] as const;
+for (const [label, kind, pick] of rows) {
+  const b = pick(bareTimes.map((t) => t[kind]));
+  const e = pick(engineTimes.map((t) => t[kind]));
   const overhead = ((e - b) / STEPS) * 1000;
   console.log(
-    `${kind}: bare Node ${perStep(b)} µs/step | engine ${perStep(e)} µs/step | overhead ${overhead.toFixed(1).padStart(7)} µs/step (target ≤ 50: ${overhead <= 50 ? 'met' : 'MISSED'}) | ratio ${(e / b).toFixed(1)}x`,
+    `${label}: bare Node ${perStep(b)} µs/step | engine ${perStep(e)} µs/step | overhead ${overhead.toFixed(1).padStart(7)} µs/step (target ≤ 50: ${overhead <= 50 ? 'met' : 'MISSED'}) | ratio ${(e / b).toFixed(1)}x`,
   );
 }
