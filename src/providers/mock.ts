@@ -1,7 +1,7 @@
 // The mock provider: a provider-free stand-in for tests, demos and `--mock`. Deterministic — the same
 // request always gets the same answer — so that runs, caches and cassettes behave as with a real
 // model. Per-step knobs travel in `request.extra.mock` (set by the step handler from the YAML).
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { mockValueFor } from './mock-object.js';
@@ -118,11 +118,13 @@ function lastPrompt(request: ModelRequest): string {
 }
 
 function digestOf(request: ModelRequest): string {
-  const { extra, ...rest } = request;
-  const mock = (extra?.mock ?? {}) as MockOptions;
-  return createHash('sha256')
-    .update(JSON.stringify([rest.model, rest.system, rest.messages, rest.schema, mock.response]))
-    .digest('hex');
+  const mock = (request.extra?.mock ?? {}) as MockOptions;
+  // One-shot hash (Node ≥ 20.12): every mock answer is addressed by it.
+  return hash(
+    'sha256',
+    JSON.stringify([request.model, request.system, request.messages, request.schema, mock.response]),
+    'hex',
+  );
 }
 
 function seedOf(digest: string): number {

@@ -5,6 +5,7 @@
 // tens of thousands of them).
 import type { Step, StepTemplate } from '../../config/schema.js';
 import type { ItemRecord } from '../../journal/store.js';
+import { withItem } from '../../template/scope.js';
 import { messageOf } from '../errors.js';
 import { addSpent, NOTHING_SPENT, type Spent, spentOf, withSpent } from '../spent.js';
 import { addCost, addUsage, type StepExecution, type StepOutcome } from '../step-handler.js';
@@ -37,7 +38,7 @@ export async function runBatchItem(
   cancel: AbortSignal,
 ): Promise<ItemRun> {
   const key = `${exec.key}[${index}]`;
-  const scope = { ...exec.scope, item, index };
+  const scope = withItem(exec.scope, item, index);
   let firstError: unknown;
   // What failed attempts (and failed fallbacks) paid for stays on the item's bill.
   let spent = NOTHING_SPENT;
@@ -83,7 +84,10 @@ export function itemRecordOf(
   const { outcome } = result;
   const spent = outcome ? undefined : spentOf(result.error);
   const record: ItemRecord = {
-    ...where,
+    runId: where.runId,
+    stepKey: where.stepKey,
+    index: where.index,
+    durationMs: where.durationMs,
     status: outcome ? 'succeeded' : 'failed',
     usage: outcome ? outcome.usage : (spent as Spent).usage,
     costUsd: outcome ? outcome.costUsd : (spent as Spent).costUsd,
