@@ -365,7 +365,8 @@ export class Engine {
       this.store.updateRun(runId, patch),
     ]);
     this.bus.emit('pipeline.execution.stop', stop);
-    return fromScratch ? { steps, run: { ...record, ...patch } } : { steps };
+    // Object.assign: V8 builds `{ ...record, ...patch }` (a spread adding new keys) on a slow path.
+    return fromScratch ? { steps, run: Object.assign({}, record, patch) } : { steps };
   }
 
   private providerFor(run: RunContext, name: string): Provider {

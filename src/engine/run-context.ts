@@ -203,7 +203,7 @@ export class RunContext {
     if (record.error !== undefined) view.error = record.error;
     this.stepViews[record.name] = view;
     if (record.type === 'set_variable' && record.status === 'succeeded') {
-      this.variables = { ...this.variables, ...(record.output as Record<string, unknown>) };
+      this.variables = Object.assign({}, this.variables, record.output as Record<string, unknown>);
     }
   }
 

@@ -144,25 +144,33 @@ export class ProviderGate {
       ? await limiter.acquire(estimate, options.signal)
       : undefined;
     let reachedProvider = false;
+    const call = (): Promise<T> => {
+      reachedProvider = true;
+      options.onAttempt?.(attempt);
+      // The caller's signal fires first: the step's timer covers this attempt (the usual case of
+      // a step whose timeout is its provider's) — one timer and AbortController fewer per call.
+      if (options.deadline !== undefined && performance.now() + timeoutMs >= options.deadline) {
+        return untimedAttempt(this.provider, options.signal, fn(options.signal, attempt));
+      }
+      return withAttemptTimeout(this.provider, timeoutMs, options.signal, (signal) => fn(signal, attempt));
+    };
+    const admission = this.admission;
     try {
-      const value = await this.bulkhead.execute(async () => {
-        // Cluster mode only: an await on nothing would still cost every call a turn of the microtask queue.
-        const release = this.admission ? await this.admission.acquire(options.signal) : undefined;
-        try {
-          return await this.breaker.execute(() => {
-            reachedProvider = true;
-            options.onAttempt?.(attempt);
-            // The caller's signal fires first: the step's timer covers this attempt (the usual case of
-            // a step whose timeout is its provider's) — one timer and AbortController fewer per call.
-            if (options.deadline !== undefined && performance.now() + timeoutMs >= options.deadline) {
-              return untimedAttempt(this.provider, options.signal, fn(options.signal, attempt));
+      const value = await this.bulkhead.execute(
+        admission
+          ? async () => {
+              // Cluster mode: a slot of the cluster-wide limit, held while the call runs.
+              const release = await admission.acquire(options.signal);
+              try {
+                return await this.breaker.execute(call, options.signal);
+              } finally {
+                release();
+              }
             }
-            return withAttemptTimeout(this.provider, timeoutMs, options.signal, (signal) => fn(signal, attempt));
-          }, options.signal);
-        } finally {
-          release?.();
-        }
-      }, options.signal);
+          : // One process: no admission, and no async layer for it on every call.
+            () => this.breaker.execute(call, options.signal),
+        options.signal,
+      );
       if (reservation) limiter?.settle(reservation, options.usedTokens?.(value) ?? estimate);
       return value;
     } catch (error) {
