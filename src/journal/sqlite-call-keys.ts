@@ -18,6 +18,13 @@ import { KeyFilter } from './key-filter.js';
 const SLACK_MS = 10_000;
 /** How often at most SQLite is asked whether another connection has written. */
 export const CHECK_EVERY_MS = 200;
+/**
+ * Building the filter reads every key (~1 µs each); a lookup in SQLite costs ~5. So the filter is
+ * built once a process has made a fifth as many lookups as the table has records: a short run on a
+ * journal of a million cached calls does not pay a second for the scan, a long one pays for it at
+ * most twice what the best choice in hindsight would have cost.
+ */
+const KEYS_SCANNED_PER_LOOKUP = 5;
 
 export class SqliteCallKeys {
   private filter?: KeyFilter;
@@ -26,6 +33,8 @@ export class SqliteCallKeys {
   private seenFrom = 0;
   /** When SQLite was last asked (performance.now()). */
   private checkedAt = Number.NEGATIVE_INFINITY;
+  /** Lookups answered by SQLite before the filter is built (see KEYS_SCANNED_PER_LOOKUP). */
+  private lookupsBeforeBuild?: number;
   private readonly stmts;
 
   constructor(
@@ -38,6 +47,8 @@ export class SqliteCallKeys {
       // Bumped by every commit of another connection (not by this one's).
       dataVersion: db.prepare('PRAGMA data_version').pluck(),
       count: db.prepare('SELECT count(*) FROM calls').pluck(),
+      // Records ever appended (rowids are not reused while the last one stays): an O(log n) bound.
+      appended: db.prepare('SELECT coalesce(max(id), 0) FROM calls').pluck(),
       all: db.prepare('SELECT key FROM calls').pluck(),
       since: db.prepare('SELECT key FROM calls WHERE created_at >= ?').pluck(),
     };
@@ -45,6 +56,13 @@ export class SqliteCallKeys {
 
   /** False when the journal certainly has no call record under `key`. */
   mayHave(key: string): boolean {
+    if (!this.filter) {
+      this.lookupsBeforeBuild ??= Math.floor((this.stmts.appended.get() as number) / KEYS_SCANNED_PER_LOOKUP);
+      if (this.lookupsBeforeBuild > 0) {
+        this.lookupsBeforeBuild--;
+        return true; // SQLite answers this one
+      }
+    }
     const at = performance.now();
     if (!this.filter || at - this.checkedAt >= CHECK_EVERY_MS) {
       this.checkedAt = at;
@@ -58,7 +76,7 @@ export class SqliteCallKeys {
   /** Keys this connection is writing (called as the write is queued). */
   add(keys: readonly string[]): void {
     if (!this.filter) return; // built from the table when first needed
-    if (this.filter.size + keys.length > 0 && this.filter.full) this.build(this.stmts.dataVersion.get() as number);
+    if (this.filter.full) this.build(this.stmts.dataVersion.get() as number);
     for (const key of keys) this.filter?.add(key);
   }
 

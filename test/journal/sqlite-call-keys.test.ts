@@ -56,6 +56,21 @@ describe('SqliteStore call lookups', () => {
     for (const key of keys) expect(await store.getCall(key, Date.now()), key).toBeDefined();
   });
 
+  it('answers from SQLite until a journal with many records is worth scanning, and the same after', async () => {
+    const first = open();
+    const keys = Array.from({ length: 600 }, (_, i) => `big-${i}`);
+    await first.putCalls(keys.map((k) => record(k)));
+    await first.close();
+    const store = open();
+    // 600 records: the first ~120 lookups are SQLite reads, the later ones go through the filter.
+    for (let round = 0; round < 3; round++) {
+      for (const key of keys.slice(round * 100, round * 100 + 100)) {
+        expect((await store.getCall(key, Date.now()))?.key, key).toBe(key);
+        expect(await store.getCall(`${key}-missing`, Date.now())).toBeUndefined();
+      }
+    }
+  });
+
   it('sees a record another process wrote, within its check period', async () => {
     const reader = open();
     const writer = open();
