@@ -41,19 +41,18 @@ export class ProviderBulkhead {
     return this.maxQueue - this.policy.queueSlots;
   }
 
-  async execute<T>(fn: () => Promise<T>, signal: AbortSignal): Promise<T> {
+  // A promise chain rather than an async function: one suspended frame fewer per call in flight.
+  execute<T>(fn: () => Promise<T>, signal: AbortSignal): Promise<T> {
     const willQueue = this.policy.executionSlots === 0 && this.policy.queueSlots > 0;
     const running = this.policy.execute(fn, signal);
     if (willQueue) this.bus?.emit('pipeline.provider.queued', this.counts());
-    try {
-      return await running;
-    } catch (error) {
+    return running.catch((error: unknown) => {
       if (isBulkheadRejectedError(error))
         throw new BulkheadRejectedError(this.provider, this.maxConcurrency, this.maxQueue);
       // A queued call whose run was cancelled before its turn came.
       if (isTaskCancelledError(error) && signal.aborted) throw abortError(this.provider, signal);
       throw error;
-    }
+    });
   }
 
   counts(): { provider: string; inFlight: number; queued: number } {

@@ -59,10 +59,9 @@ export class ProviderCircuitBreaker {
     return stateName(this.policy.state) ?? 'open';
   }
 
-  async execute<T>(fn: () => Promise<T>, signal: AbortSignal): Promise<T> {
-    try {
-      return await this.policy.execute(fn, signal);
-    } catch (error) {
+  // A promise chain rather than an async function: one suspended frame fewer per call in flight.
+  execute<T>(fn: () => Promise<T>, signal: AbortSignal): Promise<T> {
+    return this.policy.execute(fn, signal).catch((error: unknown) => {
       if (isBrokenCircuitError(error)) {
         const last = this.policy.lastFailure;
         throw new CircuitOpenError(
@@ -72,7 +71,7 @@ export class ProviderCircuitBreaker {
         );
       }
       throw error;
-    }
+    });
   }
 }
 

@@ -178,13 +178,23 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
 
 const usedTokens = (answer: ModelResponse): number => answer.usage.inputTokens + answer.usage.outputTokens;
 
-async function callProvider(
+function callProvider(
   provider: Provider,
   request: ModelRequest,
   signal: AbortSignal,
   opts: ModelCallOptions,
 ): Promise<ModelResponse> {
+  // No async frame of its own for the usual, non-streaming call (one fewer kept alive per call in flight).
   if (!opts.stream) return provider.generate(request, signal);
+  return streamProvider(provider, request, signal, opts);
+}
+
+async function streamProvider(
+  provider: Provider,
+  request: ModelRequest,
+  signal: AbortSignal,
+  opts: ModelCallOptions,
+): Promise<ModelResponse> {
   for await (const chunk of provider.stream(request, signal)) {
     if (chunk.type === 'text') opts.onChunk?.(chunk.text);
     else return chunk.response;
