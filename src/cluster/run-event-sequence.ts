@@ -11,6 +11,7 @@
 // journal has the last word: an event read there that differs from the one delivered live at its
 // seq (the new execution's live events were lost too) also sends delivery back to that seq.
 import type { EventRecord } from '../journal/store.js';
+import { JOURNALED_WITH_THEIR_STATE } from '../telemetry/events.js';
 import type { RelayedEvent } from './event-relay.js';
 
 /** An event as a follower delivers it; `seq` absent: not journaled (shown live only). */
@@ -185,7 +186,5 @@ export class RunEventSequence {
  * run's end) and the bus (after its commit), but a live stop is always committed already.
  */
 function identity(event: { type: string; at: number }): string {
-  return event.type === 'pipeline.step.stop' || event.type === 'pipeline.execution.stop'
-    ? event.type
-    : `${event.type}@${event.at}`;
+  return JOURNALED_WITH_THEIR_STATE.has(event.type) ? event.type : `${event.type}@${event.at}`;
 }

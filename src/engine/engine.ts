@@ -18,7 +18,7 @@ import { type Env, providerType } from '../providers/settings.js';
 import { assertProviderKeys } from '../providers/step-providers.js';
 import { GateRegistry } from '../resilience/gate-registry.js';
 import { EventBus } from '../telemetry/event-bus.js';
-import type { ElexirionEvent } from '../telemetry/events.js';
+import { type ElexirionEvent, JOURNALED_WITH_THEIR_STATE } from '../telemetry/events.js';
 import { messageOf, RunInterruptedError } from './errors.js';
 import { type EngineServices, RunContext, type RunOptions } from './run-context.js';
 import { executeRun, type RunOutcome, totalsOf } from './run-executor.js';
@@ -123,7 +123,7 @@ export class Engine {
     // The stops are the exception: step.stop is written in the same transaction as the step's
     // result (the step runner), execution.stop with the run's final state (finish).
     this.bus.onAny((event) => {
-      if (event.type === 'pipeline.step.stop' || event.type === 'pipeline.execution.stop') return;
+      if (JOURNALED_WITH_THEIR_STATE.has(event.type)) return;
       const runId = (event.data as { runId?: string }).runId;
       const context = runId === undefined ? undefined : this.active.get(runId)?.context;
       context?.journalEvent(event.type, event.at, event.data as unknown as Record<string, unknown>);

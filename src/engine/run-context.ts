@@ -12,6 +12,7 @@ import type { EventRecord, StepRecord, Store } from '../journal/store.js';
 import type { Provider } from '../providers/provider.js';
 import type { GateRegistry } from '../resilience/gate-registry.js';
 import type { EventBus } from '../telemetry/event-bus.js';
+import { JOURNALED_WITH_THEIR_STATE } from '../telemetry/events.js';
 import { buildScope, type StepView, type TemplateScope } from '../template/scope.js';
 
 /** What every run of an engine shares: the limits protect accounts, not runs. */
@@ -37,9 +38,6 @@ export interface RunOptions {
   record?: CassetteRecorder;
   replay?: CassettePlayer;
 }
-
-/** Stops are journaled with what they report and emitted after the commit (their seq is kept apart). */
-const JOURNALED_BEFORE_EMIT: ReadonlySet<string> = new Set(['pipeline.step.stop', 'pipeline.execution.stop']);
 
 export class RunContext {
   readonly id: string;
@@ -240,7 +238,7 @@ export class RunContext {
       return;
     }
     this.pendingEvents.push({ runId: this.id, seq: ++this.seq, type, at, data });
-    if (JOURNALED_BEFORE_EMIT.has(type)) this.stopSeqs.set(data, this.seq);
+    if (JOURNALED_WITH_THEIR_STATE.has(type)) this.stopSeqs.set(data, this.seq);
   }
 
   /**
@@ -249,7 +247,7 @@ export class RunContext {
    */
   seqOfEmitted(type: string, data: object): number | undefined {
     if (this.root !== this) return this.root.seqOfEmitted(type, data);
-    return JOURNALED_BEFORE_EMIT.has(type) ? this.stopSeqs.get(data) : this.seq;
+    return JOURNALED_WITH_THEIR_STATE.has(type) ? this.stopSeqs.get(data) : this.seq;
   }
 
   takeEvents(): EventRecord[] {

@@ -46,8 +46,8 @@ export class SqliteCallKeys {
     this.stmts = {
       // Bumped by every commit of another connection (not by this one's).
       dataVersion: db.prepare('PRAGMA data_version').pluck(),
-      count: db.prepare('SELECT count(*) FROM calls').pluck(),
-      // Records ever appended (rowids are not reused while the last one stays): an O(log n) bound.
+      // Records ever appended (rowids are not reused while the last one stays): an O(log n) bound
+      // on how many there are — enough to size the filter and to decide when it is worth building.
       appended: db.prepare('SELECT coalesce(max(id), 0) FROM calls').pluck(),
       all: db.prepare('SELECT key FROM calls').pluck(),
       since: db.prepare('SELECT key FROM calls WHERE created_at >= ?').pluck(),
@@ -83,8 +83,7 @@ export class SqliteCallKeys {
   private build(version: number): void {
     this.flushWrites();
     const seenFrom = this.now() - SLACK_MS;
-    const count = this.stmts.count.get() as number;
-    const filter = new KeyFilter(count);
+    const filter = new KeyFilter(this.stmts.appended.get() as number);
     for (const key of this.stmts.all.iterate() as IterableIterator<string>) filter.add(key);
     this.filter = filter;
     this.version = version;

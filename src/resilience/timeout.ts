@@ -24,7 +24,7 @@ export async function withAttemptTimeout<T>(
     expired = reject;
   });
   const timer = setTimeout(() => {
-    const error = new ProviderError(provider, 'timeout', `no answer within ${timeoutMs} ms (attempt timeout)`);
+    const error = timedOut(provider, timeoutMs);
     controller.abort(error);
     expired(error);
   }, timeoutMs);
@@ -40,15 +40,18 @@ export async function withAttemptTimeout<T>(
     // The run was not cancelled, so a cancellation is our deadline: the provider noticed the
     // aborted signal before the timer's rejection won the race.
     if (controller.signal.aborted && error instanceof ProviderError && error.kind === 'aborted') {
-      throw new ProviderError(provider, 'timeout', `no answer within ${timeoutMs} ms (attempt timeout)`, {
-        cause: error,
-      });
+      throw timedOut(provider, timeoutMs, error);
     }
     throw error;
   } finally {
     clearTimeout(timer);
     runSignal.removeEventListener('abort', onRunAbort);
   }
+}
+
+function timedOut(provider: string, timeoutMs: number, cause?: unknown): ProviderError {
+  const message = `no answer within ${timeoutMs} ms (attempt timeout)`;
+  return new ProviderError(provider, 'timeout', message, cause === undefined ? undefined : { cause });
 }
 
 function noop(): void {}

@@ -66,4 +66,15 @@ export interface EventMap {
 }
 
 export type EventType = keyof EventMap;
+
+/**
+ * The stops: journaled in one transaction with the state they report (a step's result, a run's
+ * final record) and emitted on the bus only after that commit — so their journal seq and `at` are
+ * not those of the moment they are emitted. The engine's journal subscriber skips them, the run
+ * keeps their seq apart, and the cluster's live merge matches them by type alone.
+ */
+export const JOURNALED_WITH_THEIR_STATE: ReadonlySet<string> = new Set([
+  'pipeline.step.stop',
+  'pipeline.execution.stop',
+]);
 export type ElexirionEvent = { [K in EventType]: { type: K; at: number; data: EventMap[K] } }[EventType];
