@@ -35,12 +35,13 @@ const pipeline = [
 
 async function elexirion(): Promise<{ ms: number; succeeded: number }> {
   // One gate shared by all runs, wide enough for all of them: the gate is not what is measured.
-  const { engine, loaded, dispose } = benchEngine('many', pipeline, RUNS);
+  const { engine, store, loaded, dispose } = benchEngine('many', pipeline, RUNS);
   const t0 = performance.now();
   const handles = await Promise.all(
     Array.from({ length: RUNS }, (_, n) => engine.start(loaded, { mock: true, inputs: { n } })),
   );
   const results = await Promise.all(handles.map((h) => h.result));
+  await store.getRun(results[0]?.run_id ?? ''); // applies the journal's waiting writes: their cost is the runs'
   const ms = performance.now() - t0;
   const succeeded = results.filter((r) => r.status === 'succeeded').length;
   await dispose();

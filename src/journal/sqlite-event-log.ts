@@ -45,17 +45,14 @@ export class SqliteEventLog {
   }
 
   /**
-   * Splits what a step commit carries: the step's run's events go into its row (returned as bound
-   * columns); any other run's — there are none in practice — are written as batches. Call inside the
-   * step's transaction. (An earlier commit's events are moved out of the row by a trigger.)
+   * The columns of a step row that carry `events` (all of the step's own run; the caller writes any
+   * other run's — there are none in practice — as batches). An earlier commit's events are moved
+   * out of the row by a trigger when it is written again.
    */
-  forStep(runId: string, events: EventRecord[]): StepEventColumns {
+  static stepColumns(events: EventRecord[]): StepEventColumns {
     if (events.length === 0) return NO_EVENTS;
-    const own = events.every((e) => e.runId === runId) ? events : events.filter((e) => e.runId === runId);
-    if (own !== events) this.append(events.filter((e) => e.runId !== runId));
-    if (own.length === 0) return NO_EVENTS;
-    const tuples = tuplesOf(own);
-    return [JSON.stringify(tuples), firstSeq(tuples), lastSeq(tuples)];
+    const sorted = ascending(events) ? events : [...events].sort((a, b) => a.seq - b.seq);
+    return [eventsJson(sorted), (sorted[0] as EventRecord).seq, (sorted[sorted.length - 1] as EventRecord).seq];
   }
 
   /** One row per run of the write: its events as one JSON array. */
@@ -65,8 +62,8 @@ export class SqliteEventLog {
       const runId = (events[from] as EventRecord).runId;
       let to = from + 1;
       while (to < events.length && (events[to] as EventRecord).runId === runId) to++;
-      const tuples = tuplesOf(events.slice(from, to));
-      this.stmts.insertBatch.run(runId, firstSeq(tuples), lastSeq(tuples), JSON.stringify(tuples));
+      const [json, first, last] = SqliteEventLog.stepColumns(events.slice(from, to));
+      this.stmts.insertBatch.run(runId, first, last, json);
       from = to;
     }
   }
@@ -100,24 +97,29 @@ interface EventRow {
   events: string;
 }
 
-function tuplesOf(events: EventRecord[]): EventTuple[] {
-  const tuples: EventTuple[] = events.map(tupleOf);
-  // They come in order: no sort, no allocation.
-  if (!ascending(tuples)) tuples.sort((a, b) => a[0] - b[0]);
-  return tuples;
+/**
+ * The events as the JSON array of tuples the journal keeps, written out directly: each event's data
+ * is serialized once and its leading `runId` cut from the text (an object copy without the key cost
+ * more than the rest of the serialization).
+ */
+function eventsJson(events: EventRecord[]): string {
+  let text = '[';
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i] as EventRecord;
+    const data = JSON.stringify(e.data);
+    const prefix = `{"runId":${JSON.stringify(e.runId)}`;
+    const head = `${i === 0 ? '' : ','}[${e.seq},${JSON.stringify(e.type)},${e.at},`;
+    const next = data[prefix.length];
+    // `{"runId":"…",rest}` → `{rest}`; `{"runId":"…"}` → `{}`. Anywhere else, the data stays whole.
+    if ((next === ',' || next === '}') && data.startsWith(prefix))
+      text += `${head}{${next === '}' ? '}' : data.slice(prefix.length + 1)},1]`;
+    else text += `${head}${data}]`;
+  }
+  return `${text}]`;
 }
 
-function tupleOf(e: EventRecord): EventTuple {
-  if (e.data.runId !== e.runId) return [e.seq, e.type, e.at, e.data];
-  const { runId: _runId, ...rest } = e.data;
-  return [e.seq, e.type, e.at, rest, 1];
-}
-
-function ascending(tuples: EventTuple[]): boolean {
-  for (let i = 1; i < tuples.length; i++)
-    if ((tuples[i] as EventTuple)[0] < (tuples[i - 1] as EventTuple)[0]) return false;
+function ascending(events: EventRecord[]): boolean {
+  for (let i = 1; i < events.length; i++)
+    if ((events[i] as EventRecord).seq < (events[i - 1] as EventRecord).seq) return false;
   return true;
 }
-
-const firstSeq = (tuples: EventTuple[]): number => (tuples[0] as EventTuple)[0];
-const lastSeq = (tuples: EventTuple[]): number => (tuples[tuples.length - 1] as EventTuple)[0];

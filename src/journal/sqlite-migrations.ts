@@ -130,4 +130,15 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   ALTER TABLE calls_by_insertion RENAME TO calls;
   CREATE INDEX calls_created ON calls (created_at);
   `,
+  // 7: the write-ahead logs of the processes writing this journal (write-behind.ts): how far into each
+  // has been applied to the tables, and whose it is.
+  `
+  CREATE TABLE journal_logs (
+    name TEXT PRIMARY KEY,
+    applied INTEGER NOT NULL,
+    pid INTEGER NOT NULL,
+    host TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  `,
 ];

@@ -1,15 +1,14 @@
-// The journal on SQLite: one file, zero services. WAL mode with synchronous=NORMAL: a commit
-// survives a killed process (the WAL is in the OS page cache before the call returns) but not a
-// power cut — `durability: 'full'` (synchronous=FULL) buys that at the price of an fsync per commit.
+// The journal on SQLite: one file, zero services. A write is durable once it is a line in this
+// process's write-ahead log and reaches the tables behind, many to a transaction (write-behind.ts).
+// Both the log and SQLite (WAL mode, synchronous=NORMAL) survive a killed process — the bytes are in
+// the OS page cache before the call returns — but not a power cut: `durability: 'full'` buys that
+// at the price of an fsync per write.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ElexirionError, ExitCode } from '../errors.js';
-import { GroupCommit } from './group-commit.js';
 import {
-  CALL_COLUMNS,
   callParams,
-  ITEM_COLUMNS,
   itemParams,
   json,
   type Row,
@@ -17,12 +16,12 @@ import {
   rowToItem,
   rowToRun,
   rowToStep,
-  STEP_COLUMNS,
   stepParams,
 } from './rows.js';
 import { SqliteCallKeys } from './sqlite-call-keys.js';
 import { SqliteEventLog } from './sqlite-event-log.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
+import { SqliteWrites } from './sqlite-writes.js';
 import type {
   CallRecord,
   EventRecord,
@@ -33,6 +32,10 @@ import type {
   StepRecord,
   Store,
 } from './store.js';
+import { WriteBehind } from './write-behind.js';
+
+/** How often at most the reads that show runs apply other processes' logs (write-behind.ts). */
+const RECOVER_EVERY_MS = 1000;
 
 export interface SqliteStoreOptions {
   /** 'normal' (default): survives a killed process. 'full': survives a power cut too. */
@@ -44,12 +47,10 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly stmts: ReturnType<SqliteStore['prepare']>;
   /**
-   * Every write goes through it: one transaction per turn of the event loop (see group-commit.ts).
-   * Reads do not wait for it: a write still in the group has resolved for nobody yet, so a read that
-   * misses it is like a read beside a transaction not yet committed.
+   * Every write goes through it: logged at once, applied to the tables behind. Every read applies
+   * what waits first, so that it sees every write that has resolved.
    */
-  private readonly group: GroupCommit;
-  private readonly updateStatements = new Map<string, Database.Statement>();
+  private readonly behind: WriteBehind;
   private readonly events: SqliteEventLog;
   /** Which call keys the journal may hold: a cache miss skips the read (sqlite-call-keys.ts). */
   private readonly callKeys: SqliteCallKeys;
@@ -77,10 +78,13 @@ export class SqliteStore implements Store {
     this.migrateSync();
     this.stmts = this.prepare();
     this.events = new SqliteEventLog(this.db);
-    // Built once: `db.transaction()` prepares its BEGIN/COMMIT statements, dearer than a step's inserts.
-    const inTransaction = this.db.transaction((work: () => void) => work());
-    this.group = new GroupCommit((work) => inTransaction(work));
-    this.callKeys = new SqliteCallKeys(this.db, () => this.group.flush());
+    this.behind = new WriteBehind(this.db, new SqliteWrites(this.db, this.events), {
+      ...(path === ':memory:' ? {} : { dir: `${path}-log` }),
+      fsync: options.durability === 'full',
+    });
+    // Before anything reads: what a killed process had logged but not applied.
+    this.behind.recover();
+    this.callKeys = new SqliteCallKeys(this.db, () => this.behind.flush());
   }
 
   async migrate(): Promise<void> {
@@ -103,34 +107,11 @@ export class SqliteStore implements Store {
   private prepare() {
     const db = this.db;
     return {
-      insertRun: db.prepare(
-        `INSERT INTO runs (id, pipeline_name, pipeline_file, pipeline_hash, pipeline, inputs, status, error, failed_step,
-          outputs, started_at, finished_at, totals, metadata)
-         VALUES (@id, @pipeline_name, @pipeline_file, @pipeline_hash, @pipeline, @inputs, @status, @error, @failed_step,
-          @outputs, @started_at, @finished_at, @totals, @metadata)`,
-      ),
       getRun: db.prepare('SELECT * FROM runs WHERE id = ?'),
-      // Positional parameters, in the order of the shared column lists (rows.ts): binding by name
-      // costs twice as much.
-      upsertStep: db.prepare(
-        `INSERT INTO steps (${STEP_COLUMNS}, events, events_first, events_last)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (run_id, key) DO UPDATE SET name = excluded.name, type = excluded.type, status = excluded.status,
-          output = excluded.output, error = excluded.error, usage = excluded.usage, cost_usd = excluded.cost_usd,
-          duration_ms = excluded.duration_ms, attempts = excluded.attempts, started_at = excluded.started_at,
-          finished_at = excluded.finished_at, details = excluded.details, events = excluded.events,
-          events_first = excluded.events_first, events_last = excluded.events_last`,
-      ),
       // Not the events the rows carry: the step records only.
       getSteps: db.prepare(
         `SELECT run_id, key, name, type, status, output, error, usage, cost_usd, duration_ms, attempts, started_at,
           finished_at, details FROM steps WHERE run_id = ? ORDER BY finished_at, rowid`,
-      ),
-      deleteStep: db.prepare(
-        "DELETE FROM steps WHERE run_id = @runId AND (key = @key OR substr(key, 1, length(@key) + 1) = @key || '/')",
-      ),
-      deleteItems: db.prepare(
-        "DELETE FROM items WHERE run_id = @runId AND (step_key = @key OR substr(step_key, 1, length(@key) + 1) = @key || '/')",
       ),
       itemTotals: db.prepare(
         `SELECT step_key AS stepKey, count(*) AS items,
@@ -138,13 +119,6 @@ export class SqliteStore implements Store {
            coalesce(sum(json_extract(usage, '$.outputTokens')), 0) AS outputTokens,
            coalesce(sum(cost_usd), 0) AS costUsd, coalesce(sum(cost_usd IS NULL), 0) AS unpricedItems
          FROM items WHERE run_id = ? GROUP BY step_key`,
-      ),
-      upsertItem: db.prepare(
-        `INSERT INTO items (${ITEM_COLUMNS})
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (run_id, step_key, idx) DO UPDATE SET status = excluded.status, output = excluded.output,
-          error = excluded.error, usage = excluded.usage, cost_usd = excluded.cost_usd, attempts = excluded.attempts,
-          duration_ms = excluded.duration_ms`,
       ),
       getItems: db.prepare('SELECT * FROM items WHERE run_id = ? AND step_key = ? ORDER BY idx'),
       getItemRange: db.prepare(
@@ -154,41 +128,30 @@ export class SqliteStore implements Store {
         `SELECT coalesce(sum(status = 'succeeded'), 0) AS succeeded, coalesce(sum(status = 'failed'), 0) AS failed
          FROM items WHERE run_id = ? AND step_key = ?`,
       ),
-      putCall: db.prepare(
-        `INSERT INTO calls (${CALL_COLUMNS})
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (key) DO UPDATE SET response = excluded.response, usage = excluded.usage,
-          cost_usd = excluded.cost_usd, created_at = excluded.created_at, expires_at = excluded.expires_at`,
-      ),
       getCall: db.prepare('SELECT * FROM calls WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)'),
     };
   }
 
   async close(): Promise<void> {
     if (!this.db.open) return;
-    this.group.flush();
-    this.db.close();
+    try {
+      this.behind.close();
+    } finally {
+      this.db.close();
+    }
   }
 
   async createRun(run: RunRecord): Promise<void> {
-    const row = runToRow(run);
-    return this.group.write(() => this.stmts.insertRun.run(row));
+    this.behind.write(['run', runToRow(run)]);
   }
 
   async updateRun(id: string, patch: Partial<Omit<RunRecord, 'id'>>): Promise<void> {
     const row = runToRow({ id, ...patch } as RunRecord);
     const columns = Object.entries(RUN_COLUMNS)
-      .filter(([field]) => field in patch)
+      .filter(([field]) => field in patch && field !== 'id')
       .map(([, column]) => column);
     if (columns.length === 0) return;
-    const sql = `UPDATE runs SET ${columns.map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id`;
-    let statement = this.updateStatements.get(sql);
-    if (!statement) {
-      statement = this.db.prepare(sql);
-      this.updateStatements.set(sql, statement);
-    }
-    const prepared = statement;
-    return this.group.write(() => prepared.run(row));
+    this.behind.write(['update', row, columns]);
   }
 
   async claimRun(
@@ -201,8 +164,8 @@ export class SqliteStore implements Store {
       .filter(([field]) => field in patch && field !== 'id')
       .map(([, column]) => column);
     const sets = columns.map((c) => `${c} = @${c}`).join(', ');
-    // Outside the group: the answer is needed now, and everything written before it must be in.
-    this.group.flush();
+    // Not behind: the answer is needed now, and everything written before it must be in.
+    this.behind.flush();
     const result = this.db
       .prepare(`UPDATE runs SET ${sets} WHERE id = @id AND status = @expected_status AND metadata = @expected_metadata`)
       .run({ ...row, expected_status: expected.status, expected_metadata: JSON.stringify(expected.metadata) });
@@ -210,12 +173,16 @@ export class SqliteStore implements Store {
   }
 
   async getRun(id: string): Promise<RunRecord | undefined> {
+    this.behind.flush();
+    this.behind.recover(RECOVER_EVERY_MS);
     const row = this.stmts.getRun.get(id) as Row | undefined;
     return row ? rowToRun(row) : undefined;
   }
 
   async listRuns(options: ListRunsOptions = {}): Promise<RunRecord[]> {
     const limit = options.limit ?? 50;
+    this.behind.flush();
+    this.behind.recover(RECOVER_EVERY_MS);
     const rows = options.status
       ? this.db
           .prepare('SELECT * FROM runs WHERE status = ? ORDER BY started_at DESC LIMIT ?')
@@ -225,33 +192,31 @@ export class SqliteStore implements Store {
   }
 
   async commitStep(step: StepRecord, events: EventRecord[] = []): Promise<void> {
-    const row = stepParams(step);
-    return this.group.write(() => {
-      this.stmts.upsertStep.run(...row, ...this.events.forStep(step.runId, events));
-    });
+    const runId = step.runId;
+    let own = events;
+    if (!events.every((e) => e.runId === runId)) {
+      this.behind.write(['events', events.filter((e) => e.runId !== runId)]);
+      own = events.filter((e) => e.runId === runId);
+    }
+    this.behind.write(['step', [...stepParams(step), ...SqliteEventLog.stepColumns(own)]]);
   }
 
   async getSteps(runId: string): Promise<StepRecord[]> {
+    this.behind.flush();
+    this.behind.recover(RECOVER_EVERY_MS);
     return (this.stmts.getSteps.all(runId) as Row[]).map(rowToStep);
   }
 
   async deleteSteps(runId: string, keys: string[]): Promise<void> {
-    return this.group.write(() => {
-      for (const key of keys) {
-        this.stmts.deleteStep.run({ runId, key });
-        this.stmts.deleteItems.run({ runId, key });
-      }
-    });
+    this.behind.write(['delete', runId, keys]);
   }
 
   async commitItems(items: ItemRecord[]): Promise<void> {
-    const rows = items.map(itemParams);
-    return this.group.write(() => {
-      for (const row of rows) this.stmts.upsertItem.run(...row);
-    });
+    this.behind.write(['items', items.map(itemParams)]);
   }
 
   async getItems(runId: string, stepKey: string, range?: { from: number; to: number }): Promise<ItemRecord[]> {
+    this.behind.flush();
     const rows = range
       ? this.stmts.getItemRange.all(runId, stepKey, range.from, range.to)
       : this.stmts.getItems.all(runId, stepKey);
@@ -259,28 +224,31 @@ export class SqliteStore implements Store {
   }
 
   async countItems(runId: string, stepKey: string): Promise<{ succeeded: number; failed: number }> {
+    this.behind.flush();
     const row = this.stmts.countItems.get(runId, stepKey) as { succeeded: number; failed: number };
     return { succeeded: row.succeeded, failed: row.failed };
   }
 
   async itemTotals(runId: string): Promise<ItemTotals[]> {
+    this.behind.flush();
     return this.stmts.itemTotals.all(runId) as ItemTotals[];
   }
 
   async lastEventSeq(runId: string): Promise<number> {
-    this.group.flush();
+    this.behind.flush();
     return this.events.lastSeq(runId);
   }
 
   async appendEvents(events: EventRecord[]): Promise<void> {
     if (events.length === 0) return;
-    return this.group.write(() => this.events.append(events));
+    this.behind.write(['events', events]);
   }
 
   async getEvents(runId: string, afterSeq = 0, limit = 10_000): Promise<EventRecord[]> {
     // The event log is read by live streams that join a run midway: they must see every event
     // already handed to the journal, or a reader would find a gap between the log and live events.
-    this.group.flush();
+    this.behind.flush();
+    this.behind.recover(RECOVER_EVERY_MS);
     return this.events.read(runId, afterSeq, limit);
   }
 
@@ -289,15 +257,15 @@ export class SqliteStore implements Store {
   }
 
   async putCalls(calls: CallRecord[]): Promise<void> {
-    const rows = calls.map(callParams);
     this.callKeys.add(calls.map((call) => call.key));
-    return this.group.write(() => {
-      for (const row of rows) this.stmts.putCall.run(...row);
-    });
+    // Not logged: a cached call lost with a killed process is a call paid again, not a lost result
+    // (the step or item that used it is journaled).
+    this.behind.write(['calls', calls.map(callParams)], false);
   }
 
   async getCall(key: string, now: number): Promise<CallRecord | undefined> {
     if (!this.callKeys.mayHave(key)) return undefined;
+    this.behind.flush();
     const row = this.stmts.getCall.get(key, now) as Row | undefined;
     return row ? rowToCall(row) : undefined;
   }

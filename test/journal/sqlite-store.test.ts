@@ -25,7 +25,7 @@ describe('SqliteStore specifics', () => {
     void full.close();
   });
 
-  it('a committed step is visible to another connection at once (durable before it resolves)', async () => {
+  it('a committed step is in the journal for any connection opened after it resolved (durable before it resolves)', async () => {
     const path = tempDb();
     const store = new SqliteStore(path);
     const run = sampleRun();

@@ -73,6 +73,8 @@ describe('a run with a real provider (the Anthropic fake) and a known key', () =
     } catch (error) {
       thrown = `${(error as Error).message} ${(error as { hint?: string }).hint ?? ''}`;
     }
+    // Before close: the journal's write-ahead log still holds every write (write-behind.ts).
+    const logged = rawFiles(dir);
     await store.close();
 
     expect(mock.status).toBe('succeeded');
@@ -89,10 +91,17 @@ describe('a run with a real provider (the Anthropic fake) and a known key', () =
     for (const event of events) expect(event).not.toContain(KEY);
     const errors = [mock, ok, denied].flatMap((r) => [r.error ?? '', ...r.steps.map((s) => s.error ?? '')]);
     for (const message of [...errors, thrown]) expect(message).not.toContain(KEY);
-    const files = readdirSync(dir).filter((f) => f.startsWith('journal.db'));
-    expect(files).toContain('journal.db');
-    const raw = Buffer.concat(files.map((file) => readFileSync(join(dir, file))));
-    expect(raw.includes('claude-call')).toBe(true); // the raw read does see the journal's text
-    expect(raw.includes(KEY)).toBe(false);
+    expect(readdirSync(dir)).toContain('journal.db');
+    expect(logged.toString()).toContain('"step"'); // the log was read while it held writes
+    for (const raw of [logged, rawFiles(dir)]) {
+      expect(raw.includes('claude-call')).toBe(true); // the raw read does see the journal's text
+      expect(raw.includes(KEY)).toBe(false);
+    }
   });
 });
+
+/** Every byte of every file under `dir`: the database, its WAL, the journal's write-ahead logs. */
+function rawFiles(dir: string): Buffer {
+  const files = readdirSync(dir, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile());
+  return Buffer.concat(files.map((file) => readFileSync(join(file.parentPath, file.name))));
+}

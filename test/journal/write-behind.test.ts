@@ -1,0 +1,194 @@
+// The SQLite journal's write-behind (src/journal/write-behind.ts): a write is durable once logged,
+// reaches the tables behind, is applied exactly once whoever applies it, and a killed process's
+// writes are applied by the next process to open the journal.
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { SqliteStore } from '../../src/journal/sqlite-store.js';
+import { fromLogLine, type JournalWrite, logLine } from '../../src/journal/sqlite-writes.js';
+import type { EventRecord } from '../../src/journal/store.js';
+import { sampleRun, sampleStep } from './store-conformance.js';
+
+const tempDb = () => join(mkdtempSync(join(tmpdir(), 'elexirion-behind-')), 'journal.db');
+
+/** Rows of a table as another connection sees them, with no recovery of any log. */
+function count(path: string, table: string): number {
+  const raw = new Database(path, { readonly: true });
+  try {
+    return (raw.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+  } finally {
+    raw.close();
+  }
+}
+
+const stop = (runId: string, seq: number): EventRecord => ({
+  runId,
+  seq,
+  type: 'pipeline.step.stop',
+  at: seq,
+  data: { runId, seq },
+});
+
+describe('write-behind journal', () => {
+  it('a write resolves before it reaches the tables; a read of the same journal applies it first', async () => {
+    const path = tempDb();
+    const store = new SqliteStore(path);
+    const run = sampleRun();
+    await store.createRun(run);
+    await store.commitStep(sampleStep(run.id, 'a'));
+    expect(count(path, 'steps')).toBe(0); // logged, not yet applied
+    expect((await store.getSteps(run.id)).map((s) => s.key)).toEqual(['a']);
+    expect(count(path, 'steps')).toBe(1);
+    await store.close();
+  });
+
+  it('reaches the tables on its own within the apply period', async () => {
+    const path = tempDb();
+    const store = new SqliteStore(path);
+    await store.createRun(sampleRun());
+    expect(count(path, 'runs')).toBe(0);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(count(path, 'runs')).toBe(1);
+    await store.close();
+  });
+
+  it('another journal opened meanwhile applies the log; the owner then applies nothing twice', async () => {
+    const path = tempDb();
+    const owner = new SqliteStore(path);
+    const run = sampleRun();
+    await owner.createRun(run);
+    await owner.commitStep(sampleStep(run.id, 'a'), [stop(run.id, 1), stop(run.id, 2)]);
+    await owner.commitItems([
+      {
+        runId: run.id,
+        stepKey: 'a',
+        index: 0,
+        status: 'succeeded',
+        output: 1,
+        usage: { inputTokens: 1, outputTokens: 2 },
+        costUsd: null,
+        attempts: 1,
+        durationMs: 1,
+      },
+    ]);
+    const other = new SqliteStore(path); // applies the owner's log as it opens
+    expect(count(path, 'steps')).toBe(1);
+    await owner.commitStep(sampleStep(run.id, 'b'), [stop(run.id, 3)]);
+    await owner.appendEvents([stop(run.id, 4)]);
+    await owner.close(); // applies b and event 4 — and not a, its item or events 1–2 again
+    expect((await other.getEvents(run.id)).map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+    expect(count(path, 'event_batches')).toBe(1); // a second copy of step a would have moved its events here
+    expect((await other.getSteps(run.id)).map((s) => s.key)).toEqual(['a', 'b']);
+    expect(await other.countItems(run.id, 'a')).toEqual({ succeeded: 1, failed: 0 });
+    expect(count(path, 'journal_logs')).toBe(0); // the owner removed its log as it closed
+    expect(readdirSync(`${path}-log`)).toEqual([]);
+    await other.close();
+  });
+
+  it("a killed process's writes are applied by the next process to open the journal, and its log removed", () => {
+    const path = tempDb();
+    const runId = 'killed-run';
+    const child = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', join(import.meta.dirname, 'write-behind-child.ts'), path, runId],
+      { encoding: 'utf8' },
+    );
+    expect(child.signal, child.stderr).toBe('SIGKILL');
+    expect(count(path, 'runs')).toBe(0); // nothing reached the tables before the kill
+    expect(readdirSync(`${path}-log`)).toHaveLength(1);
+
+    const store = new SqliteStore(path);
+    return (async () => {
+      expect((await store.getRun(runId))?.status).toBe('running');
+      // Exactly what was written: JSON columns travel embedded in the log line, not as strings.
+      expect(await store.getSteps(runId)).toEqual(['a', 'b', 'c'].map((key) => sampleStep(runId, key)));
+      expect((await store.getEvents(runId)).map((e) => e.data.step)).toEqual(['a', 'b', 'c']);
+      expect(await store.countItems(runId, 'c')).toEqual({ succeeded: 1, failed: 0 });
+      expect(readdirSync(`${path}-log`)).toEqual([]); // its process is gone: nobody will write to it
+      expect(count(path, 'journal_logs')).toBe(0);
+      await store.close();
+    })();
+  }, 30_000);
+
+  it('a torn last line (a crash in the middle of a write) is left out; the complete ones are applied', async () => {
+    const path = tempDb();
+    await new SqliteStore(path).close(); // the schema
+    mkdirSync(`${path}-log`);
+    const run = sampleRun();
+    const log = join(`${path}-log`, '4194305-dead.jsonl'); // above any pid: no such process
+    writeFileSync(
+      log,
+      `${JSON.stringify(['run', runRow(run)])}\n${JSON.stringify(['update', { id: run.id, status: 'failed' }, ['status']])}\n`,
+    );
+    appendFileSync(log, '["update",{"id":"'); // torn
+    const store = new SqliteStore(path);
+    expect((await store.getRun(run.id))?.status).toBe('failed');
+    expect(readdirSync(`${path}-log`)).toEqual([]);
+    await store.close();
+  });
+
+  it('a write the tables refuse is reported by the next read; its neighbours are applied', async () => {
+    const path = tempDb();
+    const store = new SqliteStore(path);
+    const run = sampleRun();
+    await store.createRun(run);
+    await store.commitStep(sampleStep('no-such-run', 'x')); // the foreign key refuses it
+    await store.commitStep(sampleStep(run.id, 'a'));
+    await expect(store.getSteps(run.id)).rejects.toThrow(/FOREIGN KEY/);
+    expect((await store.getSteps(run.id)).map((s) => s.key)).toEqual(['a']);
+    await store.close();
+  });
+
+  it('a log line gives back exactly the write it was made from', () => {
+    const text = JSON.stringify({ quote: '"', newline: '\n', unicode: 'é ✓ \u2028', lone: '\ud800', n: -0.1e-7 });
+    const writes: JournalWrite[] = [
+      ['step', ['r', 'k', 'k', 'mock', 'succeeded', text, null, 'null', 0.5, 1, 1, 2, 3, null, '[[1,"t",2,{}]]', 1, 1]],
+      ['step', ['r', 'k', 'k', 'mock', 'failed', null, 'boom "x"', '{}', null, 1, 1, 2, 3, '"s"', null, null, null]],
+      [
+        'items',
+        [
+          ['r', 's', 0, 'succeeded', JSON.stringify('out\\put "q"'), null, '{"inputTokens":1}', null, 1, 2],
+          ['r', 's', 1, 'failed', null, 'e', '{}', 0.1, 1, 2],
+        ],
+      ],
+      ['update', { id: 'r', status: 'failed' }, ['status']],
+    ];
+    for (const write of writes) {
+      const line = logLine(write);
+      expect(line).not.toContain('\n');
+      expect(fromLogLine(JSON.parse(line))).toEqual(write);
+    }
+  });
+
+  it('an in-memory journal keeps no log', async () => {
+    const store = new SqliteStore(':memory:');
+    const run = sampleRun();
+    await store.createRun(run);
+    await store.commitStep(sampleStep(run.id, 'a'));
+    expect((await store.getSteps(run.id)).map((s) => s.key)).toEqual(['a']);
+    await store.close();
+  });
+});
+
+/** A run row as the journal's 'run' write carries it (columns by name). */
+function runRow(run: ReturnType<typeof sampleRun>): Record<string, unknown> {
+  return {
+    id: run.id,
+    pipeline_name: run.pipelineName,
+    pipeline_file: run.pipelineFile,
+    pipeline_hash: run.pipelineHash,
+    pipeline: JSON.stringify(run.pipeline),
+    inputs: JSON.stringify(run.inputs),
+    status: run.status,
+    error: null,
+    failed_step: null,
+    outputs: null,
+    started_at: run.startedAt,
+    finished_at: null,
+    totals: JSON.stringify(run.totals),
+    metadata: JSON.stringify(run.metadata),
+  };
+}
