@@ -40,6 +40,21 @@ export class AppendLog {
     return this.end;
   }
 
+  /** Appends records (their JSON texts) in one write; returns the offset just past each. */
+  appendAll(jsons: string[]): number[] {
+    const fd = this.fd;
+    if (fd === undefined) throw new Error(`the journal log ${this.path} is closed`);
+    const bytes = Buffer.from(`${jsons.join('\n')}\n`);
+    writeAll(fd, bytes);
+    if (this.fsync) fdatasyncSync(fd);
+    const ends: number[] = [];
+    for (const json of jsons) {
+      this.end += Buffer.byteLength(json) + 1;
+      ends.push(this.end);
+    }
+    return ends;
+  }
+
   /** Closes the file; `remove` deletes it too (once everything in it is elsewhere). */
   close(remove: boolean): void {
     if (this.fd === undefined) return;

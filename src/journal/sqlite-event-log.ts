@@ -51,8 +51,8 @@ export class SqliteEventLog {
    */
   static stepColumns(events: EventRecord[]): StepEventColumns {
     if (events.length === 0) return NO_EVENTS;
-    const sorted = ascending(events) ? events : [...events].sort((a, b) => a.seq - b.seq);
-    return [eventsJson(sorted), (sorted[0] as EventRecord).seq, (sorted[sorted.length - 1] as EventRecord).seq];
+    const tuples = tuplesOf(events);
+    return [JSON.stringify(tuples), firstSeq(tuples), lastSeq(tuples)];
   }
 
   /** One row per run of the write: its events as one JSON array. */
@@ -97,29 +97,24 @@ interface EventRow {
   events: string;
 }
 
-/**
- * The events as the JSON array of tuples the journal keeps, written out directly: each event's data
- * is serialized once and its leading `runId` cut from the text (an object copy without the key cost
- * more than the rest of the serialization).
- */
-function eventsJson(events: EventRecord[]): string {
-  let text = '[';
-  for (let i = 0; i < events.length; i++) {
-    const e = events[i] as EventRecord;
-    const data = JSON.stringify(e.data);
-    const prefix = `{"runId":${JSON.stringify(e.runId)}`;
-    const head = `${i === 0 ? '' : ','}[${e.seq},${JSON.stringify(e.type)},${e.at},`;
-    const next = data[prefix.length];
-    // `{"runId":"…",rest}` → `{rest}`; `{"runId":"…"}` → `{}`. Anywhere else, the data stays whole.
-    if ((next === ',' || next === '}') && data.startsWith(prefix))
-      text += `${head}{${next === '}' ? '}' : data.slice(prefix.length + 1)},1]`;
-    else text += `${head}${data}]`;
-  }
-  return `${text}]`;
+function tuplesOf(events: EventRecord[]): EventTuple[] {
+  const tuples: EventTuple[] = events.map(tupleOf);
+  // They come in order: no sort, no allocation.
+  if (!ascending(tuples)) tuples.sort((a, b) => a[0] - b[0]);
+  return tuples;
 }
 
-function ascending(events: EventRecord[]): boolean {
-  for (let i = 1; i < events.length; i++)
-    if ((events[i] as EventRecord).seq < (events[i - 1] as EventRecord).seq) return false;
+function tupleOf(e: EventRecord): EventTuple {
+  if (e.data.runId !== e.runId) return [e.seq, e.type, e.at, e.data];
+  const { runId: _runId, ...rest } = e.data;
+  return [e.seq, e.type, e.at, rest, 1];
+}
+
+function ascending(tuples: EventTuple[]): boolean {
+  for (let i = 1; i < tuples.length; i++)
+    if ((tuples[i] as EventTuple)[0] < (tuples[i - 1] as EventTuple)[0]) return false;
   return true;
 }
+
+const firstSeq = (tuples: EventTuple[]): number => (tuples[0] as EventTuple)[0];
+const lastSeq = (tuples: EventTuple[]): number => (tuples[tuples.length - 1] as EventTuple)[0];

@@ -142,7 +142,7 @@ export class SqliteStore implements Store {
   }
 
   async createRun(run: RunRecord): Promise<void> {
-    this.behind.write(['run', runToRow(run)]);
+    return this.behind.write(['run', runToRow(run)]);
   }
 
   async updateRun(id: string, patch: Partial<Omit<RunRecord, 'id'>>): Promise<void> {
@@ -151,7 +151,7 @@ export class SqliteStore implements Store {
       .filter(([field]) => field in patch && field !== 'id')
       .map(([, column]) => column);
     if (columns.length === 0) return;
-    this.behind.write(['update', row, columns]);
+    return this.behind.write(['update', row, columns]);
   }
 
   async claimRun(
@@ -198,7 +198,7 @@ export class SqliteStore implements Store {
       this.behind.write(['events', events.filter((e) => e.runId !== runId)]);
       own = events.filter((e) => e.runId === runId);
     }
-    this.behind.write(['step', [...stepParams(step), ...SqliteEventLog.stepColumns(own)]]);
+    return this.behind.write(['step', [...stepParams(step), ...SqliteEventLog.stepColumns(own)]]);
   }
 
   async getSteps(runId: string): Promise<StepRecord[]> {
@@ -208,11 +208,11 @@ export class SqliteStore implements Store {
   }
 
   async deleteSteps(runId: string, keys: string[]): Promise<void> {
-    this.behind.write(['delete', runId, keys]);
+    return this.behind.write(['delete', runId, keys]);
   }
 
   async commitItems(items: ItemRecord[]): Promise<void> {
-    this.behind.write(['items', items.map(itemParams)]);
+    return this.behind.write(['items', items.map(itemParams)]);
   }
 
   async getItems(runId: string, stepKey: string, range?: { from: number; to: number }): Promise<ItemRecord[]> {
@@ -241,7 +241,7 @@ export class SqliteStore implements Store {
 
   async appendEvents(events: EventRecord[]): Promise<void> {
     if (events.length === 0) return;
-    this.behind.write(['events', events]);
+    return this.behind.write(['events', events]);
   }
 
   async getEvents(runId: string, afterSeq = 0, limit = 10_000): Promise<EventRecord[]> {
@@ -260,7 +260,7 @@ export class SqliteStore implements Store {
     this.callKeys.add(calls.map((call) => call.key));
     // Not logged: a cached call lost with a killed process is a call paid again, not a lost result
     // (the step or item that used it is journaled).
-    this.behind.write(['calls', calls.map(callParams)], false);
+    return this.behind.write(['calls', calls.map(callParams)], false);
   }
 
   async getCall(key: string, now: number): Promise<CallRecord | undefined> {

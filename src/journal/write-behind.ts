@@ -26,6 +26,14 @@ import { fromLogLine, type JournalWrite, logLine, type SqliteWrites } from './sq
 export const APPLY_EVERY_MS = 200;
 /** Writes waiting beyond this many are applied at once. */
 const MAX_PENDING = 512;
+/**
+ * Writes of one turn of the event loop logged one by one; later ones wait for the turn's end and
+ * share one system call. A line written alone cost 3–16 µs here; five hundred runs resuming together
+ * after one write also ran in 20–30 % less CPU than each resuming between the timers that woke them
+ * (bench/README.md "Fourth round"). A sequential run pays one event-loop hop per SYNC_PER_TURN steps.
+ */
+const SYNC_PER_TURN = 16;
+const RESOLVED = Promise.resolve();
 /** A log this large, all applied, is replaced by a new one (a long-lived `serve` writes for days). */
 const ROTATE_AT_BYTES = 64 * 1024 * 1024;
 const LOG_SUFFIX = '.jsonl';
@@ -57,6 +65,11 @@ export class WriteBehind {
   /** A write that could not be applied while nobody was waiting: reported by the next flush. */
   private failure: unknown;
   private recoveredAt = Number.NEGATIVE_INFINITY;
+  /** Writes of a crowded turn, logged at its end (see `write`), and their callers. */
+  private deferred: JournalWrite[] = [];
+  private settle: Array<{ resolve: () => void; reject: (error: unknown) => void }> = [];
+  private turnWrites = 0;
+  private turnEnds = false;
   private readonly stmts;
   private readonly inTransaction: (work: () => void) => void;
 
@@ -84,10 +97,57 @@ export class WriteBehind {
     return this.pending.length;
   }
 
-  /** Makes `write` durable (a log line) and queues it for the tables. `logged: false`: memory only. */
-  write(write: JournalWrite, logged = true): void {
+  /**
+   * Makes `write` durable (a log line) and queues it for the tables; resolves once it is durable.
+   * `logged: false`: memory only. The first SYNC_PER_TURN writes of a turn of the event loop are
+   * logged at once — a sequential run goes on without waiting for anything — and the later ones of a
+   * crowded turn (five hundred runs whose steps finished together) are logged together at its end,
+   * one system call for all, and resolve then.
+   */
+  write(write: JournalWrite, logged = true): Promise<void> {
     const dir = this.options.dir;
-    const end = logged && dir !== undefined ? this.ownLog(dir).append(logLine(write)) : -1;
+    if (!logged || dir === undefined) {
+      this.queue(write, -1);
+      return RESOLVED;
+    }
+    if (!this.turnEnds) {
+      this.turnEnds = true;
+      setImmediate(() => this.endTurn());
+    }
+    if (this.turnWrites < SYNC_PER_TURN && this.deferred.length === 0) {
+      this.turnWrites++;
+      this.queue(write, this.ownLog(dir).append(logLine(write)));
+      return RESOLVED;
+    }
+    this.deferred.push(write);
+    return new Promise((resolve, reject) => this.settle.push({ resolve, reject }));
+  }
+
+  private endTurn(): void {
+    this.turnEnds = false;
+    this.turnWrites = 0;
+    this.logDeferred();
+  }
+
+  /** Logs the writes deferred to the end of the turn, in one system call, and resolves them. */
+  private logDeferred(): void {
+    if (this.deferred.length === 0) return;
+    const writes = this.deferred;
+    const settle = this.settle;
+    this.deferred = [];
+    this.settle = [];
+    let ends: number[];
+    try {
+      ends = this.ownLog(this.options.dir as string).appendAll(writes.map(logLine));
+    } catch (error) {
+      for (const s of settle) s.reject(error);
+      return;
+    }
+    writes.forEach((write, i) => this.queue(write, ends[i] as number));
+    for (const s of settle) s.resolve();
+  }
+
+  private queue(write: JournalWrite, end: number): void {
     this.pending.push(write);
     this.ends.push(end);
     if (this.pending.length >= MAX_PENDING) this.flush();
@@ -99,6 +159,9 @@ export class WriteBehind {
 
   /** Applies every waiting write now, in one transaction. */
   flush(): void {
+    // Writes handed over but not yet logged come first: a reader must find no gap (a live stream
+    // joining a run midway reads the journal, then takes the events that follow).
+    this.logDeferred();
     if (this.timer !== undefined) {
       clearTimeout(this.timer);
       this.timer = undefined;

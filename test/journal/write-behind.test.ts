@@ -2,7 +2,7 @@
 // reaches the tables behind, is applied exactly once whoever applies it, and a killed process's
 // writes are applied by the next process to open the journal.
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -42,6 +42,30 @@ describe('write-behind journal', () => {
     expect(count(path, 'steps')).toBe(0); // logged, not yet applied
     expect((await store.getSteps(run.id)).map((s) => s.key)).toEqual(['a']);
     expect(count(path, 'steps')).toBe(1);
+    await store.close();
+  });
+
+  it('a crowded turn: the first writes are logged at once, the later ones together at its end, resolving then', async () => {
+    const path = tempDb();
+    const store = new SqliteStore(path);
+    const run = sampleRun();
+    await store.createRun(run);
+    await new Promise((r) => setImmediate(r)); // a fresh turn
+    const lines = () =>
+      readFileSync(join(`${path}-log`, readdirSync(`${path}-log`)[0] as string), 'utf8').split('\n').length - 1;
+    const before = lines();
+    let resolved = 0;
+    const commits = Array.from({ length: 40 }, (_, i) =>
+      store.commitStep(sampleStep(run.id, `s${i}`)).then(() => resolved++),
+    );
+    for (let i = 0; i < 10; i++) await Promise.resolve(); // microtasks only: still the same turn
+    const logged = lines() - before;
+    expect(logged).toBeGreaterThan(0); // a sequential run never waits for the turn to end
+    expect(logged).toBeLessThan(40);
+    expect(resolved).toBe(logged); // a write resolves only once it is in the log
+    await Promise.all(commits);
+    expect(lines() - before).toBe(40);
+    expect(await store.getSteps(run.id)).toHaveLength(40);
     await store.close();
   });
 
