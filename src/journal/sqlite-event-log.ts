@@ -22,6 +22,9 @@ export type StepEventColumns = [events: string | null, first: number | null, las
 
 const NO_EVENTS: StepEventColumns = [null, null, null];
 
+/** A row of `event_batches`: run, first and last seq, the events as JSON. */
+export type EventBatchRow = [runId: string, first: number, last: number, events: string];
+
 export class SqliteEventLog {
   private readonly stmts;
 
@@ -55,17 +58,24 @@ export class SqliteEventLog {
     return [JSON.stringify(tuples), firstSeq(tuples), lastSeq(tuples)];
   }
 
-  /** One row per run of the write: its events as one JSON array. */
-  append(events: EventRecord[]): void {
+  /** The rows of `event_batches` that hold `events`: one per run of consecutive events of a run. */
+  static batchRows(events: EventRecord[]): EventBatchRow[] {
+    const rows: EventBatchRow[] = [];
     let from = 0;
     while (from < events.length) {
       const runId = (events[from] as EventRecord).runId;
       let to = from + 1;
       while (to < events.length && (events[to] as EventRecord).runId === runId) to++;
       const [json, first, last] = SqliteEventLog.stepColumns(events.slice(from, to));
-      this.stmts.insertBatch.run(runId, first, last, json);
+      rows.push([runId, first as number, last as number, json as string]);
       from = to;
     }
+    return rows;
+  }
+
+  /** Inserts rows made by `batchRows`. */
+  insert(rows: EventBatchRow[]): void {
+    for (const row of rows) this.stmts.insertBatch.run(...row);
   }
 
   /** Events of `runId` after `afterSeq`, in seq order, at most `limit`. */

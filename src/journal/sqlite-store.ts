@@ -195,7 +195,7 @@ export class SqliteStore implements Store {
     const runId = step.runId;
     let own = events;
     if (!events.every((e) => e.runId === runId)) {
-      this.behind.write(['events', events.filter((e) => e.runId !== runId)]);
+      this.behind.write(['events', SqliteEventLog.batchRows(events.filter((e) => e.runId !== runId))]);
       own = events.filter((e) => e.runId === runId);
     }
     return this.behind.write(['step', [...stepParams(step), ...SqliteEventLog.stepColumns(own)]]);
@@ -241,7 +241,7 @@ export class SqliteStore implements Store {
 
   async appendEvents(events: EventRecord[]): Promise<void> {
     if (events.length === 0) return;
-    return this.behind.write(['events', events]);
+    return this.behind.write(['events', SqliteEventLog.batchRows(events)]);
   }
 
   async getEvents(runId: string, afterSeq = 0, limit = 10_000): Promise<EventRecord[]> {

@@ -5,8 +5,7 @@
 import type Database from 'better-sqlite3';
 import type { Row } from './rows.js';
 import { CALL_COLUMNS, ITEM_COLUMNS, STEP_COLUMNS } from './rows.js';
-import type { SqliteEventLog } from './sqlite-event-log.js';
-import type { EventRecord } from './store.js';
+import type { EventBatchRow, SqliteEventLog } from './sqlite-event-log.js';
 
 export type JournalWrite =
   /** A new run: its row by column name. */
@@ -16,7 +15,7 @@ export type JournalWrite =
   /** A step's row: STEP_COLUMNS then its events (JSON), first and last seq. */
   | [op: 'step', params: unknown[]]
   | [op: 'items', rows: unknown[][]]
-  | [op: 'events', events: EventRecord[]]
+  | [op: 'events', rows: EventBatchRow[]]
   /** `resume --force`: these steps (and those nested under them) and their items go. */
   | [op: 'delete', runId: string, keys: string[]]
   | [op: 'calls', rows: unknown[][]];
@@ -29,14 +28,15 @@ export type JournalWrite =
  */
 const JSON_PARAMS: Partial<Record<JournalWrite[0], ReadonlySet<number>>> = {
   step: new Set([5, 7, 13, 14]), // output, usage, details, events (STEP_COLUMNS, then events)
-  items: new Set([4, 6]), // output, usage (ITEM_COLUMNS)
+  items: new Set([4, 6]), // output, usage (ITEM_COLUMNS), in each row
+  events: new Set([3]), // the events, in each row
 };
 
 /** The write as one line of the log (no newline). */
 export function logLine(write: JournalWrite): string {
   const embedded = JSON_PARAMS[write[0]];
   if (!embedded) return JSON.stringify(write);
-  const encode = (params: unknown[]): string => {
+  const encode = (params: readonly unknown[]): string => {
     let text = '[';
     for (let i = 0; i < params.length; i++) {
       const value = params[i];
@@ -45,10 +45,9 @@ export function logLine(write: JournalWrite): string {
     }
     return `${text}]`;
   };
-  const params = write[1] as unknown[];
   return write[0] === 'step'
-    ? `["step",${encode(params)}]`
-    : `["items",[${(params as unknown[][]).map(encode).join(',')}]]`;
+    ? `["step",${encode(write[1])}]`
+    : `[${JSON.stringify(write[0])},[${(write[1] as unknown[][]).map(encode).join(',')}]]`;
 }
 
 /** The write a log line holds (`JSON.parse`d). */
@@ -58,9 +57,9 @@ export function fromLogLine(record: unknown): JournalWrite {
   if (!embedded) return write;
   const decode = (params: unknown[]): unknown[] =>
     params.map((value, i) => (embedded.has(i) && Array.isArray(value) ? JSON.stringify(value[0]) : value));
-  return write[0] === 'step'
-    ? ['step', decode(write[1] as unknown[])]
-    : ['items', (write[1] as unknown[][]).map(decode)];
+  return (
+    write[0] === 'step' ? ['step', decode(write[1])] : [write[0], (write[1] as unknown[][]).map(decode)]
+  ) as JournalWrite;
 }
 
 export class SqliteWrites {
@@ -127,7 +126,7 @@ export class SqliteWrites {
         for (const row of write[1]) this.stmts.upsertItem.run(...row);
         return;
       case 'events':
-        this.events.append(write[1]);
+        this.events.insert(write[1]);
         return;
       case 'delete':
         for (const key of write[2]) {

@@ -178,6 +178,13 @@ describe('write-behind journal', () => {
           ['r', 's', 1, 'failed', null, 'e', '{}', 0.1, 1, 2],
         ],
       ],
+      [
+        'events',
+        [
+          ['r', 1, 2, '[[1,"a",5,{"x":"\\"q\\""},1],[2,"b",6,{}]]'],
+          ['s', 3, 3, '[[3,"c",7,{}]]'],
+        ],
+      ],
       ['update', { id: 'r', status: 'failed' }, ['status']],
     ];
     for (const write of writes) {
