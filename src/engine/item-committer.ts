@@ -1,5 +1,5 @@
 // Journals finished batch items in groups: the items that finish in the same turn of the event loop
-// go into one transaction, and never more than `maxPending` wait uncommitted — a worker that finds
+// go into one write, and never more than `maxPending` wait uncommitted — a worker that finds
 // the buffer full waits for the flush (backpressure), so memory stays bounded whatever the batch size.
 import type { EventRecord, ItemRecord, Store } from '../journal/store.js';
 import { JournalError } from './errors.js';
@@ -46,7 +46,7 @@ export class ItemCommitter {
     if (this.pending.length === 0) return;
     const group = this.pending;
     this.pending = [];
-    // Handed over together: the SQLite journal's group commit puts both in one transaction.
+    // Handed over together: the SQLite journal logs both in the same turn and applies them together.
     this.flushing = Promise.all([this.store.commitItems(group), this.store.appendEvents(this.takeEvents())]).then(
       () => undefined,
     );

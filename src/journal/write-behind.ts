@@ -19,6 +19,7 @@ import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
+import { ElexirionError, ExitCode } from '../errors.js';
 import { AppendLog, readLog } from './append-log.js';
 import { fromLogLine, type JournalWrite, logLine, type SqliteWrites } from './sqlite-writes.js';
 
@@ -248,11 +249,19 @@ export class WriteBehind {
 
   private ownLog(dir: string): AppendLog {
     if (this.log) return this.log;
-    mkdirSync(dir, { recursive: true });
     const name = `${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}${LOG_SUFFIX}`;
     // The row first: a log file without one is taken for a dead process's.
     this.stmts.register.run(name, process.pid, HOST, Date.now());
-    this.log = new AppendLog(join(dir, name), this.options.fsync);
+    try {
+      mkdirSync(dir, { recursive: true });
+      this.log = new AppendLog(join(dir, name), this.options.fsync);
+    } catch (error) {
+      this.stmts.forget.run(name);
+      throw new ElexirionError(`cannot create the journal's write-ahead log in ${dir}: ${(error as Error).message}`, {
+        exitCode: ExitCode.unavailable,
+        hint: 'the directory beside the journal database must be writable (--db, ELEXIRION_DB)',
+      });
+    }
     this.logName = name;
     openLogs.add(name);
     return this.log;

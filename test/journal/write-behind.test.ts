@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { ElexirionError, ExitCode } from '../../src/errors.js';
 import { SqliteStore } from '../../src/journal/sqlite-store.js';
 import { fromLogLine, type JournalWrite, logLine } from '../../src/journal/sqlite-writes.js';
 import type { EventRecord } from '../../src/journal/store.js';
@@ -192,6 +193,19 @@ describe('write-behind journal', () => {
       expect(line).not.toContain('\n');
       expect(fromLogLine(JSON.parse(line))).toEqual(write);
     }
+  });
+
+  it('says what to do when the log cannot be created, and the write fails rather than resolving', async () => {
+    const path = tempDb();
+    writeFileSync(`${path}-log`, 'not a directory');
+    const store = new SqliteStore(path);
+    const failure = await store.createRun(sampleRun()).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(ElexirionError);
+    expect((failure as ElexirionError).message).toMatch(/cannot create the journal's write-ahead log in .*-log/);
+    expect((failure as ElexirionError).exitCode).toBe(ExitCode.unavailable);
+    expect((failure as ElexirionError).hint).toMatch(/writable/);
+    expect(count(path, 'journal_logs')).toBe(0);
+    await store.close();
   });
 
   it('an in-memory journal keeps no log', async () => {
