@@ -158,7 +158,9 @@ export class WriteBehind {
     this.pending.push(write);
     this.ends.push(end);
     this.rows += write[0] === 'items' || write[0] === 'calls' ? write[1].length : 1;
-    if (this.rows >= MAX_PENDING_ROWS) this.flush();
+    // Not `flush()`: the write that tips the count over is durable already, and must not fail
+    // because applying — its neighbours' rows too — did; the next read reports that.
+    if (this.rows >= MAX_PENDING_ROWS) this.applyQuietly();
     else if (this.timer === undefined) {
       this.timer = setTimeout(() => this.flushInBackground(), APPLY_EVERY_MS);
       this.timer.unref(); // the log holds them: an exit without close() loses nothing
@@ -235,7 +237,7 @@ export class WriteBehind {
     if (size > (owner?.applied ?? 0)) {
       this.inTransaction(() => {
         owner = this.stmts.get.get(name) as LogRow | undefined; // again, under the write lock
-        const records = readLog(path, owner?.applied ?? 0);
+        const records = readLogIfThere(path, owner?.applied ?? 0);
         for (const { record } of records) this.writes.apply(fromLogLine(record));
         const last = records[records.length - 1];
         if (last) this.stmts.mark.run(name, last.end);
@@ -321,13 +323,27 @@ export class WriteBehind {
 
   private flushInBackground(): void {
     this.timer = undefined;
+    this.applyQuietly();
+  }
+
+  private applyQuietly(): void {
     try {
       this.flush();
     } catch (error) {
-      // Nobody waits on a background flush: the next read or close reports the failure (a busy
-      // database is retried first, on the timer requeue() set).
+      // Nobody waits on this: the next read or close reports the failure (a busy database is
+      // retried first, on the timer requeue() set).
       if (!isTransient(error)) this.failure = error;
     }
+  }
+}
+
+/** A log removed meanwhile (its owner closed it, everything applied) has nothing left to apply. */
+function readLogIfThere(path: string, from: number): ReturnType<typeof readLog> {
+  try {
+    return readLog(path, from);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
   }
 }
 

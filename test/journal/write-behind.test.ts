@@ -195,6 +195,20 @@ describe('write-behind journal', () => {
     }
   });
 
+  it('a write that fills the buffer resolves though applying its neighbours failed; the next read says why', async () => {
+    const path = tempDb();
+    const store = new SqliteStore(path);
+    const run = sampleRun();
+    await store.createRun(run);
+    await store.commitStep(sampleStep('no-such-run', 'x'));
+    // 300 rows: applying starts inside one of these writes (every 256 rows) and meets the bad one.
+    await Promise.all(Array.from({ length: 300 }, (_, i) => store.commitStep(sampleStep(run.id, `s${i}`))));
+    expect(count(path, 'steps')).toBeGreaterThan(0); // applied meanwhile, the bad row passed over
+    await expect(store.getSteps(run.id)).rejects.toThrow(/FOREIGN KEY/);
+    expect(await store.getSteps(run.id)).toHaveLength(300);
+    await store.close();
+  });
+
   it('says what to do when the log cannot be created, and the write fails rather than resolving', async () => {
     const path = tempDb();
     writeFileSync(`${path}-log`, 'not a directory');
