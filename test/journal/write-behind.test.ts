@@ -1,7 +1,7 @@
 // The SQLite journal's write-behind (src/journal/write-behind.ts): a write is durable once logged,
 // reaches the tables behind, is applied exactly once whoever applies it, and a killed process's
 // writes are applied by the next process to open the journal.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -137,6 +137,46 @@ describe('write-behind journal', () => {
       await store.close();
     })();
   }, 30_000);
+
+  it('a writer and another process applying its log at the same time: every write lands exactly once', async () => {
+    const path = tempDb();
+    await new SqliteStore(path).close(); // the schema, before either starts
+    const runId = 'raced';
+    const STEPS = 1500;
+    const writer = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(import.meta.dirname, 'write-behind-writer.ts'), path, runId, String(STEPS)],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    writer.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const exited = new Promise<number | null>((done) => writer.on('exit', (code) => done(code)));
+    let finished = false;
+    void exited.then(() => {
+      finished = true;
+    });
+    let opens = 0;
+    while (!finished) {
+      const reader = new SqliteStore(path); // applies what the writer has logged so far
+      await reader.close();
+      opens++;
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    expect(await exited, stderr).toBe(0);
+    expect(opens).toBeGreaterThan(5);
+
+    const store = new SqliteStore(path);
+    const steps = await store.getSteps(runId);
+    expect(steps).toHaveLength(STEPS);
+    const events = await store.getEvents(runId, 0, 100_000);
+    expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 2 * STEPS }, (_, i) => i + 1));
+    // A step row applied twice would have handed its first copy's events to event_batches.
+    expect(count(path, 'event_batches')).toBe(0);
+    expect(readdirSync(`${path}-log`)).toEqual([]);
+    await store.close();
+  }, 60_000);
 
   it('a torn last line (a crash in the middle of a write) is left out; the complete ones are applied', async () => {
     const path = tempDb();
