@@ -7,12 +7,14 @@
 // A record is complete once its newline is in the file: JSON escapes every newline inside a value,
 // and the newline is the last byte of its write. A process killed in the middle of a write leaves at
 // most a torn last line, which readers ignore.
-import { closeSync, fdatasyncSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, ftruncateSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 
 export class AppendLog {
   private fd: number | undefined;
   /** Bytes in the file: the offset just past the last record. */
   private end = 0;
+  /** Why the file can take no more records (a failed append could not be undone). */
+  private broken: unknown;
 
   constructor(
     readonly path: string,
@@ -28,31 +30,56 @@ export class AppendLog {
 
   /** Appends one record, given as its JSON text; returns the offset just past it. */
   append(json: string): number {
-    const fd = this.fd;
-    if (fd === undefined) throw new Error(`the journal log ${this.path} is closed`);
     const line = `${json}\n`;
-    const written = writeSync(fd, line);
-    const length = Buffer.byteLength(line);
-    // A short write (a full disk, a signal) would leave a torn record: finish it from a buffer.
-    if (written < length) writeAll(fd, Buffer.from(line).subarray(written));
-    if (this.fsync) fdatasyncSync(fd);
-    this.end += length;
+    this.write((fd, at) => {
+      const written = writeSync(fd, line, at);
+      const length = Buffer.byteLength(line);
+      // A short write (a full disk, a signal): finish it from a buffer.
+      if (written < length) writeAll(fd, Buffer.from(line).subarray(written), at + written);
+      return length;
+    });
     return this.end;
   }
 
   /** Appends records (their JSON texts) in one write; returns the offset just past each. */
   appendAll(jsons: string[]): number[] {
-    const fd = this.fd;
-    if (fd === undefined) throw new Error(`the journal log ${this.path} is closed`);
-    const bytes = Buffer.from(`${jsons.join('\n')}\n`);
-    writeAll(fd, bytes);
-    if (this.fsync) fdatasyncSync(fd);
+    const start = this.end;
+    this.write((fd, at) => {
+      const bytes = Buffer.from(`${jsons.join('\n')}\n`);
+      writeAll(fd, bytes, at);
+      return bytes.length;
+    });
     const ends: number[] = [];
+    let end = start;
     for (const json of jsons) {
-      this.end += Buffer.byteLength(json) + 1;
-      ends.push(this.end);
+      end += Buffer.byteLength(json) + 1;
+      ends.push(end);
     }
     return ends;
+  }
+
+  /**
+   * Runs one append. If it fails (a full disk, a failed fsync), what it left in the file is cut off
+   * again, so that the records after it follow the last good one; if even that fails, the log
+   * takes nothing more — every later write fails rather than land behind a broken line.
+   */
+  private write(append: (fd: number, at: number) => number): void {
+    const fd = this.fd;
+    if (fd === undefined) throw new Error(`the journal log ${this.path} is closed`);
+    if (this.broken !== undefined) throw this.broken;
+    try {
+      // At an explicit position: after a failed append, the file's own offset is past the cut.
+      const length = append(fd, this.end);
+      if (this.fsync) fdatasyncSync(fd);
+      this.end += length;
+    } catch (error) {
+      try {
+        ftruncateSync(fd, this.end);
+      } catch {
+        this.broken = error;
+      }
+      throw error;
+    }
   }
 
   /** Closes the file; `remove` deletes it too (once everything in it is elsewhere). */
@@ -64,9 +91,9 @@ export class AppendLog {
   }
 }
 
-function writeAll(fd: number, bytes: Buffer): void {
+function writeAll(fd: number, bytes: Buffer, at: number): void {
   let offset = 0;
-  while (offset < bytes.length) offset += writeSync(fd, bytes, offset);
+  while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset, at + offset);
 }
 
 export interface LogRecord {
@@ -75,8 +102,17 @@ export interface LogRecord {
   end: number;
 }
 
+export interface LogContents {
+  records: LogRecord[];
+  /**
+   * A complete line (newline-terminated) that is not a record: the file was damaged (a machine's
+   * crash without fsync, an edit). Nothing from it on is read. A torn last line is not damage.
+   */
+  damaged: boolean;
+}
+
 /** The complete records of the log at `path` from byte `from` on (a torn last line is left out). */
-export function readLog(path: string, from: number): LogRecord[] {
+export function readLog(path: string, from: number): LogContents {
   const fd = openSync(path, 'r');
   const chunks: Buffer[] = [];
   try {
@@ -96,15 +132,12 @@ export function readLog(path: string, from: number): LogRecord[] {
   let start = 0;
   for (;;) {
     const newline = bytes.indexOf(10, start);
-    if (newline === -1) break;
-    let record: unknown;
+    if (newline === -1) return { records, damaged: false };
     try {
-      record = JSON.parse(bytes.toString('utf8', start, newline));
+      records.push({ record: JSON.parse(bytes.toString('utf8', start, newline)), end: from + newline + 1 });
     } catch {
-      break; // a line torn by a crash of the machine (zeros, a cut record): nothing after it is trusted
+      return { records, damaged: true };
     }
-    records.push({ record, end: from + newline + 1 });
     start = newline + 1;
   }
-  return records;
 }

@@ -40,6 +40,8 @@ const RECOVER_EVERY_MS = 1000;
 export interface SqliteStoreOptions {
   /** 'normal' (default): survives a killed process. 'full': survives a power cut too. */
   durability?: 'normal' | 'full';
+  /** The size at which this process's write-ahead log, all applied, gives way to a new one (64 MB). */
+  logRotateBytes?: number;
 }
 
 export class SqliteStore implements Store {
@@ -81,9 +83,15 @@ export class SqliteStore implements Store {
     this.behind = new WriteBehind(this.db, new SqliteWrites(this.db, this.events), {
       ...(path === ':memory:' ? {} : { dir: `${path}-log` }),
       fsync: options.durability === 'full',
+      ...(options.logRotateBytes === undefined ? {} : { rotateAtBytes: options.logRotateBytes }),
     });
-    // Before anything reads: what a killed process had logged but not applied.
-    this.behind.recover();
+    try {
+      // Before anything reads: what a killed process had logged but not applied.
+      this.behind.recover();
+    } catch (error) {
+      this.db.close();
+      throw error;
+    }
     this.callKeys = new SqliteCallKeys(this.db, () => this.behind.flush());
   }
 
@@ -95,6 +103,15 @@ export class SqliteStore implements Store {
     this.db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
     const row = this.db.prepare('SELECT max(version) AS v FROM schema_version').get() as { v: number | null };
     const current = row.v ?? 0;
+    if (current > SQLITE_MIGRATIONS.length) {
+      // A newer Elexirion's journal: its tables, and the logs it may have left, mean what this one
+      // cannot know.
+      this.db.close();
+      throw new ElexirionError(
+        `the journal ${this.path} is at schema version ${current}, newer than this Elexirion knows (${SQLITE_MIGRATIONS.length})`,
+        { exitCode: ExitCode.unavailable, hint: 'upgrade Elexirion on this machine to the version that wrote it' },
+      );
+    }
     const apply = this.db.transaction(() => {
       for (let v = current; v < SQLITE_MIGRATIONS.length; v++) {
         this.db.exec(SQLITE_MIGRATIONS[v] as string);
@@ -164,8 +181,10 @@ export class SqliteStore implements Store {
       .filter(([field]) => field in patch && field !== 'id')
       .map(([, column]) => column);
     const sets = columns.map((c) => `${c} = @${c}`).join(', ');
-    // Not behind: the answer is needed now, and everything written before it must be in.
+    // Not behind: the answer is needed now, and everything written before it must be in — this
+    // process's writes and every other's (a killed owner's last writes may still be only in its log).
     this.behind.flush();
+    this.behind.recover();
     const result = this.db
       .prepare(`UPDATE runs SET ${sets} WHERE id = @id AND status = @expected_status AND metadata = @expected_metadata`)
       .run({ ...row, expected_status: expected.status, expected_metadata: JSON.stringify(expected.metadata) });
@@ -194,11 +213,13 @@ export class SqliteStore implements Store {
   async commitStep(step: StepRecord, events: EventRecord[] = []): Promise<void> {
     const runId = step.runId;
     let own = events;
+    let others: Promise<void> = Promise.resolve();
     if (!events.every((e) => e.runId === runId)) {
-      this.behind.write(['events', SqliteEventLog.batchRows(events.filter((e) => e.runId !== runId))]);
+      others = this.behind.write(['events', SqliteEventLog.batchRows(events.filter((e) => e.runId !== runId))]);
       own = events.filter((e) => e.runId === runId);
     }
-    return this.behind.write(['step', [...stepParams(step), ...SqliteEventLog.stepColumns(own)]]);
+    const mine = this.behind.write(['step', [...stepParams(step), ...SqliteEventLog.stepColumns(own)]]);
+    await Promise.all([others, mine]);
   }
 
   async getSteps(runId: string): Promise<StepRecord[]> {

@@ -154,3 +154,9 @@ export class SqliteWrites {
     return statement;
   }
 }
+
+/** Errors that say "not now" rather than "never": the database is locked, full, or failing I/O. */
+export function isTransient(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && /^SQLITE_(BUSY|LOCKED|FULL|IOERR|CANTOPEN|NOMEM)/.test(code);
+}

@@ -99,6 +99,17 @@ describe('SqliteStore specifics', () => {
     check.close();
   });
 
+  it('refuses a journal written by a newer Elexirion, saying so', async () => {
+    const path = tempDb();
+    await new SqliteStore(path).close();
+    const raw = new Database(path);
+    raw.prepare('INSERT INTO schema_version (version) VALUES (?)').run(SQLITE_MIGRATIONS.length + 1);
+    raw.close();
+    expect(() => new SqliteStore(path)).toThrow(
+      new RegExp(`schema version ${SQLITE_MIGRATIONS.length + 1}, newer than this Elexirion knows`),
+    );
+  });
+
   it('says what to do when the database cannot be opened', () => {
     // A path below a regular file can never be created.
     const file = tempDb();

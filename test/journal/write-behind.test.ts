@@ -2,12 +2,15 @@
 // reaches the tables behind, is applied exactly once whoever applies it, and a killed process's
 // writes are applied by the next process to open the journal.
 import { spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { ElexirionError, ExitCode } from '../../src/errors.js';
+import { AppendLog, readLog } from '../../src/journal/append-log.js';
+import { HOST_ID } from '../../src/journal/journal-logs.js';
+import { stepParams } from '../../src/journal/rows.js';
 import { SqliteStore } from '../../src/journal/sqlite-store.js';
 import { fromLogLine, type JournalWrite, logLine } from '../../src/journal/sqlite-writes.js';
 import type { EventRecord } from '../../src/journal/store.js';
@@ -249,6 +252,24 @@ describe('write-behind journal', () => {
     await store.close();
   });
 
+  it('a database locked by another connection holds no write: they wait, logged, and are applied once it is free', async () => {
+    const path = tempDb();
+    const store = new SqliteStore(path);
+    const run = sampleRun();
+    await store.createRun(run);
+    await store.getRun(run.id);
+    const holder = new Database(path);
+    holder.exec('BEGIN IMMEDIATE'); // another process's long write transaction
+    const started = performance.now();
+    await Promise.all(Array.from({ length: 600 }, (_, i) => store.commitStep(sampleStep(run.id, `s${i}`))));
+    // Applying is due twice over; waiting out the busy timeout (5 s) even once would show here.
+    expect(performance.now() - started).toBeLessThan(2500);
+    holder.exec('COMMIT');
+    holder.close();
+    expect(await store.getSteps(run.id)).toHaveLength(600);
+    await store.close();
+  });
+
   it('says what to do when the log cannot be created, and the write fails rather than resolving', async () => {
     const path = tempDb();
     writeFileSync(`${path}-log`, 'not a directory');
@@ -260,6 +281,120 @@ describe('write-behind journal', () => {
     expect((failure as ElexirionError).hint).toMatch(/writable/);
     expect(count(path, 'journal_logs')).toBe(0);
     await store.close();
+  });
+
+  it('a log that gives way to a new one in the middle of a crowded turn loses nothing, live or after a crash', async () => {
+    const path = tempDb();
+    const store = new SqliteStore(path, { logRotateBytes: 20_000 }); // ~20 step lines
+    const run = sampleRun();
+    await store.createRun(run);
+    await new Promise((r) => setImmediate(r));
+    // One crowded turn: 16 logged at once, the rest at its end, applied 256 rows at a time.
+    await Promise.all(Array.from({ length: 600 }, (_, i) => store.commitStep(sampleStep(run.id, `s${i}`))));
+    await Promise.all(Array.from({ length: 50 }, (_, i) => store.commitStep(sampleStep(run.id, `t${i}`))));
+    // A process that opens the journal now (as after a crash of this one) finds every write.
+    const other = new SqliteStore(path);
+    expect(await other.getSteps(run.id)).toHaveLength(650);
+    await other.close();
+    expect(await store.getSteps(run.id)).toHaveLength(650);
+    await store.close();
+    const reopened = new SqliteStore(path);
+    expect(await reopened.getSteps(run.id)).toHaveLength(650);
+    expect(readdirSync(`${path}-log`)).toEqual([]);
+    await reopened.close();
+  });
+
+  it("a dead process's write the tables refuse is passed over with a warning; the journal still opens", async () => {
+    const path = tempDb();
+    await new SqliteStore(path).close();
+    mkdirSync(`${path}-log`);
+    const run = sampleRun();
+    const bad = sampleStep('no-such-run', 'x');
+    const good = sampleStep(run.id, 'a');
+    writeFileSync(
+      join(`${path}-log`, '4194305-dead.jsonl'),
+      [
+        JSON.stringify(['run', runRow(run)]),
+        logLine(['step', stepRow(bad)]),
+        logLine(['step', stepRow(good)]),
+        '',
+      ].join('\n'),
+    );
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on('warning', onWarning);
+    try {
+      for (let i = 0; i < 2; i++) {
+        const store = new SqliteStore(path); // opens, each time
+        expect((await store.getSteps(run.id)).map((s) => s.key)).toEqual(['a']);
+        await store.close();
+      }
+      await new Promise((r) => setImmediate(r)); // warnings are emitted on the next tick
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.filter((w) => /could not be applied and was passed over: FOREIGN KEY/.test(w))).toHaveLength(1);
+    expect(readdirSync(`${path}-log`)).toEqual([]);
+  });
+
+  it("a claim sees a dead process's last writes, even when this journal was opened before them", async () => {
+    const path = tempDb();
+    const store = new SqliteStore(path);
+    const run = sampleRun({ status: 'running' });
+    await store.createRun(run);
+    await store.getRun(run.id); // applied; the next periodic recovery is a second away
+    writeFileSync(
+      join(`${path}-log`, '4194305-dead.jsonl'),
+      `${JSON.stringify(['update', { id: run.id, status: 'succeeded' }, ['status']])}\n`,
+    );
+    const claimed = await store.claimRun(
+      run.id,
+      { status: 'running', metadata: run.metadata },
+      { status: 'running', metadata: { ...run.metadata, resumed: true } },
+    );
+    expect(claimed).toBe(false); // the run had finished: its owner's last write says so
+    expect((await store.getRun(run.id))?.status).toBe('succeeded');
+    await store.close();
+  });
+
+  it('a log of this pid that is not open here is applied but kept (another thread of this process may own it)', async () => {
+    const path = tempDb();
+    await new SqliteStore(path).close();
+    mkdirSync(`${path}-log`);
+    const raw = new Database(path);
+    raw
+      .prepare('INSERT INTO journal_logs (name, applied, pid, host, created_at) VALUES (?, 0, ?, ?, 0)')
+      .run('thread.jsonl', process.pid, HOST_ID);
+    raw.close();
+    const run = sampleRun();
+    writeFileSync(join(`${path}-log`, 'thread.jsonl'), `${JSON.stringify(['run', runRow(run)])}\n`);
+    const store = new SqliteStore(path);
+    expect((await store.getRun(run.id))?.id).toBe(run.id);
+    expect(readdirSync(`${path}-log`)).toEqual(['thread.jsonl']);
+    await store.close();
+    const again = new SqliteStore(path); // applied once: nothing twice
+    expect(await again.listRuns()).toHaveLength(1);
+    await again.close();
+  });
+
+  it('an append that fails is cut off again: the next record follows the last good one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'elexirion-append-'));
+    const log = new AppendLog(join(dir, 'a.jsonl'));
+    log.append('{"n":1}');
+    const failing = (fd: number, at: number): number => {
+      writeSync(fd, 'garbage that never ends', at); // a short write, then the disk is full
+      throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+    };
+    expect(() => (log as unknown as { write(f: typeof failing): void }).write(failing)).toThrow(/ENOSPC/);
+    log.append('{"n":2}');
+    expect(readLog(join(dir, 'a.jsonl'), 0)).toEqual({
+      records: [
+        { record: { n: 1 }, end: 8 },
+        { record: { n: 2 }, end: 16 },
+      ],
+      damaged: false,
+    });
+    log.close(true);
   });
 
   it('an in-memory journal keeps no log', async () => {
@@ -290,4 +425,9 @@ function runRow(run: ReturnType<typeof sampleRun>): Record<string, unknown> {
     totals: JSON.stringify(run.totals),
     metadata: JSON.stringify(run.metadata),
   };
+}
+
+/** A step row as the journal's 'step' write carries it (no events). */
+function stepRow(step: ReturnType<typeof sampleStep>): unknown[] {
+  return [...stepParams(step), null, null, null];
 }

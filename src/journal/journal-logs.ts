@@ -1,0 +1,82 @@
+// The registry of write-ahead logs (write-behind.ts): a row of `journal_logs` per log file — how
+// far into it has been applied to the tables (its mark), and which process writes it — and how
+// to tell that process is gone, so that its log may be removed.
+import { readlinkSync } from 'node:fs';
+import { hostname } from 'node:os';
+import type Database from 'better-sqlite3';
+
+export const LOG_SUFFIX = '.jsonl';
+
+/** Logs open in this thread: never taken for a dead process's, whatever the checks below say. */
+export const openLogs = new Set<string>();
+
+/**
+ * Where a pid means something: the host, and on Linux the pid namespace (containers sharing a
+ * hostname but not their pids must not judge each other's processes).
+ */
+export const HOST_ID = (() => {
+  try {
+    return `${hostname()} ${readlinkSync('/proc/self/ns/pid')}`;
+  } catch {
+    return hostname();
+  }
+})();
+
+export interface LogRow {
+  applied: number;
+  pid: number;
+  host: string;
+}
+
+export class JournalLogs {
+  private readonly stmts;
+
+  constructor(db: Database.Database) {
+    this.stmts = {
+      get: db.prepare('SELECT applied, pid, host FROM journal_logs WHERE name = ?'),
+      register: db.prepare('INSERT INTO journal_logs (name, applied, pid, host, created_at) VALUES (?, 0, ?, ?, ?)'),
+      // Never backwards: two appliers of one log each move it to where they got.
+      mark: db.prepare(
+        `INSERT INTO journal_logs (name, applied, pid, host, created_at) VALUES (?, ?, 0, '', 0)
+         ON CONFLICT (name) DO UPDATE SET applied = max(applied, excluded.applied)`,
+      ),
+      forget: db.prepare('DELETE FROM journal_logs WHERE name = ?'),
+    };
+  }
+
+  get(name: string): LogRow | undefined {
+    return this.stmts.get.get(name) as LogRow | undefined;
+  }
+
+  /** Before the file exists: a log file without a row is taken for a dead process's. */
+  register(name: string): void {
+    this.stmts.register.run(name, process.pid, HOST_ID, Date.now());
+  }
+
+  mark(name: string, applied: number): void {
+    this.stmts.mark.run(name, applied);
+  }
+
+  forget(name: string): void {
+    this.stmts.forget.run(name);
+  }
+}
+
+export function newLogName(): string {
+  return `${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}${LOG_SUFFIX}`;
+}
+
+/** Whether the process that owned a log is certainly gone (then nobody will ever write to it). */
+export function isGone(owner: LogRow | undefined): boolean {
+  if (owner === undefined) return true; // a file without a row: its owner died before registering it
+  if (owner.host !== HOST_ID) return false; // another machine's or pid namespace's: cannot tell
+  // Ours but not open in this thread: another thread's, or an earlier process's with our pid.
+  // Cannot tell which: kept (an applied log left behind is read again, never applied again).
+  if (owner.pid === process.pid) return false;
+  try {
+    process.kill(owner.pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
