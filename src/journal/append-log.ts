@@ -7,13 +7,13 @@
 // A record is complete once its newline is in the file: JSON escapes every newline inside a value,
 // and the newline is the last byte of its write. A process killed in the middle of a write leaves at
 // most a torn last line, which readers ignore.
-import { closeSync, fdatasyncSync, ftruncateSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 
 export class AppendLog {
   private fd: number | undefined;
   /** Bytes in the file: the offset just past the last record. */
   private end = 0;
-  /** Why the file can take no more records (a failed append could not be undone). */
+  /** Why the file takes no more records (an append failed). */
   private broken: unknown;
 
   constructor(
@@ -59,25 +59,19 @@ export class AppendLog {
   }
 
   /**
-   * Runs one append. If it fails (a full disk, a failed fsync), what it left in the file is cut off
-   * again, so that the records after it follow the last good one; if even that fails, the log
-   * takes nothing more — every later write fails rather than land behind a broken line.
+   * Runs one append. One that fails (a full disk, a failed fsync) leaves the tail in doubt: the
+   * log takes nothing more (write-behind.ts starts another), so no offset is ever used twice.
    */
   private write(append: (fd: number, at: number) => number): void {
     const fd = this.fd;
     if (fd === undefined) throw new Error(`the journal log ${this.path} is closed`);
     if (this.broken !== undefined) throw this.broken;
     try {
-      // At an explicit position: after a failed append, the file's own offset is past the cut.
       const length = append(fd, this.end);
       if (this.fsync) fdatasyncSync(fd);
       this.end += length;
     } catch (error) {
-      try {
-        ftruncateSync(fd, this.end);
-      } catch {
-        this.broken = error;
-      }
+      this.broken = error;
       throw error;
     }
   }

@@ -11,7 +11,7 @@ import { readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type LogContents, readLog } from './append-log.js';
 import { isGone, type JournalLogs, LOG_SUFFIX, openLogs } from './journal-logs.js';
-import { fromLogLine, isTransient, type SqliteWrites } from './sqlite-writes.js';
+import { fromLogLine, isRefused, type SqliteWrites } from './sqlite-writes.js';
 
 export class LogRecovery {
   private recoveredAt = Number.NEGATIVE_INFINITY;
@@ -49,27 +49,43 @@ export class LogRecovery {
     const damaged = size > (owner?.applied ?? 0) && this.apply(path, name);
     if (openLogs.has(name) || !isGone(owner)) return;
     if (damaged) {
-      renameSync(path, `${path}.damaged`);
+      try {
+        renameSync(path, `${path}.damaged`);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return; // another process did it
+        throw error;
+      }
       process.emitWarning(
         `the journal's write-ahead log ${path} is damaged; what preceded the damage was applied, the file is kept as ${path}.damaged`,
         'ElexirionJournalWarning',
       );
-    } else rmSync(path, { force: true });
+    } else {
+      // Everything complete in it was applied above (a failure would have thrown): what may remain
+      // is a line its dead owner never finished.
+      rmSync(path, { force: true });
+    }
     this.logs.forget(name);
   }
 
   /** Applies what the log holds past its mark; returns whether it is damaged. */
   private apply(path: string, name: string): boolean {
     let contents: LogContents = { records: [], damaged: false };
+    let refused: unknown;
     try {
       this.inTransaction(() => {
         contents = readLogIfThere(path, this.logs.get(name)?.applied ?? 0); // under the write lock
-        for (const { record } of contents.records) this.writes.apply(fromLogLine(record));
+        try {
+          for (const { record } of contents.records) this.writes.apply(fromLogLine(record));
+        } catch (error) {
+          refused = error;
+          throw error;
+        }
         const last = contents.records[contents.records.length - 1];
         if (last) this.logs.mark(name, last.end);
       });
     } catch (error) {
-      if (isTransient(error)) throw error;
+      // Reading the file failed, or the database said "not now": nothing was applied, the log stays.
+      if (refused === undefined || !isRefused(error)) throw error;
       this.applyOneByOne(path, name, contents);
     }
     return contents.damaged;
@@ -84,8 +100,8 @@ export class LogRecovery {
           this.logs.mark(name, end);
         });
       } catch (error) {
-        if (isTransient(error)) throw error;
-        this.logs.mark(name, end);
+        if (!isRefused(error)) throw error;
+        this.inTransaction(() => this.logs.mark(name, end));
         process.emitWarning(
           `a write in the journal's log ${path} could not be applied and was passed over: ${(error as Error).message}`,
           'ElexirionJournalWarning',

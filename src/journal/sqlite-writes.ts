@@ -155,8 +155,13 @@ export class SqliteWrites {
   }
 }
 
-/** Errors that say "not now" rather than "never": the database is locked, full, or failing I/O. */
-export function isTransient(error: unknown): boolean {
+/**
+ * Whether the tables refuse this write for good (a constraint it breaks, a value they cannot hold,
+ * a record that is no write at all): then it is passed over. Anything else — a busy, locked, full,
+ * read-only or failing database, a schema changed underneath — says "not now": the write waits.
+ */
+export function isRefused(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' && /^SQLITE_(BUSY|LOCKED|FULL|IOERR|CANTOPEN|NOMEM)/.test(code);
+  if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return true;
+  return /^SQLITE_(CONSTRAINT|MISMATCH|TOOBIG|RANGE)/.test(code);
 }

@@ -15,14 +15,14 @@
 //
 // Other connections see this process's writes when they are applied (≤ APPLY_EVERY_MS late), and
 // all of them, applied or not, when they open the journal.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { ElexirionError, ExitCode } from '../errors.js';
 import { AppendLog } from './append-log.js';
 import { JournalLogs, newLogName, openLogs } from './journal-logs.js';
 import { LogRecovery } from './log-recovery.js';
-import { isTransient, type JournalWrite, logLine, type SqliteWrites } from './sqlite-writes.js';
+import { isRefused, type JournalWrite, logLine, type SqliteWrites } from './sqlite-writes.js';
 
 /** How long a write may wait in memory before it is applied to the tables. */
 export const APPLY_EVERY_MS = 200;
@@ -55,12 +55,21 @@ export interface WriteBehindOptions {
 export class WriteBehind {
   /** Writes logged (or not to be) and not yet applied, in log order. */
   private pending: JournalWrite[] = [];
-  /** Offset just past each pending write in the current log, or -1 for one not logged. */
+  /** Offset just past each pending write in its log, or -1 for one not logged. */
   private ends: number[] = [];
+  /** The log each pending write is in (a log may give way to another while writes wait). */
+  private names: Array<string | undefined> = [];
   /** Rows the pending writes hold (a write of batch items holds many). */
   private rows = 0;
   private log?: AppendLog;
   private logName?: string;
+  /**
+   * The next log's name, registered ahead (at open, at rotation): a write must not wait on the
+   * database to start a log.
+   */
+  private nextName?: string;
+  /** Logs this process closed before the tables held all of them: removed once they do. */
+  private readonly retired = new Map<string, { path: string; end: number }>();
   private timer: NodeJS.Timeout | undefined;
   /** After a busy or full database: no applying again before the retry timer. */
   private backingOff = false;
@@ -86,7 +95,10 @@ export class WriteBehind {
     // other process can apply the same log in between.
     const transaction = db.transaction((work: () => void) => work());
     this.inTransaction = (work) => transaction.immediate(work);
-    if (options.dir !== undefined) this.recovery = new LogRecovery(options.dir, this.logs, writes, this.inTransaction);
+    if (options.dir !== undefined) {
+      this.recovery = new LogRecovery(options.dir, this.logs, writes, this.inTransaction);
+      this.registerNext();
+    }
   }
 
   /**
@@ -99,7 +111,7 @@ export class WriteBehind {
   write(write: JournalWrite, logged = true): Promise<void> {
     const dir = this.options.dir;
     if (!logged || dir === undefined) {
-      this.queue(write, -1);
+      this.queue(write, -1, undefined);
       this.applyIfDue();
       return RESOLVED;
     }
@@ -109,7 +121,12 @@ export class WriteBehind {
     }
     if (this.turnWrites < SYNC_PER_TURN && this.deferred.length === 0) {
       this.turnWrites++;
-      this.queue(write, this.ownLog(dir).append(logLine(write)));
+      const log = this.ownLog(dir);
+      this.queue(
+        write,
+        this.appendTo(log, () => log.append(logLine(write))),
+        this.logName,
+      );
       this.applyIfDue();
       return RESOLVED;
     }
@@ -130,19 +147,25 @@ export class WriteBehind {
     if (this.pending.length > 0) {
       const writes = this.pending;
       const ends = this.ends;
+      const names = this.names;
       this.pending = [];
       this.ends = [];
+      this.names = [];
       this.rows = 0;
       try {
-        this.applyOwn(writes, ends);
+        this.applyOwn(writes, ends, names);
       } catch (error) {
-        if (isTransient(error)) this.requeue(writes, ends, error);
-        this.applyOneByOne(writes, ends);
+        if (!isRefused(error)) this.requeue(writes, ends, names, error);
+        this.applyOneByOne(writes, ends, names);
       }
     }
     // Everything logged so far is applied: a large log may give way to a new one.
     const rotateAt = this.options.rotateAtBytes ?? ROTATE_AT_BYTES;
-    if (this.log && this.log.size >= rotateAt && this.pending.length === 0) this.closeOwnLog(true);
+    if (this.log && this.log.size >= rotateAt && this.pending.length === 0) {
+      this.closeOwnLog();
+      this.registerNext();
+    }
+    if (this.retired.size > 0) this.removeRetired();
     if (this.failure !== undefined) {
       const failure = this.failure;
       this.failure = undefined;
@@ -168,7 +191,9 @@ export class WriteBehind {
       clearTimeout(this.timer);
       this.timer = undefined;
       // Writes still waiting (a busy database) stay in the log for the next process to open it.
-      this.closeOwnLog(this.pending.length === 0);
+      this.closeOwnLog();
+      if (this.nextName !== undefined) this.forgetQuietly(this.nextName);
+      this.nextName = undefined;
     }
   }
 
@@ -188,19 +213,37 @@ export class WriteBehind {
     this.settle = [];
     let ends: number[];
     try {
-      ends = this.ownLog(this.options.dir as string).appendAll(writes.map(logLine));
+      const log = this.ownLog(this.options.dir as string);
+      ends = this.appendTo(log, () => log.appendAll(writes.map(logLine)));
     } catch (error) {
       for (const s of settle) s.reject(error);
       return;
     }
-    for (let i = 0; i < writes.length; i++) this.queue(writes[i] as JournalWrite, ends[i] as number);
+    for (let i = 0; i < writes.length; i++) this.queue(writes[i] as JournalWrite, ends[i] as number, this.logName);
     for (const s of settle) s.resolve();
   }
 
-  private queue(write: JournalWrite, end: number): void {
+  private queue(write: JournalWrite, end: number, name: string | undefined): void {
     this.pending.push(write);
     this.ends.push(end);
+    this.names.push(name);
     this.rows += rowsOf(write);
+  }
+
+  /**
+   * An append that fails (a full disk, a failed fsync) leaves the log's tail in doubt — a part of a
+   * line, or lines whose caller is told they failed but that another process may already have
+   * read. The log takes nothing more: the next write starts a new one, and no offset is ever used
+   * twice. (A failed write may so still land: an outcome unknown, as a commit whose answer was lost;
+   * a resumed run takes it as journaled.)
+   */
+  private appendTo<T>(log: AppendLog, append: () => T): T {
+    try {
+      return append();
+    } catch (error) {
+      if (this.log === log) this.closeOwnLog();
+      throw error;
+    }
   }
 
   /**
@@ -219,13 +262,13 @@ export class WriteBehind {
 
   private ownLog(dir: string): AppendLog {
     if (this.log) return this.log;
-    const name = newLogName();
-    this.logs.register(name);
+    const name = this.nextName ?? this.register();
+    this.nextName = undefined;
     try {
       mkdirSync(dir, { recursive: true });
       this.log = new AppendLog(join(dir, name), this.options.fsync);
     } catch (error) {
-      this.logs.forget(name);
+      this.forgetQuietly(name);
       throw new ElexirionError(`cannot create the journal's write-ahead log in ${dir}: ${(error as Error).message}`, {
         exitCode: ExitCode.unavailable,
         hint: 'the directory beside the journal database must be writable (--db, ELEXIRION_DB)',
@@ -236,56 +279,114 @@ export class WriteBehind {
     return this.log;
   }
 
-  private closeOwnLog(remove: boolean): void {
+  private register(): string {
+    const name = newLogName();
+    this.logs.register(name);
+    return name;
+  }
+
+  /** Registers the next log's name now, while waiting on the database costs nobody a write. */
+  private registerNext(): void {
+    try {
+      this.nextName ??= this.register();
+    } catch {
+      // A busy database: the next log registers itself when it starts.
+    }
+  }
+
+  private forgetQuietly(name: string): void {
+    try {
+      this.logs.forget(name);
+    } catch {
+      // Left behind: a row without a file is never read.
+    }
+  }
+
+  /**
+   * No more writes to this log. Its file is removed once the tables hold all of it (its mark at
+   * its end, no waiting write in it): now, or after a later flush (`removeRetired`).
+   */
+  private closeOwnLog(): void {
     const log = this.log;
     const name = this.logName;
     if (!log || name === undefined) return;
     this.log = undefined;
     this.logName = undefined;
     openLogs.delete(name);
-    log.close(remove);
-    if (remove) this.logs.forget(name);
+    log.close(false);
+    this.retired.set(name, { path: log.path, end: log.size });
+    this.removeRetired();
   }
 
-  /** One transaction: the writes past this log's mark (another process may have applied some). */
-  private applyOwn(writes: JournalWrite[], ends: number[]): void {
-    this.inTransaction(() => {
-      const name = this.logName;
-      const mark = name === undefined ? 0 : (this.logs.get(name)?.applied ?? 0);
-      let last = -1;
-      for (let i = 0; i < writes.length; i++) {
-        const end = ends[i] as number;
-        if (end === -1 || end > mark) this.writes.apply(writes[i] as JournalWrite);
-        if (end > last) last = end;
+  /** Removes the closed logs whose every write is in the tables; a failure leaves them for later. */
+  private removeRetired(): void {
+    for (const [name, { path, end }] of this.retired) {
+      try {
+        if (this.names.includes(name) || (this.logs.get(name)?.applied ?? 0) < end) continue;
+        rmSync(path, { force: true });
+        this.retired.delete(name);
+        this.logs.forget(name);
+      } catch {
+        // The database cannot say now: kept, and tried again after the next flush.
       }
-      if (name !== undefined && last > mark) this.logs.mark(name, last);
+    }
+  }
+
+  /** One transaction: the writes past their log's mark (another process may have applied some). */
+  private applyOwn(writes: JournalWrite[], ends: number[], names: Array<string | undefined>): void {
+    this.inTransaction(() => {
+      const marks = new Map<string, number>();
+      const lasts = new Map<string, number>();
+      for (let i = 0; i < writes.length; i++) {
+        const name = names[i];
+        const end = ends[i] as number;
+        if (name === undefined) {
+          this.writes.apply(writes[i] as JournalWrite);
+          continue;
+        }
+        let mark = marks.get(name);
+        if (mark === undefined) {
+          mark = this.logs.get(name)?.applied ?? 0;
+          marks.set(name, mark);
+        }
+        if (end > mark) {
+          this.writes.apply(writes[i] as JournalWrite);
+          lasts.set(name, end);
+        }
+      }
+      for (const [name, last] of lasts) this.logs.mark(name, last);
     });
   }
 
   // One bad write must not keep its neighbours out: each on its own; the bad one is reported by
-  // the next read and passed over (its mark moved past it: recovery will not meet it again).
-  private applyOneByOne(writes: JournalWrite[], ends: number[]): void {
+  // the next read and passed over (its mark moved past it, in a transaction of its own: recovery
+  // will not meet it again). Anything else stops here and keeps the rest waiting.
+  private applyOneByOne(writes: JournalWrite[], ends: number[], names: Array<string | undefined>): void {
     let failure: unknown;
     for (let i = 0; i < writes.length; i++) {
+      const name = names[i];
+      const end = ends[i] as number;
       try {
-        this.applyOwn([writes[i] as JournalWrite], [ends[i] as number]);
+        this.applyOwn([writes[i] as JournalWrite], [end], [name]);
       } catch (error) {
-        if (isTransient(error)) {
-          this.failure ??= failure;
-          this.requeue(writes.slice(i), ends.slice(i), error);
+        try {
+          if (!isRefused(error)) throw error;
+          if (name !== undefined) this.inTransaction(() => this.logs.mark(name, end));
+        } catch (stop) {
+          if (failure !== undefined) this.failure ??= failure;
+          this.requeue(writes.slice(i), ends.slice(i), names.slice(i), stop);
         }
         failure ??= error;
-        const end = ends[i] as number;
-        if (end !== -1 && this.logName !== undefined) this.logs.mark(this.logName, end);
       }
     }
     if (failure !== undefined) throw failure;
   }
 
   /** The database is busy or out of space: keep the writes (they are logged) and try again later. */
-  private requeue(writes: JournalWrite[], ends: number[], error: unknown): never {
+  private requeue(writes: JournalWrite[], ends: number[], names: Array<string | undefined>, error: unknown): never {
     this.pending = writes.concat(this.pending);
     this.ends = ends.concat(this.ends);
+    this.names = names.concat(this.names);
     for (const write of writes) this.rows += rowsOf(write);
     this.backingOff = true;
     if (!this.closed) this.timer ??= setTimeout(() => this.flushInBackground(), APPLY_EVERY_MS).unref();
@@ -306,7 +407,7 @@ export class WriteBehind {
       this.flush();
     } catch (error) {
       // The next read or close reports a failure.
-      if (!isTransient(error)) this.failure = error;
+      if (isRefused(error)) this.failure = error;
     } finally {
       this.db.pragma(`busy_timeout = ${patience}`);
     }

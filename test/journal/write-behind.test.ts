@@ -111,9 +111,9 @@ describe('write-behind journal', () => {
     expect(count(path, 'event_batches')).toBe(1); // a second copy of step a would have moved its events here
     expect((await other.getSteps(run.id)).map((s) => s.key)).toEqual(['a', 'b']);
     expect(await other.countItems(run.id, 'a')).toEqual({ succeeded: 1, failed: 0 });
-    expect(count(path, 'journal_logs')).toBe(0); // the owner removed its log as it closed
-    expect(readdirSync(`${path}-log`)).toEqual([]);
+    expect(readdirSync(`${path}-log`)).toEqual([]); // the owner removed its log as it closed
     await other.close();
+    expect(count(path, 'journal_logs')).toBe(0); // and the names they had registered ahead
   });
 
   it("a killed process's writes are applied by the next process to open the journal, and its log removed", () => {
@@ -136,8 +136,8 @@ describe('write-behind journal', () => {
       expect((await store.getEvents(runId)).map((e) => e.data.step)).toEqual(['a', 'b', 'c']);
       expect(await store.countItems(runId, 'c')).toEqual({ succeeded: 1, failed: 0 });
       expect(readdirSync(`${path}-log`)).toEqual([]); // its process is gone: nobody will write to it
-      expect(count(path, 'journal_logs')).toBe(0);
       await store.close();
+      expect(count(path, 'journal_logs')).toBe(0);
     })();
   }, 30_000);
 
@@ -270,6 +270,21 @@ describe('write-behind journal', () => {
     await store.close();
   });
 
+  it("a process's first write does not wait on a locked database either (its log was registered at open)", async () => {
+    const path = tempDb();
+    const store = new SqliteStore(path);
+    const holder = new Database(path);
+    holder.exec('BEGIN IMMEDIATE');
+    const started = performance.now();
+    const run = sampleRun();
+    await store.createRun(run);
+    expect(performance.now() - started).toBeLessThan(2500); // not the 5 s busy timeout
+    holder.exec('COMMIT');
+    holder.close();
+    expect((await store.getRun(run.id))?.id).toBe(run.id);
+    await store.close();
+  });
+
   it('says what to do when the log cannot be created, and the write fails rather than resolving', async () => {
     const path = tempDb();
     writeFileSync(`${path}-log`, 'not a directory');
@@ -279,8 +294,8 @@ describe('write-behind journal', () => {
     expect((failure as ElexirionError).message).toMatch(/cannot create the journal's write-ahead log in .*-log/);
     expect((failure as ElexirionError).exitCode).toBe(ExitCode.unavailable);
     expect((failure as ElexirionError).hint).toMatch(/writable/);
-    expect(count(path, 'journal_logs')).toBe(0);
     await store.close();
+    expect(count(path, 'journal_logs')).toBe(0);
   });
 
   it('a log that gives way to a new one in the middle of a crowded turn loses nothing, live or after a crash', async () => {
@@ -377,24 +392,37 @@ describe('write-behind journal', () => {
     await again.close();
   });
 
-  it('an append that fails is cut off again: the next record follows the last good one', () => {
+  it('an append that fails ends its log: the log takes nothing more, and the next write starts another', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'elexirion-append-'));
     const log = new AppendLog(join(dir, 'a.jsonl'));
     log.append('{"n":1}');
     const failing = (fd: number, at: number): number => {
-      writeSync(fd, 'garbage that never ends', at); // a short write, then the disk is full
+      writeSync(fd, '{"n":2', at); // a short write, then the disk is full
       throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
     };
     expect(() => (log as unknown as { write(f: typeof failing): void }).write(failing)).toThrow(/ENOSPC/);
-    log.append('{"n":2}');
-    expect(readLog(join(dir, 'a.jsonl'), 0)).toEqual({
-      records: [
-        { record: { n: 1 }, end: 8 },
-        { record: { n: 2 }, end: 16 },
-      ],
-      damaged: false,
-    });
-    log.close(true);
+    expect(() => log.append('{"n":3}')).toThrow(/ENOSPC/); // no offset is used twice
+    expect(readLog(join(dir, 'a.jsonl'), 0)).toEqual({ records: [{ record: { n: 1 }, end: 8 }], damaged: false });
+    log.close(false);
+
+    const path = tempDb();
+    const store = new SqliteStore(path);
+    const run = sampleRun();
+    await store.createRun(run);
+    const behind = (store as unknown as { behind: { log: AppendLog } }).behind;
+    const first = behind.log;
+    first.append = () => {
+      throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+    };
+    await expect(store.commitStep(sampleStep(run.id, 'lost'))).rejects.toThrow(/ENOSPC/);
+    await store.commitStep(sampleStep(run.id, 'a'));
+    expect(behind.log).not.toBe(first);
+    expect(readdirSync(`${path}-log`)).toHaveLength(2);
+    const other = new SqliteStore(path); // as after a crash of the writer: both logs applied
+    expect((await other.getSteps(run.id)).map((s) => s.key)).toEqual(['a']);
+    await other.close();
+    await store.close();
+    expect(readdirSync(`${path}-log`)).toEqual([]);
   });
 
   it('an in-memory journal keeps no log', async () => {
