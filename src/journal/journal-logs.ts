@@ -62,6 +62,7 @@ export class JournalLogs {
   }
 }
 
+/** `<pid>-<creation time, base 36>-<random>.jsonl`: one process's names sort in the order made. */
 export function newLogName(): string {
   return `${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}${LOG_SUFFIX}`;
 }

@@ -31,7 +31,11 @@ export class LogRecovery {
     this.recoveredAt = now;
     let names: string[];
     try {
-      names = readdirSync(this.dir).filter((name) => name.endsWith(LOG_SUFFIX) && name !== except);
+      // Sorted: a process's names start with its pid and their creation time (journal-logs.ts), so
+      // a log that gave way to another is applied before it.
+      names = readdirSync(this.dir)
+        .filter((name) => name.endsWith(LOG_SUFFIX) && name !== except)
+        .sort();
     } catch {
       return; // no directory: nothing was ever logged here
     }

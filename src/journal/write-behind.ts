@@ -241,7 +241,12 @@ export class WriteBehind {
     try {
       return append();
     } catch (error) {
-      if (this.log === log) this.closeOwnLog();
+      if (this.log === log) {
+        // Its waiting writes go to the tables now if they can: the writes of the next log must not
+        // reach them first (recovery applies one process's logs in the order they were made).
+        this.applyQuietly();
+        this.closeOwnLog();
+      }
       throw error;
     }
   }
