@@ -7,7 +7,7 @@
 // A record is complete once its newline is in the file: JSON escapes every newline inside a value,
 // and the newline is the last byte of its write. A process killed in the middle of a write leaves at
 // most a torn last line, which readers ignore.
-import { closeSync, fdatasyncSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, openSync, readSync, writeSync } from 'node:fs';
 
 export class AppendLog {
   private fd: number | undefined;
@@ -76,12 +76,11 @@ export class AppendLog {
     }
   }
 
-  /** Closes the file; `remove` deletes it too (once everything in it is elsewhere). */
-  close(remove: boolean): void {
+  /** Closes the file (write-behind.ts removes it once the tables hold all of it). */
+  close(): void {
     if (this.fd === undefined) return;
     closeSync(this.fd);
     this.fd = undefined;
-    if (remove) unlinkSync(this.path);
   }
 }
 

@@ -191,17 +191,24 @@ export class SqliteStore implements Store {
     return result.changes === 1;
   }
 
-  async getRun(id: string): Promise<RunRecord | undefined> {
+  /**
+   * Before a read that shows runs: this process's waiting writes applied, and — at most every
+   * RECOVER_EVERY_MS — other processes' logs (a long-lived `serve` shows their runs, killed ones too).
+   */
+  private readyToShow(): void {
     this.behind.flush();
     this.behind.recover(RECOVER_EVERY_MS);
+  }
+
+  async getRun(id: string): Promise<RunRecord | undefined> {
+    this.readyToShow();
     const row = this.stmts.getRun.get(id) as Row | undefined;
     return row ? rowToRun(row) : undefined;
   }
 
   async listRuns(options: ListRunsOptions = {}): Promise<RunRecord[]> {
     const limit = options.limit ?? 50;
-    this.behind.flush();
-    this.behind.recover(RECOVER_EVERY_MS);
+    this.readyToShow();
     const rows = options.status
       ? this.db
           .prepare('SELECT * FROM runs WHERE status = ? ORDER BY started_at DESC LIMIT ?')
@@ -223,8 +230,7 @@ export class SqliteStore implements Store {
   }
 
   async getSteps(runId: string): Promise<StepRecord[]> {
-    this.behind.flush();
-    this.behind.recover(RECOVER_EVERY_MS);
+    this.readyToShow();
     return (this.stmts.getSteps.all(runId) as Row[]).map(rowToStep);
   }
 
@@ -268,8 +274,7 @@ export class SqliteStore implements Store {
   async getEvents(runId: string, afterSeq = 0, limit = 10_000): Promise<EventRecord[]> {
     // The event log is read by live streams that join a run midway: they must see every event
     // already handed to the journal, or a reader would find a gap between the log and live events.
-    this.behind.flush();
-    this.behind.recover(RECOVER_EVERY_MS);
+    this.readyToShow();
     return this.events.read(runId, afterSeq, limit);
   }
 

@@ -318,7 +318,7 @@ export class WriteBehind {
     this.log = undefined;
     this.logName = undefined;
     openLogs.delete(name);
-    log.close(false);
+    log.close();
     this.retired.set(name, { path: log.path, end: log.size });
     this.removeRetired();
   }

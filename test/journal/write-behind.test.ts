@@ -11,12 +11,21 @@ import { ElexirionError, ExitCode } from '../../src/errors.js';
 import { AppendLog, readLog } from '../../src/journal/append-log.js';
 import { HOST_ID } from '../../src/journal/journal-logs.js';
 import { stepParams } from '../../src/journal/rows.js';
-import { SqliteStore } from '../../src/journal/sqlite-store.js';
+import { SqliteStore, type SqliteStoreOptions } from '../../src/journal/sqlite-store.js';
 import { fromLogLine, type JournalWrite, logLine } from '../../src/journal/sqlite-writes.js';
-import type { EventRecord } from '../../src/journal/store.js';
+import type { EventRecord, RunRecord } from '../../src/journal/store.js';
 import { sampleRun, sampleStep } from './store-conformance.js';
 
 const tempDb = () => join(mkdtempSync(join(tmpdir(), 'elexirion-behind-')), 'journal.db');
+
+/** A fresh journal holding one run (`run`), as most cases start. */
+async function journalWithRun(options: SqliteStoreOptions = {}, overrides: Partial<RunRecord> = {}) {
+  const path = tempDb();
+  const store = new SqliteStore(path, options);
+  const run = sampleRun(overrides);
+  await store.createRun(run);
+  return { path, store, run };
+}
 
 /** Rows of a table as another connection sees them, with no recovery of any log. */
 function count(path: string, table: string): number {
@@ -38,10 +47,7 @@ const stop = (runId: string, seq: number): EventRecord => ({
 
 describe('write-behind journal', () => {
   it('a write resolves before it reaches the tables; a read of the same journal applies it first', async () => {
-    const path = tempDb();
-    const store = new SqliteStore(path);
-    const run = sampleRun();
-    await store.createRun(run);
+    const { path, store, run } = await journalWithRun();
     await store.commitStep(sampleStep(run.id, 'a'));
     expect(count(path, 'steps')).toBe(0); // logged, not yet applied
     expect((await store.getSteps(run.id)).map((s) => s.key)).toEqual(['a']);
@@ -50,10 +56,7 @@ describe('write-behind journal', () => {
   });
 
   it('a crowded turn: the first writes are logged at once, the later ones together at its end, resolving then', async () => {
-    const path = tempDb();
-    const store = new SqliteStore(path);
-    const run = sampleRun();
-    await store.createRun(run);
+    const { path, store, run } = await journalWithRun();
     await new Promise((r) => setImmediate(r)); // a fresh turn
     const lines = () =>
       readFileSync(join(`${path}-log`, readdirSync(`${path}-log`)[0] as string), 'utf8').split('\n').length - 1;
@@ -199,10 +202,7 @@ describe('write-behind journal', () => {
   });
 
   it('a write the tables refuse is reported by the next read; its neighbours are applied', async () => {
-    const path = tempDb();
-    const store = new SqliteStore(path);
-    const run = sampleRun();
-    await store.createRun(run);
+    const { store, run } = await journalWithRun();
     await store.commitStep(sampleStep('no-such-run', 'x')); // the foreign key refuses it
     await store.commitStep(sampleStep(run.id, 'a'));
     await expect(store.getSteps(run.id)).rejects.toThrow(/FOREIGN KEY/);
@@ -239,10 +239,7 @@ describe('write-behind journal', () => {
   });
 
   it('a write that fills the buffer resolves though applying its neighbours failed; the next read says why', async () => {
-    const path = tempDb();
-    const store = new SqliteStore(path);
-    const run = sampleRun();
-    await store.createRun(run);
+    const { path, store, run } = await journalWithRun();
     await store.commitStep(sampleStep('no-such-run', 'x'));
     // 300 rows: applying starts inside one of these writes (every 256 rows) and meets the bad one.
     await Promise.all(Array.from({ length: 300 }, (_, i) => store.commitStep(sampleStep(run.id, `s${i}`))));
@@ -253,10 +250,7 @@ describe('write-behind journal', () => {
   });
 
   it('a database locked by another connection holds no write: they wait, logged, and are applied once it is free', async () => {
-    const path = tempDb();
-    const store = new SqliteStore(path);
-    const run = sampleRun();
-    await store.createRun(run);
+    const { path, store, run } = await journalWithRun();
     await store.getRun(run.id);
     const holder = new Database(path);
     holder.exec('BEGIN IMMEDIATE'); // another process's long write transaction
@@ -299,10 +293,7 @@ describe('write-behind journal', () => {
   });
 
   it('a log that gives way to a new one in the middle of a crowded turn loses nothing, live or after a crash', async () => {
-    const path = tempDb();
-    const store = new SqliteStore(path, { logRotateBytes: 20_000 }); // ~20 step lines
-    const run = sampleRun();
-    await store.createRun(run);
+    const { path, store, run } = await journalWithRun({ logRotateBytes: 20_000 }); // ~20 step lines
     await new Promise((r) => setImmediate(r));
     // One crowded turn: 16 logged at once, the rest at its end, applied 256 rows at a time.
     await Promise.all(Array.from({ length: 600 }, (_, i) => store.commitStep(sampleStep(run.id, `s${i}`))));
@@ -353,10 +344,7 @@ describe('write-behind journal', () => {
   });
 
   it("a claim sees a dead process's last writes, even when this journal was opened before them", async () => {
-    const path = tempDb();
-    const store = new SqliteStore(path);
-    const run = sampleRun({ status: 'running' });
-    await store.createRun(run);
+    const { path, store, run } = await journalWithRun({}, { status: 'running' });
     await store.getRun(run.id); // applied; the next periodic recovery is a second away
     writeFileSync(
       join(`${path}-log`, '4194305-dead.jsonl'),
@@ -403,12 +391,9 @@ describe('write-behind journal', () => {
     expect(() => (log as unknown as { write(f: typeof failing): void }).write(failing)).toThrow(/ENOSPC/);
     expect(() => log.append('{"n":3}')).toThrow(/ENOSPC/); // no offset is used twice
     expect(readLog(join(dir, 'a.jsonl'), 0)).toEqual({ records: [{ record: { n: 1 }, end: 8 }], damaged: false });
-    log.close(false);
+    log.close();
 
-    const path = tempDb();
-    const store = new SqliteStore(path);
-    const run = sampleRun();
-    await store.createRun(run);
+    const { path, store, run } = await journalWithRun();
     const behind = (store as unknown as { behind: { log: AppendLog } }).behind;
     const first = behind.log;
     first.append = () => {
