@@ -59,6 +59,40 @@ describe('cluster mode', () => {
     expect(await flowOf(REDIS_URL, h.prefix, runId, 'fan', 1)).toBeUndefined(); // one flow, once
   }, 60_000);
 
+  it('runs a large batch inside a parallel group on the run’s own worker (its chunks could not find it)', async () => {
+    h = await clusterHarness();
+    await h.startWorker();
+    const items = JSON.stringify(Array.from({ length: 60 }, (_, i) => i)); // more than one chunk of 25
+    const yaml = [
+      'name: nested-batch',
+      'steps:',
+      '  - name: both',
+      '    type: parallel',
+      '    steps:',
+      '      - name: fan',
+      '        type: batch',
+      `        items: ${items}`,
+      '        max_parallel: 10',
+      '        step_template:',
+      '          type: mock',
+      '          prompt: "item {{ index }}"',
+      '      - name: side',
+      '        type: mock',
+      '        prompt: "side"',
+      'outputs:',
+      '  count: "{{ steps.both.output.fan | size }}"',
+      '',
+    ].join('\n');
+    const run = await runCli(['run', h.write('nested.yaml', yaml), '--cluster'], h.env).done;
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/count: 60/);
+    const after = JSON.parse((await runCli(['cluster', 'status', '--json'], h.env).done).stdout);
+    expect(after.queues.items.completed ?? 0).toBe(0); // no chunk went to the queue
+    const counts = callsPerItem(readFileSync(h.callLog, 'utf8'));
+    expect(counts.size).toBe(60);
+    expect([...counts.values()].every((n) => n === 1)).toBe(true);
+  }, 60_000);
+
   it('holds a provider’s max_concurrency across every worker together', async () => {
     h = await clusterHarness();
     const fake = new AnthropicFake();

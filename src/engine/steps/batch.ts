@@ -103,7 +103,10 @@ async function executeBatch(step: BatchStep, exec: StepExecution): Promise<StepO
     }
   };
 
-  const remote = remoteBatchOf(run.services.bus);
+  // Only a top-level step of the run's own pipeline goes to the cluster: the workers running its
+  // chunks find it by name there. A batch inside a `parallel` group has a key without a '/' too.
+  const topLevel = run.keyPrefix === '' && run.loaded.pipeline.steps.includes(step);
+  const remote = topLevel ? remoteBatchOf(run.services.bus) : undefined;
   try {
     if (remote?.accepts(key, total)) {
       // Cluster mode: the items run as child jobs on every worker; their results are in the journal.
