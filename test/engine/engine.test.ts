@@ -279,6 +279,37 @@ steps:
     expect(step(result, 'a').details?.provider).toBe('mock');
   });
 
+  it('defaults.model goes to the calls of defaults.provider (and mock steps), not to another vendor', async () => {
+    const yaml = [
+      'name: vendors',
+      'defaults: { provider: anthropic, model: claude-opus-4-1 }',
+      'steps:',
+      '  - { name: general, type: llm, prompt: hi }',
+      '  - { name: claude, type: claude, prompt: hi }',
+      '  - { name: gemini, type: gemini, prompt: hi }',
+      '  - { name: pinned, type: gemini, model: gemini-2.5-pro, prompt: hi }',
+      '  - { name: fake, type: mock, prompt: hi }',
+      '',
+    ].join('\n');
+    const result = await runYaml(newEngine({ env: {} }), yaml, { mock: true });
+    expect(result.status).toBe('succeeded');
+    const models = Object.fromEntries(result.steps.map((s) => [s.name, s.details?.model]));
+    expect(models).toEqual({
+      general: 'claude-opus-4-1',
+      claude: 'claude-opus-4-1',
+      gemini: 'gemini-2.5-flash',
+      pinned: 'gemini-2.5-pro',
+      fake: 'claude-opus-4-1',
+    });
+    // Without a defaults.provider, the model is every call's (the pipeline said nothing narrower).
+    const open = await runYaml(
+      newEngine({ env: {} }),
+      'name: one\ndefaults: { model: m-1 }\nsteps:\n  - { name: g, type: gemini, prompt: hi }\n',
+      { mock: true },
+    );
+    expect(step(open, 'g').details?.model).toBe('m-1');
+  });
+
   it('answers an identical call from the cache and counts the saving', async () => {
     const engine = newEngine();
     const yaml = `name: cached\nsteps:\n  - name: a\n    type: mock\n    prompt: "identical"\n`;

@@ -18,7 +18,11 @@ export function buildModelRequest(
 ): ModelRequest {
   const realProvider = providerNameFor(call, defaults.provider);
   const provider = options.mock ? 'mock' : realProvider;
-  const model = call.model ?? defaults.model ?? DEFAULT_MODELS[realProvider as keyof typeof DEFAULT_MODELS] ?? 'mock-1';
+  const model =
+    call.model ??
+    (inheritsModel(realProvider, defaults) ? defaults.model : undefined) ??
+    DEFAULT_MODELS[realProvider as keyof typeof DEFAULT_MODELS] ??
+    'mock-1';
 
   const messages: ChatMessage[] = (call.messages ?? []).map((m) => ({
     role: m.role,
@@ -47,4 +51,14 @@ export function buildModelRequest(
   }
   if (Object.keys(extra).length > 0) request.extra = extra;
   return request;
+}
+
+/**
+ * Whether a call to `provider` takes `defaults.model`: a model names one vendor's model, so with a
+ * `defaults.provider` only calls to that provider (and mock calls, which imitate any model) take
+ * it — a `gemini` step of a pipeline whose defaults are Anthropic's gets Gemini's default model,
+ * not a Claude model Gemini would refuse. Without a `defaults.provider` every call takes it.
+ */
+function inheritsModel(provider: string, defaults: Defaults): boolean {
+  return defaults.provider === undefined || provider === defaults.provider || provider === 'mock';
 }
