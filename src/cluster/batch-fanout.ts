@@ -111,6 +111,8 @@ export class BatchFanOut implements RemoteBatch {
     for (let generation = 0; ; generation++) {
       const state = await this.batches.getJobState(batchJobId(runId, stepKey, generation));
       if (state === 'unknown') {
+        // The chunks read the run's steps so far from the journal (a budget's spend).
+        await this.store.publish();
         // One transaction: the parent and all its chunks exist, or none does.
         await this.flows.add(batchFlow(runId, stepKey, generation, total, this.chunkSize));
         return generation;

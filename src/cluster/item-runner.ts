@@ -124,6 +124,8 @@ export async function runItemChunk(
     signal.removeEventListener('abort', onAbort);
     await committer.flush();
     await cache.flush();
+    // The chunk's job completes next, and the run's worker counts the items in the journal.
+    await store.publish();
   }
   if (signal.aborted) throw signal.reason;
   return stats;

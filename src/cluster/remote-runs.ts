@@ -42,6 +42,8 @@ export class ClusterRuns implements RemoteRuns {
       ...options,
       metadata: { ...options.metadata, cluster: { prefix: this.config.prefix } },
     });
+    // The worker that takes the job reads the run from the journal: it must be there to read.
+    await this.store.publish();
     await enqueueRun(this.queue, record.id);
     return record.id;
   }

@@ -19,9 +19,11 @@ export class AppendLog {
   constructor(
     readonly path: string,
     private readonly fsync = false,
+    /** The file's permissions (the journal database's: the log holds what its tables will). */
+    mode = 0o600,
   ) {
     // 'wx': the file must be new (names are unique per process), so `end` counts from 0.
-    this.fd = openSync(path, 'wx');
+    this.fd = openSync(path, 'wx', mode);
   }
 
   get size(): number {

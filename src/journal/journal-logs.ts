@@ -41,6 +41,7 @@ export class JournalLogs {
          ON CONFLICT (name) DO UPDATE SET applied = max(applied, excluded.applied)`,
       ),
       forget: db.prepare('DELETE FROM journal_logs WHERE name = ?'),
+      all: db.prepare('SELECT name, applied, pid, host FROM journal_logs'),
     };
   }
 
@@ -60,11 +61,28 @@ export class JournalLogs {
   forget(name: string): void {
     this.stmts.forget.run(name);
   }
+
+  /** Every registered log, by name. */
+  all(): Array<LogRow & { name: string }> {
+    return this.stmts.all.all() as Array<LogRow & { name: string }>;
+  }
 }
 
-/** `<pid>-<creation time, base 36>-<random>.jsonl`: one process's names sort in the order made. */
+/**
+ * The same for every log of this thread: when it started (base 36) and a random part, so that two
+ * threads of a process, or two processes that got the same pid, never name a log alike.
+ */
+const THREAD_TOKEN = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+let made = 0;
+
+/**
+ * `<pid>-<thread token>-<counter>.jsonl`: one thread's names sort in the order made, whatever the
+ * clock does meanwhile (recovery applies them in that order: a log's writes may depend on the one
+ * before, a run created there).
+ */
 export function newLogName(): string {
-  return `${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}${LOG_SUFFIX}`;
+  made += 1;
+  return `${process.pid}-${THREAD_TOKEN}-${String(made).padStart(9, '0')}${LOG_SUFFIX}`;
 }
 
 /** Whether the process that owned a log is certainly gone (then nobody will ever write to it). */

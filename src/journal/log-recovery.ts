@@ -7,8 +7,9 @@
 // warning, its neighbours applied one by one: one bad line must not keep every later process from
 // opening the journal. A log damaged in the middle (a complete line that is no record — a machine's
 // crash without fsync, an edit) is applied up to the damage and kept aside as `….damaged`.
-import { readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { ElexirionError, ExitCode } from '../errors.js';
 import { type LogContents, readLog } from './append-log.js';
 import { isGone, type JournalLogs, LOG_SUFFIX, openLogs } from './journal-logs.js';
 import { fromLogLine, isRefused, type SqliteWrites } from './sqlite-writes.js';
@@ -28,18 +29,45 @@ export class LogRecovery {
   recover(except: string | undefined, everyMs = 0): void {
     const now = performance.now();
     if (now - this.recoveredAt < everyMs) return;
-    this.recoveredAt = now;
     let names: string[];
     try {
-      // Sorted: a process's names start with its pid and their creation time (journal-logs.ts), so
-      // a log that gave way to another is applied before it.
+      // Sorted: a process's names start with its pid, a token of the process and a counter
+      // (journal-logs.ts), so a log that gave way to another is applied before it.
       names = readdirSync(this.dir)
         .filter((name) => name.endsWith(LOG_SUFFIX) && name !== except)
         .sort();
-    } catch {
-      return; // no directory: nothing was ever logged here
+    } catch (error) {
+      // No directory (or a file in its way): nothing was ever logged here. Any other failure (no
+      // permission, no file descriptors) must not pass for "nothing to recover": a claim would act
+      // on a stale journal, and a killed process's writes would be applied after newer ones.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') {
+        throw new ElexirionError(
+          `cannot read the journal's write-ahead logs in ${this.dir}: ${(error as Error).message}`,
+          {
+            exitCode: ExitCode.unavailable,
+            hint: 'the directory beside the journal database must be readable; try again once it is',
+            cause: error,
+          },
+        );
+      }
+      names = [];
     }
     for (const name of names) this.recoverLog(join(this.dir, name), name);
+    this.forgetOrphans(new Set(names), except);
+    this.recoveredAt = now;
+  }
+
+  /**
+   * Rows of logs that have no file and never will: a dead process's name registered ahead and
+   * never used, or one killed between removing its log and forgetting it.
+   */
+  private forgetOrphans(files: Set<string>, except: string | undefined): void {
+    for (const row of this.logs.all()) {
+      if (files.has(row.name) || row.name === except || openLogs.has(row.name) || !isGone(row)) continue;
+      if (existsSync(join(this.dir, row.name))) continue; // made since the directory was read
+      this.logs.forget(row.name);
+    }
   }
 
   private recoverLog(path: string, name: string): void {
@@ -52,21 +80,26 @@ export class LogRecovery {
     }
     const damaged = size > (owner?.applied ?? 0) && this.apply(path, name);
     if (openLogs.has(name) || !isGone(owner)) return;
-    if (damaged) {
-      try {
+    // Everything complete in it was applied above (a failure would have thrown): what may remain
+    // is a line its dead owner never finished, or the damage. Tidying up is not worth failing the
+    // open for: a log left behind is read again and applies nothing twice.
+    try {
+      if (damaged) {
         renameSync(path, `${path}.damaged`);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return; // another process did it
-        throw error;
+        process.emitWarning(
+          `the journal's write-ahead log ${path} is damaged; what preceded the damage was applied, the file is kept as ${path}.damaged`,
+          'ElexirionJournalWarning',
+        );
+      } else {
+        rmSync(path, { force: true });
       }
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return; // another process did it
       process.emitWarning(
-        `the journal's write-ahead log ${path} is damaged; what preceded the damage was applied, the file is kept as ${path}.damaged`,
+        `the journal's write-ahead log ${path} is all applied but could not be removed: ${(error as Error).message}`,
         'ElexirionJournalWarning',
       );
-    } else {
-      // Everything complete in it was applied above (a failure would have thrown): what may remain
-      // is a line its dead owner never finished.
-      rmSync(path, { force: true });
+      return;
     }
     this.logs.forget(name);
   }

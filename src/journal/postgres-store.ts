@@ -115,6 +115,9 @@ export class PostgresStore implements Store {
     await this.migrated();
   }
 
+  /** Every write is committed when it resolves: nothing waits. */
+  async publish(): Promise<void> {}
+
   async close(): Promise<void> {
     if (this.ended) return;
     this.ended = true;

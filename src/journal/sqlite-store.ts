@@ -3,7 +3,7 @@
 // Both the log and SQLite (WAL mode, synchronous=NORMAL) survive a killed process — the bytes are in
 // the OS page cache before the call returns — but not a power cut: `durability: 'full'` buys that
 // at the price of an fsync per write.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, realpathSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ElexirionError, ExitCode } from '../errors.js';
@@ -80,8 +80,11 @@ export class SqliteStore implements Store {
     this.migrateSync();
     this.stmts = this.prepare();
     this.events = new SqliteEventLog(this.db);
+    // The log directory beside the database file itself: reached through a symlink or a relative
+    // path, the same journal must find the same logs (SQLite's own -wal follows the real file).
+    const real = path === ':memory:' ? path : realpathSync(path);
     this.behind = new WriteBehind(this.db, new SqliteWrites(this.db, this.events), {
-      ...(path === ':memory:' ? {} : { dir: `${path}-log` }),
+      ...(path === ':memory:' ? {} : { dir: `${real}-log`, fileMode: statSync(real).mode & 0o666 }),
       fsync: options.durability === 'full',
       ...(options.logRotateBytes === undefined ? {} : { rotateAtBytes: options.logRotateBytes }),
     });
@@ -89,6 +92,7 @@ export class SqliteStore implements Store {
       // Before anything reads: what a killed process had logged but not applied.
       this.behind.recover();
     } catch (error) {
+      this.behind.abandon();
       this.db.close();
       throw error;
     }
@@ -149,6 +153,10 @@ export class SqliteStore implements Store {
     };
   }
 
+  async publish(): Promise<void> {
+    this.behind.flush();
+  }
+
   async close(): Promise<void> {
     if (!this.db.open) return;
     try {
@@ -202,7 +210,13 @@ export class SqliteStore implements Store {
 
   async getRun(id: string): Promise<RunRecord | undefined> {
     this.readyToShow();
-    const row = this.stmts.getRun.get(id) as Row | undefined;
+    let row = this.stmts.getRun.get(id) as Row | undefined;
+    if (!row) {
+      // Asked for by id, so it is expected: it may have been written by another process a moment
+      // ago (a run handed to this worker), its logs not yet applied by anyone.
+      this.behind.recover();
+      row = this.stmts.getRun.get(id) as Row | undefined;
+    }
     return row ? rowToRun(row) : undefined;
   }
 

@@ -116,6 +116,13 @@ export interface Store {
   /** Creates or upgrades the schema. Idempotent. */
   migrate(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Makes every write that has resolved readable by other processes now. A write is durable when
+   * it resolves, but a store may show it to others later (SQLite applies its write-ahead log to
+   * the tables behind); call this before handing work to another process (a queued job) that
+   * must read what was just written.
+   */
+  publish(): Promise<void>;
 
   createRun(run: RunRecord): Promise<void>;
   updateRun(id: string, patch: Partial<Omit<RunRecord, 'id'>>): Promise<void>;

@@ -50,6 +50,11 @@ export interface WriteBehindOptions {
   fsync?: boolean;
   /** A log this large, all applied, is replaced by a new one (default 64 MB). */
   rotateAtBytes?: number;
+  /**
+   * Permissions of the log files (default 0600): the database's, as SQLite gives its -wal file —
+   * a log holds what the tables will. The directory gets the same, with search where read is.
+   */
+  fileMode?: number;
 }
 
 export class WriteBehind {
@@ -97,7 +102,7 @@ export class WriteBehind {
     this.inTransaction = (work) => transaction.immediate(work);
     if (options.dir !== undefined) {
       this.recovery = new LogRecovery(options.dir, this.logs, writes, this.inTransaction);
-      this.registerNext();
+      this.registerNext(true);
     }
   }
 
@@ -179,7 +184,25 @@ export class WriteBehind {
    * show runs (a long-lived `serve` sees other processes' runs, killed ones included).
    */
   recover(everyMs = 0): void {
-    this.recovery?.recover(this.logName, everyMs);
+    const recovery = this.recovery;
+    if (!recovery) return;
+    if (everyMs === 0) {
+      recovery.recover(this.logName, 0);
+      return;
+    }
+    // For a read: a database another process holds locked is not waited for (it would hold the
+    // event loop, then fail the read); its logs are applied at the next chance.
+    try {
+      this.withoutWaiting(() => recovery.recover(this.logName, everyMs));
+    } catch (error) {
+      if (!isBusy(error)) throw error;
+    }
+  }
+
+  /** Gives up the name registered ahead (a store whose opening failed). */
+  abandon(): void {
+    if (this.nextName !== undefined) this.forgetQuietly(this.nextName);
+    this.nextName = undefined;
   }
 
   /** Applies what waits, then removes this process's log (everything in it is in the tables). */
@@ -246,6 +269,7 @@ export class WriteBehind {
         // reach them first (recovery applies one process's logs in the order they were made).
         this.applyQuietly();
         this.closeOwnLog();
+        this.registerNext();
       }
       throw error;
     }
@@ -270,8 +294,9 @@ export class WriteBehind {
     const name = this.nextName ?? this.register();
     this.nextName = undefined;
     try {
-      mkdirSync(dir, { recursive: true });
-      this.log = new AppendLog(join(dir, name), this.options.fsync);
+      const mode = this.options.fileMode ?? 0o600;
+      mkdirSync(dir, { recursive: true, mode: mode | ((mode & 0o444) >> 2) });
+      this.log = new AppendLog(join(dir, name), this.options.fsync, mode);
     } catch (error) {
       this.forgetQuietly(name);
       throw new ElexirionError(`cannot create the journal's write-ahead log in ${dir}: ${(error as Error).message}`, {
@@ -290,10 +315,15 @@ export class WriteBehind {
     return name;
   }
 
-  /** Registers the next log's name now, while waiting on the database costs nobody a write. */
-  private registerNext(): void {
+  /**
+   * Registers the next log's name now, so that the write that starts it does not wait on the
+   * database. At open it may wait (nothing runs yet); later (a rotation, a failed append) it does
+   * not — on a busy database the next log registers itself when it starts.
+   */
+  private registerNext(atOpen = false): void {
+    if (this.nextName !== undefined) return;
     try {
-      this.nextName ??= this.register();
+      this.nextName = atOpen ? this.register() : this.withoutWaiting(() => this.register());
     } catch {
       // A busy database: the next log registers itself when it starts.
     }
@@ -404,19 +434,33 @@ export class WriteBehind {
   }
 
   private applyQuietly(): void {
-    // Nobody waits on this: a database locked by another process is not waited for (busy_timeout,
-    // 5 s, would hold the event loop), but retried on the timer requeue() sets.
+    // Nobody waits on this: a database locked by another process is not waited for, but retried
+    // on the timer requeue() sets.
+    this.withoutWaiting(() => {
+      try {
+        this.flush();
+      } catch (error) {
+        // The next read or close reports a failure.
+        if (isRefused(error)) this.failure = error;
+      }
+    });
+  }
+
+  /**
+   * Runs `work` on a connection that does not wait for a lock another process holds: SQLite's
+   * busy_timeout (5 s) would hold the event loop — every run of the process — that long.
+   */
+  private withoutWaiting<T>(work: () => T): T {
     const patience = this.db.pragma('busy_timeout', { simple: true }) as number;
     this.db.pragma('busy_timeout = 0');
     try {
-      this.flush();
-    } catch (error) {
-      // The next read or close reports a failure.
-      if (isRefused(error)) this.failure = error;
+      return work();
     } finally {
       this.db.pragma(`busy_timeout = ${patience}`);
     }
   }
 }
+
+const isBusy = (error: unknown): boolean => /^SQLITE_(BUSY|LOCKED)/.test(String((error as { code?: unknown }).code));
 
 const rowsOf = (write: JournalWrite): number => (write[0] === 'items' || write[0] === 'calls' ? write[1].length : 1);
