@@ -9,9 +9,14 @@ import type { ModelRequest } from '../providers/provider.js';
 /** Bumped when the canonical form changes, so that old records stop answering. */
 const KEY_VERSION = 'elexirion.call.v1';
 
-export function callKey(request: ModelRequest): string {
+/**
+ * `endpoint`: who answers, when not the standard service of the provider's name (Provider.endpoint);
+ * absent, the key is what it always was.
+ */
+export function callKey(request: ModelRequest, endpoint?: string): string {
   // Keys in sorted order, as the canonical form has them: canonicalJson then need not sort them.
   const addressed = {
+    endpoint,
     extra: request.extra,
     messages: request.messages,
     model: request.model,

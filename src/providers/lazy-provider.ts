@@ -11,6 +11,7 @@ export class LazyProvider implements Provider {
     readonly name: string,
     private readonly caps: Capabilities,
     private readonly load: () => Promise<Provider>,
+    readonly endpoint?: string,
   ) {}
 
   capabilities(): Capabilities {

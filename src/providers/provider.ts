@@ -79,6 +79,13 @@ export interface Capabilities {
 export interface Provider {
   /** The configured provider name. */
   readonly name: string;
+  /**
+   * Who answers, when it is not the standard service of the provider's name: its type and base
+   * URL (`openai https://llm.internal/v1`). Part of a call's cache key: two pipelines that give the
+   * same name another endpoint, or a pipeline that points `openai` elsewhere, must never be
+   * answered from each other's records.
+   */
+  readonly endpoint?: string;
   capabilities(): Capabilities;
   supports(feature: ProviderFeature): boolean;
   /** One complete call. Must abort the HTTP request when `signal` fires. */

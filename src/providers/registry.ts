@@ -9,6 +9,7 @@ import { LazyProvider } from './lazy-provider.js';
 import { type Provider, VENDOR_CAPABILITIES } from './provider.js';
 import {
   type Env,
+  endpointOf,
   missingKeyError,
   type ProviderSettings,
   type ProviderType,
@@ -25,17 +26,27 @@ export type ProviderFactories = Partial<Record<ProviderType, ProviderFactory>>;
 const BUILTIN_FACTORIES: Record<Exclude<ProviderType, 'mock'>, ProviderFactory> = {
   anthropic: (s, config) => {
     const options = { name: s.name, apiKey: requireKey(s), ...baseUrl(s), fetch: fetchFor(s.name, config) };
-    return new LazyProvider(s.name, VENDOR_CAPABILITIES, async () => {
-      const { AnthropicProvider } = await import('./anthropic.js');
-      return new AnthropicProvider(options);
-    });
+    return new LazyProvider(
+      s.name,
+      VENDOR_CAPABILITIES,
+      async () => {
+        const { AnthropicProvider } = await import('./anthropic.js');
+        return new AnthropicProvider(options);
+      },
+      endpointOf(s),
+    );
   },
   gemini: (s, config) => {
     const options = { name: s.name, apiKey: requireKey(s), ...baseUrl(s), fetch: fetchFor(s.name, config) };
-    return new LazyProvider(s.name, VENDOR_CAPABILITIES, async () => {
-      const { GeminiProvider } = await import('./gemini.js');
-      return new GeminiProvider(options);
-    });
+    return new LazyProvider(
+      s.name,
+      VENDOR_CAPABILITIES,
+      async () => {
+        const { GeminiProvider } = await import('./gemini.js');
+        return new GeminiProvider(options);
+      },
+      endpointOf(s),
+    );
   },
   openai: (s, config) => {
     const options = {
@@ -44,10 +55,15 @@ const BUILTIN_FACTORIES: Record<Exclude<ProviderType, 'mock'>, ProviderFactory> 
       ...baseUrl(s),
       fetch: fetchFor(s.name, config),
     };
-    return new LazyProvider(s.name, VENDOR_CAPABILITIES, async () => {
-      const { OpenAIProvider } = await import('./openai.js');
-      return new OpenAIProvider(options);
-    });
+    return new LazyProvider(
+      s.name,
+      VENDOR_CAPABILITIES,
+      async () => {
+        const { OpenAIProvider } = await import('./openai.js');
+        return new OpenAIProvider(options);
+      },
+      endpointOf(s),
+    );
   },
 };
 

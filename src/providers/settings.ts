@@ -61,6 +61,12 @@ export function resolveProviderSettings(name: string, config: ProviderConfig | u
   };
 }
 
+/** The provider's `endpoint` (provider.ts): undefined for a built-in name at its standard service. */
+export function endpointOf(settings: ProviderSettings): string | undefined {
+  if (settings.type === settings.name && settings.baseUrl === undefined) return undefined;
+  return `${settings.type} ${settings.baseUrl ?? 'standard'}`;
+}
+
 /** The error for a provider whose key is missing, naming the variable to set. */
 export function missingKeyError(settings: ProviderSettings): ElexirionError {
   const [first, ...others] = settings.keyVariables;

@@ -74,8 +74,17 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
 
   return async (request, opts) => {
     const started = performance.now();
-    const key = callKey(request);
     const { provider, model } = request;
+    // Resolved first: who answers is part of the key. A provider that cannot be made (no key) has
+    // no record to be answered from either: it fails below, where every failed call does.
+    let target: Provider | undefined;
+    let unresolved: unknown;
+    try {
+      target = deps.resolveProvider(provider);
+    } catch (error) {
+      unresolved = error;
+    }
+    const key = callKey(request, target?.endpoint);
     let attempts = 0;
     let retries = 0;
     const stats = (outcome: Pick<CallStats, 'usage' | 'costUsd' | 'costSavedUsd'> & Partial<CallStats>): CallStats => ({
@@ -118,7 +127,7 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
       return deliver(entry.response);
     }
 
-    if (deps.cache && ttlMs !== false) {
+    if (deps.cache && ttlMs !== false && target) {
       const hit = await deps.cache.get(key, ttlMs);
       if (hit) {
         const response = hit.response as ModelResponse;
@@ -136,7 +145,8 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
     const gate = deps.gates.gate(provider);
     let response: ModelResponse;
     try {
-      const target = deps.resolveProvider(provider);
+      if (!target) throw unresolved;
+      const answerer = target;
       const estimate = estimateUsage(request);
       const gateOptions: GateCallOptions<ModelResponse> = {
         signal: opts.signal,
@@ -154,7 +164,7 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
       if (retry) gateOptions.retry = retry;
       if (timeoutMs !== undefined) gateOptions.timeoutMs = timeoutMs;
       if (deadline !== undefined) gateOptions.deadline = deadline;
-      response = await gate.execute((signal) => callProvider(target, request, signal, opts), gateOptions);
+      response = await gate.execute((signal) => callProvider(answerer, request, signal, opts), gateOptions);
     } catch (error) {
       if (reservation) deps.budget?.release(reservation);
       const failure = error instanceof Error ? error : new Error(String(error));

@@ -114,4 +114,45 @@ describe('a mixed-provider pipeline against the fake servers, through the SDKs',
     );
     expect(openai.requests[0]?.headers.authorization).toBe('Bearer fake-openai-key');
   });
+
+  it('a provider pointed elsewhere is never answered from another endpoint’s cached calls; its replay needs no key', async () => {
+    const other = new OpenAIFake();
+    const otherUrl = `${await other.start()}/v1`;
+    try {
+      openai.setScript(() => ({ text: 'from the first server' }));
+      other.setScript(() => ({ text: 'from the second server' }));
+      const at = (url: string) =>
+        `name: local\nproviders:\n  local: { type: openai, base_url: "${url}", api_key_env: OPENAI_API_KEY }\nsteps:\n  - name: ask\n    type: llm\n    provider: local\n    model: m-1\n    prompt: same question\n`;
+      const dir = tempDir();
+      const engine = newEngine({ env }); // one engine, one journal: one call cache
+      const first = await (
+        await engine.start(loadPipelineFromString(at(env.OPENAI_BASE_URL as string), join(dir, 'a.yaml')))
+      ).result;
+      const cassette = join(dir, 'second.cassette');
+      const { CassetteRecorder, CassettePlayer } = await import('../../src/journal/cassette.js');
+      const second = await (
+        await engine.start(loadPipelineFromString(at(otherUrl), join(dir, 'b.yaml')), {
+          record: new CassetteRecorder(cassette),
+        })
+      ).result;
+      expect(step(first, 'ask').output).toBe('from the first server');
+      expect(step(second, 'ask').output).toBe('from the second server'); // not the first one's record
+      expect(step(second, 'ask').details?.cache_hits).toBe(0);
+      expect(other.requests).toHaveLength(1);
+
+      // Offline in CI: no key, nothing called, the same endpoint's record answers.
+      const { OPENAI_API_KEY: _key, ...keyless } = env;
+      const replayed = await (
+        await newEngine({ env: keyless }).start(loadPipelineFromString(at(otherUrl), join(dir, 'c.yaml')), {
+          replay: new CassettePlayer(cassette),
+        })
+      ).result;
+      expect(replayed.error ?? '').toBe('');
+      expect(step(replayed, 'ask').output).toBe('from the second server');
+      expect(other.requests).toHaveLength(1);
+    } finally {
+      openai.setScript(undefined);
+      await other.stop();
+    }
+  });
 });

@@ -78,6 +78,13 @@ describe('callKey', () => {
     expect(canonicalJson({ b: 1, a: { d: undefined, c: [{ z: 1, y: 2 }] } })).toBe('{"a":{"c":[{"y":2,"z":1}]},"b":1}');
   });
 
+  it('an endpoint other than the standard one is part of the address; none leaves it as it was', () => {
+    expect(callKey(base, undefined)).toBe(callKey(base));
+    const a = callKey(base, 'openai http://one.internal/v1');
+    const b = callKey(base, 'openai http://two.internal/v1');
+    expect(new Set([callKey(base), a, b]).size).toBe(3);
+  });
+
   it('keeps the same address across releases (records already journaled must still answer)', () => {
     // Computed by the release before the canonical form was built in key order: any change to the
     // form breaks this, and must bump KEY_VERSION instead.

@@ -67,12 +67,16 @@ export const registerRuns: RegisterCommand = (program, ctx) => {
     .option('--json', 'print the run as JSON')
     .option('--db <path>', 'the journal database (default: $ELEXIRION_DB or .elexirion/elexirion.db)')
     .action(async (runId: string, flags: { json?: boolean; db?: string }) => {
-      const store = await openStore(flags.db ?? runs.opts<{ db?: string }>().db, ctx);
+      // `runs` has the same options: commander gives them to it when they come before `show`, and
+      // also when they follow it — `runs show ID --json` must not print the table.
+      const parent = runs.opts<{ db?: string; json?: boolean }>();
+      const json = flags.json ?? parent.json ?? false;
+      const store = await openStore(flags.db ?? parent.db, ctx);
       try {
         const record = await store.getRun(runId);
         if (!record) throw new UsageError(`no run with id ${runId}`, 'list runs with `elexirion runs`');
         const result = buildRunResult(record, await store.getSteps(runId));
-        if (flags.json) {
+        if (json) {
           ctx.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
           return;
         }
