@@ -3,6 +3,7 @@
 // repeating the password that the URL carries.
 import pg from 'pg';
 import { ElexirionError, ExitCode, UsageError } from '../errors.js';
+import { redactUrl } from '../telemetry/redact.js';
 
 export const POSTGRES_URL = /^postgres(ql)?:\/\//;
 /** Lower-case identifiers only, so that the name needs no quoting anywhere (SQL, search_path). */
@@ -17,11 +18,6 @@ export interface PostgresTarget {
   database: string;
   user: string;
   password: string;
-}
-
-/** Replaces the password of anything that looks like a URL with credentials. */
-export function redactUrl(text: string): string {
-  return text.replace(/(\/\/[^:/@\s]*:)[^@\s]*@/g, '$1***@');
 }
 
 export function parsePostgresUrl(url: string): PostgresTarget {

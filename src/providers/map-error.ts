@@ -1,6 +1,8 @@
 // Shared pieces of turning whatever an SDK throws into a ProviderError: the abort/timeout decision
 // (it belongs to our signal, not to the SDK), network failures, and the key scrubbing that makes
 // sure no secret ever travels inside an error message.
+
+import { redactUrl } from '../telemetry/redact.js';
 import { kindFromStatus, ProviderError, type ProviderErrorKind, retryAfterFromHeaders } from './provider-error.js';
 
 /** True when `signal` was aborted because a deadline passed (AbortSignal.timeout, or a reason named TimeoutError). */
@@ -26,7 +28,8 @@ export function scrub(text: string, secrets: ReadonlyArray<string | undefined>):
   for (const secret of secrets) {
     if (secret && secret.length >= 4) out = out.split(secret).join('***');
   }
-  return out;
+  // A base URL with credentials (a proxy's) shows in the SDKs' connection errors.
+  return redactUrl(out);
 }
 
 export interface HttpFailure {

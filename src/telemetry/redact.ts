@@ -1,6 +1,7 @@
 // Secrets never leave the process in clear: every log line, error body and streamed event passes
 // through a redactor that replaces the values of secret-looking environment variables
-// (`*_KEY`, `*_TOKEN`, `*_SECRET`) and anything shaped like a known API key.
+// (`*_KEY`, `*_TOKEN`, `*_SECRET`), anything shaped like a known API key, and the password of any
+// URL with credentials.
 
 export const REDACTED = '[REDACTED]';
 
@@ -19,6 +20,15 @@ export const KEY_PATTERNS: readonly RegExp[] = [
 
 export type Redactor = (text: string) => string;
 
+/**
+ * The password of anything that looks like a URL with credentials (`https://user:pass@host`, a
+ * proxy in a provider's base URL, a database URL), replaced: it reaches error messages through the
+ * URL it belongs to, whatever variable it came from.
+ */
+export function redactUrl(text: string): string {
+  return text.replace(/(\/\/[^:/@\s]*:)[^@\s]*@/g, '$1***@');
+}
+
 /** The secret values found in `env`, longest first (so a key containing another is replaced whole). */
 export function secretValues(env: Readonly<Record<string, string | undefined>>): string[] {
   const values = new Set<string>();
@@ -34,7 +44,7 @@ export function createRedactor(env: Readonly<Record<string, string | undefined>>
     let out = text;
     for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
     for (const pattern of KEY_PATTERNS) out = out.replace(pattern, REDACTED);
-    return out;
+    return redactUrl(out);
   };
 }
 

@@ -43,6 +43,34 @@ describe('redaction', () => {
   });
 });
 
+describe('a base URL with credentials (a proxy’s password)', () => {
+  const PASSWORD = 'proxypass-Q7wE9rT2';
+
+  it('the redactor hides the password of any URL, keeping the rest', () => {
+    const redact = createRedactor({});
+    expect(redact(`failed: http://proxyuser:${PASSWORD}@127.0.0.1:9/v1/messages`)).toBe(
+      'failed: http://proxyuser:***@127.0.0.1:9/v1/messages',
+    );
+  });
+
+  it('leaks into no error, event or journal row of a run whose call fails on it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'elexirion-secrets-'));
+    const store = new SqliteStore(join(dir, 'journal.db'));
+    const env = { ANTHROPIC_API_KEY: KEY, ANTHROPIC_BASE_URL: `http://proxyuser:${PASSWORD}@127.0.0.1:9` };
+    const engine = newEngine(env, store);
+    const events: string[] = [];
+    engine.bus.onAny((e) => events.push(JSON.stringify(e)));
+    const failed = await runYaml(engine, CLAUDE_PIPELINE);
+    const logged = rawFiles(dir);
+    const steps = JSON.stringify(await store.getSteps(failed.run_id));
+    await store.close();
+    expect(failed.status).toBe('failed');
+    expect(`${failed.error} ${steps}`).toMatch(/proxyuser:\*\*\*@/); // the URL is still there to read
+    for (const text of [failed.error ?? '', steps, ...events]) expect(text).not.toContain(PASSWORD);
+    for (const raw of [logged, rawFiles(dir)]) expect(raw.includes(PASSWORD)).toBe(false);
+  });
+});
+
 describe('a run with a real provider (the Anthropic fake) and a known key', () => {
   const fake = new AnthropicFake();
   beforeAll(async () => {
