@@ -1,7 +1,9 @@
 // Before a chain spends anything: every link loads, every input given on the command line is read
-// by some link, and every link's required inputs are produced by the link before it (its declared
-// `outputs`) or given. A chain that cannot work fails here, not at link 3 after two paid runs.
+// by some link and has the type each link that reads it declares, and every link's required inputs
+// are produced by the link before it (its declared `outputs`) or given. A chain that cannot work
+// fails here, not at link 3 after two paid runs.
 import { basename } from 'node:path';
+import { resolveInputs } from '../config/inputs.js';
 import { type LoadedPipeline, loadPipeline } from '../config/loader.js';
 import { UsageError } from '../errors.js';
 
@@ -33,6 +35,7 @@ export async function planChain(files: string[], given: Record<string, unknown>,
       );
     }
   }
+  for (const link of links) checkGivenTypes(link.loaded, given);
   for (const [i, link] of links.entries()) {
     const previous = links[i - 1];
     if (!previous) continue; // the first link's inputs are checked when it starts, with positions
@@ -46,6 +49,22 @@ export async function planChain(files: string[], given: Record<string, unknown>,
     }
   }
   return links;
+}
+
+/**
+ * The given inputs a link declares, read as their declared types (with their positions in the
+ * link's file on failure: exit 2). Whether its required ones are all there is not asked here: the
+ * link before may produce them.
+ */
+function checkGivenTypes(loaded: LoadedPipeline, given: Record<string, unknown>): void {
+  const declared = loaded.pipeline.inputs ?? {};
+  const optional = Object.fromEntries(
+    Object.entries(declared).map(([name, input]) => [name, { ...input, required: false }]),
+  );
+  resolveInputs(
+    { ...loaded, pipeline: { ...loaded.pipeline, inputs: optional } },
+    linkInputs(loaded, given, undefined),
+  );
 }
 
 /**

@@ -74,4 +74,26 @@ describe('elexirion chain', () => {
     expect(both.code).toBe(2);
     expect(both.stderr).toContain('--resume takes no files');
   });
+
+  it('a given input of the wrong type for a later link exits 2 before any link runs, naming where', async () => {
+    const a = write('a.yaml', first);
+    const b = write('b.yaml', {
+      name: 'typed',
+      inputs: { text: { type: 'string', required: true }, count: { type: 'integer', default: 1 } },
+      steps: [{ name: 'two', type: 'mock', prompt: 'two {{ text }} {{ count }}' }],
+    });
+    const out = await runMain(['chain', a, b, '--mock', '--db', 'j.db', '-i', 'count=abc'], { cwd: dir });
+    expect(out.code, out.stderr).toBe(2);
+    expect(out.stderr).toMatch(/b\.yaml:\d+:\d+: input "count" must be integer/);
+    const runs = await runMain(['runs', '--json', '--db', 'j.db'], { cwd: dir });
+    expect(JSON.parse(runs.stdout)).toEqual([]); // nothing ran, nothing was paid for
+  });
+
+  it('--resume refuses inputs and --mock rather than silently dropping them', async () => {
+    for (const extra of [['-i', 'n=3'], ['--mock']]) {
+      const out = await runMain(['chain', '--resume', 'X', '--db', 'j.db', ...extra], { cwd: dir });
+      expect(out.code).toBe(2);
+      expect(out.stderr).toMatch(/--resume continues a chain with the inputs and --mock it was started with/);
+    }
+  });
 });

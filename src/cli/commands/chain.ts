@@ -51,6 +51,13 @@ Examples:
           'elexirion chain a.yaml b.yaml [--input k=v]  |  elexirion chain --resume CHAIN_ID',
         );
       }
+      if (flags.resume !== undefined && (flags.input?.length || flags.inputs || flags.mock)) {
+        // Silently dropped, they would look taken: a resumed chain keeps what it was started with.
+        throw new UsageError(
+          '--resume continues a chain with the inputs and --mock it was started with; --input, --inputs and --mock cannot change them',
+          'drop them, or start a new chain with the files and the inputs you want',
+        );
+      }
       setExitCode(await runChain(files, flags, ctx));
     });
 };
