@@ -6,8 +6,9 @@
 import { resolve } from 'node:path';
 import type { Engine, RunHandle } from '../engine/engine.js';
 import type { RunResult } from '../engine/run-result.js';
-import { ConfigError, UsageError } from '../errors.js';
+import { ConfigError, ElexirionError, UsageError } from '../errors.js';
 import type { RunStatus } from '../journal/store.js';
+import { assertProviderKeys } from '../providers/step-providers.js';
 import { type ChainLink, linkInputs, linkName, planChain } from './chain-plan.js';
 
 export interface ChainOptions {
@@ -68,6 +69,7 @@ export async function chain(files: string[], options: ChainOptions): Promise<Cha
   const cwd = options.cwd ?? process.cwd();
   const given = options.inputs ?? {};
   const links = await planChain(files, given, cwd);
+  if (options.mock !== true) assertLinkKeys(links, options.engine);
   const state: ChainState = {
     engine: options.engine,
     files: links.map((l) => l.loaded.file),
@@ -104,6 +106,24 @@ export async function resumeChain(chainId: string, options: ResumeChainOptions):
     ...(options.onLink ? { onLink: options.onLink } : {}),
   };
   return continueChain(state, links, '/');
+}
+
+/**
+ * Every link's provider keys, before the first link runs: a key missing for link 3 must not be
+ * found after links 1 and 2 were paid for (exit 2, naming the link).
+ */
+function assertLinkKeys(links: ChainLink[], engine: Engine): void {
+  for (const link of links) {
+    try {
+      assertProviderKeys(link.loaded.pipeline, engine.env, link.loaded.dir);
+    } catch (error) {
+      if (!(error instanceof ElexirionError)) throw error;
+      throw new ElexirionError(`${linkName(link)}: ${error.message}`, {
+        exitCode: error.exitCode,
+        ...(error.hint === undefined ? {} : { hint: error.hint }),
+      });
+    }
+  }
 }
 
 interface ChainState {

@@ -31,8 +31,9 @@ export function resolveInputs(
     });
   };
 
+  // Own properties only: `name in` would find `constructor`, `toString`... on Object.prototype.
   for (const name of Object.keys(given)) {
-    if (name in declared) continue;
+    if (Object.hasOwn(declared, name)) continue;
     const guess = didYouMean(name, names);
     report(
       name,
@@ -44,7 +45,7 @@ export function resolveInputs(
 
   const resolved: Record<string, unknown> = {};
   for (const [name, input] of Object.entries(declared)) {
-    if (!(name in given) || given[name] === undefined) {
+    if (!Object.hasOwn(given, name) || given[name] === undefined) {
       if (input.default !== undefined) resolved[name] = structuredClone(input.default);
       else if (input.required === true) {
         report(name, `missing required input "${name}" (${input.type})`, `pass it with --input ${name}=VALUE`, true);

@@ -5,6 +5,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { ConfigError, type Diagnostic } from '../errors.js';
 import { canonicalHash } from './canonical.js';
+import { isInsideRoot, outsideRootProblem } from './confine.js';
 import { type DocPath, formatPath } from './path.js';
 import type { Position } from './positions.js';
 import type { Problem } from './problem.js';
@@ -20,6 +21,8 @@ export interface LoadedPipeline {
   file: string;
   /** Its directory: relative paths in the pipeline (`file:`, tool modules) resolve against it. */
   dir: string;
+  /** Set when loaded with `root`: the pipelines it runs as steps are loaded confined to it too. */
+  root?: string;
   source: string;
   /** sha256 of the canonical JSON of the document: unchanged by formatting and comments. */
   hash: string;
@@ -30,6 +33,12 @@ export interface LoadedPipeline {
 export interface LoadOptions {
   /** Resolves a relative `file` (default: the process's working directory). Messages keep `file` as given. */
   cwd?: string;
+  /**
+   * Confines the load to this directory (`serve --root`): the file itself and every file it names
+   * (`file:` steps, tool modules) must lie inside it, symlinks followed; one outside is a
+   * diagnostic, and is not read.
+   */
+  root?: string;
 }
 
 export async function loadPipeline(file: string, options: LoadOptions = {}): Promise<LoadedPipeline> {
@@ -37,6 +46,10 @@ export async function loadPipeline(file: string, options: LoadOptions = {}): Pro
   const fail = (problem: SourceProblem): never => {
     throw new ConfigError([{ file, ...problem }]);
   };
+  if (options.root !== undefined && !isInsideRoot(options.root, absolute)) {
+    const { message, hint } = outsideRootProblem(`the pipeline file "${file}"`);
+    fail(fileProblem(message, hint));
+  }
   let size: number;
   try {
     const info = await stat(absolute);
@@ -91,7 +104,7 @@ export function loadPipelineFromString(source: string, file: string, options: Lo
   const result = Pipeline.safeParse(data);
   // Semantic and template checks need a well-typed pipeline; schema errors come first.
   const problems = result.success
-    ? [...semanticProblems(result.data, dir), ...templateProblems(result.data)]
+    ? [...semanticProblems(result.data, dir, [], options.root), ...templateProblems(result.data)]
     : zodProblems(result.error.issues, data);
   if (problems.length > 0 || !result.success) throw new ConfigError(sortDiagnostics(problems.map(toDiagnostic)));
 
@@ -99,6 +112,7 @@ export function loadPipelineFromString(source: string, file: string, options: Lo
     pipeline: result.data,
     file: absolute,
     dir,
+    ...(options.root === undefined ? {} : { root: options.root }),
     source,
     hash: canonicalHash(data),
     locate: (path) => locate(path),

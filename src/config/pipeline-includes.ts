@@ -1,22 +1,27 @@
 // Load-time checks of the pipelines a pipeline includes through `file:` steps, followed from file
 // to file: a pipeline that includes itself (directly or through others) and nesting deeper than
 // MAX_PIPELINE_DEPTH are errors before anything runs. The included files are only read as YAML
-// here — each is validated in full when its step runs (and by `elexirion validate` on its own).
-import { readFileSync } from 'node:fs';
+// here — each is validated in full when its step runs (and by `elexirion validate` on its own) —
+// but under the top-level loader's limits: a regular file, at most MAX_PIPELINE_BYTES, checked
+// before it is read; and, when the load is confined to a root (`serve --root`), inside it.
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { parse } from 'yaml';
+import { isInsideRoot, outsideRootProblem } from './confine.js';
 import type { DocPath } from './path.js';
 import type { Problem } from './problem.js';
-import { Input, type Input as InputDeclaration } from './schema.js';
+import { Input, type Input as InputDeclaration, Pipeline } from './schema.js';
+import { decodeSource, MAX_PIPELINE_BYTES } from './yaml-source.js';
 
 /** How deep pipelines may nest: a run's pipeline is level 0, a pipeline it runs as a step level 1. */
 export const MAX_PIPELINE_DEPTH = 8;
 
 /**
  * Problems of the file a `file:` step includes. `level` is the nesting level of that file's run
- * (1 for a step of a top-level pipeline); `dir` is the including pipeline's folder (for messages).
+ * (1 for a step of a top-level pipeline); `dir` is the including pipeline's folder (for messages);
+ * `root`, when set, is the only directory the files it includes in turn may come from.
  */
-export function includeProblems(file: string, path: DocPath, level: number, dir: string): Problem[] {
+export function includeProblems(file: string, path: DocPath, level: number, dir: string, root?: string): Problem[] {
   const show = (f: string) => relative(dir, f) || f;
   const walk = (current: string, stack: string[], depth: number): Problem | undefined => {
     if (depth > MAX_PIPELINE_DEPTH) {
@@ -26,9 +31,18 @@ export function includeProblems(file: string, path: DocPath, level: number, dir:
         hint: 'flatten the nesting: a pipeline step may run a pipeline that runs pipelines, but not without end',
       };
     }
-    const document = readYaml(current);
+    const read = readInclude(current);
+    if (typeof read === 'string') {
+      return { path, message: `pipeline file "${show(current)}" ${read}`, hint: 'include a pipeline .yaml file' };
+    }
+    const { document } = read;
     if (document === undefined) return undefined; // unreadable or malformed: its own load says why
     for (const include of includesOf(document, dirname(current), depth)) {
+      // Checked before it is read: a file outside the root is neither run nor looked at.
+      if (root !== undefined && !isInsideRoot(root, include.file)) {
+        const what = `pipeline file "${show(include.file)}" (included by "${show(current)}")`;
+        return { path, ...outsideRootProblem(what) };
+      }
       if (include.file === current || stack.includes(include.file)) {
         const from = stack.indexOf(include.file);
         const cycle = [...(from === -1 ? [] : stack.slice(from)), current, include.file];
@@ -52,7 +66,8 @@ export function includeProblems(file: string, path: DocPath, level: number, dir:
  * load reports them). Lets a `file:` step's `inputs:` be checked before anything runs.
  */
 export function declaredInputs(file: string): Record<string, InputDeclaration> | undefined {
-  const document = readYaml(file);
+  const read = readInclude(file);
+  const document = typeof read === 'string' ? undefined : read.document;
   if (typeof document !== 'object' || document === null) return undefined;
   const inputs = (document as { inputs?: unknown }).inputs;
   if (inputs === undefined || inputs === null) return {};
@@ -66,11 +81,37 @@ export function declaredInputs(file: string): Record<string, InputDeclaration> |
   return declared;
 }
 
-function readYaml(file: string): unknown {
+/**
+ * The pipeline an included file holds, when it is well formed (else undefined: its own load reports
+ * it). Lets what runs as a step be checked before anything runs (its providers' keys).
+ */
+export function includedPipeline(file: string): Pipeline | undefined {
+  const read = readInclude(file);
+  if (typeof read === 'string') return undefined;
+  const parsed = Pipeline.safeParse(read.document);
+  return parsed.success ? parsed.data : undefined;
+}
+
+/**
+ * The parsed document of an included file (undefined when missing, unreadable or malformed: its own
+ * load reports that), or why it is refused unread: the same limits as the top-level loader's — a
+ * FIFO or a device would block or never end, a huge file would be read whole into memory.
+ */
+function readInclude(file: string): { document: unknown } | string {
+  let size: number;
   try {
-    return parse(readFileSync(file, 'utf8'));
+    const info = statSync(file);
+    if (!info.isFile()) return 'is not a regular file';
+    size = info.size;
   } catch {
-    return undefined;
+    return { document: undefined };
+  }
+  if (size > MAX_PIPELINE_BYTES) return `is too large (${size} bytes; the limit is ${MAX_PIPELINE_BYTES} bytes)`;
+  try {
+    const decoded = decodeSource(readFileSync(file));
+    return { document: 'text' in decoded ? parse(decoded.text) : undefined };
+  } catch {
+    return { document: undefined };
   }
 }
 

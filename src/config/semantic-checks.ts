@@ -2,6 +2,7 @@
 // Schemas that compile, files that exist, settings that only make sense together.
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { isInsideRoot, outsideRootProblem } from './confine.js';
 import { didYouMean } from './did-you-mean.js';
 import { INPUT_TYPE_EXAMPLES, matchesInputType } from './input-types.js';
 import { type DocPath, describeValue, formatPath } from './path.js';
@@ -24,8 +25,11 @@ const LLM_TYPES: ReadonlySet<string> = new Set(LLM_STEP_TYPES);
 
 type LlmCall = StepTemplate | Fallback | Extract<Step, { type: (typeof LLM_STEP_TYPES)[number] }>;
 
-/** Every semantic problem of `pipeline`; `dir` resolves relative `file:` paths. */
-export function semanticProblems(pipeline: Pipeline, dir: string, at: DocPath = []): Problem[] {
+/**
+ * Every semantic problem of `pipeline`; `dir` resolves relative `file:` paths. With `root`, every
+ * file the pipeline names (`file:` steps, tool modules) must lie inside it (`serve --root`).
+ */
+export function semanticProblems(pipeline: Pipeline, dir: string, at: DocPath = [], root?: string): Problem[] {
   const problems: Problem[] = [];
   checkStepNames(pipeline.steps, [...at, 'steps'], new Map(), problems);
   checkInputs(pipeline, at, problems);
@@ -34,7 +38,12 @@ export function semanticProblems(pipeline: Pipeline, dir: string, at: DocPath = 
     checkProviderRef(pipeline.defaults.provider, [...at, 'defaults', 'provider'], providers, problems);
   }
   pipeline.steps.forEach((step, i) => {
-    checkStep(step, [...at, 'steps', i], { pipeline, dir, providers }, problems);
+    checkStep(
+      step,
+      [...at, 'steps', i],
+      { pipeline, dir, providers, ...(root === undefined ? {} : { root }) },
+      problems,
+    );
   });
   return problems;
 }
@@ -43,6 +52,8 @@ interface Scope {
   pipeline: Pipeline;
   dir: string;
   providers: string[];
+  /** The only directory files may be named from, when the load is confined (`serve --root`). */
+  root?: string;
 }
 
 /** Step names live in one namespace per run: `parallel` sub-steps share it with the top level. */
@@ -174,6 +185,12 @@ function checkStep(step: Step, path: DocPath, scope: Scope, problems: Problem[])
     case 'pipeline':
       checkPipelineStep(step, path, scope, problems);
       break;
+    case 'claude_code':
+      // Confined (`serve --root`): the program a session starts is a file the pipeline names — a
+      // bare name looked up on PATH could be any program on the machine.
+      if (scope.root !== undefined && step.executable !== undefined)
+        checkFileExists(step.executable, [...path, 'executable'], scope, 'Claude Code executable', problems);
+      break;
     default:
       break;
   }
@@ -219,7 +236,7 @@ function checkFallbacks(fallback: Fallback | Fallback[], path: DocPath, scope: S
 function checkTool(tool: Tool, path: DocPath, scope: Scope, problems: Problem[]): void {
   if (typeof tool === 'string') return;
   if (tool.parameters !== undefined) checkJsonSchema(tool.parameters, [...path, 'parameters'], problems);
-  if (tool.module !== undefined) checkFileExists(tool.module, [...path, 'module'], scope.dir, 'tool module', problems);
+  if (tool.module !== undefined) checkFileExists(tool.module, [...path, 'module'], scope, 'tool module', problems);
 }
 
 function checkJsonSchema(schema: unknown, path: DocPath, problems: Problem[]): void {
@@ -283,17 +300,18 @@ function checkPipelineStep(
   }
   if (step.file !== undefined) {
     const before = problems.length;
-    checkFileExists(step.file, [...path, 'file'], scope.dir, 'pipeline file', problems);
+    checkFileExists(step.file, [...path, 'file'], scope, 'pipeline file', problems);
     if (problems.length === before) {
-      const included = includeProblems(resolve(scope.dir, step.file), [...path, 'file'], level, scope.dir);
+      const file = resolve(scope.dir, step.file);
+      const included = includeProblems(file, [...path, 'file'], level, scope.dir, scope.root);
       problems.push(...included);
-      const inputs = included.length === 0 ? declaredInputs(resolve(scope.dir, step.file)) : undefined;
+      const inputs = included.length === 0 ? declaredInputs(file) : undefined;
       if (inputs) checkChildInputs({ inputs }, step.inputs ?? {}, path, problems, `pipeline file "${step.file}"`);
     }
   }
   if (step.pipeline !== undefined) {
     // An inline pipeline is a pipeline of its own: its own names, inputs and providers.
-    problems.push(...semanticProblems(step.pipeline, scope.dir, [...path, 'pipeline']));
+    problems.push(...semanticProblems(step.pipeline, scope.dir, [...path, 'pipeline'], scope.root));
     checkChildInputs(step.pipeline, step.inputs ?? {}, path, problems);
   }
 }
@@ -327,8 +345,13 @@ function checkChildInputs(
   }
 }
 
-function checkFileExists(file: string, path: DocPath, dir: string, what: string, problems: Problem[]): void {
-  const absolute = resolve(dir, file);
+function checkFileExists(file: string, path: DocPath, scope: Scope, what: string, problems: Problem[]): void {
+  const absolute = resolve(scope.dir, file);
+  // Before looking at it: whether a file exists outside the root is none of the pipeline's business.
+  if (scope.root !== undefined && !isInsideRoot(scope.root, absolute)) {
+    problems.push({ path, ...outsideRootProblem(`${what} "${file}"`) });
+    return;
+  }
   if (existsSync(absolute) && statSync(absolute).isFile()) return;
   problems.push({
     path,

@@ -96,7 +96,8 @@ export class Engine {
   readonly gates: GateRegistry;
   readonly supervisor: RunSupervisor;
   private readonly cache?: CallCache;
-  private readonly env: Env;
+  /** The environment provider keys are read from. */
+  readonly env: Env;
   private readonly factories: ProviderFactories;
   private readonly active = new Map<string, ActiveRun>();
   private readonly resuming = new Set<string>();
@@ -161,7 +162,7 @@ export class Engine {
   /** Starts a run of `loaded`. Throws ConfigError for bad inputs and a clear error for missing keys. */
   async start(loaded: LoadedPipeline, options: StartOptions = {}): Promise<RunHandle> {
     const inputs = resolveInputs(loaded, options.inputs ?? {});
-    if (!options.mock && !options.replay) assertProviderKeys(loaded.pipeline, this.env);
+    if (!options.mock && !options.replay) assertProviderKeys(loaded.pipeline, this.env, loaded.dir);
     if (!options.mock) await assertClaudeCodeReady(loaded);
     const runOptions = pickRunOptions(options);
     const record = newRunRecord(loaded, inputs, {
@@ -213,8 +214,8 @@ export class Engine {
 
   private async resumeClaimed(record: RunRecord, options: ResumeOptions): Promise<RunHandle> {
     const runId = record.id;
-    const loaded = options.fromJournal
-      ? loadPipelineFromString(JSON.stringify(record.pipeline), record.pipelineFile ?? `${record.pipelineName}.yaml`)
+    const { loaded, inputs } = options.fromJournal
+      ? { loaded: storedPipeline(record), inputs: record.inputs }
       : await this.pipelineForResume(record, options.force === true);
     const saved = (record.metadata.options ?? {}) as RunOptions;
     const runOptions: RunOptions = { ...saved, ...pickRunOptions(options) };
@@ -235,7 +236,7 @@ export class Engine {
       // Another process resumed it between our read and our write: two resumes would pay twice.
       throw new UsageError(`run ${runId} was just resumed by another process`, 'follow it with `elexirion runs show`');
     }
-    return this.supervise({ ...record, status: 'running' }, loaded, runOptions);
+    return this.supervise({ ...record, inputs, status: 'running' }, loaded, runOptions);
   }
 
   /** Stops every active run (Ctrl-C, SIGTERM): each ends `interrupted`, resumable. */
@@ -390,31 +391,43 @@ export class Engine {
     }
   }
 
-  private async pipelineForResume(record: RunRecord, force: boolean): Promise<LoadedPipeline> {
-    const stored = (): LoadedPipeline =>
-      loadPipelineFromString(JSON.stringify(record.pipeline), record.pipelineFile ?? `${record.pipelineName}.yaml`);
-    if (!record.pipelineFile) return stored();
+  /** The pipeline a resume runs, and the run's inputs as that pipeline reads them. */
+  private async pipelineForResume(
+    record: RunRecord,
+    force: boolean,
+  ): Promise<{ loaded: LoadedPipeline; inputs: Record<string, unknown> }> {
+    const stored = { loaded: storedPipeline(record), inputs: record.inputs };
+    if (!record.pipelineFile) return stored;
     let current: LoadedPipeline;
     try {
       current = await loadPipeline(record.pipelineFile);
     } catch (error) {
       if ((error as { diagnostics?: { message: string }[] }).diagnostics?.[0]?.message === 'no such file')
-        return stored();
+        return stored;
       throw error;
     }
-    if (current.hash === record.pipelineHash) return current;
+    if (current.hash === record.pipelineHash) return { loaded: current, inputs: record.inputs };
     if (!force) {
       throw new UsageError(
         `the pipeline ${record.pipelineFile} changed since run ${record.id} started; resuming it would mix two pipelines`,
         'restore the file, or resume with --force to re-run from the first changed step',
       );
     }
-    await this.forgetFromFirstChange(record, current);
-    return current;
+    // Checked before the journal is touched: inputs the changed pipeline refuses leave the run as it was.
+    const inputs = inputsForChanged(record, current);
+    await this.forgetFromFirstChange(record, current, inputs);
+    return { loaded: current, inputs };
   }
 
-  /** --force: keeps the journaled steps before the first changed one and forgets the rest. */
-  private async forgetFromFirstChange(record: RunRecord, current: LoadedPipeline): Promise<void> {
+  /**
+   * --force: keeps the journaled steps before the first changed one and forgets the rest. The run
+   * goes on with `inputs` (its inputs as the changed pipeline reads them, see `inputsForChanged`).
+   */
+  private async forgetFromFirstChange(
+    record: RunRecord,
+    current: LoadedPipeline,
+    inputs: Record<string, unknown>,
+  ): Promise<void> {
     const before = record.pipeline as LoadedPipeline['pipeline'];
     // What steps do not read cannot invalidate them: a new budget, other outputs, another description.
     const { steps: oldSteps, budget: _b1, outputs: _o1, description: _d1, ...oldRest } = before;
@@ -429,13 +442,17 @@ export class Engine {
       }
     }
     const keep = new Set(newSteps.slice(0, firstChanged).flatMap(stepKeys));
-    const journaled = await this.store.getSteps(record.id);
-    await this.store.deleteSteps(
-      record.id,
+    // Every key a changed, later or removed step may own, whether or not it has a step row: a batch
+    // stopped half-way has journaled items and no row, and those items must not be reused.
+    // (deleteSteps also forgets what is nested under a key: a child pipeline's `name/child…`.)
+    const changed = [...oldSteps.slice(firstChanged), ...newSteps.slice(firstChanged)].flatMap(stepKeys);
+    const journaled = (await this.store.getSteps(record.id)).map((s) => s.key);
+    const forget = [...changed, ...journaled].filter(
       // A kept `pipeline` step keeps its child steps too (journaled as `name/child…`).
-      journaled.map((s) => s.key).filter((k) => !keep.has(k) && !keep.has(k.split('/')[0] as string)),
+      (k) => !keep.has(k) && !keep.has(k.split('/')[0] as string),
     );
-    await this.store.updateRun(record.id, { pipeline: current.pipeline, pipelineHash: current.hash });
+    await this.store.deleteSteps(record.id, [...new Set(forget)]);
+    await this.store.updateRun(record.id, { pipeline: current.pipeline, pipelineHash: current.hash, inputs });
   }
 }
 
@@ -464,6 +481,26 @@ function newRunRecord(
     totals: emptyTotals(),
     metadata,
   };
+}
+
+/** The pipeline document the run was started with, as the journal keeps it. */
+function storedPipeline(record: RunRecord): LoadedPipeline {
+  return loadPipelineFromString(JSON.stringify(record.pipeline), record.pipelineFile ?? `${record.pipelineName}.yaml`);
+}
+
+/**
+ * A run's inputs as the changed pipeline `current` reads them, as a new run given the same values
+ * would: a new input's `default:` applies. The journal keeps an input nobody gave as null, which is
+ * never a value of an input type: it is given to no one here either. An input the pipeline no
+ * longer declares is dropped — its templates cannot read it. Throws ConfigError when a stored value
+ * no longer fits (a changed type or enum) or a new required input is missing.
+ */
+function inputsForChanged(record: RunRecord, current: LoadedPipeline): Record<string, unknown> {
+  const declared = current.pipeline.inputs ?? {};
+  const given = Object.fromEntries(
+    Object.entries(record.inputs).filter(([name, value]) => value !== null && Object.hasOwn(declared, name)),
+  );
+  return resolveInputs(current, given);
 }
 
 /** The journal keys a step may own: its name, and those of its nested steps. */

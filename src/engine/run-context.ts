@@ -187,6 +187,15 @@ export class RunContext {
     });
   }
 
+  /**
+   * Keeps a journaled step that did not finish (a failure its `on_error` did not absorb) without
+   * showing it to templates: the step runs again, unless a group that absorbed its failure is
+   * taken from the journal — which then publishes it (see settleSubSteps).
+   */
+  remember(record: StepRecord): void {
+    this.records.set(record.key, record);
+  }
+
   /** Makes a finished step visible to later steps. Only after its record is durable. */
   publish(record: StepRecord): void {
     this.records.set(record.key, record);

@@ -26,7 +26,10 @@ export async function executeRun(run: RunContext, journaled: StepRecord[]): Prom
   const { pipeline } = run;
   const { bus } = run.services;
 
-  for (const record of journaled) if (isFinished(record)) run.publish(record);
+  for (const record of journaled) {
+    if (isFinished(record)) run.publish(record);
+    else run.remember(record);
+  }
 
   const limits = budgetLimits(pipeline.budget, run.options);
   if (limits) {

@@ -5,7 +5,7 @@
 import type { Step } from '../config/schema.js';
 import type { StepRecord } from '../journal/store.js';
 import type { RunContext } from './run-context.js';
-import { runStep } from './step-runner.js';
+import { runStep, settleSubSteps } from './step-runner.js';
 
 /** Whether a journaled step counts as finished (a failure that `on_error: continue` absorbed does). */
 export function isFinished(record: StepRecord): boolean {
@@ -21,6 +21,8 @@ export async function runOrReuse(
   const key = run.keyFor(step.name);
   const done = run.records.get(key);
   if (done && isFinished(done)) {
+    // A group skipped, or failed and continued: its sub-steps that did not run are still steps.
+    if (done.status !== 'succeeded') await settleSubSteps(step, run, done);
     run.services.bus.emit('pipeline.step.stop', {
       runId: run.id,
       step: done.key,

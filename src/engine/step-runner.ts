@@ -7,6 +7,7 @@ import { evaluateCondition } from '../template/render.js';
 import { JournalError, messageOf, RunInterruptedError, StepFailedError, StepTimeoutError } from './errors.js';
 import { handlerFor } from './registry.js';
 import type { RunContext } from './run-context.js';
+import { isFinished } from './run-or-reuse.js';
 import { addSpent, spentOf } from './spent.js';
 import { addCost, addUsage, NO_USAGE, type StepOutcome } from './step-handler.js';
 
@@ -61,16 +62,25 @@ export async function runStep(
   try {
     skip = step.when !== undefined && !evaluateCondition(step.when, scope);
   } catch (error) {
-    // A `when` that cannot be evaluated is the step's failure, not the engine's crash.
+    // A `when` that cannot be evaluated is the step's failure, not the engine's crash: its
+    // `on_error: continue` lets the run go on as for any failure of the step. (No fallback: which
+    // call to fall back from is moot while nobody knows whether the step should run at all.)
     const record = makeRecord(run, key, step, 'failed', { output: null, usage: NO_USAGE, costUsd: 0, attempts: 0 });
     record.startedAt = startedAt;
     record.error = `when: ${messageOf(error)}`;
+    const continued = (step.on_error ?? run.defaults.on_error ?? 'fail') === 'continue';
+    if (continued) {
+      record.details = { continued: true };
+      await settleSubSteps(step, run, record);
+    }
     await commit(run, record, t0);
+    if (continued) return { record, continued };
     throw new StepFailedError(key, error);
   }
   if (skip) {
     const record = makeRecord(run, key, step, 'skipped', { output: null, usage: NO_USAGE, costUsd: 0, attempts: 0 });
     record.startedAt = startedAt;
+    await settleSubSteps(step, run, record);
     await commit(run, record, t0);
     return { record, continued: false };
   }
@@ -132,6 +142,7 @@ export async function runStep(
         fallbacks.length > 0 ? `${messageOf(error)}; fallback failed: ${messageOf(lastError)}` : messageOf(error);
       if (onError === 'continue') {
         record.details = { ...record.details, continued: true };
+        await settleSubSteps(step, run, record);
         await commit(run, record, t0);
         return { record, continued: true };
       }
@@ -151,6 +162,45 @@ export async function runStep(
   if (usedFallback !== undefined) record.details = { ...record.details, fallback: usedFallback };
   await commit(run, record, t0);
   return { record, continued: false };
+}
+
+/**
+ * Makes every sub-step of a parallel group that was skipped, or that failed under `on_error:
+ * continue`, a step later steps can read (`steps.NAME.output` is null), as the docs promise and the
+ * load-time check assumes. A sub-step the group never ran, or cancelled, is journaled — skipped with
+ * a skipped group, else failed (cancelled) and continued — because a resume never runs the group
+ * again and rebuilds its scope from the journal. A sub-step that failed on its own keeps its record
+ * (the group's policy absorbed its failure) and is published, on a resume too. Nested groups
+ * likewise. Idempotent: run again for a group taken from the journal, it settles what a journal
+ * written before this existed lacks.
+ */
+export async function settleSubSteps(group: Step, run: RunContext, groupRecord: StepRecord): Promise<void> {
+  if (group.type !== 'parallel') return;
+  for (const [index, sub] of group.steps.entries()) {
+    const key = run.keyFor(sub.name);
+    const done = run.records.get(key);
+    await settleSubSteps(sub, run, groupRecord);
+    if (done) {
+      if (!isFinished(done)) run.publish(done);
+      continue;
+    }
+    const t0 = performance.now();
+    const skipped = groupRecord.status === 'skipped';
+    // Announced like any skipped step; a cancelled one may have been announced as it started.
+    if (skipped) run.services.bus.emit('pipeline.step.start', { runId: run.id, step: key, type: sub.type, index });
+    const record = makeRecord(run, key, sub, skipped ? 'skipped' : 'failed', {
+      output: null,
+      usage: NO_USAGE,
+      costUsd: 0,
+      attempts: 0,
+    });
+    record.startedAt = Date.now();
+    if (!skipped) {
+      record.error = `cancelled: parallel group "${groupRecord.name}" failed`;
+      record.details = { continued: true, cancelled: true };
+    }
+    await commit(run, record, t0);
+  }
 }
 
 function interruption(run: RunContext): RunInterruptedError {
@@ -217,10 +267,12 @@ export function fallbacksOf(step: Step): Fallback[] {
   return Array.isArray(step.fallback) ? step.fallback : [step.fallback];
 }
 
-/** A fallback is the same call with some fields replaced (another provider, model or prompt). */
+/**
+ * A fallback is the same call with some fields replaced (another provider, model or prompt). Its
+ * own `timeout:` replaces the step's too: the call takes it as the timeout of each attempt.
+ */
 export function mergeFallback(step: Step, fallback: Fallback): Step {
-  const { timeout: _timeout, ...fields } = fallback;
-  const merged = { ...step, ...fields } as Record<string, unknown>;
+  const merged = { ...step, ...fallback } as Record<string, unknown>;
   delete merged.fallback;
   // A fallback of another type (claude → gemini) must not inherit the first call's provider.
   if (fallback.type !== undefined && fallback.type !== step.type && fallback.provider === undefined)

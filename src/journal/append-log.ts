@@ -88,7 +88,12 @@ export class AppendLog {
 
 function writeAll(fd: number, bytes: Buffer, at: number): void {
   let offset = 0;
-  while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset, at + offset);
+  while (offset < bytes.length) {
+    const written = writeSync(fd, bytes, offset, bytes.length - offset, at + offset);
+    // A file system that takes nothing and says no error (some FUSE ones) must not spin forever.
+    if (written === 0) throw Object.assign(new Error('the journal log took no bytes (EIO)'), { code: 'EIO' });
+    offset += written;
+  }
 }
 
 export interface LogRecord {

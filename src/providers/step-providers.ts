@@ -1,5 +1,8 @@
 // Which provider a step calls, and the check that every provider a pipeline will call has its key
 // before the run starts (a missing key is an error at the door, not a 401 halfway through).
+
+import { dirname, resolve } from 'node:path';
+import { includedPipeline, MAX_PIPELINE_DEPTH } from '../config/pipeline-includes.js';
 import type { Fallback, LlmStepType, Pipeline, ProviderConfig, Step } from '../config/schema.js';
 import { ElexirionError, ExitCode } from '../errors.js';
 import { type Env, missingKeyError, resolveProviderSettings } from './settings.js';
@@ -44,11 +47,14 @@ export interface ProviderKeyProblem {
   hint?: string;
 }
 
-/** Every provider the pipeline may call whose key is missing from `env` (empty: all good). */
-export function checkProviderKeys(pipeline: Pipeline, env: Env = process.env): ProviderKeyProblem[] {
+/**
+ * Every provider the pipeline may call whose key is missing from `env` (empty: all good). `dir`
+ * (the pipeline file's directory) lets the pipelines its `file:` steps run be checked too.
+ */
+export function checkProviderKeys(pipeline: Pipeline, env: Env = process.env, dir?: string): ProviderKeyProblem[] {
   const problems: ProviderKeyProblem[] = [];
   const seen = new Set<string>();
-  for (const { provider, path, providers } of providerUses(pipeline, 'steps')) {
+  for (const { provider, path, providers } of providerUses(pipeline, 'steps', dir, 0)) {
     if (seen.has(provider)) continue;
     seen.add(provider);
     try {
@@ -66,8 +72,8 @@ export function checkProviderKeys(pipeline: Pipeline, env: Env = process.env): P
 }
 
 /** Throws the first missing-key problem as an ElexirionError (exit code: invalid input). */
-export function assertProviderKeys(pipeline: Pipeline, env: Env = process.env): void {
-  const [first, ...rest] = checkProviderKeys(pipeline, env);
+export function assertProviderKeys(pipeline: Pipeline, env: Env = process.env, dir?: string): void {
+  const [first, ...rest] = checkProviderKeys(pipeline, env, dir);
   if (!first) return;
   const more = rest.length ? ` (and ${rest.map((p) => p.provider).join(', ')})` : '';
   throw new ElexirionError(`${first.message}${more}`, {
@@ -82,7 +88,12 @@ interface ProviderUse {
   providers: Record<string, ProviderConfig>;
 }
 
-function* providerUses(pipeline: Pipeline, prefix: string): Generator<ProviderUse> {
+function* providerUses(
+  pipeline: Pipeline,
+  prefix: string,
+  dir: string | undefined,
+  depth: number,
+): Generator<ProviderUse> {
   const providers = pipeline.providers ?? {};
   const defaultProvider = pipeline.defaults?.provider;
   const use = (call: { type: LlmStepType; provider?: string }, path: string): ProviderUse => ({
@@ -102,7 +113,12 @@ function* providerUses(pipeline: Pipeline, prefix: string): Generator<ProviderUs
     } else if (step.type === 'parallel') {
       for (const [i, sub] of step.steps.entries()) yield* visit(sub, `${path}.steps[${i}]`);
     } else if (step.type === 'pipeline' && step.pipeline) {
-      yield* providerUses(step.pipeline, `${path}.pipeline.steps`);
+      yield* providerUses(step.pipeline, `${path}.pipeline.steps`, dir, depth + 1);
+    } else if (step.type === 'pipeline' && step.file !== undefined && dir !== undefined && depth < MAX_PIPELINE_DEPTH) {
+      // A file the load has checked (no cycle, within the depth limit); one it cannot read is its own load's to report.
+      const file = resolve(dir, step.file);
+      const child = includedPipeline(file);
+      if (child) yield* providerUses(child, `${path}.file(${step.file}).steps`, dirname(file), depth + 1);
     }
     if ('fallback' in step) yield* fallbacks(step.fallback, ownType, path);
   }

@@ -1,8 +1,10 @@
 // The HTTP app: the API, the event streams, /metrics, /health and the dashboard, on Hono.
-// Everything but /health and the dashboard page itself needs the bearer token.
+// Everything but /health and the dashboard page itself needs the bearer token; nothing answers a
+// page of another origin, or (without a token) a request addressed to a name that is not loopback.
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { bearerAuth } from './auth.js';
+import { jsonBodiesOnly, loopbackHostOnly, sameOriginOnly } from './browser-guards.js';
 import { DASHBOARD_HTML } from './dashboard/page.js';
 import { errorResponse, HttpError } from './http-error.js';
 import { pipelineRoutes } from './routes/pipelines.js';
@@ -24,6 +26,9 @@ export function createApp(deps: ServerDeps): Hono {
       deps.redact,
     ),
   );
+  // First, for every path: a foreign page must not even learn that the server is there.
+  app.use('*', sameOriginOnly());
+  if (deps.token === undefined) app.use('*', loopbackHostOnly());
   app.use(
     '*',
     bodyLimit({
@@ -46,6 +51,7 @@ export function createApp(deps: ServerDeps): Hono {
   });
 
   app.use('*', bearerAuth(deps.token));
+  app.use('*', jsonBodiesOnly());
   app.get('/metrics', async (c) =>
     c.body(await deps.metrics.text(), 200, { 'content-type': deps.metrics.contentType }),
   );

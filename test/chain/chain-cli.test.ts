@@ -96,4 +96,18 @@ describe('elexirion chain', () => {
       expect(out.stderr).toMatch(/--resume continues a chain with the inputs and --mock it was started with/);
     }
   });
+
+  it('a later link whose provider key is missing stops the chain before the first link runs (exit 2, naming it)', async () => {
+    const a = write('a.yaml', first);
+    const b = write('b.yaml', {
+      name: 'paid',
+      inputs: { text: { type: 'string', required: true } },
+      steps: [{ name: 'two', type: 'claude', prompt: 'two {{ text }}' }],
+    });
+    const out = await runMain(['chain', a, b, '--db', 'j.db'], { cwd: dir, env: { NO_COLOR: '1' } });
+    expect(out.code, out.stderr).toBe(2);
+    expect(out.stderr).toMatch(/link 2 of 2 \(b\.yaml\): provider "anthropic" has no API key/);
+    const runs = await runMain(['runs', '--json', '--db', 'j.db'], { cwd: dir });
+    expect(JSON.parse(runs.stdout)).toEqual([]);
+  });
 });

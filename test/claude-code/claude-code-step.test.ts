@@ -1,8 +1,10 @@
 // The claude_code step end to end: Engine → step handler → Claude Agent SDK → fake `claude`
 // executable over the SDK's stream-json protocol, and back into the journal.
-import { mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { loadPipeline } from '../../src/config/loader.js';
 import { FAKE_CLAUDE, isAlive, Workspace, waitFor } from './harness.js';
 
 let ws: Workspace;
@@ -202,5 +204,28 @@ fallback: { type: mock, response: "plan B: {{ bug }}" }`),
     const { result } = await ws.run(yaml, { mock: true });
 
     expect(result.status).toBe('succeeded');
+  });
+
+  it('confined to a root (`serve --root`): an executable outside is refused at load, a cwd outside fails the step unstarted', async () => {
+    const file = join(ws.dir, 'pipeline.yaml');
+    // The fake itself lies outside the workspace: naming it is leaving the root.
+    writeFileSync(file, step('prompt: "hello"'));
+    await expect(loadPipeline(file, { root: ws.dir })).rejects.toThrow(
+      /steps\[0\]\.executable|is outside the pipelines directory/,
+    );
+
+    const inside = join(ws.dir, 'claude');
+    copyFileSync(FAKE_CLAUDE, inside);
+    const elsewhere = mkdtempSync(join(tmpdir(), 'elexirion-elsewhere-'));
+    writeFileSync(file, step(`prompt: "hello"\ncwd: ${JSON.stringify(elsewhere)}`).replace(FAKE_CLAUDE, './claude'));
+    const handle = await ws.engine.start(await loadPipeline(file, { root: ws.dir }));
+    const result = await handle.result;
+    expect(result.status).toBe('failed');
+    expect(result.error).toMatch(/cwd .* is outside the pipelines directory/);
+    expect(ws.fakeLog()).toEqual([]); // no session was started
+
+    writeFileSync(file, step('prompt: "hello"\ncwd: .').replace(FAKE_CLAUDE, './claude'));
+    const ok = await (await ws.engine.start(await loadPipeline(file, { root: ws.dir }))).result;
+    expect(ok.status, ok.error).toBe('succeeded'); // the root itself is a fine place to work
   });
 });

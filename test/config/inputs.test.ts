@@ -100,4 +100,23 @@ describe('resolveInputs', () => {
     expect(resolveInputs(loaded.pipeline, { topic: 't' })).toMatchObject({ topic: 't', count: 3 });
     expect(() => resolveInputs(loaded.pipeline, {})).toThrow(/missing required input "topic"/);
   });
+
+  it('refuses undeclared inputs named like Object.prototype keys', () => {
+    // JSON.parse makes `__proto__` an own key, as an API body would have it.
+    const given = JSON.parse('{"topic": "x", "constructor": 1, "toString": 2, "__proto__": {"a": 1}}');
+    const unknown = errorOf(given).diagnostics.map((d) => d.message);
+    expect(unknown).toEqual([
+      'unknown input "constructor": the pipeline does not declare it',
+      'unknown input "toString": the pipeline does not declare it',
+      'unknown input "__proto__": the pipeline does not declare it',
+    ]);
+  });
+
+  it('reports a declared input named like an Object.prototype key as missing when not given', () => {
+    const withConstructor = loadPipelineFromString(
+      'name: p\ninputs:\n  constructor: { type: string, required: true }\nsteps:\n  - { name: a, type: mock, prompt: hi }\n',
+      'p.yaml',
+    );
+    expect(() => resolveInputs(withConstructor, {})).toThrow(/missing required input "constructor"/);
+  });
 });

@@ -1,5 +1,7 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { newEngine, pipelineFile, runYaml, step } from './harness.js';
+import { newEngine, pipelineFile, runYaml, step, tempDir } from './harness.js';
 
 describe('engine: a run end to end on the mock provider', () => {
   it('chains steps through templates, sets variables and renders outputs', async () => {
@@ -214,6 +216,81 @@ steps:
     expect(result.error).toMatch(/timed out after 100 ms|timeout/i);
   });
 
+  it("a fallback's own timeout bounds each of its attempts, not the step's", async () => {
+    const result = await runYaml(
+      newEngine(),
+      `
+name: fbt
+defaults: { cache: false }
+steps:
+  - name: a
+    type: mock
+    prompt: "a"
+    latency: 300ms
+    timeout: 100ms
+    retry: { max_attempts: 1 }
+    on_error: fallback
+    fallback: { timeout: 2s, response: "from fallback" }
+`,
+    );
+    expect(result.status, result.error).toBe('succeeded');
+    expect(step(result, 'a').output).toBe('from fallback');
+    expect(step(result, 'a').details).toMatchObject({ fallback: 0 });
+  });
+
+  it("a batch item's fallback has its own timeout too", async () => {
+    const result = await runYaml(
+      newEngine(),
+      `
+name: bfbt
+defaults: { cache: false }
+steps:
+  - name: items
+    type: batch
+    items: [1, 2]
+    step_template:
+      type: mock
+      prompt: "i {{ item }}"
+      latency: 300ms
+      timeout: 100ms
+      retry: { max_attempts: 1 }
+      fallback: { timeout: 2s, response: "fb {{ item }}" }
+outputs:
+  o: "{{ steps.items.output }}"
+`,
+    );
+    expect(result.status, result.error).toBe('succeeded');
+    expect(result.outputs.o).toEqual(['fb 1', 'fb 2']);
+  });
+
+  it('a `when` that cannot be evaluated honours on_error: continue', async () => {
+    const yaml = (onError: string) => `
+name: whenerr
+defaults: { cache: false }
+steps:
+  - { name: a, type: mock, prompt: "a", response: "plain" }
+  - name: b
+    type: mock
+    prompt: "b"
+    when: "{{ steps.a.output.verdict == 'x' }}"
+    on_error: ${onError}
+  - { name: c, type: mock, prompt: "c", response: "b was {{ steps.b.status }}" }
+outputs:
+  c: "{{ steps.c.output }}"
+`;
+    const result = await runYaml(newEngine(), yaml('continue'));
+    expect(result.status, result.error).toBe('succeeded');
+    expect(step(result, 'b').status).toBe('failed');
+    expect(step(result, 'b').error).toMatch(/^when: undefined variable/);
+    expect(step(result, 'b').details).toMatchObject({ continued: true });
+    expect(result.outputs.c).toBe('b was failed');
+
+    const failed = await runYaml(newEngine(), yaml('fail'));
+    expect(failed.status).toBe('failed');
+    expect(failed.failed_step).toBe('b');
+    expect(failed.steps.map((s) => s.name)).toEqual(['a', 'b']);
+  });
+
   it('emits typed events in order, with tokens and cost on step.stop', async () => {
     const engine = newEngine();
     const seen: string[] = [];
@@ -267,6 +344,21 @@ steps:
       exitCode: 2,
       hint: expect.stringContaining('ANTHROPIC_API_KEY'),
     });
+  });
+
+  it('refuses to start when a pipeline it runs from a file needs a missing key: nothing runs first', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'child.yaml'), 'name: child\nsteps:\n  - { name: s, type: claude, prompt: hi }\n');
+    const engine = newEngine({ env: {} });
+    const { load } = pipelineFile(
+      'name: parent\nsteps:\n  - { name: first, type: mock, prompt: hi }\n  - { name: kid, type: pipeline, file: child.yaml }\n',
+      dir,
+    );
+    await expect(engine.start(load())).rejects.toMatchObject({
+      exitCode: 2,
+      hint: expect.stringContaining('ANTHROPIC_API_KEY'),
+    });
+    expect(await engine.store.listRuns()).toEqual([]);
   });
 
   it('with mock: true a pipeline of real providers runs offline', async () => {

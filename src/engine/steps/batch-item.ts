@@ -1,8 +1,8 @@
 // One item of a batch: the step_template as a model call with `item` and `index` in scope, under the
 // batch's cancellation, falling back as the template says. The item's timeout (`timeout:` of the
-// template, else `defaults.timeout`) bounds each call attempt; it is handed to the model caller
-// rather than armed here, so an item costs no timer or AbortController of its own (a batch runs
-// tens of thousands of them).
+// template, else `defaults.timeout`; a fallback's own `timeout:` for that fallback's calls) bounds
+// each call attempt; it is handed to the model caller rather than armed here, so an item costs no
+// timer or AbortController of its own (a batch runs tens of thousands of them).
 import type { Step, StepTemplate } from '../../config/schema.js';
 import type { ItemRecord } from '../../journal/store.js';
 import { withItem } from '../../template/scope.js';

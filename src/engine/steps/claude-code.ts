@@ -4,6 +4,7 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { BudgetReservation } from '../../budget/budget-guard.js';
+import { isInsideRoot, realLocation } from '../../config/confine.js';
 import type { ClaudeCodeStep } from '../../config/schema.js';
 import { ElexirionError, ExitCode } from '../../errors.js';
 import { ClaudeCodeError, ClaudeCodeMaxTurnsError } from '../../providers/claude-code/errors.js';
@@ -16,6 +17,7 @@ import {
 import type { Usage } from '../../providers/provider.js';
 import { renderString } from '../../template/render.js';
 import type { TemplateScope } from '../../template/scope.js';
+import { confinedRoot } from '../confined-root.js';
 import { messageOf } from '../errors.js';
 import type { RunContext } from '../run-context.js';
 import type { StepExecution, StepHandler, StepOutcome } from '../step-handler.js';
@@ -120,7 +122,7 @@ function executeMocked(step: ClaudeCodeStep, exec: StepExecution): Promise<StepO
 function buildRequest(step: ClaudeCodeStep, run: RunContext, scope: TemplateScope): ClaudeCodeRequest {
   const request: ClaudeCodeRequest = {
     prompt: renderString(step.prompt, scope),
-    cwd: resolveCwd(step, run.loaded.dir, scope),
+    cwd: resolveCwd(step, run.loaded.dir, scope, confinedRoot(run)),
   };
   if (step.system !== undefined) request.system = renderString(step.system, scope);
   if (step.model !== undefined) request.model = step.model;
@@ -128,14 +130,36 @@ function buildRequest(step: ClaudeCodeStep, run: RunContext, scope: TemplateScop
   if (step.max_turns !== undefined) request.maxTurns = step.max_turns;
   if (step.permission_mode !== undefined) request.permissionMode = step.permission_mode;
   const executable = resolveClaudeExecutable(step.executable, process.env, run.loaded.dir);
+  const root = confinedRoot(run);
+  // The load refused an `executable:` outside the root; checked again where it would be started.
+  if (
+    root !== undefined &&
+    step.executable !== undefined &&
+    executable !== undefined &&
+    !isInsideRoot(root, executable)
+  )
+    throw outsideRoot(step, `executable ${step.executable}`);
   if (executable !== undefined) request.executable = executable;
   return request;
 }
 
-/** `cwd:` rendered and taken relative to the pipeline's directory (which is also the default). */
-function resolveCwd(step: ClaudeCodeStep, pipelineDir: string, scope: TemplateScope): string {
+function outsideRoot(step: ClaudeCodeStep, what: string): ElexirionError {
+  return new ElexirionError(`claude_code step "${step.name}": ${what} is outside the pipelines directory`, {
+    exitCode: ExitCode.invalidInput,
+    hint: 'a pipeline run by `elexirion serve` may only name files and directories inside its --root directory',
+  });
+}
+
+/**
+ * `cwd:` rendered and taken relative to the pipeline's directory (which is also the default); with
+ * a root (`serve --root`), inside it — the agent reads and writes where it works.
+ */
+function resolveCwd(step: ClaudeCodeStep, pipelineDir: string, scope: TemplateScope, root: string | undefined): string {
   if (step.cwd === undefined) return pipelineDir;
   const cwd = resolve(pipelineDir, renderString(step.cwd, scope));
+  // The root itself is a fine place to work; only a directory that leads out of it is not.
+  if (root !== undefined && realLocation(cwd) !== realLocation(root) && !isInsideRoot(root, cwd))
+    throw outsideRoot(step, `cwd ${cwd}`);
   let isDirectory = false;
   try {
     isDirectory = statSync(cwd).isDirectory();

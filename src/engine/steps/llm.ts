@@ -4,6 +4,7 @@
 import { parseDuration } from '../../config/duration.js';
 import type { LlmStep } from '../../config/schema.js';
 import { resolveTools, runLlmCall } from '../../llm/index.js';
+import { confinedRoot } from '../confined-root.js';
 import { CallTally, modelCallerFor } from '../model-caller-for.js';
 import { withSpent } from '../spent.js';
 import type { StepExecution, StepHandler, StepOutcome } from '../step-handler.js';
@@ -24,7 +25,8 @@ export async function executeLlmCall(
   const timeoutMs = step.timeout === undefined ? undefined : parseDuration(step.timeout);
   const call = modelCallerFor(run, key, { retry: step.retry, cache: step.cache, timeoutMs, deadline }, tally);
   const stream = step.stream ?? run.defaults.stream ?? run.options.stream ?? false;
-  const tools = step.tools?.length ? await resolveTools(step.tools, run.loaded.dir) : undefined;
+  const root = confinedRoot(run);
+  const tools = step.tools?.length ? await resolveTools(step.tools, run.loaded.dir, undefined, root) : undefined;
   const { bus } = run.services;
 
   const result = await runLlmCall({

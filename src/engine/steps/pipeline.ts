@@ -9,6 +9,7 @@ import { MAX_PIPELINE_DEPTH } from '../../config/pipeline-includes.js';
 import type { PipelineStep } from '../../config/schema.js';
 import { ElexirionError, ExitCode } from '../../errors.js';
 import { renderDeep } from '../../template/render.js';
+import { confinedRoot } from '../confined-root.js';
 import { messageOf } from '../errors.js';
 import type { RunContext } from '../run-context.js';
 import { isFinished, runOrReuse } from '../run-or-reuse.js';
@@ -53,7 +54,10 @@ async function executePipelineStep(step: PipelineStep, exec: StepExecution): Pro
 }
 
 async function childPipeline(step: PipelineStep, run: RunContext): Promise<LoadedPipeline> {
-  if (step.file !== undefined) return loadPipeline(step.file, { cwd: run.loaded.dir });
+  if (step.file !== undefined) {
+    const root = confinedRoot(run);
+    return loadPipeline(step.file, { cwd: run.loaded.dir, ...(root === undefined ? {} : { root }) });
+  }
   if (step.pipeline === undefined) {
     throw new ElexirionError(`pipeline step "${step.name}" has neither \`file:\` nor \`pipeline:\``, {
       exitCode: ExitCode.invalidInput,
@@ -68,7 +72,9 @@ async function executeChild(child: RunContext, parent: RunContext): Promise<Reco
   const { pipeline } = child;
   if (pipeline.variables) child.variables = renderDeep(pipeline.variables, child.scope()) as Record<string, unknown>;
   for (const record of parent.records.values()) {
-    if (record.key.startsWith(child.keyPrefix) && isFinished(record)) child.publish(record);
+    if (!record.key.startsWith(child.keyPrefix)) continue;
+    if (isFinished(record)) child.publish(record);
+    else child.remember(record);
   }
   for (const [index, step] of pipeline.steps.entries()) await runOrReuse(step, child, index);
   if (!pipeline.outputs) return {};

@@ -2,6 +2,7 @@
 // functions that run the calls — built-ins by name, user tools from a JS module next to the pipeline.
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { isInsideRoot } from '../../config/confine.js';
 import type { Tool } from '../../config/schema.js';
 import { ElexirionError, ExitCode } from '../../errors.js';
 import type { ToolSpec } from '../../providers/provider.js';
@@ -17,12 +18,14 @@ const EMPTY_PARAMETERS = { type: 'object', properties: {} };
 
 /**
  * Resolves declared tools. Built-ins are confined to `workspaceDir` (default: the pipeline's
- * directory); modules are resolved relative to `pipelineDir` and loaded with dynamic import.
+ * directory); modules are resolved relative to `pipelineDir` and loaded with dynamic import —
+ * only from inside `root` when it is set (`serve --root`, LoadedPipeline.root).
  */
 export async function resolveTools(
   tools: Tool[] | undefined,
   pipelineDir: string,
   workspaceDir: string = pipelineDir,
+  root?: string,
 ): Promise<ResolvedTools> {
   const specs: ToolSpec[] = [];
   const implementations: Record<string, ToolImplementation> = {};
@@ -42,7 +45,13 @@ export async function resolveTools(
         hint: `add \`module: ./tools.js\` (a JS module next to the pipeline exporting ${tool.name}), or use a built-in: ${Object.keys(BUILTIN_TOOL_SPECS).join(', ')}`,
       });
     }
-    implementations[tool.name] = await loadModuleTool(tool.name, tool.module, tool.export ?? tool.name, pipelineDir);
+    implementations[tool.name] = await loadModuleTool(
+      tool.name,
+      tool.module,
+      tool.export ?? tool.name,
+      pipelineDir,
+      root,
+    );
     specs.push({ name: tool.name, description: tool.description, parameters: tool.parameters ?? EMPTY_PARAMETERS });
   }
   return { specs, implementations };
@@ -53,8 +62,16 @@ async function loadModuleTool(
   module: string,
   exportName: string,
   pipelineDir: string,
+  root: string | undefined,
 ): Promise<ToolImplementation> {
   const path = resolve(pipelineDir, module);
+  // The load already refused such a module; checked again here, where the code would run.
+  if (root !== undefined && !isInsideRoot(root, path)) {
+    throw new ElexirionError(`tool "${name}": module ${module} is outside the pipelines directory`, {
+      exitCode: ExitCode.invalidInput,
+      hint: 'a pipeline run by `elexirion serve` may only load tool modules inside its --root directory',
+    });
+  }
   let loaded: Record<string, unknown>;
   try {
     loaded = (await import(pathToFileURL(path).href)) as Record<string, unknown>;

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { loadPipeline, loadPipelineFromString } from '../../config/loader.js';
-import type { RunStatus } from '../../journal/store.js';
+import { CONFINED_ROOT_KEY } from '../../engine/confined-root.js';
+import { ConfigError } from '../../errors.js';
+import type { RunRecord, RunStatus } from '../../journal/store.js';
 import { confinePath } from '../confine-path.js';
 import { HttpError } from '../http-error.js';
 import { runSummary } from '../run-summary.js';
@@ -47,17 +49,20 @@ export function runRoutes(deps: ServerDeps): Hono {
       );
     }
     const { file, yaml, inputs, mock, stream, max_cost_usd, max_tokens } = body.data;
+    // Confined to the root: the files the pipeline names (`file:` steps, tool modules) too.
+    const confined = { root: deps.root };
     const loaded =
       file !== undefined
-        ? await loadPipeline(confinePath(deps.root, file))
-        : loadPipelineFromString(yaml as string, join(deps.root, INLINE_FILE));
+        ? await loadPipeline(confinePath(deps.root, file), confined)
+        : loadPipelineFromString(yaml as string, join(deps.root, INLINE_FILE), confined);
     const start = {
       ...(inputs ? { inputs } : {}),
       ...(mock === undefined ? {} : { mock }),
       ...(stream === undefined ? {} : { stream }),
       ...(max_cost_usd === undefined ? {} : { maxCostUsd: max_cost_usd }),
       ...(max_tokens === undefined ? {} : { maxTokens: max_tokens }),
-      metadata: { source: 'http' },
+      // Recorded with the run: a resume reloads its pipeline, and must stay inside the root too.
+      metadata: { source: 'http', [CONFINED_ROOT_KEY]: deps.root },
     };
     if (deps.remote) {
       // serve --cluster: journaled and enqueued; a worker runs it.
@@ -104,7 +109,7 @@ export function runRoutes(deps: ServerDeps): Hono {
 
   app.post('/:id/resume', async (c) => {
     const id = c.req.param('id');
-    await requireRun(deps, id);
+    await checkResumeConfined(deps, await requireRun(deps, id));
     let runId = id;
     try {
       if (deps.remote) await deps.remote.resume(id);
@@ -126,6 +131,36 @@ export async function requireRun(deps: ServerDeps, id: string) {
   const run = await deps.engine.store.getRun(id);
   if (!run) throw new HttpError(404, `no run with id ${id}`, 'list runs with GET /runs');
   return run;
+}
+
+/**
+ * Loads what a resume would run, confined to the root: the engine reloads the run's pipeline file
+ * (or its journaled document, when the file is gone) without that option, and a run started
+ * elsewhere — by the CLI, or before its files changed — must not lead outside the root either.
+ */
+async function checkResumeConfined(deps: ServerDeps, run: RunRecord): Promise<void> {
+  const file = run.pipelineFile;
+  if (file !== undefined) {
+    try {
+      confinePath(deps.root, file);
+    } catch {
+      throw new HttpError(
+        403,
+        `run ${run.id} runs the pipeline file ${file}, which is outside the pipelines directory`,
+        'resume it with `elexirion resume` on the machine it was started on',
+      );
+    }
+  }
+  const confined = { root: deps.root };
+  if (file !== undefined) {
+    try {
+      await loadPipeline(file, confined);
+      return;
+    } catch (error) {
+      if (!(error instanceof ConfigError && error.diagnostics[0]?.message === 'no such file')) throw error;
+    }
+  }
+  loadPipelineFromString(JSON.stringify(run.pipeline), file ?? `${run.pipelineName}.yaml`, confined);
 }
 
 async function readJson(request: Request): Promise<unknown> {
