@@ -62,6 +62,24 @@ export function fromLogLine(record: unknown): JournalWrite {
   ) as JournalWrite;
 }
 
+/** The columns of `runs` (migration 1): the only ones an `update` write may name. */
+const RUN_COLUMNS: ReadonlySet<string> = new Set([
+  'id',
+  'pipeline_name',
+  'pipeline_file',
+  'pipeline_hash',
+  'pipeline',
+  'inputs',
+  'status',
+  'error',
+  'failed_step',
+  'outputs',
+  'started_at',
+  'finished_at',
+  'totals',
+  'metadata',
+]);
+
 export class SqliteWrites {
   private readonly stmts;
   private readonly updates = new Map<string, Database.Statement>();
@@ -144,7 +162,9 @@ export class SqliteWrites {
 
   private update(columns: string[]): Database.Statement {
     // Column names are spliced into SQL: a log file edited by hand must not be able to inject any.
-    if (!columns.every((c) => /^[a-z_]+$/.test(c))) throw new Error(`bad run columns ${JSON.stringify(columns)}`);
+    // And only the runs table's own: a line naming another (damaged, yet valid JSON) is no write at
+    // all — refused and passed over — not a SQLite error that would stop every open of the journal.
+    if (!columns.every((c) => RUN_COLUMNS.has(c))) throw new Error(`bad run columns ${JSON.stringify(columns)}`);
     const sql = `UPDATE runs SET ${columns.map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id`;
     let statement = this.updates.get(sql);
     if (!statement) {

@@ -322,6 +322,8 @@ describe('write-behind journal', () => {
       [
         JSON.stringify(['run', runRow(run)]),
         logLine(['step', stepRow(bad)]),
+        // Damaged but still JSON: a column the runs table does not have.
+        logLine(['update', { id: run.id, stauts: 'failed' }, ['stauts']]),
         logLine(['step', stepRow(good)]),
         '',
       ].join('\n'),
@@ -340,6 +342,7 @@ describe('write-behind journal', () => {
       process.off('warning', onWarning);
     }
     expect(warnings.filter((w) => /could not be applied and was passed over: FOREIGN KEY/.test(w))).toHaveLength(1);
+    expect(warnings.filter((w) => /passed over: bad run columns \["stauts"\]/.test(w))).toHaveLength(1);
     expect(readdirSync(`${path}-log`)).toEqual([]);
   });
 
