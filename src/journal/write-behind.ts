@@ -15,8 +15,8 @@
 //
 // Other connections see this process's writes when they are applied (≤ APPLY_EVERY_MS late), and
 // all of them, applied or not, when they open the journal.
-import { mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, fsyncSync, mkdirSync, openSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { ElexirionError, ExitCode } from '../errors.js';
 import { AppendLog } from './append-log.js';
@@ -295,8 +295,14 @@ export class WriteBehind {
     this.nextName = undefined;
     try {
       const mode = this.options.fileMode ?? 0o600;
-      mkdirSync(dir, { recursive: true, mode: mode | ((mode & 0o444) >> 2) });
+      const made = mkdirSync(dir, { recursive: true, mode: mode | ((mode & 0o444) >> 2) });
       this.log = new AppendLog(join(dir, name), this.options.fsync, mode);
+      // durability 'full': a line fdatasynced into a file whose directory entry is not on disk yet
+      // would not survive a power cut either.
+      if (this.options.fsync) {
+        if (made !== undefined) syncDirectory(dirname(dir));
+        syncDirectory(dir);
+      }
     } catch (error) {
       this.forgetQuietly(name);
       throw new ElexirionError(`cannot create the journal's write-ahead log in ${dir}: ${(error as Error).message}`, {
@@ -462,5 +468,14 @@ export class WriteBehind {
 }
 
 const isBusy = (error: unknown): boolean => /^SQLITE_(BUSY|LOCKED)/.test(String((error as { code?: unknown }).code));
+
+function syncDirectory(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
 
 const rowsOf = (write: JournalWrite): number => (write[0] === 'items' || write[0] === 'calls' ? write[1].length : 1);
