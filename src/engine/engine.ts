@@ -24,7 +24,7 @@ import { type EngineServices, RunContext, type RunOptions } from './run-context.
 import { executeRun, type RunOutcome, totalsOf } from './run-executor.js';
 import { newRunId } from './run-id.js';
 import { runProvider } from './run-provider.js';
-import { buildRunResult, type RunResult } from './run-result.js';
+import { buildRunResult, journalOf, type RunResult } from './run-result.js';
 import { type RestartIntensity, RunSupervisor } from './supervisor.js';
 
 export interface EngineOptions {
@@ -159,6 +159,17 @@ export class Engine {
     return context?.seqOfEmitted(event.type, event.data);
   }
 
+  /**
+   * Writes the events an active run has buffered for its next commit to the journal now, ahead of
+   * that commit (as a batch's item commits do): a live stream whose hub no longer holds them reads
+   * them from there. Every event emitted before the call is in the journal once it resolves, but for
+   * those a commit already under way is writing.
+   */
+  async journalPendingEvents(runId: string): Promise<void> {
+    const events = this.active.get(runId)?.context?.takeEvents() ?? [];
+    if (events.length > 0) await this.store.appendEvents(events);
+  }
+
   /** Starts a run of `loaded`. Throws ConfigError for bad inputs and a clear error for missing keys. */
   async start(loaded: LoadedPipeline, options: StartOptions = {}): Promise<RunHandle> {
     const inputs = resolveInputs(loaded, options.inputs ?? {});
@@ -260,7 +271,9 @@ export class Engine {
   private async resultOf(runId: string, finished?: Finished): Promise<RunResult> {
     const record = finished?.run ?? (await this.store.getRun(runId));
     if (!record) throw new UsageError(`no run with id ${runId}`, 'list runs with `elexirion runs`');
-    return buildRunResult(record, finished?.steps ?? (await this.store.getSteps(runId)));
+    if (finished) return buildRunResult(record, finished.steps);
+    const { steps, items } = await journalOf(this.store, record);
+    return buildRunResult(record, steps, items);
   }
 
   /** Waits for every active run to end. */

@@ -33,11 +33,14 @@ export class JournalError extends ElexirionError {
 
 /** A step exceeded its timeout. */
 export class StepTimeoutError extends ElexirionError {
+  /** The key of the step that timed out: a step stopped by its group's timeout sees that of the group. */
+  readonly step: string;
   constructor(step: string, timeoutMs: number) {
     super(`step "${step}" timed out after ${timeoutMs} ms`, {
       hint: 'raise `timeout:` on the step (or `defaults.timeout`), e.g. `timeout: 10m`',
     });
     this.name = 'StepTimeoutError';
+    this.step = step;
   }
 }
 

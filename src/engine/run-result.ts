@@ -1,6 +1,6 @@
 // The public shape of a run, as `run --json`, `runs show --json`, the library and the HTTP API
 // report it: snake_case, stable, built from the journal alone.
-import type { RunRecord, RunStatus, StepRecord, StepStatus } from '../journal/store.js';
+import type { ItemTotals, RunRecord, RunStatus, RunTotals, StepRecord, StepStatus, Store } from '../journal/store.js';
 import { totalsOf } from './run-executor.js';
 
 export interface StepResult {
@@ -43,9 +43,13 @@ export interface RunResult {
   };
 }
 
-export function buildRunResult(run: RunRecord, steps: StepRecord[]): RunResult {
-  // The row's totals are written when a run ends; a running (or killed) run's come from its steps.
-  const t = run.finishedAt === undefined ? totalsOf(steps) : run.totals;
+/**
+ * `items`: the journal's item totals (store.itemTotals), needed only while the run has not ended —
+ * a running or killed run's batches may have no step row yet for the items they finished.
+ */
+export function buildRunResult(run: RunRecord, steps: StepRecord[], items: readonly ItemTotals[] = []): RunResult {
+  // The row's totals are written when a run ends; a running (or killed) run's come from its journal.
+  const t = run.finishedAt === undefined ? totalsOf(steps, items) : run.totals;
   const result: RunResult = {
     run_id: run.id,
     pipeline: run.pipelineName,
@@ -71,6 +75,21 @@ export function buildRunResult(run: RunRecord, steps: StepRecord[]): RunResult {
     result.duration_ms = run.finishedAt - run.startedAt;
   }
   return result;
+}
+
+/** A run's totals: its row's once it ended, else what its journal (steps and items) says so far. */
+export async function currentTotals(store: Pick<Store, 'getSteps' | 'itemTotals'>, run: RunRecord): Promise<RunTotals> {
+  if (run.finishedAt !== undefined) return run.totals;
+  return totalsOf(await store.getSteps(run.id), await store.itemTotals(run.id));
+}
+
+/** What buildRunResult needs besides the run's row. */
+export async function journalOf(
+  store: Pick<Store, 'getSteps' | 'itemTotals'>,
+  run: RunRecord,
+): Promise<{ steps: StepRecord[]; items: ItemTotals[] }> {
+  const steps = await store.getSteps(run.id);
+  return { steps, items: run.finishedAt === undefined ? await store.itemTotals(run.id) : [] };
 }
 
 function stepResult(s: StepRecord): StepResult {

@@ -10,13 +10,21 @@ export interface Spent {
   /** null: a call of the attempt used a model whose price is unknown. */
   costUsd: number | null;
   calls: number;
+  /** Attempts of those calls, retries included: a failed step's record shows what it really tried. */
+  attempts: number;
+  retries: number;
+  /**
+   * A batch's: how many of its journaled items it ran itself — their calls are in `calls`. The run's
+   * totals count the batch's other journaled items (an earlier attempt's) from the journal.
+   */
+  items?: number;
 }
 
-export const NOTHING_SPENT: Spent = { usage: NO_USAGE, costUsd: 0, calls: 0 };
+export const NOTHING_SPENT: Spent = { usage: NO_USAGE, costUsd: 0, calls: 0, attempts: 0, retries: 0 };
 
 /** Attaches what was spent to an error on its way out (an error may already carry some). */
 export function withSpent(error: unknown, spent: Spent): unknown {
-  if (spent.calls === 0 && spent.costUsd === 0) return error;
+  if (spent.calls === 0 && spent.costUsd === 0 && !spent.items) return error;
   if (error !== null && typeof error === 'object') {
     Object.defineProperty(error, 'spent', {
       value: addSpent(spentOf(error), spent),
@@ -31,13 +39,26 @@ export function withSpent(error: unknown, spent: Spent): unknown {
 export function spentOf(error: unknown): Spent {
   const spent = (error as { spent?: Partial<Spent> & { usage?: Usage } } | null)?.spent;
   if (!spent?.usage) return NOTHING_SPENT;
-  return {
+  const calls = spent.calls ?? 1;
+  const result: Spent = {
     usage: spent.usage,
     costUsd: spent.costUsd === undefined ? 0 : spent.costUsd,
-    calls: spent.calls ?? 1,
+    calls,
+    attempts: spent.attempts ?? calls,
+    retries: spent.retries ?? 0,
   };
+  if (spent.items !== undefined) result.items = spent.items;
+  return result;
 }
 
 export function addSpent(a: Spent, b: Spent): Spent {
-  return { usage: addUsage(a.usage, b.usage), costUsd: addCost(a.costUsd, b.costUsd), calls: a.calls + b.calls };
+  const sum: Spent = {
+    usage: addUsage(a.usage, b.usage),
+    costUsd: addCost(a.costUsd, b.costUsd),
+    calls: a.calls + b.calls,
+    attempts: a.attempts + b.attempts,
+    retries: a.retries + b.retries,
+  };
+  if (a.items !== undefined || b.items !== undefined) sum.items = (a.items ?? 0) + (b.items ?? 0);
+  return sum;
 }

@@ -8,7 +8,7 @@ import { JournalError, messageOf, RunInterruptedError, StepFailedError, StepTime
 import { handlerFor } from './registry.js';
 import type { RunContext } from './run-context.js';
 import { isFinished } from './run-or-reuse.js';
-import { addSpent, spentOf } from './spent.js';
+import { addSpent, type Spent, spentOf } from './spent.js';
 import { addCost, addUsage, NO_USAGE, type StepOutcome } from './step-handler.js';
 
 export const DEFAULT_STEP_TIMEOUT_MS = 300_000;
@@ -134,8 +134,10 @@ export async function runStep(
         output: null,
         usage: failedSpent.usage,
         costUsd: failedSpent.costUsd,
-        attempts: 1,
-        details: { calls: failedSpent.calls },
+        // The attempts its calls really made (at least one: the step was tried, even without a call);
+        // a step made of steps is tried once, whatever its inner calls tried.
+        attempts: COMPOSITE_TYPES.has(step.type) ? 1 : Math.max(1, failedSpent.attempts),
+        details: failedDetails(failedSpent),
       });
       record.startedAt = startedAt;
       record.error =
@@ -153,7 +155,12 @@ export async function runStep(
       ...recovered,
       usage: addUsage(recovered.usage, failedSpent.usage),
       costUsd: addCost(recovered.costUsd, failedSpent.costUsd),
-      details: { ...recovered.details, calls: Number(recovered.details?.calls ?? 0) + failedSpent.calls },
+      attempts: recovered.attempts + failedSpent.attempts,
+      details: {
+        ...recovered.details,
+        calls: Number(recovered.details?.calls ?? 0) + failedSpent.calls,
+        retries: Number(recovered.details?.retries ?? 0) + failedSpent.retries,
+      },
     };
   }
 
@@ -162,6 +169,16 @@ export async function runStep(
   if (usedFallback !== undefined) record.details = { ...record.details, fallback: usedFallback };
   await commit(run, record, t0);
   return { record, continued: false };
+}
+
+/**
+ * What a failed step's record keeps of its calls: the run's totals read `calls` and `retries` here,
+ * and a batch's `items_run` (its journaled items whose calls `calls` counts; see totalsOf).
+ */
+function failedDetails(spent: Spent): Record<string, unknown> {
+  const details: Record<string, unknown> = { calls: spent.calls, retries: spent.retries };
+  if (spent.items !== undefined) details.items_run = spent.items;
+  return details;
 }
 
 /**

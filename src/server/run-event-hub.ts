@@ -1,7 +1,11 @@
 // The live side of a run's event stream. The journal holds a run's events once they are committed
 // (with the next step commit); the hub holds, per active run, the events emitted since — each with
 // the seq the journal gives it — and fans every new event out to the streams watching that run.
-// Journal + hub together cover every event of a run, with no gap, in seq order.
+// Journal + hub together cover every event of a run, in seq order — but for the oldest of a step
+// streaming more than MAX_BUFFERED events: those the hub drops, and notes how far (`droppedThrough`);
+// a stream that needs them has the engine write the run's pending events to the journal first
+// (routes/run-events.ts). The hub's memory stays bounded however long a step streams, and the
+// journal is written ahead of a commit only when a client needs it.
 import type { Engine } from '../engine/engine.js';
 import type { EventRecord } from '../journal/store.js';
 import type { ElexirionEvent } from '../telemetry/events.js';
@@ -11,15 +15,20 @@ export type LiveEvent = Omit<EventRecord, 'seq'> & { seq?: number };
 type Watcher = (event: LiveEvent) => void;
 
 /** Per run, at most this many uncommitted events are kept (a step streaming a long answer). */
-const MAX_BUFFERED = 5_000;
+export const MAX_BUFFERED = 5_000;
 
 export class RunEventHub {
   private readonly buffers = new Map<string, EventRecord[]>();
+  /** Per run, the seq of the last event dropped from its buffer (not known to be in the journal). */
+  private readonly dropped = new Map<string, number>();
   private readonly watchers = new Map<string, Set<Watcher>>();
   private readonly off: () => void;
 
   /** Subscribe before any run starts: the engine's own journaling subscriber must run first. */
-  constructor(private readonly engine: Pick<Engine, 'bus' | 'eventSeq'>) {
+  constructor(
+    private readonly engine: Pick<Engine, 'bus' | 'eventSeq'>,
+    private readonly maxBuffered = MAX_BUFFERED,
+  ) {
     this.off = engine.bus.onAny((event) => this.receive(event));
   }
 
@@ -42,6 +51,11 @@ export class RunEventHub {
     return [...(this.buffers.get(runId) ?? [])];
   }
 
+  /** The seq of the last uncommitted event of `runId` no longer buffered (0: none dropped). */
+  droppedThrough(runId: string): number {
+    return this.dropped.get(runId) ?? 0;
+  }
+
   close(): void {
     this.off();
   }
@@ -60,7 +74,10 @@ export class RunEventHub {
       this.remember({ ...live, seq });
     }
     for (const watcher of this.watchers.get(runId) ?? []) watcher(live);
-    if (event.type === 'pipeline.execution.stop') this.buffers.delete(runId);
+    if (event.type === 'pipeline.execution.stop') {
+      this.buffers.delete(runId);
+      this.dropped.delete(runId);
+    }
   }
 
   private remember(record: EventRecord): void {
@@ -79,6 +96,9 @@ export class RunEventHub {
       return;
     }
     buffer.push(record);
-    if (buffer.length > MAX_BUFFERED) buffer.splice(0, buffer.length - MAX_BUFFERED);
+    if (buffer.length > this.maxBuffered) {
+      const gone = buffer.splice(0, buffer.length - this.maxBuffered);
+      this.dropped.set(record.runId, (gone.at(-1) as EventRecord).seq);
+    }
   }
 }

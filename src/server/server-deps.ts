@@ -4,6 +4,7 @@ import type { Engine, StartOptions } from '../engine/engine.js';
 import type { HealthReport } from '../health/health.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { Redactor } from '../telemetry/redact.js';
+import type { OpenStreams } from './open-streams.js';
 import type { RunEventHub } from './run-event-hub.js';
 
 export interface ServerDeps {
@@ -22,6 +23,8 @@ export interface ServerDeps {
   keepAliveMs?: number;
   /** `serve --cluster`: runs are executed by the cluster's workers, not by this process. */
   remote?: RemoteRuns;
+  /** The event streams of local runs, which a shutdown lets finish (see OpenStreams). */
+  streams?: OpenStreams;
 }
 
 /**

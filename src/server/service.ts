@@ -15,6 +15,7 @@ import { attachTracing, type Tracing } from '../telemetry/tracing.js';
 import { createApp } from './app.js';
 import { isLoopback } from './auth.js';
 import { DEFAULT_HOST } from './defaults.js';
+import { OpenStreams } from './open-streams.js';
 import { RunEventHub } from './run-event-hub.js';
 import type { RemoteRuns } from './server-deps.js';
 
@@ -66,9 +67,11 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const detachLogging = options.logger ? attachLogging(engine.bus, options.logger) : () => {};
   const detachTracing = options.tracing ? attachTracing(engine.bus, options.tracing.tracer) : () => {};
   const eventLoop = new EventLoopMonitor();
+  const streams = new OpenStreams();
   const app = createApp({
     engine,
     hub,
+    streams,
     metrics,
     root: options.root,
     redact: createRedactor(env),
@@ -90,6 +93,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   let stopping: Promise<{ interrupted: number; drained: boolean }> | undefined;
   const shutdown = (graceMs = 10_000) => {
     stopping ??= (async () => {
+      const deadline = Date.now() + graceMs;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       const interrupted = engine.activeRuns;
       engine.stopAll('interrupted');
@@ -99,7 +103,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         sleep(graceMs, false, { signal: grace.signal }).catch(() => false),
       ]);
       grace.abort(); // the grace timer must not keep the process alive once the runs have stopped
-      // Event streams end with their runs; whatever is still open is cut now.
+      // Event streams end with their runs, once they have written the runs' last events: they get
+      // what is left of the grace to do so; whatever is still open then is cut.
+      await streams.ended(deadline - Date.now());
       if ('closeAllConnections' in server) server.closeAllConnections();
       await closed;
       eventLoop.stop();

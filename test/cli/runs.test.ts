@@ -5,6 +5,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { SqliteStore } from '../../src/journal/sqlite-store.js';
+import { journalKilledBatch } from '../journal/killed-batch.js';
 import { runMain } from './run-main.js';
 
 const example = join(import.meta.dirname, '../../examples/hello.yaml');
@@ -47,5 +49,28 @@ describe('elexirion runs show', () => {
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(stderr).toBe('');
     expect(code).toBe(0);
+  });
+
+  it("a killed run's half-done batch counts in `runs` and `runs show`: its items are in the journal", async () => {
+    const db = join(mkdtempSync(join(tmpdir(), 'elexirion-runs-')), 'j.db');
+    const env = { NO_COLOR: '1' };
+    // A run killed with 4 items of its batch journaled: no row for the batch, no totals on the run.
+    const store = new SqliteStore(db);
+    const runId = '01KILLEDRUN00000000000000A';
+    await journalKilledBatch(store, runId, 4);
+    await store.close();
+
+    const shown = await runMain(['runs', 'show', runId, '--json', '--db', db], { env });
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(JSON.parse(shown.stdout).totals).toMatchObject({
+      calls: 4,
+      input_tokens: 40,
+      output_tokens: 20,
+      cost_usd: 1,
+    });
+    const table = await runMain(['runs', 'show', runId, '--db', db], { env });
+    expect(table.stdout).toMatch(/4 call\(s\), 40→20 tok, \$1/);
+    const list = await runMain(['runs', '--json', '--db', db], { env });
+    expect(JSON.parse(list.stdout)[0]).toMatchObject({ id: runId, cost_usd: 1 });
   });
 });

@@ -1,5 +1,6 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: response bodies are asserted on, not typed
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { journalKilledBatch } from '../journal/killed-batch.js';
 import { type Harness, readSse, slowPipeline, startHarness, TOKEN, waitForStatus } from './harness.js';
 
 let h: Harness;
@@ -18,6 +19,14 @@ describe('POST /runs', () => {
     const run = await waitForStatus(h, run_id, 'succeeded');
     expect(run.outputs.text).toBe('A polished text about owls');
     expect(run.steps.map((s: { name: string }) => s.name)).toEqual(['outline', 'draft', 'polish']);
+  });
+
+  it("GET /runs shows a killed run's spend from its journal, not the zeros of its unfinished row", async () => {
+    const runId = 'killed-with-items';
+    await journalKilledBatch(h.store, runId, 3, { inputTokens: 10, outputTokens: 5, costUsd: 0.5 });
+    const listed = (await (await h.call('/runs?limit=1000')).json()) as { runs: Array<Record<string, any>> };
+    const killed = listed.runs.find((r) => r.run_id === runId);
+    expect(killed?.totals).toMatchObject({ calls: 3, input_tokens: 30, output_tokens: 15, cost_usd: 1.5 });
   });
 
   it('runs inline YAML', async () => {

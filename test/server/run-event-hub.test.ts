@@ -51,6 +51,15 @@ describe('RunEventHub', () => {
     hub.close();
   });
 
+  it('keeps at most its limit of uncommitted events and tells how far it dropped', () => {
+    const engine = fakeEngine();
+    const hub = new RunEventHub(engine, 2);
+    for (const [i, step] of ['a', 'b', 'c', 'd'].entries()) engine.emit('pipeline.step.start', step, i + 1);
+    expect(hub.buffered('r').map((e) => e.seq)).toEqual([3, 4]);
+    expect(hub.droppedThrough('r')).toBe(2);
+    hub.close();
+  });
+
   it('gives a live watcher every event, with no seq for a step taken from the journal', () => {
     const engine = fakeEngine();
     const hub = new RunEventHub(engine);

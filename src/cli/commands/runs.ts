@@ -1,5 +1,5 @@
 // `elexirion runs` lists runs; `elexirion runs show RUN_ID` shows one, step by step.
-import { buildRunResult } from '../../engine/run-result.js';
+import { buildRunResult, currentTotals, journalOf } from '../../engine/run-result.js';
 import { UsageError } from '../../errors.js';
 import type { RunStatus } from '../../journal/store.js';
 import { formatCost, formatDuration } from '../format.js';
@@ -27,15 +27,20 @@ export const registerRuns: RegisterCommand = (program, ctx) => {
       const store = await openStore(flags.db, ctx);
       try {
         const list = await store.listRuns({ limit, ...(flags.status ? { status: flags.status as RunStatus } : {}) });
-        const rows = list.map((r) => ({
-          id: r.id,
-          pipeline: r.pipelineName,
-          status: r.status,
-          started: new Date(r.startedAt).toISOString(),
-          duration_ms: r.finishedAt === undefined ? null : r.finishedAt - r.startedAt,
-          cost_usd: r.totals.costUsd,
-          unpriced_calls: r.totals.unpricedCalls,
-        }));
+        const rows = [];
+        for (const r of list) {
+          // A running or killed run's row has no totals yet: its journal has them.
+          const totals = await currentTotals(store, r);
+          rows.push({
+            id: r.id,
+            pipeline: r.pipelineName,
+            status: r.status,
+            started: new Date(r.startedAt).toISOString(),
+            duration_ms: r.finishedAt === undefined ? null : r.finishedAt - r.startedAt,
+            cost_usd: totals.costUsd,
+            unpriced_calls: totals.unpricedCalls,
+          });
+        }
         if (flags.json) {
           ctx.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
           return;
@@ -75,7 +80,8 @@ export const registerRuns: RegisterCommand = (program, ctx) => {
       try {
         const record = await store.getRun(runId);
         if (!record) throw new UsageError(`no run with id ${runId}`, 'list runs with `elexirion runs`');
-        const result = buildRunResult(record, await store.getSteps(runId));
+        const { steps, items } = await journalOf(store, record);
+        const result = buildRunResult(record, steps, items);
         if (json) {
           ctx.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
           return;

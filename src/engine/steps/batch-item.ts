@@ -52,6 +52,12 @@ export async function runBatchItem(
           ...outcome,
           usage: addUsage(outcome.usage, spent.usage),
           costUsd: addCost(outcome.costUsd, spent.costUsd),
+          attempts: outcome.attempts + spent.attempts,
+          details: {
+            ...outcome.details,
+            calls: Number(outcome.details?.calls ?? 0) + spent.calls,
+            retries: Number(outcome.details?.retries ?? 0) + spent.retries,
+          },
         },
         cancelled: false,
       };
@@ -91,7 +97,7 @@ export function itemRecordOf(
     status: outcome ? 'succeeded' : 'failed',
     usage: outcome ? outcome.usage : (spent as Spent).usage,
     costUsd: outcome ? outcome.costUsd : (spent as Spent).costUsd,
-    attempts: outcome?.attempts ?? 1,
+    attempts: outcome ? outcome.attempts : Math.max(1, (spent as Spent).attempts),
   };
   if (outcome) {
     record.output = outcome.output;
@@ -103,6 +109,7 @@ export function itemRecordOf(
   } else {
     record.error = messageOf(result.error);
     stats.calls += (spent as Spent).calls;
+    stats.retries += (spent as Spent).retries;
   }
   return record;
 }

@@ -11,10 +11,11 @@ import { describeValue } from '../../config/path.js';
 import type { BatchStep } from '../../config/schema.js';
 import { ElexirionError, ExitCode } from '../../errors.js';
 import { renderDeep, renderValue } from '../../template/render.js';
-import { messageOf } from '../errors.js';
+import { messageOf, StepTimeoutError } from '../errors.js';
 import { ItemCommitter } from '../item-committer.js';
-import type { StepExecution, StepHandler, StepOutcome } from '../step-handler.js';
-import { itemCalls, itemRecordOf, runBatchItem } from './batch-item.js';
+import { type Spent, withSpent } from '../spent.js';
+import { NO_USAGE, type StepExecution, type StepHandler, type StepOutcome } from '../step-handler.js';
+import { type ItemCallStats, itemCalls, itemRecordOf, runBatchItem } from './batch-item.js';
 import { assembleBatch, succeededItems } from './batch-journal.js';
 import { BatchProgress } from './batch-progress.js';
 import { remoteBatchOf } from './batch-remote.js';
@@ -68,6 +69,8 @@ async function executeBatch(step: BatchStep, exec: StepExecution): Promise<StepO
   const stats = { calls: 0, cacheHits: 0, retries: 0, costSavedUsd: 0 };
   let failure: BatchItemError | undefined;
   let nextBatch = 0;
+  /** Items this attempt ran and journaled: their calls are in `stats` (see totalsOf). */
+  let ran = 0;
 
   const runItem = async (index: number): Promise<void> => {
     const t0 = performance.now();
@@ -83,6 +86,7 @@ async function executeBatch(step: BatchStep, exec: StepExecution): Promise<StepO
       cancel.abort(failure);
     }
     progress.finished(record.status === 'failed');
+    ran++;
     await committer.add(record);
   };
 
@@ -131,13 +135,23 @@ async function executeBatch(step: BatchStep, exec: StepExecution): Promise<StepO
     await committer.flush();
     progress.end();
   }
-  if (failure) throw failure;
-  if (exec.signal.aborted) throw exec.signal.reason;
+  // The step's own failure carries what its items' calls were (as a call's error carries its
+  // bill), so that its record counts them; the items' tokens and cost are in the journal.
+  if (failure) throw withSpent(failure, itemsSpent(stats, ran));
+  if (exec.signal.aborted) {
+    const reason = exec.signal.reason;
+    // Only on its own timeout: a run's stop or a group's timeout is no record of this step's.
+    throw reason instanceof StepTimeoutError && reason.step === key
+      ? withSpent(reason, itemsSpent(stats, ran))
+      : reason;
+  }
 
   const assembled = await assembleBatch(store, run.id, key, total);
+  // The cluster ran every item the journal did not have as succeeded.
+  if (remote?.accepts(key, total)) ran = assembled.succeeded + assembled.failed - done.count;
   const firstError = assembled.errors[0];
   if (remote?.accepts(key, total) && failFast && firstError) {
-    throw new BatchItemError(firstError.index, total, new Error(firstError.error));
+    throw withSpent(new BatchItemError(firstError.index, total, new Error(firstError.error)), itemsSpent(stats, ran));
   }
   return {
     output: assembled.output,
@@ -149,6 +163,7 @@ async function executeBatch(step: BatchStep, exec: StepExecution): Promise<StepO
       succeeded: assembled.succeeded,
       failed: assembled.failed,
       from_journal: done.count,
+      items_run: ran,
       calls: stats.calls,
       cache_hits: stats.cacheHits,
       retries: stats.retries,
@@ -156,6 +171,14 @@ async function executeBatch(step: BatchStep, exec: StepExecution): Promise<StepO
       ...(assembled.errors.length > 0 ? { errors: assembled.errors } : {}),
     },
   };
+}
+
+/**
+ * The calls of the items a batch ran, as the spend its failure carries. No tokens or cost: those
+ * are the journaled items' own, which the run's totals read from the journal.
+ */
+function itemsSpent(stats: ItemCallStats, ran: number): Spent {
+  return { usage: NO_USAGE, costUsd: 0, calls: stats.calls, attempts: 0, retries: stats.retries, items: ran };
 }
 
 /** The rendered `items`: a list, or a step error that says what it got instead. */

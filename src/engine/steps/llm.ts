@@ -40,7 +40,13 @@ export async function executeLlmCall(
     signal,
   }).catch((error: unknown) => {
     // Calls that were answered and paid for before the failure (repairs, tool turns) still count.
-    throw withSpent(error, { usage: tally.usage, costUsd: tally.costUsd, calls: tally.calls });
+    throw withSpent(error, {
+      usage: tally.usage,
+      costUsd: tally.costUsd,
+      calls: tally.calls,
+      attempts: tally.attempts,
+      retries: tally.retries,
+    });
   });
 
   return {

@@ -2,6 +2,7 @@
 // Last-Event-ID (or `?after=`), then those not yet committed, then live ones; `id:` is the event's
 // seq in the run's journal, so a client that reconnects misses nothing and sees nothing twice.
 // The stream ends after `pipeline.execution.stop` (or at once for a run not active here).
+import type { ServerResponse } from 'node:http';
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { EventRecord } from '../../journal/store.js';
@@ -19,6 +20,7 @@ export async function runEventsRoute(c: Context, deps: ServerDeps): Promise<Resp
   const afterSeq = lastEventId(c);
   await requireRun(deps, runId);
   if (deps.remote) return polledRunEvents(c, deps, deps.remote, runId, afterSeq);
+  deps.streams?.add((c.env as { outgoing?: ServerResponse } | undefined)?.outgoing);
 
   return streamSSE(c, async (stream) => {
     let lastSent = afterSeq;
@@ -59,9 +61,11 @@ export async function runEventsRoute(c: Context, deps: ServerDeps): Promise<Resp
     });
     stream.onAbort(() => finish());
     try {
-      const journaled = await engine.store.getEvents(runId, afterSeq, REPLAY_LIMIT);
+      // The buffer is read before the journal: an event the hub drops after this was journaled first.
+      const buffered = hub.buffered(runId);
+      const journaled = await replay(deps, runId, afterSeq, hub.droppedThrough(runId));
       const queued = new Set(queue);
-      for (const event of mergeBySeq(journaled, hub.buffered(runId), queue)) await send(event, queued.has(event));
+      for (const event of mergeBySeq(journaled, buffered, queue)) await send(event, queued.has(event));
       const pending = queue;
       queue = undefined;
       for (const event of pending) enqueue(event);
@@ -83,6 +87,20 @@ export async function runEventsRoute(c: Context, deps: ServerDeps): Promise<Resp
       unwatch();
     }
   });
+}
+
+/**
+ * The journaled events after `afterSeq`. When the hub has dropped uncommitted events this client
+ * has not seen (`dropped`) and the journal does not hold them yet, the run's pending events are
+ * journaled now, ahead of their commit, and the rest read: nothing of them is kept in memory for it.
+ */
+async function replay(deps: ServerDeps, runId: string, afterSeq: number, dropped: number): Promise<EventRecord[]> {
+  const { store } = deps.engine;
+  const journaled = await store.getEvents(runId, afterSeq, REPLAY_LIMIT);
+  const through = journaled.at(-1)?.seq ?? afterSeq;
+  if (dropped <= through) return journaled;
+  await deps.engine.journalPendingEvents(runId);
+  return [...journaled, ...(await store.getEvents(runId, through, REPLAY_LIMIT))];
 }
 
 /** Journaled, buffered and queued events in seq order, each once (live ones without seq last). */

@@ -83,7 +83,7 @@ export function runRoutes(deps: ServerDeps): Hono {
       throw new HttpError(400, `unknown status "${status}"`, `use one of ${STATUSES.join(', ')}`);
     }
     const runs = await engine.store.listRuns({ limit, ...(status ? { status: status as RunStatus } : {}) });
-    return c.json({ runs: runs.map(runSummary) });
+    return c.json({ runs: await Promise.all(runs.map((run) => runSummary(engine.store, run))) });
   });
 
   app.get('/:id', async (c) => {
