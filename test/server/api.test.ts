@@ -29,6 +29,16 @@ describe('POST /runs', () => {
     expect(killed?.totals).toMatchObject({ calls: 3, input_tokens: 30, output_tokens: 15, cost_usd: 1.5 });
   });
 
+  it('GET /runs/:id passes through the redactor, as the event stream does', async () => {
+    const yaml = `name: leaky\nsteps:\n  - { name: s, type: mock, prompt: hi, response: "token ${TOKEN} here" }\noutputs:\n  said: "{{ steps.s.output }}"\n`;
+    const res = await h.call('/runs', { method: 'POST', json: { yaml, mock: true } });
+    const { run_id } = (await res.json()) as { run_id: string };
+    await waitForStatus(h, run_id, 'succeeded');
+    const text = await (await h.call(`/runs/${run_id}`)).text();
+    expect(text).not.toContain(TOKEN);
+    expect(JSON.parse(text).outputs.said).toBe('token [REDACTED] here');
+  });
+
   it('runs inline YAML', async () => {
     const res = await h.call('/runs', { json: { yaml: slowPipeline('1ms', 'inline') } });
     expect(res.status).toBe(202);

@@ -7,6 +7,7 @@ import { loadPipeline, loadPipelineFromString } from '../../config/loader.js';
 import { CONFINED_ROOT_KEY } from '../../engine/confined-root.js';
 import { ConfigError } from '../../errors.js';
 import type { RunRecord, RunStatus } from '../../journal/store.js';
+import { redactDeep } from '../../telemetry/redact.js';
 import { confinePath } from '../confine-path.js';
 import { HttpError } from '../http-error.js';
 import { runSummary } from '../run-summary.js';
@@ -83,12 +84,14 @@ export function runRoutes(deps: ServerDeps): Hono {
       throw new HttpError(400, `unknown status "${status}"`, `use one of ${STATUSES.join(', ')}`);
     }
     const runs = await engine.store.listRuns({ limit, ...(status ? { status: status as RunStatus } : {}) });
-    return c.json({ runs: await Promise.all(runs.map((run) => runSummary(engine.store, run))) });
+    const summaries = await Promise.all(runs.map((run) => runSummary(engine.store, run)));
+    // Through the redactor, as the event stream is: an output or error may carry a secret's value.
+    return c.json(redactDeep({ runs: summaries }, deps.redact));
   });
 
   app.get('/:id', async (c) => {
     await requireRun(deps, c.req.param('id'));
-    return c.json(await engine.result(c.req.param('id')));
+    return c.json(redactDeep(await engine.result(c.req.param('id')), deps.redact));
   });
 
   app.post('/:id/cancel', async (c) => {
