@@ -21,6 +21,8 @@ export interface ChainOptions {
   cwd?: string;
   /** Told when a link starts (or resumes) and when it ends. */
   onLink?: (event: LinkEvent) => void;
+  /** Stops the chain before its next link (Ctrl-C between two links: no run is active to stop). */
+  signal?: AbortSignal;
 }
 
 export interface LinkEvent {
@@ -77,6 +79,7 @@ export async function chain(files: string[], options: ChainOptions): Promise<Cha
     mock: options.mock === true,
     runs: [],
     ...(options.onLink ? { onLink: options.onLink } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
   };
   return continueChain(state, links, cwd);
 }
@@ -84,6 +87,7 @@ export async function chain(files: string[], options: ChainOptions): Promise<Cha
 export interface ResumeChainOptions {
   engine: Engine;
   onLink?: (event: LinkEvent) => void;
+  signal?: AbortSignal;
 }
 
 /** Resumes the link that stopped the chain `chainId`, then runs the links after it. */
@@ -104,6 +108,7 @@ export async function resumeChain(chainId: string, options: ResumeChainOptions):
     mock: meta.mock === true,
     runs: [...(meta.runs ?? [chainId])],
     ...(options.onLink ? { onLink: options.onLink } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
   };
   return continueChain(state, links, '/');
 }
@@ -134,6 +139,7 @@ interface ChainState {
   /** Run id per link started so far; runs[0] is the chain id. */
   runs: string[];
   onLink?: (event: LinkEvent) => void;
+  signal?: AbortSignal;
 }
 
 async function continueChain(state: ChainState, links: ChainLink[], cwd: string): Promise<ChainResult> {
@@ -147,6 +153,16 @@ async function continueChain(state: ChainState, links: ChainLink[], cwd: string)
     if (known !== undefined && (await engine.store.getRun(known))?.status === 'succeeded') {
       result = await engine.result(known);
     } else {
+      if (state.signal?.aborted) {
+        return {
+          chain_id: state.runs[0] ?? '',
+          status: 'interrupted',
+          outputs: {},
+          links: results,
+          error: `interrupted before ${linkName(link)} started`,
+          failed_link: link.link,
+        };
+      }
       let handle: RunHandle;
       try {
         handle = known === undefined ? await startLink(state, link, previousOutputs) : await engine.resume(known);

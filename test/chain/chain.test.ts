@@ -53,6 +53,27 @@ describe('chain', () => {
     expect(second?.metadata.chain).toMatchObject({ id: result.chain_id, link: 2, of: 3 });
   });
 
+  it('a stop between two links (no run active) ends the chain before the next one, resumable', async () => {
+    const files = [h.write('a.yaml', extract), h.write('b.yaml', summarize()), h.write('c.yaml', publish)];
+    const stop = new AbortController();
+    const result = await chain(files, {
+      engine: h.engine,
+      mock: true,
+      inputs: { topic: 'otters' },
+      signal: stop.signal,
+      onLink: (event) => {
+        if (event.phase === 'end' && event.link === 1) stop.abort(); // as Ctrl-C would, right then
+      },
+    });
+    expect(result.status).toBe('interrupted');
+    expect(result.failed_link).toBe(2);
+    expect(result.error).toMatch(/interrupted before link 2 of 3/);
+    expect((await h.store.listRuns()).length).toBe(1); // link 2 never started
+    const resumed = await resumeChain(result.chain_id, { engine: h.engine });
+    expect(resumed.status).toBe('succeeded');
+    expect(resumed.outputs).toEqual({ posted: 'posted summary[facts(otters)|plain]' });
+  });
+
   it('halts on the first failure and names the link, then resumes it and runs the rest', async () => {
     const files = [h.write('a.yaml', extract), h.write('b.yaml', summarize(true)), h.write('c.yaml', publish)];
     const failed = await chain(files, { engine: h.engine, mock: true, inputs: { topic: 'otters' } });

@@ -73,18 +73,29 @@ async function runChain(files: string[], flags: ChainFlags, ctx: CliContext): Pr
     if (event.phase === 'end' && event.result) printRunSummary(event.result, ctx);
     else ctx.stderr.write(`${c.bold(`${event.phase === 'resume' ? 'resuming' : 'starting'} ${label}`)}\n`);
   };
-  const onSignal = () => engine.stopAll('interrupted');
+  // The active link's run ends interrupted (resumable); between two links, none is active: the
+  // signal stops the chain before the next one. A second Ctrl-C means now, as for `run`.
+  const stop = new AbortController();
+  let interrupts = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    interrupts++;
+    if (interrupts > 1) process.exit(ExitCode.interrupted);
+    ctx.stderr.write(`\n${signal}: stopping; the chain stays resumable (Ctrl-C again to quit at once)\n`);
+    stop.abort();
+    engine.stopAll('interrupted');
+  };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
     const result = flags.resume
-      ? await resumeChain(flags.resume, { engine, onLink })
+      ? await resumeChain(flags.resume, { engine, onLink, signal: stop.signal })
       : await chain(files, {
           engine,
           inputs: parseInputs(flags.input, flags.inputs, ctx.cwd),
           cwd: ctx.cwd,
           ...(flags.mock ? { mock: true } : {}),
           onLink,
+          signal: stop.signal,
         });
     detach();
     if (flags.json) ctx.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
@@ -96,7 +107,9 @@ async function runChain(files: string[], flags: ChainFlags, ctx: CliContext): Pr
         );
       } else {
         ctx.stdout.write(`\n${c.red('chain stopped')}: ${result.error}\n`);
-        ctx.stdout.write(`${c.dim('hint')}: fix the cause, then \`elexirion chain --resume ${result.chain_id}\`\n`);
+        // Stopped before its first link began, a chain has no id and nothing to resume.
+        if (result.chain_id !== '')
+          ctx.stdout.write(`${c.dim('hint')}: fix the cause, then \`elexirion chain --resume ${result.chain_id}\`\n`);
       }
     }
     if (result.status === 'succeeded') return ExitCode.ok;
