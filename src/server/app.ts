@@ -44,7 +44,13 @@ export function createApp(deps: ServerDeps): Hono {
   );
 
   // Open: a load balancer probes /health; the page holds no data and asks for the token itself.
-  app.get('/', (c) => c.html(DASHBOARD_HTML));
+  app.get('/', (c) => {
+    // Never inside another site's frame: its Cancel and Resume buttons must not be clickable
+    // through a page laid over them (clickjacking).
+    c.header('X-Frame-Options', 'DENY');
+    c.header('Content-Security-Policy', "frame-ancestors 'none'");
+    return c.html(DASHBOARD_HTML);
+  });
   app.get('/health', async (c) => {
     const report = await deps.health();
     return c.json(report, report.status === 'unhealthy' ? 503 : 200);

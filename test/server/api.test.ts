@@ -186,6 +186,16 @@ describe('GET /runs/:id/events', () => {
   }, 15_000);
 });
 
+describe('the dashboard page', () => {
+  it('is served without a token and refuses to be framed by another site (clickjacking)', async () => {
+    const res = await h.call('/', { auth: false });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/text\/html/);
+    expect(res.headers.get('x-frame-options')).toBe('DENY');
+    expect(res.headers.get('content-security-policy')).toBe("frame-ancestors 'none'");
+  });
+});
+
 describe('/metrics and /health', () => {
   it('serves Prometheus text with the pipeline metrics', async () => {
     const res = await h.call('/metrics');
