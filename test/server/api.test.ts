@@ -173,7 +173,8 @@ describe('GET /runs/:id/events', () => {
       await h.call(`/runs/${run_id}/events`, { headers: { 'last-event-id': String(middle) } }),
     );
     expect(rest.map((e) => Number(e.id))).toEqual(all.slice(4).map((e) => Number(e.id)));
-    expect((await h.call(`/runs/${run_id}/events`, { headers: { 'last-event-id': 'x' } })).status).toBe(400);
+    for (const bad of ['x', '0x10', '1e3', '-1', '2.5'])
+      expect((await h.call(`/runs/${run_id}/events`, { headers: { 'last-event-id': bad } })).status, bad).toBe(400);
   });
 
   it('joins a run midway: the journal, then the uncommitted events, then live ones', async () => {

@@ -114,8 +114,9 @@ function mergeBySeq(journaled: EventRecord[], buffered: EventRecord[], queued: L
 
 function lastEventId(c: Context): number {
   const raw = c.req.header('last-event-id') ?? c.req.query('after') ?? '0';
-  const seq = Number(raw);
-  if (!Number.isInteger(seq) || seq < 0) {
+  // Digits only: Number() would also take `0x10`, `1e3` or ` 7 ` for ids the stream never sent.
+  const seq = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isSafeInteger(seq)) {
     throw new HttpError(
       400,
       `Last-Event-ID must be an event seq (a whole number), got ${JSON.stringify(raw)}`,
