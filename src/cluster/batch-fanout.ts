@@ -52,9 +52,9 @@ export class BatchFanOut implements RemoteBatch {
     this.items = new Queue<ItemChunkData, ItemChunkResult>(ITEMS_QUEUE, { connection: redis, prefix });
   }
 
-  /** Top-level batches larger than one chunk; nested ones (keys with '/') run in the parent. */
-  accepts(stepKey: string, total: number): boolean {
-    return !stepKey.includes('/') && total > this.chunkSize;
+  /** Batches larger than one chunk (the engine asks only for top-level steps: see steps/batch.ts). */
+  accepts(_stepKey: string, total: number): boolean {
+    return total > this.chunkSize;
   }
 
   async run(request: RemoteBatchRequest): Promise<RemoteBatchStats> {

@@ -2,6 +2,7 @@
 // `..` segment, no absolute path elsewhere, no symlink (of the file or of a folder on the way) out.
 import { realpathSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { ElexirionError, ExitCode } from '../errors.js';
 
 /**
  * Where `path` really leads: symlinks followed. A missing file keeps its name under its nearest
@@ -30,4 +31,10 @@ export function outsideRootProblem(what: string): { message: string; hint: strin
     message: `${what} is outside the pipelines directory`,
     hint: 'a pipeline run by `elexirion serve` may only name files inside its --root directory: move the file there',
   };
+}
+
+/** The same, as the error of a run that meets such a file when it runs (exit: invalid input). */
+export function outsideRootError(what: string): ElexirionError {
+  const { message, hint } = outsideRootProblem(what);
+  return new ElexirionError(message, { exitCode: ExitCode.invalidInput, hint });
 }

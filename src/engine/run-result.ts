@@ -80,7 +80,8 @@ export function buildRunResult(run: RunRecord, steps: StepRecord[], items: reado
 /** A run's totals: its row's once it ended, else what its journal (steps and items) says so far. */
 export async function currentTotals(store: Pick<Store, 'getSteps' | 'itemTotals'>, run: RunRecord): Promise<RunTotals> {
   if (run.finishedAt !== undefined) return run.totals;
-  return totalsOf(await store.getSteps(run.id), await store.itemTotals(run.id));
+  const { steps, items } = await journalOf(store, run);
+  return totalsOf(steps, items);
 }
 
 /** What buildRunResult needs besides the run's row. */

@@ -26,27 +26,17 @@ export type ProviderFactories = Partial<Record<ProviderType, ProviderFactory>>;
 const BUILTIN_FACTORIES: Record<Exclude<ProviderType, 'mock'>, ProviderFactory> = {
   anthropic: (s, config) => {
     const options = { name: s.name, apiKey: requireKey(s), ...baseUrl(s), fetch: fetchFor(s.name, config) };
-    return new LazyProvider(
-      s.name,
-      VENDOR_CAPABILITIES,
-      async () => {
-        const { AnthropicProvider } = await import('./anthropic.js');
-        return new AnthropicProvider(options);
-      },
-      endpointOf(s),
-    );
+    return lazy(s, async () => {
+      const { AnthropicProvider } = await import('./anthropic.js');
+      return new AnthropicProvider(options);
+    });
   },
   gemini: (s, config) => {
     const options = { name: s.name, apiKey: requireKey(s), ...baseUrl(s), fetch: fetchFor(s.name, config) };
-    return new LazyProvider(
-      s.name,
-      VENDOR_CAPABILITIES,
-      async () => {
-        const { GeminiProvider } = await import('./gemini.js');
-        return new GeminiProvider(options);
-      },
-      endpointOf(s),
-    );
+    return lazy(s, async () => {
+      const { GeminiProvider } = await import('./gemini.js');
+      return new GeminiProvider(options);
+    });
   },
   openai: (s, config) => {
     const options = {
@@ -55,17 +45,17 @@ const BUILTIN_FACTORIES: Record<Exclude<ProviderType, 'mock'>, ProviderFactory> 
       ...baseUrl(s),
       fetch: fetchFor(s.name, config),
     };
-    return new LazyProvider(
-      s.name,
-      VENDOR_CAPABILITIES,
-      async () => {
-        const { OpenAIProvider } = await import('./openai.js');
-        return new OpenAIProvider(options);
-      },
-      endpointOf(s),
-    );
+    return lazy(s, async () => {
+      const { OpenAIProvider } = await import('./openai.js');
+      return new OpenAIProvider(options);
+    });
   },
 };
+
+/** A vendor provider whose SDK is imported on its first call; who answers is known at once. */
+function lazy(s: ProviderSettings, load: () => Promise<Provider>): Provider {
+  return new LazyProvider(s.name, VENDOR_CAPABILITIES, load, endpointOf(s));
+}
 
 /**
  * The provider called `name`. Throws an ElexirionError (with a hint naming the variable to set)

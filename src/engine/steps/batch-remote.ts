@@ -24,7 +24,10 @@ export interface RemoteBatchStats {
 }
 
 export interface RemoteBatch {
-  /** Whether a batch of `total` items under journal key `stepKey` goes to the cluster. */
+  /**
+   * Whether a batch of `total` items under journal key `stepKey` goes to the cluster. Asked only for
+   * a top-level step of the run's pipeline: the workers find the step there by name.
+   */
   accepts(stepKey: string, total: number): boolean;
   /** Resolves when every item has an outcome in the journal (or, failFast, the first failure). */
   run(request: RemoteBatchRequest): Promise<RemoteBatchStats>;

@@ -111,12 +111,13 @@ async function executeBatch(step: BatchStep, exec: StepExecution): Promise<StepO
   // chunks find it by name there. A batch inside a `parallel` group has a key without a '/' too.
   const topLevel = run.keyPrefix === '' && run.loaded.pipeline.steps.includes(step);
   const remote = topLevel ? remoteBatchOf(run.services.bus) : undefined;
+  const spread = remote?.accepts(key, total) ? remote : undefined;
   try {
-    if (remote?.accepts(key, total)) {
+    if (spread) {
       // Cluster mode: the items run as child jobs on every worker; their results are in the journal.
       Object.assign(
         stats,
-        await remote.run({
+        await spread.run({
           runId: run.id,
           stepKey: key,
           total,
@@ -148,9 +149,9 @@ async function executeBatch(step: BatchStep, exec: StepExecution): Promise<StepO
 
   const assembled = await assembleBatch(store, run.id, key, total);
   // The cluster ran every item the journal did not have as succeeded.
-  if (remote?.accepts(key, total)) ran = assembled.succeeded + assembled.failed - done.count;
+  if (spread) ran = assembled.succeeded + assembled.failed - done.count;
   const firstError = assembled.errors[0];
-  if (remote?.accepts(key, total) && failFast && firstError) {
+  if (spread && failFast && firstError) {
     throw withSpent(new BatchItemError(firstError.index, total, new Error(firstError.error)), itemsSpent(stats, ran));
   }
   return {

@@ -4,7 +4,7 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { BudgetReservation } from '../../budget/budget-guard.js';
-import { isInsideRoot, realLocation } from '../../config/confine.js';
+import { isInsideRoot, outsideRootError, realLocation } from '../../config/confine.js';
 import type { ClaudeCodeStep } from '../../config/schema.js';
 import { ElexirionError, ExitCode } from '../../errors.js';
 import { ClaudeCodeError, ClaudeCodeMaxTurnsError } from '../../providers/claude-code/errors.js';
@@ -144,10 +144,7 @@ function buildRequest(step: ClaudeCodeStep, run: RunContext, scope: TemplateScop
 }
 
 function outsideRoot(step: ClaudeCodeStep, what: string): ElexirionError {
-  return new ElexirionError(`claude_code step "${step.name}": ${what} is outside the pipelines directory`, {
-    exitCode: ExitCode.invalidInput,
-    hint: 'a pipeline run by `elexirion serve` may only name files and directories inside its --root directory',
-  });
+  return outsideRootError(`claude_code step "${step.name}": ${what}`);
 }
 
 /**

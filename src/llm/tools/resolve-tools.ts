@@ -2,7 +2,7 @@
 // functions that run the calls — built-ins by name, user tools from a JS module next to the pipeline.
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { isInsideRoot } from '../../config/confine.js';
+import { isInsideRoot, outsideRootError } from '../../config/confine.js';
 import type { Tool } from '../../config/schema.js';
 import { ElexirionError, ExitCode } from '../../errors.js';
 import type { ToolSpec } from '../../providers/provider.js';
@@ -67,10 +67,7 @@ async function loadModuleTool(
   const path = resolve(pipelineDir, module);
   // The load already refused such a module; checked again here, where the code would run.
   if (root !== undefined && !isInsideRoot(root, path)) {
-    throw new ElexirionError(`tool "${name}": module ${module} is outside the pipelines directory`, {
-      exitCode: ExitCode.invalidInput,
-      hint: 'a pipeline run by `elexirion serve` may only load tool modules inside its --root directory',
-    });
+    throw outsideRootError(`tool "${name}": module ${module}`);
   }
   let loaded: Record<string, unknown>;
   try {
