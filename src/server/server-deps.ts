@@ -4,6 +4,7 @@ import type { Engine, StartOptions } from '../engine/engine.js';
 import type { HealthReport } from '../health/health.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { Redactor } from '../telemetry/redact.js';
+import type { InlineProviderPolicy } from './inline-providers.js';
 import type { OpenStreams } from './open-streams.js';
 import type { RunEventHub } from './run-event-hub.js';
 
@@ -14,6 +15,8 @@ export interface ServerDeps {
   health: () => Promise<HealthReport>;
   /** Pipelines named by path must lie inside this directory. */
   root: string;
+  /** What a pipeline sent inline may configure of its providers (default: the safe minimum). */
+  inlineProviders?: InlineProviderPolicy;
   /** ELEXIRION_TOKEN; undefined only on a loopback host. */
   token?: string;
   redact: Redactor;

@@ -15,6 +15,7 @@ import { attachTracing, type Tracing } from '../telemetry/tracing.js';
 import { createApp } from './app.js';
 import { isLoopback } from './auth.js';
 import { DEFAULT_HOST } from './defaults.js';
+import type { InlineProviderPolicy } from './inline-providers.js';
 import { OpenStreams } from './open-streams.js';
 import { RunEventHub } from './run-event-hub.js';
 import type { RemoteRuns } from './server-deps.js';
@@ -23,6 +24,8 @@ export interface ServiceOptions {
   store: Store;
   /** Directory pipelines may be read from by path. */
   root: string;
+  /** What a pipeline sent inline may configure of its providers (see inline-providers.ts). */
+  inlineProviders?: InlineProviderPolicy;
   port?: number;
   host?: string;
   token?: string;
@@ -74,6 +77,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     streams,
     metrics,
     root: options.root,
+    ...(options.inlineProviders ? { inlineProviders: options.inlineProviders } : {}),
     redact: createRedactor(env),
     ...(token ? { token } : {}),
     ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}),

@@ -19,7 +19,12 @@ interface ServeFlags {
   grace: string;
   cluster?: boolean;
   redis?: string;
+  allowBaseUrl: string[];
+  allowKeyEnv: string[];
+  trustInlineProviders?: boolean;
 }
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 export const registerServe: RegisterCommand = (program, ctx, setExitCode) => {
   program
@@ -32,6 +37,17 @@ export const registerServe: RegisterCommand = (program, ctx, setExitCode) => {
     .option('--grace <seconds>', 'how long SIGTERM waits for active runs to stop', '10')
     .option('--cluster', 'submitted runs go to the cluster workers (see `elexirion worker`), not this process')
     .option('--redis <url>', 'with --cluster: the Redis of the cluster (default: $ELEXIRION_REDIS)')
+    .option('--allow-base-url <url>', 'a base_url pipelines sent inline may give a provider (repeatable)', collect, [])
+    .option(
+      '--allow-key-env <name>',
+      'a variable pipelines sent inline may name as api_key_env, beyond the vendors’ own (repeatable)',
+      collect,
+      [],
+    )
+    .option(
+      '--trust-inline-providers',
+      'pipelines sent inline may configure providers freely (endpoints, keys, limits)',
+    )
     .addHelpText(
       'after',
       '\nAuth: every endpoint but /health and the dashboard page needs `Authorization: Bearer $ELEXIRION_TOKEN`.\nLogs: JSON lines on stderr (ELEXIRION_LOG_LEVEL, default info); the URL is printed on stdout.\n\nExamples:\n  $ ELEXIRION_TOKEN=$(openssl rand -hex 16) elexirion serve --root examples\n  $ elexirion serve --port 0 --db /tmp/journal.db\n  $ elexirion serve --cluster --redis redis://127.0.0.1:6379 --db postgres://elexirion@db/elexirion',
@@ -44,6 +60,14 @@ export const registerServe: RegisterCommand = (program, ctx, setExitCode) => {
       const graceSeconds = Number(options.grace);
       if (!Number.isFinite(graceSeconds) || graceSeconds < 0) {
         throw new UsageError(`--grace must be a number of seconds, got "${options.grace}"`);
+      }
+      for (const url of options.allowBaseUrl) {
+        if (!URL.canParse(url)) throw new UsageError(`--allow-base-url must be a URL, got "${url}"`);
+      }
+      for (const name of options.allowKeyEnv) {
+        if (!/^[A-Z_][A-Z0-9_]*$/.test(name)) {
+          throw new UsageError(`--allow-key-env must be an environment variable name, got "${name}"`);
+        }
       }
       // The service's libraries (Hono, pino, OpenTelemetry) load with the command, not with the CLI.
       const [{ startService }, { createLogger }, { createTracingFromEnv }] = await Promise.all([
@@ -65,6 +89,11 @@ export const registerServe: RegisterCommand = (program, ctx, setExitCode) => {
           ...(remote ? { remote } : {}),
           store,
           root: resolve(ctx.cwd, options.root),
+          inlineProviders: {
+            allowBaseUrls: options.allowBaseUrl,
+            allowKeyEnv: options.allowKeyEnv,
+            trust: options.trustInlineProviders === true,
+          },
           port,
           host: options.host,
           env: ctx.env,

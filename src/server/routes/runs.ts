@@ -10,6 +10,7 @@ import type { RunRecord, RunStatus } from '../../journal/store.js';
 import { redactDeep } from '../../telemetry/redact.js';
 import { confinePath } from '../confine-path.js';
 import { HttpError } from '../http-error.js';
+import { checkInlineProviders } from '../inline-providers.js';
 import { runSummary } from '../run-summary.js';
 import type { ServerDeps } from '../server-deps.js';
 
@@ -56,6 +57,8 @@ export function runRoutes(deps: ServerDeps): Hono {
       file !== undefined
         ? await loadPipeline(confinePath(deps.root, file), confined)
         : loadPipelineFromString(yaml as string, join(deps.root, INLINE_FILE), confined);
+    // The inline pipeline is the token holder's, not the operator's: its providers are held to the policy.
+    if (file === undefined) checkInlineProviders(loaded, deps.inlineProviders);
     const start = {
       ...(inputs ? { inputs } : {}),
       ...(mock === undefined ? {} : { mock }),
@@ -163,7 +166,10 @@ async function checkResumeConfined(deps: ServerDeps, run: RunRecord): Promise<vo
       if (!(error instanceof ConfigError && error.diagnostics[0]?.message === 'no such file')) throw error;
     }
   }
-  loadPipelineFromString(JSON.stringify(run.pipeline), file ?? `${run.pipelineName}.yaml`, confined);
+  const stored = loadPipelineFromString(JSON.stringify(run.pipeline), file ?? `${run.pipelineName}.yaml`, confined);
+  // No file to read (a pipeline sent inline, or a file since removed): the journaled document is not
+  // the operator's to vouch for, so its providers meet the policy of inline pipelines.
+  checkInlineProviders(stored, deps.inlineProviders);
 }
 
 async function readJson(request: Request): Promise<unknown> {

