@@ -108,6 +108,35 @@ describe('pipeline step', () => {
     expect(result.error).toContain('input "n" must be integer');
   });
 
+  it("locates an inline child's input error in the parent's file, at the child's declaration", async () => {
+    const file = h.write(
+      'inline-typed.yaml',
+      [
+        'name: parent',
+        'steps:',
+        '  - name: group',
+        '    type: parallel',
+        '    steps:',
+        '      - name: sub',
+        '        type: pipeline',
+        '        inputs: { n: many }',
+        '        pipeline:',
+        '          name: inner',
+        '          inputs:',
+        '            n: { type: integer, required: true }',
+        '          steps:',
+        '            - { name: s, type: mock, prompt: "{{ n }}" }',
+        '',
+      ].join('\n'),
+    );
+    const result = await h.run(file);
+    expect(result.status).toBe('failed');
+    // Line 12 is where the child declares `n`; before, the error read `<pipeline inner>:0:0`.
+    expect(result.error).toMatch(/inline-typed\.yaml:12:\d+/);
+    expect(result.error).toContain('input "n" must be integer');
+    expect(result.error).not.toContain('<pipeline inner>');
+  });
+
   it('refuses at load time a pipeline that includes itself, directly or through another', async () => {
     const selfIncluding = h.write(
       'self.yaml',

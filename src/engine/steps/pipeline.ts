@@ -6,7 +6,8 @@
 import { resolveInputs } from '../../config/inputs.js';
 import { type LoadedPipeline, loadPipeline } from '../../config/loader.js';
 import { MAX_PIPELINE_DEPTH } from '../../config/pipeline-includes.js';
-import type { PipelineStep } from '../../config/schema.js';
+import type { DocPath } from '../../config/path.js';
+import type { PipelineStep, Step } from '../../config/schema.js';
 import { ElexirionError, ExitCode } from '../../errors.js';
 import { renderDeep } from '../../template/render.js';
 import { confinedRoot } from '../confined-root.js';
@@ -31,8 +32,8 @@ async function executePipelineStep(step: PipelineStep, exec: StepExecution): Pro
   }
   const loaded = await childPipeline(step, run);
   const given = step.inputs ? (renderDeep(step.inputs, exec.scope) as Record<string, unknown>) : {};
-  // Inline children have no file of their own: their input errors name the pipeline instead.
-  const inputs = resolveInputs(step.file === undefined ? loaded.pipeline : loaded, given);
+  // Errors point at the child's declarations: in its file, or where it is written in this one.
+  const inputs = resolveInputs(loaded, given);
   const child = run.child({ loaded, inputs, keyPrefix: `${key}/`, signal: exec.signal });
   try {
     const output = await executeChild(child, run);
@@ -63,8 +64,27 @@ async function childPipeline(step: PipelineStep, run: RunContext): Promise<Loade
       exitCode: ExitCode.invalidInput,
     });
   }
-  // An inline child was validated with its parent; it lives in the parent's file and folder.
-  return { ...run.loaded, pipeline: step.pipeline };
+  // An inline child was validated with its parent; it lives in the parent's file and folder, and
+  // its positions are those of the parent's document below the step's `pipeline:`.
+  const at = docPathOf(run.loaded.pipeline.steps, step, ['steps']);
+  const { locate } = run.loaded;
+  return {
+    ...run.loaded,
+    pipeline: step.pipeline,
+    locate: at === undefined ? locate : (path) => locate([...at, 'pipeline', ...path]),
+  };
+}
+
+/** Where `step` is written among `steps` (`parallel` groups searched too), as a document path. */
+function docPathOf(steps: readonly Step[], step: Step, at: DocPath): DocPath | undefined {
+  for (const [i, candidate] of steps.entries()) {
+    if (candidate === step) return [...at, i];
+    if (candidate.type === 'parallel') {
+      const found = docPathOf(candidate.steps, step, [...at, i, 'steps']);
+      if (found) return found;
+    }
+  }
+  return undefined;
 }
 
 /** The child's steps in order (finished ones from the journal), then its outputs. */
