@@ -5,8 +5,8 @@
 // child's rendered `outputs` are this step's output.
 import { resolveInputs } from '../../config/inputs.js';
 import { type LoadedPipeline, loadPipeline } from '../../config/loader.js';
-import { MAX_PIPELINE_DEPTH } from '../../config/pipeline-includes.js';
 import type { DocPath } from '../../config/path.js';
+import { MAX_PIPELINE_DEPTH } from '../../config/pipeline-includes.js';
 import type { PipelineStep, Step } from '../../config/schema.js';
 import { ElexirionError, ExitCode } from '../../errors.js';
 import { renderDeep } from '../../template/render.js';
