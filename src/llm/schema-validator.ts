@@ -3,22 +3,48 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { JsonSchema } from '../providers/provider.js';
 
-// Schemas were checked strictly at load time; here we only validate values.
-const ajv = new Ajv2020({ allErrors: true, strict: false, validateFormats: false, logger: false });
+// Schemas were checked strictly at load time; here we only validate values. One instance serves
+// every run of the process (a new one costs ~25 ms: its meta-schemas), so it must not keep what
+// it compiled as named schemas: two pipelines — or two versions of one in a long-lived `serve` —
+// whose schemas share an `$id` would otherwise fail with "schema with key or id … already exists"
+// (addUsedSchema: false; a schema's own `$ref`s to its own `$id`s still resolve).
+const ajv = new Ajv2020({
+  allErrors: true,
+  strict: false,
+  validateFormats: false,
+  logger: false,
+  addUsedSchema: false,
+});
 const byIdentity = new WeakMap<object, ValidateFunction>();
-const byText = new Map<string, ValidateFunction>();
+/**
+ * By canonical text, least recently used first: bounded, because a server compiles the schemas of
+ * every pipeline it is sent; an entry dropped is dropped from ajv's own cache too.
+ */
+const byText = new Map<string, { schema: JsonSchema; validate: ValidateFunction }>();
+export const MAX_COMPILED_SCHEMAS = 500;
 
 function compiled(schema: JsonSchema): ValidateFunction {
   const known = byIdentity.get(schema);
   if (known) return known;
   const text = JSON.stringify(schema);
-  let validate = byText.get(text);
-  if (!validate) {
-    validate = ajv.compile(schema);
-    byText.set(text, validate);
+  let entry = byText.get(text);
+  if (entry) byText.delete(text);
+  else {
+    entry = { schema, validate: ajv.compile(schema) };
+    if (byText.size >= MAX_COMPILED_SCHEMAS) {
+      const [oldestText, oldest] = byText.entries().next().value as [string, { schema: JsonSchema }];
+      byText.delete(oldestText);
+      ajv.removeSchema(oldest.schema);
+    }
   }
-  byIdentity.set(schema, validate);
-  return validate;
+  byText.set(text, entry);
+  byIdentity.set(schema, entry.validate);
+  return entry.validate;
+}
+
+/** Compiled schemas held (for tests: the cache is bounded). */
+export function compiledSchemaCount(): number {
+  return byText.size;
 }
 
 /** The problems of `value` against `schema`, one line each (empty when it is valid). */
