@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MaxTurnsExceededError, providerCaller, resolveTools, runLlmCall } from '../../src/llm/index.js';
+import { builtinTools } from '../../src/llm/tools/builtin-tools.js';
 import { rejection, request, subjects } from '../providers/harness.js';
 
 const SECRET = 'TOP-SECRET-OUTSIDE-THE-WORKSPACE';
@@ -16,6 +17,7 @@ beforeAll(async () => {
   workspace = join(root, 'ws');
   await mkdir(join(workspace, 'docs'), { recursive: true });
   await writeFile(join(workspace, 'docs', 'notes.txt'), 'the notes say 42');
+  await writeFile(join(workspace, '..draft.txt'), 'a name that starts with two dots');
   await writeFile(join(root, 'secret.txt'), SECRET);
   await symlink(join(root, 'secret.txt'), join(workspace, 'innocent.txt'));
 });
@@ -84,5 +86,17 @@ describe.each(subjects())('tools via $name', (subject) => {
     );
     expect(err).toBeInstanceOf(MaxTurnsExceededError);
     expect(subject.fake.requests).toHaveLength(3);
+  });
+});
+
+describe('built-in tools, called directly', () => {
+  it('reads a file whose name starts with ".." — only a whole ".." segment leaves the workspace', async () => {
+    const tools = builtinTools(workspace);
+    const ctx = { signal: AbortSignal.timeout(5000) };
+    expect(await tools.read_file({ path: '..draft.txt' }, ctx)).toBe('a name that starts with two dots');
+    expect(await tools.list_files({}, ctx)).toContain('..draft.txt');
+    await expect(tools.read_file({ path: '../secret.txt' }, ctx)).rejects.toThrow(/refused/);
+    await expect(tools.read_file({ path: 'docs/../../secret.txt' }, ctx)).rejects.toThrow(/refused/);
+    await expect(tools.read_file({ path: '..' }, ctx)).rejects.toThrow(/refused|not a file/);
   });
 });
