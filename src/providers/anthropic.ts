@@ -103,7 +103,12 @@ export class AnthropicProvider implements Provider {
     } catch (err) {
       throw this.mapError(err, signal);
     }
-    if (!acc.stopped) throw truncatedStream(this.name, 'message_stop');
+    if (!acc.stopped) {
+      // The SDK ends its stream quietly when the request is aborted: that is a cancellation or a
+      // deadline, not a cut-off connection.
+      if (signal.aborted) throw abortError(this.name, signal);
+      throw truncatedStream(this.name, 'message_stop');
+    }
     if (!acc.started) throw new ProviderError(this.name, 'invalid_response', 'the stream had no message_start');
     yield { type: 'done', response: fromMessage(acc.message(), request, unwrap) };
   }

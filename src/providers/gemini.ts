@@ -185,6 +185,8 @@ function toContents(messages: ChatMessage[]): Content[] {
       for (const c of m.toolCalls ?? []) {
         parts.push({
           functionCall: { ...(c.id.startsWith(LOCAL_ID_PREFIX) ? {} : { id: c.id }), name: c.name, args: c.arguments },
+          // The model's thought signature goes back on the part it came with.
+          ...(c.signature ? { thoughtSignature: c.signature } : {}),
         });
       }
       push('model', parts);
@@ -215,6 +217,7 @@ class ResponseAccumulator {
           id: part.functionCall.id ?? `${LOCAL_ID_PREFIX}${this.toolCalls.length + 1}`,
           name: part.functionCall.name ?? '',
           arguments: (part.functionCall.args ?? {}) as Record<string, unknown>,
+          ...(part.thoughtSignature ? { signature: part.thoughtSignature } : {}),
         });
       }
     }

@@ -38,6 +38,8 @@ export interface HttpFailure {
   headers?: (name: string) => string | null | undefined;
   /** A hint from the body when there are no headers (Gemini's RetryInfo). */
   retryAfterMs?: number;
+  /** What the body says it is, when that differs from what the status alone would mean. */
+  kind?: ProviderErrorKind;
 }
 
 export function httpError(
@@ -47,7 +49,7 @@ export function httpError(
   cause?: unknown,
 ): ProviderError {
   const retryAfterMs = (failure.headers && retryAfterFromHeaders(failure.headers)) ?? failure.retryAfterMs;
-  return new ProviderError(provider, kindFromStatus(failure.status), scrub(failure.message, secrets), {
+  return new ProviderError(provider, failure.kind ?? kindFromStatus(failure.status), scrub(failure.message, secrets), {
     status: failure.status,
     ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
     cause: scrubbedCause(cause, secrets),

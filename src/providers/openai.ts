@@ -9,7 +9,7 @@ import type {
   ChatCompletionMessageParam,
   ChatCompletionTool,
 } from 'openai/resources/chat/completions/completions.js';
-import { abortError, httpError, otherError, truncatedStream } from './map-error.js';
+import { abortError, httpError, otherError, scrub, truncatedStream } from './map-error.js';
 import {
   type Capabilities,
   type ChatMessage,
@@ -24,7 +24,7 @@ import {
   type Usage,
   VENDOR_CAPABILITIES,
 } from './provider.js';
-import { ProviderError } from './provider-error.js';
+import { kindFromStatus, ProviderError, type ProviderErrorKind } from './provider-error.js';
 import { objectRootSchema, parseJsonText, STRUCTURED_OUTPUT_NAME } from './structured-schema.js';
 
 export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
@@ -130,7 +130,12 @@ export class OpenAIProvider implements Provider {
       throw this.mapError(err, signal);
     }
     // Without a finish_reason the answer was cut off, even if the body ended cleanly.
-    if (finish === null) throw truncatedStream(this.name, 'a finish_reason');
+    if (finish === null) {
+      // The SDK ends its stream quietly when the request is aborted: that is a cancellation or a
+      // deadline, not a cut-off connection.
+      if (signal.aborted) throw abortError(this.name, signal);
+      throw truncatedStream(this.name, 'a finish_reason');
+    }
     yield {
       type: 'done',
       response: this.toResponse({ text, toolCalls: calls.filter(Boolean), finish, usage, model }, request, unwrap),
@@ -220,16 +225,50 @@ export class OpenAIProvider implements Provider {
     if (err instanceof ProviderError) return err;
     if (signal.aborted || err instanceof OpenAI.APIUserAbortError) return abortError(this.name, signal, err);
     const secrets = [this.apiKey];
-    if (err instanceof OpenAI.APIError && !(err instanceof OpenAI.APIConnectionError) && err.status !== undefined) {
+    if (err instanceof OpenAI.APIError && !(err instanceof OpenAI.APIConnectionError)) {
+      const code = typeof err.code === 'string' ? err.code : undefined;
+      if (err.status === undefined) {
+        // An `error` chunk inside a 200 stream: its type (or code) says what happened.
+        return new ProviderError(this.name, streamErrorKind(err), `stream error: ${scrub(err.message, secrets)}`);
+      }
       return httpError(
         this.name,
-        { status: err.status, message: err.message, headers: (n) => err.headers?.get(n) },
+        {
+          status: err.status,
+          message: err.message,
+          headers: (n) => err.headers?.get(n),
+          // A 429 that is an empty account, not a busy minute: waiting will not help.
+          ...(code === 'insufficient_quota' ? { kind: 'auth' as const } : {}),
+        },
         secrets,
         err,
       );
     }
     return otherError(this.name, err, secrets);
   }
+}
+
+/** Error types and codes of OpenAI-compatible error bodies, as sent inside a stream. */
+const STREAM_ERROR_KINDS: Record<string, ProviderErrorKind> = {
+  server_error: 'server',
+  service_unavailable: 'overloaded',
+  rate_limit_exceeded: 'rate_limited',
+  requests: 'rate_limited',
+  tokens: 'rate_limited',
+  insufficient_quota: 'auth',
+  invalid_api_key: 'auth',
+  authentication_error: 'auth',
+  invalid_request_error: 'bad_request',
+  context_length_exceeded: 'bad_request',
+};
+
+/** The kind of an error reported mid-stream: by code, then type (vLLM sends an HTTP status as `code`); else a server fault. */
+function streamErrorKind(err: InstanceType<typeof OpenAI.APIError>): ProviderErrorKind {
+  const { code, type } = err as { code?: unknown; type?: unknown };
+  if (typeof code === 'number' && code >= 400 && code < 600) return kindFromStatus(code);
+  if (typeof code === 'string' && STREAM_ERROR_KINDS[code]) return STREAM_ERROR_KINDS[code];
+  if (typeof type === 'string' && STREAM_ERROR_KINDS[type]) return STREAM_ERROR_KINDS[type];
+  return 'server';
 }
 
 function toMessages(system: string | undefined, messages: ChatMessage[]): ChatCompletionMessageParam[] {

@@ -66,8 +66,24 @@ export function kindFromStatus(status: number): ProviderErrorKind {
 }
 
 /**
+ * The vendors' reset headers, each with the header that says how much of that limit is left.
+ * A 429 names no limit: the one whose `remaining` is 0 is the one that was hit.
+ */
+const RESET_HEADERS: ReadonlyArray<readonly [reset: string, remaining: string]> = [
+  ['x-ratelimit-reset-requests', 'x-ratelimit-remaining-requests'],
+  ['x-ratelimit-reset-tokens', 'x-ratelimit-remaining-tokens'],
+  ['anthropic-ratelimit-requests-reset', 'anthropic-ratelimit-requests-remaining'],
+  ['anthropic-ratelimit-tokens-reset', 'anthropic-ratelimit-tokens-remaining'],
+  ['anthropic-ratelimit-input-tokens-reset', 'anthropic-ratelimit-input-tokens-remaining'],
+  ['anthropic-ratelimit-output-tokens-reset', 'anthropic-ratelimit-output-tokens-remaining'],
+];
+
+/**
  * Reads how long to wait from response headers: `retry-after` (seconds or an HTTP date),
- * `retry-after-ms`, then the `x-ratelimit-reset-*` family (e.g. `6m0s`, `1.5s`, seconds).
+ * `retry-after-ms`, then the `x-ratelimit-reset-*` / `anthropic-ratelimit-*-reset` family
+ * (e.g. `6m0s`, `1.5s`, seconds, an RFC 3339 time). Among those, the reset of an exhausted limit
+ * (its `remaining` is 0) wins — the longest, when several are — since an earlier retry would only
+ * collect another 429; without `remaining` headers, the first reset present.
  */
 export function retryAfterFromHeaders(
   get: (name: string) => string | null | undefined,
@@ -82,18 +98,18 @@ export function retryAfterFromHeaders(
     const date = Date.parse(ra);
     if (!Number.isNaN(date)) return Math.max(0, date - now);
   }
-  for (const name of [
-    'x-ratelimit-reset-requests',
-    'x-ratelimit-reset-tokens',
-    'anthropic-ratelimit-requests-reset',
-    'anthropic-ratelimit-tokens-reset',
-  ]) {
-    const v = get(name);
+  let first: number | undefined;
+  let exhausted: number | undefined;
+  for (const [resetName, remainingName] of RESET_HEADERS) {
+    const v = get(resetName);
     if (!v) continue;
     const parsed = parseResetValue(v, now);
-    if (parsed !== undefined) return parsed;
+    if (parsed === undefined) continue;
+    first ??= parsed;
+    const remaining = get(remainingName);
+    if (remaining && Number(remaining) <= 0) exhausted = Math.max(exhausted ?? 0, parsed);
   }
-  return undefined;
+  return exhausted ?? first;
 }
 
 function parseResetValue(v: string, now: number): number | undefined {

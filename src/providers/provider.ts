@@ -15,6 +15,11 @@ export interface ToolCall {
   id: string;
   name: string;
   arguments: Record<string, unknown>;
+  /**
+   * Opaque vendor data that must travel back with the call in the next request: Gemini's
+   * `thoughtSignature` (Gemini 3 refuses a function call sent back without it).
+   */
+  signature?: string;
 }
 
 export type ChatMessage =

@@ -58,7 +58,11 @@ export abstract class FakeServer {
   protected abstract renderJson(answer: FakeAnswer, route: Route): unknown;
   protected abstract renderEvents(answer: FakeAnswer, route: Route): SseEvent[];
   protected abstract errorBody(status: number, message: string): unknown;
-  /** Anthropic overrides it; the others have no mid-stream error event. */
+  /** A request the real API refuses (before any fault or answer): its status and message. */
+  protected refuse(_request: RecordedRequest, _route: Route): { status: number; message: string } | undefined {
+    return undefined;
+  }
+  /** Anthropic's shape (`event: error`); the other protocols override it with their own. */
   protected streamErrorEvent(fault: Extract<Fault, { kind: 'stream_error' }>): SseEvent {
     return { event: 'error', data: { type: 'error', error: { type: fault.errorType, message: fault.message } } };
   }
@@ -165,6 +169,11 @@ export abstract class FakeServer {
       this.sendJson(res, 404, this.errorBody(404, `${this.label} fake: no route for ${record.method} ${record.path}`));
       return;
     }
+    const refusal = this.refuse(record, route);
+    if (refusal) {
+      this.sendJson(res, refusal.status, this.errorBody(refusal.status, refusal.message));
+      return;
+    }
     const fault = this.faultQueue.shift() ?? this.faultMode ?? undefined;
     if (fault) record.fault = fault.kind;
     if (this.latencyMs > 0) await sleep(this.latencyMs);
@@ -196,10 +205,17 @@ export abstract class FakeServer {
       return;
     }
     if (fault?.kind === 'truncate') {
+      const half = text.slice(0, Math.floor(text.length / 2));
+      if (fault.how === 'end') {
+        // A clean end of body: no length to contradict it, and the connection closes with the body.
+        res.writeHead(200, { 'content-type': 'application/json', connection: 'close' });
+        res.end(half);
+        return;
+      }
+      // A length the body never reaches: the client sees the socket die mid-body.
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });
-      res.write(text.slice(0, Math.floor(text.length / 2)));
-      if (fault.how === 'end') res.end();
-      else req.socket.destroy();
+      res.write(half);
+      req.socket.destroy();
       return;
     }
     this.sendJson(res, 200, body);

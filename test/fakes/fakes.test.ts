@@ -71,6 +71,19 @@ describe('fake servers', () => {
     expect(second.status).toBe(200);
   });
 
+  it('cut a JSON answer off with a clean end of body (not a hang)', async () => {
+    openai.injectFault(faults.truncate(2, 'end'));
+    const res = await post(
+      `${openai.baseUrl}/v1/chat/completions`,
+      { model: 'm', messages: [] },
+      AbortSignal.timeout(2000),
+    );
+    const text = await res.text();
+    expect(text.length).toBeGreaterThan(0);
+    expect(text.startsWith('{"id":"chatcmpl-fake-')).toBe(true);
+    expect(() => JSON.parse(text)).toThrow();
+  });
+
   it('reset the connection', async () => {
     gemini.injectFault(faults.reset());
     await expect(post(`${gemini.baseUrl}/v1beta/models/m:generateContent`, {})).rejects.toThrow();

@@ -15,7 +15,12 @@ export type Fault =
   | { kind: 'truncate'; afterEvents?: number; how?: 'end' | 'destroy' }
   /** A 200 whose body (or one stream event) is not valid JSON. */
   | { kind: 'malformed' }
-  /** Anthropic only: an `event: error` after `afterEvents` events of an otherwise normal stream. */
+  /**
+   * An error sent inside a 200 stream after `afterEvents` events, in the vendor's own shape: Anthropic
+   * `event: error` with `{type: 'error', error: {type, message}}`; OpenAI a `data:` line with
+   * `{error: {message, type, code}}`; Gemini a `data:` line with `{error: {code, message, status}}`.
+   * `errorType` is the vendor's word for it (`overloaded_error`, `server_error`, `UNAVAILABLE`).
+   */
   | { kind: 'stream_error'; afterEvents?: number; errorType?: string; message?: string };
 
 export const faults = {

@@ -3,12 +3,14 @@
 // and structured output: a responseSchema / responseJsonSchema with a JSON mime type gets JSON text.
 import { type FakeAnswer, type RequestDigest, splitText, usageFor } from './answer.js';
 import { FakeServer, type RecordedRequest, type Route } from './fake-server.js';
+import type { Fault } from './faults.js';
 import type { SseEvent } from './sse.js';
 
 interface GeminiPart {
   text?: string;
   functionCall?: { id?: string; name: string; args: unknown };
   functionResponse?: { name: string; response: unknown };
+  thoughtSignature?: string;
 }
 interface GeminiBody {
   contents?: Array<{ role?: string; parts?: GeminiPart[] }>;
@@ -56,6 +58,34 @@ export class GeminiFake extends FakeServer {
 
   protected errorBody(status: number, message: string): unknown {
     return { error: { code: status, message, status: STATUS_NAMES[status] ?? 'UNKNOWN' } };
+  }
+
+  /**
+   * Gemini 3 refuses a conversation whose current turn sends a function call back without the
+   * `thoughtSignature` the model gave it (the first functionCall part of each model turn carries it).
+   */
+  protected override refuse(request: RecordedRequest, route: Route) {
+    if (!route.digest.model.startsWith('gemini-3')) return undefined;
+    const contents = (request.body as GeminiBody | undefined)?.contents ?? [];
+    const lastUserText = contents.findLastIndex((c) => c.role === 'user' && (c.parts ?? []).some((p) => p.text));
+    for (const [position, content] of contents.entries()) {
+      if (position < lastUserText || content.role !== 'model') continue;
+      const firstCall = (content.parts ?? []).find((p) => p.functionCall);
+      if (firstCall && !firstCall.thoughtSignature) {
+        return {
+          status: 400,
+          message: `Function call is missing a thought_signature in functionCall parts. This is required for tools to work correctly. Additional data, function call \`${firstCall.functionCall?.name}\`, position ${position + 1}.`,
+        };
+      }
+    }
+    return undefined;
+  }
+
+  /** Gemini reports a failure mid-stream as a `data:` chunk holding its error body (`errorType`: the status name). */
+  protected override streamErrorEvent(fault: Extract<Fault, { kind: 'stream_error' }>): SseEvent {
+    const status = fault.errorType ?? 'INTERNAL';
+    const code = Number(Object.entries(STATUS_NAMES).find(([, name]) => name === status)?.[0] ?? 500);
+    return { data: { error: { code, message: fault.message ?? 'Internal error', status } } };
   }
 
   protected renderJson(answer: FakeAnswer, route: Route): unknown {
@@ -107,8 +137,10 @@ function answerText(answer: FakeAnswer): string | undefined {
 }
 
 function functionCallParts(answer: FakeAnswer): GeminiPart[] {
-  return (answer.toolCalls ?? []).map((call) => ({
+  // Like a thinking model, the first function call of a turn carries the turn's thought signature.
+  return (answer.toolCalls ?? []).map((call, i) => ({
     functionCall: { ...(call.id ? { id: call.id } : {}), name: call.name, args: call.arguments },
+    ...(i === 0 ? { thoughtSignature: Buffer.from(`signature of ${call.name}`).toString('base64') } : {}),
   }));
 }
 

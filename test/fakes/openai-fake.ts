@@ -3,6 +3,7 @@
 // response_format json_schema answered with JSON text.
 import { type FakeAnswer, type RequestDigest, splitText, usageFor } from './answer.js';
 import { FakeServer, type RecordedRequest, type Route } from './fake-server.js';
+import type { Fault } from './faults.js';
 import type { SseEvent } from './sse.js';
 
 interface OpenAIBody {
@@ -46,6 +47,12 @@ export class OpenAIFake extends FakeServer {
 
   protected errorBody(status: number, message: string): unknown {
     return { error: { message, type: ERROR_TYPES[status] ?? 'api_error', param: null, code: null } };
+  }
+
+  /** OpenAI reports a failure mid-stream as a plain `data:` chunk holding an `error` object (no `event:`). */
+  protected override streamErrorEvent(fault: Extract<Fault, { kind: 'stream_error' }>): SseEvent {
+    const type = fault.errorType ?? 'server_error';
+    return { data: { error: { message: fault.message ?? 'The server had an error', type, param: null, code: null } } };
   }
 
   protected renderJson(answer: FakeAnswer, route: Route): unknown {

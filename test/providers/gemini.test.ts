@@ -2,7 +2,7 @@
 // parts, RetryInfo in the body of a 429.
 import { describe, expect, it } from 'vitest';
 import type { ProviderError } from '../../src/providers/provider-error.js';
-import { rejection, request, subjects } from './harness.js';
+import { collect, rejection, request, subjects } from './harness.js';
 
 const subject = subjects().find((s) => s.name === 'gemini');
 if (!subject) throw new Error('no gemini subject');
@@ -98,5 +98,35 @@ describe('gemini provider', () => {
     await subject.provider().generate(request(subject), AbortSignal.timeout(5000));
     expect(fake.requests[0]?.path).toBe(`/v1beta/models/${subject.model}:generateContent`);
     expect(fake.requests[0]?.headers['x-goog-api-key']).toBeTruthy();
+  });
+
+  it('sends a function call back with its thought signature (Gemini 3 refuses it without)', async () => {
+    const tools = [{ name: 'lookup', description: 'Look up', parameters: { type: 'object' } }];
+    const ask = { model: 'gemini-3-pro-preview', tools };
+    fake.queueAnswers({ toolCalls: [{ name: 'lookup', arguments: { q: 'x' } }] }, { text: 'x is 42' });
+    const { done: first } = await collect(
+      subject
+        .provider()
+        .stream(
+          request(subject, { ...ask, messages: [{ role: 'user', content: 'find x' }] }),
+          AbortSignal.timeout(5000),
+        ),
+    );
+    const call = first?.toolCalls[0];
+    if (!call) throw new Error('no tool call');
+    const second = await subject.provider().generate(
+      request(subject, {
+        ...ask,
+        messages: [
+          { role: 'user', content: 'find x' },
+          { role: 'assistant', content: '', toolCalls: [call] },
+          { role: 'tool', toolCallId: call.id, name: 'lookup', content: '42' },
+        ],
+      }),
+      AbortSignal.timeout(5000),
+    );
+    expect(second.text).toBe('x is 42');
+    const sent = fake.requests[1]?.body as SentBody;
+    expect(sent.contents[1]?.parts[0]?.thoughtSignature).toBe(Buffer.from('signature of lookup').toString('base64'));
   });
 });

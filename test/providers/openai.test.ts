@@ -2,7 +2,9 @@
 // streams, max_tokens for compatible servers, and running keyless against a local server.
 import { describe, expect, it } from 'vitest';
 import { OpenAIProvider } from '../../src/providers/openai.js';
-import { request, subjects } from './harness.js';
+import type { ProviderError } from '../../src/providers/provider-error.js';
+import { faults } from '../fakes/index.js';
+import { collect, rejection, request, subjects } from './harness.js';
 
 const subject = subjects().find((s) => s.name === 'openai');
 if (!subject) throw new Error('no openai subject');
@@ -69,5 +71,55 @@ describe('openai provider', () => {
       tool_calls: [{ id: 'c1', type: 'function', function: { name: 'f', arguments: '{"a":1}' } }],
     });
     expect(body.messages[2]).toEqual({ role: 'tool', tool_call_id: 'c1', content: 'done' });
+  });
+
+  it('waits for the reset of the exhausted limit (tokens), not of the first one named (requests)', async () => {
+    // OpenAI's 429 for a tokens-per-minute limit: no retry-after; requests are left, tokens are not.
+    fake.injectFault({
+      kind: 'status',
+      status: 429,
+      message: 'Rate limit reached for gpt-4o-mini on tokens per min (TPM)',
+      headers: {
+        'x-ratelimit-remaining-requests': '4999',
+        'x-ratelimit-reset-requests': '12ms',
+        'x-ratelimit-remaining-tokens': '0',
+        'x-ratelimit-reset-tokens': '20.5s',
+      },
+    });
+    const err = (await rejection(
+      subject.provider().generate(request(subject), AbortSignal.timeout(5000)),
+    )) as ProviderError;
+    expect(err.kind).toBe('rate_limited');
+    expect(err.retryAfterMs).toBe(20_500);
+  });
+
+  it('maps a request error sent inside the stream to bad_request, which is not retried', async () => {
+    fake.injectFault(faults.streamError(2, 'invalid_request_error', 'Invalid schema for response_format'));
+    const err = (await rejection(
+      collect(subject.provider().stream(request(subject), AbortSignal.timeout(5000))),
+    )) as ProviderError;
+    expect(err.kind).toBe('bad_request');
+    expect(err.retryable).toBe(false);
+  });
+
+  it('does not retry a 429 that says the account is out of quota', async () => {
+    fake.injectFault({
+      kind: 'status',
+      status: 429,
+      body: {
+        error: {
+          message: 'You exceeded your current quota, please check your plan and billing details.',
+          type: 'insufficient_quota',
+          param: null,
+          code: 'insufficient_quota',
+        },
+      },
+    });
+    const err = (await rejection(
+      subject.provider().generate(request(subject), AbortSignal.timeout(5000)),
+    )) as ProviderError;
+    expect(err.status).toBe(429);
+    expect(err.retryable).toBe(false);
+    expect(err.message).toContain('exceeded your current quota');
   });
 });

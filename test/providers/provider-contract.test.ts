@@ -50,6 +50,23 @@ describe.each(all)('$name provider', (subject) => {
     expect((err as ProviderError).kind).toBe('connection');
   });
 
+  it('maps an error sent inside a 200 stream to a server fault (retryable, counted by the breaker), never a done', async () => {
+    // Each vendor's own word for "the server failed" in the middle of an answer.
+    const errorType = { anthropic: 'api_error', openai: 'server_error', gemini: 'INTERNAL' }[subject.name];
+    fake.injectFault(faults.streamError(2, errorType, 'The server had an error while processing your request'));
+    const seen: string[] = [];
+    const err = (await rejection(
+      (async () => {
+        for await (const c of subject.provider().stream(request(subject), AbortSignal.timeout(5000))) seen.push(c.type);
+      })(),
+    )) as ProviderError;
+    expect(err).toBeInstanceOf(ProviderError);
+    expect(err.kind).toBe('server');
+    expect(err.providerFault).toBe(true);
+    expect(err.message).toContain('The server had an error');
+    expect(seen).not.toContain('done');
+  });
+
   it('returns structured output natively as `object`', async () => {
     const schema = { type: 'object', properties: { verdict: { type: 'string' } }, required: ['verdict'] };
     fake.queueAnswers({ json: { verdict: 'ok' } });
@@ -115,6 +132,16 @@ describe.each(all)('$name provider', (subject) => {
     expect(err.kind).toBe('invalid_response');
   });
 
+  it('maps a JSON answer cut off by a clean end of body to a retryable invalid_response', async () => {
+    fake.injectFault(faults.truncate(2, 'end'));
+    const err = (await rejection(
+      subject.provider().generate(request(subject), AbortSignal.timeout(5000)),
+    )) as ProviderError;
+    expect(err).toBeInstanceOf(ProviderError);
+    expect(err.kind).toBe('invalid_response');
+    expect(err.retryable).toBe(true);
+  });
+
   it('really aborts the HTTP request when the signal fires (the fake sees the socket close)', async () => {
     fake.setFaultMode(faults.hang());
     const controller = new AbortController();
@@ -124,6 +151,28 @@ describe.each(all)('$name provider', (subject) => {
     const err = (await pending) as ProviderError;
     expect(err.kind).toBe('aborted');
     expect(err.retryable).toBe(false);
+    await fake.waitFor(() => fake.requests[0]?.aborted === true);
+  });
+
+  it.each([
+    ['cancelled', 'aborted', undefined],
+    ['past its deadline', 'timeout', new DOMException('deadline', 'TimeoutError')],
+  ])('reports a stream stopped mid-way (%s) as %s, not as a cut-off connection', async (_what, kind, reason) => {
+    fake.chunkDelayMs = 100; // the stream is still going when the signal fires
+    fake.queueAnswers({ text: 'one two three four five six', chunks: 6 });
+    const controller = new AbortController();
+    const seen: string[] = [];
+    const err = (await rejection(
+      (async () => {
+        for await (const c of subject.provider().stream(request(subject), controller.signal)) {
+          seen.push(c.type);
+          if (seen.length === 1) controller.abort(reason);
+        }
+      })(),
+    )) as ProviderError;
+    expect(err).toBeInstanceOf(ProviderError);
+    expect(err.kind).toBe(kind);
+    expect(seen).not.toContain('done');
     await fake.waitFor(() => fake.requests[0]?.aborted === true);
   });
 
