@@ -4,6 +4,7 @@ import { getHeapStatistics } from 'node:v8';
 import type { Store } from '../journal/store.js';
 import { type Env, PROVIDER_ENV } from '../providers/settings.js';
 import type { GateRegistry } from '../resilience/gate-registry.js';
+import { createRedactor, type Redactor } from '../telemetry/redact.js';
 import type { EventLoopLag, EventLoopMonitor } from './event-loop.js';
 
 export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy';
@@ -47,11 +48,19 @@ export interface HealthSources {
   maxLagMs?: number;
   /** Share of the heap limit above which the process counts as degraded. */
   maxHeapRatio?: number;
+  /** How long the journal may take to answer before it counts as failed (default 5 s). */
+  databaseTimeoutMs?: number;
+  /** Applied to the journal's error (GET /health needs no token). Default: the redactor of `env`. */
+  redact?: Redactor;
 }
 
+export const DATABASE_TIMEOUT_MS = 5000;
+
 export async function checkHealth(sources: HealthSources): Promise<HealthReport> {
-  const database = await checkDatabase(sources.store);
-  const providers = checkProviders(sources.gates, sources.env ?? process.env);
+  const env = sources.env ?? process.env;
+  const database = await checkDatabase(sources.store, sources.databaseTimeoutMs ?? DATABASE_TIMEOUT_MS);
+  if (database.error) database.error = (sources.redact ?? createRedactor(env))(database.error);
+  const providers = checkProviders(sources.gates, env);
   const heap = getHeapStatistics();
   const memoryUsage = process.memoryUsage();
   const heapUsedRatio = memoryUsage.heapUsed / heap.heap_size_limit;
@@ -79,20 +88,35 @@ function overall(checks: HealthReport['checks']): HealthStatus {
   return all.some((s) => s !== 'ok') ? 'degraded' : 'healthy';
 }
 
-async function checkDatabase(store: Pick<Store, 'listRuns'>): Promise<HealthReport['checks']['database']> {
+/**
+ * A real query, bounded in time: a journal that hangs (a PostgreSQL server that accepts the
+ * connection but never answers, a pool with no free connection) must make the probe say so, not
+ * hang the probe — a load balancer's health check with it, or `elexirion health` for ever.
+ */
+async function checkDatabase(
+  store: Pick<Store, 'listRuns'>,
+  timeoutMs: number,
+): Promise<HealthReport['checks']['database']> {
   const started = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the journal did not answer within ${timeoutMs} ms`)), timeoutMs);
+  });
   try {
-    await store.listRuns({ limit: 1 });
+    await Promise.race([store.listRuns({ limit: 1 }), timedOut]);
     return { status: 'ok', latencyMs: Math.round((performance.now() - started) * 100) / 100 };
   } catch (error) {
     return { status: 'fail', error: error instanceof Error ? error.message : String(error) };
+  } finally {
+    clearTimeout(timer);
   }
 }
 
 function checkProviders(gates: GateRegistry | undefined, env: Env): HealthReport['checks']['providers'] {
   const byName = new Map<string, ProviderHealth>();
   for (const [name, vars] of Object.entries(PROVIDER_ENV)) {
-    const keyPresent = vars.keyVariables.some((v) => Boolean(env[v]));
+    // As the providers read it (settings.ts): a blank value is no key.
+    const keyPresent = vars.keyVariables.some((v) => Boolean(env[v]?.trim()));
     byName.set(name, { name, circuit: 'unused', keyPresent, inFlight: 0, queued: 0 });
   }
   for (const gate of gates?.all() ?? []) {

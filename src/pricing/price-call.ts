@@ -16,8 +16,10 @@ const PER_TOKEN = 1 / 1_000_000;
  */
 export function priceCall(provider: string, model: string, usage: Usage, overrides?: PriceOverrides): number | null {
   if (provider === 'mock') return 0;
-  const price = findPrice(provider, model, overrides);
-  if (!price) return null;
+  const found = findPrice(provider, model, overrides);
+  if (!found) return null;
+  const long = found.longContext;
+  const price = long && usage.inputTokens > long.above ? long : found;
   const cacheRead = usage.cacheReadTokens ?? 0;
   const cacheWrite = usage.cacheWriteTokens ?? 0;
   const uncached = Math.max(0, usage.inputTokens - cacheRead - cacheWrite);

@@ -1,7 +1,9 @@
 // USD per million tokens, as published by the vendors on their pricing pages.
-// Prices taken on 2025-11-20 (standard tier, prompts ≤ 200k tokens where the price depends on length;
-// batch and flex tiers are not modelled). Update this table when vendors change prices; users can
-// override any entry with `providers.<name>.prices` in a pipeline.
+// Prices taken on 2025-11-20 (standard tier; where the price depends on the prompt's length — Gemini
+// 2.5 Pro, Claude Sonnet 4 and 4.5 with the 1M-token context — `longContext` holds the price of a
+// prompt above 200k tokens; batch and flex tiers are not modelled). Update this table when vendors
+// change prices; users can override any entry with `providers.<name>.prices` in a pipeline (an
+// override has one price, whatever the prompt's length).
 
 export interface ModelPrice {
   input: number;
@@ -10,7 +12,14 @@ export interface ModelPrice {
   cacheRead?: number;
   /** Writing the prompt cache (Anthropic, 5-minute TTL); when absent, the input price. */
   cacheWrite?: number;
+  /**
+   * The prices of the whole call when its prompt (cache reads and writes included) has more than
+   * `above` tokens: the vendor bills every token of such a call at the higher rate.
+   */
+  longContext?: { above: number } & Omit<ModelPrice, 'longContext'>;
 }
+
+const LONG_SONNET = { above: 200_000, input: 6, output: 22.5, cacheRead: 0.6, cacheWrite: 7.5 };
 
 export type Vendor = 'anthropic' | 'gemini' | 'openai';
 
@@ -19,15 +28,20 @@ export const PRICE_TABLE: Readonly<Record<Vendor, Readonly<Record<string, ModelP
     'claude-opus-4-5': { input: 5, output: 25, cacheRead: 0.5, cacheWrite: 6.25 },
     'claude-opus-4-1': { input: 15, output: 75, cacheRead: 1.5, cacheWrite: 18.75 },
     'claude-opus-4': { input: 15, output: 75, cacheRead: 1.5, cacheWrite: 18.75 },
-    'claude-sonnet-4-5': { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 },
-    'claude-sonnet-4': { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 },
+    'claude-sonnet-4-5': { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75, longContext: LONG_SONNET },
+    'claude-sonnet-4': { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75, longContext: LONG_SONNET },
     'claude-3-7-sonnet': { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 },
     'claude-haiku-4-5': { input: 1, output: 5, cacheRead: 0.1, cacheWrite: 1.25 },
     'claude-3-5-haiku': { input: 0.8, output: 4, cacheRead: 0.08, cacheWrite: 1 },
     'claude-3-haiku': { input: 0.25, output: 1.25, cacheRead: 0.03, cacheWrite: 0.3 },
   },
   gemini: {
-    'gemini-2.5-pro': { input: 1.25, output: 10, cacheRead: 0.125 },
+    'gemini-2.5-pro': {
+      input: 1.25,
+      output: 10,
+      cacheRead: 0.125,
+      longContext: { above: 200_000, input: 2.5, output: 15, cacheRead: 0.25 },
+    },
     'gemini-2.5-flash': { input: 0.3, output: 2.5, cacheRead: 0.03 },
     'gemini-2.5-flash-lite': { input: 0.1, output: 0.4, cacheRead: 0.01 },
     'gemini-2.0-flash': { input: 0.1, output: 0.4, cacheRead: 0.025 },

@@ -58,6 +58,14 @@ export function attachMetrics(source: MetricsSource, options: { defaultMetrics?:
     labelNames: ['provider', 'model'],
     registers,
   });
+  // A model missing from the price table has an unknown cost, not a zero one: without this counter a
+  // dashboard summing pipeline_cost_usd_total would show such calls as free.
+  const unpriced = new Counter({
+    name: 'pipeline_unpriced_calls_total',
+    help: 'Provider calls to a model whose price is unknown (not in pipeline_cost_usd_total), by provider and model',
+    labelNames: ['provider', 'model'],
+    registers,
+  });
   const cacheHits = new Counter({
     name: 'pipeline_cache_hits_total',
     help: 'Provider calls answered from the call cache',
@@ -116,6 +124,7 @@ export function attachMetrics(source: MetricsSource, options: { defaultMetrics?:
       tokens.inc({ provider: e.provider, model: e.model, direction: 'input' }, e.usage.inputTokens);
       tokens.inc({ provider: e.provider, model: e.model, direction: 'output' }, e.usage.outputTokens);
       if (e.costUsd !== null) cost.inc({ provider: e.provider, model: e.model }, e.costUsd);
+      else unpriced.inc({ provider: e.provider, model: e.model });
     }),
     bus.on('pipeline.cache.hit', () => cacheHits.inc()),
     bus.on('pipeline.provider.circuit', (e) => circuit.set({ provider: e.provider }, CIRCUIT_STATE_VALUE[e.state])),

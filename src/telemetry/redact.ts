@@ -26,16 +26,39 @@ export type Redactor = (text: string) => string;
  * URL it belongs to, whatever variable it came from.
  */
 export function redactUrl(text: string): string {
-  return text.replace(/(\/\/[^:/@\s]*:)[^@\s]*@/g, '$1***@');
+  // The password runs to the last `@` of the authority (a URL parser takes a raw `@` in it as part of
+  // it), which ends at the first `/`, `?`, `#` or space.
+  return text.replace(/(\/\/[^:/@\s]*:)[^/?#\s]*@/g, '$1***@');
 }
 
-/** The secret values found in `env`, longest first (so a key containing another is replaced whole). */
+/**
+ * The secret values found in `env`, longest first (so a key containing another is replaced whole),
+ * each also as it is spelled inside a JSON string (every log line is one: a `"` or `\\` in a secret
+ * is escaped there, once, or twice when a JSON body is quoted in a message) and percent-encoded (in
+ * a URL's query or path).
+ */
 export function secretValues(env: Readonly<Record<string, string | undefined>>): string[] {
   const values = new Set<string>();
   for (const [name, value] of Object.entries(env)) {
-    if (value && value.length >= MIN_SECRET_LENGTH && SECRET_ENV_NAME.test(name)) values.add(value);
+    if (!value || value.length < MIN_SECRET_LENGTH || !SECRET_ENV_NAME.test(name)) continue;
+    const json = jsonEscaped(value);
+    for (const form of [value, json, jsonEscaped(json), uriEncoded(value)]) values.add(form);
   }
   return [...values].sort((a, b) => b.length - a.length);
+}
+
+/** `text` percent-encoded; itself when it cannot be (a lone surrogate). */
+function uriEncoded(text: string): string {
+  try {
+    return encodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/** `text` as it appears between the quotes of a JSON string. */
+function jsonEscaped(text: string): string {
+  return JSON.stringify(text).slice(1, -1);
 }
 
 export function createRedactor(env: Readonly<Record<string, string | undefined>> = process.env): Redactor {

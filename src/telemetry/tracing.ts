@@ -8,6 +8,7 @@ import { BasicTracerProvider, BatchSpanProcessor, type SpanProcessor } from '@op
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { EventBus } from './event-bus.js';
 import { ELEXIRION, GEN_AI } from './genai-attributes.js';
+import { createRedactor, type Redactor } from './redact.js';
 
 export interface Tracing {
   provider: BasicTracerProvider;
@@ -49,15 +50,55 @@ export function createTracing(
   return { provider, tracer: provider.getTracer('elexirion'), shutdown: () => provider.shutdown() };
 }
 
+export interface TracingOptions {
+  /**
+   * Applied to the error messages spans carry (they leave the process, to a collector): the last
+   * line of defence, as for log lines. Default: the redactor of process.env.
+   */
+  redact?: Redactor;
+}
+
+interface OpenStep {
+  runId: string;
+  key: string;
+  type: string;
+  span: Span;
+}
+
 /** Turns the bus's events into spans; returns the unsubscribe function. */
-export function attachTracing(bus: EventBus, tracer: Tracer): () => void {
+export function attachTracing(bus: EventBus, tracer: Tracer, options: TracingOptions = {}): () => void {
+  const redact = options.redact ?? createRedactor();
   const runs = new Map<string, Span>();
-  const steps = new Map<string, Span>();
+  // In the order they started: an enclosing step is always before the steps it holds.
+  const steps = new Map<string, OpenStep>();
   // Provider calls of a step, oldest first (a step with fallbacks may call several in turn).
   const calls = new Map<string, { model: string; span: Span }[]>();
   const stepKey = (runId: string, step: string) => `${runId}\u0000${step}`;
   const within = (parent: Span | undefined): Context =>
     parent ? trace.setSpan(context.active(), parent) : context.active();
+  const failed = (span: Span, error: string | undefined): void => {
+    span.setStatus({ code: SpanStatusCode.ERROR, ...(error ? { message: redact(error) } : {}) });
+  };
+
+  /**
+   * The span that holds step (or batch item) `key` of a run: its batch for an item (`items[3]`),
+   * else the outermost `parallel` group open in its pipeline (steps of one pipeline run one after
+   * another, so whatever starts while a group is open belongs to it — the outermost is always an
+   * ancestor, when groups nest), else its `pipeline` step (`outer/inner`), else the run.
+   */
+  const parentOf = (runId: string, key: string): Span | undefined => {
+    const item = /^(.*)\[\d+\]$/.exec(key);
+    const batch = item ? steps.get(stepKey(runId, item[1] as string)) : undefined;
+    if (batch) return batch.span;
+    const slash = key.lastIndexOf('/');
+    const scope = key.slice(0, slash + 1);
+    for (const open of steps.values()) {
+      if (open.runId !== runId || open.type !== 'parallel' || open.key === key) continue;
+      if (open.key.slice(0, open.key.lastIndexOf('/') + 1) === scope) return open.span;
+    }
+    const outer = slash > 0 ? steps.get(stepKey(runId, key.slice(0, slash))) : undefined;
+    return outer?.span ?? runs.get(runId);
+  };
 
   const offs = [
     bus.on('pipeline.execution.start', (e, at) => {
@@ -79,8 +120,8 @@ export function attachTracing(bus: EventBus, tracer: Tracer): () => void {
       runs.delete(e.runId);
       // Steps cut short by the run's end (cancelled, interrupted) end with it.
       for (const [key, step] of steps) {
-        if (key.startsWith(`${e.runId}\u0000`)) {
-          step.end(at);
+        if (step.runId === e.runId) {
+          step.span.end(at);
           steps.delete(key);
         }
       }
@@ -90,8 +131,7 @@ export function attachTracing(bus: EventBus, tracer: Tracer): () => void {
         [GEN_AI.inputTokens]: e.inputTokens,
         [GEN_AI.outputTokens]: e.outputTokens,
       });
-      if (e.status === 'failed')
-        span.setStatus({ code: SpanStatusCode.ERROR, ...(e.error ? { message: e.error } : {}) });
+      if (e.status === 'failed') failed(span, e.error);
       span.end(at);
     }),
     bus.on('pipeline.step.start', (e, at) => {
@@ -101,13 +141,13 @@ export function attachTracing(bus: EventBus, tracer: Tracer): () => void {
           startTime: at,
           attributes: { [ELEXIRION.runId]: e.runId, [ELEXIRION.step]: e.step, [ELEXIRION.stepType]: e.type },
         },
-        within(runs.get(e.runId)),
+        within(parentOf(e.runId, e.step)),
       );
-      steps.set(stepKey(e.runId, e.step), span);
+      steps.set(stepKey(e.runId, e.step), { runId: e.runId, key: e.step, type: e.type, span });
     }),
     bus.on('pipeline.step.stop', (e, at) => {
       const key = stepKey(e.runId, e.step);
-      const span = steps.get(key);
+      const span = steps.get(key)?.span;
       if (!span) return; // taken from the journal on resume: it did not run, so it has no span
       steps.delete(key);
       span.setAttributes({
@@ -117,8 +157,7 @@ export function attachTracing(bus: EventBus, tracer: Tracer): () => void {
         [GEN_AI.outputTokens]: e.usage.outputTokens,
         ...(e.costUsd === null ? {} : { [ELEXIRION.costUsd]: e.costUsd }),
       });
-      if (e.status === 'failed')
-        span.setStatus({ code: SpanStatusCode.ERROR, ...(e.error ? { message: e.error } : {}) });
+      if (e.status === 'failed') failed(span, e.error);
       span.end(at);
     }),
     bus.on('pipeline.provider.request', (e, at) => {
@@ -143,7 +182,7 @@ export function attachTracing(bus: EventBus, tracer: Tracer): () => void {
             [ELEXIRION.step]: e.step,
           },
         },
-        within(steps.get(key) ?? runs.get(e.runId)),
+        within(steps.get(key)?.span ?? parentOf(e.runId, e.step)),
       );
       calls.set(key, [...open, { model: e.model, span }]);
     }),
@@ -171,7 +210,7 @@ export function attachTracing(bus: EventBus, tracer: Tracer): () => void {
               [ELEXIRION.step]: e.step,
             },
           },
-          within(steps.get(key) ?? runs.get(e.runId)),
+          within(steps.get(key)?.span ?? parentOf(e.runId, e.step)),
         );
       }
       span.setAttributes({
@@ -180,7 +219,7 @@ export function attachTracing(bus: EventBus, tracer: Tracer): () => void {
         [ELEXIRION.cached]: e.cached,
         ...(e.costUsd === null ? {} : { [ELEXIRION.costUsd]: e.costUsd }),
       });
-      if (e.error) span.setStatus({ code: SpanStatusCode.ERROR, message: e.error });
+      if (e.error) failed(span, e.error);
       span.end(at);
     }),
   ];

@@ -15,6 +15,16 @@ describe('budget estimate', () => {
     expect(estimateUsage(r)).toEqual({ inputTokens: 110, outputTokens: 500 });
     expect(estimateUsage(request('hi', { maxTokens: undefined })).outputTokens).toBe(4096);
   });
+
+  it('counts a token per character of text that is not ASCII (CJK, Cyrillic…), not one per four', () => {
+    // Tokenizers spend about a token per Chinese character: 1000 of them are ~1000 tokens, not 250.
+    const chinese = '请总结这段文字的要点。'.repeat(100); // 1100 characters
+    expect(estimateInputTokens(request(chinese))).toBe(1100);
+    expect(estimateInputTokens(request(`abcd${'Привет'}`))).toBe(1 + 6);
+    // So a max_tokens budget stops the call before it, rather than after it has spent 4× the estimate.
+    const guard = new BudgetGuard({ maxTokens: 1000 }, price);
+    expect(() => guard.reserve(request(chinese, { maxTokens: 100 }), 'summarize')).toThrow(/max_tokens 1000/);
+  });
 });
 
 describe('BudgetGuard', () => {

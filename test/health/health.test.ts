@@ -51,6 +51,33 @@ describe('checkHealth', () => {
     expect(broken.checks.database.error).toBeTruthy();
   });
 
+  it('does not report a blank key as present (the provider would refuse to start without one)', async () => {
+    const store = new SqliteStore(':memory:');
+    const report = await checkHealth({ store, eventLoop, env: { ANTHROPIC_API_KEY: '  ', OPENAI_API_KEY: 'sk-x' } });
+    await store.close();
+    const byName = (name: string) => report.checks.providers.providers.find((p) => p.name === name);
+    expect(byName('anthropic')?.keyPresent).toBe(false);
+    expect(byName('openai')?.keyPresent).toBe(true);
+  });
+
+  it('is unhealthy, not stuck, when the journal never answers', async () => {
+    const hanging = { listRuns: () => new Promise<never>(() => {}) };
+    const report = await checkHealth({ store: hanging, eventLoop, env: {}, databaseTimeoutMs: 20 });
+    expect(report.status).toBe('unhealthy');
+    expect(report.checks.database).toMatchObject({ status: 'fail', error: expect.stringMatching(/within 20 ms/) });
+  });
+
+  it('keeps secrets out of the journal error it reports (GET /health needs no token)', async () => {
+    const password = 'pg-Pa55word-Q7wE9';
+    const key = 'sk-ant-fake-Zq9xW3vB7nM2kL5pR8tY';
+    const failing = {
+      listRuns: () =>
+        Promise.reject(new Error(`cannot reach postgres://elexirion:${password}@db:5432/journal (key ${key})`)),
+    };
+    const report = await checkHealth({ store: failing, eventLoop, env: { ANTHROPIC_API_KEY: key } });
+    expect(report.checks.database.error).toBe('cannot reach postgres://elexirion:***@db:5432/journal (key [REDACTED])');
+  });
+
   it('is degraded when the event loop lags', async () => {
     const lagging = new EventLoopMonitor(1);
     await new Promise((r) => setTimeout(r, 20));

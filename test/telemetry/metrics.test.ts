@@ -63,6 +63,31 @@ describe('attachMetrics', () => {
     expect(sampleValue(await metrics.text(), /^pipeline_provider_circuit_state\{provider="anthropic"\}/)).toBe(1);
   });
 
+  it('counts calls to unpriced models apart, never as free', async () => {
+    const engine = newEngine();
+    const metrics = attachMetrics(engine, { defaultMetrics: false });
+    const call = {
+      runId: 'r',
+      step: 's',
+      provider: 'local',
+      model: 'llama3.2',
+      durationMs: 10,
+      usage: { inputTokens: 100, outputTokens: 20 },
+      cached: false,
+    };
+    engine.bus.emit('pipeline.provider.response', { ...call, costUsd: null });
+    engine.bus.emit('pipeline.provider.response', { ...call, costUsd: null });
+    engine.bus.emit('pipeline.provider.response', { ...call, model: 'priced', costUsd: 0.5 });
+    const text = await metrics.text();
+    expect(sampleValue(text, /^pipeline_unpriced_calls_total\{provider="local",model="llama3.2"\}/)).toBe(2);
+    expect(sampleValue(text, /^pipeline_unpriced_calls_total\{provider="local",model="priced"\}/)).toBeNaN();
+    expect(sampleValue(text, /^pipeline_cost_usd_total\{provider="local",model="llama3.2"\}/)).toBeNaN();
+    expect(sampleValue(text, /^pipeline_tokens_total\{provider="local",model="llama3.2",direction="input"\}/)).toBe(
+      200,
+    );
+    metrics.detach();
+  });
+
   it('keeps each engine in its own registry, with the default process metrics', async () => {
     const a = attachMetrics(newEngine());
     const b = attachMetrics(newEngine());

@@ -43,6 +43,35 @@ describe('redaction', () => {
   });
 });
 
+describe('a secret as a log line or a URL spells it', () => {
+  // A generated password or a base64 key: characters that JSON and URLs escape.
+  const SECRET = 'pa"ss\\wo+rd/Q7=';
+
+  it('is redacted inside a JSON log line, where its `"` and `\\` are escaped', () => {
+    const out = lines();
+    const logger = createLogger({ destination: out.stream, env: { DB_SECRET: SECRET } });
+    logger.error({ body: JSON.stringify({ error: `bad credential ${SECRET}` }) }, `calling with ${SECRET}`);
+    const line = JSON.parse(out.all.join('')) as { msg: string; body: string };
+    expect(line.msg).toBe(`calling with ${REDACTED}`);
+    // Quoted twice: a JSON error body inside a field of the line.
+    expect(line.body).not.toContain(SECRET);
+    expect(line.body).toContain(REDACTED);
+  });
+
+  it('is redacted percent-encoded, in a URL', () => {
+    const redact = createRedactor({ DB_SECRET: SECRET });
+    const url = `GET https://api.example.com/v1/models?key=${encodeURIComponent(SECRET)}&alt=sse`;
+    expect(redact(url)).toBe(`GET https://api.example.com/v1/models?key=${REDACTED}&alt=sse`);
+  });
+
+  it('is redacted whole when a URL password holds a raw `@`', () => {
+    const redact = createRedactor({});
+    expect(redact('connect ECONNREFUSED http://proxy:p@ss-W0rd@10.0.0.1:3128/v1 (then bob@example.com)')).toBe(
+      'connect ECONNREFUSED http://proxy:***@10.0.0.1:3128/v1 (then bob@example.com)',
+    );
+  });
+});
+
 describe('a base URL with credentials (a proxy’s password)', () => {
   const PASSWORD = 'proxypass-Q7wE9rT2';
 

@@ -2,6 +2,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
+import { EventBus } from '../../src/telemetry/event-bus.js';
+import { createRedactor, REDACTED } from '../../src/telemetry/redact.js';
 import { attachTracing, createTracing, createTracingFromEnv } from '../../src/telemetry/tracing.js';
 import { MOCK_PIPELINE, newEngine, runYaml } from './run-pipeline.js';
 
@@ -67,6 +69,98 @@ steps:
     // The retry is an event of the one call span, not a second span.
     expect(spans.filter((s) => s.name.startsWith('chat '))).toHaveLength(1);
     expect(call?.events.map((e) => e.name)).toContain('retry');
+  });
+});
+
+describe('attachTracing: nesting and secrets', () => {
+  it('puts the calls of batch items under their batch, and the steps of a parallel group under it', async () => {
+    const exporter = new InMemorySpanExporter();
+    const tracing = createTracing([new SimpleSpanProcessor(exporter)]);
+    const engine = newEngine();
+    const detach = attachTracing(engine.bus, tracing.tracer);
+    const result = await runYaml(
+      engine,
+      `name: nested
+inputs:
+  xs: { type: array, default: [1, 2, 3] }
+steps:
+  - name: items
+    type: batch
+    items: "{{ xs }}"
+    max_parallel: 2
+    step_template: { type: mock, prompt: "hi {{ item }}" }
+  - name: group
+    type: parallel
+    steps:
+      - { name: a, type: mock, prompt: a }
+      - { name: b, type: mock, prompt: b }
+`,
+      { mock: true },
+    );
+    detach();
+    const spans = exporter.getFinishedSpans();
+    await tracing.shutdown();
+    expect(result.status).toBe('succeeded');
+    const id = (name: string) => spans.find((s) => s.name === name)?.spanContext().spanId;
+    const itemCalls = spans.filter((s) => String(s.attributes['elexirion.step.name']).startsWith('items['));
+    expect(itemCalls).toHaveLength(3);
+    for (const call of itemCalls) expect(parentOf(call)).toBe(id('step items'));
+    expect(parentOf(spans.find((s) => s.name === 'step a') as ReadableSpan)).toBe(id('step group'));
+    expect(parentOf(spans.find((s) => s.name === 'step b') as ReadableSpan)).toBe(id('step group'));
+    expect(parentOf(spans.find((s) => s.name === 'step group') as ReadableSpan)).toBe(id('pipeline nested'));
+  });
+
+  it('puts the steps of a nested pipeline under its pipeline step', () => {
+    const exporter = new InMemorySpanExporter();
+    const tracing = createTracing([new SimpleSpanProcessor(exporter)]);
+    const bus = new EventBus();
+    attachTracing(bus, tracing.tracer);
+    bus.emit('pipeline.execution.start', { runId: 'r', pipeline: 'outer', resumed: false, steps: 1 });
+    bus.emit('pipeline.step.start', { runId: 'r', step: 'sub', type: 'pipeline', index: 0 });
+    bus.emit('pipeline.step.start', { runId: 'r', step: 'sub/items', type: 'batch', index: 0 });
+    bus.emit('pipeline.provider.request', { runId: 'r', step: 'sub/items[0]', provider: 'p', model: 'm', attempt: 1 });
+    const usage = { inputTokens: 1, outputTokens: 1 };
+    const response = { runId: 'r', provider: 'p', model: 'm', durationMs: 1, usage, costUsd: 0, cached: false };
+    bus.emit('pipeline.provider.response', { ...response, step: 'sub/items[0]' });
+    const stop = { runId: 'r', status: 'succeeded' as const, durationMs: 1, usage, costUsd: 0, attempts: 1 };
+    bus.emit('pipeline.step.stop', { ...stop, step: 'sub/items', type: 'batch', fromJournal: false });
+    bus.emit('pipeline.step.stop', { ...stop, step: 'sub', type: 'pipeline', fromJournal: false });
+    const spans = exporter.getFinishedSpans();
+    const id = (name: string) => spans.find((s) => s.name === name)?.spanContext().spanId;
+    expect(parentOf(spans.find((s) => s.name === 'step sub/items') as ReadableSpan)).toBe(id('step sub'));
+    expect(parentOf(spans.find((s) => s.name === 'chat m') as ReadableSpan)).toBe(id('step sub/items'));
+  });
+
+  it('redacts secrets from the error messages it exports', () => {
+    const KEY = 'tool-secret-Zq9xW3vB7nM2';
+    const exporter = new InMemorySpanExporter();
+    const tracing = createTracing([new SimpleSpanProcessor(exporter)]);
+    const bus = new EventBus();
+    attachTracing(bus, tracing.tracer, { redact: createRedactor({ GITHUB_TOKEN: KEY }) });
+    const error = `tool failed: GET https://api.github.com/repos?access_token=${KEY}`;
+    const usage = { inputTokens: 0, outputTokens: 0 };
+    bus.emit('pipeline.execution.start', { runId: 'r', pipeline: 'p', resumed: false, steps: 1 });
+    bus.emit('pipeline.step.start', { runId: 'r', step: 's', type: 'llm', index: 0 });
+    bus.emit('pipeline.provider.request', { runId: 'r', step: 's', provider: 'p', model: 'm', attempt: 1 });
+    bus.emit('pipeline.provider.response', {
+      ...{ runId: 'r', step: 's', provider: 'p', model: 'm', durationMs: 1, usage, costUsd: 0, cached: false },
+      error,
+    });
+    bus.emit('pipeline.step.stop', {
+      ...{ runId: 'r', step: 's', type: 'llm', status: 'failed', durationMs: 1, usage, costUsd: 0, attempts: 1 },
+      ...{ fromJournal: false, error },
+    });
+    bus.emit('pipeline.execution.stop', {
+      ...{ runId: 'r', pipeline: 'p', status: 'failed', durationMs: 1, costUsd: 0, inputTokens: 0, outputTokens: 0 },
+      error,
+    });
+    const spans = exporter.getFinishedSpans();
+    expect(spans).toHaveLength(3);
+    for (const span of spans) {
+      expect(span.status.code).toBe(2);
+      expect(span.status.message).toContain(`access_token=${REDACTED}`);
+      expect(JSON.stringify([span.status, span.attributes, span.events])).not.toContain(KEY);
+    }
   });
 });
 
