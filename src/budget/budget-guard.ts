@@ -61,10 +61,10 @@ export class BudgetGuard implements RunBudget {
   }
 
   /** Checks the call against the limits and holds its worst case until `commit` or `release`. */
-  reserve(request: ModelRequest, step: string): BudgetReservation {
+  reserve(request: ModelRequest, step: string, price: PriceFn = this.price): BudgetReservation {
     const usage = estimateUsage(request);
     const tokens = usage.inputTokens + usage.outputTokens;
-    const costUsd = this.price(request.provider, request.model, usage) ?? 0;
+    const costUsd = price(request.provider, request.model, usage) ?? 0;
     const { maxCostUsd, maxTokens } = this.limits;
     if (maxCostUsd !== undefined && this.spentCost + this.reservedCost + costUsd > maxCostUsd) {
       throw costRefusal(step, request, {

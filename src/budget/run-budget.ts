@@ -12,8 +12,12 @@ export interface RunBudget {
   readonly limits: BudgetLimits;
   /** What the run has spent, as this process last knew it. */
   readonly spent: BudgetSpent;
-  /** Checks the call against the limits (BudgetExceededError) and holds its worst case. */
-  reserve(request: ModelRequest, step: string): BudgetReservation | Promise<BudgetReservation>;
+  /**
+   * Checks the call against the limits (BudgetExceededError) and holds its worst case. `price`:
+   * how the caller prices its provider (a pipeline's — or a child pipeline's — `type:` and
+   * `prices:`); without it, the budget's own, which knows only the built-in price table.
+   */
+  reserve(request: ModelRequest, step: string, price?: PriceFn): BudgetReservation | Promise<BudgetReservation>;
   /** The call finished: its real usage and cost replace the estimate (cost null: unpriced). */
   commit(reservation: BudgetReservation, usage: Usage, costUsd: number | null): void;
   /** The call failed without a usage report: free its worst case. */

@@ -165,10 +165,10 @@ export class SharedBudgets {
       });
     };
 
-    const reserve = async (request: ModelRequest, step: string): Promise<BudgetReservation> => {
+    const reserve = async (request: ModelRequest, step: string, callPrice = price): Promise<BudgetReservation> => {
       const usage = estimateUsage(request);
       const tokens = usage.inputTokens + usage.outputTokens;
-      const costUsd = price(request.provider, request.model, usage) ?? 0;
+      const costUsd = callPrice(request.provider, request.model, usage) ?? 0;
       const id = randomUUID();
       const limitArgs = [limits.maxCostUsd ?? NO_LIMIT, limits.maxTokens ?? NO_LIMIT];
       for (;;) {

@@ -140,7 +140,9 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
     }
 
     // The in-memory budget answers at once: no await on the local path; the cluster's asks Redis.
-    const reserving = deps.budget?.reserve(request, step);
+    // Priced as the call's cost will be (the pipeline's `prices:` and provider `type:`), or a
+    // provider priced only by a pipeline would pass every budget as free.
+    const reserving = deps.budget?.reserve(request, step, deps.price);
     const reservation = reserving instanceof Promise ? await reserving : reserving;
     const gate = deps.gates.gate(provider);
     let response: ModelResponse;
