@@ -24,6 +24,7 @@ import {
   type ItemChunkResult,
   sumChunkResults,
 } from './item-queue.js';
+import { journalAway } from './journal-away.js';
 import { runCancelKey } from './queues.js';
 
 export const DEFAULT_CHUNK_SIZE = 25;
@@ -35,6 +36,8 @@ const PROGRESS_POLL_MS = 500;
 const CANCEL_GRACE_MS = 2_000;
 /** Parent job states in which the flow is still going. */
 const LIVE = new Set(['waiting-children', 'waiting', 'active', 'delayed', 'prioritized']);
+/** New flows one attempt at a batch starts for items a flow it followed ended without. */
+const MAX_REFLOWS = 3;
 
 export class BatchFanOut implements RemoteBatch {
   private readonly flows: FlowProducer;
@@ -75,13 +78,20 @@ export class BatchFanOut implements RemoteBatch {
 
   private async follow(request: RemoteBatchRequest, flow: { generation: number }): Promise<RemoteBatchStats> {
     let lastCount = 0;
+    // The stats of the flows followed before this one (ended without some items: see completed()).
+    let carried = sumChunkResults([]);
+    let reflows = 0;
     for (;;) {
       const { signal } = request;
       if (signal.aborted) throw signal.reason;
       if (Date.now() - lastCount >= PROGRESS_POLL_MS) {
         lastCount = Date.now();
-        const counts = await this.counted(request);
-        if (request.failFast && counts.failed > 0) {
+        // The journal away for a moment (its chunks wait it out too): the flow is followed on.
+        const counts = await this.counted(request).catch((error: unknown) => {
+          if (journalAway(error)) return undefined;
+          throw error;
+        });
+        if (request.failFast && counts && counts.failed > 0) {
           // The batch has failed: its chunks stop after their current items; the step says why.
           await this.giveUp(request, flow.generation);
           return this.statsSoFar(request, flow.generation);
@@ -89,7 +99,16 @@ export class BatchFanOut implements RemoteBatch {
       }
       const id = batchJobId(request.runId, request.stepKey, flow.generation);
       const state = await untilAborted(this.batches.getJobState(id), signal);
-      if (state === 'completed') return this.completed(request, id);
+      if (state === 'completed') {
+        const { stats, missing } = await this.completed(request, id);
+        carried = sumChunkResults([carried, stats]);
+        if (missing === 0) return carried;
+        // Its chunks were cancelled, and the cancellation was lifted since (the run was resumed
+        // while they finished their current items): the items left run in the next flow.
+        if (reflows++ >= MAX_REFLOWS) throw neverRan(request, missing);
+        flow.generation = await untilAborted(this.flowFor(request), signal);
+        continue;
+      }
       if (state === 'failed') throw await this.chunkFailure(request, flow.generation);
       // Gone (removed by hand, or a Redis without persistence restarted): a flow again, whose
       // chunks skip the items the journal has.
@@ -134,21 +153,25 @@ export class BatchFanOut implements RemoteBatch {
     return (await this.store.countItems(request.runId, request.stepKey)).succeeded < request.total;
   }
 
-  /** The flow ended: every chunk has. The stats are the parent's return value. */
-  private async completed(request: RemoteBatchRequest, id: string): Promise<RemoteBatchStats> {
+  /**
+   * The flow ended: every chunk has. The stats are the parent's return value; `missing`, the items
+   * it ended without (its chunks were cancelled, and the run is not being cancelled now).
+   */
+  private async completed(
+    request: RemoteBatchRequest,
+    id: string,
+  ): Promise<{ stats: RemoteBatchStats; missing: number }> {
     const stats = (await Job.fromId(this.batches, id))?.returnvalue ?? sumChunkResults([]);
     const counts = await this.counted(request);
     const missing = request.total - counts.succeeded - counts.failed;
-    if (missing === 0 || (request.failFast && counts.failed > 0)) return stats;
+    if (missing === 0 || (request.failFast && counts.failed > 0)) return { stats, missing: 0 };
     // Chunks end early only when cancelled: the run's cancellation reaches this run shortly.
     if ((await this.redis.exists(runCancelKey(this.prefix, request.runId))) === 1) {
       await sleep(CANCEL_GRACE_MS, undefined, { signal: request.signal }).catch(() => {});
       if (request.signal.aborted) throw request.signal.reason;
+      throw neverRan(request, missing);
     }
-    throw new ElexirionError(
-      `batch step "${request.stepKey}": ${missing} item(s) never ran on the cluster (their chunks were cancelled)`,
-      { hint: 'resume the run: a new flow runs the items without a result' },
-    );
+    return { stats, missing };
   }
 
   /** A chunk failed all its attempts, which failed the parent: no item of it will ever run. */
@@ -182,6 +205,13 @@ export class BatchFanOut implements RemoteBatch {
     request.onProgress(counts.succeeded + counts.failed, counts.failed);
     return counts;
   }
+}
+
+function neverRan(request: RemoteBatchRequest, missing: number): ElexirionError {
+  return new ElexirionError(
+    `batch step "${request.stepKey}": ${missing} item(s) never ran on the cluster (their chunks were cancelled)`,
+    { hint: 'resume the run: a new flow runs the items without a result' },
+  );
 }
 
 /** `promise`, or the signal's reason as soon as it aborts (a Redis outage must not hold a stop). */

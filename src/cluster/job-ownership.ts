@@ -26,13 +26,14 @@ export class JobOwnership {
   /**
    * Resolves once no other worker has listed job `id` for CLEAR_CHECKS heartbeat periods: after a
    * Redis outage every heartbeat may have expired, and a live holder needs one period to beat again.
-   * A dead holder's heartbeat expires by itself (three periods), so this ends.
+   * A dead holder's heartbeat expires by itself (three periods), so this ends. Also resolves, at
+   * once, when `signal` aborts (the worker drains: it hands the job back instead of waiting on).
    */
-  async waitWhileHeldElsewhere(id: string): Promise<void> {
-    for (let clear = 0; ; ) {
+  async waitWhileHeldElsewhere(id: string, signal?: AbortSignal): Promise<void> {
+    for (let clear = 0; !signal?.aborted; ) {
       clear = (await this.heldElsewhere(id)) ? 0 : clear + 1;
       if (clear >= CLEAR_CHECKS) return;
-      await sleep(this.heartbeatMs);
+      await sleep(this.heartbeatMs, undefined, signal ? { signal } : {}).catch(() => {});
     }
   }
 }

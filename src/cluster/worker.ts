@@ -3,7 +3,7 @@
 // A run that another worker was running when it died is found stalled by BullMQ and lands here the
 // same way: finished steps and items come from the journal, not from a second call.
 import { hostname } from 'node:os';
-import { type Job, UnrecoverableError, WaitingError, Worker } from 'bullmq';
+import { DelayedError, type Job, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Engine, type RunHandle } from '../engine/engine.js';
 import { attachRemoteBatch } from '../engine/steps/batch-remote.js';
@@ -19,6 +19,7 @@ import { Heartbeat, workerId } from './heartbeat.js';
 import { batchCancelKey, ITEMS_QUEUE, type ItemChunkData, type ItemChunkResult } from './item-queue.js';
 import { runItemChunk } from './item-runner.js';
 import { JobOwnership } from './job-ownership.js';
+import { journalAway } from './journal-away.js';
 import { RUNS_QUEUE, type RunJobData, type RunJobResult, runCancelKey } from './queues.js';
 import { SharedBudgets } from './shared-budgets.js';
 import { SharedGates } from './shared-gates.js';
@@ -45,6 +46,8 @@ const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
 const CANCEL_POLL_MS = 500;
 /** Parents of batch flows at once: their processor only adds up their chunks' stats. */
 const BATCH_CONCURRENCY = 4;
+/** How long a job waits when the journal cannot be reached (at most; the lock period if shorter). */
+const JOURNAL_RETRY_MS = 5_000;
 
 function chunkSizeFrom(env: NodeJS.ProcessEnv): number {
   const n = Number(env.ELEXIRION_CLUSTER_CHUNK);
@@ -69,14 +72,18 @@ export class ClusterWorker {
   /** The same chunks' outcomes, for a delivery of a chunk job that runs here already. */
   private readonly chunkResults = new Map<string, Promise<ItemChunkResult>>();
   private readonly ownership: JobOwnership;
+  private readonly journalRetryMs: number;
   private readonly detachBatch: () => void;
   private readonly detachRelay: () => void;
   private readonly cancelWatch: NodeJS.Timeout;
   private draining = false;
+  /** Aborted when the drain begins: a job waiting to be started is handed back instead. */
+  private readonly drainStarted = new AbortController();
   private closed?: Promise<void>;
 
   constructor(private readonly options: ClusterWorkerOptions) {
     const timing = options.timing ?? clusterTiming(options.env);
+    this.journalRetryMs = Math.min(JOURNAL_RETRY_MS, timing.lockMs);
     const { config } = options;
     this.redis = redisConnection(config);
     this.redis.on('error', () => {}); // ioredis reconnects; BullMQ reports what matters
@@ -159,8 +166,13 @@ export class ClusterWorker {
     this.cancelWatch.unref();
   }
 
-  /** Starts pulling jobs; resolves once the worker is connected and has said it is alive. */
+  /**
+   * Starts pulling jobs; resolves once the worker is connected and has said it is alive. A journal
+   * that cannot be used (unreachable, bad credentials, a newer schema) fails the start with its
+   * clear error: a worker that took jobs without one would fail every run it took.
+   */
   async start(): Promise<void> {
+    await this.options.store.migrate();
     await this.heartbeat.beat();
     void this.runs.run().catch((error: unknown) => this.log(`worker stopped: ${String(error)}`));
     void this.items.run().catch((error: unknown) => this.log(`item worker stopped: ${String(error)}`));
@@ -176,6 +188,7 @@ export class ClusterWorker {
   drain(): Promise<void> {
     this.closed ??= (async () => {
       this.draining = true;
+      this.drainStarted.abort();
       this.log(`draining: ${this.active.size} run(s) in flight go back to the queue`);
       const closing = Promise.all([this.runs.close(), this.items.close(), this.batches.close()]);
       this.engine.stopAll('interrupted');
@@ -198,12 +211,22 @@ export class ClusterWorker {
   }
 
   private async processRun(job: Job<RunJobData, RunJobResult>, token?: string): Promise<RunJobResult> {
+    try {
+      return await this.takeRun(job, token);
+    } catch (error) {
+      return this.unlessJournalAway(job, token, error);
+    }
+  }
+
+  private async takeRun(job: Job<RunJobData, RunJobResult>, token?: string): Promise<RunJobResult> {
     const { runId } = job.data;
     // Handed out again while it runs here (its lock expired during a Redis outage): this delivery,
     // which holds the lock now, ends with the run instead of starting it a second time.
     const running = this.active.get(runId);
     if (running) return this.ended(job, token, (await running.result).status);
-    if (job.attemptsStarted > 1) await this.ownership.waitWhileHeldElsewhere(runId);
+    if (job.attemptsStarted > 1) await this.ownership.waitWhileHeldElsewhere(runId, this.drainStarted.signal);
+    // Taken as the drain began (or while it waited above): another worker runs it, not this one.
+    if (this.draining) return this.handBack(job, token);
     const record = await this.options.store.getRun(runId);
     if (!record) throw new UnrecoverableError(`run ${runId} is not in the journal (another --db?)`);
     // Delivered again after its worker finished it but died before saying so — unless it was
@@ -215,8 +238,11 @@ export class ClusterWorker {
       this.log(`run ${runId} cancelled before it started`);
       return { status: 'cancelled' };
     }
+    if (this.draining) return this.handBack(job, token);
     const handle = await this.engine.resume(runId, { fromJournal: true });
     this.active.set(runId, handle);
+    // The drain's stopAll() came during the resume, before the run was active: stop it now.
+    if (this.draining) this.engine.stop(runId, 'interrupted');
     this.log(`run ${runId} taken (${record.pipelineName}${job.attemptsStarted > 1 ? ', again' : ''})`);
     try {
       const result = await handle.result;
@@ -229,12 +255,30 @@ export class ClusterWorker {
 
   /** A run job's end: completed with the run's status, or back to the queue when a drain interrupted it. */
   private async ended(job: Job<RunJobData, RunJobResult>, token: string | undefined, status: string) {
-    if (this.draining && status === 'interrupted') {
-      // Back to the queue, not completed: another worker resumes it from the journal.
-      await job.moveToWait(token);
-      throw new WaitingError();
-    }
+    // Back to the queue, not completed: another worker resumes it from the journal.
+    if (this.draining && status === 'interrupted') return this.handBack(job, token);
     return { status };
+  }
+
+  /**
+   * A job that failed because the journal cannot be reached is not a failed attempt: without this,
+   * a PostgreSQL restart would fail, in a few seconds, every run and chunk taken meanwhile (three
+   * attempts each). It waits in the queue and is taken again — here or by another worker — once
+   * the journal answers; what was journaled before is not run again. Any other error is rethrown.
+   */
+  private async unlessJournalAway(job: Job, token: string | undefined, error: unknown): Promise<never> {
+    if (!journalAway(error)) throw error;
+    if (this.draining) return this.handBack(job, token);
+    const reason = error instanceof Error ? error.message : String(error);
+    this.log(`job ${job.id} waits ${this.journalRetryMs} ms for the journal: ${reason}`);
+    await job.moveToDelayed(Date.now() + this.journalRetryMs, token);
+    throw new DelayedError();
+  }
+
+  /** Puts a job this worker holds back in the queue for another worker (a drain). */
+  private async handBack(job: Job, token: string | undefined): Promise<never> {
+    await job.moveToWait(token);
+    throw new WaitingError();
   }
 
   /** A batch flow's parent, once every chunk has ended: its return value is the batch's stats. */
@@ -251,11 +295,16 @@ export class ClusterWorker {
     // A start that no failure ended (a stall, a lock lost in a Redis outage) may have a live holder.
     // A retry after a failed attempt has none: waiting a heartbeat for each would delay, attempt
     // after attempt, the moment a chunk that cannot run fails its batch.
-    if (job.attemptsStarted > job.attemptsMade + 1) await this.ownership.waitWhileHeldElsewhere(id);
+    if (job.attemptsStarted > job.attemptsMade + 1) {
+      await this.ownership.waitWhileHeldElsewhere(id, this.drainStarted.signal);
+    }
+    if (this.draining) return this.handBack(job, token);
     const result = this.runChunk(job, token);
     this.chunkResults.set(id, result);
     try {
       return await result;
+    } catch (error) {
+      return this.unlessJournalAway(job, token, error);
     } finally {
       this.chunkResults.delete(id);
     }
@@ -265,6 +314,8 @@ export class ClusterWorker {
     const id = job.id ?? '';
     const controller = new AbortController();
     this.chunks.set(id, controller);
+    // The drain aborted the chunks it found; one that started since stops too.
+    if (this.draining) controller.abort(new Error('worker draining'));
     const { prefix } = this.options.config;
     const { runId, stepKey, generation } = job.data;
     const cancelKeys = [batchCancelKey(prefix, runId, stepKey, generation), runCancelKey(prefix, runId)];
@@ -286,10 +337,8 @@ export class ClusterWorker {
         () => cancelled,
       );
     } catch (error) {
-      if (this.draining && controller.signal.aborted) {
-        await job.moveToWait(token); // finished items are journaled; another worker does the rest
-        throw new WaitingError();
-      }
+      // Finished items are journaled; another worker does the rest.
+      if (this.draining && controller.signal.aborted) await this.handBack(job, token);
       throw error;
     } finally {
       clearInterval(watch);

@@ -1,0 +1,162 @@
+// A worker and its journal (PostgreSQL): a worker that cannot use its journal must not take jobs —
+// it would fail every run it took, three attempts in a few seconds — and a journal that goes away
+// for a while (a restart, a failover) must not cost the jobs taken meanwhile their attempts.
+// In-process workers (ClusterWorker) on the machine's Redis and PostgreSQL, the journal reached
+// through a TCP relay that the test cuts and restores; the CLI case needs `npm run build`.
+import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, it } from 'vitest';
+import { enqueueRun, runsQueue } from '../../src/cluster/queues.js';
+import { ClusterRuns } from '../../src/cluster/remote-runs.js';
+import type { ClusterTiming } from '../../src/cluster/timing.js';
+import { ClusterWorker } from '../../src/cluster/worker.js';
+import { loadPipelineFromString } from '../../src/config/loader.js';
+import { ElexirionError } from '../../src/errors.js';
+import { PostgresStore } from '../../src/journal/postgres-store.js';
+import { type ClusterHarness, clusterHarness, REDIS_URL, runCli } from './harness.js';
+
+const TIMING: ClusterTiming = {
+  lockMs: 1_000,
+  stalledIntervalMs: 1_000,
+  heartbeatMs: 300,
+  leaseMs: 3_000,
+  rateWindowMs: 60_000,
+};
+const UNREACHABLE = 'postgres://postgres:s3cret@127.0.0.1:1/nowhere';
+
+let h: ClusterHarness | undefined;
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
+  await h?.cleanup();
+  h = undefined;
+});
+
+/** A TCP relay to PostgreSQL that can be cut (connections dropped, new ones refused) and restored. */
+async function relay(
+  target: URL,
+): Promise<{ url: (db: string) => string; cut(): Promise<void>; restore(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  let server: Server | undefined;
+  let port = 0;
+  const listen = async () => {
+    const s = createServer((client) => {
+      const upstream = tcpConnect(Number(target.port || 5432), target.hostname);
+      for (const socket of [client, upstream]) {
+        sockets.add(socket);
+        socket.on('close', () => sockets.delete(socket));
+        socket.on('error', () => {
+          client.destroy();
+          upstream.destroy();
+        });
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((done) => s.listen(port, '127.0.0.1', done));
+    port = (s.address() as { port: number }).port;
+    server = s;
+  };
+  await listen();
+  const cut = async () => {
+    const s = server;
+    server = undefined;
+    await new Promise((done) => {
+      s?.close(done);
+      for (const socket of sockets) socket.destroy();
+    });
+  };
+  cleanups.push(cut);
+  return {
+    url: (db) => {
+      const u = new URL(db);
+      u.hostname = '127.0.0.1';
+      u.port = String(port);
+      return u.toString();
+    },
+    cut,
+    restore: listen,
+  };
+}
+
+describe('a worker and its journal', () => {
+  it('does not start, with the journal’s clear error, when its journal cannot be used; it takes no job', async () => {
+    h = await clusterHarness();
+    const config = { redisUrl: REDIS_URL, prefix: h.prefix };
+    const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+    cleanups.push(async () => redis.disconnect());
+    const queue = runsQueue(config, redis);
+    cleanups.push(() => queue.close());
+    await enqueueRun(queue, 'some-run');
+
+    const store = new PostgresStore(UNREACHABLE, { connectionTimeoutMs: 2_000 });
+    cleanups.push(() => store.close());
+    const worker = new ClusterWorker({ config, store, env: process.env, concurrency: 1, timing: TIMING });
+    cleanups.push(() => worker.drain());
+    const started = await worker.start().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(started).toBeInstanceOf(ElexirionError);
+    expect((started as ElexirionError).exitCode).toBe(69);
+    expect((started as Error).message).toMatch(/cannot use the PostgreSQL journal at postgres:\/\/postgres:\*\*\*@/);
+    await worker.drain();
+    expect(await queue.getJobState('some-run')).toBe('waiting');
+  }, 30_000);
+
+  it('`elexirion worker` on a journal it cannot reach: exit 69, what and where, no stack trace', async () => {
+    h = await clusterHarness();
+    const { done } = runCli(['worker', '--db', UNREACHABLE, '--concurrency', '1'], h.env);
+    const worker = await done;
+    expect(worker.code, worker.stderr).toBe(69);
+    expect(worker.stderr).toMatch(/cannot use the PostgreSQL journal at postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:1/);
+    expect(worker.stderr).toMatch(/hint: is PostgreSQL running/);
+    expect(worker.stderr).not.toMatch(/ ready \(/);
+    expect(worker.stderr).not.toMatch(/\n\s+at /);
+    expect(worker.stderr).not.toMatch(/s3cret/);
+  }, 30_000);
+
+  it('a run taken while the journal is away waits for it instead of failing its attempts, then runs', async () => {
+    h = await clusterHarness();
+    const config = { redisUrl: REDIS_URL, prefix: h.prefix };
+    const direct = new PostgresStore(h.db);
+    cleanups.push(() => direct.close());
+    const postgres = await relay(new URL(h.db));
+    const store = new PostgresStore(postgres.url(h.db), { connectionTimeoutMs: 2_000 });
+    cleanups.push(() => store.close());
+    const worker = new ClusterWorker({ config, store, env: process.env, concurrency: 1, timing: TIMING });
+    cleanups.push(() => worker.drain());
+    await worker.start();
+
+    // The journal goes away from the worker; a run is submitted meanwhile (the submitter reaches it).
+    await postgres.cut();
+    const runs = new ClusterRuns(config, direct);
+    cleanups.push(() => runs.close());
+    const yaml = 'name: small\nsteps:\n  - name: a\n    type: mock\n    prompt: "hi"\n';
+    const runId = await runs.submit(loadPipelineFromString(yaml, 'small.yaml'), {});
+    const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+    cleanups.push(async () => redis.disconnect());
+    const queue = new Queue('runs', { connection: redis, prefix: h.prefix });
+    cleanups.push(() => queue.close());
+
+    // Taken more often than a run job has attempts (three), or given up by the queue.
+    for (let i = 0; i < 600; i++) {
+      const job = await queue.getJob(runId);
+      if (!job || (await job.getState()) === 'failed' || job.attemptsStarted >= 4) break;
+      await sleep(50);
+    }
+    const job = await queue.getJob(runId);
+    expect(await job?.getState(), job?.failedReason).not.toBe('failed');
+    expect(job?.attemptsMade).toBe(0);
+
+    // The journal is back: the run is taken again and finishes.
+    await postgres.restore();
+    let status: string | undefined;
+    for (let i = 0; i < 600 && status !== 'succeeded' && status !== 'failed'; i++) {
+      await sleep(50);
+      status = (await direct.getRun(runId))?.status;
+    }
+    expect(status).toBe('succeeded');
+  }, 60_000);
+});
