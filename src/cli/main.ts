@@ -2,7 +2,7 @@
 // outcome into an exit code. Errors are printed as a sentence and a hint; a stack trace
 // appears only with --debug.
 import { Command, CommanderError } from 'commander';
-import { ElexirionError, ExitCode } from '../errors.js';
+import { ConfigError, type Diagnostic, ElexirionError, ExitCode } from '../errors.js';
 import { commands } from './commands/index.js';
 import { type CliContext, createCliContext } from './context.js';
 import { VERSION } from './version.js';
@@ -26,29 +26,72 @@ export async function main(argv: string[], ctx: CliContext = createCliContext())
     });
   }
 
+  const json = asksForJson(argv);
   try {
     await program.parseAsync(argv);
     return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
       // --help and --version end here with exit code 0; usage mistakes are invalid input.
-      return error.exitCode === 0 ? ExitCode.ok : ExitCode.invalidInput;
+      if (error.exitCode === 0) return ExitCode.ok;
+      // Commander has printed its message on stderr already.
+      if (json) {
+        const message = error.message.replace(/^error: /, '');
+        writeJsonError(ctx, { error: message, hint: 'run with --help for usage' }, ExitCode.invalidInput);
+      }
+      return ExitCode.invalidInput;
     }
-    return reportError(error, ctx, program.opts<{ debug?: boolean }>().debug === true);
+    return reportError(error, ctx, program.opts<{ debug?: boolean }>().debug === true, json);
   }
 }
 
-export function reportError(error: unknown, ctx: CliContext, debug: boolean): number {
+/**
+ * Whether the command line asks for JSON (`--json` before any `--`). A command that stops on an
+ * error then still prints one JSON object on stdout — the error — so that `… --json | jq` never
+ * reads an empty or partial document; the sentence and hint still go to stderr.
+ */
+function asksForJson(argv: string[]): boolean {
+  const args = argv.slice(2);
+  const end = args.indexOf('--');
+  return (end === -1 ? args : args.slice(0, end)).includes('--json');
+}
+
+/** The JSON form of an error: the shape of the HTTP API's error bodies, plus the exit code. */
+interface JsonError {
+  error: string;
+  hint?: string;
+  diagnostics?: Diagnostic[];
+}
+
+function writeJsonError(ctx: CliContext, body: JsonError, exitCode: number): void {
+  ctx.stdout.write(`${JSON.stringify({ ...body, exit_code: exitCode }, null, 2)}\n`);
+}
+
+export function reportError(error: unknown, ctx: CliContext, debug: boolean, json = false): number {
   const c = ctx.colors;
   if (error instanceof ElexirionError) {
     ctx.stderr.write(`${c.red('error')}: ${error.message}\n`);
     if (error.hint) ctx.stderr.write(`${c.dim('hint')}: ${error.hint}\n`);
     if (debug && error.stack) ctx.stderr.write(`${error.stack}\n`);
+    if (json) writeJsonError(ctx, jsonErrorOf(error), error.exitCode);
     return error.exitCode;
   }
   const message = error instanceof Error ? error.message : String(error);
+  const hint = 'this is a bug in Elexirion; run again with --debug for the stack trace';
   ctx.stderr.write(`${c.red('internal error')}: ${message}\n`);
   if (debug && error instanceof Error && error.stack) ctx.stderr.write(`${error.stack}\n`);
-  else ctx.stderr.write(`${c.dim('hint')}: this is a bug in Elexirion; run again with --debug for the stack trace\n`);
+  else ctx.stderr.write(`${c.dim('hint')}: ${hint}\n`);
+  if (json) writeJsonError(ctx, { error: `internal error: ${message}`, hint }, ExitCode.internal);
   return ExitCode.internal;
+}
+
+function jsonErrorOf(error: ElexirionError): JsonError {
+  if (error instanceof ConfigError) {
+    return {
+      error: 'the pipeline or its inputs are invalid',
+      hint: 'fix the problems listed in `diagnostics`',
+      diagnostics: error.diagnostics,
+    };
+  }
+  return { error: error.message, ...(error.hint === undefined ? {} : { hint: error.hint }) };
 }

@@ -23,13 +23,21 @@ export function parseInputs(pairs: string[] = [], file: string | undefined, cwd:
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
       throw new UsageError(`--inputs ${file} must hold a JSON object`, 'e.g. {"topic": "durability", "count": 3}');
     }
-    Object.assign(inputs, parsed);
+    for (const [key, value] of Object.entries(parsed)) setOwn(inputs, key, value);
   }
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
     if (eq <= 0)
       throw new UsageError(`--input ${JSON.stringify(pair)} is not key=value`, 'e.g. --input topic=durability');
-    inputs[pair.slice(0, eq)] = pair.slice(eq + 1);
+    setOwn(inputs, pair.slice(0, eq), pair.slice(eq + 1));
   }
   return inputs;
+}
+
+/**
+ * An own property even for `__proto__`: assigned (or Object.assign-ed), that key would set the
+ * object's prototype and the input would vanish unreported, instead of being refused as unknown.
+ */
+function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }

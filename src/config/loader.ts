@@ -70,7 +70,17 @@ export async function loadPipeline(file: string, options: LoadOptions = {}): Pro
   }
   // Refuse before reading: a 5 GB file must not be loaded into memory to be told it is too big.
   if (size > MAX_PIPELINE_BYTES) fail(tooLarge(size));
-  const decoded = decodeSource(await readFile(absolute));
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(absolute);
+  } catch (error) {
+    // stat said a file, yet reading it failed: no permission (EACCES), an I/O error, a file
+    // removed in between. The user's to fix, not a bug: a positioned problem, exit 2.
+    const code = (error as NodeJS.ErrnoException).code;
+    const hint = code === 'EACCES' || code === 'EPERM' ? 'check the permissions of the file' : 'check the file';
+    throw new ConfigError([{ file, ...fileProblem(`cannot read the file (${code ?? String(error)})`, hint) }]);
+  }
+  const decoded = decodeSource(bytes);
   if ('problems' in decoded) throw new ConfigError(decoded.problems.map((p) => ({ file, ...p })));
   return loadPipelineFromString(decoded.text, file, options);
 }

@@ -335,7 +335,7 @@ function checkChildInputs(
     });
   }
   for (const [name, input] of Object.entries(child.inputs ?? {})) {
-    if (input.required === true && input.default === undefined && !(name in given)) {
+    if (input.required === true && input.default === undefined && !Object.hasOwn(given, name)) {
       problems.push({
         path: [...path, 'inputs'],
         message: `${what} requires input "${name}", which is not given`,

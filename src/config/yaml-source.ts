@@ -1,7 +1,7 @@
 // Turns pipeline source text into plain data plus a locator, refusing what is not a pipeline file
 // (empty, binary, oversized, several documents, alias bombs) with a positioned message — quickly,
 // before any expensive work.
-import { type Document, isMap, isSeq, LineCounter, parseDocument, visit, type YAMLError } from 'yaml';
+import { type Document, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type YAMLError } from 'yaml';
 import { createLocator, type Locate, type Position } from './positions.js';
 
 /** Pipelines are small; anything bigger is a mistake (or an attack) and is refused before parsing. */
@@ -122,6 +122,9 @@ export function parseSource(source: string): ParsedSource {
     };
   }
 
+  const keyProblems = badKeys(doc, lineCounter);
+  if (keyProblems.length > 0) return { ok: false, problems: keyProblems };
+
   let data: unknown;
   try {
     data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
@@ -129,6 +132,34 @@ export function parseSource(source: string): ParsedSource {
     return { ok: false, problems: [aliasProblem(doc, lineCounter, error)] };
   }
   return { ok: true, data: data as Record<string, unknown>, doc, locate };
+}
+
+/**
+ * Keys that would not survive the conversion to plain data: a list or mapping used as a key (it
+ * would become its text, with a warning from YAML printed on stderr) and `__proto__` (JavaScript
+ * objects reserve it: the key and its value would silently disappear).
+ */
+function badKeys(doc: Document, lineCounter: LineCounter): SourceProblem[] {
+  const problems: SourceProblem[] = [];
+  visit(doc, {
+    Pair(_, pair) {
+      const key = pair.key as { range?: [number, number, number] } | null;
+      const { line, col } = key?.range ? lineCounter.linePos(key.range[0]) : { line: 1, col: 1 };
+      if (isMap(pair.key) || isSeq(pair.key)) {
+        problems.push(
+          at(
+            line,
+            col,
+            `a key must be plain text, got ${isSeq(pair.key) ? 'a list' : 'a mapping'}`,
+            'write the key as a name (quote it if it holds special characters), not as a `? [a, b]` or `{ … }` key',
+          ),
+        );
+      } else if (isScalar(pair.key) && pair.key.value === '__proto__') {
+        problems.push(at(line, col, 'the key "__proto__" is not allowed', 'rename it: JavaScript reserves this name'));
+      }
+    },
+  });
+  return problems;
 }
 
 const YAML_HINTS: Record<string, string> = {

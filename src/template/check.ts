@@ -13,6 +13,7 @@
 // `description`, `file`, durations, …) is used literally.
 import type { Pipeline, Step } from '../config/schema.js';
 import { checkReference, type ReadContext } from './check-reference.js';
+import { filterArgumentProblems } from './filter-arguments.js';
 import { listReferences } from './references.js';
 import { BUILTIN_NAMES } from './scope.js';
 import { forEachStep, type ReaderPlace, stepOrder } from './step-order.js';
@@ -154,6 +155,9 @@ class PipelineChecker {
     for (const reference of references) {
       const problem = checkReference(reference, context);
       if (problem !== undefined) this.issues.push(issue(at, problem.message, problem.hint, reference.offset));
+    }
+    for (const problem of filterArgumentProblems(source)) {
+      this.issues.push(issue(at, `template error: ${problem.message}`, problem.hint, problem.offset));
     }
   }
 

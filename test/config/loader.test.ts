@@ -164,6 +164,26 @@ describe('loadPipelineFromString', () => {
     expect(diagnostics[1]?.hint).toBe('did you mean "text"?');
   });
 
+  it('reports a required child input named like an Object.prototype key when it is not given', () => {
+    const diagnostics = diagnosticsOf(
+      [
+        'name: p',
+        'steps:',
+        '  - name: child',
+        '    type: pipeline',
+        '    inputs: {}',
+        '    pipeline:',
+        '      name: inner',
+        '      inputs: { constructor: { type: string, required: true } }',
+        '      steps:',
+        '        - { name: a, type: mock, prompt: "{{ constructor }}" }',
+      ].join('\n'),
+    );
+    expect(diagnostics.map((d) => [d.path, d.message])).toEqual([
+      ['steps[0].inputs', 'the inline pipeline requires input "constructor", which is not given'],
+    ]);
+  });
+
   it('locates template errors inside literal blocks at their own line and column', () => {
     const [d] = diagnosticsOf(
       [

@@ -85,6 +85,34 @@ describe('checkTemplates', () => {
       const prompt = '{{ focus | json: 2 }} {{ focus | yaml }} {{ focus | truncate_tokens: 10 }}';
       expect(check(withSteps(`  - { name: a, type: mock, prompt: "${prompt}" }`))).toEqual([]);
     });
+
+    it('reports a truncate_tokens that would fail when rendered: no number, or a literal that is not one', () => {
+      const cases: [string, string][] = [
+        ['{{ focus | truncate_tokens }}', 'takes one argument, the number of tokens; got none'],
+        ['{{ focus | truncate_tokens: -5 }}', 'needs a whole number of tokens, got -5'],
+        ["{{ focus | truncate_tokens: '100' }}", "needs a whole number of tokens, got '100'"],
+        ['{{ focus | truncate_tokens: 1.5 }}', 'needs a whole number of tokens, got 1.5'],
+        ['{{ focus | truncate_tokens: 10, 2 }}', 'takes one argument, the number of tokens; got 2'],
+        [
+          '{% if focus %}{% assign t = focus | truncate_tokens: nil %}{{ t }}{% endif %}',
+          'needs a whole number of tokens, got nil',
+        ],
+      ];
+      for (const [prompt, message] of cases) {
+        const issue = only(check(withSteps(`  - { name: a, type: mock, prompt: "${prompt}" }`)));
+        expect(issue.message, prompt).toBe(`template error: truncate_tokens ${message}`);
+        expect(issue.hint).toBe('give a whole number of tokens, such as truncate_tokens: 1000');
+        expect(issue.offset, prompt).toBe(prompt.indexOf('truncate_tokens'));
+      }
+    });
+
+    it('leaves a truncate_tokens argument read from the scope to the render', () => {
+      const prompt = '{{ focus | truncate_tokens: tone }} {{ focus | truncate_tokens: 0 }}';
+      expect(check(withSteps(`  - { name: a, type: mock, prompt: "${prompt}" }`))).toEqual([]);
+      // A template that does not parse is reported once, for its syntax.
+      const broken = check(withSteps('  - { name: a, type: mock, prompt: "{{ focus | upcse | truncate_tokens }}" }'));
+      expect(broken.map((i) => i.message)).toEqual(['template error: unknown filter "upcse"']);
+    });
   });
 
   describe('step references', () => {

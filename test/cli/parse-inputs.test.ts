@@ -1,0 +1,49 @@
+// `--input key=value` and `--inputs file.json`: what the command line hands to resolveInputs.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseInputs } from '../../src/cli/parse-inputs.js';
+import { UsageError } from '../../src/errors.js';
+import { runMain } from './run-main.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'elexirion-inputs-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const hello = join(import.meta.dirname, '..', '..', 'examples', 'hello.yaml');
+
+describe('parseInputs', () => {
+  it('splits at the first "=" only, and lets --input win over --inputs', () => {
+    writeFileSync(join(dir, 'in.json'), '{"url": "from-file", "n": 3}');
+    expect(parseInputs(['url=https://x.test/?a=1&b=2', 'empty='], 'in.json', dir)).toEqual({
+      url: 'https://x.test/?a=1&b=2',
+      n: 3,
+      empty: '',
+    });
+  });
+
+  it('refuses a pair without a key, and a file that is not one JSON object', () => {
+    expect(() => parseInputs(['=v'], undefined, dir)).toThrow(UsageError);
+    expect(() => parseInputs(['novalue'], undefined, dir)).toThrow(/is not key=value/);
+    writeFileSync(join(dir, 'list.json'), '[1, 2]');
+    expect(() => parseInputs([], 'list.json', dir)).toThrow(/must hold a JSON object/);
+    expect(() => parseInputs([], 'missing.json', dir)).toThrow(/cannot read --inputs missing\.json/);
+  });
+
+  it('keeps a key named __proto__ as an input (so that it is refused as unknown), never as a prototype', () => {
+    writeFileSync(join(dir, 'proto.json'), '{"__proto__": {"name": "Eve"}}');
+    const fromFile = parseInputs([], 'proto.json', dir);
+    expect(Object.getPrototypeOf(fromFile)).toBe(Object.prototype);
+    expect(Object.keys(fromFile)).toEqual(['__proto__']);
+    const fromFlag = parseInputs(['__proto__=x'], undefined, dir);
+    expect(Object.keys(fromFlag)).toEqual(['__proto__']);
+  });
+
+  it('`run` refuses --input __proto__=… and --inputs {"__proto__": …} instead of dropping them silently', async () => {
+    const flag = await runMain(['run', hello, '--mock', '--db', ':memory:', '--input', '__proto__=x'], { cwd: dir });
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toContain('unknown input "__proto__"');
+    const file = await runMain(['run', hello, '--mock', '--db', ':memory:', '--inputs', 'proto.json'], { cwd: dir });
+    expect(file.code).toBe(2);
+    expect(file.stderr).toContain('unknown input "__proto__"');
+  });
+});
