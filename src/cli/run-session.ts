@@ -10,6 +10,8 @@ import { attachProgress } from './progress.js';
 
 export interface SessionOptions {
   db?: string;
+  /** The session continues a journaled run (resume): the journal must exist. */
+  existingJournal?: boolean;
   json?: boolean;
   stream?: boolean;
   record?: string;
@@ -33,7 +35,7 @@ export async function runSession(
   options: SessionOptions,
   begin: (engine: Engine) => Promise<RunHandle>,
 ): Promise<number> {
-  const store = await openStore(options.db, ctx);
+  const store = await openStore(options.db, ctx, { existing: options.existingJournal === true });
   const engine = new Engine({ store, env: ctx.env });
   const detach = options.json ? () => {} : attachProgress(engine.bus, ctx, { stream: options.stream === true });
   let interrupts = 0;

@@ -63,7 +63,7 @@ Examples:
 };
 
 async function runChain(files: string[], flags: ChainFlags, ctx: CliContext): Promise<number> {
-  const store = await openStore(flags.db, ctx);
+  const store = await openStore(flags.db, ctx, { existing: flags.resume !== undefined });
   const engine = new Engine({ store, env: ctx.env });
   const detach = flags.json ? () => {} : attachProgress(engine.bus, ctx, { stream: false });
   const onLink = (event: LinkEvent) => {

@@ -36,7 +36,7 @@ Exit codes: as for \`run\`.`,
       if (maxCostUsd !== undefined && !(maxCostUsd >= 0)) {
         throw new UsageError(`--max-cost ${flags.maxCost} is not an amount of USD`, 'e.g. --max-cost 5');
       }
-      const code = await runSession(ctx, flags, (engine) =>
+      const code = await runSession(ctx, { ...flags, existingJournal: true }, (engine) =>
         engine.resume(runId, {
           ...(flags.force ? { force: true } : {}),
           ...(maxCostUsd === undefined ? {} : { maxCostUsd }),

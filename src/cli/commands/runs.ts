@@ -3,7 +3,7 @@ import { buildRunResult, currentTotals, journalOf } from '../../engine/run-resul
 import { UsageError } from '../../errors.js';
 import type { RunStatus } from '../../journal/store.js';
 import { formatCost, formatDuration } from '../format.js';
-import { openStore } from '../open-store.js';
+import { NoJournalError, openStore } from '../open-store.js';
 import { printRunSummary, printSteps } from '../print-run.js';
 import type { RegisterCommand } from './index.js';
 
@@ -24,7 +24,15 @@ export const registerRuns: RegisterCommand = (program, ctx) => {
       const limit = Number(flags.limit);
       if (!Number.isInteger(limit) || limit <= 0)
         throw new UsageError(`--limit ${flags.limit} is not a positive integer`);
-      const store = await openStore(flags.db, ctx);
+      let store: Awaited<ReturnType<typeof openStore>>;
+      try {
+        store = await openStore(flags.db, ctx, { existing: true });
+      } catch (error) {
+        if (!(error instanceof NoJournalError)) throw error;
+        // Nothing recorded there yet: an empty list, saying where it looked.
+        ctx.stdout.write(flags.json ? '[]\n' : `no runs yet: there is no journal at ${error.path}\n`);
+        return;
+      }
       try {
         const list = await store.listRuns({ limit, ...(flags.status ? { status: flags.status as RunStatus } : {}) });
         const rows = [];
@@ -76,7 +84,7 @@ export const registerRuns: RegisterCommand = (program, ctx) => {
       // also when they follow it — `runs show ID --json` must not print the table.
       const parent = runs.opts<{ db?: string; json?: boolean }>();
       const json = flags.json ?? parent.json ?? false;
-      const store = await openStore(flags.db ?? parent.db, ctx);
+      const store = await openStore(flags.db ?? parent.db, ctx, { existing: true });
       try {
         const record = await store.getRun(runId);
         if (!record) throw new UsageError(`no run with id ${runId}`, 'list runs with `elexirion runs`');
