@@ -68,7 +68,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const hub = new RunEventHub(engine);
   const metrics = attachMetrics(engine);
   const detachLogging = options.logger ? attachLogging(engine.bus, options.logger) : () => {};
-  const detachTracing = options.tracing ? attachTracing(engine.bus, options.tracing.tracer) : () => {};
+  // One redactor, of the service's environment (a library caller's `env` may hold keys process.env does not).
+  const redact = createRedactor(env);
+  const detachTracing = options.tracing ? attachTracing(engine.bus, options.tracing.tracer, { redact }) : () => {};
   const eventLoop = new EventLoopMonitor();
   const streams = new OpenStreams();
   const app = createApp({
@@ -78,7 +80,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     metrics,
     root: options.root,
     ...(options.inlineProviders ? { inlineProviders: options.inlineProviders } : {}),
-    redact: createRedactor(env),
+    redact,
     ...(token ? { token } : {}),
     ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}),
     ...(options.remote ? { remote: options.remote } : {}),
