@@ -1,4 +1,4 @@
-// The two ways the call loop gives up. Both are typed so that the engine can route them: a
+// The ways the call loop gives up. Each is typed so that the engine can route it: a
 // MaxTurnsExceededError goes to the step's `fallback` (the "emergent fallback").
 import { ElexirionError } from '../errors.js';
 
@@ -28,5 +28,25 @@ export class MaxTurnsExceededError extends ElexirionError {
       hint: 'raise max_turns, or give the step a fallback to route this case to',
     });
     this.maxTurns = maxTurns;
+  }
+}
+
+/**
+ * The model declined to answer (OpenAI structured outputs send a `refusal` instead of content). Not
+ * retried and not repaired: asking again would pay for the same refusal. The call was answered, so
+ * its usage and cost count.
+ */
+export class RefusalError extends ElexirionError {
+  /** The model's own words. */
+  readonly refusal: string;
+  readonly model: string;
+  readonly retryable = false;
+
+  constructor(refusal: string, model: string) {
+    super(`the model refused to answer: ${refusal || '(no reason given)'}`, {
+      hint: 'rephrase the prompt, or give the step a fallback to route refusals to',
+    });
+    this.refusal = refusal;
+    this.model = model;
   }
 }

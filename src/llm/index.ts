@@ -1,5 +1,5 @@
 // The call loop above a single model call: structured output with repair, tools, streaming, usage.
-export { MaxTurnsExceededError, StructuredOutputError } from './errors.js';
+export { MaxTurnsExceededError, RefusalError, StructuredOutputError } from './errors.js';
 export { type CallOptions, type ModelCaller, providerCaller } from './model-caller.js';
 export {
   DEFAULT_MAX_REPAIRS,

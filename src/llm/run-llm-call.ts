@@ -3,7 +3,7 @@
 // stream chunks through, and add up usage and cost over every call it made.
 import type { PriceOverrides } from '../pricing/price-call.js';
 import type { ChatMessage, ModelRequest, ModelResponse, ToolCall } from '../providers/provider.js';
-import { MaxTurnsExceededError, StructuredOutputError } from './errors.js';
+import { MaxTurnsExceededError, RefusalError, StructuredOutputError } from './errors.js';
 import type { ModelCaller } from './model-caller.js';
 import { schemaErrors } from './schema-validator.js';
 import { ToolError, type ToolImplementations } from './tools/tool-types.js';
@@ -69,11 +69,19 @@ export async function runLlmCall(options: LlmCallOptions): Promise<LlmCallResult
       { signal, stream: options.stream ?? false, ...(options.onChunk ? { onChunk: options.onChunk } : {}) },
     );
     total.add(response);
+    // A refusal is the model's final word: re-asking (a repair) would pay again to hear it again.
+    if (response.refusal !== undefined) throw new RefusalError(response.refusal, response.model);
 
     if (response.toolCalls.length > 0) {
       if (turns >= maxTurns) throw new MaxTurnsExceededError(maxTurns);
       turns += 1;
-      messages.push({ role: 'assistant', content: response.text, toolCalls: response.toolCalls });
+      messages.push({
+        role: 'assistant',
+        content: response.text,
+        toolCalls: response.toolCalls,
+        // What the vendor needs back with this turn (Anthropic's thinking blocks): opaque, verbatim.
+        ...(response.vendorTurn ? { vendorTurn: response.vendorTurn } : {}),
+      });
       for (const toolCall of response.toolCalls) {
         const record = await runTool(toolCall, options.tools ?? {}, request, signal);
         toolCalls.push(record);

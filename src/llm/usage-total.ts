@@ -22,6 +22,8 @@ export class UsageTotal {
       outputTokens: this.usage.outputTokens + u.outputTokens,
       ...sumOptional('cacheReadTokens', this.usage, u),
       ...sumOptional('cacheWriteTokens', this.usage, u),
+      // One estimated call (its server reported no usage) makes the sum an estimate too.
+      ...(this.usage.estimated || u.estimated ? { estimated: true as const } : {}),
     };
     const cost = response.costUsd ?? priceCall(this.provider, response.model, u, this.overrides);
     this.costUsd = this.costUsd === null || cost === null ? null : this.costUsd + cost;

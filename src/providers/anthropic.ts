@@ -25,8 +25,10 @@ import {
   type ToolCall,
   type Usage,
   VENDOR_CAPABILITIES,
+  type VendorTurn,
 } from './provider.js';
 import { ProviderError, type ProviderErrorKind } from './provider-error.js';
+import { sdkLogOptions } from './sdk-log.js';
 import { objectRootSchema, STRUCTURED_OUTPUT_DESCRIPTION, STRUCTURED_OUTPUT_NAME } from './structured-schema.js';
 
 export interface AnthropicProviderOptions {
@@ -69,6 +71,8 @@ export class AnthropicProvider implements Provider {
       ...(options.fetch ? { fetch: options.fetch } : {}),
       maxRetries: 0,
       timeout: SDK_TIMEOUT_MS,
+      // A malformed chunk is our invalid_response error, not a console.error line in the CLI's output.
+      ...sdkLogOptions('ANTHROPIC_LOG'),
     });
   }
 
@@ -192,6 +196,10 @@ function toMessages(messages: ChatMessage[]): MessageParam[] {
           ...(m.isError ? { is_error: true } : {}),
         },
       ]);
+    } else if (m.vendorTurn?.protocol === 'anthropic') {
+      // The turn as the API sent it: thinking blocks unmodified, in their original order (a copy:
+      // merging turns must not touch the message, which the journal and the cache key hold).
+      push('assistant', [...(m.vendorTurn.blocks as ContentBlockParam[])]);
     } else {
       const blocks: ContentBlockParam[] = m.content ? [{ type: 'text', text: m.content }] : [];
       for (const call of m.toolCalls ?? [])
@@ -227,12 +235,32 @@ function fromMessage(message: AnthropicMessage, request: ModelRequest, unwrap: C
       ? {}
       : { cacheWriteTokens: message.usage.cache_creation_input_tokens }),
   };
-  const base = { usage, model: message.model };
+  const turn = vendorTurn(message.content);
+  const base = { usage, model: message.model, ...(turn ? { vendorTurn: turn } : {}) };
   if (output) {
     // The forced tool call *is* the answer: it ends the turn, whatever the stop reason says.
     return { ...base, text: JSON.stringify(output.value), object: output.value, toolCalls: [], finishReason: 'stop' };
   }
   return { ...base, text, toolCalls, finishReason: finishReason(message.stop_reason) };
+}
+
+/**
+ * With extended thinking, the turn must go back with its thinking blocks (signatures intact) before
+ * its tool_use blocks, or the API refuses the tool results (400). Only then is the turn kept as sent,
+ * in request shape; a turn without thinking is rebuilt from text and tool calls as before.
+ */
+function vendorTurn(content: ContentBlock[]): VendorTurn | undefined {
+  if (!content.some((b) => b.type === 'thinking' || b.type === 'redacted_thinking')) return undefined;
+  const blocks: ContentBlockParam[] = [];
+  for (const block of content) {
+    if (block.type === 'thinking') {
+      blocks.push({ type: 'thinking', thinking: block.thinking, signature: block.signature });
+    } else if (block.type === 'redacted_thinking') blocks.push({ type: 'redacted_thinking', data: block.data });
+    else if (block.type === 'text') blocks.push({ type: 'text', text: block.text });
+    else if (block.type === 'tool_use')
+      blocks.push({ type: 'tool_use', id: block.id, name: block.name, input: block.input });
+  }
+  return { protocol: 'anthropic', blocks };
 }
 
 function finishReason(reason: AnthropicMessage['stop_reason']): FinishReason {
@@ -276,6 +304,13 @@ class StreamAccumulator {
         }
         if (event.delta.type === 'input_json_delta') {
           this.partialJson.set(event.index, (this.partialJson.get(event.index) ?? '') + event.delta.partial_json);
+        }
+        // Thinking is never emitted as text: it is kept, with its signature, to be sent back.
+        if (event.delta.type === 'thinking_delta' && block?.type === 'thinking') {
+          block.thinking = (block.thinking ?? '') + event.delta.thinking;
+        }
+        if (event.delta.type === 'signature_delta' && block?.type === 'thinking') {
+          block.signature = (block.signature ?? '') + event.delta.signature;
         }
         return undefined;
       }

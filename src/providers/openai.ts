@@ -9,6 +9,7 @@ import type {
   ChatCompletionMessageParam,
   ChatCompletionTool,
 } from 'openai/resources/chat/completions/completions.js';
+import { estimateInputTokens } from '../budget/estimate.js';
 import { abortError, httpError, otherError, scrub, truncatedStream } from './map-error.js';
 import {
   type Capabilities,
@@ -25,6 +26,7 @@ import {
   VENDOR_CAPABILITIES,
 } from './provider.js';
 import { kindFromStatus, ProviderError, type ProviderErrorKind } from './provider-error.js';
+import { sdkLogOptions } from './sdk-log.js';
 import { objectRootSchema, parseJsonText, STRUCTURED_OUTPUT_NAME } from './structured-schema.js';
 
 export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
@@ -59,6 +61,8 @@ export class OpenAIProvider implements Provider {
       ...(options.fetch ? { fetch: options.fetch } : {}),
       maxRetries: 0,
       timeout: SDK_TIMEOUT_MS,
+      // A malformed chunk is our invalid_response error, not a console.error line in the CLI's output.
+      ...sdkLogOptions('OPENAI_LOG'),
     });
   }
 
@@ -83,6 +87,7 @@ export class OpenAIProvider implements Provider {
     return this.toResponse(
       {
         text: choice.message.content ?? '',
+        refusal: choice.message.refusal ?? '',
         toolCalls: (choice.message.tool_calls ?? []).flatMap((c) =>
           c.type === 'function' ? [{ id: c.id, name: c.function.name, args: c.function.arguments }] : [],
         ),
@@ -98,6 +103,7 @@ export class OpenAIProvider implements Provider {
   async *stream(request: ModelRequest, signal: AbortSignal): AsyncIterable<StreamChunk> {
     const { params, unwrap } = this.toParams(request);
     let text = '';
+    let refusal = '';
     const calls: Array<{ id: string; name: string; args: string }> = [];
     let finish: string | null = null;
     let usage: ChatCompletion['usage'];
@@ -120,6 +126,7 @@ export class OpenAIProvider implements Provider {
           if (delta.function?.arguments) call.args += delta.function.arguments;
         }
         if (choice.finish_reason) finish = choice.finish_reason;
+        if (choice.delta.refusal) refusal += choice.delta.refusal;
         const piece = choice.delta.content;
         if (piece) {
           text += piece;
@@ -136,9 +143,18 @@ export class OpenAIProvider implements Provider {
       if (signal.aborted) throw abortError(this.name, signal);
       throw truncatedStream(this.name, 'a finish_reason');
     }
+    // We ask for usage (stream_options.include_usage), and OpenAI always sends it: a chunk after the
+    // one with the finish_reason, then [DONE]. Without it the stream was cut off after the answer —
+    // retryable, like any cut-off stream, rather than a call recorded as free. A compatible server
+    // may ignore stream_options (never sending usage): there the usage is estimated and flagged.
+    if (!usage && this.isOpenAI) throw truncatedStream(this.name, 'the usage chunk');
     yield {
       type: 'done',
-      response: this.toResponse({ text, toolCalls: calls.filter(Boolean), finish, usage, model }, request, unwrap),
+      response: this.toResponse(
+        { text, refusal, toolCalls: calls.filter(Boolean), finish, usage, model },
+        request,
+        unwrap,
+      ),
     };
   }
 
@@ -182,6 +198,8 @@ export class OpenAIProvider implements Provider {
   private toResponse(
     raw: {
       text: string;
+      /** The model's refusal (structured outputs), '' when none. */
+      refusal: string;
       toolCalls: Array<{ id: string; name: string; args: string }>;
       finish: string | null;
       usage: ChatCompletion['usage'];
@@ -191,19 +209,23 @@ export class OpenAIProvider implements Provider {
     unwrap: ((v: unknown) => unknown) | undefined,
   ): ModelResponse {
     const toolCalls: ToolCall[] = raw.toolCalls.map((c) => ({ id: c.id, name: c.name, arguments: this.parseArgs(c) }));
-    const usage: Usage = {
-      inputTokens: raw.usage?.prompt_tokens ?? 0,
-      outputTokens: raw.usage?.completion_tokens ?? 0,
-      ...(raw.usage?.prompt_tokens_details?.cached_tokens
-        ? { cacheReadTokens: raw.usage.prompt_tokens_details.cached_tokens }
-        : {}),
-    };
+    const usage: Usage = raw.usage
+      ? {
+          inputTokens: raw.usage.prompt_tokens ?? 0,
+          outputTokens: raw.usage.completion_tokens ?? 0,
+          ...(raw.usage.prompt_tokens_details?.cached_tokens
+            ? { cacheReadTokens: raw.usage.prompt_tokens_details.cached_tokens }
+            : {}),
+        }
+      : estimatedUsage(request, raw.text || raw.refusal, toolCalls);
     const response: ModelResponse = {
       text: raw.text,
       toolCalls,
       usage,
-      finishReason: finishReason(raw.finish),
+      // A refusal is not an answer that finished normally, whatever finish_reason says ('stop').
+      finishReason: raw.refusal ? 'content_filter' : finishReason(raw.finish),
       model: raw.model,
+      ...(raw.refusal ? { refusal: raw.refusal } : {}),
     };
     if (request.schema && toolCalls.length === 0) {
       const parsed = parseJsonText(raw.text);
@@ -294,6 +316,19 @@ function toMessages(system: string | undefined, messages: ChatMessage[]): ChatCo
     }
   }
   return out;
+}
+
+/**
+ * The usage of a call whose server reported none: the prompt and the answer counted as the budget
+ * counts a prompt (src/budget/estimate.ts), flagged `estimated` — an approximate price, not $0.
+ */
+function estimatedUsage(request: ModelRequest, answer: string, toolCalls: ToolCall[]): Usage {
+  const output = estimateInputTokens({
+    provider: request.provider,
+    model: request.model,
+    messages: [{ role: 'assistant', content: answer, ...(toolCalls.length ? { toolCalls } : {}) }],
+  });
+  return { inputTokens: estimateInputTokens(request), outputTokens: Math.max(1, output), estimated: true };
 }
 
 function finishReason(reason: string | null): FinishReason {

@@ -22,9 +22,24 @@ export interface ToolCall {
   signature?: string;
 }
 
+/**
+ * Opaque vendor data of one assistant turn that the next request of the conversation must send back
+ * verbatim with that turn: Anthropic's `thinking` / `redacted_thinking` blocks with their signatures
+ * (with thinking on, the API refuses tool results whose assistant turn comes back without them).
+ * Like `ToolCall.signature` (Gemini's, which belongs to one call rather than to the turn), it is not
+ * part of the answer: the call loop carries it from the response to the assistant message, only the
+ * provider of the same protocol reads it (another one ignores it), and no template ever sees it.
+ */
+export interface VendorTurn {
+  /** The wire protocol that produced it. */
+  protocol: 'anthropic';
+  /** Anthropic: the turn's content blocks in their original order, thinking blocks unmodified. */
+  blocks: unknown[];
+}
+
 export type ChatMessage =
   | { role: 'user'; content: string }
-  | { role: 'assistant'; content: string; toolCalls?: ToolCall[] }
+  | { role: 'assistant'; content: string; toolCalls?: ToolCall[]; vendorTurn?: VendorTurn }
   | { role: 'tool'; toolCallId: string; name: string; content: string; isError?: boolean };
 
 /** A provider-neutral request. Its canonical JSON is the call's content address (see journal). */
@@ -52,6 +67,11 @@ export interface Usage {
   /** Prompt-cache reads/writes, where the API reports them. */
   cacheReadTokens?: number;
   cacheWriteTokens?: number;
+  /**
+   * The server reported no usage: the counts are our estimate (a token per four characters, as the
+   * budget estimates), so that the call is priced approximately rather than at $0.
+   */
+  estimated?: true;
 }
 
 export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'other';
@@ -68,6 +88,13 @@ export interface ModelResponse {
   model: string;
   /** Cost already known to the provider (Claude Code reports it); otherwise priced by the table. */
   costUsd?: number;
+  /**
+   * The model declined to answer (OpenAI's `refusal`, sent instead of content with structured
+   * outputs): its words. The call loop ends the call with a RefusalError instead of re-asking.
+   */
+  refusal?: string;
+  /** What the next request must send back with this turn (see VendorTurn); never part of the answer. */
+  vendorTurn?: VendorTurn;
 }
 
 export type StreamChunk = { type: 'text'; text: string } | { type: 'done'; response: ModelResponse };

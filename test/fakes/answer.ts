@@ -25,6 +25,13 @@ export interface FakeAnswer {
   toolCalls?: FakeToolCall[];
   usage?: Partial<FakeUsage>;
   finishReason?: 'stop' | 'length' | 'tool_calls';
+  /**
+   * Anthropic, when the request turns thinking on: the text of the thinking block that opens the
+   * answer (default: a fixed sentence). The fake signs it and checks the signature when it comes back.
+   */
+  thinking?: string;
+  /** OpenAI: the model declines (structured outputs): `refusal` instead of content. */
+  refusal?: string;
   /** How many stream chunks the text is split into (default 3). */
   chunks?: number;
   model?: string;

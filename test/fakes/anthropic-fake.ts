@@ -1,5 +1,8 @@
 // A fake Anthropic Messages API: POST /v1/messages, JSON or SSE (`stream: true`), text and tool_use
 // blocks, usage with cache reads/writes, and Anthropic's error shape (`overloaded_error` on 529 …).
+// With `thinking` on, each answer opens with a signed thinking block, and — as the real API does —
+// tool results are refused when their assistant turn comes back without it, or with it modified.
+import { createHash } from 'node:crypto';
 import { type FakeAnswer, type FakeUsage, type RequestDigest, splitText, usageFor } from './answer.js';
 import { FakeServer, type RecordedRequest, type Route } from './fake-server.js';
 import type { SseEvent } from './sse.js';
@@ -11,6 +14,8 @@ interface AnthropicBlock {
   id?: string;
   name?: string;
   input?: unknown;
+  thinking?: string;
+  signature?: string;
 }
 interface AnthropicBody {
   model?: string;
@@ -19,7 +24,10 @@ interface AnthropicBody {
   tools?: Array<{ name: string; input_schema?: Record<string, unknown> }>;
   tool_choice?: { type: string; name?: string };
   stream?: boolean;
+  thinking?: { type?: string; budget_tokens?: number };
 }
+
+const DEFAULT_THINKING = 'Let me work out which tool answers this.';
 
 const ERROR_TYPES: Record<number, string> = {
   400: 'invalid_request_error',
@@ -37,6 +45,7 @@ const STOP_REASONS = { stop: 'end_turn', length: 'max_tokens', tool_calls: 'tool
 export class AnthropicFake extends FakeServer {
   protected readonly label = 'anthropic';
   private messageCount = 0;
+  private readonly thinkingOn = new WeakMap<RequestDigest, boolean>();
 
   protected route(request: RecordedRequest): Route | null {
     if (request.method !== 'POST' || request.path !== '/v1/messages') return null;
@@ -52,7 +61,41 @@ export class AnthropicFake extends FakeServer {
       ...(forced ? { forcedTool: forced } : {}),
       ...(forcedSchema ? { schema: forcedSchema } : {}),
     };
+    this.thinkingOn.set(digest, body.thinking?.type === 'enabled' || body.thinking?.type === 'adaptive');
     return { stream: digest.stream, digest };
+  }
+
+  /**
+   * With thinking on, the API checks what comes back: every thinking block must carry the signature
+   * it was given (unmodified), and an assistant turn continued by tool results must start with its
+   * thinking block. The messages are the API's own.
+   */
+  protected override refuse(request: RecordedRequest, route: Route) {
+    if (!this.thinkingOn.get(route.digest)) return undefined;
+    const messages = (request.body as AnthropicBody).messages ?? [];
+    for (const [i, m] of messages.entries()) {
+      if (m.role !== 'assistant' || !Array.isArray(m.content)) continue;
+      for (const [j, b] of m.content.entries()) {
+        if (b.type === 'thinking' && b.signature !== signatureOf(b.thinking ?? '')) {
+          return { status: 400, message: `messages.${i}.content.${j}: Invalid \`signature\` in \`thinking\` block` };
+        }
+      }
+    }
+    const last = messages[messages.length - 1];
+    const continued =
+      last?.role === 'user' && Array.isArray(last.content) && last.content.some((b) => b.type === 'tool_result');
+    const turn = messages[messages.length - 2];
+    if (!continued || turn?.role !== 'assistant') return undefined;
+    const first = typeof turn.content === 'string' ? 'text' : turn.content[0]?.type;
+    if (first === 'thinking' || first === 'redacted_thinking') return undefined;
+    return {
+      status: 400,
+      message:
+        `messages.${messages.length - 2}.content.0.type: Expected \`thinking\` or \`redacted_thinking\`, but found \`${first}\`. ` +
+        'When `thinking` is enabled, a final `assistant` message must start with a thinking block (preceeding the lastmost set of `tool_use` and `tool_result` blocks). ' +
+        'We recommend you include thinking blocks from previous turns. To avoid this requirement, disable `thinking`. ' +
+        'Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking',
+    };
   }
 
   protected errorBody(status: number, message: string): unknown {
@@ -100,16 +143,27 @@ export class AnthropicFake extends FakeServer {
       },
     ];
     blocks.forEach((block, index) => {
-      const start = block.type === 'text' ? { type: 'text', text: '' } : { ...block, input: {} };
+      const start =
+        block.type === 'text'
+          ? { type: 'text', text: '' }
+          : block.type === 'thinking'
+            ? { type: 'thinking', thinking: '', signature: '' }
+            : { ...block, input: {} };
       events.push({ event: 'content_block_start', data: { type: 'content_block_start', index, content_block: start } });
       if (index === 0) events.push({ event: 'ping', data: { type: 'ping' } });
       const pieces =
         block.type === 'text'
           ? splitText(block.text ?? '', answer.chunks).map((text) => ({ type: 'text_delta', text }))
-          : splitText(JSON.stringify(block.input), 2).map((partial_json) => ({
-              type: 'input_json_delta',
-              partial_json,
-            }));
+          : block.type === 'thinking'
+            ? [
+                ...splitText(block.thinking ?? '', 2).map((thinking) => ({ type: 'thinking_delta', thinking })),
+                // The signature comes whole, just before the block's content_block_stop.
+                { type: 'signature_delta', signature: block.signature },
+              ]
+            : splitText(JSON.stringify(block.input), 2).map((partial_json) => ({
+                type: 'input_json_delta',
+                partial_json,
+              }));
       for (const delta of pieces) {
         events.push({ event: 'content_block_delta', data: { type: 'content_block_delta', index, delta } });
       }
@@ -139,6 +193,10 @@ export class AnthropicFake extends FakeServer {
 
   private blocks(answer: FakeAnswer, digest: RequestDigest): AnthropicBlock[] {
     const blocks: AnthropicBlock[] = [];
+    if (this.thinkingOn.get(digest)) {
+      const thinking = answer.thinking ?? DEFAULT_THINKING;
+      blocks.push({ type: 'thinking', thinking, signature: signatureOf(thinking) });
+    }
     if (answer.text !== undefined) blocks.push({ type: 'text', text: answer.text });
     if (answer.json !== undefined) {
       blocks.push({ type: 'tool_use', id: 'toolu_fake_json', name: digest.forcedTool ?? 'json', input: answer.json });
@@ -148,6 +206,11 @@ export class AnthropicFake extends FakeServer {
     });
     return blocks;
   }
+}
+
+/** The fake's signature of a thinking block: opaque to the client, checkable by the fake. */
+function signatureOf(thinking: string): string {
+  return createHash('sha256').update(`fake-thinking-signature\n${thinking}`).digest('base64');
 }
 
 /** FakeAnswer.usage.input is the whole prompt; Anthropic reports cache reads/writes apart from input_tokens. */

@@ -1,6 +1,6 @@
 // A fake OpenAI chat completions API: POST /v1/chat/completions, JSON or SSE (with
 // stream_options.include_usage → a final usage chunk, then `data: [DONE]`), tool_calls, and
-// response_format json_schema answered with JSON text.
+// response_format json_schema answered with JSON text, or a `refusal` instead of content.
 import { type FakeAnswer, type RequestDigest, splitText, usageFor } from './answer.js';
 import { FakeServer, type RecordedRequest, type Route } from './fake-server.js';
 import type { Fault } from './faults.js';
@@ -28,6 +28,16 @@ export class OpenAIFake extends FakeServer {
   protected readonly label = 'openai';
   private completionCount = 0;
   private includeUsage = new WeakMap<RequestDigest, boolean>();
+  /**
+   * Like a compatible server that does not know `stream_options`: a stream ends with [DONE] and never
+   * a usage chunk, even when one was asked for. Cleared by reset().
+   */
+  ignoresStreamOptions = false;
+
+  override reset(): void {
+    super.reset();
+    this.ignoresStreamOptions = false;
+  }
 
   protected route(request: RecordedRequest): Route | null {
     if (request.method !== 'POST' || request.path !== '/v1/chat/completions') return null;
@@ -64,7 +74,12 @@ export class OpenAIFake extends FakeServer {
       choices: [
         {
           index: 0,
-          message: { role: 'assistant', content: text ?? null, ...(calls.length ? { tool_calls: calls } : {}) },
+          message: {
+            role: 'assistant',
+            content: answer.refusal === undefined ? (text ?? null) : null,
+            refusal: answer.refusal ?? null,
+            ...(calls.length ? { tool_calls: calls } : {}),
+          },
           finish_reason: finishReason(answer),
           logprobs: null,
         },
@@ -85,9 +100,16 @@ export class OpenAIFake extends FakeServer {
     const chunk = (delta: unknown, finish: string | null = null): SseEvent => ({
       data: { ...shell, choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }] },
     });
-    const events: SseEvent[] = [chunk({ role: 'assistant', content: '' })];
-    for (const piece of text === undefined ? [] : splitText(text, answer.chunks))
-      events.push(chunk({ content: piece }));
+    const events: SseEvent[] = [];
+    if (answer.refusal !== undefined) {
+      // A refusal streams in `refusal` deltas; content stays null.
+      events.push(chunk({ role: 'assistant', content: null, refusal: '' }));
+      for (const piece of splitText(answer.refusal, answer.chunks)) events.push(chunk({ refusal: piece }));
+    } else {
+      events.push(chunk({ role: 'assistant', content: '', refusal: null }));
+      for (const piece of text === undefined ? [] : splitText(text, answer.chunks))
+        events.push(chunk({ content: piece }));
+    }
     calls.forEach((call, index) => {
       const [first = '', ...rest] = splitText(call.function.arguments, 2);
       events.push(
@@ -100,7 +122,7 @@ export class OpenAIFake extends FakeServer {
       for (const part of rest) events.push(chunk({ tool_calls: [{ index, function: { arguments: part } }] }));
     });
     events.push(chunk({}, finishReason(answer)));
-    if (this.includeUsage.get(route.digest)) {
+    if (this.includeUsage.get(route.digest) && !this.ignoresStreamOptions) {
       const usage = usageFor(answer, route.digest, text ?? JSON.stringify(calls));
       events.push({
         data: {

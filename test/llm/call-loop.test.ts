@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinTools, type ModelCaller, providerCaller, resolveTools, runLlmCall } from '../../src/llm/index.js';
 import type { ModelRequest, ModelResponse } from '../../src/providers/provider.js';
+import type { OpenAIFake } from '../fakes/index.js';
 import { request, subjects } from '../providers/harness.js';
 
 function scripted(...responses: Array<Partial<ModelResponse>>): ModelCaller & { seen: ModelRequest[] } {
@@ -30,7 +31,9 @@ const base: ModelRequest = {
   messages: [{ role: 'user', content: 'hi' }],
 };
 
-const anthropicSubject = subjects()[0] as ReturnType<typeof subjects>[number];
+const all = subjects();
+const anthropicSubject = all[0] as (typeof all)[number];
+const openaiSubject = all.find((s) => s.name === 'openai') as (typeof all)[number];
 let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'elexirion-loop-'));
@@ -63,6 +66,21 @@ describe('runLlmCall', () => {
     expect(chunks.join('')).toBe('alpha beta gamma');
     expect(result.text).toBe('alpha beta gamma');
     expect((subject.fake.requests[0]?.body as { stream?: boolean } | undefined)?.stream).toBe(true);
+  });
+
+  it('prices a streamed call whose server sent no usage on an estimate, flagged, never at $0', async () => {
+    (openaiSubject.fake as OpenAIFake).ignoresStreamOptions = true;
+    openaiSubject.fake.queueAnswers({ text: 'a streamed answer of some length', chunks: 2 });
+    const result = await runLlmCall({
+      request: request(openaiSubject),
+      call: providerCaller(openaiSubject.provider()),
+      stream: true,
+      signal: AbortSignal.timeout(5000),
+    });
+    expect(result.text).toBe('a streamed answer of some length');
+    expect(result.usage.estimated).toBe(true);
+    expect(result.usage.outputTokens).toBeGreaterThan(0);
+    expect(result.costUsd).toBeGreaterThan(0);
   });
 
   it('sums usage and prices each call; an unpriced call makes the cost unknown (null, not 0)', async () => {

@@ -1,7 +1,7 @@
 // Structured output through the loop and each real SDK: native mechanism, one repair, and failure
 // after max_repairs naming the validation errors.
 import { describe, expect, it } from 'vitest';
-import { providerCaller, runLlmCall, StructuredOutputError } from '../../src/llm/index.js';
+import { providerCaller, RefusalError, runLlmCall, StructuredOutputError } from '../../src/llm/index.js';
 import type { FakeAnswer } from '../fakes/index.js';
 import { rejection, request, subjects } from '../providers/harness.js';
 
@@ -16,7 +16,9 @@ function invalidAnswer(name: string): FakeAnswer {
   return name === 'anthropic' ? { json: { verdict: 'maybe' } } : { text: 'I think it is fine.' };
 }
 
-describe.each(subjects())('structured output via $name', (subject) => {
+const all = subjects();
+
+describe.each(all)('structured output via $name', (subject) => {
   it('repairs an invalid answer once by re-asking with the errors', async () => {
     subject.fake.queueAnswers(
       { ...invalidAnswer(subject.name), usage: { input: 100, output: 10 } },
@@ -52,4 +54,30 @@ describe.each(subjects())('structured output via $name', (subject) => {
     expect((err as Error).message).toContain('after 2 attempt(s)');
     expect(subject.fake.requests).toHaveLength(2);
   });
+});
+
+describe('a refusal (OpenAI structured outputs)', () => {
+  const subject = all.find((s) => s.name === 'openai');
+  if (!subject) throw new Error('no openai subject');
+
+  it.each([false, true])(
+    'ends the call with a RefusalError carrying its text, never a repair (stream: %s)',
+    async (stream) => {
+      const refusal = "I'm sorry, I can't assist with that request.";
+      subject.fake.setScript(() => ({ refusal, usage: { input: 40, output: 9 } }));
+      const err = await rejection(
+        runLlmCall({
+          request: request(subject, { schema }),
+          call: providerCaller(subject.provider()),
+          stream,
+          signal: AbortSignal.timeout(5000),
+        }),
+      );
+      expect(err).toBeInstanceOf(RefusalError);
+      expect((err as RefusalError).refusal).toBe(refusal);
+      expect((err as RefusalError).retryable).toBe(false);
+      expect((err as Error).message).toContain(refusal);
+      expect(subject.fake.requests).toHaveLength(1); // not re-asked
+    },
+  );
 });

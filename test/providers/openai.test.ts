@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { OpenAIProvider } from '../../src/providers/openai.js';
 import type { ProviderError } from '../../src/providers/provider-error.js';
-import { faults } from '../fakes/index.js';
+import { sdkLogOptions } from '../../src/providers/sdk-log.js';
+import { faults, type OpenAIFake } from '../fakes/index.js';
 import { collect, rejection, request, subjects } from './harness.js';
 
 const subject = subjects().find((s) => s.name === 'openai');
@@ -121,5 +122,80 @@ describe('openai provider', () => {
     expect(err.status).toBe(429);
     expect(err.retryable).toBe(false);
     expect(err.message).toContain('exceeded your current quota');
+  });
+
+  it('returns a refusal as `refusal` (content_filter), not as an empty answer, streamed or not', async () => {
+    const schema = { type: 'object', properties: { n: { type: 'integer' } } };
+    const refusal = "I'm sorry, I can't help with that request.";
+    fake.queueAnswers({ refusal }, { refusal, chunks: 3 });
+    const plain = await subject.provider().generate(request(subject, { schema }), AbortSignal.timeout(5000));
+    const { chunks, done } = await collect(
+      subject.provider().stream(request(subject, { schema }), AbortSignal.timeout(5000)),
+    );
+    for (const res of [plain, done]) {
+      expect(res?.refusal).toBe(refusal);
+      expect(res?.finishReason).toBe('content_filter');
+      expect(res?.object).toBeUndefined();
+      expect(res?.usage.inputTokens).toBeGreaterThan(0);
+    }
+    expect(chunks).toEqual([]); // a refusal is not answer text
+  });
+
+  describe('a stream that ends without its usage chunk', () => {
+    // api.openai.com, reached through a fetch that delivers to the fake: the provider knows it is OpenAI.
+    const openai = () =>
+      new OpenAIProvider({
+        apiKey: 'sk-test',
+        baseUrl: 'https://api.openai.com/v1',
+        fetch: (input, init) =>
+          fetch(
+            String(input instanceof Request ? input.url : input).replace('https://api.openai.com', fake.baseUrl),
+            init,
+          ),
+      });
+    // The events of { text: 'hello', chunks: 1 }: role, 'hello', finish_reason, usage, [DONE].
+    const cutAfterFinish = () => faults.truncate(3, 'end');
+
+    it('from api.openai.com is cut off: a retryable connection error, not a free call', async () => {
+      fake.queueAnswers({ text: 'hello', chunks: 1 });
+      fake.injectFault(cutAfterFinish());
+      const err = (await rejection(
+        collect(openai().stream(request(subject), AbortSignal.timeout(5000))),
+      )) as ProviderError;
+      expect(err.kind).toBe('connection');
+      expect(err.retryable).toBe(true);
+      expect(err.message).toContain('usage');
+      expect((fake.requests[0]?.body as SentBody | undefined)?.stream_options).toEqual({ include_usage: true });
+    });
+
+    it('from api.openai.com with its usage chunk is a success with that usage', async () => {
+      fake.queueAnswers({ text: 'hello', chunks: 1, usage: { input: 9, output: 2 } });
+      const { done } = await collect(openai().stream(request(subject), AbortSignal.timeout(5000)));
+      expect(done?.usage).toEqual({ inputTokens: 9, outputTokens: 2 });
+    });
+
+    it('from a compatible server is estimated and flagged, never 0 tokens', async () => {
+      // A server that ignores stream_options (never sends usage), and one cut after the finish chunk.
+      (fake as OpenAIFake).ignoresStreamOptions = true;
+      fake.queueAnswers({ text: 'hello there, how are you today?', chunks: 1 });
+      const ignoring = await collect(subject.provider().stream(request(subject), AbortSignal.timeout(5000)));
+      (fake as OpenAIFake).ignoresStreamOptions = false;
+      fake.queueAnswers({ text: 'hello', chunks: 1 });
+      fake.injectFault(cutAfterFinish());
+      const cut = await collect(subject.provider().stream(request(subject), AbortSignal.timeout(5000)));
+      for (const { done } of [ignoring, cut]) {
+        expect(done?.usage.estimated).toBe(true);
+        expect(done?.usage.inputTokens).toBeGreaterThan(0);
+        expect(done?.usage.outputTokens).toBeGreaterThan(0);
+      }
+      expect(ignoring.done?.usage.outputTokens).toBe(Math.ceil('hello there, how are you today?'.length / 4));
+    });
+  });
+
+  it('turns the SDK logging off, unless OPENAI_LOG asks for it (then to stderr, never stdout)', () => {
+    expect(sdkLogOptions('OPENAI_LOG', {})).toEqual({ logLevel: 'off' });
+    const asked = sdkLogOptions('OPENAI_LOG', { OPENAI_LOG: 'debug' });
+    expect('logLevel' in asked).toBe(false);
+    expect('logger' in asked && typeof asked.logger.error).toBe('function');
   });
 });

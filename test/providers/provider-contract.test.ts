@@ -1,6 +1,6 @@
 // The same behaviour through each vendor SDK against its protocol fake: answers, usage, streaming,
 // structured output, tool calls, and the mapping of every failure to a ProviderError.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ProviderError } from '../../src/providers/provider-error.js';
 import { faults } from '../fakes/index.js';
 import { collect, rejection, request, SECRET_KEY, subjects } from './harness.js';
@@ -130,6 +130,24 @@ describe.each(all)('$name provider', (subject) => {
     )) as ProviderError;
     expect(err).toBeInstanceOf(ProviderError);
     expect(err.kind).toBe('invalid_response');
+  });
+
+  it('maps a malformed stream chunk to invalid_response and prints nothing (no SDK logging to the console)', async () => {
+    vi.stubEnv('ANTHROPIC_LOG', '');
+    vi.stubEnv('OPENAI_LOG', '');
+    const printed = (['error', 'warn', 'info', 'log', 'debug'] as const).map((level) =>
+      vi.spyOn(console, level).mockImplementation(() => undefined),
+    );
+    try {
+      fake.injectFault(faults.malformed());
+      const err = await rejection(collect(subject.provider().stream(request(subject), AbortSignal.timeout(5000))));
+      expect(err).toBeInstanceOf(ProviderError);
+      expect((err as ProviderError).kind).toBe('invalid_response');
+      for (const spy of printed) expect(spy).not.toHaveBeenCalled();
+    } finally {
+      for (const spy of printed) spy.mockRestore();
+      vi.unstubAllEnvs();
+    }
   });
 
   it('maps a JSON answer cut off by a clean end of body to a retryable invalid_response', async () => {
