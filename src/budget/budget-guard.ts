@@ -25,10 +25,16 @@ export interface BudgetSpent {
 }
 
 export class BudgetExceededError extends ElexirionError {
-  constructor(message: string) {
+  /**
+   * Where the run stood when a reservation was refused (set by costRefusal / tokenRefusal, local or
+   * cluster): a caller that decides what it asks for (a claude_code session's cap) can ask for less.
+   */
+  readonly standing?: BudgetStanding & { limitOf: 'cost' | 'tokens' };
+  constructor(message: string, standing?: BudgetStanding & { limitOf: 'cost' | 'tokens' }) {
     super(message, {
       hint: 'raise `budget:` in the pipeline or --max-cost; finished steps are kept — `elexirion resume` continues the run',
     });
+    if (standing) this.standing = standing;
   }
 }
 
@@ -116,6 +122,7 @@ export function costRefusal(step: string, request: ModelRequest, at: BudgetStand
     `budget: step "${step}" stopped before calling ${request.provider}/${request.model}: spent $${usd(at.spent)}` +
       (at.inFlight > 0 ? ` (+ up to $${usd(at.inFlight)} in flight)` : '') +
       ` of max_cost_usd $${usd(at.limit)}, and this call could cost up to $${usd(at.call)}`,
+    { ...at, limitOf: 'cost' },
   );
 }
 
@@ -125,6 +132,7 @@ export function tokenRefusal(step: string, request: ModelRequest, at: BudgetStan
     `budget: step "${step}" stopped before calling ${request.provider}/${request.model}: used ${at.spent} tokens` +
       (at.inFlight > 0 ? ` (+ up to ${at.inFlight} in flight)` : '') +
       ` of max_tokens ${at.limit}, and this call could use up to ${at.call}`,
+    { ...at, limitOf: 'tokens' },
   );
 }
 

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { loadPipeline } from '../../src/config/loader.js';
-import { FAKE_CLAUDE, isAlive, Workspace, waitFor } from './harness.js';
+import { CassettePlayer } from '../../src/journal/cassette.js';
+import { FAKE_CLAUDE, isAlive, SCRIPTED_CLAUDE, Workspace, waitFor } from './harness.js';
 
 let ws: Workspace;
 
@@ -65,6 +66,18 @@ describe('claude_code step', () => {
     await ws.run(step('prompt: "Explain {{ bug }}"\nstream: true'));
 
     expect(chunks).toEqual(['fake claude (claude-fake-1) did: Explain the off-by-one']);
+  });
+
+  it('with stream: true keeps the texts of successive turns apart, as they read in the session', async () => {
+    const chunks: string[] = [];
+    ws.engine.bus.on('pipeline.step.chunk', (event) => chunks.push(event.text));
+    const { result } = await ws.run(
+      step('prompt: "x [then:answer]"\nstream: true').replace(FAKE_CLAUDE, SCRIPTED_CLAUDE),
+    );
+
+    expect(result.outputs.answer).toBe('Done.');
+    // Printed one after another (`run --stream`): "Working on it.Done." without a separator.
+    expect(chunks.join('')).toBe('Working on it.\n\nDone.');
   });
 
   it('passes cwd, allowed tools, max turns, model, permission mode and system prompt to Claude Code', async () => {
@@ -155,6 +168,19 @@ fallback: { type: mock, response: "plan B: {{ bug }}" }`),
     expect(result.error).toContain('simulated crash');
   });
 
+  it('redacts secrets of the environment the session inherits from what its crash printed', async () => {
+    vi.stubEnv('ANTHROPIC_BASE_URL', 'https://team:hunter2pass@proxy.internal');
+    vi.stubEnv('ANTHROPIC_AUTH_TOKEN', 'gw_live_0123456789abcdef');
+    const { result, steps } = await ws.run(step('prompt: "x [then:crash]"').replace(FAKE_CLAUDE, SCRIPTED_CLAUDE));
+
+    expect(result.status).toBe('failed');
+    expect(result.error).toContain('crashed after a call to https://team:***@proxy.internal');
+    for (const text of [result.error, steps[0]?.error]) {
+      expect(text).not.toContain('hunter2pass');
+      expect(text).not.toContain('gw_live_0123456789abcdef');
+    }
+  });
+
   it('kills the Claude Code process when the run is stopped', async () => {
     const handle = await ws.start(step('prompt: "work forever [scenario:hang]"'));
     // The session is under way once the fake has answered the prompt with its init message.
@@ -197,6 +223,16 @@ fallback: { type: mock, response: "plan B: {{ bug }}" }`),
     expect(ws.fakeLog()).toEqual([]);
     expect(first.result.outputs.answer).toMatch(/^\[mock claude-code #[0-9a-f]{8}\] Fix the off-by-one/);
     expect(second.result.outputs.answer).toBe(first.result.outputs.answer);
+  });
+
+  it('with --replay starts no session (a replayed run is offline) and says why', async () => {
+    const cassette = join(ws.dir, 'empty.cassette.jsonl');
+    writeFileSync(cassette, '');
+    const { result } = await ws.run(step('prompt: "hello"'), { replay: new CassettePlayer(cassette) });
+
+    expect(ws.fakeLog()).toEqual([]);
+    expect(result.status).toBe('failed');
+    expect(result.error).toContain('cannot be answered from the cassette');
   });
 
   it('with --mock needs no executable at all', async () => {

@@ -5,12 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadPipeline } from '../../src/config/loader.js';
-import { Engine, type RunHandle, type StartOptions } from '../../src/engine/engine.js';
+import { Engine, type EngineOptions, type RunHandle, type StartOptions } from '../../src/engine/engine.js';
 import type { RunResult } from '../../src/engine/run-result.js';
 import { SqliteStore } from '../../src/journal/sqlite-store.js';
 import type { StepRecord } from '../../src/journal/store.js';
 
 export const FAKE_CLAUDE = fileURLToPath(new URL('../fakes/claude-code/claude', import.meta.url));
+/** A `claude` for sessions that end in ways the fake does not play (see the file). */
+export const SCRIPTED_CLAUDE = fileURLToPath(new URL('./fixtures/claude-scripted.mjs', import.meta.url));
 
 export interface FakeLogEntry {
   pid: number;
@@ -27,7 +29,11 @@ export class Workspace {
   readonly dir = mkdtempSync(join(tmpdir(), 'elexirion-claude-code-'));
   readonly log = join(this.dir, 'fake-claude.log');
   readonly store = new SqliteStore(join(this.dir, 'journal.db'));
-  readonly engine = new Engine({ store: this.store });
+  readonly engine: Engine;
+
+  constructor(options: Omit<EngineOptions, 'store'> = {}) {
+    this.engine = new Engine({ ...options, store: this.store });
+  }
 
   async start(yaml: string, options: StartOptions = {}): Promise<RunHandle> {
     const file = join(this.dir, 'pipeline.yaml');

@@ -116,6 +116,19 @@ describe('resolving the executable', () => {
     expect(resolveClaudeExecutable(undefined, {}, '/')).toBeUndefined();
   });
 
+  it('refuses a script the SDK would start as a program when it is not executable (.cjs), not one it runs with node', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'elexirion-cc-exe-'));
+    try {
+      for (const name of ['claude.cjs', 'claude.mjs'])
+        writeFileSync(join(dir, name), '#!/usr/bin/env node\n', { mode: 0o644 });
+      // The SDK runs .js/.mjs/.ts/.tsx/.jsx with node and spawns anything else itself: EACCES.
+      expect(() => resolveClaudeExecutable('./claude.cjs', {}, dir)).toThrow(/does not exist or is not executable/);
+      expect(resolveClaudeExecutable('./claude.mjs', {}, dir)).toBe(join(dir, 'claude.mjs'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('looks a bare name up on PATH', () => {
     const binDir = join(FAKE_CLAUDE, '..');
     expect(resolveClaudeExecutable('claude', { PATH: `/nonexistent:${binDir}` }, '/')).toBe(FAKE_CLAUDE);

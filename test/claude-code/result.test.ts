@@ -61,21 +61,38 @@ describe('interpretResult', () => {
     expect((error as { spent: { costUsd: number } }).spent.costUsd).toBe(0.5);
   });
 
-  it('turns error_max_budget_usd into a budget stop', () => {
-    expect(() => interpretResult(result({ subtype: 'error_max_budget_usd', is_error: true, errors: [] }), {})).toThrow(
-      BudgetExceededError,
+  it('turns error_max_budget_usd into a budget stop that keeps what was spent', () => {
+    const stop = result({ subtype: 'error_max_budget_usd', is_error: true, errors: [] });
+    expect(() => interpretResult(stop, {})).toThrow(BudgetExceededError);
+    // Claude Code stops only after the call that reached its cap: that session was paid for.
+    expect(() => interpretResult(stop, {})).toThrow(
+      expect.objectContaining({ spent: expect.objectContaining({ costUsd: 0.5, numTurns: 3 }) }),
     );
   });
 
   it('reports an API error ending a "success" turn, without leaking a key from its text', () => {
     const r = result({ is_error: true, result: 'invalid x-api-key: sk-ant-api03-abcdefghijklmnop' });
     expect(() => interpretResult(r, {})).toThrow(ClaudeCodeError);
-    expect(() => interpretResult(r, {})).toThrow(/^(?!.*sk-ant-api03).*\[redacted\]/);
+    expect(() => interpretResult(r, {})).toThrow(/^(?!.*sk-ant-api03).*\[redacted\]/i);
   });
 });
 
 describe('sanitizeMessage', () => {
   it('shortens long text', () => {
     expect(sanitizeMessage('x'.repeat(2000))).toHaveLength(500);
+  });
+
+  it('redacts secret environment values, URL passwords and Google keys, not only sk- keys', () => {
+    const env = { ANTHROPIC_AUTH_TOKEN: 'gw_live_0123456789abcdef' };
+    const text = sanitizeMessage(
+      'API Error: 401 from https://team:hunter2pass@proxy.internal/v1 (token gw_live_0123456789abcdef, ' +
+        'fallback key AIzaSyA0123456789abcdefghijklmnop)',
+      env,
+    );
+
+    expect(text).not.toContain('gw_live_0123456789abcdef');
+    expect(text).not.toContain('hunter2pass');
+    expect(text).not.toContain('AIzaSyA0123456789abcdefghijklmnop');
+    expect(text).toContain('API Error: 401 from https://team:***@proxy.internal/v1');
   });
 });

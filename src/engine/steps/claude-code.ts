@@ -3,23 +3,26 @@
 // what Claude Code reports. With --mock it answers like the mock provider and starts nothing.
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { BudgetReservation } from '../../budget/budget-guard.js';
+import { BudgetExceededError, type BudgetReservation } from '../../budget/budget-guard.js';
+import { estimateUsage } from '../../budget/estimate.js';
 import { isInsideRoot, outsideRootError, realLocation } from '../../config/confine.js';
 import type { ClaudeCodeStep } from '../../config/schema.js';
 import { ElexirionError, ExitCode } from '../../errors.js';
-import { ClaudeCodeError, ClaudeCodeMaxTurnsError } from '../../providers/claude-code/errors.js';
+import { ClaudeCodeBudgetError, ClaudeCodeError, ClaudeCodeMaxTurnsError } from '../../providers/claude-code/errors.js';
 import { resolveClaudeExecutable } from '../../providers/claude-code/executable.js';
+import { SessionMeter } from '../../providers/claude-code/meter.js';
 import {
   type ClaudeCodeRequest,
   type ClaudeCodeResult,
   runClaudeCodeSession,
 } from '../../providers/claude-code/session.js';
-import type { Usage } from '../../providers/provider.js';
+import type { ModelRequest, Usage } from '../../providers/provider.js';
 import { renderString } from '../../template/render.js';
 import type { TemplateScope } from '../../template/scope.js';
 import { confinedRoot } from '../confined-root.js';
-import { messageOf } from '../errors.js';
+import { messageOf, StepTimeoutError } from '../errors.js';
 import type { RunContext } from '../run-context.js';
+import { withSpent } from '../spent.js';
 import type { StepExecution, StepHandler, StepOutcome } from '../step-handler.js';
 import { executeLlmCall } from './llm.js';
 
@@ -30,8 +33,23 @@ const MOCK_MODEL = 'claude-code';
 
 export const claudeCodeHandler: StepHandler<ClaudeCodeStep> = {
   types: ['claude_code'],
-  execute: (step, exec) => (exec.run.options.mock ? executeMocked(step, exec) : executeSession(step, exec)),
+  execute: (step, exec) => {
+    if (exec.run.options.mock) return executeMocked(step, exec);
+    if (exec.run.options.replay) return Promise.reject(notReplayable(step, exec.run.options.replay.file));
+    return executeSession(step, exec);
+  },
 };
+
+/**
+ * --replay promises a run offline, from a cassette: a session would call the API for real (and act
+ * on files). A cassette holds model calls, never a session (--record does not write them).
+ */
+function notReplayable(step: ClaudeCodeStep, file: string): ClaudeCodeError {
+  return new ClaudeCodeError(
+    `replay: claude_code step "${step.name}" cannot be answered from the cassette ${file} (a Claude Code session is never recorded)`,
+    { hint: 'run the pipeline with --mock to answer claude_code steps offline, or without --replay' },
+  );
+}
 
 async function executeSession(step: ClaudeCodeStep, exec: StepExecution): Promise<StepOutcome> {
   const { run, key, signal, scope } = exec;
@@ -49,18 +67,31 @@ async function executeSession(step: ClaudeCodeStep, exec: StepExecution): Promis
     attempt: 1,
   });
   const t0 = performance.now();
+  // What the session's model calls used, as they arrive: the bill of one stopped by its timeout.
+  const meter = new SessionMeter((callModel, usage) => run.services.price('anthropic', callModel, usage));
   let result: ClaudeCodeResult;
   try {
     result = await runClaudeCodeSession(
       budget.maxBudgetUsd === undefined ? request : { ...request, maxBudgetUsd: budget.maxBudgetUsd },
       signal,
-      stream ? { onText: (text) => bus.emit('pipeline.step.chunk', { runId: run.id, step: key, text }) } : {},
+      {
+        meter,
+        ...(stream ? { onText: (text) => bus.emit('pipeline.step.chunk', { runId: run.id, step: key, text }) } : {}),
+      },
     );
   } catch (error) {
-    // A session that failed part-way was still paid for: the budget must know.
+    // A session that failed part-way was still paid for: the budget must know, and the step's
+    // record — its own timeout's error carries the bill there (a stopped run records no step).
     const spent =
-      error instanceof ClaudeCodeError || error instanceof ClaudeCodeMaxTurnsError ? error.spent : undefined;
+      error instanceof ClaudeCodeError ||
+      error instanceof ClaudeCodeMaxTurnsError ||
+      error instanceof ClaudeCodeBudgetError
+        ? error.spent
+        : meter.spent();
     budget.settle(spent?.usage, spent?.costUsd);
+    if (spent && error instanceof StepTimeoutError && error.step === key) {
+      withSpent(error, { usage: spent.usage, costUsd: spent.costUsd, calls: 1, attempts: 1, retries: 0 });
+    }
     bus.emit('pipeline.provider.response', {
       runId: run.id,
       step: key,
@@ -68,7 +99,7 @@ async function executeSession(step: ClaudeCodeStep, exec: StepExecution): Promis
       model,
       durationMs: performance.now() - t0,
       usage: spent?.usage ?? { inputTokens: 0, outputTokens: 0 },
-      costUsd: spent?.costUsd ?? 0,
+      costUsd: spent === undefined ? 0 : spent.costUsd,
       cached: false,
       error: messageOf(error),
     });
@@ -172,33 +203,75 @@ function resolveCwd(step: ClaudeCodeStep, pipelineDir: string, scope: TemplateSc
   return cwd;
 }
 
+/** Attempts at reserving a session's cap when calls in flight keep taking what is left. */
+const MAX_CAP_ATTEMPTS = 4;
+
 /**
- * The run's budget for this session: refuses to start when the budget is already spent, hands
- * Claude Code what is left of `max_cost_usd` (it stops itself there) and records what was spent.
+ * The run's budget for this session. Claude Code's spend cannot be bounded by the prompt, so the
+ * session reserves a cap — what is left of `max_cost_usd`, neither spent nor held by calls in
+ * flight (another session, a batch's items) — and Claude Code is told to stop there. The session
+ * is refused when what is left cannot pay for even one model call. Afterwards the reservation is
+ * replaced by what the session reported spending (also when it failed part-way).
  */
 async function spendingLimit(run: RunContext, key: string, request: ClaudeCodeRequest) {
   const guard = run.budget;
   let reservation: BudgetReservation | undefined;
   let maxBudgetUsd: number | undefined;
   if (guard) {
-    reservation = await guard.reserve(
-      {
-        provider: 'anthropic',
-        model: request.model ?? 'claude-sonnet-4-5',
-        messages: [{ role: 'user', content: request.prompt }],
-        ...(request.system === undefined ? {} : { system: request.system }),
-      },
-      key,
-    );
+    const call: ModelRequest = {
+      provider: 'anthropic',
+      model: request.model ?? 'claude-sonnet-4-5',
+      messages: [{ role: 'user', content: request.prompt }],
+      ...(request.system === undefined ? {} : { system: request.system }),
+    };
     const { maxCostUsd } = guard.limits;
-    if (maxCostUsd !== undefined) maxBudgetUsd = Math.max(0, maxCostUsd - guard.spent.costUsd);
+    if (maxCostUsd === undefined) reservation = await guard.reserve(call, key);
+    else {
+      // The least a session costs: one model call on the prompt.
+      const oneCall = run.services.price(call.provider, call.model, estimateUsage(call)) ?? 0;
+      let cap = Math.max(oneCall, maxCostUsd - guard.spent.costUsd);
+      for (let attempt = 1; reservation === undefined; attempt++) {
+        try {
+          reservation = await guard.reserve(call, key, () => cap);
+        } catch (error) {
+          // Refused because the run has spent more, or holds more in flight, than this process
+          // knew: ask again for what the refusal says is left, if that still pays for a call.
+          const left = leftOf(error);
+          if (left === undefined || left < oneCall || left >= cap || attempt >= MAX_CAP_ATTEMPTS)
+            throw sessionRefusal(error);
+          cap = left;
+        }
+      }
+      maxBudgetUsd = cap;
+    }
   }
   return {
     maxBudgetUsd,
-    settle(usage: Usage | undefined, costUsd: number | undefined): void {
+    /** Cost null: not known (the run counts it unpriced; its tokens still count). */
+    settle(usage: Usage | undefined, costUsd: number | null | undefined): void {
       if (!guard || !reservation) return;
       if (usage === undefined) guard.release(reservation);
-      else guard.commit(reservation, usage, costUsd ?? 0);
+      else guard.commit(reservation, usage, costUsd === undefined ? 0 : costUsd);
     },
   };
+}
+
+/**
+ * What a cost refusal says is left of the budget, rounded down to a micro-dollar (and a nano-dollar
+ * under it, so that adding it back to what is spent and held cannot round past the limit).
+ */
+function leftOf(error: unknown): number | undefined {
+  if (!(error instanceof BudgetExceededError) || error.standing?.limitOf !== 'cost') return undefined;
+  const { limit, spent, inFlight } = error.standing;
+  return Math.floor((limit - spent - inFlight - 1e-9) * 1e6) / 1e6;
+}
+
+/** A refused session says why when calls in flight hold the budget: that is not obvious. */
+function sessionRefusal(error: unknown): unknown {
+  if (!(error instanceof BudgetExceededError) || !error.standing || error.standing.inFlight <= 0) return error;
+  return new BudgetExceededError(
+    `${error.message} (a claude_code session holds all that is left of the budget while it runs: ` +
+      'run sessions one after another, not beside other calls)',
+    error.standing,
+  );
 }

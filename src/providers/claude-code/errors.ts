@@ -1,5 +1,6 @@
 // How a Claude Code session fails, typed so that the step runner and the report can tell the cases
 // apart: running out of turns is routed to `fallback` like the LLM loop's own max_turns.
+import { BudgetExceededError } from '../../budget/budget-guard.js';
 import { ElexirionError, type ExitCode } from '../../errors.js';
 import { MaxTurnsExceededError } from '../../llm/errors.js';
 import type { Usage } from '../provider.js';
@@ -7,7 +8,8 @@ import type { Usage } from '../provider.js';
 /** What a session that ended early had already spent (it is paid for even though it failed). */
 export interface SpentSoFar {
   usage: Usage;
-  costUsd: number;
+  /** null: not known (a session that ended without a result, on a model our price table lacks). */
+  costUsd: number | null;
   numTurns: number;
   sessionId?: string;
 }
@@ -31,5 +33,18 @@ export class ClaudeCodeError extends ElexirionError {
       ...(options.exitCode === undefined ? {} : { exitCode: options.exitCode }),
     });
     if (options.spent) this.spent = options.spent;
+  }
+}
+
+/**
+ * Claude Code stopped the session at the budget it was given (`maxBudgetUsd`): a budget stop like
+ * any other, except that the session was paid for — up to its cap, and a little past it, as Claude
+ * Code checks its spend only after each model call.
+ */
+export class ClaudeCodeBudgetError extends BudgetExceededError {
+  readonly spent: SpentSoFar;
+  constructor(message: string, spent: SpentSoFar) {
+    super(message);
+    this.spent = spent;
   }
 }

@@ -59,8 +59,11 @@ function locate(value: string, env: Record<string, string | undefined>, { baseDi
   return path;
 }
 
-/** The SDK runs a JavaScript entry point with node itself: only a binary must be executable. */
-const SCRIPT = /\.(js|mjs|cjs|ts|tsx|jsx)$/;
+/**
+ * The SDK runs a script with node itself (the endings it checks: not `.cjs`, which it starts as a
+ * program): anything else must be executable.
+ */
+const SCRIPT = /\.(js|mjs|ts|tsx|jsx)$/;
 
 function isExecutableFile(path: string): boolean {
   try {

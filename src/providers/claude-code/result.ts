@@ -1,9 +1,8 @@
 // A session's result message turned into what Elexirion records: the answer text, usage, cost and
 // turns — or the typed error its subtype stands for.
 import type { ModelUsage, SDKResultMessage } from '@anthropic-ai/claude-agent-sdk';
-import { BudgetExceededError } from '../../budget/budget-guard.js';
 import type { Usage } from '../provider.js';
-import { ClaudeCodeError, ClaudeCodeMaxTurnsError, type SpentSoFar } from './errors.js';
+import { ClaudeCodeBudgetError, ClaudeCodeError, ClaudeCodeMaxTurnsError, type SpentSoFar } from './errors.js';
 import { sanitizeMessage } from './sanitize.js';
 
 export interface ClaudeCodeResult {
@@ -56,7 +55,7 @@ export function interpretResult(
   result: SDKResultMessage,
   context: { model?: string; maxTurns?: number },
 ): ClaudeCodeResult {
-  const spent: SpentSoFar = {
+  const spent: SpentSoFar & { costUsd: number } = {
     usage: usageOf(result),
     costUsd: result.total_cost_usd ?? 0,
     numTurns: result.num_turns,
@@ -84,8 +83,10 @@ export function interpretResult(
     case 'error_max_turns':
       throw new ClaudeCodeMaxTurnsError(context.maxTurns ?? result.num_turns, spent);
     case 'error_max_budget_usd':
-      throw new BudgetExceededError(
+      // Paid for: the error carries the bill, for the run's budget and the step's record.
+      throw new ClaudeCodeBudgetError(
         `budget: the Claude Code session stopped at the run's remaining budget after spending $${spent.costUsd.toFixed(4)}`,
+        spent,
       );
     default:
       throw new ClaudeCodeError(`the Claude Code session failed (${result.subtype})${errorsOf(result.errors)}`, {

@@ -2,9 +2,10 @@
 // speaks stream-json with it; we pass the step's options, cancel it with the step's signal (which
 // kills the process) and read the answer, usage and cost from its result message.
 import type { Options, SDKResultMessage } from '@anthropic-ai/claude-agent-sdk';
-import { ClaudeCodeError } from './errors.js';
+import { ClaudeCodeError, type SpentSoFar } from './errors.js';
 import { EXECUTABLE_ENV } from './executable.js';
 import { type ClaudeAgentSdk, loadClaudeAgentSdk } from './load-sdk.js';
+import { SessionMeter } from './meter.js';
 import { type ClaudeCodeResult, interpretResult } from './result.js';
 import { sanitizeMessage } from './sanitize.js';
 
@@ -29,6 +30,11 @@ export interface ClaudeCodeRequest {
 export interface SessionOptions {
   /** Each piece of assistant text as it arrives (for streaming to the run's events). */
   onText?: (text: string) => void;
+  /**
+   * Counts the model calls of the session as they arrive: what a session that ended without a
+   * result spent (a crash carries it in its ClaudeCodeError; after an abort, read it here).
+   */
+  meter?: SessionMeter;
   /** The SDK to use; the installed one by default (tests may pass a stand-in). */
   sdk?: ClaudeAgentSdk;
 }
@@ -36,8 +42,9 @@ export interface SessionOptions {
 export type { ClaudeCodeResult };
 
 /**
- * Runs the session to its end. Rejects with `signal.reason` when the signal fires (the process is
- * killed), ClaudeCodeMaxTurnsError at `maxTurns`, ClaudeCodeError for any other failure.
+ * Runs the session to its end. Rejects with `signal.reason` as soon as the signal fires (the SDK
+ * then ends the process), ClaudeCodeMaxTurnsError at `maxTurns`, ClaudeCodeError for any other
+ * failure.
  */
 export async function runClaudeCodeSession(
   request: ClaudeCodeRequest,
@@ -46,19 +53,42 @@ export async function runClaudeCodeSession(
 ): Promise<ClaudeCodeResult> {
   const sdk = options.sdk ?? (await loadClaudeAgentSdk());
   if (signal.aborted) throw signal.reason;
+  const meter = options.meter ?? new SessionMeter();
   const controller = new AbortController();
-  const onAbort = () => controller.abort(signal.reason);
+  // Stop reading at once: the SDK winds the process down (stdin closed, SIGTERM after a moment),
+  // and the step — its timeout's record, its budget — need not wait for that.
+  let stopReading: () => void = () => {};
+  const stopped = new Promise<'aborted'>((resolve) => {
+    stopReading = () => resolve('aborted');
+  });
+  const onAbort = () => {
+    controller.abort(signal.reason);
+    stopReading();
+  };
   signal.addEventListener('abort', onAbort, { once: true });
 
   let result: SDKResultMessage | undefined;
   let model: string | undefined;
+  let texts = 0;
   let failure: unknown;
   const session = sdk.query({ prompt: request.prompt, options: sdkOptions(request, controller) });
+  const messages = session[Symbol.asyncIterator]();
   try {
-    for await (const message of session) {
+    for (;;) {
+      const next = await Promise.race([messages.next(), stopped]);
+      if (next === 'aborted' || next.done) break;
+      const message = next.value;
       if (message.type === 'system' && message.subtype === 'init') model = message.model;
-      else if (message.type === 'assistant' && message.parent_tool_use_id === null) {
-        for (const block of message.message.content) if (block.type === 'text') options.onText?.(block.text);
+      else if (message.type === 'assistant') {
+        meter.add(message); // subagents' calls are paid for too
+        if (message.parent_tool_use_id === null && options.onText) {
+          for (const block of message.message.content) {
+            if (block.type !== 'text' || block.text === '') continue;
+            // Each text is a whole paragraph of its turn: kept apart from the previous one, as
+            // the chunks are printed one after another.
+            options.onText(texts++ === 0 ? block.text : `\n\n${block.text}`);
+          }
+        }
       } else if (message.type === 'result') result = message;
     }
   } catch (error) {
@@ -71,7 +101,7 @@ export async function runClaudeCodeSession(
   }
   if (signal.aborted) throw signal.reason;
   if (result) return interpretResult(result, { ...(model ? { model } : {}), ...maxTurnsOf(request) });
-  throw startFailure(failure, request);
+  throw startFailure(failure, request, meter.spent());
 }
 
 function sdkOptions(request: ClaudeCodeRequest, controller: AbortController): Options {
@@ -92,14 +122,19 @@ function maxTurnsOf(request: ClaudeCodeRequest): { maxTurns?: number } {
   return request.maxTurns === undefined ? {} : { maxTurns: request.maxTurns };
 }
 
-/** The session ended without a result: it could not start, or the process died. */
-function startFailure(error: unknown, request: ClaudeCodeRequest): ClaudeCodeError {
-  if (error === undefined) return new ClaudeCodeError('the Claude Code session ended without a result');
+/**
+ * The session ended without a result: it could not start, or the process died — having spent, on
+ * the model calls it made before, what `spent` says.
+ */
+function startFailure(error: unknown, request: ClaudeCodeRequest, spent: SpentSoFar | undefined): ClaudeCodeError {
+  const paid = spent === undefined ? {} : { spent };
+  if (error === undefined) return new ClaudeCodeError('the Claude Code session ended without a result', paid);
   const text = sanitizeMessage(error instanceof Error ? error.message : String(error));
   if (request.executable === undefined && /not found|ENOENT/i.test(text)) {
     return new ClaudeCodeError(`Claude Code could not be started: ${text}`, {
       hint: `set \`executable:\` on the step or ${EXECUTABLE_ENV} to the path of a \`claude\` executable`,
+      ...paid,
     });
   }
-  return new ClaudeCodeError(`the Claude Code session failed: ${text}`);
+  return new ClaudeCodeError(`the Claude Code session failed: ${text}`, paid);
 }

@@ -1,0 +1,82 @@
+// What a session has used so far, read from its assistant messages: the account of a session that
+// ended without a result message (killed by its timeout, or a crash of the executable), which
+// Claude Code never reports. Every model call counts, subagents' too. Claude Code streams a call's
+// content blocks as separate messages with one message id and the usage so far, so each call is
+// counted once, at the largest usage seen for it.
+import type { SDKAssistantMessage } from '@anthropic-ai/claude-agent-sdk';
+import type { Usage } from '../provider.js';
+import type { SpentSoFar } from './errors.js';
+
+/** How the caller prices a model call (the engine's price table): null when the model is unknown. */
+export type SessionPrice = (model: string, usage: Usage) => number | null;
+
+interface CallUsage {
+  model: string;
+  input: number;
+  output: number;
+  cacheRead: number;
+  cacheWrite: number;
+}
+
+export class SessionMeter {
+  private readonly calls = new Map<string, CallUsage>();
+  private sessionId: string | undefined;
+
+  constructor(private readonly price?: SessionPrice) {}
+
+  add(message: SDKAssistantMessage): void {
+    this.sessionId ??= message.session_id;
+    const { id, model } = message.message;
+    const u = (message.message.usage ?? {}) as unknown as Partial<Record<string, number | null>>;
+    const seen = this.calls.get(id);
+    this.calls.set(id, {
+      model: model ?? seen?.model ?? 'unknown',
+      input: Math.max(seen?.input ?? 0, u.input_tokens ?? 0),
+      output: Math.max(seen?.output ?? 0, u.output_tokens ?? 0),
+      cacheRead: Math.max(seen?.cacheRead ?? 0, u.cache_read_input_tokens ?? 0),
+      cacheWrite: Math.max(seen?.cacheWrite ?? 0, u.cache_creation_input_tokens ?? 0),
+    });
+  }
+
+  /**
+   * What the model calls seen so far used, priced by the caller's price table (cost null: a model
+   * it does not know, or no price given); undefined when no call was seen.
+   */
+  spent(): SpentSoFar | undefined {
+    if (this.calls.size === 0) return undefined;
+    let usage: Usage = { inputTokens: 0, outputTokens: 0 };
+    let costUsd: number | null = 0;
+    for (const call of this.calls.values()) {
+      const one = usageOf(call);
+      usage = add(usage, one);
+      const cost = this.price?.(call.model, one) ?? null;
+      costUsd = cost === null || costUsd === null ? null : costUsd + cost;
+    }
+    return {
+      usage,
+      costUsd,
+      numTurns: this.calls.size,
+      ...(this.sessionId === undefined ? {} : { sessionId: this.sessionId }),
+    };
+  }
+}
+
+/** Our Usage counts cache reads and writes inside the input tokens (the API reports them apart). */
+function usageOf(call: CallUsage): Usage {
+  const usage: Usage = {
+    inputTokens: call.input + call.cacheRead + call.cacheWrite,
+    outputTokens: call.output,
+  };
+  if (call.cacheRead > 0) usage.cacheReadTokens = call.cacheRead;
+  if (call.cacheWrite > 0) usage.cacheWriteTokens = call.cacheWrite;
+  return usage;
+}
+
+function add(a: Usage, b: Usage): Usage {
+  const sum: Usage = { inputTokens: a.inputTokens + b.inputTokens, outputTokens: a.outputTokens + b.outputTokens };
+  const cacheRead = (a.cacheReadTokens ?? 0) + (b.cacheReadTokens ?? 0);
+  const cacheWrite = (a.cacheWriteTokens ?? 0) + (b.cacheWriteTokens ?? 0);
+  if (cacheRead > 0) sum.cacheReadTokens = cacheRead;
+  if (cacheWrite > 0) sum.cacheWriteTokens = cacheWrite;
+  return sum;
+}
