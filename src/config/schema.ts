@@ -149,6 +149,10 @@ export const ClaudeCodeStep = z.strictObject({
   max_turns: z.number().int().positive().optional(),
   permission_mode: z.enum(['default', 'acceptEdits', 'bypassPermissions', 'plan']).optional(),
   executable: z.string().optional().meta({ description: 'Path to the Claude Code executable.' }),
+  max_cost_usd: z.number().positive().optional().meta({
+    description:
+      'The most this session may spend (Claude Code stops it there); under a run budget, what it holds of it while it runs.',
+  }),
 });
 
 /** The template a batch maps over its items: any LLM call, typed. */

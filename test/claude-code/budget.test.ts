@@ -74,6 +74,35 @@ ${session('b')}
     expect(result.error).toContain('holds all that is left of the budget');
   });
 
+  it('sessions with their own max_cost_usd share the run budget: each holds its cap, both start', async () => {
+    const w = workspace();
+    const started: string[] = [];
+    w.engine.bus.on('pipeline.provider.request', (e) => started.push(e.step));
+    const capped = (name: string) => session(name, '\n        max_cost_usd: 0.2').replace('[scenario:hang]', '');
+    const { result } = await w.run(`name: two-capped
+budget: { max_cost_usd: 0.5 }
+steps:
+  - name: both
+    type: parallel
+    steps:
+${capped('a')}
+${capped('b')}
+`);
+    expect(result.status, result.error).toBe('succeeded');
+    expect(started.sort()).toEqual(['a', 'b']);
+    expect(capsGiven(w)).toEqual([0.2, 0.2]);
+  });
+
+  it('a step max_cost_usd is Claude Code’s cap without any run budget', async () => {
+    const w = workspace();
+    const { result } = await w.run(`name: one-capped
+steps:
+${session('a', '\n        max_cost_usd: 0.3').replace('[scenario:hang]', '').replace(/^ {4}/gm, '')}
+`);
+    expect(result.status, result.error).toBe('succeeded');
+    expect(capsGiven(w)).toEqual([0.3]);
+  });
+
   it('a session is given only what calls of other workers in flight leave (the shared ledger in Redis)', async () => {
     const prefix = `elxtest-cc-budget-${randomUUID()}`;
     const redis = new Redis(REDIS_URL);

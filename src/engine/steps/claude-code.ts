@@ -57,7 +57,7 @@ async function executeSession(step: ClaudeCodeStep, exec: StepExecution): Promis
   const { bus } = run.services;
   const model = request.model ?? 'default';
   const stream = step.stream ?? run.defaults.stream ?? run.options.stream ?? false;
-  const budget = await spendingLimit(run, key, request);
+  const budget = await spendingLimit(run, key, request, step.max_cost_usd);
 
   bus.emit('pipeline.provider.request', {
     runId: run.id,
@@ -213,10 +213,14 @@ const MAX_CAP_ATTEMPTS = 4;
  * is refused when what is left cannot pay for even one model call. Afterwards the reservation is
  * replaced by what the session reported spending (also when it failed part-way).
  */
-async function spendingLimit(run: RunContext, key: string, request: ClaudeCodeRequest) {
+/**
+ * What the session may spend: its step's `max_cost_usd`, and under a run budget no more than what
+ * is left of it — held for as long as the session runs (the whole rest, without a step cap).
+ */
+async function spendingLimit(run: RunContext, key: string, request: ClaudeCodeRequest, stepCap?: number) {
   const guard = run.budget;
   let reservation: BudgetReservation | undefined;
-  let maxBudgetUsd: number | undefined;
+  let maxBudgetUsd: number | undefined = stepCap;
   if (guard) {
     const call: ModelRequest = {
       provider: 'anthropic',
@@ -229,7 +233,7 @@ async function spendingLimit(run: RunContext, key: string, request: ClaudeCodeRe
     else {
       // The least a session costs: one model call on the prompt.
       const oneCall = run.services.price(call.provider, call.model, estimateUsage(call)) ?? 0;
-      let cap = Math.max(oneCall, maxCostUsd - guard.spent.costUsd);
+      let cap = Math.min(stepCap ?? Number.POSITIVE_INFINITY, Math.max(oneCall, maxCostUsd - guard.spent.costUsd));
       for (let attempt = 1; reservation === undefined; attempt++) {
         try {
           reservation = await guard.reserve(call, key, () => cap);
