@@ -6,6 +6,8 @@
 // prices (its own run's bill), but an endpoint only from the operator's allow-list, a key only
 // from the vendor's standard variables or the operator's list, and no gate limits at all. Files
 // under `--root` are the operator's and are not checked; `--trust-inline-providers` lifts it all.
+// Nor may it run a `claude_code` step: a Claude Code session runs tools (a shell, with
+// `bypassPermissions`) on this machine, with the server's environment.
 import type { LoadedPipeline } from '../config/loader.js';
 import type { DocPath } from '../config/path.js';
 import type { Pipeline, ProviderConfig, Step } from '../config/schema.js';
@@ -30,6 +32,15 @@ export function checkInlineProviders(loaded: LoadedPipeline, policy: InlineProvi
   const allowedUrls = new Set((policy.allowBaseUrls ?? []).map(normalizeUrl));
   const allowedVars = new Set(policy.allowKeyEnv ?? []);
   eachInlinePipeline(loaded.pipeline, [], (pipeline, at) => {
+    forEachStep(pipeline.steps, [...at, 'steps'], (step, path) => {
+      if (step.type !== 'claude_code') return;
+      const { line, col } = loaded.locate([...path, 'type']);
+      throw new HttpError(
+        403,
+        `${loaded.file}:${line}:${col}: ${path.join('.')}: this server does not run claude_code steps sent inline: a Claude Code session runs tools on the server, with its environment`,
+        'run a pipeline file under --root, or ask the operator to start the server with --trust-inline-providers',
+      );
+    });
     for (const [name, config] of Object.entries(pipeline.providers ?? {})) {
       const path = [...at, 'providers', name];
       const refuse = (field: string, message: string, hint: string): never => {
@@ -87,12 +98,15 @@ export function normalizeUrl(url: string): string {
 /** The pipeline and every pipeline written inside it (`pipeline:` steps, in `parallel` groups too). */
 function eachInlinePipeline(pipeline: Pipeline, at: DocPath, visit: (p: Pipeline, at: DocPath) => void): void {
   visit(pipeline, at);
-  const steps = (list: readonly Step[], path: DocPath): void => {
-    list.forEach((step, i) => {
-      const here = [...path, i];
-      if (step.type === 'parallel') steps(step.steps, [...here, 'steps']);
-      if (step.type === 'pipeline' && step.pipeline) eachInlinePipeline(step.pipeline, [...here, 'pipeline'], visit);
-    });
-  };
-  steps(pipeline.steps, [...at, 'steps']);
+  forEachStep(pipeline.steps, [...at, 'steps'], (step, path) => {
+    if (step.type === 'pipeline' && step.pipeline) eachInlinePipeline(step.pipeline, [...path, 'pipeline'], visit);
+  });
+}
+
+/** Every step of a list, the sub-steps of `parallel` groups too (not those of child pipelines). */
+function forEachStep(list: readonly Step[], at: DocPath, visit: (step: Step, path: DocPath) => void): void {
+  list.forEach((step, i) => {
+    visit(step, [...at, i]);
+    if (step.type === 'parallel') forEachStep(step.steps, [...at, i, 'steps'], visit);
+  });
 }

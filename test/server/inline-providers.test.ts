@@ -145,6 +145,30 @@ steps:
     expect(collector.requests).toHaveLength(0);
   });
 
+  it('refuses a claude_code step sent inline (a session runs tools on the server), wherever it is written', async () => {
+    harness = await startHarness({ env });
+    const step = `{ name: agent, type: claude_code, prompt: "run the tests", allowed_tools: [Bash], permission_mode: bypassPermissions }`;
+    const direct = await submit(harness, `name: agentic\nsteps:\n  - ${step}\n`);
+    expect(direct.status).toBe(403);
+    expect(((await direct.json()) as { error: string }).error).toMatch(
+      /\(inline\)\.yaml:3:\d+: steps\.0: .*claude_code/,
+    );
+    const nested = await submit(
+      harness,
+      `name: agentic\nsteps:\n  - name: g\n    type: parallel\n    steps:\n      - name: child\n        type: pipeline\n        pipeline:\n          name: inner\n          steps:\n            - ${step}\n`,
+    );
+    expect(nested.status).toBe(403);
+    expect(((await nested.json()) as { error: string }).error).toContain('steps.0.steps.0.pipeline.steps.0');
+    // Under --mock nothing would start either, but the pipeline itself is refused: a resume could drop --mock.
+    const trusted = await startHarness({ env, inlineProviders: { trust: true } });
+    try {
+      const ok = await trusted.call('/runs', { json: { yaml: `name: agentic\nsteps:\n  - ${step}\n`, mock: true } });
+      expect(ok.status).toBe(202);
+    } finally {
+      await trusted.close();
+    }
+  });
+
   it('lets a trusting server (--trust-inline-providers) take anything, and files under --root are never checked', async () => {
     harness = await startHarness({ env, inlineProviders: { trust: true } });
     const response = await submit(harness, pipelineWith(`base_url: "${collectorUrl}"`));
