@@ -1,7 +1,8 @@
 // The dashboard: one static page (HTML, CSS, plain JS), inlined here so that tsc ships it without a
 // bundler. It holds no data: it asks for the token, keeps it in sessionStorage, and reads everything
 // from the API — the runs list, a run's live event stream (fetch + a small SSE reader, because
-// EventSource cannot send an Authorization header), and the breakers from /health.
+// EventSource cannot send an Authorization header; reconnected with Last-Event-ID when it drops),
+// and the breakers from /health. A server started without a token is asked for none.
 // Everything from the server is inserted with textContent, never as HTML.
 export const DASHBOARD_HTML = String.raw`<!doctype html>
 <html lang="en">
@@ -9,6 +10,7 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Elexirion</title>
+<link rel="icon" href="data:,">
 <style>
   :root { --bg:#0f1419; --panel:#171d24; --line:#2a323c; --text:#d8dee6; --dim:#8a96a3; --ok:#3fb950;
           --fail:#f85149; --run:#d29922; --accent:#58a6ff; font-family: system-ui, sans-serif; }
@@ -30,7 +32,7 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
   a.run-link { color:var(--accent); font-family: ui-monospace, monospace; }
   .status { font-weight:600; }
   .status.succeeded { color:var(--ok); } .status.failed { color:var(--fail); }
-  .status.running { color:var(--run); } .status.cancelled, .status.interrupted, .status.skipped { color:var(--dim); }
+  .status.running { color:var(--run); } .status.cancelled, .status.interrupted, .status.skipped, .status.stopped { color:var(--dim); }
   form { display:flex; gap:10px; align-items:center; flex-wrap:wrap; }
   input, select, textarea, button { background:var(--bg); color:var(--text); border:1px solid var(--line); border-radius:6px; padding:6px 10px; font:inherit; }
   button { background:#238636; border-color:#2ea043; cursor:pointer; }
@@ -49,6 +51,7 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
   #error { color:var(--fail); margin:8px 0; min-height:1em; }
   #login { max-width:420px; margin:80px auto; }
   .hidden { display:none !important; }
+  #run-actions { margin-top:12px; }
   pre.outputs { white-space:pre-wrap; background:var(--bg); padding:10px; border-radius:6px; }
 </style>
 </head>
@@ -89,7 +92,7 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
       <div class="totals"><span>duration <b id="run-duration">–</b></span><span>tokens <b id="run-tokens">0</b></span>
         <span>cost <b id="run-cost">$0</b></span><span>events <b id="run-events">0</b></span></div>
       <div class="timeline" id="timeline"></div>
-      <form class="hidden" id="run-actions" style="margin-top:12px">
+      <form class="hidden" id="run-actions">
         <button class="secondary" id="cancel-run" type="button">Cancel</button>
         <button class="secondary" id="resume-run" type="button">Resume</button>
       </form>
@@ -101,10 +104,17 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
 (function () {
   'use strict';
   var KEY = 'elexirion-token';
+  // A step's streamed output is shown as its last OUTPUT_CHARS characters: a step that streams a
+  // long answer must not grow the page (nor re-copy all of it on every chunk) without bound.
+  var OUTPUT_CHARS = 4000;
   var $ = function (id) { return document.getElementById(id); };
   var token = sessionStorage.getItem(KEY);
+  // The server was started without ELEXIRION_TOKEN (loopback only): no token to ask for.
+  var open = false;
   var timers = [];
   var streamAbort = null;
+  // The run shown; callbacks of an earlier one (a response, a reconnect) find it replaced and stop.
+  var view = null;
 
   function el(tag, cls, text) {
     var e = document.createElement(tag);
@@ -121,11 +131,13 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
 
   function api(path, options) {
     options = options || {};
-    var headers = { authorization: 'Bearer ' + token };
+    var headers = {};
+    if (token) headers.authorization = 'Bearer ' + token;
     if (options.body) headers['content-type'] = 'application/json';
+    if (options.lastEventId) headers['last-event-id'] = String(options.lastEventId);
     return fetch(path, { method: options.method || 'GET', headers: headers, body: options.body, signal: options.signal })
       .then(function (res) {
-        if (res.status === 401) { logout('The token was refused.'); throw new Error('unauthorized'); }
+        if (res.status === 401) { logout(open ? 'This server now needs a token.' : 'The token was refused.'); throw new Error('unauthorized'); }
         return res;
       });
   }
@@ -141,6 +153,7 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
   function logout(message) {
     sessionStorage.removeItem(KEY);
     token = null;
+    open = false;
     route();
     showError(message || '');
   }
@@ -161,14 +174,19 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
     }).catch(function () { $('health').textContent = 'unreachable'; });
   }
 
-  function clearTimers() { timers.forEach(clearInterval); timers = []; if (streamAbort) { streamAbort.abort(); streamAbort = null; } }
+  function clearTimers() {
+    timers.forEach(clearTimeout);
+    timers = [];
+    if (streamAbort) { streamAbort.abort(); streamAbort = null; }
+    view = null;
+  }
 
   function route() {
     clearTimers();
     showError('');
-    var loggedIn = Boolean(token);
+    var loggedIn = Boolean(token) || open;
     $('login').classList.toggle('hidden', loggedIn);
-    $('logout').classList.toggle('hidden', !loggedIn);
+    $('logout').classList.toggle('hidden', !token);
     var m = /^#\/runs\/([0-9A-Za-z]+)$/.exec(location.hash);
     $('list-view').classList.toggle('hidden', !loggedIn || Boolean(m));
     $('run-view').classList.toggle('hidden', !loggedIn || !m);
@@ -223,11 +241,8 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
   });
 
   // ---- one run ------------------------------------------------------------------------------
-  var steps = {};
-  var totals = { tokens: 0, cost: 0, events: 0 };
-
   function stepRow(name, type) {
-    if (steps[name]) return steps[name];
+    if (view.steps[name]) return view.steps[name];
     var row = el('div', 'step');
     row.setAttribute('data-step', name);
     row.setAttribute('data-status', 'running');
@@ -236,19 +251,76 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
     parts.name.title = type || '';
     [parts.dot, parts.name, parts.status, parts.output, parts.tokens, parts.cost].forEach(function (p) { row.appendChild(p); });
     $('timeline').appendChild(row);
-    steps[name] = { row: row, parts: parts };
-    return steps[name];
+    view.steps[name] = { row: row, parts: parts, text: '', pending: false, tokens: 0, cost: 0 };
+    return view.steps[name];
+  }
+
+  function setStepStatus(s, status, label) {
+    s.row.setAttribute('data-status', status);
+    s.parts.status.className = 'status ' + status;
+    s.parts.status.textContent = label;
+  }
+
+  // The output shown in a step's row, at most OUTPUT_CHARS characters (the start of a final output).
+  function setOutput(s, text) {
+    s.text = text;
+    s.parts.output.textContent = text.length > OUTPUT_CHARS ? text.slice(0, OUTPUT_CHARS) + '…' : text;
+    s.parts.output.scrollTop = 0;
+  }
+
+  // Streamed text is kept to its tail and written to the row once per frame, not once per chunk.
+  var unflushed = [];
+  function appendOutput(s, text) {
+    s.text += text;
+    if (s.text.length > 2 * OUTPUT_CHARS) s.text = s.text.slice(-OUTPUT_CHARS);
+    if (s.pending) return;
+    s.pending = true;
+    if (unflushed.push(s) === 1) requestAnimationFrame(flushOutputs);
+  }
+  function flushOutputs() {
+    var batch = unflushed;
+    unflushed = [];
+    batch.forEach(function (s) {
+      if (!s.pending) return;
+      s.pending = false;
+      var out = s.parts.output;
+      out.textContent = s.text.length > OUTPUT_CHARS ? '…' + s.text.slice(-OUTPUT_CHARS) : s.text;
+      out.scrollTop = out.scrollHeight;
+    });
+  }
+
+  // A step (re)starts: on resume, a step that failed or was cancelled runs again from scratch.
+  function startStep(name, type) {
+    var s = stepRow(name, type);
+    s.pending = false;
+    setStepStatus(s, 'running', 'running');
+    setOutput(s, '');
+    s.parts.tokens.textContent = '–';
+    s.parts.cost.textContent = '–';
+    s.tokens = 0;
+    s.cost = 0;
+    showTotals();
   }
 
   function finishStep(data) {
     var s = stepRow(data.step, data.type);
-    s.row.setAttribute('data-status', data.status);
-    s.parts.status.className = 'status ' + data.status;
-    s.parts.status.textContent = data.status + ' · ' + fmtMs(data.durationMs);
-    var tokens = data.usage.inputTokens + data.usage.outputTokens;
-    s.parts.tokens.textContent = tokens + ' tok';
+    if (s.pending) flushOutputs();
+    setStepStatus(s, data.status, data.status + ' · ' + fmtMs(data.durationMs));
+    s.tokens = data.usage.inputTokens + data.usage.outputTokens;
+    s.cost = data.costUsd || 0;
+    s.parts.tokens.textContent = s.tokens + ' tok';
     s.parts.cost.textContent = fmtUsd(data.costUsd);
-    if (data.error) s.parts.output.textContent = data.error;
+    if (data.error) setOutput(s, data.error);
+    return s;
+  }
+
+  // The run's totals so far: each step's latest result (a step re-announced or re-run counts once).
+  function showTotals() {
+    var tokens = 0;
+    var cost = 0;
+    Object.keys(view.steps).forEach(function (k) { tokens += view.steps[k].tokens; cost += view.steps[k].cost; });
+    $('run-tokens').textContent = tokens;
+    $('run-cost').textContent = fmtUsd(cost);
   }
 
   function setStatus(status) {
@@ -260,87 +332,148 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
     $('resume-run').classList.toggle('hidden', status === 'running' || status === 'succeeded');
   }
 
-  function onEvent(ev) {
-    totals.events++;
-    $('run-events').textContent = totals.events;
+  // Steps still shown running when their run stopped did not finish: they were stopped with it.
+  function stopUnfinishedSteps(runStatus) {
+    var label = runStatus === 'cancelled' || runStatus === 'interrupted' ? runStatus : 'stopped';
+    Object.keys(view.steps).forEach(function (k) {
+      var s = view.steps[k];
+      if (s.row.getAttribute('data-status') === 'running') setStepStatus(s, label, label);
+    });
+  }
+
+  function onEvent(v, ev) {
+    // Each journaled event once: a reconnect asks for those after the last seq seen.
+    if (ev.seq !== null && ev.seq !== undefined) {
+      if (ev.seq <= v.lastSeq) return false;
+      v.lastSeq = ev.seq;
+    }
+    v.events++;
+    $('run-events').textContent = v.events;
     var d = ev.data;
+    v.stopped = ev.type === 'pipeline.execution.stop';
     switch (ev.type) {
       case 'pipeline.execution.start': setStatus('running'); break;
-      case 'pipeline.step.start': stepRow(d.step, d.type); break;
-      case 'pipeline.step.chunk': stepRow(d.step).parts.output.textContent += d.text; break;
+      case 'pipeline.step.start': startStep(d.step, d.type); break;
+      case 'pipeline.step.chunk': appendOutput(stepRow(d.step), d.text); break;
       case 'pipeline.step.stop':
         finishStep(d);
-        totals.tokens += d.usage.inputTokens + d.usage.outputTokens;
-        totals.cost += d.costUsd || 0;
-        $('run-tokens').textContent = totals.tokens;
-        $('run-cost').textContent = fmtUsd(totals.cost);
+        showTotals();
         break;
       case 'pipeline.execution.stop':
         setStatus(d.status);
+        stopUnfinishedSteps(d.status);
         $('run-duration').textContent = fmtMs(d.durationMs);
-        loadRunDetails(d.runId);
         refreshHealth();
         break;
     }
+    return true;
   }
 
-  function loadRunDetails(id) {
-    apiJson('/runs/' + id).then(function (run) {
+  function loadRunDetails(v) {
+    apiJson('/runs/' + v.id).then(function (run) {
+      if (v !== view) return;
       $('run-pipeline').textContent = run.pipeline;
       $('run-outputs').textContent = JSON.stringify(run.outputs, null, 2);
-      $('run-tokens').textContent = run.totals.input_tokens + run.totals.output_tokens;
-      $('run-cost').textContent = fmtUsd(run.totals.cost_usd);
       if (run.duration_ms !== undefined) $('run-duration').textContent = fmtMs(run.duration_ms);
       setStatus(run.status);
       run.steps.forEach(function (s) {
         var row = stepRow(s.key, s.type);
         finishStep({ step: s.key, type: s.type, status: s.status, durationMs: s.duration_ms, error: s.error,
           usage: { inputTokens: s.usage.input_tokens, outputTokens: s.usage.output_tokens }, costUsd: s.cost_usd });
-        if (!s.error && s.output !== null && row.parts.output.textContent === '') {
-          row.parts.output.textContent = typeof s.output === 'string' ? s.output : JSON.stringify(s.output);
+        if (!s.error && s.output !== null && row.text === '') {
+          setOutput(row, typeof s.output === 'string' ? s.output : JSON.stringify(s.output));
         }
       });
+      if (run.status !== 'running') stopUnfinishedSteps(run.status);
+      $('run-tokens').textContent = run.totals.input_tokens + run.totals.output_tokens;
+      $('run-cost').textContent = fmtUsd(run.totals.cost_usd);
     }).catch(fail);
   }
 
   function showRun(id) {
-    steps = {};
-    totals = { tokens: 0, cost: 0, events: 0 };
+    view = { id: id, steps: {}, lastSeq: 0, events: 0, stopped: false, retries: 0, interrupted: false };
+    var v = view;
     $('timeline').replaceChildren();
     $('run-id').textContent = id.slice(-8);
+    $('run-pipeline').textContent = '';
+    $('run-status').textContent = '';
+    $('run-actions').classList.add('hidden');
+    $('run-events').textContent = '0';
+    $('run-tokens').textContent = '0';
+    $('run-cost').textContent = '$0';
     $('run-outputs').textContent = '–';
     $('run-duration').textContent = '–';
-    apiJson('/runs/' + id).then(function (run) { $('run-pipeline').textContent = run.pipeline; setStatus(run.status); })
-      .catch(fail);
-    streamEvents(id);
+    apiJson('/runs/' + id).then(function (run) {
+      if (v !== view) return;
+      $('run-pipeline').textContent = run.pipeline;
+      if (!v.events) setStatus(run.status);
+    }).catch(fail);
+    streamEvents(v);
   }
 
-  // Server-sent events over fetch: EventSource cannot send the Authorization header.
-  function streamEvents(id) {
+  // Server-sent events over fetch: EventSource cannot send the Authorization header. A stream
+  // that ends before its run's last event (a dropped connection, a restarted server) is resumed
+  // with Last-Event-ID: nothing is missed, nothing shown twice.
+  function streamEvents(v) {
     var controller = new AbortController();
     streamAbort = controller;
-    api('/runs/' + id + '/events', { signal: controller.signal }).then(function (res) {
-      if (!res.ok) return res.json().then(function (b) { showError(b.error); });
+    api('/runs/' + v.id + '/events', { signal: controller.signal, lastEventId: v.lastSeq }).then(function (res) {
+      if (res.status === 404) return res.json().then(function (b) { showError(b.error); });
+      if (!res.ok) throw new Error('the event stream answered ' + res.status);
+      if (v.interrupted) { v.interrupted = false; showError(''); }
       var reader = res.body.getReader();
       var decoder = new TextDecoder();
       var buffer = '';
       function pump() {
         return reader.read().then(function (chunk) {
-          if (chunk.done) return;
+          if (v !== view) return;
+          // The run's details once its last event is shown — not at a replayed stop of an attempt
+          // resumed since: the journal would show the step being re-run as it was before.
+          if (chunk.done) return v.stopped ? loadRunDetails(v) : streamEnded(v, null);
           buffer += decoder.decode(chunk.value, { stream: true });
-          var cut;
-          while ((cut = buffer.indexOf('\n\n')) >= 0) {
-            var block = buffer.slice(0, cut);
-            buffer = buffer.slice(cut + 2);
+          var blocks = buffer.split('\n\n');
+          buffer = blocks.pop();
+          blocks.forEach(function (block) {
             var data = block.split('\n').filter(function (l) { return l.indexOf('data:') === 0; })
               .map(function (l) { return l.slice(5).replace(/^ /, ''); }).join('\n');
-            if (data) onEvent(JSON.parse(data));
-          }
+            if (data && v === view && onEvent(v, JSON.parse(data))) v.retries = 0;
+          });
           return pump();
         });
       }
       return pump();
-    }).catch(function (e) { if (e.name !== 'AbortError' && e.message !== 'unauthorized') showError(e.message); });
+    }).catch(function (e) {
+      if (e.name === 'AbortError' || e.message === 'unauthorized') return;
+      streamEnded(v, e);
+    });
+  }
+
+  function streamEnded(v, error) {
+    if (v !== view || v.stopped) return;
+    v.retries++;
+    // A dropped connection: reconnect, and the server replays what was missed (the run's stop too,
+    // if it ended meanwhile).
+    if (error) {
+      v.interrupted = true;
+      showError('The event stream was interrupted (' + error.message + '); reconnecting…');
+      return reconnect(v);
+    }
+    // Ended cleanly before the run's stop: the run is not active in this server (running in another
+    // process, or killed). Follow it while the journal says it runs.
+    apiJson('/runs/' + v.id).then(function (run) {
+      if (v !== view) return;
+      if (run.status === 'running') return reconnect(v);
+      setStatus(run.status);
+      loadRunDetails(v);
+    }).catch(function (e) {
+      if (v !== view || e.message === 'unauthorized') return;
+      reconnect(v);
+    });
+  }
+
+  function reconnect(v) {
+    var delay = Math.min(500 * Math.pow(2, v.retries - 1), 10000);
+    timers.push(setTimeout(function () { if (v === view) streamEvents(v); }, delay));
   }
 
   $('cancel-run').addEventListener('click', function () {
@@ -365,7 +498,13 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
   window.addEventListener('hashchange', route);
   refreshHealth();
   setInterval(refreshHealth, 3000);
-  route();
+  if (token) {
+    route();
+  } else {
+    // Ask for a token only when the server wants one: without ELEXIRION_TOKEN it answers anyone on
+    // this machine, and there is nothing to type.
+    fetch('/runs?limit=1').then(function (res) { open = res.ok; }, function () {}).then(route);
+  }
 })();
 </script>
 </body>
