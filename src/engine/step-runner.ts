@@ -298,6 +298,26 @@ export function mergeFallback(step: Step, fallback: Fallback): Step {
   return merged as Step;
 }
 
+/**
+ * A step that failed in an earlier attempt of the run (before a resume or a restart) is journaled
+ * again under the same key, and the new row replaces the old one: what the failed attempt paid for
+ * — its tokens, cost, calls and retries, and a batch's items it ran — is added to the new record,
+ * so that the run's totals (derived from the journal) never forget money that was spent.
+ */
+function carryEarlierBill(record: StepRecord, earlier: StepRecord): void {
+  record.usage = addUsage(record.usage, earlier.usage);
+  record.costUsd = addCost(record.costUsd, earlier.costUsd);
+  const before = earlier.details ?? {};
+  const calls = Number(before.calls ?? 0);
+  const retries = Number(before.retries ?? 0);
+  if (calls === 0 && retries === 0 && before.items_run === undefined) return;
+  const details = { ...record.details };
+  details.calls = Number(details.calls ?? 0) + calls;
+  details.retries = Number(details.retries ?? 0) + retries;
+  if (before.items_run !== undefined) details.items_run = Number(details.items_run ?? 0) + Number(before.items_run);
+  record.details = details;
+}
+
 function makeRecord(run: RunContext, key: string, step: Step, status: StepStatus, outcome: StepOutcome): StepRecord {
   const record: StepRecord = {
     runId: run.id,
@@ -318,6 +338,8 @@ function makeRecord(run: RunContext, key: string, step: Step, status: StepStatus
 }
 
 async function commit(run: RunContext, record: StepRecord, t0: number): Promise<void> {
+  const earlier = run.records.get(record.key);
+  if (earlier !== undefined && earlier !== record && !isFinished(earlier)) carryEarlierBill(record, earlier);
   record.durationMs = Math.round((performance.now() - t0) * 1000) / 1000;
   record.finishedAt = Date.now();
   // step.stop is part of the same transaction as the result: the journal never shows one without the other.

@@ -2,6 +2,9 @@
 // item of a batch exactly once — finished, timed out, resumed or killed.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadPipeline } from '../../src/config/loader.js';
+import { Engine } from '../../src/engine/engine.js';
+import { MockProvider } from '../../src/providers/mock.js';
+import type { ModelRequest, ModelResponse } from '../../src/providers/provider.js';
 import { journalKilledBatch } from '../journal/killed-batch.js';
 import { createHarness, type Harness } from './batch-harness.js';
 
@@ -113,5 +116,81 @@ describe('batch spend in the run totals', () => {
     await journalKilledBatch(h.store, runId, 4);
     const result = await h.engine.result(runId);
     expect(result.totals).toMatchObject({ calls: 4, input_tokens: 40, output_tokens: 20, cost_usd: 1 });
+  });
+});
+
+/**
+ * A model that answers 100 input and 10 output tokens per call, with a structured answer that is
+ * invalid (`severity: urgent`) for its first `bad` calls and valid afterwards.
+ */
+class PaidFlakyModel extends MockProvider {
+  answered = 0;
+  constructor(private readonly bad: number) {
+    super();
+  }
+  override async generate(request: ModelRequest, signal: AbortSignal): Promise<ModelResponse> {
+    const response = await super.generate(request, signal);
+    const object = { severity: this.answered++ < this.bad ? 'urgent' : 'low' };
+    return { ...response, object, text: JSON.stringify(object), usage: { inputTokens: 100, outputTokens: 10 } };
+  }
+}
+
+const triage = `type: mock
+    prompt: "Classify {{ item }}"
+    schema: { type: object, required: [severity], properties: { severity: { type: string, enum: [low, high] } } }
+    max_repairs: 1`;
+
+describe('what failed attempts paid for, across resumes', () => {
+  function engineWith(model: PaidFlakyModel): Engine {
+    return new Engine({ store: h.store, env: {}, cache: false, providerFactories: { mock: () => model } });
+  }
+
+  it('a batch item that failed is billed once for each call it made, its fallback’s too', async () => {
+    const model = new PaidFlakyModel(100);
+    const file = h.write(
+      'p.yaml',
+      `name: billed\nsteps:\n  - name: each\n    type: batch\n    items: [a, b]\n    on_item_error: continue\n    step_template:\n      ${triage.replaceAll('\n    ', '\n      ')}\n      fallback: { prompt: "Again {{ item }}" }\n`,
+    );
+    const result = await (await engineWith(model).start(await loadPipeline(file), { mock: true })).result;
+    expect(result.status).toBe('succeeded');
+    // Two items × (an answer and a repair, then the fallback's answer and repair): 8 calls.
+    expect(model.answered).toBe(8);
+    const items = await h.store.getItems(result.run_id, 'each');
+    expect(items.map((i) => i.usage.inputTokens)).toEqual([400, 400]);
+    expect(result.totals).toMatchObject({ calls: 8, input_tokens: 800, output_tokens: 80 });
+  });
+
+  it('a step that failed after paid calls and succeeds on resume keeps both bills', async () => {
+    const model = new PaidFlakyModel(2);
+    const engine = engineWith(model);
+    const file = h.write(
+      'p.yaml',
+      `name: billed\nsteps:\n  - name: triage\n    ${triage.replace('{{ item }}', 'x')}\n`,
+    );
+    const failed = await (await engine.start(await loadPipeline(file), { mock: true })).result;
+    expect(failed.status).toBe('failed');
+    expect(failed.totals).toMatchObject({ calls: 2, input_tokens: 200 });
+    const resumed = await (await engine.resume(failed.run_id)).result;
+    expect(resumed.status).toBe('succeeded');
+    expect(model.answered).toBe(3);
+    expect(resumed.totals).toMatchObject({ calls: 3, input_tokens: 300, output_tokens: 30 });
+    expect((await engine.result(failed.run_id)).totals).toMatchObject({ calls: 3, input_tokens: 300 });
+  });
+
+  it('a batch item that failed and succeeds on resume keeps both bills', async () => {
+    const model = new PaidFlakyModel(2);
+    const engine = engineWith(model);
+    const file = h.write(
+      'p.yaml',
+      `name: billed\nsteps:\n  - name: each\n    type: batch\n    items: [a]\n    step_template:\n      ${triage.replaceAll('\n    ', '\n      ')}\n`,
+    );
+    const failed = await (await engine.start(await loadPipeline(file), { mock: true })).result;
+    expect(failed.status).toBe('failed');
+    expect(failed.totals).toMatchObject({ calls: 2, input_tokens: 200 });
+    const resumed = await (await engine.resume(failed.run_id)).result;
+    expect(resumed.status).toBe('succeeded');
+    expect(model.answered).toBe(3);
+    expect(resumed.totals).toMatchObject({ calls: 3, input_tokens: 300, output_tokens: 30 });
+    expect((await engine.result(failed.run_id)).totals).toMatchObject({ calls: 3, input_tokens: 300 });
   });
 });

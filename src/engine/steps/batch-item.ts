@@ -42,6 +42,8 @@ export async function runBatchItem(
   let firstError: unknown;
   // What failed attempts (and failed fallbacks) paid for stays on the item's bill.
   let spent = NOTHING_SPENT;
+  // The part of it the first error does not carry already (the errors of the fallbacks after it).
+  let spentAfterFirst = NOTHING_SPENT;
   for (const call of calls) {
     if (cancel.aborted) return { cancelled: true };
     try {
@@ -64,10 +66,12 @@ export async function runBatchItem(
     } catch (error) {
       if (cancel.aborted) return { cancelled: true };
       spent = addSpent(spent, spentOf(error));
-      firstError ??= error;
+      if (firstError === undefined) firstError = error;
+      else spentAfterFirst = addSpent(spentAfterFirst, spentOf(error));
     }
   }
-  return { error: withSpent(firstError, spent), cancelled: false };
+  // withSpent adds to what the error carries: the first error's own bill is in it once already.
+  return { error: withSpent(firstError, spentAfterFirst), cancelled: false };
 }
 
 /** What a batch counts of its items' calls (step details). */

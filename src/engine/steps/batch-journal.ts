@@ -8,24 +8,45 @@ import { addCost, addUsage, NO_USAGE } from '../step-handler.js';
 
 const PAGE = 2_000;
 
-/** One flag per item: 1 when the journal has it as succeeded. Undefined when none has. */
+/** What an item that failed in an earlier attempt of the run had paid for. */
+export interface EarlierSpend {
+  usage: Usage;
+  costUsd: number | null;
+  attempts: number;
+}
+
+export interface JournaledItems {
+  /** One flag per item: 1 when the journal has it as succeeded. Undefined when none has. */
+  flags: Uint8Array | undefined;
+  count: number;
+  /**
+   * The bills of the items journaled as failed, by index: running such an item again replaces its
+   * row, which must keep what the failed attempt spent. Only failed items are kept (few, usually).
+   */
+  failed: Map<number, EarlierSpend>;
+}
+
 export async function succeededItems(
   store: Store,
   runId: string,
   stepKey: string,
   total: number,
-): Promise<{ flags: Uint8Array | undefined; count: number }> {
+): Promise<JournaledItems> {
   const counts = await store.countItems(runId, stepKey);
-  if (counts.succeeded === 0) return { flags: undefined, count: 0 };
-  const flags = new Uint8Array(total);
+  const failed = new Map<number, EarlierSpend>();
+  if (counts.succeeded === 0 && counts.failed === 0) return { flags: undefined, count: 0, failed };
+  const flags = counts.succeeded === 0 ? undefined : new Uint8Array(total);
   let count = 0;
   await forEachPage(store, runId, stepKey, total, (item) => {
-    if (item.status === 'succeeded' && item.index < total) {
+    if (item.index >= total) return;
+    if (item.status === 'succeeded' && flags) {
       flags[item.index] = 1;
       count++;
+    } else if (item.status === 'failed') {
+      failed.set(item.index, { usage: item.usage, costUsd: item.costUsd, attempts: item.attempts });
     }
   });
-  return { flags, count };
+  return { flags, count, failed };
 }
 
 export interface AssembledBatch {

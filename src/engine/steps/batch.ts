@@ -14,7 +14,14 @@ import { renderDeep, renderValue } from '../../template/render.js';
 import { messageOf, StepTimeoutError } from '../errors.js';
 import { ItemCommitter } from '../item-committer.js';
 import { type Spent, withSpent } from '../spent.js';
-import { NO_USAGE, type StepExecution, type StepHandler, type StepOutcome } from '../step-handler.js';
+import {
+  addCost,
+  addUsage,
+  NO_USAGE,
+  type StepExecution,
+  type StepHandler,
+  type StepOutcome,
+} from '../step-handler.js';
 import { type ItemCallStats, itemCalls, itemRecordOf, runBatchItem } from './batch-item.js';
 import { assembleBatch, succeededItems } from './batch-journal.js';
 import { BatchProgress } from './batch-progress.js';
@@ -81,6 +88,14 @@ async function executeBatch(step: BatchStep, exec: StepExecution): Promise<StepO
       { runId: run.id, stepKey: key, index, durationMs: Math.round(performance.now() - t0) },
       stats,
     );
+    // This row replaces the one of the attempt that failed: it keeps that attempt's bill.
+    const earlier = done.failed.get(index);
+    if (earlier) {
+      record.usage = addUsage(record.usage, earlier.usage);
+      record.costUsd = addCost(record.costUsd, earlier.costUsd);
+      record.attempts += earlier.attempts;
+      done.failed.delete(index);
+    }
     if (!result.outcome && failFast && !failure) {
       failure = new BatchItemError(index, total, result.error);
       cancel.abort(failure);
