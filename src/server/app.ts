@@ -18,7 +18,17 @@ export function createApp(deps: ServerDeps): Hono {
   const app = new Hono();
   const maxSize = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
 
-  app.onError((error, c) => errorResponse(c, error, deps.redact));
+  app.onError((error, c) => {
+    const response = errorResponse(c, error, deps.redact);
+    // The body says only "internal error" and that the server log has the details: so it must.
+    if (response.status >= 500 && !(error instanceof HttpError)) {
+      deps.logger?.error(
+        { err: error, method: c.req.method, path: c.req.path, status: response.status },
+        'elexirion serve: request failed',
+      );
+    }
+    return response;
+  });
   app.notFound((c) =>
     errorResponse(
       c,

@@ -2,15 +2,15 @@
 // server's keys: left alone, `providers: { x: { base_url: https://evil.example, api_key_env:
 // ANTHROPIC_API_KEY } }` would send the key to an address of the author's choosing (any variable
 // of the server's environment, for that matter), and `max_concurrency: 1` on `anthropic` would set
-// the gate every run of the server shares. So an inline pipeline may name a provider's type and
-// prices (its own run's bill), but an endpoint only from the operator's allow-list, a key only
+// the gate every run of the server shares. So an inline pipeline may name a provider's type (but
+// not retype a built-in name: a gate's default limits follow its type) and prices (its own run's bill), but an endpoint only from the operator's allow-list, a key only
 // from the vendor's standard variables or the operator's list, and no gate limits at all. Files
 // under `--root` are the operator's and are not checked; `--trust-inline-providers` lifts it all.
 // Nor may it run a `claude_code` step: a Claude Code session runs tools (a shell, with
 // `bypassPermissions`) on this machine, with the server's environment.
 import type { LoadedPipeline } from '../config/loader.js';
 import type { DocPath } from '../config/path.js';
-import type { Pipeline, ProviderConfig, Step } from '../config/schema.js';
+import { BUILTIN_PROVIDERS, type Pipeline, type ProviderConfig, type Step } from '../config/schema.js';
 import { PROVIDER_ENV, providerType } from '../providers/settings.js';
 import { HttpError } from './http-error.js';
 
@@ -47,6 +47,16 @@ export function checkInlineProviders(loaded: LoadedPipeline, policy: InlineProvi
         const { line, col } = loaded.locate([...path, field]);
         throw new HttpError(403, `${loaded.file}:${line}:${col}: ${path.join('.')}.${field}: ${message}`, hint);
       };
+      // Gates are keyed by name, and a gate's default limits follow its type: `mock: { type: openai }`
+      // would give the mock gate of every run 10 slots, `anthropic: { type: mock }` the Anthropic
+      // gate 10,000. A built-in name keeps its own type; a name of the pipeline's own takes any.
+      if (config.type !== undefined && isBuiltinName(name) && config.type !== name) {
+        refuse(
+          'type',
+          `a provider named ${name} is the server's ${name}: an inline pipeline cannot give it another type (its shared gate's limits follow the type)`,
+          `drop providers.${name}.type, or declare the provider under a name of your own (e.g. my_${config.type})`,
+        );
+      }
       if (config.base_url !== undefined && !allowedUrls.has(normalizeUrl(config.base_url))) {
         refuse(
           'base_url',
@@ -74,6 +84,10 @@ export function checkInlineProviders(loaded: LoadedPipeline, policy: InlineProvi
       }
     }
   });
+}
+
+function isBuiltinName(name: string): boolean {
+  return (BUILTIN_PROVIDERS as readonly string[]).includes(name);
 }
 
 /** The standard key variables of the provider's type (none for the mock, or a type it cannot tell). */

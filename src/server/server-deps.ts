@@ -2,8 +2,10 @@
 import type { LoadedPipeline } from '../config/loader.js';
 import type { Engine, StartOptions } from '../engine/engine.js';
 import type { HealthReport } from '../health/health.js';
+import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { Redactor } from '../telemetry/redact.js';
+import type { Admissions } from './admissions.js';
 import type { InlineProviderPolicy } from './inline-providers.js';
 import type { OpenStreams } from './open-streams.js';
 import type { RunEventHub } from './run-event-hub.js';
@@ -20,6 +22,8 @@ export interface ServerDeps {
   /** ELEXIRION_TOKEN; undefined only on a loopback host. */
   token?: string;
   redact: Redactor;
+  /** Where a request that fails with a 5xx is logged (its response carries no details). */
+  logger?: Logger;
   /** Largest accepted request body, in bytes (default 1 MiB). */
   maxBodyBytes?: number;
   /** Interval of the keep-alive comments of an event stream (default 15 s). */
@@ -28,6 +32,8 @@ export interface ServerDeps {
   remote?: RemoteRuns;
   /** The event streams of local runs, which a shutdown lets finish (see OpenStreams). */
   streams?: OpenStreams;
+  /** The runs being started, which a shutdown waits for before it interrupts them (see Admissions). */
+  admissions?: Admissions;
 }
 
 /**

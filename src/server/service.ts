@@ -12,6 +12,7 @@ import { attachLogging, type Logger } from '../telemetry/logger.js';
 import { attachMetrics, type Metrics } from '../telemetry/metrics.js';
 import { createRedactor } from '../telemetry/redact.js';
 import { attachTracing, type Tracing } from '../telemetry/tracing.js';
+import { Admissions } from './admissions.js';
 import { createApp } from './app.js';
 import { isLoopback } from './auth.js';
 import { DEFAULT_HOST } from './defaults.js';
@@ -73,14 +74,17 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const detachTracing = options.tracing ? attachTracing(engine.bus, options.tracing.tracer, { redact }) : () => {};
   const eventLoop = new EventLoopMonitor();
   const streams = new OpenStreams();
+  const admissions = new Admissions();
   const app = createApp({
     engine,
     hub,
     streams,
+    admissions,
     metrics,
     root: options.root,
     ...(options.inlineProviders ? { inlineProviders: options.inlineProviders } : {}),
     redact,
+    ...(options.logger ? { logger: options.logger } : {}),
     ...(token ? { token } : {}),
     ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}),
     ...(options.remote ? { remote: options.remote } : {}),
@@ -101,6 +105,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     stopping ??= (async () => {
       const deadline = Date.now() + graceMs;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // No run starts from now on; those being started (journaled, not yet supervised) are let
+      // through first, so that stopAll interrupts them too.
+      await admissions.close(deadline - Date.now());
       const interrupted = engine.activeRuns;
       engine.stopAll('interrupted');
       const grace = new AbortController();

@@ -115,6 +115,31 @@ steps:
     expect(harness.service.engine.gates.gate('mock').options.maxConcurrency).not.toBe(1);
   });
 
+  it('refuses another `type` for a built-in provider name: the type sets the default limits of that name’s shared gate', async () => {
+    harness = await startHarness({ env });
+    // `mock` typed as openai: the mock gate (10,000 slots, every mocked run of the server) would get 10.
+    const throttle = await submit(
+      harness,
+      `name: retype\nproviders:\n  mock: { type: openai }\nsteps:\n  - { name: a, type: mock, prompt: hi }\n`,
+    );
+    expect(throttle.status).toBe(403);
+    expect(((await throttle.json()) as { error: string }).error).toMatch(/:3:\d+: providers\.mock\.type/);
+    // `anthropic` typed as the mock: the Anthropic gate would lose its limit (10 → 10,000 in flight).
+    const unthrottle = await submit(
+      harness,
+      `name: retype\nproviders:\n  anthropic: { type: mock }\nsteps:\n  - { name: a, type: mock, prompt: hi }\n`,
+    );
+    expect(unthrottle.status).toBe(403);
+    expect(harness.service.engine.gates.gate('mock').options.maxConcurrency).toBe(10_000);
+    expect(harness.service.engine.gates.gate('anthropic').options.maxConcurrency).toBe(10);
+    // Its own type, or a type for a name of its own, is still fine.
+    const own = await submit(
+      harness,
+      `name: typed\nproviders:\n  mock: { type: mock }\n  mine: { type: mock }\nsteps:\n  - { name: a, type: mock, prompt: hi }\n`,
+    );
+    expect(own.status).toBe(202);
+  });
+
   it('checks pipelines written inside the inline pipeline, in parallel groups too', async () => {
     harness = await startHarness({ env });
     const response = await submit(

@@ -68,12 +68,13 @@ export function runRoutes(deps: ServerDeps): Hono {
       // Recorded with the run: a resume reloads its pipeline, and must stay inside the root too.
       metadata: { source: 'http', [CONFINED_ROOT_KEY]: deps.root },
     };
-    if (deps.remote) {
+    const { remote } = deps;
+    if (remote) {
       // serve --cluster: journaled and enqueued; a worker runs it.
-      const runId = await deps.remote.submit(loaded, start);
+      const runId = await admit(deps, () => remote.submit(loaded, start));
       return c.json({ run_id: runId, status: 'queued', pipeline: loaded.pipeline.name }, 202);
     }
-    const handle = await engine.start(loaded, start);
+    const handle = await admit(deps, () => engine.start(loaded, start));
     return c.json({ run_id: handle.runId, status: 'running', pipeline: loaded.pipeline.name }, 202);
   });
 
@@ -118,8 +119,9 @@ export function runRoutes(deps: ServerDeps): Hono {
     await checkResumeConfined(deps, await requireRun(deps, id));
     let runId = id;
     try {
-      if (deps.remote) await deps.remote.resume(id);
-      else runId = (await engine.resume(id)).runId;
+      const { remote } = deps;
+      if (remote) await admit(deps, () => remote.resume(id));
+      else runId = (await admit(deps, () => engine.resume(id))).runId;
     } catch (error) {
       // Already succeeded, still running, or the pipeline changed: the run's state forbids it.
       if (error instanceof Error && error.name === 'UsageError') {
@@ -131,6 +133,11 @@ export function runRoutes(deps: ServerDeps): Hono {
   });
 
   return app;
+}
+
+/** Starts a run through the server's admissions (none when the app is used without a service). */
+function admit<T>(deps: ServerDeps, start: () => Promise<T>): Promise<T> {
+  return deps.admissions ? deps.admissions.admit(start) : start();
 }
 
 export async function requireRun(deps: ServerDeps, id: string) {
