@@ -1,10 +1,13 @@
 // Every example runs offline with the mock provider, as the README promises: a fresh clone needs
-// no key. The chain example runs as a chain, its first link's outputs feeding the second.
-import { readdirSync } from 'node:fs';
+// no key. The chain example runs as a chain, its first link's outputs feeding the second. The same
+// through the CLI, with no key in the environment: `elexirion run FILE --mock` for each example, and
+// every command an example's comments tell a reader to run.
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { chain } from '../src/chain/chain.js';
 import { loadPipeline } from '../src/config/loader.js';
+import { runMain } from './cli/run-main.js';
 import { newEngine } from './engine/harness.js';
 
 const examplesDir = join(import.meta.dirname, '..', 'examples');
@@ -47,5 +50,38 @@ describe('examples run offline with --mock', () => {
     expect(result.links).toHaveLength(2);
     expect(String(result.outputs.article)).toContain('journals');
     expect(result.links[0]?.outputs.facts).toHaveLength(3);
+  });
+});
+
+describe('examples run offline through the CLI', () => {
+  const root = join(examplesDir, '..');
+  const noKeys = { NO_COLOR: '1' };
+
+  it.each(examples.concat('summarize-text.yaml').sort())('elexirion run examples/%s --mock', async (file) => {
+    const inputs = Object.entries(INPUTS[file] ?? (file === 'summarize-text.yaml' ? { text: 'Journals.' } : {}));
+    const args = inputs.flatMap(([k, v]) => ['--input', `${k}=${String(v)}`]);
+    const result = await runMain(['run', `examples/${file}`, '--mock', ...args, '--db', ':memory:'], {
+      cwd: root,
+      env: noKeys,
+    });
+    expect(result.stderr.includes('error'), result.stderr).toBe(false);
+    expect(result.code).toBe(0);
+  });
+
+  const commented = ['', 'chain/'].flatMap((sub) =>
+    readdirSync(join(examplesDir, sub))
+      .filter((f) => f.endsWith('.yaml'))
+      .flatMap((f) =>
+        [...readFileSync(join(examplesDir, sub, f), 'utf8').matchAll(/^#\s+npx elexirion (.+)$/gm)].map(
+          (m) => m[1] as string,
+        ),
+      ),
+  );
+  it('finds the commands the examples show', () => {
+    expect(commented.length).toBeGreaterThanOrEqual(3);
+  });
+  it.each(commented)('elexirion %s', async (command) => {
+    const result = await runMain([...command.split(' '), '--db', ':memory:'], { cwd: root, env: noKeys });
+    expect(result.code, result.stderr).toBe(0);
   });
 });

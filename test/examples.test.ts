@@ -60,6 +60,18 @@ describe('examples/', () => {
     expect(Object.values(pipeline.inputs ?? {}).every((input) => input.default !== undefined)).toBe(true);
   });
 
+  const chainLinks = readdirSync(join(examplesDir, 'chain'))
+    .filter((f) => f.endsWith('.yaml'))
+    .sort();
+  it.each(chainLinks)('chain/%s loads, declares the editor schema and is valid under it', async (file) => {
+    const path = join(examplesDir, 'chain', file);
+    const loaded = await loadPipeline(path);
+    expect(loaded.source.split('\n')[0]).toBe('# yaml-language-server: $schema=../../schema/pipeline.schema.json');
+    const valid = validateJson(parse(readFileSync(path, 'utf8'), { merge: true }));
+    expect(validateJson.errors ?? [], file).toEqual([]);
+    expect(valid).toBe(true);
+  });
+
   it('a JSON-Schema-invalid pipeline is rejected by the published schema too', () => {
     expect(validateJson({ name: 'x', steps: [{ name: 'a', type: 'claud' }] })).toBe(false);
     expect(validateJson({ name: 'x', steps: [{ name: 'a', type: 'mock', promt: 'hi' }] })).toBe(false);

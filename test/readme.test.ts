@@ -1,9 +1,14 @@
-// The README's quick start and library example must stay true: the example is a file of its own
-// (examples/library.ts), quoted verbatim in the README, and it is run here.
+// The README's quick start and library example must stay true: the quick start is exactly two
+// commands and the first is run here as written; the library example is a file of its own
+// (examples/library.ts), quoted verbatim in the README, and it is run here; the commands table
+// names only flags the commands have.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
+import { commands } from '../src/cli/commands/index.js';
+import { createCliContext } from '../src/cli/context.js';
 
 const root = join(import.meta.dirname, '..');
 const readme = readFileSync(join(root, 'README.md'), 'utf8');
@@ -24,8 +29,36 @@ describe('README', () => {
     expect(out.stdout).toMatch(/succeeded Hello, Ada!/);
   });
 
+  it('the quick start is two commands: install and run an example, then the tests (which build first)', () => {
+    const quickStart = /## Quick start\n[\s\S]*?```sh\n([\s\S]*?)\n```/.exec(readme)?.[1];
+    expect(quickStart).toBe('npm ci && npx elexirion run examples/hello.yaml --mock\nnpm test');
+    const scripts = (
+      JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+    ).scripts;
+    // `npm ci` runs `prepare`, which builds the bin's dist/; `npm test` builds before testing.
+    expect(scripts.prepare).toBe('npm run build');
+    expect(scripts.test).toMatch(/^npm run build && /);
+  });
+
+  it('the commands table names only flags the commands have', () => {
+    const program = new Command('elexirion');
+    const ctx = createCliContext({ env: { NO_COLOR: '1' } });
+    for (const register of commands) register(program, ctx, () => {});
+    const rows = [...readme.matchAll(/^\| `elexirion ([a-z]+)[^|]*\|/gm)];
+    expect(rows.length).toBeGreaterThan(4);
+    for (const [row, name] of rows) {
+      const command = program.commands.find((c) => c.name() === name);
+      expect(command, row).toBeDefined();
+      const known = new Set((command as Command).options.flatMap((o) => [o.long, o.short]));
+      const used = [...row.matchAll(/(?<![\w-])--?[a-z][a-z-]*/g)].map((m) => m[0]);
+      expect(
+        used.filter((flag) => !known.has(flag)),
+        row,
+      ).toEqual([]);
+    }
+  });
+
   it('the quick start runs the example pipeline offline', () => {
-    expect(readme).toContain('npm ci && npx elexirion run examples/hello.yaml --mock\nnpm test');
     // As the README says it: npx finds the project's own bin (--no-install: never the network).
     const out = spawnSync(
       'npx',

@@ -1,14 +1,17 @@
 // docs/cli.md is the CLI reference: every command the program registers must have a section there,
-// and every flag of `run` must be in its table, so the reference cannot fall behind the code; the
-// Node setting it recommends for many runs in one process must be one this Node takes.
+// every flag of every command (and subcommand) must be in its command's section, and every exit code
+// must be listed, so the reference cannot fall behind the code; the Node setting it recommends for
+// many runs in one process must be one this Node takes. What the docs show the CLI printing is run
+// and compared with what it prints.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterAll, describe, expect, it } from 'vitest';
 import { commands } from '../../src/cli/commands/index.js';
 import { createCliContext } from '../../src/cli/context.js';
+import { ExitCode } from '../../src/errors.js';
 import { runMain } from './run-main.js';
 
 const reference = readFileSync(join(import.meta.dirname, '../../docs/cli.md'), 'utf8');
@@ -27,11 +30,31 @@ describe('docs/cli.md', () => {
     expect(reference).toContain(`\`elexirion ${name}`);
   });
 
-  it('documents every flag of `run`', () => {
-    const run = registered.find((c) => c.name() === 'run') as Command;
-    const flags = run.options.map((o) => o.long).filter((f): f is string => f !== undefined);
-    expect(flags.length).toBeGreaterThan(5);
-    const missing = flags.filter((flag) => !reference.includes(flag));
+  // Each command's flags in its own section: the one whose heading names it (`elexirion NAME` or
+  // `NAME …`); a subcommand's (`runs show`, `cluster status`) are in its parent's section.
+  const withSubcommands = registered.flatMap((c) => [
+    [c.name(), c] as const,
+    ...c.commands.map((sub) => [`${c.name()} ${sub.name()}`, sub] as const),
+  ]);
+  it.each(withSubcommands.map(([name, command]) => [name, command] as const))(
+    'documents every flag of `elexirion %s` in its section',
+    (name, command) => {
+      const top = name.split(' ')[0] as string;
+      const sections = reference.split(/^(?=## )/m);
+      const section = sections.find((s) => {
+        const heading = s.split('\n')[0] as string;
+        return heading.startsWith('## ') && (heading.includes(`\`elexirion ${top}`) || heading.includes(`\`${top} `));
+      });
+      expect(section, `a section of docs/cli.md whose heading names ${top}`).toBeDefined();
+      const flags = command.options.map((o) => o.long).filter((f): f is string => f !== undefined && f !== '--help');
+      const missing = flags.filter((flag) => !new RegExp(`${flag}(?![a-z-])`).test(section as string));
+      expect(missing).toEqual([]);
+    },
+  );
+
+  it('lists every exit code the program gives', () => {
+    const intro = reference.slice(0, reference.indexOf('\n## '));
+    const missing = Object.values(ExitCode).filter((code) => !intro.includes(`\`${code}\``));
     expect(missing).toEqual([]);
   });
 
@@ -83,6 +106,88 @@ describe('what the docs show the CLI printing is what it prints', () => {
     const result = await runMain(['validate', 'broken.yaml'], { cwd: dir });
     expect(result.code).toBe(2);
     expect(result.stderr).toBe(`${says}\n✗ 1 of 1 file invalid (3 errors)\n`);
+  });
+
+  it('docs/cli.md: `elexirion run` on the example, as a terminal shows it', async () => {
+    const shown = blockAfter(reference, '## `elexirion run FILE`', 'text');
+    const [command, ...lines] = shown.split('\n');
+    expect(command).toBe('$ elexirion run examples/hello.yaml --mock --input name=Ada');
+    const root = join(import.meta.dirname, '../..');
+    const args = (command as string).replace('$ elexirion ', '').split(' ');
+    const result = await runMain([...args, '--db', ':memory:'], { cwd: root });
+    expect(result.code).toBe(0);
+    // On a terminal a step's start line is redrawn as its stop line; ids and times differ per run.
+    const normalize = (text: string) =>
+      text
+        .split('\n')
+        .filter((line) => !line.startsWith('▶ '))
+        .join('\n')
+        .replace(/\b[0-9A-HJKMNP-TV-Z]{26}\b/g, 'RUN_ID')
+        .replace(/\b\d+ms\b/g, 'Nms')
+        .trimEnd();
+    expect(normalize(result.stderr + result.stdout)).toBe(normalize(lines.join('\n')));
+  });
+
+  it('docs/cli.md: the fields `run --json` prints are the ones its row lists', async () => {
+    const row = reference.split('\n').find((line) => line.startsWith('| `--json`')) as string;
+    const root = join(import.meta.dirname, '../..');
+    const result = await runMain(['run', 'examples/hello.yaml', '--mock', '--json', '--db', ':memory:'], { cwd: root });
+    const printed = JSON.parse(result.stdout) as { steps: Record<string, unknown>[] };
+    const fields = [...Object.keys(printed), ...Object.keys(printed.steps[0] as object)];
+    expect(fields.filter((field) => !row.includes(`\`${field}\``))).toEqual([]);
+  });
+
+  it('docs/cli.md: `elexirion validate examples/*.yaml` prints the lines shown', async () => {
+    const shown = blockAfter(reference, '## `elexirion validate FILE...`', 'text');
+    const [command, ...lines] = shown.split('\n');
+    expect(command).toBe('$ elexirion validate examples/*.yaml');
+    const root = join(import.meta.dirname, '../..');
+    const examples = readdirSync(join(root, 'examples'))
+      .filter((f) => f.endsWith('.yaml'))
+      .sort()
+      .map((f) => `examples/${f}`);
+    const result = await runMain(['validate', ...examples], { cwd: root });
+    expect(result.code).toBe(0);
+    const printed = result.stdout.split('\n');
+    const listed = lines.filter((line) => line !== '...');
+    expect(listed.length).toBeGreaterThan(0);
+    // The lines shown are the first lines printed, in order.
+    expect(printed.slice(0, listed.length)).toEqual(listed);
+  });
+
+  it('docs/cli.md: `elexirion validate --json` has the documented fields', async () => {
+    const documented = JSON.parse(blockAfter(reference, '`--json` prints the results on stdout instead', 'json')) as {
+      files: Record<string, unknown>[];
+    };
+    writeFileSync(join(dir, 'hello.yaml'), readFileSync(join(import.meta.dirname, '../../examples/hello.yaml')));
+    writeFileSync(join(dir, 'review.yaml'), 'name: review\nsteps:\n  - name: a\n    type: mock\n    promt: hi\n');
+    const result = await runMain(['validate', '--json', 'hello.yaml', 'review.yaml'], { cwd: dir });
+    expect(result.code).toBe(2);
+    const printed = JSON.parse(result.stdout) as typeof documented;
+    expect(Object.keys(printed)).toEqual(Object.keys(documented));
+    expect(printed.files.map((f) => Object.keys(f))).toEqual(documented.files.map((f) => Object.keys(f)));
+    const [ok, bad] = documented.files;
+    expect(printed.files[0]).toMatchObject({ ...ok, hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    const diagnostics = (bad as { diagnostics: Record<string, unknown>[] }).diagnostics;
+    expect(printed.files[1]).toMatchObject({
+      ...bad,
+      diagnostics: [{ ...diagnostics[0], line: 5, col: 5, path: 'steps[0].promt' }],
+    });
+  });
+
+  it('docs/observability.md: `elexirion health --json` has the documented shape', async () => {
+    const observability = readFileSync(join(import.meta.dirname, '../../docs/observability.md'), 'utf8');
+    const documented = JSON.parse(blockAfter(observability, '`elexirion health [--json] [--db PATH]`', 'json'));
+    const result = await runMain(['health', '--json', '--db', ':memory:'], { cwd: dir });
+    const printed = JSON.parse(result.stdout);
+    // The same keys at every level (for a list, those of its first element); values differ per machine.
+    const shape = (value: unknown): unknown =>
+      Array.isArray(value)
+        ? [shape(value[0])]
+        : value !== null && typeof value === 'object'
+          ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, shape(v)]))
+          : typeof value;
+    expect(shape(printed)).toEqual(shape(documented));
   });
 
   it('docs/cli.md: the JSON of an error has the documented fields and texts', async () => {
