@@ -28,6 +28,10 @@ export interface ServerDeps {
   maxBodyBytes?: number;
   /** Interval of the keep-alive comments of an event stream (default 15 s). */
   keepAliveMs?: number;
+  /** Live events a client of an event stream may fall behind by before it is dropped (default 10,000). */
+  maxClientBacklog?: number;
+  /** How long a client of an event stream may take nothing before it is dropped (default 30 s). */
+  maxClientStallMs?: number;
   /** `serve --cluster`: runs are executed by the cluster's workers, not by this process. */
   remote?: RemoteRuns;
   /** The event streams of local runs, which a shutdown lets finish (see OpenStreams). */

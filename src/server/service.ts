@@ -34,6 +34,10 @@ export interface ServiceOptions {
   logger?: Logger;
   tracing?: Tracing;
   maxBodyBytes?: number;
+  /** Live events a client of an event stream may fall behind by before it is dropped (default 10,000). */
+  maxClientBacklog?: number;
+  /** How long a client of an event stream may take nothing before it is dropped (default 30 s). */
+  maxClientStallMs?: number;
   /** `serve --cluster`: runs are submitted to the cluster's workers (closed with the service). */
   remote?: RemoteRuns;
   /** Passed to the engine (tests plug provider fakes in). */
@@ -87,6 +91,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     ...(options.logger ? { logger: options.logger } : {}),
     ...(token ? { token } : {}),
     ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}),
+    ...(options.maxClientBacklog ? { maxClientBacklog: options.maxClientBacklog } : {}),
+    ...(options.maxClientStallMs ? { maxClientStallMs: options.maxClientStallMs } : {}),
     ...(options.remote ? { remote: options.remote } : {}),
     health: () =>
       checkHealth({ store: engine.store, gates: engine.gates, activeRuns: engine.activeRuns, eventLoop, env }),

@@ -13,6 +13,14 @@ import { polledRunEvents } from './run-events-polled.js';
 import { requireRun } from './runs.js';
 
 const REPLAY_LIMIT = 1_000_000;
+/**
+ * A client that stops reading must not hold the server's memory: the events written to it wait in
+ * the connection, and those not yet written in a queue. One that takes nothing for this long, or
+ * falls this many live events behind, is dropped; it reconnects with Last-Event-ID and reads the
+ * rest from the journal.
+ */
+export const MAX_CLIENT_STALL_MS = 30_000;
+export const MAX_CLIENT_BACKLOG = 10_000;
 
 export async function runEventsRoute(c: Context, deps: ServerDeps): Promise<Response> {
   const { engine, hub, redact } = deps;
@@ -20,7 +28,10 @@ export async function runEventsRoute(c: Context, deps: ServerDeps): Promise<Resp
   const afterSeq = lastEventId(c);
   await requireRun(deps, runId);
   if (deps.remote) return polledRunEvents(c, deps, deps.remote, runId, afterSeq);
-  deps.streams?.add((c.env as { outgoing?: ServerResponse } | undefined)?.outgoing);
+  const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+  deps.streams?.add(outgoing);
+  const maxStallMs = deps.maxClientStallMs ?? MAX_CLIENT_STALL_MS;
+  const maxBacklog = deps.maxClientBacklog ?? MAX_CLIENT_BACKLOG;
 
   return streamSSE(c, async (stream) => {
     let lastSent = afterSeq;
@@ -29,6 +40,21 @@ export async function runEventsRoute(c: Context, deps: ServerDeps): Promise<Resp
     const done = new Promise<void>((resolve) => {
       finish = resolve;
     });
+    /** Cuts off a client that does not read: its pending writes fail, and everything settles. */
+    const drop = (): void => {
+      if (ended) return;
+      ended = true;
+      stream.abort();
+      outgoing?.destroy();
+      finish();
+    };
+    let writingSince: number | undefined;
+    const stalled = setInterval(
+      () => {
+        if (writingSince !== undefined && performance.now() - writingSince > maxStallMs) drop();
+      },
+      Math.min(1000, maxStallMs),
+    );
     // Only an execution.stop seen live ends the stream: a journaled one may belong to an attempt
     // that was resumed since (a new execution.start follows it).
     const send = async (event: LiveEvent, live: boolean): Promise<void> => {
@@ -38,11 +64,13 @@ export async function runEventsRoute(c: Context, deps: ServerDeps): Promise<Resp
         lastSent = event.seq;
       }
       const payload = { seq: event.seq ?? null, type: event.type, at: event.at, data: event.data };
+      writingSince = performance.now();
       await stream.writeSSE({
         event: event.type,
         data: redact(JSON.stringify(payload)),
         ...(event.seq === undefined ? {} : { id: String(event.seq) }),
       });
+      writingSince = undefined;
       if (live && event.type === 'pipeline.execution.stop') {
         ended = true;
         finish();
@@ -52,8 +80,17 @@ export async function runEventsRoute(c: Context, deps: ServerDeps): Promise<Resp
     // Subscribe first, replay second: an event emitted during the replay waits in `queue`.
     let queue: LiveEvent[] | undefined = [];
     let chain = Promise.resolve();
+    let backlog = 0;
     const enqueue = (event: LiveEvent) => {
-      chain = chain.then(() => send(event, true)).catch(() => finish());
+      if (ended) return;
+      if (backlog >= maxBacklog) return drop();
+      backlog++;
+      chain = chain
+        .then(() => send(event, true))
+        .catch(() => finish())
+        .finally(() => {
+          backlog--;
+        });
     };
     const unwatch = hub.watch(runId, (event) => {
       if (queue) queue.push(event);
@@ -84,6 +121,7 @@ export async function runEventsRoute(c: Context, deps: ServerDeps): Promise<Resp
       clearInterval(watchdog);
       await chain;
     } finally {
+      clearInterval(stalled);
       unwatch();
     }
   });
