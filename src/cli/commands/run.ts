@@ -44,7 +44,8 @@ export const registerRun: RegisterCommand = (program, ctx, setExitCode) => {
       'after',
       `
 Exit codes: 0 succeeded, 1 the run failed (which step, why), 2 invalid pipeline or inputs,
-130 interrupted (Ctrl-C; resumable with \`elexirion resume RUN_ID\`).
+69 the journal (or, with --cluster, Redis) cannot be reached, 130 interrupted (Ctrl-C; resumable
+with \`elexirion resume RUN_ID\`).
 
 Examples:
   $ elexirion run examples/hello.yaml --mock

@@ -207,15 +207,12 @@ function resolveCwd(step: ClaudeCodeStep, pipelineDir: string, scope: TemplateSc
 const MAX_CAP_ATTEMPTS = 4;
 
 /**
- * The run's budget for this session. Claude Code's spend cannot be bounded by the prompt, so the
- * session reserves a cap — what is left of `max_cost_usd`, neither spent nor held by calls in
- * flight (another session, a batch's items) — and Claude Code is told to stop there. The session
- * is refused when what is left cannot pay for even one model call. Afterwards the reservation is
- * replaced by what the session reported spending (also when it failed part-way).
- */
-/**
- * What the session may spend: its step's `max_cost_usd`, and under a run budget no more than what
- * is left of it — held for as long as the session runs (the whole rest, without a step cap).
+ * What the session may spend. Claude Code's spend cannot be bounded by the prompt, so the session
+ * is given a cap: its step's `max_cost_usd`, and under a run budget no more than what is left of
+ * it — neither spent nor held by calls in flight (another session, a batch's items) — which it
+ * reserves for as long as it runs (the whole rest, without a step cap). The session is refused when
+ * what is left cannot pay for even one model call. Afterwards the reservation is replaced by what
+ * the session reported spending (also when it failed part-way).
  */
 async function spendingLimit(run: RunContext, key: string, request: ClaudeCodeRequest, stepCap?: number) {
   const guard = run.budget;
