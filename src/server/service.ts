@@ -1,6 +1,7 @@
 // `elexirion serve` as a library call: an engine with metrics, logs, traces and the live event hub,
 // behind the HTTP app, listening on a loopback address unless a token protects it.
 import type { AddressInfo } from 'node:net';
+import { sep } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { serve } from '@hono/node-server';
 import { Engine, type EngineOptions } from '../engine/engine.js';
@@ -10,7 +11,7 @@ import { checkHealth } from '../health/health.js';
 import type { Store } from '../journal/store.js';
 import { attachLogging, type Logger } from '../telemetry/logger.js';
 import { attachMetrics, type Metrics } from '../telemetry/metrics.js';
-import { createRedactor } from '../telemetry/redact.js';
+import { createRedactor, type Redactor } from '../telemetry/redact.js';
 import { attachTracing, type Tracing } from '../telemetry/tracing.js';
 import { Admissions } from './admissions.js';
 import { createApp } from './app.js';
@@ -74,7 +75,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const metrics = attachMetrics(engine);
   const detachLogging = options.logger ? attachLogging(engine.bus, options.logger) : () => {};
   // One redactor, of the service's environment (a library caller's `env` may hold keys process.env does not).
-  const redact = createRedactor(env);
+  const redact = withinRoot(createRedactor(env), options.root);
   const detachTracing = options.tracing ? attachTracing(engine.bus, options.tracing.tracer, { redact }) : () => {};
   const eventLoop = new EventLoopMonitor();
   const streams = new OpenStreams();
@@ -140,4 +141,14 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     return stopping;
   };
   return { url, port, engine, metrics, shutdown };
+}
+
+/**
+ * What leaves the service names files under `--root` relative to it — `(inline).yaml:3:21`, not
+ * where the server keeps its pipelines (nothing a caller needs, and something it should not learn).
+ */
+function withinRoot(redact: Redactor, root: string): Redactor {
+  const prefix = root.endsWith(sep) ? root : `${root}${sep}`;
+  if (prefix === sep) return redact;
+  return (text) => redact(text).split(prefix).join('');
 }
