@@ -37,14 +37,7 @@ export interface StepHandler<S extends Step = Step> {
 
 export const NO_USAGE: Usage = Object.freeze({ inputTokens: 0, outputTokens: 0 }) as Usage;
 
-export function addUsage(a: Usage, b: Usage): Usage {
-  const sum: Usage = { inputTokens: a.inputTokens + b.inputTokens, outputTokens: a.outputTokens + b.outputTokens };
-  const cacheRead = (a.cacheReadTokens ?? 0) + (b.cacheReadTokens ?? 0);
-  const cacheWrite = (a.cacheWriteTokens ?? 0) + (b.cacheWriteTokens ?? 0);
-  if (cacheRead > 0) sum.cacheReadTokens = cacheRead;
-  if (cacheWrite > 0) sum.cacheWriteTokens = cacheWrite;
-  return sum;
-}
+export { addUsage } from '../providers/usage.js';
 
 /** Sum of costs where one unknown cost makes the sum unknown: never report a partial sum as the price. */
 export function addCost(a: number | null, b: number | null): number | null {

@@ -2,6 +2,7 @@
 import type { PriceOverrides } from '../pricing/price-call.js';
 import { priceCall } from '../pricing/price-call.js';
 import type { ModelResponse, Usage } from '../providers/provider.js';
+import { addUsage } from '../providers/usage.js';
 
 export class UsageTotal {
   usage: Usage = { inputTokens: 0, outputTokens: 0 };
@@ -17,20 +18,11 @@ export class UsageTotal {
   add(response: ModelResponse): void {
     this.calls += 1;
     const u = response.usage;
-    this.usage = {
-      inputTokens: this.usage.inputTokens + u.inputTokens,
-      outputTokens: this.usage.outputTokens + u.outputTokens,
-      ...sumOptional('cacheReadTokens', this.usage, u),
-      ...sumOptional('cacheWriteTokens', this.usage, u),
-      // One estimated call (its server reported no usage) makes the sum an estimate too.
-      ...(this.usage.estimated || u.estimated ? { estimated: true as const } : {}),
-    };
+    const estimated = this.usage.estimated || u.estimated;
+    this.usage = addUsage(this.usage, u);
+    // One estimated call (its server reported no usage) makes the sum an estimate too.
+    if (estimated) this.usage.estimated = true;
     const cost = response.costUsd ?? priceCall(this.provider, response.model, u, this.overrides);
     this.costUsd = this.costUsd === null || cost === null ? null : this.costUsd + cost;
   }
-}
-
-function sumOptional(key: 'cacheReadTokens' | 'cacheWriteTokens', a: Usage, b: Usage): Partial<Usage> {
-  if (a[key] === undefined && b[key] === undefined) return {};
-  return { [key]: (a[key] ?? 0) + (b[key] ?? 0) };
 }

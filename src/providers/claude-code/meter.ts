@@ -5,6 +5,7 @@
 // counted once, at the largest usage seen for it.
 import type { SDKAssistantMessage } from '@anthropic-ai/claude-agent-sdk';
 import type { Usage } from '../provider.js';
+import { addUsage } from '../usage.js';
 import type { SpentSoFar } from './errors.js';
 
 /** How the caller prices a model call (the engine's price table): null when the model is unknown. */
@@ -48,7 +49,7 @@ export class SessionMeter {
     let costUsd: number | null = 0;
     for (const call of this.calls.values()) {
       const one = usageOf(call);
-      usage = add(usage, one);
+      usage = addUsage(usage, one);
       const cost = this.price?.(call.model, one) ?? null;
       costUsd = cost === null || costUsd === null ? null : costUsd + cost;
     }
@@ -70,13 +71,4 @@ function usageOf(call: CallUsage): Usage {
   if (call.cacheRead > 0) usage.cacheReadTokens = call.cacheRead;
   if (call.cacheWrite > 0) usage.cacheWriteTokens = call.cacheWrite;
   return usage;
-}
-
-function add(a: Usage, b: Usage): Usage {
-  const sum: Usage = { inputTokens: a.inputTokens + b.inputTokens, outputTokens: a.outputTokens + b.outputTokens };
-  const cacheRead = (a.cacheReadTokens ?? 0) + (b.cacheReadTokens ?? 0);
-  const cacheWrite = (a.cacheWriteTokens ?? 0) + (b.cacheWriteTokens ?? 0);
-  if (cacheRead > 0) sum.cacheReadTokens = cacheRead;
-  if (cacheWrite > 0) sum.cacheWriteTokens = cacheWrite;
-  return sum;
 }
