@@ -6,45 +6,22 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ClusterRuns } from '../../src/cluster/remote-runs.js';
-import type { ClusterTiming } from '../../src/cluster/timing.js';
 import { ClusterWorker } from '../../src/cluster/worker.js';
 import { loadPipelineFromString } from '../../src/config/loader.js';
 import { PostgresStore } from '../../src/journal/postgres-store.js';
 import type { FakeAnswer } from '../fakes/answer.js';
 import { AnthropicFake } from '../fakes/index.js';
-import { type ClusterHarness, clusterHarness, REDIS_URL } from './harness.js';
+import { REDIS_URL } from './harness.js';
+import { FAST_TIMING, inProcessCluster, until } from './in-process.js';
 
-const TIMING: ClusterTiming = {
-  lockMs: 1_000,
-  stalledIntervalMs: 1_000,
-  heartbeatMs: 300,
-  leaseMs: 3_000,
-  rateWindowMs: 60_000,
-};
-
-let h: ClusterHarness | undefined;
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
-  await h?.cleanup();
-  h = undefined;
-});
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, ms = 20_000): Promise<T> {
-  for (let t = 0; t < ms; t += 50) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    await sleep(50);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const cluster = inProcessCluster();
+const { cleanups } = cluster;
 
 describe('cancel, then resume while the flow still goes on', () => {
   it('runs the items the cancelled chunks skipped in a new flow, and succeeds', async () => {
-    h = await clusterHarness();
-    const harness = h;
+    const harness = await cluster.harness();
     const fake = new AnthropicFake();
     await fake.start();
     cleanups.push(() => fake.stop());
@@ -80,7 +57,7 @@ describe('cancel, then resume while the flow still goes on', () => {
       concurrency: 1,
       itemConcurrency: 2,
       chunkSize: 2,
-      timing: TIMING,
+      timing: FAST_TIMING,
     });
     cleanups.push(() => worker.drain());
     await worker.start();

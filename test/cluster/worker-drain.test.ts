@@ -1,35 +1,16 @@
-// Draining a worker (SIGTERM) that has just been handed a run or a chunk it has not started yet: a
-// job taken over from another worker waits until no live worker lists it (job-ownership.ts), and a
-// drain that comes meanwhile must hand the job back, not start the run once the wait is over (and
-// then keep the drain waiting for the whole run). In-process workers (ClusterWorker) on the
-// machine's Redis and PostgreSQL, with a database and a queue prefix of the test's own.
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { workerKey } from '../../src/cluster/heartbeat.js';
 import { ClusterRuns } from '../../src/cluster/remote-runs.js';
-import type { ClusterTiming } from '../../src/cluster/timing.js';
 import { ClusterWorker } from '../../src/cluster/worker.js';
 import { loadPipelineFromString } from '../../src/config/loader.js';
 import { PostgresStore } from '../../src/journal/postgres-store.js';
-import { type ClusterHarness, clusterHarness, REDIS_URL } from './harness.js';
+import { REDIS_URL } from './harness.js';
+import { FAST_TIMING, inProcessCluster, until } from './in-process.js';
 
-const TIMING: ClusterTiming = {
-  lockMs: 1_000,
-  stalledIntervalMs: 1_000,
-  heartbeatMs: 300,
-  leaseMs: 3_000,
-  rateWindowMs: 60_000,
-};
-
-let h: ClusterHarness | undefined;
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
-  await h?.cleanup();
-  h = undefined;
-});
+const cluster = inProcessCluster();
+const { cleanups } = cluster;
 
 function serial(steps: number, latency: string): string {
   const lines = ['name: serial', 'steps:'];
@@ -38,19 +19,9 @@ function serial(steps: number, latency: string): string {
   return `${lines.join('\n')}\n`;
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, ms = 20_000): Promise<T> {
-  for (let t = 0; t < ms; t += 50) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    await sleep(50);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
 describe('a worker drained before it starts a job it was handed', () => {
   it('hands a run taken over from another worker back to the queue instead of running it', async () => {
-    h = await clusterHarness();
-    const harness = h;
+    const harness = await cluster.harness();
     const config = { redisUrl: REDIS_URL, prefix: harness.prefix };
     const store = new PostgresStore(harness.db);
     cleanups.push(() => store.close());
@@ -59,7 +30,7 @@ describe('a worker drained before it starts a job it was handed', () => {
     const queue = new Queue('runs', { connection: redis, prefix: harness.prefix });
     cleanups.push(() => queue.close());
     const newWorker = () => {
-      const worker = new ClusterWorker({ config, store, env: process.env, concurrency: 1, timing: TIMING });
+      const worker = new ClusterWorker({ config, store, env: process.env, concurrency: 1, timing: FAST_TIMING });
       cleanups.push(() => worker.drain());
       return worker;
     };

@@ -7,32 +7,20 @@ import { createServer, type Server, type Socket, connect as tcpConnect } from 'n
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { enqueueRun, runsQueue } from '../../src/cluster/queues.js';
 import { ClusterRuns } from '../../src/cluster/remote-runs.js';
-import type { ClusterTiming } from '../../src/cluster/timing.js';
 import { ClusterWorker } from '../../src/cluster/worker.js';
 import { loadPipelineFromString } from '../../src/config/loader.js';
 import { ElexirionError } from '../../src/errors.js';
 import { PostgresStore } from '../../src/journal/postgres-store.js';
-import { type ClusterHarness, clusterHarness, REDIS_URL, runCli } from './harness.js';
+import { REDIS_URL, runCli } from './harness.js';
+import { FAST_TIMING, inProcessCluster } from './in-process.js';
 
-const TIMING: ClusterTiming = {
-  lockMs: 1_000,
-  stalledIntervalMs: 1_000,
-  heartbeatMs: 300,
-  leaseMs: 3_000,
-  rateWindowMs: 60_000,
-};
 const UNREACHABLE = 'postgres://postgres:s3cret@127.0.0.1:1/nowhere';
 
-let h: ClusterHarness | undefined;
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
-  await h?.cleanup();
-  h = undefined;
-});
+const cluster = inProcessCluster();
+const { cleanups } = cluster;
 
 /** A TCP relay to PostgreSQL that can be cut (connections dropped, new ones refused) and restored. */
 async function relay(
@@ -82,7 +70,7 @@ async function relay(
 
 describe('a worker and its journal', () => {
   it('does not start, with the journal’s clear error, when its journal cannot be used; it takes no job', async () => {
-    h = await clusterHarness();
+    const h = await cluster.harness();
     const config = { redisUrl: REDIS_URL, prefix: h.prefix };
     const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
     cleanups.push(async () => redis.disconnect());
@@ -92,7 +80,7 @@ describe('a worker and its journal', () => {
 
     const store = new PostgresStore(UNREACHABLE, { connectionTimeoutMs: 2_000 });
     cleanups.push(() => store.close());
-    const worker = new ClusterWorker({ config, store, env: process.env, concurrency: 1, timing: TIMING });
+    const worker = new ClusterWorker({ config, store, env: process.env, concurrency: 1, timing: FAST_TIMING });
     cleanups.push(() => worker.drain());
     const started = await worker.start().then(
       () => undefined,
@@ -106,7 +94,7 @@ describe('a worker and its journal', () => {
   }, 30_000);
 
   it('`elexirion worker` on a journal it cannot reach: exit 69, what and where, no stack trace', async () => {
-    h = await clusterHarness();
+    const h = await cluster.harness();
     const { done } = runCli(['worker', '--db', UNREACHABLE, '--concurrency', '1'], h.env);
     const worker = await done;
     expect(worker.code, worker.stderr).toBe(69);
@@ -118,14 +106,14 @@ describe('a worker and its journal', () => {
   }, 30_000);
 
   it('a run taken while the journal is away waits for it instead of failing its attempts, then runs', async () => {
-    h = await clusterHarness();
+    const h = await cluster.harness();
     const config = { redisUrl: REDIS_URL, prefix: h.prefix };
     const direct = new PostgresStore(h.db);
     cleanups.push(() => direct.close());
     const postgres = await relay(new URL(h.db));
     const store = new PostgresStore(postgres.url(h.db), { connectionTimeoutMs: 2_000 });
     cleanups.push(() => store.close());
-    const worker = new ClusterWorker({ config, store, env: process.env, concurrency: 1, timing: TIMING });
+    const worker = new ClusterWorker({ config, store, env: process.env, concurrency: 1, timing: FAST_TIMING });
     cleanups.push(() => worker.drain());
     await worker.start();
 
