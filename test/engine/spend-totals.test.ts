@@ -160,30 +160,17 @@ describe('what failed attempts paid for, across resumes', () => {
     expect(result.totals).toMatchObject({ calls: 8, input_tokens: 800, output_tokens: 80 });
   });
 
-  it('a step that failed after paid calls and succeeds on resume keeps both bills', async () => {
+  it.each([
+    ['a step', () => `name: billed\nsteps:\n  - name: triage\n    ${triage.replace('{{ item }}', 'x')}\n`],
+    [
+      'a batch item',
+      () =>
+        `name: billed\nsteps:\n  - name: each\n    type: batch\n    items: [a]\n    step_template:\n      ${triage.replaceAll('\n    ', '\n      ')}\n`,
+    ],
+  ])('%s that failed after paid calls and succeeds on resume keeps both bills', async (_what, yaml) => {
     const model = new PaidFlakyModel(2);
     const engine = engineWith(model);
-    const file = h.write(
-      'p.yaml',
-      `name: billed\nsteps:\n  - name: triage\n    ${triage.replace('{{ item }}', 'x')}\n`,
-    );
-    const failed = await (await engine.start(await loadPipeline(file), { mock: true })).result;
-    expect(failed.status).toBe('failed');
-    expect(failed.totals).toMatchObject({ calls: 2, input_tokens: 200 });
-    const resumed = await (await engine.resume(failed.run_id)).result;
-    expect(resumed.status).toBe('succeeded');
-    expect(model.answered).toBe(3);
-    expect(resumed.totals).toMatchObject({ calls: 3, input_tokens: 300, output_tokens: 30 });
-    expect((await engine.result(failed.run_id)).totals).toMatchObject({ calls: 3, input_tokens: 300 });
-  });
-
-  it('a batch item that failed and succeeds on resume keeps both bills', async () => {
-    const model = new PaidFlakyModel(2);
-    const engine = engineWith(model);
-    const file = h.write(
-      'p.yaml',
-      `name: billed\nsteps:\n  - name: each\n    type: batch\n    items: [a]\n    step_template:\n      ${triage.replaceAll('\n    ', '\n      ')}\n`,
-    );
+    const file = h.write('p.yaml', yaml());
     const failed = await (await engine.start(await loadPipeline(file), { mock: true })).result;
     expect(failed.status).toBe('failed');
     expect(failed.totals).toMatchObject({ calls: 2, input_tokens: 200 });
