@@ -14,6 +14,7 @@ import type { GateRegistry } from '../resilience/gate-registry.js';
 import type { EventBus } from '../telemetry/event-bus.js';
 import { JOURNALED_WITH_THEIR_STATE } from '../telemetry/events.js';
 import { buildScope, type StepView, type TemplateScope } from '../template/scope.js';
+import { groupLayout } from './group-variables.js';
 
 /** What every run of an engine shares: the limits protect accounts, not runs. */
 export interface EngineServices {
@@ -209,9 +210,23 @@ export class RunContext {
     };
     if (record.error !== undefined) view.error = record.error;
     this.stepViews[record.name] = view;
-    if (record.type === 'set_variable' && record.status === 'succeeded') {
-      this.variables = Object.assign({}, this.variables, record.output as Record<string, unknown>);
+    if (record.type !== 'set_variable' && record.type !== 'parallel') return;
+    // Inside a group, variables wait for the group's end (see group-variables.ts).
+    const layout = groupLayout(this.pipeline);
+    if (layout.nested.has(record.name)) return;
+    if (record.type === 'set_variable') {
+      this.setVariables(record);
+      return;
     }
+    for (const setter of layout.setters.get(record.name) ?? []) {
+      const sub = this.records.get(this.keyFor(setter.name));
+      if (sub !== undefined) this.setVariables(sub);
+    }
+  }
+
+  private setVariables(record: StepRecord): void {
+    if (record.status !== 'succeeded') return;
+    this.variables = Object.assign({}, this.variables, record.output as Record<string, unknown>);
   }
 
   /** Whether the run has run a batch step (whose items have rows of their own); kept by the root. */

@@ -55,8 +55,9 @@ export async function executeRun(run: RunContext, journaled: StepRecord[]): Prom
       // A template of the pipeline's own variables: the run's failure, not a crash to restart.
       return { status: 'failed', error: `variables: ${messageOf(error)}` };
     }
-    // Journaled set_variable steps override the pipeline's variables again (publish keeps that order).
-    for (const record of journaled) if (isFinished(record) && record.type === 'set_variable') run.publish(record);
+    // Journaled set_variable steps (and groups, which apply their sub-steps') override the
+    // pipeline's variables again (publish keeps that order).
+    for (const record of journaled) if (isFinished(record) && SETS_VARIABLES.has(record.type)) run.publish(record);
     for (const [index, step] of pipeline.steps.entries()) await runOrReuse(step, run, index);
     const outputs = pipeline.outputs ? (renderDeep(pipeline.outputs, run.scope()) as Record<string, unknown>) : {};
     return { status: 'succeeded', outputs };
@@ -76,6 +77,7 @@ export async function executeRun(run: RunContext, journaled: StepRecord[]): Prom
 }
 
 const BATCH_TYPES: ReadonlySet<string> = new Set(['batch', 'claude_batch']);
+const SETS_VARIABLES: ReadonlySet<string> = new Set(['set_variable', 'parallel']);
 
 /**
  * The run's totals, derived from the journal alone (so a killed run's spending is never lost): the
