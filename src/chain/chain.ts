@@ -207,6 +207,11 @@ async function continueChain(state: ChainState, links: ChainLink[], cwd: string)
   };
 }
 
+/**
+ * Starts a link in two durable steps: its run is created in the journal (not started) and written
+ * into the chain's record first, and only then run. A chain killed in between knows the link's
+ * run, and `resumeChain` resumes it — it never starts the link afresh and pays for its steps twice.
+ */
 async function startLink(
   state: ChainState,
   link: ChainLink,
@@ -215,15 +220,15 @@ async function startLink(
   const { engine } = state;
   const chainId = state.runs[0];
   const meta: ChainMetadata = { id: chainId ?? '', link: link.link, of: link.of };
-  const handle = await engine.start(link.loaded, {
+  const created = await engine.create(link.loaded, {
     inputs: linkInputs(link.loaded, state.given, previousOutputs),
     ...(state.mock ? { mock: true } : {}),
     // The first link's id is the chain's: it is only known once that run exists (patched below).
     metadata: { chain: meta },
   });
-  state.runs.push(handle.runId);
+  state.runs.push(created.id);
   const headId = state.runs[0] as string;
-  const head = await engine.store.getRun(headId);
+  const head = headId === created.id ? created : await engine.store.getRun(headId);
   if (head) {
     const chainMeta: ChainMetadata = {
       ...(head.metadata.chain as ChainMetadata),
@@ -235,7 +240,7 @@ async function startLink(
     };
     await engine.store.updateRun(headId, { metadata: { ...head.metadata, chain: chainMeta } });
   }
-  return handle;
+  return engine.resume(created.id);
 }
 
 function where(link: ChainLink, file: string) {

@@ -127,3 +127,30 @@ describe('chain', () => {
     expect(result.error).toMatch(/^link 2 of 2 \(n\.yaml\) could not start: .*input "facts" must be integer/);
   });
 });
+
+describe('chain: a link is recorded in the chain before it runs', () => {
+  it('a chain that dies before it recorded a link never paid for that link, so its resume pays once', async () => {
+    const files = [h.write('a.yaml', extract), h.write('b.yaml', summarize())];
+    // The chain's record cannot be written as link 2 starts: as if the process died right there.
+    const updateRun = h.store.updateRun.bind(h.store);
+    let failChainWrite = false;
+    h.store.updateRun = async (id, patch) => {
+      if (failChainWrite && patch.metadata?.chain !== undefined) {
+        failChainWrite = false;
+        throw new Error('journal write failed');
+      }
+      return updateRun(id, patch);
+    };
+    const onLink = (event: { phase: string; link: number }) => {
+      if (event.phase === 'end' && event.link === 1) failChainWrite = true;
+    };
+    await expect(chain(files, { engine: h.engine, mock: true, inputs: { topic: 'otters' }, onLink })).rejects.toThrow(
+      /journal write failed/,
+    );
+    await h.engine.drain(); // anything the dead chain left running ends (and pays) here
+    const chainId = (await h.store.listRuns()).find((r) => r.pipelineName === 'extract')?.id as string;
+    const resumed = await resumeChain(chainId, { engine: h.engine });
+    expect(resumed.status).toBe('succeeded');
+    expect(h.mock.prompts.filter((p) => p.startsWith('summarize'))).toHaveLength(1);
+  });
+});
