@@ -5,6 +5,7 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { bearerAuth } from './auth.js';
 import { jsonBodiesOnly, loopbackHostOnly, sameOriginOnly } from './browser-guards.js';
+import { DASHBOARD_CSP } from './dashboard/csp.js';
 import { DASHBOARD_HTML } from './dashboard/page.js';
 import { errorResponse, HttpError } from './http-error.js';
 import { pipelineRoutes } from './routes/pipelines.js';
@@ -55,10 +56,8 @@ export function createApp(deps: ServerDeps): Hono {
 
   // Open: a load balancer probes /health; the page holds no data and asks for the token itself.
   app.get('/', (c) => {
-    // Never inside another site's frame: its Cancel and Resume buttons must not be clickable
-    // through a page laid over them (clickjacking).
-    c.header('X-Frame-Options', 'DENY');
-    c.header('Content-Security-Policy', "frame-ancestors 'none'");
+    c.header('X-Frame-Options', 'DENY'); // frame-ancestors' older spelling, for older browsers
+    c.header('Content-Security-Policy', DASHBOARD_CSP);
     return c.html(DASHBOARD_HTML);
   });
   app.get('/health', async (c) => {

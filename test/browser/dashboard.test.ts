@@ -385,6 +385,40 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
 });
 
 describe.skipIf(!hasChromium)('dashboard of a server without a token', () => {
+  it('runs its own script but no script or handler injected into the page (CSP)', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'elexirion-dashboard-csp-'));
+    writeFileSync(join(root, 'demo.yaml'), DEMO);
+    const serve = await startServe(['--root', root, '--db', join(root, 'journal.db')], { ELEXIRION_LOG_LEVEL: 'warn' });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
+    try {
+      const page = await browser.newPage();
+      const seen = watch(page);
+      await page.goto(serve.url);
+      // The page's own script ran: it filled the pipeline list from the API.
+      await page.waitForSelector('#pipeline-select option[value="demo.yaml"]', { state: 'attached', timeout: 20_000 });
+      expect(seen.errors).toEqual([]);
+      const injected = await page.evaluate(async () => {
+        const w = window as unknown as Record<string, unknown>;
+        const violations: string[] = [];
+        document.addEventListener('securitypolicyviolation', (e) => violations.push(e.violatedDirective));
+        const script = document.createElement('script');
+        script.textContent = 'window.injectedScriptRan = true';
+        document.body.append(script);
+        const holder = document.createElement('div');
+        holder.innerHTML = '<img src="data:," onerror="window.injectedHandlerRan = true">';
+        document.body.append(holder);
+        await new Promise((r) => setTimeout(r, 200));
+        return { script: w.injectedScriptRan === true, handler: w.injectedHandlerRan === true, violations };
+      });
+      expect(injected.script).toBe(false);
+      expect(injected.handler).toBe(false);
+      expect(injected.violations).toContain('script-src-elem');
+    } finally {
+      await browser.close();
+      expect(await serve.stop()).toBe(0);
+    }
+  }, 60_000);
+
   it('does not ask for a token the server does not have', async () => {
     const root = mkdtempSync(join(tmpdir(), 'elexirion-dashboard-open-'));
     writeFileSync(join(root, 'demo.yaml'), DEMO);
