@@ -47,7 +47,13 @@ export function resolveProviderSettings(name: string, config: ProviderConfig | u
   const type = providerType(name, config);
   if (type === 'mock') return { name, type, keyVariables: [], keyOptional: true };
   const defaults = PROVIDER_ENV[type];
-  const keyVariables = config?.api_key_env ? [config.api_key_env] : defaults.keyVariables;
+  // A key goes only where the pipeline says it belongs: a `base_url:` in the pipeline gets the key
+  // its `api_key_env:` names, never the vendor's standard one — else a pipeline pointing the
+  // `openai` type at a third party (or a pipeline sent to `serve` pointing it anywhere) would hand
+  // that server the OpenAI key. A base URL from the environment (OPENAI_BASE_URL) is the
+  // operator's and keeps the standard key, as the vendors' SDKs do.
+  const ownEndpoint = config?.base_url !== undefined && !config.api_key_env && !isVendorEndpoint(type, config.base_url);
+  const keyVariables = config?.api_key_env ? [config.api_key_env] : ownEndpoint ? [] : defaults.keyVariables;
   const apiKey = keyVariables.map((v) => env[v]).find((v) => v !== undefined && v.trim() !== '');
   const baseUrl = config?.base_url ?? nonEmpty(env[defaults.baseUrlVariable]);
   const keyOptional = type === 'openai' && baseUrl !== undefined && !isOfficialOpenAI(baseUrl) && !config?.api_key_env;
@@ -70,11 +76,36 @@ export function endpointOf(settings: ProviderSettings): string | undefined {
 /** The error for a provider whose key is missing, naming the variable to set. */
 export function missingKeyError(settings: ProviderSettings): ElexirionError {
   const [first, ...others] = settings.keyVariables;
+  if (first === undefined) {
+    const standard = settings.type === 'mock' ? 'KEY_VARIABLE' : PROVIDER_ENV[settings.type].keyVariables[0];
+    return new ElexirionError(
+      `provider "${settings.name}" has a base_url but no api_key_env: a key is sent to ${settings.baseUrl ?? 'its base_url'} only when the pipeline names it`,
+      {
+        exitCode: ExitCode.invalidInput,
+        hint: `add api_key_env: ${standard} (or the variable holding that endpoint's own key) to providers.${settings.name}`,
+      },
+    );
+  }
   const alternatives = others.length ? ` (or ${others.join(', ')})` : '';
   return new ElexirionError(`provider "${settings.name}" has no API key: ${first} is not set`, {
     exitCode: ExitCode.invalidInput,
     hint: `export ${first}=…${alternatives} before running, or run with --mock to use no provider at all`,
   });
+}
+
+/** The vendors' own API hosts: a `base_url` naming one of them is still the vendor's endpoint. */
+const VENDOR_HOSTS: Readonly<Record<Exclude<ProviderType, 'mock'>, string>> = {
+  anthropic: 'api.anthropic.com',
+  gemini: 'generativelanguage.googleapis.com',
+  openai: 'api.openai.com',
+};
+
+function isVendorEndpoint(type: Exclude<ProviderType, 'mock'>, url: string): boolean {
+  try {
+    return new URL(url).hostname === VENDOR_HOSTS[type];
+  } catch {
+    return false;
+  }
 }
 
 function isOfficialOpenAI(url: string): boolean {

@@ -3,8 +3,10 @@
 // ANTHROPIC_API_KEY } }` would send the key to an address of the author's choosing (any variable
 // of the server's environment, for that matter), and `max_concurrency: 1` on `anthropic` would set
 // the gate every run of the server shares. So an inline pipeline may name a provider's type (but
-// not retype a built-in name: a gate's default limits follow its type) and prices (its own run's bill), but an endpoint only from the operator's allow-list, a key only
-// from the vendor's standard variables or the operator's list, and no gate limits at all. Files
+// not retype a built-in name: a gate's default limits follow its type) and prices (its own run's
+// bill), but an endpoint only from the operator's allow-list, a key for the vendor's own endpoint
+// only from the vendor's standard variables or the operator's list, a key for an allowed endpoint
+// only if the operator tied the two (`URL=VAR`), and no gate limits at all. Files
 // under `--root` are the operator's and are not checked; `--trust-inline-providers` lifts it all.
 // Nor may it run a `claude_code` step: a Claude Code session runs tools (a shell, with
 // `bypassPermissions`) on this machine, with the server's environment.
@@ -12,10 +14,14 @@ import type { LoadedPipeline } from '../config/loader.js';
 import type { DocPath } from '../config/path.js';
 import { BUILTIN_PROVIDERS, type Pipeline, type ProviderConfig, type Step } from '../config/schema.js';
 import { PROVIDER_ENV, providerType } from '../providers/settings.js';
+import { parseAllowedBaseUrl } from './allowed-base-url.js';
 import { HttpError } from './http-error.js';
 
 export interface InlineProviderPolicy {
-  /** Base URLs an inline pipeline may point a provider at (compared normalized). */
+  /**
+   * Base URLs an inline pipeline may point a provider at (compared normalized), each `URL` (no key
+   * goes there) or `URL=VAR` (the key in VAR may go there, and only there).
+   */
   allowBaseUrls?: readonly string[];
   /** Variables an inline pipeline may name in `api_key_env`, beyond the vendors' standard ones. */
   allowKeyEnv?: readonly string[];
@@ -29,7 +35,13 @@ const GATE_FIELDS = ['max_concurrency', 'max_queue', 'timeout', 'circuit_breaker
 /** Throws a 403 naming the first setting of an inline pipeline's `providers:` the policy forbids. */
 export function checkInlineProviders(loaded: LoadedPipeline, policy: InlineProviderPolicy = {}): void {
   if (policy.trust) return;
-  const allowedUrls = new Set((policy.allowBaseUrls ?? []).map(normalizeUrl));
+  const allowedUrls = new Map<string, Set<string>>();
+  for (const entry of policy.allowBaseUrls ?? []) {
+    const { url, keyEnv } = parseAllowedBaseUrl(entry);
+    const keys = allowedUrls.get(normalizeUrl(url)) ?? new Set<string>();
+    if (keyEnv !== undefined) keys.add(keyEnv);
+    allowedUrls.set(normalizeUrl(url), keys);
+  }
   const allowedVars = new Set(policy.allowKeyEnv ?? []);
   eachInlinePipeline(loaded.pipeline, [], (pipeline, at) => {
     forEachStep(pipeline.steps, [...at, 'steps'], (step, path) => {
@@ -64,7 +76,18 @@ export function checkInlineProviders(loaded: LoadedPipeline, policy: InlineProvi
           'the operator can allow it (`elexirion serve --allow-base-url URL`), or run a pipeline file under --root',
         );
       }
-      if (config.api_key_env !== undefined && !standardKeyVariables(name, config).includes(config.api_key_env)) {
+      // A key follows its endpoint: with a base_url, only a key the operator tied to that URL
+      // (without api_key_env none is sent at all — see resolveProviderSettings).
+      if (config.base_url !== undefined && config.api_key_env !== undefined) {
+        const url = normalizeUrl(config.base_url);
+        if (!allowedUrls.get(url)?.has(config.api_key_env)) {
+          refuse(
+            'api_key_env',
+            `this server does not send the key in ${config.api_key_env} to ${config.base_url}`,
+            `drop api_key_env to call it without a key, or ask the operator to tie the two (\`elexirion serve --allow-base-url ${url}=${config.api_key_env}\`)`,
+          );
+        }
+      } else if (config.api_key_env !== undefined && !standardKeyVariables(name, config).includes(config.api_key_env)) {
         if (!allowedVars.has(config.api_key_env)) {
           refuse(
             'api_key_env',

@@ -397,9 +397,9 @@ describe.skipIf(!hasChromium)('dashboard of a server without a token', () => {
       // The page's own script ran: it filled the pipeline list from the API.
       await page.waitForSelector('#pipeline-select option[value="demo.yaml"]', { state: 'attached', timeout: 20_000 });
       expect(seen.errors).toEqual([]);
-      const injected = await page.evaluate(async () => {
-        const w = window as unknown as Record<string, unknown>;
-        const violations: string[] = [];
+      // As a string: the page's code runs in the browser (this project compiles without the DOM types).
+      const injected = (await page.evaluate(`(async () => {
+        const violations = [];
         document.addEventListener('securitypolicyviolation', (e) => violations.push(e.violatedDirective));
         const script = document.createElement('script');
         script.textContent = 'window.injectedScriptRan = true';
@@ -408,8 +408,8 @@ describe.skipIf(!hasChromium)('dashboard of a server without a token', () => {
         holder.innerHTML = '<img src="data:," onerror="window.injectedHandlerRan = true">';
         document.body.append(holder);
         await new Promise((r) => setTimeout(r, 200));
-        return { script: w.injectedScriptRan === true, handler: w.injectedHandlerRan === true, violations };
-      });
+        return { script: window.injectedScriptRan === true, handler: window.injectedHandlerRan === true, violations };
+      })()`)) as { script: boolean; handler: boolean; violations: string[] };
       expect(injected.script).toBe(false);
       expect(injected.handler).toBe(false);
       expect(injected.violations).toContain('script-src-elem');

@@ -5,7 +5,7 @@ import type { Pipeline } from '../../src/config/schema.js';
 import { ElexirionError, ExitCode } from '../../src/errors.js';
 import type { Provider } from '../../src/providers/provider.js';
 import { createProvider } from '../../src/providers/registry.js';
-import { resolveProviderSettings } from '../../src/providers/settings.js';
+import { missingKeyError, resolveProviderSettings } from '../../src/providers/settings.js';
 import { assertProviderKeys, checkProviderKeys, providerNameFor } from '../../src/providers/step-providers.js';
 import { OpenAIFake } from '../fakes/index.js';
 import { request, subjects as subjectsForEnv } from './harness.js';
@@ -39,6 +39,35 @@ describe('provider settings', () => {
       },
     );
     expect(s).toMatchObject({ type: 'anthropic', apiKey: 'w', baseUrl: 'http://proxy', keyVariables: ['WORK_KEY'] });
+  });
+
+  it("sends a key to a pipeline's own base_url only when api_key_env names it", () => {
+    const env = { OPENAI_API_KEY: 'sk-openai', ANTHROPIC_API_KEY: 'sk-ant' };
+    // A third party speaking the OpenAI protocol does not get the OpenAI key by default.
+    const groq = resolveProviderSettings('groq', { type: 'openai', base_url: 'https://api.groq.com/openai/v1' }, env);
+    expect(groq.apiKey).toBeUndefined();
+    expect(groq.keyOptional).toBe(true);
+    // Named, it does; the vendor's own host is still the vendor's (its standard key).
+    expect(
+      resolveProviderSettings('groq', { type: 'openai', base_url: 'https://x/v1', api_key_env: 'OPENAI_API_KEY' }, env)
+        .apiKey,
+    ).toBe('sk-openai');
+    expect(resolveProviderSettings('openai', { base_url: 'https://api.openai.com/v1' }, env).apiKey).toBe('sk-openai');
+    expect(resolveProviderSettings('anthropic', { base_url: 'https://api.anthropic.com' }, env).apiKey).toBe('sk-ant');
+    // An operator's base URL from the environment keeps the standard key, as the vendors' SDKs do.
+    expect(resolveProviderSettings('openai', undefined, { ...env, OPENAI_BASE_URL: 'http://proxy/v1' }).apiKey).toBe(
+      'sk-openai',
+    );
+    // An Anthropic proxy without api_key_env has no key, and the error says what to add.
+    const proxy = resolveProviderSettings('anthropic', { base_url: 'http://proxy' }, env);
+    expect(proxy.apiKey).toBeUndefined();
+    const err = missingKeyError(proxy);
+    expect(err.message).toBe(
+      'provider "anthropic" has a base_url but no api_key_env: a key is sent to http://proxy only when the pipeline names it',
+    );
+    expect(err.hint).toBe(
+      "add api_key_env: ANTHROPIC_API_KEY (or the variable holding that endpoint's own key) to providers.anthropic",
+    );
   });
 
   it('makes the key optional only for an openai-type provider on its own URL', () => {

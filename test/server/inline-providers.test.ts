@@ -59,41 +59,53 @@ describe('inline pipelines and the server’s providers', () => {
     expect(collector.requests).toHaveLength(0);
   });
 
-  it('sends the call there once the operator allows the URL (normalized: a trailing slash is the same URL)', async () => {
+  it('sends the call there once the operator allows the URL (normalized), but no key unless the operator tied one to it', async () => {
     harness = await startHarness({ env, inlineProviders: { allowBaseUrls: [`${collectorUrl}/`] } });
     const response = await submit(harness, pipelineWith(`base_url: "${collectorUrl}"`));
     expect(response.status).toBe(202);
     const { run_id } = (await response.json()) as { run_id: string };
     await waitForStatus(harness, run_id, 'succeeded');
-    expect(keysSeen()).toEqual([`Bearer ${KEY}`]);
+    expect(collector.requests).toHaveLength(1);
+    // The openai type's standard OPENAI_API_KEY is the server's key for api.openai.com, not for here.
+    expect(keysSeen().join()).not.toContain(KEY);
   });
 
-  it('refuses an api_key_env that is not the vendor’s own variable: any secret of the server could be read as a key', async () => {
-    harness = await startHarness({ env, inlineProviders: { allowBaseUrls: [collectorUrl] } });
-    const response = await submit(harness, pipelineWith(`base_url: "${collectorUrl}", api_key_env: DATABASE_PASSWORD`));
-    expect(response.status).toBe(403);
-    const body = (await response.json()) as { error: string; hint: string };
-    expect(body.error).toContain('providers.collect.api_key_env');
-    expect(body.error).toContain('DATABASE_PASSWORD');
-    expect(body.error).not.toContain(OTHER_SECRET);
-    expect(collector.requests).toHaveLength(0);
-    // The vendor's own variable is always fine.
-    const ok = await submit(harness, pipelineWith(`base_url: "${collectorUrl}", api_key_env: OPENAI_API_KEY`));
-    expect(ok.status).toBe(202);
-    await waitForStatus(harness, ((await ok.json()) as { run_id: string }).run_id, 'succeeded');
-    expect(keysSeen()).toEqual([`Bearer ${KEY}`]);
-  });
-
-  it('lets the operator allow more variables (--allow-key-env)', async () => {
+  it('sends a key to an allowed URL only when the operator tied the two (--allow-base-url URL=VAR)', async () => {
+    const elsewhere = 'http://127.0.0.1:9/v1';
     harness = await startHarness({
       env,
-      inlineProviders: { allowBaseUrls: [collectorUrl], allowKeyEnv: ['DATABASE_PASSWORD'] },
+      inlineProviders: { allowBaseUrls: [`${collectorUrl}=DATABASE_PASSWORD`, elsewhere], allowKeyEnv: ['OTHER'] },
     });
+    // The vendor's own variable, or one allowed with --allow-key-env, is not enough for a base_url.
+    for (const key of ['OPENAI_API_KEY', 'OTHER']) {
+      const refused = await submit(harness, pipelineWith(`base_url: "${collectorUrl}", api_key_env: ${key}`));
+      expect(refused.status).toBe(403);
+      const body = (await refused.json()) as { error: string; hint: string };
+      expect(body.error).toContain('providers.collect.api_key_env');
+      expect(body.hint).toContain(`--allow-base-url ${collectorUrl}=${key}`);
+    }
+    // The tied key, to another allowed URL: refused.
+    const moved = await submit(harness, pipelineWith(`base_url: "${elsewhere}", api_key_env: DATABASE_PASSWORD`));
+    expect(moved.status).toBe(403);
+    expect(collector.requests).toHaveLength(0);
+    // The tied key, to its URL: sent.
     const response = await submit(harness, pipelineWith(`base_url: "${collectorUrl}", api_key_env: DATABASE_PASSWORD`));
     expect(response.status).toBe(202);
-    const { run_id } = (await response.json()) as { run_id: string };
-    await waitForStatus(harness, run_id, 'succeeded');
+    await waitForStatus(harness, ((await response.json()) as { run_id: string }).run_id, 'succeeded');
     expect(keysSeen()).toEqual([`Bearer ${OTHER_SECRET}`]);
+  });
+
+  it('reads a key for the vendor’s own endpoint only from its standard variables or --allow-key-env', () => {
+    const at = (key: string) =>
+      loadPipelineFromString(
+        `name: k\nproviders:\n  openai: { api_key_env: ${key} }\nsteps:\n  - { name: a, type: openai, prompt: hi }\n`,
+        '(inline).yaml',
+      );
+    expect(() => checkInlineProviders(at('DATABASE_PASSWORD'))).toThrow(
+      /does not let an inline pipeline read DATABASE_PASSWORD/,
+    );
+    expect(() => checkInlineProviders(at('OPENAI_API_KEY'))).not.toThrow();
+    expect(() => checkInlineProviders(at('DATABASE_PASSWORD'), { allowKeyEnv: ['DATABASE_PASSWORD'] })).not.toThrow();
   });
 
   it('refuses gate limits on a provider: the gate is every run’s, and the first pipeline to set it would win', async () => {
@@ -228,7 +240,8 @@ steps:
 
 describe('elexirion serve: the inline-provider flags', () => {
   it.each([
-    [['--allow-base-url', 'not a url'], /--allow-base-url must be a URL, got "not a url"/],
+    [['--allow-base-url', 'not a url'], /--allow-base-url must be a URL or URL=VAR, got "not a url"/],
+    [['--allow-base-url', 'not a url=KEY'], /--allow-base-url must be a URL or URL=VAR, got "not a url=KEY"/],
     [['--allow-key-env', 'lower-case'], /--allow-key-env must be an environment variable name/],
   ])('refuses %j with a usage error (exit 2)', (args, message) => {
     const cli = join(import.meta.dirname, '../../bin/elexirion.js');

@@ -4,6 +4,7 @@
 import { resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
 import type { Store } from '../../journal/store.js';
+import { parseAllowedBaseUrl } from '../../server/allowed-base-url.js';
 import { DEFAULT_HOST } from '../../server/defaults.js';
 import type { RemoteRuns } from '../../server/server-deps.js';
 import type { CliContext } from '../context.js';
@@ -37,7 +38,12 @@ export const registerServe: RegisterCommand = (program, ctx, setExitCode) => {
     .option('--grace <seconds>', 'how long SIGTERM waits for active runs to stop', '10')
     .option('--cluster', 'submitted runs go to the cluster workers (see `elexirion worker`), not this process')
     .option('--redis <url>', 'with --cluster: the Redis of the cluster (default: $ELEXIRION_REDIS)')
-    .option('--allow-base-url <url>', 'a base_url pipelines sent inline may give a provider (repeatable)', collect, [])
+    .option(
+      '--allow-base-url <url[=VAR]>',
+      'a base_url pipelines sent inline may give a provider; with =VAR, the key in VAR may be sent there (repeatable)',
+      collect,
+      [],
+    )
     .option(
       '--allow-key-env <name>',
       'a variable pipelines sent inline may name as api_key_env, beyond the vendors’ own (repeatable)',
@@ -61,8 +67,10 @@ export const registerServe: RegisterCommand = (program, ctx, setExitCode) => {
       if (!Number.isFinite(graceSeconds) || graceSeconds < 0) {
         throw new UsageError(`--grace must be a number of seconds, got "${options.grace}"`);
       }
-      for (const url of options.allowBaseUrl) {
-        if (!URL.canParse(url)) throw new UsageError(`--allow-base-url must be a URL, got "${url}"`);
+      for (const entry of options.allowBaseUrl) {
+        if (!URL.canParse(parseAllowedBaseUrl(entry).url)) {
+          throw new UsageError(`--allow-base-url must be a URL or URL=VAR, got "${entry}"`);
+        }
       }
       for (const name of options.allowKeyEnv) {
         if (!/^[A-Z_][A-Z0-9_]*$/.test(name)) {
