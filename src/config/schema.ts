@@ -137,6 +137,9 @@ export const GeminiStructuredStep = llmStep('gemini_structured');
 export const GeminiFunctionStep = llmStep('gemini_function');
 export const MockStep = llmStep('mock');
 
+/** A name `pass_env:` and `env:` of a claude_code step may hold. */
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
 export const ClaudeCodeStep = z.strictObject({
   type: z.literal('claude_code'),
   ...stepCommon,
@@ -153,6 +156,18 @@ export const ClaudeCodeStep = z.strictObject({
     description:
       'The most this session may spend (Claude Code stops it there); under a run budget, what it holds of it while it runs.',
   }),
+  max_tokens: z.number().int().positive().optional().meta({
+    description:
+      "Elexirion stops the session once the output tokens of its model calls (subagents' included) go past this many.",
+  }),
+  pass_env: z.array(z.string().regex(ENV_NAME, 'an environment variable name')).optional().meta({
+    description:
+      "Variables of Elexirion's environment the session also sees (it is started with only the basics and Claude Code's own).",
+  }),
+  env: z
+    .record(z.string().regex(ENV_NAME, 'an environment variable name'), z.union([z.string(), z.number(), z.boolean()]))
+    .optional()
+    .meta({ description: "Variables set in the session's environment: literal values, never keys (use pass_env)." }),
 });
 
 /** The template a batch maps over its items: any LLM call, typed. */

@@ -9,7 +9,7 @@ import type { RunBudget } from '../../src/budget/run-budget.js';
 import { SharedBudgets } from '../../src/cluster/shared-budgets.js';
 import type { ModelRequest } from '../../src/providers/provider.js';
 import { REDIS_URL } from '../cluster/harness.js';
-import { FAKE_CLAUDE, isAlive, SCRIPTED_CLAUDE, Workspace, waitFor } from './harness.js';
+import { FAKE_CLAUDE, isAlive, PASS_FAKE_ENV, SCRIPTED_CLAUDE, Workspace, waitFor } from './harness.js';
 
 let ws: Workspace | undefined;
 const cleanups: (() => void | Promise<void>)[] = [];
@@ -46,6 +46,7 @@ function capsGiven(w: Workspace): number[] {
 const session = (name: string, fields = '') => `      - name: ${name}
         type: claude_code
         executable: ${FAKE_CLAUDE}
+        ${PASS_FAKE_ENV}
         prompt: "work on ${name} [scenario:hang]"
         timeout: 20s${fields}`;
 
@@ -147,6 +148,7 @@ steps:
   - name: fix
     type: claude_code
     executable: ${FAKE_CLAUDE}
+    ${PASS_FAKE_ENV}
     prompt: "fix it"
 `);
 
@@ -164,6 +166,7 @@ steps:
   - name: fix
     type: claude_code
     executable: ${SCRIPTED_CLAUDE}
+    ${PASS_FAKE_ENV}
     prompt: "fix it [then:budget]"
 `);
 
@@ -187,11 +190,13 @@ steps:
   - name: fix
     type: claude_code
     executable: ${SCRIPTED_CLAUDE}
+    ${PASS_FAKE_ENV}
     prompt: "fix it [then:crash]"
     on_error: continue
   - name: again
     type: claude_code
     executable: ${FAKE_CLAUDE}
+    ${PASS_FAKE_ENV}
     prompt: "fix it again"
 `);
 
@@ -212,6 +217,7 @@ steps:
   - name: fix
     type: claude_code
     executable: ${SCRIPTED_CLAUDE}
+    ${PASS_FAKE_ENV}
     prompt: "fix it [then:hang]"
     timeout: 6s
 `);

@@ -6,7 +6,7 @@ import { join, relative } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { loadPipeline } from '../../src/config/loader.js';
 import { CassettePlayer } from '../../src/journal/cassette.js';
-import { FAKE_CLAUDE, isAlive, SCRIPTED_CLAUDE, Workspace, waitFor } from './harness.js';
+import { FAKE_CLAUDE, isAlive, PASS_FAKE_ENV, SCRIPTED_CLAUDE, Workspace, waitFor } from './harness.js';
 
 let ws: Workspace;
 
@@ -29,6 +29,7 @@ steps:
   - name: fix
     type: claude_code
     executable: ${FAKE_CLAUDE}
+    ${PASS_FAKE_ENV}
 ${fields
   .trim()
   .split('\n')

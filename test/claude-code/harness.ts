@@ -1,5 +1,6 @@
 // Runs pipelines with claude_code steps through a real Engine against the fake `claude` executable
 // (test/fakes/claude-code/claude), and reads back what the fake was given.
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,12 +14,20 @@ import type { StepRecord } from '../../src/journal/store.js';
 export const FAKE_CLAUDE = fileURLToPath(new URL('../fakes/claude-code/claude', import.meta.url));
 /** A `claude` for sessions that end in ways the fake does not play (see the file). */
 export const SCRIPTED_CLAUDE = fileURLToPath(new URL('./fixtures/claude-scripted.mjs', import.meta.url));
+/**
+ * A session is started with a minimal environment: the fakes' own variables (where to log, which
+ * scenario to play) reach them only when the step passes them.
+ */
+export const PASS_FAKE_ENV = 'pass_env: [FAKE_CLAUDE_LOG, FAKE_CLAUDE_SCENARIO]';
 
 export interface FakeLogEntry {
   pid: number;
-  event: 'start' | 'stdin' | 'stdin-closed' | 'result' | 'signal';
+  event: 'start' | 'stdin' | 'stdin-closed' | 'turn' | 'result' | 'signal' | 'called';
   argv?: string[];
   cwd?: string;
+  /** The session's environment (start): each variable's name, with a fingerprint of its value. */
+  env?: Record<string, string>;
+  turn?: number;
   message?: { type: string; request?: Record<string, unknown>; message?: { content: unknown } };
   subtype?: string;
   signal?: string;
@@ -80,4 +89,9 @@ export function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** How the fake logs a variable's value: the first 16 hex digits of its SHA-256, never the value. */
+export function fingerprint(value: string): string {
+  return createHash('sha256').update(value).digest('hex').slice(0, 16);
 }

@@ -8,6 +8,7 @@ import { estimateUsage } from '../../budget/estimate.js';
 import { isInsideRoot, outsideRootError, realLocation } from '../../config/confine.js';
 import type { ClaudeCodeStep } from '../../config/schema.js';
 import { ElexirionError, ExitCode } from '../../errors.js';
+import { sessionEnvironment } from '../../providers/claude-code/environment.js';
 import { ClaudeCodeBudgetError, ClaudeCodeError, ClaudeCodeMaxTurnsError } from '../../providers/claude-code/errors.js';
 import { resolveClaudeExecutable } from '../../providers/claude-code/executable.js';
 import { SessionMeter } from '../../providers/claude-code/meter.js';
@@ -76,6 +77,8 @@ async function executeSession(step: ClaudeCodeStep, exec: StepExecution): Promis
       signal,
       {
         meter,
+        step: key,
+        ...(step.max_tokens === undefined ? {} : { maxOutputTokens: step.max_tokens }),
         ...(stream ? { onText: (text) => bus.emit('pipeline.step.chunk', { runId: run.id, step: key, text }) } : {}),
       },
     );
@@ -171,7 +174,26 @@ function buildRequest(step: ClaudeCodeStep, run: RunContext, scope: TemplateScop
   )
     throw outsideRoot(step, `executable ${step.executable}`);
   if (executable !== undefined) request.executable = executable;
+  request.env = environmentOf(step, run);
   return request;
+}
+
+/**
+ * The session's whole environment: the basics and Claude Code's own variables, the Anthropic key
+ * the pipeline names (`providers.anthropic.api_key_env`), and what the step passes — none of the
+ * rest of ours (other vendors' keys, database URLs, cloud credentials), which its shell could read.
+ */
+function environmentOf(step: ClaudeCodeStep, run: RunContext): Record<string, string> {
+  const anthropic = run.pipeline.providers?.anthropic;
+  const apiKeyEnv =
+    anthropic?.type === undefined || anthropic.type === 'anthropic' ? anthropic?.api_key_env : undefined;
+  return sessionEnvironment(process.env, {
+    ...(apiKeyEnv === undefined ? {} : { apiKeyEnv }),
+    ...(step.pass_env === undefined ? {} : { passEnv: step.pass_env }),
+    ...(step.env === undefined
+      ? {}
+      : { env: Object.fromEntries(Object.entries(step.env).map(([name, value]) => [name, String(value)])) }),
+  });
 }
 
 function outsideRoot(step: ClaudeCodeStep, what: string): ElexirionError {

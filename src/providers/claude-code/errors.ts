@@ -48,3 +48,23 @@ export class ClaudeCodeBudgetError extends BudgetExceededError {
     this.spent = spent;
   }
 }
+
+/**
+ * The session was stopped by Elexirion at the step's `max_tokens`: its model calls' output tokens
+ * went past it. Not retried (the same task would use as much again); paid for up to where it was
+ * stopped, which the error carries.
+ */
+export class ClaudeCodeTokenLimitError extends ClaudeCodeError {
+  readonly retryable = false;
+  readonly maxTokens: number;
+  readonly outputTokens: number;
+  constructor(step: string | undefined, maxTokens: number, outputTokens: number, spent: SpentSoFar | undefined) {
+    const who = step === undefined ? 'the Claude Code session' : `the Claude Code session of step "${step}"`;
+    super(`max_tokens: ${who} was stopped after ${outputTokens} output tokens, past its max_tokens of ${maxTokens}`, {
+      hint: 'raise `max_tokens:` on the step, or give the session a narrower task (or fewer `max_turns`)',
+      ...(spent === undefined ? {} : { spent }),
+    });
+    this.maxTokens = maxTokens;
+    this.outputTokens = outputTokens;
+  }
+}

@@ -40,6 +40,16 @@ export class SessionMeter {
   }
 
   /**
+   * Output tokens of the model calls seen so far (subagents' included), each call at the largest
+   * count its messages reported: what the step's `max_tokens` is held to.
+   */
+  outputTokens(): number {
+    let total = 0;
+    for (const call of this.calls.values()) total += call.output;
+    return total;
+  }
+
+  /**
    * What the model calls seen so far used, priced by the caller's price table (cost null: a model
    * it does not know, or no price given); undefined when no call was seen.
    */

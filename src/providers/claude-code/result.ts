@@ -53,7 +53,12 @@ export function usageOf(result: Pick<SDKResultMessage, 'usage' | 'modelUsage'>):
 /** The result of a finished session, or the error its result message reports. */
 export function interpretResult(
   result: SDKResultMessage,
-  context: { model?: string; maxTurns?: number },
+  context: {
+    model?: string;
+    maxTurns?: number;
+    /** Whose values are redacted from the errors it reports (default: process.env). */
+    env?: Readonly<Record<string, string | undefined>>;
+  },
 ): ClaudeCodeResult {
   const spent: SpentSoFar & { costUsd: number } = {
     usage: usageOf(result),
@@ -76,10 +81,13 @@ export function interpretResult(
   switch (result.subtype) {
     case 'success':
       // is_error with subtype success: the turn ended on an API error, whose text is `result`.
-      throw new ClaudeCodeError(`the Claude Code session ended on an error: ${sanitizeMessage(result.result)}`, {
-        spent,
-        hint: 'check the model name and the credentials Claude Code uses (ANTHROPIC_API_KEY or its login)',
-      });
+      throw new ClaudeCodeError(
+        `the Claude Code session ended on an error: ${sanitizeMessage(result.result, context.env)}`,
+        {
+          spent,
+          hint: 'check the model name and the credentials Claude Code uses (ANTHROPIC_API_KEY or its login)',
+        },
+      );
     case 'error_max_turns':
       throw new ClaudeCodeMaxTurnsError(context.maxTurns ?? result.num_turns, spent);
     case 'error_max_budget_usd':
@@ -89,18 +97,21 @@ export function interpretResult(
         spent,
       );
     default:
-      throw new ClaudeCodeError(`the Claude Code session failed (${result.subtype})${errorsOf(result.errors)}`, {
-        spent,
-      });
+      throw new ClaudeCodeError(
+        `the Claude Code session failed (${result.subtype})${errorsOf(result.errors, context.env)}`,
+        {
+          spent,
+        },
+      );
   }
 }
 
-function errorsOf(errors: string[] | undefined): string {
+function errorsOf(errors: string[] | undefined, env: Readonly<Record<string, string | undefined>> | undefined): string {
   const text = (errors ?? [])
     .map((e) => e.trim())
     .filter(Boolean)
     .join('; ');
-  return text === '' ? '' : `: ${sanitizeMessage(text)}`;
+  return text === '' ? '' : `: ${sanitizeMessage(text, env)}`;
 }
 
 function sum(values: (number | undefined)[]): number {

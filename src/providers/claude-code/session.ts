@@ -1,8 +1,10 @@
 // One agentic Claude Code session through the Claude Agent SDK: the SDK starts the executable and
-// speaks stream-json with it; we pass the step's options, cancel it with the step's signal (which
-// kills the process) and read the answer, usage and cost from its result message.
+// speaks stream-json with it; we pass the step's options and a minimal environment (./environment.ts),
+// cancel it with the step's signal or at the step's max_tokens (either kills the process) and read
+// the answer, usage and cost from its result message.
 import type { Options, SDKResultMessage } from '@anthropic-ai/claude-agent-sdk';
-import { ClaudeCodeError, type SpentSoFar } from './errors.js';
+import { sessionEnvironment } from './environment.js';
+import { ClaudeCodeError, ClaudeCodeTokenLimitError, type SpentSoFar } from './errors.js';
 import { EXECUTABLE_ENV } from './executable.js';
 import { type ClaudeAgentSdk, loadClaudeAgentSdk } from './load-sdk.js';
 import { SessionMeter } from './meter.js';
@@ -25,6 +27,11 @@ export interface ClaudeCodeRequest {
   executable?: string;
   /** Claude Code stops the session itself past this spend (the run's remaining budget). */
   maxBudgetUsd?: number;
+  /**
+   * The whole environment of the process (see ./environment.ts): nothing else of ours is inherited.
+   * Default: sessionEnvironment(process.env), the basics and Claude Code's own variables.
+   */
+  env?: Record<string, string>;
 }
 
 export interface SessionOptions {
@@ -35,6 +42,14 @@ export interface SessionOptions {
    * result spent (a crash carries it in its ClaudeCodeError; after an abort, read it here).
    */
   meter?: SessionMeter;
+  /**
+   * Stop the session (abort it, which ends the process) as soon as the output tokens of its model
+   * calls, as the meter counts them (SessionMeter.outputTokens), go past this: it then rejects with
+   * ClaudeCodeTokenLimitError, which carries what was spent.
+   */
+  maxOutputTokens?: number;
+  /** The step the session runs for, named in its errors. */
+  step?: string;
   /** The SDK to use; the installed one by default (tests may pass a stand-in). */
   sdk?: ClaudeAgentSdk;
 }
@@ -43,8 +58,8 @@ export type { ClaudeCodeResult };
 
 /**
  * Runs the session to its end. Rejects with `signal.reason` as soon as the signal fires (the SDK
- * then ends the process), ClaudeCodeMaxTurnsError at `maxTurns`, ClaudeCodeError for any other
- * failure.
+ * then ends the process), ClaudeCodeTokenLimitError past `maxOutputTokens` (likewise),
+ * ClaudeCodeMaxTurnsError at `maxTurns`, ClaudeCodeError for any other failure.
  */
 export async function runClaudeCodeSession(
   request: ClaudeCodeRequest,
@@ -71,7 +86,9 @@ export async function runClaudeCodeSession(
   let model: string | undefined;
   let texts = 0;
   let failure: unknown;
-  const session = sdk.query({ prompt: request.prompt, options: sdkOptions(request, controller) });
+  let overLimit: ClaudeCodeTokenLimitError | undefined;
+  const env = request.env ?? sessionEnvironment(process.env);
+  const session = sdk.query({ prompt: request.prompt, options: sdkOptions(request, controller, env) });
   const messages = session[Symbol.asyncIterator]();
   try {
     for (;;) {
@@ -81,6 +98,14 @@ export async function runClaudeCodeSession(
       if (message.type === 'system' && message.subtype === 'init') model = message.model;
       else if (message.type === 'assistant') {
         meter.add(message); // subagents' calls are paid for too
+        const { maxOutputTokens } = options;
+        if (maxOutputTokens !== undefined && meter.outputTokens() > maxOutputTokens) {
+          // Stopped here, whatever the process still has to say (a result already on its way
+          // included): the SDK ends it, and the bill is what the meter saw.
+          overLimit = new ClaudeCodeTokenLimitError(options.step, maxOutputTokens, meter.outputTokens(), meter.spent());
+          controller.abort(overLimit);
+          break;
+        }
         if (message.parent_tool_use_id === null && options.onText) {
           for (const block of message.message.content) {
             if (block.type !== 'text' || block.text === '') continue;
@@ -100,12 +125,17 @@ export async function runClaudeCodeSession(
     session.close();
   }
   if (signal.aborted) throw signal.reason;
-  if (result) return interpretResult(result, { ...(model ? { model } : {}), ...maxTurnsOf(request) });
-  throw startFailure(failure, request, meter.spent());
+  if (overLimit) throw overLimit;
+  // What it reports is redacted with the values of the session's environment too (the key it was
+  // given under another name than the one it came from).
+  const redact = { ...process.env, ...env };
+  if (result) return interpretResult(result, { ...(model ? { model } : {}), ...maxTurnsOf(request), env: redact });
+  throw startFailure(failure, request, meter.spent(), redact);
 }
 
-function sdkOptions(request: ClaudeCodeRequest, controller: AbortController): Options {
-  const options: Options = { abortController: controller, cwd: request.cwd };
+function sdkOptions(request: ClaudeCodeRequest, controller: AbortController, env: Record<string, string>): Options {
+  // `env` replaces the process's environment entirely (the SDK adds only its own markers).
+  const options: Options = { abortController: controller, cwd: request.cwd, env };
   if (request.system !== undefined) options.systemPrompt = request.system;
   if (request.model !== undefined) options.model = request.model;
   if (request.allowedTools !== undefined) options.allowedTools = request.allowedTools;
@@ -126,10 +156,15 @@ function maxTurnsOf(request: ClaudeCodeRequest): { maxTurns?: number } {
  * The session ended without a result: it could not start, or the process died — having spent, on
  * the model calls it made before, what `spent` says.
  */
-function startFailure(error: unknown, request: ClaudeCodeRequest, spent: SpentSoFar | undefined): ClaudeCodeError {
+function startFailure(
+  error: unknown,
+  request: ClaudeCodeRequest,
+  spent: SpentSoFar | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): ClaudeCodeError {
   const paid = spent === undefined ? {} : { spent };
   if (error === undefined) return new ClaudeCodeError('the Claude Code session ended without a result', paid);
-  const text = sanitizeMessage(error instanceof Error ? error.message : String(error));
+  const text = sanitizeMessage(error instanceof Error ? error.message : String(error), env);
   if (request.executable === undefined && /not found|ENOENT/i.test(text)) {
     return new ClaudeCodeError(`Claude Code could not be started: ${text}`, {
       hint: `set \`executable:\` on the step or ${EXECUTABLE_ENV} to the path of a \`claude\` executable`,
