@@ -8,22 +8,34 @@ import type { ModelRequest, StreamChunk } from '../../src/providers/provider.js'
 import type { ServiceOptions } from '../../src/server/service.js';
 import { type Harness, startHarness, TOKEN } from './harness.js';
 
-/** Streams big chunks once `go` is called, then holds the step open until `release`. */
+/**
+ * Streams big chunks once `go` is called — then, with `trickle` chunks, that many small ones once
+ * `more` is called — then holds the step open until `release`.
+ */
 class FloodingMock extends MockProvider {
   go: () => void = () => {};
+  more: () => void = () => {};
   release: () => void = () => {};
   flooded!: Promise<void>;
+  trickled!: Promise<void>;
   private readonly started = new Promise<void>((resolve) => {
     this.go = resolve;
+  });
+  private readonly moreWanted = new Promise<void>((resolve) => {
+    this.more = resolve;
   });
   private readonly held = new Promise<void>((resolve) => {
     this.release = resolve;
   });
   private markFlooded: () => void = () => {};
-  constructor() {
+  private markTrickled: () => void = () => {};
+  constructor(private readonly trickle = 0) {
     super();
     this.flooded = new Promise((resolve) => {
       this.markFlooded = resolve;
+    });
+    this.trickled = new Promise((resolve) => {
+      this.markTrickled = resolve;
     });
   }
   override async *stream(request: ModelRequest, signal: AbortSignal): AsyncIterable<StreamChunk> {
@@ -35,6 +47,11 @@ class FloodingMock extends MockProvider {
       if (i % 50 === 0) await new Promise((resolve) => setImmediate(resolve));
     }
     this.markFlooded();
+    if (this.trickle > 0) {
+      await this.moreWanted;
+      for (let i = 0; i < this.trickle; i++) yield { type: 'text', text: `t${i} ` };
+      this.markTrickled();
+    }
     await this.held;
     yield { type: 'done', response };
   }
@@ -43,6 +60,8 @@ class FloodingMock extends MockProvider {
 let h: Harness | undefined;
 let socket: Socket | undefined;
 let mock: FloodingMock | undefined;
+/** Bytes the client of `floodingRun` has read. */
+let received = 0;
 afterEach(async () => {
   mock?.release();
   socket?.destroy();
@@ -56,8 +75,9 @@ afterEach(async () => {
  */
 async function floodingRun(
   options: Partial<ServiceOptions>,
+  trickle = 0,
 ): Promise<(readAfter: Promise<unknown>) => Promise<string>> {
-  mock = new FloodingMock();
+  mock = new FloodingMock(trickle);
   const flood = mock;
   h = await startHarness({ ...options, engine: { providerFactories: { mock: () => flood } } });
   const submitted = await h.call('/runs', {
@@ -65,6 +85,7 @@ async function floodingRun(
   });
   const { run_id } = (await submitted.json()) as { run_id: string };
   const { port } = new URL(h.service.url);
+  received = 0;
   return (readAfter) =>
     new Promise<string>((resolve) => {
       const s = connect(Number(port), '127.0.0.1', () => {
@@ -79,7 +100,9 @@ async function floodingRun(
       void readAfter.then(() => {
         // The stream of a run still running never ends on its own: only a drop ends it.
         setTimeout(() => resolve('still open'), 15_000);
-        s.on('data', () => {});
+        s.on('data', (data: Buffer) => {
+          received += data.length;
+        });
         s.resume();
       });
     });
@@ -107,5 +130,24 @@ describe('event-stream clients that stop reading', () => {
     await mock?.flooded;
     flooded();
     expect(await outcome).toBe('ended by the server');
+  });
+
+  it('drops one that falls too many live events behind while it is sent the replay', async () => {
+    const open = await floodingRun({ maxClientBacklog: 50, maxClientStallMs: 600_000 }, 200);
+    mock?.go();
+    await mock?.flooded; // 4,000 chunks of 16 KB wait in the hub: the replay, which the client blocks
+    let trickled: () => void = () => {};
+    const outcome = open(
+      new Promise((resolve) => {
+        trickled = () => resolve(undefined);
+      }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 500)); // the replay is stuck in the connection
+    mock?.more(); // 200 live events while it is
+    await mock?.trickled;
+    trickled();
+    expect(await outcome).toBe('ended by the server');
+    // Dropped while the replay was stuck, not once it had been sent: it got only a part of it.
+    expect(received).toBeLessThan(4_000 * 16_384);
   });
 });

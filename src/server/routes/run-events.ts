@@ -1,6 +1,8 @@
 // GET /runs/:id/events: a run's events as server-sent events. First the journaled events after
 // Last-Event-ID (or `?after=`), then those not yet committed, then live ones; `id:` is the event's
 // seq in the run's journal, so a client that reconnects misses nothing and sees nothing twice.
+// The journal is read a page at a time, each written to the client before the next is read: a
+// client holds at most one page of it in memory, however long the run and however slow the client.
 // The stream ends after `pipeline.execution.stop` (or at once for a run not active here).
 import type { ServerResponse } from 'node:http';
 import type { Context } from 'hono';
@@ -12,18 +14,28 @@ import type { ServerDeps } from '../server-deps.js';
 import { polledRunEvents } from './run-events-polled.js';
 import { requireRun } from './runs.js';
 
-const REPLAY_LIMIT = 1_000_000;
+/** The journal is replayed this many events at a time (`Store.getEvents`' limit). */
+export const REPLAY_PAGE = 1_000;
 /**
  * A client that stops reading must not hold the server's memory: the events written to it wait in
  * the connection, and those not yet written in a queue. One that takes nothing for this long, or
- * falls this many live events behind, is dropped; it reconnects with Last-Event-ID and reads the
- * rest from the journal.
+ * falls this many live events behind (while it is sent the replay too), is dropped; it reconnects
+ * with Last-Event-ID and reads the rest from the journal.
  */
 export const MAX_CLIENT_STALL_MS = 30_000;
 export const MAX_CLIENT_BACKLOG = 10_000;
 
+const STOP = 'pipeline.execution.stop';
+
+/** An event waiting to be sent during the hand-over: `live` when it came from the hub after subscribing. */
+interface Pending {
+  event: LiveEvent;
+  live: boolean;
+}
+
 export async function runEventsRoute(c: Context, deps: ServerDeps): Promise<Response> {
   const { engine, hub, redact } = deps;
+  const { store } = engine;
   const runId = c.req.param('id') as string;
   const afterSeq = lastEventId(c);
   await requireRun(deps, runId);
@@ -40,13 +52,16 @@ export async function runEventsRoute(c: Context, deps: ServerDeps): Promise<Resp
     const done = new Promise<void>((resolve) => {
       finish = resolve;
     });
+    const end = (): void => {
+      ended = true;
+      finish();
+    };
     /** Cuts off a client that does not read: its pending writes fail, and everything settles. */
     const drop = (): void => {
       if (ended) return;
-      ended = true;
+      end();
       stream.abort();
       outgoing?.destroy();
-      finish();
     };
     let writingSince: number | undefined;
     const stalled = setInterval(
@@ -60,7 +75,11 @@ export async function runEventsRoute(c: Context, deps: ServerDeps): Promise<Resp
     const send = async (event: LiveEvent, live: boolean): Promise<void> => {
       if (ended) return;
       if (event.seq !== undefined) {
-        if (event.seq <= lastSent) return;
+        if (event.seq <= lastSent) {
+          // Sent already, from the journal: seen live now, it is this execution's stop.
+          if (live && event.type === STOP) end();
+          return;
+        }
         lastSent = event.seq;
       }
       const payload = { seq: event.seq ?? null, type: event.type, at: event.at, data: event.data };
@@ -71,20 +90,39 @@ export async function runEventsRoute(c: Context, deps: ServerDeps): Promise<Resp
         ...(event.seq === undefined ? {} : { id: String(event.seq) }),
       });
       writingSince = undefined;
-      if (live && event.type === 'pipeline.execution.stop') {
-        ended = true;
-        finish();
+      if (live && event.type === STOP) end();
+    };
+    /** Sends `events` in seq order, those without one last; live ones leave the backlog as they go. */
+    const sendInOrder = async (events: Pending[]): Promise<void> => {
+      const ordered = [
+        ...events
+          .filter((p) => p.event.seq !== undefined)
+          .sort((a, b) => (a.event.seq as number) - (b.event.seq as number)),
+        ...events.filter((p) => p.event.seq === undefined),
+      ];
+      for (const { event, live } of ordered) {
+        await send(event, live);
+        if (live) backlog--;
       }
     };
 
-    // Subscribe first, replay second: an event emitted during the replay waits in `queue`.
-    let queue: LiveEvent[] | undefined = [];
+    // Live events that arrive during the hand-over wait in `pending` (with the hub's buffered ones),
+    // then in `chain`; either way they count in the backlog.
+    let handingOver = true;
+    const pending: Pending[] = [];
     let chain = Promise.resolve();
     let backlog = 0;
-    const enqueue = (event: LiveEvent) => {
+    const receive = (event: LiveEvent): void => {
       if (ended) return;
-      if (backlog >= maxBacklog) return drop();
+      if (backlog >= maxBacklog) {
+        drop();
+        return;
+      }
       backlog++;
+      if (handingOver) {
+        pending.push({ event, live: true });
+        return;
+      }
       chain = chain
         .then(() => send(event, true))
         .catch(() => finish())
@@ -92,20 +130,45 @@ export async function runEventsRoute(c: Context, deps: ServerDeps): Promise<Resp
           backlog--;
         });
     };
-    const unwatch = hub.watch(runId, (event) => {
-      if (queue) queue.push(event);
-      else enqueue(event);
-    });
-    stream.onAbort(() => finish());
+    let unwatch: () => void = () => {};
+    stream.onAbort(end);
     try {
-      // The buffer is read before the journal: an event the hub drops after this was journaled first.
-      const buffered = hub.buffered(runId);
-      const journaled = await replay(deps, runId, afterSeq, hub.droppedThrough(runId));
-      const queued = new Set(queue);
-      for (const event of mergeBySeq(journaled, buffered, queue)) await send(event, queued.has(event));
-      const pending = queue;
-      queue = undefined;
-      for (const event of pending) enqueue(event);
+      // 1. The journal as it is now, page by page, watching nothing yet: however far behind the
+      // client starts, it holds one page at a time, read once the previous one is written.
+      let cursor = afterSeq;
+      for (let full = true; full && !ended; ) {
+        const page = await store.getEvents(runId, cursor, REPLAY_PAGE);
+        for (const event of page) await send(event, false);
+        cursor = page.at(-1)?.seq ?? cursor;
+        full = page.length >= REPLAY_PAGE;
+      }
+      if (ended) return; // dropped, or gone
+
+      // 2. The hand-over, as short as the journal has grown since. Subscribe first: every event
+      // emitted from now on reaches `pending`. Each earlier one is in the journal or in the hub's
+      // buffer — read before the journal: an event the hub drops after this was journaled first —
+      // but for those the hub dropped uncommitted, which the journal is then made to hold.
+      unwatch = hub.watch(runId, receive);
+      for (const event of hub.buffered(runId)) if (event.seq > cursor) pending.push({ event, live: false });
+      const dropped = hub.droppedThrough(runId);
+      if (dropped > cursor && dropped > (await store.lastEventSeq(runId))) await engine.journalPendingEvents(runId);
+      const through = await store.lastEventSeq(runId);
+      while (cursor < through && !ended) {
+        const page = await store.getEvents(runId, cursor, REPLAY_PAGE);
+        if (page.length === 0) break;
+        cursor = (page.at(-1) as EventRecord).seq;
+        // The waiting events this page's seqs reach go out with it, in seq order.
+        const due: Pending[] = page.map((event) => ({ event, live: false }));
+        const later: Pending[] = [];
+        for (const p of pending.splice(0)) (p.event.seq !== undefined && p.event.seq <= cursor ? due : later).push(p);
+        pending.push(...later);
+        await sendInOrder(due);
+        if (page.length < REPLAY_PAGE) break;
+      }
+      // Then whatever waits, until nothing does: from then on, events go out as they come.
+      while (pending.length > 0 && !ended) await sendInOrder(pending.splice(0));
+      handingOver = false;
+
       // A run no longer (or not) running in this process will send nothing more.
       const settled = () => {
         if (!engine.isActive(runId)) void chain.then(finish);
@@ -125,29 +188,6 @@ export async function runEventsRoute(c: Context, deps: ServerDeps): Promise<Resp
       unwatch();
     }
   });
-}
-
-/**
- * The journaled events after `afterSeq`. When the hub has dropped uncommitted events this client
- * has not seen (`dropped`) and the journal does not hold them yet, the run's pending events are
- * journaled now, ahead of their commit, and the rest read: nothing of them is kept in memory for it.
- */
-async function replay(deps: ServerDeps, runId: string, afterSeq: number, dropped: number): Promise<EventRecord[]> {
-  const { store } = deps.engine;
-  const journaled = await store.getEvents(runId, afterSeq, REPLAY_LIMIT);
-  const through = journaled.at(-1)?.seq ?? afterSeq;
-  if (dropped <= through) return journaled;
-  await deps.engine.journalPendingEvents(runId);
-  return [...journaled, ...(await store.getEvents(runId, through, REPLAY_LIMIT))];
-}
-
-/** Journaled, buffered and queued events in seq order, each once (live ones without seq last). */
-function mergeBySeq(journaled: EventRecord[], buffered: EventRecord[], queued: LiveEvent[]): LiveEvent[] {
-  const bySeq = new Map<number, LiveEvent>();
-  for (const e of [...journaled, ...buffered, ...queued])
-    if (e.seq !== undefined && !bySeq.has(e.seq)) bySeq.set(e.seq, e);
-  const ordered = [...bySeq.values()].sort((a, b) => (a.seq as number) - (b.seq as number));
-  return [...ordered, ...queued.filter((e) => e.seq === undefined)];
 }
 
 function lastEventId(c: Context): number {
