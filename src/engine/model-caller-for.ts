@@ -54,7 +54,7 @@ export function modelCallerFor(
   const { services, options } = run;
   return createModelCaller({
     resolveProvider: (name) => services.providerFor(run, name),
-    gates: services.gates,
+    gates: services.gates.forPipeline(run.pipeline.providers),
     ...(services.cache ? { cache: services.cache } : {}),
     cassette: {
       ...(options.replay ? { replay: options.replay } : {}),

@@ -119,14 +119,15 @@ function checkProviders(gates: GateRegistry | undefined, env: Env): HealthReport
     const keyPresent = vars.keyVariables.some((v) => Boolean(env[v]?.trim()));
     byName.set(name, { name, circuit: 'unused', keyPresent, inFlight: 0, queued: 0 });
   }
-  for (const gate of gates?.all() ?? []) {
+  // One line per provider name, its gates (one per configuration) summed, its worst breaker.
+  for (const gate of gates?.summary() ?? []) {
     const known = byName.get(gate.provider);
     byName.set(gate.provider, {
       name: gate.provider,
-      circuit: gate.circuitState,
+      circuit: gate.circuit,
       keyPresent: known ? known.keyPresent : null,
-      inFlight: gate.bulkhead.inFlight,
-      queued: gate.bulkhead.queued,
+      inFlight: gate.inFlight,
+      queued: gate.queued,
     });
   }
   const providers = [...byName.values()];

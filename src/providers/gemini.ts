@@ -1,6 +1,21 @@
 // Gemini through `@google/genai` (Gemini API, not Vertex). No SDK retries (no retryOptions), the
 // caller's AbortSignal goes in `config.abortSignal`. Structured output is responseMimeType
 // application/json + responseJsonSchema; the JSON text is parsed into `object`.
+//
+// One call, one HTTP request. The gate around a call counts its attempts, its slot, its place in
+// the rate window and its timeout per request, and the usage of the answer is what gets billed; the
+// SDK (2.x) can make further requests inside one `generateContent` / `generateContentStream`:
+// - automatic continuation, on by default: an answer that ends with finishReason CONTINUATION and a
+//   continuationToken is requested again with the token until the model finishes, and a stream
+//   that drops after a checkpoint is reopened from it. Off (`automaticContinuation: false`): such
+//   an answer ends the call as an answer cut short (finish reason `length`), and a dropped stream
+//   is a `connection` error our retry counts;
+// - automatic function calling: when `config.tools` holds a CallableTool (an object with
+//   `callTool()`), the SDK runs it and asks again, up to ten times. Our tools are plain function
+//   declarations and the tool loop is the engine's (src/llm), so it cannot start from them, but a
+//   CallableTool passed in `request.extra` could start it: off (`automaticFunctionCalling:
+//   { disable: true }`).
+// Both are set after `request.extra`, which cannot turn them back on.
 import {
   ApiError,
   type Content,
@@ -134,9 +149,12 @@ function headerTap(client: typeof fetch = fetch): HeaderTap {
 
 function toParams(request: ModelRequest, signal: AbortSignal, tap: HeaderTap) {
   const config: GenerateContentConfig = {
-    ...(request.extra as GenerateContentConfig | undefined),
+    ...configOf(request.extra),
     abortSignal: signal,
     httpOptions: { fetch: tap.fetch },
+    // One call, one HTTP request (see the top of this file).
+    automaticContinuation: false,
+    automaticFunctionCalling: { disable: true },
     ...(request.system ? { systemInstruction: request.system } : {}),
     ...(request.maxTokens === undefined ? {} : { maxOutputTokens: request.maxTokens }),
     ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
@@ -158,6 +176,17 @@ function toParams(request: ModelRequest, signal: AbortSignal, tap: HeaderTap) {
     ...(request.schema ? { responseMimeType: 'application/json', responseJsonSchema: request.schema } : {}),
   };
   return { model: request.model, contents: toContents(request.messages), config };
+}
+
+/**
+ * The SDK config a request's extras ask for: a step's `generation_config` (Gemini's generationConfig,
+ * its fields as the API names them: `topK`, `thinkingConfig`) and, from code, any other SDK config
+ * field. The SDK drops what it does not know, `generation_config` itself included.
+ */
+function configOf(extra: Record<string, unknown> | undefined): GenerateContentConfig {
+  if (!extra) return {};
+  const { generation_config: generation, mock: _mock, ...config } = extra;
+  return { ...(config as GenerateContentConfig), ...(generation as GenerateContentConfig | undefined) };
 }
 
 /** Neutral messages → Gemini contents; function responses travel in a user turn, consecutive turns merge. */
@@ -262,6 +291,9 @@ function finishReason(reason: string | undefined): FinishReason {
     case 'STOP':
       return 'stop';
     case 'MAX_TOKENS':
+    // The model stopped at a checkpoint and would go on with another request (automatic
+    // continuation, which we turn off): the answer is cut short, as by max_tokens.
+    case 'CONTINUATION':
       return 'length';
     case 'SAFETY':
     case 'RECITATION':

@@ -78,8 +78,9 @@ export function attachMetrics(source: MetricsSource, options: { defaultMetrics?:
     registers,
     // Events keep it current between scrapes; a gate that never changed state still shows as closed.
     collect() {
-      for (const gate of source.gates.all())
-        this.set({ provider: gate.provider }, CIRCUIT_STATE_VALUE[gate.circuitState]);
+      // One value per provider name: the worst breaker of its gates (one per configuration).
+      for (const gate of source.gates.summary())
+        this.set({ provider: gate.provider }, CIRCUIT_STATE_VALUE[gate.circuit]);
     },
   });
   // Read from the gates when scraped: a gauge set from events would miss a slot freed silently.
@@ -89,7 +90,7 @@ export function attachMetrics(source: MetricsSource, options: { defaultMetrics?:
     labelNames: ['provider'],
     registers,
     collect() {
-      for (const gate of source.gates.all()) this.set({ provider: gate.provider }, gate.bulkhead.inFlight);
+      for (const gate of source.gates.summary()) this.set({ provider: gate.provider }, gate.inFlight);
     },
   });
   new Gauge({
@@ -98,7 +99,7 @@ export function attachMetrics(source: MetricsSource, options: { defaultMetrics?:
     labelNames: ['provider'],
     registers,
     collect() {
-      for (const gate of source.gates.all()) this.set({ provider: gate.provider }, gate.bulkhead.queued);
+      for (const gate of source.gates.summary()) this.set({ provider: gate.provider }, gate.queued);
     },
   });
   new Gauge({

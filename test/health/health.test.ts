@@ -13,7 +13,7 @@ afterAll(() => eventLoop.stop());
 
 const gatesWith = (state: 'closed' | 'open' | 'half_open') =>
   ({
-    all: () => [{ provider: 'anthropic', circuitState: state, bulkhead: { inFlight: 2, queued: 1 } }],
+    summary: () => [{ provider: 'anthropic', gates: 1, circuit: state, inFlight: 2, queued: 1 }],
   }) as unknown as GateRegistry;
 
 describe('checkHealth', () => {

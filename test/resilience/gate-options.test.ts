@@ -59,7 +59,7 @@ describe('gate options', () => {
 });
 
 describe('GateRegistry', () => {
-  it('one gate per provider, shared; the first configuration builds it', () => {
+  it('gate(name) on the registry itself: its own declarations, kept once the gate is asked for', () => {
     const registry = new GateRegistry(undefined, { anthropic: { max_concurrency: 2 } });
     const gate = registry.gate('anthropic');
     expect(registry.gate('anthropic')).toBe(gate);

@@ -97,3 +97,26 @@ describe('attachMetrics', () => {
     b.detach();
   });
 });
+
+describe('provider gauges with a provider declared two ways', () => {
+  it('sum the calls in flight of every gate of a provider name, and show its worst breaker', async () => {
+    const engine = newEngine();
+    const metrics = attachMetrics(engine, { defaultMetrics: false });
+    // Two pipelines declare `mock` with different limits: two gates of one name.
+    const narrow = engine.gates.forPipeline({ mock: { max_concurrency: 1 } }).gate('mock');
+    const wide = engine.gates.forPipeline({ mock: { max_concurrency: 5 } }).gate('mock');
+    expect(narrow).not.toBe(wide);
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const signal = new AbortController().signal;
+    const calls = [narrow.bulkhead.execute(() => held, signal), wide.bulkhead.execute(() => held, signal)];
+    calls.push(wide.bulkhead.execute(() => held, signal));
+    const text = await metrics.text();
+    expect(sampleValue(text, /^pipeline_provider_bulkhead_in_flight\{provider="mock"\}/)).toBe(3);
+    release();
+    await Promise.all(calls);
+    metrics.detach();
+  });
+});
