@@ -57,6 +57,7 @@ export async function runItemChunk(
     gates: deps.gates,
     cache,
     price: (provider, model, usage) => priceCall(provider, model, usage),
+    env: deps.env,
     providerFor: (run, name) => runProvider(run, name, deps.env),
   };
   const run = new RunContext({

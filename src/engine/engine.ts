@@ -117,6 +117,7 @@ export class Engine {
       gates: this.gates,
       ...(this.cache ? { cache: this.cache } : {}),
       price: (provider, model, usage) => priceCall(provider, model, usage),
+      env: this.env,
       providerFor: (run, name) => this.providerFor(run, name),
       ...(options.budgets ? { budgets: options.budgets } : {}),
     };

@@ -10,6 +10,7 @@ import type { CallCache } from '../journal/call-cache.js';
 import type { CassettePlayer, CassetteRecorder } from '../journal/cassette.js';
 import type { EventRecord, StepRecord, Store } from '../journal/store.js';
 import type { Provider } from '../providers/provider.js';
+import type { Env } from '../providers/settings.js';
 import type { GateRegistry } from '../resilience/gate-registry.js';
 import type { EventBus } from '../telemetry/event-bus.js';
 import { JOURNALED_WITH_THEIR_STATE } from '../telemetry/events.js';
@@ -23,6 +24,8 @@ export interface EngineServices {
   gates: GateRegistry;
   cache?: CallCache;
   price: PriceFn;
+  /** The environment provider keys are read from (the engine's `env`; default process.env). */
+  env: Env;
   /** Cluster mode: run budgets kept in Redis for every worker together (else each run's own BudgetGuard). */
   budgets?: SharedBudgetFactory;
   /** The provider called `name` for this run (the mock when the run is mocked). */

@@ -134,6 +134,25 @@ env: { GIT_AUTHOR_NAME: Elexirion Bot, CI: true, RETRIES: 3 }`),
     expect(env).not.toHaveProperty('TEAM_ANTHROPIC_KEY');
   });
 
+  it("is made from the engine's env (Engine({ env })), not the process's", async () => {
+    vi.stubEnv('ELX_TEST_PROCESS_ONLY', 'process-only-value');
+    const own = new Workspace({
+      env: { PATH: process.env.PATH, FAKE_CLAUDE_LOG: ws.log, ELX_TEST_ENGINE_ONLY: 'engine' },
+    });
+    try {
+      const { result } = await own.run(
+        pipeline('pass_env: [FAKE_CLAUDE_LOG, ELX_TEST_ENGINE_ONLY, ELX_TEST_PROCESS_ONLY]'),
+      );
+      expect(result.status, result.error).toBe('succeeded');
+      const env = sessionEnv();
+      expect(env.ELX_TEST_ENGINE_ONLY).toBe(fingerprint('engine'));
+      expect(env).not.toHaveProperty('ELX_TEST_PROCESS_ONLY');
+      expect(env).not.toHaveProperty('HOME'); // the engine's env has none
+    } finally {
+      await own.dispose();
+    }
+  });
+
   it('refuses pass_env and env names that are not variable names', () => {
     const load = (fields: string) => () => loadPipelineFromString(pipeline(fields), 'p.yaml');
     expect(load('pass_env: ["A-B"]')).toThrow(/pass_env/);

@@ -163,7 +163,7 @@ function buildRequest(step: ClaudeCodeStep, run: RunContext, scope: TemplateScop
   if (step.allowed_tools !== undefined) request.allowedTools = step.allowed_tools;
   if (step.max_turns !== undefined) request.maxTurns = step.max_turns;
   if (step.permission_mode !== undefined) request.permissionMode = step.permission_mode;
-  const executable = resolveClaudeExecutable(step.executable, process.env, run.loaded.dir);
+  const executable = resolveClaudeExecutable(step.executable, run.services.env, run.loaded.dir);
   const root = confinedRoot(run);
   // The load refused an `executable:` outside the root; checked again where it would be started.
   if (
@@ -187,7 +187,7 @@ function environmentOf(step: ClaudeCodeStep, run: RunContext): Record<string, st
   const anthropic = run.pipeline.providers?.anthropic;
   const apiKeyEnv =
     anthropic?.type === undefined || anthropic.type === 'anthropic' ? anthropic?.api_key_env : undefined;
-  return sessionEnvironment(process.env, {
+  return sessionEnvironment(run.services.env, {
     ...(apiKeyEnv === undefined ? {} : { apiKeyEnv }),
     ...(step.pass_env === undefined ? {} : { passEnv: step.pass_env }),
     ...(step.env === undefined
