@@ -19,6 +19,11 @@ export interface ItemChunkData {
 }
 
 export interface ItemChunkResult {
+  /**
+   * The calls this delivery of the chunk made: BullMQ's record of it, never what the batch or the
+   * run counts — a chunk delivered again finds the items its first delivery ran done and reports
+   * none of their calls. Each item keeps its own calls in the journal; they are counted there.
+   */
   calls: number;
   cacheHits: number;
   retries: number;

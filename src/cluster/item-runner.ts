@@ -15,6 +15,7 @@ import { runProvider } from '../engine/run-provider.js';
 import type { StepExecution } from '../engine/step-handler.js';
 import { DEFAULT_BATCH_MAX_PARALLEL, itemsOf } from '../engine/steps/batch.js';
 import { itemCalls, itemRecordOf, runBatchItem } from '../engine/steps/batch-item.js';
+import { addEarlierSpend, earlierSpendOf } from '../engine/steps/batch-journal.js';
 import { runWorkers } from '../engine/steps/worker-pool.js';
 import { CallCache } from '../journal/call-cache.js';
 import type { Store } from '../journal/store.js';
@@ -89,10 +90,12 @@ export async function runItemChunk(
   const exec: StepExecution = { run, key: chunk.stepKey, signal, scope: run.scope() };
   const items = itemsOf(step, exec);
   const calls = itemCalls(step.step_template, run.defaults.timeout);
-  const done = new Set(
-    (await store.getItems(record.id, chunk.stepKey, { from: chunk.from, to: chunk.to }))
-      .filter((item) => item.status === 'succeeded')
-      .map((item) => item.index),
+  const journaled = await store.getItems(record.id, chunk.stepKey, { from: chunk.from, to: chunk.to });
+  const done = new Set(journaled.filter((item) => item.status === 'succeeded').map((item) => item.index));
+  // Items that failed before (an earlier flow, or this chunk's earlier delivery) run again: the row
+  // that replaces theirs keeps what they paid for, as on one machine (steps/batch.ts).
+  const failed = new Map(
+    journaled.filter((item) => item.status === 'failed').map((item) => [item.index, earlierSpendOf(item)]),
   );
   const committer = new ItemCommitter(store, () => []);
   const stats: ItemChunkResult = { calls: 0, cacheHits: 0, retries: 0, costSavedUsd: 0 };
@@ -115,6 +118,8 @@ export async function runItemChunk(
         { runId: record.id, stepKey: chunk.stepKey, index, durationMs: Math.round(performance.now() - t0) },
         stats,
       );
+      const earlier = failed.get(index);
+      if (earlier) addEarlierSpend(item, earlier);
       await committer.add(item);
     }
   };

@@ -8,8 +8,8 @@ import { type LoadedPipeline, loadPipeline, loadPipelineFromString } from '../co
 import { UsageError } from '../errors.js';
 import { CallCache } from '../journal/call-cache.js';
 import type { CassettePlayer, CassetteRecorder } from '../journal/cassette.js';
-import type { RunRecord, StepRecord, Store } from '../journal/store.js';
-import { emptyTotals } from '../journal/store.js';
+import type { RunRecord, RunTotals, StepRecord, Store } from '../journal/store.js';
+import { emptyTotals, FORGOTTEN_STEPS } from '../journal/store.js';
 import { priceCall } from '../pricing/index.js';
 import { assertClaudeCodeReady } from '../providers/claude-code/preflight.js';
 import type { Provider } from '../providers/provider.js';
@@ -460,12 +460,14 @@ export class Engine {
     // stopped half-way has journaled items and no row, and those items must not be reused.
     // (deleteSteps also forgets what is nested under a key: a child pipeline's `name/child…`.)
     const changed = [...oldSteps.slice(firstChanged), ...newSteps.slice(firstChanged)].flatMap(stepKeys);
-    const journaled = (await this.store.getSteps(record.id)).map((s) => s.key);
-    const forget = [...changed, ...journaled].filter(
+    const journaled = await this.store.getSteps(record.id);
+    const forget = [...new Set([...changed, ...journaled.map((s) => s.key)])].filter(
       // A kept `pipeline` step keeps its child steps too (journaled as `name/child…`).
       (k) => !keep.has(k) && !keep.has(k.split('/')[0] as string),
     );
-    await this.store.deleteSteps(record.id, [...new Set(forget)]);
+    if (forget.length > 0) {
+      await this.store.deleteSteps(record.id, forget, await forgottenSpend(this.store, record.id, journaled, forget));
+    }
     await this.store.updateRun(record.id, { pipeline: current.pipeline, pipelineHash: current.hash, inputs });
   }
 }
@@ -515,6 +517,24 @@ function inputsForChanged(record: RunRecord, current: LoadedPipeline): Record<st
     Object.entries(record.inputs).filter(([name, value]) => value !== null && Object.hasOwn(declared, name)),
   );
   return resolveInputs(current, given);
+}
+
+/**
+ * What the run's forgotten steps will have spent once `forget` go: their rows and items (and those
+ * nested under them) are deleted — a re-run must not reuse them — but the money was paid. The
+ * journal keeps it with the run (Store.deleteSteps), so that the run's totals and the budget of
+ * every later attempt still count it; a second --force adds to what the first forgot.
+ */
+async function forgottenSpend(
+  store: Store,
+  runId: string,
+  journaled: StepRecord[],
+  forget: string[],
+): Promise<RunTotals> {
+  const gone = (key: string) => forget.some((k) => key === k || key.startsWith(`${k}/`));
+  const items = (await store.itemTotals(runId)).filter((i) => i.stepKey === FORGOTTEN_STEPS || gone(i.stepKey));
+  const steps = journaled.filter((s) => gone(s.key));
+  return totalsOf(steps, items);
 }
 
 /** The journal keys a step may own: its name, and those of its nested steps. */

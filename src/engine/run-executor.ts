@@ -2,12 +2,12 @@
 // their journaled results are published to the context as if they had just run.
 import { BudgetGuard } from '../budget/budget-guard.js';
 import { budgetLimits, spentOfTotals } from '../budget/run-budget.js';
-import type { ItemTotals, RunStatus, RunTotals, StepRecord } from '../journal/store.js';
-import { emptyTotals } from '../journal/store.js';
+import type { RunStatus, StepRecord } from '../journal/store.js';
 import { renderDeep } from '../template/render.js';
 import { messageOf, RunInterruptedError, StepFailedError } from './errors.js';
 import type { RunContext } from './run-context.js';
 import { isFinished, runOrReuse } from './run-or-reuse.js';
+import { totalsOf } from './run-result.js';
 
 export interface RunOutcome {
   status: RunStatus;
@@ -17,6 +17,9 @@ export interface RunOutcome {
 }
 
 export { isFinished } from './run-or-reuse.js';
+// The totals are derived in run-result.ts (with the rest of a run's public shape); re-exported for
+// the code that has always found them here.
+export { totalsOf } from './run-result.js';
 
 /**
  * Runs the run's remaining steps. Returns the run's outcome (succeeded, failed, interrupted);
@@ -76,51 +79,4 @@ export async function executeRun(run: RunContext, journaled: StepRecord[]): Prom
   }
 }
 
-const BATCH_TYPES: ReadonlySet<string> = new Set(['batch', 'claude_batch']);
 const SETS_VARIABLES: ReadonlySet<string> = new Set(['set_variable', 'parallel']);
-
-/**
- * The run's totals, derived from the journal alone (so a killed run's spending is never lost): the
- * steps, and the items of every batch — a batch that failed or was killed has no step row to carry
- * what its finished items cost, and a batch that succeeded is counted by its items, not twice.
- * The items' calls are not journaled: a batch's row counts those of the items its last attempt ran
- * (`items_run`); every other journaled item — an earlier attempt's, a killed batch's — counts as
- * the one call it made at least.
- */
-export function totalsOf(records: Iterable<StepRecord>, items: readonly ItemTotals[] = []): RunTotals {
-  const totals = emptyTotals();
-  const uncounted = new Map(items.map((i) => [i.stepKey, i.items]));
-  for (const r of records) {
-    const d = r.details ?? {};
-    const batch = BATCH_TYPES.has(r.type) && uncounted.has(r.key);
-    // A batch that succeeded spent what its items did; a failed one's row has only what its
-    // cancelled items (never journaled) spent.
-    if (!(batch && r.status === 'succeeded')) {
-      totals.inputTokens += r.usage.inputTokens;
-      totals.outputTokens += r.usage.outputTokens;
-      if (r.costUsd === null) totals.unpricedCalls++;
-      else totals.costUsd += r.costUsd;
-    }
-    if (batch) uncounted.set(r.key, Math.max(0, (uncounted.get(r.key) ?? 0) - itemsRun(r)));
-    totals.calls += Number(d.calls ?? 0);
-    totals.cacheHits += Number(d.cache_hits ?? 0);
-    totals.costSavedUsd += Number(d.cost_saved_usd ?? 0);
-    totals.retries += Number(d.retries ?? 0);
-  }
-  for (const i of items) {
-    totals.inputTokens += i.inputTokens;
-    totals.outputTokens += i.outputTokens;
-    totals.costUsd += i.costUsd;
-    totals.unpricedCalls += i.unpricedItems;
-  }
-  for (const n of uncounted.values()) totals.calls += n;
-  return totals;
-}
-
-/** The journaled items whose calls a batch's row counts. */
-function itemsRun(r: StepRecord): number {
-  const d = r.details ?? {};
-  if (d.items_run !== undefined) return Number(d.items_run);
-  // A row written before `items_run` existed: a batch that succeeded ran all the others.
-  return r.status === 'succeeded' ? Number(d.items ?? 0) - Number(d.from_journal ?? 0) : 0;
-}

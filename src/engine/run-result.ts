@@ -1,7 +1,15 @@
 // The public shape of a run, as `run --json`, `runs show --json`, the library and the HTTP API
 // report it: snake_case, stable, built from the journal alone.
-import type { ItemTotals, RunRecord, RunStatus, RunTotals, StepRecord, StepStatus, Store } from '../journal/store.js';
-import { totalsOf } from './run-executor.js';
+import {
+  emptyTotals,
+  type ItemTotals,
+  type RunRecord,
+  type RunStatus,
+  type RunTotals,
+  type StepRecord,
+  type StepStatus,
+  type Store,
+} from '../journal/store.js';
 
 export interface StepResult {
   name: string;
@@ -82,6 +90,64 @@ export async function currentTotals(store: Pick<Store, 'getSteps' | 'itemTotals'
   if (run.finishedAt !== undefined) return run.totals;
   const { steps, items } = await journalOf(store, run);
   return totalsOf(steps, items);
+}
+
+const BATCH_TYPES: ReadonlySet<string> = new Set(['batch', 'claude_batch']);
+
+/**
+ * The run's totals, derived from the journal alone (so a killed run's spending is never lost): the
+ * steps; the items of every batch, each of which keeps its own tokens, cost and calls (a batch that
+ * failed or was killed has no step row to carry them, and a cluster chunk delivered twice reports
+ * none for the items its first delivery journaled); and what the steps `resume --force` forgot had
+ * spent (the FORGOTTEN_STEPS entry of `items`: it matches no step row).
+ *
+ * A batch's row counts only what its items do not, so that nothing is counted twice: a succeeded
+ * one's tokens and cost are its items' (its `calls` are theirs too, plus what a failed attempt's row
+ * carried into it); a failed one's carries none of its items' (steps/batch.ts).
+ * Items journaled before they kept their calls count as the one call each made at least — but for
+ * those a batch row's `items_run` says its `calls` counted already (how such rows were written).
+ */
+export function totalsOf(records: Iterable<StepRecord>, items: readonly ItemTotals[] = []): RunTotals {
+  const totals = emptyTotals();
+  const byKey = new Map(items.map((i) => [i.stepKey, i]));
+  const uncounted = new Map(items.map((i) => [i.stepKey, i.itemsWithoutCalls]));
+  for (const r of records) {
+    const d = r.details ?? {};
+    const batch = BATCH_TYPES.has(r.type) ? byKey.get(r.key) : undefined;
+    let calls = Number(d.calls ?? 0);
+    if (batch && r.status === 'succeeded') calls = Math.max(0, calls - batch.calls);
+    else {
+      totals.inputTokens += r.usage.inputTokens;
+      totals.outputTokens += r.usage.outputTokens;
+      if (r.costUsd === null) totals.unpricedCalls++;
+      else totals.costUsd += r.costUsd;
+    }
+    if (batch) uncounted.set(r.key, Math.max(0, (uncounted.get(r.key) ?? 0) - itemsRun(r)));
+    totals.calls += calls;
+    totals.cacheHits += Number(d.cache_hits ?? 0);
+    totals.costSavedUsd += Number(d.cost_saved_usd ?? 0);
+    totals.retries += Number(d.retries ?? 0);
+  }
+  for (const i of items) {
+    totals.inputTokens += i.inputTokens;
+    totals.outputTokens += i.outputTokens;
+    totals.costUsd += i.costUsd;
+    totals.unpricedCalls += i.unpricedItems;
+    totals.calls += i.calls;
+    totals.cacheHits += i.cacheHits ?? 0;
+    totals.costSavedUsd += i.costSavedUsd ?? 0;
+    totals.retries += i.retries ?? 0;
+  }
+  for (const n of uncounted.values()) totals.calls += n;
+  return totals;
+}
+
+/** The journaled items a batch's row says it ran (those without their calls are counted in it). */
+function itemsRun(r: StepRecord): number {
+  const d = r.details ?? {};
+  if (d.items_run !== undefined) return Number(d.items_run);
+  // A row written before `items_run` existed: a batch that succeeded ran all the others.
+  return r.status === 'succeeded' ? Number(d.items ?? 0) - Number(d.from_journal ?? 0) : 0;
 }
 
 /** What buildRunResult needs besides the run's row. */

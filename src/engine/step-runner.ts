@@ -173,7 +173,8 @@ export async function runStep(
 
 /**
  * What a failed step's record keeps of its calls: the run's totals read `calls` and `retries` here,
- * and a batch's `items_run` (its journaled items whose calls `calls` counts; see totalsOf).
+ * and a batch's `items_run` (the items it ran; a failed batch's `calls` are its items' own, journaled
+ * with them, so it carries none — see totalsOf).
  */
 function failedDetails(spent: Spent): Record<string, unknown> {
   const details: Record<string, unknown> = { calls: spent.calls, retries: spent.retries };

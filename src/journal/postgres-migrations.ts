@@ -77,4 +77,13 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     expires_at BIGINT
   );
   `,
+  // 2: what each batch item called, kept with it as its tokens and cost are — the run's `calls` total
+  // is derived from the items, not from what a batch (or a cluster chunk delivered twice) counted;
+  // and what the steps `resume --force` forgot had spent (a RunTotals document; NULL: nothing
+  // forgotten): their rows go, the money stays paid (Store.deleteSteps). A column, not the run's
+  // metadata: it is written in the deletion's own transaction, and metadata is what claimRun compares.
+  `
+  ALTER TABLE items ADD COLUMN calls INTEGER;
+  ALTER TABLE runs ADD COLUMN forgotten_spend JSON;
+  `,
 ];

@@ -9,6 +9,7 @@ export {
   ITEM_COLUMNS,
   itemParams,
   json,
+  parse,
   type Row,
   rowToCall,
   rowToEvent,
@@ -43,7 +44,19 @@ export function runValue(run: Partial<RunRecord>, field: keyof RunRecord, kind: 
 }
 
 /** PostgreSQL types of ITEM_COLUMNS (rows.ts), for the batched inserts. */
-export const ITEM_TYPES = ['text', 'text', 'integer', 'text', 'json', 'text', 'json', 'float8', 'integer', 'float8'];
+export const ITEM_TYPES = [
+  'text',
+  'text',
+  'integer',
+  'text',
+  'json',
+  'text',
+  'json',
+  'float8',
+  'integer',
+  'float8',
+  'integer',
+];
 
 export const EVENT_COLUMNS = 'run_id, seq, type, at, data';
 export const EVENT_TYPES = ['text', 'integer', 'text', 'bigint', 'json'];

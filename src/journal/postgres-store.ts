@@ -25,6 +25,8 @@ import {
   ITEM_COLUMNS,
   ITEM_TYPES,
   itemParams,
+  json,
+  parse,
   type Row,
   RUN_COLUMNS,
   rowToCall,
@@ -36,15 +38,17 @@ import {
   STEP_COLUMNS,
   stepParams,
 } from './postgres-rows.js';
-import type {
-  CallRecord,
-  EventRecord,
-  ItemRecord,
-  ItemTotals,
-  ListRunsOptions,
-  RunRecord,
-  StepRecord,
-  Store,
+import {
+  type CallRecord,
+  type EventRecord,
+  forgottenTotals,
+  type ItemRecord,
+  type ItemTotals,
+  type ListRunsOptions,
+  type RunRecord,
+  type RunTotals,
+  type StepRecord,
+  type Store,
 } from './store.js';
 
 export interface PostgresStoreOptions {
@@ -66,7 +70,7 @@ const ITEM_INSERT = {
   types: ITEM_TYPES,
   onConflict: `ON CONFLICT (run_id, step_key, idx) DO UPDATE SET status = excluded.status, output = excluded.output,
     error = excluded.error, usage = excluded.usage, cost_usd = excluded.cost_usd, attempts = excluded.attempts,
-    duration_ms = excluded.duration_ms`,
+    duration_ms = excluded.duration_ms, calls = excluded.calls`,
 };
 const EVENT_INSERT = { into: `events (${EVENT_COLUMNS})`, types: EVENT_TYPES };
 const CALL_INSERT = {
@@ -190,9 +194,12 @@ export class PostgresStore implements Store {
     return rows.map(rowToStep);
   }
 
-  async deleteSteps(runId: string, keys: string[]): Promise<void> {
-    if (keys.length === 0) return;
+  async deleteSteps(runId: string, keys: string[], forgottenSpend?: RunTotals): Promise<void> {
+    if (keys.length === 0 && !forgottenSpend) return;
     await this.transaction([
+      ...(forgottenSpend
+        ? [{ text: 'UPDATE runs SET forgotten_spend = $2::json WHERE id = $1', values: [runId, json(forgottenSpend)] }]
+        : []),
       {
         text: `DELETE FROM steps WHERE run_id = $1 AND EXISTS (SELECT 1 FROM unnest($2::text[]) AS k
                  WHERE steps.key = k OR left(steps.key, length(k) + 1) = k || '/')`,
@@ -235,18 +242,25 @@ export class PostgresStore implements Store {
       `SELECT step_key, count(*)::int AS items,
          coalesce(sum((usage->>'inputTokens')::bigint), 0)::float8 AS input_tokens,
          coalesce(sum((usage->>'outputTokens')::bigint), 0)::float8 AS output_tokens,
-         coalesce(sum(cost_usd), 0)::float8 AS cost_usd, count(*) FILTER (WHERE cost_usd IS NULL)::int AS unpriced
+         coalesce(sum(cost_usd), 0)::float8 AS cost_usd, count(*) FILTER (WHERE cost_usd IS NULL)::int AS unpriced,
+         coalesce(sum(calls), 0)::float8 AS calls, count(*) FILTER (WHERE calls IS NULL)::int AS without_calls
        FROM items WHERE run_id = $1 GROUP BY step_key`,
       [runId],
     );
-    return rows.map((r) => ({
+    const totals: ItemTotals[] = rows.map((r) => ({
       stepKey: r.step_key as string,
       items: Number(r.items),
       inputTokens: Number(r.input_tokens),
       outputTokens: Number(r.output_tokens),
       costUsd: Number(r.cost_usd),
       unpricedItems: Number(r.unpriced),
+      calls: Number(r.calls),
+      itemsWithoutCalls: Number(r.without_calls),
     }));
+    const [run] = await this.query('SELECT forgotten_spend FROM runs WHERE id = $1', [runId]);
+    const forgotten = parse(run?.forgotten_spend) as RunTotals | undefined;
+    if (forgotten) totals.push(forgottenTotals(forgotten));
+    return totals;
   }
 
   async lastEventSeq(runId: string): Promise<number> {

@@ -61,6 +61,7 @@ export function rowToItem(r: Row): ItemRecord {
   };
   if (r.output !== null) item.output = parse(r.output);
   if (r.error !== null) item.error = r.error as string;
+  if (r.calls !== null && r.calls !== undefined) item.calls = Number(r.calls);
   return item;
 }
 
@@ -112,7 +113,9 @@ export function stepParams(s: StepRecord): unknown[] {
   ];
 }
 
-export const ITEM_COLUMNS = 'run_id, step_key, idx, status, output, error, usage, cost_usd, attempts, duration_ms';
+// `calls` last: a row logged before it existed (sqlite-writes.ts) is the same row without it.
+export const ITEM_COLUMNS =
+  'run_id, step_key, idx, status, output, error, usage, cost_usd, attempts, duration_ms, calls';
 export function itemParams(i: ItemRecord): unknown[] {
   return [
     i.runId,
@@ -125,6 +128,7 @@ export function itemParams(i: ItemRecord): unknown[] {
     i.costUsd,
     i.attempts,
     i.durationMs,
+    i.calls ?? null,
   ];
 }
 

@@ -22,15 +22,17 @@ import { SqliteCallKeys } from './sqlite-call-keys.js';
 import { SqliteEventLog } from './sqlite-event-log.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 import { SqliteWrites } from './sqlite-writes.js';
-import type {
-  CallRecord,
-  EventRecord,
-  ItemRecord,
-  ItemTotals,
-  ListRunsOptions,
-  RunRecord,
-  StepRecord,
-  Store,
+import {
+  type CallRecord,
+  type EventRecord,
+  forgottenTotals,
+  type ItemRecord,
+  type ItemTotals,
+  type ListRunsOptions,
+  type RunRecord,
+  type RunTotals,
+  type StepRecord,
+  type Store,
 } from './store.js';
 import { WriteBehind } from './write-behind.js';
 
@@ -138,9 +140,11 @@ export class SqliteStore implements Store {
         `SELECT step_key AS stepKey, count(*) AS items,
            coalesce(sum(json_extract(usage, '$.inputTokens')), 0) AS inputTokens,
            coalesce(sum(json_extract(usage, '$.outputTokens')), 0) AS outputTokens,
-           coalesce(sum(cost_usd), 0) AS costUsd, coalesce(sum(cost_usd IS NULL), 0) AS unpricedItems
+           coalesce(sum(cost_usd), 0) AS costUsd, coalesce(sum(cost_usd IS NULL), 0) AS unpricedItems,
+           coalesce(sum(calls), 0) AS calls, coalesce(sum(calls IS NULL), 0) AS itemsWithoutCalls
          FROM items WHERE run_id = ? GROUP BY step_key`,
       ),
+      forgottenSpend: db.prepare('SELECT forgotten_spend FROM runs WHERE id = ?').pluck(),
       getItems: db.prepare('SELECT * FROM items WHERE run_id = ? AND step_key = ? ORDER BY idx'),
       getItemRange: db.prepare(
         'SELECT * FROM items WHERE run_id = ? AND step_key = ? AND idx >= ? AND idx < ? ORDER BY idx',
@@ -248,8 +252,10 @@ export class SqliteStore implements Store {
     return (this.stmts.getSteps.all(runId) as Row[]).map(rowToStep);
   }
 
-  async deleteSteps(runId: string, keys: string[]): Promise<void> {
-    return this.behind.write(['delete', runId, keys]);
+  async deleteSteps(runId: string, keys: string[], forgottenSpend?: RunTotals): Promise<void> {
+    return this.behind.write(
+      forgottenSpend ? ['delete', runId, keys, JSON.stringify(forgottenSpend)] : ['delete', runId, keys],
+    );
   }
 
   async commitItems(items: ItemRecord[]): Promise<void> {
@@ -272,7 +278,10 @@ export class SqliteStore implements Store {
 
   async itemTotals(runId: string): Promise<ItemTotals[]> {
     this.behind.flush();
-    return this.stmts.itemTotals.all(runId) as ItemTotals[];
+    const totals = this.stmts.itemTotals.all(runId) as ItemTotals[];
+    const forgotten = this.stmts.forgottenSpend.get(runId) as string | null | undefined;
+    if (typeof forgotten === 'string') totals.push(forgottenTotals(JSON.parse(forgotten) as RunTotals));
+    return totals;
   }
 
   async lastEventSeq(runId: string): Promise<number> {

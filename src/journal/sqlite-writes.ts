@@ -16,8 +16,12 @@ export type JournalWrite =
   | [op: 'step', params: unknown[]]
   | [op: 'items', rows: unknown[][]]
   | [op: 'events', rows: EventBatchRow[]]
-  /** `resume --force`: these steps (and those nested under them) and their items go. */
-  | [op: 'delete', runId: string, keys: string[]]
+  /**
+   * `resume --force`: these steps (and those nested under them) and their items go; what every
+   * forgotten step had spent (a RunTotals as JSON text) is kept with the run. A line logged before
+   * the spend was kept has no fourth element.
+   */
+  | [op: 'delete', runId: string, keys: string[], forgottenSpend?: string]
   | [op: 'calls', rows: unknown[][]];
 
 /**
@@ -61,6 +65,9 @@ export function fromLogLine(record: unknown): JournalWrite {
     write[0] === 'step' ? ['step', decode(write[1])] : [write[0], (write[1] as unknown[][]).map(decode)]
   ) as JournalWrite;
 }
+
+/** Values in an `items` row (ITEM_COLUMNS). */
+const ITEM_WIDTH = ITEM_COLUMNS.split(',').length;
 
 /** The columns of `runs` (migration 1): the only ones an `update` write may name. */
 const RUN_COLUMNS: ReadonlySet<string> = new Set([
@@ -108,10 +115,10 @@ export class SqliteWrites {
       ),
       upsertItem: db.prepare(
         `INSERT INTO items (${ITEM_COLUMNS})
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (run_id, step_key, idx) DO UPDATE SET status = excluded.status, output = excluded.output,
           error = excluded.error, usage = excluded.usage, cost_usd = excluded.cost_usd, attempts = excluded.attempts,
-          duration_ms = excluded.duration_ms`,
+          duration_ms = excluded.duration_ms, calls = excluded.calls`,
       ),
       deleteStep: db.prepare(
         "DELETE FROM steps WHERE run_id = @runId AND (key = @key OR substr(key, 1, length(@key) + 1) = @key || '/')",
@@ -119,6 +126,7 @@ export class SqliteWrites {
       deleteItems: db.prepare(
         "DELETE FROM items WHERE run_id = @runId AND (step_key = @key OR substr(step_key, 1, length(@key) + 1) = @key || '/')",
       ),
+      keepForgottenSpend: db.prepare('UPDATE runs SET forgotten_spend = ? WHERE id = ?'),
       putCall: db.prepare(
         `INSERT INTO calls (${CALL_COLUMNS})
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -141,7 +149,8 @@ export class SqliteWrites {
         this.stmts.upsertStep.run(...write[1]);
         return;
       case 'items':
-        for (const row of write[1]) this.stmts.upsertItem.run(...row);
+        // A row logged before items kept their calls (a killed older process's log): calls unknown.
+        for (const row of write[1]) this.stmts.upsertItem.run(...(row.length < ITEM_WIDTH ? [...row, null] : row));
         return;
       case 'events':
         this.events.insert(write[1]);
@@ -151,6 +160,7 @@ export class SqliteWrites {
           this.stmts.deleteStep.run({ runId: write[1], key });
           this.stmts.deleteItems.run({ runId: write[1], key });
         }
+        if (write[3] !== undefined) this.stmts.keepForgottenSpend.run(write[3], write[1]);
         return;
       case 'calls':
         for (const row of write[1]) this.stmts.putCall.run(...row);

@@ -71,8 +71,20 @@ export interface ItemRecord {
   costUsd: number | null;
   attempts: number;
   durationMs: number;
+  /**
+   * The provider calls the item made, its failed attempts' and fallbacks' included. Kept with the
+   * item, as its tokens and cost are, so that the run's `calls` total is derived from the items
+   * (a batch's own count may miss items: a cluster chunk delivered again reports none for the items
+   * its first delivery journaled). Absent: journaled by an Elexirion that did not keep them.
+   */
+  calls?: number;
 }
 
+/**
+ * What the journal holds of a run's spending outside its step rows, per step key: the items of each
+ * batch (a failed or killed batch has no step row to carry what its finished items cost), and, under
+ * FORGOTTEN_STEPS, what the steps `resume --force` forgot had spent (see deleteSteps).
+ */
 export interface ItemTotals {
   stepKey: string;
   items: number;
@@ -82,6 +94,34 @@ export interface ItemTotals {
   costUsd: number;
   /** Items whose cost is unknown. */
   unpricedItems: number;
+  /** The sum of the items' calls, of those that record them. */
+  calls: number;
+  /** Items journaled before items kept their calls: each made one call at least. */
+  itemsWithoutCalls: number;
+  /** FORGOTTEN_STEPS only (items keep none of these): the rest of the forgotten steps' totals. */
+  cacheHits?: number;
+  retries?: number;
+  costSavedUsd?: number;
+}
+
+/** The ItemTotals key of what forgotten steps spent: no step key can be it (names are identifiers). */
+export const FORGOTTEN_STEPS = '(forgotten)';
+
+/** The FORGOTTEN_STEPS entry of a run whose forgotten steps had spent `spent`. */
+export function forgottenTotals(spent: RunTotals): ItemTotals {
+  return {
+    stepKey: FORGOTTEN_STEPS,
+    items: 0,
+    inputTokens: spent.inputTokens,
+    outputTokens: spent.outputTokens,
+    costUsd: spent.costUsd,
+    unpricedItems: spent.unpricedCalls,
+    calls: spent.calls,
+    itemsWithoutCalls: 0,
+    cacheHits: spent.cacheHits,
+    retries: spent.retries,
+    costSavedUsd: spent.costSavedUsd,
+  };
 }
 
 export interface EventRecord {
@@ -144,14 +184,20 @@ export interface Store {
   /**
    * Forget steps, their items, and every step and item nested under them (`key/…`): resume
    * --force re-runs from the first changed step, and must not reuse a half-run batch's items.
+   * `forgottenSpend`: what every step forgotten so far (these included) had spent. Their rows go,
+   * the money stays paid: it is kept with the run — in the same transaction as the deletion, so
+   * that no crash can lose it or count it twice — and itemTotals reports it (FORGOTTEN_STEPS).
    */
-  deleteSteps(runId: string, keys: string[]): Promise<void>;
+  deleteSteps(runId: string, keys: string[], forgottenSpend?: RunTotals): Promise<void>;
 
   /** Items of a batch, committed together in one transaction (many items finish at once). */
   commitItems(items: ItemRecord[]): Promise<void>;
   getItems(runId: string, stepKey: string, range?: { from: number; to: number }): Promise<ItemRecord[]>;
   countItems(runId: string, stepKey: string): Promise<{ succeeded: number; failed: number }>;
-  /** What the items of a run cost, per batch step key (a failed or killed batch has no step row). */
+  /**
+   * What the items of a run cost, per batch step key (a failed or killed batch has no step row),
+   * and what its forgotten steps had cost (FORGOTTEN_STEPS), if any.
+   */
   itemTotals(runId: string): Promise<ItemTotals[]>;
 
   appendEvents(events: EventRecord[]): Promise<void>;

@@ -3,8 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { SqliteEventLog } from '../../src/journal/sqlite-event-log.js';
 import { SQLITE_MIGRATIONS } from '../../src/journal/sqlite-migrations.js';
 import { SqliteStore } from '../../src/journal/sqlite-store.js';
+import { fromLogLine, SqliteWrites } from '../../src/journal/sqlite-writes.js';
 import { describeStoreConformance, sampleRun, sampleStep } from './store-conformance.js';
 
 const tempDb = () => join(mkdtempSync(join(tmpdir(), 'elexirion-store-')), 'journal.db');
@@ -104,6 +106,73 @@ describe('SqliteStore specifics', () => {
     const check = new Database(path);
     expect(check.prepare('SELECT count(*) AS n FROM calls').get()).toEqual({ n: 2 });
     check.close();
+  });
+
+  it('upgrades a journal whose items kept no calls: they read back without, counted apart', async () => {
+    const path = tempDb();
+    const raw = new Database(path);
+    for (const migration of SQLITE_MIGRATIONS.slice(0, 7)) raw.exec(migration);
+    raw.exec('CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (7)');
+    raw
+      .prepare(
+        `INSERT INTO runs (id, pipeline_name, pipeline_hash, pipeline, inputs, status, started_at, totals, metadata)
+         VALUES ('old', 'p', 'h', '{}', '{}', 'running', 1, '{}', '{}')`,
+      )
+      .run();
+    raw
+      .prepare(
+        `INSERT INTO items (run_id, step_key, idx, status, output, usage, cost_usd, attempts, duration_ms)
+         VALUES ('old', 'each', 0, 'succeeded', '"o"', '{"inputTokens":1,"outputTokens":2}', 0.5, 1, 3)`,
+      )
+      .run();
+    raw.close();
+
+    const store = new SqliteStore(path);
+    const [item] = await store.getItems('old', 'each');
+    expect(item && 'calls' in item).toBe(false);
+    expect(await store.itemTotals('old')).toEqual([
+      expect.objectContaining({ stepKey: 'each', items: 1, calls: 0, itemsWithoutCalls: 1 }),
+    ]);
+    await store.close();
+  });
+
+  it('applies the writes of a log written before items kept their calls and forgotten steps their spend', async () => {
+    // What a killed process of the earlier version left in its log, applied by this version's
+    // recovery: an items row without its `calls`, a `delete` without the spend.
+    const path = tempDb();
+    const store = new SqliteStore(path);
+    const run = sampleRun();
+    await store.createRun(run);
+    await store.commitStep(sampleStep(run.id, 'gone'));
+    await store.close();
+    const raw = new Database(path);
+    const writes = new SqliteWrites(raw, new SqliteEventLog(raw));
+    const line = (text: string) => fromLogLine(JSON.parse(text));
+    raw.transaction(() => {
+      writes.apply(
+        line(`["items",[["${run.id}","each",0,"succeeded",["o"],null,[{"inputTokens":1,"outputTokens":2}],0.5,1,3]]]`),
+      );
+      writes.apply(line(`["delete","${run.id}",["gone"]]`));
+    })();
+    raw.close();
+
+    const reopened = new SqliteStore(path);
+    expect(await reopened.getItems(run.id, 'each')).toEqual([
+      {
+        runId: run.id,
+        stepKey: 'each',
+        index: 0,
+        status: 'succeeded',
+        output: 'o',
+        usage: { inputTokens: 1, outputTokens: 2 },
+        costUsd: 0.5,
+        attempts: 1,
+        durationMs: 3,
+      },
+    ]);
+    expect(await reopened.getSteps(run.id)).toEqual([]);
+    expect((await reopened.itemTotals(run.id)).map((t) => t.stepKey)).toEqual(['each']);
+    await reopened.close();
   });
 
   it('refuses a journal written by a newer Elexirion, saying so', async () => {

@@ -1,8 +1,8 @@
 // The Store contract, written against the interface only. Every implementation (SQLite now,
 // PostgreSQL later) runs this same suite: `describeStoreConformance('sqlite', () => new SqliteStore(...))`.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ItemRecord, RunRecord, StepRecord, Store } from '../../src/journal/store.js';
-import { emptyTotals } from '../../src/journal/store.js';
+import type { ItemRecord, RunRecord, RunTotals, StepRecord, Store } from '../../src/journal/store.js';
+import { emptyTotals, FORGOTTEN_STEPS } from '../../src/journal/store.js';
 
 let counter = 0;
 const uniqueId = (prefix: string) => `${prefix}-${process.pid}-${Date.now()}-${++counter}`;
@@ -52,6 +52,7 @@ function sampleItem(runId: string, stepKey: string, index: number, overrides: Pa
     costUsd: null,
     attempts: 1,
     durationMs: 3,
+    calls: 1,
     ...overrides,
   };
 }
@@ -215,16 +216,95 @@ export function describeStoreConformance(name: string, create: () => Promise<Sto
       const run = sampleRun();
       await store.createRun(run);
       await store.commitItems([
-        sampleItem(run.id, 'a', 0, { usage: { inputTokens: 10, outputTokens: 5 }, costUsd: 0.25 }),
+        sampleItem(run.id, 'a', 0, { usage: { inputTokens: 10, outputTokens: 5 }, costUsd: 0.25, calls: 3 }),
         sampleItem(run.id, 'a', 1, { usage: { inputTokens: 1, outputTokens: 2 }, costUsd: null, status: 'failed' }),
-        sampleItem(run.id, 'b', 0, { usage: { inputTokens: 7, outputTokens: 0 }, costUsd: 0.5 }),
+        // Journaled by an Elexirion that did not keep an item's calls.
+        sampleItem(run.id, 'a', 2, { usage: { inputTokens: 0, outputTokens: 0 }, costUsd: 0, calls: undefined }),
+        sampleItem(run.id, 'b', 0, { usage: { inputTokens: 7, outputTokens: 0 }, costUsd: 0.5, calls: 2 }),
       ]);
       const totals = (await store.itemTotals(run.id)).sort((x, y) => x.stepKey.localeCompare(y.stepKey));
       expect(totals).toEqual([
-        { stepKey: 'a', items: 2, inputTokens: 11, outputTokens: 7, costUsd: 0.25, unpricedItems: 1 },
-        { stepKey: 'b', items: 1, inputTokens: 7, outputTokens: 0, costUsd: 0.5, unpricedItems: 0 },
+        {
+          stepKey: 'a',
+          items: 3,
+          inputTokens: 11,
+          outputTokens: 7,
+          costUsd: 0.25,
+          unpricedItems: 1,
+          calls: 4,
+          itemsWithoutCalls: 1,
+        },
+        {
+          stepKey: 'b',
+          items: 1,
+          inputTokens: 7,
+          outputTokens: 0,
+          costUsd: 0.5,
+          unpricedItems: 0,
+          calls: 2,
+          itemsWithoutCalls: 0,
+        },
       ]);
       expect(await store.itemTotals('no-such-run')).toEqual([]);
+    });
+
+    it('keeps the calls an item made, replaced with the item, and none for an item journaled without', async () => {
+      const run = sampleRun();
+      await store.createRun(run);
+      await store.commitItems([
+        sampleItem(run.id, 's', 0, { status: 'failed', error: 'bad', output: undefined, calls: 2 }),
+        sampleItem(run.id, 's', 1, { calls: 0 }), // a cache hit: no call at all
+        sampleItem(run.id, 's', 2, { calls: undefined }),
+      ]);
+      expect((await store.getItems(run.id, 's')).map((i) => i.calls)).toEqual([2, 0, undefined]);
+      expect('calls' in ((await store.getItems(run.id, 's', { from: 2, to: 3 }))[0] ?? {})).toBe(false);
+      // Run again on a resume: the new row (which carries the failed attempt's calls) replaces it.
+      await store.commitItems([sampleItem(run.id, 's', 0, { calls: 5 })]);
+      expect(await store.getItems(run.id, 's', { from: 0, to: 1 })).toEqual([sampleItem(run.id, 's', 0, { calls: 5 })]);
+      expect((await store.itemTotals(run.id))[0]).toMatchObject({ stepKey: 's', calls: 5, itemsWithoutCalls: 1 });
+    });
+
+    it('keeps what forgotten steps spent with their run, in the item totals, when it deletes them', async () => {
+      const run = sampleRun();
+      const other = sampleRun();
+      await store.createRun(run);
+      await store.createRun(other);
+      await store.commitStep(sampleStep(run.id, 'a'));
+      await store.commitStep(sampleStep(run.id, 'b'));
+      await store.commitItems([sampleItem(run.id, 'b', 0, { calls: 2 })]);
+      await store.deleteSteps(run.id, ['a']); // nothing said about what it spent: nothing kept
+      expect(await store.itemTotals(run.id)).toEqual([expect.objectContaining({ stepKey: 'b', calls: 2 })]);
+
+      const spent: RunTotals = {
+        inputTokens: 30,
+        outputTokens: 40,
+        costUsd: 1.25,
+        unpricedCalls: 1,
+        calls: 4,
+        cacheHits: 1,
+        costSavedUsd: 0.5,
+        retries: 2,
+      };
+      const forgotten = {
+        stepKey: FORGOTTEN_STEPS,
+        items: 0,
+        inputTokens: 30,
+        outputTokens: 40,
+        costUsd: 1.25,
+        unpricedItems: 1,
+        calls: 4,
+        itemsWithoutCalls: 0,
+        cacheHits: 1,
+        retries: 2,
+        costSavedUsd: 0.5,
+      };
+      await store.deleteSteps(run.id, ['b'], spent);
+      expect(await store.getSteps(run.id)).toEqual([]);
+      expect(await store.itemTotals(run.id)).toEqual([forgotten]);
+      // A later --force says what every forgotten step spent, the earlier ones included.
+      await store.deleteSteps(run.id, [], { ...spent, calls: 9 });
+      expect(await store.itemTotals(run.id)).toEqual([{ ...forgotten, calls: 9 }]);
+      expect(await store.itemTotals(other.id)).toEqual([]);
     });
 
     it('knows the last event sequence number of a run', async () => {

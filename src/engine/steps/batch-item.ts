@@ -74,7 +74,10 @@ export async function runBatchItem(
   return { error: withSpent(firstError, spentAfterFirst), cancelled: false };
 }
 
-/** What a batch counts of its items' calls (step details). */
+/**
+ * What a batch counts of its items' calls (step details). `calls`: those this attempt (or a chunk's
+ * delivery) made; the batch's and the run's are the journaled items' own.
+ */
 export interface ItemCallStats {
   calls: number;
   cacheHits: number;
@@ -83,8 +86,10 @@ export interface ItemCallStats {
 }
 
 /**
- * The journal record of a finished item (local or on a cluster worker), and its calls added to
- * `stats`. A failed item keeps what its attempts paid for: the error carries the bill.
+ * The journal record of a finished item (local or on a cluster worker), its calls with it — the run's
+ * total counts the journal's items, whoever ran them, whatever a batch or a chunk reports (a chunk
+ * delivered again reports nothing of the items already done) — and its cache hits, retries and
+ * savings added to `stats`. A failed item keeps what its attempts paid for: the error carries the bill.
  */
 export function itemRecordOf(
   result: ItemRun,
@@ -106,14 +111,15 @@ export function itemRecordOf(
   if (outcome) {
     record.output = outcome.output;
     const d = outcome.details ?? {};
-    stats.calls += Number(d.calls ?? 0);
+    record.calls = Number(d.calls ?? 0);
     stats.cacheHits += Number(d.cache_hits ?? 0);
     stats.retries += Number(d.retries ?? 0);
     stats.costSavedUsd += Number(d.cost_saved_usd ?? 0);
   } else {
     record.error = messageOf(result.error);
-    stats.calls += (spent as Spent).calls;
+    record.calls = (spent as Spent).calls;
     stats.retries += (spent as Spent).retries;
   }
+  stats.calls += record.calls;
   return record;
 }

@@ -13,6 +13,23 @@ export interface EarlierSpend {
   usage: Usage;
   costUsd: number | null;
   attempts: number;
+  /** Absent: journaled by an Elexirion that did not keep an item's calls. */
+  calls?: number;
+}
+
+/** What the journal's record of an item that failed says it paid for. */
+export function earlierSpendOf(item: ItemRecord): EarlierSpend {
+  const earlier: EarlierSpend = { usage: item.usage, costUsd: item.costUsd, attempts: item.attempts };
+  if (item.calls !== undefined) earlier.calls = item.calls;
+  return earlier;
+}
+
+/** `record` replaces the row of an item that failed earlier: it keeps that attempt's bill. */
+export function addEarlierSpend(record: ItemRecord, earlier: EarlierSpend): void {
+  record.usage = addUsage(record.usage, earlier.usage);
+  record.costUsd = addCost(record.costUsd, earlier.costUsd);
+  record.attempts += earlier.attempts;
+  if (earlier.calls !== undefined) record.calls = (record.calls ?? 0) + earlier.calls;
 }
 
 export interface JournaledItems {
@@ -43,7 +60,7 @@ export async function succeededItems(
       flags[item.index] = 1;
       count++;
     } else if (item.status === 'failed') {
-      failed.set(item.index, { usage: item.usage, costUsd: item.costUsd, attempts: item.attempts });
+      failed.set(item.index, earlierSpendOf(item));
     }
   });
   return { flags, count, failed };
@@ -54,6 +71,8 @@ export interface AssembledBatch {
   output: unknown[];
   usage: Usage;
   costUsd: number | null;
+  /** The calls of the items that record theirs. */
+  calls: number;
   succeeded: number;
   failed: number;
   /** The first few failures, for the step's details. */
@@ -71,6 +90,7 @@ export async function assembleBatch(
     output: new Array<unknown>(total).fill(null),
     usage: NO_USAGE,
     costUsd: 0,
+    calls: 0,
     succeeded: 0,
     failed: 0,
     errors: [],
@@ -78,6 +98,7 @@ export async function assembleBatch(
   await forEachPage(store, runId, stepKey, total, (item) => {
     result.usage = addUsage(result.usage, item.usage);
     result.costUsd = addCost(result.costUsd, item.costUsd);
+    result.calls += item.calls ?? 0;
     if (item.status === 'succeeded') {
       result.output[item.index] = item.output ?? null;
       result.succeeded++;

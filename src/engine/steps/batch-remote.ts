@@ -17,6 +17,7 @@ export interface RemoteBatchRequest {
 }
 
 export interface RemoteBatchStats {
+  /** What the chunks reported: not what the batch counts (each item keeps its calls in the journal). */
   calls: number;
   cacheHits: number;
   retries: number;

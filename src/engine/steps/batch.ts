@@ -14,16 +14,9 @@ import { renderDeep, renderValue } from '../../template/render.js';
 import { messageOf, StepTimeoutError } from '../errors.js';
 import { ItemCommitter } from '../item-committer.js';
 import { type Spent, withSpent } from '../spent.js';
-import {
-  addCost,
-  addUsage,
-  NO_USAGE,
-  type StepExecution,
-  type StepHandler,
-  type StepOutcome,
-} from '../step-handler.js';
+import { NO_USAGE, type StepExecution, type StepHandler, type StepOutcome } from '../step-handler.js';
 import { type ItemCallStats, itemCalls, itemRecordOf, runBatchItem } from './batch-item.js';
-import { assembleBatch, succeededItems } from './batch-journal.js';
+import { addEarlierSpend, assembleBatch, succeededItems } from './batch-journal.js';
 import { BatchProgress } from './batch-progress.js';
 import { remoteBatchOf } from './batch-remote.js';
 import { runWorkers } from './worker-pool.js';
@@ -76,7 +69,7 @@ async function executeBatch(step: BatchStep, exec: StepExecution): Promise<StepO
   const stats = { calls: 0, cacheHits: 0, retries: 0, costSavedUsd: 0 };
   let failure: BatchItemError | undefined;
   let nextBatch = 0;
-  /** Items this attempt ran and journaled: their calls are in `stats` (see totalsOf). */
+  /** Items this attempt ran and journaled (`items_run`; their calls are journaled with them). */
   let ran = 0;
 
   const runItem = async (index: number): Promise<void> => {
@@ -91,9 +84,7 @@ async function executeBatch(step: BatchStep, exec: StepExecution): Promise<StepO
     // This row replaces the one of the attempt that failed: it keeps that attempt's bill.
     const earlier = done.failed.get(index);
     if (earlier) {
-      record.usage = addUsage(record.usage, earlier.usage);
-      record.costUsd = addCost(record.costUsd, earlier.costUsd);
-      record.attempts += earlier.attempts;
+      addEarlierSpend(record, earlier);
       done.failed.delete(index);
     }
     if (!result.outcome && failFast && !failure) {
@@ -180,7 +171,9 @@ async function executeBatch(step: BatchStep, exec: StepExecution): Promise<StepO
       failed: assembled.failed,
       from_journal: done.count,
       items_run: ran,
-      calls: stats.calls,
+      // Every journaled item's, as `usage` is: what the journal says, not what this attempt (or a
+      // cluster's chunks) counted. The run's totals read the items' own (see totalsOf).
+      calls: assembled.calls,
       cache_hits: stats.cacheHits,
       retries: stats.retries,
       cost_saved_usd: stats.costSavedUsd,
@@ -190,11 +183,12 @@ async function executeBatch(step: BatchStep, exec: StepExecution): Promise<StepO
 }
 
 /**
- * The calls of the items a batch ran, as the spend its failure carries. No tokens or cost: those
- * are the journaled items' own, which the run's totals read from the journal.
+ * What the failure of a batch carries of the items it ran: their retries, and how many they were.
+ * No tokens, cost or calls: those are the journaled items' own, which the run's totals read from
+ * the journal (its row counting them too would count them twice).
  */
 function itemsSpent(stats: ItemCallStats, ran: number): Spent {
-  return { usage: NO_USAGE, costUsd: 0, calls: stats.calls, attempts: 0, retries: stats.retries, items: ran };
+  return { usage: NO_USAGE, costUsd: 0, calls: 0, attempts: 0, retries: stats.retries, items: ran };
 }
 
 /** The rendered `items`: a list, or a step error that says what it got instead. */
