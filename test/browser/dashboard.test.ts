@@ -385,59 +385,60 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
 });
 
 describe.skipIf(!hasChromium)('dashboard of a server without a token', () => {
-  it('runs its own script but no script or handler injected into the page (CSP)', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'elexirion-dashboard-csp-'));
-    writeFileSync(join(root, 'demo.yaml'), DEMO);
-    const serve = await startServe(['--root', root, '--db', join(root, 'journal.db')], { ELEXIRION_LOG_LEVEL: 'warn' });
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
-    try {
-      const page = await browser.newPage();
-      const seen = watch(page);
-      await page.goto(serve.url);
-      // The page's own script ran: it filled the pipeline list from the API.
-      await page.waitForSelector('#pipeline-select option[value="demo.yaml"]', { state: 'attached', timeout: 20_000 });
-      expect(seen.errors).toEqual([]);
-      // As a string: the page's code runs in the browser (this project compiles without the DOM types).
-      const injected = (await page.evaluate(`(async () => {
-        const violations = [];
-        document.addEventListener('securitypolicyviolation', (e) => violations.push(e.violatedDirective));
-        const script = document.createElement('script');
-        script.textContent = 'window.injectedScriptRan = true';
-        document.body.append(script);
-        const holder = document.createElement('div');
-        holder.innerHTML = '<img src="data:," onerror="window.injectedHandlerRan = true">';
-        document.body.append(holder);
-        await new Promise((r) => setTimeout(r, 200));
-        return { script: window.injectedScriptRan === true, handler: window.injectedHandlerRan === true, violations };
-      })()`)) as { script: boolean; handler: boolean; violations: string[] };
-      expect(injected.script).toBe(false);
-      expect(injected.handler).toBe(false);
-      expect(injected.violations).toContain('script-src-elem');
-    } finally {
-      await browser.close();
-      expect(await serve.stop()).toBe(0);
-    }
-  }, 60_000);
+  let serve: ServeProcess;
+  let browser: Browser;
 
-  it('does not ask for a token the server does not have', async () => {
+  beforeAll(async () => {
     const root = mkdtempSync(join(tmpdir(), 'elexirion-dashboard-open-'));
     writeFileSync(join(root, 'demo.yaml'), DEMO);
-    const serve = await startServe(['--root', root, '--db', join(root, 'journal.db')], { ELEXIRION_LOG_LEVEL: 'warn' });
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
-    try {
-      const page = await browser.newPage();
-      const seen = watch(page);
-      await page.goto(serve.url);
-      await page.waitForSelector('#pipeline-select option[value="demo.yaml"]', { state: 'attached', timeout: 20_000 });
-      expect(await page.isVisible('#login')).toBe(false);
-      expect(await page.isVisible('#logout')).toBe(false);
-      await page.click('#start-run');
-      await page.waitForSelector('#run-status.succeeded', { timeout: 15_000 });
-      expect(seen.errors).toEqual([]);
-      expect(seen.failedLoads).toEqual([]);
-    } finally {
-      await browser.close();
-      expect(await serve.stop()).toBe(0);
-    }
+    serve = await startServe(['--root', root, '--db', join(root, 'journal.db')], { ELEXIRION_LOG_LEVEL: 'warn' });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    if (serve) expect(await serve.stop()).toBe(0);
+  });
+
+  /** A fresh page of the server, once its own script has filled the pipeline list from the API. */
+  async function opened(): Promise<{ page: Page; seen: ReturnType<typeof watch> }> {
+    const page = await browser.newPage();
+    const seen = watch(page);
+    await page.goto(serve.url);
+    await page.waitForSelector('#pipeline-select option[value="demo.yaml"]', { state: 'attached', timeout: 20_000 });
+    return { page, seen };
+  }
+
+  it('does not ask for a token the server does not have', async () => {
+    const { page, seen } = await opened();
+    expect(await page.isVisible('#login')).toBe(false);
+    expect(await page.isVisible('#logout')).toBe(false);
+    await page.click('#start-run');
+    await page.waitForSelector('#run-status.succeeded', { timeout: 15_000 });
+    expect(seen.errors).toEqual([]);
+    expect(seen.failedLoads).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it('runs its own script but no script or handler injected into the page (CSP)', async () => {
+    const { page, seen } = await opened();
+    expect(seen.errors).toEqual([]);
+    // As a string: the page's code runs in the browser (this project compiles without the DOM types).
+    const injected = (await page.evaluate(`(async () => {
+      const violations = [];
+      document.addEventListener('securitypolicyviolation', (e) => violations.push(e.violatedDirective));
+      const script = document.createElement('script');
+      script.textContent = 'window.injectedScriptRan = true';
+      document.body.append(script);
+      const holder = document.createElement('div');
+      holder.innerHTML = '<img src="data:," onerror="window.injectedHandlerRan = true">';
+      document.body.append(holder);
+      await new Promise((r) => setTimeout(r, 200));
+      return { script: window.injectedScriptRan === true, handler: window.injectedHandlerRan === true, violations };
+    })()`)) as { script: boolean; handler: boolean; violations: string[] };
+    expect(injected.script).toBe(false);
+    expect(injected.handler).toBe(false);
+    expect(injected.violations).toContain('script-src-elem');
+    await page.close();
   }, 60_000);
 });

@@ -6,21 +6,24 @@ import { join, relative } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { loadPipeline } from '../../src/config/loader.js';
 import { CassettePlayer } from '../../src/journal/cassette.js';
-import { FAKE_CLAUDE, isAlive, PASS_FAKE_ENV, SCRIPTED_CLAUDE, Workspace, waitFor } from './harness.js';
+import {
+  disposeWorkspace,
+  FAKE_CLAUDE,
+  freshWorkspace,
+  isAlive,
+  PASS_FAKE_ENV,
+  SCRIPTED_CLAUDE,
+  type Workspace,
+  waitFor,
+} from './harness.js';
 
 let ws: Workspace;
 
 beforeEach(() => {
-  ws = new Workspace();
-  vi.stubEnv('FAKE_CLAUDE_LOG', ws.log);
-  vi.stubEnv('FAKE_CLAUDE_SCENARIO', '');
-  vi.stubEnv('CLAUDE_CODE_EXECUTABLE', '');
+  ws = freshWorkspace();
 });
 
-afterEach(async () => {
-  vi.unstubAllEnvs();
-  await ws.dispose();
-});
+afterEach(() => disposeWorkspace(ws));
 
 const step = (fields: string) => `name: code-task
 inputs:

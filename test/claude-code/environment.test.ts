@@ -4,21 +4,15 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { loadPipelineFromString } from '../../src/config/loader.js';
 import { sessionEnvironment } from '../../src/providers/claude-code/environment.js';
-import { FAKE_CLAUDE, fingerprint, Workspace } from './harness.js';
+import { disposeWorkspace, FAKE_CLAUDE, fingerprint, freshWorkspace, Workspace } from './harness.js';
 
 let ws: Workspace;
 
 beforeEach(() => {
-  ws = new Workspace();
-  vi.stubEnv('FAKE_CLAUDE_LOG', ws.log);
-  vi.stubEnv('FAKE_CLAUDE_SCENARIO', '');
-  vi.stubEnv('CLAUDE_CODE_EXECUTABLE', '');
+  ws = freshWorkspace();
 });
 
-afterEach(async () => {
-  vi.unstubAllEnvs();
-  await ws.dispose();
-});
+afterEach(() => disposeWorkspace(ws));
 
 /** Secrets of the parent that are none of the session's business. */
 const SECRETS = {

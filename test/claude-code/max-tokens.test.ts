@@ -6,21 +6,24 @@ import { ClaudeCodeTokenLimitError } from '../../src/providers/claude-code/error
 import type { ClaudeAgentSdk } from '../../src/providers/claude-code/load-sdk.js';
 import { SessionMeter } from '../../src/providers/claude-code/meter.js';
 import { runClaudeCodeSession } from '../../src/providers/claude-code/session.js';
-import { FAKE_CLAUDE, isAlive, PASS_FAKE_ENV, SCRIPTED_CLAUDE, Workspace, waitFor } from './harness.js';
+import {
+  disposeWorkspace,
+  FAKE_CLAUDE,
+  freshWorkspace,
+  isAlive,
+  PASS_FAKE_ENV,
+  SCRIPTED_CLAUDE,
+  type Workspace,
+  waitFor,
+} from './harness.js';
 
 let ws: Workspace;
 
 beforeEach(() => {
-  ws = new Workspace();
-  vi.stubEnv('FAKE_CLAUDE_LOG', ws.log);
-  vi.stubEnv('FAKE_CLAUDE_SCENARIO', '');
-  vi.stubEnv('CLAUDE_CODE_EXECUTABLE', '');
+  ws = freshWorkspace();
 });
 
-afterEach(async () => {
-  vi.unstubAllEnvs();
-  await ws.dispose();
-});
+afterEach(() => disposeWorkspace(ws));
 
 // The fake's turns each report 100 input and 20 output tokens; as claude-sonnet-4-5 ($3 / $15 per
 // million) one turn costs 100 × 3e-6 + 20 × 15e-6 = $0.0006.
