@@ -1,4 +1,4 @@
-// Cluster-wide provider gates: a provider's max_concurrency holds for every worker together, and a
+// Cluster-wide provider gates: a gate's max_concurrency holds for every worker together, and a
 // breaker that opens on one worker is seen by all.
 //
 // The semaphore is a sorted set of leases scored by their expiry (Redis server time), taken and
@@ -7,15 +7,31 @@
 // written to a key that lives for the recovery timeout; while it exists every worker fails fast
 // (CircuitOpenError) without calling the provider. The local bulkhead and breaker stay in place:
 // the shared slot is asked for inside them, right before the call.
+//
+// One gate, one set of keys. The GateRegistry builds a gate per provider name, endpoint and
+// settings (gate-key.ts) and names it with a `gateId` that every worker computes alike from the
+// pipeline, so the keys are `<prefix>:gate:<name>:<gateId>:leases` and `…:breaker`: a pipeline's
+// `max_concurrency: 2` and another's `20` for `anthropic` count their own leases, and a breaker
+// opened by one base_url does not fail the calls to another. The same configuration on every worker
+// has the same id, hence one lease set. A caller that gives no id gets the per-name keys of before
+// (`<prefix>:gate:<name>:leases`), shared by every configuration of the name.
+//
+// A rolling upgrade (or a change to what gate-key.ts hashes) moves a gate to other keys: workers of
+// the old and the new version do not see each other's leases, so for as long as both run a gate may
+// have up to its limit in flight on each side, and a breaker opened on one side is not seen by the
+// other (its workers open their own after a few faults). Nothing waits on the old keys: no new
+// worker reads them, and the leases held there by old workers expire on their own (LEASE_MS after
+// their worker stops renewing them; the set itself PEXPIREs after 2 × LEASE_MS), as the breaker
+// mark does after its recovery timeout. A lease is never waited for beyond its expiry, since the
+// Lua script drops expired leases before counting: no key left behind can deadlock a gate.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { abortError } from '../resilience/abort.js';
-import { CircuitOpenError } from '../resilience/circuit-breaker.js';
+import { CircuitOpenError, type CircuitStateName } from '../resilience/circuit-breaker.js';
 import type { GateOptions } from '../resilience/gate-options.js';
 import type { SharedAdmissionFactory } from '../resilience/gate-registry.js';
 import type { SharedAdmission } from '../resilience/provider-gate.js';
-import type { EventBus } from '../telemetry/event-bus.js';
 
 export const LEASE_MS = 15_000;
 /** Above this a limit is no limit (the mock's default): no Redis round trip per call. */
@@ -42,54 +58,79 @@ for i = 1, #ARGV - 1 do redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[#A
 redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[#ARGV]) * 2)
 return 1`;
 
-export function leasesKey(prefix: string, provider: string): string {
-  return `${prefix}:gate:${provider}:leases`;
+/**
+ * Where one gate's state lives: `<prefix>:gate:anthropic:<gateId>`, or `<prefix>:gate:anthropic` for a
+ * caller that gives no gate id (every configuration of the name then shares it, as before gate ids).
+ * Provider names are identifiers (no `:`), so the two forms never collide.
+ */
+function gatePath(prefix: string, provider: string, gateId?: string): string {
+  return gateId ? `${prefix}:gate:${provider}:${gateId}` : `${prefix}:gate:${provider}`;
 }
 
-export function breakerKey(prefix: string, provider: string): string {
-  return `${prefix}:gate:${provider}:breaker`;
+export function leasesKey(prefix: string, provider: string, gateId?: string): string {
+  return `${gatePath(prefix, provider, gateId)}:leases`;
+}
+
+export function breakerKey(prefix: string, provider: string, gateId?: string): string {
+  return `${gatePath(prefix, provider, gateId)}:breaker`;
+}
+
+/** One gate's shared state in this process: its keys, and the leases it holds (renewed until released). */
+interface SharedGate {
+  provider: string;
+  leases: string;
+  breaker: string;
+  recoveryMs: number;
+  held: Set<string>;
 }
 
 export class SharedGates {
-  /** Leases held by this process, by provider: renewed until released. */
-  private readonly held = new Map<string, Set<string>>();
-  private readonly recoveryMs = new Map<string, number>();
+  /** By gate path (gatePath): the gates that share state through Redis. */
+  private readonly gates = new Map<string, SharedGate>();
   private readonly renewTimer: NodeJS.Timeout;
-  private readonly offCircuit: () => void;
 
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
-    bus: EventBus,
     private readonly leaseMs = LEASE_MS,
   ) {
     this.renewTimer = setInterval(() => void this.renew(), Math.max(50, Math.floor(leaseMs / 3)));
     this.renewTimer.unref();
-    this.offCircuit = bus.on('pipeline.provider.circuit', ({ provider, state }) => {
-      const ms = this.recoveryMs.get(provider);
-      if (ms === undefined) return; // not a shared gate
-      const key = breakerKey(this.prefix, provider);
-      const write = state === 'open' ? this.redis.set(key, 'open', 'PX', ms) : this.redis.del(key);
-      write.catch(() => {}); // a lost breaker notice costs the others a few failed calls, not a run
-    });
   }
 
-  /** The factory the GateRegistry asks for each provider's shared admission. */
-  readonly factory: SharedAdmissionFactory = (provider, options) => {
+  /** The factory the GateRegistry asks for each gate's shared admission, keyed by `gateId` when given. */
+  readonly factory: SharedAdmissionFactory = (provider, options, gateId) => {
+    const path = gatePath(this.prefix, provider, gateId);
     if (options.maxConcurrency >= UNBOUNDED) return undefined;
-    this.recoveryMs.set(provider, options.recoveryTimeoutMs);
-    return this.admission(provider, options);
+    let gate = this.gates.get(path);
+    if (!gate) {
+      gate = {
+        provider,
+        leases: leasesKey(this.prefix, provider, gateId),
+        breaker: breakerKey(this.prefix, provider, gateId),
+        recoveryMs: options.recoveryTimeoutMs,
+        held: new Set(),
+      };
+      this.gates.set(path, gate);
+    }
+    gate.recoveryMs = options.recoveryTimeoutMs; // without a gate id, the name's last configuration's
+    return this.admission(gate, options);
   };
 
   /** Stops renewing; leases still held expire on their own. */
   close(): void {
     clearInterval(this.renewTimer);
-    this.offCircuit();
   }
 
-  private admission(provider: string, options: GateOptions): SharedAdmission {
-    const leases = leasesKey(this.prefix, provider);
-    const breaker = breakerKey(this.prefix, provider);
+  /** The gate's own breaker changed state: written where the other workers look for that gate's. */
+  private mark(gate: SharedGate, state: CircuitStateName): void {
+    const write =
+      state === 'open' ? this.redis.set(gate.breaker, 'open', 'PX', gate.recoveryMs) : this.redis.del(gate.breaker);
+    write.catch(() => {}); // a lost breaker notice costs the others a few failed calls, not a run
+  }
+
+  private admission(gate: SharedGate, options: GateOptions): SharedAdmission {
+    const { provider, leases, breaker, held } = gate;
     return {
       acquire: async (signal) => {
         const lease = randomUUID();
@@ -104,28 +145,20 @@ export class SharedGates {
           await sleep(wait * (0.5 + Math.random()), undefined, { signal }).catch(() => {});
           wait = Math.min(MAX_WAIT_MS, wait * 2);
         }
-        this.hold(provider, lease);
+        held.add(lease);
         return () => {
-          this.held.get(provider)?.delete(lease);
+          held.delete(lease);
           this.redis.zrem(leases, lease).catch(() => {}); // else it expires with its lease
         };
       },
+      circuit: (state) => this.mark(gate, state),
     };
   }
 
-  private hold(provider: string, lease: string): void {
-    let set = this.held.get(provider);
-    if (!set) {
-      set = new Set();
-      this.held.set(provider, set);
-    }
-    set.add(lease);
-  }
-
   private async renew(): Promise<void> {
-    for (const [provider, leases] of this.held) {
-      if (leases.size === 0) continue;
-      await this.redis.eval(RENEW, 1, leasesKey(this.prefix, provider), ...leases, this.leaseMs).catch(() => {}); // Redis away: the leases may lapse; calls already admitted go on
+    for (const { leases, held } of this.gates.values()) {
+      if (held.size === 0) continue;
+      await this.redis.eval(RENEW, 1, leases, ...held, this.leaseMs).catch(() => {}); // Redis away: the leases may lapse; calls already admitted go on
     }
   }
 }

@@ -7,6 +7,16 @@
 // fits; the caller sleeps that long and asks again. A call turned away before it reached the
 // provider gives its reservation back; a finished one corrects its token estimate. A worker that
 // dies holding reservations does not leak them: they leave the window with time, as calls made do.
+//
+// One window per gate: the keys are `<prefix>:rate:<name>:<gateId>:window` and `…:tokens`, the
+// gate id being the one the GateRegistry gives each provider name, endpoint and settings
+// (gate-key.ts), the same on every worker. Two pipelines that give `anthropic` two `rate_limit`s,
+// or two base_urls, draw on two windows, as they do on one machine; one configuration run by every
+// worker draws on one. A caller without a gate id gets the per-name keys of before
+// (`<prefix>:rate:<name>:window`). Across a rolling upgrade (or a change to what gate-key.ts
+// hashes) old and new workers keep two windows for a while, so a limit may be passed by up to
+// twice its amount for one window's time; the old keys expire 2 × the window after their last use,
+// and no worker waits on a key it does not write to.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
@@ -53,8 +63,10 @@ const SETTLE = `
 if redis.call('ZSCORE', KEYS[1], ARGV[1]) then redis.call('HSET', KEYS[2], ARGV[1], ARGV[2]) end
 return 1`;
 
-export function rateKeys(prefix: string, provider: string): [string, string] {
-  return [`${prefix}:rate:${provider}:window`, `${prefix}:rate:${provider}:tokens`];
+/** A gate's window and tokens: per gate id when given, else per provider name (names have no `:`). */
+export function rateKeys(prefix: string, provider: string, gateId?: string): [string, string] {
+  const path = gateId ? `${prefix}:rate:${provider}:${gateId}` : `${prefix}:rate:${provider}`;
+  return [`${path}:window`, `${path}:tokens`];
 }
 
 /** A reservation in the shared window: the id names it in Redis. */
@@ -72,12 +84,11 @@ export class SharedRateLimits {
     private readonly windowMs = WINDOW_MS,
   ) {}
 
-  /** The factory the GateRegistry asks for each provider's rate limit: one only where one is set. */
-  readonly factory: SharedRateFactory = (provider, options) =>
-    options.rateLimit ? this.limit(provider, options) : undefined;
+  /** The factory the GateRegistry asks for each gate's rate limit: one only where one is set. */
+  readonly factory: SharedRateFactory = (provider, options, gateId) =>
+    options.rateLimit ? this.limit(rateKeys(this.prefix, provider, gateId), options) : undefined;
 
-  private limit(provider: string, options: GateOptions): RateGate {
-    const keys = rateKeys(this.prefix, provider);
+  private limit(keys: [string, string], options: GateOptions): RateGate {
     const rpm = options.rateLimit?.requestsPerMinute ?? -1;
     const tpm = options.rateLimit?.tokensPerMinute ?? -1;
     return {

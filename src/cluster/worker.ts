@@ -88,7 +88,7 @@ export class ClusterWorker {
     this.redis = redisConnection(config);
     this.redis.on('error', () => {}); // ioredis reconnects; BullMQ reports what matters
     const bus = new EventBus();
-    this.gates = new SharedGates(this.redis, config.prefix, bus, timing.leaseMs);
+    this.gates = new SharedGates(this.redis, config.prefix, timing.leaseMs);
     this.budgets = new SharedBudgets(this.redis, config.prefix, timing.leaseMs);
     this.engine = new Engine({
       store: options.store,

@@ -51,6 +51,14 @@ export class ProviderCircuitBreaker {
     });
   }
 
+  /** Calls `listener` on every change of state (open, half_open, closed). */
+  onStateChange(listener: (state: CircuitStateName) => void): void {
+    this.policy.onStateChange((state) => {
+      const name = stateName(state);
+      if (name) listener(name);
+    });
+  }
+
   /**
    * 'open' stays 'open' after the recovery timeout until the next call arrives: that call
    * becomes the half-open probe.

@@ -55,6 +55,8 @@ export interface GateCallOptions<T> {
  */
 export interface SharedAdmission {
   acquire(signal: AbortSignal): Promise<() => void>;
+  /** Told of every state change of this gate's own breaker (to share it with the other workers). */
+  circuit?(state: CircuitStateName): void;
 }
 
 const MAX_RETRY_POLICIES = 64;
@@ -76,6 +78,10 @@ export class ProviderGate {
   ) {
     this.bulkhead = new ProviderBulkhead(provider, options.maxConcurrency, options.maxQueue, bus);
     this.breaker = new ProviderCircuitBreaker(provider, options.failureThreshold, options.recoveryTimeoutMs, bus);
+    if (admission?.circuit) {
+      const share = admission.circuit.bind(admission);
+      this.breaker.onStateChange(share);
+    }
     if (options.rateLimit && !sharedRate) this.rateLimiter = new RateLimiter(options.rateLimit);
   }
 

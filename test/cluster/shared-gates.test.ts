@@ -7,7 +7,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SharedGates } from '../../src/cluster/shared-gates.js';
 import { CircuitOpenError } from '../../src/resilience/circuit-breaker.js';
 import { resolveGateOptions } from '../../src/resilience/gate-options.js';
-import { EventBus } from '../../src/telemetry/event-bus.js';
 import { REDIS_URL } from './harness.js';
 
 const open: { gates: SharedGates; redis: Redis }[] = [];
@@ -20,10 +19,9 @@ afterEach(async () => {
 
 function worker(prefix: string, leaseMs = 10_000) {
   const redis = new Redis(REDIS_URL);
-  const bus = new EventBus();
-  const gates = new SharedGates(redis, prefix, bus, leaseMs);
+  const gates = new SharedGates(redis, prefix, leaseMs);
   open.push({ gates, redis });
-  return { bus, gates };
+  return { gates };
 }
 
 describe('shared gates', () => {
@@ -63,12 +61,12 @@ describe('shared gates', () => {
     const options = resolveGateOptions('anthropic', { max_concurrency: 5 });
     const one = worker(prefix);
     const other = worker(prefix);
-    one.gates.factory('anthropic', options);
+    const local = one.gates.factory('anthropic', options);
     const admission = other.gates.factory('anthropic', options);
-    one.bus.emit('pipeline.provider.circuit', { provider: 'anthropic', state: 'open' });
+    local?.circuit?.('open'); // what the gate does when its own breaker opens
     await sleep(50);
     await expect(admission?.acquire(new AbortController().signal)).rejects.toBeInstanceOf(CircuitOpenError);
-    one.bus.emit('pipeline.provider.circuit', { provider: 'anthropic', state: 'closed' });
+    local?.circuit?.('closed');
     await sleep(50);
     const release = await admission?.acquire(new AbortController().signal);
     expect(typeof release).toBe('function');
