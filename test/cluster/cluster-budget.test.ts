@@ -36,11 +36,13 @@ describe('cluster-wide budgets', () => {
       const env = {
         ANTHROPIC_API_KEY: 'test-key',
         ANTHROPIC_BASE_URL: fake.baseUrl,
-        ELEXIRION_CLUSTER_CHUNK: '5', // twelve chunks, six at once on three workers
+        // Twelve chunks, six at once on three workers, each chunk one call at a time: no worker
+        // can take the whole budget before the others have chunks too (on a loaded machine either).
+        ELEXIRION_CLUSTER_CHUNK: '5',
       };
       for (let i = 0; i < 3; i++) await h.startWorker(env);
       const yaml = batchPipeline(ITEMS, {
-        maxParallel: 3,
+        maxParallel: 1,
         step: `      type: claude\n      model: claude-sonnet-4-5\n      max_tokens: ${MAX_TOKENS}\n      prompt: "item {{ index }}"`,
       }).replace('steps:', `budget: { max_cost_usd: ${MAX_COST} }\nsteps:`);
       const file = h.write('budget.yaml', yaml);
@@ -56,8 +58,9 @@ describe('cluster-wide budgets', () => {
       const runId = record?.id as string;
 
       expect((await workersThatTook(REDIS_URL, h.prefix, 'items')).size).toBeGreaterThanOrEqual(2);
-      // Eighteen calls were wanted at once (six chunks × max_parallel 3) on three workers, each of
-      // which alone would have let six through: together, the run made at most six.
+      // Six calls were wanted at once (six chunks × max_parallel 1) on three workers, and more as
+      // each ended; each worker alone would have let six through (eighteen in all): together, the
+      // run made at most six.
       expect(fake.requests.length).toBeGreaterThanOrEqual(1);
       expect(fake.requests.length).toBeLessThanOrEqual(Math.floor(MAX_COST / CALL_WORST_CASE));
       // Every paid call is journaled — the calls in flight when the batch stopped land in the journal
@@ -75,6 +78,7 @@ describe('cluster-wide budgets', () => {
       for (const item of refused) expect(item.costUsd).toBe(0); // a refused call is never made
 
       // A larger limit lets the run finish (here on one machine): items already paid for are kept.
+      fake.latencyMs = 10; // the rest one at a time (max_parallel 1): quickly
       const resumed = await runCli(['resume', runId, '--max-cost', '1', '--json'], { ...h.env, ...env }).done;
       expect(resumed.code, resumed.stderr).toBe(0);
       expect(JSON.parse(resumed.stdout).outputs.count).toBe(ITEMS);
