@@ -2,20 +2,18 @@
 // caller's AbortSignal goes in `config.abortSignal`. Structured output is responseMimeType
 // application/json + responseJsonSchema; the JSON text is parsed into `object`.
 //
-// One call, one HTTP request. The gate around a call counts its attempts, its slot, its place in
-// the rate window and its timeout per request, and the usage of the answer is what gets billed; the
-// SDK (2.x) can make further requests inside one `generateContent` / `generateContentStream`:
-// - automatic continuation, on by default: an answer that ends with finishReason CONTINUATION and a
-//   continuationToken is requested again with the token until the model finishes, and a stream
-//   that drops after a checkpoint is reopened from it. Off (`automaticContinuation: false`): such
-//   an answer ends the call as an answer cut short (finish reason `length`), and a dropped stream
-//   is a `connection` error our retry counts;
+// Inside one call the SDK (2.x) may make more requests of its own:
+// - automatic continuation, on by default and left on: an answer that ends at a checkpoint
+//   (finishReason CONTINUATION with a continuationToken) is requested again with the token until
+//   the model finishes, and a stream that drops after a checkpoint is reopened from it. It is the
+//   API's protocol for long answers: turned off, such an answer would come back cut short. The SDK
+//   sums the usage of every request into the answer's, so the bill is whole; what the gate sees is
+//   one attempt (one slot, one place in the rate window, one timeout) for the whole answer;
 // - automatic function calling: when `config.tools` holds a CallableTool (an object with
-//   `callTool()`), the SDK runs it and asks again, up to ten times. Our tools are plain function
-//   declarations and the tool loop is the engine's (src/llm), so it cannot start from them, but a
-//   CallableTool passed in `request.extra` could start it: off (`automaticFunctionCalling:
-//   { disable: true }`).
-// Both are set after `request.extra`, which cannot turn them back on.
+//   `callTool()`), the SDK runs it and asks again, up to ten times — a tool loop outside the
+//   engine's (src/llm), its calls unjournaled. Our tools are plain declarations, but a CallableTool
+//   passed in `request.extra` could start it: off (`automaticFunctionCalling: { disable: true }`),
+//   set after `request.extra`, which cannot turn it back on.
 import {
   ApiError,
   type Content,
@@ -152,8 +150,7 @@ function toParams(request: ModelRequest, signal: AbortSignal, tap: HeaderTap) {
     ...configOf(request.extra),
     abortSignal: signal,
     httpOptions: { fetch: tap.fetch },
-    // One call, one HTTP request (see the top of this file).
-    automaticContinuation: false,
+    // The tool loop is the engine's (see the top of this file).
     automaticFunctionCalling: { disable: true },
     ...(request.system ? { systemInstruction: request.system } : {}),
     ...(request.maxTokens === undefined ? {} : { maxOutputTokens: request.maxTokens }),
@@ -291,8 +288,7 @@ function finishReason(reason: string | undefined): FinishReason {
     case 'STOP':
       return 'stop';
     case 'MAX_TOKENS':
-    // The model stopped at a checkpoint and would go on with another request (automatic
-    // continuation, which we turn off): the answer is cut short, as by max_tokens.
+    // A checkpoint the SDK did not continue from (its continuation gave up): the answer is cut short.
     case 'CONTINUATION':
       return 'length';
     case 'SAFETY':

@@ -1,7 +1,7 @@
-// One Gemini call is exactly one HTTP request: the gate counts, times and rate-limits requests and
-// the answer's usage is what gets billed, so the SDK must make none of its own inside a call
-// (automatic continuation, automatic function calling: src/providers/gemini.ts). Counted at the
-// protocol-level fake, with function calls and with answers that ask to be continued.
+// What one Gemini call sends: the SDK continues a long answer from its checkpoints itself (the
+// API's continuation protocol: the answer whole, its usage summed over the requests), and never runs
+// a tool itself (the tool loop is the engine's). Counted at the protocol-level fake, with function
+// calls and with answers that ask to be continued (src/providers/gemini.ts).
 import type { CallableTool, FunctionCall, Part } from '@google/genai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GeminiProvider } from '../../src/providers/gemini.js';
@@ -90,7 +90,7 @@ function callableTool(): CallableTool & { calls: FunctionCall[][] } {
   };
 }
 
-describe('gemini: one call, one HTTP request', () => {
+describe('gemini: what one call sends', () => {
   it('with tools declared, a function call answer comes back as the call’s result (generate and stream)', async () => {
     fake.queueAnswers(
       { toolCalls: [{ name: 'lookup', arguments: { q: 'x' } }], usage: { input: 40, output: 6 } },
@@ -108,30 +108,30 @@ describe('gemini: one call, one HTTP request', () => {
     expect(streamed?.usage).toEqual({ inputTokens: 41, outputTokens: 7 });
   });
 
-  it('an answer that asks to be continued ends the call, cut short, billed for its one request', async () => {
+  it('an answer that asks to be continued is continued: the whole text, the usage of both requests', async () => {
     fake.continuations = 1;
     fake.queueAnswers(
       { text: 'The first half', usage: { input: 100, output: 7 } },
       { text: ' and the second half.', usage: { input: 120, output: 9 } },
     );
     const response = await provider().generate(ask(), signal());
-    expect(fake.requests).toHaveLength(1);
-    expect(response.text).toBe('The first half');
-    expect(response.finishReason).toBe('length');
-    expect(response.usage).toEqual({ inputTokens: 100, outputTokens: 7 });
+    expect(fake.requests).toHaveLength(2);
+    expect(response.text).toBe('The first half and the second half.');
+    expect(response.finishReason).toBe('stop');
+    expect(response.usage).toEqual({ inputTokens: 220, outputTokens: 16 });
   });
 
-  it('a stream that ends at a checkpoint ends the call, with one request', async () => {
+  it('a stream that ends at a checkpoint goes on from it: every chunk, the usage of both requests', async () => {
     fake.continuations = 1;
     fake.queueAnswers(
       { text: 'The first half', usage: { input: 100, output: 7 } },
       { text: ' and the second half.', usage: { input: 120, output: 9 } },
     );
     const { chunks, done } = await collect(provider().stream(ask(), signal()));
-    expect(fake.requests).toHaveLength(1);
-    expect(chunks.join('')).toBe('The first half');
-    expect(done?.finishReason).toBe('length');
-    expect(done?.usage).toEqual({ inputTokens: 100, outputTokens: 7 });
+    expect(fake.requests).toHaveLength(2);
+    expect(chunks.join('')).toBe('The first half and the second half.');
+    expect(done?.finishReason).toBe('stop');
+    expect(done?.usage).toEqual({ inputTokens: 220, outputTokens: 16 });
   });
 
   it('a CallableTool passed in `extra` is never run by the SDK: the function call is the answer', async () => {
@@ -151,8 +151,7 @@ describe('gemini: one call, one HTTP request', () => {
     expect(done?.toolCalls).toEqual([expect.objectContaining({ name: 'lookup' })]);
   });
 
-  it('`extra` cannot turn them back on, and neither setting goes on the wire', async () => {
-    fake.continuations = 1;
+  it('`extra` cannot turn automatic function calling back on, and no setting goes on the wire', async () => {
     const tool = callableTool();
     fake.queueAnswers({ toolCalls: [{ name: 'lookup', arguments: { q: 'x' } }] });
     await provider().generate(
@@ -172,7 +171,7 @@ describe('gemini: one call, one HTTP request', () => {
 });
 
 describe('gemini through the gate', () => {
-  it('counts as many attempts as requests reached the API, streamed or not', async () => {
+  it('a tool-call answer is one request and one attempt; a continued answer one attempt, billed whole', async () => {
     const stats: CallStats[] = [];
     const gemini = provider();
     const call = createModelCaller({
@@ -184,12 +183,23 @@ describe('gemini through the gate', () => {
       price: () => 0,
       onCallFinished: (done) => stats.push(done),
     });
-    fake.continuations = 2;
-    fake.queueAnswers({ toolCalls: [{ name: 'lookup', arguments: { q: 'x' } }] }, { text: 'long' }, { text: 'er' });
+    fake.queueAnswers({ toolCalls: [{ name: 'lookup', arguments: { q: 'x' } }] });
     await call(ask({ tools: TOOLS }), { signal: signal(), stream: false });
-    await call(ask({ messages: [{ role: 'user', content: 'go on' }] }), { signal: signal(), stream: true });
+    expect(fake.requests).toHaveLength(1);
+    fake.continuations = 1;
+    fake.queueAnswers(
+      { text: 'long', usage: { input: 10, output: 1 } },
+      { text: 'er', usage: { input: 11, output: 1 } },
+    );
+    const streamed = await call(ask({ messages: [{ role: 'user', content: 'go on' }] }), {
+      signal: signal(),
+      stream: true,
+    });
+    expect(fake.requests).toHaveLength(3);
+    expect(streamed.text).toBe('longer');
+    expect(streamed.usage).toEqual({ inputTokens: 21, outputTokens: 2 });
+    // The SDK's continuation happens inside the gate's one attempt (see src/providers/gemini.ts).
     expect(stats.map((s) => s.attempts)).toEqual([1, 1]);
-    expect(fake.requests).toHaveLength(2);
   });
 });
 
