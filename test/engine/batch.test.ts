@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { assembleBatch } from '../../src/engine/steps/batch-journal.js';
 import { createHarness, type Harness } from './batch-harness.js';
 
 let h: Harness;
@@ -84,6 +85,27 @@ describe('batch step', () => {
       [1, expect.stringContaining('refused: FAIL-b')],
       [3, expect.stringContaining('refused: FAIL-d')],
     ]);
+  });
+
+  it('a batch run from scratch assembles, as its items finish, the output and totals the journal holds', async () => {
+    const file = h.write(
+      'p.yaml',
+      batchPipeline(
+        { on_item_error: 'continue', max_parallel: 6 }, // later items finish first, failures too
+        { prompt: 'sleep {{ 12 | minus: index | times: 2 }} {{ item }}', retry: { max_attempts: 1 } },
+      ),
+    );
+    const result = await h.run(file, { things: ['a', 'FAIL-b', 'c', 'd', 'FAIL-e', 'f'] });
+    expect(result.status).toBe('succeeded');
+    const step = result.steps.find((s) => s.name === 'each');
+    // What the step said (assembled in memory) is what the journal's items say (read back).
+    const journal = await assembleBatch(h.store, result.run_id, 'each', 6);
+    expect(result.outputs.all).toEqual(journal.output);
+    expect(step?.output).toEqual(journal.output);
+    expect(step?.usage).toEqual({ input_tokens: journal.usage.inputTokens, output_tokens: journal.usage.outputTokens });
+    expect(step?.details).toMatchObject({ succeeded: journal.succeeded, failed: journal.failed, calls: journal.calls });
+    expect(step?.details?.errors).toEqual(journal.errors);
+    expect(journal.output.filter((o) => o === null)).toHaveLength(2);
   });
 
   it('on_item_error: fail stops launching items, cancels the ones in flight and fails the step', async () => {

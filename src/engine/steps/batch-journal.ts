@@ -79,23 +79,41 @@ export interface AssembledBatch {
   errors: { index: number; error: string }[];
 }
 
-export async function assembleBatch(
-  store: Store,
-  runId: string,
-  stepKey: string,
-  total: number,
-  maxErrors = 10,
-): Promise<AssembledBatch> {
-  const result: AssembledBatch = {
-    output: new Array<unknown>(total).fill(null),
-    usage: NO_USAGE,
-    costUsd: 0,
-    calls: 0,
-    succeeded: 0,
-    failed: 0,
-    errors: [],
-  };
-  await forEachPage(store, runId, stepKey, total, (item) => {
+/**
+ * A batch's output and totals, item by item: from the journal's pages (assembleBatch), or — for a
+ * batch run from scratch in this process — from the item records as they are journaled, which spares
+ * reading them all back at the step's end (~5 µs an item, most of a fan-out's tail).
+ */
+export class BatchAssembly {
+  readonly result: AssembledBatch;
+
+  constructor(
+    total: number,
+    private readonly maxErrors = 10,
+  ) {
+    this.result = {
+      output: new Array<unknown>(total).fill(null),
+      usage: NO_USAGE,
+      costUsd: 0,
+      calls: 0,
+      succeeded: 0,
+      failed: 0,
+      errors: [],
+    };
+  }
+
+  /** Keeps the first failures by item order, whatever order they are added in (the journal's order). */
+  private noteError(index: number, error: string): void {
+    const { errors } = this.result;
+    if (errors.length >= this.maxErrors && index > (errors.at(-1)?.index ?? -1)) return;
+    let at = errors.length;
+    while (at > 0 && (errors[at - 1]?.index ?? -1) > index) at--;
+    errors.splice(at, 0, { index, error });
+    if (errors.length > this.maxErrors) errors.pop();
+  }
+
+  add(item: ItemRecord): void {
+    const result = this.result;
     result.usage = addUsage(result.usage, item.usage);
     result.costUsd = addCost(result.costUsd, item.costUsd);
     result.calls += item.calls ?? 0;
@@ -104,10 +122,21 @@ export async function assembleBatch(
       result.succeeded++;
     } else {
       result.failed++;
-      if (result.errors.length < maxErrors) result.errors.push({ index: item.index, error: item.error ?? 'failed' });
+      this.noteError(item.index, item.error ?? 'failed');
     }
-  });
-  return result;
+  }
+}
+
+export async function assembleBatch(
+  store: Store,
+  runId: string,
+  stepKey: string,
+  total: number,
+  maxErrors = 10,
+): Promise<AssembledBatch> {
+  const assembly = new BatchAssembly(total, maxErrors);
+  await forEachPage(store, runId, stepKey, total, (item) => assembly.add(item));
+  return assembly.result;
 }
 
 async function forEachPage(

@@ -16,7 +16,7 @@ import { ItemCommitter } from '../item-committer.js';
 import { type Spent, withSpent } from '../spent.js';
 import { NO_USAGE, type StepExecution, type StepHandler, type StepOutcome } from '../step-handler.js';
 import { type ItemCallStats, itemCalls, itemRecordOf, runBatchItem } from './batch-item.js';
-import { addEarlierSpend, assembleBatch, succeededItems } from './batch-journal.js';
+import { addEarlierSpend, assembleBatch, BatchAssembly, succeededItems } from './batch-journal.js';
 import { BatchProgress } from './batch-progress.js';
 import { remoteBatchOf } from './batch-remote.js';
 import { runWorkers } from './worker-pool.js';
@@ -46,6 +46,12 @@ export class BatchItemError extends ElexirionError {
   }
 }
 
+/**
+ * Up to this many items, a batch run from scratch assembles its output in memory as its items are
+ * journaled (the output list is the step's result either way); beyond, it pages through the journal.
+ */
+const ASSEMBLE_IN_MEMORY_UP_TO = 10_000;
+
 async function executeBatch(step: BatchStep, exec: StepExecution): Promise<StepOutcome> {
   const { run, key } = exec;
   const { store } = run.services;
@@ -62,6 +68,16 @@ async function executeBatch(step: BatchStep, exec: StepExecution): Promise<StepO
   setMaxListeners(0, cancel.signal); // one listener per in-flight item, by design
   const onStepAbort = () => cancel.abort(exec.signal.reason);
   exec.signal.addEventListener('abort', onStepAbort, { once: true });
+
+  // Only a top-level step of the run's own pipeline goes to the cluster: the workers running its
+  // chunks find it by name there. A batch inside a `parallel` group has a key without a '/' too.
+  const topLevel = run.keyPrefix === '' && run.loaded.pipeline.steps.includes(step);
+  const remote = topLevel ? remoteBatchOf(run.services.bus) : undefined;
+  const spread = remote?.accepts(key, total) ? remote : undefined;
+  // A batch run here from scratch, and not too large, keeps its output as its items are journaled;
+  // any other reads it back from the journal at its end (its results live there, not in memory).
+  const fresh = !spread && done.count === 0 && done.failed.size === 0 && total <= ASSEMBLE_IN_MEMORY_UP_TO;
+  const assembly = fresh ? new BatchAssembly(total) : undefined;
 
   const calls = itemCalls(step.step_template, run.defaults.timeout);
   const committer = new ItemCommitter(store, () => run.takeEvents());
@@ -93,6 +109,7 @@ async function executeBatch(step: BatchStep, exec: StepExecution): Promise<StepO
     }
     progress.finished(record.status === 'failed');
     ran++;
+    assembly?.add(record);
     await committer.add(record);
   };
 
@@ -113,11 +130,6 @@ async function executeBatch(step: BatchStep, exec: StepExecution): Promise<StepO
     }
   };
 
-  // Only a top-level step of the run's own pipeline goes to the cluster: the workers running its
-  // chunks find it by name there. A batch inside a `parallel` group has a key without a '/' too.
-  const topLevel = run.keyPrefix === '' && run.loaded.pipeline.steps.includes(step);
-  const remote = topLevel ? remoteBatchOf(run.services.bus) : undefined;
-  const spread = remote?.accepts(key, total) ? remote : undefined;
   try {
     if (spread) {
       // Cluster mode: the items run as child jobs on every worker; their results are in the journal.
@@ -153,7 +165,7 @@ async function executeBatch(step: BatchStep, exec: StepExecution): Promise<StepO
       : reason;
   }
 
-  const assembled = await assembleBatch(store, run.id, key, total);
+  const assembled = assembly?.result ?? (await assembleBatch(store, run.id, key, total));
   // The cluster ran every item the journal did not have as succeeded.
   if (spread) ran = assembled.succeeded + assembled.failed - done.count;
   const firstError = assembled.errors[0];
