@@ -101,16 +101,33 @@ export async function resumeChain(chainId: string, options: ResumeChainOptions):
     );
   }
   const links = await planChain(meta.files, meta.inputs ?? {}, '/');
+  const runs = [...(meta.runs ?? [chainId])];
+  // A link whose run was created but not yet recorded in the chain (killed in between): adopt it.
+  const orphan = await orphanLink(options.engine, chainId, runs.length + 1);
+  if (orphan !== undefined) runs.push(orphan);
   const state: ChainState = {
     engine: options.engine,
     files: meta.files,
     given: meta.inputs ?? {},
     mock: meta.mock === true,
-    runs: [...(meta.runs ?? [chainId])],
+    runs,
     ...(options.onLink ? { onLink: options.onLink } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   };
   return continueChain(state, links, '/');
+}
+
+/**
+ * The run of link `link` of chain `chainId` that startLink created but did not get to record in the
+ * chain's head (the process died in between): never started, so still `running` with no owner.
+ */
+async function orphanLink(engine: Engine, chainId: string, link: number): Promise<string | undefined> {
+  const running = await engine.store.listRuns({ status: 'running', limit: 500 });
+  const orphan = running.find((r) => {
+    const meta = r.metadata.chain as ChainMetadata | undefined;
+    return meta?.id === chainId && meta.link === link && r.metadata.pid === undefined;
+  });
+  return orphan?.id;
 }
 
 /**

@@ -152,5 +152,8 @@ describe('chain: a link is recorded in the chain before it runs', () => {
     const resumed = await resumeChain(chainId, { engine: h.engine });
     expect(resumed.status).toBe('succeeded');
     expect(h.mock.prompts.filter((p) => p.startsWith('summarize'))).toHaveLength(1);
+    // The run link 2 had created, never recorded, is the one the resume ran: no run is left behind.
+    const links = (await h.store.listRuns()).filter((r) => r.pipelineName === 'summarize');
+    expect(links.map((r) => [r.id, r.status])).toEqual([[resumed.links[1]?.run_id, 'succeeded']]);
   });
 });
