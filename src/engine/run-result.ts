@@ -122,7 +122,7 @@ export function totalsOf(records: Iterable<StepRecord>, items: readonly ItemTota
       if (r.costUsd === null) totals.unpricedCalls++;
       else totals.costUsd += r.costUsd;
     }
-    if (batch) uncounted.set(r.key, Math.max(0, (uncounted.get(r.key) ?? 0) - itemsRun(r)));
+    if (batch) uncounted.set(r.key, Math.max(0, (uncounted.get(r.key) ?? 0) - itemsCounted(r)));
     totals.calls += calls;
     totals.cacheHits += Number(d.cache_hits ?? 0);
     totals.costSavedUsd += Number(d.cost_saved_usd ?? 0);
@@ -142,7 +142,17 @@ export function totalsOf(records: Iterable<StepRecord>, items: readonly ItemTota
   return totals;
 }
 
-/** The journaled items a batch's row says it ran (those without their calls are counted in it). */
+/**
+ * How many of a batch's journaled items without calls of their own (journaled before items kept
+ * theirs) the row's `calls` counted: `items_counted` on rows written since (0, plus what a failed
+ * attempt's row carried into it); on older rows, the items that attempt ran.
+ */
+export function itemsCounted(r: StepRecord): number {
+  const d = r.details ?? {};
+  return d.items_counted !== undefined ? Number(d.items_counted) : itemsRun(r);
+}
+
+/** The journaled items an older batch row says it ran (their calls are counted in it). */
 function itemsRun(r: StepRecord): number {
   const d = r.details ?? {};
   if (d.items_run !== undefined) return Number(d.items_run);

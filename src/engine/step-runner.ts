@@ -6,6 +6,7 @@ import type { StepRecord, StepStatus } from '../journal/store.js';
 import { evaluateCondition } from '../template/render.js';
 import { JournalError, messageOf, RunInterruptedError, StepFailedError, StepTimeoutError } from './errors.js';
 import { handlerFor } from './registry.js';
+import { itemsCounted } from './run-result.js';
 import type { RunContext } from './run-context.js';
 import { isFinished } from './run-or-reuse.js';
 import { addSpent, type Spent, spentOf } from './spent.js';
@@ -178,7 +179,10 @@ export async function runStep(
  */
 function failedDetails(spent: Spent): Record<string, unknown> {
   const details: Record<string, unknown> = { calls: spent.calls, retries: spent.retries };
-  if (spent.items !== undefined) details.items_run = spent.items;
+  if (spent.items !== undefined) {
+    details.items_run = spent.items;
+    details.items_counted = 0; // a batch's items journal their own calls (see totalsOf)
+  }
   return details;
 }
 
@@ -311,11 +315,15 @@ function carryEarlierBill(record: StepRecord, earlier: StepRecord): void {
   const before = earlier.details ?? {};
   const calls = Number(before.calls ?? 0);
   const retries = Number(before.retries ?? 0);
-  if (calls === 0 && retries === 0 && before.items_run === undefined) return;
+  if (calls === 0 && retries === 0 && before.items_run === undefined && before.items_counted === undefined) return;
   const details = { ...record.details };
   details.calls = Number(details.calls ?? 0) + calls;
   details.retries = Number(details.retries ?? 0) + retries;
   if (before.items_run !== undefined) details.items_run = Number(details.items_run ?? 0) + Number(before.items_run);
+  // The earlier row's calls, carried here, counted some callless items: this row now counts them.
+  if (before.items_run !== undefined || before.items_counted !== undefined) {
+    details.items_counted = Number(details.items_counted ?? 0) + itemsCounted(earlier);
+  }
   record.details = details;
 }
 

@@ -183,6 +183,7 @@ async function executeBatch(step: BatchStep, exec: StepExecution): Promise<StepO
       failed: assembled.failed,
       from_journal: done.count,
       items_run: ran,
+      items_counted: 0, // its items journal their own calls (see totalsOf)
       // Every journaled item's, as `usage` is: what the journal says, not what this attempt (or a
       // cluster's chunks) counted. The run's totals read the items' own (see totalsOf).
       calls: assembled.calls,
