@@ -104,7 +104,12 @@ export async function resumeChain(chainId: string, options: ResumeChainOptions):
   const runs = [...(meta.runs ?? [chainId])];
   // A link whose run was created but not yet recorded in the chain (killed in between): adopt it.
   const orphan = await orphanLink(options.engine, chainId, runs.length + 1);
-  if (orphan !== undefined) runs.push(orphan);
+  if (orphan !== undefined) {
+    runs.push(orphan);
+    // Recorded before it runs (as startLink does): once resumed it has an owner, and no later
+    // resume of the chain would recognize it as the link's run.
+    await options.engine.store.updateRun(chainId, { metadata: { ...head.metadata, chain: { ...meta, runs } } });
+  }
   const state: ChainState = {
     engine: options.engine,
     files: meta.files,
