@@ -106,20 +106,23 @@ export async function runEventsRoute(c: Context, deps: ServerDeps): Promise<Resp
       }
     };
 
-    // Live events that arrive during the hand-over wait in `pending` (with the hub's buffered ones),
-    // then in `chain`; either way they count in the backlog.
-    let handingOver = true;
+    // Live events that arrive during the replay and the hand-over wait in `pending` (with the hub's
+    // buffered ones), then in `chain`; either way they count in the backlog. During the replay only
+    // those without a seq are kept (a step taken from the journal on resume, a streamed chunk): the
+    // others are read from the journal, or the hub's buffer, in the hand-over.
+    let phase: 'replay' | 'hand-over' | 'live' = 'replay';
     const pending: Pending[] = [];
     let chain = Promise.resolve();
     let backlog = 0;
     const receive = (event: LiveEvent): void => {
       if (ended) return;
+      if (phase === 'replay' && event.seq !== undefined) return;
       if (backlog >= maxBacklog) {
         drop();
         return;
       }
       backlog++;
-      if (handingOver) {
+      if (phase !== 'live') {
         pending.push({ event, live: true });
         return;
       }
@@ -130,11 +133,11 @@ export async function runEventsRoute(c: Context, deps: ServerDeps): Promise<Resp
           backlog--;
         });
     };
-    let unwatch: () => void = () => {};
     stream.onAbort(end);
+    const unwatch = hub.watch(runId, receive);
     try {
-      // 1. The journal as it is now, page by page, watching nothing yet: however far behind the
-      // client starts, it holds one page at a time, read once the previous one is written.
+      // 1. The journal as it is now, page by page: however far behind the client starts, it holds
+      // one page at a time, read once the previous one is written.
       let cursor = afterSeq;
       for (let full = true; full && !ended; ) {
         const page = await store.getEvents(runId, cursor, REPLAY_PAGE);
@@ -144,11 +147,11 @@ export async function runEventsRoute(c: Context, deps: ServerDeps): Promise<Resp
       }
       if (ended) return; // dropped, or gone
 
-      // 2. The hand-over, as short as the journal has grown since. Subscribe first: every event
-      // emitted from now on reaches `pending`. Each earlier one is in the journal or in the hub's
-      // buffer — read before the journal: an event the hub drops after this was journaled first —
-      // but for those the hub dropped uncommitted, which the journal is then made to hold.
-      unwatch = hub.watch(runId, receive);
+      // 2. The hand-over, as short as the journal has grown since. Every event emitted from now on
+      // reaches `pending`. Each earlier one with a seq is in the journal or in the hub's buffer —
+      // read before the journal: an event the hub drops after this was journaled first — but for
+      // those the hub dropped uncommitted, which the journal is then made to hold.
+      phase = 'hand-over';
       for (const event of hub.buffered(runId)) if (event.seq > cursor) pending.push({ event, live: false });
       const dropped = hub.droppedThrough(runId);
       if (dropped > cursor && dropped > (await store.lastEventSeq(runId))) await engine.journalPendingEvents(runId);
@@ -167,7 +170,7 @@ export async function runEventsRoute(c: Context, deps: ServerDeps): Promise<Resp
       }
       // Then whatever waits, until nothing does: from then on, events go out as they come.
       while (pending.length > 0 && !ended) await sendInOrder(pending.splice(0));
-      handingOver = false;
+      phase = 'live';
 
       // A run no longer (or not) running in this process will send nothing more.
       const settled = () => {
