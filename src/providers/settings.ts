@@ -100,9 +100,11 @@ const VENDOR_HOSTS: Readonly<Record<Exclude<ProviderType, 'mock'>, string>> = {
   openai: 'api.openai.com',
 };
 
+/** The vendor's own API: its host, over https, on the default port. */
 function isVendorEndpoint(type: Exclude<ProviderType, 'mock'>, url: string): boolean {
   try {
-    return new URL(url).hostname === VENDOR_HOSTS[type];
+    const u = new URL(url);
+    return u.protocol === 'https:' && u.port === '' && u.hostname === VENDOR_HOSTS[type];
   } catch {
     return false;
   }

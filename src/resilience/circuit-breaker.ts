@@ -47,8 +47,21 @@ export class ProviderCircuitBreaker {
     });
     this.policy.onStateChange((state) => {
       const name = stateName(state);
+      if (name === 'open') this.openedAt = Date.now();
       if (name) bus?.emit('pipeline.provider.circuit', { provider, state: name });
     });
+  }
+
+  private openedAt = 0;
+
+  /**
+   * The state as a report should show it: an open breaker whose recovery timeout has passed lets
+   * the next call through as its probe, so it is half-open in effect (a gate nobody calls any more
+   * would otherwise read open for the life of the process).
+   */
+  get reportedState(): CircuitStateName {
+    const state = this.state;
+    return state === 'open' && Date.now() - this.openedAt >= this.recoveryTimeoutMs ? 'half_open' : state;
   }
 
   /** Calls `listener` on every change of state (open, half_open, closed). */

@@ -1,4 +1,4 @@
-// Keep-alive connection pools, one per provider, sized to its bulkhead. The vendor SDKs do their
+// Keep-alive connection pools, one per provider and size, sized to its bulkhead. The vendor SDKs do their
 // HTTP through `fetch`; each provider gets a `fetch` bound to its own undici Agent (the library
 // behind Node's own fetch), so that connections are reused across calls and runs, and a provider
 // never holds more sockets than its max_concurrency lets calls be in flight.
@@ -17,15 +17,20 @@ const loadUndici = (): Promise<Undici> => {
 
 const pools = new Map<string, Promise<Agent>>();
 
-/** The pool of `provider`, created on first use (its size is fixed by the first caller). */
+/**
+ * The pool of `provider` for `connections` calls in flight, created on first use. Keyed by both: a
+ * pipeline declaring `max_concurrency: 4` for a name must not be held to the sockets of another's 1
+ * (each configuration has a gate of its own: gate-registry.ts).
+ */
 export function poolFor(provider: string, connections: number): Promise<Agent> {
-  let pool = pools.get(provider);
+  const key = `${provider} ${connections}`;
+  let pool = pools.get(key);
   if (!pool) {
     pool = loadUndici().then(
       ({ Agent }) =>
         new Agent({ connections: Math.max(1, connections), keepAliveTimeout: KEEP_ALIVE_MS, pipelining: 1 }),
     );
-    pools.set(provider, pool);
+    pools.set(key, pool);
   }
   return pool;
 }

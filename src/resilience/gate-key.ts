@@ -3,6 +3,7 @@
 // every process, so cluster workers agree on it.
 import { createHash } from 'node:crypto';
 import type { ProviderConfig } from '../config/schema.js';
+import { normalizeUrl } from '../providers/base-url.js';
 import type { GateOptions } from './gate-options.js';
 
 export interface GateIdentity {
@@ -18,7 +19,7 @@ export function gateIdentity(provider: string, config: ProviderConfig | undefine
   const endpoint = JSON.stringify([
     provider,
     config?.type ?? provider,
-    config?.base_url?.replace(/\/+$/, '') ?? null,
+    config?.base_url === undefined ? null : normalizeUrl(config.base_url),
     config?.api_key_env ?? null,
   ]);
   const key = `${endpoint}${JSON.stringify(limitsOf(options))}`;

@@ -175,7 +175,7 @@ export class GateRegistry {
     const byName = new Map<string, ProviderGateSummary>();
     for (const gate of this.all()) {
       const seen = byName.get(gate.provider);
-      const state = gate.circuitState;
+      const state = gate.breaker.reportedState;
       if (!seen) {
         byName.set(gate.provider, {
           provider: gate.provider,

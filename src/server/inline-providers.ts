@@ -13,6 +13,7 @@
 import type { LoadedPipeline } from '../config/loader.js';
 import type { DocPath } from '../config/path.js';
 import { BUILTIN_PROVIDERS, type Pipeline, type ProviderConfig, type Step } from '../config/schema.js';
+import { normalizeUrl } from '../providers/base-url.js';
 import { PROVIDER_ENV, providerType } from '../providers/settings.js';
 import { parseAllowedBaseUrl } from './allowed-base-url.js';
 import { HttpError } from './http-error.js';
@@ -120,15 +121,6 @@ function standardKeyVariables(name: string, config: ProviderConfig): readonly st
     return type === 'mock' ? [] : PROVIDER_ENV[type].keyVariables;
   } catch {
     return []; // an unknown provider: the loader has refused the pipeline already
-  }
-}
-
-/** Scheme and host lower-cased, default port dropped, no trailing slash: what `URL` makes of it. */
-export function normalizeUrl(url: string): string {
-  try {
-    return new URL(url).href.replace(/\/+$/, '');
-  } catch {
-    return url;
   }
 }
 
