@@ -6,9 +6,9 @@ import type { StepRecord, StepStatus } from '../journal/store.js';
 import { evaluateCondition } from '../template/render.js';
 import { JournalError, messageOf, RunInterruptedError, StepFailedError, StepTimeoutError } from './errors.js';
 import { handlerFor } from './registry.js';
-import { itemsCounted } from './run-result.js';
 import type { RunContext } from './run-context.js';
 import { isFinished } from './run-or-reuse.js';
+import { itemsCounted } from './run-result.js';
 import { addSpent, type Spent, spentOf } from './spent.js';
 import { addCost, addUsage, NO_USAGE, type StepOutcome } from './step-handler.js';
 
