@@ -128,32 +128,60 @@ describe('chain', () => {
   });
 });
 
+/**
+ * Runs a chain of `files` whose record cannot be written as link 2 starts — as if the process died
+ * right there — and returns its id once anything the dead chain left running has ended (and paid).
+ */
+async function chainDyingAtLink2(files: string[]): Promise<string> {
+  const updateRun = h.store.updateRun.bind(h.store);
+  let failChainWrite = false;
+  h.store.updateRun = async (id, patch) => {
+    if (failChainWrite && patch.metadata?.chain !== undefined) {
+      failChainWrite = false;
+      throw new Error('journal write failed');
+    }
+    return updateRun(id, patch);
+  };
+  const onLink = (event: { phase: string; link: number }) => {
+    if (event.phase === 'end' && event.link === 1) failChainWrite = true;
+  };
+  await expect(chain(files, { engine: h.engine, mock: true, inputs: { topic: 'otters' }, onLink })).rejects.toThrow(
+    /journal write failed/,
+  );
+  await h.engine.drain();
+  return (await h.store.listRuns()).find((r) => r.pipelineName === 'extract')?.id as string;
+}
+
+const summarizePrompts = () => h.mock.prompts.filter((p) => p.startsWith('summarize'));
+
 describe('chain: a link is recorded in the chain before it runs', () => {
   it('a chain that dies before it recorded a link never paid for that link, so its resume pays once', async () => {
-    const files = [h.write('a.yaml', extract), h.write('b.yaml', summarize())];
-    // The chain's record cannot be written as link 2 starts: as if the process died right there.
-    const updateRun = h.store.updateRun.bind(h.store);
-    let failChainWrite = false;
-    h.store.updateRun = async (id, patch) => {
-      if (failChainWrite && patch.metadata?.chain !== undefined) {
-        failChainWrite = false;
-        throw new Error('journal write failed');
-      }
-      return updateRun(id, patch);
-    };
-    const onLink = (event: { phase: string; link: number }) => {
-      if (event.phase === 'end' && event.link === 1) failChainWrite = true;
-    };
-    await expect(chain(files, { engine: h.engine, mock: true, inputs: { topic: 'otters' }, onLink })).rejects.toThrow(
-      /journal write failed/,
-    );
-    await h.engine.drain(); // anything the dead chain left running ends (and pays) here
-    const chainId = (await h.store.listRuns()).find((r) => r.pipelineName === 'extract')?.id as string;
+    const chainId = await chainDyingAtLink2([h.write('a.yaml', extract), h.write('b.yaml', summarize())]);
     const resumed = await resumeChain(chainId, { engine: h.engine });
     expect(resumed.status).toBe('succeeded');
-    expect(h.mock.prompts.filter((p) => p.startsWith('summarize'))).toHaveLength(1);
+    expect(summarizePrompts()).toHaveLength(1);
     // The run link 2 had created, never recorded, is the one the resume ran: no run is left behind.
     const links = (await h.store.listRuns()).filter((r) => r.pipelineName === 'summarize');
     expect(links.map((r) => [r.id, r.status])).toEqual([[resumed.links[1]?.run_id, 'succeeded']]);
+  });
+
+  it('an adopted link run that then fails is resumed by the next resumeChain, not run again', async () => {
+    // resumeChain records the adopted run before running it: once it has an owner, nothing else
+    // would tell the next resume that it is the link's run.
+    const flaky = JSON.stringify({
+      ...JSON.parse(summarize()),
+      steps: [
+        ...JSON.parse(summarize()).steps,
+        { name: 'flaky', type: 'mock', prompt: 'flaky', fail_first: 1, retry: { max_attempts: 1 } },
+      ],
+    });
+    const chainId = await chainDyingAtLink2([h.write('a.yaml', extract), h.write('b.yaml', flaky)]);
+    const first = await resumeChain(chainId, { engine: h.engine });
+    expect(first.status).toBe('failed');
+    expect(first.failed_link).toBe(2);
+    const second = await resumeChain(chainId, { engine: h.engine });
+    expect(second.status).toBe('succeeded');
+    expect(second.links[1]?.run_id).toBe(first.links[1]?.run_id);
+    expect(summarizePrompts()).toHaveLength(1);
   });
 });
