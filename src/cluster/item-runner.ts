@@ -49,7 +49,6 @@ export async function runItemChunk(
   );
   const step = loaded.pipeline.steps.find((s) => s.name === chunk.stepKey) as BatchStep | undefined;
   if (!step) throw new Error(`run ${chunk.runId} has no step ${chunk.stepKey}`);
-  deps.gates.configure(loaded.pipeline.providers);
 
   const cache = new CallCache(store);
   const services: EngineServices = {

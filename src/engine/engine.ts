@@ -284,7 +284,6 @@ export class Engine {
 
   private supervise(record: RunRecord, loaded: LoadedPipeline, options: RunOptions, fresh = false): RunHandle {
     const runId = record.id;
-    this.gates.configure(loaded.pipeline.providers);
     const active: ActiveRun = {};
     this.active.set(runId, active);
     const outcome = this.supervisor

@@ -176,7 +176,7 @@ describe('GateRegistry.forPipeline: the gates as one pipeline declares them', ()
 
   it("falls back to the registry's own declarations, never to what configure() was told for another pipeline", () => {
     const registry = new GateRegistry(undefined, { mock: { max_concurrency: 100 } });
-    registry.configure({ openai: { max_concurrency: 1 } }); // as the engine does for each run it starts
+    registry.configure({ openai: { max_concurrency: 1 } }); // as a caller handling another pipeline might
     const view = registry.forPipeline({ anthropic: { max_concurrency: 3 } });
     expect(view.gate('mock').options.maxConcurrency).toBe(100);
     expect(view.gate('openai').options.maxConcurrency).toBe(10);
