@@ -7,19 +7,15 @@ import type { Provider } from '../providers/provider.js';
 import { createProvider, type ProviderFactories } from '../providers/registry.js';
 import { replayStandIn } from '../providers/replay-stand-in.js';
 import type { Env } from '../providers/settings.js';
+import { declaredEndpoint } from '../resilience/gate-key.js';
 import type { RunContext } from './run-context.js';
-
-/** What a declaration says about where calls go and with which key. */
-function endpointOf(config: ProviderConfig): string {
-  return JSON.stringify([config.type ?? null, config.base_url ?? null, config.api_key_env ?? null]);
-}
 
 export function runProvider(run: RunContext, name: string, env: Env, factories: ProviderFactories = {}): Provider {
   const key = run.options.mock ? 'mock' : name;
   const config = run.pipeline.providers?.[key];
   // A nested pipeline may declare a name its parent declares otherwise (another base_url): each
   // declaration is a provider of its own, as it is a gate of its own (model-caller-for.ts).
-  const cacheKey = config === undefined || key === 'mock' ? key : `${key} ${endpointOf(config)}`;
+  const cacheKey = config === undefined || key === 'mock' ? key : endpointOf(key, config);
   let provider = run.providers.get(cacheKey);
   if (!provider) {
     if (key === 'mock' && !factories.mock) provider = new MockProvider();
@@ -29,4 +25,23 @@ export function runProvider(run: RunContext, name: string, env: Env, factories: 
     run.providers.set(cacheKey, provider);
   }
   return provider;
+}
+
+// A pipeline's declarations are the same objects for each of its runs and steps: each endpoint is
+// worked out once (a URL parsed, a JSON string built), not on every call. By name too: a YAML
+// anchor may give one declaration to two names.
+const endpoints = new WeakMap<ProviderConfig, Map<string, string>>();
+
+function endpointOf(name: string, config: ProviderConfig): string {
+  let byName = endpoints.get(config);
+  if (!byName) {
+    byName = new Map();
+    endpoints.set(config, byName);
+  }
+  let endpoint = byName.get(name);
+  if (endpoint === undefined) {
+    endpoint = declaredEndpoint(name, config);
+    byName.set(name, endpoint);
+  }
+  return endpoint;
 }

@@ -14,16 +14,23 @@ export interface GateIdentity {
 }
 
 export function gateIdentity(provider: string, config: ProviderConfig | undefined, options: GateOptions): GateIdentity {
-  // The base URL and key variable the pipeline names; unset ones read the environment, which is the
-  // same for every pipeline of the process.
-  const endpoint = JSON.stringify([
+  const endpoint = declaredEndpoint(provider, config);
+  const key = `${endpoint}${JSON.stringify(limitsOf(options))}`;
+  return { key, endpoint };
+}
+
+/**
+ * Where a declaration of `provider` sends its calls, and with which key: its name, type, base URL
+ * (normalized) and key variable. Unset ones read the environment, the same for every pipeline of
+ * the process. One provider instance (run-provider.ts) and one gate family per value.
+ */
+export function declaredEndpoint(provider: string, config: ProviderConfig | undefined): string {
+  return JSON.stringify([
     provider,
     config?.type ?? provider,
     config?.base_url === undefined ? null : normalizeUrl(config.base_url),
     config?.api_key_env ?? null,
   ]);
-  const key = `${endpoint}${JSON.stringify(limitsOf(options))}`;
-  return { key, endpoint };
 }
 
 /** A short, stable digest of a gate's key, for names outside the process (Redis keys in cluster mode). */
