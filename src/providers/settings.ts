@@ -3,7 +3,6 @@
 // Keys are only ever read from the environment; the YAML names the variable, never the key.
 import type { ProviderConfig } from '../config/schema.js';
 import { ElexirionError, ExitCode } from '../errors.js';
-import { OPENAI_DEFAULT_BASE_URL } from './openai.js';
 
 export type ProviderType = 'anthropic' | 'gemini' | 'openai' | 'mock';
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -102,20 +101,17 @@ const VENDOR_HOSTS: Readonly<Record<Exclude<ProviderType, 'mock'>, string>> = {
 
 /** The vendor's own API: its host, over https, on the default port. */
 function isVendorEndpoint(type: Exclude<ProviderType, 'mock'>, url: string): boolean {
-  try {
-    const u = new URL(url);
-    return u.protocol === 'https:' && u.port === '' && u.hostname === VENDOR_HOSTS[type];
-  } catch {
-    return false;
-  }
+  const u = parsed(url);
+  return u?.protocol === 'https:' && u.port === '' && u.hostname === VENDOR_HOSTS[type];
 }
 
+/** OpenAI's own host, whatever the scheme or port: such a URL is never a keyless local server. */
 function isOfficialOpenAI(url: string): boolean {
-  try {
-    return new URL(url).hostname === new URL(OPENAI_DEFAULT_BASE_URL).hostname;
-  } catch {
-    return false;
-  }
+  return parsed(url)?.hostname === VENDOR_HOSTS.openai;
+}
+
+function parsed(url: string): URL | undefined {
+  return URL.canParse(url) ? new URL(url) : undefined;
 }
 
 function nonEmpty(v: string | undefined): string | undefined {
