@@ -47,9 +47,9 @@ export interface Harness {
   cleanup(): Promise<void>;
 }
 
-export function createHarness(): Harness {
-  const dir = mkdtempSync(join(tmpdir(), 'elexirion-compose-'));
-  const store = new SqliteStore(join(dir, 'journal.db'));
+/** An engine on the SQLite journal at `dbFile`, calling a CountingMock of its own. */
+export function countingEngine(dbFile: string): { store: SqliteStore; engine: Engine; mock: CountingMock } {
+  const store = new SqliteStore(dbFile);
   const mock = new CountingMock();
   const engine = new Engine({
     store,
@@ -58,6 +58,12 @@ export function createHarness(): Harness {
     gates: new GateRegistry(undefined, { mock: { max_concurrency: 100 } }),
     providerFactories: { mock: () => mock },
   });
+  return { store, engine, mock };
+}
+
+export function createHarness(): Harness {
+  const dir = mkdtempSync(join(tmpdir(), 'elexirion-compose-'));
+  const { store, engine, mock } = countingEngine(join(dir, 'journal.db'));
   return {
     dir,
     store,

@@ -1,32 +1,17 @@
 // An older Elexirion (items without `calls`) was killed mid-batch; the new one resumes it.
 // The old items' calls must still be counted (each made one call at least).
 
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { expect, it } from 'vitest';
 import { loadPipeline } from '../../src/config/loader.js';
-import { Engine } from '../../src/engine/engine.js';
-import { SqliteStore } from '../../src/journal/sqlite-store.js';
-import { GateRegistry } from '../../src/resilience/gate-registry.js';
-import { CountingMock } from './batch-harness.js';
-
-function engineOn(db: string) {
-  const store = new SqliteStore(db);
-  const mock = new CountingMock();
-  const engine = new Engine({
-    store,
-    cache: false,
-    gates: new GateRegistry(undefined, { mock: { max_concurrency: 100 } }),
-    providerFactories: { mock: () => mock },
-  });
-  return { store, engine, mock };
-}
+import { countingEngine } from './batch-harness.js';
 
 it('counts the calls of items an older version journaled, when a new version resumes the batch', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'old-items-'));
+  const dir = mkdtempSync(join(tmpdir(), 'elexirion-old-items-'));
   const db = join(dir, 'j.db');
   const file = join(dir, 'p.yaml');
   writeFileSync(
@@ -40,7 +25,7 @@ steps:
     step_template: { type: mock, prompt: "{{ item }}" }
 `,
   );
-  const first = engineOn(db);
+  const first = countingEngine(db);
   const handle = await first.engine.start(await loadPipeline(file), { mock: true });
   // Wait until the two quick items are journaled, then stop (Ctrl-C): no batch row.
   for (let i = 0; i < 100; i++) {
@@ -60,7 +45,7 @@ steps:
   expect(raw.prepare('SELECT count(*) FROM items').pluck().get()).toBe(2);
   raw.close();
 
-  const second = engineOn(db);
+  const second = countingEngine(db);
   const r2 = await (await second.engine.resume(handle.runId)).result;
   expect(r2.status).toBe('succeeded');
   expect(second.mock.prompts.length).toBe(2); // the two sleeping items ran now
@@ -68,4 +53,5 @@ steps:
   expect(r2.totals.calls).toBe(4);
   await second.engine.drain();
   await second.store.close();
+  rmSync(dir, { recursive: true, force: true });
 });
