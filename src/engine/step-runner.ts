@@ -235,31 +235,30 @@ function interruption(run: RunContext): RunInterruptedError {
  * settles as soon as that signal fires even if the task ignores it: a step can never outlive its
  * timeout. An infinite `timeoutMs` sets no timer. `task` learns when the timeout will fire (its
  * deadline on performance.now()), so that what it runs needs no second timer for the same instant.
+ *
+ * A promise chain, not an async function: with hundreds of steps in flight, each suspended frame is
+ * copied by every garbage collection while its call waits.
  */
-export async function withTimeout<T>(
+export function withTimeout<T>(
   run: RunContext,
   key: string,
   timeoutMs: number,
   task: (signal: AbortSignal, deadline: number | undefined) => Promise<T>,
   cancel?: AbortSignal,
 ): Promise<T> {
-  if (run.signal.aborted) throw interruption(run);
-  if (cancel?.aborted) throw cancel.reason;
+  if (run.signal.aborted) return Promise.reject(interruption(run));
+  if (cancel?.aborted) return Promise.reject(cancel.reason);
   const controller = new AbortController();
-  let rejectAborted: (reason: unknown) => void = noop;
-  const aborted = new Promise<never>((_, reject) => {
-    rejectAborted = reject;
-  });
-  aborted.catch(() => {}); // observed below; never an unhandled rejection
+  // Settles the step's promise with the first of: the task's outcome, or its stop.
+  let settleAborted: (reason: unknown) => void = noop;
   // Every way the step is stopped goes through here: the step's signal fires and the race ends
   // (rather than a listener on our own signal: one listener fewer per step).
   const stop = (reason: unknown) => {
     controller.abort(reason);
-    rejectAborted(controller.signal.reason);
+    settleAborted(controller.signal.reason);
   };
-  const onRunAbort = () => stop(run.signal.reason);
+  const offRun = run.onStop(stop);
   const onCancel = () => stop(cancel?.reason);
-  run.signal.addEventListener('abort', onRunAbort, { once: true });
   cancel?.addEventListener('abort', onCancel, { once: true });
   let timer: NodeJS.Timeout | undefined;
   let deadline: number | undefined;
@@ -267,21 +266,40 @@ export async function withTimeout<T>(
     deadline = performance.now() + timeoutMs;
     timer = setTimeout(() => stop(new StepTimeoutError(key, timeoutMs)), timeoutMs);
   }
-  const work = task(controller.signal, deadline);
-  try {
-    return await Promise.race([work, aborted]);
-  } catch (error) {
-    // Stopped (timeout, Ctrl-C, a failing sibling): give the step a moment to wind down on its
-    // signal, so that what it finished — a batch's last items — is committed before the run ends
-    // and the journal closes. A step that ignores its signal is abandoned after the grace.
-    if (controller.signal.aborted) await settleWithin(work, ABORT_GRACE_MS);
-    throw error;
-  } finally {
+  const cleanUp = (): void => {
     clearTimeout(timer);
     timer = undefined;
-    run.signal.removeEventListener('abort', onRunAbort);
+    offRun();
     cancel?.removeEventListener('abort', onCancel);
+  };
+  let settleDone: (value: T) => void = noop;
+  const raced = new Promise<T>((resolve, reject) => {
+    settleDone = resolve;
+    settleAborted = reject;
+  });
+  let work: Promise<T>;
+  try {
+    work = task(controller.signal, deadline);
+  } catch (error) {
+    work = Promise.reject(error);
   }
+  work.then(settleDone, settleAborted);
+  return raced.then(
+    (value) => {
+      cleanUp();
+      return value;
+    },
+    (error: unknown) => {
+      // Stopped (timeout, Ctrl-C, a failing sibling): give the step a moment to wind down on its
+      // signal, so that what it finished — a batch's last items — is committed before the run ends
+      // and the journal closes. A step that ignores its signal is abandoned after the grace.
+      const settled = controller.signal.aborted ? settleWithin(work, ABORT_GRACE_MS) : Promise.resolve();
+      return settled.then(() => {
+        cleanUp();
+        throw error;
+      });
+    },
+  );
 }
 
 export function fallbacksOf(step: Step): Fallback[] {

@@ -49,13 +49,26 @@ export class MockProvider implements Provider {
     return capabilitySupports(CAPABILITIES, feature);
   }
 
-  async generate(request: ModelRequest, signal: AbortSignal): Promise<ModelResponse> {
-    const options = (request.extra?.mock ?? {}) as MockOptions;
-    const digest = digestOf(request);
-    if (options.latencyMs && options.latencyMs > 0)
-      await sleep(options.latencyMs, undefined, { signal }).catch(rethrowAbort(this.name, signal));
-    else if (signal.aborted) rethrowAbort(this.name, signal)(signal.reason);
+  // A promise chain, not an async function: one suspended frame fewer per call waiting its latency.
+  generate(request: ModelRequest, signal: AbortSignal): Promise<ModelResponse> {
+    try {
+      const options = (request.extra?.mock ?? {}) as MockOptions;
+      const digest = digestOf(request);
+      if (options.latencyMs && options.latencyMs > 0) {
+        return sleep(options.latencyMs, undefined, { signal }).then(
+          () => this.afterLatency(request, options, digest),
+          rethrowAbort(this.name, signal),
+        );
+      }
+      if (signal.aborted) rethrowAbort(this.name, signal)(signal.reason);
+      return Promise.resolve(this.afterLatency(request, options, digest));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
 
+  /** The answer once the latency has passed: a `fail_first` failure, or the response. */
+  private afterLatency(request: ModelRequest, options: MockOptions, digest: string): ModelResponse {
     const failFirst = options.failFirst ?? 0;
     if (failFirst > 0) {
       const seen = (this.attempts.get(digest) ?? 0) + 1;

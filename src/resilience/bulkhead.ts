@@ -4,7 +4,7 @@
 import { BulkheadPolicy, isBulkheadRejectedError, isTaskCancelledError } from 'cockatiel';
 import { ElexirionError } from '../errors.js';
 import type { EventBus } from '../telemetry/event-bus.js';
-import { abortError } from './abort.js';
+import { abortError, raceAbort } from './abort.js';
 
 export class BulkheadRejectedError extends ElexirionError {
   readonly provider: string;
@@ -44,8 +44,13 @@ export class ProviderBulkhead {
   // A promise chain rather than an async function: one suspended frame fewer per call in flight.
   execute<T>(fn: () => Promise<T>, signal: AbortSignal): Promise<T> {
     const willQueue = this.policy.executionSlots === 0 && this.policy.queueSlots > 0;
-    const running = this.policy.execute(fn, signal);
-    if (willQueue) this.bus?.emit('pipeline.provider.queued', this.counts());
+    let running = this.policy.execute(fn, signal);
+    if (willQueue) {
+      this.bus?.emit('pipeline.provider.queued', this.counts());
+      // cockatiel looks at the signal of a queued call only when its turn comes: a cancelled run
+      // must not wait that long. The abandoned call finds the signal aborted at its turn and stops.
+      running = raceAbort(this.provider, running, signal);
+    }
     return running.catch((error: unknown) => {
       if (isBulkheadRejectedError(error))
         throw new BulkheadRejectedError(this.provider, this.maxConcurrency, this.maxQueue);

@@ -11,7 +11,7 @@
 // an open breaker or a full bulkhead is never retried (isFailFast: the engine fails over).
 // The rate limiter sits outside the bulkhead too: waiting for the window must not hold a slot.
 import type { EventBus } from '../telemetry/event-bus.js';
-import { abortError, raceAbort } from './abort.js';
+import { abortError } from './abort.js';
 import { ProviderBulkhead } from './bulkhead.js';
 import type { CircuitStateName } from './circuit-breaker.js';
 import { CircuitOpenError, isProviderFault, ProviderCircuitBreaker } from './circuit-breaker.js';
@@ -89,35 +89,39 @@ export class ProviderGate {
     return this.breaker.state;
   }
 
-  /** Runs `fn` (one attempt: it receives the attempt's signal and number) under every policy. */
+  /**
+   * Runs `fn` (one attempt: it receives the attempt's signal and number) under every policy. One
+   * async frame for the whole call, retries included: hundreds of calls in flight each keep their
+   * suspended frames alive through every garbage collection while they wait.
+   */
   async execute<T>(fn: (signal: AbortSignal, attempt: number) => Promise<T>, options: GateCallOptions<T>): Promise<T> {
     const retry = this.retryFor(options.retry ?? DEFAULT_RETRY);
     const timeoutMs = Math.min(options.timeoutMs ?? this.options.timeoutMs, this.options.timeoutMs);
+    const { signal } = options;
     // Made only when an attempt fails: most calls succeed at once and need no schedule of waits.
     let plan: RetryPlan | undefined;
-    const work = retry.policy.execute(async ({ attempt }) => {
-      if (attempt > 0 && plan) {
-        const delayMs = plan.nextDelayMs(attempt + 1);
-        options.onRetry?.({ attempt: attempt + 1, delayMs, error: plan.lastError as Error });
-        await plan.wait(delayMs, options.signal);
-      }
+    for (let attempt = 1; ; attempt++) {
       try {
-        return await this.attempt(fn, attempt + 1, timeoutMs, options);
+        if (signal.aborted) throw abortError(this.provider, signal);
+        if (plan) {
+          const delayMs = plan.nextDelayMs(attempt);
+          options.onRetry?.({ attempt, delayMs, error: plan.lastError as Error });
+          await plan.wait(delayMs, signal);
+        }
+        return await this.attempt(fn, attempt, timeoutMs, options);
       } catch (error) {
+        // Cancelled (the run stopped, a sibling failed): the run's reason, not what the wait or the
+        // call made of it.
+        if (signal.aborted) throw abortError(this.provider, signal);
+        // A fault that opened the circuit (retry stops there): say so, so that the engine fails over
+        // at once (isFailFast) instead of treating it as an ordinary failure.
+        if (isProviderFault(error) && this.breakerOpen()) {
+          throw new CircuitOpenError(this.provider, this.options.recoveryTimeoutMs, error);
+        }
+        if (!retry.retries(error, attempt)) throw error;
         plan ??= retry.plan();
         plan.lastError = error instanceof Error ? error : new Error(String(error));
-        throw error;
       }
-    }, options.signal);
-    try {
-      return await raceAbort(this.provider, work, options.signal);
-    } catch (error) {
-      // A fault that opened the circuit (retry stops there): say so, so that the engine fails over
-      // at once (isFailFast) instead of treating it as an ordinary failure.
-      if (isProviderFault(error) && this.breakerOpen()) {
-        throw new CircuitOpenError(this.provider, this.options.recoveryTimeoutMs, error);
-      }
-      throw error;
     }
   }
 
@@ -138,20 +142,52 @@ export class ProviderGate {
     return retry;
   }
 
-  private async attempt<T>(
+  /** One attempt: the rate limit's allowance first (when there is one), then a slot, then the call. */
+  private attempt<T>(
+    fn: (signal: AbortSignal, attempt: number) => Promise<T>,
+    attempt: number,
+    timeoutMs: number,
+    options: GateCallOptions<T>,
+  ): Promise<T> {
+    const limiter: RateGate | undefined = this.sharedRate ?? this.rateLimiter;
+    // No rate limit: the slot's promise is the attempt's, with no async frame of its own.
+    if (!limiter) return this.admitted(fn, attempt, timeoutMs, options);
+    return this.limitedAttempt(limiter, fn, attempt, timeoutMs, options);
+  }
+
+  private async limitedAttempt<T>(
+    limiter: RateGate,
     fn: (signal: AbortSignal, attempt: number) => Promise<T>,
     attempt: number,
     timeoutMs: number,
     options: GateCallOptions<T>,
   ): Promise<T> {
     const estimate = options.estimatedTokens ?? 0;
-    const limiter: RateGate | undefined = this.sharedRate ?? this.rateLimiter;
-    const reservation: RateReservation | undefined = limiter
-      ? await limiter.acquire(estimate, options.signal)
-      : undefined;
+    const reservation: RateReservation = await limiter.acquire(estimate, options.signal);
     let reachedProvider = false;
+    try {
+      const value = await this.admitted(fn, attempt, timeoutMs, options, () => {
+        reachedProvider = true;
+      });
+      limiter.settle(reservation, options.usedTokens?.(value) ?? estimate);
+      return value;
+    } catch (error) {
+      // A call turned away by the bulkhead or the breaker used none of the provider's allowance.
+      if (!reachedProvider) limiter.release(reservation);
+      throw error;
+    }
+  }
+
+  /** The attempt past the rate limit: a slot of the bulkhead (and the cluster's), the breaker, the call. */
+  private admitted<T>(
+    fn: (signal: AbortSignal, attempt: number) => Promise<T>,
+    attempt: number,
+    timeoutMs: number,
+    options: GateCallOptions<T>,
+    reached?: () => void,
+  ): Promise<T> {
     const call = (): Promise<T> => {
-      reachedProvider = true;
+      reached?.();
       options.onAttempt?.(attempt);
       // The caller's signal fires first: the step's timer covers this attempt (the usual case of
       // a step whose timeout is its provider's) — one timer and AbortController fewer per call.
@@ -161,29 +197,21 @@ export class ProviderGate {
       return withAttemptTimeout(this.provider, timeoutMs, options.signal, (signal) => fn(signal, attempt));
     };
     const admission = this.admission;
-    try {
-      const value = await this.bulkhead.execute(
-        admission
-          ? async () => {
-              // Cluster mode: a slot of the cluster-wide limit, held while the call runs.
-              const release = await admission.acquire(options.signal);
-              try {
-                return await this.breaker.execute(call, options.signal);
-              } finally {
-                release();
-              }
+    return this.bulkhead.execute(
+      admission
+        ? async () => {
+            // Cluster mode: a slot of the cluster-wide limit, held while the call runs.
+            const release = await admission.acquire(options.signal);
+            try {
+              return await this.breaker.execute(call, options.signal);
+            } finally {
+              release();
             }
-          : // One process: no admission, and no async layer for it on every call.
-            () => this.breaker.execute(call, options.signal),
-        options.signal,
-      );
-      if (reservation) limiter?.settle(reservation, options.usedTokens?.(value) ?? estimate);
-      return value;
-    } catch (error) {
-      // A call turned away by the bulkhead or the breaker used none of the provider's allowance.
-      if (reservation && !reachedProvider) limiter?.release(reservation);
-      throw error;
-    }
+          }
+        : // One process: no admission, and no async layer for it on every call.
+          () => this.breaker.execute(call, options.signal),
+      options.signal,
+    );
   }
 }
 

@@ -61,17 +61,23 @@ describe('bulkhead', () => {
     expect(provider.calls).toBe(1);
   });
 
-  it('a queued call of a cancelled run leaves the queue without reaching the provider', async () => {
+  it('a queued call of a cancelled run leaves the queue at once, without reaching the provider', async () => {
     const gate = new ProviderGate('stub', resolveGateOptions('stub', { max_concurrency: 1 }));
-    const provider = new StubProvider(async (_n, signal) => {
-      await waitOrAbort(30, signal);
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const provider = new StubProvider(async () => {
+      await held;
       return answer();
     });
     const first = gate.execute((s) => provider.generate({} as never, s), { signal: new AbortController().signal });
     const controller = new AbortController();
     const second = gate.execute((s) => provider.generate({} as never, s), { signal: controller.signal });
     controller.abort();
+    // Rejected while the slot is still held: the cancelled call does not wait for its turn.
     await expect(second).rejects.toMatchObject({ kind: 'aborted' });
+    release();
     await first;
     await new Promise((resolve) => setTimeout(resolve, 10));
     expect(provider.calls).toBe(1);

@@ -3,7 +3,8 @@
 // repairs, tool turns, streaming) over a caller that goes through cache ▸ budget ▸ gate ▸ provider.
 import { parseDuration } from '../../config/duration.js';
 import type { LlmStep } from '../../config/schema.js';
-import { resolveTools, runLlmCall } from '../../llm/index.js';
+import { type ResolvedTools, resolveTools, runLlmCall } from '../../llm/index.js';
+import type { ModelRequest } from '../../providers/provider.js';
 import { confinedRoot } from '../confined-root.js';
 import { CallTally, modelCallerFor } from '../model-caller-for.js';
 import { withSpent } from '../spent.js';
@@ -15,21 +16,38 @@ export const llmHandler: StepHandler<LlmStep> = {
   execute: (step, exec) => executeLlmCall(step, exec),
 };
 
-/** One model call as a step, a batch item or a fallback: the scope decides what templates read. */
-export async function executeLlmCall(
-  step: Omit<LlmStep, 'name' | 'type'> & { type: LlmStep['type'] },
-  { run, key, signal, scope, deadline }: StepExecution,
+type LlmCallStep = Omit<LlmStep, 'name' | 'type'> & { type: LlmStep['type'] };
+
+/**
+ * One model call as a step, a batch item or a fallback: the scope decides what templates read.
+ * A promise chain, not an async function: one suspended frame fewer per call in flight.
+ */
+export function executeLlmCall(step: LlmCallStep, exec: StepExecution): Promise<StepOutcome> {
+  try {
+    const { run, scope } = exec;
+    const request = buildModelRequest(step, run.defaults, scope, { mock: run.options.mock === true });
+    if (!step.tools?.length) return callModel(step, exec, request, undefined);
+    return resolveTools(step.tools, run.loaded.dir, undefined, confinedRoot(run)).then((tools) =>
+      callModel(step, exec, request, tools),
+    );
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+function callModel(
+  step: LlmCallStep,
+  { run, key, signal, deadline }: StepExecution,
+  request: ModelRequest,
+  tools: ResolvedTools | undefined,
 ): Promise<StepOutcome> {
-  const request = buildModelRequest(step, run.defaults, scope, { mock: run.options.mock === true });
   const tally = new CallTally();
   const timeoutMs = step.timeout === undefined ? undefined : parseDuration(step.timeout);
   const call = modelCallerFor(run, key, { retry: step.retry, cache: step.cache, timeoutMs, deadline }, tally);
   const stream = step.stream ?? run.defaults.stream ?? run.options.stream ?? false;
-  const root = confinedRoot(run);
-  const tools = step.tools?.length ? await resolveTools(step.tools, run.loaded.dir, undefined, root) : undefined;
   const { bus } = run.services;
 
-  const result = await runLlmCall({
+  return runLlmCall({
     request: tools ? { ...request, tools: tools.specs } : request,
     call,
     maxRepairs: step.max_repairs ?? run.defaults.max_repairs ?? 2,
@@ -38,28 +56,29 @@ export async function executeLlmCall(
     stream,
     onChunk: (text) => bus.emit('pipeline.step.chunk', { runId: run.id, step: key, text }),
     signal,
-  }).catch((error: unknown) => {
-    // Calls that were answered and paid for before the failure (repairs, tool turns) still count.
-    throw withSpent(error, {
+  }).then(
+    (result) => ({
+      output: result.object !== undefined ? result.object : result.text,
+      // The tally, not the loop's own sum: it knows which calls were cache hits (and cost nothing).
       usage: tally.usage,
       costUsd: tally.costUsd,
-      calls: tally.calls,
-      attempts: tally.attempts,
-      retries: tally.retries,
-    });
-  });
-
-  return {
-    output: result.object !== undefined ? result.object : result.text,
-    // The tally, not the loop's own sum: it knows which calls were cache hits (and cost nothing).
-    usage: tally.usage,
-    costUsd: tally.costUsd,
-    attempts: Math.max(1, tally.attempts),
-    details: {
-      ...tally.details(),
-      model: result.model ?? tally.model,
-      ...(result.repairs ? { repairs: result.repairs } : {}),
-      ...(result.turns && result.turns > 1 ? { turns: result.turns } : {}),
+      attempts: Math.max(1, tally.attempts),
+      details: {
+        ...tally.details(),
+        model: result.model ?? tally.model,
+        ...(result.repairs ? { repairs: result.repairs } : {}),
+        ...(result.turns && result.turns > 1 ? { turns: result.turns } : {}),
+      },
+    }),
+    (error: unknown) => {
+      // Calls that were answered and paid for before the failure (repairs, tool turns) still count.
+      throw withSpent(error, {
+        usage: tally.usage,
+        costUsd: tally.costUsd,
+        calls: tally.calls,
+        attempts: tally.attempts,
+        retries: tally.retries,
+      });
     },
-  };
+  );
 }
