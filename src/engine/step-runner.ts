@@ -1,5 +1,6 @@
 // Runs one step under its policies — `when`, `timeout`, `fallback`, `on_error` — and commits its
 // result to the journal before anyone downstream can see it (the journal's one rule).
+import { BudgetExceededError } from '../budget/budget-guard.js';
 import { parseDuration } from '../config/duration.js';
 import type { Fallback, Step } from '../config/schema.js';
 import type { StepRecord, StepStatus } from '../journal/store.js';
@@ -9,7 +10,7 @@ import { handlerFor } from './registry.js';
 import type { RunContext } from './run-context.js';
 import { isFinished } from './run-or-reuse.js';
 import { itemsCounted } from './run-result.js';
-import { addSpent, type Spent, spentOf } from './spent.js';
+import { addSpent, NOTHING_SPENT, type Spent, spentOf } from './spent.js';
 import { addCost, addUsage, NO_USAGE, type StepOutcome } from './step-handler.js';
 
 export const DEFAULT_STEP_TIMEOUT_MS = 300_000;
@@ -92,18 +93,22 @@ export async function runStep(
       : parseDuration(step.timeout ?? run.defaults.timeout ?? DEFAULT_STEP_TIMEOUT_MS);
   let outcome: StepOutcome;
   let usedFallback: number | undefined;
+  // What the step's failed executions spent, told by them: all a stopped step's record has to go on.
+  let billed: Spent = NOTHING_SPENT;
+  const bill = (spent: Spent): void => {
+    billed = addSpent(billed, spent);
+  };
   try {
     outcome = await withTimeout(
       run,
       key,
       timeoutMs,
-      (signal, deadline) => handlerFor(step.type).execute(step, { run, key, signal, scope, deadline }),
+      (signal, deadline) => handlerFor(step.type).execute(step, { run, key, signal, scope, deadline, bill }),
       cancel,
     );
   } catch (error) {
     if (error instanceof JournalError) throw error; // a crash for the supervisor, not a step failure
-    if (run.signal.aborted) throw interruption(run);
-    if (cancel?.aborted) throw cancel.reason;
+    if (run.signal.aborted || cancel?.aborted) return stopped(run, key, step, billed, startedAt, t0, cancel);
     const fallbacks = fallbacksOf(step);
     let lastError: unknown = error;
     let recovered: StepOutcome | undefined;
@@ -117,14 +122,13 @@ export async function runStep(
           key,
           parseDuration(fallback.timeout ?? timeoutMs),
           (signal, deadline) =>
-            handlerFor(fallbackStep.type).execute(fallbackStep, { run, key, signal, scope, deadline }),
+            handlerFor(fallbackStep.type).execute(fallbackStep, { run, key, signal, scope, deadline, bill }),
           cancel,
         );
         usedFallback = i;
         break;
       } catch (fallbackError) {
-        if (run.signal.aborted) throw interruption(run);
-        if (cancel?.aborted) throw cancel.reason;
+        if (run.signal.aborted || cancel?.aborted) return stopped(run, key, step, billed, startedAt, t0, cancel);
         lastError = fallbackError;
         failedSpent = addSpent(failedSpent, spentOf(fallbackError));
       }
@@ -143,7 +147,8 @@ export async function runStep(
       record.startedAt = startedAt;
       record.error =
         fallbacks.length > 0 ? `${messageOf(error)}; fallback failed: ${messageOf(lastError)}` : messageOf(error);
-      if (onError === 'continue') {
+      // A budget refusal is the run's limit, not the step's failure: no `on_error` absorbs it.
+      if (onError === 'continue' && !(lastError instanceof BudgetExceededError)) {
         record.details = { ...record.details, continued: true };
         await settleSubSteps(step, run, record);
         await commit(run, record, t0);
@@ -173,12 +178,47 @@ export async function runStep(
 }
 
 /**
+ * A step stopped from outside — the run interrupted or cancelled, or a sibling's failure — throws
+ * the stop's reason. It is not journaled (a resume runs it again) unless some of its calls were paid:
+ * then it is journaled failed with their bill, which its next execution carries on (carryEarlierBill)
+ * and the run's totals and a resume's budget count. A skipped stop would forget money spent.
+ */
+async function stopped(
+  run: RunContext,
+  key: string,
+  step: Step,
+  spent: Spent,
+  startedAt: number,
+  t0: number,
+  cancel: AbortSignal | undefined,
+): Promise<never> {
+  const reason = run.signal.aborted ? interruption(run) : cancel?.reason;
+  // Paid for: tokens or money (a call cut off by the stop, unanswered, paid nothing the engine knows of).
+  if (spent.costUsd !== 0 || spent.usage.inputTokens + spent.usage.outputTokens > 0) {
+    const record = makeRecord(run, key, step, 'failed', {
+      output: null,
+      usage: spent.usage,
+      costUsd: spent.costUsd,
+      attempts: Math.max(1, spent.attempts),
+      details: { ...failedDetails(spent), stopped: true },
+    });
+    record.startedAt = startedAt;
+    record.error = `stopped: ${messageOf(reason)}`;
+    await commit(run, record, t0);
+  }
+  throw reason;
+}
+
+/**
  * What a failed step's record keeps of its calls: the run's totals read `calls` and `retries` here,
  * and a batch's `items_run` (the items it ran; a failed batch's `calls` are its items' own, journaled
  * with them, so it carries none — see totalsOf).
  */
 function failedDetails(spent: Spent): Record<string, unknown> {
   const details: Record<string, unknown> = { calls: spent.calls, retries: spent.retries };
+  // Calls a failed step had answered from the cache still count (and saved) in the run's totals.
+  if (spent.cacheHits) details.cache_hits = spent.cacheHits;
+  if (spent.costSavedUsd) details.cost_saved_usd = spent.costSavedUsd;
   if (spent.items !== undefined) {
     details.items_run = spent.items;
     details.items_counted = 0; // a batch's items journal their own calls (see totalsOf)
@@ -333,10 +373,23 @@ function carryEarlierBill(record: StepRecord, earlier: StepRecord): void {
   const before = earlier.details ?? {};
   const calls = Number(before.calls ?? 0);
   const retries = Number(before.retries ?? 0);
-  if (calls === 0 && retries === 0 && before.items_run === undefined && before.items_counted === undefined) return;
+  const cacheHits = Number(before.cache_hits ?? 0);
+  const costSaved = Number(before.cost_saved_usd ?? 0);
+  if (
+    calls === 0 &&
+    retries === 0 &&
+    cacheHits === 0 &&
+    before.items_run === undefined &&
+    before.items_counted === undefined
+  )
+    return;
   const details = { ...record.details };
   details.calls = Number(details.calls ?? 0) + calls;
   details.retries = Number(details.retries ?? 0) + retries;
+  if (cacheHits > 0) {
+    details.cache_hits = Number(details.cache_hits ?? 0) + cacheHits;
+    details.cost_saved_usd = Number(details.cost_saved_usd ?? 0) + costSaved;
+  }
   if (before.items_run !== undefined) details.items_run = Number(details.items_run ?? 0) + Number(before.items_run);
   // The earlier row's calls, carried here, counted some callless items: this row now counts them.
   if (before.items_run !== undefined || before.items_counted !== undefined) {

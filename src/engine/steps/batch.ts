@@ -7,6 +7,7 @@
 
 import { setMaxListeners } from 'node:events';
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { BudgetExceededError } from '../../budget/budget-guard.js';
 import { describeValue } from '../../config/path.js';
 import type { BatchStep } from '../../config/schema.js';
 import { ElexirionError, ExitCode } from '../../errors.js';
@@ -83,7 +84,7 @@ async function executeBatch(step: BatchStep, exec: StepExecution): Promise<StepO
   const committer = new ItemCommitter(store, () => run.takeEvents());
   const progress = new BatchProgress(run, key, total, done.count);
   const stats = { calls: 0, cacheHits: 0, retries: 0, costSavedUsd: 0 };
-  let failure: BatchItemError | undefined;
+  let failure: BatchItemError | BudgetExceededError | undefined;
   let nextBatch = 0;
   /** Items this attempt ran and journaled (`items_run`; their calls are journaled with them). */
   let ran = 0;
@@ -103,8 +104,11 @@ async function executeBatch(step: BatchStep, exec: StepExecution): Promise<StepO
       addEarlierSpend(record, earlier);
       done.failed.delete(index);
     }
-    if (!result.outcome && failFast && !failure) {
-      failure = new BatchItemError(index, total, result.error);
+    // A budget refusal stops the batch whatever `on_item_error` says: the items after it would be
+    // refused too, and the run must end resumable (with a larger budget), not succeed with holes.
+    const refused = result.error instanceof BudgetExceededError;
+    if (!result.outcome && (failFast || refused) && !failure) {
+      failure = refused ? (result.error as BudgetExceededError) : new BatchItemError(index, total, result.error);
       cancel.abort(failure);
     }
     progress.finished(record.status === 'failed');

@@ -84,7 +84,8 @@ async function executeSession(step: ClaudeCodeStep, exec: StepExecution): Promis
     );
   } catch (error) {
     // A session that failed part-way was still paid for: the budget must know, and the step's
-    // record — its own timeout's error carries the bill there (a stopped run records no step).
+    // record: its own timeout's error carries the bill there, and the runner keeps what a step
+    // stopped from outside had spent (exec.bill).
     const spent =
       error instanceof ClaudeCodeError ||
       error instanceof ClaudeCodeMaxTurnsError ||
@@ -92,8 +93,10 @@ async function executeSession(step: ClaudeCodeStep, exec: StepExecution): Promis
         ? error.spent
         : meter.spent();
     budget.settle(spent?.usage, spent?.costUsd);
-    if (spent && error instanceof StepTimeoutError && error.step === key) {
-      withSpent(error, { usage: spent.usage, costUsd: spent.costUsd, calls: 1, attempts: 1, retries: 0 });
+    if (spent) {
+      const bill = { usage: spent.usage, costUsd: spent.costUsd, calls: 1, attempts: 1, retries: 0 };
+      exec.bill?.(bill);
+      if (error instanceof StepTimeoutError && error.step === key) withSpent(error, bill);
     }
     bus.emit('pipeline.provider.response', {
       runId: run.id,

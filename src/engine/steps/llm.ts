@@ -7,7 +7,7 @@ import { type ResolvedTools, resolveTools, runLlmCall } from '../../llm/index.js
 import type { ModelRequest } from '../../providers/provider.js';
 import { confinedRoot } from '../confined-root.js';
 import { CallTally, modelCallerFor } from '../model-caller-for.js';
-import { withSpent } from '../spent.js';
+import { type Spent, withSpent } from '../spent.js';
 import type { StepExecution, StepHandler, StepOutcome } from '../step-handler.js';
 import { buildModelRequest } from './llm-request.js';
 
@@ -37,10 +37,11 @@ export function executeLlmCall(step: LlmCallStep, exec: StepExecution): Promise<
 
 function callModel(
   step: LlmCallStep,
-  { run, key, signal, deadline }: StepExecution,
+  exec: StepExecution,
   request: ModelRequest,
   tools: ResolvedTools | undefined,
 ): Promise<StepOutcome> {
+  const { run, key, signal, deadline } = exec;
   const tally = new CallTally();
   const timeoutMs = step.timeout === undefined ? undefined : parseDuration(step.timeout);
   const call = modelCallerFor(run, key, { retry: step.retry, cache: step.cache, timeoutMs, deadline }, tally);
@@ -72,13 +73,17 @@ function callModel(
     }),
     (error: unknown) => {
       // Calls that were answered and paid for before the failure (repairs, tool turns) still count.
-      throw withSpent(error, {
+      const spent: Spent = {
         usage: tally.usage,
         costUsd: tally.costUsd,
         calls: tally.calls,
         attempts: tally.attempts,
         retries: tally.retries,
-      });
+        cacheHits: tally.cacheHits,
+        costSavedUsd: tally.costSavedUsd,
+      };
+      exec.bill?.(spent);
+      throw withSpent(error, spent);
     },
   );
 }
