@@ -5,7 +5,7 @@
 import type { PriceFn } from '../budget/budget-guard.js';
 import type { RunBudget, SharedBudgetFactory } from '../budget/run-budget.js';
 import type { LoadedPipeline } from '../config/loader.js';
-import type { Defaults, Pipeline } from '../config/schema.js';
+import type { Defaults, Pipeline, SetVariableStep } from '../config/schema.js';
 import type { CallCache } from '../journal/call-cache.js';
 import type { CassettePlayer, CassetteRecorder } from '../journal/cassette.js';
 import type { EventRecord, StepRecord, Store } from '../journal/store.js';
@@ -240,25 +240,36 @@ export class RunContext {
       cost_usd: record.costUsd,
       status: record.status,
     };
-    if (record.error !== undefined) view.error = record.error;
+    // A documented field of every step: null when the step has no error (not undefined, which a
+    // strict template would refuse to read).
+    view.error = record.error ?? null;
     this.stepViews[record.name] = view;
     if (record.type !== 'set_variable' && record.type !== 'parallel') return;
     // Inside a group, variables wait for the group's end (see group-variables.ts).
     const layout = groupLayout(this.pipeline);
     if (layout.nested.has(record.name)) return;
     if (record.type === 'set_variable') {
-      this.setVariables(record);
+      const step = this.pipeline.steps.find((s) => s.name === record.name);
+      if (step?.type === 'set_variable') this.setVariables(record, step);
       return;
     }
     for (const setter of layout.setters.get(record.name) ?? []) {
       const sub = this.records.get(this.keyFor(setter.name));
-      if (sub !== undefined) this.setVariables(sub);
+      if (sub !== undefined) this.setVariables(sub, setter);
     }
   }
 
-  private setVariables(record: StepRecord): void {
-    if (record.status !== 'succeeded') return;
-    this.variables = Object.assign({}, this.variables, record.output as Record<string, unknown>);
+  private setVariables(record: StepRecord, step: SetVariableStep): void {
+    if (record.status === 'succeeded') {
+      this.variables = Object.assign({}, this.variables, record.output as Record<string, unknown>);
+      return;
+    }
+    // Skipped by its `when:` (or failed and continued): its variables read as null, as a skipped
+    // step's output does, unless an earlier step set them — the validator lets later templates read
+    // them, so they must not fail the run for being undefined.
+    const unset = Object.keys(step.variables).filter((name) => !Object.hasOwn(this.variables, name));
+    if (unset.length === 0) return;
+    this.variables = Object.assign({}, this.variables, Object.fromEntries(unset.map((name) => [name, null])));
   }
 
   /** Whether the run has run a batch step (whose items have rows of their own); kept by the root. */
