@@ -41,7 +41,7 @@ export function printRunSummary(result: RunResult, ctx: CliContext): void {
   if (Object.keys(result.outputs).length > 0) {
     ctx.stdout.write(`${c.bold('outputs')}:\n${indent(stringify(result.outputs).trimEnd())}\n`);
   }
-  const unpriced = t.unpriced_calls > 0 ? c.yellow(` (+ ${t.unpriced_calls} step(s) of unknown price)`) : '';
+  const unpriced = t.unpriced_calls > 0 ? c.yellow(` (+ ${t.unpriced_calls} call(s) of unknown price)`) : '';
   const cache = t.cache_hits > 0 ? `, ${t.cache_hits} cache hit(s) saved ${formatCost(t.cost_saved_usd)}` : '';
   const retries = t.retries > 0 ? `, ${t.retries} retries` : '';
   ctx.stdout.write(
@@ -64,9 +64,15 @@ export function printSteps(result: RunResult, ctx: CliContext): void {
       s.error ? c.red(s.error) : '',
     ].filter(Boolean);
     ctx.stdout.write(
-      `${s.key.padEnd(width)}  ${s.status.padEnd(9)}  ${String(s.attempts).padStart(8)}  ${formatDuration(s.duration_ms).padStart(8)}   ${formatTokens(s.usage).padEnd(16)}  ${formatCost(s.cost_usd)}${extra.length ? c.dim(`  ${extra.join('; ')}`) : ''}\n`,
+      `${s.key.padEnd(width)}  ${s.status.padEnd(9)}  ${String(s.attempts).padStart(8)}  ${formatDuration(s.duration_ms).padStart(8)}   ${formatTokens(s.usage).padEnd(16)}  ${formatStepCost(s)}${extra.length ? c.dim(`  ${extra.join('; ')}`) : ''}\n`,
     );
   }
+}
+
+/** A step's cost: `$?` when no call of it was priced, `$0.02+?` when only some were. */
+function formatStepCost(s: RunResult['steps'][number]): string {
+  const unpriced = s.cost_usd !== null && Number(s.details?.unpriced_calls ?? 0) > 0;
+  return unpriced ? `${formatCost(s.cost_usd)}+?` : formatCost(s.cost_usd);
 }
 
 function indent(text: string): string {

@@ -1,4 +1,5 @@
 // The ModelCaller a step uses: the run's providers behind the shared gates, cache and budget.
+import { withOutputCap } from '../budget/estimate.js';
 import type { Cache, Retry } from '../config/schema.js';
 import { resolveCacheTtl } from '../journal/call-cache.js';
 import { priceCall } from '../pricing/index.js';
@@ -15,9 +16,22 @@ export class CallTally {
   cacheHits = 0;
   costSavedUsd = 0;
   usage = NO_USAGE;
-  costUsd: number | null = 0;
+  /** What the priced calls cost: the known part of the step's cost. */
+  knownCostUsd = 0;
+  /** Paid calls whose price is unknown (a model missing from the price table and from `prices:`). */
+  unpricedCalls = 0;
+  private pricedCalls = 0;
   provider?: string;
   model?: string;
+
+  /**
+   * The step's cost: what its priced calls cost, never forgotten because another call of the step
+   * had no price (`unpricedCalls` — `unpriced_calls` in the details — says that part is missing);
+   * null when no call was priced at all (an unknown cost, never a misleading $0).
+   */
+  get costUsd(): number | null {
+    return this.unpricedCalls > 0 && this.pricedCalls === 0 ? null : this.knownCostUsd;
+  }
 
   add(stats: CallStats): void {
     this.calls++;
@@ -28,7 +42,11 @@ export class CallTally {
     // A cache hit or a replay spent nothing: its tokens were paid for by the call it repeats.
     if (stats.error || stats.cached || stats.replayed) return;
     this.usage = addUsage(this.usage, stats.usage);
-    this.costUsd = this.costUsd === null || stats.costUsd === null ? null : this.costUsd + stats.costUsd;
+    if (stats.costUsd === null) this.unpricedCalls++;
+    else {
+      this.pricedCalls++;
+      this.knownCostUsd += stats.costUsd;
+    }
     this.provider = stats.provider;
     this.model = stats.model;
   }
@@ -41,6 +59,7 @@ export class CallTally {
       retries: this.retries,
       cache_hits: this.cacheHits,
       cost_saved_usd: this.costSavedUsd,
+      ...(this.unpricedCalls > 0 ? { unpriced_calls: this.unpricedCalls } : {}),
     };
   }
 }
@@ -52,7 +71,7 @@ export function modelCallerFor(
   tally: CallTally,
 ): ModelCaller {
   const { services, options } = run;
-  return createModelCaller({
+  const call = createModelCaller({
     resolveProvider: (name) => services.providerFor(run, name),
     gates: services.gates.forPipeline(run.pipeline.providers),
     ...(services.cache ? { cache: services.cache } : {}),
@@ -74,4 +93,9 @@ export function modelCallerFor(
     },
     onCallFinished: (stats) => tally.add(stats),
   });
+  // Under a budget, a call is admitted for its worst case, which assumes an output cap: the request
+  // must carry that cap, or OpenAI and Gemini send none and one answer can cost many times what
+  // was reserved. A call that names no cap (no max_tokens) is sent — and keyed for the cache and
+  // cassettes — with the one the estimate assumed.
+  return run.budget ? (request, opts) => call(withOutputCap(request), opts) : call;
 }

@@ -19,7 +19,10 @@ export interface StepResult {
   output: unknown;
   error?: string;
   usage: { input_tokens: number; output_tokens: number; cache_read_tokens?: number; cache_write_tokens?: number };
-  /** null: a call of the step used a model whose price is unknown. */
+  /**
+   * What the step's priced calls cost. Calls to a model whose price is unknown are not in it:
+   * `details.unpriced_calls` counts them; null when no call of the step was priced.
+   */
   cost_usd: number | null;
   duration_ms: number;
   attempts: number;
@@ -42,7 +45,9 @@ export interface RunResult {
   totals: {
     input_tokens: number;
     output_tokens: number;
+    /** What was paid at a known price (the known part of every step's and item's cost). */
     cost_usd: number;
+    /** Calls whose price is unknown, not in cost_usd (an item of unknown cost counts as one). */
     unpriced_calls: number;
     calls: number;
     cache_hits: number;
@@ -106,6 +111,11 @@ const BATCH_TYPES: ReadonlySet<string> = new Set(['batch', 'claude_batch']);
  * carried into it); a failed one's carries none of its items' (steps/batch.ts).
  * Items journaled before they kept their calls count as the one call each made at least — but for
  * those a batch row's `items_run` says its `calls` counted already (how such rows were written).
+ *
+ * Cost: what was paid at a known price, all of it. `unpricedCalls` counts the calls whose price is
+ * unknown: a step's `details.unpriced_calls` (its cost is then the known part; null when nothing
+ * of it was priced), and one for each item — or step journaled before steps counted them — of
+ * unknown cost.
  */
 export function totalsOf(records: Iterable<StepRecord>, items: readonly ItemTotals[] = []): RunTotals {
   const totals = emptyTotals();
@@ -119,8 +129,13 @@ export function totalsOf(records: Iterable<StepRecord>, items: readonly ItemTota
     else {
       totals.inputTokens += r.usage.inputTokens;
       totals.outputTokens += r.usage.outputTokens;
-      if (r.costUsd === null) totals.unpricedCalls++;
-      else totals.costUsd += r.costUsd;
+      // The known part of a step's cost always counts; its calls of unknown price are counted apart.
+      const unpriced = Number(d.unpriced_calls ?? 0);
+      if (r.costUsd === null) totals.unpricedCalls += Math.max(1, unpriced);
+      else {
+        totals.costUsd += r.costUsd;
+        totals.unpricedCalls += unpriced;
+      }
     }
     if (batch) uncounted.set(r.key, Math.max(0, (uncounted.get(r.key) ?? 0) - itemsCounted(r)));
     totals.calls += calls;

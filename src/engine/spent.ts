@@ -13,6 +13,8 @@ export interface Spent {
   /** Attempts of those calls, retries included: a failed step's record shows what it really tried. */
   attempts: number;
   retries: number;
+  /** Paid calls whose price is unknown: `costUsd` is the known part of the bill. */
+  unpricedCalls?: number;
   /** Calls answered from the cache or a cassette (they cost nothing), and what they saved. */
   cacheHits?: number;
   costSavedUsd?: number;
@@ -51,6 +53,7 @@ export function spentOf(error: unknown): Spent {
     retries: spent.retries ?? 0,
   };
   if (spent.items !== undefined) result.items = spent.items;
+  if (spent.unpricedCalls) result.unpricedCalls = spent.unpricedCalls;
   if (spent.cacheHits) result.cacheHits = spent.cacheHits;
   if (spent.costSavedUsd) result.costSavedUsd = spent.costSavedUsd;
   return result;
@@ -65,6 +68,7 @@ export function addSpent(a: Spent, b: Spent): Spent {
     retries: a.retries + b.retries,
   };
   if (a.items !== undefined || b.items !== undefined) sum.items = (a.items ?? 0) + (b.items ?? 0);
+  if (a.unpricedCalls || b.unpricedCalls) sum.unpricedCalls = (a.unpricedCalls ?? 0) + (b.unpricedCalls ?? 0);
   if (a.cacheHits || b.cacheHits) sum.cacheHits = (a.cacheHits ?? 0) + (b.cacheHits ?? 0);
   if (a.costSavedUsd || b.costSavedUsd) sum.costSavedUsd = (a.costSavedUsd ?? 0) + (b.costSavedUsd ?? 0);
   return sum;

@@ -166,6 +166,7 @@ export async function runStep(
         ...recovered.details,
         calls: Number(recovered.details?.calls ?? 0) + failedSpent.calls,
         retries: Number(recovered.details?.retries ?? 0) + failedSpent.retries,
+        ...countsOfFailed(recovered.details, failedSpent),
       },
     };
   }
@@ -216,6 +217,7 @@ async function stopped(
  */
 function failedDetails(spent: Spent): Record<string, unknown> {
   const details: Record<string, unknown> = { calls: spent.calls, retries: spent.retries };
+  if (spent.unpricedCalls) details.unpriced_calls = spent.unpricedCalls;
   // Calls a failed step had answered from the cache still count (and saved) in the run's totals.
   if (spent.cacheHits) details.cache_hits = spent.cacheHits;
   if (spent.costSavedUsd) details.cost_saved_usd = spent.costSavedUsd;
@@ -361,6 +363,15 @@ export function mergeFallback(step: Step, fallback: Fallback): Step {
   return merged as Step;
 }
 
+/** The failed attempts' unpriced calls and cache hits, added to what a fallback's success says. */
+function countsOfFailed(details: Record<string, unknown> | undefined, failed: Spent): Record<string, number> {
+  const counts: Record<string, number> = {};
+  if (failed.unpricedCalls) counts.unpriced_calls = Number(details?.unpriced_calls ?? 0) + failed.unpricedCalls;
+  if (failed.cacheHits) counts.cache_hits = Number(details?.cache_hits ?? 0) + failed.cacheHits;
+  if (failed.costSavedUsd) counts.cost_saved_usd = Number(details?.cost_saved_usd ?? 0) + failed.costSavedUsd;
+  return counts;
+}
+
 /**
  * A step that failed in an earlier attempt of the run (before a resume or a restart) is journaled
  * again under the same key, and the new row replaces the old one: what the failed attempt paid for
@@ -375,10 +386,12 @@ function carryEarlierBill(record: StepRecord, earlier: StepRecord): void {
   const retries = Number(before.retries ?? 0);
   const cacheHits = Number(before.cache_hits ?? 0);
   const costSaved = Number(before.cost_saved_usd ?? 0);
+  const unpriced = Number(before.unpriced_calls ?? 0);
   if (
     calls === 0 &&
     retries === 0 &&
     cacheHits === 0 &&
+    unpriced === 0 &&
     before.items_run === undefined &&
     before.items_counted === undefined
   )
@@ -386,6 +399,7 @@ function carryEarlierBill(record: StepRecord, earlier: StepRecord): void {
   const details = { ...record.details };
   details.calls = Number(details.calls ?? 0) + calls;
   details.retries = Number(details.retries ?? 0) + retries;
+  if (unpriced > 0) details.unpriced_calls = Number(details.unpriced_calls ?? 0) + unpriced;
   if (cacheHits > 0) {
     details.cache_hits = Number(details.cache_hits ?? 0) + cacheHits;
     details.cost_saved_usd = Number(details.cost_saved_usd ?? 0) + costSaved;

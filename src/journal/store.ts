@@ -10,8 +10,12 @@ export type ItemStatus = 'succeeded' | 'failed';
 export interface RunTotals {
   inputTokens: number;
   outputTokens: number;
+  /** What was paid at a known price: the known part of every step's and item's cost. */
   costUsd: number;
-  /** Calls whose cost is unknown (a model missing from the price table). */
+  /**
+   * Calls whose cost is unknown (a model missing from the price table), not in `costUsd`. An item
+   * of unknown cost — and a step journaled before steps counted their unpriced calls — counts one.
+   */
   unpricedCalls: number;
   calls: number;
   cacheHits: number;
@@ -51,6 +55,10 @@ export interface StepRecord {
   output?: unknown;
   error?: string;
   usage: Usage;
+  /**
+   * What the step's priced calls cost (`details.unpriced_calls`: how many calls had no price and
+   * are not in it); null when none of them was priced.
+   */
   costUsd: number | null;
   durationMs: number;
   attempts: number;
@@ -68,6 +76,7 @@ export interface ItemRecord {
   output?: unknown;
   error?: string;
   usage: Usage;
+  /** What the item's priced calls cost; null when none of them was priced. */
   costUsd: number | null;
   attempts: number;
   durationMs: number;

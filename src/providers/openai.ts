@@ -181,8 +181,14 @@ export class OpenAIProvider implements Provider {
         : this.isOpenAI
           ? { max_completion_tokens: request.maxTokens }
           : { max_tokens: request.maxTokens };
+    let extra = request.extra as Partial<ChatCompletionCreateParamsNonStreaming> | undefined;
+    if (extra && request.maxTokens !== undefined && ('max_tokens' in extra || 'max_completion_tokens' in extra)) {
+      // The request's cap is the one cap sent (a budget's estimate reads it): no second one from the extras.
+      const { max_tokens: _a, max_completion_tokens: _b, ...rest } = extra;
+      extra = rest;
+    }
     const params: ChatCompletionCreateParamsNonStreaming = {
-      ...(request.extra as Partial<ChatCompletionCreateParamsNonStreaming> | undefined),
+      ...extra,
       model: request.model,
       messages: toMessages(request.system, request.messages),
       ...maxTokens,

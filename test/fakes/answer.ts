@@ -49,6 +49,11 @@ export interface RequestDigest {
   /** Anthropic: the name of the tool forced by tool_choice (structured output). */
   forcedTool?: string;
   stream: boolean;
+  /**
+   * The output cap the request sent (max_tokens, max_completion_tokens, maxOutputTokens): like a
+   * real server, the fake never answers more — an answer whose usage says more is cut to the cap.
+   */
+  maxOutputTokens?: number;
 }
 
 /** The default, deterministic answer: an echo of the last user message, or a sample of the schema. */
@@ -64,6 +69,17 @@ export function usageFor(answer: FakeAnswer, digest: RequestDigest, renderedText
     cacheRead: answer.usage?.cacheRead ?? 0,
     cacheWrite: answer.usage?.cacheWrite ?? 0,
   };
+}
+
+/**
+ * The answer as a server holding the request to its output cap sends it: an answer longer than the
+ * cap (its usage says more output tokens) stops at the cap, with finish reason `length`.
+ */
+export function withinOutputCap(answer: FakeAnswer, digest: RequestDigest): FakeAnswer {
+  const cap = digest.maxOutputTokens;
+  const output = answer.usage?.output;
+  if (cap === undefined || output === undefined || output <= cap) return answer;
+  return { ...answer, usage: { ...answer.usage, output: cap }, finishReason: 'length' };
 }
 
 /** Splits text into `n` nearly equal, non-empty pieces (fewer when the text is short). */

@@ -24,6 +24,7 @@ interface AnthropicBody {
   tools?: Array<{ name: string; input_schema?: Record<string, unknown> }>;
   tool_choice?: { type: string; name?: string };
   stream?: boolean;
+  max_tokens?: number;
   thinking?: { type?: string; budget_tokens?: number };
 }
 
@@ -60,6 +61,7 @@ export class AnthropicFake extends FakeServer {
       stream: body.stream === true,
       ...(forced ? { forcedTool: forced } : {}),
       ...(forcedSchema ? { schema: forcedSchema } : {}),
+      ...(body.max_tokens === undefined ? {} : { maxOutputTokens: body.max_tokens }),
     };
     this.thinkingOn.set(digest, body.thinking?.type === 'enabled' || body.thinking?.type === 'adaptive');
     return { stream: digest.stream, digest };

@@ -4,7 +4,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { defaultAnswer, type FakeAnswer, type RequestDigest } from './answer.js';
+import { defaultAnswer, type FakeAnswer, type RequestDigest, withinOutputCap } from './answer.js';
 import type { Fault } from './faults.js';
 import { formatSse, type SseEvent, startSse } from './sse.js';
 
@@ -191,8 +191,10 @@ export abstract class FakeServer {
       );
       return;
     }
-    const answer =
-      this.answerQueue.shift() ?? (await this.script?.(record, route.digest)) ?? defaultAnswer(route.digest);
+    const answer = withinOutputCap(
+      this.answerQueue.shift() ?? (await this.script?.(record, route.digest)) ?? defaultAnswer(route.digest),
+      route.digest,
+    );
     if (route.stream) await this.sendStream(req, res, this.renderEvents(answer, route), fault);
     else this.sendAnswer(req, res, this.renderJson(answer, route), fault);
   }

@@ -15,7 +15,12 @@ interface GeminiPart {
 interface GeminiBody {
   contents?: Array<{ role?: string; parts?: GeminiPart[] }>;
   systemInstruction?: unknown;
-  generationConfig?: { responseMimeType?: string; responseSchema?: unknown; responseJsonSchema?: unknown };
+  generationConfig?: {
+    responseMimeType?: string;
+    responseSchema?: unknown;
+    responseJsonSchema?: unknown;
+    maxOutputTokens?: number;
+  };
 }
 
 const STATUS_NAMES: Record<number, string> = {
@@ -52,6 +57,7 @@ export class GeminiFake extends FakeServer {
       promptChars: JSON.stringify(contents).length + JSON.stringify(body.systemInstruction ?? '').length,
       stream,
       ...(schema ? { schema: schema as Record<string, unknown> } : {}),
+      ...(config.maxOutputTokens === undefined ? {} : { maxOutputTokens: Number(config.maxOutputTokens) }),
     };
     return { stream, digest };
   }

@@ -11,6 +11,8 @@ interface OpenAIBody {
   messages?: Array<{ role: string; content?: unknown }>;
   stream?: boolean;
   stream_options?: { include_usage?: boolean };
+  max_tokens?: number;
+  max_completion_tokens?: number;
   response_format?: { type: string; json_schema?: { schema?: Record<string, unknown> } };
 }
 
@@ -44,12 +46,14 @@ export class OpenAIFake extends FakeServer {
     const body = (request.body ?? {}) as OpenAIBody;
     const messages = body.messages ?? [];
     const schema = body.response_format?.type === 'json_schema' ? body.response_format.json_schema?.schema : undefined;
+    const cap = body.max_completion_tokens ?? body.max_tokens;
     const digest: RequestDigest = {
       model: body.model ?? 'gpt-unknown',
       lastUserText: lastUserText(messages),
       promptChars: JSON.stringify(messages).length,
       stream: body.stream === true,
       ...(schema ? { schema } : {}),
+      ...(cap === undefined ? {} : { maxOutputTokens: cap }),
     };
     this.includeUsage.set(digest, body.stream_options?.include_usage === true);
     return { stream: digest.stream, digest };

@@ -199,7 +199,8 @@ describe('budget and cassettes through the Anthropic SDK', () => {
     const dear = (_p: string, _m: string, u: Usage) => u.inputTokens + u.outputTokens;
     const budget = new BudgetGuard({ maxCostUsd: 300 }, dear);
     const { call } = caller(subject, {}, { budget, price: dear });
-    subject.fake.queueAnswers({ text: 'short', usage: { input: 200, output: 60 } });
+    // (50 output tokens: the request's max_tokens, which the fake, like a real server, never exceeds.)
+    subject.fake.queueAnswers({ text: 'short', usage: { input: 210, output: 50 } });
     await call(request(subject, 'one'), run());
     expect(budget.spent.costUsd).toBe(260);
     await expect(call(request(subject, 'two'), run())).rejects.toBeInstanceOf(BudgetExceededError);

@@ -70,7 +70,10 @@ export interface AssembledBatch {
   /** Item outputs in item order; null for an item that failed (or never ran). */
   output: unknown[];
   usage: Usage;
+  /** What the items cost at a known price; null when no item's cost is known. */
   costUsd: number | null;
+  /** Items whose cost is unknown (not in `costUsd`). */
+  unpricedItems: number;
   /** The calls of the items that record theirs. */
   calls: number;
   succeeded: number;
@@ -95,6 +98,7 @@ export class BatchAssembly {
       output: new Array<unknown>(total).fill(null),
       usage: NO_USAGE,
       costUsd: 0,
+      unpricedItems: 0,
       calls: 0,
       succeeded: 0,
       failed: 0,
@@ -116,6 +120,7 @@ export class BatchAssembly {
     const result = this.result;
     result.usage = addUsage(result.usage, item.usage);
     result.costUsd = addCost(result.costUsd, item.costUsd);
+    if (item.costUsd === null) result.unpricedItems++;
     result.calls += item.calls ?? 0;
     if (item.status === 'succeeded') {
       result.output[item.index] = item.output ?? null;

@@ -194,6 +194,8 @@ async function executeBatch(step: BatchStep, exec: StepExecution): Promise<StepO
       cache_hits: stats.cacheHits,
       retries: stats.retries,
       cost_saved_usd: stats.costSavedUsd,
+      // Items of unknown cost, each one call of unknown price (the run's totals count the items').
+      ...(assembled.unpricedItems > 0 ? { unpriced_calls: assembled.unpricedItems } : {}),
       ...(assembled.errors.length > 0 ? { errors: assembled.errors } : {}),
     },
   };

@@ -79,6 +79,7 @@ function callModel(
         calls: tally.calls,
         attempts: tally.attempts,
         retries: tally.retries,
+        unpricedCalls: tally.unpricedCalls,
         cacheHits: tally.cacheHits,
         costSavedUsd: tally.costSavedUsd,
       };
