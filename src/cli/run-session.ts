@@ -18,9 +18,16 @@ export interface SessionOptions {
   replay?: string;
 }
 
+/** The cassette a session's run records to, started afresh once the run is accepted (runSession). */
+const recorders = new WeakMap<CliContext, CassetteRecorder>();
+
 export function cassettes(options: SessionOptions, ctx: CliContext) {
+  // Made before the run is accepted, the recorder does not touch its file yet: a run refused (bad
+  // input, a missing key) leaves a cassette recorded earlier as it was.
+  const record = options.record ? new CassetteRecorder(resolvePath(ctx, options.record)) : undefined;
+  if (record) recorders.set(ctx, record);
   return {
-    ...(options.record ? { record: new CassetteRecorder(resolvePath(ctx, options.record)) } : {}),
+    ...(record ? { record } : {}),
     ...(options.replay ? { replay: new CassettePlayer(resolvePath(ctx, options.replay)) } : {}),
   };
 }
@@ -49,6 +56,9 @@ export async function runSession(
   process.on('SIGTERM', onSignal);
   try {
     const handle = await begin(engine);
+    // Accepted: the run is under way, and its cassette is its own (empty even if it makes no call).
+    recorders.get(ctx)?.start();
+    recorders.delete(ctx);
     const result: RunResult = await handle.result;
     detach();
     if (options.json) ctx.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

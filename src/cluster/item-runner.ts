@@ -9,7 +9,8 @@ import { budgetLimits, type SharedBudgetFactory, spentOfTotals } from '../budget
 import { loadPipelineFromString } from '../config/loader.js';
 import type { BatchStep } from '../config/schema.js';
 import { ItemCommitter } from '../engine/item-committer.js';
-import { type EngineServices, RunContext, type RunOptions } from '../engine/run-context.js';
+import { restoredOptions } from '../engine/persisted-options.js';
+import { type EngineServices, RunContext } from '../engine/run-context.js';
 import { isFinished, totalsOf } from '../engine/run-executor.js';
 import { runProvider } from '../engine/run-provider.js';
 import type { StepExecution } from '../engine/step-handler.js';
@@ -64,7 +65,8 @@ export async function runItemChunk(
     id: record.id,
     loaded,
     inputs: record.inputs,
-    options: (record.metadata.options ?? {}) as RunOptions,
+    // As a resume restores them: a run replayed from a cassette never reaches a provider here either.
+    options: restoredOptions(record.id, record.metadata.options),
     services,
     startedAt: record.startedAt,
     metadata: record.metadata,

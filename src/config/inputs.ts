@@ -48,7 +48,7 @@ export function resolveInputs(
     if (!Object.hasOwn(given, name) || given[name] === undefined) {
       if (input.default !== undefined) resolved[name] = structuredClone(input.default);
       else if (input.required === true) {
-        report(name, `missing required input "${name}" (${input.type})`, `pass it with --input ${name}=VALUE`, true);
+        report(name, `missing required input "${name}" (${input.type})`, missingInputHint(name), true);
       }
       // An optional input nobody gave is null, so that strict templates can test it (`{% if x %}`).
       else resolved[name] = null;
@@ -78,4 +78,26 @@ export function resolveInputs(
 
   if (diagnostics.length > 0) throw new ConfigError(diagnostics);
   return resolved;
+}
+
+/** The hint of a missing required input: how `run` (and `chain`) pass one. */
+export function missingInputHint(name: string): string {
+  return `pass it with --input ${name}=VALUE`;
+}
+
+/**
+ * `error` with the hint of each missing required input replaced by `hint(name, diagnostic)`, for
+ * callers where `--input` is not how inputs are given (`resume`: a run keeps its inputs). Any
+ * other error, or diagnostic, is left as it is.
+ */
+export function rehintMissingInputs(error: unknown, hint: (name: string, diagnostic: Diagnostic) => string): unknown {
+  if (!(error instanceof ConfigError)) return error;
+  let changed = false;
+  const diagnostics = error.diagnostics.map((d) => {
+    const name = d.path.startsWith('inputs.') ? d.path.slice('inputs.'.length) : undefined;
+    if (name === undefined || d.hint !== missingInputHint(name)) return d;
+    changed = true;
+    return { ...d, hint: hint(name, d) };
+  });
+  return changed ? new ConfigError(diagnostics) : error;
 }

@@ -20,6 +20,7 @@ import { GateRegistry } from '../resilience/gate-registry.js';
 import { EventBus } from '../telemetry/event-bus.js';
 import { type ElexirionEvent, JOURNALED_WITH_THEIR_STATE } from '../telemetry/events.js';
 import { messageOf, RunInterruptedError } from './errors.js';
+import { persistedOptions, restoredOptions } from './persisted-options.js';
 import { type EngineServices, RunContext, type RunOptions } from './run-context.js';
 import { executeRun, type RunOutcome, totalsOf } from './run-executor.js';
 import { newRunId } from './run-id.js';
@@ -226,11 +227,14 @@ export class Engine {
 
   private async resumeClaimed(record: RunRecord, options: ResumeOptions): Promise<RunHandle> {
     const runId = record.id;
+    // Its cassettes opened again (a replayed run stays offline) before anything is touched — the
+    // journal by --force, the run by the claim — so that a resume refused for a missing cassette
+    // leaves the run as it was.
+    const given = pickRunOptions(options);
+    const runOptions: RunOptions = { ...restoredOptions(runId, record.metadata.options, given), ...given };
     const { loaded, inputs } = options.fromJournal
       ? { loaded: storedPipeline(record), inputs: record.inputs }
       : await this.pipelineForResume(record, options.force === true);
-    const saved = (record.metadata.options ?? {}) as RunOptions;
-    const runOptions: RunOptions = { ...saved, ...pickRunOptions(options) };
     const restarts = Number(record.metadata.resumes ?? 0) + 1;
     const claimed = await this.store.claimRun(
       runId,
@@ -552,17 +556,6 @@ function pickRunOptions(options: StartOptions | ResumeOptions): RunOptions {
   if (o.record !== undefined) picked.record = o.record;
   if (o.replay !== undefined) picked.replay = o.replay;
   return picked;
-}
-
-/** What a resume must reuse: the choices that change what a run calls. */
-function persistedOptions(options: RunOptions): Record<string, unknown> {
-  return {
-    ...(options.mock === undefined ? {} : { mock: options.mock }),
-    ...(options.maxCostUsd === undefined ? {} : { maxCostUsd: options.maxCostUsd }),
-    ...(options.maxTokens === undefined ? {} : { maxTokens: options.maxTokens }),
-    // A cluster worker runs a submitted run as a resume: this is how it learns to stream.
-    ...(options.stream === undefined ? {} : { stream: options.stream }),
-  };
 }
 
 export { providerType };

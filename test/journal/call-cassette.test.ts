@@ -33,7 +33,7 @@ describe('cassettes', () => {
 
   it('fails loudly on a call it does not hold, naming step, provider, model and key', () => {
     const file = join(dir, 'b.jsonl');
-    new CassetteRecorder(file);
+    new CassetteRecorder(file).start(); // an empty cassette: a run that made no call
     const player = new CassettePlayer(file);
     const miss = (() => {
       try {
@@ -45,6 +45,39 @@ describe('cassettes', () => {
     expect(miss).toBeInstanceOf(CassetteMissError);
     expect((miss as Error).message).toMatch(/summarize.*anthropic\/claude-x.*deadbeefdeadbeef/);
     expect((miss as CassetteMissError).hint).toContain('--record');
+  });
+
+  it('a recorder leaves an existing cassette untouched until its run starts or its first call', () => {
+    const entry = {
+      key: 'k1',
+      step: 's',
+      provider: 'stub',
+      model: 'm',
+      request: request(),
+      response: answer('r1'),
+      costUsd: 0,
+    };
+    const file = join(dir, 'kept.jsonl');
+    writeFileSync(file, 'recorded earlier\n');
+    new CassetteRecorder(file); // a run refused after this must not cost the old cassette
+    expect(readFileSync(file, 'utf8')).toBe('recorded earlier\n');
+    const byCall = new CassetteRecorder(file);
+    byCall.record(entry);
+    expect(new CassettePlayer(file).size).toBe(1); // started afresh by the first call
+    byCall.start(); // too late to empty it: a no-op
+    byCall.record({ ...entry, key: 'k2' });
+    expect(new CassettePlayer(file).size).toBe(2);
+    writeFileSync(file, 'recorded earlier\n');
+    new CassetteRecorder(file).start();
+    expect(readFileSync(file, 'utf8')).toBe('');
+  });
+
+  it('a cassette that cannot be written is a usage error at once, naming why', () => {
+    expect(() => new CassetteRecorder(join(dir, 'no', 'such', 'dir', 'c.jsonl'))).toThrow(UsageError);
+    expect(() => new CassetteRecorder(join(dir, 'no', 'c.jsonl'))).toThrow(
+      `cannot record to the cassette ${join(dir, 'no', 'c.jsonl')}: the directory ${join(dir, 'no')} does not exist`,
+    );
+    expect(() => new CassetteRecorder(dir)).toThrow(/: it is a directory/);
   });
 
   it('a missing or corrupt file is a usage error with its line', () => {

@@ -1,4 +1,5 @@
 // `elexirion resume RUN_ID`: continues a failed, interrupted or killed run from its journal.
+import { rehintMissingInputs } from '../../config/inputs.js';
 import { UsageError } from '../../errors.js';
 import { cassettes, runSession } from '../run-session.js';
 import type { RegisterCommand } from './index.js';
@@ -12,6 +13,11 @@ interface ResumeFlags {
   replay?: string;
 }
 
+/** What to do about a required input a resumed run does not have. */
+function resumeInputHint(name: string, diagnostic: { file: string }): string {
+  return `a resumed run keeps the inputs it started with (resume takes no --input): give "${name}" a \`default:\` in the pipeline and resume --force again, or start a new run: elexirion run ${diagnostic.file} --input ${name}=VALUE`;
+}
+
 export const registerResume: RegisterCommand = (program, ctx, setExitCode) => {
   program
     .command('resume')
@@ -21,13 +27,20 @@ export const registerResume: RegisterCommand = (program, ctx, setExitCode) => {
     .option('--json', 'print the run as one JSON object on stdout, and nothing else')
     .option('--stream', 'print model tokens as they arrive')
     .option('--db <path>', 'the journal database (default: $ELEXIRION_DB or .elexirion/elexirion.db)')
-    .option('--replay <file>', 'answer every provider call from a cassette, offline')
+    .option(
+      '--replay <file>',
+      'answer every provider call from this cassette, offline (a replayed run: instead of its own)',
+    )
     .option('--max-cost <usd>', 'a new cost limit for the run (e.g. a larger one after a budget stop)')
     .addHelpText(
       'after',
       `
-The run reuses its inputs and options (--mock, --max-cost). If its pipeline file changed since it
-started, resume refuses; --force keeps the steps before the first change and re-runs the rest.
+The run reuses its inputs and options (--mock, --max-cost, and the cassettes of --replay and
+--record: a replayed run goes on answering from its cassette, offline, and a resume whose cassette
+is gone is refused; --replay FILE gives it another). If its pipeline file changed since it started,
+resume refuses; --force keeps the steps before the first change and re-runs the rest.
+resume takes no --input: an input the changed pipeline requires but the run never had is an error
+(exit 2); give it a default in the pipeline, or start a new run.
 
 Exit codes: as for \`run\`.`,
     )
@@ -37,12 +50,18 @@ Exit codes: as for \`run\`.`,
         throw new UsageError(`--max-cost ${flags.maxCost} is not an amount of USD`, 'e.g. --max-cost 5');
       }
       const code = await runSession(ctx, { ...flags, existingJournal: true }, (engine) =>
-        engine.resume(runId, {
-          ...(flags.force ? { force: true } : {}),
-          ...(maxCostUsd === undefined ? {} : { maxCostUsd }),
-          ...(flags.stream ? { stream: true } : {}),
-          ...cassettes(flags, ctx),
-        }),
+        engine
+          .resume(runId, {
+            ...(flags.force ? { force: true } : {}),
+            ...(maxCostUsd === undefined ? {} : { maxCostUsd }),
+            ...(flags.stream ? { stream: true } : {}),
+            ...cassettes(flags, ctx),
+          })
+          .catch((error: unknown) => {
+            // `--force` on a pipeline that now requires an input the run never had: resume takes no
+            // --input (a run keeps the inputs it started with), so say what does work.
+            throw rehintMissingInputs(error, resumeInputHint);
+          }),
       );
       setExitCode(code);
     });
