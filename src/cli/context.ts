@@ -14,7 +14,7 @@ export function createCliContext(overrides: Partial<Omit<CliContext, 'colors'>> 
   const stdout = overrides.stdout ?? process.stdout;
   const env = overrides.env ?? process.env;
   const useColor =
-    !('NO_COLOR' in env) && (env.FORCE_COLOR !== undefined || Boolean((stdout as { isTTY?: boolean }).isTTY));
+    !('NO_COLOR' in env) && (forceColor(env.FORCE_COLOR) ?? Boolean((stdout as { isTTY?: boolean }).isTTY));
   return {
     stdout,
     stderr: overrides.stderr ?? process.stderr,
@@ -22,4 +22,14 @@ export function createCliContext(overrides: Partial<Omit<CliContext, 'colors'>> 
     cwd: overrides.cwd ?? process.cwd(),
     colors: pc.createColors(useColor),
   };
+}
+
+/**
+ * FORCE_COLOR as the usual convention reads it (Node, chalk, supports-color): unset → follow the
+ * terminal; `0` or `false` → off; anything else (`1`, `2`, `3`, `true`, empty) → on.
+ */
+function forceColor(value: string | undefined): boolean | undefined {
+  if (value === undefined) return undefined;
+  const v = value.trim().toLowerCase();
+  return !(v === '0' || v === 'false');
 }

@@ -1,11 +1,18 @@
 // Human formats shared by every command that prints runs: one place decides how a cost looks.
 import type { Usage } from '../providers/provider.js';
 
+/**
+ * A duration in the largest fitting unit. Rounded to the precision shown *before* it is split into
+ * units, so that a value just under a boundary carries over (`1m59.6s` → `2m0s`, never `1m60s`).
+ */
 export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
-  const minutes = Math.floor(ms / 60_000);
-  if (minutes < 60) return `${minutes}m${Math.round((ms % 60_000) / 1000)}s`;
+  const wholeMs = Math.round(ms);
+  if (wholeMs < 1000) return `${wholeMs}ms`;
+  const tenths = Math.round(ms / 100);
+  if (tenths < 600) return `${(tenths / 10).toFixed(1)}s`;
+  const seconds = Math.round(ms / 1000);
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m${seconds % 60}s`;
+  const minutes = Math.round(ms / 60_000);
   return `${Math.floor(minutes / 60)}h${minutes % 60}m`;
 }
 

@@ -13,7 +13,8 @@ export function parseInputs(pairs: string[] = [], file: string | undefined, cwd:
   if (file !== undefined) {
     let parsed: unknown;
     try {
-      parsed = JSON.parse(readFileSync(resolve(cwd, file), 'utf8'));
+      // A byte order mark (as some editors, and PowerShell's Out-File, write one) is no JSON.
+      parsed = JSON.parse(readFileSync(resolve(cwd, file), 'utf8').replace(/^\uFEFF/, ''));
     } catch (error) {
       throw new UsageError(
         `cannot read --inputs ${file}: ${(error as Error).message}`,

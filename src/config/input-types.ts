@@ -20,6 +20,9 @@ export function matchesInputType(value: unknown, type: InputType): boolean {
   }
 }
 
+/** A number as people write it: `3`, `-2`, `0.5`, `.5`, `1e3` — not hexadecimal, octal or binary. */
+const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+
 /**
  * A value typed in on the command line (`--input n=3`) is a string; read it as the declared type.
  * Returns the value unchanged when it cannot be read so (the type check then reports it).
@@ -30,7 +33,8 @@ export function coerceInput(value: unknown, type: InputType): unknown {
   switch (type) {
     case 'number':
     case 'integer':
-      return text !== '' && Number.isFinite(Number(text)) ? Number(text) : value;
+      // Decimal notation only: Number() would also read `0x3`, `0b11` and `0o7` (and `''` as 0).
+      return DECIMAL.test(text) && Number.isFinite(Number(text)) ? Number(text) : value;
     case 'boolean':
       return text === 'true' ? true : text === 'false' ? false : value;
     case 'array':

@@ -1,14 +1,15 @@
 // The loader: pipeline file → positioned YAML → zod-validated Pipeline → semantic and template
 // checks. Every problem of the file is collected and thrown at once as a ConfigError whose
 // diagnostics carry file:line:col, the key path, what was expected and a hint.
+import { readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { ConfigError, type Diagnostic } from '../errors.js';
 import { canonicalHash } from './canonical.js';
 import { isInsideRoot, outsideRootProblem } from './confine.js';
 import { type DocPath, formatPath } from './path.js';
 import type { Position } from './positions.js';
-import type { Problem } from './problem.js';
+import type { IncludeCheck, Problem } from './problem.js';
 import { Pipeline } from './schema.js';
 import { semanticProblems } from './semantic-checks.js';
 import { templateProblems } from './template-problems.js';
@@ -97,6 +98,11 @@ export function loadPipelineFromString(source: string, file: string, options: Lo
   const { data, locate } = parsed;
 
   const toDiagnostic = (problem: Problem): Diagnostic => {
+    if (problem.elsewhere) {
+      // In a pipeline file a `file:` step runs: named the way this file was (absolute or relative).
+      const other = problem.elsewhere.file;
+      return { ...problem.elsewhere, file: isAbsolute(file) ? other : relative(options.cwd ?? process.cwd(), other) };
+    }
     const { line, col } = locate(problem.path, {
       ...(problem.at === undefined ? {} : { at: problem.at }),
       ...(problem.offset === undefined ? {} : { offset: problem.offset }),
@@ -114,7 +120,10 @@ export function loadPipelineFromString(source: string, file: string, options: Lo
   const result = Pipeline.safeParse(data);
   // Semantic and template checks need a well-typed pipeline; schema errors come first.
   const problems = result.success
-    ? [...semanticProblems(result.data, dir, [], options.root), ...templateProblems(result.data)]
+    ? [
+        ...semanticProblems(result.data, dir, [], options.root, includedDiagnostics(options.root)),
+        ...templateProblems(result.data),
+      ]
     : zodProblems(result.error.issues, data);
   if (problems.length > 0 || !result.success) throw new ConfigError(sortDiagnostics(problems.map(toDiagnostic)));
 
@@ -129,15 +138,47 @@ export function loadPipelineFromString(source: string, file: string, options: Lo
   };
 }
 
-/** In source order, each reported once. */
+/**
+ * Validates a pipeline file that a `file:` step runs, as the step will load it (same root): its
+ * diagnostics, positioned in it (file absolute), or none. Synchronous, like the checks that call
+ * it; the file was found to be a regular file within the size limit (pipeline-includes.ts).
+ */
+function includedDiagnostics(root: string | undefined): IncludeCheck {
+  return (file) => {
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(file);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      return [
+        {
+          file,
+          ...fileProblem(`cannot read the file (${code ?? String(error)})`, 'check the file and its permissions'),
+        },
+      ];
+    }
+    const decoded = decodeSource(bytes);
+    if ('problems' in decoded) return decoded.problems.map((p) => ({ file, ...p }));
+    try {
+      loadPipelineFromString(decoded.text, file, root === undefined ? {} : { root });
+      return [];
+    } catch (error) {
+      if (error instanceof ConfigError) return error.diagnostics;
+      throw error;
+    }
+  };
+}
+
+/** In source order (this file's first, then each other file's), each reported once. */
 function sortDiagnostics(diagnostics: Diagnostic[]): Diagnostic[] {
   const seen = new Set<string>();
+  const files = [...new Set(diagnostics.map((d) => d.file))];
   return diagnostics
     .filter((d) => {
-      const key = `${d.line}:${d.col}:${d.path}:${d.message}`;
+      const key = `${d.file}:${d.line}:${d.col}:${d.path}:${d.message}`;
       if (seen.has(key)) return false;
       seen.add(key);
       return true;
     })
-    .sort((a, b) => a.line - b.line || a.col - b.col);
+    .sort((a, b) => files.indexOf(a.file) - files.indexOf(b.file) || a.line - b.line || a.col - b.col);
 }

@@ -1,9 +1,10 @@
 // Load-time checks of the pipelines a pipeline includes through `file:` steps, followed from file
 // to file: a pipeline that includes itself (directly or through others) and nesting deeper than
 // MAX_PIPELINE_DEPTH are errors before anything runs. The included files are only read as YAML
-// here — each is validated in full when its step runs (and by `elexirion validate` on its own) —
-// but under the top-level loader's limits: a regular file, at most MAX_PIPELINE_BYTES, checked
-// before it is read; and, when the load is confined to a root (`serve --root`), inside it.
+// here, under the top-level loader's limits: a regular file, at most MAX_PIPELINE_BYTES, checked
+// before it is read; and, when the load is confined to a root (`serve --root`), inside it. Once
+// these checks pass, the loader validates each included file in full (semantic-checks.ts,
+// loader.ts includedDiagnostics), as its step will load it when it runs.
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { parse } from 'yaml';

@@ -1,3 +1,4 @@
+import type { Diagnostic } from '../errors.js';
 import type { DocPath } from './path.js';
 
 /**
@@ -12,4 +13,12 @@ export interface Problem {
   at?: 'key' | 'value';
   /** A character offset inside the string value at `path` (a template error). */
   offset?: number;
+  /**
+   * Found in another file — a pipeline that a `file:` step runs — and already positioned there
+   * (its file absolute): reported at that place, not at `path`.
+   */
+  elsewhere?: Diagnostic;
 }
+
+/** The diagnostics of a pipeline file a `file:` step runs (absolute), loaded as its step loads it. */
+export type IncludeCheck = (file: string) => Diagnostic[];

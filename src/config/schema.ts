@@ -13,6 +13,37 @@ export const Duration = z
   ])
   .meta({ description: 'A duration: 250ms, 30s, 5m, 1h, or a number of milliseconds.' });
 
+/**
+ * The longest delay Node.js's timers hold: 2^31-1 ms (about 596h, 24.8 days). A longer one fires
+ * after 1 ms, so that a timeout of `1000h` would time a step out at once.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+const DURATION_UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+/** Milliseconds of a duration string that matches DURATION_PATTERN (duration.ts rounds the same way). */
+function durationTextMs(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text);
+  return match ? Math.round(Number(match[1]) * (DURATION_UNIT_MS[match[2] as string] as number)) : 0;
+}
+/**
+ * A duration that becomes a timer (`timeout`, `latency`, `base_delay`, `max_delay`,
+ * `recovery_timeout`): at most MAX_TIMER_MS, checked at load time. A number over it is zod's
+ * `too_big`, a string over it a `custom` issue with `params.timer` (zod-problems.ts words both).
+ */
+export const TimerDuration = z
+  .union([
+    z.number().int().nonnegative().max(MAX_TIMER_MS),
+    z
+      .string()
+      .regex(DURATION_PATTERN, 'a duration such as 250ms, 30s, 5m or 1h')
+      .refine((text) => durationTextMs(text) <= MAX_TIMER_MS, {
+        message: 'longer than the longest timer Node.js can hold',
+        params: { timer: true },
+      }),
+  ])
+  .meta({
+    description: 'A duration of at most 596h: 250ms, 30s, 5m, 1h, or a number of milliseconds (at most 2147483647).',
+  });
+
 /** Names of pipelines, steps, inputs, variables and outputs: usable as template identifiers. */
 export const IDENTIFIER_PATTERN = /^[a-z_][a-z0-9_]*$/;
 export const PIPELINE_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]*$/;
@@ -31,8 +62,8 @@ const ProviderName = Identifier;
 
 export const Retry = z.strictObject({
   max_attempts: z.number().int().min(1).max(100).optional(),
-  base_delay: Duration.optional(),
-  max_delay: Duration.optional(),
+  base_delay: TimerDuration.optional(),
+  max_delay: TimerDuration.optional(),
   jitter: z.boolean().optional(),
 });
 
@@ -72,7 +103,7 @@ const stepCommon = {
   name: Identifier,
   description: z.string().optional(),
   when: Template.optional().meta({ description: 'Run the step only when this template renders truthy.' }),
-  timeout: Duration.optional(),
+  timeout: TimerDuration.optional(),
   retry: Retry.optional(),
   cache: Cache.optional(),
   on_error: OnError.optional(),
@@ -101,7 +132,7 @@ const llmCall = {
 /** Keys only the mock provider reads. */
 const mockCall = {
   response: z.union([Template, z.record(z.string(), z.unknown())]).optional(),
-  latency: Duration.optional(),
+  latency: TimerDuration.optional(),
   fail_first: z.number().int().nonnegative().optional(),
 };
 
@@ -121,7 +152,7 @@ export const Fallback = z.strictObject({
   type: z.enum(LLM_STEP_TYPES).optional(),
   ...llmCall,
   ...mockCall,
-  timeout: Duration.optional(),
+  timeout: TimerDuration.optional(),
 });
 
 const fallbackKey = { fallback: z.union([Fallback, z.array(Fallback).min(1)]).optional() };
@@ -175,7 +206,7 @@ export const StepTemplate = z.strictObject({
   type: z.enum(LLM_STEP_TYPES),
   ...llmCall,
   ...mockCall,
-  timeout: Duration.optional(),
+  timeout: TimerDuration.optional(),
   retry: Retry.optional(),
   cache: Cache.optional(),
   ...fallbackKey,
@@ -281,11 +312,11 @@ export const ProviderConfig = z.strictObject({
     .meta({ description: 'The environment variable holding the key (keys never live in YAML).' }),
   max_concurrency: z.number().int().positive().optional(),
   max_queue: z.number().int().nonnegative().optional(),
-  timeout: Duration.optional(),
+  timeout: TimerDuration.optional(),
   circuit_breaker: z
     .strictObject({
       failure_threshold: z.number().int().positive().optional(),
-      recovery_timeout: Duration.optional(),
+      recovery_timeout: TimerDuration.optional(),
     })
     .optional(),
   rate_limit: z
@@ -300,7 +331,7 @@ export const ProviderConfig = z.strictObject({
 export const Defaults = z.strictObject({
   provider: ProviderName.optional(),
   model: z.string().min(1).optional(),
-  timeout: Duration.optional(),
+  timeout: TimerDuration.optional(),
   retry: Retry.optional(),
   cache: Cache.optional(),
   on_error: OnError.optional(),

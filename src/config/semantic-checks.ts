@@ -7,7 +7,7 @@ import { didYouMean } from './did-you-mean.js';
 import { INPUT_TYPE_EXAMPLES, matchesInputType } from './input-types.js';
 import { type DocPath, describeValue, formatPath } from './path.js';
 import { declaredInputs, includeProblems, MAX_PIPELINE_DEPTH } from './pipeline-includes.js';
-import type { Problem } from './problem.js';
+import type { IncludeCheck, Problem } from './problem.js';
 import {
   BUILTIN_PROVIDERS,
   type Fallback,
@@ -27,9 +27,16 @@ type LlmCall = StepTemplate | Fallback | Extract<Step, { type: (typeof LLM_STEP_
 
 /**
  * Every semantic problem of `pipeline`; `dir` resolves relative `file:` paths. With `root`, every
- * file the pipeline names (`file:` steps, tool modules) must lie inside it (`serve --root`).
+ * file the pipeline names (`file:` steps, tool modules) must lie inside it (`serve --root`). With
+ * `checkInclude`, the pipeline files that `file:` steps run are validated in full too (the loader's).
  */
-export function semanticProblems(pipeline: Pipeline, dir: string, at: DocPath = [], root?: string): Problem[] {
+export function semanticProblems(
+  pipeline: Pipeline,
+  dir: string,
+  at: DocPath = [],
+  root?: string,
+  checkInclude?: IncludeCheck,
+): Problem[] {
   const problems: Problem[] = [];
   checkStepNames(pipeline.steps, [...at, 'steps'], new Map(), problems);
   checkInputs(pipeline, at, problems);
@@ -41,7 +48,13 @@ export function semanticProblems(pipeline: Pipeline, dir: string, at: DocPath = 
     checkStep(
       step,
       [...at, 'steps', i],
-      { pipeline, dir, providers, ...(root === undefined ? {} : { root }) },
+      {
+        pipeline,
+        dir,
+        providers,
+        ...(root === undefined ? {} : { root }),
+        ...(checkInclude === undefined ? {} : { checkInclude }),
+      },
       problems,
     );
   });
@@ -54,6 +67,8 @@ interface Scope {
   providers: string[];
   /** The only directory files may be named from, when the load is confined (`serve --root`). */
   root?: string;
+  /** Validates a pipeline file that a `file:` step runs (see semanticProblems). */
+  checkInclude?: IncludeCheck;
 }
 
 /** Step names live in one namespace per run: `parallel` sub-steps share it with the top level. */
@@ -305,13 +320,26 @@ function checkPipelineStep(
       const file = resolve(scope.dir, step.file);
       const included = includeProblems(file, [...path, 'file'], level, scope.dir, scope.root);
       problems.push(...included);
+      // The file itself, validated as its step will load it (no cycle, no nesting too deep: its
+      // own includes are followed in turn): an invalid child is an error now, in its own
+      // file:line:col, not a failure after the steps before it have run and been paid for.
+      const childDiagnostics = included.length === 0 && scope.checkInclude ? scope.checkInclude(file) : [];
+      if (childDiagnostics.length > 0) {
+        const count = childDiagnostics.length;
+        problems.push({
+          path: [...path, 'file'],
+          message: `the pipeline file "${step.file}" this step runs is invalid (${count} problem${count === 1 ? '' : 's'}, reported at ${count === 1 ? 'its place' : 'their places'} in that file)`,
+          hint: `fix ${step.file}: as it is, this step would fail when it runs, after the steps before it`,
+        });
+        for (const d of childDiagnostics) problems.push({ path: [...path, 'file'], message: d.message, elsewhere: d });
+      }
       const inputs = included.length === 0 ? declaredInputs(file) : undefined;
       if (inputs) checkChildInputs({ inputs }, step.inputs ?? {}, path, problems, `pipeline file "${step.file}"`);
     }
   }
   if (step.pipeline !== undefined) {
     // An inline pipeline is a pipeline of its own: its own names, inputs and providers.
-    problems.push(...semanticProblems(step.pipeline, scope.dir, [...path, 'pipeline'], scope.root));
+    problems.push(...semanticProblems(step.pipeline, scope.dir, [...path, 'pipeline'], scope.root, scope.checkInclude));
     checkChildInputs(step.pipeline, step.inputs ?? {}, path, problems);
   }
 }

@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import { didYouMean, suggestion } from './did-you-mean.js';
 import { type DocPath, describeValue, valueAt } from './path.js';
 import type { Problem } from './problem.js';
-import { InputType, Pipeline, STEP_TYPES } from './schema.js';
+import { InputType, MAX_TIMER_MS, Pipeline, STEP_TYPES } from './schema.js';
 import { allowedKeysAt } from './schema-keys.js';
 
 type Issue = z.core.$ZodIssue;
@@ -63,8 +63,13 @@ function translate(issue: Issue, path: DocPath, data: unknown): Problem[] {
           hint: formatHint(issue, last),
         },
       ];
-    case 'too_small':
     case 'too_big':
+      if (issue.origin === 'number' && issue.maximum === MAX_TIMER_MS) return [timerProblem(path, value)];
+      return [{ path, message: boundMessage(issue, value), hint: `change the value to one within the limit` }];
+    case 'custom':
+      if ((issue.params as { timer?: boolean } | undefined)?.timer) return [timerProblem(path, value)];
+      return [{ path, message: issue.message }];
+    case 'too_small':
       return [{ path, message: boundMessage(issue, value), hint: `change the value to one within the limit` }];
     case 'invalid_key': {
       const key = String(last);
@@ -82,6 +87,15 @@ function translate(issue: Issue, path: DocPath, data: unknown): Problem[] {
     default:
       return [{ path, message: issue.message }];
   }
+}
+
+/** A duration longer than a Node.js timer holds (schema.ts TimerDuration). */
+function timerProblem(path: DocPath, value: unknown): Problem {
+  return {
+    path,
+    message: `the duration ${typeof value === 'number' ? `${value} ms` : String(value)} is too long: at most 596h (${MAX_TIMER_MS} ms, about 24.8 days), the longest delay Node.js timers can hold`,
+    hint: 'write 596h or less; a longer timer would fire at once',
+  };
 }
 
 function translateUnion(issue: z.core.$ZodIssueInvalidUnion, path: DocPath, data: unknown, value: unknown): Problem[] {

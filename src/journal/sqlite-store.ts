@@ -61,24 +61,38 @@ export class SqliteStore implements Store {
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.path = path;
+    // The journal cannot be opened, or read as a SQLite database: unavailable (exit 69), not a bug.
+    const cannotOpen = (error: unknown) =>
+      new ElexirionError(`cannot open the journal database ${path}: ${(error as Error).message}`, {
+        exitCode: ExitCode.unavailable,
+        cause: error,
+        hint:
+          (error as { code?: string }).code === 'SQLITE_NOTADB'
+            ? 'that file is not an Elexirion journal (a SQLite database): check the path given by --db or ELEXIRION_DB'
+            : 'check the path given by --db or ELEXIRION_DB, and that its directory is writable',
+      });
     try {
       if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
       this.db = new Database(path);
     } catch (error) {
-      throw new ElexirionError(`cannot open the journal database ${path}: ${(error as Error).message}`, {
-        exitCode: ExitCode.unavailable,
-        hint: 'check the path given by --db or ELEXIRION_DB, and that its directory is writable',
-      });
+      throw cannotOpen(error);
     }
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
-    this.db.pragma('busy_timeout = 5000');
-    // A checkpoint (WAL → database file) fsyncs; every 1,000 pages (SQLite's default) it cost a
-    // sequential run ~80 µs per step. Every 10,000 pages (~40 MB of WAL) it is ten times rarer; the
-    // WAL file is truncated back to 64 MB after a checkpoint so that it cannot grow without bound.
-    this.db.pragma('wal_autocheckpoint = 10000');
-    this.db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
-    this.db.pragma('foreign_keys = ON');
+    try {
+      // The first statements that read the file: where a file that is not a SQLite database (a
+      // mistyped --db naming some other file) is found out — a journal unavailable, not a bug.
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
+      this.db.pragma('busy_timeout = 5000');
+      // A checkpoint (WAL → database file) fsyncs; every 1,000 pages (SQLite's default) it cost a
+      // sequential run ~80 µs per step. Every 10,000 pages (~40 MB of WAL) it is ten times rarer; the
+      // WAL file is truncated back to 64 MB after a checkpoint so that it cannot grow without bound.
+      this.db.pragma('wal_autocheckpoint = 10000');
+      this.db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
+      this.db.pragma('foreign_keys = ON');
+    } catch (error) {
+      this.db.close();
+      throw cannotOpen(error);
+    }
     this.migrateSync();
     this.stmts = this.prepare();
     this.events = new SqliteEventLog(this.db);

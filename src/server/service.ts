@@ -5,7 +5,7 @@ import { sep } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { serve } from '@hono/node-server';
 import { Engine, type EngineOptions } from '../engine/engine.js';
-import { UsageError } from '../errors.js';
+import { ElexirionError, ExitCode, UsageError } from '../errors.js';
 import { EventLoopMonitor } from '../health/event-loop.js';
 import { checkHealth } from '../health/health.js';
 import type { Store } from '../journal/store.js';
@@ -99,10 +99,23 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       checkHealth({ store: engine.store, gates: engine.gates, activeRuns: engine.activeRuns, eventLoop, env }),
   });
 
-  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port: options.port ?? 8787, hostname: host }, () => resolve(s));
-    s.once('error', reject);
-  });
+  let server: ReturnType<typeof serve>;
+  try {
+    server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+      const s = serve({ fetch: app.fetch, port: options.port ?? 8787, hostname: host }, () => resolve(s));
+      s.once('error', reject);
+    });
+  } catch (error) {
+    // Nothing listens: let go of what was set up, so that the process can exit with the error.
+    eventLoop.stop();
+    hub.close();
+    await options.remote?.close();
+    metrics.detach();
+    detachLogging();
+    detachTracing();
+    await options.tracing?.shutdown().catch(() => {});
+    throw listenError(error, host, options.port ?? 8787);
+  }
   const port = (server.address() as AddressInfo).port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   options.logger?.info({ url, root: options.root, auth: Boolean(token) }, 'elexirion serve: listening');
@@ -141,6 +154,39 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     return stopping;
   };
   return { url, port, engine, metrics, shutdown };
+}
+
+/**
+ * Why the service could not listen, for its user: the port taken or not allowed is the machine's
+ * state, a service unavailable (exit 69); a host that is no address of this machine is a usage
+ * mistake (exit 2). Anything else is left as it is.
+ */
+function listenError(error: unknown, host: string, port: number): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  const where = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  switch (code) {
+    case 'EADDRINUSE':
+      return new ElexirionError(`cannot listen on ${where}: the port is already in use`, {
+        exitCode: ExitCode.unavailable,
+        cause: error,
+        hint: 'stop what is listening there (another `elexirion serve`?), or choose another port with --port (0 picks a free one)',
+      });
+    case 'EACCES':
+      return new ElexirionError(`cannot listen on ${where}: permission denied`, {
+        exitCode: ExitCode.unavailable,
+        cause: error,
+        hint: 'ports below 1024 need privileges on most systems: choose another port with --port',
+      });
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new UsageError(
+        `cannot listen on ${where}: ${host} is not an address of this machine`,
+        'give --host an address of this machine (127.0.0.1, the default; 0.0.0.0 for every interface)',
+      );
+    default:
+      return error;
+  }
 }
 
 /**

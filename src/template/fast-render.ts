@@ -117,15 +117,17 @@ function evaluate(output: FastOutput, scope: Record<string, unknown>): string | 
     for (const filter of output.filters) {
       try {
         value = filter.handler.apply({ context, token: filter.token, liquid }, [value, ...filter.args]);
+        // A filter may answer a generator (`where`, `find`, `where_exp`, `group_by`, …) whose work —
+        // and errors, e.g. strict variables' "undefined variable" — happen only when it is run.
+        if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+          if (value instanceof Drop || typeof (value as { next?: unknown }).next === 'function') {
+            value = toValueSync(value as never);
+          }
+        }
       } catch {
         return GIVE_UP; // Liquid renders it again and reports the error its own way, with its place
       }
-      if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-        if (value instanceof Drop || typeof (value as { next?: unknown }).next === 'function') {
-          value = toValueSync(value as never);
-          if (value instanceof Drop) return GIVE_UP;
-        }
-      }
+      if (value instanceof Drop) return GIVE_UP;
     }
   }
   // What Liquid's emitter prints: nothing for nil, strings as they are, numbers and booleans as text.

@@ -39,14 +39,16 @@ outputs:
   note: "{{ steps.polish.output }}"
 `;
 
-// Its `sub` step runs child.yaml, read when the step runs: invalid at first (the step fails), valid
-// before the resume (the step succeeds). The child's answer is markup, to be shown as text.
+// Its `sub` step runs child.yaml, read again when the step runs: valid when the run is accepted (a
+// child is checked up front), broken while `outline` waits (the step fails), valid again before the
+// resume (the step succeeds). The child's answer is markup, to be shown as text.
 const PARENT = `name: parent
 steps:
   - name: outline
     type: mock
     prompt: "Outline"
     response: "Otters hold hands"
+    latency: 1500ms
   - name: sub
     type: pipeline
     file: child.yaml
@@ -160,7 +162,7 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
     root = mkdtempSync(join(tmpdir(), 'elexirion-dashboard-'));
     writeFileSync(join(root, 'demo.yaml'), DEMO);
     writeFileSync(join(root, 'parent.yaml'), PARENT);
-    writeFileSync(join(root, 'child.yaml'), 'name: child\nsteps: [oops\n');
+    writeFileSync(join(root, 'child.yaml'), CHILD);
     writeFileSync(join(root, 'slow.yaml'), SLOW);
     writeFileSync(join(root, 'streamed.yaml'), STREAMED);
     writeFileSync(join(root, 'long.yaml'), LONG);
@@ -247,10 +249,11 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
   }, 60_000);
 
   it('shows a step run again by a resume with its new result, not its old error', async () => {
-    writeFileSync(join(root, 'child.yaml'), 'name: child\nsteps: [oops\n');
+    writeFileSync(join(root, 'child.yaml'), CHILD);
     const page = await loggedIn();
     const seen = watch(page);
     await startRun(page, 'parent.yaml');
+    writeFileSync(join(root, 'child.yaml'), 'name: child\nsteps: [oops\n');
     await page.waitForSelector('#run-status.failed');
     await page.waitForSelector('.step[data-step="sub"][data-status="failed"]');
     expect(await page.textContent('.step[data-step="sub"] .output')).toMatch(/YAML syntax error/);

@@ -1,7 +1,7 @@
 // Commands that read runs (`runs`, `runs show`, `resume`, `chain --resume`) on a journal that does
 // not exist: a mistyped --db must say where it looked, not create an empty journal (and its
 // directories) and answer "no run with id".
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -33,6 +33,21 @@ describe('a journal that is not there', () => {
     expect(JSON.parse(json.stdout)).toEqual([]);
     expect(existsSync(join(dir, '.elexirion'))).toBe(false);
   });
+
+  it.each([[['runs']], [['runs', 'show', '01M8HD2Z22HRR9D7EVZ97M1CHR']], [['run', 'hello.yaml', '--mock']]])(
+    '%j on a file that is not a SQLite database: exit 69 (journal unavailable), no stack trace',
+    async (args) => {
+      const dir = mkdtempSync(join(tmpdir(), 'elexirion-nojournal-'));
+      const db = join(dir, 'notes.txt');
+      writeFileSync(db, 'not a database\n');
+      writeFileSync(join(dir, 'hello.yaml'), 'name: hello\nsteps:\n  - { name: a, type: mock, prompt: hi }\n');
+      const result = await runMain([...args, '--db', db], { env, cwd: dir });
+      expect(result.code).toBe(69);
+      expect(result.stderr).toContain(`cannot open the journal database ${db}: file is not a database`);
+      expect(result.stderr).toContain('not an Elexirion journal');
+      expect(result.stderr).not.toMatch(/internal error|\n\s+at /);
+    },
+  );
 
   it('an empty ELEXIRION_DB is unset: the default journal, not the working directory', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'elexirion-nojournal-'));

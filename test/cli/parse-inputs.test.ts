@@ -21,6 +21,13 @@ describe('parseInputs', () => {
     });
   });
 
+  it('reads an --inputs file that starts with a byte order mark', () => {
+    writeFileSync(join(dir, 'bom.json'), '\uFEFF{"topic": "owls", "n": 3}');
+    expect(parseInputs([], 'bom.json', dir)).toEqual({ topic: 'owls', n: 3 });
+    writeFileSync(join(dir, 'bom-inside.json'), '{"topic": "\uFEFFowls"}');
+    expect(parseInputs([], 'bom-inside.json', dir)).toEqual({ topic: '\uFEFFowls' }); // only a leading one
+  });
+
   it('refuses a pair without a key, and a file that is not one JSON object', () => {
     expect(() => parseInputs(['=v'], undefined, dir)).toThrow(UsageError);
     expect(() => parseInputs(['novalue'], undefined, dir)).toThrow(/is not key=value/);

@@ -50,6 +50,8 @@ const expectations: Record<string, [string, string]> = {
   'out-of-range.yaml': ['at most 2, got the number 3.5', '6:18'],
   'bad-duration.yaml': ['"5 minutes" is not valid: expected a duration', '6:14'],
   'bad-duration-negative.yaml': ['at least 0, got the number -100', '3:24'],
+  'duration-overflow.yaml': ['the duration 1000h is too long: at most 596h (2147483647 ms', '6:14'],
+  'duration-overflow-ms.yaml': ['the duration 3000000000 ms is too long: at most 596h', '3:23'],
   'forward-reference.yaml': ['"second"', '5:25'],
   'unknown-step-reference.yaml': ['unknown step "plna"', '10:16'],
   'undeclared-variable.yaml': ['"topik"', '7:29'],
@@ -75,6 +77,7 @@ const hints: Record<string, string> = {
   'invalid-json-schema.yaml': 'did you mean "object"?',
   'wrong-type-cache.yaml': 'YAML 1.2 reads yes as text: write true or false',
   'yaml-tab-indent.yaml': 'YAML indents with spaces only',
+  'duration-overflow.yaml': 'write 596h or less; a longer timer would fire at once',
 };
 
 const corpusFiles = readdirSync(corpusDir)

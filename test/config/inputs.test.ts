@@ -96,6 +96,20 @@ describe('resolveInputs', () => {
     );
   });
 
+  it('reads numbers typed in as decimal only: 0x3, 0b11, 0o7 are refused, not read as 3, 3, 7', () => {
+    for (const text of ['0x3', '0b11', '0o7', '', ' ', 'Infinity', '1_000']) {
+      expect(errorOf({ topic: 'x', count: text }).diagnostics[0]?.message).toBe(
+        `input "count" must be integer, got the string ${JSON.stringify(text)}`,
+      );
+    }
+    expect(errorOf({ topic: 'x', ratio: '0x1p3' }).diagnostics[0]?.path).toBe('inputs.ratio');
+    const read = (count: string, ratio: string) => resolveInputs(loaded, { topic: 'x', count, ratio });
+    expect(read('3', '0.5')).toMatchObject({ count: 3, ratio: 0.5 });
+    expect(read(' -2 ', '.5')).toMatchObject({ count: -2, ratio: 0.5 });
+    expect(read('1e3', '+2.5E-1')).toMatchObject({ count: 1000, ratio: 0.25 });
+    expect(read('007', '3.')).toMatchObject({ count: 7, ratio: 3 });
+  });
+
   it('works on a bare Pipeline too', () => {
     expect(resolveInputs(loaded.pipeline, { topic: 't' })).toMatchObject({ topic: 't', count: 3 });
     expect(() => resolveInputs(loaded.pipeline, {})).toThrow(/missing required input "topic"/);

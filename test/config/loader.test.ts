@@ -19,6 +19,22 @@ function diagnosticsOf(source: string, file = 'p.yaml'): Diagnostic[] {
 const minimal = 'name: p\nsteps:\n  - { name: a, type: mock, prompt: hi }\n';
 
 describe('loadPipelineFromString', () => {
+  it('accepts timer durations up to what Node.js timers hold (596h), and any cache ttl', () => {
+    const longest = `name: p\ndefaults: { timeout: 596h, retry: { max_delay: ${2 ** 31 - 1} } }\nsteps:\n  - { name: a, type: mock, prompt: hi, cache: { ttl: 2000h } }\n`;
+    expect(loadPipelineFromString(longest, 'p.yaml').pipeline.defaults?.timeout).toBe('596h');
+  });
+
+  it.each([
+    ['timeout: 597h', 'steps[0].timeout'],
+    ['latency: 2147483.648s', 'steps[0].latency'],
+    ['retry: { base_delay: 2147483648 }', 'steps[0].retry.base_delay'],
+    ['timeout: 100000m', 'steps[0].timeout'],
+  ])('rejects a timer duration over 2^31-1 ms at load time: %s', (setting, path) => {
+    const [problem] = diagnosticsOf(`name: p\nsteps:\n  - name: a\n    type: mock\n    prompt: hi\n    ${setting}\n`);
+    expect(problem).toMatchObject({ path, line: 6 });
+    expect(problem?.message).toMatch(/is too long: at most 596h/);
+  });
+
   it('returns the typed pipeline, absolute file and directory, and a locator', () => {
     const loaded = loadPipelineFromString(
       'name: p\nsteps:\n  - name: a\n    type: mock\n    prompt: hi\n',

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { loadPipeline } from '../../src/config/loader.js';
 import { MAX_PIPELINE_BYTES } from '../../src/config/yaml-source.js';
 import { ConfigError } from '../../src/errors.js';
+import { runMain } from '../cli/run-main.js';
 
 const dir = realpathSync(mkdtempSync(join(tmpdir(), 'elexirion-includes-')));
 const includer = (file: string) =>
@@ -56,5 +57,72 @@ describe('included pipeline files', () => {
     ]);
     // Without a root nothing is confined (the CLI runs what its user names).
     expect(await diagnosticsOf('root/a.yaml')).not.toContainEqual(expect.stringMatching(/outside/));
+  });
+});
+
+describe('an included pipeline file is validated in full before anything runs', () => {
+  const sub = join(dir, 'validated');
+  mkdirSync(sub);
+  writeFileSync(join(sub, 'child.yaml'), 'name: child\nsteps:\n  - name: c\n    type: mock\n    promt: typo\n');
+  writeFileSync(
+    join(sub, 'parent.yaml'),
+    'name: parent\nsteps:\n  - { name: first, type: mock, prompt: paid }\n  - name: sub\n    type: pipeline\n    file: child.yaml\n',
+  );
+
+  async function diagnostics(file: string, options = {}) {
+    try {
+      await loadPipeline(file, options);
+    } catch (error) {
+      if (error instanceof ConfigError) return error.diagnostics;
+      throw error;
+    }
+    return [];
+  }
+
+  it("reports the child's problems at the child's file:line:col, and points at the step", async () => {
+    expect(await diagnostics('parent.yaml', { cwd: sub })).toEqual([
+      expect.objectContaining({
+        file: 'parent.yaml',
+        line: 6,
+        col: 11,
+        path: 'steps[1].file',
+        message: expect.stringContaining('the pipeline file "child.yaml" this step runs is invalid (1 problem'),
+      }),
+      {
+        file: 'child.yaml',
+        line: 5,
+        col: 5,
+        path: 'steps[0].promt',
+        message: 'unknown key "promt"',
+        hint: 'did you mean "prompt"?',
+      },
+    ]);
+    // Named as the includer was: absolute for an absolute path.
+    const absolute = await diagnostics(join(sub, 'parent.yaml'));
+    expect(absolute[1]).toMatchObject({ file: join(sub, 'child.yaml'), line: 5, col: 5 });
+  });
+
+  it('follows includes in turn, inside inline pipelines too', async () => {
+    writeFileSync(join(sub, 'middle.yaml'), includer('child.yaml'));
+    writeFileSync(
+      join(sub, 'top.yaml'),
+      'name: top\nsteps:\n  - name: wrap\n    type: pipeline\n    pipeline:\n      name: inner\n      steps:\n        - { name: m, type: pipeline, file: middle.yaml }\n',
+    );
+    const found = await diagnostics('top.yaml', { cwd: sub });
+    expect(found.map((d) => `${d.file}:${d.line}:${d.col}: ${d.path}`)).toEqual([
+      'top.yaml:8:44: steps[0].pipeline.steps[0].file',
+      'middle.yaml:5:11: steps[0].file',
+      'child.yaml:5:5: steps[0].promt',
+    ]);
+  });
+
+  it('accepts a valid child, and `run` refuses an invalid one before any step is paid for', async () => {
+    writeFileSync(join(sub, 'good.yaml'), 'name: good\nsteps:\n  - { name: c, type: mock, prompt: hi }\n');
+    writeFileSync(join(sub, 'ok.yaml'), includer('good.yaml'));
+    expect(await diagnostics('ok.yaml', { cwd: sub })).toEqual([]);
+    const run = await runMain(['run', 'parent.yaml', '--mock', '--json', '--db', 'j.db'], { cwd: sub });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('child.yaml:5:5: unknown key "promt" at steps[0].promt');
+    expect(run.stdout).not.toContain('"run_id"');
   });
 });

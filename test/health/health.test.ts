@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -96,6 +96,7 @@ describe('checkHealth', () => {
 describe('elexirion health', () => {
   it('prints JSON and exits 0 when healthy', async () => {
     const db = join(mkdtempSync(join(tmpdir(), 'elexirion-health-')), 'j.db');
+    await new SqliteStore(db).close();
     const result = await runMain(['health', '--json', '--db', db], { env: { NO_COLOR: '1' } });
     const report = JSON.parse(result.stdout);
     expect(report.checks.database.status).toBe('ok');
@@ -106,13 +107,24 @@ describe('elexirion health', () => {
   });
 
   it('exits 1 and says why when the journal cannot be opened', async () => {
-    // A regular file where the database's directory should be.
-    const file = join(mkdtempSync(join(tmpdir(), 'elexirion-health-')), 'not-a-dir');
-    writeFileSync(file, 'x');
-    const result = await runMain(['health', '--json', '--db', join(file, 'j.db')], { env: { NO_COLOR: '1' } });
+    // A file that is not a SQLite database.
+    const file = join(mkdtempSync(join(tmpdir(), 'elexirion-health-')), 'not-a-db');
+    writeFileSync(file, 'these are notes, not a journal\n');
+    const result = await runMain(['health', '--json', '--db', file], { env: { NO_COLOR: '1' } });
     expect(result.code).toBe(1);
     const report = JSON.parse(result.stdout);
     expect(report.status).toBe('unhealthy');
     expect(report.checks.database.error).toMatch(/cannot open the journal/);
+  });
+
+  it('creates no journal: none at --db is unhealthy, exit 1, and nothing is written', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'elexirion-health-'));
+    const db = join(dir, 'typo', 'jornal.db');
+    const result = await runMain(['health', '--json', '--db', db], { env: { NO_COLOR: '1' } });
+    expect(result.code).toBe(1);
+    const report = JSON.parse(result.stdout);
+    expect(report.status).toBe('unhealthy');
+    expect(report.checks.database.error).toContain(`no journal at ${db}`);
+    expect(existsSync(join(dir, 'typo'))).toBe(false);
   });
 });

@@ -4,6 +4,7 @@ import { Drop } from 'liquidjs';
 import { describe, expect, it } from 'vitest';
 import { compileFast, renderFast } from '../../src/template/fast-render.js';
 import { liquid } from '../../src/template/liquid.js';
+import { toTemplateError } from '../../src/template/liquid-errors.js';
 import { renderString } from '../../src/template/render.js';
 import { buildScope } from '../../src/template/scope.js';
 
@@ -68,6 +69,37 @@ describe('the template shortcut', () => {
     expect(() => renderString('x {{ steps.nope.output }}', scope)).toThrow(/nope/);
     expect(() => renderString('{{ toString }}', scope)).toThrow(/toString/);
   });
+
+  // Filters answering a generator (run only when its value is read) fail while it runs: the error
+  // must be Liquid's, reported as the Liquid path reports it — never the raw LiquidJS error.
+  const failingFilters = [
+    "{{ list | where: 'k', 'x' }}",
+    "tags: {{ inputs.list | find: 'k', 'x' }}",
+    "{{ list | where_exp: 'x', 'x.v > 1' }}",
+    "{{ list | group_by: 'k' }} after",
+  ];
+  for (const source of failingFilters) {
+    it(`reports a filter's error exactly as Liquid does: ${source}`, () => {
+      const viaLiquidPath = (() => {
+        try {
+          liquid.renderSync(liquid.parse(source), scope);
+        } catch (error) {
+          return toTemplateError(error, source);
+        }
+        throw new Error('Liquid rendered it without an error');
+      })();
+      expect(viaLiquidPath.message).toMatch(/undefined variable "(k|v|x\.v)"/);
+      expect(viaShortcut(source)).toBe('gave up');
+      let thrown: unknown;
+      try {
+        renderString(source, scope);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(viaLiquidPath.constructor);
+      expect((thrown as Error).message).toBe(viaLiquidPath.message);
+    });
+  }
 
   it('is not used for tags', () => {
     expect(viaShortcut('{% if flag %}y{% endif %}')).toBe('not compiled');

@@ -1,5 +1,6 @@
 // `elexirion health [--json] [--db PATH]`: the journal (a real query), the providers' keys, memory,
-// runs marked running and event-loop lag. Exit 0 when healthy, 1 when degraded or unhealthy.
+// runs marked running and event-loop lag. Exit 0 when healthy, 1 when degraded or unhealthy (a
+// journal that does not exist, or cannot be opened, is unhealthy).
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ExitCode } from '../../errors.js';
 import { EventLoopMonitor } from '../../health/event-loop.js';
@@ -21,14 +22,16 @@ export const registerHealth: RegisterCommand = (program, ctx, setExitCode) => {
     .option('--db <path>', 'journal database (default: ELEXIRION_DB or .elexirion/elexirion.db)')
     .addHelpText(
       'after',
-      '\nExit codes: 0 healthy, 1 degraded or unhealthy.\n\nExamples:\n  $ elexirion health\n  $ elexirion health --json --db /var/lib/elexirion/journal.db',
+      '\nExit codes: 0 healthy, 1 degraded or unhealthy (no journal at --db is unhealthy: health never creates one).\n\nExamples:\n  $ elexirion health\n  $ elexirion health --json --db /var/lib/elexirion/journal.db',
     )
     .action(async (options: { json?: boolean; db?: string }) => {
       const eventLoop = new EventLoopMonitor();
       let store: Store | undefined;
       let probe: Pick<Store, 'listRuns'>;
       try {
-        store = await openStore(options.db, ctx);
+        // Like the other commands that read the journal, never create one: a mistyped --db is an
+        // unhealthy "no journal at PATH", not a new empty journal reported healthy.
+        store = await openStore(options.db, ctx, { existing: true });
         probe = store;
       } catch (error) {
         probe = { listRuns: () => Promise.reject(error) };

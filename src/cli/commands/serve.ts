@@ -56,7 +56,7 @@ export const registerServe: RegisterCommand = (program, ctx, setExitCode) => {
     )
     .addHelpText(
       'after',
-      '\nAuth: every endpoint but /health and the dashboard page needs `Authorization: Bearer $ELEXIRION_TOKEN`.\nLogs: JSON lines on stderr (ELEXIRION_LOG_LEVEL, default info); the URL is printed on stdout.\n\nExamples:\n  $ ELEXIRION_TOKEN=$(openssl rand -hex 16) elexirion serve --root examples\n  $ elexirion serve --port 0 --db /tmp/journal.db\n  $ elexirion serve --cluster --redis redis://127.0.0.1:6379 --db postgres://elexirion@db/elexirion',
+      '\nAuth: every endpoint but /health and the dashboard page needs `Authorization: Bearer $ELEXIRION_TOKEN`.\nLogs: JSON lines on stderr (ELEXIRION_LOG_LEVEL, default info); the URL is printed on stdout.\n\nExit codes: 0 stopped by SIGTERM or Ctrl-C, 2 usage mistake, 69 the journal, Redis or the port is unavailable (e.g. the port is in use).\n\nExamples:\n  $ ELEXIRION_TOKEN=$(openssl rand -hex 16) elexirion serve --root examples\n  $ elexirion serve --port 0 --db /tmp/journal.db\n  $ elexirion serve --cluster --redis redis://127.0.0.1:6379 --db postgres://elexirion@db/elexirion',
     )
     .action(async (options: ServeFlags) => {
       const port = Number(options.port);
