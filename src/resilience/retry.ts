@@ -64,7 +64,8 @@ export function shouldRetry(error: unknown, options: RetryOptions, context: Retr
  * The loop itself is the gate's (ProviderGate.execute): a `for` over attempts, one async frame for
  * the whole call. cockatiel's RetryPolicy was that loop before; through its executor it added three
  * suspended frames and a result object per attempt to every call in flight, for a loop this short
- * (measured: a fifth of a step's event-loop time with 500 runs in flight). cockatiel still provides
+ * (with 500 runs in flight the whole gate was about a quarter of a step's event-loop time; see
+ * bench/README.md, "Eighth round"). cockatiel still provides
  * the backoff (ExponentialBackoff and its jitter). Per-call state — the backoff so far, the last
  * error — lives in a RetryPlan, made by `plan()` only when an attempt fails.
  *
