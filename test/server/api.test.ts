@@ -84,6 +84,18 @@ describe('POST /runs', () => {
     const badInput = await h.call('/runs', { json: { file: 'pipelines/slow.yaml', inputs: { nope: 1 } } });
     expect(badInput.status).toBeGreaterThanOrEqual(400);
     expect(badInput.status).toBeLessThan(500);
+
+    // A missing required input: the hint says how to give it over HTTP, not with --input.
+    const needsInput = await h.call('/runs', {
+      json: {
+        yaml: 'name: needs\ninputs:\n  topic: { type: string, required: true }\nsteps:\n  - name: a\n    type: mock\n    prompt: "{{ topic }}"\n',
+      },
+    });
+    expect(needsInput.status).toBe(422);
+    const hints = JSON.stringify((await needsInput.json()) as any);
+    expect(hints).toMatch(/missing required input \\"topic\\"/);
+    expect(hints).toContain('\\"inputs\\": { \\"topic\\": VALUE }');
+    expect(hints).not.toContain('--input');
   });
 
   it('limits the request body size', async () => {

@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { rehintMissingInputs } from '../../config/inputs.js';
 import { loadPipeline, loadPipelineFromString } from '../../config/loader.js';
 import { CONFINED_ROOT_KEY } from '../../engine/confined-root.js';
 import { ConfigError } from '../../errors.js';
@@ -71,10 +72,14 @@ export function runRoutes(deps: ServerDeps): Hono {
     const { remote } = deps;
     if (remote) {
       // serve --cluster: journaled and enqueued; a worker runs it.
-      const runId = await admit(deps, () => remote.submit(loaded, start));
+      const runId = await admit(deps, () => remote.submit(loaded, start)).catch((error: unknown) => {
+        throw rehintMissingInputs(error, httpInputHint);
+      });
       return c.json({ run_id: runId, status: 'queued', pipeline: loaded.pipeline.name }, 202);
     }
-    const handle = await admit(deps, () => engine.start(loaded, start));
+    const handle = await admit(deps, () => engine.start(loaded, start)).catch((error: unknown) => {
+      throw rehintMissingInputs(error, httpInputHint);
+    });
     return c.json({ run_id: handle.runId, status: 'running', pipeline: loaded.pipeline.name }, 202);
   });
 
@@ -191,4 +196,9 @@ async function readJson(request: Request): Promise<unknown> {
       'send a JSON object with Content-Type: application/json',
     );
   }
+}
+
+/** Over HTTP an input is not given with --input: the hint names the request's own field. */
+function httpInputHint(name: string): string {
+  return `pass it in the request body: "inputs": { "${name}": VALUE }`;
 }
