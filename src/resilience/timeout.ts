@@ -11,16 +11,20 @@
 import { ProviderError } from '../providers/provider-error.js';
 import { abortError } from './abort.js';
 
-export async function withAttemptTimeout<T>(
+// A promise chain, not an async function: every call of a batch's items in flight would keep one
+// more suspended frame alive through every garbage collection while it waits.
+export function withAttemptTimeout<T>(
   provider: string,
   timeoutMs: number,
   runSignal: AbortSignal,
   fn: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
-  if (runSignal.aborted) throw abortError(provider, runSignal);
+  if (runSignal.aborted) return Promise.reject(abortError(provider, runSignal));
   const controller = new AbortController();
-  let expired: (error: Error) => void = noop;
-  const deadline = new Promise<never>((_, reject) => {
+  let settle: (value: T) => void = noop;
+  let expired: (error: unknown) => void = noop;
+  const attempt = new Promise<T>((resolve, reject) => {
+    settle = resolve;
     expired = reject;
   });
   const timer = setTimeout(() => {
@@ -33,20 +37,33 @@ export async function withAttemptTimeout<T>(
     expired(abortError(provider, runSignal));
   };
   runSignal.addEventListener('abort', onRunAbort, { once: true });
+  let work: Promise<T>;
   try {
-    return await Promise.race([fn(controller.signal), deadline]);
+    work = fn(controller.signal);
   } catch (error) {
-    if (runSignal.aborted) throw abortError(provider, runSignal);
-    // The run was not cancelled, so a cancellation is our deadline: the provider noticed the
-    // aborted signal before the timer's rejection won the race.
-    if (controller.signal.aborted && error instanceof ProviderError && error.kind === 'aborted') {
-      throw timedOut(provider, timeoutMs, error);
-    }
-    throw error;
-  } finally {
+    work = Promise.reject(error);
+  }
+  work.then(settle, expired);
+  const cleanUp = (): void => {
     clearTimeout(timer);
     runSignal.removeEventListener('abort', onRunAbort);
-  }
+  };
+  return attempt.then(
+    (value) => {
+      cleanUp();
+      return value;
+    },
+    (error: unknown) => {
+      cleanUp();
+      if (runSignal.aborted) throw abortError(provider, runSignal);
+      // The run was not cancelled, so a cancellation is our deadline: the provider noticed the
+      // aborted signal before the timer's rejection won the race.
+      if (controller.signal.aborted && error instanceof ProviderError && error.kind === 'aborted') {
+        throw timedOut(provider, timeoutMs, error);
+      }
+      throw error;
+    },
+  );
 }
 
 function timedOut(provider: string, timeoutMs: number, cause?: unknown): ProviderError {
