@@ -1,10 +1,9 @@
 // The bulkhead: at most `maxConcurrency` calls in flight to one provider, at most `maxQueue`
-// waiting behind them, and a clear rejection beyond that. Built on cockatiel's BulkheadPolicy;
-// this file adds the provider's name to the error and makes the counts observable.
-import { BulkheadPolicy, isBulkheadRejectedError, isTaskCancelledError } from 'cockatiel';
+// waiting behind them, and a clear rejection beyond that, with the provider's name in it; the
+// counts are observable (metrics, /health).
 import { ElexirionError } from '../errors.js';
 import type { EventBus } from '../telemetry/event-bus.js';
-import { abortError, raceAbort } from './abort.js';
+import { abortError } from './abort.js';
 
 export class BulkheadRejectedError extends ElexirionError {
   readonly provider: string;
@@ -19,48 +18,82 @@ export class BulkheadRejectedError extends ElexirionError {
   }
 }
 
+/** A call waiting for a slot: started when one frees, or gone at once when its run is stopped. */
+interface Waiter {
+  start(): void;
+}
+
+/**
+ * Our own, not cockatiel's BulkheadPolicy: there a queued call whose run is cancelled keeps its
+ * place, and when it reaches the head it fails and the queue stops moving — the calls of other runs
+ * behind it wait for some unrelated call to finish, and cancelled calls fill `max_queue`. Here a
+ * cancelled call leaves the queue the moment its signal fires, and a freed slot always goes to the
+ * next live call. A counter and a FIFO: nothing else in a bulkhead.
+ */
 export class ProviderBulkhead {
-  private readonly policy: BulkheadPolicy;
+  private active = 0;
+  private readonly waiting: Waiter[] = [];
 
   constructor(
     readonly provider: string,
     readonly maxConcurrency: number,
     readonly maxQueue: number,
     private readonly bus?: EventBus,
-  ) {
-    this.policy = new BulkheadPolicy(maxConcurrency, maxQueue);
-  }
+  ) {}
 
   /** Calls holding a slot right now. */
   get inFlight(): number {
-    return this.maxConcurrency - this.policy.executionSlots;
+    return this.active;
   }
 
   /** Calls waiting for a slot. */
   get queued(): number {
-    return this.maxQueue - this.policy.queueSlots;
+    return this.waiting.length;
   }
 
-  // A promise chain rather than an async function: one suspended frame fewer per call in flight.
+  /** Runs `fn` in a slot: now, or after the calls queued before it; never once `signal` has fired. */
   execute<T>(fn: () => Promise<T>, signal: AbortSignal): Promise<T> {
-    const willQueue = this.policy.executionSlots === 0 && this.policy.queueSlots > 0;
-    let running = this.policy.execute(fn, signal);
-    if (willQueue) {
-      this.bus?.emit('pipeline.provider.queued', this.counts());
-      // cockatiel looks at the signal of a queued call only when its turn comes: a cancelled run
-      // must not wait that long. The abandoned call finds the signal aborted at its turn and stops.
-      running = raceAbort(this.provider, running, signal);
+    if (signal.aborted) return Promise.reject(abortError(this.provider, signal));
+    if (this.active < this.maxConcurrency) return this.run(fn);
+    if (this.waiting.length >= this.maxQueue) {
+      return Promise.reject(new BulkheadRejectedError(this.provider, this.maxConcurrency, this.maxQueue));
     }
-    return running.catch((error: unknown) => {
-      if (isBulkheadRejectedError(error))
-        throw new BulkheadRejectedError(this.provider, this.maxConcurrency, this.maxQueue);
-      // A queued call whose run was cancelled before its turn came.
-      if (isTaskCancelledError(error) && signal.aborted) throw abortError(this.provider, signal);
-      throw error;
+    return new Promise<T>((resolve, reject) => {
+      const waiter: Waiter = {
+        start: () => {
+          signal.removeEventListener('abort', onAbort);
+          this.run(fn).then(resolve, reject);
+        },
+      };
+      const onAbort = () => {
+        const at = this.waiting.indexOf(waiter);
+        if (at !== -1) this.waiting.splice(at, 1);
+        reject(abortError(this.provider, signal));
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.waiting.push(waiter);
+      this.bus?.emit('pipeline.provider.queued', this.counts());
     });
   }
 
   counts(): { provider: string; inFlight: number; queued: number } {
     return { provider: this.provider, inFlight: this.inFlight, queued: this.queued };
   }
+
+  private run<T>(fn: () => Promise<T>): Promise<T> {
+    this.active++;
+    let running: Promise<T>;
+    try {
+      running = fn();
+    } catch (error) {
+      running = Promise.reject(error);
+    }
+    return running.finally(this.release);
+  }
+
+  private readonly release = (): void => {
+    this.active--;
+    const next = this.waiting.shift();
+    next?.start();
+  };
 }

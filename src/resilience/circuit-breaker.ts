@@ -9,6 +9,7 @@ import { CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen, isBrokenC
 import { ElexirionError } from '../errors.js';
 import { ProviderError } from '../providers/provider-error.js';
 import type { EventBus } from '../telemetry/event-bus.js';
+import { raceAbort } from './abort.js';
 
 export type CircuitStateName = 'closed' | 'open' | 'half_open';
 
@@ -41,10 +42,13 @@ export class ProviderCircuitBreaker {
     readonly recoveryTimeoutMs: number,
     bus?: EventBus,
   ) {
-    this.policy = circuitBreaker(handleWhen(isProviderFault), {
-      halfOpenAfter: recoveryTimeoutMs,
-      breaker: new ConsecutiveBreaker(failureThreshold),
-    });
+    this.policy = circuitBreaker(
+      handleWhen((error) => isProviderFault(error) || error instanceof InconclusiveProbe),
+      {
+        halfOpenAfter: recoveryTimeoutMs,
+        breaker: new ConsecutiveBreaker(failureThreshold),
+      },
+    );
     this.policy.onStateChange((state) => {
       const name = stateName(state);
       if (name === 'open') this.openedAt = Date.now();
@@ -82,7 +86,23 @@ export class ProviderCircuitBreaker {
 
   // A promise chain rather than an async function: one suspended frame fewer per call in flight.
   execute<T>(fn: () => Promise<T>, signal: AbortSignal): Promise<T> {
-    return this.policy.execute(fn, signal).catch((error: unknown) => {
+    const state = this.policy.state;
+    // The call that finds the circuit open past its recovery time is the probe. A probe stopped
+    // before the provider answered (its run cancelled) proves nothing: it must not close the
+    // circuit, as cockatiel would — it takes any error its filter does not count for a success.
+    const probing = state === CircuitState.Open && Date.now() - this.openedAt >= this.recoveryTimeoutMs;
+    const call = probing
+      ? () =>
+          fn().catch((error: unknown) => {
+            throw signal.aborted && !isProviderFault(error) ? new InconclusiveProbe(error) : error;
+          })
+      : fn;
+    let result = this.policy.execute(call, signal);
+    // Behind a probe in flight cockatiel waits for it without looking at the signal: a call whose
+    // run is cancelled meanwhile leaves at once.
+    if (state === CircuitState.HalfOpen) result = raceAbort(this.provider, result, signal);
+    return result.catch((error: unknown) => {
+      if (error instanceof InconclusiveProbe) throw error.original;
       if (isBrokenCircuitError(error)) {
         const last = this.policy.lastFailure;
         throw new CircuitOpenError(
@@ -93,6 +113,13 @@ export class ProviderCircuitBreaker {
       }
       throw error;
     });
+  }
+}
+
+/** A half-open probe stopped before an answer: counted as a fault (the circuit opens again), thrown as what stopped it. */
+class InconclusiveProbe extends Error {
+  constructor(readonly original: unknown) {
+    super('the half-open probe was stopped before the provider answered');
   }
 }
 

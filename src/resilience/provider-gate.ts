@@ -10,6 +10,8 @@
 // they belong to), and gets its own timeout. Retry stops as soon as the breaker is open, and
 // an open breaker or a full bulkhead is never retried (isFailFast: the engine fails over).
 // The rate limiter sits outside the bulkhead too: waiting for the window must not hold a slot.
+
+import { ProviderError } from '../providers/provider-error.js';
 import type { EventBus } from '../telemetry/event-bus.js';
 import { abortError } from './abort.js';
 import { ProviderBulkhead } from './bulkhead.js';
@@ -192,7 +194,7 @@ export class ProviderGate {
       // The caller's signal fires first: the step's timer covers this attempt (the usual case of
       // a step whose timeout is its provider's) — one timer and AbortController fewer per call.
       if (options.deadline !== undefined && performance.now() + timeoutMs >= options.deadline) {
-        return untimedAttempt(this.provider, options.signal, fn(options.signal, attempt));
+        return untimedAttempt(this.provider, options.signal, options.deadline, fn(options.signal, attempt));
       }
       return withAttemptTimeout(this.provider, timeoutMs, options.signal, (signal) => fn(signal, attempt));
     };
@@ -217,11 +219,20 @@ export class ProviderGate {
 
 /**
  * An attempt under the caller's deadline: a stop from outside surfaces as it would from a timed one.
+ * The deadline ending the call is the provider not answering in time, as an attempt's own timeout
+ * would have said: a fault the breaker counts (the caller is still told of its own timeout — the
+ * gate gives a stopped call the signal's reason). Else a provider that hangs would never open the
+ * circuit under the default settings, where the step's timeout and the provider's are one.
  * A promise chain, not an async function: hundreds of calls in flight would each keep one more
  * suspended frame alive through every garbage collection while they wait.
  */
-function untimedAttempt<T>(provider: string, signal: AbortSignal, work: Promise<T>): Promise<T> {
+function untimedAttempt<T>(provider: string, signal: AbortSignal, deadline: number, work: Promise<T>): Promise<T> {
   return work.catch((error: unknown) => {
-    throw signal.aborted ? abortError(provider, signal) : error;
+    if (!signal.aborted) throw error;
+    // Timers fire at the millisecond, never early by more than the clocks' difference.
+    if (performance.now() >= deadline - 1) {
+      throw new ProviderError(provider, 'timeout', 'no answer before the step timed out', { cause: error });
+    }
+    throw abortError(provider, signal);
   });
 }
