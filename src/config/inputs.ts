@@ -55,6 +55,15 @@ export function resolveInputs(
       continue;
     }
     const value = coerceInput(given[name], input.type);
+    if (nestingOf(value) > MAX_INPUT_NESTING) {
+      report(
+        name,
+        `input "${name}" is nested more than ${MAX_INPUT_NESTING} levels deep`,
+        'flatten it: no template reads that deep, and the journal must be able to write it',
+        true,
+      );
+      continue;
+    }
     if (!matchesInputType(value, input.type)) {
       report(
         name,
@@ -78,6 +87,27 @@ export function resolveInputs(
 
   if (diagnostics.length > 0) throw new ConfigError(diagnostics);
   return resolved;
+}
+
+/**
+ * Lists and objects inside one another at most this deep. A 10 KB request body nesting thousands of
+ * arrays overflowed the stack of the JSON encoder that journals a run's inputs (an internal error,
+ * HTTP 500) instead of being refused as the bad input it is.
+ */
+export const MAX_INPUT_NESTING = 100;
+
+/** How deep lists and objects nest in `value` (0 for a scalar); counted without recursion. */
+function nestingOf(value: unknown): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop() as [unknown, number];
+    if (item === null || typeof item !== 'object') continue;
+    if (depth + 1 > deepest) deepest = depth + 1;
+    if (deepest > MAX_INPUT_NESTING) return deepest;
+    for (const child of Object.values(item)) stack.push([child, depth + 1]);
+  }
+  return deepest;
 }
 
 /** The hint of a missing required input: how `run` (and `chain`) pass one. */

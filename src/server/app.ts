@@ -54,6 +54,9 @@ export function createApp(deps: ServerDeps): Hono {
     }),
   );
 
+  // Every route, the open ones too: a body a page could post without the browser asking first is
+  // refused before anything reads it.
+  app.use('*', jsonBodiesOnly());
   // Open: a load balancer probes /health; the page holds no data and asks for the token itself.
   app.get('/', (c) => {
     c.header('X-Frame-Options', 'DENY'); // frame-ancestors' older spelling, for older browsers
@@ -66,7 +69,6 @@ export function createApp(deps: ServerDeps): Hono {
   });
 
   app.use('*', bearerAuth(deps.token));
-  app.use('*', jsonBodiesOnly());
   app.get('/metrics', async (c) =>
     c.body(await deps.metrics.text(), 200, { 'content-type': deps.metrics.contentType }),
   );

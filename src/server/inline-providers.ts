@@ -70,6 +70,21 @@ export function checkInlineProviders(loaded: LoadedPipeline, policy: InlineProvi
           `drop providers.${name}.type, or declare the provider under a name of your own (e.g. my_${config.type})`,
         );
       }
+      // A vendor's own endpoint under a name of the pipeline's own would be the server's account
+      // with a gate of its own: N names, N times the server's max_concurrency, and calls going on
+      // while the server's breaker for that vendor is open. Its endpoint is reached by its name.
+      if (
+        !isBuiltinName(name) &&
+        config.base_url === undefined &&
+        config.type !== undefined &&
+        config.type !== 'mock'
+      ) {
+        refuse(
+          'type',
+          `an inline pipeline reaches ${config.type}'s own endpoint only as \`${config.type}\`, whose gate holds the server's limits: under another name it would have a gate of its own`,
+          `use provider: ${config.type} in the steps (and drop providers.${name}), or give it a base_url the operator allows (\`elexirion serve --allow-base-url URL\`)`,
+        );
+      }
       if (config.base_url !== undefined && !allowedUrls.has(normalizeUrl(config.base_url))) {
         refuse(
           'base_url',

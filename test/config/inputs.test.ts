@@ -110,6 +110,23 @@ describe('resolveInputs', () => {
     expect(read('007', '3.')).toMatchObject({ count: 7, ratio: 3 });
   });
 
+  it('refuses an input nested deeper than the journal can write (it was an internal error)', () => {
+    let deep: unknown = 'leaf';
+    for (let i = 0; i < 5_000; i++) deep = [deep];
+    const error = errorOf({ topic: 't', options: { a: deep } });
+    expect(error.diagnostics[0]).toMatchObject({
+      path: 'inputs.options',
+      message: expect.stringMatching(/nested more than 100 levels/),
+    });
+    // As a command-line string too (parsed as JSON), and a hundred levels are fine.
+    expect(() => resolveInputs(loaded, { topic: 't', files: `${'['.repeat(200)}${']'.repeat(200)}` })).toThrow(
+      /nested more than 100/,
+    );
+    let fine: unknown = 1;
+    for (let i = 0; i < 99; i++) fine = [fine];
+    expect(resolveInputs(loaded, { topic: 't', files: [fine] }).files).toEqual([fine]);
+  });
+
   it('works on a bare Pipeline too', () => {
     expect(resolveInputs(loaded.pipeline, { topic: 't' })).toMatchObject({ topic: 't', count: 3 });
     expect(() => resolveInputs(loaded.pipeline, {})).toThrow(/missing required input "topic"/);

@@ -126,6 +126,16 @@ describe('auth', () => {
   });
 });
 
+describe('pipelines', () => {
+  it('lists the pipeline files relative to the root, without saying where the root is', async () => {
+    const res = await h.call('/pipelines');
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(JSON.parse(text)).toEqual({ files: expect.arrayContaining(['pipelines/slow.yaml']) });
+    expect(text).not.toContain(h.root);
+  });
+});
+
 describe('runs', () => {
   it('lists runs with status, duration, tokens and cost', async () => {
     const res = await h.call('/runs?limit=5');

@@ -59,6 +59,15 @@ describe('without a token (loopback only)', () => {
       expect(res.body.hint).toMatch(/Content-Type: application\/json/);
     }
     expect(await runCount()).toBe(0);
+    // The open routes too (the page and /health), as the docs say: the rule is every endpoint's.
+    for (const path of ['/', '/health']) {
+      const res = await raw(h, path, {
+        method: 'GET',
+        headers: { 'content-type': 'text/plain', 'content-length': String(Buffer.byteLength(inline)) },
+        body: inline,
+      });
+      expect(res.status, path).toBe(415);
+    }
     // JSON, with or without parameters, is accepted.
     for (const type of ['application/json', 'application/json; charset=utf-8']) {
       const res = await raw(h, '/runs', { method: 'POST', headers: { 'content-type': type }, body: inline });

@@ -152,6 +152,26 @@ steps:
     expect(own.status).toBe(202);
   });
 
+  it('refuses a vendor’s own endpoint under a name of the pipeline’s own: it would be a gate of its own on the server’s account', () => {
+    const at = (providers: string) =>
+      loadPipelineFromString(
+        `name: alias\nproviders:\n${providers}\nsteps:\n  - { name: a, type: llm, provider: a0, model: claude-haiku-4-5, prompt: hi }\n`,
+        '(inline).yaml',
+      );
+    // Four names for Anthropic were four gates of ten slots each on the server's key, each with its own breaker.
+    expect(() => checkInlineProviders(at('  a0: { type: anthropic }'))).toThrow(
+      /:3:\d+: providers\.a0\.type: an inline pipeline reaches anthropic's own endpoint only as `anthropic`/,
+    );
+    expect(() => checkInlineProviders(at('  a0: { type: openai }'))).toThrow(/providers\.a0\.type/);
+    // A name of its own for the mock, or for an endpoint the operator allows, is still fine.
+    expect(() => checkInlineProviders(at('  a0: { type: mock }'))).not.toThrow();
+    expect(() =>
+      checkInlineProviders(at(`  a0: { type: openai, base_url: "${collectorUrl}" }`), {
+        allowBaseUrls: [collectorUrl],
+      }),
+    ).not.toThrow();
+  });
+
   it('checks pipelines written inside the inline pipeline, in parallel groups too', async () => {
     harness = await startHarness({ env });
     const response = await submit(

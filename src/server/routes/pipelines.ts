@@ -9,7 +9,8 @@ const MAX_FILES = 500;
 
 export function pipelineRoutes(deps: ServerDeps): Hono {
   const app = new Hono();
-  app.get('/', async (c) => c.json({ root: deps.root, files: await listPipelineFiles(deps.root) }));
+  // Named relative to the root, which is not shown: where the server's files live is not the caller's business.
+  app.get('/', async (c) => c.json({ files: await listPipelineFiles(deps.root) }));
   return app;
 }
 
