@@ -1,6 +1,8 @@
 // Claude through `@anthropic-ai/sdk` (Messages API). The SDK's retries are off (our gate retries) and
 // its own timeout is pushed far out of the way: the caller's AbortSignal is the deadline.
-// Structured output is forced tool use: one tool whose input_schema is the schema.
+// Structured output is forced tool use: one tool whose input_schema is the schema — except with
+// extended thinking, which the API allows only with tool_choice auto (or none): the model is then
+// told to answer with the tool, and a JSON answer in text is taken too.
 import Anthropic from '@anthropic-ai/sdk';
 import type {
   Message as AnthropicMessage,
@@ -29,7 +31,12 @@ import {
 } from './provider.js';
 import { ProviderError, type ProviderErrorKind } from './provider-error.js';
 import { sdkLogOptions } from './sdk-log.js';
-import { objectRootSchema, STRUCTURED_OUTPUT_DESCRIPTION, STRUCTURED_OUTPUT_NAME } from './structured-schema.js';
+import {
+  objectRootSchema,
+  parseJsonText,
+  STRUCTURED_OUTPUT_DESCRIPTION,
+  STRUCTURED_OUTPUT_NAME,
+} from './structured-schema.js';
 
 export interface AnthropicProviderOptions {
   name?: string;
@@ -41,6 +48,13 @@ export interface AnthropicProviderOptions {
 
 /** Claude requires max_tokens; this is used when the step sets none. */
 export const ANTHROPIC_DEFAULT_MAX_TOKENS = 4096;
+/**
+ * With extended thinking the tool cannot be forced (the API refuses `tool_choice` `tool` or `any`
+ * together with thinking: "Thinking may not be enabled when tool_choice forces tool use"): the
+ * model is asked, in the system prompt, to answer through it.
+ */
+export const STRUCTURED_OUTPUT_INSTRUCTION = `Give your final answer by calling the ${STRUCTURED_OUTPUT_NAME} tool: its input is the answer, exactly matching the tool's schema. Do not write the answer as text.`;
+
 /** The SDK's own deadline, far beyond any step timeout: ours (the AbortSignal) decides. */
 const SDK_TIMEOUT_MS = 24 * 60 * 60 * 1000;
 
@@ -149,8 +163,10 @@ function toParams(request: ModelRequest): Converted {
     description: t.description,
     input_schema: t.parameters as AnthropicTool['input_schema'],
   }));
+  const extra = request.extra as Partial<MessageCreateParamsNonStreaming> | undefined;
   let unwrap: Converted['unwrap'];
   let toolChoice: MessageCreateParamsNonStreaming['tool_choice'];
+  let system: MessageCreateParamsNonStreaming['system'] = request.system || extra?.system;
   if (request.schema) {
     const root = objectRootSchema(request.schema);
     unwrap = root.unwrap;
@@ -159,15 +175,22 @@ function toParams(request: ModelRequest): Converted {
       description: STRUCTURED_OUTPUT_DESCRIPTION,
       input_schema: root.schema as AnthropicTool['input_schema'],
     });
-    // With tools of its own the model may call them first; it must end with the output tool.
-    toolChoice = request.tools?.length ? { type: 'any' } : { type: 'tool', name: STRUCTURED_OUTPUT_NAME };
+    if (thinkingEnabled(extra?.thinking)) {
+      // Thinking allows no forced tool use (400): the model is told to answer with the tool, and
+      // may still answer in text (then its JSON is taken, or the call loop repairs).
+      toolChoice = { type: 'auto' };
+      system = withInstruction(system, STRUCTURED_OUTPUT_INSTRUCTION);
+    } else {
+      // With tools of its own the model may call them first; it must end with the output tool.
+      toolChoice = request.tools?.length ? { type: 'any' } : { type: 'tool', name: STRUCTURED_OUTPUT_NAME };
+    }
   }
   const params: MessageCreateParamsNonStreaming = {
-    ...(request.extra as Partial<MessageCreateParamsNonStreaming> | undefined),
+    ...extra,
     model: request.model,
     max_tokens: request.maxTokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS,
     messages: toMessages(request.messages),
-    ...(request.system ? { system: request.system } : {}),
+    ...(system ? { system } : {}),
     ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
     ...(request.topP === undefined ? {} : { top_p: request.topP }),
     ...(request.stop?.length ? { stop_sequences: request.stop } : {}),
@@ -175,6 +198,22 @@ function toParams(request: ModelRequest): Converted {
     ...(toolChoice ? { tool_choice: toolChoice } : {}),
   };
   return { params, unwrap };
+}
+
+/** Whether the request's `thinking` turns extended thinking on (`enabled`, `adaptive` …: anything but `disabled`). */
+function thinkingEnabled(thinking: unknown): boolean {
+  const type = (thinking as { type?: unknown } | null | undefined)?.type;
+  return typeof type === 'string' && type !== 'disabled';
+}
+
+/** The system prompt (text, or blocks from the request's extras) with `instruction` after it. */
+function withInstruction(
+  system: MessageCreateParamsNonStreaming['system'],
+  instruction: string,
+): NonNullable<MessageCreateParamsNonStreaming['system']> {
+  if (!system) return instruction;
+  if (typeof system === 'string') return `${system}\n\n${instruction}`;
+  return [...system, { type: 'text', text: instruction }];
 }
 
 /** Neutral messages → Anthropic turns; tool results travel in the next user turn, consecutive user turns merge. */
@@ -240,6 +279,15 @@ function fromMessage(message: AnthropicMessage, request: ModelRequest, unwrap: C
   if (output) {
     // The forced tool call *is* the answer: it ends the turn, whatever the stop reason says.
     return { ...base, text: JSON.stringify(output.value), object: output.value, toolCalls: [], finishReason: 'stop' };
+  }
+  if (request.schema && toolCalls.length === 0) {
+    // The tool was not forced (extended thinking) and the model answered in text: its JSON, if the
+    // text is JSON, is the answer; else no object, and the call loop re-asks (a repair).
+    const parsed = parseJsonText(text);
+    if (parsed !== undefined) {
+      const object = unwrap ? unwrap(parsed) : parsed;
+      return { ...base, text, object, toolCalls, finishReason: finishReason(message.stop_reason) };
+    }
   }
   return { ...base, text, toolCalls, finishReason: finishReason(message.stop_reason) };
 }

@@ -1,7 +1,8 @@
 // A fake Anthropic Messages API: POST /v1/messages, JSON or SSE (`stream: true`), text and tool_use
 // blocks, usage with cache reads/writes, and Anthropic's error shape (`overloaded_error` on 529 …).
 // With `thinking` on, each answer opens with a signed thinking block, and — as the real API does —
-// tool results are refused when their assistant turn comes back without it, or with it modified.
+// tool results are refused when their assistant turn comes back without it, or with it modified,
+// and so is a tool_choice that forces tool use (`tool`, `any`): thinking allows only `auto` / `none`.
 import { createHash } from 'node:crypto';
 import { type FakeAnswer, type FakeUsage, type RequestDigest, splitText, usageFor } from './answer.js';
 import { FakeServer, type RecordedRequest, type Route } from './fake-server.js';
@@ -68,13 +69,19 @@ export class AnthropicFake extends FakeServer {
   }
 
   /**
-   * With thinking on, the API checks what comes back: every thinking block must carry the signature
-   * it was given (unmodified), and an assistant turn continued by tool results must start with its
-   * thinking block. The messages are the API's own.
+   * With thinking on, the API checks the request: tool_choice may not force tool use (only `auto` or
+   * `none`), every thinking block must carry the signature it was given (unmodified), and an
+   * assistant turn continued by tool results must start with its thinking block. The messages are
+   * the API's own.
    */
   protected override refuse(request: RecordedRequest, route: Route) {
     if (!this.thinkingOn.get(route.digest)) return undefined;
-    const messages = (request.body as AnthropicBody).messages ?? [];
+    const body = request.body as AnthropicBody;
+    const choice = body.tool_choice?.type;
+    if (choice === 'tool' || choice === 'any') {
+      return { status: 400, message: 'Thinking may not be enabled when tool_choice forces tool use.' };
+    }
+    const messages = body.messages ?? [];
     for (const [i, m] of messages.entries()) {
       if (m.role !== 'assistant' || !Array.isArray(m.content)) continue;
       for (const [j, b] of m.content.entries()) {
