@@ -99,6 +99,17 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       checkHealth({ store: engine.store, gates: engine.gates, activeRuns: engine.activeRuns, eventLoop, env }),
   });
 
+  // What was set up around the server, let go of when it stops (or never starts listening).
+  const release = async (): Promise<void> => {
+    eventLoop.stop();
+    hub.close();
+    await options.remote?.close();
+    metrics.detach();
+    detachLogging();
+    detachTracing();
+    await options.tracing?.shutdown().catch(() => {});
+  };
+
   let server: ReturnType<typeof serve>;
   try {
     server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
@@ -107,13 +118,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     });
   } catch (error) {
     // Nothing listens: let go of what was set up, so that the process can exit with the error.
-    eventLoop.stop();
-    hub.close();
-    await options.remote?.close();
-    metrics.detach();
-    detachLogging();
-    detachTracing();
-    await options.tracing?.shutdown().catch(() => {});
+    await release();
     throw listenError(error, host, options.port ?? 8787);
   }
   const port = (server.address() as AddressInfo).port;
@@ -141,13 +146,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       await streams.ended(deadline - Date.now());
       if ('closeAllConnections' in server) server.closeAllConnections();
       await closed;
-      eventLoop.stop();
-      hub.close();
-      await options.remote?.close();
-      metrics.detach();
-      detachLogging();
-      detachTracing();
-      await options.tracing?.shutdown().catch(() => {});
+      await release();
       options.logger?.info({ interrupted, drained }, 'elexirion serve: stopped');
       return { interrupted, drained };
     })();

@@ -4,18 +4,8 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import { loadPipeline } from '../../src/config/loader.js';
 import { Engine } from '../../src/engine/engine.js';
 import { CallCache } from '../../src/journal/call-cache.js';
-import { MockProvider } from '../../src/providers/mock.js';
-import type { ModelRequest, ModelResponse } from '../../src/providers/provider.js';
 import { createHarness, type Harness } from './batch-harness.js';
-
-class PaidModel extends MockProvider {
-  paid = 0;
-  override async generate(request: ModelRequest, signal: AbortSignal): Promise<ModelResponse> {
-    const response = await super.generate(request, signal);
-    this.paid++;
-    return { ...response, costUsd: 0.01 };
-  }
-}
+import { PaidModel } from './paid-model.js';
 
 let h: Harness;
 beforeEach(() => {

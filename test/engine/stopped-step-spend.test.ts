@@ -3,19 +3,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadPipeline } from '../../src/config/loader.js';
 import { Engine } from '../../src/engine/engine.js';
-import { MockProvider } from '../../src/providers/mock.js';
-import type { ModelRequest, ModelResponse } from '../../src/providers/provider.js';
 import { createHarness, type Harness } from './batch-harness.js';
-
-/** Bills $0.01 a call, as a vendor would, and counts the calls it answered. */
-class PaidModel extends MockProvider {
-  paid = 0;
-  override async generate(request: ModelRequest, signal: AbortSignal): Promise<ModelResponse> {
-    const response = await super.generate(request, signal);
-    this.paid++;
-    return { ...response, costUsd: 0.01 };
-  }
-}
+import { PaidModel } from './paid-model.js';
 
 // Answers that never validate: the step keeps paying for repairs until it is stopped.
 const repairing = {

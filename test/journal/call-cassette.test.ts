@@ -8,19 +8,22 @@ import { answer, request } from '../resilience/stub-provider.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'elexirion-cassette-'));
 
+/** A call `k1` of step `s`, answered `r1`. */
+const entryOf = (costUsd: number) => ({
+  key: 'k1',
+  step: 's',
+  provider: 'stub',
+  model: 'm',
+  request: request(),
+  response: answer('r1'),
+  costUsd,
+});
+
 describe('cassettes', () => {
   it('records calls as JSON lines and replays them by key', () => {
     const file = join(dir, 'a.jsonl');
     const recorder = new CassetteRecorder(file);
-    const entry = {
-      key: 'k1',
-      step: 's',
-      provider: 'stub',
-      model: 'm',
-      request: request(),
-      response: answer('r1'),
-      costUsd: 0.1,
-    };
+    const entry = entryOf(0.1);
     recorder.record(entry);
     recorder.record(entry); // the same call twice: one line
     recorder.record({ ...entry, key: 'k2', response: answer('r2') });
@@ -48,15 +51,7 @@ describe('cassettes', () => {
   });
 
   it('a recorder leaves an existing cassette untouched until its run starts or its first call', () => {
-    const entry = {
-      key: 'k1',
-      step: 's',
-      provider: 'stub',
-      model: 'm',
-      request: request(),
-      response: answer('r1'),
-      costUsd: 0,
-    };
+    const entry = entryOf(0);
     const file = join(dir, 'kept.jsonl');
     writeFileSync(file, 'recorded earlier\n');
     new CassetteRecorder(file); // a run refused after this must not cost the old cassette
