@@ -28,7 +28,7 @@ export async function planChain(files: string[], given: Record<string, unknown>,
   }
   const declared = (l: ChainLink) => l.loaded.pipeline.inputs ?? {};
   for (const name of Object.keys(given)) {
-    if (!links.some((l) => name in declared(l))) {
+    if (!links.some((l) => Object.hasOwn(declared(l), name))) {
       throw new UsageError(
         `input "${name}" is declared by no pipeline of the chain`,
         'each --input goes to every link that declares it; check its spelling',
@@ -41,7 +41,7 @@ export async function planChain(files: string[], given: Record<string, unknown>,
     if (!previous) continue; // the first link's inputs are checked when it starts, with positions
     const produced = Object.keys(previous.loaded.pipeline.outputs ?? {});
     for (const [name, input] of Object.entries(declared(link))) {
-      if (input.required !== true || produced.includes(name) || name in given) continue;
+      if (input.required !== true || produced.includes(name) || Object.hasOwn(given, name)) continue;
       throw new UsageError(
         `${linkName(link)} requires input "${name}", which ${linkName(previous)} does not output`,
         `add \`${name}:\` to the outputs of ${basename(previous.file)}, or pass --input ${name}=VALUE`,
@@ -79,7 +79,7 @@ export function linkInputs(
   const declared = link.pipeline.inputs ?? {};
   const inputs: Record<string, unknown> = {};
   for (const source of [given, previousOutputs ?? {}]) {
-    for (const [name, value] of Object.entries(source)) if (name in declared) inputs[name] = value;
+    for (const [name, value] of Object.entries(source)) if (Object.hasOwn(declared, name)) inputs[name] = value;
   }
   return inputs;
 }

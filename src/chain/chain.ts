@@ -86,6 +86,11 @@ export async function chain(files: string[], options: ChainOptions): Promise<Cha
 
 export interface ResumeChainOptions {
   engine: Engine;
+  /**
+   * The stopped link's pipeline file changed since its run started (the fix of what failed): run it
+   * again from the first changed step, as `elexirion resume --force` does for a run.
+   */
+  force?: boolean;
   onLink?: (event: LinkEvent) => void;
   signal?: AbortSignal;
 }
@@ -116,6 +121,7 @@ export async function resumeChain(chainId: string, options: ResumeChainOptions):
     given: meta.inputs ?? {},
     mock: meta.mock === true,
     runs,
+    ...(options.force ? { force: true } : {}),
     ...(options.onLink ? { onLink: options.onLink } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   };
@@ -162,6 +168,8 @@ interface ChainState {
   runs: string[];
   onLink?: (event: LinkEvent) => void;
   signal?: AbortSignal;
+  /** A resumed chain's stopped link runs its changed file (ResumeChainOptions.force). */
+  force?: boolean;
 }
 
 async function continueChain(state: ChainState, links: ChainLink[], cwd: string): Promise<ChainResult> {
@@ -187,7 +195,7 @@ async function continueChain(state: ChainState, links: ChainLink[], cwd: string)
       }
       let handle: RunHandle;
       try {
-        handle = known === undefined ? await startLink(state, link, previousOutputs) : await engine.resume(known);
+        handle = known === undefined ? await startLink(state, link, previousOutputs) : await resumeLink(state, known);
       } catch (error) {
         // The first link's bad inputs are the user's (exit 2); a later link's come from the chain.
         if (i === 0 || !(error instanceof ConfigError)) throw error;
@@ -262,7 +270,22 @@ async function startLink(
     };
     await engine.store.updateRun(headId, { metadata: { ...head.metadata, chain: chainMeta } });
   }
-  return engine.resume(created.id);
+  // The document the link was planned with, which its run holds: a link file edited while the links
+  // before it ran is not a resumed run's changed pipeline (that refusal would leave the link's run
+  // ownerless and the chain stuck).
+  return engine.resume(created.id, { fromJournal: true });
+}
+
+/**
+ * A link whose run the chain knows: created and never started (the chain was killed in between) —
+ * its planned document, as startLink would have run it; else a resume of what it started, or with
+ * `force` of its changed file.
+ */
+async function resumeLink(state: ChainState, runId: string): Promise<RunHandle> {
+  const run = await state.engine.store.getRun(runId);
+  const neverStarted = run?.status === 'running' && run.metadata.pid === undefined;
+  if (neverStarted && !state.force) return state.engine.resume(runId, { fromJournal: true });
+  return state.engine.resume(runId, state.force ? { force: true } : {});
 }
 
 function where(link: ChainLink, file: string) {

@@ -90,7 +90,7 @@ export async function runItemChunk(
 
   const exec: StepExecution = { run, key: chunk.stepKey, signal, scope: run.scope() };
   const items = itemsOf(step, exec);
-  const calls = itemCalls(step.step_template, run.defaults.timeout);
+  const calls = itemCalls(step.step_template, run.defaults.timeout, { retry: step.retry, cache: step.cache });
   const journaled = await store.getItems(record.id, chunk.stepKey, { from: chunk.from, to: chunk.to });
   const done = new Set(journaled.filter((item) => item.status === 'succeeded').map((item) => item.index));
   // Items that failed before (an earlier flow, or this chunk's earlier delivery) run again: the row

@@ -193,11 +193,13 @@ function checkStep(step: Step, path: DocPath, scope: Scope, problems: Problem[])
       break;
     }
     case 'parallel':
+      refuseCallPolicies(step, path, 'its sub-steps', problems);
       step.steps.forEach((sub, i) => {
         checkStep(sub, [...path, 'steps', i], scope, problems);
       });
       break;
     case 'pipeline':
+      refuseCallPolicies(step, path, "the child pipeline's steps (or its `defaults:`)", problems);
       checkPipelineStep(step, path, scope, problems);
       break;
     case 'claude_code':
@@ -208,6 +210,22 @@ function checkStep(step: Step, path: DocPath, scope: Scope, problems: Problem[])
       break;
     default:
       break;
+  }
+}
+
+/**
+ * `retry:` and `cache:` are policies of model calls. A batch hands its own to its items (steps/
+ * batch-item.ts); a group or a child pipeline makes no call of its own, and would silently ignore
+ * them — an error instead, saying where they go.
+ */
+function refuseCallPolicies(step: Step, path: DocPath, where: string, problems: Problem[]): void {
+  for (const key of ['retry', 'cache'] as const) {
+    if (step[key] === undefined) continue;
+    problems.push({
+      path: [...path, key],
+      message: `\`${key}\` on a ${step.type} step would apply to no call: the step makes none of its own`,
+      hint: `set it on ${where}, or in \`defaults:\``,
+    });
   }
 }
 

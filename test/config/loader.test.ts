@@ -125,6 +125,39 @@ describe('loadPipelineFromString', () => {
     expect(diagnostics[0]).toMatchObject({ line: 7, path: 'steps[0].steps[1].name' });
   });
 
+  it('refuses retry: and cache: on a parallel or pipeline step, which makes no call of its own', () => {
+    const diagnostics = diagnosticsOf(
+      [
+        'name: p',
+        'steps:',
+        '  - name: fan',
+        '    type: parallel',
+        '    retry: { max_attempts: 5 }',
+        '    cache: false',
+        '    steps:',
+        '      - { name: x, type: mock, prompt: a }',
+        '  - name: child',
+        '    type: pipeline',
+        '    cache: false',
+        '    pipeline: { name: c, steps: [{ name: y, type: mock, prompt: b }] }',
+      ].join('\n'),
+    );
+    expect(diagnostics.map((d) => [d.path, d.line])).toEqual([
+      ['steps[0].retry', 5],
+      ['steps[0].cache', 6],
+      ['steps[1].cache', 11],
+    ]);
+    expect(diagnostics[0]?.message).toMatch(/would apply to no call/);
+    expect(diagnostics[0]?.hint).toMatch(/its sub-steps, or in `defaults:`/);
+    // On a batch they are its items' calls' (steps/batch-item.ts): accepted.
+    expect(() =>
+      loadPipelineFromString(
+        'name: p\nsteps:\n  - { name: b, type: batch, items: [1], cache: false, retry: { max_attempts: 2 }, step_template: { type: mock, prompt: "{{ item }}" } }\n',
+        'p.yaml',
+      ),
+    ).not.toThrow();
+  });
+
   it('checks settings that only make sense together', () => {
     const messages = diagnosticsOf(
       [

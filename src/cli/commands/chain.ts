@@ -18,6 +18,7 @@ interface ChainFlags {
   json?: boolean;
   db?: string;
   resume?: string;
+  force?: boolean;
 }
 
 export const registerChain: RegisterCommand = (program, ctx, setExitCode) => {
@@ -31,6 +32,7 @@ export const registerChain: RegisterCommand = (program, ctx, setExitCode) => {
     .option('--json', 'print the chain as one JSON object on stdout, and nothing else')
     .option('--db <path>', 'the journal database (default: $ELEXIRION_DB or .elexirion/elexirion.db)')
     .option('--resume <chain-id>', 'resume a chain that stopped: its stopped link, then the links after it')
+    .option('--force', 'with --resume: run the stopped link again from its first changed step (its file was fixed)')
     .addHelpText(
       'after',
       `
@@ -42,7 +44,8 @@ pipelines or inputs, 130 interrupted (resumable with \`elexirion chain --resume 
 
 Examples:
   $ elexirion chain extract.yaml summarize.yaml --mock -i url=https://example.com
-  $ elexirion chain --resume 01JB8Z6Q3M2V4T5X7Y9A0BCDEF`,
+  $ elexirion chain --resume 01JB8Z6Q3M2V4T5X7Y9A0BCDEF
+  $ elexirion chain --resume 01JB8Z6Q3M2V4T5X7Y9A0BCDEF --force   # after fixing the stopped link's file`,
     )
     .action(async (files: string[], flags: ChainFlags) => {
       if (files.length > 0 === (flags.resume !== undefined)) {
@@ -50,6 +53,9 @@ Examples:
           flags.resume ? '--resume takes no files: the chain remembers them' : 'give the pipeline files of the chain',
           'elexirion chain a.yaml b.yaml [--input k=v]  |  elexirion chain --resume CHAIN_ID',
         );
+      }
+      if (flags.force && flags.resume === undefined) {
+        throw new UsageError('--force goes with --resume', 'elexirion chain --resume CHAIN_ID --force');
       }
       if (flags.resume !== undefined && (flags.input?.length || flags.inputs || flags.mock)) {
         // Silently dropped, they would look taken: a resumed chain keeps what it was started with.
@@ -88,7 +94,12 @@ async function runChain(files: string[], flags: ChainFlags, ctx: CliContext): Pr
   process.on('SIGTERM', onSignal);
   try {
     const result = flags.resume
-      ? await resumeChain(flags.resume, { engine, onLink, signal: stop.signal })
+      ? await resumeChain(flags.resume, {
+          engine,
+          onLink,
+          signal: stop.signal,
+          ...(flags.force ? { force: true } : {}),
+        })
       : await chain(files, {
           engine,
           inputs: parseInputs(flags.input, flags.inputs, ctx.cwd),
@@ -109,7 +120,9 @@ async function runChain(files: string[], flags: ChainFlags, ctx: CliContext): Pr
         ctx.stdout.write(`\n${c.red('chain stopped')}: ${result.error}\n`);
         // Stopped before its first link began, a chain has no id and nothing to resume.
         if (result.chain_id !== '')
-          ctx.stdout.write(`${c.dim('hint')}: fix the cause, then \`elexirion chain --resume ${result.chain_id}\`\n`);
+          ctx.stdout.write(
+            `${c.dim('hint')}: fix the cause, then \`elexirion chain --resume ${result.chain_id}\` (add --force if the fix is in the link's file)\n`,
+          );
       }
     }
     if (result.status === 'succeeded') return ExitCode.ok;

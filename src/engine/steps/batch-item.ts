@@ -20,9 +20,19 @@ export interface ItemRun {
 }
 
 /** The calls an item may make, in order: the template, then each of its fallbacks. */
-export function itemCalls(template: StepTemplate, defaultTimeout: StepTemplate['timeout']): StepTemplate[] {
+export function itemCalls(
+  template: StepTemplate,
+  defaultTimeout: StepTemplate['timeout'],
+  batch: { retry?: StepTemplate['retry']; cache?: StepTemplate['cache'] } = {},
+): StepTemplate[] {
   const timeout = template.timeout ?? defaultTimeout;
-  const first = timeout === undefined ? template : { ...template, timeout };
+  // The batch step's `retry:` and `cache:` are its items' calls' unless the template sets its own.
+  const retry = template.retry ?? batch.retry;
+  const cache = template.cache ?? batch.cache;
+  const first: StepTemplate = Object.assign({}, template);
+  if (timeout !== undefined) first.timeout = timeout;
+  if (retry !== undefined) first.retry = retry;
+  if (cache !== undefined) first.cache = cache;
   const fallbacks = fallbacksOf(template as unknown as Step).map(
     (f) => mergeFallback(first as unknown as Step, f) as unknown as StepTemplate,
   );

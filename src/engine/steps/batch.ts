@@ -80,7 +80,7 @@ async function executeBatch(step: BatchStep, exec: StepExecution): Promise<StepO
   const fresh = !spread && done.count === 0 && done.failed.size === 0 && total <= ASSEMBLE_IN_MEMORY_UP_TO;
   const assembly = fresh ? new BatchAssembly(total) : undefined;
 
-  const calls = itemCalls(step.step_template, run.defaults.timeout);
+  const calls = itemCalls(step.step_template, run.defaults.timeout, { retry: step.retry, cache: step.cache });
   const committer = new ItemCommitter(store, () => run.takeEvents());
   const progress = new BatchProgress(run, key, total, done.count);
   const stats = { calls: 0, cacheHits: 0, retries: 0, costSavedUsd: 0 };

@@ -30,7 +30,10 @@ async function executeParallel(step: ParallelStep, exec: StepExecution): Promise
   setMaxListeners(0, group.signal); // one listener per running sub-step, by design
   const onStepAbort = () => group.abort(exec.signal.reason);
   exec.signal.addEventListener('abort', onStepAbort, { once: true });
-  const output: Record<string, unknown> = {};
+  // By sub-step, as each finishes; the output lists them in declared order (below), never in the
+  // order they finished — a template printing the map would otherwise change with the timing, and
+  // with it the prompts after it, their cache keys and a replayed run's cassette lookups.
+  const finished = new Map<string, unknown>();
   const status = { succeeded: 0, failed: 0, skipped: 0 };
   let failure: unknown;
   let next = 0;
@@ -42,7 +45,7 @@ async function executeParallel(step: ParallelStep, exec: StepExecution): Promise
       if (sub === undefined) return;
       try {
         const record = await runOrReuse(sub, run, index, group.signal);
-        output[sub.name] = record.output ?? null;
+        finished.set(sub.name, record.output ?? null);
         status[record.status]++;
       } catch (error) {
         // A sibling's failure or the run's stop cancelled this one: not a failure of its own.
@@ -64,6 +67,8 @@ async function executeParallel(step: ParallelStep, exec: StepExecution): Promise
   }
   if (failure !== undefined) throw failure;
   if (exec.signal.aborted) throw exec.signal.reason;
+  const output: Record<string, unknown> = {};
+  for (const sub of step.steps) if (finished.has(sub.name)) output[sub.name] = finished.get(sub.name);
   // The sub-steps carry their own usage and cost in the journal; counting them here too would double them.
   return { output, usage: NO_USAGE, costUsd: 0, attempts: 1, details: { steps: step.steps.length, ...status } };
 }
