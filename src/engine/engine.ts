@@ -8,6 +8,7 @@ import { type LoadedPipeline, loadPipeline, loadPipelineFromString } from '../co
 import { UsageError } from '../errors.js';
 import { CallCache } from '../journal/call-cache.js';
 import type { CassettePlayer, CassetteRecorder } from '../journal/cassette.js';
+import { PID_NAMESPACE, processGone } from '../journal/journal-logs.js';
 import type { RunRecord, RunTotals, StepRecord, Store } from '../journal/store.js';
 import { emptyTotals, FORGOTTEN_STEPS } from '../journal/store.js';
 import { priceCall } from '../pricing/index.js';
@@ -68,6 +69,12 @@ export interface ResumeOptions {
    * lives on the submitter's machine, the document in the shared journal).
    */
   fromJournal?: boolean;
+  /**
+   * Take the run over from an owner whose liveness this process cannot check (another pid
+   * namespace on this host: another container sharing the journal). Only when that owner is known
+   * to be gone: two processes running one run pay for its steps twice.
+   */
+  takeover?: boolean;
 }
 
 export interface RunHandle {
@@ -210,7 +217,14 @@ export class Engine {
         'start a new run with `elexirion run`',
       );
     }
-    if ((record.status === 'running' && this.isAlive(record)) || this.resuming.has(runId)) {
+    const owner = record.status === 'running' ? this.ownerState(record) : 'gone';
+    if (owner === 'unknown' && !options.takeover) {
+      throw new UsageError(
+        `run ${runId} belongs to process ${String(record.metadata.pid)} in another pid namespace on ${String(record.metadata.host)} (another container): this process cannot tell whether it is still running`,
+        `if that process is gone, take the run over: elexirion resume ${runId} --takeover`,
+      );
+    }
+    if (owner === 'alive' || this.resuming.has(runId)) {
       throw new UsageError(
         `run ${runId} is still running (process ${String(record.metadata.pid)} on ${String(record.metadata.host)})`,
         'wait for it, or stop that process first',
@@ -232,8 +246,8 @@ export class Engine {
     // leaves the run as it was.
     const given = pickRunOptions(options);
     const runOptions: RunOptions = { ...restoredOptions(runId, record.metadata.options, given), ...given };
-    const { loaded, inputs } = options.fromJournal
-      ? { loaded: storedPipeline(record), inputs: record.inputs }
+    const { loaded, inputs, forget } = options.fromJournal
+      ? { loaded: storedPipeline(record), inputs: record.inputs, forget: undefined }
       : await this.pipelineForResume(record, options.force === true);
     const restarts = Number(record.metadata.resumes ?? 0) + 1;
     const claimed = await this.store.claimRun(
@@ -252,6 +266,9 @@ export class Engine {
       // Another process resumed it between our read and our write: two resumes would pay twice.
       throw new UsageError(`run ${runId} was just resumed by another process`, 'follow it with `elexirion runs show`');
     }
+    // --force forgets the changed steps only now, the run ours: a resume that loses the claim to
+    // another must not delete what the winner journals meanwhile.
+    await forget?.();
     return this.supervise({ ...record, inputs, status: 'running' }, loaded, runOptions);
   }
 
@@ -392,27 +409,30 @@ export class Engine {
   }
 
   private owner(): Record<string, unknown> {
-    return { pid: process.pid, host: thisHost() };
+    return { pid: process.pid, host: thisHost(), ...(PID_NAMESPACE === undefined ? {} : { pidns: PID_NAMESPACE }) };
   }
 
-  private isAlive(record: RunRecord): boolean {
-    if (this.active.has(record.id)) return true;
-    const { pid, host } = record.metadata as { pid?: number; host?: string };
-    if (host !== thisHost() || typeof pid !== 'number') return false;
-    if (pid === process.pid) return false; // ours, and not active: a crashed attempt of this process
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
+  /**
+   * Whether the process that owns a running run is alive. A pid is checked only in its own pid
+   * namespace: a container sharing the hostname and the journal has pids of its own (`unknown`,
+   * never taken for gone). A process of another user answers EPERM: alive. Another host's process
+   * cannot be checked and is taken for gone, as it always was (a journal is one machine's; a
+   * cluster's runs are leased through Redis).
+   */
+  private ownerState(record: RunRecord): 'alive' | 'gone' | 'unknown' {
+    if (this.active.has(record.id)) return 'alive';
+    const { pid, host, pidns } = record.metadata as { pid?: number; host?: string; pidns?: string };
+    if (host !== thisHost() || typeof pid !== 'number') return 'gone';
+    if (pidns !== undefined && PID_NAMESPACE !== undefined && pidns !== PID_NAMESPACE) return 'unknown';
+    if (pid === process.pid) return 'gone'; // ours, and not active: a crashed attempt of this process
+    return processGone(pid) ? 'gone' : 'alive';
   }
 
   /** The pipeline a resume runs, and the run's inputs as that pipeline reads them. */
   private async pipelineForResume(
     record: RunRecord,
     force: boolean,
-  ): Promise<{ loaded: LoadedPipeline; inputs: Record<string, unknown> }> {
+  ): Promise<{ loaded: LoadedPipeline; inputs: Record<string, unknown>; forget?: () => Promise<void> }> {
     const stored = { loaded: storedPipeline(record), inputs: record.inputs };
     if (!record.pipelineFile) return stored;
     let current: LoadedPipeline;
@@ -432,8 +452,7 @@ export class Engine {
     }
     // Checked before the journal is touched: inputs the changed pipeline refuses leave the run as it was.
     const inputs = inputsForChanged(record, current);
-    await this.forgetFromFirstChange(record, current, inputs);
-    return { loaded: current, inputs };
+    return { loaded: current, inputs, forget: () => this.forgetFromFirstChange(record, current, inputs) };
   }
 
   /**

@@ -14,13 +14,27 @@ export const openLogs = new Set<string>();
  * Where a pid means something: the host, and on Linux the pid namespace (containers sharing a
  * hostname but not their pids must not judge each other's processes).
  */
-export const HOST_ID = (() => {
+export const PID_NAMESPACE: string | undefined = (() => {
   try {
-    return `${hostname()} ${readlinkSync('/proc/self/ns/pid')}`;
+    return readlinkSync('/proc/self/ns/pid');
   } catch {
-    return hostname();
+    return undefined;
   }
 })();
+export const HOST_ID = PID_NAMESPACE === undefined ? hostname() : `${hostname()} ${PID_NAMESPACE}`;
+
+/**
+ * Whether process `pid` of this pid namespace is gone. Only "no such process" says so: EPERM is a
+ * process that lives under another user.
+ */
+export function processGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
 
 export interface LogRow {
   applied: number;
@@ -92,10 +106,5 @@ export function isGone(owner: LogRow | undefined): boolean {
   // Ours but not open in this thread: another thread's, or an earlier process's with our pid.
   // Cannot tell which: kept (an applied log left behind is read again, never applied again).
   if (owner.pid === process.pid) return false;
-  try {
-    process.kill(owner.pid, 0);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
-  }
+  return processGone(owner.pid);
 }

@@ -9,6 +9,7 @@ interface ResumeFlags {
   json?: boolean;
   db?: string;
   force?: boolean;
+  takeover?: boolean;
   stream?: boolean;
   replay?: string;
 }
@@ -24,6 +25,10 @@ export const registerResume: RegisterCommand = (program, ctx, setExitCode) => {
     .description('continue a failed, interrupted or killed run; finished steps are not run again')
     .argument('<run-id>', 'the run to continue (see `elexirion runs`)')
     .option('--force', 'the pipeline file changed: re-run from the first changed step')
+    .option(
+      '--takeover',
+      'the run belongs to a process in another container (pid namespace) that is gone: take it over',
+    )
     .option('--json', 'print the run as one JSON object on stdout, and nothing else')
     .option('--stream', 'print model tokens as they arrive')
     .option('--db <path>', 'the journal database (default: $ELEXIRION_DB or .elexirion/elexirion.db)')
@@ -39,6 +44,9 @@ The run reuses its inputs and options (--mock, --max-cost, and the cassettes of 
 --record: a replayed run goes on answering from its cassette, offline, and a resume whose cassette
 is gone is refused; --replay FILE gives it another). If its pipeline file changed since it started,
 resume refuses; --force keeps the steps before the first change and re-runs the rest.
+A run still owned by a live process is refused; one owned by a process in another pid namespace
+on this host (another container sharing the journal) cannot be checked and is refused too — once
+that process is known to be gone, --takeover resumes it.
 resume takes no --input: an input the changed pipeline requires but the run never had is an error
 (exit 2); give it a default in the pipeline, or start a new run.
 
@@ -53,6 +61,7 @@ Exit codes: as for \`run\`.`,
         engine
           .resume(runId, {
             ...(flags.force ? { force: true } : {}),
+            ...(flags.takeover ? { takeover: true } : {}),
             ...(maxCostUsd === undefined ? {} : { maxCostUsd }),
             ...(flags.stream ? { stream: true } : {}),
             ...cassettes(flags, ctx),
