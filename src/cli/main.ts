@@ -3,6 +3,7 @@
 // appears only with --debug.
 import { Command, CommanderError } from 'commander';
 import { ConfigError, type Diagnostic, ElexirionError, ExitCode } from '../errors.js';
+import { storageError } from '../journal/storage-errors.js';
 import { commands } from './commands/index.js';
 import { type CliContext, createCliContext } from './context.js';
 import { VERSION } from './version.js';
@@ -67,8 +68,9 @@ function writeJsonError(ctx: CliContext, body: JsonError, exitCode: number): voi
   ctx.stdout.write(`${JSON.stringify({ ...body, exit_code: exitCode }, null, 2)}\n`);
 }
 
-export function reportError(error: unknown, ctx: CliContext, debug: boolean, json = false): number {
+export function reportError(thrown: unknown, ctx: CliContext, debug: boolean, json = false): number {
   const c = ctx.colors;
+  const error = storageError(thrown) ?? thrown;
   if (error instanceof ElexirionError) {
     ctx.stderr.write(`${c.red('error')}: ${error.message}\n`);
     if (error.hint) ctx.stderr.write(`${c.dim('hint')}: ${error.hint}\n`);

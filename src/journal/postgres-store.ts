@@ -316,7 +316,7 @@ export class PostgresStore implements Store {
 
   private async query(text: string, values: unknown[]): Promise<Row[]> {
     await this.migrated();
-    const result = await this.connected(() => this.pool.query<Row>(text, values));
+    const result = await this.connected(() => this.pool.query<Row>(text, values.map(storable)));
     return result.rows;
   }
 
@@ -334,7 +334,7 @@ export class PostgresStore implements Store {
       let broken: Error | undefined;
       try {
         await client.query('BEGIN');
-        for (const s of statements) await client.query(s.text, s.values);
+        for (const s of statements) await client.query(s.text, s.values.map(storable));
         await client.query('COMMIT');
       } catch (error) {
         await client.query('ROLLBACK').catch((rollbackError: Error) => {
@@ -359,4 +359,14 @@ export class PostgresStore implements Store {
       throw unavailableError(this.target, error, busy ? { max: this.max } : undefined);
     }
   }
+}
+
+/**
+ * A parameter as PostgreSQL can hold it: a text column refuses the NUL character, which SQLite keeps
+ * (an error message quoting a provider's body may carry one), and a journal write it refuses would
+ * crash the run. It is stored as U+FFFD, the replacement character. JSON text never holds a raw NUL
+ * (JSON.stringify escapes it), so only plain text is changed.
+ */
+function storable(value: unknown): unknown {
+  return typeof value === 'string' && value.includes('\u0000') ? value.replaceAll('\u0000', '\uFFFD') : value;
 }

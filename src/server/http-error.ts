@@ -3,6 +3,7 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ConfigError, ElexirionError, ExitCode } from '../errors.js';
+import { storageError } from '../journal/storage-errors.js';
 import type { Redactor } from '../telemetry/redact.js';
 
 export class HttpError extends Error {
@@ -22,7 +23,9 @@ export interface ErrorBody {
 }
 
 /** Maps any thrown value to a status and body; unknown errors are 500s with no internals leaked. */
-export function toErrorResponse(error: unknown): { status: ContentfulStatusCode; body: ErrorBody } {
+export function toErrorResponse(thrown: unknown): { status: ContentfulStatusCode; body: ErrorBody } {
+  // A full disk or an unwritable journal: the server's storage, 503 — not a bug (500).
+  const error = storageError(thrown) ?? thrown;
   if (error instanceof HttpError) {
     return { status: error.status, body: { error: error.message, ...(error.hint ? { hint: error.hint } : {}) } };
   }

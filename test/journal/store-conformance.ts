@@ -142,6 +142,34 @@ export function describeStoreConformance(name: string, create: () => Promise<Sto
       ]);
     });
 
+    it('keeps an error text holding a NUL character (PostgreSQL text refuses it: stored as U+FFFD)', async () => {
+      const error = 'provider said: bad\u0000byte';
+      const run = sampleRun();
+      await store.createRun(run);
+      await store.commitStep(sampleStep(run.id, 'a', { status: 'failed', error, output: 'out\u0000put' }));
+      await store.commitItems([
+        {
+          runId: run.id,
+          stepKey: 'b',
+          index: 0,
+          status: 'failed',
+          error,
+          usage: { inputTokens: 0, outputTokens: 0 },
+          costUsd: 0,
+          attempts: 1,
+          durationMs: 1,
+          calls: 1,
+        },
+      ]);
+      await store.updateRun(run.id, { status: 'failed', error });
+      const readable = (text: string | undefined) => text?.replace('\uFFFD', '\u0000');
+      const [step] = await store.getSteps(run.id);
+      expect(readable(step?.error)).toBe(error);
+      expect(step?.output).toBe('out\u0000put'); // JSON keeps it escaped, on both
+      expect(readable((await store.getItems(run.id, 'b'))[0]?.error)).toBe(error);
+      expect(readable((await store.getRun(run.id))?.error)).toBe(error);
+    });
+
     it('gives back event data exactly, whether or not it names its run (the engine’s always do)', async () => {
       const run = sampleRun();
       await store.createRun(run);
