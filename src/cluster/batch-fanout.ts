@@ -11,6 +11,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FlowProducer, Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { BudgetExceededError } from '../budget/budget-guard.js';
 import { StepTimeoutError } from '../engine/errors.js';
 import type { RemoteBatch, RemoteBatchRequest, RemoteBatchStats } from '../engine/steps/batch-remote.js';
 import { ElexirionError } from '../errors.js';
@@ -18,6 +19,7 @@ import type { Store } from '../journal/store.js';
 import { type BatchJobData, type BatchJobResult, batchesQueue, batchFlow, batchJobId } from './batch-flow.js';
 import {
   BATCH_CANCEL_TTL_S,
+  BUDGET_REFUSED_TAG,
   batchCancelKey,
   ITEMS_QUEUE,
   type ItemChunkData,
@@ -183,6 +185,9 @@ export class BatchFanOut implements RemoteBatch {
     const chunk = chunkId ? await Job.fromId(this.items, chunkId) : undefined;
     const which = chunk ? `the chunk of items ${chunk.data.from}–${chunk.data.to - 1}` : 'a chunk of its items';
     const reason = chunk?.failedReason ?? parent?.failedReason ?? 'unknown reason';
+    // Stopped by the run's budget: the run's limit, failed as such (resumable with a larger one).
+    if (reason.startsWith(BUDGET_REFUSED_TAG))
+      return new BudgetExceededError(reason.slice(BUDGET_REFUSED_TAG.length + 1));
     return new ElexirionError(
       `batch step "${request.stepKey}": ${which} failed on the cluster after ${chunk?.attemptsMade ?? 'all its'} attempt(s): ${reason}`,
       { hint: 'look at the workers’ logs; resuming the run runs the items without a result in a new flow' },

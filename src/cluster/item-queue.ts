@@ -58,6 +58,12 @@ export function batchCancelKey(prefix: string, runId: string, stepKey: string, g
 /** As long as the chunks of a given-up flow may wait in a queue backlog. */
 export const BATCH_CANCEL_TTL_S = 7 * 24 * 3600;
 
+/**
+ * Starts the failure reason of a chunk stopped by the run's budget: the run's worker fails the batch
+ * with a BudgetExceededError (no `on_error` absorbs it), as on one machine.
+ */
+export const BUDGET_REFUSED_TAG = '[budget]';
+
 /** The sum of chunks' call counts: a batch's stats. */
 export function sumChunkResults(results: Iterable<ItemChunkResult>): ItemChunkResult {
   const total: ItemChunkResult = { calls: 0, cacheHits: 0, retries: 0, costSavedUsd: 0 };

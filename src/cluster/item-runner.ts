@@ -5,6 +5,8 @@
 // The run's budget is the cluster's: its calls reserve in the run's ledger in Redis, with the run's
 // worker and the other chunks' workers (shared-budgets.ts); a call it refuses fails its item.
 import { setMaxListeners } from 'node:events';
+import { UnrecoverableError } from 'bullmq';
+import { BudgetExceededError } from '../budget/budget-guard.js';
 import { budgetLimits, type SharedBudgetFactory, spentOfTotals } from '../budget/run-budget.js';
 import { loadPipelineFromString } from '../config/loader.js';
 import type { BatchStep } from '../config/schema.js';
@@ -13,6 +15,7 @@ import { restoredOptions } from '../engine/persisted-options.js';
 import { type EngineServices, RunContext } from '../engine/run-context.js';
 import { isFinished, totalsOf } from '../engine/run-executor.js';
 import { runProvider } from '../engine/run-provider.js';
+import { spentOf } from '../engine/spent.js';
 import type { StepExecution } from '../engine/step-handler.js';
 import { DEFAULT_BATCH_MAX_PARALLEL, itemsOf } from '../engine/steps/batch.js';
 import { itemCalls, itemRecordOf, runBatchItem } from '../engine/steps/batch-item.js';
@@ -24,7 +27,7 @@ import { priceCall } from '../pricing/index.js';
 import type { GateRegistry } from '../resilience/gate-registry.js';
 import { EventBus } from '../telemetry/event-bus.js';
 import { renderDeep } from '../template/render.js';
-import type { ItemChunkData, ItemChunkResult } from './item-queue.js';
+import { BUDGET_REFUSED_TAG, type ItemChunkData, type ItemChunkResult } from './item-queue.js';
 
 export interface ItemRunnerDeps {
   store: Store;
@@ -105,6 +108,8 @@ export async function runItemChunk(
   const onAbort = () => cancel.abort(signal.reason);
   signal.addEventListener('abort', onAbort, { once: true });
   let next = chunk.from;
+  // The first budget refusal: it stops the chunk, and fails the batch whatever `on_item_error` says.
+  let refused: BudgetExceededError | undefined;
 
   const worker = async () => {
     while (!cancel.signal.aborted && !cancelled()) {
@@ -114,6 +119,13 @@ export async function runItemChunk(
       const t0 = performance.now();
       const result = await runBatchItem(calls, exec, items[index], index, cancel.signal);
       if (result.cancelled) return;
+      if (result.error instanceof BudgetExceededError) {
+        refused ??= result.error;
+        cancel.abort(refused);
+        // Journaled only when failed attempts before the refusal were paid for (their bill); else
+        // left unjournaled, for a resume with a larger budget to run.
+        if (spentOf(result.error).calls === 0) return;
+      }
       const item = itemRecordOf(
         result,
         { runId: record.id, stepKey: chunk.stepKey, index, durationMs: Math.round(performance.now() - t0) },
@@ -134,6 +146,7 @@ export async function runItemChunk(
     // The chunk's job completes next, and the run's worker counts the items in the journal.
     await store.publish();
   }
+  if (refused) throw new UnrecoverableError(`${BUDGET_REFUSED_TAG} ${refused.message}`);
   if (signal.aborted) throw signal.reason;
   return stats;
 }

@@ -76,6 +76,7 @@ export class ClusterWorker {
   private readonly detachBatch: () => void;
   private readonly detachRelay: () => void;
   private readonly cancelWatch: NodeJS.Timeout;
+  private readonly freezeWatch: NodeJS.Timeout;
   private draining = false;
   /** Aborted when the drain begins: a job waiting to be started is handed back instead. */
   private readonly drainStarted = new AbortController();
@@ -137,6 +138,11 @@ export class ClusterWorker {
       },
     );
     this.items.on('error', (error) => this.log(`queue error: ${error.message}`));
+    // A chunk whose lock this worker lost (BullMQ gives it to another worker) stops here: starting
+    // its next items would pay for them twice. Only the calls in flight at that moment may repeat.
+    this.items.on('lockRenewalFailed', (jobIds) => {
+      for (const id of jobIds) this.loseChunk(id, 'its lock could not be renewed');
+    });
     this.batches = new Worker<BatchJobData, BatchJobResult>(BATCHES_QUEUE, (job) => this.processBatch(job), {
       connection: this.redis,
       prefix: config.prefix,
@@ -164,6 +170,22 @@ export class ClusterWorker {
     this.ownership = new JobOwnership(this.redis, config.prefix, this.id, timing.heartbeatMs);
     this.cancelWatch = setInterval(() => void this.stopCancelledRuns(), CANCEL_POLL_MS);
     this.cancelWatch.unref();
+    // A frozen process (a paused VM, a throttled container, a long pause) renews no lock: once it
+    // runs again its chunks may already be another worker's — before BullMQ says so, which takes a
+    // round trip. A gap in this clock longer than a lock lives gives every chunk up at once.
+    let lastTick = Date.now();
+    this.freezeWatch = setInterval(
+      () => {
+        const now = Date.now();
+        if (now - lastTick > timing.lockMs) {
+          for (const id of [...this.chunks.keys()])
+            this.loseChunk(id, `the process was frozen for ${now - lastTick} ms`);
+        }
+        lastTick = now;
+      },
+      Math.max(10, Math.floor(timing.lockMs / 4)),
+    );
+    this.freezeWatch.unref();
   }
 
   /**
@@ -201,6 +223,7 @@ export class ClusterWorker {
 
   private async shutdown(): Promise<void> {
     clearInterval(this.cancelWatch);
+    clearInterval(this.freezeWatch);
     this.gates.close();
     this.budgets.close();
     this.detachBatch();
@@ -348,6 +371,14 @@ export class ClusterWorker {
     }
   }
 
+  /** Stops a chunk this worker no longer holds: no item of it starts here any more. */
+  private loseChunk(id: string, why: string): void {
+    const controller = this.chunks.get(id);
+    if (!controller || controller.signal.aborted) return;
+    this.log(`chunk ${id} given up: ${why}`);
+    controller.abort(new ChunkLostError(id, why));
+  }
+
   /** Runs whose cancellation was asked (`serve --cluster`: POST /runs/:id/cancel) stop here. */
   private async stopCancelledRuns(): Promise<void> {
     const ids = [...this.active.keys()];
@@ -362,5 +393,12 @@ export class ClusterWorker {
 
   private log(line: string): void {
     this.options.log?.(`[${new Date().toISOString()}] ${hostname()}:${process.pid} ${line}`);
+  }
+}
+
+/** A chunk's lock is another worker's now: what this worker journaled stays, the rest is the other's. */
+class ChunkLostError extends Error {
+  constructor(id: string, why: string) {
+    super(`chunk ${id} is no longer this worker's: ${why}`);
   }
 }

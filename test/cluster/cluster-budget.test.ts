@@ -51,7 +51,7 @@ describe('cluster-wide budgets', () => {
       // The run fails with the budget's message, naming the item refused and what was spent.
       expect(run.code, run.stderr).not.toBe(0);
       expect(run.stderr).toMatch(
-        /item \d+ of 60 failed: budget: step "fan\[\d+\]" stopped before calling anthropic\/claude-sonnet-4-5: spent \$\d\.\d{4}.* of max_cost_usd \$0\.1000/,
+        /budget: step "fan\[\d+\]" stopped before calling anthropic\/claude-sonnet-4-5: spent \$\d\.\d{4}.* of max_cost_usd \$0\.1000/,
       );
       const [record] = await reader.listRuns({ limit: 1 });
       expect(record?.status).toBe('failed');
@@ -72,10 +72,8 @@ describe('cluster-wide budgets', () => {
       const spent = (await reader.itemTotals(runId)).reduce((sum, step) => sum + step.costUsd, 0);
       expect(spent).toBeCloseTo(fake.requests.length * CALL_COST, 9);
       expect(spent).toBeLessThanOrEqual(MAX_COST);
-      const refused = (await reader.getItems(runId, 'fan')).filter((item) => item.status === 'failed');
-      expect(refused.length).toBeGreaterThanOrEqual(1);
-      for (const item of refused) expect(item.error).toMatch(/^budget: step "fan\[\d+\]" stopped before calling/);
-      for (const item of refused) expect(item.costUsd).toBe(0); // a refused call is never made
+      // A refused item is not journaled (its call was never made): the resume runs it.
+      expect((await reader.getItems(runId, 'fan')).filter((item) => item.status === 'failed')).toEqual([]);
 
       // A larger limit lets the run finish (here on one machine): items already paid for are kept.
       fake.latencyMs = 10; // the rest one at a time (max_parallel 1): quickly

@@ -94,7 +94,8 @@ export async function workersThatTook(redisUrl: string, prefix: string, queue: s
   const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
   const q = new Queue(queue, { connection, prefix });
   try {
-    const jobs = await q.getJobs(['completed'], 0, 10_000);
+    // Failed too: a chunk stopped by the run's budget fails (it ran on its worker all the same).
+    const jobs = await q.getJobs(['completed', 'failed'], 0, 10_000);
     return new Set(jobs.map((j) => j.processedBy).filter((w): w is string => typeof w === 'string'));
   } finally {
     await q.close();
