@@ -13,6 +13,11 @@ export interface Spent {
   /** Attempts of those calls, retries included: a failed step's record shows what it really tried. */
   attempts: number;
   retries: number;
+  /**
+   * What the failed execution says of itself for its record: a claude_code session's id and turns
+   * (a paid session's id is how to inspect it, or `claude --resume` it).
+   */
+  details?: Record<string, unknown>;
   /** Paid calls whose price is unknown: `costUsd` is the known part of the bill. */
   unpricedCalls?: number;
   /** Calls answered from the cache or a cassette (they cost nothing), and what they saved. */
@@ -42,7 +47,8 @@ export function withSpent(error: unknown, spent: Spent): unknown {
 
 /** What an error says was spent before it was thrown (nothing when it says nothing). */
 export function spentOf(error: unknown): Spent {
-  const spent = (error as { spent?: Partial<Spent> & { usage?: Usage } } | null)?.spent;
+  const spent = (error as { spent?: Partial<Spent> & { usage?: Usage; sessionId?: string; numTurns?: number } } | null)
+    ?.spent;
   if (!spent?.usage) return NOTHING_SPENT;
   const calls = spent.calls ?? 1;
   const result: Spent = {
@@ -54,6 +60,12 @@ export function spentOf(error: unknown): Spent {
   };
   if (spent.items !== undefined) result.items = spent.items;
   if (spent.unpricedCalls) result.unpricedCalls = spent.unpricedCalls;
+  const details = {
+    ...spent.details,
+    ...(spent.sessionId === undefined ? {} : { session_id: spent.sessionId }),
+    ...(spent.numTurns === undefined ? {} : { num_turns: spent.numTurns }),
+  };
+  if (Object.keys(details).length > 0) result.details = details;
   if (spent.cacheHits) result.cacheHits = spent.cacheHits;
   if (spent.costSavedUsd) result.costSavedUsd = spent.costSavedUsd;
   return result;
@@ -68,6 +80,7 @@ export function addSpent(a: Spent, b: Spent): Spent {
     retries: a.retries + b.retries,
   };
   if (a.items !== undefined || b.items !== undefined) sum.items = (a.items ?? 0) + (b.items ?? 0);
+  if (a.details || b.details) sum.details = { ...a.details, ...b.details };
   if (a.unpricedCalls || b.unpricedCalls) sum.unpricedCalls = (a.unpricedCalls ?? 0) + (b.unpricedCalls ?? 0);
   if (a.cacheHits || b.cacheHits) sum.cacheHits = (a.cacheHits ?? 0) + (b.cacheHits ?? 0);
   if (a.costSavedUsd || b.costSavedUsd) sum.costSavedUsd = (a.costSavedUsd ?? 0) + (b.costSavedUsd ?? 0);

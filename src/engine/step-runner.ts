@@ -216,7 +216,7 @@ async function stopped(
  * with them, so it carries none — see totalsOf).
  */
 function failedDetails(spent: Spent): Record<string, unknown> {
-  const details: Record<string, unknown> = { calls: spent.calls, retries: spent.retries };
+  const details: Record<string, unknown> = { ...spent.details, calls: spent.calls, retries: spent.retries };
   if (spent.unpricedCalls) details.unpriced_calls = spent.unpricedCalls;
   // Calls a failed step had answered from the cache still count (and saved) in the run's totals.
   if (spent.cacheHits) details.cache_hits = spent.cacheHits;

@@ -5,6 +5,7 @@ export const GEN_AI = {
   system: 'gen_ai.system',
   operationName: 'gen_ai.operation.name',
   requestModel: 'gen_ai.request.model',
+  responseModel: 'gen_ai.response.model',
   inputTokens: 'gen_ai.usage.input_tokens',
   outputTokens: 'gen_ai.usage.output_tokens',
 } as const;

@@ -189,7 +189,11 @@ export function attachTracing(bus: EventBus, tracer: Tracer, options: TracingOpt
     bus.on('pipeline.provider.response', (e, at) => {
       const key = stepKey(e.runId, e.step);
       const open = calls.get(key) ?? [];
-      const index = open.findIndex((c) => c.model === e.model);
+      let index = open.findIndex((c) => c.model === e.model);
+      // An answer naming another model than was asked (a claude_code session asked for its default,
+      // or an alias the vendor expands) still ends the call this step opened: only a cache hit or a
+      // replay has none.
+      if (index < 0 && !e.cached && open.length > 0) index = 0;
       let span: Span;
       if (index >= 0) {
         span = (open[index] as { span: Span }).span;
@@ -214,6 +218,7 @@ export function attachTracing(bus: EventBus, tracer: Tracer, options: TracingOpt
         );
       }
       span.setAttributes({
+        [GEN_AI.responseModel]: e.model,
         [GEN_AI.inputTokens]: e.usage.inputTokens,
         [GEN_AI.outputTokens]: e.usage.outputTokens,
         [ELEXIRION.cached]: e.cached,
