@@ -83,12 +83,21 @@ export async function waitFor<T>(check: () => T | undefined, timeoutMs = 10_000)
   }
 }
 
+/**
+ * Whether `pid` is running. A zombie is not: a tool's command that outlived its `claude` is an orphan,
+ * and once killed it stays a zombie until init reaps it — which some inits (a container's) never do.
+ */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8'); // Linux: "pid (comm) STATE …"
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return true; // no /proc (macOS): a zombie counts as alive there
   }
 }
 

@@ -1,13 +1,15 @@
-// One agentic Claude Code session through the Claude Agent SDK: the SDK starts the executable and
-// speaks stream-json with it; we pass the step's options and a minimal environment (./environment.ts),
-// cancel it with the step's signal or at the step's max_tokens (either kills the process) and read
-// the answer, usage and cost from its result message.
+// One agentic Claude Code session through the Claude Agent SDK: the SDK speaks stream-json with the
+// executable, which we start for it in a process group of its own (./process-group.ts: stopping the
+// session stops what its tools started too); we pass the step's options and a minimal environment
+// (./environment.ts), cancel it with the step's signal or at the step's max_tokens (either kills the
+// process group) and read the answer, usage and cost from its result message.
 import type { Options, SDKResultMessage } from '@anthropic-ai/claude-agent-sdk';
 import { sessionEnvironment } from './environment.js';
 import { ClaudeCodeError, ClaudeCodeTokenLimitError, type SpentSoFar } from './errors.js';
 import { EXECUTABLE_ENV } from './executable.js';
 import { type ClaudeAgentSdk, loadClaudeAgentSdk } from './load-sdk.js';
 import { SessionMeter } from './meter.js';
+import { type SessionProcess, spawnInOwnGroup } from './process-group.js';
 import { type ClaudeCodeResult, interpretResult } from './result.js';
 import { sanitizeMessage } from './sanitize.js';
 
@@ -70,8 +72,9 @@ export async function runClaudeCodeSession(
   if (signal.aborted) throw signal.reason;
   const meter = options.meter ?? new SessionMeter();
   const controller = new AbortController();
-  // Stop reading at once: the SDK winds the process down (stdin closed, SIGTERM after a moment),
-  // and the step — its timeout's record, its budget — need not wait for that.
+  // Stop reading at once: the SDK winds the process down (stdin closed, SIGTERM to its process group
+  // after a moment, see ./process-group.ts), and the step — its timeout's record, its budget — need
+  // not wait for that.
   let stopReading: () => void = () => {};
   const stopped = new Promise<'aborted'>((resolve) => {
     stopReading = () => resolve('aborted');
@@ -88,7 +91,13 @@ export async function runClaudeCodeSession(
   let failure: unknown;
   let overLimit: ClaudeCodeTokenLimitError | undefined;
   const env = request.env ?? sessionEnvironment(process.env);
-  const session = sdk.query({ prompt: request.prompt, options: sdkOptions(request, controller, env) });
+  let started: SessionProcess | undefined;
+  const queryOptions = sdkOptions(request, controller, env);
+  queryOptions.spawnClaudeCodeProcess = (spawnOptions) => {
+    started = spawnInOwnGroup(spawnOptions);
+    return started;
+  };
+  const session = sdk.query({ prompt: request.prompt, options: queryOptions });
   const messages = session[Symbol.asyncIterator]();
   try {
     for (;;) {
@@ -130,7 +139,7 @@ export async function runClaudeCodeSession(
   // given under another name than the one it came from).
   const redact = { ...process.env, ...env };
   if (result) return interpretResult(result, { ...(model ? { model } : {}), ...maxTurnsOf(request), env: redact });
-  throw startFailure(failure, request, meter.spent(), redact);
+  throw startFailure(failure, request, meter.spent(), redact, started?.stderrTail() ?? '');
 }
 
 function sdkOptions(request: ClaudeCodeRequest, controller: AbortController, env: Record<string, string>): Options {
@@ -161,10 +170,16 @@ function startFailure(
   request: ClaudeCodeRequest,
   spent: SpentSoFar | undefined,
   env: Readonly<Record<string, string | undefined>>,
+  stderr: string,
 ): ClaudeCodeError {
   const paid = spent === undefined ? {} : { spent };
   if (error === undefined) return new ClaudeCodeError('the Claude Code session ended without a result', paid);
-  const text = sanitizeMessage(error instanceof Error ? error.message : String(error), env);
+  let message = error instanceof Error ? error.message : String(error);
+  // The SDK tells what the process wrote on stderr only when it started the process itself: the
+  // end of it (what a crash printed) is added here.
+  const tail = stderr.trim();
+  if (tail !== '' && !message.includes('stderr:')) message = `${message}. stderr: ${tail}`;
+  const text = sanitizeMessage(message, env);
   if (request.executable === undefined && /not found|ENOENT/i.test(text)) {
     return new ClaudeCodeError(`Claude Code could not be started: ${text}`, {
       hint: `set \`executable:\` on the step or ${EXECUTABLE_ENV} to the path of a \`claude\` executable`,

@@ -1,0 +1,219 @@
+// The `claude` process of a session, started by us (the SDK's spawnClaudeCodeProcess hook) in a
+// process group of its own, so that stopping the session stops everything it started: its tools'
+// commands (the Bash tool's `sh -c …` and what that runs) are in the group too. Left to the SDK,
+// `claude` ran in our own group and only its pid was signalled: a cancelled session left its
+// tools' processes running, re-parented to init.
+//
+// - Every signal the SDK sends to `claude` (SIGTERM two seconds after stdin is closed, SIGKILL five
+//   seconds later) goes to the whole group.
+// - When `claude` has exited (whatever the reason: its result given, stdin closed, killed), what is
+//   left of its group is stopped: SIGTERM, then SIGKILL after GROUP_GRACE_MS for whatever is still
+//   there. A live group keeps Elexirion's event loop alive until it is gone, so a normal exit does
+//   not leave it behind; at an abrupt exit (process.exit, a second Ctrl-C) every group still live
+//   is sent SIGKILL.
+// - On Windows there are no process groups: `claude` is started as the SDK would and only it is
+//   signalled.
+//
+// Started detached, `claude` is in a session of its own on POSIX and no longer gets the terminal's
+// Ctrl-C directly: the CLI's SIGINT handler stops the run, which stops the session.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import type { Readable, Writable } from 'node:stream';
+import type { SpawnedProcess, SpawnOptions } from '@anthropic-ai/claude-agent-sdk';
+
+/** After SIGTERM, how long a group's processes have before SIGKILL. */
+export const GROUP_GRACE_MS = 5_000;
+/** How much of the end of `claude`'s stderr is kept for the error of a session that failed. */
+const STDERR_TAIL_CHARS = 2_048;
+/** How long the exit of `claude` waits for the rest of its stderr (as the SDK's own spawn does). */
+const STDERR_WAIT_MS = 200;
+/** How often a group being stopped is checked for members. */
+const POLL_MS = 100;
+
+const isWindows = process.platform === 'win32';
+
+/** The sessions' processes whose groups may still have members. */
+const live = new Set<SessionProcess>();
+let exitHook = false;
+
+function killLiveGroupsAtExit(): void {
+  for (const proc of live) proc.signal('SIGKILL');
+  live.clear();
+}
+
+type ExitListener = (code: number | null, signal: NodeJS.Signals | null) => void;
+type ErrorListener = (error: Error) => void;
+
+/** What spawnClaudeCodeProcess returns: the SDK's view of `claude`, its group handled by us. */
+export class SessionProcess implements SpawnedProcess {
+  readonly stdin: Writable;
+  readonly stdout: Readable;
+  private readonly child: ChildProcess;
+  private readonly events = new EventEmitter();
+  private readonly grouped: boolean;
+  private tail = '';
+  private signalled = false;
+  private stopping: NodeJS.Timeout | undefined;
+
+  constructor(options: SpawnOptions) {
+    this.grouped = !isWindows;
+    this.child = spawn(options.command, options.args, {
+      cwd: options.cwd,
+      env: options.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      windowsHide: true,
+      detached: this.grouped,
+    });
+    if (!this.child.stdin || !this.child.stdout || !this.child.stderr) throw new Error('claude: no stdio pipes');
+    this.stdin = this.child.stdin;
+    this.stdout = this.child.stdout;
+    const stderr = this.child.stderr;
+    stderr.setEncoding('utf8');
+    stderr.on('data', (chunk: string) => {
+      this.tail = (this.tail + chunk).slice(-STDERR_TAIL_CHARS);
+    });
+    stderr.on('error', () => {});
+    let stderrClosed = false;
+    stderr.once('close', () => {
+      stderrClosed = true;
+    });
+    this.child.on('error', (error) => {
+      if (this.events.listenerCount('error') > 0) this.events.emit('error', error);
+    });
+    this.child.once('exit', (code, signal) => {
+      this.stopGroup(); // what `claude` started and left behind
+      // The SDK reads the exit as the end of the session: deliver it once stderr is read (a
+      // grandchild holding the pipe open delays it only a moment).
+      const deliver = () => {
+        if (!stderrClosed) stderr.destroy();
+        this.events.emit('exit', code, signal);
+      };
+      if (stderrClosed) deliver();
+      else {
+        const wait = setTimeout(deliver, STDERR_WAIT_MS);
+        stderr.once('close', () => {
+          clearTimeout(wait);
+          deliver();
+        });
+      }
+    });
+    // Aborted by the SDK after its grace (stdin closed, two seconds): stop the group.
+    options.signal.addEventListener('abort', () => this.stopGroup(), { once: true });
+    if (this.child.pid !== undefined) {
+      live.add(this);
+      if (!exitHook) {
+        exitHook = true;
+        process.on('exit', killLiveGroupsAtExit);
+      }
+    }
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get killed(): boolean {
+    return this.signalled || this.child.killed;
+  }
+
+  get exitCode(): number | null {
+    return this.child.exitCode;
+  }
+
+  get signalCode(): NodeJS.Signals | null {
+    return this.child.signalCode;
+  }
+
+  /** The end of what `claude` wrote on stderr (for the error of a session that ended without a result). */
+  stderrTail(): string {
+    return this.tail;
+  }
+
+  /** The SDK's kill: the whole group gets the signal; after a SIGTERM, SIGKILL follows if need be. */
+  kill(signal: NodeJS.Signals): boolean {
+    if (signal === 'SIGTERM' && this.stopping === undefined && live.has(this)) return this.stopGroup();
+    return this.signal(signal);
+  }
+
+  /**
+   * Stops the group once: SIGTERM now, SIGKILL after GROUP_GRACE_MS to what is still there; false
+   * when there was nothing to stop. Until the group is gone a timer keeps the event loop alive (a
+   * normal exit waits for it).
+   */
+  stopGroup(): boolean {
+    if (this.stopping !== undefined || !live.has(this)) return false;
+    if (!this.signal('SIGTERM')) {
+      live.delete(this);
+      return false;
+    }
+    const deadline = Date.now() + GROUP_GRACE_MS;
+    const poll = () => {
+      if (!this.alive()) {
+        live.delete(this);
+        return;
+      }
+      if (Date.now() >= deadline) {
+        this.signal('SIGKILL');
+        live.delete(this);
+        return;
+      }
+      this.stopping = setTimeout(poll, POLL_MS);
+    };
+    this.stopping = setTimeout(poll, POLL_MS);
+    return true;
+  }
+
+  /** Sends `signal` to the group (to `claude` alone on Windows); false when there is none left. */
+  signal(signal: NodeJS.Signals): boolean {
+    const pid = this.child.pid;
+    if (pid === undefined) return false;
+    if (!this.grouped) {
+      if (this.child.exitCode !== null || this.child.signalCode !== null) return false;
+      const sent = this.child.kill(signal);
+      this.signalled ||= sent;
+      return sent;
+    }
+    try {
+      process.kill(-pid, signal); // the group's id is claude's pid: kept while any member lives
+      this.signalled = true;
+      return true;
+    } catch {
+      return false; // ESRCH: the group is gone
+    }
+  }
+
+  private alive(): boolean {
+    if (!this.grouped) return this.child.exitCode === null && this.child.signalCode === null;
+    const pid = this.child.pid;
+    if (pid === undefined) return false;
+    try {
+      process.kill(-pid, 0);
+      return true;
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'EPERM';
+    }
+  }
+
+  on(event: 'exit', listener: ExitListener): void;
+  on(event: 'error', listener: ErrorListener): void;
+  on(event: 'exit' | 'error', listener: ExitListener | ErrorListener): void {
+    this.events.on(event, listener);
+  }
+
+  once(event: 'exit', listener: ExitListener): void;
+  once(event: 'error', listener: ErrorListener): void;
+  once(event: 'exit' | 'error', listener: ExitListener | ErrorListener): void {
+    this.events.once(event, listener);
+  }
+
+  off(event: 'exit', listener: ExitListener): void;
+  off(event: 'error', listener: ErrorListener): void;
+  off(event: 'exit' | 'error', listener: ExitListener | ErrorListener): void {
+    this.events.off(event, listener);
+  }
+}
+
+/** The SDK's spawnClaudeCodeProcess: `claude` in a process group of its own (see above). */
+export function spawnInOwnGroup(options: SpawnOptions): SessionProcess {
+  return new SessionProcess(options);
+}
