@@ -3,7 +3,8 @@ import pc from 'picocolors';
 
 export interface CliContext {
   stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
-  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  /** `columns`: a terminal's width (the live progress line is cut to it). */
+  stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   env: NodeJS.ProcessEnv;
   cwd: string;
   /** Colors that honour NO_COLOR / FORCE_COLOR and a non-TTY stdout. */

@@ -1,10 +1,13 @@
 // Progress of a run on the terminal: the first subscriber of the event bus. On a TTY the running
-// step is redrawn in place with its elapsed time (and done/total + ETA for a batch); elsewhere
-// (CI logs, pipes) each start and stop is one plain line. Progress goes to stderr, so stdout
-// carries only results (and streamed tokens with --stream).
+// steps are redrawn in place, on one line cut to the terminal's width, with their elapsed time (and
+// done/total + ETA for a batch); elsewhere (CI logs, pipes) each start and stop is one plain line.
+// Progress goes to stderr, so stdout carries only results (and streamed tokens with --stream).
 import type { EventBus } from '../telemetry/event-bus.js';
+import type { EventMap } from '../telemetry/events.js';
 import type { CliContext } from './context.js';
-import { formatCost, formatDuration, formatTokens } from './format.js';
+import { fitToColumns, formatCost, formatDuration, formatTokens, terminalColumns } from './format.js';
+
+type Progress = EventMap['pipeline.step.progress'];
 
 export interface ProgressOptions {
   /** Print streamed chunks to stdout as they arrive. */
@@ -15,10 +18,19 @@ export function attachProgress(bus: EventBus, ctx: CliContext, options: Progress
   const c = ctx.colors;
   const out = ctx.stderr;
   const tty = Boolean(ctx.stderr.isTTY) && !('CI' in ctx.env);
-  const running = new Map<string, { started: number; type: string; progress?: string }>();
+  // A batch's last progress event, and when it came (its ETA counts down from there between events).
+  const running = new Map<string, { started: number; type: string; progress?: { event: Progress; at: number } }>();
   let liveLine = false;
   let streamedStep: string | undefined;
 
+  /** done/total, the failed ones, and the event's ETA less the time since it came. */
+  const progressText = (e: Progress, sinceMs: number): string => {
+    // `done` counts every finished item, the failed ones included. The ETA is the engine's: the pace
+    // of the items run since the step (re)started, not counting those a resumed run found done.
+    const eta =
+      e.etaMs !== undefined && e.done < e.total ? ` ETA ${formatDuration(Math.max(0, e.etaMs - sinceMs))}` : '';
+    return `${e.done}/${e.total}${e.failed ? c.red(` (${e.failed} failed)`) : ''}${eta}`;
+  };
   const clearLive = () => {
     if (liveLine) out.write('\r\x1b[2K');
     liveLine = false;
@@ -28,10 +40,13 @@ export function attachProgress(bus: EventBus, ctx: CliContext, options: Progress
     const now = performance.now();
     const parts = [...running.entries()].map(([step, s]) => {
       const elapsed = formatDuration(now - s.started);
-      return `${c.cyan('⠿')} ${step} ${c.dim(elapsed)}${s.progress ? ` ${s.progress}` : ''}`;
+      const progress = s.progress ? ` ${progressText(s.progress.event, now - s.progress.at)}` : '';
+      return `${c.cyan('⠿')} ${step} ${c.dim(elapsed)}${progress}`;
     });
     clearLive();
-    out.write(parts.join('  ').slice(0, 200));
+    // One row, or "erase line" would leave the rows it wrapped onto behind at every redraw: cut to
+    // the terminal's width (less one column, for terminals that wrap on the last one).
+    out.write(fitToColumns(parts.join('  '), terminalColumns(out, ctx.env) - 1));
     liveLine = true;
   };
   const timer = tty ? setInterval(drawLive, 100) : undefined;
@@ -60,12 +75,8 @@ export function attachProgress(bus: EventBus, ctx: CliContext, options: Progress
     bus.on('pipeline.step.progress', (e) => {
       const s = running.get(e.step);
       if (!s) return;
-      const elapsed = performance.now() - s.started;
-      const finished = e.done; // `done` counts every finished item, the failed ones included
-      const eta =
-        finished > 0 && finished < e.total ? ` ETA ${formatDuration((elapsed / finished) * (e.total - finished))}` : '';
-      s.progress = `${finished}/${e.total}${e.failed ? c.red(` (${e.failed} failed)`) : ''}${eta}`;
-      if (!tty) line(`  ${e.step}: ${s.progress}`);
+      s.progress = { event: e, at: performance.now() };
+      if (!tty) line(`  ${e.step}: ${progressText(e, 0)}`);
     }),
     bus.on('pipeline.step.chunk', (e) => {
       if (!options.stream) return;

@@ -1,0 +1,140 @@
+// The progress the CLI prints on stderr while a run goes: a batch's ETA is the engine's (the pace of
+// the items run since the step (re)started), and on a terminal the live line is one row, cut to the
+// terminal's width.
+import { PassThrough } from 'node:stream';
+import { stripVTControlCharacters } from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createCliContext } from '../../src/cli/context.js';
+import { fitToColumns, terminalColumns, visibleWidth } from '../../src/cli/format.js';
+import { attachProgress } from '../../src/cli/progress.js';
+import { EventBus } from '../../src/telemetry/event-bus.js';
+
+const ERASE = '\r\x1b[2K';
+let detach: (() => void) | undefined;
+afterEach(() => {
+  detach?.();
+  detach = undefined;
+});
+
+/** Progress attached to a fresh bus, writing to a stderr that is a terminal (`columns` wide) or a pipe. */
+function watch(stderr: { isTTY?: boolean; columns?: number }, env: NodeJS.ProcessEnv = {}) {
+  const bus = new EventBus();
+  const stream = Object.assign(new PassThrough(), stderr);
+  let text = '';
+  stream.on('data', (chunk) => {
+    text += chunk;
+  });
+  detach = attachProgress(bus, createCliContext({ stderr: stream, stdout: new PassThrough(), env }), { stream: false });
+  return { bus, stream, text: () => text };
+}
+
+const start = (bus: EventBus, step: string) =>
+  bus.emit('pipeline.step.start', { runId: 'r1', step, type: 'batch', index: 0 });
+
+describe('the ETA of a batch', () => {
+  it("is the progress event's own: a resumed batch's items done before the resume do not speed it up", () => {
+    const { bus, text } = watch({});
+    start(bus, 'items');
+    // Resumed with 32 of 40 items in the journal: the engine's ETA counts only the items run since.
+    bus.emit('pipeline.step.progress', { runId: 'r1', step: 'items', done: 33, failed: 0, total: 40, etaMs: 7_000 });
+
+    expect(text()).toContain('items: 33/40 ETA 7.0s');
+  });
+
+  it('is not shown before an item has finished since the step (re)started', () => {
+    const { bus, text } = watch({});
+    start(bus, 'items');
+    bus.emit('pipeline.step.progress', { runId: 'r1', step: 'items', done: 32, failed: 0, total: 40 });
+
+    expect(text()).toContain('items: 32/40\n');
+    expect(text()).not.toContain('ETA');
+  });
+
+  it('counts down on a terminal from the last event', async () => {
+    const { bus, text } = watch({ isTTY: true, columns: 120 });
+    start(bus, 'items');
+    bus.emit('pipeline.step.progress', { runId: 'r1', step: 'items', done: 1, failed: 0, total: 40, etaMs: 3_900 });
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    const last = text().split(ERASE).at(-1) ?? '';
+
+    const eta = /1\/40 ETA (\d\.\d)s/.exec(last);
+    expect(Number(eta?.[1])).toBeGreaterThanOrEqual(3.4);
+    expect(Number(eta?.[1])).toBeLessThanOrEqual(3.6);
+  });
+});
+
+describe('the live line on a terminal', () => {
+  const names = [1, 2, 3, 4, 5, 6].map((n) => `summarize_chapter_${n}_of_the_book`);
+
+  /** Each state of the live line drawn so far (what follows each erase). */
+  const drawn = (text: string) => text.split(ERASE).filter((part) => part !== '');
+
+  it('is cut to the terminal width, escapes not counted, and never wraps', () => {
+    const { bus, text } = watch({ isTTY: true, columns: 80 }, { FORCE_COLOR: '1' });
+    for (const name of names) start(bus, name);
+
+    const lines = drawn(text());
+    expect(lines).toHaveLength(names.length);
+    for (const line of lines) {
+      expect(line).not.toContain('\n');
+      expect(stripVTControlCharacters(line).length).toBeLessThanOrEqual(79);
+    }
+    const widest = lines.at(-1) as string;
+    expect(stripVTControlCharacters(widest)).toMatch(
+      /^⠿ summarize_chapter_1_of_the_book \d+ms {2}⠿ summarize_chapter_2.*…$/,
+    );
+    expect(stripVTControlCharacters(widest).length).toBe(79);
+    // Colours survive the cut whole: every escape is complete, and each one opened is closed.
+    const count = (codes: string[]) => codes.reduce((n, code) => n + widest.split(`\x1b[${code}m`).length - 1, 0);
+    expect(stripVTControlCharacters(widest)).not.toContain('\x1b'); // no escape cut in two
+    expect(count(['36', '2'])).toBeGreaterThan(0);
+    expect(count(['36', '2'])).toBe(count(['39', '22']));
+  });
+
+  it('follows the width of the terminal as it is now', () => {
+    const { bus, stream, text } = watch({ isTTY: true, columns: 30 });
+    start(bus, names[0] as string);
+    stream.columns = 100; // resized: the stream's columns is what Node keeps up to date
+    start(bus, names[1] as string);
+
+    const [narrow, wide] = drawn(text()).map((line) => stripVTControlCharacters(line));
+    expect(narrow).toMatch(/^⠿ summarize_chapter_1_of_the…$/);
+    expect(narrow).toHaveLength(29);
+    expect(wide).toMatch(/^⠿ summarize_chapter_1_of_the_book \d+ms {2}⠿ summarize_chapter_2_of_the_book \d+ms$/);
+  });
+
+  it('when the terminal does not say its width, fits COLUMNS, else 80 columns', () => {
+    const fromEnv = watch({ isTTY: true }, { COLUMNS: '50' });
+    for (const name of names) start(fromEnv.bus, name);
+    expect(stripVTControlCharacters(drawn(fromEnv.text()).at(-1) as string)).toHaveLength(49);
+    detach?.();
+
+    const plain = watch({ isTTY: true });
+    for (const name of names) start(plain.bus, name);
+    expect(stripVTControlCharacters(drawn(plain.text()).at(-1) as string)).toHaveLength(79);
+  });
+});
+
+describe('fitToColumns', () => {
+  it('leaves a line that fits as it is', () => {
+    expect(fitToColumns('\x1b[36mabc\x1b[39m', 3)).toBe('\x1b[36mabc\x1b[39m');
+  });
+
+  it('cuts the visible characters only, ends with …, keeps the escapes that follow the cut', () => {
+    expect(fitToColumns('\x1b[36mabcdef\x1b[39m gh', 4)).toBe('\x1b[36mabc…\x1b[39m');
+    expect(fitToColumns('ab\x1b[2mcd\x1b[22m', 3)).toBe('ab\x1b[2m…\x1b[22m');
+  });
+
+  it('counts wide characters as two columns and combining marks as none', () => {
+    expect(visibleWidth('章節e\u0301')).toBe(5);
+    expect(fitToColumns('章節章節', 5)).toBe('章節…');
+    expect(fitToColumns('章節章節', 4)).toBe('章…');
+  });
+
+  it('takes the width from the stream, else COLUMNS, else 80', () => {
+    expect(terminalColumns({ columns: 132 }, { COLUMNS: '50' })).toBe(132);
+    expect(terminalColumns({}, { COLUMNS: '50' })).toBe(50);
+    expect(terminalColumns({}, { COLUMNS: 'wide' })).toBe(80);
+    expect(terminalColumns({ columns: 0 }, {})).toBe(80);
+  });
+});
