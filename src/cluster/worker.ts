@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import { DelayedError, type Job, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Engine, type RunHandle } from '../engine/engine.js';
+import { RunStillRunningError } from '../engine/errors.js';
 import { attachRemoteBatch } from '../engine/steps/batch-remote.js';
 import type { Store } from '../journal/store.js';
 import { GateRegistry } from '../resilience/gate-registry.js';
@@ -73,6 +74,8 @@ export class ClusterWorker {
   private readonly chunkResults = new Map<string, Promise<ItemChunkResult>>();
   private readonly ownership: JobOwnership;
   private readonly journalRetryMs: number;
+  /** How long a run job whose owner still runs the run waits before asking again. */
+  private readonly ownerRetryMs: number;
   private readonly detachBatch: () => void;
   private readonly detachRelay: () => void;
   private readonly cancelWatch: NodeJS.Timeout;
@@ -85,6 +88,7 @@ export class ClusterWorker {
   constructor(private readonly options: ClusterWorkerOptions) {
     const timing = options.timing ?? clusterTiming(options.env);
     this.journalRetryMs = Math.min(JOURNAL_RETRY_MS, timing.lockMs);
+    this.ownerRetryMs = timing.lockMs;
     const { config } = options;
     this.redis = redisConnection(config);
     this.redis.on('error', () => {}); // ioredis reconnects; BullMQ reports what matters
@@ -262,7 +266,18 @@ export class ClusterWorker {
       return { status: 'cancelled' };
     }
     if (this.draining) return this.handBack(job, token);
-    const handle = await this.engine.resume(runId, { fromJournal: true });
+    let handle: RunHandle;
+    try {
+      handle = await this.engine.resume(runId, { fromJournal: true });
+    } catch (error) {
+      // Its owner on this host still runs it (alive, if frozen past its lock for a while): not a
+      // failed attempt — the job waits and asks again, and ends with the run's status once the
+      // owner has finished it, or takes the run if the owner has died meanwhile.
+      if (!(error instanceof RunStillRunningError)) throw error;
+      this.log(`run ${runId} is still run by its owner: asked again in ${this.ownerRetryMs} ms`);
+      await job.moveToDelayed(Date.now() + this.ownerRetryMs, token);
+      throw new DelayedError();
+    }
     this.active.set(runId, handle);
     // The drain's stopAll() came during the resume, before the run was active: stop it now.
     if (this.draining) this.engine.stop(runId, 'interrupted');

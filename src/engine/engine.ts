@@ -20,7 +20,7 @@ import { assertProviderKeys } from '../providers/step-providers.js';
 import { GateRegistry } from '../resilience/gate-registry.js';
 import { EventBus } from '../telemetry/event-bus.js';
 import { type ElexirionEvent, JOURNALED_WITH_THEIR_STATE } from '../telemetry/events.js';
-import { messageOf, RunInterruptedError } from './errors.js';
+import { messageOf, RunInterruptedError, RunStillRunningError } from './errors.js';
 import { persistedOptions, restoredOptions } from './persisted-options.js';
 import { type EngineServices, RunContext, type RunOptions } from './run-context.js';
 import { executeRun, type RunOutcome, totalsOf } from './run-executor.js';
@@ -225,9 +225,9 @@ export class Engine {
       );
     }
     if (owner === 'alive' || this.resuming.has(runId)) {
-      throw new UsageError(
-        `run ${runId} is still running (process ${String(record.metadata.pid)} on ${String(record.metadata.host)})`,
-        'wait for it, or stop that process first',
+      throw new RunStillRunningError(
+        runId,
+        `process ${String(record.metadata.pid)} on ${String(record.metadata.host)}`,
       );
     }
     // Claimed before the first await: two resumes of one run in this process must not both pass.

@@ -1,4 +1,4 @@
-import { ElexirionError, ExitCode } from '../errors.js';
+import { ElexirionError, ExitCode, UsageError } from '../errors.js';
 
 /** A step failed and its policy (on_error, fallback) did not absorb it: the run fails. */
 export class StepFailedError extends ElexirionError {
@@ -46,4 +46,14 @@ export class StepTimeoutError extends ElexirionError {
 
 export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * A resume refused because the run's owner still runs it: nothing is wrong with the run, it is just
+ * not this caller's (a cluster worker waits and asks again instead of failing the run's job).
+ */
+export class RunStillRunningError extends UsageError {
+  constructor(runId: string, owner: string) {
+    super(`run ${runId} is still running (${owner})`, 'wait for it, or stop that process first');
+  }
 }
