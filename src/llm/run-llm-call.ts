@@ -154,7 +154,9 @@ async function runTool(
 }
 
 function bounded(text: string): string {
-  return text.length > TOOL_RESULT_MAX_CHARS
-    ? `${text.slice(0, TOOL_RESULT_MAX_CHARS)}\n[truncated: ${text.length} characters]`
-    : text;
+  if (text.length <= TOOL_RESULT_MAX_CHARS) return text;
+  // Never cut a surrogate pair in half (an emoji would become an invalid character for the provider).
+  const code = text.charCodeAt(TOOL_RESULT_MAX_CHARS - 1);
+  const end = code >= 0xd800 && code <= 0xdbff ? TOOL_RESULT_MAX_CHARS - 1 : TOOL_RESULT_MAX_CHARS;
+  return `${text.slice(0, end)}\n[truncated: ${text.length} characters]`;
 }

@@ -33,9 +33,14 @@ function createLiquid(): Liquid {
     ownPropertyOnly: true,
     // An in-memory, empty file system: even if a file tag came back, it would find nothing.
     templates: {},
-    // Guards against runaway templates (`{% for i in (1..1000000000) %}`).
+    // Guards against runaway templates (`{% for i in (1..1000000000) %}`). The memory limit counts
+    // range elements and the characters of strings filters build, checked before they are made: a
+    // billion let `{{ (1..900000000) | size }}` crash the process (a V8 fatal error nothing can
+    // catch: one inline pipeline took `serve` down). Ten million is far beyond any prompt (a model's
+    // context holds some hundreds of thousands of tokens) and what V8 holds comfortably. What loops
+    // print is bounded by the time limit and by MAX_RENDERED_CHARS (render.ts).
     renderLimit: 2_000,
-    memoryLimit: 1e9,
+    memoryLimit: 10_000_000,
     // A structured step's output printed in a prompt reads as JSON, not `[object Object]` (Liquid's
     // default) or its array elements run together; strings and numbers print as themselves.
     outputEscape: printObjectsAsJson as (value: unknown) => string,

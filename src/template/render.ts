@@ -12,19 +12,46 @@ export function isTemplate(source: string): boolean {
   return source.includes('{{') || source.includes('{%');
 }
 
+/**
+ * The longest text a template may render: four million characters, about a million tokens — more
+ * than any model reads. A loop printing more (within the time limit) is an error, not a prompt
+ * that takes the process's memory.
+ */
+export const MAX_RENDERED_CHARS = 4_000_000;
+
 /** Renders `source` to text. Throws a TemplateError naming the undefined variable or the bad syntax. */
 export function renderString(source: string, scope: TemplateScope): string {
   if (!isTemplate(source)) return source;
   const { templates, fast } = parseTemplate(source);
   if (fast !== undefined) {
     const text = renderFast(fast, scope);
-    if (text !== undefined) return text;
+    if (text !== undefined) return bounded(text, source);
   }
+  let text: string;
   try {
-    return String(liquid.renderSync(templates, scope));
+    text = String(liquid.renderSync(templates, ownScope(scope)));
   } catch (error) {
     throw toTemplateError(error, source);
   }
+  return bounded(text, source);
+}
+
+/**
+ * A copy of the scope's top level for one Liquid render: `{% increment x %}` and `{% decrement x %}`
+ * write into what Liquid is given, and the run's scope is shared by every later template (and by
+ * parallel siblings) — one prompt's counter replaced `steps` for the rest of the run. Templates
+ * never write to the run's scope.
+ */
+function ownScope(scope: TemplateScope): TemplateScope {
+  return Object.assign({}, scope);
+}
+
+function bounded(text: string, source: string): string {
+  if (text.length <= MAX_RENDERED_CHARS) return text;
+  throw toTemplateError(
+    new Error(`the template rendered ${text.length} characters, more than ${MAX_RENDERED_CHARS}`),
+    source,
+  );
 }
 
 /**
@@ -37,7 +64,7 @@ export function renderValue(source: string, scope: TemplateScope): unknown {
   if (!isTemplate(source)) return source;
   const { templates, soleOutput } = parseTemplate(source);
   try {
-    if (soleOutput === undefined) return String(liquid.renderSync(templates, scope));
+    if (soleOutput === undefined) return bounded(String(liquid.renderSync(templates, ownScope(scope))), source);
     const context = new Context(scope, liquid.options, { sync: true }, { liquid });
     return toValueSync(soleOutput.value.value(context, false));
   } catch (error) {

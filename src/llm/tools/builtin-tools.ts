@@ -6,7 +6,9 @@ import type { ToolSpec } from '../../providers/provider.js';
 import { ToolError, type ToolImplementation } from './tool-types.js';
 import { Workspace } from './workspace.js';
 
-export const READ_FILE_MAX_BYTES = 256 * 1024;
+// Below the tool result bound (TOOL_RESULT_MAX_CHARS, run-llm-call.ts) with room for its note: cut
+// there instead, the note saying how large the file really is would be cut off.
+export const READ_FILE_MAX_BYTES = 96 * 1024;
 export const LIST_FILES_MAX_ENTRIES = 1000;
 
 export const BUILTIN_TOOL_SPECS: Readonly<Record<'read_file' | 'list_files', ToolSpec>> = {
