@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { rehintMissingInputs } from '../../config/inputs.js';
 import { loadPipeline, loadPipelineFromString } from '../../config/loader.js';
 import { CONFINED_ROOT_KEY } from '../../engine/confined-root.js';
-import { ConfigError } from '../../errors.js';
+import { ConfigError, UsageError } from '../../errors.js';
 import type { RunRecord, RunStatus } from '../../journal/store.js';
 import { redactDeep } from '../../telemetry/redact.js';
 import { confinePath } from '../confine-path.js';
@@ -129,7 +129,7 @@ export function runRoutes(deps: ServerDeps): Hono {
       else runId = (await admit(deps, () => engine.resume(id))).runId;
     } catch (error) {
       // Already succeeded, still running, or the pipeline changed: the run's state forbids it.
-      if (error instanceof Error && error.name === 'UsageError') {
+      if (error instanceof UsageError) {
         throw new HttpError(409, error.message, (error as { hint?: string }).hint);
       }
       throw error;
