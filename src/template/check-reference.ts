@@ -40,7 +40,10 @@ export function checkReference(reference: Reference, context: ReadContext): Prob
         ? undefined
         : {
             message: `"${head}" exists only inside the step_template of a batch step`,
-            hint: 'a batch step (type: batch or claude_batch) maps its step_template over items; item is the current one',
+            // An input (or variable) of that name is read with its prefix: the bare name is the batch's.
+            hint: context.inputs.has(head)
+              ? `the input "${head}" is read as inputs.${head} ("${head}" alone is a batch item's), or rename it`
+              : 'a batch step (type: batch or claude_batch) maps its step_template over items; item is the current one',
           };
     default:
       return checkTopLevelName(String(head), context);

@@ -246,6 +246,19 @@ describe('checkTemplates', () => {
       expect(only(check(withSteps('  - { name: a, type: mock, prompt: "{{ item }}" }'))).message).toContain('"item"');
     });
 
+    it('say how to read an input named like them, which the bare name does not reach', () => {
+      const named = `
+name: t
+inputs: { item: { type: string, default: x } }
+steps:
+  - { name: a, type: mock, prompt: "{{ item }}" }
+`;
+      expect(only(check(named)).hint).toBe(
+        'the input "item" is read as inputs.item ("item" alone is a batch item\'s), or rename it',
+      );
+      expect(check(named.replace('{{ item }}', '{{ inputs.item }}'))).toEqual([]);
+    });
+
     it('report a step_template problem at its path', () => {
       const issue = only(check(batch('{{ focus }}', '{{ steps.b.output }}')));
       expect(issue.path).toEqual(['steps', 1, 'step_template', 'prompt']);
