@@ -181,12 +181,48 @@ function yamlProblem(error: YAMLError, source: string): SourceProblem {
   }
   if (error.code === 'MULTIPLE_DOCS') message = 'the file holds more than one YAML document (a `---` line)';
   message = message.charAt(0).toLowerCase() + message.slice(1);
+  // A quote never closed runs to the end of the file, where the parser notices: the place to fix is
+  // where it was opened.
+  const quote = error.code === 'MISSING_CHAR' ? /closing (["'])quote/.exec(message)?.[1] : undefined;
+  const opened = quote === undefined ? undefined : unclosedQuote(source, error.pos[0], quote);
+  if (opened !== undefined) {
+    return at(
+      opened.line,
+      opened.col,
+      `YAML syntax error: the ${opened.quote === '"' ? 'double' : 'single'} quote opened here is never closed`,
+      YAML_HINTS[error.code] ?? 'close the quote',
+    );
+  }
   return at(
     start.line,
     start.col,
     `YAML syntax error: ${message}`,
     YAML_HINTS[error.code] ?? 'check the indentation here, and that brackets and quotes are closed',
   );
+}
+
+/**
+ * Where the quote that runs to `end` was opened: the last quote character before `end` that no later
+ * one closes — escaped ones (`\"` in double quotes, `''` in single quotes) skipped.
+ */
+function unclosedQuote(
+  source: string,
+  end: number,
+  quote: string,
+): { line: number; col: number; quote: string } | undefined {
+  for (let i = Math.min(end, source.length) - 1; i >= 0; i--) {
+    const char = source[i];
+    if (char !== quote) continue;
+    if (char === '"' && source[i - 1] === '\\') continue;
+    if (char === "'" && (source[i - 1] === "'" || source[i + 1] === "'")) {
+      i--; // a doubled single quote is an escaped one
+      continue;
+    }
+    const before = source.slice(0, i);
+    const line = before.split('\n').length;
+    return { line, col: i - before.lastIndexOf('\n'), quote: char };
+  }
+  return undefined;
 }
 
 function aliasProblem(doc: Document, lineCounter: LineCounter, error: unknown): SourceProblem {

@@ -19,7 +19,7 @@ const expectations: Record<string, [string, string]> = {
   'yaml-duplicate-key.yaml': ['duplicate key "prompt"', '6:5'],
   'yaml-duplicate-top-key.yaml': ['duplicate key "name"', '2:1'],
   'yaml-nested-compact-mapping.yaml': ['nested mappings are not allowed', '5:13'],
-  'yaml-unclosed-quote.yaml': ['missing closing "quote', '6:1'],
+  'yaml-unclosed-quote.yaml': ['the double quote opened here is never closed', '5:13'],
   'yaml-multiple-documents.yaml': ['more than one YAML document', '4:1'],
   'yaml-unknown-alias.yaml': ['unknown alias *shared', '2:11'],
   'yaml-proto-key.yaml': ['the key "__proto__" is not allowed', '4:3'],
