@@ -162,12 +162,7 @@ export async function runStep(
       usage: addUsage(recovered.usage, failedSpent.usage),
       costUsd: addCost(recovered.costUsd, failedSpent.costUsd),
       attempts: recovered.attempts + failedSpent.attempts,
-      details: {
-        ...recovered.details,
-        calls: Number(recovered.details?.calls ?? 0) + failedSpent.calls,
-        retries: Number(recovered.details?.retries ?? 0) + failedSpent.retries,
-        ...countsOfFailed(recovered.details, failedSpent),
-      },
+      details: addCounts(recovered.details, countsOf(failedSpent)),
     };
   }
 
@@ -216,11 +211,8 @@ async function stopped(
  * with them, so it carries none — see totalsOf).
  */
 function failedDetails(spent: Spent): Record<string, unknown> {
-  const details: Record<string, unknown> = { ...spent.details, calls: spent.calls, retries: spent.retries };
-  if (spent.unpricedCalls) details.unpriced_calls = spent.unpricedCalls;
   // Calls a failed step had answered from the cache still count (and saved) in the run's totals.
-  if (spent.cacheHits) details.cache_hits = spent.cacheHits;
-  if (spent.costSavedUsd) details.cost_saved_usd = spent.costSavedUsd;
+  const details = addCounts(spent.details, countsOf(spent));
   if (spent.items !== undefined) {
     details.items_run = spent.items;
     details.items_counted = 0; // a batch's items journal their own calls (see totalsOf)
@@ -363,13 +355,34 @@ export function mergeFallback(step: Step, fallback: Fallback): Step {
   return merged as Step;
 }
 
-/** The failed attempts' unpriced calls and cache hits, added to what a fallback's success says. */
-function countsOfFailed(details: Record<string, unknown> | undefined, failed: Spent): Record<string, number> {
-  const counts: Record<string, number> = {};
-  if (failed.unpricedCalls) counts.unpriced_calls = Number(details?.unpriced_calls ?? 0) + failed.unpricedCalls;
-  if (failed.cacheHits) counts.cache_hits = Number(details?.cache_hits ?? 0) + failed.cacheHits;
-  if (failed.costSavedUsd) counts.cost_saved_usd = Number(details?.cost_saved_usd ?? 0) + failed.costSavedUsd;
-  return counts;
+/** The counters a step's details add up over its attempts: the first two always written. */
+const ALWAYS_COUNTED = ['calls', 'retries'] as const;
+const COUNTED_WHEN_ANY = ['cache_hits', 'cost_saved_usd', 'unpriced_calls'] as const;
+const COUNTERS = [...ALWAYS_COUNTED, ...COUNTED_WHEN_ANY];
+
+/** `details` with each counter of `more` added to its own (other keys of `details` kept). */
+function addCounts(
+  details: Record<string, unknown> | undefined,
+  more: Record<string, unknown>,
+): Record<string, unknown> {
+  const sum: Record<string, unknown> = { ...details };
+  for (const key of ALWAYS_COUNTED) sum[key] = Number(sum[key] ?? 0) + Number(more[key] ?? 0);
+  for (const key of COUNTED_WHEN_ANY) {
+    const add = Number(more[key] ?? 0);
+    if (add !== 0) sum[key] = Number(sum[key] ?? 0) + add;
+  }
+  return sum;
+}
+
+/** What failed attempts spent, as the counters of a step's details. */
+function countsOf(spent: Spent): Record<string, unknown> {
+  return {
+    calls: spent.calls,
+    retries: spent.retries,
+    cache_hits: spent.cacheHits,
+    cost_saved_usd: spent.costSavedUsd,
+    unpriced_calls: spent.unpricedCalls,
+  };
 }
 
 /**
@@ -382,31 +395,12 @@ function carryEarlierBill(record: StepRecord, earlier: StepRecord): void {
   record.usage = addUsage(record.usage, earlier.usage);
   record.costUsd = addCost(record.costUsd, earlier.costUsd);
   const before = earlier.details ?? {};
-  const calls = Number(before.calls ?? 0);
-  const retries = Number(before.retries ?? 0);
-  const cacheHits = Number(before.cache_hits ?? 0);
-  const costSaved = Number(before.cost_saved_usd ?? 0);
-  const unpriced = Number(before.unpriced_calls ?? 0);
-  if (
-    calls === 0 &&
-    retries === 0 &&
-    cacheHits === 0 &&
-    unpriced === 0 &&
-    before.items_run === undefined &&
-    before.items_counted === undefined
-  )
-    return;
-  const details = { ...record.details };
-  details.calls = Number(details.calls ?? 0) + calls;
-  details.retries = Number(details.retries ?? 0) + retries;
-  if (unpriced > 0) details.unpriced_calls = Number(details.unpriced_calls ?? 0) + unpriced;
-  if (cacheHits > 0) {
-    details.cache_hits = Number(details.cache_hits ?? 0) + cacheHits;
-    details.cost_saved_usd = Number(details.cost_saved_usd ?? 0) + costSaved;
-  }
+  const batch = before.items_run !== undefined || before.items_counted !== undefined;
+  if (!batch && COUNTERS.every((key) => Number(before[key] ?? 0) === 0)) return;
+  const details = addCounts(record.details, before);
   if (before.items_run !== undefined) details.items_run = Number(details.items_run ?? 0) + Number(before.items_run);
   // The earlier row's calls, carried here, counted some callless items: this row now counts them.
-  if (before.items_run !== undefined || before.items_counted !== undefined) {
+  if (batch) {
     details.items_counted = Number(details.items_counted ?? 0) + itemsCounted(earlier);
   }
   record.details = details;
