@@ -3,6 +3,7 @@
 // stream chunks through, and add up usage and cost over every call it made.
 import type { PriceOverrides } from '../pricing/price-call.js';
 import type { ChatMessage, ModelRequest, ModelResponse, ToolCall } from '../providers/provider.js';
+import { cutText } from '../text-cut.js';
 import { MaxTurnsExceededError, RefusalError, StructuredOutputError } from './errors.js';
 import type { ModelCaller } from './model-caller.js';
 import { schemaErrors } from './schema-validator.js';
@@ -155,8 +156,5 @@ async function runTool(
 
 function bounded(text: string): string {
   if (text.length <= TOOL_RESULT_MAX_CHARS) return text;
-  // Never cut a surrogate pair in half (an emoji would become an invalid character for the provider).
-  const code = text.charCodeAt(TOOL_RESULT_MAX_CHARS - 1);
-  const end = code >= 0xd800 && code <= 0xdbff ? TOOL_RESULT_MAX_CHARS - 1 : TOOL_RESULT_MAX_CHARS;
-  return `${text.slice(0, end)}\n[truncated: ${text.length} characters]`;
+  return `${cutText(text, TOOL_RESULT_MAX_CHARS)}\n[truncated: ${text.length} characters]`;
 }

@@ -4,6 +4,7 @@
 // `include`/`render`/`layout`), and no output escaping (prompts are text, not HTML).
 import { Liquid } from 'liquidjs';
 import { stringify as toYaml } from 'yaml';
+import { cutText } from '../text-cut.js';
 
 /** Filters Elexirion adds to Liquid's own. */
 export const CUSTOM_FILTERS = ['json', 'yaml', 'truncate_tokens'] as const;
@@ -65,13 +66,7 @@ function createLiquid(): Liquid {
     if (typeof maxTokens !== 'number' || !Number.isInteger(maxTokens) || maxTokens < 0) {
       throw new Error(`truncate_tokens needs a whole number of tokens, such as truncate_tokens: 1000`);
     }
-    const text = asText(value);
-    const limit = maxTokens * CHARS_PER_TOKEN;
-    if (text.length <= limit) return text;
-    // Never cut a surrogate pair in half (an emoji would become an invalid character).
-    const code = text.charCodeAt(limit - 1);
-    const end = code >= 0xd800 && code <= 0xdbff ? limit - 1 : limit;
-    return text.slice(0, end);
+    return cutText(asText(value), maxTokens * CHARS_PER_TOKEN);
   });
   return liquid;
 }
