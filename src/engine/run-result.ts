@@ -47,7 +47,7 @@ export interface RunResult {
     output_tokens: number;
     /** What was paid at a known price (the known part of every step's and item's cost). */
     cost_usd: number;
-    /** Calls whose price is unknown, not in cost_usd (an item of unknown cost counts as one). */
+    /** Calls whose price is unknown, not in cost_usd (those of the steps and of the batch items). */
     unpriced_calls: number;
     calls: number;
     cache_hits: number;
@@ -113,9 +113,9 @@ const BATCH_TYPES: ReadonlySet<string> = new Set(['batch', 'claude_batch']);
  * those a batch row's `items_run` says its `calls` counted already (how such rows were written).
  *
  * Cost: what was paid at a known price, all of it. `unpricedCalls` counts the calls whose price is
- * unknown: a step's `details.unpriced_calls` (its cost is then the known part; null when nothing
- * of it was priced), and one for each item — or step journaled before steps counted them — of
- * unknown cost.
+ * unknown: a step's `details.unpriced_calls` and an item's own count (its cost is then the known
+ * part; null when nothing of it was priced), and one for each step or item of unknown cost journaled
+ * before they counted them.
  */
 export function totalsOf(records: Iterable<StepRecord>, items: readonly ItemTotals[] = []): RunTotals {
   const totals = emptyTotals();
@@ -147,7 +147,7 @@ export function totalsOf(records: Iterable<StepRecord>, items: readonly ItemTota
     totals.inputTokens += i.inputTokens;
     totals.outputTokens += i.outputTokens;
     totals.costUsd += i.costUsd;
-    totals.unpricedCalls += i.unpricedItems;
+    totals.unpricedCalls += i.unpricedCalls;
     totals.calls += i.calls;
     totals.cacheHits += i.cacheHits ?? 0;
     totals.costSavedUsd += i.costSavedUsd ?? 0;

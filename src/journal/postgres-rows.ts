@@ -56,6 +56,7 @@ export const ITEM_TYPES = [
   'integer',
   'float8',
   'integer',
+  'integer',
 ];
 
 export const EVENT_COLUMNS = 'run_id, seq, type, at, data';

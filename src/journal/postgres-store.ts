@@ -70,7 +70,7 @@ const ITEM_INSERT = {
   types: ITEM_TYPES,
   onConflict: `ON CONFLICT (run_id, step_key, idx) DO UPDATE SET status = excluded.status, output = excluded.output,
     error = excluded.error, usage = excluded.usage, cost_usd = excluded.cost_usd, attempts = excluded.attempts,
-    duration_ms = excluded.duration_ms, calls = excluded.calls`,
+    duration_ms = excluded.duration_ms, calls = excluded.calls, unpriced_calls = excluded.unpriced_calls`,
 };
 const EVENT_INSERT = { into: `events (${EVENT_COLUMNS})`, types: EVENT_TYPES };
 const CALL_INSERT = {
@@ -242,7 +242,8 @@ export class PostgresStore implements Store {
       `SELECT step_key, count(*)::int AS items,
          coalesce(sum((usage->>'inputTokens')::bigint), 0)::float8 AS input_tokens,
          coalesce(sum((usage->>'outputTokens')::bigint), 0)::float8 AS output_tokens,
-         coalesce(sum(cost_usd), 0)::float8 AS cost_usd, count(*) FILTER (WHERE cost_usd IS NULL)::int AS unpriced,
+         coalesce(sum(cost_usd), 0)::float8 AS cost_usd,
+         coalesce(sum(greatest(coalesce(unpriced_calls, 0), (cost_usd IS NULL)::int)), 0)::float8 AS unpriced,
          coalesce(sum(calls), 0)::float8 AS calls, count(*) FILTER (WHERE calls IS NULL)::int AS without_calls
        FROM items WHERE run_id = $1 GROUP BY step_key`,
       [runId],
@@ -253,7 +254,7 @@ export class PostgresStore implements Store {
       inputTokens: Number(r.input_tokens),
       outputTokens: Number(r.output_tokens),
       costUsd: Number(r.cost_usd),
-      unpricedItems: Number(r.unpriced),
+      unpricedCalls: Number(r.unpriced),
       calls: Number(r.calls),
       itemsWithoutCalls: Number(r.without_calls),
     }));

@@ -62,6 +62,7 @@ export function rowToItem(r: Row): ItemRecord {
   if (r.output !== null) item.output = parse(r.output);
   if (r.error !== null) item.error = r.error as string;
   if (r.calls !== null && r.calls !== undefined) item.calls = Number(r.calls);
+  if (r.unpriced_calls !== null && r.unpriced_calls !== undefined) item.unpricedCalls = Number(r.unpriced_calls);
   return item;
 }
 
@@ -113,9 +114,10 @@ export function stepParams(s: StepRecord): unknown[] {
   ];
 }
 
-// `calls` last: a row logged before it existed (sqlite-writes.ts) is the same row without it.
+// Newest columns last (`calls`, then `unpriced_calls`): a row logged before one existed
+// (sqlite-writes.ts) is the same row without it and the columns after it.
 export const ITEM_COLUMNS =
-  'run_id, step_key, idx, status, output, error, usage, cost_usd, attempts, duration_ms, calls';
+  'run_id, step_key, idx, status, output, error, usage, cost_usd, attempts, duration_ms, calls, unpriced_calls';
 export function itemParams(i: ItemRecord): unknown[] {
   return [
     i.runId,
@@ -129,6 +131,7 @@ export function itemParams(i: ItemRecord): unknown[] {
     i.attempts,
     i.durationMs,
     i.calls ?? null,
+    i.unpricedCalls ?? null,
   ];
 }
 

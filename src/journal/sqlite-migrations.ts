@@ -150,4 +150,10 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   ALTER TABLE items ADD COLUMN calls INTEGER;
   ALTER TABLE runs ADD COLUMN forgotten_spend TEXT;
   `,
+  // 9: how many of an item's calls had no price. Its cost is then the known part, not NULL, so
+  // `cost_usd IS NULL` alone missed them (a priced call, then an unpriced fallback). NULL: none, or
+  // an item journaled before — counted as one when its cost is NULL (itemTotals).
+  `
+  ALTER TABLE items ADD COLUMN unpriced_calls INTEGER;
+  `,
 ];

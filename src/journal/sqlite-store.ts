@@ -154,7 +154,8 @@ export class SqliteStore implements Store {
         `SELECT step_key AS stepKey, count(*) AS items,
            coalesce(sum(json_extract(usage, '$.inputTokens')), 0) AS inputTokens,
            coalesce(sum(json_extract(usage, '$.outputTokens')), 0) AS outputTokens,
-           coalesce(sum(cost_usd), 0) AS costUsd, coalesce(sum(cost_usd IS NULL), 0) AS unpricedItems,
+           coalesce(sum(cost_usd), 0) AS costUsd,
+           coalesce(sum(max(coalesce(unpriced_calls, 0), cost_usd IS NULL)), 0) AS unpricedCalls,
            coalesce(sum(calls), 0) AS calls, coalesce(sum(calls IS NULL), 0) AS itemsWithoutCalls
          FROM items WHERE run_id = ? GROUP BY step_key`,
       ),

@@ -115,10 +115,10 @@ export class SqliteWrites {
       ),
       upsertItem: db.prepare(
         `INSERT INTO items (${ITEM_COLUMNS})
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (run_id, step_key, idx) DO UPDATE SET status = excluded.status, output = excluded.output,
           error = excluded.error, usage = excluded.usage, cost_usd = excluded.cost_usd, attempts = excluded.attempts,
-          duration_ms = excluded.duration_ms, calls = excluded.calls`,
+          duration_ms = excluded.duration_ms, calls = excluded.calls, unpriced_calls = excluded.unpriced_calls`,
       ),
       deleteStep: db.prepare(
         "DELETE FROM steps WHERE run_id = @runId AND (key = @key OR substr(key, 1, length(@key) + 1) = @key || '/')",
@@ -149,8 +149,12 @@ export class SqliteWrites {
         this.stmts.upsertStep.run(...write[1]);
         return;
       case 'items':
-        // A row logged before items kept their calls (a killed older process's log): calls unknown.
-        for (const row of write[1]) this.stmts.upsertItem.run(...(row.length < ITEM_WIDTH ? [...row, null] : row));
+        // A row logged by an older process (killed before applying it) lacks the newest columns it
+        // did not know — `calls`, `unpriced_calls` (rows.ts): NULL, unknown.
+        for (const row of write[1])
+          this.stmts.upsertItem.run(
+            ...(row.length < ITEM_WIDTH ? [...row, ...Array(ITEM_WIDTH - row.length).fill(null)] : row),
+          );
         return;
       case 'events':
         this.events.insert(write[1]);

@@ -13,8 +13,8 @@ export interface RunTotals {
   /** What was paid at a known price: the known part of every step's and item's cost. */
   costUsd: number;
   /**
-   * Calls whose cost is unknown (a model missing from the price table), not in `costUsd`. An item
-   * of unknown cost — and a step journaled before steps counted their unpriced calls — counts one.
+   * Calls whose cost is unknown (a model missing from the price table), not in `costUsd`. A step or
+   * an item of unknown cost journaled before they counted their unpriced calls counts one.
    */
   unpricedCalls: number;
   calls: number;
@@ -87,6 +87,21 @@ export interface ItemRecord {
    * its first delivery journaled). Absent: journaled by an Elexirion that did not keep them.
    */
   calls?: number;
+  /**
+   * Of those calls, the ones whose price is unknown (not in `costUsd`): a priced call and an
+   * unpriced fallback make a known cost that is not the whole of it. Absent: none — or journaled by
+   * an Elexirion that did not count them, whose item of unknown cost counts as one (itemUnpricedCalls).
+   */
+  unpricedCalls?: number;
+}
+
+/**
+ * The calls of unknown price an item stands for: its own count, and at least one when its cost is
+ * unknown (an item journaled before items counted them kept only a null cost). The stores' itemTotals
+ * sum the same in SQL.
+ */
+export function itemUnpricedCalls(item: Pick<ItemRecord, 'costUsd' | 'unpricedCalls'>): number {
+  return Math.max(item.unpricedCalls ?? 0, item.costUsd === null ? 1 : 0);
 }
 
 /**
@@ -99,10 +114,10 @@ export interface ItemTotals {
   items: number;
   inputTokens: number;
   outputTokens: number;
-  /** The sum of the priced items. */
+  /** What the items' priced calls cost. */
   costUsd: number;
-  /** Items whose cost is unknown. */
-  unpricedItems: number;
+  /** The items' calls of unknown price, not in `costUsd` (itemUnpricedCalls of each item). */
+  unpricedCalls: number;
   /** The sum of the items' calls, of those that record them. */
   calls: number;
   /** Items journaled before items kept their calls: each made one call at least. */
@@ -124,7 +139,7 @@ export function forgottenTotals(spent: RunTotals): ItemTotals {
     inputTokens: spent.inputTokens,
     outputTokens: spent.outputTokens,
     costUsd: spent.costUsd,
-    unpricedItems: spent.unpricedCalls,
+    unpricedCalls: spent.unpricedCalls,
     calls: spent.calls,
     itemsWithoutCalls: 0,
     cacheHits: spent.cacheHits,

@@ -43,8 +43,12 @@ export interface LlmCallResult {
   object?: unknown;
   toolCalls: ToolCallRecord[];
   usage: ModelResponse['usage'];
-  /** Summed over all calls; null when any call could not be priced. */
+  /**
+   * What the priced calls cost, summed over all of them; null only when none could be priced.
+   * `unpricedCalls` counts the calls that could not (a model missing from the price table).
+   */
   costUsd: number | null;
+  unpricedCalls: number;
   calls: number;
   repairs: number;
   /** Rounds of tool calls that were run. */
@@ -103,6 +107,7 @@ export async function runLlmCall(options: LlmCallOptions): Promise<LlmCallResult
       toolCalls,
       usage: total.usage,
       costUsd: total.costUsd,
+      unpricedCalls: total.unpricedCalls,
       calls: total.calls,
       repairs,
       turns,

@@ -81,6 +81,34 @@ describe('PostgresStore specifics', () => {
     await store.close();
   });
 
+  it('upgrades a journal whose items counted no unpriced calls: one of unknown cost counts one', async () => {
+    const older = uniqueSchema('elexirion_v2');
+    schemas.push(older);
+    const run = sampleRun();
+    // A journal at version 2, as the Elexirion before `unpriced_calls` left it, with two items.
+    await adminQuery(`CREATE SCHEMA ${older}`);
+    await adminQuery(
+      `SET search_path = ${older};
+       CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL);
+       ${POSTGRES_MIGRATIONS.slice(0, 2).join(';')};
+       INSERT INTO schema_version VALUES (1, 0), (2, 0);
+       INSERT INTO runs (id, pipeline_name, pipeline_hash, pipeline, inputs, status, started_at, totals, metadata)
+         VALUES ('${run.id}', 'p', 'h', '{}', '{}', 'running', 1, '{}', '{}');
+       INSERT INTO items (run_id, step_key, idx, status, usage, cost_usd, attempts, duration_ms, calls) VALUES
+         ('${run.id}', 'each', 0, 'failed', '{"inputTokens":1,"outputTokens":0}', NULL, 1, 3, 1),
+         ('${run.id}', 'each', 1, 'succeeded', '{"inputTokens":1,"outputTokens":0}', 0.5, 1, 3, 1)`,
+    );
+    const store = open(older);
+    await store.migrate();
+    expect((await store.getItems(run.id, 'each')).map((i) => i.unpricedCalls)).toEqual([undefined, undefined]);
+    expect(await store.itemTotals(run.id)).toEqual([
+      expect.objectContaining({ stepKey: 'each', costUsd: 0.5, unpricedCalls: 1, calls: 2 }),
+    ]);
+    await store.commitItems([item(run.id, 0, { stepKey: 'each', costUsd: 0.5, calls: 2, unpricedCalls: 1 })]);
+    expect((await store.itemTotals(run.id))[0]).toMatchObject({ costUsd: 1, unpricedCalls: 1 });
+    await store.close();
+  });
+
   it('keeps documents as given: key order, a JSON null apart from an absent value, NUL characters', async () => {
     const store = open();
     const run = sampleRun({ outputs: { zeta: 1, a: 2, middle: 3 }, inputs: { long_name: 'x', b: 'y' } });

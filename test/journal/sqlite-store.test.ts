@@ -137,8 +137,9 @@ describe('SqliteStore specifics', () => {
   });
 
   it('applies the writes of a log written before items kept their calls and forgotten steps their spend', async () => {
-    // What a killed process of the earlier version left in its log, applied by this version's
-    // recovery: an items row without its `calls`, a `delete` without the spend.
+    // What a killed process of an earlier version left in its log, applied by this version's
+    // recovery: an items row without its `calls` (and `unpriced_calls`), one without its
+    // `unpriced_calls` only, a `delete` without the spend.
     const path = tempDb();
     const store = new SqliteStore(path);
     const run = sampleRun();
@@ -151,6 +152,9 @@ describe('SqliteStore specifics', () => {
     raw.transaction(() => {
       writes.apply(
         line(`["items",[["${run.id}","each",0,"succeeded",["o"],null,[{"inputTokens":1,"outputTokens":2}],0.5,1,3]]]`),
+      );
+      writes.apply(
+        line(`["items",[["${run.id}","each",1,"failed",null,"bad",[{"inputTokens":1,"outputTokens":0}],null,1,3,1]]]`),
       );
       writes.apply(line(`["delete","${run.id}",["gone"]]`));
     })();
@@ -169,9 +173,24 @@ describe('SqliteStore specifics', () => {
         attempts: 1,
         durationMs: 3,
       },
+      {
+        runId: run.id,
+        stepKey: 'each',
+        index: 1,
+        status: 'failed',
+        error: 'bad',
+        usage: { inputTokens: 1, outputTokens: 0 },
+        costUsd: null,
+        attempts: 1,
+        durationMs: 3,
+        calls: 1,
+      },
     ]);
     expect(await reopened.getSteps(run.id)).toEqual([]);
-    expect((await reopened.itemTotals(run.id)).map((t) => t.stepKey)).toEqual(['each']);
+    // The item of unknown cost that did not count its unpriced calls counts one.
+    expect(await reopened.itemTotals(run.id)).toEqual([
+      expect.objectContaining({ stepKey: 'each', costUsd: 0.5, unpricedCalls: 1, calls: 1, itemsWithoutCalls: 1 }),
+    ]);
     await reopened.close();
   });
 

@@ -258,7 +258,7 @@ export function describeStoreConformance(name: string, create: () => Promise<Sto
           inputTokens: 11,
           outputTokens: 7,
           costUsd: 0.25,
-          unpricedItems: 1,
+          unpricedCalls: 1,
           calls: 4,
           itemsWithoutCalls: 1,
         },
@@ -268,7 +268,7 @@ export function describeStoreConformance(name: string, create: () => Promise<Sto
           inputTokens: 7,
           outputTokens: 0,
           costUsd: 0.5,
-          unpricedItems: 0,
+          unpricedCalls: 0,
           calls: 2,
           itemsWithoutCalls: 0,
         },
@@ -290,6 +290,26 @@ export function describeStoreConformance(name: string, create: () => Promise<Sto
       await store.commitItems([sampleItem(run.id, 's', 0, { calls: 5 })]);
       expect(await store.getItems(run.id, 's', { from: 0, to: 1 })).toEqual([sampleItem(run.id, 's', 0, { calls: 5 })]);
       expect((await store.itemTotals(run.id))[0]).toMatchObject({ stepKey: 's', calls: 5, itemsWithoutCalls: 1 });
+    });
+
+    it('keeps the calls of unknown price of an item whose cost is known, and counts them in the totals', async () => {
+      const run = sampleRun();
+      await store.createRun(run);
+      await store.commitItems([
+        // A priced call and an unpriced fallback: the cost is the known part.
+        sampleItem(run.id, 's', 0, { costUsd: 0.25, calls: 2, unpricedCalls: 1 }),
+        sampleItem(run.id, 's', 1, { costUsd: null, calls: 3, unpricedCalls: 3 }),
+        // Journaled before items counted them: an unknown cost counts one, a known one none.
+        sampleItem(run.id, 's', 2, { costUsd: null, calls: 2 }),
+        sampleItem(run.id, 's', 3, { costUsd: 0.5 }),
+      ]);
+      expect((await store.getItems(run.id, 's')).map((i) => i.unpricedCalls)).toEqual([1, 3, undefined, undefined]);
+      expect('unpricedCalls' in ((await store.getItems(run.id, 's', { from: 2, to: 3 }))[0] ?? {})).toBe(false);
+      expect((await store.itemTotals(run.id))[0]).toMatchObject({ stepKey: 's', costUsd: 0.75, unpricedCalls: 5 });
+      // Replaced on a resume: the new row's count is the item's.
+      await store.commitItems([sampleItem(run.id, 's', 0, { costUsd: 0.25, calls: 4, unpricedCalls: 2 })]);
+      expect((await store.getItems(run.id, 's', { from: 0, to: 1 }))[0]?.unpricedCalls).toBe(2);
+      expect((await store.itemTotals(run.id))[0]).toMatchObject({ unpricedCalls: 6 });
     });
 
     it('keeps what forgotten steps spent with their run, in the item totals, when it deletes them', async () => {
@@ -319,7 +339,7 @@ export function describeStoreConformance(name: string, create: () => Promise<Sto
         inputTokens: 30,
         outputTokens: 40,
         costUsd: 1.25,
-        unpricedItems: 1,
+        unpricedCalls: 1,
         calls: 4,
         itemsWithoutCalls: 0,
         cacheHits: 1,

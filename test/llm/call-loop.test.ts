@@ -83,15 +83,17 @@ describe('runLlmCall', () => {
     expect(result.costUsd).toBeGreaterThan(0);
   });
 
-  it('sums usage and prices each call; an unpriced call makes the cost unknown (null, not 0)', async () => {
+  it('sums usage and prices each call; no call priced makes the cost unknown (null, not 0)', async () => {
     const priced = await runLlmCall({ request: base, call: scripted({}), signal: AbortSignal.timeout(1000) });
     expect(priced.costUsd).toBeCloseTo((10 * 1 + 5 * 5) / 1e6);
+    expect(priced.unpricedCalls).toBe(0);
     const unknown = await runLlmCall({
       request: { ...base, provider: 'ollama', model: 'llama3.2' },
       call: scripted({ model: 'llama3.2' }),
       signal: AbortSignal.timeout(1000),
     });
     expect(unknown.costUsd).toBeNull();
+    expect(unknown.unpricedCalls).toBe(1);
     const overridden = await runLlmCall({
       request: { ...base, provider: 'ollama', model: 'llama3.2' },
       call: scripted({ model: 'llama3.2' }),
@@ -99,6 +101,19 @@ describe('runLlmCall', () => {
       signal: AbortSignal.timeout(1000),
     });
     expect(overridden.costUsd).toBeCloseTo(15 / 1e6);
+  });
+
+  it('keeps the cost of the priced calls when another is unpriced, and counts that one apart', async () => {
+    // A tool turn on claude-haiku-4-5 (priced), then the answer from a model the table lacks.
+    const result = await runLlmCall({
+      request: { ...base, tools: [{ name: 'add', description: 'add', parameters: { type: 'object' } }] },
+      call: scripted({ toolCalls: [{ id: '1', name: 'add', arguments: {} }] }, { model: 'claude-unlisted-9' }),
+      tools: { add: () => '3' },
+      signal: AbortSignal.timeout(1000),
+    });
+    expect(result).toMatchObject({ calls: 2, unpricedCalls: 1, model: 'claude-unlisted-9' });
+    expect(result.costUsd).toBeCloseTo((10 * 1 + 5 * 5) / 1e6);
+    expect(result.usage).toMatchObject({ inputTokens: 20, outputTokens: 10 });
   });
 
   it('returns an error result for an unknown tool or invalid arguments, and goes on', async () => {

@@ -59,6 +59,8 @@ export async function runBatchItem(
     try {
       const outcome = await executeLlmCall(call, { run: exec.run, key, signal: cancel, scope });
       if (spent.calls === 0) return { outcome, cancelled: false };
+      // The failed calls' of unknown price too: the cost is the known part of all the item's calls.
+      const unpriced = Number(outcome.details?.unpriced_calls ?? 0) + (spent.unpricedCalls ?? 0);
       return {
         outcome: {
           ...outcome,
@@ -69,6 +71,7 @@ export async function runBatchItem(
             ...outcome.details,
             calls: Number(outcome.details?.calls ?? 0) + spent.calls,
             retries: Number(outcome.details?.retries ?? 0) + spent.retries,
+            ...(unpriced > 0 ? { unpriced_calls: unpriced } : {}),
           },
         },
         cancelled: false,
@@ -99,7 +102,8 @@ export interface ItemCallStats {
  * The journal record of a finished item (local or on a cluster worker), its calls with it — the run's
  * total counts the journal's items, whoever ran them, whatever a batch or a chunk reports (a chunk
  * delivered again reports nothing of the items already done) — and its cache hits, retries and
- * savings added to `stats`. A failed item keeps what its attempts paid for: the error carries the bill.
+ * savings added to `stats`. A failed item keeps what its attempts paid for: the error carries the bill,
+ * its calls of unknown price counted with it.
  */
 export function itemRecordOf(
   result: ItemRun,
@@ -118,18 +122,24 @@ export function itemRecordOf(
     costUsd: outcome ? outcome.costUsd : (spent as Spent).costUsd,
     attempts: outcome ? outcome.attempts : Math.max(1, (spent as Spent).attempts),
   };
+  let unpriced: number;
   if (outcome) {
     record.output = outcome.output;
     const d = outcome.details ?? {};
     record.calls = Number(d.calls ?? 0);
+    unpriced = Number(d.unpriced_calls ?? 0);
     stats.cacheHits += Number(d.cache_hits ?? 0);
     stats.retries += Number(d.retries ?? 0);
     stats.costSavedUsd += Number(d.cost_saved_usd ?? 0);
   } else {
     record.error = messageOf(result.error);
     record.calls = (spent as Spent).calls;
+    unpriced = (spent as Spent).unpricedCalls ?? 0;
     stats.retries += (spent as Spent).retries;
   }
+  // Kept even beside a known cost: that cost is only the priced calls' (a priced call, then an
+  // unpriced fallback), and the run's totals count the rest from here.
+  if (unpriced > 0) record.unpricedCalls = unpriced;
   stats.calls += record.calls;
   return record;
 }

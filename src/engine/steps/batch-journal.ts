@@ -2,7 +2,7 @@
 // and, at the end, the step's output assembled from the item records page by page — so that no
 // more than one page of results is read into memory besides the output list itself.
 
-import type { ItemRecord, Store } from '../../journal/store.js';
+import { type ItemRecord, itemUnpricedCalls, type Store } from '../../journal/store.js';
 import type { Usage } from '../../providers/provider.js';
 import { addCost, addUsage, NO_USAGE } from '../step-handler.js';
 
@@ -15,11 +15,20 @@ export interface EarlierSpend {
   attempts: number;
   /** Absent: journaled by an Elexirion that did not keep an item's calls. */
   calls?: number;
+  /** Its calls of unknown price: not in `costUsd`. */
+  unpricedCalls: number;
 }
 
 /** What the journal's record of an item that failed says it paid for. */
 export function earlierSpendOf(item: ItemRecord): EarlierSpend {
-  const earlier: EarlierSpend = { usage: item.usage, costUsd: item.costUsd, attempts: item.attempts };
+  const earlier: EarlierSpend = {
+    usage: item.usage,
+    costUsd: item.costUsd,
+    attempts: item.attempts,
+    // An older row of unknown cost counted none: it stands for one, which the new row (whose known
+    // cost hides the earlier NULL) must keep counting.
+    unpricedCalls: itemUnpricedCalls(item),
+  };
   if (item.calls !== undefined) earlier.calls = item.calls;
   return earlier;
 }
@@ -30,6 +39,7 @@ export function addEarlierSpend(record: ItemRecord, earlier: EarlierSpend): void
   record.costUsd = addCost(record.costUsd, earlier.costUsd);
   record.attempts += earlier.attempts;
   if (earlier.calls !== undefined) record.calls = (record.calls ?? 0) + earlier.calls;
+  if (earlier.unpricedCalls > 0) record.unpricedCalls = (record.unpricedCalls ?? 0) + earlier.unpricedCalls;
 }
 
 export interface JournaledItems {
@@ -72,8 +82,8 @@ export interface AssembledBatch {
   usage: Usage;
   /** What the items cost at a known price; null when no item's cost is known. */
   costUsd: number | null;
-  /** Items whose cost is unknown (not in `costUsd`). */
-  unpricedItems: number;
+  /** The items' calls of unknown price (not in `costUsd`). */
+  unpricedCalls: number;
   /** The calls of the items that record theirs. */
   calls: number;
   succeeded: number;
@@ -98,7 +108,7 @@ export class BatchAssembly {
       output: new Array<unknown>(total).fill(null),
       usage: NO_USAGE,
       costUsd: 0,
-      unpricedItems: 0,
+      unpricedCalls: 0,
       calls: 0,
       succeeded: 0,
       failed: 0,
@@ -120,7 +130,7 @@ export class BatchAssembly {
     const result = this.result;
     result.usage = addUsage(result.usage, item.usage);
     result.costUsd = addCost(result.costUsd, item.costUsd);
-    if (item.costUsd === null) result.unpricedItems++;
+    result.unpricedCalls += itemUnpricedCalls(item);
     result.calls += item.calls ?? 0;
     if (item.status === 'succeeded') {
       result.output[item.index] = item.output ?? null;

@@ -194,8 +194,8 @@ async function executeBatch(step: BatchStep, exec: StepExecution): Promise<StepO
       cache_hits: stats.cacheHits,
       retries: stats.retries,
       cost_saved_usd: stats.costSavedUsd,
-      // Items of unknown cost, each one call of unknown price (the run's totals count the items').
-      ...(assembled.unpricedItems > 0 ? { unpriced_calls: assembled.unpricedItems } : {}),
+      // The items' calls of unknown price, as the journal counts them (the run's totals read the items').
+      ...(assembled.unpricedCalls > 0 ? { unpriced_calls: assembled.unpricedCalls } : {}),
       ...(assembled.errors.length > 0 ? { errors: assembled.errors } : {}),
     },
   };

@@ -23,7 +23,7 @@ import type { TemplateScope } from '../../template/scope.js';
 import { confinedRoot } from '../confined-root.js';
 import { messageOf, StepTimeoutError } from '../errors.js';
 import type { RunContext } from '../run-context.js';
-import { withSpent } from '../spent.js';
+import { type Spent, withSpent } from '../spent.js';
 import type { StepExecution, StepHandler, StepOutcome } from '../step-handler.js';
 import { executeLlmCall } from './llm.js';
 
@@ -94,7 +94,9 @@ async function executeSession(step: ClaudeCodeStep, exec: StepExecution): Promis
         : meter.spent();
     budget.settle(spent?.usage, spent?.costUsd);
     if (spent) {
-      const bill = { usage: spent.usage, costUsd: spent.costUsd, calls: 1, attempts: 1, retries: 0 };
+      // One session is one call; its model calls of unknown price are counted apart from the cost.
+      const bill: Spent = { usage: spent.usage, costUsd: spent.costUsd, calls: 1, attempts: 1, retries: 0 };
+      if (spent.unpricedCalls) bill.unpricedCalls = spent.unpricedCalls;
       exec.bill?.(bill);
       if (error instanceof StepTimeoutError && error.step === key) withSpent(error, bill);
     }

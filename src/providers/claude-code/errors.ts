@@ -8,8 +8,13 @@ import type { Usage } from '../provider.js';
 /** What a session that ended early had already spent (it is paid for even though it failed). */
 export interface SpentSoFar {
   usage: Usage;
-  /** null: not known (a session that ended without a result, on a model our price table lacks). */
+  /**
+   * What its priced model calls cost (a session that ended without a result is priced call by call
+   * by our price table); null when none of them was priced.
+   */
   costUsd: number | null;
+  /** Its model calls whose price is unknown (a model our price table lacks): not in `costUsd`. */
+  unpricedCalls?: number;
   numTurns: number;
   sessionId?: string;
 }

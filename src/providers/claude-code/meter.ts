@@ -50,22 +50,28 @@ export class SessionMeter {
   }
 
   /**
-   * What the model calls seen so far used, priced by the caller's price table (cost null: a model
-   * it does not know, or no price given); undefined when no call was seen.
+   * What the model calls seen so far used, priced call by call by the caller's price table. A call
+   * it cannot price (a model it does not know, or no price given) is counted in `unpricedCalls`
+   * and leaves the cost of the others known — a subagent on an unlisted model must not make what
+   * the main model was paid unknown. The cost is null only when no call was priced; the whole is
+   * undefined when no call was seen.
    */
   spent(): SpentSoFar | undefined {
     if (this.calls.size === 0) return undefined;
     let usage: Usage = { inputTokens: 0, outputTokens: 0 };
-    let costUsd: number | null = 0;
+    let knownCostUsd = 0;
+    let unpricedCalls = 0;
     for (const call of this.calls.values()) {
       const one = usageOf(call);
       usage = addUsage(usage, one);
       const cost = this.price?.(call.model, one) ?? null;
-      costUsd = cost === null || costUsd === null ? null : costUsd + cost;
+      if (cost === null) unpricedCalls++;
+      else knownCostUsd += cost;
     }
     return {
       usage,
-      costUsd,
+      costUsd: unpricedCalls === this.calls.size ? null : knownCostUsd,
+      ...(unpricedCalls > 0 ? { unpricedCalls } : {}),
       numTurns: this.calls.size,
       ...(this.sessionId === undefined ? {} : { sessionId: this.sessionId }),
     };
