@@ -3,6 +3,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadPipeline } from '../../src/config/loader.js';
 import { Engine } from '../../src/engine/engine.js';
+import type { ModelRequest, ModelResponse } from '../../src/providers/provider.js';
 import { createHarness, type Harness } from './batch-harness.js';
 import { PaidModel } from './paid-model.js';
 
@@ -32,8 +33,18 @@ const until = async (condition: () => boolean) => {
   while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
 };
 
+/** Holds the failing sibling's call (prompt `x`) until `slow` has paid twice: no race with the clock. */
+class SiblingFailsAfterTwoPaid extends PaidModel {
+  override async generate(request: ModelRequest, signal: AbortSignal): Promise<ModelResponse> {
+    if (request.messages[0]?.content === 'x') await until(() => this.paid >= 2);
+    return super.generate(request, signal);
+  }
+}
+
 describe('a step stopped after paid calls', () => {
   it('cancelled by a failing sibling, keeps their bill in the totals', async () => {
+    model = new SiblingFailsAfterTwoPaid();
+    engine = new Engine({ store: h.store, env: {}, cache: false, providerFactories: { mock: () => model } });
     const file = h.write(
       'p.yaml',
       JSON.stringify({
@@ -44,7 +55,7 @@ describe('a step stopped after paid calls', () => {
             type: 'parallel',
             steps: [
               { name: 'slow', ...repairing },
-              { name: 'boom', type: 'mock', prompt: 'x', latency: '250ms', fail_first: 1, retry: { max_attempts: 1 } },
+              { name: 'boom', type: 'mock', prompt: 'x', fail_first: 1, retry: { max_attempts: 1 } },
             ],
           },
         ],
