@@ -1,5 +1,9 @@
-// The system's health, one call away: a real query against the journal, the providers' breakers
-// and keys, memory, active runs and event-loop lag. `elexirion health` and `GET /health` print it.
+// The system's health, one call away: a real query against the journal and a write beside it, the
+// providers' breakers and keys, memory, active runs and event-loop lag. `elexirion health` and
+// `GET /health` print it.
+import { randomBytes } from 'node:crypto';
+import { type FileHandle, open, realpath, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import type { Store } from '../journal/store.js';
 import { type Env, PROVIDER_ENV } from '../providers/settings.js';
@@ -37,9 +41,20 @@ export interface HealthReport {
   timestamp: string;
 }
 
+/**
+ * The journal as the health check sees it: a real query (`listRuns`), then a write. A store may
+ * offer its own write probe (`probeWrite`: rejects while the journal takes no writes); a SQLite
+ * journal (a `path` other than `:memory:`) is probed by writing a small file beside it, where its
+ * write-ahead log goes. Neither: reads only.
+ */
+export type HealthStore = Pick<Store, 'listRuns'> & {
+  readonly path?: string;
+  probeWrite?: () => Promise<void>;
+};
+
 export interface HealthSources {
-  /** The journal; probed with a real query. */
-  store: Pick<Store, 'listRuns'>;
+  /** The journal; probed with a real query and a write. */
+  store: HealthStore;
   gates?: GateRegistry;
   activeRuns?: number;
   eventLoop: EventLoopMonitor;
@@ -89,26 +104,72 @@ function overall(checks: HealthReport['checks']): HealthStatus {
 }
 
 /**
- * A real query, bounded in time: a journal that hangs (a PostgreSQL server that accepts the
- * connection but never answers, a pool with no free connection) must make the probe say so, not
- * hang the probe — a load balancer's health check with it, or `elexirion health` for ever.
+ * A real query and a write, bounded in time: a journal that hangs (a PostgreSQL server that accepts
+ * the connection but never answers, a pool with no free connection) must make the probe say so, not
+ * hang the probe — a load balancer's health check with it, or `elexirion health` for ever. A
+ * journal that answers reads but takes no writes (a full disk, a file system remounted read-only)
+ * cannot record a run: it fails the check as well.
  */
-async function checkDatabase(
-  store: Pick<Store, 'listRuns'>,
-  timeoutMs: number,
-): Promise<HealthReport['checks']['database']> {
+async function checkDatabase(store: HealthStore, timeoutMs: number): Promise<HealthReport['checks']['database']> {
   const started = performance.now();
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`the journal did not answer within ${timeoutMs} ms`)), timeoutMs);
   });
   try {
-    await Promise.race([store.listRuns({ limit: 1 }), timedOut]);
+    await Promise.race([readAndWrite(store), timedOut]);
     return { status: 'ok', latencyMs: Math.round((performance.now() - started) * 100) / 100 };
   } catch (error) {
     return { status: 'fail', error: error instanceof Error ? error.message : String(error) };
   } finally {
     clearTimeout(timer);
+  }
+}
+
+async function readAndWrite(store: HealthStore): Promise<void> {
+  await store.listRuns({ limit: 1 });
+  if (typeof store.probeWrite === 'function') await store.probeWrite();
+  else if (typeof store.path === 'string' && store.path !== ':memory:') await probeFileJournal(store.path);
+}
+
+/** Bytes the probe writes: a page of SQLite, a block of most file systems — what a log line needs. */
+const PROBE_BYTES = 4096;
+let probes = 0;
+
+/**
+ * A SQLite journal takes a write as a line appended to its write-ahead log, in the directory
+ * `<database>-log` beside the database file (or, before its first write, creates that directory
+ * beside the file): a file written there, then removed, fails as that line would — no space left
+ * (ENOSPC), a quota (EDQUOT), a read-only file system (EROFS), no permission (EACCES). Not
+ * fsynced, as the log's lines are not (unless `durability: 'full'`). The file's name does not end
+ * in `.jsonl`: recovery never takes it for a log.
+ */
+async function probeFileJournal(path: string): Promise<void> {
+  try {
+    const real = await realpath(path);
+    const logDir = `${real}-log`;
+    const dir = await stat(logDir).then(
+      (s) => (s.isDirectory() ? logDir : dirname(real)),
+      () => dirname(real),
+    );
+    const file = join(dir, `.health-probe-${process.pid}-${++probes}-${randomBytes(4).toString('hex')}.tmp`);
+    let handle: FileHandle | undefined;
+    try {
+      handle = await open(file, 'wx', 0o600);
+      // writeFile goes on after a short write: the bytes that did not fit fail with ENOSPC.
+      await handle.writeFile(Buffer.alloc(PROBE_BYTES));
+      const written = handle;
+      handle = undefined;
+      await written.close(); // a network file system may report a failed write only here
+    } finally {
+      await handle?.close().catch(() => {});
+      await rm(file, { force: true }).catch(() => {});
+    }
+  } catch (error) {
+    // The code and its sentence, without the path (GET /health needs no token).
+    const message = error instanceof Error ? error.message : String(error);
+    const reason = /^E[A-Z]+: [^,]+/.exec(message)?.[0] ?? message;
+    throw new Error(`the journal cannot be written: ${reason}`);
   }
 }
 

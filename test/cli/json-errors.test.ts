@@ -41,7 +41,7 @@ describe('--json on an error', () => {
       [['runs', 'show', 'NO_SUCH_RUN', '--json', '--db', ':memory:'], /no run with id NO_SUCH_RUN/],
       [['resume', 'NO_SUCH_RUN', '--json', '--db', ':memory:'], /no run with id NO_SUCH_RUN/],
       [['chain', '--resume', 'NO_SUCH_RUN', '--json', '--db', ':memory:'], /no run with id NO_SUCH_RUN/],
-      [['run', 'examples/hello.yaml', '--json', '--max-cost', 'lots'], /--max-cost lots/],
+      [['run', 'examples/hello.yaml', '--json', '--max-cost', 'lots'], /--max-cost "lots"/],
       [['runs', '--json', '--status', 'done', '--db', ':memory:'], /unknown status "done"/],
     ];
     for (const [args, error] of cases) {

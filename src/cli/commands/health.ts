@@ -1,6 +1,7 @@
-// `elexirion health [--json] [--db PATH]`: the journal (a real query), the providers' keys, memory,
-// runs marked running and event-loop lag. Exit 0 when healthy, 1 when degraded or unhealthy (a
-// journal that does not exist, or cannot be opened, is unhealthy).
+// `elexirion health [--json] [--db PATH]`: the journal (a real query and a write beside it), the
+// providers' keys, memory, runs marked running and event-loop lag. Exit 0 when healthy, 1 when
+// degraded or unhealthy (a journal that does not exist, cannot be opened or cannot be written is
+// unhealthy).
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ExitCode } from '../../errors.js';
 import { EventLoopMonitor } from '../../health/event-loop.js';

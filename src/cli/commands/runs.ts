@@ -4,6 +4,7 @@ import { UsageError } from '../../errors.js';
 import type { RunStatus } from '../../journal/store.js';
 import { formatCost, formatDuration } from '../format.js';
 import { NoJournalError, openStore } from '../open-store.js';
+import { numberOption } from '../option-values.js';
 import { printRunSummary, printSteps } from '../print-run.js';
 import type { RegisterCommand } from './index.js';
 
@@ -21,9 +22,11 @@ export const registerRuns: RegisterCommand = (program, ctx) => {
       if (flags.status !== undefined && !STATUSES.includes(flags.status as RunStatus)) {
         throw new UsageError(`unknown status "${flags.status}"`, `use one of ${STATUSES.join(', ')}`);
       }
-      const limit = Number(flags.limit);
-      if (!Number.isInteger(limit) || limit <= 0)
-        throw new UsageError(`--limit ${flags.limit} is not a positive integer`);
+      const limit = numberOption('--limit', flags.limit, {
+        expected: 'a whole number of runs (1 or more)',
+        min: 1,
+        hint: 'e.g. --limit 50',
+      });
       let store: Awaited<ReturnType<typeof openStore>>;
       try {
         store = await openStore(flags.db, ctx, { existing: true });

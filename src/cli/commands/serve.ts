@@ -9,6 +9,7 @@ import { DEFAULT_HOST } from '../../server/defaults.js';
 import type { RemoteRuns } from '../../server/server-deps.js';
 import type { CliContext } from '../context.js';
 import { databaseLocation, openStore } from '../open-store.js';
+import { MAX_TIMER_SECONDS, numberOption } from '../option-values.js';
 import { VERSION } from '../version.js';
 import type { RegisterCommand } from './index.js';
 
@@ -59,14 +60,19 @@ export const registerServe: RegisterCommand = (program, ctx, setExitCode) => {
       '\nAuth: every endpoint but /health and the dashboard page needs `Authorization: Bearer $ELEXIRION_TOKEN`.\nLogs: JSON lines on stderr (ELEXIRION_LOG_LEVEL, default info); the URL is printed on stdout.\n\nExit codes: 0 stopped by SIGTERM or Ctrl-C, 2 usage mistake, 69 the journal, Redis or the port is unavailable (e.g. the port is in use).\n\nExamples:\n  $ ELEXIRION_TOKEN=$(openssl rand -hex 16) elexirion serve --root examples\n  $ elexirion serve --port 0 --db /tmp/journal.db\n  $ elexirion serve --cluster --redis redis://127.0.0.1:6379 --db postgres://elexirion@db/elexirion',
     )
     .action(async (options: ServeFlags) => {
-      const port = Number(options.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-        throw new UsageError(`--port must be a port number (0 to 65535), got "${options.port}"`);
-      }
-      const graceSeconds = Number(options.grace);
-      if (!Number.isFinite(graceSeconds) || graceSeconds < 0) {
-        throw new UsageError(`--grace must be a number of seconds, got "${options.grace}"`);
-      }
+      const port = numberOption('--port', options.port, {
+        expected: 'a port number (0 to 65535; 0 picks a free one)',
+        min: 0,
+        max: 65_535,
+        hint: 'e.g. --port 8787',
+      });
+      const graceSeconds = numberOption('--grace', options.grace, {
+        expected: `a number of seconds (0 to ${MAX_TIMER_SECONDS})`,
+        min: 0,
+        max: MAX_TIMER_SECONDS,
+        fractions: true,
+        hint: 'e.g. --grace 30 or --grace 2.5',
+      });
       for (const entry of options.allowBaseUrl) {
         if (!URL.canParse(parseAllowedBaseUrl(entry).url)) {
           throw new UsageError(`--allow-base-url must be a URL or URL=VAR, got "${entry}"`);

@@ -1,7 +1,7 @@
 // `elexirion worker`: a cluster worker. Pulls runs from the Redis queue, runs them on the shared
 // journal, publishes a heartbeat; SIGTERM drains (the runs in flight go back to the queue, resumable).
-import { UsageError } from '../../errors.js';
 import { openStore } from '../open-store.js';
+import { numberOption } from '../option-values.js';
 import type { RegisterCommand } from './index.js';
 
 export const registerWorker: RegisterCommand = (program, ctx, setExitCode) => {
@@ -23,10 +23,11 @@ Examples:
   $ ELEXIRION_REDIS=redis://cache:6379 ELEXIRION_DB=postgres://db/elexirion elexirion worker --concurrency 8`,
     )
     .action(async (flags: { redis?: string; db?: string; concurrency: string }) => {
-      const concurrency = Number(flags.concurrency);
-      if (!Number.isInteger(concurrency) || concurrency < 1) {
-        throw new UsageError(`--concurrency must be a whole number of runs (1 or more), got "${flags.concurrency}"`);
-      }
+      const concurrency = numberOption('--concurrency', flags.concurrency, {
+        expected: 'a whole number of runs (1 or more)',
+        min: 1,
+        hint: 'e.g. --concurrency 4',
+      });
       // BullMQ and ioredis load with the command, not with the CLI.
       const [{ assertRedisReachable, clusterConfig }, { ClusterWorker }] = await Promise.all([
         import('../../cluster/connection.js'),

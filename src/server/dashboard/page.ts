@@ -241,8 +241,11 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
   });
 
   // ---- one run ------------------------------------------------------------------------------
+  // Steps are looked up by name in a Map, never in a plain object: a step may be named
+  // "constructor", "__proto__" or "toString", which an object would find on its prototype.
   function stepRow(name, type) {
-    if (view.steps[name]) return view.steps[name];
+    var known = view.steps.get(name);
+    if (known) return known;
     var row = el('div', 'step');
     row.setAttribute('data-step', name);
     row.setAttribute('data-status', 'running');
@@ -251,8 +254,9 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
     parts.name.title = type || '';
     [parts.dot, parts.name, parts.status, parts.output, parts.tokens, parts.cost].forEach(function (p) { row.appendChild(p); });
     $('timeline').appendChild(row);
-    view.steps[name] = { row: row, parts: parts, text: '', pending: false, tokens: 0, cost: 0 };
-    return view.steps[name];
+    var s = { row: row, parts: parts, text: '', pending: false, tokens: 0, cost: 0 };
+    view.steps.set(name, s);
+    return s;
   }
 
   function setStepStatus(s, status, label) {
@@ -318,7 +322,7 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
   function showTotals() {
     var tokens = 0;
     var cost = 0;
-    Object.keys(view.steps).forEach(function (k) { tokens += view.steps[k].tokens; cost += view.steps[k].cost; });
+    view.steps.forEach(function (s) { tokens += s.tokens; cost += s.cost; });
     $('run-tokens').textContent = tokens;
     $('run-cost').textContent = fmtUsd(cost);
   }
@@ -335,8 +339,7 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
   // Steps still shown running when their run stopped did not finish: they were stopped with it.
   function stopUnfinishedSteps(runStatus) {
     var label = runStatus === 'cancelled' || runStatus === 'interrupted' ? runStatus : 'stopped';
-    Object.keys(view.steps).forEach(function (k) {
-      var s = view.steps[k];
+    view.steps.forEach(function (s) {
       if (s.row.getAttribute('data-status') === 'running') setStepStatus(s, label, label);
     });
   }
@@ -391,7 +394,7 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
   }
 
   function showRun(id) {
-    view = { id: id, steps: {}, lastSeq: 0, events: 0, stopped: false, retries: 0, interrupted: false };
+    view = { id: id, steps: new Map(), lastSeq: 0, events: 0, stopped: false, retries: 0, interrupted: false };
     var v = view;
     $('timeline').replaceChildren();
     $('run-id').textContent = id.slice(-8);

@@ -1,0 +1,32 @@
+// Numbers given as flag values, read strictly. `Number()` reads '' and '  ' as 0, '0x10' as 16 and
+// '1e3' as 1000: `serve --port "$PORT"` with PORT unset would listen on a random port, `--grace ""`
+// would give runs no grace at all, `run --max-cost "$BUDGET"` would stop a run before its first
+// call. A flag's number is written in decimal digits (and, where fractions make sense, one point),
+// within its range; anything else is a usage mistake (exit 2) that names the flag and the value.
+import { UsageError } from '../errors.js';
+
+const WHOLE = /^[0-9]+$/;
+const DECIMAL = /^(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$/;
+
+export interface NumberOption {
+  /** What the value must be, after "is not": `a port number (0 to 65535)`. */
+  expected: string;
+  min: number;
+  max?: number;
+  /** Fractions allowed (`2.5`); otherwise a whole number. */
+  fractions?: boolean;
+  /** How to write it right, when the value is not empty: `e.g. --max-cost 2.50`. */
+  hint?: string;
+}
+
+/** The number `value` of `flag`, or a UsageError naming both. */
+export function numberOption(flag: string, value: string, option: NumberOption): number {
+  const n = (option.fractions ? DECIMAL : WHOLE).test(value) ? Number(value) : Number.NaN;
+  if (Number.isFinite(n) && n >= option.min && n <= (option.max ?? Number.MAX_SAFE_INTEGER)) return n;
+  const hint =
+    value.trim() === '' ? `the value is empty: a variable meant to hold it (${flag} "$VAR") may be unset` : option.hint;
+  throw new UsageError(`${flag} ${JSON.stringify(value)} is not ${option.expected}`, hint);
+}
+
+/** The largest delay a Node timer takes (2^31 - 1 ms); a longer one fires at once. */
+export const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
