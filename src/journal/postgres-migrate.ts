@@ -6,6 +6,9 @@ import { ElexirionError, ExitCode } from '../errors.js';
 import { POSTGRES_MIGRATIONS } from './postgres-migrations.js';
 
 export async function migratePostgres(client: pg.PoolClient, schema: string | undefined): Promise<void> {
+  // A journal at this version needs no DDL: read-only connections (a hot standby, a role without
+  // CREATE) can then read it — and the health check tell that it takes no writes.
+  if ((await schemaVersion(client, schema)) === POSTGRES_MIGRATIONS.length) return;
   await client.query('BEGIN');
   try {
     // Keyed by schema: isolated journals in one database migrate independently.
@@ -38,4 +41,13 @@ export async function migratePostgres(client: pg.PoolClient, schema: string | un
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   }
+}
+
+/** The journal's schema version, or undefined when it has none yet (no schema, no version table). */
+async function schemaVersion(client: pg.PoolClient, schema: string | undefined): Promise<number | undefined> {
+  const table = schema ? `${schema}.schema_version` : 'schema_version';
+  const { rows } = await client.query<{ exists: boolean }>('SELECT to_regclass($1) IS NOT NULL AS exists', [table]);
+  if (!rows[0]?.exists) return undefined;
+  const version = await client.query<{ v: number | null }>(`SELECT max(version) AS v FROM ${table}`);
+  return version.rows[0]?.v ?? 0;
 }

@@ -92,4 +92,10 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE items ADD COLUMN unpriced_calls INTEGER;
   `,
+  // 4: one row the health check writes (PostgresStore.probeWrite): a journal that answers reads but
+  // takes no writes — a full disk, a standby after a failover, a role without INSERT — cannot record
+  // a run, and only a committed write shows it.
+  `
+  CREATE TABLE health_probe (id INTEGER PRIMARY KEY, at BIGINT NOT NULL);
+  `,
 ];

@@ -299,6 +299,17 @@ export class PostgresStore implements Store {
     return rows[0] ? rowToCall(rows[0]) : undefined;
   }
 
+  /**
+   * One committed write, for the health check: rejects while the journal takes no writes (a full
+   * disk, a standby after a failover, a role that may only read), which a read would not show.
+   */
+  async probeWrite(): Promise<void> {
+    await this.query(
+      'INSERT INTO health_probe (id, at) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET at = excluded.at',
+      [Date.now()],
+    );
+  }
+
   /** The schema, created or upgraded once per store; a failed attempt is retried by the next call. */
   private migrated(): Promise<void> {
     this.ready ??= this.connected(async () => {

@@ -234,6 +234,11 @@ export interface Store {
   putCalls(calls: CallRecord[]): Promise<void>;
   /** The record for `key`, if any and not expired at `now`. */
   getCall(key: string, now: number): Promise<CallRecord | undefined>;
+  /**
+   * One committed write that changes nothing a run reads, for the health check: rejects while the
+   * journal takes no writes. Optional: the health check probes a SQLite journal's directory itself.
+   */
+  probeWrite?(): Promise<void>;
 }
 
 export function emptyTotals(): RunTotals {

@@ -1,5 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { ElexirionError, ExitCode } from '../../src/errors.js';
+import { EventLoopMonitor } from '../../src/health/event-loop.js';
+import { checkHealth } from '../../src/health/health.js';
 import { POSTGRES_MIGRATIONS } from '../../src/journal/postgres-migrations.js';
 import { PostgresStore } from '../../src/journal/postgres-store.js';
 import type { ItemRecord } from '../../src/journal/store.js';
@@ -182,6 +184,35 @@ describe('PostgresStore specifics', () => {
     expect(got?.response).toEqual({ text: 'second' });
     expect(got?.costUsd).toBeNull();
     await store.close();
+  });
+});
+
+describe('PostgresStore health', () => {
+  // A journal that answers reads but takes no writes — here a connection whose transactions are
+  // read-only, as on a hot standby a failover left the service pointing at — cannot record a run.
+  it('reads from a read-only connection, and its write probe makes the health check unhealthy', async () => {
+    const s = uniqueSchema('elexirion_health');
+    schemas.push(s);
+    const writable = open(s);
+    await writable.createRun(sampleRun({ id: 'r-health' }));
+    await writable.probeWrite();
+    expect(await adminQuery(`SELECT id FROM ${s}.health_probe`)).toEqual([{ id: 1 }]);
+    const readOnly = new PostgresStore(`${TEST_POSTGRES_URL}?options=-c%20default_transaction_read_only%3Don`, {
+      schema: s,
+    });
+    const eventLoop = new EventLoopMonitor();
+    try {
+      expect((await readOnly.getRun('r-health'))?.id).toBe('r-health');
+      await expect(readOnly.probeWrite()).rejects.toThrow(/read-only/);
+      const report = await checkHealth({ store: readOnly, eventLoop, env: {} });
+      expect(report.checks.database.status).toBe('fail');
+      expect(report.status).toBe('unhealthy');
+      expect((await checkHealth({ store: writable, eventLoop, env: {} })).checks.database.status).toBe('ok');
+    } finally {
+      eventLoop.stop();
+      await readOnly.close();
+      await writable.close();
+    }
   });
 });
 
