@@ -20,7 +20,7 @@ export function createApp(deps: ServerDeps): Hono {
   const maxSize = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
 
   app.onError((error, c) => {
-    const response = errorResponse(c, error, deps.redact);
+    const response = errorResponse(c, error, deps.redact, deps.relativize);
     // The body says only "internal error" and that the server log has the details: so it must.
     if (response.status >= 500 && !(error instanceof HttpError)) {
       deps.logger?.error(
@@ -35,6 +35,7 @@ export function createApp(deps: ServerDeps): Hono {
       c,
       new HttpError(404, `no such endpoint: ${c.req.method} ${c.req.path}`, 'see docs/http-api.md'),
       deps.redact,
+      deps.relativize,
     ),
   );
   // First, for every path: a foreign page must not even learn that the server is there.

@@ -1,10 +1,12 @@
 // Every error the API returns is JSON: {error, hint?, diagnostics?}, with a 4xx status when the
-// caller can fix it. Messages pass through the redactor: an error never carries a secret out.
+// caller can fix it. Messages pass through the redactor: an error never carries a secret out; and
+// they name files under --root relative to it.
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ConfigError, ElexirionError, ExitCode } from '../errors.js';
 import { storageError } from '../journal/storage-errors.js';
-import type { Redactor } from '../telemetry/redact.js';
+import { type Redactor, redactDeep } from '../telemetry/redact.js';
+import { type PathNamer, relativeDeep } from './root-relative.js';
 
 export class HttpError extends Error {
   constructor(
@@ -51,9 +53,15 @@ export function toErrorResponse(thrown: unknown): { status: ContentfulStatusCode
   };
 }
 
-export function errorResponse(c: Context, error: unknown, redact: Redactor): Response {
+export function errorResponse(
+  c: Context,
+  error: unknown,
+  redact: Redactor,
+  relativize: PathNamer = (text) => text,
+): Response {
   const { status, body } = toErrorResponse(error);
   // The rest of an oversized body is never read: the connection cannot serve another request.
   if (status === 413) c.header('connection', 'close');
-  return c.json(JSON.parse(redact(JSON.stringify(body))) as ErrorBody, status);
+  // String by string: the body stays the JSON it was, whatever a message holds.
+  return c.json(redactDeep(relativeDeep(body, relativize), redact), status);
 }

@@ -8,6 +8,7 @@ import type { Redactor } from '../telemetry/redact.js';
 import type { Admissions } from './admissions.js';
 import type { InlineProviderPolicy } from './inline-providers.js';
 import type { OpenStreams } from './open-streams.js';
+import type { PathNamer } from './root-relative.js';
 import type { RunEventHub } from './run-event-hub.js';
 
 export interface ServerDeps {
@@ -21,7 +22,13 @@ export interface ServerDeps {
   inlineProviders?: InlineProviderPolicy;
   /** ELEXIRION_TOKEN; undefined only on a loopback host. */
   token?: string;
+  /** Secrets out of everything a response carries: outputs, events, errors. */
   redact: Redactor;
+  /**
+   * Files under `root` named relative to it, in the messages and the fields naming files of what
+   * leaves the server (relativeDeep) — never in outputs or streamed chunks (relativeToRoot(root)).
+   */
+  relativize: PathNamer;
   /** Where a request that fails with a 5xx is logged (its response carries no details). */
   logger?: Logger;
   /** Largest accepted request body, in bytes (default 1 MiB). */
@@ -57,6 +64,12 @@ export interface RemoteRuns {
   resume(runId: string): Promise<void>;
   /** Whether the run is queued or held by a worker (its events may still grow). */
   isLive(runId: string): Promise<boolean>;
+  /**
+   * Whether a resume of the run waits in the queue — or a worker is taking it — not yet begun: the
+   * journal still shows the run as its last execution ended (final status, `resumes` resumes in
+   * its metadata) until the worker that takes it marks it running.
+   */
+  resumeQueued(runId: string, resumes: number): Promise<boolean>;
   /** The run's events after `afterSeq`, as they happen: journaled ones with their seq, in order, each once. */
   followEvents(runId: string, afterSeq: number): Promise<RemoteEventFeed>;
   close(): Promise<void>;

@@ -1,7 +1,6 @@
 // `elexirion serve` as a library call: an engine with metrics, logs, traces and the live event hub,
 // behind the HTTP app, listening on a loopback address unless a token protects it.
 import type { AddressInfo } from 'node:net';
-import { sep } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { serve } from '@hono/node-server';
 import { Engine, type EngineOptions } from '../engine/engine.js';
@@ -11,7 +10,7 @@ import { checkHealth } from '../health/health.js';
 import type { Store } from '../journal/store.js';
 import { attachLogging, type Logger } from '../telemetry/logger.js';
 import { attachMetrics, type Metrics } from '../telemetry/metrics.js';
-import { createRedactor, type Redactor } from '../telemetry/redact.js';
+import { createRedactor } from '../telemetry/redact.js';
 import { attachTracing, type Tracing } from '../telemetry/tracing.js';
 import { Admissions } from './admissions.js';
 import { createApp } from './app.js';
@@ -19,6 +18,7 @@ import { isLoopback } from './auth.js';
 import { DEFAULT_HOST } from './defaults.js';
 import type { InlineProviderPolicy } from './inline-providers.js';
 import { OpenStreams } from './open-streams.js';
+import { relativeToRoot } from './root-relative.js';
 import { RunEventHub } from './run-event-hub.js';
 import type { RemoteRuns } from './server-deps.js';
 
@@ -75,8 +75,14 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const metrics = attachMetrics(engine);
   const detachLogging = options.logger ? attachLogging(engine.bus, options.logger) : () => {};
   // One redactor, of the service's environment (a library caller's `env` may hold keys process.env does not).
-  const redact = withinRoot(createRedactor(env), options.root);
-  const detachTracing = options.tracing ? attachTracing(engine.bus, options.tracing.tracer, { redact }) : () => {};
+  const redact = createRedactor(env);
+  // Files under the root are named relative to it where a file is named: in the messages the engine
+  // and the server write, and in the fields that name files — never in outputs (see root-relative.ts).
+  const relativize = relativeToRoot(options.root);
+  // Spans carry only error messages: the redactor and the relative names apply to the whole of them.
+  const detachTracing = options.tracing
+    ? attachTracing(engine.bus, options.tracing.tracer, { redact: (text) => redact(relativize(text)) })
+    : () => {};
   const eventLoop = new EventLoopMonitor();
   const streams = new OpenStreams();
   const admissions = new Admissions();
@@ -89,6 +95,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     root: options.root,
     ...(options.inlineProviders ? { inlineProviders: options.inlineProviders } : {}),
     redact,
+    relativize,
     ...(options.logger ? { logger: options.logger } : {}),
     ...(token ? { token } : {}),
     ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}),
@@ -186,14 +193,4 @@ function listenError(error: unknown, host: string, port: number): unknown {
     default:
       return error;
   }
-}
-
-/**
- * What leaves the service names files under `--root` relative to it — `(inline).yaml:3:21`, not
- * where the server keeps its pipelines (nothing a caller needs, and something it should not learn).
- */
-function withinRoot(redact: Redactor, root: string): Redactor {
-  const prefix = root.endsWith(sep) ? root : `${root}${sep}`;
-  if (prefix === sep) return redact;
-  return (text) => redact(text).split(prefix).join('');
 }

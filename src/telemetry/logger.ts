@@ -21,6 +21,9 @@ export interface LoggerConfig {
 export function createLogger(config: LoggerConfig = {}): Logger {
   const redact = config.redact ?? createRedactor(config.env);
   const target = config.destination ?? process.stdout;
+  // The line as pino wrote it (messages, errors and their serializers included), redacted whole: the
+  // redactor's rules keep within a JSON string (a secret's JSON-escaped spelling is one of its
+  // values; a URL's password never runs past a quote), so the line stays the JSON it was.
   const redacting: DestinationStream = { write: (line: string) => target.write(redact(line)) };
   return pino(
     {

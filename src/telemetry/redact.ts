@@ -21,14 +21,25 @@ export const KEY_PATTERNS: readonly RegExp[] = [
 export type Redactor = (text: string) => string;
 
 /**
+ * Characters of a URL's userinfo (RFC 3986: unreserved, pct-encoded and sub-delims; and any
+ * non-ASCII character, which a URL parser percent-encodes). Never a quote, a backslash, a bracket,
+ * a brace, `<`, `>`, `|`, `^`, a backtick or whitespace: none can be in one, so the rule never leaves
+ * the JSON string, the quoted word or the token it starts in.
+ */
+const USERINFO = String.raw`A-Za-z0-9\-._~%!$&'()*+,;=\u00a1-\uffff`;
+/** `//user:password@`: the user up to the first `:`, the password to the last `@` of the authority. */
+const URL_PASSWORD = new RegExp(`(//[${USERINFO}]*:)[${USERINFO}:@]*@`, 'g');
+
+/**
  * The password of anything that looks like a URL with credentials (`https://user:pass@host`, a
  * proxy in a provider's base URL, a database URL), replaced: it reaches error messages through the
  * URL it belongs to, whatever variable it came from.
  */
 export function redactUrl(text: string): string {
   // The password runs to the last `@` of the authority (a URL parser takes a raw `@` in it as part of
-  // it), which ends at the first `/`, `?`, `#` or space.
-  return text.replace(/(\/\/[^:/@\s]*:)[^/?#\s]*@/g, '$1***@');
+  // it), which ends at the first character a userinfo cannot hold: `/`, `?`, `#`, a space, a quote…
+  // — so that `{"site":"https://example.com","contact":"bob@example.com"}` is left as it is.
+  return text.replace(URL_PASSWORD, '$1***@');
 }
 
 /**

@@ -31,12 +31,28 @@ describe('POST /runs', () => {
 
   it('GET /runs/:id passes through the redactor, as the event stream does', async () => {
     const yaml = `name: leaky\nsteps:\n  - { name: s, type: mock, prompt: hi, response: "token ${TOKEN} here" }\noutputs:\n  said: "{{ steps.s.output }}"\n`;
-    const res = await h.call('/runs', { method: 'POST', json: { yaml, mock: true } });
+    const res = await h.call('/runs', { method: 'POST', json: { yaml, mock: true, stream: true } });
     const { run_id } = (await res.json()) as { run_id: string };
+    const events = await (await h.call(`/runs/${run_id}/events`)).text();
     await waitForStatus(h, run_id, 'succeeded');
     const text = await (await h.call(`/runs/${run_id}`)).text();
     expect(text).not.toContain(TOKEN);
     expect(JSON.parse(text).outputs.said).toBe('token [REDACTED] here');
+    expect(events).toContain('pipeline.step.chunk');
+    expect(events).not.toContain(TOKEN);
+  });
+
+  it('serves an answer holding a URL and an e-mail address as it was, in GET /runs/:id and the event stream', async () => {
+    const answer = '{"site":"https://example.com","contact":"bob@example.com"}';
+    const yaml = `name: contacts\nsteps:\n  - name: extract\n    type: mock\n    prompt: x\n    response: '${answer}'\noutputs:\n  json: "{{ steps.extract.output }}"\n`;
+    const res = await h.call('/runs', { json: { yaml, stream: true } });
+    const { run_id } = (await res.json()) as { run_id: string };
+    const events = await readSse(await h.call(`/runs/${run_id}/events`));
+    const run = await waitForStatus(h, run_id, 'succeeded');
+    expect(run.steps[0]?.output).toBe(answer);
+    expect(run.outputs.json).toBe(answer);
+    const chunks = events.filter((e) => e.event === 'pipeline.step.chunk').map((e: any) => e.data.data.text);
+    expect(chunks.join('')).toBe(answer);
   });
 
   it('runs inline YAML', async () => {

@@ -72,6 +72,46 @@ describe('a secret as a log line or a URL spells it', () => {
   });
 });
 
+describe('the URL-password rule, on text that holds no password', () => {
+  // A URL and, later, an `@`: compact JSON (an answer, an event, a log line) must come out as it went in.
+  const ANSWER = '{"site":"https://example.com","contact":"bob@example.com"}';
+  const RECORD = JSON.stringify({ event: 'x', url: 'http://localhost:8080', user: { email: 'a@b.c' } });
+
+  it('never reaches past a quote, a brace or a bracket to a later `@`', () => {
+    const redact = createRedactor({});
+    expect(redact(ANSWER)).toBe(ANSWER);
+    expect(redact(RECORD)).toBe(RECORD);
+    for (const text of [
+      '["http://localhost:8080","a@b.c"]',
+      '{"u":"http://h:1"}{"e":"x@y"}',
+      '<http://localhost:8080> <a@b.c>',
+      '`http://localhost:8080`,`a@b.c`',
+      JSON.stringify({ msg: 'quoted "http://h:1",bob@example.com' }),
+    ]) {
+      expect(redact(text), text).toBe(text);
+    }
+  });
+
+  it('still hides a password inside JSON, quotes and brackets', () => {
+    const redact = createRedactor({});
+    expect(redact('{"db":"postgres://app:pw-123@db:5432/x","mail":"a@b.c"}')).toBe(
+      '{"db":"postgres://app:***@db:5432/x","mail":"a@b.c"}',
+    );
+    expect(redact("proxy 'http://u:p%40ss,w;rd!@10.0.0.1:3128' <redis://:s3cr3t@cache>")).toBe(
+      "proxy 'http://u:***@10.0.0.1:3128' <redis://:***@cache>",
+    );
+    expect(redact('http://u:pässwört@h')).toBe('http://u:***@h');
+  });
+
+  it('leaves a log line and a streamed record valid JSON, as they were', () => {
+    const out = lines();
+    const logger = createLogger({ destination: out.stream, env: {} });
+    logger.info({ url: 'http://localhost:8080', user: { email: 'a@b.c' }, answer: ANSWER }, 'fetched');
+    const line = JSON.parse(out.all.join('')) as { url: string; user: { email: string }; answer: string };
+    expect(line).toMatchObject({ url: 'http://localhost:8080', user: { email: 'a@b.c' }, answer: ANSWER });
+  });
+});
+
 describe('a base URL with credentials (a proxy’s password)', () => {
   const PASSWORD = 'proxypass-Q7wE9rT2';
 

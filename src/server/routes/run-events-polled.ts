@@ -3,17 +3,20 @@
 // the worker relays live through Redis — a streaming step's tokens arrive as they are produced.
 // The `id:` of each event is its journal seq, as in local mode, so a client that reconnects misses
 // nothing; events the journal does not keep (a step taken from it on resume) come without `id:`.
-// The stream ends once the run is over.
+// The stream ends once the run is over — not while a resume of it waits in the queue: until a
+// worker takes it, the journal still tells how the run's last execution ended (its final status,
+// its execution.stop), and the stream follows on into the resumed execution.
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { RemoteRuns, ServerDeps } from '../server-deps.js';
+import { eventPayload } from './event-payload.js';
 
 const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
 /** How often the run's state is looked at (its events do not wait for it). */
 const POLL_MS = 200;
 /** After the journal says the run ended, how long to wait for its last events at most. */
 const SETTLE_MS = 2_000;
-/** The queue is asked every this many polls whether a non-final run may still move. */
+/** The queue is asked every this many polls whether a run may still move (a final one: at once, then so). */
 const QUEUE_EVERY = 5;
 
 export function polledRunEvents(
@@ -33,6 +36,8 @@ export function polledRunEvents(
     });
     let stopSeen = false;
     let endedAt: number | undefined;
+    /** What the queue last said of a resume of the run, for the journal's resume count then. */
+    let asked: { resumes: number; tick: number; queued: boolean } | undefined;
     let lastWrite = Date.now();
     let checkedAt = 0;
     try {
@@ -41,10 +46,9 @@ export function polledRunEvents(
           // A stop may belong to an execution that is resumed since: a start follows it.
           if (event.type === 'pipeline.execution.start') stopSeen = false;
           if (event.type === 'pipeline.execution.stop') stopSeen = true;
-          const payload = { seq: event.seq ?? null, type: event.type, at: event.at, data: event.data };
           await stream.writeSSE({
             event: event.type,
-            data: deps.redact(JSON.stringify(payload)),
+            data: JSON.stringify(eventPayload(deps, event)),
             ...(event.seq === undefined ? {} : { id: String(event.seq) }),
           });
           lastWrite = Date.now();
@@ -54,8 +58,21 @@ export function polledRunEvents(
 
         const run = await store.getRun(runId);
         if (run && FINAL.has(run.status)) {
-          endedAt ??= Date.now();
-          if (stopSeen || Date.now() - endedAt > SETTLE_MS) break;
+          // Asked at once when the row turns final (or its resume count moves): a finished run's
+          // stream ends promptly; while a resume waits, the queue is asked again every few polls.
+          const resumes = Number(run.metadata.resumes ?? 0);
+          if (asked?.resumes !== resumes || tick - asked.tick >= QUEUE_EVERY) {
+            asked = { resumes, tick, queued: await remote.resumeQueued(runId, resumes) };
+          }
+          if (asked.queued) {
+            // Resumed since its last execution ended: the stop seen is that execution's; the
+            // resumed one's start and stop are still to come.
+            stopSeen = false;
+            endedAt = undefined;
+          } else {
+            endedAt ??= Date.now();
+            if (stopSeen || Date.now() - endedAt > SETTLE_MS) break;
+          }
         } else if (tick % QUEUE_EVERY === 0 && !(await remote.isLive(runId))) {
           // Interrupted or lost and not queued: nothing will write to it until someone resumes it.
           if (tick > 0) break;

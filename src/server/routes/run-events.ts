@@ -11,6 +11,7 @@ import type { EventRecord } from '../../journal/store.js';
 import { HttpError } from '../http-error.js';
 import type { LiveEvent } from '../run-event-hub.js';
 import type { ServerDeps } from '../server-deps.js';
+import { eventPayload } from './event-payload.js';
 import { polledRunEvents } from './run-events-polled.js';
 import { requireRun } from './runs.js';
 
@@ -34,7 +35,7 @@ interface Pending {
 }
 
 export async function runEventsRoute(c: Context, deps: ServerDeps): Promise<Response> {
-  const { engine, hub, redact } = deps;
+  const { engine, hub } = deps;
   const { store } = engine;
   const runId = c.req.param('id') as string;
   const afterSeq = lastEventId(c);
@@ -82,11 +83,10 @@ export async function runEventsRoute(c: Context, deps: ServerDeps): Promise<Resp
         }
         lastSent = event.seq;
       }
-      const payload = { seq: event.seq ?? null, type: event.type, at: event.at, data: event.data };
       writingSince = performance.now();
       await stream.writeSSE({
         event: event.type,
-        data: redact(JSON.stringify(payload)),
+        data: JSON.stringify(eventPayload(deps, event)),
         ...(event.seq === undefined ? {} : { id: String(event.seq) }),
       });
       writingSince = undefined;

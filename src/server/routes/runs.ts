@@ -12,6 +12,7 @@ import { redactDeep } from '../../telemetry/redact.js';
 import { confinePath } from '../confine-path.js';
 import { HttpError } from '../http-error.js';
 import { checkInlineProviders } from '../inline-providers.js';
+import { relativeDeep } from '../root-relative.js';
 import { runSummary } from '../run-summary.js';
 import type { ServerDeps } from '../server-deps.js';
 
@@ -95,12 +96,12 @@ export function runRoutes(deps: ServerDeps): Hono {
     const runs = await engine.store.listRuns({ limit, ...(status ? { status: status as RunStatus } : {}) });
     const summaries = await Promise.all(runs.map((run) => runSummary(engine.store, run)));
     // Through the redactor, as the event stream is: an output or error may carry a secret's value.
-    return c.json(redactDeep({ runs: summaries }, deps.redact));
+    return c.json(outgoing(deps, { runs: summaries }));
   });
 
   app.get('/:id', async (c) => {
     await requireRun(deps, c.req.param('id'));
-    return c.json(redactDeep(await engine.result(c.req.param('id')), deps.redact));
+    return c.json(outgoing(deps, await engine.result(c.req.param('id'))));
   });
 
   app.post('/:id/cancel', async (c) => {
@@ -138,6 +139,14 @@ export function runRoutes(deps: ServerDeps): Hono {
   });
 
   return app;
+}
+
+/**
+ * A run (or runs) as the API serves it: its errors and the files its steps name relative to the root,
+ * then every string redacted — outputs kept as the steps produced them, secrets aside.
+ */
+function outgoing<T>(deps: ServerDeps, value: T): T {
+  return redactDeep(relativeDeep(value, deps.relativize), deps.redact);
 }
 
 /** Starts a run through the server's admissions (none when the app is used without a service). */
