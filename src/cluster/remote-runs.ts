@@ -93,6 +93,12 @@ export class ClusterRuns implements RemoteRuns {
     return job !== undefined && LIVE_STATES.has(await job.getState());
   }
 
+  async resumeQueued(runId: string, resumes: number): Promise<boolean> {
+    const job = await this.queue.getJob(runId);
+    // The job `resume` enqueued, as a worker tells it (worker.ts): its count is still the journal's.
+    return job !== undefined && job.data.resumes === resumes && LIVE_STATES.has(await job.getState());
+  }
+
   followEvents(runId: string, afterSeq: number): Promise<RunEventFeed> {
     // A connection per follower: its blocking read of the run's live events holds it.
     const live = { redis: this.redis.duplicate(), prefix: this.config.prefix };

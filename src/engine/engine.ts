@@ -20,7 +20,7 @@ import { assertProviderKeys } from '../providers/step-providers.js';
 import { GateRegistry } from '../resilience/gate-registry.js';
 import { EventBus } from '../telemetry/event-bus.js';
 import { type ElexirionEvent, JOURNALED_WITH_THEIR_STATE } from '../telemetry/events.js';
-import { messageOf, RunInterruptedError, RunStillRunningError } from './errors.js';
+import { messageOf, RunInterruptedError, RunStillEndingError, RunStillRunningError } from './errors.js';
 import { persistedOptions, restoredOptions } from './persisted-options.js';
 import { type EngineServices, RunContext, type RunOptions } from './run-context.js';
 import { executeRun, type RunOutcome, totalsOf } from './run-executor.js';
@@ -86,6 +86,8 @@ export interface RunHandle {
 }
 
 interface ActiveRun {
+  /** Settles once the execution is over: its end journaled, and gone from the engine's active runs. */
+  done?: Promise<unknown>;
   context?: RunContext;
   stopRequested?: 'interrupted' | 'cancelled';
   /** What the run's end knew: its handle's result needs no second read of the journal. */
@@ -217,6 +219,13 @@ export class Engine {
         'start a new run with `elexirion run`',
       );
     }
+    // Active here, whatever its status says: an execution that has journaled its final status is
+    // still ending (its last events, its call records) until it leaves the active runs. A second
+    // execution beside it would share its run id: the first one's cleanup would forget the second
+    // (untracked: neither stoppable nor waited for, its events unjournaled).
+    if (this.active.has(runId) && record.status !== 'running') {
+      throw new RunStillEndingError(runId);
+    }
     const owner = record.status === 'running' ? this.ownerState(record) : 'gone';
     if (owner === 'unknown' && !options.takeover) {
       throw new UsageError(
@@ -298,9 +307,12 @@ export class Engine {
     return buildRunResult(record, steps, items);
   }
 
-  /** Waits for every active run to end. */
+  /**
+   * Waits for every active run to end, those started meanwhile too: each one's end journaled (a
+   * run its supervisor gave up on is journaled failed after that), and gone from the active runs.
+   */
   async drain(): Promise<void> {
-    await this.supervisor.drain();
+    while (this.active.size > 0) await Promise.allSettled([...this.active.values()].map((run) => run.done));
   }
 
   private supervise(record: RunRecord, loaded: LoadedPipeline, options: RunOptions, fresh = false): RunHandle {
@@ -346,7 +358,11 @@ export class Engine {
         active.finished = await this.finish(active.context, failed, runId, record).catch(() => undefined);
         return failed;
       })
-      .finally(() => this.active.delete(runId));
+      .finally(() => {
+        // Only this execution's own entry: the run's id may name a later execution by now.
+        if (this.active.get(runId) === active) this.active.delete(runId);
+      });
+    active.done = outcome;
 
     return {
       runId,

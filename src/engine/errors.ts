@@ -53,7 +53,27 @@ export function messageOf(error: unknown): string {
  * not this caller's (a cluster worker waits and asks again instead of failing the run's job).
  */
 export class RunStillRunningError extends UsageError {
-  constructor(runId: string, owner: string) {
-    super(`run ${runId} is still running (${owner})`, 'wait for it, or stop that process first');
+  constructor(
+    runId: string,
+    owner: string,
+    message = `run ${runId} is still running (${owner})`,
+    hint = 'wait for it, or stop that process first',
+  ) {
+    super(message, hint);
+  }
+}
+
+/**
+ * A resume refused because the run's last execution in this process, though its final status is
+ * journaled, is still ending (writing its last events): a moment later the resume goes through.
+ */
+export class RunStillEndingError extends RunStillRunningError {
+  constructor(runId: string) {
+    super(
+      runId,
+      'this process',
+      `run ${runId} is still ending its last execution in this process`,
+      'send the resume again in a moment',
+    );
   }
 }

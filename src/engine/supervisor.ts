@@ -40,14 +40,17 @@ export interface ChildSpec<T> {
 
 export class RunSupervisor {
   private readonly intensity: RestartIntensity;
+  /** Each child by id: the latest one started under that id. */
   private readonly children = new Map<string, Promise<unknown>>();
+  /** Every child not yet ended (a child under an id that a later one took too). */
+  private readonly running = new Set<Promise<unknown>>();
 
   constructor(intensity: Partial<RestartIntensity> = {}) {
     this.intensity = { ...DEFAULT_INTENSITY, ...intensity };
   }
 
   get activeCount(): number {
-    return this.children.size;
+    return this.running.size;
   }
 
   isActive(id: string): boolean {
@@ -56,14 +59,19 @@ export class RunSupervisor {
 
   /** Runs a child to completion under the restart policy. The promise settles with its outcome. */
   supervise<T>(spec: ChildSpec<T>): Promise<T> {
-    const task = this.loop(spec).finally(() => this.children.delete(spec.id));
+    const task: Promise<T> = this.loop(spec).finally(() => {
+      this.running.delete(task);
+      // Only its own entry: a child started under the same id while this one ended is not this one.
+      if (this.children.get(spec.id) === task) this.children.delete(spec.id);
+    });
     this.children.set(spec.id, task);
+    this.running.add(task);
     return task;
   }
 
-  /** Waits for every child (drain before exit). */
+  /** Waits for every child, those started meanwhile too (drain before exit). */
   async drain(): Promise<void> {
-    await Promise.allSettled([...this.children.values()]);
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
   }
 
   private async loop<T>(spec: ChildSpec<T>): Promise<T> {

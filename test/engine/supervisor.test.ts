@@ -64,6 +64,37 @@ describe('RunSupervisor', () => {
     ).rejects.toThrow('final');
     expect(starts).toBe(1);
   });
+
+  it('a child ending under an id a later child took forgets only itself; drain waits for both', async () => {
+    const supervisor = new RunSupervisor({ backoffMs: 1 });
+    const release: Record<string, () => void> = {};
+    const child = (name: string) =>
+      supervisor.supervise({
+        id: 'run',
+        start: () =>
+          new Promise<string>((resolve) => {
+            release[name] = () => resolve(name);
+          }),
+      });
+    const first = child('first');
+    const second = child('second'); // the same id, while the first is still ending
+    let drained = false;
+    const draining = supervisor.drain().then(() => {
+      drained = true;
+    });
+    release.first?.();
+    expect(await first).toBe('first');
+    // The first one's cleanup used to delete the id's entry: the second's.
+    expect(supervisor.isActive('run')).toBe(true);
+    expect(supervisor.activeCount).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(drained).toBe(false);
+    release.second?.();
+    expect(await second).toBe('second');
+    await draining;
+    expect(supervisor.isActive('run')).toBe(false);
+    expect(supervisor.activeCount).toBe(0);
+  });
 });
 
 /** A store whose first `failures` step commits throw: a journal that hiccups. */
