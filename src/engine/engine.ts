@@ -364,9 +364,14 @@ export class Engine {
       });
     active.done = outcome;
 
+    const result = outcome.then(() => this.resultOf(runId, active.finished));
+    // Nobody may ask (the HTTP API answers 202 and moves on): a result that cannot be read — a
+    // journal on a full disk — must not become an unhandled rejection, which ends the process and
+    // every run in it. Whoever awaits `result` still gets the failure.
+    result.catch(() => {});
     return {
       runId,
-      result: outcome.then(() => this.resultOf(runId, active.finished)),
+      result,
       stop: (status = 'cancelled') => {
         this.stop(runId, status);
       },
