@@ -12,6 +12,7 @@ import {
   BUILTIN_PROVIDERS,
   type Fallback,
   LLM_STEP_TYPES,
+  type LlmStepType,
   type Pipeline,
   type Step,
   type StepTemplate,
@@ -24,6 +25,22 @@ const FALLBACK_TYPES: ReadonlySet<string> = new Set([...LLM_STEP_TYPES, 'claude_
 const LLM_TYPES: ReadonlySet<string> = new Set(LLM_STEP_TYPES);
 
 type LlmCall = StepTemplate | Fallback | Extract<Step, { type: (typeof LLM_STEP_TYPES)[number] }>;
+
+/** The provider a step type's calls go to (src/providers/step-providers.ts); `llm`: its `provider:`. */
+const PROVIDER_OF_TYPE: Readonly<Record<string, string>> = {
+  claude: 'anthropic',
+  gemini: 'gemini',
+  gemini_structured: 'gemini',
+  gemini_function: 'gemini',
+  openai: 'openai',
+  mock: 'mock',
+};
+
+/** Who a call goes to: its type and `provider:` as the engine resolves them (a fallback: merged into its step's). */
+interface CallTarget {
+  type: string | undefined;
+  provider: string | undefined;
+}
 
 /**
  * Every semantic problem of `pipeline`; `dir` resolves relative `file:` paths. With `root`, every
@@ -44,6 +61,7 @@ export function semanticProblems(
   if (pipeline.defaults?.provider) {
     checkProviderRef(pipeline.defaults.provider, [...at, 'defaults', 'provider'], providers, problems);
   }
+  checkClaudeTemperatures(pipeline, at, problems);
   pipeline.steps.forEach((step, i) => {
     checkStep(
       step,
@@ -155,8 +173,12 @@ function checkProviderRef(name: string, path: DocPath, providers: string[], prob
 }
 
 function checkStep(step: Step, path: DocPath, scope: Scope, problems: Problem[]): void {
-  if (LLM_TYPES.has(step.type)) checkLlmCall(step as LlmCall, step.type, path, scope, problems, { needsContent: true });
-  if ('fallback' in step && step.fallback !== undefined) checkFallbacks(step.fallback, path, scope, problems);
+  const own: CallTarget = { type: step.type, provider: 'provider' in step ? step.provider : undefined };
+  if (LLM_TYPES.has(step.type)) {
+    checkLlmCall(step as LlmCall, step.type, path, scope, problems, { needsContent: true });
+    checkVendorKeys(step as LlmCall, own, path, scope, problems);
+  }
+  if ('fallback' in step && step.fallback !== undefined) checkFallbacks(step.fallback, own, path, scope, problems);
   checkOnError(step, path, scope.pipeline, problems);
 
   switch (step.type) {
@@ -187,9 +209,11 @@ function checkStep(step: Step, path: DocPath, scope: Scope, problems: Problem[])
         });
       }
       const template = step.step_template;
+      const target: CallTarget = { type: template.type, provider: template.provider };
       checkLlmCall(template, template.type, [...path, 'step_template'], scope, problems, { needsContent: true });
+      checkVendorKeys(template, target, [...path, 'step_template'], scope, problems);
       if (template.fallback !== undefined)
-        checkFallbacks(template.fallback, [...path, 'step_template'], scope, problems);
+        checkFallbacks(template.fallback, target, [...path, 'step_template'], scope, problems);
       break;
     }
     case 'parallel':
@@ -258,11 +282,53 @@ function checkLlmCall(
   });
 }
 
-function checkFallbacks(fallback: Fallback | Fallback[], path: DocPath, scope: Scope, problems: Problem[]): void {
+function checkFallbacks(
+  fallback: Fallback | Fallback[],
+  owner: CallTarget,
+  path: DocPath,
+  scope: Scope,
+  problems: Problem[],
+): void {
   const list = Array.isArray(fallback) ? fallback : [fallback];
   list.forEach((f, i) => {
     const at = Array.isArray(fallback) ? [...path, 'fallback', i] : [...path, 'fallback'];
     checkLlmCall(f, f.type, at, scope, problems, { needsContent: false });
+    // As mergeFallback makes it: a fallback of another type does not keep its step's provider.
+    const otherType = f.type !== undefined && f.type !== owner.type;
+    checkVendorKeys(
+      f,
+      { type: f.type ?? owner.type, provider: f.provider ?? (otherType ? undefined : owner.provider) },
+      at,
+      scope,
+      problems,
+    );
+  });
+}
+
+/**
+ * Keys only one vendor takes, set on a call to another: `generation_config` is Gemini's. The engine
+ * sends it to Gemini only (a fallback inherits it from a Gemini step without sending it elsewhere),
+ * so set on a Claude or OpenAI call itself it would be ignored — an error here rather than silence.
+ */
+function checkVendorKeys(call: LlmCall, target: CallTarget, path: DocPath, scope: Scope, problems: Problem[]): void {
+  if (call.generation_config === undefined) return;
+  const name =
+    target.type === 'mock'
+      ? 'mock'
+      : (target.provider ??
+        (target.type === 'llm' || target.type === undefined
+          ? scope.pipeline.defaults?.provider
+          : PROVIDER_OF_TYPE[target.type]));
+  if (name === undefined) return;
+  const declared = scope.pipeline.providers?.[name]?.type;
+  const type = declared ?? ((BUILTIN_PROVIDERS as readonly string[]).includes(name) ? name : undefined);
+  // Gemini's own; the mock ignores it; an unknown provider is reported on its own.
+  if (type === undefined || type === 'gemini' || type === 'mock') return;
+  problems.push({
+    path: [...path, 'generation_config'],
+    at: 'key',
+    message: `\`generation_config\` is Gemini's, but this call goes to ${name === type ? `provider "${name}"` : `provider "${name}" (type ${type})`}, which does not take it`,
+    hint: "remove it, and use the call's own keys (max_tokens, temperature, top_p, stop), which every provider takes",
   });
 }
 
@@ -389,6 +455,155 @@ function checkChildInputs(
       });
     }
   }
+}
+
+/**
+ * The Messages API takes a temperature from 0 to 1 (it refuses 1.5 with a 400); the format's 0–2 is
+ * OpenAI's and Gemini's range. Every call's provider and temperature are known at load time (its
+ * own, a fallback's inherited from its step, or `defaults.temperature`), so a Claude call out of
+ * range is an error here, at its place — not a 400 at run time, after the steps before it have run
+ * and been paid for. Nothing is clamped: the pipeline says what it means.
+ */
+const CLAUDE_MAX_TEMPERATURE = 1;
+
+/** What a call inherits its temperature from, and where that is written. */
+interface TemperatureSource {
+  value: number;
+  path: DocPath;
+  /** How the diagnostic names it: undefined when it is the call's own `temperature:`. */
+  from?: string;
+}
+
+function checkClaudeTemperatures(pipeline: Pipeline, at: DocPath, problems: Problem[]): void {
+  const defaults = pipeline.defaults?.temperature;
+  const fromDefaults: TemperatureSource | undefined =
+    defaults === undefined
+      ? undefined
+      : { value: defaults, path: [...at, 'defaults', 'temperature'], from: '`defaults.temperature`' };
+  const visit = (step: Step, path: DocPath): void => {
+    if (LLM_TYPES.has(step.type)) {
+      const call = step as LlmCall & { type: LlmStepType };
+      checkCall(call, call.type, path, fromDefaults);
+      forEachFallback(step as { fallback?: Fallback | Fallback[] }, path, (f, fPath) => {
+        checkCall(
+          mergedCall(call, call.type, f),
+          f.type ?? call.type,
+          fPath,
+          inheritedTemperature(call, path, fromDefaults),
+        );
+      });
+    } else if (step.type === 'claude_code') {
+      // A fallback of another type is a whole model call of its own (no temperature to inherit).
+      forEachFallback(step, path, (f, fPath) => {
+        if (f.type !== undefined) checkCall(f, f.type, fPath, fromDefaults);
+      });
+    } else if (step.type === 'batch' || step.type === 'claude_batch') {
+      const template = step.step_template;
+      const tPath = [...path, 'step_template'];
+      checkCall(template, template.type, tPath, fromDefaults);
+      forEachFallback(template, tPath, (f, fPath) => {
+        checkCall(
+          mergedCall(template, template.type, f),
+          f.type ?? template.type,
+          fPath,
+          inheritedTemperature(template, tPath, fromDefaults),
+        );
+      });
+    } else if (step.type === 'parallel') {
+      step.steps.forEach((sub, i) => {
+        visit(sub, [...path, 'steps', i]);
+      });
+    }
+    // A `pipeline` step's child is a pipeline of its own, with its own defaults and providers:
+    // semanticProblems checks an inline one, the loader of its file a `file:` one.
+  };
+  const checkCall = (
+    call: { provider?: string | undefined; temperature?: number | undefined },
+    type: LlmStepType,
+    path: DocPath,
+    inherited: TemperatureSource | undefined,
+  ): void => {
+    const provider = anthropicProvider(pipeline, call.provider, type);
+    if (provider === undefined) return;
+    const own = call.temperature;
+    const source: TemperatureSource | undefined =
+      own !== undefined ? { value: own, path: [...path, 'temperature'] } : inherited;
+    if (!source || source.value <= CLAUDE_MAX_TEMPERATURE) return;
+    const claude = provider === 'anthropic' ? 'Claude' : `Claude (provider "${provider}")`;
+    if (source.from === undefined) {
+      problems.push({
+        path: source.path,
+        message: `temperature ${source.value} is out of range for ${claude}: the Messages API accepts 0 to 1 (0–2 is OpenAI's and Gemini's range)`,
+        hint: `use a temperature from 0 to 1 for a Claude call`,
+      });
+      return;
+    }
+    problems.push({
+      path: call.provider === undefined ? path : [...path, 'provider'],
+      message: `this call goes to ${claude} with temperature ${source.value}, from ${source.from} (${formatPath(source.path)}), but the Messages API accepts 0 to 1`,
+      hint: 'give this call a `temperature:` of its own, from 0 to 1',
+    });
+  };
+  pipeline.steps.forEach((step, i) => {
+    visit(step, [...at, 'steps', i]);
+  });
+
+  function inheritedTemperature(
+    call: { temperature?: number | undefined },
+    path: DocPath,
+    fallbackSource: TemperatureSource | undefined,
+  ): TemperatureSource | undefined {
+    if (call.temperature === undefined) return fallbackSource;
+    return { value: call.temperature, path: [...path, 'temperature'], from: "the step's `temperature`" };
+  }
+}
+
+/** Each fallback of `owner` with its path (`fallback` or `fallback[i]`). */
+function forEachFallback(
+  owner: { fallback?: Fallback | Fallback[] | undefined },
+  path: DocPath,
+  visit: (fallback: Fallback, path: DocPath) => void,
+): void {
+  const fallback = owner.fallback;
+  if (fallback === undefined) return;
+  if (!Array.isArray(fallback)) visit(fallback, [...path, 'fallback']);
+  else
+    fallback.forEach((f, i) => {
+      visit(f, [...path, 'fallback', i]);
+    });
+}
+
+/**
+ * A fallback as the engine runs it (step-runner.ts, mergeFallback): the step's fields under its
+ * own — except the provider, which a fallback of another type does not inherit. Its temperature is
+ * left to the caller (it says where an inherited one comes from).
+ */
+function mergedCall(
+  call: { provider?: string | undefined },
+  type: LlmStepType,
+  fallback: Fallback,
+): { provider?: string; temperature?: number } {
+  const otherType = fallback.type !== undefined && fallback.type !== type;
+  const provider = fallback.provider ?? (otherType ? undefined : call.provider);
+  return {
+    ...(provider === undefined ? {} : { provider }),
+    ...(fallback.temperature === undefined ? {} : { temperature: fallback.temperature }),
+  };
+}
+
+/**
+ * The provider a call of `type` naming `provider` goes to (its own, its type's, else
+ * `defaults.provider`), when that is the Messages API's: `anthropic`, or a name declared with
+ * `type: anthropic`. Undefined for any other, and when it cannot be told (an unknown provider, an
+ * `llm` call without one: reported elsewhere).
+ */
+function anthropicProvider(pipeline: Pipeline, provider: string | undefined, type: LlmStepType): string | undefined {
+  if (type === 'mock') return undefined;
+  const name = provider ?? (type === 'llm' ? pipeline.defaults?.provider : PROVIDER_OF_TYPE[type]);
+  if (name === undefined) return undefined;
+  const declared = pipeline.providers?.[name]?.type;
+  const anthropic = declared !== undefined ? declared === 'anthropic' : name === 'anthropic';
+  return anthropic ? name : undefined;
 }
 
 function checkFileExists(file: string, path: DocPath, scope: Scope, what: string, problems: Problem[]): void {

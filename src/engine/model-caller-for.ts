@@ -40,7 +40,10 @@ export class CallTally {
     if (stats.cached || stats.replayed) this.cacheHits++;
     this.costSavedUsd += stats.costSavedUsd;
     // A cache hit or a replay spent nothing: its tokens were paid for by the call it repeats.
-    if (stats.error || stats.cached || stats.replayed) return;
+    if (stats.cached || stats.replayed) return;
+    // A failed call spent what the vendor billed its attempts for (answers that came back unusable),
+    // else nothing.
+    if (stats.error && stats.usage.inputTokens + stats.usage.outputTokens === 0 && !stats.costUsd) return;
     this.usage = addUsage(this.usage, stats.usage);
     if (stats.costUsd === null) this.unpricedCalls++;
     else {
@@ -92,6 +95,8 @@ export function modelCallerFor(
       return priceCall(config?.type ?? provider, model, usage, config?.prices);
     },
     onCallFinished: (stats) => tally.add(stats),
+    // A streamed attempt given up for a retry: consumers discard the step's text (events.ts).
+    onStreamReset: () => services.bus.emit('pipeline.step.chunk', { runId: run.id, step: key, text: '', reset: true }),
   });
   // Under a budget, a call is admitted for its worst case, which assumes an output cap: the request
   // must carry that cap, or OpenAI and Gemini send none and one answer can cost many times what

@@ -115,6 +115,9 @@ export async function runStep(
     // What the failed attempts had paid for: it belongs to this step's bill whatever comes next.
     let failedSpent = spentOf(error);
     for (const [i, fallback] of fallbacks.entries()) {
+      // What the failed call streamed is void: consumers discard it, the fallback streams its own.
+      if (streamsChunks(step, run))
+        bus.emit('pipeline.step.chunk', { runId: run.id, step: key, text: '', reset: true });
       try {
         const fallbackStep = mergeFallback(step, fallback);
         recovered = await withTimeout(
@@ -334,6 +337,11 @@ export function withTimeout<T>(
       });
     },
   );
+}
+
+/** Whether the step streams its text (`pipeline.step.chunk`), as its handler decides it. */
+function streamsChunks(step: Step, run: RunContext): boolean {
+  return step.stream ?? run.defaults.stream ?? run.options.stream ?? false;
 }
 
 export function fallbacksOf(step: Step): Fallback[] {

@@ -13,7 +13,8 @@ import type {
   MessageParam,
   RawMessageStreamEvent,
 } from '@anthropic-ai/sdk/resources/messages/messages.js';
-import { abortError, httpError, otherError, scrub, truncatedStream } from './map-error.js';
+import { MAX_TIMER_MS } from '../config/schema.js';
+import { abortError, httpError, otherError, scrub, transportError, truncatedStream } from './map-error.js';
 import {
   type Capabilities,
   type ChatMessage,
@@ -29,7 +30,8 @@ import {
   VENDOR_CAPABILITIES,
   type VendorTurn,
 } from './provider.js';
-import { ProviderError, type ProviderErrorKind } from './provider-error.js';
+import { ProviderError, type ProviderErrorKind, unusableToolArguments } from './provider-error.js';
+import { clientHeaders } from './sdk-env.js';
 import { sdkLogOptions } from './sdk-log.js';
 import {
   objectRootSchema,
@@ -44,7 +46,12 @@ export interface AnthropicProviderOptions {
   baseUrl?: string;
   /** The HTTP client (a pooled, keep-alive fetch: see resilience/connection-pool.ts). */
   fetch?: typeof fetch;
+  /** Headers for every request: the operator's ANTHROPIC_CUSTOM_HEADERS, from the engine's Env (settings.ts). */
+  headers?: Readonly<Record<string, string>>;
 }
+
+/** The Messages API's own endpoint, passed explicitly: the SDK would take ANTHROPIC_BASE_URL from process.env. */
+export const ANTHROPIC_DEFAULT_BASE_URL = 'https://api.anthropic.com';
 
 /** Claude requires max_tokens; this is used when the step sets none. */
 export const ANTHROPIC_DEFAULT_MAX_TOKENS = 4096;
@@ -55,8 +62,11 @@ export const ANTHROPIC_DEFAULT_MAX_TOKENS = 4096;
  */
 export const STRUCTURED_OUTPUT_INSTRUCTION = `Give your final answer by calling the ${STRUCTURED_OUTPUT_NAME} tool: its input is the answer, exactly matching the tool's schema. Do not write the answer as text.`;
 
-/** The SDK's own deadline, far beyond any step timeout: ours (the AbortSignal) decides. */
-const SDK_TIMEOUT_MS = 24 * 60 * 60 * 1000;
+/**
+ * The SDK's own deadline (10 minutes by default), pushed past any timeout a pipeline may set (the
+ * longest timer Node.js holds): ours, the AbortSignal, decides.
+ */
+const SDK_TIMEOUT_MS = MAX_TIMER_MS;
 
 /** Error types of Anthropic's error body (also sent as a mid-stream `error` event). */
 const ERROR_TYPE_KINDS: Record<string, ProviderErrorKind> = {
@@ -79,9 +89,13 @@ export class AnthropicProvider implements Provider {
   constructor(options: AnthropicProviderOptions) {
     this.name = options.name ?? 'anthropic';
     this.apiKey = options.apiKey;
+    // Everything the SDK would read from process.env is passed (sdk-env.ts): the engine's Env decides.
     this.client = new Anthropic({
       apiKey: options.apiKey,
-      ...(options.baseUrl ? { baseURL: options.baseUrl } : {}),
+      authToken: null,
+      webhookKey: null,
+      baseURL: options.baseUrl ?? ANTHROPIC_DEFAULT_BASE_URL,
+      defaultHeaders: clientHeaders('ANTHROPIC_CUSTOM_HEADERS', options.headers),
       ...(options.fetch ? { fetch: options.fetch } : {}),
       maxRetries: 0,
       timeout: SDK_TIMEOUT_MS,
@@ -128,14 +142,26 @@ export class AnthropicProvider implements Provider {
       throw truncatedStream(this.name, 'message_stop');
     }
     if (!acc.started) throw new ProviderError(this.name, 'invalid_response', 'the stream had no message_start');
-    yield { type: 'done', response: fromMessage(acc.message(), request, unwrap) };
+    const response = fromMessage(acc.message(), request, unwrap);
+    // A tool input that is not JSON: cut off by max_tokens (not retried: the same request is cut the
+    // same way) or malformed. The answer was billed either way: the error carries its usage.
+    if (acc.unparsable !== undefined) {
+      const cut = response.finishReason === 'length';
+      const cap = request.maxTokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS;
+      throw unusableToolArguments(this.name, acc.unparsable, cut, response.usage, cap);
+    }
+    yield { type: 'done', response };
   }
 
   private mapError(err: unknown, signal: AbortSignal): ProviderError {
     if (err instanceof ProviderError) return err;
     if (signal.aborted || err instanceof Anthropic.APIUserAbortError) return abortError(this.name, signal, err);
     const secrets = [this.apiKey];
-    if (err instanceof Anthropic.APIError && !(err instanceof Anthropic.APIConnectionError)) {
+    // No answer over the network: by class, not by wording (the timeout one carries no cause).
+    if (err instanceof Anthropic.APIConnectionError) {
+      return transportError(this.name, err, secrets, err instanceof Anthropic.APIConnectionTimeoutError);
+    }
+    if (err instanceof Anthropic.APIError) {
       if (err.status === undefined) {
         // An `error` event inside a 200 stream: only the error type says what happened.
         const kind = ERROR_TYPE_KINDS[err.type ?? ''] ?? 'server';
@@ -334,6 +360,8 @@ class StreamAccumulator {
   started: AnthropicMessage | undefined;
   private readonly blocks: ContentBlock[] = [];
   private readonly partialJson = new Map<number, string>();
+  /** The first tool_use block whose input is not JSON (its stop_reason, known later, says why). */
+  unparsable: string | undefined;
 
   /** Feeds one event; returns the text it adds, if any. */
   add(event: RawMessageStreamEvent): string | undefined {
@@ -365,7 +393,14 @@ class StreamAccumulator {
       case 'content_block_stop': {
         const block = this.blocks[event.index];
         const json = this.partialJson.get(event.index);
-        if (block?.type === 'tool_use') block.input = json ? JSON.parse(json) : {};
+        if (block?.type === 'tool_use') {
+          try {
+            block.input = json ? JSON.parse(json) : {};
+          } catch {
+            block.input = {};
+            this.unparsable ??= block.name;
+          }
+        }
         return undefined;
       }
       case 'message_delta':

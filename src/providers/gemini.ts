@@ -1,6 +1,8 @@
-// Gemini through `@google/genai` (Gemini API, not Vertex). No SDK retries (no retryOptions), the
-// caller's AbortSignal goes in `config.abortSignal`. Structured output is responseMimeType
-// application/json + responseJsonSchema; the JSON text is parsed into `object`.
+// Gemini through `@google/genai` (Gemini API, never Vertex: `vertexai: false`, whatever
+// GOOGLE_GENAI_USE_VERTEXAI says — see sdk-env.ts). No SDK retries (no retryOptions), no SDK
+// timeout (it sets none by default), the caller's AbortSignal goes in `config.abortSignal`.
+// Structured output is responseMimeType application/json + responseJsonSchema; the JSON text is
+// parsed into `object`.
 //
 // Inside one call the SDK (2.x) may make more requests of its own:
 // - automatic continuation, on by default and left on: an answer that ends at a checkpoint
@@ -51,6 +53,9 @@ export interface GeminiProviderOptions {
   fetch?: typeof fetch;
 }
 
+/** The Gemini API's own endpoint, passed explicitly: the SDK would take GOOGLE_GEMINI_BASE_URL from process.env. */
+export const GEMINI_DEFAULT_BASE_URL = 'https://generativelanguage.googleapis.com/';
+
 /** The headers of the last HTTP answer of one call: the SDK's ApiError keeps only the status. */
 interface HeaderTap {
   headers: Headers | undefined;
@@ -67,9 +72,11 @@ export class GeminiProvider implements Provider {
     this.name = options.name ?? 'gemini';
     this.apiKey = options.apiKey;
     this.fetch = options.fetch ?? fetch;
+    // Everything the SDK would read from process.env is passed (sdk-env.ts): the engine's Env decides.
     this.client = new GoogleGenAI({
+      vertexai: false,
       apiKey: options.apiKey,
-      ...(options.baseUrl ? { httpOptions: { baseUrl: options.baseUrl } } : {}),
+      httpOptions: { baseUrl: options.baseUrl ?? GEMINI_DEFAULT_BASE_URL },
     });
   }
 
@@ -263,7 +270,10 @@ class ResponseAccumulator {
   result(request: ModelRequest): ModelResponse {
     const u = this.usage;
     const usage: Usage = {
-      inputTokens: u?.promptTokenCount ?? 0,
+      // What built-in tools (Google Search, URL context, code execution) put into the prompt is
+      // billed as input too, but counted apart from the prompt (totalTokenCount = prompt + tool
+      // use prompt + candidates + thoughts). cachedContentTokenCount is a part of the prompt's.
+      inputTokens: (u?.promptTokenCount ?? 0) + (u?.toolUsePromptTokenCount ?? 0),
       // Thinking tokens are billed as output.
       outputTokens: (u?.candidatesTokenCount ?? 0) + (u?.thoughtsTokenCount ?? 0),
       ...(u?.cachedContentTokenCount ? { cacheReadTokens: u.cachedContentTokenCount } : {}),

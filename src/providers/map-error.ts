@@ -56,12 +56,36 @@ export function httpError(
   });
 }
 
+/**
+ * A request the SDK could not complete over the network, as the SDK itself tells (the Anthropic and
+ * openai SDKs' APIConnectionError, which the providers recognise by class). `timedOut` — their
+ * APIConnectionTimeoutError, a bare "Request timed out." with no cause: a host that does not answer,
+ * or undici's connect timeout — is kind `timeout`; any other is `connection` (refused, reset, DNS).
+ * Both are faults of the provider's: retried, and counted by its circuit breaker. Our own deadline
+ * is not one of these: the caller's signal tells it apart first (abortError).
+ */
+export function transportError(
+  provider: string,
+  err: unknown,
+  secrets: ReadonlyArray<string | undefined>,
+  timedOut: boolean,
+): ProviderError {
+  const message = scrub(describe(err), secrets);
+  return new ProviderError(
+    provider,
+    timedOut ? 'timeout' : 'connection',
+    timedOut ? `timed out waiting for the server (${message})` : `connection failed: ${message}`,
+    { cause: scrubbedCause(err, secrets) },
+  );
+}
+
 /** Errors that are not HTTP answers: network failures, unparsable bodies, anything else the SDK raises. */
 export function otherError(provider: string, err: unknown, secrets: ReadonlyArray<string | undefined>): ProviderError {
-  const message = scrub(describe(err), secrets);
-  const kind: ProviderErrorKind =
-    err instanceof SyntaxError ? 'invalid_response' : looksLikeNetwork(err) ? 'connection' : 'invalid_response';
-  return new ProviderError(provider, kind, kind === 'connection' ? `connection failed: ${message}` : message, {
+  if (!(err instanceof SyntaxError)) {
+    if (looksLikeTimeout(err)) return transportError(provider, err, secrets, true);
+    if (looksLikeNetwork(err)) return transportError(provider, err, secrets, false);
+  }
+  return new ProviderError(provider, 'invalid_response', scrub(describe(err), secrets), {
     cause: scrubbedCause(err, secrets),
   });
 }
@@ -81,11 +105,24 @@ const NETWORK_CODES = new Set([
   'UND_ERR_SOCKET',
 ]);
 
+/** undici's own deadlines (connect; headers and body, which our pools turn off: connection-pool.ts). */
+const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+/** A transport that gave up waiting: undici's timeout errors, anywhere in the cause chain, or an SDK's by name. */
+function looksLikeTimeout(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const { code, name } = e as { code?: unknown; name?: unknown };
+    if (typeof code === 'string' && TIMEOUT_CODES.has(code)) return true;
+    if (name === 'APIConnectionTimeoutError') return true;
+  }
+  return false;
+}
+
 function looksLikeNetwork(err: unknown): boolean {
   for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
     const { code, message, name } = e as { code?: unknown; message?: unknown; name?: unknown };
     if (typeof code === 'string' && NETWORK_CODES.has(code)) return true;
-    if (name === 'APIConnectionError' || name === 'APIConnectionTimeoutError') return true;
+    if (name === 'APIConnectionError') return true;
     if (
       typeof message === 'string' &&
       /fetch failed|terminated|socket hang up|other side closed|network/i.test(message)

@@ -10,7 +10,8 @@ import type {
   ChatCompletionTool,
 } from 'openai/resources/chat/completions/completions.js';
 import { estimateInputTokens } from '../budget/estimate.js';
-import { abortError, httpError, otherError, scrub, truncatedStream } from './map-error.js';
+import { MAX_TIMER_MS } from '../config/schema.js';
+import { abortError, httpError, otherError, scrub, transportError, truncatedStream } from './map-error.js';
 import {
   type Capabilities,
   type ChatMessage,
@@ -25,14 +26,19 @@ import {
   type Usage,
   VENDOR_CAPABILITIES,
 } from './provider.js';
-import { kindFromStatus, ProviderError, type ProviderErrorKind } from './provider-error.js';
+import { kindFromStatus, ProviderError, type ProviderErrorKind, unusableToolArguments } from './provider-error.js';
+import { clientHeaders } from './sdk-env.js';
 import { sdkLogOptions } from './sdk-log.js';
 import { objectRootSchema, parseJsonText, STRUCTURED_OUTPUT_NAME } from './structured-schema.js';
 
 export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
 /** What the SDK requires as a key when the server needs none (Ollama, vLLM): it is sent and ignored. */
 const NO_KEY_PLACEHOLDER = 'no-key';
-const SDK_TIMEOUT_MS = 24 * 60 * 60 * 1000;
+/**
+ * The SDK's own deadline (10 minutes by default), pushed past any timeout a pipeline may set (the
+ * longest timer Node.js holds): ours, the AbortSignal, decides.
+ */
+const SDK_TIMEOUT_MS = MAX_TIMER_MS;
 
 export interface OpenAIProviderOptions {
   name?: string;
@@ -41,6 +47,13 @@ export interface OpenAIProviderOptions {
   baseUrl?: string;
   /** The HTTP client (a pooled, keep-alive fetch: see resilience/connection-pool.ts). */
   fetch?: typeof fetch;
+  /**
+   * The operator's OPENAI_CUSTOM_HEADERS, OPENAI_ORG_ID and OPENAI_PROJECT_ID, from the engine's Env
+   * (settings.ts: for the operator's endpoint only).
+   */
+  headers?: Readonly<Record<string, string>>;
+  organization?: string;
+  project?: string;
 }
 
 export class OpenAIProvider implements Provider {
@@ -55,9 +68,15 @@ export class OpenAIProvider implements Provider {
     this.apiKey = options.apiKey;
     const baseURL = options.baseUrl ?? OPENAI_DEFAULT_BASE_URL;
     this.isOpenAI = new URL(baseURL).hostname === 'api.openai.com';
+    // Everything the SDK would read from process.env is passed (sdk-env.ts): the engine's Env decides.
     this.client = new OpenAI({
       apiKey: options.apiKey ?? NO_KEY_PLACEHOLDER,
+      adminAPIKey: null,
+      organization: options.organization ?? null,
+      project: options.project ?? null,
+      webhookSecret: null,
       baseURL,
+      defaultHeaders: clientHeaders('OPENAI_CUSTOM_HEADERS', options.headers),
       ...(options.fetch ? { fetch: options.fetch } : {}),
       maxRetries: 0,
       timeout: SDK_TIMEOUT_MS,
@@ -214,7 +233,13 @@ export class OpenAIProvider implements Provider {
     request: ModelRequest,
     unwrap: ((v: unknown) => unknown) | undefined,
   ): ModelResponse {
-    const toolCalls: ToolCall[] = raw.toolCalls.map((c) => ({ id: c.id, name: c.name, arguments: this.parseArgs(c) }));
+    // The first call whose arguments are not JSON: the answer is unusable, but answered and billed.
+    let unparsable: string | undefined;
+    const toolCalls: ToolCall[] = raw.toolCalls.map((c) => {
+      const args = parseArgs(c.args);
+      if (args === undefined) unparsable ??= c.name;
+      return { id: c.id, name: c.name, arguments: args ?? {} };
+    });
     const usage: Usage = raw.usage
       ? {
           inputTokens: raw.usage.prompt_tokens ?? 0,
@@ -224,6 +249,10 @@ export class OpenAIProvider implements Provider {
             : {}),
         }
       : estimatedUsage(request, raw.text || raw.refusal, toolCalls);
+    // Cut off by max_tokens (finish_reason `length`): not retried, the same request is cut the same way.
+    if (unparsable !== undefined) {
+      throw unusableToolArguments(this.name, unparsable, raw.finish === 'length', usage, request.maxTokens);
+    }
     const response: ModelResponse = {
       text: raw.text,
       toolCalls,
@@ -240,20 +269,16 @@ export class OpenAIProvider implements Provider {
     return response;
   }
 
-  private parseArgs(call: { name: string; args: string }): Record<string, unknown> {
-    if (!call.args.trim()) return {};
-    try {
-      return JSON.parse(call.args) as Record<string, unknown>;
-    } catch {
-      throw new ProviderError(this.name, 'invalid_response', `the arguments of tool call ${call.name} are not JSON`);
-    }
-  }
-
   private mapError(err: unknown, signal: AbortSignal): ProviderError {
     if (err instanceof ProviderError) return err;
     if (signal.aborted || err instanceof OpenAI.APIUserAbortError) return abortError(this.name, signal, err);
     const secrets = [this.apiKey];
-    if (err instanceof OpenAI.APIError && !(err instanceof OpenAI.APIConnectionError)) {
+    // No answer over the network: by class — openai's errors have no name, and the timeout one
+    // ("Request timed out.") no cause either.
+    if (err instanceof OpenAI.APIConnectionError) {
+      return transportError(this.name, err, secrets, err instanceof OpenAI.APIConnectionTimeoutError);
+    }
+    if (err instanceof OpenAI.APIError) {
       const code = typeof err.code === 'string' ? err.code : undefined;
       if (err.status === undefined) {
         // An `error` chunk inside a 200 stream: its type (or code) says what happened.
@@ -335,6 +360,16 @@ function estimatedUsage(request: ModelRequest, answer: string, toolCalls: ToolCa
     messages: [{ role: 'assistant', content: answer, ...(toolCalls.length ? { toolCalls } : {}) }],
   });
   return { inputTokens: estimateInputTokens(request), outputTokens: Math.max(1, output), estimated: true };
+}
+
+/** A tool call's arguments: {} when empty, undefined when not JSON (cut off, or malformed). */
+function parseArgs(args: string): Record<string, unknown> | undefined {
+  if (!args.trim()) return {};
+  try {
+    return JSON.parse(args) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
 }
 
 function finishReason(reason: string | null): FinishReason {

@@ -2,6 +2,7 @@
 // whether the retry policy tries again, whether the circuit breaker counts it, and how long
 // to wait (`retryAfterMs` from `retry-after` / `x-ratelimit-*` headers beats backoff).
 import { ElexirionError, ExitCode } from '../errors.js';
+import type { Usage } from './provider.js';
 
 export type ProviderErrorKind =
   | 'rate_limited' // 429
@@ -10,6 +11,7 @@ export type ProviderErrorKind =
   | 'timeout' // our timeout fired
   | 'connection' // reset, refused, DNS, cut-off stream
   | 'invalid_response' // malformed JSON, missing fields
+  | 'output_limit' // the answer hit the request's output cap (max_tokens) inside a tool call's arguments
   | 'auth' // 401, 403, missing key
   | 'bad_request' // other 4xx: the request itself is wrong
   | 'aborted'; // the run was cancelled
@@ -32,18 +34,25 @@ export class ProviderError extends ElexirionError {
   readonly status?: number;
   /** How long the provider asked us to wait before trying again. */
   readonly retryAfterMs?: number;
+  /**
+   * What the vendor reported this call used, when it answered (and billed) before the answer
+   * turned out unusable — tool call arguments cut off by max_tokens, or not JSON. The model caller
+   * adds it to the call's usage and cost: a paid attempt is never recorded as free.
+   */
+  readonly usage?: Usage;
 
   constructor(
     provider: string,
     kind: ProviderErrorKind,
     message: string,
-    options: { status?: number; retryAfterMs?: number; cause?: unknown } = {},
+    options: { status?: number; retryAfterMs?: number; cause?: unknown; usage?: Usage } = {},
   ) {
     super(`${provider}: ${message}`, { exitCode: ExitCode.runFailed, cause: options.cause });
     this.provider = provider;
     this.kind = kind;
     if (options.status !== undefined) this.status = options.status;
     if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
+    if (options.usage !== undefined) this.usage = options.usage;
   }
 
   get retryable(): boolean {
@@ -53,6 +62,35 @@ export class ProviderError extends ElexirionError {
   get providerFault(): boolean {
     return PROVIDER_FAULT.has(this.kind);
   }
+}
+
+/**
+ * A tool call whose arguments (its JSON input) are not JSON, in an answer the vendor billed (`usage`).
+ * Cut off by the request's own output cap — the answer stopped with finish reason `length` /
+ * `max_tokens` — it is `output_limit`, not retried: the same request would be cut at the same place
+ * and paid again. Otherwise the answer is malformed (a fault of the server's): `invalid_response`,
+ * retried. `maxTokens`: the cap the request sent, when it sent one.
+ */
+export function unusableToolArguments(
+  provider: string,
+  tool: string,
+  cut: boolean,
+  usage: Usage,
+  maxTokens?: number,
+): ProviderError {
+  if (!cut) {
+    return new ProviderError(provider, 'invalid_response', `the arguments of tool call ${tool} are not JSON`, {
+      usage,
+    });
+  }
+  const cap = maxTokens === undefined ? 'its output limit' : `max_tokens (${maxTokens})`;
+  return new ProviderError(
+    provider,
+    'output_limit',
+    `the answer hit ${cap} inside the arguments of tool call ${tool}, which are cut off (not JSON); ` +
+      'the same request would be cut off the same way: raise max_tokens',
+    { usage },
+  );
 }
 
 /** Maps an HTTP status to the kind of error it means. */

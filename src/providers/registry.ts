@@ -25,7 +25,13 @@ export type ProviderFactories = Partial<Record<ProviderType, ProviderFactory>>;
 // SDK itself is imported on the first call (LazyProvider).
 const BUILTIN_FACTORIES: Record<Exclude<ProviderType, 'mock'>, ProviderFactory> = {
   anthropic: (s, config) => {
-    const options = { name: s.name, apiKey: requireKey(s), ...baseUrl(s), fetch: fetchFor(s.name, config) };
+    const options = {
+      name: s.name,
+      apiKey: requireKey(s),
+      ...baseUrl(s),
+      ...(s.headers ? { headers: s.headers } : {}),
+      fetch: fetchFor(s.name, config),
+    };
     return lazy(s, async () => {
       const { AnthropicProvider } = await import('./anthropic.js');
       return new AnthropicProvider(options);
@@ -43,6 +49,9 @@ const BUILTIN_FACTORIES: Record<Exclude<ProviderType, 'mock'>, ProviderFactory> 
       name: s.name,
       ...(s.keyOptional && !s.apiKey ? {} : { apiKey: requireKey(s) }),
       ...baseUrl(s),
+      ...(s.headers ? { headers: s.headers } : {}),
+      ...(s.organization ? { organization: s.organization } : {}),
+      ...(s.project ? { project: s.project } : {}),
       fetch: fetchFor(s.name, config),
     };
     return lazy(s, async () => {

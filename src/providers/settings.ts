@@ -1,6 +1,13 @@
 // Where a provider's key and endpoint come from: the `providers:` section of the pipeline
 // (`type`, `base_url`, `api_key_env`) over the vendors' standard environment variables.
 // Keys are only ever read from the environment; the YAML names the variable, never the key.
+//
+// "The environment" is the Env the engine is given (its `env` option; the CLI passes process.env),
+// never process.env behind its back: the vendor SDKs would read a few variables of their own from
+// process.env (ANTHROPIC_CUSTOM_HEADERS, OPENAI_ORG_ID, GOOGLE_GENAI_USE_VERTEXAI …), and each
+// provider's client is built so that they do not (see sdk-env.ts). The ones that carry the
+// operator's settings are read here, from the Env, and follow the rule of the keys: they go to the
+// operator's endpoint only.
 import type { ProviderConfig } from '../config/schema.js';
 import { ElexirionError, ExitCode } from '../errors.js';
 
@@ -11,12 +18,27 @@ interface TypeDefaults {
   /** Variables holding the key, in order of preference. */
   keyVariables: readonly string[];
   baseUrlVariable: string;
+  /** Extra headers for every request, one `Name: value` a line (the SDK's own variable). */
+  headersVariable?: string;
+  /** OpenAI's organization and project (the `OpenAI-Organization` / `OpenAI-Project` headers). */
+  organizationVariable?: string;
+  projectVariable?: string;
 }
 
 export const PROVIDER_ENV: Readonly<Record<Exclude<ProviderType, 'mock'>, TypeDefaults>> = {
-  anthropic: { keyVariables: ['ANTHROPIC_API_KEY'], baseUrlVariable: 'ANTHROPIC_BASE_URL' },
+  anthropic: {
+    keyVariables: ['ANTHROPIC_API_KEY'],
+    baseUrlVariable: 'ANTHROPIC_BASE_URL',
+    headersVariable: 'ANTHROPIC_CUSTOM_HEADERS',
+  },
   gemini: { keyVariables: ['GEMINI_API_KEY', 'GOOGLE_API_KEY'], baseUrlVariable: 'GOOGLE_GEMINI_BASE_URL' },
-  openai: { keyVariables: ['OPENAI_API_KEY'], baseUrlVariable: 'OPENAI_BASE_URL' },
+  openai: {
+    keyVariables: ['OPENAI_API_KEY'],
+    baseUrlVariable: 'OPENAI_BASE_URL',
+    headersVariable: 'OPENAI_CUSTOM_HEADERS',
+    organizationVariable: 'OPENAI_ORG_ID',
+    projectVariable: 'OPENAI_PROJECT_ID',
+  },
 };
 
 export interface ProviderSettings {
@@ -28,6 +50,14 @@ export interface ProviderSettings {
   keyVariables: readonly string[];
   /** An OpenAI-compatible server on its own URL (Ollama, vLLM) may need no key. */
   keyOptional: boolean;
+  /**
+   * Headers of the operator's (ANTHROPIC_CUSTOM_HEADERS, OPENAI_CUSTOM_HEADERS: a gateway's
+   * credentials, often) for every request — set only for the operator's endpoint (see below).
+   */
+  headers?: Readonly<Record<string, string>>;
+  /** OPENAI_ORG_ID and OPENAI_PROJECT_ID, for the operator's endpoint only. */
+  organization?: string;
+  project?: string;
 }
 
 const BUILTIN_TYPES: ReadonlySet<string> = new Set(['anthropic', 'gemini', 'openai', 'mock']);
@@ -56,6 +86,15 @@ export function resolveProviderSettings(name: string, config: ProviderConfig | u
   const apiKey = keyVariables.map((v) => env[v]).find((v) => v !== undefined && v.trim() !== '');
   const baseUrl = config?.base_url ?? nonEmpty(env[defaults.baseUrlVariable]);
   const keyOptional = type === 'openai' && baseUrl !== undefined && !isOfficialOpenAI(baseUrl) && !config?.api_key_env;
+  // The operator's other settings (custom headers, OpenAI's organization and project) go where the
+  // operator's key would: the endpoint the environment names (or the vendor's own), never a
+  // base_url a pipeline chose — even with an api_key_env, which names a key and nothing else.
+  const operatorEndpoint = config?.base_url === undefined || isVendorEndpoint(type, config.base_url);
+  const operator = (variable: string | undefined) =>
+    operatorEndpoint && variable !== undefined ? nonEmpty(env[variable])?.trim() : undefined;
+  const headers = parseHeaders(operator(defaults.headersVariable));
+  const organization = operator(defaults.organizationVariable);
+  const project = operator(defaults.projectVariable);
   return {
     name,
     type,
@@ -63,7 +102,24 @@ export function resolveProviderSettings(name: string, config: ProviderConfig | u
     keyOptional,
     ...(apiKey === undefined ? {} : { apiKey }),
     ...(baseUrl === undefined ? {} : { baseUrl }),
+    ...(Object.keys(headers).length > 0 ? { headers } : {}),
+    ...(organization === undefined ? {} : { organization }),
+    ...(project === undefined ? {} : { project }),
   };
+}
+
+/**
+ * A `*_CUSTOM_HEADERS` value as the SDKs read it: one `Name: value` a line, split at the first
+ * colon, both sides trimmed; a line without a colon is ignored.
+ */
+export function parseHeaders(text: string | undefined): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const line of text?.trim().split('\n') ?? []) {
+    const colon = line.indexOf(':');
+    const name = colon >= 0 ? line.substring(0, colon).trim() : '';
+    if (name) headers[name] = line.substring(colon + 1).trim();
+  }
+  return headers;
 }
 
 /** The provider's `endpoint` (provider.ts): undefined for a built-in name at its standard service. */

@@ -2,10 +2,33 @@
 // HTTP through `fetch`; each provider gets a `fetch` bound to its own undici Agent (the library
 // behind Node's own fetch), so that connections are reused across calls and runs, and a provider
 // never holds more sockets than its max_concurrency lets calls be in flight.
+//
+// The pool sets no deadline of its own on a request. undici's defaults would: 300 s for the answer's
+// headers (headersTimeout) and 300 s of silence in its body (bodyTimeout), whatever the step's or
+// the provider's `timeout` says — a non-streamed reasoning call that takes six minutes would be cut
+// at five, and retried, and paid again. The caller's AbortSignal is the one deadline of a call
+// (resilience/timeout.ts); the SDKs' own client timeouts are pushed past any timer too (the
+// providers' SDK_TIMEOUT_MS). The Gemini SDK does the same for the fetch it would use itself (its
+// "no-timeout dispatcher"); ours replaces that one, so it has to say so too.
 import type { Agent } from 'undici';
 
 /** How long an idle connection is kept for the next call. */
 const KEEP_ALIVE_MS = 30_000;
+
+/**
+ * The options of each pool's Agent. `headersTimeout: 0` and `bodyTimeout: 0` turn undici's own
+ * 300 s limits off (see the top of this file); `connectTimeout` stays undici's (10 s to open a
+ * socket): a host that cannot be reached is a fault to report soon, not to wait out.
+ */
+export function poolOptions(connections: number): ConstructorParameters<typeof Agent>[0] & object {
+  return {
+    connections: Math.max(1, connections),
+    keepAliveTimeout: KEEP_ALIVE_MS,
+    pipelining: 1,
+    headersTimeout: 0,
+    bodyTimeout: 0,
+  };
+}
 
 type Undici = Pick<typeof import('undici'), 'Agent' | 'fetch'>;
 let undici: Promise<Undici> | undefined;
@@ -26,10 +49,7 @@ export function poolFor(provider: string, connections: number): Promise<Agent> {
   const key = `${provider} ${connections}`;
   let pool = pools.get(key);
   if (!pool) {
-    pool = loadUndici().then(
-      ({ Agent }) =>
-        new Agent({ connections: Math.max(1, connections), keepAliveTimeout: KEEP_ALIVE_MS, pipelining: 1 }),
-    );
+    pool = loadUndici().then(({ Agent }) => new Agent(poolOptions(connections)));
     pools.set(key, pool);
   }
   return pool;

@@ -2,7 +2,9 @@
 //   replay cassette ▸ cache lookup ▸ budget check ▸ gate (retry ▸ rate limit ▸ bulkhead ▸ breaker
 //   ▸ timeout) ▸ provider.generate | provider.stream ▸ record usage/cost ▸ cache put ▸ cassette record
 // Everything the engine journals per step (attempts, retries, cache hits, cost saved) is handed
-// to `onCallFinished`, once per call, success or failure.
+// to `onCallFinished`, once per call, success or failure. A call's usage and cost are those of every
+// attempt the vendor billed: its answer, and any earlier answer that came back unusable (a
+// ProviderError carrying `usage`) — priced like an answer, committed to the budget, never free.
 import type { PriceFn } from '../budget/budget-guard.js';
 import { estimateUsage } from '../budget/estimate.js';
 import type { RunBudget } from '../budget/run-budget.js';
@@ -13,6 +15,7 @@ import type { CassettePlayer, CassetteRecorder } from '../journal/cassette.js';
 import type { ModelCaller, CallOptions as ModelCallOptions } from '../llm/model-caller.js';
 import type { ModelRequest, ModelResponse, Provider, Usage } from '../providers/provider.js';
 import { ProviderError } from '../providers/provider-error.js';
+import { addUsage } from '../providers/usage.js';
 import type { EventBus } from '../telemetry/event-bus.js';
 import type { EventMap } from '../telemetry/events.js';
 import type { GateRegistry } from './gate-registry.js';
@@ -33,7 +36,10 @@ export interface CallStats {
   cached: boolean;
   replayed: boolean;
   usage: Usage;
-  /** What this call cost; 0 when answered from cache or cassette; null when the model is unpriced. */
+  /**
+   * What this call cost, its failed but billed attempts included; 0 when answered from cache or
+   * cassette; null when the model is unpriced.
+   */
   costUsd: number | null;
   /** What a cache hit saved: the recorded cost of the original call. */
   costSavedUsd: number;
@@ -59,6 +65,14 @@ export interface ModelCallerDeps {
   ttlMs?: number | false;
   price: PriceFn;
   onCallFinished?: (stats: CallStats) => void;
+  /**
+   * Told when a streamed attempt that had sent text is given up for a retry: the text streamed so
+   * far is void (the engine emits `pipeline.step.chunk` with `reset: true`). The text of this
+   * caller's earlier calls (a tool loop's turns) is then streamed again, and the retry's after it,
+   * so that what a consumer shows after a reset is exactly the answer. Without it, chunks of every
+   * attempt simply follow each other.
+   */
+  onStreamReset?: () => void;
 }
 
 const NO_USAGE: Usage = { inputTokens: 0, outputTokens: 0 };
@@ -71,6 +85,9 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
   const retry = deps.retry;
   const timeoutMs = deps.timeoutMs;
   const deadline = deps.deadline;
+  const onStreamReset = deps.onStreamReset;
+  // What this caller's finished calls streamed, to stream again after a reset (only with onStreamReset).
+  let streamed = '';
 
   return async (request, opts) => {
     const started = performance.now();
@@ -115,7 +132,10 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
     };
     // An answer that did not come from the provider still reaches a streaming consumer, in one piece.
     const deliver = (response: ModelResponse): ModelResponse => {
-      if (opts.stream && response.text) opts.onChunk?.(response.text);
+      if (opts.stream && response.text && opts.onChunk) {
+        opts.onChunk(response.text);
+        if (onStreamReset) streamed += response.text;
+      }
       return response;
     };
 
@@ -145,6 +165,24 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
     const reserving = deps.budget?.reserve(request, step, deps.price);
     const reservation = reserving instanceof Promise ? await reserving : reserving;
     const gate = deps.gates.gate(provider);
+    // Attempts that failed after the vendor had answered and billed them (an unusable answer: the
+    // error carries the usage it reported): their usage and cost, priced one by one like answers.
+    let billed: Usage | undefined;
+    let billedCost: number | null = 0;
+    const billedFor = (error: unknown): never => {
+      if (error instanceof ProviderError && error.usage) {
+        const cost = deps.price(provider, model, error.usage);
+        billedCost = billed ? addCallCost(billedCost, cost) : cost;
+        billed = billed ? addUsage(billed, error.usage) : error.usage;
+      }
+      throw error;
+    };
+    // The text the current attempt has streamed (only tracked when a reset can be told).
+    let attemptText = '';
+    const callOpts: ModelCallOptions =
+      opts.stream && opts.onChunk && onStreamReset
+        ? { ...opts, onChunk: trackChunks(opts.onChunk, (text) => (attemptText += text)) }
+        : opts;
     let response: ModelResponse;
     try {
       if (!target) throw unresolved;
@@ -161,30 +199,67 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
         onRetry: ({ attempt, delayMs, error }) => {
           retries++;
           bus.emit('pipeline.provider.retry', { runId, step, provider, attempt, delayMs, reason: error.message });
+          // The attempt given up had streamed part of an answer: void, the retry streams it anew.
+          if (attemptText !== '' && onStreamReset) {
+            attemptText = '';
+            onStreamReset();
+            if (streamed !== '') opts.onChunk?.(streamed);
+          }
         },
       };
       if (retry) gateOptions.retry = retry;
       if (timeoutMs !== undefined) gateOptions.timeoutMs = timeoutMs;
       if (deadline !== undefined) gateOptions.deadline = deadline;
-      response = await gate.execute((signal) => callProvider(answerer, request, signal, opts), gateOptions);
+      response = await gate.execute(
+        (signal) => callProvider(answerer, request, signal, callOpts).catch(billedFor),
+        gateOptions,
+      );
     } catch (error) {
-      if (reservation) deps.budget?.release(reservation);
+      // Billed attempts are spent: committed to the budget (what was really used), else released.
+      if (reservation) {
+        if (billed) deps.budget?.commit(reservation, billed, billedCost);
+        else deps.budget?.release(reservation);
+      }
       const failure = error instanceof Error ? error : new Error(String(error));
-      finish(stats({ usage: NO_USAGE, costUsd: 0, costSavedUsd: 0, error: failure }));
+      finish(
+        stats(
+          billed
+            ? { usage: billed, costUsd: billedCost, costSavedUsd: 0, error: failure }
+            : { usage: NO_USAGE, costUsd: 0, costSavedUsd: 0, error: failure },
+        ),
+      );
       throw error;
     }
+    streamed += attemptText;
 
-    const costUsd = response.costUsd ?? deps.price(provider, model, response.usage);
-    if (reservation) deps.budget?.commit(reservation, response.usage, costUsd);
+    // The answer's own cost (what a cache hit of it saves), and the call's: billed attempts included.
+    const answerCost = response.costUsd ?? deps.price(provider, model, response.usage);
+    const usage = billed ? addUsage(billed, response.usage) : response.usage;
+    const costUsd = billed ? addCallCost(billedCost, answerCost) : answerCost;
+    if (reservation) deps.budget?.commit(reservation, usage, costUsd);
     if (deps.cache && ttlMs !== false) {
       // A cache that cannot write must not turn a paid, good answer into a failure (and a second bill).
       await deps.cache
-        .put({ key, provider, model, request, response, usage: response.usage, costUsd }, ttlMs)
+        .put({ key, provider, model, request, response, usage: response.usage, costUsd: answerCost }, ttlMs)
         .catch((error: unknown) => process.emitWarning(`call cache: not recorded (${(error as Error).message})`));
     }
-    deps.cassette?.record?.record({ key, step, provider, model, request, response, costUsd });
-    finish(stats({ usage: response.usage, costUsd, costSavedUsd: 0 }));
+    deps.cassette?.record?.record({ key, step, provider, model, request, response, costUsd: answerCost });
+    finish(stats({ usage, costUsd, costSavedUsd: 0 }));
     return response;
+  };
+}
+
+/** Two costs of one call's attempts: null (unpriced) only when neither is known. */
+function addCallCost(a: number | null, b: number | null): number | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return a + b;
+}
+
+function trackChunks(onChunk: (text: string) => void, track: (text: string) => void): (text: string) => void {
+  return (text) => {
+    track(text);
+    onChunk(text);
   };
 }
 

@@ -29,7 +29,17 @@ export interface EventMap {
     fromJournal: boolean;
     error?: string;
   };
-  'pipeline.step.chunk': { runId: string; step: string; text: string };
+  'pipeline.step.chunk': {
+    runId: string;
+    step: string;
+    text: string;
+    /**
+     * The text streamed for this step so far is void: an attempt cut off mid-answer is retried, or
+     * the step falls back to another call. Its `text` is ''; the chunks that follow are the step's
+     * text again from its start (a consumer clears what it shows, or marks the break).
+     */
+    reset?: true;
+  };
   'pipeline.step.progress': {
     runId: string;
     step: string;

@@ -12,6 +12,11 @@ export interface FakeUsage {
   output: number;
   cacheRead?: number;
   cacheWrite?: number;
+  /**
+   * Gemini: tokens its built-in tools (Google Search, URL context, code execution) put into the
+   * prompt — billed as input, reported apart as usageMetadata.toolUsePromptTokenCount.
+   */
+  toolUsePrompt?: number;
 }
 
 export interface FakeAnswer {
@@ -25,6 +30,13 @@ export interface FakeAnswer {
   toolCalls?: FakeToolCall[];
   usage?: Partial<FakeUsage>;
   finishReason?: 'stop' | 'length' | 'tool_calls';
+  /**
+   * The JSON arguments of the last tool call stop after this many characters — what the real APIs
+   * send when the answer hits max_tokens inside them (with `finishReason: 'length'`), or a malformed
+   * answer (with any other finish reason). OpenAI renders it (JSON and stream), Anthropic in a stream
+   * (its non-streamed answer carries the input parsed, which the fake does not cut).
+   */
+  cutArguments?: number;
   /**
    * Anthropic, when the request turns thinking on: the text of the thinking block that opens the
    * answer (default: a fixed sentence). The fake signs it and checks the signature when it comes back.

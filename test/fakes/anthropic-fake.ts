@@ -151,6 +151,7 @@ export class AnthropicFake extends FakeServer {
         },
       },
     ];
+    const lastToolUse = blocks.map((b) => b.type).lastIndexOf('tool_use');
     blocks.forEach((block, index) => {
       const start =
         block.type === 'text'
@@ -169,7 +170,12 @@ export class AnthropicFake extends FakeServer {
                 // The signature comes whole, just before the block's content_block_stop.
                 { type: 'signature_delta', signature: block.signature },
               ]
-            : splitText(JSON.stringify(block.input), 2).map((partial_json) => ({
+            : splitText(
+                index === lastToolUse && answer.cutArguments !== undefined
+                  ? JSON.stringify(block.input).slice(0, answer.cutArguments)
+                  : JSON.stringify(block.input),
+                2,
+              ).map((partial_json) => ({
                 type: 'input_json_delta',
                 partial_json,
               }));

@@ -43,6 +43,11 @@ export abstract class FakeServer {
   latencyMs = 0;
   /** Delay between the events of a streamed answer, to make a stream's pace observable. */
   chunkDelayMs = 0;
+  /**
+   * Awaited before each event of a streamed answer after the first (`index` ≥ 1): a test holds a
+   * stream mid-body with it for as long as it likes (the server sends nothing meanwhile).
+   */
+  beforeEvent: ((index: number) => Promise<void>) | undefined;
 
   private server: Server | undefined;
   private url = '';
@@ -133,6 +138,7 @@ export abstract class FakeServer {
     this.peakInFlight = 0;
     this.latencyMs = 0;
     this.chunkDelayMs = 0;
+    this.beforeEvent = undefined;
   }
 
   /** Resolves when `predicate` holds (polled), or rejects after `timeoutMs`. */
@@ -235,6 +241,7 @@ export abstract class FakeServer {
     if (fault?.kind === 'malformed') toSend = [events[0] as SseEvent, { event: events[1]?.event, data: '{"broken": ' }];
     for (const [i, e] of toSend.entries()) {
       if (i > 0 && this.chunkDelayMs > 0) await sleep(this.chunkDelayMs);
+      if (i > 0 && this.beforeEvent) await this.beforeEvent(i);
       if (res.destroyed) return; // the client went away mid-stream
       res.write(formatSse(e));
     }

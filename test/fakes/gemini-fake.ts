@@ -117,6 +117,7 @@ export class GeminiFake extends FakeServer {
   private response(parts: GeminiPart[], answer: FakeAnswer, digest: RequestDigest, last: boolean): unknown {
     this.responseCount += 1;
     const usage = usageFor(answer, digest, answerText(answer) ?? JSON.stringify(answer.toolCalls ?? []));
+    const toolUse = answer.usage?.toolUsePrompt ?? 0;
     return {
       candidates: [
         {
@@ -127,7 +128,8 @@ export class GeminiFake extends FakeServer {
       ],
       usageMetadata: {
         promptTokenCount: usage.input,
-        ...(last ? { candidatesTokenCount: usage.output, totalTokenCount: usage.input + usage.output } : {}),
+        ...(toolUse ? { toolUsePromptTokenCount: toolUse } : {}),
+        ...(last ? { candidatesTokenCount: usage.output, totalTokenCount: usage.input + toolUse + usage.output } : {}),
         ...(usage.cacheRead ? { cachedContentTokenCount: usage.cacheRead } : {}),
       },
       modelVersion: answer.model ?? digest.model,

@@ -163,11 +163,16 @@ function answerText(answer: FakeAnswer): string | undefined {
 }
 
 function toolCalls(answer: FakeAnswer) {
-  return (answer.toolCalls ?? []).map((call, i) => ({
-    id: call.id ?? `call_fake_${i + 1}`,
-    type: 'function' as const,
-    function: { name: call.name, arguments: JSON.stringify(call.arguments) },
-  }));
+  const calls = answer.toolCalls ?? [];
+  return calls.map((call, i) => {
+    const json = JSON.stringify(call.arguments);
+    const cut = answer.cutArguments !== undefined && i === calls.length - 1;
+    return {
+      id: call.id ?? `call_fake_${i + 1}`,
+      type: 'function' as const,
+      function: { name: call.name, arguments: cut ? json.slice(0, answer.cutArguments) : json },
+    };
+  });
 }
 
 function finishReason(answer: FakeAnswer): string {

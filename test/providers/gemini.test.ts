@@ -1,6 +1,7 @@
 // What only Gemini does: responseMimeType + responseJsonSchema, functionCall / functionResponse
 // parts, RetryInfo in the body of a 429.
 import { describe, expect, it } from 'vitest';
+import { priceCall } from '../../src/pricing/price-call.js';
 import type { ProviderError } from '../../src/providers/provider-error.js';
 import { collect, rejection, request, subjects } from './harness.js';
 
@@ -71,6 +72,28 @@ describe('gemini provider', () => {
     expect(body.contents.map((c) => c.role)).toEqual(['user', 'model', 'user']);
     expect(body.contents[1]?.parts[0]).toEqual({ functionCall: { name: 'lookup', args: { q: 'x' } } });
     expect(body.contents[2]?.parts[0]).toEqual({ functionResponse: { name: 'lookup', response: { output: 'found' } } });
+  });
+
+  it('counts the prompt tokens of built-in tools (toolUsePromptTokenCount) as input, streamed or not', async () => {
+    // Google Search grounding: the search results fed to the model are billed as input, and
+    // reported apart from promptTokenCount. A step reaches the tool through generation_config.
+    const grounded = {
+      text: 'the news',
+      usage: { input: 40, output: 7, cacheRead: 10, toolUsePrompt: 5000 },
+    };
+    const extra = { generation_config: { tools: [{ googleSearch: {} }] } };
+    fake.queueAnswers(grounded, grounded);
+    const res = await subject.provider().generate(request(subject, { extra }), AbortSignal.timeout(5000));
+    expect(fake.requests[0]?.body).toMatchObject({ tools: [{ googleSearch: {} }] });
+    // The whole prompt: its own 40 (the 10 cached among them) and the tools' 5000.
+    expect(res.usage).toEqual({ inputTokens: 5040, outputTokens: 7, cacheReadTokens: 10 });
+    // Priced as input: 5030 uncached at $0.30/M, 10 cache reads at $0.03/M, 7 output at $2.50/M.
+    expect(priceCall('gemini', 'gemini-2.5-flash', res.usage)).toBeCloseTo(
+      (5030 * 0.3 + 10 * 0.03 + 7 * 2.5) / 1e6,
+      12,
+    );
+    const { done } = await collect(subject.provider().stream(request(subject, { extra }), AbortSignal.timeout(5000)));
+    expect(done?.usage).toEqual({ inputTokens: 5040, outputTokens: 7, cacheReadTokens: 10 });
   });
 
   it('reads the retry delay of a 429 from RetryInfo when there is no header', async () => {

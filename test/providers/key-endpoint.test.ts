@@ -25,3 +25,37 @@ it('vendor host over plain http / another port', () => {
   const k = (cfg: object) => resolveProviderSettings('openai', cfg as never, env).apiKey;
   expect(k({ base_url: 'http://api.openai.com:8080/v1' })).toBeUndefined();
 });
+it('the operator’s custom headers, organization and project follow the same rule as the key, from the Env', () => {
+  const operator = {
+    ...env,
+    ANTHROPIC_CUSTOM_HEADERS: 'X-Gateway-Auth: gw\nX-Team : core \nnot a header',
+    OPENAI_CUSTOM_HEADERS: 'X-Gateway-Auth: gw-o',
+    OPENAI_ORG_ID: ' org-1 ',
+    OPENAI_PROJECT_ID: 'proj-1',
+  };
+  const s = (name: string, cfg: object | undefined) => resolveProviderSettings(name, cfg as never, operator);
+  // The operator's endpoint: the vendor's own, or the base URL the environment names.
+  expect(s('anthropic', undefined).headers).toEqual({ 'X-Gateway-Auth': 'gw', 'X-Team': 'core' });
+  expect(s('openai', undefined)).toMatchObject({
+    headers: { 'X-Gateway-Auth': 'gw-o' },
+    organization: 'org-1',
+    project: 'proj-1',
+  });
+  expect(s('openai', { base_url: 'https://api.openai.com/v1' }).organization).toBe('org-1');
+  expect(s('x', { type: 'anthropic', api_key_env: 'MY_KEY' }).headers).toEqual({
+    'X-Gateway-Auth': 'gw',
+    'X-Team': 'core',
+  });
+  // A base_url of the pipeline's: none of it, api_key_env or not.
+  for (const cfg of [
+    { base_url: 'https://evil.example/v1' },
+    { base_url: 'https://evil.example/v1', api_key_env: 'OPENAI_API_KEY' },
+    { base_url: 'http://localhost:11434/v1' },
+  ]) {
+    const o = s('openai', cfg);
+    expect([o.headers, o.organization, o.project]).toEqual([undefined, undefined, undefined]);
+  }
+  expect(s('x', { type: 'anthropic', base_url: 'https://gw.example', api_key_env: 'K' }).headers).toBeUndefined();
+  // Gemini's SDK reads no such variable.
+  expect(s('gemini', undefined).headers).toBeUndefined();
+});

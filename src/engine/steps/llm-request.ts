@@ -1,8 +1,10 @@
 // Turns an LLM step (or a batch's step_template, or a fallback merged into its step) into a
-// provider-neutral ModelRequest: defaults inherited, templates rendered, mock knobs attached.
+// provider-neutral ModelRequest: defaults inherited, templates rendered, vendor extras attached for
+// the provider type they belong to (Gemini's generation_config, the mock's knobs).
 import { parseDuration } from '../../config/duration.js';
-import type { Defaults, StepTemplate } from '../../config/schema.js';
+import type { Defaults, Pipeline, StepTemplate } from '../../config/schema.js';
 import type { ChatMessage, ModelRequest } from '../../providers/provider.js';
+import { type ProviderType, providerType } from '../../providers/settings.js';
 import { DEFAULT_MODELS, providerNameFor } from '../../providers/step-providers.js';
 import { renderDeep, renderString } from '../../template/render.js';
 import type { TemplateScope } from '../../template/scope.js';
@@ -14,7 +16,7 @@ export function buildModelRequest(
   call: LlmCall,
   defaults: Defaults,
   scope: TemplateScope,
-  options: { mock: boolean },
+  options: { mock: boolean; providers?: Pipeline['providers'] },
 ): ModelRequest {
   const realProvider = providerNameFor(call, defaults.provider);
   const provider = options.mock ? 'mock' : realProvider;
@@ -40,9 +42,12 @@ export function buildModelRequest(
   if (call.stop !== undefined) request.stop = call.stop;
   if (call.schema !== undefined) request.schema = call.schema;
 
+  // Vendor-specific keys go only to their vendor: a fallback inherits every key of its step, and
+  // Anthropic and OpenAI refuse a request with a field they do not know (a 400, every time).
+  const type = typeOf(realProvider, options.providers);
   const extra: Record<string, unknown> = {};
-  if (call.generation_config !== undefined) extra.generation_config = call.generation_config;
-  if (provider === 'mock') {
+  if (call.generation_config !== undefined && type === 'gemini') extra.generation_config = call.generation_config;
+  if (provider === 'mock' || type === 'mock') {
     const mock: Record<string, unknown> = {};
     if (call.response !== undefined) mock.response = renderDeep(call.response, scope);
     if (call.latency !== undefined) mock.latencyMs = parseDuration(call.latency);
@@ -51,6 +56,15 @@ export function buildModelRequest(
   }
   if (Object.keys(extra).length > 0) request.extra = extra;
   return request;
+}
+
+/** The type of a provider name (its declaration's, or the built-in's); undefined for an unknown name. */
+function typeOf(name: string, providers: Pipeline['providers']): ProviderType | undefined {
+  try {
+    return providerType(name, providers?.[name]);
+  } catch {
+    return undefined; // an unknown provider: the call fails where the provider is made
+  }
 }
 
 /**

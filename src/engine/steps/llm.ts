@@ -25,7 +25,10 @@ type LlmCallStep = Omit<LlmStep, 'name' | 'type'> & { type: LlmStep['type'] };
 export function executeLlmCall(step: LlmCallStep, exec: StepExecution): Promise<StepOutcome> {
   try {
     const { run, scope } = exec;
-    const request = buildModelRequest(step, run.defaults, scope, { mock: run.options.mock === true });
+    const request = buildModelRequest(step, run.defaults, scope, {
+      mock: run.options.mock === true,
+      ...(run.pipeline.providers ? { providers: run.pipeline.providers } : {}),
+    });
     if (!step.tools?.length) return callModel(step, exec, request, undefined);
     return resolveTools(step.tools, run.loaded.dir, undefined, confinedRoot(run)).then((tools) =>
       callModel(step, exec, request, tools),
