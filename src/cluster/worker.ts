@@ -11,6 +11,8 @@ import { attachRemoteBatch } from '../engine/steps/batch-remote.js';
 import type { Store } from '../journal/store.js';
 import { GateRegistry } from '../resilience/gate-registry.js';
 import { EventBus } from '../telemetry/event-bus.js';
+import { attachMetrics, type Metrics } from '../telemetry/metrics.js';
+import { type MetricsServer, startMetricsServer } from '../telemetry/metrics-server.js';
 import { createRedactor } from '../telemetry/redact.js';
 import { BatchFanOut, DEFAULT_CHUNK_SIZE } from './batch-fanout.js';
 import { BATCHES_QUEUE, type BatchJobData, type BatchJobResult, sumChunks } from './batch-flow.js';
@@ -40,6 +42,21 @@ export interface ClusterWorkerOptions {
   timing?: ClusterTiming;
   /** One line per notable thing (a run taken, finished, a drain). */
   log?: (line: string) => void;
+  /**
+   * Serve GET /metrics (this worker's runs, steps, tokens, costs, gates, and its batch chunks'
+   * calls) and GET /health on this port (0 picks a free one), from start() until the worker has
+   * drained. Prometheus scrapes every worker: no other process sees what a worker runs.
+   */
+  metrics?: { port: number; host?: string; token?: string };
+}
+
+/** What GET /health of a worker's metrics endpoint reports. */
+export interface WorkerHealth {
+  /** `unhealthy` (503) when Redis does not answer; `draining` after SIGTERM, until it exits. */
+  status: 'healthy' | 'draining' | 'unhealthy';
+  worker: { id: string; concurrency: number; activeRuns: number; activeChunks: number; draining: boolean };
+  checks: { redis: { status: 'ok' | 'fail'; latencyMs?: number; error?: string } };
+  timestamp: string;
 }
 
 const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
@@ -49,6 +66,8 @@ const CANCEL_POLL_MS = 500;
 const BATCH_CONCURRENCY = 4;
 /** How long a job waits when the journal cannot be reached (at most; the lock period if shorter). */
 const JOURNAL_RETRY_MS = 5_000;
+/** How long GET /health waits for Redis to answer a PING. */
+const HEALTH_PING_MS = 1_000;
 
 function chunkSizeFrom(env: NodeJS.ProcessEnv): number {
   const n = Number(env.ELEXIRION_CLUSTER_CHUNK);
@@ -80,6 +99,14 @@ export class ClusterWorker {
   private readonly detachRelay: () => void;
   private readonly cancelWatch: NodeJS.Timeout;
   private readonly freezeWatch: NodeJS.Timeout;
+  /**
+   * Where batch chunks' items publish their events: not the engine's bus, whose events are the
+   * run's stream (the relay) — the run's worker reports a batch's progress — but counted by metrics.
+   */
+  private readonly itemBus = new EventBus();
+  /** With `options.metrics`: this worker's metrics, and the endpoint that serves them. */
+  readonly metrics?: Metrics;
+  private metricsServer?: MetricsServer;
   private draining = false;
   /** Aborted when the drain begins: a job waiting to be started is handed back instead. */
   private readonly drainStarted = new AbortController();
@@ -107,6 +134,8 @@ export class ClusterWorker {
       env: options.env,
       budgets: this.budgets.factory,
     });
+    // The engine's runs, steps, calls and gates, and the calls of this worker's batch chunks.
+    if (options.metrics) this.metrics = attachMetrics(this.engine, { alsoFrom: [this.itemBus] });
     // After the engine: its own subscriber gives each event the seq the relay publishes it with.
     this.detachRelay = new EventRelay(this.redis, config.prefix, this.engine, createRedactor(options.env)).attach(bus);
     this.runs = new Worker<RunJobData, RunJobResult>(RUNS_QUEUE, (job, token) => this.processRun(job, token), {
@@ -199,12 +228,67 @@ export class ClusterWorker {
    */
   async start(): Promise<void> {
     await this.options.store.migrate();
+    // Before the first job: a port that cannot be had fails the start, not a scrape later.
+    if (this.metrics && this.options.metrics && !this.metricsServer) {
+      const { port, host, token } = this.options.metrics;
+      this.metricsServer = await startMetricsServer({
+        metrics: this.metrics,
+        health: async () => {
+          const report = await this.health();
+          return { ok: report.status !== 'unhealthy', body: { ...report } };
+        },
+        port,
+        ...(host === undefined ? {} : { host }),
+        ...(token === undefined ? {} : { token }),
+      });
+      this.log(`metrics on ${this.metricsServer.url}/metrics, health on ${this.metricsServer.url}/health`);
+    }
     await this.heartbeat.beat();
     void this.runs.run().catch((error: unknown) => this.log(`worker stopped: ${String(error)}`));
     void this.items.run().catch((error: unknown) => this.log(`item worker stopped: ${String(error)}`));
     void this.batches.run().catch((error: unknown) => this.log(`batch worker stopped: ${String(error)}`));
     await Promise.all([this.runs.waitUntilReady(), this.items.waitUntilReady(), this.batches.waitUntilReady()]);
     this.log(`worker ${this.id} ready (concurrency ${this.options.concurrency}, prefix ${this.options.config.prefix})`);
+  }
+
+  /** The URL of the metrics endpoint once start() has opened it (`options.metrics`). */
+  get metricsUrl(): string | undefined {
+    return this.metricsServer?.url;
+  }
+
+  /** Liveness: this worker's state, and whether Redis answers a PING (within a second). */
+  async health(): Promise<WorkerHealth> {
+    const started = performance.now();
+    let timer: NodeJS.Timeout | undefined;
+    const redis = await Promise.race([
+      this.redis.ping().then(() => ({
+        status: 'ok' as const,
+        latencyMs: Math.round((performance.now() - started) * 100) / 100,
+      })),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`Redis did not answer a PING within ${HEALTH_PING_MS} ms`)),
+          HEALTH_PING_MS,
+        );
+      }),
+    ])
+      .catch((error: unknown) => ({
+        status: 'fail' as const,
+        error: error instanceof Error ? error.message : String(error),
+      }))
+      .finally(() => clearTimeout(timer));
+    return {
+      status: redis.status === 'fail' ? 'unhealthy' : this.draining ? 'draining' : 'healthy',
+      worker: {
+        id: this.id,
+        concurrency: this.options.concurrency,
+        activeRuns: this.engine.activeRuns,
+        activeChunks: this.chunks.size,
+        draining: this.draining,
+      },
+      checks: { redis },
+      timestamp: new Date().toISOString(),
+    };
   }
 
   /**
@@ -235,6 +319,9 @@ export class ClusterWorker {
     await this.fanOut.close();
     await this.heartbeat.stop();
     await this.redis.quit().catch(() => {});
+    // Last: what the drain did is scraped until the worker is gone.
+    await this.metricsServer?.close();
+    this.metrics?.detach();
   }
 
   private async processRun(job: Job<RunJobData, RunJobResult>, token?: string): Promise<RunJobResult> {
@@ -371,7 +458,13 @@ export class ClusterWorker {
     }, 500);
     try {
       return await runItemChunk(
-        { store: this.options.store, gates: this.engine.gates, env: this.options.env, budgets: this.budgets.factory },
+        {
+          store: this.options.store,
+          gates: this.engine.gates,
+          env: this.options.env,
+          budgets: this.budgets.factory,
+          bus: this.itemBus,
+        },
         job.data,
         controller.signal,
         () => cancelled,

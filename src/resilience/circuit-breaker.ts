@@ -35,6 +35,7 @@ export function isProviderFault(error: unknown): boolean {
 
 export class ProviderCircuitBreaker {
   private readonly policy: CircuitBreakerPolicy;
+  private readonly counter: ConsecutiveBreaker;
 
   constructor(
     readonly provider: string,
@@ -42,11 +43,12 @@ export class ProviderCircuitBreaker {
     readonly recoveryTimeoutMs: number,
     bus?: EventBus,
   ) {
+    this.counter = new ConsecutiveBreaker(failureThreshold);
     this.policy = circuitBreaker(
       handleWhen((error) => isProviderFault(error) || error instanceof InconclusiveProbe),
       {
         halfOpenAfter: recoveryTimeoutMs,
-        breaker: new ConsecutiveBreaker(failureThreshold),
+        breaker: this.counter,
       },
     );
     this.policy.onStateChange((state) => {
@@ -66,6 +68,11 @@ export class ProviderCircuitBreaker {
   get reportedState(): CircuitStateName {
     const state = this.state;
     return state === 'open' && Date.now() - this.openedAt >= this.recoveryTimeoutMs ? 'half_open' : state;
+  }
+
+  /** Provider faults in a row since the last success (the breaker opens at `failureThreshold`). */
+  get consecutiveFailures(): number {
+    return this.counter.state;
   }
 
   /** Calls `listener` on every change of state (open, half_open, closed). */

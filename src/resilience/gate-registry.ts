@@ -22,6 +22,24 @@
 // meant one limit for the account can align the pipelines. Two names for one endpoint are two
 // gates, as before: events, errors and metrics name the provider a pipeline calls.
 //
+// How many gates. Every name a pipeline declares is a gate of its own, and a server's inline
+// pipelines (request bodies) may declare a new name on every request — of type `mock`, or of a
+// vendor's type at an allowed base_url (inline-providers.ts allows both, as documented) — so gates,
+// and the series and /health lines that list them, would grow for the life of the process. So the
+// gates of names pipelines declare for themselves are let go of when idle: past `maxPipelineGates`
+// (default 32) of them, building one more first forgets idle ones, oldest first, until it fits.
+// First those a gate built afresh would replace exactly: no call inside (in flight, queued, waiting
+// for the rate limit or between retries), the breaker closed with no fault counted since its last
+// success, no rate window of its own. Only if that is not enough, those whose breaker would lose its
+// history (faults counted, or open past its recovery timeout: its next call would go through
+// anyway). Never: a gate with a call inside, a breaker failing calls fast, or a local rate window
+// (the calls of the last minute; inline pipelines cannot set a rate_limit, and a cluster's window
+// lives in Redis anyway). A gate let go of is built again at the next call to its name, the same;
+// meanwhile /health and the metrics do not list it. Kept for ever, whatever their number: the gates
+// of the built-in names (anthropic, openai, gemini, mock: the server's accounts; an inline pipeline
+// gives them only endpoints and keys the operator allowed) and of the names the registry was built
+// with. Busy gates past the cap are kept too (a call needs its gate): the cap bounds idle ones.
+//
 // A run asks for its gates through `forPipeline(pipeline.providers)`, a view of the shared gates
 // that knows that pipeline's declarations; a name the pipeline does not declare gets what the
 // registry was built with (`new GateRegistry(bus, providers)`: the process's own limits, e.g. a
@@ -29,7 +47,7 @@
 // uses what the constructor and `configure()` declared (the last declaration of a name before its
 // gate is built), for a caller that handles one pipeline's providers; views never see `configure()`,
 // or a pipeline could again inherit the limits of whichever pipeline was configured first.
-import type { ProviderConfig } from '../config/schema.js';
+import { BUILTIN_PROVIDERS, type ProviderConfig } from '../config/schema.js';
 import type { EventBus } from '../telemetry/event-bus.js';
 import { describeDifference, type GateIdentity, gateId, gateIdentity } from './gate-key.js';
 import { type GateOptions, resolveGateOptions } from './gate-options.js';
@@ -67,6 +85,17 @@ interface Resolved extends GateIdentity {
 }
 
 const NO_PROVIDERS: Readonly<Record<string, ProviderConfig>> = Object.freeze({});
+/** Gates of names pipelines declare for themselves kept when idle (see "How many gates" above). */
+export const DEFAULT_MAX_PIPELINE_GATES = 32;
+const KEPT_NAMES: ReadonlySet<string> = new Set(BUILTIN_PROVIDERS);
+const LOSSLESS = 0;
+const LOSES_HISTORY = 1;
+
+export interface GateRegistryLimits {
+  /** Gates of names pipelines declare for themselves past which idle ones are let go of (default 32). */
+  maxPipelineGates?: number;
+}
+
 const CIRCUIT_RANK = { closed: 0, half_open: 1, open: 2 } as const;
 
 /** The gates themselves, shared by a registry and every view made from it. */
@@ -74,19 +103,47 @@ class GateTable {
   readonly gates = new Map<string, { gate: ProviderGate; identity: Resolved }>();
   readonly views = new WeakMap<object, GateRegistry>();
 
+  /** Gates that may be let go of when idle, by key, oldest first. */
+  private readonly evictable = new Set<string>();
+
   constructor(
     readonly bus: EventBus | undefined,
     /** The registry's own declarations: the fallback of a pipeline that does not declare a name. */
     readonly declared: ReadonlyMap<string, ProviderConfig>,
     private readonly shared: SharedAdmissionFactory | undefined,
     private readonly sharedRate: SharedRateFactory | undefined,
+    private readonly maxPipelineGates: number,
   ) {}
 
   gate(provider: string, resolved: Resolved): ProviderGate {
     return this.gates.get(resolved.key)?.gate ?? this.create(provider, resolved);
   }
 
+  clear(): void {
+    this.gates.clear();
+    this.evictable.clear();
+  }
+
+  /**
+   * Forgets idle gates of pipelines' own names until one more fits under the cap: first those a new
+   * gate would replace exactly, oldest first; then, if need be, those whose breaker would lose some
+   * history (faults counted, or open past its recovery timeout: the next call would go through).
+   */
+  private makeRoom(): void {
+    for (const pass of [LOSSLESS, LOSES_HISTORY]) {
+      for (const key of this.evictable) {
+        if (this.evictable.size < this.maxPipelineGates) return;
+        const entry = this.gates.get(key);
+        if (entry && forgetCost(entry.gate) !== pass) continue;
+        this.gates.delete(key);
+        this.evictable.delete(key);
+      }
+    }
+  }
+
   private create(provider: string, resolved: Resolved): ProviderGate {
+    const keep = KEPT_NAMES.has(provider) || this.declared.has(provider);
+    if (!keep && this.evictable.size >= this.maxPipelineGates) this.makeRoom();
     const { options } = resolved;
     const id = gateId(resolved.key);
     for (const { gate, identity } of this.gates.values()) {
@@ -107,6 +164,7 @@ class GateTable {
       this.sharedRate?.(provider, options, id),
     );
     this.gates.set(resolved.key, { gate, identity: resolved });
+    if (!keep) this.evictable.add(resolved.key);
     return gate;
   }
 }
@@ -122,8 +180,15 @@ export class GateRegistry {
     providers: Record<string, ProviderConfig> = {},
     shared?: SharedAdmissionFactory,
     sharedRate?: SharedRateFactory,
+    limits: GateRegistryLimits = {},
   ) {
-    this.table = new GateTable(bus, new Map(Object.entries(providers)), shared, sharedRate);
+    this.table = new GateTable(
+      bus,
+      new Map(Object.entries(providers)),
+      shared,
+      sharedRate,
+      limits.maxPipelineGates ?? DEFAULT_MAX_PIPELINE_GATES,
+    );
     this.configure(providers);
   }
 
@@ -196,7 +261,7 @@ export class GateRegistry {
 
   /** Forgets every gate (of the registry and its views); the next call builds them afresh. */
   reset(): void {
-    this.table.gates.clear();
+    this.table.clear();
     this.resolved.clear();
   }
 }
@@ -204,4 +269,18 @@ export class GateRegistry {
 function resolve(provider: string, config: ProviderConfig | undefined): Resolved {
   const options = resolveGateOptions(provider, config);
   return { ...gateIdentity(provider, config, options), options };
+}
+
+/**
+ * What letting go of a gate would lose: nothing (LOSSLESS: no call inside it, its breaker closed
+ * with no fault counted since its last success, no rate window of its own), its breaker's history
+ * (LOSES_HISTORY), or more (undefined: calls inside it, a breaker failing calls fast right now, the
+ * calls of the last minute in a local rate window — a cluster's lives in Redis and is kept there).
+ */
+function forgetCost(gate: ProviderGate): typeof LOSSLESS | typeof LOSES_HISTORY | undefined {
+  if (gate.pendingCalls > 0 || gate.bulkhead.inFlight > 0 || gate.bulkhead.queued > 0) return undefined;
+  if (gate.rateLimiter !== undefined) return undefined;
+  const { breaker } = gate;
+  if (breaker.reportedState === 'open') return undefined;
+  return breaker.state === 'closed' && breaker.consecutiveFailures === 0 ? LOSSLESS : LOSES_HISTORY;
 }

@@ -97,34 +97,50 @@ export class ProviderGate {
    * suspended frames alive through every garbage collection while they wait.
    */
   async execute<T>(fn: (signal: AbortSignal, attempt: number) => Promise<T>, options: GateCallOptions<T>): Promise<T> {
-    const retry = this.retryFor(options.retry ?? DEFAULT_RETRY);
-    const timeoutMs = Math.min(options.timeoutMs ?? this.options.timeoutMs, this.options.timeoutMs);
-    const { signal } = options;
-    // Made only when an attempt fails: most calls succeed at once and need no schedule of waits.
-    let plan: RetryPlan | undefined;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        if (signal.aborted) throw abortError(this.provider, signal);
-        if (plan) {
-          const delayMs = plan.nextDelayMs(attempt);
-          options.onRetry?.({ attempt, delayMs, error: plan.lastError as Error });
-          await plan.wait(delayMs, signal);
+    // Counted from the start to the end, retry waits and rate-limit waits included (pendingCalls).
+    this.calls++;
+    try {
+      const retry = this.retryFor(options.retry ?? DEFAULT_RETRY);
+      const timeoutMs = Math.min(options.timeoutMs ?? this.options.timeoutMs, this.options.timeoutMs);
+      const { signal } = options;
+      // Made only when an attempt fails: most calls succeed at once and need no schedule of waits.
+      let plan: RetryPlan | undefined;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          if (signal.aborted) throw abortError(this.provider, signal);
+          if (plan) {
+            const delayMs = plan.nextDelayMs(attempt);
+            options.onRetry?.({ attempt, delayMs, error: plan.lastError as Error });
+            await plan.wait(delayMs, signal);
+          }
+          return await this.attempt(fn, attempt, timeoutMs, options);
+        } catch (error) {
+          // Cancelled (the run stopped, a sibling failed): the run's reason, not what the wait or the
+          // call made of it.
+          if (signal.aborted) throw abortError(this.provider, signal);
+          // A fault that opened the circuit (retry stops there): say so, so that the engine fails over
+          // at once (isFailFast) instead of treating it as an ordinary failure.
+          if (isProviderFault(error) && this.breakerOpen()) {
+            throw new CircuitOpenError(this.provider, this.options.recoveryTimeoutMs, error);
+          }
+          if (!retry.retries(error, attempt)) throw error;
+          plan ??= retry.plan();
+          plan.lastError = error instanceof Error ? error : new Error(String(error));
         }
-        return await this.attempt(fn, attempt, timeoutMs, options);
-      } catch (error) {
-        // Cancelled (the run stopped, a sibling failed): the run's reason, not what the wait or the
-        // call made of it.
-        if (signal.aborted) throw abortError(this.provider, signal);
-        // A fault that opened the circuit (retry stops there): say so, so that the engine fails over
-        // at once (isFailFast) instead of treating it as an ordinary failure.
-        if (isProviderFault(error) && this.breakerOpen()) {
-          throw new CircuitOpenError(this.provider, this.options.recoveryTimeoutMs, error);
-        }
-        if (!retry.retries(error, attempt)) throw error;
-        plan ??= retry.plan();
-        plan.lastError = error instanceof Error ? error : new Error(String(error));
       }
+    } finally {
+      this.calls--;
     }
+  }
+
+  private calls = 0;
+
+  /**
+   * Calls inside execute(): holding a slot, queued for one, waiting for the rate limit or between
+   * retries (the registry lets go of a gate only with none: gate-registry.ts).
+   */
+  get pendingCalls(): number {
+    return this.calls;
   }
 
   private readonly breakerOpen = (): boolean => this.breaker.state === 'open';

@@ -10,6 +10,10 @@
 // under `--root` are the operator's and are not checked; `--trust-inline-providers` lifts it all.
 // Nor may it run a `claude_code` step: a Claude Code session runs tools (a shell, with
 // `bypassPermissions`) on this machine, with the server's environment.
+// Names of its own stay allowed (a `mock`, an allowed base_url under a name that says what it is),
+// on every request: what each name costs the process is bounded elsewhere — idle gates of such
+// names are let go of past a cap (resilience/gate-registry.ts), and the metrics fold the
+// (provider, model) pairs past theirs into `other` (telemetry/metrics.ts).
 import type { LoadedPipeline } from '../config/loader.js';
 import type { DocPath } from '../config/path.js';
 import { BUILTIN_PROVIDERS, type Pipeline, type ProviderConfig, type Step } from '../config/schema.js';

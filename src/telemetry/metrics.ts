@@ -1,6 +1,16 @@
 // Prometheus metrics, fed only by the event bus (and, at scrape time, by the gates' live counters).
 // One Registry per engine, never prom-client's global one: two engines in one process (tests, a
 // library user) must not fight over metric names.
+//
+// Bounded label values. `provider` and `model` come from pipelines, and a pipeline sent inline
+// over HTTP is a request body: left alone, every request could mint series for ever (a new model
+// name, a new provider name of its own), and Prometheus keeps each series it ever scraped. So the
+// (provider, model) pairs a registry labels are capped (`maxLabelPairs`, default 200): the first
+// ones seen keep their names; past the cap a new model of a provider already labelled is reported
+// as `model="other"`, and a new provider as `provider="other",model="other"` (so at most twice the
+// cap, plus one, label pairs per metric). The tokens and costs are still counted (under those
+// labels), so sums over a metric stay right. The provider gauges
+// (breaker, bulkhead) follow the gates that exist at scrape time, which the gate registry bounds.
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { GateRegistry } from '../resilience/gate-registry.js';
 import type { EventBus } from './event-bus.js';
@@ -10,6 +20,22 @@ export interface MetricsSource {
   gates: GateRegistry;
   readonly activeRuns: number;
 }
+
+export interface MetricsOptions {
+  /** Node.js process metrics (CPU, memory, event loop); default true. */
+  defaultMetrics?: boolean;
+  /**
+   * More buses whose provider calls and cache hits count too: a cluster worker's batch-chunk item
+   * runners publish on a bus of their own (their events are not the run's event stream).
+   */
+  alsoFrom?: readonly EventBus[];
+  /** Distinct (provider, model) label pairs before new ones are reported as `other` (default 200). */
+  maxLabelPairs?: number;
+}
+
+export const DEFAULT_MAX_LABEL_PAIRS = 200;
+/** The label value that stands for the providers and models past the cap. */
+export const OTHER_LABEL = 'other';
 
 export interface Metrics {
   registry: Registry;
@@ -22,8 +48,9 @@ export interface Metrics {
 /** Circuit states as numbers, so that a dashboard can alert on `> 0`. */
 export const CIRCUIT_STATE_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
 
-export function attachMetrics(source: MetricsSource, options: { defaultMetrics?: boolean } = {}): Metrics {
+export function attachMetrics(source: MetricsSource, options: MetricsOptions = {}): Metrics {
   const registry = new Registry();
+  const labelsOf = labelBudget(options.maxLabelPairs ?? DEFAULT_MAX_LABEL_PAIRS);
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
   const registers = [registry];
 
@@ -71,13 +98,15 @@ export function attachMetrics(source: MetricsSource, options: { defaultMetrics?:
     help: 'Provider calls answered from the call cache',
     registers,
   });
-  const circuit = new Gauge({
+  new Gauge({
     name: 'pipeline_provider_circuit_state',
     help: 'Circuit breaker state per provider: 0 closed, 1 half-open, 2 open',
     labelNames: ['provider'],
     registers,
-    // Events keep it current between scrapes; a gate that never changed state still shows as closed.
+    // Read from the gates when scraped, afresh: a gate the registry has let go of (an idle one, see
+    // gate-registry.ts) leaves no series behind, and a gate that never changed state shows as closed.
     collect() {
+      this.reset();
       // One value per provider name: the worst breaker of its gates (one per configuration).
       for (const gate of source.gates.summary())
         this.set({ provider: gate.provider }, CIRCUIT_STATE_VALUE[gate.circuit]);
@@ -90,6 +119,7 @@ export function attachMetrics(source: MetricsSource, options: { defaultMetrics?:
     labelNames: ['provider'],
     registers,
     collect() {
+      this.reset();
       for (const gate of source.gates.summary()) this.set({ provider: gate.provider }, gate.inFlight);
     },
   });
@@ -99,6 +129,7 @@ export function attachMetrics(source: MetricsSource, options: { defaultMetrics?:
     labelNames: ['provider'],
     registers,
     collect() {
+      this.reset();
       for (const gate of source.gates.summary()) this.set({ provider: gate.provider }, gate.queued);
     },
   });
@@ -120,16 +151,21 @@ export function attachMetrics(source: MetricsSource, options: { defaultMetrics?:
       stepDuration.observe({ step_type: e.type }, e.durationMs / 1000);
     }),
     bus.on('pipeline.execution.stop', (e) => runs.inc({ status: e.status })),
-    bus.on('pipeline.provider.response', (e) => {
-      if (e.cached) return;
-      tokens.inc({ provider: e.provider, model: e.model, direction: 'input' }, e.usage.inputTokens);
-      tokens.inc({ provider: e.provider, model: e.model, direction: 'output' }, e.usage.outputTokens);
-      if (e.costUsd !== null) cost.inc({ provider: e.provider, model: e.model }, e.costUsd);
-      else unpriced.inc({ provider: e.provider, model: e.model });
-    }),
-    bus.on('pipeline.cache.hit', () => cacheHits.inc()),
-    bus.on('pipeline.provider.circuit', (e) => circuit.set({ provider: e.provider }, CIRCUIT_STATE_VALUE[e.state])),
   ];
+  // The provider calls, of the engine and of any other bus that makes calls for it.
+  for (const calls of [bus, ...(options.alsoFrom ?? [])]) {
+    unsubscribe.push(
+      calls.on('pipeline.provider.response', (e) => {
+        if (e.cached) return;
+        const { provider, model } = labelsOf(e.provider, e.model);
+        tokens.inc({ provider, model, direction: 'input' }, e.usage.inputTokens);
+        tokens.inc({ provider, model, direction: 'output' }, e.usage.outputTokens);
+        if (e.costUsd !== null) cost.inc({ provider, model }, e.costUsd);
+        else unpriced.inc({ provider, model });
+      }),
+      calls.on('pipeline.cache.hit', () => cacheHits.inc()),
+    );
+  }
 
   return {
     registry,
@@ -138,5 +174,26 @@ export function attachMetrics(source: MetricsSource, options: { defaultMetrics?:
     detach: () => {
       for (const off of unsubscribe) off();
     },
+  };
+}
+
+/**
+ * The labels of a (provider, model) pair: itself while fewer than `max` pairs have been labelled,
+ * else `model="other"` under a provider already labelled, else both `other`. A pair once labelled
+ * keeps its labels, so a series never changes name half-way.
+ */
+function labelBudget(max: number): (provider: string, model: string) => { provider: string; model: string } {
+  const pairs = new Map<string, Set<string>>();
+  let count = 0;
+  return (provider, model) => {
+    const models = pairs.get(provider);
+    if (models?.has(model)) return { provider, model };
+    if (count < max) {
+      count++;
+      if (models) models.add(model);
+      else pairs.set(provider, new Set([model]));
+      return { provider, model };
+    }
+    return models ? { provider, model: OTHER_LABEL } : { provider: OTHER_LABEL, model: OTHER_LABEL };
   };
 }

@@ -1,4 +1,6 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
+import { ProviderError } from '../../src/providers/provider-error.js';
 import { attachMetrics } from '../../src/telemetry/metrics.js';
 import { MOCK_PIPELINE, newEngine, runYaml } from './run-pipeline.js';
 
@@ -26,10 +28,19 @@ describe('attachMetrics', () => {
     metrics.detach();
   });
 
-  it('follows circuit events and cache hits; ignores steps taken from the journal', async () => {
+  it('shows the breakers of the gates, counts cache hits; ignores steps taken from the journal', async () => {
     const engine = newEngine();
     const metrics = attachMetrics(engine, { defaultMetrics: false });
-    engine.bus.emit('pipeline.provider.circuit', { provider: 'anthropic', state: 'open' });
+    // The anthropic gate's breaker opens at its first fault, and lets a probe through after 50 ms.
+    const gate = engine.gates.gate('anthropic', {
+      circuit_breaker: { failure_threshold: 1, recovery_timeout: '50ms' },
+    });
+    const fault = new ProviderError('anthropic', 'server', 'HTTP 500');
+    const once = {
+      signal: new AbortController().signal,
+      retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1, jitter: false },
+    };
+    await gate.execute(() => Promise.reject(fault), once).catch(() => {});
     engine.bus.emit('pipeline.cache.hit', { runId: 'r', step: 's', provider: 'p', model: 'm', costSavedUsd: 0.1 });
     const replayed = {
       runId: 'r',
@@ -59,7 +70,7 @@ describe('attachMetrics', () => {
     expect(sampleValue(text, /^pipeline_steps_total\{step_type="llm",status="succeeded"\}/)).toBe(1);
     expect(sampleValue(text, /^pipeline_cost_usd_total\{provider="anthropic",model="claude-haiku-4-5"\}/)).toBe(0.25);
     expect(sampleValue(text, /direction="output"\}/)).toBe(20);
-    engine.bus.emit('pipeline.provider.circuit', { provider: 'anthropic', state: 'half_open' });
+    await sleep(80); // past the recovery timeout: the next call would be the probe
     expect(sampleValue(await metrics.text(), /^pipeline_provider_circuit_state\{provider="anthropic"\}/)).toBe(1);
   });
 
