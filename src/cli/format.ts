@@ -16,10 +16,15 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(minutes / 60)}h${minutes % 60}m`;
 }
 
-/** A cost: `$0.0123`; `$?` when unknown (an unpriced model) — never a misleading `$0`. */
+/**
+ * A cost: `$1.23`, `$0.0123`; `<$0.0001` when paid but below what four decimals show; `$0` only
+ * when nothing was paid (mock calls, cache hits); `$?` when unknown (an unpriced model) — never a
+ * misleading `$0`.
+ */
 export function formatCost(usd: number | null | undefined): string {
   if (usd === null || usd === undefined) return '$?';
   if (usd === 0) return '$0';
+  if (usd > 0 && usd < 0.0001) return '<$0.0001';
   return usd < 0.01 ? `$${usd.toFixed(4)}` : `$${usd.toFixed(2)}`;
 }
 

@@ -15,10 +15,10 @@ import { restoredOptions } from '../engine/persisted-options.js';
 import { type EngineServices, RunContext } from '../engine/run-context.js';
 import { isFinished, totalsOf } from '../engine/run-executor.js';
 import { runProvider } from '../engine/run-provider.js';
-import { spentOf } from '../engine/spent.js';
+import { NOTHING_SPENT, paidFor } from '../engine/spent.js';
 import type { StepExecution } from '../engine/step-handler.js';
 import { DEFAULT_BATCH_MAX_PARALLEL, itemsOf } from '../engine/steps/batch.js';
-import { itemCalls, itemRecordOf, runBatchItem } from '../engine/steps/batch-item.js';
+import { itemCalls, itemRecordOf, runBatchItem, stopItems } from '../engine/steps/batch-item.js';
 import { addEarlierSpend, earlierSpendOf } from '../engine/steps/batch-journal.js';
 import { runWorkers } from '../engine/steps/worker-pool.js';
 import { CallCache } from '../journal/call-cache.js';
@@ -35,6 +35,11 @@ export interface ItemRunnerDeps {
   env: NodeJS.ProcessEnv;
   /** The run budgets of the cluster (a chunk's calls count against its run's, with every worker's). */
   budgets: SharedBudgetFactory;
+  /**
+   * Where the items' events go (provider calls, cache hits): the worker's metrics count them there.
+   * Not the run's bus: the run's worker reports the batch's progress. Default: nowhere.
+   */
+  bus?: EventBus;
 }
 
 /** Runs items [from, to) of the chunk; `cancelled()` is asked between items (a failed fail-fast batch). */
@@ -57,7 +62,7 @@ export async function runItemChunk(
   const cache = new CallCache(store);
   const services: EngineServices = {
     store,
-    bus: new EventBus(), // item events stay on this worker: the parent reports the batch's progress
+    bus: deps.bus ?? new EventBus(), // item events stay on this worker: the parent reports the batch's progress
     gates: deps.gates,
     cache,
     price: (provider, model, usage) => priceCall(provider, model, usage),
@@ -105,9 +110,10 @@ export async function runItemChunk(
   const stats: ItemChunkResult = { calls: 0, cacheHits: 0, retries: 0, costSavedUsd: 0 };
   const cancel = new AbortController();
   setMaxListeners(0, cancel.signal);
-  const onAbort = () => cancel.abort(signal.reason);
+  const onAbort = () => stopItems(cancel, signal.reason);
   signal.addEventListener('abort', onAbort, { once: true });
   let next = chunk.from;
+  const failFast = (step.on_item_error ?? 'fail') === 'fail';
   // The first budget refusal: it stops the chunk, and fails the batch whatever `on_item_error` says.
   let refused: BudgetExceededError | undefined;
 
@@ -118,13 +124,26 @@ export async function runItemChunk(
       if (done.has(index)) continue;
       const t0 = performance.now();
       const result = await runBatchItem(calls, exec, items[index], index, cancel.signal);
-      if (result.cancelled) return;
-      if (result.error instanceof BudgetExceededError) {
+      if (result.cancelled) {
+        // Stopped with its chunk after some of its calls were paid for: journaled failed with that
+        // bill, as on one machine (steps/batch.ts), which the row of its next run carries on — when
+        // no row can be taken for the item's own failure: the chunk stopped itself for the budget
+        // (the batch fails with it), or the batch goes on past failed items. A chunk stopped from
+        // outside (its worker draining, its lock lost) is run again in the same flow, whose run's
+        // worker would take the row for a failed item of a fail-fast batch and fail it.
+        if (!paidFor(result.spent ?? NOTHING_SPENT) || (refused === undefined && failFast)) return;
+        // A chunk lost to another worker: that worker may have journaled the item meanwhile. Its
+        // success is the item's result, which this row must not replace; its failure's bill is the
+        // one this row carries on (the row read when the chunk started is older).
+        const [now] = await store.getItems(record.id, chunk.stepKey, { from: index, to: index + 1 });
+        if (now?.status === 'succeeded') return;
+        if (now) failed.set(index, earlierSpendOf(now));
+      } else if (result.error instanceof BudgetExceededError) {
         refused ??= result.error;
-        cancel.abort(refused);
+        stopItems(cancel, refused);
         // Journaled only when failed attempts before the refusal were paid for (their bill); else
         // left unjournaled, for a resume with a larger budget to run.
-        if (spentOf(result.error).calls === 0) return;
+        if ((result.spent ?? NOTHING_SPENT).calls === 0) return;
       }
       const item = itemRecordOf(
         result,

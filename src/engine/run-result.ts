@@ -98,6 +98,8 @@ export async function currentTotals(store: Pick<Store, 'getSteps' | 'itemTotals'
 }
 
 const BATCH_TYPES: ReadonlySet<string> = new Set(['batch', 'claude_batch']);
+/** Below this, a succeeded batch row's cost beyond its items' is the float noise of summing in another order. */
+const CARRIED_NOISE_USD = 1e-9;
 
 /**
  * The run's totals, derived from the journal alone (so a killed run's spending is never lost): the
@@ -107,8 +109,11 @@ const BATCH_TYPES: ReadonlySet<string> = new Set(['batch', 'claude_batch']);
  * spent (the FORGOTTEN_STEPS entry of `items`: it matches no step row).
  *
  * A batch's row counts only what its items do not, so that nothing is counted twice: a succeeded
- * one's tokens and cost are its items' (its `calls` are theirs too, plus what a failed attempt's row
- * carried into it); a failed one's carries none of its items' (steps/batch.ts).
+ * one's tokens, cost, calls and calls of unknown price are its items', plus what a failed attempt's
+ * row carried into it (carryEarlierBill), which alone count here; a failed one's carries none of its
+ * items' (steps/batch.ts: an item stopped with its batch keeps its bill on its own row). Such an
+ * earlier row carries tokens or cost only if an Elexirion before that wrote it (the bills of stopped
+ * items rode on it).
  * Items journaled before they kept their calls count as the one call each made at least — but for
  * those a batch row's `items_run` says its `calls` counted already (how such rows were written).
  *
@@ -125,8 +130,14 @@ export function totalsOf(records: Iterable<StepRecord>, items: readonly ItemTota
     const d = r.details ?? {};
     const batch = BATCH_TYPES.has(r.type) ? byKey.get(r.key) : undefined;
     let calls = Number(d.calls ?? 0);
-    if (batch && r.status === 'succeeded') calls = Math.max(0, calls - batch.calls);
-    else {
+    if (batch && r.status === 'succeeded') {
+      calls = Math.max(0, calls - batch.calls);
+      totals.inputTokens += Math.max(0, r.usage.inputTokens - batch.inputTokens);
+      totals.outputTokens += Math.max(0, r.usage.outputTokens - batch.outputTokens);
+      const carried = (r.costUsd ?? 0) - batch.costUsd;
+      if (carried > CARRIED_NOISE_USD) totals.costUsd += carried;
+      totals.unpricedCalls += Math.max(0, Number(d.unpriced_calls ?? 0) - batch.unpricedCalls);
+    } else {
       totals.inputTokens += r.usage.inputTokens;
       totals.outputTokens += r.usage.outputTokens;
       // The known part of a step's cost always counts; its calls of unknown price are counted apart.
@@ -207,6 +218,6 @@ function stepResult(s: StepRecord): StepResult {
 }
 
 /** Micro-dollar precision: enough for any bill, free of float noise like 0.30000000000000004. */
-function round(usd: number): number {
+export function round(usd: number): number {
   return Math.round(usd * 1e6) / 1e6;
 }

@@ -32,6 +32,16 @@ export interface Spent {
 
 export const NOTHING_SPENT: Spent = { usage: NO_USAGE, costUsd: 0, calls: 0, attempts: 0, retries: 0 };
 
+/**
+ * Whether some of it was paid for: money, tokens, or calls of unknown price. A call cut off by a
+ * stop before its answer paid nothing the engine knows of; a cache hit paid nothing.
+ */
+export function paidFor(spent: Spent): boolean {
+  return (
+    spent.costUsd !== 0 || spent.usage.inputTokens + spent.usage.outputTokens > 0 || (spent.unpricedCalls ?? 0) > 0
+  );
+}
+
 /** Attaches what was spent to an error on its way out (an error may already carry some). */
 export function withSpent(error: unknown, spent: Spent): unknown {
   if (spent.calls === 0 && spent.costUsd === 0 && !spent.items) return error;

@@ -31,31 +31,41 @@ export function priceCall(provider: string, model: string, usage: Usage, overrid
   return usd * PER_TOKEN;
 }
 
-/** The price of a model: an override, else the table; dated ids (`…-20250929`) match their base id. */
+/**
+ * The price of a model: an override, else the table. An id a table names (`gpt-4o-2024-05-13`, a
+ * snapshot with a price of its own) is priced as named, before any base-model fallback; then dated
+ * and aliased ids (`…-20250929`, `claude-opus-4-0`) match their base id. An override wins over the
+ * table at each of the two steps.
+ */
 export function findPrice(provider: string, model: string, overrides?: PriceOverrides): ModelPrice | undefined {
   const id = normaliseModelId(model);
+  const tables: Readonly<Record<string, ModelPrice>>[] = [];
   if (overrides) {
-    const table = Object.fromEntries(
-      Object.entries(overrides).map(([k, p]) => [
-        normaliseModelId(k),
-        {
-          input: p.input,
-          output: p.output,
-          ...(p.cache_read === undefined ? {} : { cacheRead: p.cache_read }),
-          ...(p.cache_write === undefined ? {} : { cacheWrite: p.cache_write }),
-        },
-      ]),
+    tables.push(
+      Object.fromEntries(
+        Object.entries(overrides).map(([k, p]) => [
+          normaliseModelId(k),
+          {
+            input: p.input,
+            output: p.output,
+            ...(p.cache_read === undefined ? {} : { cacheRead: p.cache_read }),
+            ...(p.cache_write === undefined ? {} : { cacheWrite: p.cache_write }),
+          },
+        ]),
+      ),
     );
-    const hit = lookup(table, id);
-    if (hit) return hit;
   }
   const vendors = Object.keys(PRICE_TABLE) as Vendor[];
   const ordered = vendors.includes(provider as Vendor)
     ? [provider as Vendor, ...vendors.filter((v) => v !== provider)]
     : vendors;
-  for (const vendor of ordered) {
-    const hit = lookup(PRICE_TABLE[vendor], id);
-    if (hit) return hit;
+  for (const vendor of ordered) tables.push(PRICE_TABLE[vendor]);
+  for (const table of tables) {
+    if (Object.hasOwn(table, id)) return table[id];
+  }
+  for (const table of tables) {
+    const base = baseModel(table, id);
+    if (base) return table[base];
   }
   return undefined;
 }
@@ -69,28 +79,33 @@ function normaliseModelId(model: string): string {
     .replace('@', '-');
 }
 
-/** Exact id, else the longest known id followed only by version tokens (a date, `latest`, `preview`, `001`). */
-function lookup(table: Readonly<Record<string, ModelPrice>>, id: string): ModelPrice | undefined {
-  const exact = table[id];
-  if (exact) return exact;
+/**
+ * The longest id of `table` that `id` only dates, labels or aliases: the known id followed by
+ * version tokens (a date, `latest`, `preview`, `exp`, `001`), or by `-0` where the known id ends in
+ * a major version (Anthropic's aliases `claude-opus-4-0`, `claude-sonnet-4-0` are Opus 4 and
+ * Sonnet 4, i.e. 4.0).
+ */
+function baseModel(table: Readonly<Record<string, ModelPrice>>, id: string): string | undefined {
   let best: string | undefined;
   for (const known of Object.keys(table)) {
     if (!id.startsWith(`${known}-`)) continue;
-    if (!isVersionSuffix(id.slice(known.length + 1))) continue;
+    if (!isVersionSuffix(id.slice(known.length + 1), /-\d$/.test(known))) continue;
     if (!best || known.length > best.length) best = known;
   }
-  return best ? table[best] : undefined;
+  return best;
 }
 
 /**
  * True for suffixes that only date or label a release: `20250929`, `2024-08-06`, `latest`,
- * `preview-09-2025`, `001`. A single digit is not one: `claude-opus-4-6` is a new model, not `claude-opus-4`.
+ * `preview-09-2025`, `001`. A single digit is not one — `claude-opus-4-6` is a new model, not
+ * `claude-opus-4` — except a first `0` after a major version (`afterMajor`): `claude-opus-4-0` is 4.0.
  */
-function isVersionSuffix(suffix: string): boolean {
+function isVersionSuffix(suffix: string, afterMajor: boolean): boolean {
   const tokens = suffix.split('-');
   return tokens.every((token, i) => {
     if (['latest', 'preview', 'exp'].includes(token)) return true;
     if (/^\d{3,}$/.test(token)) return true;
+    if (token === '0' && i === 0 && afterMajor) return true;
     return /^\d{2}$/.test(token) && i > 0;
   });
 }

@@ -1,9 +1,14 @@
-// USD per million tokens, as published by the vendors on their pricing pages.
+// USD per million tokens, as published by the vendors on their pricing pages
+// (anthropic.com/pricing, ai.google.dev/gemini-api/docs/pricing, openai.com/api/pricing).
 // Prices taken on 2025-11-20 (standard tier; where the price depends on the prompt's length — Gemini
 // 2.5 Pro, Claude Sonnet 4 and 4.5 with the 1M-token context — `longContext` holds the price of a
 // prompt above 200k tokens; batch and flex tiers are not modelled). Update this table when vendors
 // change prices; users can override any entry with `providers.<name>.prices` in a pipeline (an
 // override has one price, whatever the prompt's length).
+//
+// Keys are base ids: a dated or aliased id (`claude-sonnet-4-5-20250929`, `claude-opus-4-0`,
+// `gpt-4o-2024-08-06`) is priced as its base (price-call.ts). A snapshot the vendor prices apart
+// from its base has an entry of its own, which always wins over that fallback.
 
 export interface ModelPrice {
   input: number;
@@ -55,6 +60,8 @@ export const PRICE_TABLE: Readonly<Record<Vendor, Readonly<Record<string, ModelP
     'gpt-4.1-mini': { input: 0.4, output: 1.6, cacheRead: 0.1 },
     'gpt-4.1-nano': { input: 0.1, output: 0.4, cacheRead: 0.025 },
     'gpt-4o': { input: 2.5, output: 10, cacheRead: 1.25 },
+    // gpt-4o's first snapshot keeps its launch price, and has no cached-input discount.
+    'gpt-4o-2024-05-13': { input: 5, output: 15 },
     'gpt-4o-mini': { input: 0.15, output: 0.6, cacheRead: 0.075 },
     o3: { input: 2, output: 8, cacheRead: 0.5 },
     'o4-mini': { input: 1.1, output: 4.4, cacheRead: 0.275 },

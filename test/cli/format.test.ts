@@ -1,8 +1,11 @@
-// How the CLI prints durations and when it colors: the small formats every command shares.
-import { Writable } from 'node:stream';
+// How the CLI prints durations, costs and when it colors: the small formats every command shares.
+import { PassThrough, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createCliContext } from '../../src/cli/context.js';
-import { formatDuration } from '../../src/cli/format.js';
+import { formatCost, formatDuration } from '../../src/cli/format.js';
+import { attachProgress } from '../../src/cli/progress.js';
+import { priceCall } from '../../src/pricing/index.js';
+import { EventBus } from '../../src/telemetry/event-bus.js';
 
 describe('formatDuration', () => {
   it('rounds before splitting into units: never 60 seconds or 60 minutes', () => {
@@ -21,6 +24,55 @@ describe('formatDuration', () => {
     expect(formatDuration(61_000)).toBe('1m1s');
     expect(formatDuration(3_540_000)).toBe('59m0s');
     expect(formatDuration(5_400_000)).toBe('1h30m');
+  });
+});
+
+describe('formatCost', () => {
+  it('never shows a paid call as a zero cost, however cheap', () => {
+    // gpt-5-nano, 200 tokens in and 50 out: $0.00003.
+    const usd = priceCall('openai', 'gpt-5-nano', { inputTokens: 200, outputTokens: 50 }) as number;
+    expect(usd).toBeGreaterThan(0);
+    expect(formatCost(usd)).toBe('<$0.0001');
+    expect(formatCost(Number.MIN_VALUE)).toBe('<$0.0001');
+    expect(formatCost(0.0000999)).toBe('<$0.0001');
+  });
+
+  it('keeps the usual forms: $0 for nothing paid, $? for unknown, 4 decimals under a cent, else 2', () => {
+    expect(formatCost(0)).toBe('$0');
+    expect(formatCost(null)).toBe('$?');
+    expect(formatCost(undefined)).toBe('$?');
+    expect(formatCost(0.0001)).toBe('$0.0001');
+    expect(formatCost(0.00063)).toBe('$0.0006');
+    expect(formatCost(0.0123)).toBe('$0.01');
+    expect(formatCost(1.5)).toBe('$1.50');
+  });
+
+  it("is what a step's progress line shows", () => {
+    const bus = new EventBus();
+    const stderr = new PassThrough();
+    let text = '';
+    stderr.on('data', (chunk) => {
+      text += chunk;
+    });
+    const detach = attachProgress(bus, createCliContext({ stderr, stdout: new PassThrough(), env: {} }), {
+      stream: false,
+    });
+    try {
+      bus.emit('pipeline.step.stop', {
+        runId: 'r1',
+        step: 'tiny',
+        type: 'openai',
+        status: 'succeeded',
+        durationMs: 5,
+        usage: { inputTokens: 200, outputTokens: 50 },
+        costUsd: 0.00003,
+        attempts: 1,
+        fromJournal: false,
+      });
+    } finally {
+      detach();
+    }
+    expect(text).toContain('200→50 tok  <$0.0001');
   });
 });
 

@@ -73,4 +73,40 @@ describe('elexirion runs show', () => {
     const list = await runMain(['runs', '--json', '--db', db], { env });
     expect(JSON.parse(list.stdout)[0]).toMatchObject({ id: runId, cost_usd: 1 });
   });
+
+  it("`runs --json` rounds a run's cost as `runs show --json` does: one cost per run", async () => {
+    const db = join(mkdtempSync(join(tmpdir(), 'elexirion-runs-')), 'j.db');
+    const env = { NO_COLOR: '1' };
+    // Three items of $0.10: their float sum is 0.30000000000000004.
+    const store = new SqliteStore(db);
+    const runId = '01FLOATRUN000000000000000A';
+    await journalKilledBatch(store, runId, 3, { inputTokens: 10, outputTokens: 5, costUsd: 0.1 });
+    await store.close();
+
+    const shown = await runMain(['runs', 'show', runId, '--json', '--db', db], { env });
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(JSON.parse(shown.stdout).totals.cost_usd).toBe(0.3);
+    const list = await runMain(['runs', '--json', '--db', db], { env });
+    expect(list.code, list.stderr).toBe(0);
+    expect(JSON.parse(list.stdout)[0]).toMatchObject({ id: runId, cost_usd: 0.3 });
+    expect(list.stdout).not.toMatch(/0\.3000000/);
+  });
+
+  it('`runs` and `runs show` print a paid run under $0.0001 as `<$0.0001`, never `$0.0000`', async () => {
+    const db = join(mkdtempSync(join(tmpdir(), 'elexirion-runs-')), 'j.db');
+    const env = { NO_COLOR: '1' };
+    // Two gpt-5-nano calls of 200 tokens in and 50 out: $0.00003 each.
+    const store = new SqliteStore(db);
+    const runId = '01TINYRUN0000000000000000A';
+    await journalKilledBatch(store, runId, 2, { inputTokens: 200, outputTokens: 50, costUsd: 0.00003 });
+    await store.close();
+
+    const list = await runMain(['runs', '--db', db], { env });
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toMatch(new RegExp(`${runId}.*  <\\$0\\.0001\n`));
+    const shown = await runMain(['runs', 'show', runId, '--db', db], { env });
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toMatch(/2 call\(s\), 400→100 tok, <\$0\.0001/);
+    for (const out of [list.stdout, shown.stdout]) expect(out).not.toMatch(/\$0\.0000/);
+  });
 });

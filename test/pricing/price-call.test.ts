@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { priceCall } from '../../src/pricing/index.js';
+import { BudgetExceededError, BudgetGuard } from '../../src/budget/budget-guard.js';
+import { findPrice, priceCall } from '../../src/pricing/index.js';
 
 const usage = { inputTokens: 1_000_000, outputTokens: 1_000_000 };
 // Under the 200k-token prompt where some models' long-context rate starts.
@@ -38,6 +39,78 @@ describe('priceCall', () => {
     expect(priceCall('openai', 'gpt-4o-mini-2024-07-18', usage)).toBeCloseTo(0.75);
     expect(priceCall('gemini', 'models/gemini-2.5-flash-lite', usage)).toBeCloseTo(0.5);
     expect(priceCall('anthropic', 'claude-3-5-haiku-latest', usage)).toBeCloseTo(4.8);
+  });
+
+  it("prices Anthropic's -0 aliases as the model they name (Opus 4 and Sonnet 4 are 4.0)", () => {
+    // claude-opus-4-0 = claude-opus-4-20250514, claude-sonnet-4-0 = claude-sonnet-4-20250514.
+    expect(priceCall('anthropic', 'claude-opus-4-0', usage)).toBeCloseTo(90);
+    expect(priceCall('anthropic', 'claude-sonnet-4-0', short)).toBeCloseTo(1.8);
+    expect(findPrice('anthropic', 'claude-opus-4-0')).toBe(findPrice('anthropic', 'claude-opus-4-20250514'));
+    expect(findPrice('anthropic', 'claude-sonnet-4-0')).toBe(findPrice('anthropic', 'claude-sonnet-4-20250514'));
+    // Through an override of the base id too.
+    expect(priceCall('proxy', 'claude-opus-4-0', usage, { 'claude-opus-4': { input: 1, output: 2 } })).toBeCloseTo(3);
+  });
+
+  it('lets max_cost_usd stop a run on an alias as it stops the dated id', () => {
+    const spend = (model: string): number => {
+      const guard = new BudgetGuard({ maxCostUsd: 0.2 }, (provider, m, u) => priceCall(provider, m, u));
+      const request = {
+        provider: 'anthropic',
+        model,
+        messages: [{ role: 'user' as const, content: 'hi' }],
+        maxTokens: 1000,
+      };
+      let calls = 0;
+      try {
+        for (; calls < 20; calls++) {
+          const held = guard.reserve(request, 'each');
+          const answer = { inputTokens: 1000, outputTokens: 1000 };
+          guard.commit(held, answer, priceCall('anthropic', model, answer));
+        }
+      } catch (error) {
+        if (!(error instanceof BudgetExceededError)) throw error;
+      }
+      expect(guard.unpricedCalls).toBe(0);
+      return guard.spent.costUsd;
+    };
+    expect(spend('claude-opus-4-0')).toBeCloseTo(spend('claude-opus-4-20250514'));
+    expect(spend('claude-opus-4-0')).toBeLessThanOrEqual(0.2);
+  });
+
+  it('prices the other vendor aliases as the table intends, and leaves other models unpriced', () => {
+    expect(priceCall('anthropic', 'claude-3-7-sonnet-latest', usage)).toBeCloseTo(18);
+    expect(priceCall('gemini', 'gemini-2.0-flash-001', usage)).toBeCloseTo(0.5);
+    expect(priceCall('gemini', 'gemini-2.5-flash-preview-09-2025', usage)).toBeCloseTo(2.8);
+    // Other models, or other versions, with no price of their own: unknown, not their neighbour's.
+    for (const model of [
+      'claude-3-5-sonnet-latest', // Sonnet 3.5 is not in the table
+      'claude-opus-4-6',
+      'claude-opus-4-00',
+      'claude-opus-4-0-1',
+      'chatgpt-4o-latest', // ChatGPT's model, priced apart from gpt-4o
+      'gpt-5-chat-latest',
+      'o3-pro',
+      'o3-mini',
+      'gemini-flash-latest', // a moving alias, not a table id
+      'gemini-2.5-flash-image-preview',
+    ]) {
+      expect(priceCall('anthropic', model, usage), model).toBeNull();
+    }
+  });
+
+  it('prices a snapshot that has its own price by it, never as its base model', () => {
+    // OpenAI: gpt-4o-2024-05-13 is billed $5 / $15 per million, with no cached-input discount.
+    expect(priceCall('openai', 'gpt-4o-2024-05-13', usage)).toBeCloseTo(20);
+    const cached = { inputTokens: 1_000_000, outputTokens: 0, cacheReadTokens: 500_000 };
+    expect(priceCall('openai', 'gpt-4o-2024-05-13', cached)).toBeCloseTo(5);
+    // The other snapshots are gpt-4o's price.
+    expect(priceCall('openai', 'gpt-4o-2024-08-06', usage)).toBeCloseTo(12.5);
+    expect(priceCall('openai', 'gpt-4o-2024-11-20', usage)).toBeCloseTo(12.5);
+    // An entry named exactly wins over an override of its base id; naming it overrides it.
+    expect(priceCall('openai', 'gpt-4o-2024-05-13', usage, { 'gpt-4o': { input: 1, output: 1 } })).toBeCloseTo(20);
+    expect(
+      priceCall('openai', 'gpt-4o-2024-05-13', usage, { 'gpt-4o-2024-05-13': { input: 1, output: 1 } }),
+    ).toBeCloseTo(2);
   });
 
   it('returns null, never 0, for a model it does not know', () => {

@@ -1,5 +1,5 @@
 // `elexirion runs` lists runs; `elexirion runs show RUN_ID` shows one, step by step.
-import { buildRunResult, currentTotals, journalOf } from '../../engine/run-result.js';
+import { buildRunResult, currentTotals, journalOf, round } from '../../engine/run-result.js';
 import { UsageError } from '../../errors.js';
 import type { RunStatus } from '../../journal/store.js';
 import { formatCost, formatDuration } from '../format.js';
@@ -48,7 +48,8 @@ export const registerRuns: RegisterCommand = (program, ctx) => {
             status: r.status,
             started: new Date(r.startedAt).toISOString(),
             duration_ms: r.finishedAt === undefined ? null : r.finishedAt - r.startedAt,
-            cost_usd: totals.costUsd,
+            // Rounded as run --json, runs show --json and the HTTP API round it: one cost per run.
+            cost_usd: round(totals.costUsd),
             unpriced_calls: totals.unpricedCalls,
           });
         }

@@ -4,19 +4,55 @@
 // each call attempt; it is handed to the model caller rather than armed here, so an item costs no
 // timer or AbortController of its own (a batch runs tens of thousands of them).
 import type { Step, StepTemplate } from '../../config/schema.js';
+import { ElexirionError } from '../../errors.js';
 import type { ItemRecord } from '../../journal/store.js';
 import { withItem } from '../../template/scope.js';
 import { messageOf } from '../errors.js';
-import { addSpent, NOTHING_SPENT, type Spent, spentOf, withSpent } from '../spent.js';
+import { addSpent, NOTHING_SPENT, type Spent } from '../spent.js';
 import { addCost, addUsage, type StepExecution, type StepOutcome } from '../step-handler.js';
 import { fallbacksOf, mergeFallback } from '../step-runner.js';
 import { executeLlmCall } from './llm.js';
 
 export interface ItemRun {
   outcome?: StepOutcome;
+  /** Why the item failed (its first call's error); for an item stopped by its batch, why the batch stopped. */
   error?: unknown;
-  /** The batch was cancelled while the item ran: it neither succeeded nor failed. */
+  /**
+   * What the calls of an item that failed or was stopped paid for, its failed fallbacks' included:
+   * as each call told it (`exec.bill`), never read off the errors — a stopped call's error is the
+   * batch's stop reason, one object every item stopped with it would add its bill to.
+   */
+  spent?: Spent;
+  /**
+   * The batch was stopped while the item ran (its timeout, the run's stop, a failure elsewhere): it
+   * neither succeeded nor failed on its own. Journaled only if some of its calls were paid for
+   * (paidFor): failed, with that bill, which a resume that runs it again carries on.
+   */
   cancelled: boolean;
+}
+
+/**
+ * Why a batch stops its items: the reason the signal of their calls carries — an object of the
+ * batch's own, never the reason it wraps (the step's timeout, the run's stop, the batch's failure).
+ * A cancelled call attaches its bill to the error it is stopped with (steps/llm.ts); a stopped item's
+ * bill is on its own row (itemRecordOf), and must not ride on the error the batch throws too, whose
+ * bill the batch's row keeps: that would count it twice.
+ */
+export class ItemsStoppedError extends ElexirionError {
+  constructor(readonly reason: unknown) {
+    super(messageOf(reason));
+  }
+}
+
+/** Stops the items running under `cancel`, for `reason` (see ItemsStoppedError). */
+export function stopItems(cancel: AbortController, reason: unknown): void {
+  if (!cancel.signal.aborted) cancel.abort(new ItemsStoppedError(reason));
+}
+
+/** What an item stopped by its batch says in the journal: why the batch stopped. */
+function stoppedError(cancel: AbortSignal): unknown {
+  const reason: unknown = cancel.reason;
+  return reason instanceof ItemsStoppedError ? reason.reason : reason;
 }
 
 /** The calls an item may make, in order: the template, then each of its fallbacks. */
@@ -52,15 +88,22 @@ export async function runBatchItem(
   let firstError: unknown;
   // What failed attempts (and failed fallbacks) paid for stays on the item's bill.
   let spent = NOTHING_SPENT;
-  // The part of it the first error does not carry already (the errors of the fallbacks after it).
-  let spentAfterFirst = NOTHING_SPENT;
+  // What the call that just failed paid for, as it tells it (never read off its error: see ItemRun).
+  let billed = NOTHING_SPENT;
+  const bill = (calls: Spent): void => {
+    billed = addSpent(billed, calls);
+  };
   for (const call of calls) {
-    if (cancel.aborted) return { cancelled: true };
+    if (cancel.aborted) return { error: stoppedError(cancel), spent, cancelled: true };
+    billed = NOTHING_SPENT;
     try {
-      const outcome = await executeLlmCall(call, { run: exec.run, key, signal: cancel, scope });
+      const outcome = await executeLlmCall(call, { run: exec.run, key, signal: cancel, scope, bill });
       if (spent.calls === 0) return { outcome, cancelled: false };
       // The failed calls' of unknown price too: the cost is the known part of all the item's calls.
-      const unpriced = Number(outcome.details?.unpriced_calls ?? 0) + (spent.unpricedCalls ?? 0);
+      const d = outcome.details ?? {};
+      const unpriced = Number(d.unpriced_calls ?? 0) + (spent.unpricedCalls ?? 0);
+      const cacheHits = Number(d.cache_hits ?? 0) + (spent.cacheHits ?? 0);
+      const costSavedUsd = Number(d.cost_saved_usd ?? 0) + (spent.costSavedUsd ?? 0);
       return {
         outcome: {
           ...outcome,
@@ -68,23 +111,25 @@ export async function runBatchItem(
           costUsd: addCost(outcome.costUsd, spent.costUsd),
           attempts: outcome.attempts + spent.attempts,
           details: {
-            ...outcome.details,
-            calls: Number(outcome.details?.calls ?? 0) + spent.calls,
-            retries: Number(outcome.details?.retries ?? 0) + spent.retries,
+            ...d,
+            calls: Number(d.calls ?? 0) + spent.calls,
+            retries: Number(d.retries ?? 0) + spent.retries,
+            // A failed call answered from the cache saved what a fallback's success does not undo.
+            ...(cacheHits > 0 ? { cache_hits: cacheHits } : {}),
+            ...(costSavedUsd > 0 ? { cost_saved_usd: costSavedUsd } : {}),
             ...(unpriced > 0 ? { unpriced_calls: unpriced } : {}),
           },
         },
         cancelled: false,
       };
     } catch (error) {
-      if (cancel.aborted) return { cancelled: true };
-      spent = addSpent(spent, spentOf(error));
+      spent = addSpent(spent, billed);
+      // Stopped, not failed: the error is the batch's reason (and the bill the item's all the same).
+      if (cancel.aborted) return { error: stoppedError(cancel), spent, cancelled: true };
       if (firstError === undefined) firstError = error;
-      else spentAfterFirst = addSpent(spentAfterFirst, spentOf(error));
     }
   }
-  // withSpent adds to what the error carries: the first error's own bill is in it once already.
-  return { error: withSpent(firstError, spentAfterFirst), cancelled: false };
+  return { error: firstError, spent, cancelled: false };
 }
 
 /**
@@ -102,8 +147,8 @@ export interface ItemCallStats {
  * The journal record of a finished item (local or on a cluster worker), its calls with it — the run's
  * total counts the journal's items, whoever ran them, whatever a batch or a chunk reports (a chunk
  * delivered again reports nothing of the items already done) — and its cache hits, retries and
- * savings added to `stats`. A failed item keeps what its attempts paid for: the error carries the bill,
- * its calls of unknown price counted with it.
+ * savings added to `stats`. A failed item keeps what its attempts paid for, its calls of unknown
+ * price counted with it; so does an item stopped by its batch after paid calls (failed, `stopped: …`).
  */
 export function itemRecordOf(
   result: ItemRun,
@@ -111,7 +156,7 @@ export function itemRecordOf(
   stats: ItemCallStats,
 ): ItemRecord {
   const { outcome } = result;
-  const spent = outcome ? undefined : spentOf(result.error);
+  const spent = outcome ? undefined : (result.spent ?? NOTHING_SPENT);
   const record: ItemRecord = {
     runId: where.runId,
     stepKey: where.stepKey,
@@ -132,10 +177,14 @@ export function itemRecordOf(
     stats.retries += Number(d.retries ?? 0);
     stats.costSavedUsd += Number(d.cost_saved_usd ?? 0);
   } else {
-    record.error = messageOf(result.error);
-    record.calls = (spent as Spent).calls;
-    unpriced = (spent as Spent).unpricedCalls ?? 0;
-    stats.retries += (spent as Spent).retries;
+    const failed = spent as Spent;
+    record.error = result.cancelled ? `stopped: ${messageOf(result.error)}` : messageOf(result.error);
+    record.calls = failed.calls;
+    unpriced = failed.unpricedCalls ?? 0;
+    // A failed call answered from the cache counts (and saved), as a failed step's does.
+    stats.cacheHits += failed.cacheHits ?? 0;
+    stats.retries += failed.retries;
+    stats.costSavedUsd += failed.costSavedUsd ?? 0;
   }
   // Kept even beside a known cost: that cost is only the priced calls' (a priced call, then an
   // unpriced fallback), and the run's totals count the rest from here.

@@ -14,9 +14,9 @@ import { ElexirionError, ExitCode } from '../../errors.js';
 import { renderDeep, renderValue } from '../../template/render.js';
 import { messageOf, StepTimeoutError } from '../errors.js';
 import { ItemCommitter } from '../item-committer.js';
-import { type Spent, withSpent } from '../spent.js';
+import { NOTHING_SPENT, paidFor, type Spent, withSpent } from '../spent.js';
 import { NO_USAGE, type StepExecution, type StepHandler, type StepOutcome } from '../step-handler.js';
-import { type ItemCallStats, itemCalls, itemRecordOf, runBatchItem } from './batch-item.js';
+import { type ItemCallStats, itemCalls, itemRecordOf, runBatchItem, stopItems } from './batch-item.js';
 import { addEarlierSpend, assembleBatch, BatchAssembly, succeededItems } from './batch-journal.js';
 import { BatchProgress } from './batch-progress.js';
 import { remoteBatchOf } from './batch-remote.js';
@@ -67,7 +67,7 @@ async function executeBatch(step: BatchStep, exec: StepExecution): Promise<StepO
   // Cancels in-flight items: on the step's timeout, the run's stop, or the first failure (fail mode).
   const cancel = new AbortController();
   setMaxListeners(0, cancel.signal); // one listener per in-flight item, by design
-  const onStepAbort = () => cancel.abort(exec.signal.reason);
+  const onStepAbort = () => stopItems(cancel, exec.signal.reason);
   exec.signal.addEventListener('abort', onStepAbort, { once: true });
 
   // Only a top-level step of the run's own pipeline goes to the cluster: the workers running its
@@ -92,7 +92,10 @@ async function executeBatch(step: BatchStep, exec: StepExecution): Promise<StepO
   const runItem = async (index: number): Promise<void> => {
     const t0 = performance.now();
     const result = await runBatchItem(calls, exec, items[index], index, cancel.signal);
-    if (result.cancelled) return; // neither succeeded nor failed: a resume runs it again
+    // Stopped by the batch (neither succeeded nor failed): a resume runs it again. Journaled (failed,
+    // `stopped: …`) only when some of its calls were paid for: its row keeps that bill, which the
+    // run's totals and a resume's budget count, and the row of its next run carries on.
+    if (result.cancelled && !paidFor(result.spent ?? NOTHING_SPENT)) return;
     const record = itemRecordOf(
       result,
       { runId: run.id, stepKey: key, index, durationMs: Math.round(performance.now() - t0) },
@@ -106,14 +109,19 @@ async function executeBatch(step: BatchStep, exec: StepExecution): Promise<StepO
     }
     // A budget refusal stops the batch whatever `on_item_error` says: the items after it would be
     // refused too, and the run must end resumable (with a larger budget), not succeed with holes.
-    const refused = result.error instanceof BudgetExceededError;
-    if (!result.outcome && (failFast || refused) && !failure) {
-      failure = refused ? (result.error as BudgetExceededError) : new BatchItemError(index, total, result.error);
-      cancel.abort(failure);
+    // The batch's failure is an error of its own, never the item's: the item's error carries the
+    // item's bill, which its row keeps — the batch's row keeping it too would count it twice.
+    if (!result.outcome && !result.cancelled && !failure) {
+      if (result.error instanceof BudgetExceededError) {
+        failure = new BudgetExceededError(result.error.message, result.error.standing);
+      } else if (failFast) failure = new BatchItemError(index, total, result.error);
+      if (failure) stopItems(cancel, failure);
     }
-    progress.finished(record.status === 'failed');
     ran++;
-    assembly?.add(record);
+    if (!result.cancelled) {
+      progress.finished(record.status === 'failed');
+      assembly?.add(record);
+    }
     await committer.add(record);
   };
 
@@ -158,8 +166,9 @@ async function executeBatch(step: BatchStep, exec: StepExecution): Promise<StepO
     await committer.flush();
     progress.end();
   }
-  // The step's own failure carries what its items' calls were (as a call's error carries its
-  // bill), so that its record counts them; the items' tokens and cost are in the journal.
+  // The step's own failure carries what its items' calls were (their retries, cache hits and
+  // savings: see itemsSpent) and how many items it journaled; the items' tokens, cost and calls are
+  // on their rows — a stopped item's too — never on the batch's (see totalsOf).
   if (failure) throw withSpent(failure, itemsSpent(stats, ran));
   if (exec.signal.aborted) {
     const reason = exec.signal.reason;
@@ -202,12 +211,16 @@ async function executeBatch(step: BatchStep, exec: StepExecution): Promise<StepO
 }
 
 /**
- * What the failure of a batch carries of the items it ran: their retries, and how many they were.
- * No tokens, cost or calls: those are the journaled items' own, which the run's totals read from
- * the journal (its row counting them too would count them twice).
+ * What the failure of a batch carries of the items it ran: their retries, cache hits and savings
+ * (the journal's item rows keep none of these), and how many they were. No tokens, cost or calls:
+ * those are the journaled items' own, which the run's totals read from the journal (its row
+ * counting them too would count them twice).
  */
 function itemsSpent(stats: ItemCallStats, ran: number): Spent {
-  return { usage: NO_USAGE, costUsd: 0, calls: 0, attempts: 0, retries: stats.retries, items: ran };
+  const spent: Spent = { usage: NO_USAGE, costUsd: 0, calls: 0, attempts: 0, retries: stats.retries, items: ran };
+  if (stats.cacheHits) spent.cacheHits = stats.cacheHits;
+  if (stats.costSavedUsd) spent.costSavedUsd = stats.costSavedUsd;
+  return spent;
 }
 
 /** The rendered `items`: a list, or a step error that says what it got instead. */
