@@ -1,28 +1,43 @@
 // What a command needs from the outside world, injectable so that tests run the CLI in-process.
 import pc from 'picocolors';
 
+type Colors = ReturnType<typeof pc.createColors>;
+
 export interface CliContext {
   stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   /** `columns`: a terminal's width (the live progress line is cut to it). */
   stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   env: NodeJS.ProcessEnv;
   cwd: string;
-  /** Colors that honour NO_COLOR / FORCE_COLOR and a non-TTY stdout. */
-  colors: ReturnType<typeof pc.createColors>;
+  /** Colors for what is written to stdout: on when stdout is a terminal (NO_COLOR / FORCE_COLOR aside). */
+  colors: Colors;
+  /**
+   * Colors for what is written to stderr (progress, errors, diagnostics): decided by stderr's own
+   * terminal, so `run x.yaml 2> run.log` writes plain text to the log while stdout stays colored.
+   */
+  stderrColors: Colors;
 }
 
-export function createCliContext(overrides: Partial<Omit<CliContext, 'colors'>> = {}): CliContext {
+export function createCliContext(overrides: Partial<Omit<CliContext, 'colors' | 'stderrColors'>> = {}): CliContext {
   const stdout = overrides.stdout ?? process.stdout;
+  const stderr = overrides.stderr ?? process.stderr;
   const env = overrides.env ?? process.env;
-  const useColor =
-    !('NO_COLOR' in env) && (forceColor(env.FORCE_COLOR) ?? Boolean((stdout as { isTTY?: boolean }).isTTY));
   return {
     stdout,
-    stderr: overrides.stderr ?? process.stderr,
+    stderr,
     env,
     cwd: overrides.cwd ?? process.cwd(),
-    colors: pc.createColors(useColor),
+    colors: pc.createColors(useColor(stdout, env)),
+    stderrColors: pc.createColors(useColor(stderr, env)),
   };
+}
+
+/**
+ * Whether to color what goes to `stream`: NO_COLOR (set, whatever its value) turns colors off;
+ * else FORCE_COLOR decides when set; else whether the stream is a terminal.
+ */
+function useColor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): boolean {
+  return !('NO_COLOR' in env) && (forceColor(env.FORCE_COLOR) ?? Boolean(stream.isTTY));
 }
 
 /**

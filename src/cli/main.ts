@@ -69,7 +69,7 @@ function writeJsonError(ctx: CliContext, body: JsonError, exitCode: number): voi
 }
 
 export function reportError(thrown: unknown, ctx: CliContext, debug: boolean, json = false): number {
-  const c = ctx.colors;
+  const c = ctx.stderrColors;
   const error = storageError(thrown) ?? thrown;
   if (error instanceof ElexirionError) {
     ctx.stderr.write(`${c.red('error')}: ${error.message}\n`);

@@ -2,6 +2,9 @@
 // steps are redrawn in place, on one line cut to the terminal's width, with their elapsed time (and
 // done/total + ETA for a batch); elsewhere (CI logs, pipes) each start and stop is one plain line.
 // Progress goes to stderr, so stdout carries only results (and streamed tokens with --stream).
+// A terminal cannot take back streamed text: when an attempt cut off mid-answer is retried, or the
+// step falls back (a chunk event with `reset`), a marker line on stdout says that the text above is
+// void, and the step's text streams again after it.
 import type { EventBus } from '../telemetry/event-bus.js';
 import type { EventMap } from '../telemetry/events.js';
 import type { CliContext } from './context.js';
@@ -15,13 +18,15 @@ export interface ProgressOptions {
 }
 
 export function attachProgress(bus: EventBus, ctx: CliContext, options: ProgressOptions): () => void {
-  const c = ctx.colors;
+  const c = ctx.stderrColors; // for what goes to stderr; ctx.colors for stdout
   const out = ctx.stderr;
   const tty = Boolean(ctx.stderr.isTTY) && !('CI' in ctx.env);
   // A batch's last progress event, and when it came (its ETA counts down from there between events).
   const running = new Map<string, { started: number; type: string; progress?: { event: Progress; at: number } }>();
   let liveLine = false;
   let streamedStep: string | undefined;
+  /** Steps whose text was printed since they last started over (a reset). */
+  const printed = new Set<string>();
 
   /** done/total, the failed ones, and the event's ETA less the time since it came. */
   const progressText = (e: Progress, sinceMs: number): string => {
@@ -80,6 +85,19 @@ export function attachProgress(bus: EventBus, ctx: CliContext, options: Progress
     }),
     bus.on('pipeline.step.chunk', (e) => {
       if (!options.stream) return;
+      if (e.reset) {
+        // Nothing printed for the step yet: nothing to take back.
+        if (!printed.delete(e.step)) return;
+        clearLive();
+        if (streamedStep) ctx.stdout.write('\n');
+        streamedStep = undefined;
+        ctx.stdout.write(
+          `${ctx.colors.yellow('↺')} ${ctx.colors.dim(`${e.step}: cut off, the text above is void — streaming it again`)}\n`,
+        );
+        return;
+      }
+      if (e.text === '') return;
+      printed.add(e.step);
       if (streamedStep !== e.step) {
         clearLive();
         if (streamedStep) ctx.stdout.write('\n');
@@ -92,6 +110,7 @@ export function attachProgress(bus: EventBus, ctx: CliContext, options: Progress
     }),
     bus.on('pipeline.step.stop', (e) => {
       running.delete(e.step);
+      printed.delete(e.step);
       const icon = e.status === 'succeeded' ? c.green('✓') : e.status === 'skipped' ? c.dim('○') : c.red('✗');
       const from = e.fromJournal ? c.dim(' (from the journal)') : '';
       const figures = e.fromJournal

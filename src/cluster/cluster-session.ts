@@ -33,7 +33,7 @@ export async function runClusterSession(
   } catch (error) {
     if (!(error instanceof RedisUnavailableError) || !flags.fallbackLocal) throw error;
     ctx.stderr.write(
-      `${ctx.colors.yellow('warning')}: ${error.message}; running on this machine instead (--fallback-local)\n`,
+      `${ctx.stderrColors.yellow('warning')}: ${error.message}; running on this machine instead (--fallback-local)\n`,
     );
     return runLocally();
   }

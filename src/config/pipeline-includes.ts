@@ -1,18 +1,18 @@
 // Load-time checks of the pipelines a pipeline includes through `file:` steps, followed from file
 // to file: a pipeline that includes itself (directly or through others) and nesting deeper than
 // MAX_PIPELINE_DEPTH are errors before anything runs. The included files are only read as YAML
-// here, under the top-level loader's limits: a regular file, at most MAX_PIPELINE_BYTES, checked
+// here, exactly as the loader reads them (yaml-source.ts parseSource: merge keys, alias limits…),
+// under the top-level loader's limits: a regular file, at most MAX_PIPELINE_BYTES, checked
 // before it is read; and, when the load is confined to a root (`serve --root`), inside it. Once
 // these checks pass, the loader validates each included file in full (semantic-checks.ts,
 // loader.ts includedDiagnostics), as its step will load it when it runs.
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
-import { parse } from 'yaml';
 import { isInsideRoot, outsideRootProblem } from './confine.js';
 import type { DocPath } from './path.js';
 import type { Problem } from './problem.js';
 import { Input, type Input as InputDeclaration, Pipeline } from './schema.js';
-import { decodeSource, MAX_PIPELINE_BYTES } from './yaml-source.js';
+import { decodeSource, MAX_PIPELINE_BYTES, parseSource } from './yaml-source.js';
 
 /** How deep pipelines may nest: a run's pipeline is level 0, a pipeline it runs as a step level 1. */
 export const MAX_PIPELINE_DEPTH = 8;
@@ -96,7 +96,9 @@ export function includedPipeline(file: string): Pipeline | undefined {
 /**
  * The parsed document of an included file (undefined when missing, unreadable or malformed: its own
  * load reports that), or why it is refused unread: the same limits as the top-level loader's — a
- * FIFO or a device would block or never end, a huge file would be read whole into memory.
+ * FIFO or a device would block or never end, a huge file would be read whole into memory. Parsed
+ * by the loader's own parseSource: any other reading (merge keys off, say) would check a different
+ * pipeline from the one that runs.
  */
 function readInclude(file: string): { document: unknown } | string {
   let size: number;
@@ -110,7 +112,9 @@ function readInclude(file: string): { document: unknown } | string {
   if (size > MAX_PIPELINE_BYTES) return `is too large (${size} bytes; the limit is ${MAX_PIPELINE_BYTES} bytes)`;
   try {
     const decoded = decodeSource(readFileSync(file));
-    return { document: 'text' in decoded ? parse(decoded.text) : undefined };
+    if (!('text' in decoded)) return { document: undefined };
+    const parsed = parseSource(decoded.text);
+    return { document: parsed.ok ? parsed.data : undefined };
   } catch {
     return { document: undefined };
   }

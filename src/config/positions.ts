@@ -70,8 +70,8 @@ function rangeStart(node: unknown): number | undefined {
 
 /**
  * The position of a character inside a scalar. Exact for single-line plain and quoted scalars and
- * for literal blocks (`|`), whose lines map one to one onto the value; other forms (folded `>`,
- * multi-line flow scalars, escapes) give the line of the value's start.
+ * for block scalars (`|` and `>`, with any chomping and indentation indicator), whose lines keep
+ * their text in the value; other forms (multi-line flow scalars, escapes) give the value's start.
  */
 function offsetInScalar(
   node: Scalar,
@@ -90,29 +90,44 @@ function offsetInScalar(
       // Escapes would shift the offset; only trust it when the source equals the value.
       return raw.includes('\n') || raw.slice(1, -1) !== String(node.value) ? undefined : position(start + 1 + offset);
     case Scalar.BLOCK_LITERAL:
-      return offsetInLiteralBlock(String(node.value), raw, start, offset, position);
+    case Scalar.BLOCK_FOLDED: {
+      const at = offsetInBlock(String(node.value), raw, offset);
+      return at === undefined ? undefined : position(start + at);
+    }
     default:
       return undefined;
   }
 }
 
-function offsetInLiteralBlock(
-  value: string,
-  raw: string,
-  start: number,
-  offset: number,
-  position: (offset: number) => Position,
-): Position | undefined {
-  const before = value.slice(0, offset);
-  const lineIndex = before.split('\n').length - 1;
-  const colInLine = offset - (before.lastIndexOf('\n') + 1);
-  // raw = header line (`|`, `|-` …) then the content lines, each with the block's indentation.
-  const rawLines = raw.split('\n');
-  const contentLine = rawLines[1 + lineIndex];
-  if (contentLine === undefined) return undefined;
-  const firstContent = rawLines.slice(1).find((l) => l.trim() !== '') ?? '';
-  const indent = firstContent.length - firstContent.trimStart().length;
-  let lineStart = start;
-  for (let i = 0; i < 1 + lineIndex; i++) lineStart += (rawLines[i]?.length ?? 0) + 1;
-  return position(lineStart + indent + colInLine);
+/**
+ * Where the character at `offset` of a block scalar's value is in its source `raw` (the header
+ * line — `|2-`, `>`, … and maybe a comment — then the content lines). Each content line is the
+ * block's indentation, then text that is in the value as it is: a literal block joins the texts
+ * with line breaks, a folded one with spaces or line breaks. The indentation is the first text
+ * line's leading spaces less those its text keeps in the value (more than the indicator or the
+ * first line says are part of the text); each line's text is then found in the value, in order,
+ * after the separators the block put there. Undefined when the value does not read that way.
+ */
+function offsetInBlock(value: string, raw: string, offset: number): number | undefined {
+  const lines = raw.split('\n');
+  const firstText = lines.findIndex((line, i) => i > 0 && line.trim() !== '');
+  const valueText = value.search(/[^ \n]/);
+  if (firstText === -1 || valueText === -1) return undefined;
+  const leading = (text: string) => text.length - text.trimStart().length;
+  const indent = leading(lines[firstText] ?? '') - (valueText - (value.lastIndexOf('\n', valueText) + 1));
+  if (indent < 0) return undefined;
+  let lineStart = (lines[0]?.length ?? 0) + 1;
+  let cursor = 0;
+  for (const line of lines.slice(1)) {
+    const content = line.endsWith('\r') ? line.slice(0, -1) : line;
+    if (content.trim() !== '') {
+      const text = content.slice(indent);
+      const found = value.indexOf(text, cursor);
+      if (found === -1 || !/^[ \n]*$/.test(value.slice(cursor, found))) return undefined;
+      if (offset >= found && offset < found + text.length) return lineStart + indent + (offset - found);
+      cursor = found + text.length;
+    }
+    lineStart += line.length + 1;
+  }
+  return undefined;
 }

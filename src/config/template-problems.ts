@@ -11,5 +11,6 @@ export function templateProblems(pipeline: Pipeline): Problem[] {
     message: issue.message,
     ...(issue.hint === undefined ? {} : { hint: issue.hint }),
     ...(issue.offset === undefined ? {} : { offset: issue.offset }),
+    ...(issue.at === undefined ? {} : { at: issue.at }),
   }));
 }

@@ -1,7 +1,20 @@
 // Turns pipeline source text into plain data plus a locator, refusing what is not a pipeline file
-// (empty, binary, oversized, several documents, alias bombs) with a positioned message — quickly,
-// before any expensive work.
-import { type Document, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type YAMLError } from 'yaml';
+// (empty, binary, oversized, several documents, alias bombs, an alias inside its own anchor) with a
+// positioned message — quickly, before any expensive work. The one way pipeline YAML is read: the
+// loader and the checks of included files (pipeline-includes.ts) both read it here.
+import {
+  type Document,
+  isAlias,
+  isCollection,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  parseDocument,
+  visit,
+  type YAMLError,
+} from 'yaml';
 import { createLocator, type Locate, type Position } from './positions.js';
 
 /** Pipelines are small; anything bigger is a mistake (or an attack) and is refused before parsing. */
@@ -124,6 +137,8 @@ export function parseSource(source: string): ParsedSource {
 
   const keyProblems = badKeys(doc, lineCounter);
   if (keyProblems.length > 0) return { ok: false, problems: keyProblems };
+  const cycle = cyclicAlias(doc, lineCounter);
+  if (cycle !== undefined) return { ok: false, problems: [cycle] };
 
   let data: unknown;
   try {
@@ -162,6 +177,35 @@ function badKeys(doc: Document, lineCounter: LineCounter): SourceProblem[] {
   return problems;
 }
 
+/**
+ * An alias inside the node its own anchor names (`variables: &v { self: *v }`): the data would
+ * contain itself, and every check walking it would never end. Refused at the alias. No other alias
+ * can loop: any other names a node that ends before the alias, so expanding aliases only ever
+ * moves back through the file. (The anchor an alias names is the last one of that name before it,
+ * in the order visit() walks the document — as the YAML library resolves it.)
+ */
+function cyclicAlias(doc: Document, lineCounter: LineCounter): SourceProblem | undefined {
+  const anchors = new Map<string, Node>();
+  let problem: SourceProblem | undefined;
+  visit(doc, (_key, node, path) => {
+    if (isAlias(node)) {
+      const target = anchors.get(node.source);
+      if (target === undefined || !path.includes(target)) return undefined;
+      const { line, col } = node.range ? lineCounter.linePos(node.range[0]) : { line: 1, col: 1 };
+      problem = at(
+        line,
+        col,
+        `the alias *${node.source} is inside the value it repeats (&${node.source}): that value would contain itself without end`,
+        `an alias can only repeat a value that ends before it: move *${node.source} out of the &${node.source} value, or write the value out in full`,
+      );
+      return visit.BREAK;
+    }
+    if ((isCollection(node) || isScalar(node)) && node.anchor) anchors.set(node.anchor, node);
+    return undefined;
+  });
+  return problem;
+}
+
 const YAML_HINTS: Record<string, string> = {
   TAB_AS_INDENT: 'YAML indents with spaces only: replace the tab with spaces',
   DUPLICATE_KEY: 'a key may appear only once in a mapping: remove one of them or rename it',
@@ -180,6 +224,15 @@ function yamlProblem(error: YAMLError, source: string): SourceProblem {
     message = `duplicate key ${key.startsWith('"') || key.startsWith("'") ? key : JSON.stringify(key)}`;
   }
   if (error.code === 'MULTIPLE_DOCS') message = 'the file holds more than one YAML document (a `---` line)';
+  if (error.code === 'RESOURCE_EXHAUSTION' && /call stack/i.test(message)) {
+    // The parser gave up on lists and mappings nested hundreds of levels deep.
+    return at(
+      start.line,
+      start.col,
+      'the document nests lists or mappings too deeply to be read',
+      'a pipeline never nests this deep: flatten the structure',
+    );
+  }
   message = message.charAt(0).toLowerCase() + message.slice(1);
   // A quote never closed runs to the end of the file, where the parser notices: the place to fix is
   // where it was opened.

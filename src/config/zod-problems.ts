@@ -18,6 +18,13 @@ export function zodProblems(issues: readonly Issue[], data: unknown): Problem[] 
 
 const DOCS_HINT = 'see docs/pipeline-format.md for what this key accepts';
 
+/** Why what a missing `name:` belongs to needs one: the pipeline (top level or inline), or a step. */
+function whoseName(path: DocPath): string {
+  return path.length === 1 || path[path.length - 2] === 'pipeline'
+    ? 'every pipeline needs a name, e.g. `name: my-pipeline` (lower-case letters, digits, - and _)'
+    : 'every step needs a unique name';
+}
+
 function translate(issue: Issue, path: DocPath, data: unknown): Problem[] {
   const value = valueAt(data, path);
   const last = path[path.length - 1];
@@ -39,7 +46,7 @@ function translate(issue: Issue, path: DocPath, data: unknown): Problem[] {
           {
             path,
             message: `missing required key "${String(last)}"`,
-            hint: `add \`${String(last)}:\` (${article(issue.expected)})${last === 'name' ? '; every step needs a unique name' : ''}`,
+            hint: `add \`${String(last)}:\` (${article(issue.expected)})${last === 'name' ? `; ${whoseName(path)}` : ''}`,
           },
         ];
       }

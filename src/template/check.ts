@@ -26,9 +26,17 @@ export interface TemplateIssue {
   hint?: string;
   /** Character offset of the problem inside that string. */
   offset?: number;
+  /** Point at the key of the last path segment (a name) rather than at its value. */
+  at?: 'key';
 }
 
 type Path = (string | number)[];
+
+/**
+ * Names Liquid reads as literals: `{{ empty }}` is Liquid's empty value, whatever the scope holds, so
+ * an input or variable of such a name could never be read bare.
+ */
+const LIQUID_LITERALS = ['true', 'false', 'nil', 'null', 'empty', 'blank'] as const;
 
 /** Fields of a call (a step, a step_template, a fallback) whose string value is one template. */
 const CALL_TEMPLATE_KEYS = ['when', 'prompt', 'system', 'cwd'] as const;
@@ -54,7 +62,7 @@ class PipelineChecker {
   }
 
   run(): TemplateIssue[] {
-    this.checkShadowedNames();
+    this.checkNames();
     this.checkDeep(this.pipeline.variables, ['variables'], { kind: 'root-variables' });
     forEachStep(this.pipeline.steps, (step, index) => {
       this.checkStep(step, ['steps', index], {
@@ -161,27 +169,70 @@ class PipelineChecker {
     }
   }
 
-  /** An input or variable named like a built-in is readable only through its namespace. */
-  private checkShadowedNames(): void {
-    for (const [section, names] of [
-      ['inputs', this.inputs],
-      ['variables', this.rootVariables],
-    ] as const) {
-      for (const name of names) {
-        if ((BUILTIN_NAMES as readonly string[]).includes(name)) {
-          this.issues.push(
-            issue(
-              [...this.prefix, section, name],
-              `"${name}" is a built-in name of the template scope, so {{ ${name} }} does not read this ${section === 'inputs' ? 'input' : 'variable'}`,
-              `rename it, or read it as ${section}.${name}`,
-              undefined,
-            ),
-          );
+  /**
+   * Every name the pipeline puts at the top of the template scope — its inputs, its root variables,
+   * the variables its `set_variable` steps set — must be one `{{ NAME }}` reads: not a built-in
+   * name (which wins over it) nor a Liquid literal (which Liquid reads instead). Reported at the name.
+   */
+  private checkNames(): void {
+    for (const name of this.inputs) this.checkName(name, ['inputs', name], 'input');
+    for (const name of this.rootVariables) this.checkName(name, ['variables', name], 'variable');
+    const visit = (steps: unknown, path: Path): void => {
+      forEachStep(steps, (step, index) => {
+        if (step.type === 'set_variable' && isObject(step.variables)) {
+          for (const name of Object.keys(step.variables)) {
+            this.checkName(name, [...path, index, 'variables', name], 'variable');
+          }
         }
-      }
+        if (step.type === 'parallel') visit(step.steps, [...path, index, 'steps']);
+      });
+    };
+    visit(this.pipeline.steps, ['steps']);
+  }
+
+  private checkName(name: string, path: Path, kind: 'input' | 'variable'): void {
+    let message: string;
+    let taken: readonly string[];
+    if ((BUILTIN_NAMES as readonly string[]).includes(name)) {
+      const reads = BUILTIN_READS[name as (typeof BUILTIN_NAMES)[number]];
+      message = `the ${kind} name "${name}" is a built-in name of the template scope: {{ ${name} }} reads ${reads}, not this ${kind}`;
+      taken = BUILTIN_NAMES;
+    } else if ((LIQUID_LITERALS as readonly string[]).includes(name)) {
+      message = `the ${kind} name "${name}" is a Liquid literal: {{ ${name} }} is ${LITERAL_READS[name as (typeof LIQUID_LITERALS)[number]]}, not this ${kind}`;
+      taken = LIQUID_LITERALS;
+    } else {
+      return;
     }
+    this.issues.push({
+      path: [...this.prefix, ...path],
+      message,
+      hint: `rename the ${kind}, say to "${name}_value", here and where templates read it (${list(taken)} are taken)`,
+      at: 'key',
+    });
   }
 }
+
+function list(names: readonly string[]): string {
+  return `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+}
+
+/** What `{{ NAME }}` reads for each built-in name. */
+const BUILTIN_READS: Record<(typeof BUILTIN_NAMES)[number], string> = {
+  inputs: 'all the inputs',
+  variables: 'all the variables',
+  steps: 'all the steps',
+  run: 'the run (its id and pipeline)',
+};
+
+/** What `{{ NAME }}` is for each Liquid literal. */
+const LITERAL_READS: Record<(typeof LIQUID_LITERALS)[number], string> = {
+  true: 'the boolean true',
+  false: 'the boolean false',
+  nil: 'nil (nothing)',
+  null: 'nil (nothing)',
+  empty: "Liquid's empty value (printed as {})",
+  blank: "Liquid's blank value",
+};
 
 function issue(path: Path, message: string, hint: string | undefined, offset: number | undefined): TemplateIssue {
   return {

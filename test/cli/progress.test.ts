@@ -138,3 +138,38 @@ describe('fitToColumns', () => {
     expect(terminalColumns({ columns: 0 }, {})).toBe(80);
   });
 });
+
+describe('--stream output when a step starts over', () => {
+  /** Progress with --stream: what reaches stdout (a pipe, no colors). */
+  function streamed() {
+    const bus = new EventBus();
+    const stdout = new PassThrough();
+    let text = '';
+    stdout.on('data', (chunk) => {
+      text += chunk;
+    });
+    detach = attachProgress(bus, createCliContext({ stderr: new PassThrough(), stdout, env: {} }), { stream: true });
+    const chunk = (text: string, reset?: true) =>
+      bus.emit('pipeline.step.chunk', { runId: 'r1', step: 'write', text, ...(reset ? { reset } : {}) });
+    return { chunk, text: () => text };
+  }
+
+  it('marks the text printed so far as void on a line of its own, then prints the text again', () => {
+    const { chunk, text } = streamed();
+    chunk('The quick brown fox ju');
+    chunk('', true);
+    chunk('The quick brown fox jumps.');
+    expect(text()).toBe(
+      'The quick brown fox ju\n↺ write: cut off, the text above is void — streaming it again\nThe quick brown fox jumps.',
+    );
+  });
+
+  it('prints nothing for a reset of a step that has printed nothing since it last started over', () => {
+    const { chunk, text } = streamed();
+    chunk('', true);
+    chunk('Answer.');
+    chunk('', true);
+    chunk('', true);
+    expect(text()).toBe('Answer.\n↺ write: cut off, the text above is void — streaming it again\n');
+  });
+});

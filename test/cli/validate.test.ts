@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { VERSION } from '../../src/cli/version.js';
@@ -55,6 +57,29 @@ describe('elexirion validate', () => {
       ok: false,
       diagnostics: [{ line: 5, col: 5, path: 'steps[0].promt', message: 'unknown key "promt"' }],
     });
+  });
+
+  it("--json keeps every file's report when one holds an alias inside its own anchor", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'elexirion-validate-'));
+    try {
+      const cyclic = join(dir, 'cyc.yaml');
+      writeFileSync(cyclic, 'name: cyc\nvariables: &v\n  self: *v\nsteps:\n  - { name: a, type: mock, prompt: x }\n');
+      const result = await runMain(['validate', '--json', 'examples/hello.yaml', cyclic, bad], { cwd: root });
+      expect(result.code).toBe(2);
+      const report = JSON.parse(result.stdout) as { files: Record<string, unknown>[] };
+      expect(report.files.map((f) => [f.file, f.ok])).toEqual([
+        ['examples/hello.yaml', true],
+        [cyclic, false],
+        [bad, false],
+      ]);
+      expect(report.files[1]).toMatchObject({
+        diagnostics: [
+          { line: 3, col: 9, message: expect.stringContaining('the alias *v is inside the value it repeats') },
+        ],
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('colors only when allowed: NO_COLOR wins over FORCE_COLOR', async () => {

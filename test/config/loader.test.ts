@@ -248,6 +248,32 @@ describe('loadPipelineFromString', () => {
     expect(d).toMatchObject({ line: 7, col: 15, path: 'steps[0].prompt' });
   });
 
+  it('locates template errors in a block with an indentation indicator, its lines indented deeper', () => {
+    const source = 'name: q\nsteps:\n  - name: a\n    type: mock\n    prompt: |2\n        indented {{ fcous }}\n';
+    expect(diagnosticsOf(source)[0]).toMatchObject({ line: 6, col: 21, path: 'steps[0].prompt' });
+    const folded =
+      'name: q\nsteps:\n  - name: a\n    type: mock\n    prompt: >-\n      first line,\n      then {{ fcous }}\n';
+    expect(diagnosticsOf(folded)[0]).toMatchObject({ line: 7, col: 15, path: 'steps[0].prompt' });
+  });
+
+  it('reports names {{ NAME }} cannot read at the name itself: a built-in set by a step, a Liquid literal', () => {
+    const source = [
+      'name: shadow',
+      'inputs:',
+      '  empty: { type: string, default: "the input\'s value" }',
+      'steps:',
+      '  - name: setv',
+      '    type: set_variable',
+      '    variables:',
+      '      run: "my label"',
+      '  - { name: use, type: mock, prompt: "{{ run }} {{ empty }}" }',
+    ].join('\n');
+    expect(diagnosticsOf(source).map((d) => `${d.line}:${d.col} ${d.path}: ${d.message}`)).toEqual([
+      '3:3 inputs.empty: the input name "empty" is a Liquid literal: {{ empty }} is Liquid\'s empty value (printed as {}), not this input',
+      '8:7 steps[0].variables.run: the variable name "run" is a built-in name of the template scope: {{ run }} reads the run (its id and pipeline), not this variable',
+    ]);
+  });
+
   it('rejects a source over the size limit before parsing it', () => {
     const started = Date.now();
     const [d] = diagnosticsOf(`name: p\n# ${'x'.repeat(1_100_000)}\n`);
@@ -267,6 +293,40 @@ describe('loadPipelineFromString', () => {
       'p.yaml',
     );
     expect(loaded.pipeline.steps[0]).toMatchObject({ type: 'mock', latency: '5ms', name: 'a' });
+  });
+});
+
+describe('aliases and nesting that would never end', () => {
+  it.each([
+    ['a mapping holding itself', 'variables: &v\n  self: *v\n', 'v', '3:9'],
+    ['a list holding itself', 'variables:\n  l: &l [1, [2, *l]]\n', 'l', '3:17'],
+    ['a merge key into its own mapping', 'variables: &v\n  a: 1\n  b:\n    <<: *v\n', 'v', '5:9'],
+    ['an alias as a key of its own mapping', 'variables: &m\n  ? *m\n  : 1\n', 'm', '3:5'],
+    ['an anchor name used again around the alias', 'variables:\n  a: &v [1]\n  b: &v [ *v ]\n', 'v', '4:11'],
+    ['steps that run themselves', 'steps: &s\n  - { name: a, type: parallel, steps: *s }\n', 's', '3:39'],
+  ])('refuses an alias inside its own anchor (%s) at the alias, as a problem of the file', (_, yaml, name, at) => {
+    const source = `name: p\n${yaml}${yaml.startsWith('steps') ? '' : 'steps:\n  - { name: a, type: mock, prompt: hi }\n'}`;
+    const diagnostics = diagnosticsOf(source);
+    expect(diagnostics.map((d) => `${d.line}:${d.col}: ${d.message}`)).toEqual([
+      `${at}: the alias *${name} is inside the value it repeats (&${name}): that value would contain itself without end`,
+    ]);
+    expect(diagnostics[0]?.hint).toContain(`move *${name} out of the &${name} value`);
+  });
+
+  it('accepts an alias to an earlier anchor of the same name, and one used twice', () => {
+    const loaded = loadPipelineFromString(
+      'name: p\nvariables:\n  a: &v [1]\n  b: [ *v, &v [2], *v ]\nsteps:\n  - { name: a, type: mock, prompt: hi }\n',
+      'p.yaml',
+    );
+    expect(loaded.pipeline.variables).toEqual({ a: [1], b: [[1], [2], [2]] });
+  });
+
+  it('says that lists nested too deeply to read are, rather than blaming the indentation', () => {
+    const depth = 5000;
+    const [d, ...rest] = diagnosticsOf(`name: p\nvariables:\n  a: ${'['.repeat(depth)}${']'.repeat(depth)}\n`);
+    expect(rest).toEqual([]);
+    expect(d).toMatchObject({ line: 3, message: 'the document nests lists or mappings too deeply to be read' });
+    expect(d?.hint).toContain('flatten');
   });
 });
 
@@ -302,6 +362,29 @@ describe('loadPipeline', () => {
 });
 
 describe('schema messages', () => {
+  it('says why a missing name is needed: by the pipeline, or by a step', () => {
+    const diagnostics = diagnosticsOf(
+      [
+        'steps:',
+        '  - { type: mock, prompt: hi }',
+        '  - name: inline',
+        '    type: pipeline',
+        '    pipeline: { steps: [{ name: c, type: mock, prompt: hi }] }',
+      ].join('\n'),
+    );
+    expect(diagnostics.map((d) => [d.path, d.hint])).toEqual([
+      [
+        'name',
+        'add `name:` (a string); every pipeline needs a name, e.g. `name: my-pipeline` (lower-case letters, digits, - and _)',
+      ],
+      ['steps[0].name', 'add `name:` (a string); every step needs a unique name'],
+      [
+        'steps[1].pipeline.name',
+        'add `name:` (a string); every pipeline needs a name, e.g. `name: my-pipeline` (lower-case letters, digits, - and _)',
+      ],
+    ]);
+  });
+
   it('says expected vs got, with a hint fitted to the mistake', () => {
     const diagnostics = diagnosticsOf(
       [

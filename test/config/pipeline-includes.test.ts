@@ -1,5 +1,6 @@
 // Included pipeline files (`file:` steps) are read under the top-level loader's limits — a regular
-// file of at most MAX_PIPELINE_BYTES, checked before reading — and, with `root`, only inside it.
+// file of at most MAX_PIPELINE_BYTES, checked before reading — and, with `root`, only inside it;
+// and read as the loader reads YAML (merge keys, cyclic aliases refused).
 import { mkdirSync, mkdtempSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -124,5 +125,65 @@ describe('an included pipeline file is validated in full before anything runs', 
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('child.yaml:5:5: unknown key "promt" at steps[0].promt');
     expect(run.stdout).not.toContain('"run_id"');
+  });
+});
+
+describe('an included file is read as the loader reads it: merge keys on, cyclic aliases refused', () => {
+  const sub = join(dir, 'merge');
+  mkdirSync(sub);
+  const parent = (child: string) =>
+    `name: parent\nsteps:\n  - { name: paid_first, type: mock, prompt: an expensive first step }\n  - { name: child, type: pipeline, file: ${child} }\n`;
+
+  it('checks the inputs a child declares with `<<:` are given, as for one written out', async () => {
+    writeFileSync(
+      join(sub, 'kid.yaml'),
+      [
+        'name: kid',
+        'inputs:',
+        '  topic: &required_text { type: string, required: true }',
+        '  audience: { <<: *required_text, description: who reads it }',
+        'steps:',
+        '  - { name: draft, type: mock, prompt: "{{ topic }} for {{ audience }}" }',
+      ].join('\n'),
+    );
+    writeFileSync(join(sub, 'p.yaml'), parent('kid.yaml'));
+    expect(await diagnosticsOf('merge/p.yaml')).toEqual([
+      'steps[1].inputs: pipeline file "kid.yaml" requires input "topic", which is not given',
+      'steps[1].inputs: pipeline file "kid.yaml" requires input "audience", which is not given',
+    ]);
+  });
+
+  it('refuses to start a run whose child, written with `<<:`, needs an API key that is not set', async () => {
+    writeFileSync(
+      join(sub, 'child.yaml'),
+      [
+        'name: child',
+        'steps:',
+        '  - &base',
+        '    name: draft',
+        '    type: mock',
+        '    prompt: draft',
+        '  - <<: *base',
+        '    name: polish',
+        '    type: claude',
+      ].join('\n'),
+    );
+    writeFileSync(join(sub, 'parent.yaml'), parent('child.yaml'));
+    const run = await runMain(['run', 'parent.yaml', '--db', 'j.db'], { cwd: sub, env: { NO_COLOR: '1' } });
+    expect(run.stderr).toContain('ANTHROPIC_API_KEY');
+    expect(run.stderr).not.toContain('paid_first');
+    expect(run.code).toBe(2);
+  });
+
+  it("reports a child's cyclic alias at the child's line, without crashing the parent's load", async () => {
+    writeFileSync(
+      join(sub, 'cyclic.yaml'),
+      'name: cyclic\nvariables: &v\n  self: *v\nsteps:\n  - { name: a, type: mock, prompt: x }\n',
+    );
+    writeFileSync(join(sub, 'holder.yaml'), parent('cyclic.yaml'));
+    expect(await diagnosticsOf('merge/holder.yaml')).toEqual([
+      expect.stringMatching(/^steps\[1\]\.file: the pipeline file "cyclic\.yaml" this step runs is invalid/),
+      ': the alias *v is inside the value it repeats (&v): that value would contain itself without end',
+    ]);
   });
 });

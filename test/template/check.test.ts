@@ -222,6 +222,77 @@ describe('checkTemplates', () => {
       const issues = check('name: t\ninputs: { run: { type: string } }\nsteps: [{ name: a, type: mock, prompt: x }]');
       expect(only(issues).path).toEqual(['inputs', 'run']);
     });
+
+    it('reports a variable set by a set_variable step named like a built-in, at its name', () => {
+      const issues = check(`
+name: t
+steps:
+  - { name: setv, type: set_variable, variables: { run: my label, label: fine } }
+  - name: group
+    type: parallel
+    steps:
+      - { name: inner, type: set_variable, variables: { steps: 3 } }
+  - { name: use, type: mock, prompt: "{{ label }}" }
+`);
+      expect(issues).toEqual([
+        {
+          path: ['steps', 0, 'variables', 'run'],
+          message:
+            'the variable name "run" is a built-in name of the template scope: {{ run }} reads the run (its id and pipeline), not this variable',
+          hint: 'rename the variable, say to "run_value", here and where templates read it (inputs, variables, steps and run are taken)',
+          at: 'key',
+        },
+        expect.objectContaining({
+          path: ['steps', 1, 'steps', 0, 'variables', 'steps'],
+          message: expect.stringContaining('{{ steps }} reads all the steps, not this variable'),
+        }),
+      ]);
+    });
+
+    it.each(['true', 'false', 'nil', 'null', 'empty', 'blank'])(
+      'reports an input or a variable named like the Liquid literal %s, which {{ NAME }} never reads',
+      (literal) => {
+        const issues = check(`
+name: t
+inputs: { "${literal}": { type: string, default: x } }
+variables: { "${literal}": y }
+steps:
+  - { name: setv, type: set_variable, variables: { "${literal}": z } }
+  - name: inline
+    type: pipeline
+    pipeline:
+      name: inner
+      inputs: { "${literal}": { type: string, default: x } }
+      steps: [{ name: c, type: mock, prompt: x }]
+`);
+        expect(issues.map((i) => [i.path.join('.'), i.at])).toEqual([
+          [`inputs.${literal}`, 'key'],
+          [`variables.${literal}`, 'key'],
+          [`steps.0.variables.${literal}`, 'key'],
+          [`steps.1.pipeline.inputs.${literal}`, 'key'],
+        ]);
+        expect(issues[0]?.message).toMatch(
+          new RegExp(
+            `^the input name "${literal}" is a Liquid literal: \\{\\{ ${literal} \\}\\} is .*, not this input$`,
+          ),
+        );
+        expect(issues[0]?.hint).toBe(
+          `rename the input, say to "${literal}_value", here and where templates read it (true, false, nil, null, empty and blank are taken)`,
+        );
+      },
+    );
+
+    it('accepts names that only start like a literal or a built-in', () => {
+      const pipeline = `
+name: t
+inputs: { empty_text: { type: string, default: x }, nil_count: { type: number, default: 0 } }
+variables: { true_story: y, runs: 2 }
+steps:
+  - { name: setv, type: set_variable, variables: { blank_line: z, step_count: 1 } }
+  - { name: use, type: mock, prompt: "{{ empty_text }} {{ nil_count }} {{ true_story }} {{ runs }} {{ blank_line }} {{ step_count }}" }
+`;
+      expect(check(pipeline)).toEqual([]);
+    });
   });
 
   describe('item and index', () => {

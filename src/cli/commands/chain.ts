@@ -74,7 +74,7 @@ async function runChain(files: string[], flags: ChainFlags, ctx: CliContext): Pr
   const detach = flags.json ? () => {} : attachProgress(engine.bus, ctx, { stream: false });
   const onLink = (event: LinkEvent) => {
     if (flags.json) return;
-    const c = ctx.colors;
+    const c = ctx.stderrColors;
     const label = `link ${event.link} of ${event.of} (${event.file})`;
     if (event.phase === 'end' && event.result) printRunSummary(event.result, ctx);
     else ctx.stderr.write(`${c.bold(`${event.phase === 'resume' ? 'resuming' : 'starting'} ${label}`)}\n`);

@@ -52,7 +52,9 @@ async function validateFile(file: string, ctx: CliContext, debug: boolean): Prom
 }
 
 function printText(reports: FileReport[], ctx: CliContext): void {
+  // Each stream colored by its own terminal: the ✓ lines go to stdout, the problems to stderr.
   const c = ctx.colors;
+  const e = ctx.stderrColors;
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
   for (const report of reports) {
     if (report.ok) {
@@ -62,16 +64,16 @@ function printText(reports: FileReport[], ctx: CliContext): void {
       continue;
     }
     for (const d of report.diagnostics) {
-      const at = d.path ? ` at ${c.cyan(d.path)}` : '';
-      ctx.stderr.write(`${c.bold(`${d.file}:${d.line}:${d.col}`)}: ${c.red(d.message)}${at}\n`);
-      if (d.hint) ctx.stderr.write(`  ${c.dim('hint')}: ${d.hint}\n`);
+      const at = d.path ? ` at ${e.cyan(d.path)}` : '';
+      ctx.stderr.write(`${e.bold(`${d.file}:${d.line}:${d.col}`)}: ${e.red(d.message)}${at}\n`);
+      if (d.hint) ctx.stderr.write(`  ${e.dim('hint')}: ${d.hint}\n`);
     }
   }
   const failed = reports.filter((r) => !r.ok);
   if (failed.length > 0) {
     const errors = failed.reduce((n, r) => n + (r.ok ? 0 : r.diagnostics.length), 0);
     ctx.stderr.write(
-      `${c.red('✗')} ${failed.length} of ${plural(reports.length, 'file')} invalid (${plural(errors, 'error')})\n`,
+      `${e.red('✗')} ${failed.length} of ${plural(reports.length, 'file')} invalid (${plural(errors, 'error')})\n`,
     );
   }
 }

@@ -357,7 +357,13 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
     switch (ev.type) {
       case 'pipeline.execution.start': setStatus('running'); break;
       case 'pipeline.step.start': startStep(d.step, d.type); break;
-      case 'pipeline.step.chunk': appendOutput(stepRow(d.step), d.text); break;
+      case 'pipeline.step.chunk': {
+        // reset: an attempt cut off mid-answer is retried (or the step falls back): its text is void.
+        var chunked = stepRow(d.step);
+        if (d.reset) chunked.text = '';
+        appendOutput(chunked, d.text);
+        break;
+      }
       case 'pipeline.step.stop':
         finishStep(d);
         showTotals();
