@@ -102,14 +102,14 @@ function* providerUses(
     providers,
   });
   function* visit(step: Step, path: string): Generator<ProviderUse> {
-    let ownType: LlmStepType | undefined;
+    let owner: FallbackOwner | undefined;
     if (isLlmStep(step)) {
-      ownType = step.type;
+      owner = step;
       yield use(step, path);
     } else if (step.type === 'batch' || step.type === 'claude_batch') {
-      ownType = step.step_template.type;
+      owner = step.step_template;
       yield use(step.step_template, `${path}.step_template`);
-      yield* fallbacks(step.step_template.fallback, ownType, `${path}.step_template`);
+      yield* fallbacks(step.step_template.fallback, owner, `${path}.step_template`);
     } else if (step.type === 'parallel') {
       for (const [i, sub] of step.steps.entries()) yield* visit(sub, `${path}.steps[${i}]`);
     } else if (step.type === 'pipeline' && step.pipeline) {
@@ -120,20 +120,31 @@ function* providerUses(
       const child = includedPipeline(file);
       if (child) yield* providerUses(child, `${path}.file(${step.file}).steps`, dirname(file), depth + 1);
     }
-    if ('fallback' in step) yield* fallbacks(step.fallback, ownType, path);
+    if ('fallback' in step) yield* fallbacks(step.fallback, owner, path);
   }
+  // The call a fallback makes is its step's with the fallback's fields over it (mergeFallback in
+  // step-runner.ts): of the same type, it keeps the step's provider unless it names its own.
   function* fallbacks(
     fallback: Fallback | Fallback[] | undefined,
-    ownType: LlmStepType | undefined,
+    owner: FallbackOwner | undefined,
     path: string,
   ): Generator<ProviderUse> {
     const list = fallback === undefined ? [] : Array.isArray(fallback) ? fallback : [fallback];
     for (const [i, fb] of list.entries()) {
-      const type = fb.type ?? ownType;
-      if (type) yield use({ ...fb, type }, `${path}.fallback[${i}]`);
+      const type = fb.type ?? owner?.type;
+      if (!type) continue;
+      const sameType = fb.type === undefined || fb.type === owner?.type;
+      const provider = fb.provider ?? (sameType ? owner?.provider : undefined);
+      yield use({ type, ...(provider === undefined ? {} : { provider }) }, `${path}.fallback[${i}]`);
     }
   }
   for (const [i, step] of pipeline.steps.entries()) yield* visit(step, `${prefix}[${i}]`);
+}
+
+/** The call whose fallbacks are checked: its type and provider are what they inherit. */
+interface FallbackOwner {
+  type: LlmStepType;
+  provider?: string;
 }
 
 function isLlmStep(step: Step): step is Extract<Step, { type: LlmStepType }> {

@@ -163,6 +163,30 @@ describe('step → provider', () => {
   });
 });
 
+describe('the provider a fallback calls', () => {
+  // mergeFallback: a fallback of its step's type keeps the step's provider unless it names its own.
+  it("is its step's own provider when it changes only the model, with no defaults.provider", () => {
+    const pipeline = {
+      name: 'p',
+      providers: { fast: { type: 'openai' } },
+      steps: [{ name: 'a', type: 'llm', provider: 'fast', prompt: 'x', fallback: { model: 'gpt-4.1' } }],
+    } as unknown as Pipeline;
+    expect(checkProviderKeys(pipeline, {}).map((p) => [p.provider, p.path])).toEqual([['fast', 'steps[0]']]);
+    expect(checkProviderKeys(pipeline, { OPENAI_API_KEY: 'o' })).toEqual([]);
+  });
+
+  it("is the type's own when the fallback changes the type and names no provider", () => {
+    const pipeline = {
+      name: 'p',
+      providers: { fast: { type: 'openai' } },
+      steps: [{ name: 'a', type: 'llm', provider: 'fast', prompt: 'x', fallback: { type: 'claude' } }],
+    } as unknown as Pipeline;
+    expect(checkProviderKeys(pipeline, { OPENAI_API_KEY: 'o' }).map((p) => [p.provider, p.path])).toEqual([
+      ['anthropic', 'steps[0].fallback[0]'],
+    ]);
+  });
+});
+
 describe('providers reached through the standard environment variables', () => {
   const all = subjectsForEnv();
   it.each(all)('$name answers through its SDK at the URL of its variable', async (subject) => {
