@@ -29,6 +29,7 @@ export class ElexirionError extends Error {
 /** One problem found in a pipeline file, located as precisely as the source allows. */
 export interface Diagnostic {
   file: string;
+  /** 1-based; 0 when no place in the file can be named (e.g. a run's document as the journal keeps it). */
   line: number;
   col: number;
   /** The key path, e.g. `steps[2].retry.max_attempts`. */
@@ -38,7 +39,7 @@ export interface Diagnostic {
 }
 
 export function formatDiagnostic(d: Diagnostic): string {
-  const where = `${d.file}:${d.line}:${d.col}`;
+  const where = d.line > 0 ? `${d.file}:${d.line}:${d.col}` : d.file;
   const at = d.path ? ` at ${d.path}` : '';
   return `${where}: ${d.message}${at}${d.hint ? `\n  hint: ${d.hint}` : ''}`;
 }

@@ -195,7 +195,8 @@ async function continueChain(state: ChainState, links: ChainLink[], cwd: string)
       }
       let handle: RunHandle;
       try {
-        handle = known === undefined ? await startLink(state, link, previousOutputs) : await resumeLink(state, known);
+        handle =
+          known === undefined ? await startLink(state, link, previousOutputs) : await resumeLink(state, link, known);
       } catch (error) {
         // The first link's bad inputs are the user's (exit 2); a later link's come from the chain.
         if (i === 0 || !(error instanceof ConfigError)) throw error;
@@ -208,6 +209,9 @@ async function continueChain(state: ChainState, links: ChainLink[], cwd: string)
           failed_link: link.link,
         };
       }
+      // Stopped while the link was being started (its run journaled, not yet active: engine.stopAll
+      // did not see it): the link's run ends interrupted, resumable, as if stopped a moment later.
+      if (state.signal?.aborted) handle.stop('interrupted');
       state.onLink?.({ phase: known === undefined ? 'start' : 'resume', ...where(link, file), runId: handle.runId });
       result = await handle.result;
       state.onLink?.({ phase: 'end', ...where(link, file), runId: handle.runId, result });
@@ -272,8 +276,9 @@ async function startLink(
   }
   // The document the link was planned with, which its run holds: a link file edited while the links
   // before it ran is not a resumed run's changed pipeline (that refusal would leave the link's run
-  // ownerless and the chain stuck).
-  return engine.resume(created.id, { fromJournal: true });
+  // ownerless and the chain stuck). Loaded from the file, it also has the file's positions for
+  // the diagnostics of the run (the journal's copy has none).
+  return engine.resume(created.id, { fromJournal: true, pipeline: link.loaded });
 }
 
 /**
@@ -281,10 +286,11 @@ async function startLink(
  * its planned document, as startLink would have run it; else a resume of what it started, or with
  * `force` of its changed file.
  */
-async function resumeLink(state: ChainState, runId: string): Promise<RunHandle> {
+async function resumeLink(state: ChainState, link: ChainLink, runId: string): Promise<RunHandle> {
   const run = await state.engine.store.getRun(runId);
   const neverStarted = run?.status === 'running' && run.metadata.pid === undefined;
-  if (neverStarted && !state.force) return state.engine.resume(runId, { fromJournal: true });
+  // The file as loaded now is run only if it is still the planned document (same hash).
+  if (neverStarted && !state.force) return state.engine.resume(runId, { fromJournal: true, pipeline: link.loaded });
   return state.engine.resume(runId, state.force ? { force: true } : {});
 }
 

@@ -56,6 +56,9 @@ export async function runSession(
   process.on('SIGTERM', onSignal);
   try {
     const handle = await begin(engine);
+    // A Ctrl-C while the run was being started: the engine stops a start under way (stopAll), and
+    // this catches one that came before `begin` reached it. Either way: interrupted, resumable.
+    if (interrupts > 0) handle.stop('interrupted');
     // Accepted: the run is under way, and its cassette is its own (empty even if it makes no call).
     recorders.get(ctx)?.start();
     recorders.delete(ctx);

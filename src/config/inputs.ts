@@ -1,5 +1,6 @@
 // The inputs of a run: given values (CLI strings, JSON, an API body) checked against the declared
-// inputs, read as their declared types, completed with defaults. All problems are reported at once.
+// inputs, read as their declared types, completed with defaults (a null value counts as not given).
+// All problems are reported at once.
 import { ConfigError, type Diagnostic } from '../errors.js';
 import { didYouMean } from './did-you-mean.js';
 import { coerceInput, INPUT_TYPE_EXAMPLES, matchesInputType } from './input-types.js';
@@ -9,7 +10,7 @@ import type { Pipeline } from './schema.js';
 
 /**
  * The inputs a run sees. Pass the LoadedPipeline to have errors point at the declarations
- * (file:line:col); a bare Pipeline gives positions of 0:0 in a file named `<pipeline NAME>`.
+ * (file:line:col); a bare Pipeline gives no position (line 0) in a file named `<pipeline NAME>`.
  */
 export function resolveInputs(
   target: LoadedPipeline | Pipeline,
@@ -45,7 +46,10 @@ export function resolveInputs(
 
   const resolved: Record<string, unknown> = {};
   for (const [name, input] of Object.entries(declared)) {
-    if (!Object.hasOwn(given, name) || given[name] === undefined) {
+    // null is no value of any input type: it is what a skipped step's output is, and what a
+    // previous chain link outputs from one. Given as null, an input is not given — its default
+    // applies, as it does for one never given (and for a run resumed with --force).
+    if (!Object.hasOwn(given, name) || given[name] === undefined || given[name] === null) {
       if (input.default !== undefined) resolved[name] = structuredClone(input.default);
       else if (input.required === true) {
         report(name, `missing required input "${name}" (${input.type})`, missingInputHint(name), true);

@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import type { SharedBudgetFactory } from '../budget/run-budget.js';
 import { canonicalJson } from '../config/canonical.js';
 import { resolveInputs } from '../config/inputs.js';
-import { type LoadedPipeline, loadPipeline, loadPipelineFromString } from '../config/loader.js';
+import { type LoadedPipeline, loadPipeline } from '../config/loader.js';
 import { UsageError } from '../errors.js';
 import { CallCache } from '../journal/call-cache.js';
 import type { CassettePlayer, CassetteRecorder } from '../journal/cassette.js';
@@ -27,6 +27,7 @@ import { executeRun, type RunOutcome, totalsOf } from './run-executor.js';
 import { newRunId } from './run-id.js';
 import { runProvider } from './run-provider.js';
 import { buildRunResult, journalOf, type RunResult } from './run-result.js';
+import { pipelineOfRun, storedPipeline } from './stored-pipeline.js';
 import { type RestartIntensity, RunSupervisor } from './supervisor.js';
 
 export interface EngineOptions {
@@ -70,6 +71,12 @@ export interface ResumeOptions {
    */
   fromJournal?: boolean;
   /**
+   * With `fromJournal`: the same document as the caller loaded it from its file (a chain's link),
+   * run instead when its hash is the run's — its diagnostics then have the file's line and column,
+   * which the stored document does not know.
+   */
+  pipeline?: LoadedPipeline;
+  /**
    * Take the run over from an owner whose liveness this process cannot check (another pid
    * namespace on this host: another container sharing the journal). Only when that owner is known
    * to be gone: two processes running one run pay for its steps twice.
@@ -94,6 +101,11 @@ interface ActiveRun {
   finished?: Finished;
 }
 
+/** A start or resume under way, and the stop `stopAll` asked of it meanwhile. */
+interface PendingStart {
+  stop?: 'interrupted' | 'cancelled';
+}
+
 /** A run's end: its steps as totalled, and — for a run that began on an empty journal — its final record. */
 interface Finished {
   steps: StepRecord[];
@@ -111,6 +123,11 @@ export class Engine {
   private readonly factories: ProviderFactories;
   private readonly active = new Map<string, ActiveRun>();
   private readonly resuming = new Set<string>();
+  /**
+   * Starts and resumes under way (not yet active: their checks, the journal's createRun or claim
+   * are still being awaited), each with the stop a `stopAll` asked of it meanwhile.
+   */
+  private readonly starting = new Set<PendingStart>();
   private readonly services: EngineServices;
 
   constructor(options: EngineOptions) {
@@ -183,17 +200,29 @@ export class Engine {
 
   /** Starts a run of `loaded`. Throws ConfigError for bad inputs and a clear error for missing keys. */
   async start(loaded: LoadedPipeline, options: StartOptions = {}): Promise<RunHandle> {
-    const inputs = resolveInputs(loaded, options.inputs ?? {});
-    if (!options.mock && !options.replay) assertProviderKeys(loaded.pipeline, this.env, loaded.dir);
-    if (!options.mock) await assertClaudeCodeReady(loaded);
-    const runOptions = pickRunOptions(options);
-    const record = newRunRecord(loaded, inputs, {
-      ...options.metadata,
-      options: persistedOptions(runOptions),
-      ...this.owner(),
-    });
-    await this.store.createRun(record);
-    return this.supervise(record, loaded, runOptions, true);
+    // Registered on the call itself: a stopAll (Ctrl-C) from now on stops this run too.
+    const pending = this.pendingStart();
+    try {
+      const inputs = resolveInputs(loaded, options.inputs ?? {});
+      if (!options.mock && !options.replay) assertProviderKeys(loaded.pipeline, this.env, loaded.dir);
+      if (!options.mock) await assertClaudeCodeReady(loaded);
+      const runOptions = pickRunOptions(options);
+      const record = newRunRecord(loaded, inputs, {
+        ...options.metadata,
+        options: persistedOptions(runOptions),
+        ...this.owner(),
+      });
+      await this.store.createRun(record);
+      return this.supervise(record, loaded, runOptions, true, pending.stop);
+    } finally {
+      this.starting.delete(pending);
+    }
+  }
+
+  private pendingStart(): PendingStart {
+    const pending: PendingStart = {};
+    this.starting.add(pending);
+    return pending;
   }
 
   /**
@@ -211,6 +240,16 @@ export class Engine {
 
   /** Continues a failed, interrupted or killed run from its journal. */
   async resume(runId: string, options: ResumeOptions = {}): Promise<RunHandle> {
+    // As for start: a stopAll while the resume is under way stops the resumed run.
+    const pending = this.pendingStart();
+    try {
+      return await this.resumeRun(runId, options, pending);
+    } finally {
+      this.starting.delete(pending);
+    }
+  }
+
+  private async resumeRun(runId: string, options: ResumeOptions, pending: PendingStart): Promise<RunHandle> {
     const record = await this.store.getRun(runId);
     if (!record) throw new UsageError(`no run with id ${runId}`, 'list runs with `elexirion runs`');
     if (record.status === 'succeeded') {
@@ -242,13 +281,13 @@ export class Engine {
     // Claimed before the first await: two resumes of one run in this process must not both pass.
     this.resuming.add(runId);
     try {
-      return await this.resumeClaimed(record, options);
+      return await this.resumeClaimed(record, options, pending);
     } finally {
       this.resuming.delete(runId);
     }
   }
 
-  private async resumeClaimed(record: RunRecord, options: ResumeOptions): Promise<RunHandle> {
+  private async resumeClaimed(record: RunRecord, options: ResumeOptions, pending: PendingStart): Promise<RunHandle> {
     const runId = record.id;
     // Its cassettes opened again (a replayed run stays offline) before anything is touched — the
     // journal by --force, the run by the claim — so that a resume refused for a missing cassette
@@ -256,7 +295,7 @@ export class Engine {
     const given = pickRunOptions(options);
     const runOptions: RunOptions = { ...restoredOptions(runId, record.metadata.options, given), ...given };
     const { loaded, inputs, forget } = options.fromJournal
-      ? { loaded: storedPipeline(record), inputs: record.inputs, forget: undefined }
+      ? { loaded: pipelineOfRun(record, options.pipeline), inputs: record.inputs, forget: undefined }
       : await this.pipelineForResume(record, options.force === true);
     const restarts = Number(record.metadata.resumes ?? 0) + 1;
     const claimed = await this.store.claimRun(
@@ -278,11 +317,16 @@ export class Engine {
     // --force forgets the changed steps only now, the run ours: a resume that loses the claim to
     // another must not delete what the winner journals meanwhile.
     await forget?.();
-    return this.supervise({ ...record, inputs, status: 'running' }, loaded, runOptions);
+    return this.supervise({ ...record, inputs, status: 'running' }, loaded, runOptions, false, pending.stop);
   }
 
-  /** Stops every active run (Ctrl-C, SIGTERM): each ends `interrupted`, resumable. */
+  /**
+   * Stops every active run (Ctrl-C, SIGTERM): each ends `interrupted`, resumable. So do the runs
+   * whose start or resume is under way: each is stopped as soon as it is supervised (a start that
+   * fails its checks starts nothing). Later starts are not affected.
+   */
   stopAll(status: 'interrupted' | 'cancelled' = 'interrupted'): void {
+    for (const pending of this.starting) pending.stop = status;
     for (const runId of this.active.keys()) this.stop(runId, status);
   }
 
@@ -315,9 +359,16 @@ export class Engine {
     while (this.active.size > 0) await Promise.allSettled([...this.active.values()].map((run) => run.done));
   }
 
-  private supervise(record: RunRecord, loaded: LoadedPipeline, options: RunOptions, fresh = false): RunHandle {
+  private supervise(
+    record: RunRecord,
+    loaded: LoadedPipeline,
+    options: RunOptions,
+    fresh = false,
+    stopRequested?: 'interrupted' | 'cancelled',
+  ): RunHandle {
     const runId = record.id;
-    const active: ActiveRun = {};
+    // Stopped while being started: its first attempt begins aborted, and ends as a stop says.
+    const active: ActiveRun = stopRequested === undefined ? {} : { stopRequested };
     this.active.set(runId, active);
     const outcome = this.supervisor
       .supervise<RunOutcome>({
@@ -540,11 +591,6 @@ function newRunRecord(
     totals: emptyTotals(),
     metadata,
   };
-}
-
-/** The pipeline document the run was started with, as the journal keeps it. */
-function storedPipeline(record: RunRecord): LoadedPipeline {
-  return loadPipelineFromString(JSON.stringify(record.pipeline), record.pipelineFile ?? `${record.pipelineName}.yaml`);
 }
 
 /**

@@ -22,6 +22,24 @@ export class RunInterruptedError extends ElexirionError {
 }
 
 /**
+ * A fresh error standing for `reason`, to stop what runs inside a step — a parallel group's
+ * sub-steps, a nested pipeline's steps — when the step itself is stopped (its timeout, the run's
+ * stop). A stopped call attaches its bill to the reason it was stopped for; on the step's own error,
+ * those bills (journaled already on the inner steps' rows) would ride into the step's failed row and
+ * be counted twice. An interruption stays an interruption of the same kind.
+ */
+export function innerStop(reason: unknown): Error {
+  if (reason instanceof RunInterruptedError) return new RunInterruptedError(reason.status);
+  return new InnerStopError(reason);
+}
+
+class InnerStopError extends ElexirionError {
+  constructor(readonly reason: unknown) {
+    super(messageOf(reason));
+  }
+}
+
+/**
  * The journal could not be written. Not the step's failure — its policy (fallback, on_error) must
  * not absorb it — but the run's crash, which the supervisor answers by restarting from the journal.
  */

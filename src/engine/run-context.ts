@@ -15,6 +15,7 @@ import type { GateRegistry } from '../resilience/gate-registry.js';
 import type { EventBus } from '../telemetry/event-bus.js';
 import { JOURNALED_WITH_THEIR_STATE } from '../telemetry/events.js';
 import { buildScope, type StepView, type TemplateScope } from '../template/scope.js';
+import { innerStop } from './errors.js';
 import { groupLayout } from './group-variables.js';
 
 /** What every run of an engine shares: the limits protect accounts, not runs. */
@@ -55,7 +56,14 @@ export class RunContext {
   budget?: RunBudget;
 
   variables: Record<string, unknown> = {};
-  /** What templates see of finished steps, by name. */
+  /**
+   * Names of `variables` that read null only because the `set_variable` meant to set them was
+   * skipped (or failed and continued), and that are also inputs: at top level (`{{ NAME }}`) the
+   * input shows through, as it did before that step. Valid for the `variables` object it was made
+   * with only (`variables` is replaced, never changed in place).
+   */
+  private unsetInputs?: { of: Record<string, unknown>; names: readonly string[] };
+  /** What templates see of finished steps, by name (own properties, `__proto__` too: see setOwn). */
   readonly stepViews: Record<string, StepView> = {};
   /** Journal records of finished steps, by key. */
   readonly records = new Map<string, StepRecord>();
@@ -139,7 +147,9 @@ export class RunContext {
       parent: this,
       keyPrefix: init.keyPrefix,
     });
-    const onAbort = () => child.controller.abort(init.signal.reason);
+    // A reason of its own (innerStop): the bills its stopped calls attach to it must not ride on the
+    // pipeline step's own error into that step's row.
+    const onAbort = () => child.controller.abort(innerStop(init.signal.reason));
     if (init.signal.aborted) onAbort();
     else init.signal.addEventListener('abort', onAbort, { once: true });
     child.detach = () => init.signal.removeEventListener('abort', onAbort);
@@ -207,6 +217,7 @@ export class RunContext {
           variables: this.variables,
           steps: this.stepViews,
           run: this.runView,
+          ...this.inputsShown(),
         });
       }
       return this.cachedScope;
@@ -216,8 +227,15 @@ export class RunContext {
       variables: this.variables,
       steps: this.stepViews,
       run: this.runView,
+      ...this.inputsShown(),
       ...(extra ?? {}),
     });
+  }
+
+  /** The inputs whose top-level name a merely unset variable must not hide (see `unsetInputs`). */
+  private inputsShown(): { inputsOverVariables?: readonly string[] } {
+    const unset = this.unsetInputs;
+    return unset !== undefined && unset.of === this.variables ? { inputsOverVariables: unset.names } : {};
   }
 
   /**
@@ -243,7 +261,7 @@ export class RunContext {
     // A documented field of every step: null when the step has no error (not undefined, which a
     // strict template would refuse to read).
     view.error = record.error ?? null;
-    this.stepViews[record.name] = view;
+    setOwn(this.stepViews, record.name, view);
     if (record.type !== 'set_variable' && record.type !== 'parallel') return;
     // Inside a group, variables wait for the group's end (see group-variables.ts).
     const layout = groupLayout(this.pipeline);
@@ -260,16 +278,26 @@ export class RunContext {
   }
 
   private setVariables(record: StepRecord, step: SetVariableStep): void {
+    const before = this.unsetInputs?.of === this.variables ? this.unsetInputs.names : [];
     if (record.status === 'succeeded') {
-      this.variables = Object.assign({}, this.variables, record.output as Record<string, unknown>);
+      const values = record.output as Record<string, unknown>;
+      this.variables = Object.assign({}, this.variables, values);
+      // A variable set now hides its input at top level, as any variable does.
+      this.keepUnsetInputs(before.filter((name) => !Object.hasOwn(values, name)));
       return;
     }
     // Skipped by its `when:` (or failed and continued): its variables read as null, as a skipped
     // step's output does, unless an earlier step set them — the validator lets later templates read
-    // them, so they must not fail the run for being undefined.
+    // them, so they must not fail the run for being undefined. `{{ NAME }}` of a name that is also
+    // an input stays the input: the step did not change it (`variables.NAME` reads null).
     const unset = Object.keys(step.variables).filter((name) => !Object.hasOwn(this.variables, name));
     if (unset.length === 0) return;
     this.variables = Object.assign({}, this.variables, Object.fromEntries(unset.map((name) => [name, null])));
+    this.keepUnsetInputs([...before, ...unset.filter((name) => Object.hasOwn(this.inputs, name))]);
+  }
+
+  private keepUnsetInputs(names: readonly string[]): void {
+    this.unsetInputs = names.length > 0 ? { of: this.variables, names } : undefined;
   }
 
   /** Whether the run has run a batch step (whose items have rows of their own); kept by the root. */
@@ -328,4 +356,14 @@ export class RunContext {
     if (this.root !== this) return this.root.lastEventSeq;
     return this.seq;
   }
+}
+
+/**
+ * `target[key] = value` as an own property whatever the key: assigned, `__proto__` would replace
+ * the object's prototype instead (and `steps.__proto__` be undefined to templates).
+ */
+function setOwn<T>(target: Record<string, T>, key: string, value: T): void {
+  if (key === '__proto__')
+    Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+  else target[key] = value;
 }

@@ -41,6 +41,11 @@ export interface ScopeParts {
   run: RunView;
   item?: unknown;
   index?: number;
+  /**
+   * Names that are both an input and a variable read as null only because the step that would
+   * have set it did not run (a skipped `set_variable`): at top level they are the input's.
+   */
+  inputsOverVariables?: readonly string[];
 }
 
 // Scopes are built with Object.assign, not `{ ...a, ...b, key }`: V8 builds a spread followed by new
@@ -50,9 +55,10 @@ export interface ScopeParts {
 /**
  * The scope of one template. Inputs and variables are also put at top level; on a clash the
  * variable wins, because a variable is the pipeline's own later decision (a `set_variable` step
- * may deliberately override an input) — the input stays readable as `inputs.NAME`. The
- * built-in names (`inputs`, `variables`, `steps`, `run`, and `item`/`index` in a batch) win
- * over both.
+ * may deliberately override an input) — the input stays readable as `inputs.NAME`. A variable
+ * that no step set (its `set_variable` skipped: `inputsOverVariables`) decided nothing: the input
+ * keeps its name. The built-in names (`inputs`, `variables`, `steps`, `run`, and `item`/`index`
+ * in a batch) win over both.
  */
 export function buildScope(parts: ScopeParts): TemplateScope {
   const scope: TemplateScope = Object.assign({}, parts.inputs, parts.variables, {
@@ -61,6 +67,8 @@ export function buildScope(parts: ScopeParts): TemplateScope {
     steps: parts.steps,
     run: parts.run,
   });
+  // Never a built-in name: an input named like one is refused at load time.
+  if (parts.inputsOverVariables) for (const name of parts.inputsOverVariables) scope[name] = parts.inputs[name];
   // Only set when given: under strict variables, `{{ item }}` outside a batch must be an error.
   if ('item' in parts) scope.item = parts.item;
   if ('index' in parts) scope.index = parts.index;

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { chain, resumeChain } from '../../src/chain/chain.js';
+import { loadPipeline } from '../../src/config/loader.js';
 import { UsageError } from '../../src/errors.js';
 import { createHarness, type Harness } from '../engine/batch-harness.js';
 
@@ -37,6 +38,54 @@ const publish = JSON.stringify({
   inputs: { summary: { type: 'string', required: true } },
   steps: [{ name: 'post', type: 'mock', prompt: 'post {{ summary }}', response: 'posted {{ summary }}' }],
   outputs: { posted: '{{ steps.post.output }}' },
+});
+
+// A run-time problem (an inline child's input of the wrong type) whose diagnostic has a position.
+const misfit = [
+  'name: link',
+  'steps:',
+  '  - { name: count_words, type: mock, prompt: "count", response: "three" }',
+  '  - name: child',
+  '    type: pipeline',
+  '    inputs: { count: "{{ steps.count_words.output }}" }',
+  '    pipeline:',
+  '      name: inner',
+  '      inputs:',
+  '        count: { type: integer, required: true }',
+  '      steps:',
+  '        - { name: use, type: mock, prompt: "{{ count }}" }',
+  '',
+].join('\n');
+
+describe('chain: positions of run-time diagnostics', () => {
+  it("are the link file's, as `run` reports them (not the stored JSON document's)", async () => {
+    const file = h.write('p.yaml', misfit);
+    const run = await h.run(file);
+    expect(run.error).toMatch(/p\.yaml:10:16: input "count" must be integer/);
+    const result = await chain([file], { engine: h.engine, mock: true });
+    expect(result.status).toBe('failed');
+    // Was `p.yaml:1:229`: a column of the one-line JSON the journal keeps, under the YAML file's name.
+    expect(result.error).toMatch(/p\.yaml:10:16: input "count" must be integer/);
+  });
+
+  it('of a link whose file changed since it was planned: the file named, no line and column', async () => {
+    const file = h.write('p.yaml', misfit);
+    const created = await h.engine.create(await loadPipeline(file), { mock: true });
+    h.write('p.yaml', misfit.replace('name: link', 'name: link\ndescription: edited')); // not the run's document
+    const result = await (await h.engine.resume(created.id, { fromJournal: true, pipeline: await loadPipeline(file) }))
+      .result;
+    expect(result.status).toBe('failed');
+    expect(result.error).toContain(`${file}: input "count" must be integer`);
+  });
+
+  it("of a run from the journal's document only (a cluster worker): the file named, no line and column", async () => {
+    const file = h.write('p.yaml', misfit);
+    const created = await h.engine.create(await loadPipeline(file), { mock: true });
+    const result = await (await h.engine.resume(created.id, { fromJournal: true })).result;
+    expect(result.status).toBe('failed');
+    // Was `p.yaml:1:229: …`: a column of the one-line JSON text, a wrong place in p.yaml.
+    expect(result.error).toContain(`${file}: input "count" must be integer`);
+  });
 });
 
 describe('chain', () => {
@@ -112,6 +161,37 @@ describe('chain', () => {
   it('resumeChain refuses an id that is not a chain', async () => {
     const run = await h.run(h.write('a.yaml', extract), { topic: 'x' });
     await expect(resumeChain(run.run_id, { engine: h.engine })).rejects.toThrow('is not the first link of a chain');
+  });
+
+  it("takes a link's null output (a skipped step's) as not given: the next link's default applies", async () => {
+    // Was: link 2 "could not start" (`input "notes" must be string, got null`) after link 1 was
+    // paid, and `chain --resume` failed the same way for good.
+    const first = JSON.stringify({
+      name: 'first',
+      inputs: { deep: { type: 'boolean', default: false } },
+      steps: [
+        { name: 'quick', type: 'mock', prompt: 'quick look', response: 'quick summary' },
+        { name: 'extra', type: 'mock', when: '{{ deep }}', prompt: 'deep look', response: 'deep notes' },
+      ],
+      outputs: { summary: '{{ steps.quick.output }}', notes: '{{ steps.extra.output }}' },
+    });
+    const second = (notes: Record<string, unknown>) =>
+      JSON.stringify({
+        name: 'second',
+        inputs: { summary: { type: 'string', required: true }, notes },
+        steps: [{ name: 'write', type: 'mock', prompt: 'w', response: 'report: {{ summary }}, {{ notes }}' }],
+        outputs: { report: '{{ steps.write.output }}' },
+      });
+    const files = [h.write('a.yaml', first), h.write('b.yaml', second({ type: 'string', default: '(no notes)' }))];
+    const result = await chain(files, { engine: h.engine, mock: true });
+    expect(result.error).toBeUndefined();
+    expect(result.outputs).toEqual({ report: 'report: quick summary, (no notes)' });
+
+    // A required input the link before outputs as null is missing, and said so.
+    const strict = [h.write('c.yaml', first), h.write('d.yaml', second({ type: 'string', required: true }))];
+    const refused = await chain(strict, { engine: h.engine, mock: true });
+    expect(refused.status).toBe('failed');
+    expect(refused.error).toMatch(/^link 2 of 2 \(d\.yaml\) could not start: .*missing required input "notes"/);
   });
 
   it('names the link whose inputs, from the link before, do not fit', async () => {

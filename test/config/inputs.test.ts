@@ -43,6 +43,24 @@ describe('resolveInputs', () => {
     });
   });
 
+  it('takes a null value as not given: the default, else null, and "missing" when required', () => {
+    // null is what a skipped step's output is: a chain link or a pipeline step passes it on, and an
+    // API body or --inputs file may hold it. It was refused ("must be integer, got null").
+    const given = JSON.parse('{"topic": "x", "count": null, "ratio": null, "files": null, "tone": null}');
+    expect(resolveInputs(loaded, given)).toEqual({
+      topic: 'x',
+      count: 3,
+      ratio: null,
+      verbose: false,
+      files: [],
+      options: { depth: 1 },
+      tone: 'formal',
+    });
+    expect(errorOf({ topic: null }).diagnostics.map((d) => d.message)).toEqual([
+      'missing required input "topic" (string)',
+    ]);
+  });
+
   it('does not share default objects between runs', () => {
     const first = resolveInputs(loaded, { topic: 'a' });
     (first.files as unknown[]).push('mutated');

@@ -137,6 +137,35 @@ describe('pipeline step', () => {
     expect(result.error).not.toContain('<pipeline inner>');
   });
 
+  it("passes a skipped step's null output to a child input with a default: the default, not a failure", async () => {
+    const file = h.write(
+      'null-input.yaml',
+      JSON.stringify({
+        name: 'parent',
+        inputs: { deep: { type: 'boolean', default: false } },
+        steps: [
+          { name: 'extra', type: 'mock', when: '{{ deep }}', prompt: 'deep look', response: 'deep notes' },
+          {
+            name: 'report',
+            type: 'pipeline',
+            inputs: { notes: '{{ steps.extra.output }}', extra: '{{ steps.extra.output }}' },
+            pipeline: {
+              name: 'child',
+              inputs: { notes: { type: 'string', default: '(no notes)' }, extra: { type: 'string' } },
+              steps: [{ name: 'write', type: 'mock', prompt: 'x', response: 'report: {{ notes }} [{{ extra }}]' }],
+              outputs: { text: '{{ steps.write.output }}' },
+            },
+          },
+        ],
+        outputs: { report: '{{ steps.report.output.text }}' },
+      }),
+    );
+    const result = await h.run(file);
+    // Was: failed, `input "notes" must be string, got null (an empty value)`.
+    expect(result.error).toBeUndefined();
+    expect(result.outputs).toEqual({ report: 'report: (no notes) []' });
+  });
+
   it('refuses at load time a pipeline that includes itself, directly or through another', async () => {
     const selfIncluding = h.write(
       'self.yaml',

@@ -62,6 +62,15 @@ describe('POST /runs', () => {
     expect(run.pipeline).toBe('inline');
   });
 
+  it('takes an input sent as null as not given: its default (was a 422, "must be string, got null")', async () => {
+    const yaml =
+      'name: notes\ninputs:\n  notes: { type: string, default: "(none)" }\nsteps:\n  - { name: a, type: mock, prompt: x, response: "{{ notes }}" }\noutputs:\n  said: "{{ steps.a.output }}"\n';
+    const res = await h.call('/runs', { json: { yaml, mock: true, inputs: { notes: null } } });
+    expect(res.status).toBe(202);
+    const run = await waitForStatus(h, ((await res.json()) as any).run_id, 'succeeded');
+    expect(run.outputs.said).toBe('(none)');
+  });
+
   it('refuses a path outside the root with 403', async () => {
     for (const file of ['../etc/passwd', '/etc/passwd', 'pipelines/../../x.yaml']) {
       const res = await h.call('/runs', { json: { file } });
