@@ -213,7 +213,11 @@ function stepResult(s: StepRecord): StepResult {
     finished_at: new Date(s.finishedAt).toISOString(),
   };
   if (s.error !== undefined) r.error = s.error;
-  if (s.details !== undefined) r.details = s.details;
+  if (s.details !== undefined) {
+    // What the cache saved is a sum of prices too: shown to the micro-dollar, as every cost is.
+    const saved = s.details.cost_saved_usd;
+    r.details = typeof saved === 'number' ? { ...s.details, cost_saved_usd: round(saved) } : s.details;
+  }
   return r;
 }
 

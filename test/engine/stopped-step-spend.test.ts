@@ -69,6 +69,44 @@ describe('a step stopped after paid calls', () => {
     expect(slow).toMatchObject({ status: 'failed', cost_usd: expect.closeTo(model.paid * 0.01, 6) });
   });
 
+  it("stopped by its parallel group's own timeout, its bill counts once (not again on the group's row)", async () => {
+    const file = h.write(
+      'p.yaml',
+      JSON.stringify({
+        name: 'par-timeout',
+        steps: [{ name: 'group', type: 'parallel', timeout: '400ms', steps: [{ name: 'slow', ...repairing }] }],
+      }),
+    );
+    const result = await (await engine.start(await loadPipeline(file), { mock: true })).result;
+    expect(result.status).toBe('failed');
+    expect(model.paid).toBeGreaterThan(0);
+    expect(result.steps.find((s) => s.key === 'slow')).toMatchObject({
+      cost_usd: expect.closeTo(model.paid * 0.01, 6),
+    });
+    expect(result.totals.cost_usd).toBeCloseTo(model.paid * 0.01, 6);
+  });
+
+  it("stopped by its pipeline step's own timeout, its bill counts once (not again on the pipeline step's row)", async () => {
+    const file = h.write(
+      'p.yaml',
+      JSON.stringify({
+        name: 'nested-timeout',
+        steps: [
+          {
+            name: 'child',
+            type: 'pipeline',
+            timeout: '400ms',
+            pipeline: { name: 'inner', steps: [{ name: 'slow', ...repairing }] },
+          },
+        ],
+      }),
+    );
+    const result = await (await engine.start(await loadPipeline(file), { mock: true })).result;
+    expect(result.status).toBe('failed');
+    expect(model.paid).toBeGreaterThan(0);
+    expect(result.totals.cost_usd).toBeCloseTo(model.paid * 0.01, 6);
+  });
+
   it('interrupted, keeps their bill, and its resumed run adds the new calls to it', async () => {
     const file = h.write('p.yaml', JSON.stringify({ name: 'int', steps: [{ name: 'slow', ...repairing }] }));
     const handle = await engine.start(await loadPipeline(file), { mock: true });

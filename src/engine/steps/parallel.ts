@@ -6,7 +6,7 @@
 import { setMaxListeners } from 'node:events';
 import type { ParallelStep } from '../../config/schema.js';
 import { ElexirionError } from '../../errors.js';
-import { StepFailedError } from '../errors.js';
+import { innerStop, StepFailedError } from '../errors.js';
 import { runOrReuse } from '../run-or-reuse.js';
 import type { StepExecution, StepHandler, StepOutcome } from '../step-handler.js';
 import { NO_USAGE } from '../step-handler.js';
@@ -28,7 +28,7 @@ async function executeParallel(step: ParallelStep, exec: StepExecution): Promise
   const { run } = exec;
   const group = new AbortController();
   setMaxListeners(0, group.signal); // one listener per running sub-step, by design
-  const onStepAbort = () => group.abort(exec.signal.reason);
+  const onStepAbort = () => group.abort(innerStop(exec.signal.reason));
   exec.signal.addEventListener('abort', onStepAbort, { once: true });
   // By sub-step, as each finishes; the output lists them in declared order (below), never in the
   // order they finished — a template printing the map would otherwise change with the timing, and
