@@ -18,7 +18,9 @@ export function runProvider(run: RunContext, name: string, env: Env, factories: 
   const cacheKey = config === undefined || key === 'mock' ? key : endpointOf(key, config);
   let provider = run.providers.get(cacheKey);
   if (!provider) {
-    if (key === 'mock' && !factories.mock) provider = new MockProvider();
+    // The built-in `mock`, or a name the pipeline declares `type: mock` (an offline stand-in of its
+    // own, with its own gate): the mock, unless the caller plugged another implementation in.
+    if ((key === 'mock' || config?.type === 'mock') && !factories.mock) provider = new MockProvider(key);
     // Replayed: nothing is called, so no key is needed — only who would answer (the call keys).
     else if (run.options.replay) provider = replayStandIn(key, config, env);
     else provider = createProvider(key, config, env, factories);

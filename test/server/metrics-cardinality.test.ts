@@ -24,7 +24,7 @@ it('inline runs declaring new provider names and models mint bounded series, gat
   const n = DEFAULT_MAX_LABEL_PAIRS / 2 + 50;
   for (let i = 0; i < n; i++) {
     // Step a calls the built-in mock with a free-text model; step b a provider name of the
-    // pipeline's own (a custom name of type mock has no implementation: the call fails, its gate is built).
+    // pipeline's own, of type mock: a gate and label pairs of its own each time.
     const yaml = [
       'name: card',
       'providers:',
@@ -42,8 +42,7 @@ it('inline runs declaring new provider names and models mint bounded series, gat
       await new Promise((r) => setTimeout(r, 10));
     }
     const run = await h.store.getRun(run_id);
-    expect(run?.status).toBe('failed');
-    expect(run?.error).toMatch(/step "b" failed: no implementation registered/);
+    expect(run?.status).toBe('succeeded');
   }
   const metrics = await (await h.call('/metrics')).text();
   const tokens = lines(metrics, 'pipeline_tokens_total{');
