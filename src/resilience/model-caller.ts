@@ -163,19 +163,36 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
     // Priced as the call's cost will be (the pipeline's `prices:` and provider `type:`), or a
     // provider priced only by a pipeline would pass every budget as free.
     const reserving = deps.budget?.reserve(request, step, deps.price);
-    const reservation = reserving instanceof Promise ? await reserving : reserving;
+    let reservation = reserving instanceof Promise ? await reserving : reserving;
     const gate = deps.gates.gate(provider);
     // Attempts that failed after the vendor had answered and billed them (an unusable answer: the
     // error carries the usage it reported): their usage and cost, priced one by one like answers.
     let billed: Usage | undefined;
     let billedCost: number | null = 0;
+    // Of those, the ones not yet committed to the budget (see `reserveAgain`).
+    let owed: Usage | undefined;
+    let owedCost: number | null = 0;
     const billedFor = (error: unknown): never => {
       if (error instanceof ProviderError && error.usage) {
         const cost = deps.price(provider, model, error.usage);
         billedCost = billed ? addCallCost(billedCost, cost) : cost;
         billed = billed ? addUsage(billed, error.usage) : error.usage;
+        owedCost = owed ? addCallCost(owedCost, cost) : cost;
+        owed = owed ? addUsage(owed, error.usage) : error.usage;
       }
       throw error;
+    };
+    // A retry after a billed attempt is another paid request: what that attempt cost is committed,
+    // and the next one is reserved anew — refused (BudgetExceededError, not retried) when the budget
+    // cannot take it. One reservation for every attempt would let a call pay its attempts past it.
+    const reserveAgain = async (): Promise<void> => {
+      if (!reservation || !owed) return;
+      deps.budget?.commit(reservation, owed, owedCost);
+      reservation = undefined;
+      owed = undefined;
+      owedCost = 0;
+      const again = deps.budget?.reserve(request, step, deps.price);
+      reservation = again instanceof Promise ? await again : again;
     };
     // The text the current attempt has streamed (only tracked when a reset can be told).
     let attemptText = '';
@@ -211,13 +228,17 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
       if (timeoutMs !== undefined) gateOptions.timeoutMs = timeoutMs;
       if (deadline !== undefined) gateOptions.deadline = deadline;
       response = await gate.execute(
-        (signal) => callProvider(answerer, request, signal, callOpts).catch(billedFor),
+        (signal) =>
+          (owed && reservation
+            ? reserveAgain().then(() => callProvider(answerer, request, signal, callOpts))
+            : callProvider(answerer, request, signal, callOpts)
+          ).catch(billedFor),
         gateOptions,
       );
     } catch (error) {
       // Billed attempts are spent: committed to the budget (what was really used), else released.
       if (reservation) {
-        if (billed) deps.budget?.commit(reservation, billed, billedCost);
+        if (owed) deps.budget?.commit(reservation, owed, owedCost);
         else deps.budget?.release(reservation);
       }
       const failure = error instanceof Error ? error : new Error(String(error));
@@ -236,7 +257,14 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
     const answerCost = response.costUsd ?? deps.price(provider, model, response.usage);
     const usage = billed ? addUsage(billed, response.usage) : response.usage;
     const costUsd = billed ? addCallCost(billedCost, answerCost) : answerCost;
-    if (reservation) deps.budget?.commit(reservation, usage, costUsd);
+    // The reservation holds the answer and the billed attempts not committed already.
+    if (reservation) {
+      deps.budget?.commit(
+        reservation,
+        owed ? addUsage(owed, response.usage) : response.usage,
+        owed ? addCallCost(owedCost, answerCost) : answerCost,
+      );
+    }
     if (deps.cache && ttlMs !== false) {
       // A cache that cannot write must not turn a paid, good answer into a failure (and a second bill).
       await deps.cache

@@ -6,7 +6,7 @@
 // reported is the call's (priced like an answer, committed to the budget, on the response event),
 // never 0 tokens and $0. Through the real SDKs against the fake servers.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { BudgetGuard } from '../../src/budget/budget-guard.js';
+import { BudgetExceededError, BudgetGuard } from '../../src/budget/budget-guard.js';
 import { CallCache } from '../../src/journal/call-cache.js';
 import { AnthropicProvider } from '../../src/providers/anthropic.js';
 import { OpenAIProvider } from '../../src/providers/openai.js';
@@ -174,6 +174,38 @@ describe.each(CASES)('$label', (c) => {
     expect(fake.requests).toHaveLength(3);
     expect(stats[0]).toMatchObject({ attempts: 3, retries: 2, usage: { inputTokens: 360, outputTokens: 60 } });
     expect(stats[0]?.costUsd).toBeCloseTo(0.42, 10);
+  });
+});
+
+describe('a budget', () => {
+  // One reservation for the whole call let its billed attempts run past the budget: each retry is
+  // another paid request, so it is reserved anew once the attempt before it was billed.
+  it('refuses the retry of a billed attempt it cannot afford, and keeps what was paid', async () => {
+    const [c] = CASES as [Case];
+    openai.setScript(() => MALFORMED);
+    // Each attempt costs $0.14 and is estimated at a few cents: after one, $0.15 has no room for another.
+    const budget = new BudgetGuard({ maxCostUsd: 0.15 }, price);
+    const { run, stats } = setup(c, { budget });
+    const error = await run().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(BudgetExceededError);
+    expect(openai.requests).toHaveLength(1); // not three paid requests under a budget of one
+    expect(budget.spent.costUsd).toBeCloseTo(0.14, 10);
+    expect(stats[0]).toMatchObject({ usage: { inputTokens: 120, outputTokens: 20 } });
+    expect(stats[0]?.costUsd).toBeCloseTo(0.14, 10);
+  });
+
+  it('lets a retry it can afford go, and commits every attempt once', async () => {
+    const [c] = CASES as [Case];
+    openai.queueAnswers(MALFORMED, GOOD);
+    const budget = new BudgetGuard({ maxCostUsd: 10 }, price);
+    const { run } = setup(c, { budget });
+    await run();
+    expect(openai.requests).toHaveLength(2);
+    expect(budget.spent.costUsd).toBeCloseTo(0.275, 10);
+    expect(budget.spent.tokens).toBe(275);
   });
 });
 
