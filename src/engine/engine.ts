@@ -8,7 +8,7 @@ import { type LoadedPipeline, loadPipeline } from '../config/loader.js';
 import { UsageError } from '../errors.js';
 import { CallCache } from '../journal/call-cache.js';
 import type { CassettePlayer, CassetteRecorder } from '../journal/cassette.js';
-import { PID_NAMESPACE, processGone } from '../journal/journal-logs.js';
+import { PID_NAMESPACE, PROCESS_START, processGone, processStart } from '../journal/journal-logs.js';
 import type { RunRecord, RunTotals, StepRecord, Store } from '../journal/store.js';
 import { emptyTotals, FORGOTTEN_STEPS } from '../journal/store.js';
 import { priceCall } from '../pricing/index.js';
@@ -481,7 +481,12 @@ export class Engine {
   }
 
   private owner(): Record<string, unknown> {
-    return { pid: process.pid, host: thisHost(), ...(PID_NAMESPACE === undefined ? {} : { pidns: PID_NAMESPACE }) };
+    return {
+      pid: process.pid,
+      host: thisHost(),
+      ...(PID_NAMESPACE === undefined ? {} : { pidns: PID_NAMESPACE }),
+      ...(PROCESS_START === undefined ? {} : { started: PROCESS_START }),
+    };
   }
 
   /**
@@ -493,11 +498,20 @@ export class Engine {
    */
   private ownerState(record: RunRecord): 'alive' | 'gone' | 'unknown' {
     if (this.active.has(record.id)) return 'alive';
-    const { pid, host, pidns } = record.metadata as { pid?: number; host?: string; pidns?: string };
+    const { pid, host, pidns, started } = record.metadata as {
+      pid?: number;
+      host?: string;
+      pidns?: string;
+      started?: string;
+    };
     if (host !== thisHost() || typeof pid !== 'number') return 'gone';
     if (pidns !== undefined && PID_NAMESPACE !== undefined && pidns !== PID_NAMESPACE) return 'unknown';
     if (pid === process.pid) return 'gone'; // ours, and not active: a crashed attempt of this process
-    return processGone(pid) ? 'gone' : 'alive';
+    if (processGone(pid)) return 'gone';
+    // The pid lives, but the kernel may have given it to another process since the owner died: its
+    // start says whether it is the owner (a run journaled before starts were kept: the pid alone).
+    const now = started === undefined ? undefined : processStart(pid);
+    return now !== undefined && now !== started ? 'gone' : 'alive';
   }
 
   /** The pipeline a resume runs, and the run's inputs as that pipeline reads them. */

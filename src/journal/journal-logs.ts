@@ -1,7 +1,7 @@
 // The registry of write-ahead logs (write-behind.ts): a row of `journal_logs` per log file — how
 // far into it has been applied to the tables (its mark), and which process writes it — and how
 // to tell that process is gone, so that its log may be removed.
-import { readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type Database from 'better-sqlite3';
 
@@ -35,6 +35,24 @@ export function processGone(pid: number): boolean {
     return (error as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }
+
+/**
+ * When process `pid` started (clock ticks since boot, /proc/PID/stat's 22nd field), or undefined
+ * where that cannot be read (not Linux, gone). With the pid it names one process for good: a pid the
+ * kernel gave to another process since (a killed owner's) has another start.
+ */
+export function processStart(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) is in parentheses and may hold spaces and ')': count after the last.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** This process's start (processStart), kept with what it owns. */
+export const PROCESS_START: string | undefined = processStart(process.pid);
 
 export interface LogRow {
   applied: number;
