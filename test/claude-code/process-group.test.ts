@@ -104,4 +104,24 @@ describe.skipIf(process.platform === 'win32')("a claude_code session's process g
     await gone(claude, 2_000);
     await gone(tool, 2_000);
   }, 30_000);
+
+  // A library script with no signal handler of its own, ended by Ctrl-C or `kill`: detached, the
+  // session's `claude` gets no Ctrl-C of its own, and a process a signal kills runs no exit hook.
+  it.each(['SIGINT', 'SIGTERM'] as const)(
+    'stops every live group when %s ends the process',
+    async (signal) => {
+      const proc = spawn(process.execPath, ['--import', 'tsx', EXIT_CHILD, TOOL_CLAUDE, ws.log, ws.dir, signal], {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+      const ended = await new Promise<NodeJS.Signals | null>((resolve) =>
+        proc.on('exit', (_code, sig) => resolve(sig)),
+      );
+      const { claude, tool } = await toolStarted();
+
+      expect(ended).toBe(signal); // ended by the signal, as it would have been without us
+      await gone(claude, 2_000);
+      await gone(tool, 2_000);
+    },
+    30_000,
+  );
 });

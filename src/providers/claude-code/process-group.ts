@@ -15,7 +15,8 @@
 //   signalled.
 //
 // Started detached, `claude` is in a session of its own on POSIX and no longer gets the terminal's
-// Ctrl-C directly: the CLI's SIGINT handler stops the run, which stops the session.
+// Ctrl-C directly: the CLI's SIGINT handler stops the run, which stops the session; a program with
+// no handler of its own has its live groups killed before the signal ends it (onFatalSignal).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
@@ -39,6 +40,42 @@ let exitHook = false;
 function killLiveGroupsAtExit(): void {
   for (const proc of live) proc.signal('SIGKILL');
   live.clear();
+}
+
+/**
+ * Signals that end a Node process by default. Detached, `claude` does not get the terminal's
+ * Ctrl-C, and a process a signal kills runs no 'exit' listener: a library script without handlers
+ * of its own, stopped by Ctrl-C or `kill`, left every live session (its `claude`, its tools'
+ * commands) running, re-parented to init. While groups live we listen too: when no one else does
+ * (the signal would end the process), the groups are killed and the signal is raised again, with
+ * Node's own handling, to end the process as it would have. A program with handlers of its own
+ * (the CLI stops its runs, which stop their sessions) is left to them.
+ */
+const FATAL_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+const onFatalSignal = (signal: NodeJS.Signals): void => {
+  if (process.listenerCount(signal) > 1) return;
+  killLiveGroupsAtExit();
+  unwatchSignals();
+  process.kill(process.pid, signal);
+};
+let watching = false;
+
+function watchSignals(): void {
+  if (watching || isWindows) return;
+  watching = true;
+  for (const signal of FATAL_SIGNALS) process.on(signal, onFatalSignal);
+}
+
+function unwatchSignals(): void {
+  if (!watching) return;
+  watching = false;
+  for (const signal of FATAL_SIGNALS) process.off(signal, onFatalSignal);
+}
+
+/** A session's group is gone: the last one lets go of the signals. */
+function forget(proc: SessionProcess): void {
+  live.delete(proc);
+  if (live.size === 0) unwatchSignals();
 }
 
 type ExitListener = (code: number | null, signal: NodeJS.Signals | null) => void;
@@ -101,6 +138,7 @@ export class SessionProcess implements SpawnedProcess {
     options.signal.addEventListener('abort', () => this.stopGroup(), { once: true });
     if (this.child.pid !== undefined) {
       live.add(this);
+      watchSignals();
       if (!exitHook) {
         exitHook = true;
         process.on('exit', killLiveGroupsAtExit);
@@ -143,18 +181,18 @@ export class SessionProcess implements SpawnedProcess {
   stopGroup(): boolean {
     if (this.stopping !== undefined || !live.has(this)) return false;
     if (!this.signal('SIGTERM')) {
-      live.delete(this);
+      forget(this);
       return false;
     }
     const deadline = Date.now() + GROUP_GRACE_MS;
     const poll = () => {
       if (!this.alive()) {
-        live.delete(this);
+        forget(this);
         return;
       }
       if (Date.now() >= deadline) {
         this.signal('SIGKILL');
-        live.delete(this);
+        forget(this);
         return;
       }
       this.stopping = setTimeout(poll, POLL_MS);
