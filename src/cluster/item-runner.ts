@@ -113,7 +113,6 @@ export async function runItemChunk(
   const onAbort = () => stopItems(cancel, signal.reason);
   signal.addEventListener('abort', onAbort, { once: true });
   let next = chunk.from;
-  const failFast = (step.on_item_error ?? 'fail') === 'fail';
   // The first budget refusal: it stops the chunk, and fails the batch whatever `on_item_error` says.
   let refused: BudgetExceededError | undefined;
 
@@ -126,12 +125,10 @@ export async function runItemChunk(
       const result = await runBatchItem(calls, exec, items[index], index, cancel.signal);
       if (result.cancelled) {
         // Stopped with its chunk after some of its calls were paid for: journaled failed with that
-        // bill, as on one machine (steps/batch.ts), which the row of its next run carries on — when
-        // no row can be taken for the item's own failure: the chunk stopped itself for the budget
-        // (the batch fails with it), or the batch goes on past failed items. A chunk stopped from
-        // outside (its worker draining, its lock lost) is run again in the same flow, whose run's
-        // worker would take the row for a failed item of a fail-fast batch and fail it.
-        if (!paidFor(result.spent ?? NOTHING_SPENT) || (refused === undefined && failFast)) return;
+        // bill (`stopped: …`), as on one machine (steps/batch.ts), which the row of its next run
+        // carries on. The run's worker does not count such a row as the item's own failure
+        // (countItems' `stopped`): a fail-fast batch goes on, and its flow runs the item again.
+        if (!paidFor(result.spent ?? NOTHING_SPENT)) return;
         // A chunk lost to another worker: that worker may have journaled the item meanwhile. Its
         // success is the item's result, which this row must not replace; its failure's bill is the
         // one this row carries on (the row read when the chunk started is older).

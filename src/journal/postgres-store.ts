@@ -42,6 +42,7 @@ import {
   type CallRecord,
   type EventRecord,
   forgottenTotals,
+  type ItemCounts,
   type ItemRecord,
   type ItemTotals,
   type ListRunsOptions,
@@ -228,13 +229,20 @@ export class PostgresStore implements Store {
     return rows.map(rowToItem);
   }
 
-  async countItems(runId: string, stepKey: string): Promise<{ succeeded: number; failed: number }> {
+  async countItems(runId: string, stepKey: string): Promise<ItemCounts> {
     const rows = await this.query(
-      `SELECT count(*) FILTER (WHERE status = 'succeeded') AS succeeded, count(*) FILTER (WHERE status = 'failed') AS failed
+      `SELECT count(*) FILTER (WHERE status = 'succeeded') AS succeeded,
+         count(*) FILTER (WHERE status = 'failed' AND coalesce(error, '') NOT LIKE 'stopped: %') AS failed,
+         count(*) FILTER (WHERE status = 'failed' AND coalesce(error, '') LIKE 'stopped: %') AS stopped
        FROM items WHERE run_id = $1 AND step_key = $2`,
       [runId, stepKey],
     );
-    return { succeeded: rows[0]?.succeeded as number, failed: rows[0]?.failed as number };
+    const row = rows[0] ?? {};
+    return {
+      succeeded: Number(row.succeeded ?? 0),
+      failed: Number(row.failed ?? 0),
+      stopped: Number(row.stopped ?? 0),
+    };
   }
 
   async itemTotals(runId: string): Promise<ItemTotals[]> {

@@ -26,6 +26,7 @@ import {
   type CallRecord,
   type EventRecord,
   forgottenTotals,
+  type ItemCounts,
   type ItemRecord,
   type ItemTotals,
   type ListRunsOptions,
@@ -165,7 +166,9 @@ export class SqliteStore implements Store {
         'SELECT * FROM items WHERE run_id = ? AND step_key = ? AND idx >= ? AND idx < ? ORDER BY idx',
       ),
       countItems: db.prepare(
-        `SELECT coalesce(sum(status = 'succeeded'), 0) AS succeeded, coalesce(sum(status = 'failed'), 0) AS failed
+        `SELECT coalesce(sum(status = 'succeeded'), 0) AS succeeded,
+           coalesce(sum(status = 'failed' AND substr(coalesce(error, ''), 1, 9) <> 'stopped: '), 0) AS failed,
+           coalesce(sum(status = 'failed' AND substr(coalesce(error, ''), 1, 9) = 'stopped: '), 0) AS stopped
          FROM items WHERE run_id = ? AND step_key = ?`,
       ),
       getCall: db.prepare('SELECT * FROM calls WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)'),
@@ -285,10 +288,10 @@ export class SqliteStore implements Store {
     return (rows as Row[]).map(rowToItem);
   }
 
-  async countItems(runId: string, stepKey: string): Promise<{ succeeded: number; failed: number }> {
+  async countItems(runId: string, stepKey: string): Promise<ItemCounts> {
     this.behind.flush();
-    const row = this.stmts.countItems.get(runId, stepKey) as { succeeded: number; failed: number };
-    return { succeeded: row.succeeded, failed: row.failed };
+    const row = this.stmts.countItems.get(runId, stepKey) as ItemCounts;
+    return { succeeded: row.succeeded, failed: row.failed, stopped: row.stopped };
   }
 
   async itemTotals(runId: string): Promise<ItemTotals[]> {

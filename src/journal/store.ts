@@ -95,6 +95,15 @@ export interface ItemRecord {
   unpricedCalls?: number;
 }
 
+export interface ItemCounts {
+  succeeded: number;
+  failed: number;
+  stopped: number;
+}
+
+/** The error an item stopped by its batch is journaled with begins with this (batch-item.ts). */
+export const STOPPED_ITEM_PREFIX = 'stopped: ';
+
 /**
  * The calls of unknown price an item stands for: its own count, and at least one when its cost is
  * unknown (an item journaled before items counted them kept only a null cost). The stores' itemTotals
@@ -217,7 +226,12 @@ export interface Store {
   /** Items of a batch, committed together in one transaction (many items finish at once). */
   commitItems(items: ItemRecord[]): Promise<void>;
   getItems(runId: string, stepKey: string, range?: { from: number; to: number }): Promise<ItemRecord[]>;
-  countItems(runId: string, stepKey: string): Promise<{ succeeded: number; failed: number }>;
+  /**
+   * The items of a batch step by outcome. `stopped`: journaled failed only because their batch was
+   * stopped around them after they had paid for calls (`stopped: …`, their bill kept) — not failed on
+   * their own (a fail-fast batch must not fail for them), and run again by a resume; not in `failed`.
+   */
+  countItems(runId: string, stepKey: string): Promise<ItemCounts>;
   /**
    * What the items of a run cost, per batch step key (a failed or killed batch has no step row),
    * and what its forgotten steps had cost (FORGOTTEN_STEPS), if any.

@@ -2,9 +2,8 @@
 // (test/engine/batch-stopped-items.test.ts): the journal's items hold every token the run's shared
 // budget ledger (Redis) counted. It used to be dropped — the item was not journaled — when a budget
 // refusal of another item stopped the chunk, or when the chunk was stopped from outside under
-// `on_item_error: continue`. Under `on_item_error: fail` a chunk stopped from outside (its worker
-// draining, its lock lost) still journals no stopped item: the run's worker, which watches for a
-// failed item to fail the batch, would take the stopped row for one.
+// `on_item_error: continue` or `fail` (the run's worker, which watches for a failed item to fail a
+// fail-fast batch, counts a stopped row apart: countItems' `stopped`).
 // The chunk runner in-process, on a SQLite journal and the machine's Redis; no test waits on a clock.
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
@@ -78,7 +77,7 @@ async function chunkOf(yaml: string, to: number) {
     const items = await store.getItems(run.id, 'fan');
     return { items, tokens: items.reduce((n, i) => n + i.usage.inputTokens + i.usage.outputTokens, 0) };
   };
-  return { redis, ledger, controller, running, ledgerTokens, journaled };
+  return { redis, ledger, controller, running, ledgerTokens, journaled, store, runId: run.id };
 }
 
 describe('a chunk’s item stopped after paid calls', () => {
@@ -112,11 +111,15 @@ describe('a chunk’s item stopped after paid calls', () => {
     expect(tokens).toBe(await c.ledgerTokens());
   });
 
-  it('stopped with its chunk under on_item_error: fail: is not journaled (no failure for the batch to see)', async () => {
+  it('stopped with its chunk under on_item_error: fail: is journaled with its bill, counted stopped, not failed', async () => {
     const c = await chunkOf(pipeline(['y'], 1e9), 1);
     while (Number((await c.redis.hget(c.ledger, 'tokens')) ?? 0) === 0) await sleep(5);
     c.controller.abort(new Error('worker draining'));
     expect((await c.running)?.message).toBe('worker draining');
-    expect((await c.journaled()).items).toEqual([]);
+    const { items, tokens } = await c.journaled();
+    expect(items).toEqual([expect.objectContaining({ status: 'failed', error: 'stopped: worker draining' })]);
+    expect(tokens).toBe(await c.ledgerTokens());
+    // What the run's worker watches to fail a fail-fast batch: no failure of the item's own.
+    expect(await c.store.countItems(c.runId, 'fan')).toEqual({ succeeded: 0, failed: 0, stopped: 1 });
   });
 });

@@ -39,7 +39,7 @@ describe('batch step', () => {
     expect(result.outputs.all).toEqual(things(6).map((x) => `out ${x}`));
     const step = result.steps.find((s) => s.name === 'each');
     expect(step?.details).toMatchObject({ items: 6, succeeded: 6, failed: 0, calls: 6, from_journal: 0 });
-    expect(await h.store.countItems(result.run_id, 'each')).toEqual({ succeeded: 6, failed: 0 });
+    expect(await h.store.countItems(result.run_id, 'each')).toEqual({ succeeded: 6, failed: 0, stopped: 0 });
   });
 
   it('runs at most max_parallel items at once', async () => {
@@ -125,7 +125,7 @@ describe('batch step', () => {
     expect(result.error).toMatch(/item 0 of 20 failed: .*refused/);
     expect(h.mock.prompts).toHaveLength(4);
     // The cancelled items are not journaled: a resume runs them.
-    expect(await h.store.countItems(result.run_id, 'each')).toEqual({ succeeded: 0, failed: 1 });
+    expect(await h.store.countItems(result.run_id, 'each')).toEqual({ succeeded: 0, failed: 1, stopped: 0 });
   });
 
   it('fails with a clear error when items is not a list', async () => {

@@ -217,6 +217,6 @@ describe('pipeline step', () => {
     const result = await h.run(h.write('outer.yaml', outer));
     expect(result.status).toBe('succeeded');
     expect(result.outputs.all).toEqual(['r1', 'r2', 'r3']);
-    expect(await h.store.countItems(result.run_id, 'nested/each')).toEqual({ succeeded: 3, failed: 0 });
+    expect(await h.store.countItems(result.run_id, 'nested/each')).toEqual({ succeeded: 3, failed: 0, stopped: 0 });
   });
 });

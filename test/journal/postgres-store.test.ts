@@ -165,7 +165,7 @@ describe('PostgresStore specifics', () => {
     );
     items.push(item(run.id, 7, { status: 'failed', error: 'rewritten', output: undefined }));
     await store.commitItems(items);
-    expect(await store.countItems(run.id, 'batch')).toEqual({ succeeded: 1999, failed: 501 });
+    expect(await store.countItems(run.id, 'batch')).toEqual({ succeeded: 1999, failed: 501, stopped: 0 });
     const [seventh] = await store.getItems(run.id, 'batch', { from: 7, to: 8 });
     expect(seventh?.error).toBe('rewritten');
     expect((await store.getItems(run.id, 'batch', { from: 2498, to: 5000 })).map((i) => i.index)).toEqual([2498, 2499]);

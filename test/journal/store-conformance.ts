@@ -373,8 +373,13 @@ export function describeStoreConformance(name: string, create: () => Promise<Sto
       expect(items.map((i) => i.index)).toEqual([0, 1, 2]);
       expect(items[1]).toEqual(sampleItem(run.id, 's', 1, { status: 'failed', error: 'bad', output: undefined }));
       expect((await store.getItems(run.id, 's', { from: 1, to: 3 })).map((i) => i.index)).toEqual([1, 2]);
-      expect(await store.countItems(run.id, 's')).toEqual({ succeeded: 2, failed: 1 });
-      expect(await store.countItems(run.id, 'none')).toEqual({ succeeded: 0, failed: 0 });
+      expect(await store.countItems(run.id, 's')).toEqual({ succeeded: 2, failed: 1, stopped: 0 });
+      expect(await store.countItems(run.id, 'none')).toEqual({ succeeded: 0, failed: 0, stopped: 0 });
+      // An item stopped by its batch after paid calls is journaled failed, but is no failure of its own.
+      await store.commitItems([
+        sampleItem(run.id, 's', 3, { status: 'failed', error: 'stopped: the run was interrupted', output: undefined }),
+      ]);
+      expect(await store.countItems(run.id, 's')).toEqual({ succeeded: 2, failed: 1, stopped: 1 });
     });
 
     it('pages events after a sequence number', async () => {

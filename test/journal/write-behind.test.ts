@@ -113,7 +113,7 @@ describe('write-behind journal', () => {
     expect((await other.getEvents(run.id)).map((e) => e.seq)).toEqual([1, 2, 3, 4]);
     expect(count(path, 'event_batches')).toBe(1); // a second copy of step a would have moved its events here
     expect((await other.getSteps(run.id)).map((s) => s.key)).toEqual(['a', 'b']);
-    expect(await other.countItems(run.id, 'a')).toEqual({ succeeded: 1, failed: 0 });
+    expect(await other.countItems(run.id, 'a')).toEqual({ succeeded: 1, failed: 0, stopped: 0 });
     expect(readdirSync(`${path}-log`)).toEqual([]); // the owner removed its log as it closed
     await other.close();
     expect(count(path, 'journal_logs')).toBe(0); // and the names they had registered ahead
@@ -137,7 +137,7 @@ describe('write-behind journal', () => {
       // Exactly what was written: JSON columns travel embedded in the log line, not as strings.
       expect(await store.getSteps(runId)).toEqual(['a', 'b', 'c'].map((key) => sampleStep(runId, key)));
       expect((await store.getEvents(runId)).map((e) => e.data.step)).toEqual(['a', 'b', 'c']);
-      expect(await store.countItems(runId, 'c')).toEqual({ succeeded: 1, failed: 0 });
+      expect(await store.countItems(runId, 'c')).toEqual({ succeeded: 1, failed: 0, stopped: 0 });
       expect(readdirSync(`${path}-log`)).toEqual([]); // its process is gone: nobody will write to it
       await store.close();
       expect(count(path, 'journal_logs')).toBe(0);

@@ -5,7 +5,7 @@
 // timer or AbortController of its own (a batch runs tens of thousands of them).
 import type { Step, StepTemplate } from '../../config/schema.js';
 import { ElexirionError } from '../../errors.js';
-import type { ItemRecord } from '../../journal/store.js';
+import { type ItemRecord, STOPPED_ITEM_PREFIX } from '../../journal/store.js';
 import { withItem } from '../../template/scope.js';
 import { messageOf } from '../errors.js';
 import { addSpent, NOTHING_SPENT, type Spent } from '../spent.js';
@@ -178,7 +178,7 @@ export function itemRecordOf(
     stats.costSavedUsd += Number(d.cost_saved_usd ?? 0);
   } else {
     const failed = spent as Spent;
-    record.error = result.cancelled ? `stopped: ${messageOf(result.error)}` : messageOf(result.error);
+    record.error = result.cancelled ? `${STOPPED_ITEM_PREFIX}${messageOf(result.error)}` : messageOf(result.error);
     record.calls = failed.calls;
     unpriced = failed.unpricedCalls ?? 0;
     // A failed call answered from the cache counts (and saved), as a failed step's does.

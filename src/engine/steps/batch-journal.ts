@@ -61,7 +61,8 @@ export async function succeededItems(
 ): Promise<JournaledItems> {
   const counts = await store.countItems(runId, stepKey);
   const failed = new Map<number, EarlierSpend>();
-  if (counts.succeeded === 0 && counts.failed === 0) return { flags: undefined, count: 0, failed };
+  if (counts.succeeded === 0 && counts.failed === 0 && counts.stopped === 0)
+    return { flags: undefined, count: 0, failed };
   const flags = counts.succeeded === 0 ? undefined : new Uint8Array(total);
   let count = 0;
   await forEachPage(store, runId, stepKey, total, (item) => {
