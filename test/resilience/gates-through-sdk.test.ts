@@ -89,7 +89,8 @@ const run = () => ({ signal: new AbortController().signal, stream: false });
 
 describe.each(subjects)('gates through the $name SDK', (subject) => {
   it('five consecutive 500s open the breaker; the next call fails fast; a half-open probe closes it', async () => {
-    const { call, bus } = caller(subject, { circuit_breaker: { failure_threshold: 5, recovery_timeout: '50ms' } });
+    // Long enough that a loaded machine does not reach half-open before the fail-fast call below.
+    const { call, bus } = caller(subject, { circuit_breaker: { failure_threshold: 5, recovery_timeout: '500ms' } });
     const states: string[] = [];
     bus.on('pipeline.provider.circuit', (e) => states.push(e.state));
     subject.fake.setFaultMode(faults.serverError());
@@ -100,7 +101,7 @@ describe.each(subjects)('gates through the $name SDK', (subject) => {
     expect(subject.fake.requests).toHaveLength(5);
 
     subject.fake.setFaultMode(null);
-    await sleep(60);
+    await sleep(550);
     await expect(call(request(subject), run())).resolves.toMatchObject({ text: 'echo: Say hello' });
     expect(subject.fake.requests).toHaveLength(6);
     expect(states).toEqual(['open', 'half_open', 'closed']);
