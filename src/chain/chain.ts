@@ -8,6 +8,7 @@ import type { Engine, RunHandle } from '../engine/engine.js';
 import type { RunResult } from '../engine/run-result.js';
 import { ConfigError, ElexirionError, UsageError } from '../errors.js';
 import type { RunStatus } from '../journal/store.js';
+import { assertClaudeCodeReady } from '../providers/claude-code/preflight.js';
 import { assertProviderKeys } from '../providers/step-providers.js';
 import { type ChainLink, linkInputs, linkName, planChain } from './chain-plan.js';
 
@@ -71,7 +72,7 @@ export async function chain(files: string[], options: ChainOptions): Promise<Cha
   const cwd = options.cwd ?? process.cwd();
   const given = options.inputs ?? {};
   const links = await planChain(files, given, cwd);
-  if (options.mock !== true) assertLinkKeys(links, options.engine);
+  if (options.mock !== true) await assertLinksReady(links, options.engine);
   const state: ChainState = {
     engine: options.engine,
     files: links.map((l) => l.loaded.file),
@@ -142,13 +143,16 @@ async function orphanLink(engine: Engine, chainId: string, link: number): Promis
 }
 
 /**
- * Every link's provider keys, before the first link runs: a key missing for link 3 must not be
- * found after links 1 and 2 were paid for (exit 2, naming the link).
+ * Every link's provider keys and claude_code readiness (the SDK, a named executable, from the
+ * engine's env), before the first link runs: a key or an executable missing for link 3 must not be
+ * found after links 1 and 2 were paid for (exit 2, naming the link). The links start through
+ * engine.create / resume, which check neither.
  */
-function assertLinkKeys(links: ChainLink[], engine: Engine): void {
+async function assertLinksReady(links: ChainLink[], engine: Engine): Promise<void> {
   for (const link of links) {
     try {
       assertProviderKeys(link.loaded.pipeline, engine.env, link.loaded.dir);
+      await assertClaudeCodeReady(link.loaded, engine.env);
     } catch (error) {
       if (!(error instanceof ElexirionError)) throw error;
       throw new ElexirionError(`${linkName(link)}: ${error.message}`, {

@@ -182,6 +182,13 @@ export const ClaudeCodeStep = z.strictObject({
   allowed_tools: z.array(z.string()).optional(),
   max_turns: z.number().int().positive().optional(),
   permission_mode: z.enum(['default', 'acceptEdits', 'bypassPermissions', 'plan']).optional(),
+  setting_sources: z
+    .array(z.enum(['user', 'project', 'local']))
+    .optional()
+    .meta({
+      description:
+        "Claude Code settings files the session loads: user (~/.claude/settings.json), project (the cwd's .claude/settings.json and CLAUDE.md), local (.claude/settings.local.json). None by default: a loaded file's hooks run and its permissions and env apply.",
+    }),
   executable: z.string().optional().meta({ description: 'Path to the Claude Code executable.' }),
   max_cost_usd: z.number().positive().optional().meta({
     description:

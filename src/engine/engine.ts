@@ -205,7 +205,7 @@ export class Engine {
     try {
       const inputs = resolveInputs(loaded, options.inputs ?? {});
       if (!options.mock && !options.replay) assertProviderKeys(loaded.pipeline, this.env, loaded.dir);
-      if (!options.mock) await assertClaudeCodeReady(loaded);
+      if (!options.mock) await assertClaudeCodeReady(loaded, this.env);
       const runOptions = pickRunOptions(options);
       const record = newRunRecord(loaded, inputs, {
         ...options.metadata,

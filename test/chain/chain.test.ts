@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { chain, resumeChain } from '../../src/chain/chain.js';
 import { loadPipeline } from '../../src/config/loader.js';
-import { UsageError } from '../../src/errors.js';
+import { ElexirionError, ExitCode, UsageError } from '../../src/errors.js';
 import { createHarness, type Harness } from '../engine/batch-harness.js';
 
 let h: Harness;
@@ -148,6 +148,26 @@ describe('chain', () => {
     expect((error as Error).message).toBe(
       'link 2 of 2 (c.yaml) requires input "summary", which link 1 of 2 (a.yaml) does not output',
     );
+    expect(await h.store.listRuns()).toHaveLength(0);
+  });
+
+  it('refuses before running anything a later link whose claude_code executable is missing (exit 2, naming it)', async () => {
+    const review = JSON.stringify({
+      name: 'review',
+      inputs: { facts: { type: 'string', required: true } },
+      steps: [{ name: 'fix', type: 'claude_code', prompt: 'fix {{ facts }}', executable: './bin/claude' }],
+    });
+    const files = [h.write('a.yaml', extract), h.write('b.yaml', review)];
+
+    const error = await chain(files, { engine: h.engine, inputs: { topic: 'x' } }).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(ElexirionError);
+    expect((error as Error).message).toMatch(
+      /^link 2 of 2 \(b\.yaml\): Claude Code executable .*bin\/claude \(from the step's `executable:`\) does not exist/,
+    );
+    expect((error as ElexirionError).exitCode).toBe(ExitCode.invalidInput);
+    // Link 1 never ran: nothing was asked of its provider, no run was recorded.
+    expect(h.mock.prompts).toEqual([]);
     expect(await h.store.listRuns()).toHaveLength(0);
   });
 

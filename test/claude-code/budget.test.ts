@@ -178,6 +178,65 @@ steps:
     expect(result.totals.cost_usd).toBeCloseTo(0.51, 10);
   });
 
+  // A stop at the step's own max_cost_usd is that step's failure, not the run's budget: on_error
+  // and fallback apply, and what it spent is kept.
+  const stepCapped = (budget: string, stepCap: number) => `name: step-capped
+${budget}
+steps:
+  - name: explore
+    type: claude_code
+    executable: ${SCRIPTED_CLAUDE}
+    ${PASS_FAKE_ENV}
+    prompt: "try an idea [then:budget]"
+    max_cost_usd: ${stepCap}
+    on_error: continue
+  - name: summary
+    type: mock
+    prompt: "summarize"
+    response: "summary written"
+outputs:
+  summary: "{{ steps.summary.output }}"
+`;
+
+  it('a session stopped at its step max_cost_usd fails the step, which on_error: continue absorbs (no run budget)', async () => {
+    const w = workspace();
+    const { result, steps } = await w.run(stepCapped('', 0.001));
+
+    expect(result.status, result.error).toBe('succeeded');
+    expect(result.outputs).toEqual({ summary: 'summary written' });
+    const explore = steps.find((s) => s.name === 'explore');
+    expect(explore?.status).toBe('failed');
+    expect(explore?.details).toMatchObject({ continued: true });
+    expect(explore?.error).toContain(`stopped at the step's max_cost_usd of $0.001`);
+    expect(explore?.error).not.toContain('budget');
+    // Given $0.001, it spent $0.011 (Claude Code checks after each call): kept on the step's record.
+    expect(explore?.costUsd).toBeCloseTo(0.011, 10);
+    expect(result.totals.cost_usd).toBeCloseTo(0.011, 10);
+  });
+
+  it('under a run budget that has more left, a stop at the step max_cost_usd is still the step’s', async () => {
+    const w = workspace();
+    const { result, steps } = await w.run(stepCapped('budget: { max_cost_usd: 0.5 }', 0.1));
+
+    expect(result.status, result.error).toBe('succeeded');
+    expect(capsGiven(w)).toEqual([0.1]);
+    const explore = steps.find((s) => s.name === 'explore');
+    expect(explore?.status).toBe('failed');
+    expect(explore?.details).toMatchObject({ continued: true });
+    expect(explore?.error).toContain(`stopped at the step's max_cost_usd of $0.1`);
+    expect(result.totals.cost_usd).toBeCloseTo(0.11, 10);
+  });
+
+  it('when what is left of the run budget is below the step max_cost_usd, the stop is the run’s: no on_error absorbs it', async () => {
+    const w = workspace();
+    const { result, steps } = await w.run(stepCapped('budget: { max_cost_usd: 0.1 }', 0.2));
+
+    expect(capsGiven(w)).toEqual([0.1]);
+    expect(result.status).toBe('failed');
+    expect(result.error).toContain("stopped at the run's remaining budget");
+    expect(steps.find((s) => s.name === 'summary')).toBeUndefined();
+  });
+
   // One model call of claude-sonnet-4-5 seen before the session ended without a result: 1,000
   // input tokens at $3 per million and 200 output at $15 per million.
   const ONE_CALL_USD = 0.006;

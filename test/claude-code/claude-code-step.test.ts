@@ -106,6 +106,8 @@ permission_mode: acceptEdits`),
         '--max-turns=7',
         '--allowedTools=Read,Grep,Bash',
         '--permission-mode=acceptEdits',
+        // No settings files (user, project, local) unless the step asks: see setting-sources.test.ts.
+        '--setting-sources=',
       ]),
     );
     const stdin = log.filter((e) => e.event === 'stdin').map((e) => e.message);
@@ -116,6 +118,12 @@ permission_mode: acceptEdits`),
     });
     const user = stdin.find((m) => m?.type === 'user');
     expect(JSON.stringify(user?.message?.content)).toContain('Review the off-by-one');
+  });
+
+  it('loads the settings files the step names in setting_sources', async () => {
+    await ws.run(step('prompt: "hello"\nsetting_sources: [user, project]'));
+
+    expect(ws.fakeLog().find((e) => e.event === 'start')?.argv).toContain('--setting-sources=user,project');
   });
 
   it('works in the pipeline directory when cwd is not given, and finds a relative executable from there', async () => {

@@ -105,6 +105,41 @@ describe('before a run starts', () => {
       expect((error as { exitCode: number }).exitCode).toBe(ExitCode.invalidInput);
       expect(await store.listRuns({})).toEqual([]);
     });
+
+    // The engine's env is the environment its steps resolve CLAUDE_CODE_EXECUTABLE from: the check
+    // before the start reads the same one, not process.env.
+    describe("CLAUDE_CODE_EXECUTABLE from the engine's env", () => {
+      afterEach(() => {
+        vi.unstubAllEnvs();
+      });
+      const pipeline = async () => {
+        const file = join(dir, 'from-env.yaml');
+        writeFileSync(file, 'name: from-env\nsteps:\n  - { name: a, type: claude_code, prompt: "a" }\n');
+        return loadPipeline(file);
+      };
+
+      it('refuses a missing one there before any run is recorded, whatever process.env says', async () => {
+        vi.stubEnv('CLAUDE_CODE_EXECUTABLE', FAKE_CLAUDE);
+        const engine = new Engine({ store, env: { ...process.env, CLAUDE_CODE_EXECUTABLE: join(dir, 'nowhere') } });
+
+        const error = await engine.start(await pipeline()).catch((e: unknown) => e);
+
+        expect(error).toBeInstanceOf(Error);
+        expect((error as Error).message).toContain(join(dir, 'nowhere'));
+        expect((error as { exitCode: number }).exitCode).toBe(ExitCode.invalidInput);
+        expect(await store.listRuns({})).toEqual([]);
+      });
+
+      it('starts with a working one there though process.env names a missing one', async () => {
+        vi.stubEnv('CLAUDE_CODE_EXECUTABLE', join(dir, 'nowhere'));
+        const engine = new Engine({ store, env: { ...process.env, CLAUDE_CODE_EXECUTABLE: FAKE_CLAUDE } });
+
+        const result = await (await engine.start(await pipeline())).result;
+        await engine.drain();
+
+        expect(result.status, result.error).toBe('succeeded');
+      });
+    });
   });
 });
 

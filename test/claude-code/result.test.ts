@@ -3,7 +3,7 @@ import type { SDKResultMessage } from '@anthropic-ai/claude-agent-sdk';
 import { describe, expect, it } from 'vitest';
 import { BudgetExceededError } from '../../src/budget/budget-guard.js';
 import { MaxTurnsExceededError } from '../../src/llm/errors.js';
-import { ClaudeCodeError } from '../../src/providers/claude-code/errors.js';
+import { ClaudeCodeCostLimitError, ClaudeCodeError } from '../../src/providers/claude-code/errors.js';
 import { interpretResult, usageOf } from '../../src/providers/claude-code/result.js';
 import { sanitizeMessage } from '../../src/providers/claude-code/sanitize.js';
 
@@ -68,6 +68,25 @@ describe('interpretResult', () => {
     expect(() => interpretResult(stop, {})).toThrow(
       expect.objectContaining({ spent: expect.objectContaining({ costUsd: 0.5, numTurns: 3 }) }),
     );
+  });
+
+  it("turns error_max_budget_usd at the step's own max_cost_usd into the step's failure, not a budget stop", () => {
+    const stop = result({ subtype: 'error_max_budget_usd', is_error: true, errors: [] });
+    const error = (() => {
+      try {
+        return interpretResult(stop, { budgetCap: { of: 'step', maxCostUsd: 0.25, step: 'fix' } });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(ClaudeCodeCostLimitError);
+    expect(error).toBeInstanceOf(ClaudeCodeError);
+    expect(error).not.toBeInstanceOf(BudgetExceededError);
+    expect((error as Error).message).toBe(
+      `max_cost_usd: the Claude Code session of step "fix" stopped at the step's max_cost_usd of $0.25 after spending $0.5000`,
+    );
+    expect((error as ClaudeCodeCostLimitError).spent).toMatchObject({ costUsd: 0.5, numTurns: 3 });
+    expect(() => interpretResult(stop, { budgetCap: { of: 'run' } })).toThrow(BudgetExceededError);
   });
 
   it('reports an API error ending a "success" turn, without leaking a key from its text', () => {

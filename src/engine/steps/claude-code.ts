@@ -78,6 +78,7 @@ async function executeSession(step: ClaudeCodeStep, exec: StepExecution): Promis
       {
         meter,
         step: key,
+        ...(budget.cap === undefined ? {} : { budgetCap: budget.cap }),
         ...(step.max_tokens === undefined ? {} : { maxOutputTokens: step.max_tokens }),
         ...(stream ? { onText: (text) => bus.emit('pipeline.step.chunk', { runId: run.id, step: key, text }) } : {}),
       },
@@ -168,6 +169,7 @@ function buildRequest(step: ClaudeCodeStep, run: RunContext, scope: TemplateScop
   if (step.allowed_tools !== undefined) request.allowedTools = step.allowed_tools;
   if (step.max_turns !== undefined) request.maxTurns = step.max_turns;
   if (step.permission_mode !== undefined) request.permissionMode = step.permission_mode;
+  if (step.setting_sources !== undefined) request.settingSources = step.setting_sources;
   const executable = resolveClaudeExecutable(step.executable, run.services.env, run.loaded.dir);
   const root = confinedRoot(run);
   // The load refused an `executable:` outside the root; checked again where it would be started.
@@ -239,12 +241,16 @@ const MAX_CAP_ATTEMPTS = 4;
  * it — neither spent nor held by calls in flight (another session, a batch's items) — which it
  * reserves for as long as it runs (the whole rest, without a step cap). The session is refused when
  * what is left cannot pay for even one model call. Afterwards the reservation is replaced by what
- * the session reported spending (also when it failed part-way).
+ * the session reported spending (also when it failed part-way). `cap` says whose limit a stop at
+ * `maxBudgetUsd` is: the step's (its own max_cost_usd, below what is left of the run's budget) or
+ * the run's.
  */
 async function spendingLimit(run: RunContext, key: string, request: ClaudeCodeRequest, stepCap?: number) {
   const guard = run.budget;
   let reservation: BudgetReservation | undefined;
   let maxBudgetUsd: number | undefined = stepCap;
+  /** What is left of the run's budget is no more than the step's cap: a stop there is the run's. */
+  let runCapped = false;
   if (guard) {
     const call: ModelRequest = {
       provider: 'anthropic',
@@ -257,24 +263,33 @@ async function spendingLimit(run: RunContext, key: string, request: ClaudeCodeRe
     else {
       // The least a session costs: one model call on the prompt.
       const oneCall = run.services.price(call.provider, call.model, estimateUsage(call)) ?? 0;
-      let cap = Math.min(stepCap ?? Number.POSITIVE_INFINITY, Math.max(oneCall, maxCostUsd - guard.spent.costUsd));
+      let left = Math.max(oneCall, maxCostUsd - guard.spent.costUsd);
+      let cap = Math.min(stepCap ?? Number.POSITIVE_INFINITY, left);
       for (let attempt = 1; reservation === undefined; attempt++) {
         try {
           reservation = await guard.reserve(call, key, () => cap);
         } catch (error) {
           // Refused because the run has spent more, or holds more in flight, than this process
           // knew: ask again for what the refusal says is left, if that still pays for a call.
-          const left = leftOf(error);
-          if (left === undefined || left < oneCall || left >= cap || attempt >= MAX_CAP_ATTEMPTS)
+          const leftNow = leftOf(error);
+          if (leftNow === undefined || leftNow < oneCall || leftNow >= cap || attempt >= MAX_CAP_ATTEMPTS)
             throw sessionRefusal(error);
-          cap = left;
+          cap = leftNow;
+          left = leftNow;
         }
       }
       maxBudgetUsd = cap;
+      runCapped = stepCap === undefined || left <= stepCap;
     }
   }
+  // Whose limit the cap is, for what a stop there means: the step's own max_cost_usd (the step
+  // failed; `on_error: continue` may absorb it) unless what was left of the run's budget is no more.
+  let cap: { of: 'run' } | { of: 'step'; maxCostUsd: number } | undefined;
+  if (stepCap !== undefined && !runCapped) cap = { of: 'step', maxCostUsd: stepCap };
+  else if (maxBudgetUsd !== undefined) cap = { of: 'run' };
   return {
     maxBudgetUsd,
+    cap,
     /** Cost null: not known (the run counts it unpriced; its tokens still count). */
     settle(usage: Usage | undefined, costUsd: number | null | undefined): void {
       if (!guard || !reservation) return;

@@ -55,6 +55,26 @@ export class ClaudeCodeBudgetError extends BudgetExceededError {
 }
 
 /**
+ * Claude Code stopped the session at the step's own `max_cost_usd` (not at what is left of the run's
+ * budget, which is a ClaudeCodeBudgetError): the step failed — `fallback` and `on_error: continue`
+ * apply as to any failure — and the run's budget is untouched beyond what the session spent, which
+ * the error carries (Claude Code checks after each model call, so a little past the cap). Not retried.
+ */
+export class ClaudeCodeCostLimitError extends ClaudeCodeError {
+  readonly retryable = false;
+  readonly maxCostUsd: number;
+  declare readonly spent: SpentSoFar;
+  constructor(step: string | undefined, maxCostUsd: number, spent: SpentSoFar & { costUsd: number }) {
+    const who = step === undefined ? 'the Claude Code session' : `the Claude Code session of step "${step}"`;
+    super(
+      `max_cost_usd: ${who} stopped at the step's max_cost_usd of $${maxCostUsd} after spending $${spent.costUsd.toFixed(4)}`,
+      { hint: 'raise `max_cost_usd:` on the step, or give the session a narrower task', spent },
+    );
+    this.maxCostUsd = maxCostUsd;
+  }
+}
+
+/**
  * The session was stopped by Elexirion at the step's `max_tokens`: its model calls' output tokens
  * went past it. Not retried (the same task would use as much again); paid for up to where it was
  * stopped, which the error carries.

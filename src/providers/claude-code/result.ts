@@ -2,7 +2,13 @@
 // turns — or the typed error its subtype stands for.
 import type { ModelUsage, SDKResultMessage } from '@anthropic-ai/claude-agent-sdk';
 import type { Usage } from '../provider.js';
-import { ClaudeCodeBudgetError, ClaudeCodeError, ClaudeCodeMaxTurnsError, type SpentSoFar } from './errors.js';
+import {
+  ClaudeCodeBudgetError,
+  ClaudeCodeCostLimitError,
+  ClaudeCodeError,
+  ClaudeCodeMaxTurnsError,
+  type SpentSoFar,
+} from './errors.js';
 import { sanitizeMessage } from './sanitize.js';
 
 export interface ClaudeCodeResult {
@@ -56,6 +62,12 @@ export function interpretResult(
   context: {
     model?: string;
     maxTurns?: number;
+    /**
+     * Whose limit the session's spending cap (`maxBudgetUsd`) was: the step's own `max_cost_usd`
+     * (stopping there fails the step) or what was left of the run's budget (a budget stop, the
+     * default). `step` is the step named in the error.
+     */
+    budgetCap?: { of: 'run' } | { of: 'step'; maxCostUsd: number; step?: string };
     /** Whose values are redacted from the errors it reports (default: process.env). */
     env?: Readonly<Record<string, string | undefined>>;
   },
@@ -91,7 +103,10 @@ export function interpretResult(
     case 'error_max_turns':
       throw new ClaudeCodeMaxTurnsError(context.maxTurns ?? result.num_turns, spent);
     case 'error_max_budget_usd':
-      // Paid for: the error carries the bill, for the run's budget and the step's record.
+      // Paid for: the error carries the bill, for the run's budget and the step's record. At the
+      // step's own cap it is the step's failure; at what was left of the run's budget, the run's.
+      if (context.budgetCap?.of === 'step')
+        throw new ClaudeCodeCostLimitError(context.budgetCap.step, context.budgetCap.maxCostUsd, spent);
       throw new ClaudeCodeBudgetError(
         `budget: the Claude Code session stopped at the run's remaining budget after spending $${spent.costUsd.toFixed(4)}`,
         spent,

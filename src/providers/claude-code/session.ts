@@ -3,7 +3,7 @@
 // session stops what its tools started too); we pass the step's options and a minimal environment
 // (./environment.ts), cancel it with the step's signal or at the step's max_tokens (either kills the
 // process group) and read the answer, usage and cost from its result message.
-import type { Options, SDKResultMessage } from '@anthropic-ai/claude-agent-sdk';
+import type { Options, SDKResultMessage, SettingSource } from '@anthropic-ai/claude-agent-sdk';
 import { sessionEnvironment } from './environment.js';
 import { ClaudeCodeError, ClaudeCodeTokenLimitError, type SpentSoFar } from './errors.js';
 import { EXECUTABLE_ENV } from './executable.js';
@@ -25,9 +25,17 @@ export interface ClaudeCodeRequest {
   allowedTools?: string[];
   maxTurns?: number;
   permissionMode?: PermissionMode;
+  /**
+   * The settings files Claude Code loads (its --setting-sources). None when undefined: a repository's
+   * .claude/settings.json would otherwise run its hooks and widen the session's permissions.
+   */
+  settingSources?: SettingSource[];
   /** Absolute path of the executable; undefined lets the SDK resolve its own. */
   executable?: string;
-  /** Claude Code stops the session itself past this spend (the run's remaining budget). */
+  /**
+   * Claude Code stops the session itself past this spend: what is left of the run's budget, or the
+   * step's own `max_cost_usd` (SessionOptions.budgetCap says which).
+   */
   maxBudgetUsd?: number;
   /**
    * The whole environment of the process (see ./environment.ts): nothing else of ours is inherited.
@@ -52,6 +60,11 @@ export interface SessionOptions {
   maxOutputTokens?: number;
   /** The step the session runs for, named in its errors. */
   step?: string;
+  /**
+   * Whose limit `maxBudgetUsd` is: the step's own (Claude Code stopping there fails the step with
+   * ClaudeCodeCostLimitError) or the run's remaining budget (ClaudeCodeBudgetError, the default).
+   */
+  budgetCap?: { of: 'run' } | { of: 'step'; maxCostUsd: number };
   /** The SDK to use; the installed one by default (tests may pass a stand-in). */
   sdk?: ClaudeAgentSdk;
 }
@@ -138,13 +151,34 @@ export async function runClaudeCodeSession(
   // What it reports is redacted with the values of the session's environment too (the key it was
   // given under another name than the one it came from).
   const redact = { ...process.env, ...env };
-  if (result) return interpretResult(result, { ...(model ? { model } : {}), ...maxTurnsOf(request), env: redact });
+  if (result) {
+    const { budgetCap } = options;
+    return interpretResult(result, {
+      ...(model ? { model } : {}),
+      ...maxTurnsOf(request),
+      env: redact,
+      ...(budgetCap === undefined
+        ? {}
+        : {
+            budgetCap:
+              budgetCap.of === 'step' && options.step !== undefined ? { ...budgetCap, step: options.step } : budgetCap,
+          }),
+    });
+  }
   throw startFailure(failure, request, meter.spent(), redact, started?.stderrTail() ?? '');
 }
 
 function sdkOptions(request: ClaudeCodeRequest, controller: AbortController, env: Record<string, string>): Options {
   // `env` replaces the process's environment entirely (the SDK adds only its own markers).
-  const options: Options = { abortController: controller, cwd: request.cwd, env };
+  // No settings files unless the step asks for them: the SDK's default is all of them (user, project,
+  // local), and a project's .claude/settings.json is whoever wrote the repository's — its hooks run
+  // as we do, its permissions go beyond `allowed_tools`, its env reaches the session.
+  const options: Options = {
+    abortController: controller,
+    cwd: request.cwd,
+    env,
+    settingSources: request.settingSources ?? [],
+  };
   if (request.system !== undefined) options.systemPrompt = request.system;
   if (request.model !== undefined) options.model = request.model;
   if (request.allowedTools !== undefined) options.allowedTools = request.allowedTools;
