@@ -30,3 +30,14 @@ export function numberOption(flag: string, value: string, option: NumberOption):
 
 /** The largest delay a Node timer takes (2^31 - 1 ms); a longer one fires at once. */
 export const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
+/** `--max-cost USD` (run, resume): an amount of USD, 0 or more; undefined when not given. */
+export function maxCostOption(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  return numberOption('--max-cost', value, {
+    expected: 'an amount of USD',
+    min: 0,
+    fractions: true,
+    hint: 'e.g. --max-cost 2.50',
+  });
+}

@@ -1,6 +1,6 @@
 // `elexirion resume RUN_ID`: continues a failed, interrupted or killed run from its journal.
 import { rehintMissingInputs } from '../../config/inputs.js';
-import { numberOption } from '../option-values.js';
+import { maxCostOption } from '../option-values.js';
 import { cassettes, runSession } from '../run-session.js';
 import type { RegisterCommand } from './index.js';
 
@@ -53,15 +53,7 @@ resume takes no --input: an input the changed pipeline requires but the run neve
 Exit codes: as for \`run\`.`,
     )
     .action(async (runId: string, flags: ResumeFlags) => {
-      const maxCostUsd =
-        flags.maxCost === undefined
-          ? undefined
-          : numberOption('--max-cost', flags.maxCost, {
-              expected: 'an amount of USD',
-              min: 0,
-              fractions: true,
-              hint: 'e.g. --max-cost 5',
-            });
+      const maxCostUsd = maxCostOption(flags.maxCost);
       const code = await runSession(ctx, { ...flags, existingJournal: true }, (engine) =>
         engine
           .resume(runId, {

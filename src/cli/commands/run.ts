@@ -2,7 +2,7 @@
 import { Option } from 'commander';
 import { loadPipeline } from '../../config/loader.js';
 import { UsageError } from '../../errors.js';
-import { numberOption } from '../option-values.js';
+import { maxCostOption } from '../option-values.js';
 import { collectInput, parseInputs } from '../parse-inputs.js';
 import { cassettes, runSession } from '../run-session.js';
 import type { RegisterCommand } from './index.js';
@@ -54,15 +54,7 @@ Examples:
   $ elexirion run review.yaml --record review.cassette   # later, offline: --replay review.cassette`,
     )
     .action(async (file: string, flags: RunFlags) => {
-      const maxCostUsd =
-        flags.maxCost === undefined
-          ? undefined
-          : numberOption('--max-cost', flags.maxCost, {
-              expected: 'an amount of USD',
-              min: 0,
-              fractions: true,
-              hint: 'e.g. --max-cost 2.50',
-            });
+      const maxCostUsd = maxCostOption(flags.maxCost);
       const loaded = await loadPipeline(file, { cwd: ctx.cwd });
       const given = parseInputs(flags.input, flags.inputs, ctx.cwd);
       const start = {
