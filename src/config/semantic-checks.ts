@@ -8,6 +8,7 @@ import { INPUT_TYPE_EXAMPLES, matchesInputType } from './input-types.js';
 import { type DocPath, describeValue, formatPath } from './path.js';
 import { declaredInputs, includeProblems, MAX_PIPELINE_DEPTH } from './pipeline-includes.js';
 import type { IncludeCheck, Problem } from './problem.js';
+import { providerOfType } from './provider-of-type.js';
 import {
   BUILTIN_PROVIDERS,
   type Fallback,
@@ -25,16 +26,6 @@ const FALLBACK_TYPES: ReadonlySet<string> = new Set([...LLM_STEP_TYPES, 'claude_
 const LLM_TYPES: ReadonlySet<string> = new Set(LLM_STEP_TYPES);
 
 type LlmCall = StepTemplate | Fallback | Extract<Step, { type: (typeof LLM_STEP_TYPES)[number] }>;
-
-/** The provider a step type's calls go to (src/providers/step-providers.ts); `llm`: its `provider:`. */
-const PROVIDER_OF_TYPE: Readonly<Record<string, string>> = {
-  claude: 'anthropic',
-  gemini: 'gemini',
-  gemini_structured: 'gemini',
-  gemini_function: 'gemini',
-  openai: 'openai',
-  mock: 'mock',
-};
 
 /** Who a call goes to: its type and `provider:` as the engine resolves them (a fallback: merged into its step's). */
 interface CallTarget {
@@ -318,7 +309,7 @@ function checkVendorKeys(call: LlmCall, target: CallTarget, path: DocPath, scope
       : (target.provider ??
         (target.type === 'llm' || target.type === undefined
           ? scope.pipeline.defaults?.provider
-          : PROVIDER_OF_TYPE[target.type]));
+          : providerOfType(target.type)));
   if (name === undefined) return;
   const declared = scope.pipeline.providers?.[name]?.type;
   const type = declared ?? ((BUILTIN_PROVIDERS as readonly string[]).includes(name) ? name : undefined);
@@ -599,7 +590,7 @@ function mergedCall(
  */
 function anthropicProvider(pipeline: Pipeline, provider: string | undefined, type: LlmStepType): string | undefined {
   if (type === 'mock') return undefined;
-  const name = provider ?? (type === 'llm' ? pipeline.defaults?.provider : PROVIDER_OF_TYPE[type]);
+  const name = provider ?? (type === 'llm' ? pipeline.defaults?.provider : providerOfType(type));
   if (name === undefined) return undefined;
   const declared = pipeline.providers?.[name]?.type;
   const anthropic = declared !== undefined ? declared === 'anthropic' : name === 'anthropic';

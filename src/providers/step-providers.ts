@@ -3,18 +3,10 @@
 
 import { dirname, resolve } from 'node:path';
 import { includedPipeline, MAX_PIPELINE_DEPTH } from '../config/pipeline-includes.js';
+import { PROVIDER_OF_TYPE } from '../config/provider-of-type.js';
 import type { Fallback, LlmStepType, Pipeline, ProviderConfig, Step } from '../config/schema.js';
 import { ElexirionError, ExitCode } from '../errors.js';
 import { type Env, missingKeyError, resolveProviderSettings } from './settings.js';
-
-const PROVIDER_OF_TYPE: Readonly<Record<Exclude<LlmStepType, 'llm'>, string>> = {
-  claude: 'anthropic',
-  gemini: 'gemini',
-  gemini_structured: 'gemini',
-  gemini_function: 'gemini',
-  openai: 'openai',
-  mock: 'mock',
-};
 
 /** The model used when neither the step nor `defaults.model` names one. */
 export const DEFAULT_MODELS: Readonly<Record<'anthropic' | 'gemini' | 'openai', string>> = {
