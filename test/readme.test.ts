@@ -58,7 +58,9 @@ describe('README', () => {
     }
   });
 
-  it('the quick start runs the example pipeline offline', () => {
+  // On a fresh clone, npx's first use installs the project itself into its cache, which runs its
+  // `prepare` (the build) once more: tens of seconds on a loaded CI machine, not a hang.
+  it('the quick start runs the example pipeline offline', { timeout: 180_000 }, () => {
     // As the README says it: npx finds the project's own bin (--no-install: never the network).
     const out = spawnSync(
       'npx',
