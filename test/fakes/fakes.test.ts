@@ -101,7 +101,7 @@ describe('fake servers', () => {
   });
 
   it('count the peak of requests in flight', async () => {
-    openai.latencyMs = 50;
+    openai.latencyMs = 500; // long enough that the three overlap on a loaded machine
     await Promise.all([1, 2, 3].map(() => post(`${openai.baseUrl}/v1/chat/completions`, { messages: [] })));
     expect(openai.peakInFlight).toBe(3);
     expect(openai.inFlight).toBe(0);
