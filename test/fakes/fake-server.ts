@@ -19,6 +19,8 @@ export interface RecordedRequest {
   rawBody: string;
   /** The client closed the connection before the answer was complete. */
   aborted: boolean;
+  /** When it arrived (Date.now(), as its handler began). */
+  at: number;
   /** The fault injected into this request, if any. */
   fault?: Fault['kind'];
 }
@@ -161,6 +163,7 @@ export abstract class FakeServer {
       body: parseJson(rawBody),
       rawBody,
       aborted: false,
+      at: Date.now(),
     };
     this.requests.push(record);
     this.inFlight += 1;
