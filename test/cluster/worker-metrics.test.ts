@@ -69,6 +69,15 @@ async function setUp(metrics: { port: number; token?: string }) {
   return { worker, run, url: worker.metricsUrl as string };
 }
 
+/** The worker's metrics once it has counted `runs` runs ended (polled, at most 10 s). */
+async function metricsOnceEnded(url: string, runs: number): Promise<string> {
+  for (let i = 0; ; i++) {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    if (sample(text, /^pipeline_runs_total\{status="succeeded"\}/) === runs || i === 200) return text;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 describe('a worker’s /metrics and /health', () => {
   it('counts the runs it ran, their steps and tokens, and the calls of the batch chunks it ran', async () => {
     const { worker, run, url } = await setUp({ port: 0 });
@@ -78,7 +87,8 @@ describe('a worker’s /metrics and /health', () => {
       'name: p\nsteps:\n  - { name: a, type: mock, prompt: a }\n  - { name: b, type: mock, prompt: b }\n',
     );
     expect(simple.status, simple.error).toBe('succeeded');
-    let text = await (await fetch(`${url}/metrics`)).text();
+    // The journal says succeeded a moment before the worker's run has ended (its execution.stop).
+    let text = await metricsOnceEnded(url, 1);
     expect(sample(text, /^pipeline_runs_total\{status="succeeded"\}/)).toBe(1);
     expect(sample(text, /^pipeline_steps_total\{step_type="mock",status="succeeded"\}/)).toBe(2);
     expect(tokenSum(text)).toBe(simple.totals.inputTokens + simple.totals.outputTokens);
@@ -87,7 +97,7 @@ describe('a worker’s /metrics and /health', () => {
     // 12 items in chunks of 5: the items run as chunk jobs (here, on the only worker), not in the run.
     const batch = await run(batchPipeline(12, { latency: '5ms' }));
     expect(batch.status, batch.error).toBe('succeeded');
-    text = await (await fetch(`${url}/metrics`)).text();
+    text = await metricsOnceEnded(url, 2);
     expect(sample(text, /^pipeline_runs_total\{status="succeeded"\}/)).toBe(2);
     expect(sample(text, /^pipeline_steps_total\{step_type="batch",status="succeeded"\}/)).toBe(1);
     // Every token of both runs, the batch items' included.
