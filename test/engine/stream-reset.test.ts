@@ -3,34 +3,16 @@
 // first attempt's partial text followed by the whole answer — text the model never wrote. The engine
 // says so with a `pipeline.step.chunk` whose `reset` is true: a consumer that clears the step's text
 // there shows exactly the step's output. Through the real SDKs against the fake servers.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { closePools } from '../../src/resilience/connection-pool.js';
+import { describe, expect, it } from 'vitest';
 import type { EventMap } from '../../src/telemetry/events.js';
 import { AnthropicFake, faults, GeminiFake, OpenAIFake } from '../fakes/index.js';
+import { useFakeVendors } from './fake-vendors.js';
 import { newEngine, pipelineFile, step } from './harness.js';
 
 const anthropic = new AnthropicFake();
 const gemini = new GeminiFake();
 const openai = new OpenAIFake();
-let env: Record<string, string>;
-
-beforeAll(async () => {
-  env = {
-    ANTHROPIC_BASE_URL: await anthropic.start(),
-    ANTHROPIC_API_KEY: 'fake-anthropic-key',
-    GOOGLE_GEMINI_BASE_URL: await gemini.start(),
-    GEMINI_API_KEY: 'fake-gemini-key',
-    OPENAI_BASE_URL: `${await openai.start()}/v1`,
-    OPENAI_API_KEY: 'fake-openai-key',
-  };
-});
-afterAll(async () => {
-  await Promise.all([anthropic.stop(), gemini.stop(), openai.stop()]);
-  await closePools();
-});
-beforeEach(() => {
-  for (const fake of [anthropic, gemini, openai]) fake.reset();
-});
+const vendors = useFakeVendors({ anthropic, gemini, openai });
 
 const ANSWER = 'The quick brown fox jumps over the lazy dog.';
 
@@ -38,7 +20,7 @@ type Chunk = EventMap['pipeline.step.chunk'];
 
 /** Runs `yaml`, collecting the step's chunk events. */
 async function run(yaml: string) {
-  const engine = newEngine({ env });
+  const engine = newEngine({ env: vendors.env });
   const chunks: Chunk[] = [];
   engine.bus.on('pipeline.step.chunk', (e) => chunks.push(e));
   const result = await (await engine.start(pipelineFile(yaml).load())).result;

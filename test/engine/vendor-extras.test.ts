@@ -3,9 +3,9 @@
 // not permitted" / "Unrecognized request argument supplied"), so sent to them it made every Claude or
 // OpenAI fallback of a Gemini step fail. The engine builds a vendor's extras only for a provider of
 // that vendor's type. The fakes here refuse `generation_config` as the real APIs do.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { closePools } from '../../src/resilience/connection-pool.js';
+import { describe, expect, it } from 'vitest';
 import { AnthropicFake, faults, GeminiFake, OpenAIFake, type RecordedRequest, type Route } from '../fakes/index.js';
+import { useFakeVendors } from './fake-vendors.js';
 import { newEngine, runYaml, step } from './harness.js';
 
 const hasGenerationConfig = (request: RecordedRequest) =>
@@ -29,25 +29,7 @@ class StrictOpenAI extends OpenAIFake {
 const anthropic = new StrictAnthropic();
 const gemini = new GeminiFake();
 const openai = new StrictOpenAI();
-let env: Record<string, string>;
-
-beforeAll(async () => {
-  env = {
-    ANTHROPIC_BASE_URL: await anthropic.start(),
-    ANTHROPIC_API_KEY: 'fake-anthropic-key',
-    GOOGLE_GEMINI_BASE_URL: await gemini.start(),
-    GEMINI_API_KEY: 'fake-gemini-key',
-    OPENAI_BASE_URL: `${await openai.start()}/v1`,
-    OPENAI_API_KEY: 'fake-openai-key',
-  };
-});
-afterAll(async () => {
-  await Promise.all([anthropic.stop(), gemini.stop(), openai.stop()]);
-  await closePools();
-});
-beforeEach(() => {
-  for (const fake of [anthropic, gemini, openai]) fake.reset();
-});
+const vendors = useFakeVendors({ anthropic, gemini, openai });
 
 const geminiStep = (fallback: string) => `
 name: gc-fallback
@@ -69,7 +51,7 @@ describe("a Gemini step's generation_config and its fallbacks", () => {
   ])('a $label fallback is sent without it, and answers', async ({ fallback, fake }) => {
     gemini.setFaultMode(faults.badRequest('model gemini-2.5-pro is not available in your region'));
 
-    const result = await runYaml(newEngine({ env }), geminiStep(fallback));
+    const result = await runYaml(newEngine({ env: vendors.env }), geminiStep(fallback));
 
     expect(result.error ?? '').toBe('');
     expect(result.status).toBe('succeeded');
@@ -84,7 +66,7 @@ describe("a Gemini step's generation_config and its fallbacks", () => {
   it('a provider declared with type gemini gets it; a Gemini fallback keeps it', async () => {
     gemini.injectFault(faults.badRequest('first model unavailable'));
     const result = await runYaml(
-      newEngine({ env }),
+      newEngine({ env: vendors.env }),
       `
 name: gc-declared
 providers:
