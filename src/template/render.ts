@@ -84,11 +84,13 @@ export function renderDeep(value: unknown, scope: TemplateScope): unknown {
   return value;
 }
 
-const FALSY_TEXT = new Set(['', 'false', '0', 'nil', 'null']);
+// `[]` and `{}`: an empty list or map renders as its JSON — `when: "{{ steps.find.output }}"` must
+// skip when the step found nothing.
+const FALSY_TEXT = new Set(['', 'false', '0', 'nil', 'null', '[]', '{}']);
 
 /**
  * A `when:` condition: renders `source`, then reads the text. Empty or blank text, `false`, `0`,
- * `nil` and `null` are false; anything else is true. Comparisons work inside the output tag:
+ * `nil`, `null` and an empty list or map (`[]`, `{}`) are false; anything else is true. Comparisons work inside the output tag:
  * `{{ steps.review.output.verdict == 'needs_work' }}` renders `true` or `false`
  * (==, !=, <, <=, >, >=, contains, and, or).
  */

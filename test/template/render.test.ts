@@ -166,9 +166,26 @@ describe('evaluateCondition', () => {
     ['no', true],
     ['00', true],
     ['true', true],
+    ['[]', false],
+    ['{}', false],
+    ['[0]', true],
   ])('the text %j is %s', (text, expected) => {
     const s = buildScope({ ...parts(), inputs: { flag: text } });
     expect(evaluateCondition('{{ flag }}', s)).toBe(expected);
+  });
+});
+
+describe('a condition on a list or a map', () => {
+  it.each([
+    [[], false],
+    [{}, false],
+    [[0], true],
+    [[null], true],
+    [{ a: null }, true],
+  ])('%j is %s', (value, expected) => {
+    const s = buildScope({ ...parts(), steps: { find: { output: value, status: 'ok' } } });
+    expect(evaluateCondition('{{ steps.find.output }}', s)).toBe(expected);
+    expect(evaluateCondition('  {{ steps.find.output }} ', s)).toBe(expected);
   });
 });
 
