@@ -120,7 +120,9 @@ export class AnthropicProvider implements Provider {
     } catch (err) {
       throw this.mapError(err, signal);
     }
-    return fromMessage(message, request, unwrap);
+    const response = fromMessage(message, request, unwrap);
+    throwIfToolInputCut(this.name, message, request, response);
+    return response;
   }
 
   async *stream(request: ModelRequest, signal: AbortSignal): AsyncIterable<StreamChunk> {
@@ -150,6 +152,7 @@ export class AnthropicProvider implements Provider {
       const cap = request.maxTokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS;
       throw unusableToolArguments(this.name, acc.unparsable, cut, response.usage, cap);
     }
+    throwIfToolInputCut(this.name, acc.message(), request, response);
     yield { type: 'done', response };
   }
 
@@ -335,6 +338,25 @@ function vendorTurn(content: ContentBlock[]): VendorTurn | undefined {
       blocks.push({ type: 'tool_use', id: block.id, name: block.name, input: block.input });
   }
   return { protocol: 'anthropic', blocks };
+}
+
+/**
+ * An answer that hit max_tokens while the model wrote a tool call's input (the last block is that
+ * tool_use): the input is cut off. A non-streamed answer still carries it parsed — the API keeps the
+ * parameters it completed and drops the one it was writing — so it looks whole, a structured answer
+ * too. It is `output_limit` (not retried: the same request is cut the same way), billed.
+ */
+function throwIfToolInputCut(
+  provider: string,
+  message: AnthropicMessage,
+  request: ModelRequest,
+  response: ModelResponse,
+): void {
+  if (finishReason(message.stop_reason) !== 'length') return;
+  const last = message.content[message.content.length - 1];
+  if (last?.type !== 'tool_use') return;
+  const cap = request.maxTokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS;
+  throw unusableToolArguments(provider, last.name, true, response.usage, cap);
 }
 
 function finishReason(reason: AnthropicMessage['stop_reason']): FinishReason {

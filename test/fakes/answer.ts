@@ -33,8 +33,9 @@ export interface FakeAnswer {
   /**
    * The JSON arguments of the last tool call stop after this many characters — what the real APIs
    * send when the answer hits max_tokens inside them (with `finishReason: 'length'`), or a malformed
-   * answer (with any other finish reason). OpenAI renders it (JSON and stream), Anthropic in a stream
-   * (its non-streamed answer carries the input parsed, which the fake does not cut).
+   * answer (with any other finish reason). OpenAI renders it (JSON and stream), Anthropic in a stream;
+   * Anthropic's non-streamed answer carries the input parsed, with only the parameters completed
+   * before the cut.
    */
   cutArguments?: number;
   /**

@@ -113,6 +113,13 @@ export class AnthropicFake extends FakeServer {
 
   protected renderJson(answer: FakeAnswer, route: Route): unknown {
     const blocks = this.blocks(answer, route.digest);
+    const lastToolUse = blocks.map((b) => b.type).lastIndexOf('tool_use');
+    const cutBlock = blocks[lastToolUse];
+    if (cutBlock && answer.cutArguments !== undefined) {
+      // The API buffers each parameter of a tool's input until it is complete: an answer cut inside
+      // the input carries the parameters completed before the cut, parsed, and not the one cut.
+      blocks[lastToolUse] = { ...cutBlock, input: completedParameters(cutBlock.input ?? {}, answer.cutArguments) };
+    }
     const usage = usageFor(answer, route.digest, JSON.stringify(blocks));
     return {
       ...this.messageShell(answer, route.digest),
@@ -221,6 +228,18 @@ export class AnthropicFake extends FakeServer {
     });
     return blocks;
   }
+}
+
+/** The top-level parameters of `input` whose JSON text ends within its first `cut` characters. */
+function completedParameters(input: unknown, cut: number): Record<string, unknown> {
+  const kept: Record<string, unknown> = {};
+  let length = 1; // the opening brace
+  for (const [key, value] of Object.entries(input as Record<string, unknown>)) {
+    length += (Object.keys(kept).length > 0 ? 1 : 0) + JSON.stringify(key).length + 1 + JSON.stringify(value).length;
+    if (length > cut) break;
+    kept[key] = value;
+  }
+  return kept;
 }
 
 /** The fake's signature of a thinking block: opaque to the client, checkable by the fake. */

@@ -1,6 +1,6 @@
 // An answer that hits the request's max_tokens inside a tool call's JSON arguments (OpenAI
 // finish_reason `length`, streamed or not; an Anthropic stream whose input_json_delta stops before
-// stop_reason `max_tokens`) cannot be used, and would be cut at the same place again: it is
+// stop_reason `max_tokens`, or a non-streamed Anthropic answer ending in that tool_use) cannot be used, and would be cut at the same place again: it is
 // `output_limit`, not retried — one paid request, not three. A malformed answer that is not a length
 // cut (a server's fault) is still retried. Either way the vendor answered and billed it: the usage it
 // reported is the call's (priced like an answer, committed to the budget, on the response event),
@@ -216,5 +216,50 @@ describe('an unpriced model', () => {
     const { run, stats } = setup(c, { price: () => null });
     await expect(run()).rejects.toMatchObject({ kind: 'output_limit' });
     expect(stats[0]).toMatchObject({ usage: { inputTokens: 120, outputTokens: 20 }, costUsd: null });
+  });
+});
+
+describe('anthropic, not streamed: the API hands a cut tool input over parsed', () => {
+  const c: Case = {
+    label: 'anthropic, not streamed',
+    fake: () => anthropic,
+    provider: () => new AnthropicProvider({ apiKey: KEY, baseUrl: anthropic.baseUrl }),
+    name: 'anthropic',
+    model: 'claude-haiku-4-5',
+    stream: false,
+  };
+  // Two parameters; the cut falls inside the second: the answer carries the first alone.
+  const TWO = { name: 'lookup', arguments: { q: 'x', query: 'a fairly long search query for the tool' } };
+
+  it('a tool call cut by max_tokens is output_limit (not a call with half its input), billed once', async () => {
+    anthropic.setScript(() => ({ ...CUT, toolCalls: [TWO], cutArguments: 20 }));
+    const { run, stats } = setup(c);
+    await expect(run()).rejects.toMatchObject({ kind: 'output_limit', retryable: false });
+    expect(anthropic.requests).toHaveLength(1);
+    expect(stats[0]).toMatchObject({ attempts: 1, usage: { inputTokens: 120, outputTokens: 20 } });
+    expect(stats[0]?.costUsd).toBeCloseTo(0.14, 10);
+  });
+
+  it('a structured answer cut by max_tokens is output_limit, not a partial object', async () => {
+    anthropic.setScript(() => ({ json: TWO.arguments, finishReason: 'length', cutArguments: 20, usage: USAGE }));
+    const provider = c.provider();
+    const request = {
+      provider: 'anthropic',
+      model: c.model,
+      maxTokens: 20,
+      messages: [{ role: 'user' as const, content: 'find it' }],
+      schema: { type: 'object', properties: { q: { type: 'string' }, query: { type: 'string' } } },
+    };
+    await expect(provider.generate(request, AbortSignal.timeout(10_000))).rejects.toMatchObject({
+      kind: 'output_limit',
+      usage: { inputTokens: 120, outputTokens: 20 },
+    });
+  });
+
+  it('a tool call that ends its answer (stop_reason tool_use) is the call, whole', async () => {
+    anthropic.setScript(() => GOOD);
+    const { run } = setup(c);
+    const response = await run();
+    expect(response.toolCalls[0]?.arguments).toEqual(TOOL_CALL.arguments);
   });
 });
