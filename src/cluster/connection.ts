@@ -2,6 +2,7 @@
 // cluster starts with the prefix, so that several clusters (or test cases) can share one Redis.
 import { Redis, type RedisOptions } from 'ioredis';
 import { ElexirionError, ExitCode } from '../errors.js';
+import { redactUrl as redactInText } from '../telemetry/redact.js';
 
 export const DEFAULT_PREFIX = 'elexirion';
 
@@ -34,7 +35,8 @@ export function redactUrl(url: string): string {
   try {
     const parsed = new URL(url);
     if (parsed.password) parsed.password = '***';
-    return parsed.toString().replace(/\/$/, '');
+    // ioredis also reads a password from the query (`?password=`).
+    return redactInText(parsed.toString().replace(/\/$/, ''));
   } catch {
     return '(unparsable URL)';
   }

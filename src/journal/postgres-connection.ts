@@ -37,12 +37,14 @@ export function parsePostgresUrl(url: string): PostgresTarget {
   const database = decodeURIComponent(parsed.pathname.replace(/^\//, '')) || decodeURIComponent(parsed.username);
   const display = new URL(url);
   if (display.password) display.password = '***';
+  // The client also reads a password from the query (`?password=`): that one, too, is kept out.
+  const queryPassword = parsed.searchParams.get('password') ?? '';
   return {
-    display: display.toString(),
+    display: redactUrl(display.toString()),
     host,
     database,
     user: decodeURIComponent(parsed.username),
-    password: decodeURIComponent(parsed.password),
+    password: decodeURIComponent(parsed.password) || queryPassword,
   };
 }
 

@@ -14,7 +14,15 @@ import type {
   RawMessageStreamEvent,
 } from '@anthropic-ai/sdk/resources/messages/messages.js';
 import { MAX_TIMER_MS } from '../config/schema.js';
-import { abortError, httpError, otherError, scrub, transportError, truncatedStream } from './map-error.js';
+import {
+  abortError,
+  httpError,
+  otherError,
+  providerSecrets,
+  scrub,
+  transportError,
+  truncatedStream,
+} from './map-error.js';
 import {
   type Capabilities,
   type ChatMessage,
@@ -84,11 +92,12 @@ const ERROR_TYPE_KINDS: Record<string, ProviderErrorKind> = {
 export class AnthropicProvider implements Provider {
   readonly name: string;
   private readonly client: Anthropic;
-  private readonly apiKey: string;
+  /** Scrubbed from every error: the key, and the custom headers' values (a gateway's credential). */
+  private readonly secrets: string[];
 
   constructor(options: AnthropicProviderOptions) {
     this.name = options.name ?? 'anthropic';
-    this.apiKey = options.apiKey;
+    this.secrets = providerSecrets(options.apiKey, options.headers);
     // Everything the SDK would read from process.env is passed (sdk-env.ts): the engine's Env decides.
     this.client = new Anthropic({
       apiKey: options.apiKey,
@@ -159,7 +168,7 @@ export class AnthropicProvider implements Provider {
   private mapError(err: unknown, signal: AbortSignal): ProviderError {
     if (err instanceof ProviderError) return err;
     if (signal.aborted || err instanceof Anthropic.APIUserAbortError) return abortError(this.name, signal, err);
-    const secrets = [this.apiKey];
+    const secrets = this.secrets;
     // No answer over the network: by class, not by wording (the timeout one carries no cause).
     if (err instanceof Anthropic.APIConnectionError) {
       return transportError(this.name, err, secrets, err instanceof Anthropic.APIConnectionTimeoutError);
@@ -168,7 +177,7 @@ export class AnthropicProvider implements Provider {
       if (err.status === undefined) {
         // An `error` event inside a 200 stream: only the error type says what happened.
         const kind = ERROR_TYPE_KINDS[err.type ?? ''] ?? 'server';
-        return new ProviderError(this.name, kind, `stream error: ${scrub(err.message, [this.apiKey])}`);
+        return new ProviderError(this.name, kind, `stream error: ${scrub(err.message, this.secrets)}`);
       }
       return httpError(
         this.name,

@@ -22,6 +22,16 @@ export function abortError(provider: string, signal: AbortSignal, cause?: unknow
   );
 }
 
+/**
+ * What a provider scrubs from its errors: its key, and the values of the headers it sends (a
+ * gateway's credential in `*_CUSTOM_HEADERS`; a gateway's 401 body often quotes the request's
+ * headers). Short values ("prod", "1") are left: replacing every occurrence would garble messages.
+ */
+export function providerSecrets(apiKey: string | undefined, headers: Readonly<Record<string, string>> = {}): string[] {
+  const values = Object.values(headers).filter((value) => value.length >= 8);
+  return apiKey ? [apiKey, ...values] : values;
+}
+
 /** Replaces every secret found in `text` by `***`. */
 export function scrub(text: string, secrets: ReadonlyArray<string | undefined>): string {
   let out = text;

@@ -11,7 +11,15 @@ import type {
 } from 'openai/resources/chat/completions/completions.js';
 import { estimateInputTokens } from '../budget/estimate.js';
 import { MAX_TIMER_MS } from '../config/schema.js';
-import { abortError, httpError, otherError, scrub, transportError, truncatedStream } from './map-error.js';
+import {
+  abortError,
+  httpError,
+  otherError,
+  providerSecrets,
+  scrub,
+  transportError,
+  truncatedStream,
+} from './map-error.js';
 import {
   type Capabilities,
   type ChatMessage,
@@ -59,13 +67,14 @@ export interface OpenAIProviderOptions {
 export class OpenAIProvider implements Provider {
   readonly name: string;
   private readonly client: OpenAI;
-  private readonly apiKey: string | undefined;
+  /** Scrubbed from every error: the key, and the custom headers' values (a gateway's credential). */
+  private readonly secrets: string[];
   /** OpenAI itself wants max_completion_tokens (reasoning models refuse max_tokens); compatible servers know max_tokens. */
   private readonly isOpenAI: boolean;
 
   constructor(options: OpenAIProviderOptions) {
     this.name = options.name ?? 'openai';
-    this.apiKey = options.apiKey;
+    this.secrets = providerSecrets(options.apiKey, options.headers);
     const baseURL = options.baseUrl ?? OPENAI_DEFAULT_BASE_URL;
     this.isOpenAI = new URL(baseURL).hostname === 'api.openai.com';
     // Everything the SDK would read from process.env is passed (sdk-env.ts): the engine's Env decides.
@@ -272,7 +281,7 @@ export class OpenAIProvider implements Provider {
   private mapError(err: unknown, signal: AbortSignal): ProviderError {
     if (err instanceof ProviderError) return err;
     if (signal.aborted || err instanceof OpenAI.APIUserAbortError) return abortError(this.name, signal, err);
-    const secrets = [this.apiKey];
+    const secrets = this.secrets;
     // No answer over the network: by class — openai's errors have no name, and the timeout one
     // ("Request timed out.") no cause either.
     if (err instanceof OpenAI.APIConnectionError) {

@@ -1,12 +1,16 @@
 // Secrets never leave the process in clear: every log line, error body and streamed event passes
 // through a redactor that replaces the values of secret-looking environment variables
-// (`*_KEY`, `*_TOKEN`, `*_SECRET`), anything shaped like a known API key, and the password of any
-// URL with credentials.
+// (`*_KEY`, `*_TOKEN`, `*_SECRET`, `*PASSWORD`, `*_CREDENTIALS`, and each header value of
+// `*_CUSTOM_HEADERS`, where a gateway's credential goes), anything shaped like a known API key, and
+// the password of any URL with credentials (`user:pass@`, or `?password=` as PostgreSQL and Redis
+// clients also read it).
 
 export const REDACTED = '[REDACTED]';
 
 /** Names of environment variables whose value is a secret. */
-const SECRET_ENV_NAME = /(_KEY|_TOKEN|_SECRET)$/i;
+const SECRET_ENV_NAME = /(_KEY|_TOKEN|_SECRET|PASSWORD|PASSWD|_CREDENTIALS)$/i; // PGPASSWORD too
+/** Variables of `Name: value` lines (the vendors' SDKs read them): every value is a secret. */
+const HEADERS_ENV_NAME = /_CUSTOM_HEADERS$/i;
 
 /** Values this short are too likely to appear by chance ("1", "true") to be worth replacing. */
 const MIN_SECRET_LENGTH = 6;
@@ -29,6 +33,11 @@ export type Redactor = (text: string) => string;
 const USERINFO = String.raw`A-Za-z0-9\-._~%!$&'()*+,;=\u00a1-\uffff`;
 /** `//user:password@`: the user up to the first `:`, the password to the last `@` of the authority. */
 const URL_PASSWORD = new RegExp(`(//[${USERINFO}]*:)[${USERINFO}:@]*@`, 'g');
+/**
+ * A password in a URL's query (`postgres://bob@host/db?password=…`, `redis://host?password=…`: both
+ * clients read it there too), up to the next parameter, fragment, quote or space.
+ */
+const QUERY_PASSWORD = /([?&](?:password|passwd|pwd|sslpassword)=)[^&#\s"'<>]*/gi;
 
 /**
  * The password of anything that looks like a URL with credentials (`https://user:pass@host`, a
@@ -39,7 +48,7 @@ export function redactUrl(text: string): string {
   // The password runs to the last `@` of the authority (a URL parser takes a raw `@` in it as part of
   // it), which ends at the first character a userinfo cannot hold: `/`, `?`, `#`, a space, a quote…
   // — so that `{"site":"https://example.com","contact":"bob@example.com"}` is left as it is.
-  return text.replace(URL_PASSWORD, '$1***@');
+  return text.replace(URL_PASSWORD, '$1***@').replace(QUERY_PASSWORD, '$1***');
 }
 
 /**
@@ -50,12 +59,25 @@ export function redactUrl(text: string): string {
  */
 export function secretValues(env: Readonly<Record<string, string | undefined>>): string[] {
   const values = new Set<string>();
-  for (const [name, value] of Object.entries(env)) {
-    if (!value || value.length < MIN_SECRET_LENGTH || !SECRET_ENV_NAME.test(name)) continue;
+  const add = (value: string) => {
+    if (value.length < MIN_SECRET_LENGTH) return;
     const json = jsonEscaped(value);
     for (const form of [value, json, jsonEscaped(json), uriEncoded(value)]) values.add(form);
+  };
+  for (const [name, value] of Object.entries(env)) {
+    if (!value) continue;
+    if (SECRET_ENV_NAME.test(name)) add(value);
+    else if (HEADERS_ENV_NAME.test(name)) for (const header of headerValues(value)) add(header);
   }
   return [...values].sort((a, b) => b.length - a.length);
+}
+
+/** The values of `Name: value` lines (split at the first colon, trimmed), as the SDKs read them. */
+function headerValues(text: string): string[] {
+  return text
+    .split('\n')
+    .filter((line) => line.includes(':'))
+    .map((line) => line.substring(line.indexOf(':') + 1).trim());
 }
 
 /** `text` percent-encoded; itself when it cannot be (a lone surrogate). */

@@ -232,6 +232,15 @@ describe('PostgresStore connection errors', () => {
     await store.close();
   });
 
+  it('a password given in the query (?password=, which the client reads too) is kept out as well', async () => {
+    const store = new PostgresStore(`postgres://postgres@127.0.0.1:1/test?password=${password}`, { schema });
+    const error = await rejection(store.getRun('x'));
+    expect(error.exitCode).toBe(ExitCode.unavailable);
+    expect(error.message).toContain('postgres://postgres@127.0.0.1:1/test?password=***');
+    expect(`${error.message} ${error.hint}`).not.toContain(password);
+    await store.close();
+  });
+
   it('a database that does not exist: says to create it', async () => {
     const store = new PostgresStore(`postgres://postgres:${password}@127.0.0.1:5432/no_such_db_elexirion`);
     const error = await rejection(store.migrate());

@@ -215,3 +215,22 @@ describe.each(all)('$name provider', (subject) => {
     expect(JSON.stringify(fake.requests[0]?.headers)).toContain(SECRET_KEY); // it was sent, just not leaked
   });
 });
+
+describe.each(all.filter((s) => s.name !== 'gemini'))('$name provider with custom headers', (subject) => {
+  // A gateway credential in ANTHROPIC_CUSTOM_HEADERS / OPENAI_CUSTOM_HEADERS reaches the provider as a
+  // header; gateways' 401 bodies often quote the request's headers back.
+  const GATEWAY_CREDENTIAL = 'gwcred-SECRET-777777';
+
+  it('never puts a header value in an error message, even when the server echoes it', async () => {
+    const { fake } = subject;
+    fake.injectFault({ kind: 'status', status: 401, message: `denied: x-gateway-auth: ${GATEWAY_CREDENTIAL}` });
+    const Provider = subject.provider().constructor as new (options: object) => ReturnType<typeof subject.provider>;
+    const baseUrl = subject.name === 'openai' ? `${fake.baseUrl}/v1` : fake.baseUrl;
+    const provider = new Provider({ apiKey: SECRET_KEY, baseUrl, headers: { 'x-gateway-auth': GATEWAY_CREDENTIAL } });
+    const err = (await rejection(provider.generate(request(subject), AbortSignal.timeout(5000)))) as ProviderError;
+    expect(err.kind).toBe('auth');
+    expect(err.message).toContain('x-gateway-auth: ***');
+    expect(err.message).not.toContain(GATEWAY_CREDENTIAL);
+    expect(JSON.stringify(fake.requests[0]?.headers)).toContain(GATEWAY_CREDENTIAL); // sent, not leaked
+  });
+});

@@ -34,6 +34,26 @@ describe('redaction', () => {
     expect(redactDeep({ a: [`x${KEY}`], n: 3 }, redact)).toEqual({ a: [`x${REDACTED}`], n: 3 });
   });
 
+  it('treats passwords, credentials and the values of custom headers (a gateway credential) as secrets', () => {
+    const redact = createRedactor({
+      PGPASSWORD: 'hunter2-pg',
+      ANTHROPIC_CUSTOM_HEADERS: 'x-gateway-auth: gwcred-777777\nx-env: prod',
+      SERVICE_CREDENTIALS: 'svc-creds-abc',
+    });
+    expect(redact('body: {"x-gateway-auth":"gwcred-777777","x-env":"prod"}')).toBe(
+      `body: {"x-gateway-auth":"${REDACTED}","x-env":"prod"}`,
+    );
+    expect(redact('pw hunter2-pg creds svc-creds-abc')).toBe(`pw ${REDACTED} creds ${REDACTED}`);
+  });
+
+  it('redacts a password in a URL, in its userinfo or its query (database and Redis clients read both)', () => {
+    const redact = createRedactor({});
+    expect(redact('at postgres://bob:s3cret@db/x and redis://h:6379/0?db=1&password=r3dis&x=1')).toBe(
+      'at postgres://bob:***@db/x and redis://h:6379/0?db=1&password=***&x=1',
+    );
+    expect(redact('"postgres://bob@db/x?sslpassword=k3y"')).toBe('"postgres://bob@db/x?sslpassword=***"');
+  });
+
   it('keeps the key out of a log line even when the message carries it', () => {
     const out = lines();
     const logger = createLogger({ destination: out.stream, env: { ANTHROPIC_API_KEY: KEY } });
