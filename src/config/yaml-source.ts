@@ -109,7 +109,13 @@ export function parseSource(source: string): ParsedSource {
   const doc = parseDocument(source, { lineCounter, prettyErrors: true, uniqueKeys: true, merge: true });
   const locate = createLocator(doc, lineCounter, source);
 
-  if (doc.errors.length > 0) return { ok: false, problems: doc.errors.map((e) => yamlProblem(e, source)) };
+  if (doc.errors.length > 0) {
+    // A parser out of stack reports it once per level it unwinds through — how many depends on the
+    // stack left when it started (a warm process's optimized frames are smaller): one is the news.
+    const exhausted = doc.errors.find(isStackExhaustion);
+    const errors = exhausted ? [exhausted] : doc.errors;
+    return { ok: false, problems: errors.map((e) => yamlProblem(e, source)) };
+  }
 
   if (doc.contents === null) {
     return {
@@ -215,6 +221,10 @@ const YAML_HINTS: Record<string, string> = {
   BAD_INDENT: 'check the indentation here, and that brackets and quotes are closed',
 };
 
+function isStackExhaustion(error: YAMLError): boolean {
+  return error.code === 'RESOURCE_EXHAUSTION' && /call stack/i.test(error.message);
+}
+
 function yamlProblem(error: YAMLError, source: string): SourceProblem {
   const [start] = error.linePos ?? [{ line: 1, col: 1 }];
   // prettyErrors appends "at line L, column C:" and a source excerpt; the position is printed in front instead.
@@ -224,7 +234,7 @@ function yamlProblem(error: YAMLError, source: string): SourceProblem {
     message = `duplicate key ${key.startsWith('"') || key.startsWith("'") ? key : JSON.stringify(key)}`;
   }
   if (error.code === 'MULTIPLE_DOCS') message = 'the file holds more than one YAML document (a `---` line)';
-  if (error.code === 'RESOURCE_EXHAUSTION' && /call stack/i.test(message)) {
+  if (isStackExhaustion(error)) {
     // The parser gave up on lists and mappings nested hundreds of levels deep.
     return at(
       start.line,
