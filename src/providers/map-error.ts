@@ -58,7 +58,8 @@ export function httpError(
   secrets: ReadonlyArray<string | undefined>,
   cause?: unknown,
 ): ProviderError {
-  const retryAfterMs = (failure.headers && retryAfterFromHeaders(failure.headers)) ?? failure.retryAfterMs;
+  const retryAfterMs =
+    (failure.headers && retryAfterFromHeaders(failure.headers, failure.status)) ?? failure.retryAfterMs;
   return new ProviderError(provider, failure.kind ?? kindFromStatus(failure.status), scrub(failure.message, secrets), {
     status: failure.status,
     ...(retryAfterMs === undefined ? {} : { retryAfterMs }),

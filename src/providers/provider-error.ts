@@ -117,14 +117,15 @@ const RESET_HEADERS: ReadonlyArray<readonly [reset: string, remaining: string]> 
 ];
 
 /**
- * Reads how long to wait from response headers: `retry-after` (seconds or an HTTP date),
- * `retry-after-ms`, then the `x-ratelimit-reset-*` / `anthropic-ratelimit-*-reset` family
- * (e.g. `6m0s`, `1.5s`, seconds, an RFC 3339 time). Among those, the reset of an exhausted limit
- * (its `remaining` is 0) wins — the longest, when several are — since an earlier retry would only
- * collect another 429; without `remaining` headers, the first reset present.
+ * Reads how long to wait from the headers of an answer with HTTP status `status`: `retry-after`
+ * (seconds or an HTTP date) or `retry-after-ms`, whatever the status; then, for a 429 only, the
+ * `x-ratelimit-reset-*` / `anthropic-ratelimit-*-reset` family (e.g. `6m0s`, `1.5s`, seconds, an
+ * RFC 3339 time) — the reset of an exhausted limit (its `remaining` is 0), the longest when several
+ * are, since an earlier retry would only collect another 429. Nothing else: the retry backs off.
  */
 export function retryAfterFromHeaders(
   get: (name: string) => string | null | undefined,
+  status: number,
   now = Date.now(),
 ): number | undefined {
   const ms = get('retry-after-ms');
@@ -136,18 +137,21 @@ export function retryAfterFromHeaders(
     const date = Date.parse(ra);
     if (!Number.isNaN(date)) return Math.max(0, date - now);
   }
-  let first: number | undefined;
+  // The reset headers describe the account's limits, not the error, and come with every answer
+  // (OpenAI and the gateways that copy it send them with a 503 too). Only a 429 says a limit was
+  // hit, and only an exhausted limit's reset says when a retry can pass: the reset of a limit with
+  // room left (a daily request limit resets in hours) is no wait at all — taken for one, it turned
+  // a transient 503 into a wait past the cap, which is not retried.
+  if (status !== 429) return undefined;
   let exhausted: number | undefined;
   for (const [resetName, remainingName] of RESET_HEADERS) {
-    const v = get(resetName);
-    if (!v) continue;
-    const parsed = parseResetValue(v, now);
-    if (parsed === undefined) continue;
-    first ??= parsed;
     const remaining = get(remainingName);
-    if (remaining && Number(remaining) <= 0) exhausted = Math.max(exhausted ?? 0, parsed);
+    if (!remaining || !(Number(remaining) <= 0)) continue;
+    const v = get(resetName);
+    const parsed = v ? parseResetValue(v, now) : undefined;
+    if (parsed !== undefined) exhausted = Math.max(exhausted ?? 0, parsed);
   }
-  return exhausted ?? first;
+  return exhausted;
 }
 
 function parseResetValue(v: string, now: number): number | undefined {

@@ -51,6 +51,11 @@ export class ProviderCircuitBreaker {
         breaker: this.counter,
       },
     );
+    // A closed circuit starts counting afresh. cockatiel resets the count itself only when the probe
+    // succeeds; a probe answered with an error the breaker does not count (a 429, a 400) closes the
+    // circuit too, but would leave the count at the threshold: the next single fault would open it
+    // again, for another recovery timeout, where the docs promise `failure_threshold` in a row.
+    this.policy.onReset(() => this.counter.success());
     this.policy.onStateChange((state) => {
       const name = stateName(state);
       if (name === 'open') this.openedAt = Date.now();

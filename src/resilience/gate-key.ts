@@ -45,7 +45,9 @@ function limitsOf(o: GateOptions): unknown[] {
     o.maxQueue,
     o.failureThreshold,
     o.recoveryTimeoutMs,
-    o.timeoutMs,
+    // Declared or not, not only how long: a declared timeout caps a longer step timeout, the
+    // default does not (gate-options.ts), so a `timeout: 300s` spelled out is another gate.
+    o.timeoutMs ?? null,
     o.rateLimit?.requestsPerMinute ?? null,
     o.rateLimit?.tokensPerMinute ?? null,
   ];

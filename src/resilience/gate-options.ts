@@ -10,8 +10,12 @@ export interface GateOptions {
   maxQueue: number;
   failureThreshold: number;
   recoveryTimeoutMs: number;
-  /** Attempt timeout from the provider's config; a call may ask for a shorter one. */
-  timeoutMs: number;
+  /**
+   * The attempt timeout the provider declares (`timeout:`): it caps a longer one the call asks for.
+   * None when the pipeline declares none — then the call's own (its step's) decides, and a step
+   * `timeout: 15m` gets fifteen minutes, not the 300 s default (GATE_DEFAULTS.timeoutMs).
+   */
+  timeoutMs?: number;
   rateLimit?: RateLimitOptions;
 }
 
@@ -28,7 +32,10 @@ export const GATE_DEFAULTS = {
   maxQueue: 1000,
   failureThreshold: 5,
   recoveryTimeoutMs: 30_000,
-  /** The step default (DESIGN.md: every step has a 300 s timeout). */
+  /**
+   * An attempt's timeout when neither its provider nor its call sets one: the step default
+   * (DESIGN.md: every step has a 300 s timeout). Never a cap on a timeout a step declares.
+   */
   timeoutMs: 300_000,
 } as const;
 
@@ -42,8 +49,8 @@ export function resolveGateOptions(provider: string, config: ProviderConfig = {}
       config.circuit_breaker?.recovery_timeout === undefined
         ? GATE_DEFAULTS.recoveryTimeoutMs
         : parseDuration(config.circuit_breaker.recovery_timeout),
-    timeoutMs: config.timeout === undefined ? GATE_DEFAULTS.timeoutMs : parseDuration(config.timeout),
   };
+  if (config.timeout !== undefined) options.timeoutMs = parseDuration(config.timeout);
   const limit = config.rate_limit;
   if (limit && (limit.requests_per_minute !== undefined || limit.tokens_per_minute !== undefined)) {
     options.rateLimit = {

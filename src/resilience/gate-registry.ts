@@ -3,7 +3,9 @@
 //
 // Which calls share a gate. A gate is keyed by the provider name, the endpoint the name stands for
 // in the pipeline (type, base_url, api_key_env) and the gate's effective settings (max_concurrency,
-// max_queue, timeout, circuit_breaker, rate_limit, defaults filled in). So:
+// max_queue, timeout, circuit_breaker, rate_limit, defaults filled in — but for timeout, where
+// declared or not tells gates apart: a declared one caps a step's timeout, the default does not,
+// gate-options.ts). So:
 // - pipelines that declare a provider alike (most: not at all) share one gate, whatever their
 //   number: a server's runs of `anthropic` share its ten slots, its breaker, its rate window;
 // - a pipeline that declares other limits gets them, for its own calls, in a gate of its own.

@@ -57,7 +57,7 @@ export interface ModelCallerDeps {
   runId: string;
   step: string;
   retry?: RetryOptions;
-  /** Attempt timeout wanted by the step; the provider's configured timeout caps it. */
+  /** Attempt timeout wanted by the step; the provider's timeout caps it when the pipeline declares one. */
   timeoutMs?: number;
   /** When the caller's signal fires on the step's own timeout (performance.now() ms). */
   deadline?: number;
@@ -148,7 +148,13 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
     }
 
     if (deps.cache && ttlMs !== false && target) {
-      const hit = await deps.cache.get(key, ttlMs);
+      // A cache that cannot be read (the journal's database gone for a moment) is a miss: it is an
+      // optimisation, and must not fail a call the provider can answer — no more than a cache that
+      // cannot write (below).
+      const hit = await deps.cache.get(key, ttlMs).catch((error: unknown) => {
+        process.emitWarning(`call cache: not read (${(error as Error).message})`);
+        return undefined;
+      });
       if (hit) {
         const response = hit.response as ModelResponse;
         const costSavedUsd = hit.costUsd ?? 0;

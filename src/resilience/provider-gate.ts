@@ -17,7 +17,7 @@ import { abortError } from './abort.js';
 import { ProviderBulkhead } from './bulkhead.js';
 import type { CircuitStateName } from './circuit-breaker.js';
 import { CircuitOpenError, isProviderFault, ProviderCircuitBreaker } from './circuit-breaker.js';
-import type { GateOptions } from './gate-options.js';
+import { GATE_DEFAULTS, type GateOptions } from './gate-options.js';
 import type { RateGate, RateReservation } from './rate-limiter.js';
 import { RateLimiter } from './rate-limiter.js';
 import type { RetryOptions } from './retry.js';
@@ -35,7 +35,10 @@ export interface GateCallOptions<T> {
   /** The run's signal: cancels waits, queues and the HTTP request. */
   signal: AbortSignal;
   retry?: RetryOptions;
-  /** The attempt timeout the caller wants; the provider's configured timeout caps it. */
+  /**
+   * The attempt timeout the caller wants (its step's); the provider's timeout caps it when the
+   * pipeline declares one. None: the caller's `deadline` bounds the attempt, else the 300 s default.
+   */
   timeoutMs?: number;
   /**
    * When `signal` fires on a deadline of the caller's (performance.now() ms): an attempt whose own
@@ -101,7 +104,7 @@ export class ProviderGate {
     this.calls++;
     try {
       const retry = this.retryFor(options.retry ?? DEFAULT_RETRY);
-      const timeoutMs = Math.min(options.timeoutMs ?? this.options.timeoutMs, this.options.timeoutMs);
+      const timeoutMs = this.attemptTimeoutMs(options);
       const { signal } = options;
       // Made only when an attempt fails: most calls succeed at once and need no schedule of waits.
       let plan: RetryPlan | undefined;
@@ -134,6 +137,22 @@ export class ProviderGate {
   }
 
   private calls = 0;
+
+  /**
+   * An attempt's timeout: the caller's, capped by the provider's only when the pipeline declares
+   * one. The 300 s default is no cap: it stands for a timeout nobody set, and capping with it cut a
+   * step's `timeout: 15m` at five minutes per attempt — each cut attempt retried, and paid again
+   * (the vendor bills what it generated). A caller with a deadline but no timeout of its own (a step
+   * under `defaults.timeout:`) is bounded by that deadline; the default applies only when neither
+   * the provider nor the caller says anything.
+   */
+  private attemptTimeoutMs(options: Pick<GateCallOptions<unknown>, 'timeoutMs' | 'deadline'>): number {
+    const declared = this.options.timeoutMs;
+    const asked =
+      options.timeoutMs ??
+      (options.deadline === undefined ? (declared ?? GATE_DEFAULTS.timeoutMs) : Number.POSITIVE_INFINITY);
+    return declared === undefined ? asked : Math.min(asked, declared);
+  }
 
   /**
    * Calls inside execute(): holding a slot, queued for one, waiting for the rate limit or between

@@ -1,9 +1,10 @@
 // Retry with exponential backoff and jitter (cockatiel's backoff). Three rules on top:
 //  - only retryable ProviderErrors are retried (429, 529/503, 5xx, timeouts, resets): a 400 would
 //    fail the same way again, and a rejection by the bulkhead or an open breaker means "fail over";
-//  - the provider's own `retry-after` / `x-ratelimit-*` wait beats the backoff, up to a cap
-//    (max(max_delay, 60 s)); a provider asking for longer than the cap is not retried at all —
-//    retrying early would only collect another 429, failing lets a fallback take over;
+//  - the provider's own `retry-after` wait (or a 429's reset of its exhausted limit:
+//    provider-error.ts) beats the backoff, up to a cap (max(max_delay, 60 s)); a provider asking
+//    for longer than the cap is not retried at all — retrying early would only collect another
+//    429, failing lets a fallback take over;
 //  - no retry while the breaker is open.
 
 import { setTimeout as sleep } from 'node:timers/promises';

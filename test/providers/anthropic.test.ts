@@ -93,12 +93,12 @@ describe('anthropic provider', () => {
     expect(chunks).not.toContain('done');
   });
 
-  it('reads the anthropic-ratelimit reset header when there is no retry-after', async () => {
+  it('reads the anthropic-ratelimit reset header of the exhausted limit when there is no retry-after', async () => {
     const reset = new Date(Date.now() + 20_000).toISOString();
     fake.injectFault({
       kind: 'status',
       status: 429,
-      headers: { 'anthropic-ratelimit-requests-reset': reset },
+      headers: { 'anthropic-ratelimit-requests-remaining': '0', 'anthropic-ratelimit-requests-reset': reset },
     });
     const err = (await rejection(
       subject.provider().generate(request(subject), AbortSignal.timeout(5000)),

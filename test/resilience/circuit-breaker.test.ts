@@ -68,6 +68,31 @@ describe('circuit breaker', () => {
     expect(states).toEqual(['open', 'half_open', 'open']);
   });
 
+  it('a probe answered with a non-fault (429) closes the circuit with its count reset: five new faults to open it again', async () => {
+    let probed = false;
+    const { gate, provider, call, states } = setup(async (n) => {
+      if (n === 6) {
+        probed = true;
+        throw fault('rate_limited', { status: 429 });
+      }
+      throw fault('server', { status: 500 });
+    });
+    for (let i = 0; i < 5; i++) await call().catch(() => undefined);
+    expect(gate.circuitState).toBe('open');
+    await sleep(60);
+    // A rate-limit storm is usual while a provider recovers: the probe is answered, with a 429.
+    await expect(call()).rejects.toMatchObject({ kind: 'rate_limited' });
+    expect(probed).toBe(true);
+    expect(gate.circuitState).toBe('closed');
+    expect(gate.breaker.consecutiveFailures).toBe(0);
+    // Before, the count stayed at the threshold and this one fault opened the circuit again.
+    for (let i = 0; i < 4; i++) await expect(call()).rejects.toMatchObject({ kind: 'server' });
+    expect(gate.circuitState).toBe('closed');
+    await expect(call()).rejects.toBeInstanceOf(CircuitOpenError);
+    expect(provider.calls).toBe(11);
+    expect(states).toEqual(['open', 'half_open', 'closed', 'open']);
+  });
+
   it('never counts user errors: 400s and rate limits leave it closed', async () => {
     let n = 0;
     const { gate, provider, call } = setup(async () => {

@@ -1,7 +1,8 @@
 // No deadline but the caller's: a call whose answer takes longer than undici's default
 // headersTimeout/bodyTimeout (300 s each), or than the SDKs' default timeout (10 minutes), is not
 // cut there (and retried, and paid again) — the caller's AbortSignal is the only deadline, here a
-// provider `timeout: 15m`. Real sockets, real undici, real SDKs against the fakes; only the clock is
+// provider `timeout: 15m`, or a step's through the gate of a provider that declares none (whose
+// 300 s default is no cap). Real sockets, real undici, real SDKs against the fakes; only the clock is
 // fake, so that "eleven minutes without a byte" takes milliseconds. A control call through an
 // undici Agent left at its defaults shows that the fake clock does drive undici's timers: it is cut
 // at 300 s, where the pooled call is not.
@@ -15,6 +16,9 @@ import type { ModelRequest, ModelResponse, Provider } from '../../src/providers/
 import { ProviderError } from '../../src/providers/provider-error.js';
 import { createProvider } from '../../src/providers/registry.js';
 import { closePools, poolOptions } from '../../src/resilience/connection-pool.js';
+import { GateRegistry } from '../../src/resilience/gate-registry.js';
+import { createModelCaller } from '../../src/resilience/model-caller.js';
+import { EventBus } from '../../src/telemetry/event-bus.js';
 import { AnthropicFake, type FakeServer, GeminiFake, OpenAIFake } from '../fakes/index.js';
 
 const KEY = 'deadline-test-key-0123456789';
@@ -162,6 +166,32 @@ describe.each(CASES)('no transport deadline under the caller’s: $label', (vend
     if (vendor.type === 'anthropic') {
       expect(vendor.fake.requests[0]?.headers['x-stainless-timeout']).toBe(String(Math.trunc(MAX_TIMER_MS / 1000)));
     }
+  });
+
+  it('a step `timeout: 15m` through the gate of a provider that declares none: not cut at 300 s', async () => {
+    const name = `step_${vendor.type}`;
+    const config: ProviderConfig = { type: vendor.type, base_url: vendor.url(vendor.fake.baseUrl), api_key_env: 'K' };
+    const provider: Provider = createProvider(name, config, { K: KEY });
+    const bus = new EventBus();
+    const caller = createModelCaller({
+      resolveProvider: () => provider,
+      gates: new GateRegistry(bus, { [name]: config }),
+      bus,
+      runId: 'run-long',
+      step: 'think',
+      price: () => 0,
+      retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 1, jitter: false },
+      timeoutMs: 900_000,
+    });
+    const { outcome, release } = await heldCall(vendor.fake, vendor.where, () =>
+      caller(ask(name, vendor.model), { signal: new AbortController().signal, stream: vendor.where === 'body' }),
+    );
+    await vi.advanceTimersByTimeAsync(ELEVEN_MINUTES);
+    release();
+    // Before, the provider's default 300 s capped the attempt: cut, and retried (paid again).
+    expect(await settled(outcome)).toEqual({ value: expect.objectContaining({ text: 'a long think, answered' }) });
+    expect(vendor.fake.requests).toHaveLength(1);
+    expect(vendor.fake.requests[0]?.aborted).toBe(false);
   });
 
   it('control: undici at its defaults cuts the same call at 300 s', async () => {

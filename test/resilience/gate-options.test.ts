@@ -15,9 +15,10 @@ describe('gate options', () => {
       maxQueue: 1000,
       failureThreshold: 5,
       recoveryTimeoutMs: 30_000,
-      timeoutMs: 300_000,
     });
     expect(resolveGateOptions('anthropic').rateLimit).toBeUndefined();
+    // No timeout declared, none filled in: the 300 s default must not cap a longer step timeout.
+    expect(resolveGateOptions('anthropic').timeoutMs).toBeUndefined();
   });
 
   it('reads providers.<name> with durations', () => {

@@ -44,7 +44,7 @@ describe('GateRegistry: a gate per provider name, endpoint and settings', () => 
     }
   });
 
-  it('tells every gate setting and the endpoint apart; the defaults spelled out are the defaults', () => {
+  it('tells every gate setting and the endpoint apart; the defaults spelled out are the defaults (but a timeout)', () => {
     const registry = new GateRegistry();
     const plain = registry.gate('openai');
     const others: ProviderConfig[] = [
@@ -68,10 +68,11 @@ describe('GateRegistry: a gate per provider name, endpoint and settings', () => 
         type: 'openai',
         max_concurrency: 10,
         max_queue: 1000,
-        timeout: '300s',
         circuit_breaker: { failure_threshold: 5, recovery_timeout: '30s' },
       }),
     ).toBe(plain);
+    // A declared `timeout: 300s` caps a longer step timeout, where the 300 s default does not.
+    expect(registry.gate('openai', { timeout: '300s' })).not.toBe(plain);
     expect(registry.gate('openai', { base_url: 'http://127.0.0.1:8000/v1/' })).toBe(gates[7]);
   });
 
@@ -98,7 +99,7 @@ describe('GateRegistry: a gate per provider name, endpoint and settings', () => 
     expect(warnings[0]).toContain('max_concurrency 20 / 2, rate_limit.requests_per_minute 50 / none');
     expect(warnings[0]).toContain('add up');
     registry.gate('anthropic', { timeout: '90s' });
-    expect(warnings[1]).toContain('timeout 300s / 90s');
+    expect(warnings[1]).toContain('timeout none / 90s');
     // Another endpoint under the same name is no second configuration of it.
     registry.gate('local', { type: 'openai', base_url: 'http://gpu-a:8000/v1' });
     registry.gate('local', { type: 'openai', base_url: 'http://gpu-b:8000/v1', max_concurrency: 2 });

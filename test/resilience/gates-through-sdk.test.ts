@@ -155,6 +155,36 @@ describe.each(subjects)('gates through the $name SDK', (subject) => {
     await subject.fake.waitFor(() => subject.fake.requests[0]?.aborted === true, 2000);
   });
 
+  it('a 503 is retried with the backoff, whatever reset the headers of limits with room left announce', async () => {
+    // OpenAI (and the gateways that copy it) sends its rate-limit headers with every answer, errors
+    // included, and a daily request limit resets in hours. Taken for the 503's wait, that reset was
+    // past the cap of 60 s, and the 503 was not retried at all.
+    const { call, stats, bus } = caller(
+      subject,
+      {},
+      { retry: { maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 20, jitter: false } },
+    );
+    const delays: number[] = [];
+    bus.on('pipeline.provider.retry', (e) => delays.push(e.delayMs));
+    subject.fake.injectFault({
+      kind: 'status',
+      status: 503,
+      message: 'Service unavailable',
+      headers: {
+        'x-ratelimit-remaining-requests': '150',
+        'x-ratelimit-reset-requests': '7m12s',
+        'x-ratelimit-remaining-tokens': '39000',
+        'x-ratelimit-reset-tokens': '150ms',
+        'anthropic-ratelimit-requests-remaining': '150',
+        'anthropic-ratelimit-requests-reset': new Date(Date.now() + 432_000).toISOString(),
+      },
+    });
+    await expect(call(request(subject), run())).resolves.toMatchObject({ text: 'echo: Say hello' });
+    expect(delays).toEqual([20]);
+    expect(stats[0]).toMatchObject({ attempts: 2, retries: 1 });
+    expect(subject.fake.requests).toHaveLength(2);
+  });
+
   it('two identical calls reach the fake once; the second is a cache hit that counts the cost saved', async () => {
     const cache = new CallCache();
     const { call, stats } = caller(subject, {}, { cache });

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { BudgetExceededError, BudgetGuard } from '../../src/budget/budget-guard.js';
 import { CallCache } from '../../src/journal/call-cache.js';
 import { CassetteMissError, CassettePlayer, CassetteRecorder } from '../../src/journal/cassette.js';
@@ -69,6 +69,39 @@ describe('createModelCaller', () => {
     expect(events.find((e) => e.type === 'pipeline.cache.hit')?.data).toMatchObject({ costSavedUsd: 0.015 });
     await caller(request('different'), opts());
     expect(provider.calls).toBe(2);
+  });
+
+  it('a cache that cannot be read is a miss: the provider answers, the call is reported, a warning says why', async () => {
+    // The journal's database gone for a moment (a PostgreSQL connection lost, SQLITE_BUSY).
+    class UnreadableStore extends MemoryCallStore {
+      override async getCall(): Promise<never> {
+        this.gets++;
+        throw new Error('connection terminated unexpectedly');
+      }
+    }
+    const store = new UnreadableStore();
+    const warnings: string[] = [];
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation((warning: string | Error) => {
+      warnings.push(String(warning));
+    });
+    try {
+      const provider = new StubProvider(async () => answer('from the provider'));
+      const cache = new CallCache(store);
+      const { caller, stats, events } = setup(provider, { cache });
+      await expect(caller(request('unread'), opts())).resolves.toMatchObject({ text: 'from the provider' });
+      expect(store.gets).toBe(1);
+      expect(provider.calls).toBe(1);
+      expect(stats).toEqual([expect.objectContaining({ cached: false, attempts: 1, costUsd: 0.015 })]);
+      expect(stats[0]?.error).toBeUndefined();
+      expect(events.filter((e) => e.type === 'pipeline.provider.response')).toHaveLength(1);
+      expect(warnings).toEqual(['call cache: not read (connection terminated unexpectedly)']);
+      // The answer was still recorded: the next identical call is a hit, from memory.
+      await expect(caller(request('unread'), opts())).resolves.toMatchObject({ text: 'from the provider' });
+      expect(provider.calls).toBe(1);
+      expect(stats[1]).toMatchObject({ cached: true });
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   it('cache: false neither reads nor writes the cache', async () => {

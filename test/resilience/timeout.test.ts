@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { resolveGateOptions } from '../../src/resilience/gate-options.js';
 import { ProviderGate } from '../../src/resilience/provider-gate.js';
 import { answer, StubProvider, waitOrAbort } from './stub-provider.js';
@@ -37,6 +37,63 @@ describe('attempt timeout', () => {
         retry: once,
       }),
     ).rejects.toMatchObject({ kind: 'timeout' });
+  });
+
+  it('without a provider timeout, a step timeout past 300 s is not cut at the 300 s default', async () => {
+    // A long non-streamed reasoning call answers after "500 s", on a fake clock. Before, the default
+    // capped every attempt at 300 s: cut, retried, paid again, and the step failed at its timeout.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const think = () =>
+        new StubProvider(async (_n, signal) => {
+          await waitOrAbort(500_000, signal);
+          return answer('thought it through');
+        });
+      const settle = async (pending: Promise<unknown>) => {
+        const outcome = pending.then(
+          (value) => ({ value }),
+          (error: unknown) => ({ error }),
+        );
+        await vi.advanceTimersByTimeAsync(500_000);
+        return outcome;
+      };
+
+      // The step's own `timeout: 15m`: the attempt's timeout.
+      const undeclared = new ProviderGate('stub', resolveGateOptions('stub'));
+      const step = think();
+      const stepTimeout = undeclared.execute((signal) => step.generate({} as never, signal), {
+        signal: new AbortController().signal,
+        timeoutMs: 900_000,
+        retry: once,
+      });
+      expect(await settle(stepTimeout)).toEqual({ value: expect.objectContaining({ text: 'thought it through' }) });
+      expect(step.calls).toBe(1);
+
+      // A step under `defaults.timeout: 15m` (no timeout of its own): its deadline bounds the attempt.
+      const underDefaults = think();
+      const defaultsTimeout = undeclared.execute((signal) => underDefaults.generate({} as never, signal), {
+        signal: new AbortController().signal,
+        deadline: performance.now() + 900_000,
+        retry: once,
+      });
+      expect(await settle(defaultsTimeout)).toEqual({
+        value: expect.objectContaining({ text: 'thought it through' }),
+      });
+      expect(underDefaults.calls).toBe(1);
+
+      // A provider that declares `timeout: 300s` still caps the step's 15 minutes.
+      const declared = new ProviderGate('stub', resolveGateOptions('stub', { timeout: '300s' }));
+      const capped = think();
+      const cappedCall = declared.execute((signal) => capped.generate({} as never, signal), {
+        signal: new AbortController().signal,
+        timeoutMs: 900_000,
+        retry: once,
+      });
+      expect(await settle(cappedCall)).toEqual({ error: expect.objectContaining({ kind: 'timeout' }) });
+      expect(String((await cappedCall.catch((e: unknown) => e)) as Error)).toContain('no answer within 300000 ms');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('each attempt gets its own deadline: a slow first attempt is retried', async () => {
