@@ -69,7 +69,9 @@ function checkGivenTypes(loaded: LoadedPipeline, given: Record<string, unknown>)
 
 /**
  * The inputs of a link: the given ones it declares, then the previous link's outputs it declares
- * (they win). Outputs the link does not declare are not passed on.
+ * (they win). Outputs the link does not declare are not passed on. A null output (a skipped
+ * step's) is an input not given: it does not replace a given one, whose value the link then gets —
+ * else the link's `default:` would apply in place of what was given.
  */
 export function linkInputs(
   link: LoadedPipeline,
@@ -78,8 +80,11 @@ export function linkInputs(
 ): Record<string, unknown> {
   const declared = link.pipeline.inputs ?? {};
   const inputs: Record<string, unknown> = {};
-  for (const source of [given, previousOutputs ?? {}]) {
-    for (const [name, value] of Object.entries(source)) if (Object.hasOwn(declared, name)) inputs[name] = value;
+  for (const [name, value] of Object.entries(given)) if (Object.hasOwn(declared, name)) inputs[name] = value;
+  for (const [name, value] of Object.entries(previousOutputs ?? {})) {
+    if (!Object.hasOwn(declared, name)) continue;
+    if ((value === null || value === undefined) && Object.hasOwn(inputs, name)) continue;
+    inputs[name] = value;
   }
   return inputs;
 }

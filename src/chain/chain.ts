@@ -295,6 +295,15 @@ async function resumeLink(state: ChainState, link: ChainLink, runId: string): Pr
   const neverStarted = run?.status === 'running' && run.metadata.pid === undefined;
   // The file as loaded now is run only if it is still the planned document (same hash).
   if (neverStarted && !state.force) return state.engine.resume(runId, { fromJournal: true, pipeline: link.loaded });
+  // Refused here rather than by the engine's resume, whose hint (`resume with --force`) reads as
+  // `elexirion resume RUN_ID --force`: that would resume the link's run alone, not the chain.
+  if (!state.force && run !== undefined && run.pipelineHash !== link.loaded.hash) {
+    const chainId = state.runs[0] ?? runId;
+    throw new UsageError(
+      `${linkName(link)} changed since its run ${runId} started; resuming it would mix two pipelines`,
+      `restore the file, or \`elexirion chain --resume ${chainId} --force\` to re-run the link from its first changed step`,
+    );
+  }
   return state.engine.resume(runId, state.force ? { force: true } : {});
 }
 

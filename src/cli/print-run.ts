@@ -18,7 +18,16 @@ export function exitCodeOf(result: RunResult): number {
   }
 }
 
-export function printRunSummary(result: RunResult, ctx: CliContext): void {
+export interface SummaryOptions {
+  /**
+   * Print the hint to resume the run (default true). Not for a chain's link: resumed alone, the
+   * link's run would not go on with the links after it — the chain prints its own hint at its end.
+   */
+  resumeHint?: boolean;
+}
+
+export function printRunSummary(result: RunResult, ctx: CliContext, options: SummaryOptions = {}): void {
+  const resumeHint = options.resumeHint ?? true;
   const c = ctx.colors;
   const t = result.totals;
   const duration = result.duration_ms === undefined ? '' : ` in ${formatDuration(result.duration_ms)}`;
@@ -31,11 +40,12 @@ export function printRunSummary(result: RunResult, ctx: CliContext): void {
   ctx.stdout.write(`\n${c.bold(result.pipeline)} ${status}${duration} ${c.dim(`(run ${result.run_id})`)}\n`);
   if (result.status === 'failed') {
     ctx.stdout.write(`${c.red('failed at')} ${result.failed_step ?? '(run)'}: ${result.error ?? ''}\n`);
-    ctx.stdout.write(
-      `${c.dim('hint')}: fix the cause, then \`elexirion resume ${result.run_id}\` continues from the journal\n`,
-    );
+    if (resumeHint)
+      ctx.stdout.write(
+        `${c.dim('hint')}: fix the cause, then \`elexirion resume ${result.run_id}\` continues from the journal\n`,
+      );
   }
-  if (result.status === 'interrupted' || result.status === 'cancelled') {
+  if (resumeHint && (result.status === 'interrupted' || result.status === 'cancelled')) {
     ctx.stdout.write(`${c.dim('hint')}: \`elexirion resume ${result.run_id}\` continues where it stopped\n`);
   }
   if (Object.keys(result.outputs).length > 0) {

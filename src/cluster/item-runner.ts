@@ -112,6 +112,9 @@ export async function runItemChunk(
   setMaxListeners(0, cancel.signal);
   const onAbort = () => stopItems(cancel, signal.reason);
   signal.addEventListener('abort', onAbort, { once: true });
+  // Stopped while the run and its items were read from the journal: the event is gone, and a
+  // listener added to an aborted signal is never called — the chunk's items would all run.
+  if (signal.aborted) onAbort();
   let next = chunk.from;
   // The first budget refusal: it stops the chunk, and fails the batch whatever `on_item_error` says.
   let refused: BudgetExceededError | undefined;

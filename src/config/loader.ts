@@ -8,6 +8,7 @@ import { ConfigError, type Diagnostic } from '../errors.js';
 import { canonicalHash } from './canonical.js';
 import { isInsideRoot, outsideRootProblem } from './confine.js';
 import { type DocPath, formatPath } from './path.js';
+import { type IncludeMemo, newIncludeMemo } from './pipeline-includes.js';
 import type { Position } from './positions.js';
 import type { IncludeCheck, Problem } from './problem.js';
 import { Pipeline } from './schema.js';
@@ -91,6 +92,11 @@ function fileProblem(message: string, hint: string): SourceProblem {
 }
 
 export function loadPipelineFromString(source: string, file: string, options: LoadOptions = {}): LoadedPipeline {
+  return loadFromString(source, file, options, includeChecks(options.root));
+}
+
+/** loadPipelineFromString, with the checks of included files of the load it is part of. */
+function loadFromString(source: string, file: string, options: LoadOptions, includes: IncludeChecks): LoadedPipeline {
   const absolute = resolve(options.cwd ?? process.cwd(), file);
   const dir = dirname(absolute);
   const parsed = parseSource(source);
@@ -121,7 +127,12 @@ export function loadPipelineFromString(source: string, file: string, options: Lo
   // Semantic and template checks need a well-typed pipeline; schema errors come first.
   const problems = result.success
     ? [
-        ...semanticProblems(result.data, dir, [], options.root, includedDiagnostics(options.root)),
+        ...semanticProblems(result.data, dir, [], {
+          root: options.root,
+          file: absolute,
+          checkInclude: includes.check,
+          memo: includes.memo,
+        }),
         ...templateProblems(result.data),
       ]
     : zodProblems(result.error.issues, data);
@@ -138,35 +149,64 @@ export function loadPipelineFromString(source: string, file: string, options: Lo
   };
 }
 
+/** How one load checks the pipeline files its `file:` steps run, and the files those run in turn. */
+interface IncludeChecks {
+  check: IncludeCheck;
+  memo: IncludeMemo;
+}
+
+/**
+ * The include checks of one load: each file is validated once, its diagnostics kept for every other
+ * step that runs it — the files a file runs are validated with it, so validating it again for each
+ * of its steps would cost (steps per file)^(depth) loads. Its diagnostics do not depend on who runs
+ * it: positioned in the file itself, and its nesting from where it runs is counted by the includer's
+ * walk (pipeline-includes.ts).
+ */
+function includeChecks(root: string | undefined): IncludeChecks {
+  const checked = new Map<string, Diagnostic[]>();
+  const includes: IncludeChecks = {
+    memo: newIncludeMemo(),
+    check: (file) => {
+      const known = checked.get(file);
+      if (known !== undefined) return known;
+      // A file is checked only once its step's walk found no cycle through it; should it be asked for
+      // again while it is being checked all the same, that is not followed without end.
+      checked.set(file, []);
+      const diagnostics = includedDiagnostics(file, root, includes);
+      checked.set(file, diagnostics);
+      return diagnostics;
+    },
+  };
+  return includes;
+}
+
 /**
  * Validates a pipeline file that a `file:` step runs, as the step will load it (same root): its
  * diagnostics, positioned in it (file absolute), or none. Synchronous, like the checks that call
  * it; the file was found to be a regular file within the size limit (pipeline-includes.ts).
  */
-function includedDiagnostics(root: string | undefined): IncludeCheck {
-  return (file) => {
-    let bytes: Uint8Array;
-    try {
-      bytes = readFileSync(file);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      return [
-        {
-          file,
-          ...fileProblem(`cannot read the file (${code ?? String(error)})`, 'check the file and its permissions'),
-        },
-      ];
-    }
-    const decoded = decodeSource(bytes);
-    if ('problems' in decoded) return decoded.problems.map((p) => ({ file, ...p }));
-    try {
-      loadPipelineFromString(decoded.text, file, root === undefined ? {} : { root });
-      return [];
-    } catch (error) {
-      if (error instanceof ConfigError) return error.diagnostics;
-      throw error;
-    }
-  };
+function includedDiagnostics(file: string, root: string | undefined, includes: IncludeChecks): Diagnostic[] {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return [
+      {
+        file,
+        ...fileProblem(`cannot read the file (${code ?? String(error)})`, 'check the file and its permissions'),
+      },
+    ];
+  }
+  const decoded = decodeSource(bytes);
+  if ('problems' in decoded) return decoded.problems.map((p) => ({ file, ...p }));
+  try {
+    loadFromString(decoded.text, file, root === undefined ? {} : { root }, includes);
+    return [];
+  } catch (error) {
+    if (error instanceof ConfigError) return error.diagnostics;
+    throw error;
+  }
 }
 
 /** In source order (this file's first, then each other file's), each reported once. */

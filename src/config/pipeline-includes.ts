@@ -5,7 +5,8 @@
 // under the top-level loader's limits: a regular file, at most MAX_PIPELINE_BYTES, checked
 // before it is read; and, when the load is confined to a root (`serve --root`), inside it. Once
 // these checks pass, the loader validates each included file in full (semantic-checks.ts,
-// loader.ts includedDiagnostics), as its step will load it when it runs.
+// loader.ts includedDiagnostics), as its step will load it when it runs. One load reads, walks and
+// validates each file once (IncludeMemo, loader.ts includeChecks), however many steps run it.
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { isInsideRoot, outsideRootProblem } from './confine.js';
@@ -18,47 +19,89 @@ import { decodeSource, MAX_PIPELINE_BYTES, parseSource } from './yaml-source.js'
 export const MAX_PIPELINE_DEPTH = 8;
 
 /**
- * Problems of the file a `file:` step includes. `level` is the nesting level of that file's run
- * (1 for a step of a top-level pipeline); `dir` is the including pipeline's folder (for messages);
- * `root`, when set, is the only directory the files it includes in turn may come from.
+ * What one load learns of the files its pipeline includes, kept for the whole load (the files it
+ * validates in turn included): each file is read once, and its includes walked once, however many
+ * `file:` steps run it — else a file run by several steps, itself running another by several
+ * steps, would be read and walked (steps per file)^(depth) times.
  */
-export function includeProblems(file: string, path: DocPath, level: number, dir: string, root?: string): Problem[] {
+export interface IncludeMemo {
+  /** Each file as readInclude read it, by absolute path. */
+  readonly reads: Map<string, IncludeRead>;
+  /**
+   * Files walked without a problem, with the deepest level each was walked at. A clean walk found no
+   * cycle reachable from the file (any such cycle passes through a file the walk follows twice) and
+   * no nesting past the limit from that level: a walk from there or a shallower level would find
+   * nothing either, whoever includes it.
+   */
+  readonly clean: Map<string, number>;
+}
+
+export function newIncludeMemo(): IncludeMemo {
+  return { reads: new Map(), clean: new Map() };
+}
+
+export interface IncludeScope {
+  /** The including pipeline's folder (for messages). */
+  dir: string;
+  /** When set, the only directory the files it includes in turn may come from. */
+  root?: string;
+  /**
+   * The including pipeline's own file (absolute): the first file of a cycle back to it, which is
+   * then named as the file that includes itself (a.yaml → b.yaml → a.yaml, for a.yaml's step).
+   */
+  includer?: string;
+  memo?: IncludeMemo;
+}
+
+/**
+ * Problems of the file a `file:` step includes. `level` is the nesting level of that file's run
+ * (1 for a step of a top-level pipeline).
+ */
+export function includeProblems(file: string, path: DocPath, level: number, scope: IncludeScope): Problem[] {
+  const { dir, root, includer, memo = newIncludeMemo() } = scope;
   const show = (f: string) => relative(dir, f) || f;
+  const cycleProblem = (cycle: string[]): Problem => ({
+    path,
+    message: `pipeline file "${show(cycle[0] ?? file)}" includes itself: ${cycle.map(show).join(' → ')}`,
+    hint: 'a pipeline cannot run itself, directly or through other pipelines: break the cycle of `file:` references',
+  });
+  const deepProblem = (through: string[], inline: string): Problem => ({
+    path,
+    message: `pipelines nest more than ${MAX_PIPELINE_DEPTH} deep through ${through.map(show).join(' → ')}${inline}`,
+    hint: 'flatten the nesting: a pipeline step may run a pipeline that runs pipelines, but not without end',
+  });
   const walk = (current: string, stack: string[], depth: number): Problem | undefined => {
-    if (depth > MAX_PIPELINE_DEPTH) {
-      return {
-        path,
-        message: `pipelines nest more than ${MAX_PIPELINE_DEPTH} deep through ${[...stack, current].map(show).join(' → ')}`,
-        hint: 'flatten the nesting: a pipeline step may run a pipeline that runs pipelines, but not without end',
-      };
-    }
-    const read = readInclude(current);
+    if ((memo.clean.get(current) ?? Number.NEGATIVE_INFINITY) >= depth) return undefined;
+    if (depth > MAX_PIPELINE_DEPTH) return deepProblem([...stack, current], '');
+    const read = readInclude(current, memo);
     if (typeof read === 'string') {
       return { path, message: `pipeline file "${show(current)}" ${read}`, hint: 'include a pipeline .yaml file' };
     }
     const { document } = read;
     if (document === undefined) return undefined; // unreadable or malformed: its own load says why
-    for (const include of includesOf(document, dirname(current), depth)) {
+    const { files, deepest } = includesOf(document, dirname(current), depth);
+    // The inline pipelines of an included file nest as deep as files do: its own load counts their
+    // levels from its top, not from where it runs, so the whole chain is counted here.
+    if (deepest > MAX_PIPELINE_DEPTH) {
+      return deepProblem([...stack, current], ` and the inline pipelines in "${show(current)}"`);
+    }
+    for (const include of files) {
       // Checked before it is read: a file outside the root is neither run nor looked at.
       if (root !== undefined && !isInsideRoot(root, include.file)) {
         const what = `pipeline file "${show(include.file)}" (included by "${show(current)}")`;
         return { path, ...outsideRootProblem(what) };
       }
-      if (include.file === current || stack.includes(include.file)) {
-        const from = stack.indexOf(include.file);
-        const cycle = [...(from === -1 ? [] : stack.slice(from)), current, include.file];
-        return {
-          path,
-          message: `pipeline file "${show(file)}" includes itself: ${cycle.map(show).join(' → ')}`,
-          hint: 'a pipeline cannot run itself, directly or through other pipelines: break the cycle of `file:` references',
-        };
-      }
+      if (include.file === current) return cycleProblem([current, current]);
+      const from = stack.indexOf(include.file);
+      if (from !== -1) return cycleProblem([...stack.slice(from), current, include.file]);
       const problem = walk(include.file, [...stack, current], include.depth);
       if (problem) return problem;
     }
+    memo.clean.set(current, Math.max(depth, memo.clean.get(current) ?? depth));
     return undefined;
   };
-  const problem = walk(file, [], level);
+  if (includer !== undefined && file === includer) return [cycleProblem([file, file])];
+  const problem = walk(file, includer === undefined ? [] : [includer], level);
   return problem ? [problem] : [];
 }
 
@@ -66,8 +109,8 @@ export function includeProblems(file: string, path: DocPath, level: number, dir:
  * The inputs a pipeline file declares, when they are well formed (else undefined: the file's own
  * load reports them). Lets a `file:` step's `inputs:` be checked before anything runs.
  */
-export function declaredInputs(file: string): Record<string, InputDeclaration> | undefined {
-  const read = readInclude(file);
+export function declaredInputs(file: string, memo?: IncludeMemo): Record<string, InputDeclaration> | undefined {
+  const read = readInclude(file, memo);
   const document = typeof read === 'string' ? undefined : read.document;
   if (typeof document !== 'object' || document === null) return undefined;
   const inputs = (document as { inputs?: unknown }).inputs;
@@ -100,7 +143,18 @@ export function includedPipeline(file: string): Pipeline | undefined {
  * by the loader's own parseSource: any other reading (merge keys off, say) would check a different
  * pipeline from the one that runs.
  */
-function readInclude(file: string): { document: unknown } | string {
+function readInclude(file: string, memo?: IncludeMemo): IncludeRead {
+  const known = memo?.reads.get(file);
+  if (known !== undefined) return known;
+  const read = readIncludeFile(file);
+  memo?.reads.set(file, read);
+  return read;
+}
+
+/** An included file's parsed document, or why it is refused unread (see readInclude). */
+type IncludeRead = { document: unknown } | string;
+
+function readIncludeFile(file: string): IncludeRead {
   let size: number;
   try {
     const info = statSync(file);
@@ -120,9 +174,17 @@ function readInclude(file: string): { document: unknown } | string {
   }
 }
 
-/** The files a pipeline document includes, with the nesting level each one runs at. */
-function includesOf(document: unknown, dir: string, depth: number): { file: string; depth: number }[] {
-  const found: { file: string; depth: number }[] = [];
+/**
+ * The files a pipeline document running at level `depth` includes, with the level each one runs at;
+ * and the deepest level its inline pipelines run at (`depth` when it has none).
+ */
+function includesOf(
+  document: unknown,
+  dir: string,
+  depth: number,
+): { files: { file: string; depth: number }[]; deepest: number } {
+  const files: { file: string; depth: number }[] = [];
+  let deepest = depth;
   const visitSteps = (steps: unknown, level: number): void => {
     if (!Array.isArray(steps)) return;
     for (const step of steps) {
@@ -130,12 +192,14 @@ function includesOf(document: unknown, dir: string, depth: number): { file: stri
       const s = step as { type?: unknown; file?: unknown; pipeline?: unknown; steps?: unknown };
       if (s.type === 'parallel') visitSteps(s.steps, level);
       if (s.type !== 'pipeline') continue;
-      if (typeof s.file === 'string') found.push({ file: resolve(dir, s.file), depth: level + 1 });
+      if (typeof s.file === 'string') files.push({ file: resolve(dir, s.file), depth: level + 1 });
       if (typeof s.pipeline === 'object' && s.pipeline !== null) {
-        visitSteps((s.pipeline as { steps?: unknown }).steps, level + 1);
+        deepest = Math.max(deepest, level + 1);
+        // Past the limit it is refused: what lies deeper is not looked at.
+        if (level + 1 <= MAX_PIPELINE_DEPTH) visitSteps((s.pipeline as { steps?: unknown }).steps, level + 1);
       }
     }
   };
   visitSteps((document as { steps?: unknown } | null)?.steps, depth);
-  return found;
+  return { files, deepest };
 }

@@ -6,7 +6,13 @@ import { isInsideRoot, outsideRootProblem } from './confine.js';
 import { didYouMean } from './did-you-mean.js';
 import { INPUT_TYPE_EXAMPLES, matchesInputType } from './input-types.js';
 import { type DocPath, describeValue, formatPath } from './path.js';
-import { declaredInputs, includeProblems, MAX_PIPELINE_DEPTH } from './pipeline-includes.js';
+import {
+  declaredInputs,
+  type IncludeMemo,
+  includeProblems,
+  MAX_PIPELINE_DEPTH,
+  newIncludeMemo,
+} from './pipeline-includes.js';
 import type { IncludeCheck, Problem } from './problem.js';
 import { providerOfType } from './provider-of-type.js';
 import {
@@ -33,18 +39,28 @@ interface CallTarget {
   provider: string | undefined;
 }
 
+export interface SemanticOptions {
+  /** Every file the pipeline names (`file:` steps, tool modules) must lie inside it (`serve --root`). */
+  root?: string;
+  /** The pipeline's own file (absolute): a cycle of `file:` steps back to it is named from it. */
+  file?: string;
+  /** Validates in full the pipeline files that `file:` steps run (the loader's). */
+  checkInclude?: IncludeCheck;
+  /** What the load has read and walked of its included files already (one per load). */
+  memo?: IncludeMemo;
+}
+
 /**
- * Every semantic problem of `pipeline`; `dir` resolves relative `file:` paths. With `root`, every
- * file the pipeline names (`file:` steps, tool modules) must lie inside it (`serve --root`). With
- * `checkInclude`, the pipeline files that `file:` steps run are validated in full too (the loader's).
+ * Every semantic problem of `pipeline`; `dir` resolves relative `file:` paths (see SemanticOptions).
  */
 export function semanticProblems(
   pipeline: Pipeline,
   dir: string,
   at: DocPath = [],
-  root?: string,
-  checkInclude?: IncludeCheck,
+  options: SemanticOptions = {},
 ): Problem[] {
+  const { root, file, checkInclude } = options;
+  const memo = options.memo ?? newIncludeMemo();
   const problems: Problem[] = [];
   checkStepNames(pipeline.steps, [...at, 'steps'], new Map(), problems);
   checkInputs(pipeline, at, problems);
@@ -62,7 +78,9 @@ export function semanticProblems(
         dir,
         providers,
         ...(root === undefined ? {} : { root }),
+        ...(file === undefined ? {} : { file }),
         ...(checkInclude === undefined ? {} : { checkInclude }),
+        memo,
       },
       problems,
     );
@@ -76,8 +94,11 @@ interface Scope {
   providers: string[];
   /** The only directory files may be named from, when the load is confined (`serve --root`). */
   root?: string;
+  /** The pipeline's own file (absolute), when known. */
+  file?: string;
   /** Validates a pipeline file that a `file:` step runs (see semanticProblems). */
   checkInclude?: IncludeCheck;
+  memo: IncludeMemo;
 }
 
 /** Step names live in one namespace per run: `parallel` sub-steps share it with the top level. */
@@ -393,11 +414,13 @@ function checkPipelineStep(
     checkFileExists(step.file, [...path, 'file'], scope, 'pipeline file', problems);
     if (problems.length === before) {
       const file = resolve(scope.dir, step.file);
-      const included = includeProblems(file, [...path, 'file'], level, scope.dir, scope.root);
+      const { dir, root, memo } = scope;
+      const included = includeProblems(file, [...path, 'file'], level, { dir, root, includer: scope.file, memo });
       problems.push(...included);
       // The file itself, validated as its step will load it (no cycle, no nesting too deep: its
       // own includes are followed in turn): an invalid child is an error now, in its own
-      // file:line:col, not a failure after the steps before it have run and been paid for.
+      // file:line:col, not a failure after the steps before it have run and been paid for. Once
+      // per load, however many steps run it: the loader's checkInclude keeps what it found.
       const childDiagnostics = included.length === 0 && scope.checkInclude ? scope.checkInclude(file) : [];
       if (childDiagnostics.length > 0) {
         const count = childDiagnostics.length;
@@ -408,13 +431,16 @@ function checkPipelineStep(
         });
         for (const d of childDiagnostics) problems.push({ path: [...path, 'file'], message: d.message, elsewhere: d });
       }
-      const inputs = included.length === 0 ? declaredInputs(file) : undefined;
+      const inputs = included.length === 0 ? declaredInputs(file, scope.memo) : undefined;
       if (inputs) checkChildInputs({ inputs }, step.inputs ?? {}, path, problems, `pipeline file "${step.file}"`);
     }
   }
   if (step.pipeline !== undefined) {
     // An inline pipeline is a pipeline of its own: its own names, inputs and providers.
-    problems.push(...semanticProblems(step.pipeline, scope.dir, [...path, 'pipeline'], scope.root, scope.checkInclude));
+    const { root, file, checkInclude, memo } = scope;
+    problems.push(
+      ...semanticProblems(step.pipeline, scope.dir, [...path, 'pipeline'], { root, file, checkInclude, memo }),
+    );
     checkChildInputs(step.pipeline, step.inputs ?? {}, path, problems);
   }
 }

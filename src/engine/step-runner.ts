@@ -150,15 +150,18 @@ export async function runStep(
       record.startedAt = startedAt;
       record.error =
         fallbacks.length > 0 ? `${messageOf(error)}; fallback failed: ${messageOf(lastError)}` : messageOf(error);
-      // A budget refusal is the run's limit, not the step's failure: no `on_error` absorbs it.
-      if (onError === 'continue' && !(lastError instanceof BudgetExceededError)) {
+      // A budget refusal is the run's limit, not the step's failure: no `on_error` absorbs it — nor
+      // that of a group or a pipeline step whose sub-step was refused (see isBudgetRefusal).
+      if (onError === 'continue' && !isBudgetRefusal(lastError)) {
         record.details = { ...record.details, continued: true };
         await settleSubSteps(step, run, record);
         await commit(run, record, t0);
         return { record, continued: true };
       }
       await commit(run, record, t0);
-      throw new StepFailedError(key, lastError === error ? error : new Error(record.error));
+      // The message names both failures; the cause keeps the last one's chain, so that an enclosing
+      // group or pipeline step still sees a budget refusal in it.
+      throw new StepFailedError(key, lastError === error ? error : new Error(record.error, { cause: lastError }));
     }
     outcome = {
       ...recovered,
@@ -174,6 +177,20 @@ export async function runStep(
   if (usedFallback !== undefined) record.details = { ...record.details, fallback: usedFallback };
   await commit(run, record, t0);
   return { record, continued: false };
+}
+
+/**
+ * Whether `error` is a budget refusal, or a failure caused by one: a `parallel` group or a `pipeline`
+ * step fails with its sub-step's StepFailedError, whose cause (at some depth) is the refusal. Their
+ * `on_error: continue` must not absorb it any more than the sub-step's own does.
+ */
+function isBudgetRefusal(error: unknown): boolean {
+  // Bounded: a cause chain is short, but nothing stops one from pointing back at itself.
+  for (let e = error, depth = 0; e !== undefined && e !== null && depth < 100; depth++) {
+    if (e instanceof BudgetExceededError) return true;
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  return false;
 }
 
 /**

@@ -65,6 +65,31 @@ describe('elexirion chain', () => {
     expect(result.failed_link).toBe(2);
   });
 
+  it('points a stopped chain to `chain --resume`, never to a resume of the link alone', async () => {
+    const a = write('a.yaml', first);
+    const b = write('b.yaml', second(true));
+    const env = { NO_COLOR: '1', CI: '1' };
+    const out = await runMain(['chain', a, b, '--mock', '--db', 'j.db'], { cwd: dir, env });
+    expect(out.code).toBe(1);
+    const chainId = /chain --resume (\S+)`/.exec(out.stdout)?.[1] as string;
+    // Was: the failed link's summary said `elexirion resume LINK_RUN_ID`, which resumes that link's
+    // run alone: the links after it would never run.
+    expect(out.stdout).not.toMatch(/elexirion resume /);
+    expect(out.stdout).toContain(`hint: fix the cause, then \`elexirion chain --resume ${chainId}\``);
+
+    // The stopped link's file fixed: the chain needs --force, and says so as a chain command
+    // (was: `resume with --force`, i.e. `elexirion resume LINK_RUN_ID --force`).
+    write('b.yaml', second(false));
+    const changed = await runMain(['chain', '--resume', chainId, '--db', 'j.db'], { cwd: dir, env });
+    expect(changed.code).toBe(2);
+    expect(changed.stderr).toContain('link 2 of 2 (b.yaml) changed since its run');
+    expect(changed.stderr).toContain(`\`elexirion chain --resume ${chainId} --force\``);
+    expect(changed.stderr).not.toContain('resume with --force');
+    const forced = await runMain(['chain', '--resume', chainId, '--force', '--json', '--db', 'j.db'], { cwd: dir });
+    expect(forced.code).toBe(0);
+    expect(JSON.parse(forced.stdout)).toMatchObject({ chain_id: chainId, status: 'succeeded' });
+  });
+
   it('exits 2 on an invalid pipeline, and on files given with --resume', async () => {
     const bad = write('bad.yaml', { name: 'bad', steps: [] });
     const out = await runMain(['chain', bad, '--mock', '--db', 'j.db'], { cwd: dir });

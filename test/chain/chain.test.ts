@@ -214,6 +214,33 @@ describe('chain', () => {
     expect(refused.error).toMatch(/^link 2 of 2 \(d\.yaml\) could not start: .*missing required input "notes"/);
   });
 
+  it('keeps a given input that the link before outputs as null: only a value wins over it', async () => {
+    // Was: the null output replaced the given value, and the next link's default applied instead.
+    const first = JSON.stringify({
+      name: 'first',
+      inputs: { deep: { type: 'boolean', default: false } },
+      steps: [{ name: 'extra', type: 'mock', when: '{{ deep }}', prompt: 'deep look', response: 'deep notes' }],
+      outputs: { notes: '{{ steps.extra.output }}' },
+    });
+    const second = JSON.stringify({
+      name: 'second',
+      inputs: { notes: { type: 'string', default: '(no notes)' } },
+      steps: [{ name: 'write', type: 'mock', prompt: 'w', response: 'report: {{ notes }}' }],
+      outputs: { report: '{{ steps.write.output }}' },
+    });
+    const files = [h.write('a.yaml', first), h.write('b.yaml', second)];
+    const given = await chain(files, { engine: h.engine, mock: true, inputs: { notes: 'from the command line' } });
+    expect(given.error).toBeUndefined();
+    expect(given.outputs).toEqual({ report: 'report: from the command line' });
+    // An output that is there wins on a clash, as ever.
+    const produced = await chain(files, {
+      engine: h.engine,
+      mock: true,
+      inputs: { notes: 'from the command line', deep: true },
+    });
+    expect(produced.outputs).toEqual({ report: 'report: deep notes' });
+  });
+
   it('names the link whose inputs, from the link before, do not fit', async () => {
     const counting = JSON.stringify({
       name: 'counting',

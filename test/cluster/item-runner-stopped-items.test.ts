@@ -16,6 +16,7 @@ import { budgetKeys, SharedBudgets } from '../../src/cluster/shared-budgets.js';
 import { loadPipelineFromString } from '../../src/config/loader.js';
 import { Engine } from '../../src/engine/engine.js';
 import { SqliteStore } from '../../src/journal/sqlite-store.js';
+import type { ItemRecord } from '../../src/journal/store.js';
 import { GateRegistry } from '../../src/resilience/gate-registry.js';
 import { EventBus } from '../../src/telemetry/event-bus.js';
 import { tempDir } from '../engine/harness.js';
@@ -121,5 +122,56 @@ describe('a chunk’s item stopped after paid calls', () => {
     expect(tokens).toBe(await c.ledgerTokens());
     // What the run's worker watches to fail a fail-fast batch: no failure of the item's own.
     expect(await c.store.countItems(c.runId, 'fan')).toEqual({ succeeded: 0, failed: 0, stopped: 1 });
+  });
+});
+
+describe('a chunk stopped while it reads its journaled items', () => {
+  it('runs none of them', async () => {
+    // The journal's answer is held (a PostgreSQL round-trip under load) until the chunk is stopped:
+    // the abort event has fired by the time the chunk listens for it, and it must still see it.
+    let reading: () => void = () => {};
+    const read = new Promise<void>((resolve) => {
+      reading = resolve;
+    });
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    class HeldStore extends SqliteStore {
+      override async getItems(
+        runId: string,
+        stepKey: string,
+        range?: { from: number; to: number },
+      ): Promise<ItemRecord[]> {
+        reading();
+        await held;
+        return super.getItems(runId, stepKey, range);
+      }
+    }
+    const store = new HeldStore(join(tempDir(), 'journal.db'));
+    cleanups.push(() => store.close());
+    const yaml =
+      'name: fan\nsteps:\n  - { name: fan, type: batch, items: [0, 1, 2], step_template: { type: mock, prompt: "item {{ index }}" } }\n';
+    const run = await new Engine({ store, env: {} }).create(loadPipelineFromString(yaml, 'fan.yaml'));
+    const deps = {
+      store,
+      gates: new GateRegistry(new EventBus()),
+      env: {},
+      budgets: () => {
+        throw new Error('the pipeline has no budget');
+      },
+    };
+    const controller = new AbortController();
+    const chunk = { runId: run.id, stepKey: 'fan', generation: 0, from: 0, to: 3, enqueuedAt: Date.now() };
+    const running = runItemChunk(deps, chunk, controller.signal, () => false).then(
+      () => undefined,
+      (error: unknown) => error as Error,
+    );
+    await read;
+    controller.abort(new Error('worker draining'));
+    release();
+    expect((await running)?.message).toBe('worker draining');
+    // Had the chunk missed the stop, its three items (answered at once) would all be journaled.
+    expect(await store.countItems(run.id, 'fan')).toEqual({ succeeded: 0, failed: 0, stopped: 0 });
   });
 });

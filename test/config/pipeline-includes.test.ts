@@ -4,11 +4,17 @@
 import { mkdirSync, mkdtempSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { loadPipeline } from '../../src/config/loader.js';
-import { MAX_PIPELINE_BYTES } from '../../src/config/yaml-source.js';
+import { MAX_PIPELINE_BYTES, parseSource } from '../../src/config/yaml-source.js';
 import { ConfigError } from '../../src/errors.js';
 import { runMain } from '../cli/run-main.js';
+
+// Every YAML text the loader and the include checks parse, counted (and parsed as ever).
+vi.mock('../../src/config/yaml-source.js', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('../../src/config/yaml-source.js')>();
+  return { ...actual, parseSource: vi.fn(actual.parseSource) };
+});
 
 const dir = realpathSync(mkdtempSync(join(tmpdir(), 'elexirion-includes-')));
 const includer = (file: string) =>
@@ -184,6 +190,98 @@ describe('an included file is read as the loader reads it: merge keys on, cyclic
     expect(await diagnosticsOf('merge/holder.yaml')).toEqual([
       expect.stringMatching(/^steps\[1\]\.file: the pipeline file "cyclic\.yaml" this step runs is invalid/),
       ': the alias *v is inside the value it repeats (&v): that value would contain itself without end',
+    ]);
+  });
+});
+
+describe('the limits of included files', () => {
+  const sub = join(dir, 'limits');
+  mkdirSync(sub);
+
+  async function diagnostics(file: string) {
+    try {
+      await loadPipeline(file, { cwd: sub });
+    } catch (error) {
+      if (error instanceof ConfigError) return error.diagnostics;
+      throw error;
+    }
+    return [];
+  }
+
+  it('names the file that includes itself from the one being loaded, as the docs show', async () => {
+    writeFileSync(join(sub, 'a.yaml'), includer('b.yaml'));
+    writeFileSync(join(sub, 'b.yaml'), includer('a.yaml'));
+    // Was: `pipeline file "b.yaml" includes itself: b.yaml → a.yaml → b.yaml` (a.yaml not on the walk's stack).
+    expect(await diagnostics('a.yaml')).toEqual([
+      expect.objectContaining({
+        file: 'a.yaml',
+        line: 5,
+        col: 11,
+        path: 'steps[0].file',
+        message: 'pipeline file "a.yaml" includes itself: a.yaml → b.yaml → a.yaml',
+      }),
+    ]);
+  });
+
+  it('counts the inline pipelines of an included file in the nesting, at the `file:` key', async () => {
+    // deep1 → … → deep7 through files (deep7 runs at level 6), then two inline levels in deep7: its
+    // inner pipeline would run at level 8, fine; one more, at level 9, is one too many.
+    const inline = (levels: number): string => {
+      let steps = '  - { name: leaf, type: mock, prompt: deepest }\n';
+      for (let i = levels; i > 0; i--) {
+        const indented = steps.replace(/^/gm, '      ');
+        steps = `  - name: in${i}\n    type: pipeline\n    pipeline:\n      name: in${i}\n      steps:\n${indented}`;
+      }
+      return `name: deep7\nsteps:\n${steps}`;
+    };
+    for (let i = 1; i < 7; i++) writeFileSync(join(sub, `deep${i}.yaml`), includer(`deep${i + 1}.yaml`));
+    writeFileSync(join(sub, 'deep7.yaml'), inline(2));
+    expect(await diagnostics('deep1.yaml')).toEqual([]);
+
+    writeFileSync(join(sub, 'deep7.yaml'), inline(3));
+    // deep7 on its own is fine: only from where it runs is it too deep.
+    expect(await diagnostics('deep7.yaml')).toEqual([]);
+    expect(await diagnostics('deep1.yaml')).toEqual([
+      expect.objectContaining({
+        file: 'deep1.yaml',
+        line: 5,
+        col: 11,
+        path: 'steps[0].file',
+        message: expect.stringMatching(
+          /^pipelines nest more than 8 deep through deep1\.yaml → .* → deep7\.yaml and the inline pipelines in "deep7\.yaml"$/,
+        ),
+      }),
+    ]);
+  });
+
+  it('reads and validates a file run by many steps once, however deep the reuse', async () => {
+    // fan0 runs fan1 from 4 steps, fan1 runs fan2 from 4 steps, … fan6: 4^6 = 4,096 runs of fan6.
+    const fan = (i: number) =>
+      `name: fan${i}\nsteps:\n  - { name: s, type: mock, prompt: hi }\n${[1, 2, 3, 4]
+        .map((c) => `  - { name: c${c}, type: pipeline, file: fan${i + 1}.yaml }\n`)
+        .join('')}`;
+    for (let i = 0; i < 6; i++) writeFileSync(join(sub, `fan${i}.yaml`), fan(i));
+    writeFileSync(join(sub, 'fan6.yaml'), 'name: fan6\nsteps:\n  - { name: leaf, type: mock, prompt: hi }\n');
+    const parses = vi.mocked(parseSource);
+    parses.mockClear();
+    expect(await diagnostics('fan0.yaml')).toEqual([]);
+    // fan0 once; each of the 6 files it runs twice at most: once read for the walk of includes, once
+    // loaded in full. (Was 41,869: every `file:` step walked and loaded its subtree again.)
+    expect(parses.mock.calls.length).toBeLessThanOrEqual(1 + 2 * 6);
+
+    // A problem deep down is still reported at its own place, once, and at each step that runs it.
+    writeFileSync(join(sub, 'fan6.yaml'), 'name: fan6\nsteps:\n  - { name: leaf, type: mock, promt: hi }\n');
+    parses.mockClear();
+    const found = await diagnostics('fan0.yaml');
+    expect(parses.mock.calls.length).toBeLessThanOrEqual(1 + 2 * 6);
+    expect(found.filter((d) => d.file === 'fan6.yaml')).toEqual([
+      expect.objectContaining({ line: 3, col: 31, path: 'steps[0].promt', message: 'unknown key "promt"' }),
+    ]);
+    expect(found.filter((d) => d.file === 'fan0.yaml').map((d) => `${d.line}:${d.col}: ${d.path}`)).toEqual([
+      '4:39: steps[1].file',
+      '5:39: steps[2].file',
+      '6:39: steps[3].file',
+      '7:39: steps[4].file',
     ]);
   });
 });

@@ -1,6 +1,13 @@
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadPipeline } from '../../src/config/loader.js';
+import { Engine } from '../../src/engine/engine.js';
 import { assembleBatch } from '../../src/engine/steps/batch-journal.js';
-import { createHarness, type Harness } from './batch-harness.js';
+import { SqliteStore } from '../../src/journal/sqlite-store.js';
+import type { ItemCounts } from '../../src/journal/store.js';
+import { GateRegistry } from '../../src/resilience/gate-registry.js';
+import { CountingMock, createHarness, type Harness } from './batch-harness.js';
 
 let h: Harness;
 beforeEach(() => {
@@ -163,6 +170,39 @@ describe('batch step', () => {
     for (const index of journaled) expect(secondPrompts).not.toContain(`sleep 20 x${index}`);
     expect(secondPrompts).toHaveLength(40 - journaled.length);
     expect(resumed.steps.find((s) => s.name === 'each')?.details).toMatchObject({ from_journal: journaled.length });
+  });
+
+  it('a batch stopped while it reads its journaled items runs none of them', async () => {
+    // The journal answers slowly (a PostgreSQL round-trip under load): the step's timeout fires while
+    // the batch waits for it, and the batch must still see the stop once the answer comes.
+    class SlowCountStore extends SqliteStore {
+      override async countItems(runId: string, stepKey: string): Promise<ItemCounts> {
+        await sleep(300);
+        return super.countItems(runId, stepKey);
+      }
+    }
+    const store = new SlowCountStore(join(h.dir, 'slow.db'));
+    const mock = new CountingMock();
+    const engine = new Engine({
+      store,
+      cache: false,
+      gates: new GateRegistry(undefined, { mock: { max_concurrency: 100 } }),
+      providerFactories: { mock: () => mock },
+    });
+    try {
+      const file = h.write('p.yaml', batchPipeline({ max_parallel: 1, timeout: '20ms' }, { prompt: '{{ item }}' }));
+      const handle = await engine.start(await loadPipeline(file), { mock: true, inputs: { things: things(8) } });
+      const result = await handle.result;
+      expect(result.status).toBe('failed');
+      expect(result.error).toMatch(/timed out after 20 ms/);
+      // Items answer at once: had the batch missed the stop, all 8 would have run within the grace
+      // the step is given to wind down (and been journaled behind the failed step's back).
+      expect(mock.prompts).toHaveLength(0);
+      expect(await store.countItems(handle.runId, 'each')).toEqual({ succeeded: 0, failed: 0, stopped: 0 });
+    } finally {
+      await engine.drain();
+      await store.close();
+    }
   });
 
   it('reports progress as done/failed/total, throttled, ending with the final count', async () => {

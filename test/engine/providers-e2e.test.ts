@@ -3,33 +3,17 @@
 // end through the engine and the real SDKs, and reports tokens and cost per step.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadPipelineFromString } from '../../src/config/loader.js';
-import { closePools } from '../../src/resilience/connection-pool.js';
 import { defaultAnswer } from '../fakes/answer.js';
 import { AnthropicFake, GeminiFake, OpenAIFake } from '../fakes/index.js';
+import { useFakeVendors } from './fake-vendors.js';
 import { newEngine, step, tempDir } from './harness.js';
 
 const anthropic = new AnthropicFake();
 const gemini = new GeminiFake();
 const openai = new OpenAIFake();
-let env: Record<string, string>;
-
-beforeAll(async () => {
-  env = {
-    ANTHROPIC_BASE_URL: await anthropic.start(),
-    ANTHROPIC_API_KEY: 'fake-anthropic-key',
-    GOOGLE_GEMINI_BASE_URL: await gemini.start(),
-    GEMINI_API_KEY: 'fake-gemini-key',
-    OPENAI_BASE_URL: `${await openai.start()}/v1`,
-    OPENAI_API_KEY: 'fake-openai-key',
-  };
-});
-
-afterAll(async () => {
-  await Promise.all([anthropic.stop(), gemini.stop(), openai.stop()]);
-  await closePools();
-});
+const vendors = useFakeVendors({ anthropic, gemini, openai });
 
 const PIPELINE = `
 name: mixed
@@ -82,7 +66,7 @@ describe('a mixed-provider pipeline against the fake servers, through the SDKs',
         : defaultAnswer(digest),
     );
 
-    const engine = newEngine({ env });
+    const engine = newEngine({ env: vendors.env });
     const result = await (await engine.start(loadPipelineFromString(PIPELINE, file))).result;
 
     expect(result.error ?? '').toBe('');
@@ -124,9 +108,9 @@ describe('a mixed-provider pipeline against the fake servers, through the SDKs',
       const at = (url: string) =>
         `name: local\nproviders:\n  local: { type: openai, base_url: "${url}", api_key_env: OPENAI_API_KEY }\nsteps:\n  - name: ask\n    type: llm\n    provider: local\n    model: m-1\n    prompt: same question\n`;
       const dir = tempDir();
-      const engine = newEngine({ env }); // one engine, one journal: one call cache
+      const engine = newEngine({ env: vendors.env }); // one engine, one journal: one call cache
       const first = await (
-        await engine.start(loadPipelineFromString(at(env.OPENAI_BASE_URL as string), join(dir, 'a.yaml')))
+        await engine.start(loadPipelineFromString(at(vendors.env.OPENAI_BASE_URL as string), join(dir, 'a.yaml')))
       ).result;
       const cassette = join(dir, 'second.cassette');
       const { CassetteRecorder, CassettePlayer } = await import('../../src/journal/cassette.js');
@@ -141,7 +125,7 @@ describe('a mixed-provider pipeline against the fake servers, through the SDKs',
       expect(other.requests).toHaveLength(1);
 
       // Offline in CI: no key, nothing called, the same endpoint's record answers.
-      const { OPENAI_API_KEY: _key, ...keyless } = env;
+      const { OPENAI_API_KEY: _key, ...keyless } = vendors.env;
       const replayed = await (
         await newEngine({ env: keyless }).start(loadPipelineFromString(at(otherUrl), join(dir, 'c.yaml')), {
           replay: new CassettePlayer(cassette),

@@ -76,7 +76,9 @@ async function runChain(files: string[], flags: ChainFlags, ctx: CliContext): Pr
     if (flags.json) return;
     const c = ctx.stderrColors;
     const label = `link ${event.link} of ${event.of} (${event.file})`;
-    if (event.phase === 'end' && event.result) printRunSummary(event.result, ctx);
+    // No `elexirion resume LINK_RUN` hint: that would resume the link alone, not the chain — the
+    // chain's own hint (`chain --resume CHAIN_ID`) follows at its end.
+    if (event.phase === 'end' && event.result) printRunSummary(event.result, ctx, { resumeHint: false });
     else ctx.stderr.write(`${c.bold(`${event.phase === 'resume' ? 'resuming' : 'starting'} ${label}`)}\n`);
   };
   // The active link's run ends interrupted (resumable); between two links, none is active: the

@@ -69,6 +69,10 @@ async function executeBatch(step: BatchStep, exec: StepExecution): Promise<StepO
   setMaxListeners(0, cancel.signal); // one listener per in-flight item, by design
   const onStepAbort = () => stopItems(cancel, exec.signal.reason);
   exec.signal.addEventListener('abort', onStepAbort, { once: true });
+  // Stopped while the journal was read (a round-trip on PostgreSQL, a page per 2,000 items on a
+  // resume): the event is gone, and a listener added to an aborted signal is never called — the
+  // items would all run, after the step has ended.
+  if (exec.signal.aborted) onStepAbort();
 
   // Only a top-level step of the run's own pipeline goes to the cluster: the workers running its
   // chunks find it by name there. A batch inside a `parallel` group has a key without a '/' too.
