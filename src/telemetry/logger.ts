@@ -2,6 +2,7 @@
 // `runId` and `step` so that a run's story can be grepped out of a busy service's output.
 // Every line passes through the redactor on its way out: whatever a message or an error contains,
 // a secret never reaches the destination.
+import { format } from 'node:util';
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import type { EventBus } from './event-bus.js';
 import type { ElexirionEvent } from './events.js';
@@ -34,6 +35,51 @@ export function createLogger(config: LoggerConfig = {}): Logger {
     },
     redacting,
   );
+}
+
+/**
+ * Routes into `logger` what the process would otherwise print on stderr behind its back: Node's
+ * warnings (`process.emitWarning`: a run restarted after a crash, a provider declared with other
+ * gate settings, a journal log recovered) and what libraries print with `console.warn` and
+ * `console.error` (a vendor SDK's notice of a deprecated model). For a service whose stderr is its
+ * JSON log, those would be plain-text lines in it, past the redactor. Node prints warnings from a
+ * `warning` listener of its own: the listeners there are set aside while routed, else each warning
+ * would be printed as well. Returns the function that puts everything back as it was.
+ */
+export function routeProcessOutput(logger: Logger): () => void {
+  const listeners = process.listeners('warning');
+  process.removeAllListeners('warning');
+  const original = { warn: console.warn, error: console.error };
+  // A line logged while logging one, or that the logger fails to write, is dropped: printed raw it
+  // would pass the redactor, and the code that warned must never loop nor get a throw back.
+  let logging = false;
+  const log = (level: 'warn' | 'error', fields: object, message: string): void => {
+    if (logging) return;
+    logging = true;
+    try {
+      logger[level](fields, message);
+    } catch {
+      // dropped, as said above
+    } finally {
+      logging = false;
+    }
+  };
+  const onWarning = (warning: Error & { code?: string }): void =>
+    log(
+      'warn',
+      { event: 'process.warning', warning: warning.name, ...(warning.code ? { code: warning.code } : {}) },
+      warning.message,
+    );
+  process.on('warning', onWarning);
+  // util.format is what console itself applies to its arguments.
+  console.warn = (...args: unknown[]) => log('warn', { event: 'console.warn' }, format(...args));
+  console.error = (...args: unknown[]) => log('error', { event: 'console.error' }, format(...args));
+  return () => {
+    process.off('warning', onWarning);
+    for (const listener of listeners) process.on('warning', listener);
+    console.warn = original.warn;
+    console.error = original.error;
+  };
 }
 
 /** Logs every event of `bus` at a level fitting its outcome; returns the unsubscribe function. */

@@ -58,6 +58,9 @@ export interface TracingOptions {
   redact?: Redactor;
 }
 
+/** The status message of the spans a crashed attempt of a run left open. */
+export const CRASHED = 'crashed; restarted from the journal';
+
 interface OpenStep {
   runId: string;
   key: string;
@@ -78,6 +81,35 @@ export function attachTracing(bus: EventBus, tracer: Tracer, options: TracingOpt
     parent ? trace.setSpan(context.active(), parent) : context.active();
   const failed = (span: Span, error: string | undefined): void => {
     span.setStatus({ code: SpanStatusCode.ERROR, ...(error ? { message: redact(error) } : {}) });
+  };
+
+  /**
+   * Ends what an attempt of a run left open when it crashed (a journal write failed, say): the
+   * supervisor restarts the run from the journal without ending the attempt, so its steps and calls
+   * never stop. Left open, their spans would never be exported nor freed, and the calls' spans
+   * already exported would name parents no collector ever receives. Innermost first: calls, then
+   * steps latest first (the map is in start order), then the attempt's root.
+   */
+  const endCrashed = (runId: string, root: Span, at: number): void => {
+    const ofRun = stepKey(runId, '');
+    for (const [key, open] of calls) {
+      if (!key.startsWith(ofRun)) continue;
+      for (const call of open) {
+        failed(call.span, CRASHED);
+        call.span.end(at);
+      }
+      calls.delete(key);
+    }
+    for (const [key, step] of [...steps].reverse()) {
+      if (step.runId !== runId) continue;
+      step.span.setAttribute(ELEXIRION.status, 'crashed');
+      failed(step.span, CRASHED);
+      step.span.end(at);
+      steps.delete(key);
+    }
+    root.setAttribute(ELEXIRION.status, 'crashed');
+    failed(root, CRASHED);
+    root.end(at);
   };
 
   /**
@@ -102,13 +134,18 @@ export function attachTracing(bus: EventBus, tracer: Tracer, options: TracingOpt
 
   const offs = [
     bus.on('pipeline.execution.start', (e, at) => {
-      runs.get(e.runId)?.end(at);
+      // A run that starts again while its span is open is being restarted after a crash: its
+      // previous attempt never stopped. That attempt ends here; the new root links to it, so that a
+      // collector can join the two traces of the run.
+      const crashed = runs.get(e.runId);
+      if (crashed) endCrashed(e.runId, crashed, at);
       const span = tracer.startSpan(
         `pipeline ${e.pipeline}`,
         {
           kind: SpanKind.INTERNAL,
           startTime: at,
           attributes: { [ELEXIRION.runId]: e.runId, [ELEXIRION.pipeline]: e.pipeline, [ELEXIRION.resumed]: e.resumed },
+          ...(crashed ? { links: [{ context: crashed.spanContext() }] } : {}),
         },
         context.active(),
       );

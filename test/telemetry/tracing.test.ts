@@ -1,10 +1,18 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  InMemorySpanExporter,
+  type ReadableSpan,
+  SimpleSpanProcessor,
+  type Span,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
+import { SqliteStore } from '../../src/journal/sqlite-store.js';
+import type { Store } from '../../src/journal/store.js';
 import { EventBus } from '../../src/telemetry/event-bus.js';
 import { createRedactor, REDACTED } from '../../src/telemetry/redact.js';
-import { attachTracing, createTracing, createTracingFromEnv } from '../../src/telemetry/tracing.js';
+import { attachTracing, CRASHED, createTracing, createTracingFromEnv } from '../../src/telemetry/tracing.js';
 import { MOCK_PIPELINE, newEngine, runYaml } from './run-pipeline.js';
 
 const parentOf = (span: ReadableSpan) => span.parentSpanContext?.spanId;
@@ -161,6 +169,125 @@ steps:
       expect(span.status.message).toContain(`access_token=${REDACTED}`);
       expect(JSON.stringify([span.status, span.attributes, span.events])).not.toContain(KEY);
     }
+  });
+});
+
+describe('attachTracing: a run restarted after a crash', () => {
+  /** A journal whose first commit of step `key` fails (a full disk, SQLITE_BUSY), the rest as SQLite's. */
+  function failingOnce(key: string): Store {
+    const real = new SqliteStore(':memory:');
+    let failed = false;
+    return new Proxy(real, {
+      get(target, prop) {
+        if (prop === 'commitStep') {
+          return (step: { key: string }, ...rest: unknown[]) => {
+            if (!failed && step.key === key) {
+              failed = true;
+              return Promise.reject(new Error('disk I/O error (simulated, once)'));
+            }
+            return (target.commitStep as (...args: unknown[]) => Promise<void>).call(target, step, ...rest);
+          };
+        }
+        const value = Reflect.get(target, prop, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+  }
+
+  it("ends the crashed attempt's open spans as errors: none stays open, no exported span lacks its parent", async () => {
+    const exporter = new InMemorySpanExporter();
+    // Every span started and not (yet) ended, by id.
+    const open = new Map<string, string>();
+    const tracker: SpanProcessor = {
+      onStart: (span: Span) => void open.set(span.spanContext().spanId, span.name),
+      onEnd: (span: ReadableSpan) => void open.delete(span.spanContext().spanId),
+      forceFlush: async () => {},
+      shutdown: async () => {},
+    };
+    const tracing = createTracing([new SimpleSpanProcessor(exporter), tracker]);
+    const engine = newEngine({}, failingOnce('a'));
+    const detach = attachTracing(engine.bus, tracing.tracer);
+    // `a` ends (its commit fails: the run crashes) while its group and its sibling `b` are open.
+    const result = await runYaml(
+      engine,
+      `name: crashy
+steps:
+  - name: grp
+    type: parallel
+    steps:
+      - { name: a, type: mock, prompt: "a" }
+      - { name: b, type: mock, prompt: "b", latency: 300ms }
+  - { name: after, type: mock, prompt: "after" }
+`,
+      { mock: true },
+    );
+    detach();
+    const spans = exporter.getFinishedSpans();
+    await tracing.shutdown();
+    expect(result.status).toBe('succeeded');
+
+    expect([...open.values()]).toEqual([]);
+    const roots = spans.filter((s) => s.name === 'pipeline crashy');
+    expect(roots).toHaveLength(2);
+    const [crashed, restarted] = roots as [ReadableSpan, ReadableSpan];
+    expect(crashed.status).toEqual({ code: 2, message: CRASHED });
+    expect(crashed.attributes['elexirion.status']).toBe('crashed');
+    expect(restarted.status.code).not.toBe(2);
+    expect(restarted.attributes['elexirion.status']).toBe('succeeded');
+    // The restarted attempt's root names the crashed one: the run's two traces can be joined.
+    expect(restarted.links.map((l) => l.context.spanId)).toEqual([crashed.spanContext().spanId]);
+
+    // Every exported span's parent was exported too: no call hangs from a step span that never ended.
+    const ids = new Set(spans.map((s) => s.spanContext().spanId));
+    for (const span of spans) {
+      const parent = parentOf(span);
+      if (parent) expect(ids, `parent of ${span.name}`).toContain(parent);
+    }
+    // The crashed attempt's steps end as errors, under its root, with the restart's instant.
+    const inCrashed = spans.filter(
+      (s) => s.spanContext().traceId === crashed.spanContext().traceId && s.name.startsWith('step '),
+    );
+    expect(inCrashed.map((s) => s.name).sort()).toEqual(['step a', 'step b', 'step grp']);
+    for (const step of inCrashed) {
+      expect(step.status).toEqual({ code: 2, message: CRASHED });
+      expect(step.attributes['elexirion.status']).toBe('crashed');
+      expect(step.endTime).toEqual(crashed.endTime);
+    }
+    expect(
+      spans
+        .filter((s) => s.spanContext().traceId === restarted.spanContext().traceId)
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual([
+      'chat mock-1',
+      'chat mock-1',
+      'chat mock-1',
+      'pipeline crashy',
+      'step a',
+      'step after',
+      'step b',
+      'step grp',
+    ]);
+  });
+
+  it("ends a crashed attempt's calls still open, and only that run's spans", () => {
+    const exporter = new InMemorySpanExporter();
+    const tracing = createTracing([new SimpleSpanProcessor(exporter)]);
+    const bus = new EventBus();
+    attachTracing(bus, tracing.tracer);
+    for (const runId of ['r', 'other']) {
+      bus.emit('pipeline.execution.start', { runId, pipeline: 'p', resumed: false, steps: 1 });
+      bus.emit('pipeline.step.start', { runId, step: 's', type: 'llm', index: 0 });
+      bus.emit('pipeline.provider.request', { runId, step: 's', provider: 'p', model: 'm', attempt: 1 });
+    }
+    bus.emit('pipeline.execution.start', { runId: 'r', pipeline: 'p', resumed: false, steps: 1 });
+    const spans = exporter.getFinishedSpans();
+    expect(spans.map((s) => [s.name, s.attributes['elexirion.run.id']])).toEqual([
+      ['chat m', 'r'],
+      ['step s', 'r'],
+      ['pipeline p', 'r'],
+    ]);
+    for (const span of spans) expect(span.status).toEqual({ code: 2, message: CRASHED });
   });
 });
 

@@ -84,7 +84,7 @@ export const registerServe: RegisterCommand = (program, ctx, setExitCode) => {
         }
       }
       // The service's libraries (Hono, pino, OpenTelemetry) load with the command, not with the CLI.
-      const [{ startService }, { createLogger }, { createTracingFromEnv }] = await Promise.all([
+      const [{ startService }, { createLogger, routeProcessOutput }, { createTracingFromEnv }] = await Promise.all([
         import('../../server/service.js'),
         import('../../telemetry/logger.js'),
         import('../../telemetry/tracing.js'),
@@ -94,40 +94,51 @@ export const registerServe: RegisterCommand = (program, ctx, setExitCode) => {
         env: ctx.env,
         level: ctx.env.ELEXIRION_LOG_LEVEL ?? 'info',
       });
-      const store = await openStore(options.db, ctx);
-      const tracing = createTracingFromEnv(ctx.env, VERSION);
-      let service: Awaited<ReturnType<typeof startService>>;
+      // stderr is the JSON log: Node's warnings and what libraries print there go through the logger
+      // (and its redactor) while serving, not around it.
+      const restoreOutput = routeProcessOutput(logger);
       try {
-        const remote = options.cluster ? await clusterRuns(options, ctx, store) : undefined;
-        service = await startService({
-          ...(remote ? { remote } : {}),
-          store,
-          root: resolve(ctx.cwd, options.root),
-          inlineProviders: {
-            allowBaseUrls: options.allowBaseUrl,
-            allowKeyEnv: options.allowKeyEnv,
-            trust: options.trustInlineProviders === true,
-          },
-          port,
-          host: options.host,
-          env: ctx.env,
-          logger,
-          ...(ctx.env.ELEXIRION_TOKEN ? { token: ctx.env.ELEXIRION_TOKEN } : {}),
-          ...(tracing ? { tracing } : {}),
+        const store = await openStore(options.db, ctx);
+        const tracing = createTracingFromEnv(ctx.env, VERSION);
+        let service: Awaited<ReturnType<typeof startService>>;
+        try {
+          // Opening a PostgreSQL journal connects to nothing: checked (and migrated) here, an
+          // unreachable one is the clear error and exit 69 now, not a server that answers every
+          // request with 503. First, so that nothing is left connected to Redis when it fails.
+          await store.migrate();
+          const remote = options.cluster ? await clusterRuns(options, ctx, store) : undefined;
+          service = await startService({
+            ...(remote ? { remote } : {}),
+            store,
+            root: resolve(ctx.cwd, options.root),
+            inlineProviders: {
+              allowBaseUrls: options.allowBaseUrl,
+              allowKeyEnv: options.allowKeyEnv,
+              trust: options.trustInlineProviders === true,
+            },
+            port,
+            host: options.host,
+            env: ctx.env,
+            logger,
+            ...(ctx.env.ELEXIRION_TOKEN ? { token: ctx.env.ELEXIRION_TOKEN } : {}),
+            ...(tracing ? { tracing } : {}),
+          });
+        } catch (error) {
+          await store.close();
+          throw error;
+        }
+        ctx.stdout.write(`elexirion serve: listening on ${service.url}\n`);
+        const signal = await new Promise<NodeJS.Signals>((done) => {
+          process.once('SIGTERM', () => done('SIGTERM'));
+          process.once('SIGINT', () => done('SIGINT'));
         });
-      } catch (error) {
+        logger.info({ signal }, 'elexirion serve: stopping');
+        await service.shutdown(graceSeconds * 1000);
         await store.close();
-        throw error;
+        setExitCode(0);
+      } finally {
+        restoreOutput();
       }
-      ctx.stdout.write(`elexirion serve: listening on ${service.url}\n`);
-      const signal = await new Promise<NodeJS.Signals>((done) => {
-        process.once('SIGTERM', () => done('SIGTERM'));
-        process.once('SIGINT', () => done('SIGINT'));
-      });
-      logger.info({ signal }, 'elexirion serve: stopping');
-      await service.shutdown(graceSeconds * 1000);
-      await store.close();
-      setExitCode(0);
     });
 };
 
