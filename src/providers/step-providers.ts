@@ -46,7 +46,7 @@ export interface ProviderKeyProblem {
 export function checkProviderKeys(pipeline: Pipeline, env: Env = process.env, dir?: string): ProviderKeyProblem[] {
   const problems: ProviderKeyProblem[] = [];
   const seen = new Set<string>();
-  for (const { provider, path, providers } of providerUses(pipeline, 'steps', dir, 0)) {
+  for (const { provider, path, providers } of providerUses(pipeline, 'steps', dir, 0, new Map())) {
     if (seen.has(provider)) continue;
     seen.add(provider);
     try {
@@ -85,6 +85,12 @@ function* providerUses(
   prefix: string,
   dir: string | undefined,
   depth: number,
+  /**
+   * Files walked already, and at what depth: a file's calls are the same whoever runs it, and a file
+   * run by several steps of files run by several steps would be walked (steps per file)^(depth) times.
+   * Walked again only from nearer the top (the depth limit may have cut the first walk short).
+   */
+  walked: Map<string, number>,
 ): Generator<ProviderUse> {
   const providers = pipeline.providers ?? {};
   const defaultProvider = pipeline.defaults?.provider;
@@ -105,12 +111,14 @@ function* providerUses(
     } else if (step.type === 'parallel') {
       for (const [i, sub] of step.steps.entries()) yield* visit(sub, `${path}.steps[${i}]`);
     } else if (step.type === 'pipeline' && step.pipeline) {
-      yield* providerUses(step.pipeline, `${path}.pipeline.steps`, dir, depth + 1);
+      yield* providerUses(step.pipeline, `${path}.pipeline.steps`, dir, depth + 1, walked);
     } else if (step.type === 'pipeline' && step.file !== undefined && dir !== undefined && depth < MAX_PIPELINE_DEPTH) {
       // A file the load has checked (no cycle, within the depth limit); one it cannot read is its own load's to report.
       const file = resolve(dir, step.file);
-      const child = includedPipeline(file);
-      if (child) yield* providerUses(child, `${path}.file(${step.file}).steps`, dirname(file), depth + 1);
+      const before = walked.get(file);
+      const child = before !== undefined && before <= depth ? undefined : includedPipeline(file);
+      walked.set(file, Math.min(before ?? depth, depth));
+      if (child) yield* providerUses(child, `${path}.file(${step.file}).steps`, dirname(file), depth + 1, walked);
     }
     if ('fallback' in step) yield* fallbacks(step.fallback, owner, path);
   }

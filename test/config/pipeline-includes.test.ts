@@ -8,6 +8,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { loadPipeline } from '../../src/config/loader.js';
 import { MAX_PIPELINE_BYTES, parseSource } from '../../src/config/yaml-source.js';
 import { ConfigError } from '../../src/errors.js';
+import { checkProviderKeys } from '../../src/providers/step-providers.js';
 import { runMain } from '../cli/run-main.js';
 
 // Every YAML text the loader and the include checks parse, counted (and parsed as ever).
@@ -283,5 +284,25 @@ describe('the limits of included files', () => {
       '6:39: steps[3].file',
       '7:39: steps[4].file',
     ]);
+  });
+  it('checks the keys of a file run by many steps once, and every provider its files call', async () => {
+    // kfan0 runs kfan1 from 4 steps … kfan5; each kfan<i> calls the provider p<i>, declared in it.
+    const fan = (i: number) =>
+      `name: kfan${i}\nproviders:\n  p${i}: { type: openai, api_key_env: KEY_${i} }\nsteps:\n` +
+      `  - { name: s, type: llm, provider: p${i}, model: m, prompt: hi }\n${[1, 2, 3, 4]
+        .map((c) => `  - { name: c${c}, type: pipeline, file: kfan${i + 1}.yaml }\n`)
+        .join('')}`;
+    for (let i = 0; i < 5; i++) writeFileSync(join(sub, `kfan${i}.yaml`), fan(i));
+    writeFileSync(
+      join(sub, 'kfan5.yaml'),
+      'name: kfan5\nproviders:\n  p5: { type: openai, api_key_env: KEY_5 }\nsteps:\n  - { name: s, type: llm, provider: p5, model: m, prompt: hi }\n',
+    );
+    const loaded = await loadPipeline(join(sub, 'kfan0.yaml'));
+    const parses = vi.mocked(parseSource);
+    parses.mockClear();
+    const missing = checkProviderKeys(loaded.pipeline, { KEY_0: 'k', KEY_3: 'k' }, sub);
+    expect(missing.map((p) => p.provider)).toEqual(['p1', 'p2', 'p4', 'p5']);
+    // Each of the 5 files read once (was 4 + 16 + 64 + 256 + 1,024 = 1,364 reads).
+    expect(parses.mock.calls.length).toBeLessThanOrEqual(5);
   });
 });
