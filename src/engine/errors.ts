@@ -23,7 +23,7 @@ export class RunInterruptedError extends ElexirionError {
 
 /**
  * A fresh error standing for `reason`, to stop what runs inside a step — a parallel group's
- * sub-steps, a nested pipeline's steps — when the step itself is stopped (its timeout, the run's
+ * sub-steps, a nested pipeline's steps, a batch's items — when the step itself is stopped (its timeout, the run's
  * stop). A stopped call attaches its bill to the reason it was stopped for; on the step's own error,
  * those bills (journaled already on the inner steps' rows) would ride into the step's failed row and
  * be counted twice. An interruption stays an interruption of the same kind.
@@ -37,6 +37,11 @@ class InnerStopError extends ElexirionError {
   constructor(readonly reason: unknown) {
     super(messageOf(reason));
   }
+}
+
+/** The reason an innerStop stands for (an interruption is its own). */
+export function stopReasonOf(stop: unknown): unknown {
+  return stop instanceof InnerStopError ? stop.reason : stop;
 }
 
 /**

@@ -4,10 +4,9 @@
 // each call attempt; it is handed to the model caller rather than armed here, so an item costs no
 // timer or AbortController of its own (a batch runs tens of thousands of them).
 import type { Step, StepTemplate } from '../../config/schema.js';
-import { ElexirionError } from '../../errors.js';
 import { type ItemRecord, STOPPED_ITEM_PREFIX } from '../../journal/store.js';
 import { withItem } from '../../template/scope.js';
-import { messageOf } from '../errors.js';
+import { innerStop, messageOf, stopReasonOf } from '../errors.js';
 import { addSpent, NOTHING_SPENT, type Spent } from '../spent.js';
 import { addCost, addUsage, type StepExecution, type StepOutcome } from '../step-handler.js';
 import { fallbacksOf, mergeFallback } from '../step-runner.js';
@@ -32,27 +31,19 @@ export interface ItemRun {
 }
 
 /**
- * Why a batch stops its items: the reason the signal of their calls carries — an object of the
- * batch's own, never the reason it wraps (the step's timeout, the run's stop, the batch's failure).
- * A cancelled call attaches its bill to the error it is stopped with (steps/llm.ts); a stopped item's
- * bill is on its own row (itemRecordOf), and must not ride on the error the batch throws too, whose
- * bill the batch's row keeps: that would count it twice.
+ * Stops the items running under `cancel`, for `reason` (the step's timeout, the run's stop, the
+ * batch's failure) — with a reason of their own (innerStop), as a parallel group stops its
+ * sub-steps: a cancelled call attaches its bill to the error it is stopped with (steps/llm.ts); a
+ * stopped item's bill is on its own row (itemRecordOf), and must not ride on the error the batch
+ * throws too, whose bill the batch's row keeps: that would count it twice.
  */
-export class ItemsStoppedError extends ElexirionError {
-  constructor(readonly reason: unknown) {
-    super(messageOf(reason));
-  }
-}
-
-/** Stops the items running under `cancel`, for `reason` (see ItemsStoppedError). */
 export function stopItems(cancel: AbortController, reason: unknown): void {
-  if (!cancel.signal.aborted) cancel.abort(new ItemsStoppedError(reason));
+  if (!cancel.signal.aborted) cancel.abort(innerStop(reason));
 }
 
 /** What an item stopped by its batch says in the journal: why the batch stopped. */
 function stoppedError(cancel: AbortSignal): unknown {
-  const reason: unknown = cancel.reason;
-  return reason instanceof ItemsStoppedError ? reason.reason : reason;
+  return stopReasonOf(cancel.reason);
 }
 
 /** The calls an item may make, in order: the template, then each of its fallbacks. */
