@@ -95,7 +95,7 @@ export function attachMetrics(source: MetricsSource, options: MetricsOptions = {
   });
   const cacheHits = new Counter({
     name: 'pipeline_cache_hits_total',
-    help: 'Provider calls answered from the call cache',
+    help: 'Provider calls answered from the call cache (or a cassette, when replaying)',
     registers,
   });
   new Gauge({
@@ -156,14 +156,19 @@ export function attachMetrics(source: MetricsSource, options: MetricsOptions = {
   for (const calls of [bus, ...(options.alsoFrom ?? [])]) {
     unsubscribe.push(
       calls.on('pipeline.provider.response', (e) => {
-        if (e.cached) return;
+        // A call answered without the provider — from the cache, or from a cassette when replaying —
+        // spent nothing; the journal counts both as cache hits (step details, run totals), and so
+        // does this counter.
+        if (e.cached) {
+          cacheHits.inc();
+          return;
+        }
         const { provider, model } = labelsOf(e.provider, e.model);
         tokens.inc({ provider, model, direction: 'input' }, e.usage.inputTokens);
         tokens.inc({ provider, model, direction: 'output' }, e.usage.outputTokens);
         if (e.costUsd !== null) cost.inc({ provider, model }, e.costUsd);
         else unpriced.inc({ provider, model });
       }),
-      calls.on('pipeline.cache.hit', () => cacheHits.inc()),
     );
   }
 

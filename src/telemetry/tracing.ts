@@ -254,10 +254,12 @@ export function attachTracing(bus: EventBus, tracer: Tracer, options: TracingOpt
           within(steps.get(key)?.span ?? parentOf(e.runId, e.step)),
         );
       }
+      // A cache hit or a replay used no tokens (its usage is the original call's, which it repeats): a
+      // backend adding up gen_ai.usage must not count it as spent, as the metrics and totals do not.
       span.setAttributes({
         [GEN_AI.responseModel]: e.model,
-        [GEN_AI.inputTokens]: e.usage.inputTokens,
-        [GEN_AI.outputTokens]: e.usage.outputTokens,
+        [GEN_AI.inputTokens]: e.cached ? 0 : e.usage.inputTokens,
+        [GEN_AI.outputTokens]: e.cached ? 0 : e.usage.outputTokens,
         [ELEXIRION.cached]: e.cached,
         ...(e.costUsd === null ? {} : { [ELEXIRION.costUsd]: e.costUsd }),
       });

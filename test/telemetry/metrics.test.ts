@@ -1,5 +1,12 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
+import { loadPipelineFromString } from '../../src/config/loader.js';
+import { Engine } from '../../src/engine/engine.js';
+import { CassettePlayer, CassetteRecorder } from '../../src/journal/cassette.js';
+import { SqliteStore } from '../../src/journal/sqlite-store.js';
 import { ProviderError } from '../../src/providers/provider-error.js';
 import { attachMetrics } from '../../src/telemetry/metrics.js';
 import { MOCK_PIPELINE, newEngine, runYaml } from './run-pipeline.js';
@@ -41,7 +48,16 @@ describe('attachMetrics', () => {
       retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1, jitter: false },
     };
     await gate.execute(() => Promise.reject(fault), once).catch(() => {});
-    engine.bus.emit('pipeline.cache.hit', { runId: 'r', step: 's', provider: 'p', model: 'm', costSavedUsd: 0.1 });
+    engine.bus.emit('pipeline.provider.response', {
+      runId: 'r',
+      step: 's',
+      provider: 'p',
+      model: 'm',
+      durationMs: 0,
+      usage: { inputTokens: 100, outputTokens: 20 },
+      costUsd: 0,
+      cached: true,
+    });
     const replayed = {
       runId: 'r',
       step: 's',
@@ -72,6 +88,28 @@ describe('attachMetrics', () => {
     expect(sampleValue(text, /direction="output"\}/)).toBe(20);
     await sleep(80); // past the recovery timeout: the next call would be the probe
     expect(sampleValue(await metrics.text(), /^pipeline_provider_circuit_state\{provider="anthropic"\}/)).toBe(1);
+  });
+
+  it('counts as cache hits what the journal does: calls answered from the cache or from a cassette', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'elexirion-metrics-'));
+    const tape = join(dir, 'tape.jsonl');
+    const engine = new Engine({ store: new SqliteStore(':memory:'), env: {} });
+    const metrics = attachMetrics(engine, { defaultMetrics: false });
+    const loaded = loadPipelineFromString(MOCK_PIPELINE, join(dir, 'p.yaml'));
+    const hits = async () => sampleValue(await metrics.text(), /^pipeline_cache_hits_total /);
+    const first = await (await engine.start(loaded, { record: new CassetteRecorder(tape) })).result;
+    expect(first.totals.cache_hits).toBe(0);
+    expect(await hits()).toBe(0);
+    const cached = await (await engine.start(loaded)).result;
+    expect(cached.totals.cache_hits).toBe(2);
+    expect(await hits()).toBe(2);
+    const replayed = await (await engine.start(loaded, { replay: new CassettePlayer(tape) })).result;
+    expect(replayed.totals.cache_hits).toBe(2);
+    expect(await hits()).toBe(4);
+    // Nothing answered without the provider adds tokens.
+    expect(sampleValue(await metrics.text(), /direction="output"\}/)).toBe(first.totals.output_tokens);
+    metrics.detach();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('counts calls to unpriced models apart, never as free', async () => {

@@ -139,6 +139,25 @@ steps:
     expect(parentOf(spans.find((s) => s.name === 'chat m') as ReadableSpan)).toBe(id('step sub/items'));
   });
 
+  it('gives a cache hit a span of its own, with no tokens: it used none', () => {
+    const exporter = new InMemorySpanExporter();
+    const tracing = createTracing([new SimpleSpanProcessor(exporter)]);
+    const bus = new EventBus();
+    attachTracing(bus, tracing.tracer);
+    bus.emit('pipeline.execution.start', { runId: 'r', pipeline: 'p', resumed: false, steps: 1 });
+    bus.emit('pipeline.step.start', { runId: 'r', step: 's', type: 'llm', index: 0 });
+    const usage = { inputTokens: 17, outputTokens: 5 }; // the original call's, as a hit's response carries
+    bus.emit('pipeline.provider.response', {
+      ...{ runId: 'r', step: 's', provider: 'p', model: 'm', durationMs: 0, usage, costUsd: 0, cached: true },
+    });
+    const span = exporter.getFinishedSpans().find((s) => s.name === 'chat m') as ReadableSpan;
+    expect(span.attributes).toMatchObject({
+      'gen_ai.usage.input_tokens': 0,
+      'gen_ai.usage.output_tokens': 0,
+      'elexirion.cache_hit': true,
+    });
+  });
+
   it('redacts secrets from the error messages it exports', () => {
     const KEY = 'tool-secret-Zq9xW3vB7nM2';
     const exporter = new InMemorySpanExporter();
