@@ -62,6 +62,31 @@ export interface ProviderSettings {
 
 const BUILTIN_TYPES: ReadonlySet<string> = new Set(['anthropic', 'gemini', 'openai', 'mock']);
 
+/**
+ * A base URL with credentials (`https://user:pass@gateway`): fetch refuses to send a request to one,
+ * so every call would fail — and, as a connection failure, be retried and counted by the breaker.
+ * Refused before the run, naming where it came from and where credentials go instead.
+ */
+function refuseCredentialsIn(name: string, baseUrl: string, variable: string | undefined): void {
+  let url: URL;
+  try {
+    url = new URL(baseUrl);
+  } catch {
+    return; // not a URL: the SDK's own error says so
+  }
+  if (url.username === '' && url.password === '') return;
+  url.username = '';
+  url.password = '';
+  const from = variable === undefined ? `the base_url of provider "${name}"` : `${variable} (provider "${name}")`;
+  throw new ElexirionError(
+    `${from} carries credentials (user:password@ in ${url.href.replace(/\/$/, '')}): requests cannot be sent to such a URL`,
+    {
+      exitCode: ExitCode.invalidInput,
+      hint: 'remove them from the URL; send a gateway credential as a header (ANTHROPIC_CUSTOM_HEADERS, OPENAI_CUSTOM_HEADERS) or as the key (api_key_env)',
+    },
+  );
+}
+
 /** The type of a provider name: its `type:` when declared, else the built-in of that name. */
 export function providerType(name: string, config: ProviderConfig | undefined): ProviderType {
   if (config?.type) return config.type;
@@ -85,6 +110,8 @@ export function resolveProviderSettings(name: string, config: ProviderConfig | u
   const keyVariables = config?.api_key_env ? [config.api_key_env] : ownEndpoint ? [] : defaults.keyVariables;
   const apiKey = keyVariables.map((v) => env[v]).find((v) => v !== undefined && v.trim() !== '');
   const baseUrl = config?.base_url ?? nonEmpty(env[defaults.baseUrlVariable]);
+  if (baseUrl !== undefined)
+    refuseCredentialsIn(name, baseUrl, config?.base_url === undefined ? defaults.baseUrlVariable : undefined);
   const keyOptional = type === 'openai' && baseUrl !== undefined && !isOfficialOpenAI(baseUrl) && !config?.api_key_env;
   // The operator's other settings (custom headers, OpenAI's organization and project) go where the
   // operator's key would: the endpoint the environment names (or the vendor's own), never a

@@ -2,6 +2,7 @@
 // default port) and a base URL from the environment get the standard key; any other base_url in a
 // pipeline gets only the key its api_key_env names.
 import { expect, it } from 'vitest';
+import { type ElexirionError, ExitCode } from '../../src/errors.js';
 import { resolveProviderSettings } from '../../src/providers/settings.js';
 
 const env = {
@@ -58,4 +59,23 @@ it('the operator’s custom headers, organization and project follow the same ru
   expect(s('x', { type: 'anthropic', base_url: 'https://gw.example', api_key_env: 'K' }).headers).toBeUndefined();
   // Gemini's SDK reads no such variable.
   expect(s('gemini', undefined).headers).toBeUndefined();
+});
+it('refuses a base URL carrying credentials (fetch cannot send to one), from a pipeline or the environment, without them', () => {
+  const refusal = (name: string, cfg: object | undefined, e: Record<string, string>) => {
+    try {
+      resolveProviderSettings(name, cfg as never, e);
+    } catch (error) {
+      return error as ElexirionError;
+    }
+    throw new Error('accepted');
+  };
+  const fromPipeline = refusal('gw', { type: 'openai', base_url: 'https://bob:s3cret-pw@gw.corp/v1' }, env);
+  expect(fromPipeline.message).toBe(
+    'the base_url of provider "gw" carries credentials (user:password@ in https://gw.corp/v1): requests cannot be sent to such a URL',
+  );
+  expect(fromPipeline.exitCode).toBe(ExitCode.invalidInput);
+  expect(fromPipeline.hint).toContain('CUSTOM_HEADERS');
+  const fromEnv = refusal('anthropic', undefined, { ...env, ANTHROPIC_BASE_URL: 'http://u:s3cret-pw@127.0.0.1:9/' });
+  expect(fromEnv.message).toMatch(/^ANTHROPIC_BASE_URL \(provider "anthropic"\) carries credentials/);
+  expect(`${fromPipeline.message} ${fromEnv.message}`).not.toContain('s3cret-pw');
 });

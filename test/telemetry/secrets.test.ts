@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ElexirionError, ExitCode } from '../../src/errors.js';
 import { SqliteStore } from '../../src/journal/sqlite-store.js';
 import { attachLogging, createLogger } from '../../src/telemetry/logger.js';
 import { createRedactor, REDACTED, redactDeep } from '../../src/telemetry/redact.js';
@@ -142,21 +143,21 @@ describe('a base URL with credentials (a proxy’s password)', () => {
     );
   });
 
-  it('leaks into no error, event or journal row of a run whose call fails on it', async () => {
+  it('is refused before the run starts (fetch cannot send to such a URL), naming it without them', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'elexirion-secrets-'));
     const store = new SqliteStore(join(dir, 'journal.db'));
     const env = { ANTHROPIC_API_KEY: KEY, ANTHROPIC_BASE_URL: `http://proxyuser:${PASSWORD}@127.0.0.1:9` };
     const engine = newEngine(env, store);
     const events: string[] = [];
     engine.bus.onAny((e) => events.push(JSON.stringify(e)));
-    const failed = await runYaml(engine, CLAUDE_PIPELINE);
-    const logged = rawFiles(dir);
-    const steps = JSON.stringify(await store.getSteps(failed.run_id));
+    const refused = await runYaml(engine, CLAUDE_PIPELINE).catch((e: unknown) => e as ElexirionError);
     await store.close();
-    expect(failed.status).toBe('failed');
-    expect(`${failed.error} ${steps}`).toMatch(/proxyuser:\*\*\*@/); // the URL is still there to read
-    for (const text of [failed.error ?? '', steps, ...events]) expect(text).not.toContain(PASSWORD);
-    for (const raw of [logged, rawFiles(dir)]) expect(raw.includes(PASSWORD)).toBe(false);
+    expect(refused).toMatchObject({ exitCode: ExitCode.invalidInput });
+    expect((refused as Error).message).toBe(
+      'ANTHROPIC_BASE_URL (provider "anthropic") carries credentials (user:password@ in http://127.0.0.1:9): requests cannot be sent to such a URL',
+    );
+    expect(events).toEqual([]);
+    expect(rawFiles(dir).includes(PASSWORD)).toBe(false);
   });
 });
 
