@@ -7,6 +7,7 @@
 // (max_tokens still does), and they are counted as unpriced.
 // This is the budget of a run on one machine; in cluster mode the same check is made on a ledger
 // in Redis shared by every worker of the run (src/cluster/shared-budgets.ts), in the same words.
+import { formatCost } from '../cli/format.js';
 import { ElexirionError } from '../errors.js';
 import type { ModelRequest, Usage } from '../providers/provider.js';
 import { estimateUsage } from './estimate.js';
@@ -32,7 +33,7 @@ export class BudgetExceededError extends ElexirionError {
   readonly standing?: BudgetStanding & { limitOf: 'cost' | 'tokens' };
   constructor(message: string, standing?: BudgetStanding & { limitOf: 'cost' | 'tokens' }) {
     super(message, {
-      hint: 'raise `budget:` in the pipeline or --max-cost; finished steps are kept — `elexirion resume` continues the run',
+      hint: 'finished steps are kept: `elexirion resume RUN_ID --max-cost USD` continues the run with a higher cost limit (or raise `budget:` in the pipeline, then `elexirion resume RUN_ID --force`)',
     });
     if (standing) this.standing = standing;
   }
@@ -119,9 +120,9 @@ export interface BudgetStanding {
 /** The refusal of a call that could take the run past max_cost_usd (one wording, local or cluster). */
 export function costRefusal(step: string, request: ModelRequest, at: BudgetStanding): BudgetExceededError {
   return new BudgetExceededError(
-    `budget: step "${step}" stopped before calling ${request.provider}/${request.model}: spent $${usd(at.spent)}` +
-      (at.inFlight > 0 ? ` (+ up to $${usd(at.inFlight)} in flight)` : '') +
-      ` of max_cost_usd $${usd(at.limit)}, and this call could cost up to $${usd(at.call)}`,
+    `budget: step "${step}" stopped before calling ${request.provider}/${request.model}: spent ${usd(at.spent)}` +
+      (at.inFlight > 0 ? ` (+ up to ${usd(at.inFlight)} in flight)` : '') +
+      ` of max_cost_usd ${usd(at.limit)}, and this call could cost up to ${usd(at.call)}`,
     { ...at, limitOf: 'cost' },
   );
 }
@@ -136,6 +137,7 @@ export function tokenRefusal(step: string, request: ModelRequest, at: BudgetStan
   );
 }
 
+/** A cost in the CLI's format (`$0`, `$0.0123`, `$1.50`): the message is printed as it is. */
 function usd(value: number): string {
-  return value.toFixed(4);
+  return formatCost(value);
 }

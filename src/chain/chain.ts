@@ -20,7 +20,10 @@ export interface ChainOptions {
   mock?: boolean;
   /** Relative files resolve against it (default: the process's working directory). */
   cwd?: string;
-  /** Told when a link starts (or resumes) and when it ends. */
+  /**
+   * Told when a link starts (or resumes) — before its run does, so that what announces the link
+   * comes before the run's own events — and when it ends.
+   */
   onLink?: (event: LinkEvent) => void;
   /** Stops the chain before its next link (Ctrl-C between two links: no run is active to stop). */
   signal?: AbortSignal;
@@ -200,7 +203,9 @@ async function continueChain(state: ChainState, links: ChainLink[], cwd: string)
       let handle: RunHandle;
       try {
         handle =
-          known === undefined ? await startLink(state, link, previousOutputs) : await resumeLink(state, link, known);
+          known === undefined
+            ? await startLink(state, link, file, previousOutputs)
+            : await resumeLink(state, link, file, known);
       } catch (error) {
         // The first link's bad inputs are the user's (exit 2); a later link's come from the chain.
         if (i === 0 || !(error instanceof ConfigError)) throw error;
@@ -216,7 +221,6 @@ async function continueChain(state: ChainState, links: ChainLink[], cwd: string)
       // Stopped while the link was being started (its run journaled, not yet active: engine.stopAll
       // did not see it): the link's run ends interrupted, resumable, as if stopped a moment later.
       if (state.signal?.aborted) handle.stop('interrupted');
-      state.onLink?.({ phase: known === undefined ? 'start' : 'resume', ...where(link, file), runId: handle.runId });
       result = await handle.result;
       state.onLink?.({ phase: 'end', ...where(link, file), runId: handle.runId, result });
     }
@@ -253,6 +257,7 @@ async function continueChain(state: ChainState, links: ChainLink[], cwd: string)
 async function startLink(
   state: ChainState,
   link: ChainLink,
+  file: string,
   previousOutputs: Record<string, unknown> | undefined,
 ): Promise<RunHandle> {
   const { engine } = state;
@@ -282,6 +287,7 @@ async function startLink(
   // before it ran is not a resumed run's changed pipeline (that refusal would leave the link's run
   // ownerless and the chain stuck). Loaded from the file, it also has the file's positions for
   // the diagnostics of the run (the journal's copy has none).
+  announce(state, link, file, 'start', created.id);
   return engine.resume(created.id, { fromJournal: true, pipeline: link.loaded });
 }
 
@@ -290,11 +296,14 @@ async function startLink(
  * its planned document, as startLink would have run it; else a resume of what it started, or with
  * `force` of its changed file.
  */
-async function resumeLink(state: ChainState, link: ChainLink, runId: string): Promise<RunHandle> {
+async function resumeLink(state: ChainState, link: ChainLink, file: string, runId: string): Promise<RunHandle> {
   const run = await state.engine.store.getRun(runId);
   const neverStarted = run?.status === 'running' && run.metadata.pid === undefined;
   // The file as loaded now is run only if it is still the planned document (same hash).
-  if (neverStarted && !state.force) return state.engine.resume(runId, { fromJournal: true, pipeline: link.loaded });
+  if (neverStarted && !state.force) {
+    announce(state, link, file, 'resume', runId);
+    return state.engine.resume(runId, { fromJournal: true, pipeline: link.loaded });
+  }
   // Refused here rather than by the engine's resume, whose hint (`resume with --force`) reads as
   // `elexirion resume RUN_ID --force`: that would resume the link's run alone, not the chain.
   if (!state.force && run !== undefined && run.pipelineHash !== link.loaded.hash) {
@@ -304,7 +313,13 @@ async function resumeLink(state: ChainState, link: ChainLink, runId: string): Pr
       `restore the file, or \`elexirion chain --resume ${chainId} --force\` to re-run the link from its first changed step`,
     );
   }
+  announce(state, link, file, 'resume', runId);
   return state.engine.resume(runId, state.force ? { force: true } : {});
+}
+
+/** Tells onLink that the link's run is about to start: before the run's first event. */
+function announce(state: ChainState, link: ChainLink, file: string, phase: 'start' | 'resume', runId: string): void {
+  state.onLink?.({ phase, ...where(link, file), runId });
 }
 
 function where(link: ChainLink, file: string) {

@@ -28,6 +28,22 @@ export function formatCost(usd: number | null | undefined): string {
   return usd < 0.01 ? `$${usd.toFixed(4)}` : `$${usd.toFixed(2)}`;
 }
 
+/**
+ * A cost of which `unpricedCalls` calls had no known price (`usd` their known part): `$?` when none
+ * of it is known — nothing priced, or only calls that cost nothing — and `$0.02+?` when part is;
+ * never a misleading `$0`.
+ */
+export function formatPartialCost(usd: number | null | undefined, unpricedCalls: number): string {
+  if (!(unpricedCalls > 0)) return formatCost(usd);
+  if (usd === null || usd === undefined || usd === 0) return '$?';
+  return `${formatCost(usd)}+?`;
+}
+
+/** `1 step`, `3 steps`; `plural` for the irregular ones (`1 retry`, `2 retries`). */
+export function count(n: number, singular: string, plural = `${singular}s`): string {
+  return `${n} ${n === 1 ? singular : plural}`;
+}
+
 export function formatTokens(usage: Usage | { input_tokens: number; output_tokens: number }): string {
   const input = 'inputTokens' in usage ? usage.inputTokens : usage.input_tokens;
   const output = 'outputTokens' in usage ? usage.outputTokens : usage.output_tokens;

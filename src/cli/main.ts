@@ -6,6 +6,7 @@ import { ConfigError, type Diagnostic, ElexirionError, ExitCode } from '../error
 import { storageError } from '../journal/storage-errors.js';
 import { commands } from './commands/index.js';
 import { type CliContext, createCliContext } from './context.js';
+import { asksForJson } from './early-signals.js';
 import { VERSION } from './version.js';
 
 export async function main(argv: string[], ctx: CliContext = createCliContext()): Promise<number> {
@@ -44,17 +45,6 @@ export async function main(argv: string[], ctx: CliContext = createCliContext())
     }
     return reportError(error, ctx, program.opts<{ debug?: boolean }>().debug === true, json);
   }
-}
-
-/**
- * Whether the command line asks for JSON (`--json` before any `--`). A command that stops on an
- * error then still prints one JSON object on stdout — the error — so that `… --json | jq` never
- * reads an empty or partial document; the sentence and hint still go to stderr.
- */
-function asksForJson(argv: string[]): boolean {
-  const args = argv.slice(2);
-  const end = args.indexOf('--');
-  return (end === -1 ? args : args.slice(0, end)).includes('--json');
 }
 
 /** The JSON form of an error: the shape of the HTTP API's error bodies, plus the exit code. */

@@ -4,7 +4,7 @@ import { stringify } from 'yaml';
 import type { RunResult } from '../engine/run-result.js';
 import { ExitCode } from '../errors.js';
 import type { CliContext } from './context.js';
-import { formatCost, formatDuration, formatTokens } from './format.js';
+import { count, formatCost, formatDuration, formatPartialCost, formatTokens } from './format.js';
 
 export function exitCodeOf(result: RunResult): number {
   switch (result.status) {
@@ -40,10 +40,7 @@ export function printRunSummary(result: RunResult, ctx: CliContext, options: Sum
   ctx.stdout.write(`\n${c.bold(result.pipeline)} ${status}${duration} ${c.dim(`(run ${result.run_id})`)}\n`);
   if (result.status === 'failed') {
     ctx.stdout.write(`${c.red('failed at')} ${result.failed_step ?? '(run)'}: ${result.error ?? ''}\n`);
-    if (resumeHint)
-      ctx.stdout.write(
-        `${c.dim('hint')}: fix the cause, then \`elexirion resume ${result.run_id}\` continues from the journal\n`,
-      );
+    if (resumeHint) ctx.stdout.write(`${c.dim('hint')}: ${failedRunHint(result)}\n`);
   }
   if (resumeHint && (result.status === 'interrupted' || result.status === 'cancelled')) {
     ctx.stdout.write(`${c.dim('hint')}: \`elexirion resume ${result.run_id}\` continues where it stopped\n`);
@@ -51,11 +48,14 @@ export function printRunSummary(result: RunResult, ctx: CliContext, options: Sum
   if (Object.keys(result.outputs).length > 0) {
     ctx.stdout.write(`${c.bold('outputs')}:\n${indent(stringify(result.outputs).trimEnd())}\n`);
   }
-  const unpriced = t.unpriced_calls > 0 ? c.yellow(` (+ ${t.unpriced_calls} call(s) of unknown price)`) : '';
+  // Nothing of the cost known (`$?`): the count says why; part of it known: what it leaves out.
+  const plus = t.cost_usd === 0 ? '' : '+ ';
+  const unpriced = t.unpriced_calls > 0 ? c.yellow(` (${plus}${t.unpriced_calls} call(s) of unknown price)`) : '';
   const cache = t.cache_hits > 0 ? `, ${t.cache_hits} cache hit(s) saved ${formatCost(t.cost_saved_usd)}` : '';
-  const retries = t.retries > 0 ? `, ${t.retries} retries` : '';
+  const retries = t.retries > 0 ? `, ${count(t.retries, 'retry', 'retries')}` : '';
+  const cost = t.unpriced_calls > 0 && t.cost_usd === 0 ? '$?' : formatCost(t.cost_usd);
   ctx.stdout.write(
-    `${c.bold('totals')}: ${t.calls} call(s), ${formatTokens(t)}, ${formatCost(t.cost_usd)}${unpriced}${cache}${retries}\n`,
+    `${c.bold('totals')}: ${t.calls} call(s), ${formatTokens(t)}, ${cost}${unpriced}${cache}${retries}\n`,
   );
 }
 
@@ -67,7 +67,7 @@ export function printSteps(result: RunResult, ctx: CliContext): void {
   for (const s of result.steps) {
     const d = s.details ?? {};
     const extra = [
-      Number(d.retries ?? 0) > 0 ? `${d.retries} retries` : '',
+      Number(d.retries ?? 0) > 0 ? count(Number(d.retries), 'retry', 'retries') : '',
       Number(d.cache_hits ?? 0) > 0
         ? `${d.cache_hits} cache hit(s), saved ${formatCost(Number(d.cost_saved_usd ?? 0))}`
         : '',
@@ -81,8 +81,24 @@ export function printSteps(result: RunResult, ctx: CliContext): void {
 
 /** A step's cost: `$?` when no call of it was priced, `$0.02+?` when only some were. */
 function formatStepCost(s: RunResult['steps'][number]): string {
-  const unpriced = s.cost_usd !== null && Number(s.details?.unpriced_calls ?? 0) > 0;
-  return unpriced ? `${formatCost(s.cost_usd)}+?` : formatCost(s.cost_usd);
+  return formatPartialCost(s.cost_usd, Number(s.details?.unpriced_calls ?? 0));
+}
+
+/**
+ * What to do about a failed run. A run its budget stopped needs no fix of its own: a higher limit
+ * (`resume --max-cost`), or for a token limit a raised `budget.max_tokens` (a changed pipeline:
+ * `resume --force`, which keeps every step, a changed `budget` invalidating none).
+ */
+function failedRunHint(result: RunResult): string {
+  const id = result.run_id;
+  const error = result.error ?? '';
+  if (/\bbudget: step "[^"]*" stopped before calling .* of max_cost_usd \$/.test(error)) {
+    return `\`elexirion resume ${id} --max-cost USD\` continues from the journal with a higher cost limit (finished steps are kept)`;
+  }
+  if (/\bbudget: step "[^"]*" stopped before calling .* of max_tokens \d/.test(error)) {
+    return `raise \`budget.max_tokens\` in the pipeline, then \`elexirion resume ${id} --force\` continues from the journal (finished steps are kept)`;
+  }
+  return `fix the cause, then \`elexirion resume ${id}\` continues from the journal`;
 }
 
 function indent(text: string): string {

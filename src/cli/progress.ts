@@ -8,28 +8,34 @@
 import type { EventBus } from '../telemetry/event-bus.js';
 import type { EventMap } from '../telemetry/events.js';
 import type { CliContext } from './context.js';
-import { fitToColumns, formatCost, formatDuration, formatTokens, terminalColumns } from './format.js';
+import { count, fitToColumns, formatCost, formatDuration, formatTokens, terminalColumns } from './format.js';
 
-type Progress = EventMap['pipeline.step.progress'];
+type ProgressEvent = EventMap['pipeline.step.progress'];
 
 export interface ProgressOptions {
   /** Print streamed chunks to stdout as they arrive. */
   stream: boolean;
 }
 
-export function attachProgress(bus: EventBus, ctx: CliContext, options: ProgressOptions): () => void {
+/**
+ * Detaches the progress (its last live line erased); `line` prints a line of the caller's among the
+ * progress lines (a chain's link), the live line erased first and drawn again after it.
+ */
+export type Progress = (() => void) & { line: (text: string) => void };
+
+export function attachProgress(bus: EventBus, ctx: CliContext, options: ProgressOptions): Progress {
   const c = ctx.stderrColors; // for what goes to stderr; ctx.colors for stdout
   const out = ctx.stderr;
   const tty = Boolean(ctx.stderr.isTTY) && !('CI' in ctx.env);
   // A batch's last progress event, and when it came (its ETA counts down from there between events).
-  const running = new Map<string, { started: number; type: string; progress?: { event: Progress; at: number } }>();
+  const running = new Map<string, { started: number; type: string; progress?: { event: ProgressEvent; at: number } }>();
   let liveLine = false;
   let streamedStep: string | undefined;
   /** Steps whose text was printed since they last started over (a reset). */
   const printed = new Set<string>();
 
   /** done/total, the failed ones, and the event's ETA less the time since it came. */
-  const progressText = (e: Progress, sinceMs: number): string => {
+  const progressText = (e: ProgressEvent, sinceMs: number): string => {
     // `done` counts every finished item, the failed ones included. The ETA is the engine's: the pace
     // of the items run since the step (re)started, not counting those a resumed run found done.
     const eta =
@@ -69,7 +75,7 @@ export function attachProgress(bus: EventBus, ctx: CliContext, options: Progress
   const offs = [
     bus.on('pipeline.execution.start', (e) => {
       line(
-        `${c.bold(e.resumed ? 'resuming' : 'running')} ${e.pipeline} ${c.dim(`(run ${e.runId}, ${e.steps} steps)`)}`,
+        `${c.bold(e.resumed ? 'resuming' : 'running')} ${e.pipeline} ${c.dim(`(run ${e.runId}, ${count(e.steps, 'step')})`)}`,
       );
     }),
     bus.on('pipeline.step.start', (e) => {
@@ -121,10 +127,18 @@ export function attachProgress(bus: EventBus, ctx: CliContext, options: Progress
     }),
   ];
 
-  return () => {
+  let detached = false;
+  const detach = () => {
     if (timer) clearInterval(timer);
     clearLive();
     if (streamedStep) ctx.stdout.write('\n');
+    streamedStep = undefined;
     for (const off of offs) off();
+    detached = true;
   };
+  return Object.assign(detach, {
+    line: (text: string) => {
+      if (!detached) line(text);
+    },
+  });
 }

@@ -37,6 +37,8 @@ export interface ProviderKeyProblem {
   path: string;
   message: string;
   hint?: string;
+  /** A key that is simply not set: the variables that would hold it (the first is the usual one). */
+  keyVariables?: readonly string[];
 }
 
 /**
@@ -53,7 +55,13 @@ export function checkProviderKeys(pipeline: Pipeline, env: Env = process.env, di
       const settings = resolveProviderSettings(provider, providers[provider], env);
       if (settings.type !== 'mock' && !settings.apiKey && !settings.keyOptional) {
         const err = missingKeyError(settings);
-        problems.push({ provider, path, message: err.message, ...(err.hint ? { hint: err.hint } : {}) });
+        problems.push({
+          provider,
+          path,
+          message: err.message,
+          ...(err.hint ? { hint: err.hint } : {}),
+          ...(settings.keyVariables.length > 0 ? { keyVariables: settings.keyVariables } : {}),
+        });
       }
     } catch (err) {
       if (!(err instanceof ElexirionError)) throw err;
@@ -63,15 +71,53 @@ export function checkProviderKeys(pipeline: Pipeline, env: Env = process.env, di
   return problems;
 }
 
-/** Throws the first missing-key problem as an ElexirionError (exit code: invalid input). */
+/**
+ * Throws the missing-key problems as one ElexirionError (exit code: invalid input), naming every
+ * provider and the variable to set for each, so that one try finds them all.
+ */
 export function assertProviderKeys(pipeline: Pipeline, env: Env = process.env, dir?: string): void {
-  const [first, ...rest] = checkProviderKeys(pipeline, env, dir);
+  const problems = checkProviderKeys(pipeline, env, dir);
+  const [first] = problems;
   if (!first) return;
-  const more = rest.length ? ` (and ${rest.map((p) => p.provider).join(', ')})` : '';
-  throw new ElexirionError(`${first.message}${more}`, {
+  if (problems.length === 1) {
+    throw new ElexirionError(first.message, {
+      exitCode: ExitCode.invalidInput,
+      ...(first.hint ? { hint: first.hint } : {}),
+    });
+  }
+  const unset = problems.filter((p) => p.keyVariables !== undefined);
+  const others = problems.filter((p) => p.keyVariables === undefined);
+  const parts: string[] = [];
+  const hints: string[] = [];
+  if (unset.length > 0) {
+    // Two providers of one vendor may read one variable: named once.
+    const variables = [...new Set(unset.map((p) => (p.keyVariables as readonly string[])[0] as string))];
+    parts.push(
+      `${unset.length === 1 ? 'provider' : 'providers'} ${andList(unset.map((p) => `"${p.provider}"`))} ${unset.length === 1 ? 'has' : 'have'} no API key: ${andList(variables)} ${variables.length === 1 ? 'is' : 'are'} not set`,
+    );
+    const exports = [
+      ...new Set(
+        unset.map((p) => {
+          const [variable, ...alternatives] = p.keyVariables as readonly string[];
+          return `${variable}=…${alternatives.length ? ` (or ${alternatives.join(', ')})` : ''}`;
+        }),
+      ),
+    ];
+    hints.push(`export ${andList(exports)} before running, or run with --mock to use no provider at all`);
+  }
+  for (const p of others) {
+    parts.push(p.message);
+    if (p.hint && !hints.includes(p.hint)) hints.push(p.hint);
+  }
+  throw new ElexirionError(parts.join('; '), {
     exitCode: ExitCode.invalidInput,
-    ...(first.hint ? { hint: first.hint } : {}),
+    ...(hints.length ? { hint: hints.join('; ') } : {}),
   });
+}
+
+/** `a`, `a and b`, `a, b and c`. */
+function andList(items: string[]): string {
+  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
 }
 
 interface ProviderUse {

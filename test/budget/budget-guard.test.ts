@@ -70,4 +70,17 @@ describe('BudgetGuard', () => {
     expect(guard.unpricedCalls).toBe(1);
     expect(guard.spent.tokens).toBe(2);
   });
+
+  it('states money as the CLI does (`$0` when nothing was paid, never `$0.0000`) and says how to go on', () => {
+    const guard = new BudgetGuard({ maxCostUsd: 0.5 }, price);
+    const error = (() => {
+      try {
+        guard.reserve(request('x'.repeat(400), { maxTokens: 100_000 }), 'big'); // worst case $1.0001
+      } catch (e) {
+        return e as BudgetExceededError;
+      }
+    })();
+    expect(error?.message).toMatch(/: spent \$0 of max_cost_usd \$0\.50, and this call could cost up to \$1\.00$/);
+    expect(error?.hint).toContain('`elexirion resume RUN_ID --max-cost USD`');
+  });
 });

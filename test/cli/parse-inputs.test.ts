@@ -54,3 +54,12 @@ describe('parseInputs', () => {
     expect(file.stderr).toContain('unknown input "__proto__"');
   });
 });
+
+describe('--help of the commands that take --input', () => {
+  it.each(['run', 'chain'])('%s --help shows no `(default: [])` after --input', async (command) => {
+    const help = await runMain([command, '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/-i, --input <key=value>/);
+    expect(help.stdout).not.toContain('(default: [])');
+  });
+});

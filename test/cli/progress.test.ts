@@ -63,6 +63,15 @@ describe('the ETA of a batch', () => {
   });
 });
 
+describe("a run's first line", () => {
+  it('says `1 step`, `3 steps` (was: `1 steps`)', () => {
+    const { bus, text } = watch({});
+    bus.emit('pipeline.execution.start', { runId: 'r1', pipeline: 'one', resumed: false, steps: 1 });
+    bus.emit('pipeline.execution.start', { runId: 'r2', pipeline: 'three', resumed: true, steps: 3 });
+    expect(text()).toBe('running one (run r1, 1 step)\nresuming three (run r2, 3 steps)\n');
+  });
+});
+
 describe('the live line on a terminal', () => {
   const names = [1, 2, 3, 4, 5, 6].map((n) => `summarize_chapter_${n}_of_the_book`);
 

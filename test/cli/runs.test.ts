@@ -110,3 +110,41 @@ describe('elexirion runs show', () => {
     for (const out of [list.stdout, shown.stdout]) expect(out).not.toMatch(/\$0\.0000/);
   });
 });
+
+describe('elexirion runs --status', () => {
+  it('with no run of that status says so, not "no runs yet" (the journal has runs)', async () => {
+    const db = join(mkdtempSync(join(tmpdir(), 'elexirion-runs-')), 'j.db');
+    const env = { NO_COLOR: '1' };
+    expect((await runMain(['run', example, '--mock', '--db', db], { env })).code).toBe(0);
+    const failed = await runMain(['runs', '--status', 'failed', '--db', db], { env });
+    expect(failed.code, failed.stderr).toBe(0);
+    expect(failed.stdout).toBe('no failed runs: `elexirion runs` lists the runs of every status\n');
+    // An empty journal is still "no runs yet", with or without --status.
+    const empty = join(mkdtempSync(join(tmpdir(), 'elexirion-runs-')), 'j.db');
+    await new SqliteStore(empty).close();
+    for (const args of [['runs'], ['runs', '--status', 'failed']]) {
+      const none = await runMain([...args, '--db', empty], { env });
+      expect(none.stdout).toMatch(/^no runs yet: start one/);
+    }
+  });
+});
+
+describe('a run whose calls all have an unknown price', () => {
+  it('costs `$?` in `runs` and `runs show`, never `$0` / `$0+?`; the totals still count the calls', async () => {
+    const db = join(mkdtempSync(join(tmpdir(), 'elexirion-runs-')), 'j.db');
+    const env = { NO_COLOR: '1' };
+    // Two items of a model missing from the price table: no known cost.
+    const store = new SqliteStore(db);
+    const runId = '01UNPRICEDRUN0000000000000';
+    await journalKilledBatch(store, runId, 2, { inputTokens: 10, outputTokens: 5, costUsd: null as unknown as number });
+    await store.close();
+
+    const list = await runMain(['runs', '--db', db], { env });
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toMatch(new RegExp(`${runId}.*  \\$\\?\n`));
+    const shown = await runMain(['runs', 'show', runId, '--db', db], { env });
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toContain('totals: 2 call(s), 20→10 tok, $? (2 call(s) of unknown price)\n');
+    for (const out of [list.stdout, shown.stdout]) expect(out).not.toMatch(/\$0(\+\?| )/);
+  });
+});

@@ -82,7 +82,7 @@ describe('shared budgets', () => {
     await b.reserve(call, 'fan[1]');
     // Each worker alone would still have room for $0.0011; together they hold $0.0022 of $0.0025.
     expect((await refusal(b, 'fan[2]')).message).toMatch(
-      /step "fan\[2\]" stopped before calling stub\/stub-model: spent \$0\.0000 \(\+ up to \$0\.0022 in flight\) of max_cost_usd \$0\.0025, and this call could cost up to \$0\.0011/,
+      /step "fan\[2\]" stopped before calling stub\/stub-model: spent \$0 \(\+ up to \$0\.0022 in flight\) of max_cost_usd \$0\.0025, and this call could cost up to \$0\.0011/,
     );
     expect((await refusal(a, 'fan[3]')).message).toMatch(/\(\+ up to \$0\.0022 in flight\)/);
 

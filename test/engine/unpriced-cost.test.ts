@@ -110,7 +110,7 @@ describe('a step with calls of unknown price', () => {
     const resumed = await (await engine.resume(first.run_id)).result;
     expect(paid.paid).toBe(2);
     expect(resumed.status).toBe('failed');
-    expect(resumed.error).toMatch(/budget: step "b".*spent \$0\.0200/);
+    expect(resumed.error).toMatch(/budget: step "b".*spent \$0\.02 of/);
 
     // Step a: the $0.02 of its paid calls, and the fallback's call of unknown price counted apart.
     const a = resumed.steps.find((s) => s.name === 'a');

@@ -159,7 +159,45 @@ describe('step → provider', () => {
     );
     const err = thrown(() => assertProviderKeys(pipeline, { GEMINI_API_KEY: 'g' }));
     expect(err.message).toContain('ANTHROPIC_API_KEY');
-    expect(err.message).toContain('and openai');
+    expect(err.message).toContain('OPENAI_API_KEY');
+  });
+
+  it('names every missing provider with its variable, in the message and in the hint (was: "(and gemini)")', () => {
+    const two = {
+      name: 'p',
+      steps: [
+        { name: 'a', type: 'claude', prompt: 'x' },
+        { name: 'b', type: 'gemini', prompt: 'y' },
+      ],
+    } as Pipeline;
+    const err = thrown(() => assertProviderKeys(two, {}));
+    expect(err.message).toBe(
+      'providers "anthropic" and "gemini" have no API key: ANTHROPIC_API_KEY and GEMINI_API_KEY are not set',
+    );
+    expect(err.hint).toBe(
+      'export ANTHROPIC_API_KEY=… and GEMINI_API_KEY=… (or GOOGLE_API_KEY) before running, or run with --mock to use no provider at all',
+    );
+    expect(err.exitCode).toBe(2);
+    // One missing: as before.
+    const one = thrown(() => assertProviderKeys(two, { GEMINI_API_KEY: 'g' }));
+    expect(one.message).toBe('provider "anthropic" has no API key: ANTHROPIC_API_KEY is not set');
+    expect(one.hint).toBe('export ANTHROPIC_API_KEY=… before running, or run with --mock to use no provider at all');
+  });
+
+  it('lists a problem other than an unset key in its own words beside the unset ones', () => {
+    const mixed = {
+      name: 'p',
+      providers: { proxy: { type: 'anthropic', base_url: 'https://proxy.example.com' } },
+      steps: [
+        { name: 'a', type: 'claude', prompt: 'x' },
+        { name: 'b', type: 'llm', provider: 'proxy', model: 'm', prompt: 'y' },
+      ],
+    } as Pipeline;
+    const problems = checkProviderKeys(mixed, {});
+    const err = thrown(() => assertProviderKeys(mixed, {}));
+    expect(problems).toHaveLength(2);
+    expect(err.message).toBe(`${problems[0]?.message}; ${problems[1]?.message}`);
+    expect(err.hint).toBe(`${problems[0]?.hint}; ${problems[1]?.hint}`);
   });
 });
 

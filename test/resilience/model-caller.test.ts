@@ -133,7 +133,7 @@ describe('createModelCaller', () => {
     await caller(request('first', { maxTokens: 100 }), opts()); // spends $2
     const error = await caller(request('second', { maxTokens: 1000 }), opts()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BudgetExceededError);
-    expect((error as Error).message).toMatch(/step "summarize".*spent \$2\.0000 of max_cost_usd \$2\.5000/);
+    expect((error as Error).message).toMatch(/step "summarize".*spent \$2\.00 of max_cost_usd \$2\.50,/);
     expect(provider.calls).toBe(1);
   });
 

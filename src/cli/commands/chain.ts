@@ -2,6 +2,7 @@
 // next one's inputs; halts on the first link that fails and names it. `--resume CHAIN_ID` resumes
 // the link that stopped and runs the rest.
 import { chain, type LinkEvent, resumeChain } from '../../chain/chain.js';
+import { linkName } from '../../chain/chain-plan.js';
 import { Engine } from '../../engine/engine.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import type { CliContext } from '../context.js';
@@ -26,7 +27,7 @@ export const registerChain: RegisterCommand = (program, ctx, setExitCode) => {
     .command('chain')
     .description("run pipelines one after another, each one's outputs becoming the next one's inputs")
     .argument('[files...]', 'pipeline YAML files, in order')
-    .option('-i, --input <key=value>', 'an input for every link that declares it (repeatable)', collectInput, [])
+    .option('-i, --input <key=value>', 'an input for every link that declares it (repeatable)', collectInput)
     .option('--inputs <file.json>', 'inputs from a JSON file (--input wins on a clash)')
     .option('--mock', 'swap every provider for the offline mock provider')
     .option('--json', 'print the chain as one JSON object on stdout, and nothing else')
@@ -71,15 +72,16 @@ Examples:
 async function runChain(files: string[], flags: ChainFlags, ctx: CliContext): Promise<number> {
   const store = await openStore(flags.db, ctx, { existing: flags.resume !== undefined });
   const engine = new Engine({ store, env: ctx.env });
-  const detach = flags.json ? () => {} : attachProgress(engine.bus, ctx, { stream: false });
+  const progress = flags.json ? undefined : attachProgress(engine.bus, ctx, { stream: false });
+  const detach = () => progress?.();
   const onLink = (event: LinkEvent) => {
-    if (flags.json) return;
-    const c = ctx.stderrColors;
-    const label = `link ${event.link} of ${event.of} (${event.file})`;
+    if (!progress) return;
     // No `elexirion resume LINK_RUN` hint: that would resume the link alone, not the chain — the
     // chain's own hint (`chain --resume CHAIN_ID`) follows at its end.
     if (event.phase === 'end' && event.result) printRunSummary(event.result, ctx, { resumeHint: false });
-    else ctx.stderr.write(`${c.bold(`${event.phase === 'resume' ? 'resuming' : 'starting'} ${label}`)}\n`);
+    // Before the link's run begins, so before its `running …` / `resuming …` line, which says
+    // which of the two it is; through the progress, so that it never lands on a live line.
+    else if (event.phase !== 'end') progress.line(ctx.stderrColors.bold(linkName(event)));
   };
   // The active link's run ends interrupted (resumable); between two links, none is active: the
   // signal stops the chain before the next one. A second Ctrl-C means now, as for `run`.
@@ -120,10 +122,13 @@ async function runChain(files: string[], flags: ChainFlags, ctx: CliContext): Pr
         );
       } else {
         ctx.stdout.write(`\n${c.red('chain stopped')}: ${result.error}\n`);
-        // Stopped before its first link began, a chain has no id and nothing to resume.
+        // Stopped before its first link began, a chain has no id and nothing to resume. An
+        // interrupted (or cancelled) chain has nothing to fix: it goes on where it stopped.
         if (result.chain_id !== '')
           ctx.stdout.write(
-            `${c.dim('hint')}: fix the cause, then \`elexirion chain --resume ${result.chain_id}\` (add --force if the fix is in the link's file)\n`,
+            result.status === 'failed'
+              ? `${c.dim('hint')}: fix the cause, then \`elexirion chain --resume ${result.chain_id}\` (add --force if the fix is in the link's file)\n`
+              : `${c.dim('hint')}: \`elexirion chain --resume ${result.chain_id}\` continues where it stopped\n`,
           );
       }
     }

@@ -27,7 +27,7 @@ export const registerRun: RegisterCommand = (program, ctx, setExitCode) => {
     .command('run')
     .description('run a pipeline; every finished step is journaled, so a stopped run can be resumed')
     .argument('<file>', 'pipeline YAML file')
-    .option('-i, --input <key=value>', 'an input (repeatable); arrays and objects as JSON', collectInput, [])
+    .option('-i, --input <key=value>', 'an input (repeatable); arrays and objects as JSON', collectInput)
     .option('--inputs <file.json>', 'inputs from a JSON file (--input wins on a clash)')
     .option('--mock', 'swap every provider for the offline mock provider')
     .option('--json', 'print the run as one JSON object on stdout, and nothing else')

@@ -2,7 +2,7 @@
 import { buildRunResult, currentTotals, journalOf, round } from '../../engine/run-result.js';
 import { UsageError } from '../../errors.js';
 import type { RunStatus } from '../../journal/store.js';
-import { formatCost, formatDuration } from '../format.js';
+import { formatDuration, formatPartialCost } from '../format.js';
 import { NoJournalError, openStore } from '../open-store.js';
 import { numberOption } from '../option-values.js';
 import { printRunSummary, printSteps } from '../print-run.js';
@@ -58,14 +58,20 @@ export const registerRuns: RegisterCommand = (program, ctx) => {
           return;
         }
         if (rows.length === 0) {
-          ctx.stdout.write('no runs yet: start one with `elexirion run FILE`\n');
+          // Runs of other statuses may be there: "no runs yet" would say the journal is empty.
+          const any = flags.status !== undefined && (await store.listRuns({ limit: 1 })).length > 0;
+          ctx.stdout.write(
+            any
+              ? `no ${flags.status} runs: \`elexirion runs\` lists the runs of every status\n`
+              : 'no runs yet: start one with `elexirion run FILE`\n',
+          );
           return;
         }
         ctx.stdout.write(
           `${ctx.colors.bold('id                          pipeline              status       started               duration  cost')}\n`,
         );
         for (const r of rows) {
-          const cost = r.unpriced_calls > 0 ? `${formatCost(r.cost_usd)}+?` : formatCost(r.cost_usd);
+          const cost = formatPartialCost(r.cost_usd, r.unpriced_calls);
           ctx.stdout.write(
             `${r.id}  ${r.pipeline.padEnd(20).slice(0, 20)}  ${r.status.padEnd(11)}  ${r.started.slice(0, 19).replace('T', ' ')}  ${(r.duration_ms === null ? '-' : formatDuration(r.duration_ms)).padStart(8)}  ${cost}\n`,
           );
