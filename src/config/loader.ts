@@ -55,7 +55,10 @@ export async function loadPipeline(file: string, options: LoadOptions = {}): Pro
   let size: number;
   try {
     const info = await stat(absolute);
-    if (!info.isFile()) fail(fileProblem('is not a file', 'give the path of a pipeline .yaml file'));
+    if (!info.isFile()) {
+      const what = info.isDirectory() ? 'a directory' : 'not a regular file (a device, a FIFO or a socket)';
+      fail(fileProblem(`is ${what}, not a pipeline file`, 'give the path of a pipeline .yaml file'));
+    }
     size = info.size;
   } catch (error) {
     if (error instanceof ConfigError) throw error;

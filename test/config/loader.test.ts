@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -349,6 +349,19 @@ describe('loadPipeline', () => {
     const error = await loadPipeline('missing.yaml', { cwd: dir }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).diagnostics[0]).toMatchObject({ file: 'missing.yaml', message: 'no such file' });
+  });
+
+  it('says what a path that is no pipeline file is: a directory, or not a regular file', async () => {
+    mkdirSync(join(dir, 'pipelines.yaml'), { recursive: true });
+    const directory = await loadPipeline('pipelines.yaml', { cwd: dir }).catch((e: ConfigError) => e);
+    expect((directory as ConfigError).diagnostics[0]).toMatchObject({
+      message: 'is a directory, not a pipeline file',
+      hint: 'give the path of a pipeline .yaml file',
+    });
+    const device = await loadPipeline('/dev/null').catch((e: ConfigError) => e);
+    expect((device as ConfigError).diagnostics[0]?.message).toBe(
+      'is not a regular file (a device, a FIFO or a socket), not a pipeline file',
+    );
   });
 
   it('refuses invalid UTF-8 and NUL bytes with the position of the first NUL', async () => {
