@@ -33,7 +33,15 @@ export function describeLiquidError(error: unknown, source: string, fallbackOffs
   const text = (original instanceof Error ? original.message : String(original)).replace(LINE_COL_SUFFIX, '');
   const filter = /^undefined filter: (\S+)/.exec(text)?.[1];
   if (filter !== undefined) return unknownFilter(filter, source, offset);
-  return { message: text, ...(offset === undefined ? {} : { offset }) };
+  return { message: text, ...(offset === undefined ? {} : { offset }), hint: syntaxHint(text) };
+}
+
+/** What to do about a Liquid syntax error: the usual causes, and where the syntax is described. */
+function syntaxHint(message: string): string {
+  if (/not closed/.test(message)) {
+    return 'close it: `{% if … %}` needs `{% endif %}`, `{% for … %}` needs `{% endfor %}`, `{{` needs `}}` (docs/templates.md)';
+  }
+  return 'check the tag or expression here: values go in `{{ … }}`, logic in `{% … %}` (docs/templates.md)';
 }
 
 export function toTemplateError(error: unknown, source: string, fallbackOffset?: number): TemplateError {

@@ -67,6 +67,13 @@ describe('checkTemplates', () => {
       expect(issue.path).toEqual(['steps', 1, 'prompt']);
       expect(issue.message).toMatch(/not closed/);
       expect(issue.offset).toBe(2);
+      expect(issue.hint).toContain('`{% if … %}` needs `{% endif %}`');
+    });
+
+    it('says what to check for any other syntax error', () => {
+      const issue = only(check(withSteps('  - { name: a, type: mock, prompt: "{% frobnicate %}" }')));
+      expect(issue.message).toMatch(/^template error: /);
+      expect(issue.hint).toContain('values go in `{{ … }}`, logic in `{% … %}`');
     });
 
     it('reports an unknown filter with a suggestion', () => {
