@@ -27,6 +27,15 @@ export function clusterConfig(redis: string | undefined, env: NodeJS.ProcessEnv)
       hint: 'e.g. --redis redis://127.0.0.1:6379',
     });
   }
+  // ioredis reads the path as a database number and takes anything else (`/abc`) for database 0:
+  // two clusters meant to be kept apart would share one.
+  const path = URL.canParse(redisUrl) ? new URL(redisUrl).pathname : '';
+  if (path !== '' && path !== '/' && !/^\/\d+$/.test(path)) {
+    throw new ElexirionError(`--redis ${redactUrl(redisUrl)}: "${path.slice(1)}" is not a database number`, {
+      exitCode: ExitCode.invalidInput,
+      hint: 'the path of a Redis URL is a database number, e.g. --redis redis://127.0.0.1:6379/2',
+    });
+  }
   return { redisUrl, prefix: env.ELEXIRION_CLUSTER_PREFIX || DEFAULT_PREFIX };
 }
 
@@ -61,7 +70,24 @@ export function redisConnection(config: ClusterConfig, options: RedisOptions = {
   return new Redis(config.redisUrl, { maxRetriesPerRequest: null, lazyConnect: false, ...options });
 }
 
-/** Fails fast with RedisUnavailableError when Redis does not answer a PING within `timeoutMs`. */
+/** The URL names a database this Redis does not have (beyond its `databases` setting). */
+export class RedisDatabaseError extends ElexirionError {
+  constructor(url: string, db: number, cause: unknown) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super(`--redis ${redactUrl(url)}: Redis refuses database ${db}: ${reason}`, {
+      exitCode: ExitCode.invalidInput,
+      hint: 'a Redis has 16 databases (0 to 15) unless its `databases` setting says otherwise: pick one it has',
+      cause,
+    });
+  }
+}
+
+/**
+ * Fails fast with RedisUnavailableError when Redis does not answer a PING within `timeoutMs`, and
+ * with RedisDatabaseError when it refuses the URL's database: ioredis reports a failed SELECT only as
+ * an error event, and every connection would then work in database 0 — silently shared with
+ * whatever uses that one.
+ */
 export async function assertRedisReachable(config: ClusterConfig, timeoutMs = 2_000): Promise<void> {
   const probe = new Redis(config.redisUrl, {
     lazyConnect: true,
@@ -74,11 +100,22 @@ export async function assertRedisReachable(config: ClusterConfig, timeoutMs = 2_
   probe.on('error', (error) => {
     cause ??= error; // the real reason (ECONNREFUSED …); connect() only says the connection closed
   });
+  const db = Number(probe.options.db ?? 0);
   try {
-    await probe.connect();
-    await probe.ping();
-  } catch (error) {
-    throw new RedisUnavailableError(config.redisUrl, cause ?? error);
+    try {
+      await probe.connect();
+      await probe.ping();
+    } catch (error) {
+      throw new RedisUnavailableError(config.redisUrl, cause ?? error);
+    }
+    if (db !== 0) {
+      await probe.select(db).catch((error: unknown) => {
+        // A Redis that answers but refuses the database: the URL is wrong, not Redis away.
+        throw /DB index|out of range|not an integer/i.test(String(error))
+          ? new RedisDatabaseError(config.redisUrl, db, error)
+          : new RedisUnavailableError(config.redisUrl, error);
+      });
+    }
   } finally {
     probe.disconnect();
   }

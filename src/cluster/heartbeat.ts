@@ -68,10 +68,11 @@ export class Heartbeat {
     await this.redis.set(workerKey(this.prefix, this.id), JSON.stringify(beat), 'PX', this.intervalMs * 3);
   }
 
-  async stop(): Promise<void> {
+  /** Stops beating; `removeKey` false leaves the key to expire (Redis away: a DEL would wait for it). */
+  async stop(removeKey = true): Promise<void> {
     clearInterval(this.timer);
     this.lag.stop();
-    await this.redis.del(workerKey(this.prefix, this.id)).catch(() => {});
+    if (removeKey) await this.redis.del(workerKey(this.prefix, this.id)).catch(() => {});
   }
 }
 

@@ -4,7 +4,7 @@
 // executes in its heartbeat, and a worker handed a job again waits while a live worker lists it.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
-import { readHeartbeats } from './heartbeat.js';
+import { readHeartbeats, type WorkerBeat, workerKey } from './heartbeat.js';
 
 /** Consecutive heartbeat periods a job must be unlisted before it counts as abandoned. */
 const CLEAR_CHECKS = 2;
@@ -21,6 +21,24 @@ export class JobOwnership {
   async heldElsewhere(id: string): Promise<boolean> {
     const beats = await readHeartbeats(this.redis, this.prefix);
     return beats.some((beat) => beat.id !== this.self && beat.holds?.includes(id));
+  }
+
+  /**
+   * Whether worker `worker` lives and no longer executes job `id` (it gave it up: its lock lost).
+   * Asked of two of its beats, the second written after this call began: the first may predate the
+   * job's start there. False when the worker has no heartbeat (gone, or frozen: it may still run it).
+   */
+  async releasedBy(worker: string, id: string): Promise<boolean> {
+    const asked = Date.now();
+    for (let t = 0; t <= 3 * this.heartbeatMs; t += this.heartbeatMs / 4) {
+      const text = await this.redis.get(workerKey(this.prefix, worker));
+      if (text === null) return false;
+      const beat = JSON.parse(text) as WorkerBeat;
+      if (beat.holds?.includes(id)) return false;
+      if (beat.at > asked) return true;
+      await sleep(this.heartbeatMs / 4);
+    }
+    return false;
   }
 
   /**

@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis';
 import { Engine, type RunHandle } from '../engine/engine.js';
 import { RunStillRunningError } from '../engine/errors.js';
 import { attachRemoteBatch } from '../engine/steps/batch-remote.js';
-import type { Store } from '../journal/store.js';
+import type { RunRecord, Store } from '../journal/store.js';
 import { GateRegistry } from '../resilience/gate-registry.js';
 import { EventBus } from '../telemetry/event-bus.js';
 import { attachMetrics, type Metrics } from '../telemetry/metrics.js';
@@ -68,6 +68,11 @@ const BATCH_CONCURRENCY = 4;
 const JOURNAL_RETRY_MS = 5_000;
 /** How long GET /health waits for Redis to answer a PING. */
 const HEALTH_PING_MS = 1_000;
+/**
+ * How long a drain waits for a Redis that does not answer (down, unreachable) before it closes
+ * without it: its hand-backs and BullMQ's close would otherwise wait for a reconnection forever.
+ */
+export const DRAIN_REDIS_WAIT_MS = 3_000;
 
 function chunkSizeFrom(env: NodeJS.ProcessEnv): number {
   const n = Number(env.ELEXIRION_CLUSTER_CHUNK);
@@ -87,10 +92,14 @@ export class ClusterWorker {
   private readonly fanOut: BatchFanOut;
   private readonly heartbeat: Heartbeat;
   private readonly active = new Map<string, RunHandle>();
+  /** The executions of runs given up here (their job lock lost): they end without ending their job. */
+  private readonly lostRuns = new WeakSet<RunHandle>();
   /** Chunks in flight, by job id: aborted on a drain. */
   private readonly chunks = new Map<string, AbortController>();
   /** The same chunks' outcomes, for a delivery of a chunk job that runs here already. */
   private readonly chunkResults = new Map<string, Promise<ItemChunkResult>>();
+  /** Every job being processed here (runs, chunks, batches): a drain waits for them to end. */
+  private readonly processing = new Set<Promise<unknown>>();
   private readonly ownership: JobOwnership;
   private readonly journalRetryMs: number;
   /** How long a run job whose owner still runs the run waits before asking again. */
@@ -138,17 +147,27 @@ export class ClusterWorker {
     if (options.metrics) this.metrics = attachMetrics(this.engine, { alsoFrom: [this.itemBus] });
     // After the engine: its own subscriber gives each event the seq the relay publishes it with.
     this.detachRelay = new EventRelay(this.redis, config.prefix, this.engine, createRedactor(options.env)).attach(bus);
-    this.runs = new Worker<RunJobData, RunJobResult>(RUNS_QUEUE, (job, token) => this.processRun(job, token), {
-      connection: this.redis,
-      prefix: config.prefix,
-      name: this.id, // job.processedBy: which worker took it
-      concurrency: options.concurrency,
-      lockDuration: timing.lockMs,
-      stalledInterval: timing.stalledIntervalMs,
-      maxStalledCount: 2,
-      autorun: false,
-    });
+    this.runs = new Worker<RunJobData, RunJobResult>(
+      RUNS_QUEUE,
+      (job, token) => this.processed(this.processRun(job, token)),
+      {
+        connection: this.redis,
+        prefix: config.prefix,
+        name: this.id, // job.processedBy: which worker took it
+        concurrency: options.concurrency,
+        lockDuration: timing.lockMs,
+        stalledInterval: timing.stalledIntervalMs,
+        maxStalledCount: 2,
+        autorun: false,
+      },
+    );
     this.runs.on('error', (error) => this.log(`queue error: ${error.message}`));
+    // Likewise a run whose lock this worker lost: another worker may run it already, from the
+    // journal. Going on beside it would pay for its steps twice and interleave two executions'
+    // commits; it stops, and journals nothing more (the journal's fence refuses what was under way).
+    this.runs.on('lockRenewalFailed', (jobIds) => {
+      for (const id of jobIds) this.loseRun(id, 'its lock could not be renewed');
+    });
     this.fanOut = new BatchFanOut(
       options.store,
       this.redis,
@@ -158,7 +177,7 @@ export class ClusterWorker {
     this.detachBatch = attachRemoteBatch(bus, this.fanOut);
     this.items = new Worker<ItemChunkData, ItemChunkResult>(
       ITEMS_QUEUE,
-      (job, token) => this.processChunk(job, token),
+      (job, token) => this.processed(this.processChunk(job, token)),
       {
         connection: this.redis,
         prefix: config.prefix,
@@ -176,16 +195,20 @@ export class ClusterWorker {
     this.items.on('lockRenewalFailed', (jobIds) => {
       for (const id of jobIds) this.loseChunk(id, 'its lock could not be renewed');
     });
-    this.batches = new Worker<BatchJobData, BatchJobResult>(BATCHES_QUEUE, (job) => this.processBatch(job), {
-      connection: this.redis,
-      prefix: config.prefix,
-      name: this.id,
-      concurrency: BATCH_CONCURRENCY,
-      lockDuration: timing.lockMs,
-      stalledInterval: timing.stalledIntervalMs,
-      maxStalledCount: 2,
-      autorun: false,
-    });
+    this.batches = new Worker<BatchJobData, BatchJobResult>(
+      BATCHES_QUEUE,
+      (job) => this.processed(this.processBatch(job)),
+      {
+        connection: this.redis,
+        prefix: config.prefix,
+        name: this.id,
+        concurrency: BATCH_CONCURRENCY,
+        lockDuration: timing.lockMs,
+        stalledInterval: timing.stalledIntervalMs,
+        maxStalledCount: 2,
+        autorun: false,
+      },
+    );
     this.batches.on('error', (error) => this.log(`queue error: ${error.message}`));
     this.heartbeat = new Heartbeat(
       this.redis,
@@ -204,15 +227,16 @@ export class ClusterWorker {
     this.cancelWatch = setInterval(() => void this.stopCancelledRuns(), CANCEL_POLL_MS);
     this.cancelWatch.unref();
     // A frozen process (a paused VM, a throttled container, a long pause) renews no lock: once it
-    // runs again its chunks may already be another worker's — before BullMQ says so, which takes a
-    // round trip. A gap in this clock longer than a lock lives gives every chunk up at once.
+    // runs again its runs and chunks may already be another worker's — before BullMQ says so, which
+    // takes a round trip. A gap in this clock longer than a lock lives gives every one up at once.
     let lastTick = Date.now();
     this.freezeWatch = setInterval(
       () => {
         const now = Date.now();
         if (now - lastTick > timing.lockMs) {
-          for (const id of [...this.chunks.keys()])
-            this.loseChunk(id, `the process was frozen for ${now - lastTick} ms`);
+          const why = `the process was frozen for ${now - lastTick} ms`;
+          for (const id of [...this.chunks.keys()]) this.loseChunk(id, why);
+          for (const id of [...this.active.keys()]) this.loseRun(id, why);
         }
         lastTick = now;
       },
@@ -300,25 +324,80 @@ export class ClusterWorker {
       this.draining = true;
       this.drainStarted.abort();
       this.log(`draining: ${this.active.size} run(s) in flight go back to the queue`);
-      const closing = Promise.all([this.runs.close(), this.items.close(), this.batches.close()]);
+      const workers = [this.runs, this.items, this.batches];
+      // No job is fetched any more (one fetched meanwhile is handed back: `draining`).
+      for (const worker of workers) void worker.pause(true).catch(() => {});
       this.engine.stopAll('interrupted');
       for (const chunk of this.chunks.values()) chunk.abort(new Error('worker draining'));
-      await closing;
-      await this.shutdown();
+      // Every Redis command waits for a reconnection (maxRetriesPerRequest: null), BullMQ's graceful
+      // close too: with Redis away, a drain would never end, and the orchestrator would SIGKILL the
+      // worker. So the drain waits for Redis a few seconds at most. The jobs in flight end first
+      // (handed back); BullMQ's graceful close — which finishes their jobs in Redis — is started only
+      // then, and only with Redis there: it cannot be forced once begun. Without Redis, the worker
+      // closes without it: the runs it interrupted are journaled as such, and their jobs, not handed
+      // back, are found stalled once Redis is back and resumed elsewhere, like a dead worker's.
+      let away = !(await this.settlesUnlessRedisAway(this.jobsEnded()));
+      if (!away) away = !(await this.settlesUnlessRedisAway(Promise.all(workers.map(closeWhenConnected))));
+      if (away) {
+        this.log(`draining: Redis did not answer for ${DRAIN_REDIS_WAIT_MS} ms; closing without it`);
+        // The shared connection first: what waits on it now fails, or waits on nothing.
+        this.redis.disconnect();
+        await Promise.all(workers.map((worker) => settlesWithin(worker.close(true), DRAIN_REDIS_WAIT_MS)));
+        await settlesWithin(this.engine.drain(), DRAIN_REDIS_WAIT_MS);
+      }
+      await this.shutdown(away);
     })();
     return this.closed;
   }
 
-  private async shutdown(): Promise<void> {
+  /** Resolves once no job is being processed here (those that start meanwhile included). */
+  private async jobsEnded(): Promise<void> {
+    while (this.processing.size > 0) await Promise.allSettled([...this.processing]);
+  }
+
+  /** `work`, a job's processing, counted in `processing` until it settles. */
+  private processed<T>(work: Promise<T>): Promise<T> {
+    this.processing.add(work);
+    const forget = () => this.processing.delete(work);
+    work.then(forget, forget);
+    return work;
+  }
+
+  /** Whether `work` settled; false as soon as Redis has not been connected for DRAIN_REDIS_WAIT_MS. */
+  private async settlesUnlessRedisAway(work: Promise<unknown>): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const gone = new Promise<false>((done) => {
+      let awaySince: number | undefined;
+      timer = setInterval(() => {
+        const now = Date.now();
+        if (this.redis.status === 'ready') awaySince = undefined;
+        else awaySince ??= now;
+        if (awaySince !== undefined && now - awaySince >= DRAIN_REDIS_WAIT_MS) done(false);
+      }, 100);
+    });
+    try {
+      return await Promise.race([work.then(() => true), gone]);
+    } finally {
+      clearInterval(timer);
+    }
+  }
+
+  private async shutdown(redisAway = false): Promise<void> {
     clearInterval(this.cancelWatch);
     clearInterval(this.freezeWatch);
     this.gates.close();
     this.budgets.close();
     this.detachBatch();
     this.detachRelay();
-    await this.fanOut.close();
-    await this.heartbeat.stop();
-    await this.redis.quit().catch(() => {});
+    if (redisAway) {
+      // Nothing to wait for: the heartbeat's key expires by itself (three beats).
+      this.heartbeat.stop(false);
+      void this.fanOut.close().catch(() => {});
+    } else {
+      await this.fanOut.close();
+      await this.heartbeat.stop();
+      await this.redis.quit().catch(() => {});
+    }
     // Last: what the drain did is scraped until the worker is gone.
     await this.metricsServer?.close();
     this.metrics?.detach();
@@ -335,9 +414,16 @@ export class ClusterWorker {
   private async takeRun(job: Job<RunJobData, RunJobResult>, token?: string): Promise<RunJobResult> {
     const { runId } = job.data;
     // Handed out again while it runs here (its lock expired during a Redis outage): this delivery,
-    // which holds the lock now, ends with the run instead of starting it a second time.
+    // which holds the lock now, ends with the run instead of starting it a second time — unless that
+    // execution was given up (the lock it lost is this one): then this delivery runs the run.
     const running = this.active.get(runId);
-    if (running) return this.ended(job, token, (await running.result).status);
+    if (running) {
+      const result = await running.result.catch((error: unknown) => {
+        if (this.lostRuns.has(running)) return undefined;
+        throw error;
+      });
+      if (result && !this.lostRuns.has(running)) return this.ended(job, token, result.status);
+    }
     if (job.attemptsStarted > 1) await this.ownership.waitWhileHeldElsewhere(runId, this.drainStarted.signal);
     // Taken as the drain began (or while it waited above): another worker runs it, not this one.
     if (this.draining) return this.handBack(job, token);
@@ -355,11 +441,11 @@ export class ClusterWorker {
     if (this.draining) return this.handBack(job, token);
     let handle: RunHandle;
     try {
-      handle = await this.engine.resume(runId, { fromJournal: true });
+      handle = await this.resume(record);
     } catch (error) {
       // Its owner on this host still runs it (alive, if frozen past its lock for a while): not a
       // failed attempt — the job waits and asks again, and ends with the run's status once the
-      // owner has finished it, or takes the run if the owner has died meanwhile.
+      // owner has finished it, or takes the run if the owner has died (or given it up) meanwhile.
       if (!(error instanceof RunStillRunningError)) throw error;
       this.log(`run ${runId} is still run by its owner: asked again in ${this.ownerRetryMs} ms`);
       await job.moveToDelayed(Date.now() + this.ownerRetryMs, token);
@@ -370,12 +456,55 @@ export class ClusterWorker {
     if (this.draining) this.engine.stop(runId, 'interrupted');
     this.log(`run ${runId} taken (${record.pipelineName}${job.attemptsStarted > 1 ? ', again' : ''})`);
     try {
-      const result = await handle.result;
+      const result = await handle.result.catch((error: unknown) => {
+        if (this.lostRuns.has(handle)) return undefined;
+        throw error;
+      });
+      // Given up: the job is another worker's now (or back in the queue once found stalled). Still
+      // `running` once the execution is over: the journal's fence stopped it — another process
+      // claimed the run (a worker, `elexirion resume`) — and the run is that process's to end.
+      if (result === undefined || this.lostRuns.has(handle) || result.status === 'running') {
+        return await this.letGo(job, token);
+      }
       if (!(this.draining && result.status === 'interrupted')) this.log(`run ${runId} ${result.status}`);
       return await this.ended(job, token, result.status);
     } finally {
-      this.active.delete(runId);
+      if (this.active.get(runId) === handle) this.active.delete(runId);
     }
+  }
+
+  /**
+   * Resumes a run from the journal. An owner on this host that lives is waited for (the engine
+   * refuses), unless it is a worker whose heartbeat says it gave the run up (its lock lost).
+   */
+  private async resume(record: RunRecord): Promise<RunHandle> {
+    try {
+      return await this.engine.resume(record.id, { fromJournal: true });
+    } catch (error) {
+      if (!(error instanceof RunStillRunningError)) throw error;
+      const { host, pid } = record.metadata as { host?: string; pid?: number };
+      const owner = `${String(host)}:${String(pid)}`;
+      if (owner === this.id || !(await this.ownership.releasedBy(owner, record.id))) throw error;
+      this.log(`run ${record.id} was given up by ${owner}: taken over`);
+      return this.engine.resume(record.id, { fromJournal: true, ownerReleased: true });
+    }
+  }
+
+  /**
+   * Stops executing a run whose job lock this worker lost: another worker may hold the job (and run
+   * the run) now. Nothing more of it is journaled here; the job is left to whoever holds it.
+   */
+  private loseRun(runId: string, why: string): void {
+    const handle = this.active.get(runId);
+    if (!handle || this.lostRuns.has(handle)) return;
+    this.lostRuns.add(handle);
+    if (this.engine.abandon(runId, why)) this.log(`run ${runId} given up: ${why}`);
+  }
+
+  /** The end of a run job this worker gave up: back to the queue if its lock is still ours, else left alone. */
+  private async letGo(job: Job, token: string | undefined): Promise<never> {
+    await job.moveToWait(token).catch(() => {});
+    throw new WaitingError();
   }
 
   /** A run job's end: completed with the run's status, or back to the queue when a drain interrupted it. */
@@ -501,6 +630,36 @@ export class ClusterWorker {
 
   private log(line: string): void {
     this.options.log?.(`[${new Date().toISOString()}] ${hostname()}:${process.pid} ${line}`);
+  }
+}
+
+/**
+ * Closes a BullMQ worker once its connections have connected. One closed while its blocking
+ * connection still connects (a start that failed at once: its journal refused) has that connection
+ * fail "Connection is closed" after BullMQ has removed its error listeners: an uncaught exception,
+ * which ended the process with a stack trace instead of the start's clear error.
+ */
+async function closeWhenConnected(worker: Worker): Promise<void> {
+  await worker.waitUntilReady().catch(() => {});
+  await worker.close();
+}
+
+/** Whether `work` settles (either way) within `ms`. */
+async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((done) => {
+    timer = setTimeout(() => done(false), ms);
+  });
+  try {
+    return await Promise.race([
+      work.then(
+        () => true,
+        () => true,
+      ),
+      late,
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -9,6 +9,7 @@ import { UsageError } from '../errors.js';
 import { CallCache } from '../journal/call-cache.js';
 import type { CassettePlayer, CassetteRecorder } from '../journal/cassette.js';
 import { PID_NAMESPACE, PROCESS_START, processGone, processStart } from '../journal/journal-logs.js';
+import { claimOf, fencedStore, RunTakenOverError, takenOver } from '../journal/run-fence.js';
 import type { RunRecord, RunTotals, StepRecord, Store } from '../journal/store.js';
 import { emptyTotals, FORGOTTEN_STEPS } from '../journal/store.js';
 import { priceCall } from '../pricing/index.js';
@@ -82,6 +83,12 @@ export interface ResumeOptions {
    * to be gone: two processes running one run pay for its steps twice.
    */
   takeover?: boolean;
+  /**
+   * Take the run over from an owner that lives but is known to run it no more: a cluster worker
+   * that gave the run up (its job lock lost) and whose heartbeat no longer lists it. The owner's pid
+   * alone cannot say so on this host; an execution of the run in this process still refuses.
+   */
+  ownerReleased?: boolean;
 }
 
 export interface RunHandle {
@@ -99,6 +106,11 @@ interface ActiveRun {
   stopRequested?: 'interrupted' | 'cancelled';
   /** What the run's end knew: its handle's result needs no second read of the journal. */
   finished?: Finished;
+  /**
+   * Why this execution was given up (`abandon`, or a fenced write refused): another process owns
+   * the run now. It stops and journals nothing more — no final status, no execution.stop.
+   */
+  abandoned?: string;
 }
 
 /** A start or resume under way, and the stop `stopAll` asked of it meanwhile. */
@@ -194,8 +206,9 @@ export class Engine {
    * those a commit already under way is writing.
    */
   async journalPendingEvents(runId: string): Promise<void> {
-    const events = this.active.get(runId)?.context?.takeEvents() ?? [];
-    if (events.length > 0) await this.store.appendEvents(events);
+    const context = this.active.get(runId)?.context;
+    const events = context?.takeEvents() ?? [];
+    if (events.length > 0) await context?.services.store.appendEvents(events);
   }
 
   /** Starts a run of `loaded`. Throws ConfigError for bad inputs and a clear error for missing keys. */
@@ -213,7 +226,11 @@ export class Engine {
         ...this.owner(),
       });
       await this.store.createRun(record);
-      return this.supervise(record, loaded, runOptions, true, pending.stop);
+      return this.supervise(record, loaded, runOptions, {
+        fresh: true,
+        claim: claimOf(record.metadata),
+        stopRequested: pending.stop,
+      });
     } finally {
       this.starting.delete(pending);
     }
@@ -272,7 +289,9 @@ export class Engine {
         `if that process is gone, take the run over: elexirion resume ${runId} --takeover`,
       );
     }
-    if (owner === 'alive' || this.resuming.has(runId)) {
+    // Released: alive, but it gave the run up (never an execution of this process).
+    const released = owner === 'alive' && options.ownerReleased === true && !this.active.has(runId);
+    if ((owner === 'alive' && !released) || this.resuming.has(runId)) {
       throw new RunStillRunningError(
         runId,
         `process ${String(record.metadata.pid)} on ${String(record.metadata.host)}`,
@@ -317,7 +336,10 @@ export class Engine {
     // --force forgets the changed steps only now, the run ours: a resume that loses the claim to
     // another must not delete what the winner journals meanwhile.
     await forget?.();
-    return this.supervise({ ...record, inputs, status: 'running' }, loaded, runOptions, false, pending.stop);
+    return this.supervise({ ...record, inputs, status: 'running' }, loaded, runOptions, {
+      claim: restarts,
+      stopRequested: pending.stop,
+    });
   }
 
   /**
@@ -328,6 +350,23 @@ export class Engine {
   stopAll(status: 'interrupted' | 'cancelled' = 'interrupted'): void {
     for (const pending of this.starting) pending.stop = status;
     for (const runId of this.active.keys()) this.stop(runId, status);
+  }
+
+  /**
+   * Gives a run's execution up without ending the run: another process owns it now (a cluster
+   * worker whose job lock was lost — it was frozen, or cut off from Redis — while another worker
+   * took the job). The execution stops as a stop does, but journals nothing more: no final status,
+   * no execution.stop (the new owner's are the run's); a commit already under way is refused by the
+   * journal's fence once the new owner has claimed the run. Its handle's result is read from the
+   * journal. False when the run is not active here.
+   */
+  abandon(runId: string, why: string): boolean {
+    const active = this.active.get(runId);
+    if (!active) return false;
+    active.abandoned ??= why;
+    active.stopRequested ??= 'interrupted';
+    active.context?.controller.abort(new RunInterruptedError('interrupted'));
+    return true;
   }
 
   stop(runId: string, status: 'interrupted' | 'cancelled' = 'cancelled'): boolean {
@@ -359,22 +398,39 @@ export class Engine {
     while (this.active.size > 0) await Promise.allSettled([...this.active.values()].map((run) => run.done));
   }
 
+  /**
+   * `claim`: the run's claim this execution holds (its `resumes` count): its writes of the run are
+   * fenced with it. `fresh`: the run has never run (nothing to read back).
+   */
   private supervise(
     record: RunRecord,
     loaded: LoadedPipeline,
     options: RunOptions,
-    fresh = false,
-    stopRequested?: 'interrupted' | 'cancelled',
+    {
+      fresh = false,
+      claim,
+      stopRequested,
+    }: { fresh?: boolean; claim: number; stopRequested?: 'interrupted' | 'cancelled' },
   ): RunHandle {
     const runId = record.id;
     // Stopped while being started: its first attempt begins aborted, and ends as a stop says.
     const active: ActiveRun = stopRequested === undefined ? {} : { stopRequested };
     this.active.set(runId, active);
+    // Every write of this execution to its run — steps, items, events, its end — is refused once
+    // another process has claimed the run: a worker that lost the run never interleaves with its owner.
+    const store = fencedStore(this.store, { runId, claim });
+    const services: EngineServices = { ...this.services, store };
+    const giveUp = (error: unknown) => {
+      if (!takenOver(error)) return false;
+      this.abandon(runId, messageOf(error));
+      return true;
+    };
     const outcome = this.supervisor
       .supervise<RunOutcome>({
         id: runId,
         // Every (re)start rebuilds the run from the journal: recovery from durable state, not memory.
         start: async (attempt) => {
+          if (active.abandoned !== undefined) throw new RunTakenOverError(runId);
           // A run that has never run has no steps nor events yet: skip reading them.
           const untouched = fresh && attempt === 0;
           const journaled = untouched ? [] : await this.store.getSteps(runId);
@@ -384,7 +440,7 @@ export class Engine {
             loaded,
             inputs: record.inputs,
             options,
-            services: this.services,
+            services,
             startedAt: record.startedAt,
             metadata: record.metadata,
             lastEventSeq,
@@ -392,11 +448,18 @@ export class Engine {
           });
           active.context = context;
           if (active.stopRequested) context.controller.abort(new RunInterruptedError(active.stopRequested));
-          const result = await executeRun(context, journaled);
-          active.finished = await this.finish(context, result, runId, record);
-          return result;
+          try {
+            const result = await executeRun(context, journaled);
+            // Given up: the run's end is its new owner's to journal.
+            if (active.abandoned === undefined)
+              active.finished = await this.finish(context, result, runId, record, store);
+            return result;
+          } catch (error) {
+            giveUp(error);
+            throw error;
+          }
         },
-        restartable: () => active.stopRequested === undefined,
+        restartable: (error) => active.stopRequested === undefined && !takenOver(error),
         onRestart: (attempt, error) => {
           process.emitWarning(
             `run ${runId} crashed (${messageOf(error)}); restarting from the journal (restart ${attempt})`,
@@ -404,9 +467,11 @@ export class Engine {
         },
       })
       .catch(async (error: unknown) => {
-        // Past the restart intensity (or a crash while stopping): the run fails with its reason.
+        // Past the restart intensity (or a crash while stopping): the run fails with its reason —
+        // unless another process owns it now, which journals its end.
         const failed: RunOutcome = { status: active.stopRequested ?? 'failed', error: messageOf(error) };
-        active.finished = await this.finish(active.context, failed, runId, record).catch(() => undefined);
+        if (giveUp(error) || active.abandoned !== undefined) return failed;
+        active.finished = await this.finish(active.context, failed, runId, record, store).catch(() => undefined);
         return failed;
       })
       .finally(() => {
@@ -434,6 +499,7 @@ export class Engine {
     outcome: RunOutcome,
     runId: string,
     record: RunRecord,
+    store: Store,
   ): Promise<Finished> {
     // A run that began on an empty journal and never restarted journaled only what its context
     // committed: those records are the journal's steps (no 500 rows read back), and it has item
@@ -468,8 +534,8 @@ export class Engine {
     context?.journalEvent('pipeline.execution.stop', finishedAt, stop);
     await Promise.all([
       this.cache?.flush(),
-      context ? this.store.appendEvents(context.takeEvents()) : undefined,
-      this.store.updateRun(runId, patch),
+      context ? store.appendEvents(context.takeEvents()) : undefined,
+      store.updateRun(runId, patch),
     ]);
     this.bus.emit('pipeline.execution.stop', stop);
     // Object.assign: V8 builds `{ ...record, ...patch }` (a spread adding new keys) on a slow path.

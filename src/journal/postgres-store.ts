@@ -38,6 +38,7 @@ import {
   STEP_COLUMNS,
   stepParams,
 } from './postgres-rows.js';
+import { type RunFence, RunTakenOverError } from './run-fence.js';
 import {
   type CallRecord,
   type EventRecord,
@@ -86,6 +87,12 @@ const UPSERT_STEP = `INSERT INTO steps (${STEP_COLUMNS})
     output = excluded.output, error = excluded.error, usage = excluded.usage, cost_usd = excluded.cost_usd,
     duration_ms = excluded.duration_ms, attempts = excluded.attempts, started_at = excluded.started_at,
     finished_at = excluded.finished_at, details = excluded.details`;
+/**
+ * A fenced write's first statement: the run still holds the claim (run-fence.ts). FOR SHARE keeps a
+ * claim from committing until this transaction has: a claim is either before the write (which is then
+ * refused) or after it (and reads what it wrote).
+ */
+const HOLDS_CLAIM = `SELECT 1 FROM runs WHERE id = $1 AND coalesce(metadata->>'resumes', '0') = $2 FOR SHARE`;
 
 export class PostgresStore implements Store {
   /** Where the journal is, password hidden: safe to print. */
@@ -138,14 +145,22 @@ export class PostgresStore implements Store {
     );
   }
 
-  async updateRun(id: string, patch: Partial<Omit<RunRecord, 'id'>>): Promise<void> {
+  async updateRun(id: string, patch: Partial<Omit<RunRecord, 'id'>>, fence?: RunFence): Promise<void> {
     const changed = RUN_COLUMNS.filter(([field]) => field !== 'id' && field in patch);
     if (changed.length === 0) return;
     const sets = changed.map(([, column], i) => `${column} = $${i + 2}${JSON_COLUMNS.has(column) ? '::json' : ''}`);
-    await this.query(`UPDATE runs SET ${sets.join(', ')} WHERE id = $1`, [
-      id,
-      ...changed.map(([field, , kind]) => runValue(patch, field, kind)),
+    const values = [id, ...changed.map(([field, , kind]) => runValue(patch, field, kind))];
+    if (!fence) {
+      await this.query(`UPDATE runs SET ${sets.join(', ')} WHERE id = $1`, values);
+      return;
+    }
+    // Fenced: only while the run holds the claim — the same row, so the one statement is atomic.
+    const claim = `coalesce(metadata->>'resumes', '0') = $${values.length + 1}`;
+    const rows = await this.query(`UPDATE runs SET ${sets.join(', ')} WHERE id = $1 AND ${claim} RETURNING id`, [
+      ...values,
+      String(fence.claim),
     ]);
+    if (rows.length === 0) throw new RunTakenOverError(id);
   }
 
   async claimRun(
@@ -183,11 +198,11 @@ export class PostgresStore implements Store {
     return rows.map(rowToRun);
   }
 
-  async commitStep(step: StepRecord, events: EventRecord[] = []): Promise<void> {
-    await this.transaction([
-      { text: UPSERT_STEP, values: stepParams(step) },
-      ...insertStatements(EVENT_INSERT, events.map(eventParams)),
-    ]);
+  async commitStep(step: StepRecord, events: EventRecord[] = [], fence?: RunFence): Promise<void> {
+    await this.transaction(
+      [{ text: UPSERT_STEP, values: stepParams(step) }, ...insertStatements(EVENT_INSERT, events.map(eventParams))],
+      fence,
+    );
   }
 
   async getSteps(runId: string): Promise<StepRecord[]> {
@@ -214,9 +229,9 @@ export class PostgresStore implements Store {
     ]);
   }
 
-  async commitItems(items: ItemRecord[]): Promise<void> {
+  async commitItems(items: ItemRecord[], fence?: RunFence): Promise<void> {
     const latest = lastByKey(items, (i) => JSON.stringify([i.runId, i.stepKey, i.index]));
-    await this.transaction(insertStatements(ITEM_INSERT, latest.map(itemParams)));
+    await this.transaction(insertStatements(ITEM_INSERT, latest.map(itemParams)), fence);
   }
 
   async getItems(runId: string, stepKey: string, range?: { from: number; to: number }): Promise<ItemRecord[]> {
@@ -277,8 +292,8 @@ export class PostgresStore implements Store {
     return Number(rows[0]?.seq ?? 0);
   }
 
-  async appendEvents(events: EventRecord[]): Promise<void> {
-    await this.transaction(insertStatements(EVENT_INSERT, events.map(eventParams)));
+  async appendEvents(events: EventRecord[], fence?: RunFence): Promise<void> {
+    await this.transaction(insertStatements(EVENT_INSERT, events.map(eventParams)), fence);
   }
 
   async getEvents(runId: string, afterSeq = 0, limit = 10_000): Promise<EventRecord[]> {
@@ -340,10 +355,13 @@ export class PostgresStore implements Store {
     return result.rows;
   }
 
-  /** The statements in one transaction; a single statement is atomic on its own and skips BEGIN. */
-  private async transaction(statements: Statement[]): Promise<void> {
+  /**
+   * The statements in one transaction; a single statement is atomic on its own and skips BEGIN.
+   * With `fence`, the transaction first checks that the run still holds that claim: RunTakenOverError if not.
+   */
+  private async transaction(statements: Statement[], fence?: RunFence): Promise<void> {
     if (statements.length === 0) return;
-    if (statements.length === 1) {
+    if (statements.length === 1 && !fence) {
       const [only] = statements as [Statement];
       await this.query(only.text, only.values);
       return;
@@ -354,6 +372,9 @@ export class PostgresStore implements Store {
       let broken: Error | undefined;
       try {
         await client.query('BEGIN');
+        if (fence && (await client.query(HOLDS_CLAIM, [fence.runId, String(fence.claim)])).rowCount === 0) {
+          throw new RunTakenOverError(fence.runId);
+        }
         for (const s of statements) await client.query(s.text, s.values.map(storable));
         await client.query('COMMIT');
       } catch (error) {

@@ -18,6 +18,7 @@ import {
   rowToStep,
   stepParams,
 } from './rows.js';
+import type { RunFence } from './run-fence.js';
 import { SqliteCallKeys } from './sqlite-call-keys.js';
 import { SqliteEventLog } from './sqlite-event-log.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
@@ -192,7 +193,9 @@ export class SqliteStore implements Store {
     return this.behind.write(['run', runToRow(run)]);
   }
 
-  async updateRun(id: string, patch: Partial<Omit<RunRecord, 'id'>>): Promise<void> {
+  // The fences (run-fence.ts) of these writes are ignored: one machine's journal, whose runs are
+  // taken over only from an owner whose process is gone (or that gave the run up), never beside it.
+  async updateRun(id: string, patch: Partial<Omit<RunRecord, 'id'>>, _fence?: RunFence): Promise<void> {
     const row = runToRow({ id, ...patch } as RunRecord);
     const columns = Object.entries(RUN_COLUMNS)
       .filter(([field]) => field in patch && field !== 'id')
@@ -253,7 +256,7 @@ export class SqliteStore implements Store {
     return (rows as Row[]).map(rowToRun);
   }
 
-  async commitStep(step: StepRecord, events: EventRecord[] = []): Promise<void> {
+  async commitStep(step: StepRecord, events: EventRecord[] = [], _fence?: RunFence): Promise<void> {
     const runId = step.runId;
     let own = events;
     let others: Promise<void> = Promise.resolve();
@@ -276,7 +279,7 @@ export class SqliteStore implements Store {
     );
   }
 
-  async commitItems(items: ItemRecord[]): Promise<void> {
+  async commitItems(items: ItemRecord[], _fence?: RunFence): Promise<void> {
     return this.behind.write(['items', items.map(itemParams)]);
   }
 
@@ -307,7 +310,7 @@ export class SqliteStore implements Store {
     return this.events.lastSeq(runId);
   }
 
-  async appendEvents(events: EventRecord[]): Promise<void> {
+  async appendEvents(events: EventRecord[], _fence?: RunFence): Promise<void> {
     if (events.length === 0) return;
     return this.behind.write(['events', SqliteEventLog.batchRows(events)]);
   }

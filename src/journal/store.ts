@@ -2,6 +2,7 @@
 // SQLite implementation is synchronous underneath. One interface, several implementations, one
 // conformance suite (test/journal/store-conformance.ts) that every implementation must pass.
 import type { Usage } from '../providers/provider.js';
+import type { RunFence } from './run-fence.js';
 
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'interrupted' | 'cancelled';
 export type StepStatus = 'succeeded' | 'failed' | 'skipped';
@@ -198,7 +199,12 @@ export interface Store {
   publish(): Promise<void>;
 
   createRun(run: RunRecord): Promise<void>;
-  updateRun(id: string, patch: Partial<Omit<RunRecord, 'id'>>): Promise<void>;
+  /**
+   * `fence` (here and on the other writes of a run): the write commits only while the run still
+   * holds that claim, else it is refused with RunTakenOverError (run-fence.ts). A store that cannot
+   * check it atomically with the write (SQLite, one machine's journal) ignores it.
+   */
+  updateRun(id: string, patch: Partial<Omit<RunRecord, 'id'>>, fence?: RunFence): Promise<void>;
   getRun(id: string): Promise<RunRecord | undefined>;
   /**
    * Compare-and-set: applies `patch` only if the run still has the status and metadata it was read
@@ -212,7 +218,7 @@ export interface Store {
   listRuns(options?: ListRunsOptions): Promise<RunRecord[]>;
 
   /** Durable before it resolves: a step result exists for nobody until this has returned. */
-  commitStep(step: StepRecord, events?: EventRecord[]): Promise<void>;
+  commitStep(step: StepRecord, events?: EventRecord[], fence?: RunFence): Promise<void>;
   getSteps(runId: string): Promise<StepRecord[]>;
   /**
    * Forget steps, their items, and every step and item nested under them (`key/…`): resume
@@ -224,7 +230,7 @@ export interface Store {
   deleteSteps(runId: string, keys: string[], forgottenSpend?: RunTotals): Promise<void>;
 
   /** Items of a batch, committed together in one transaction (many items finish at once). */
-  commitItems(items: ItemRecord[]): Promise<void>;
+  commitItems(items: ItemRecord[], fence?: RunFence): Promise<void>;
   getItems(runId: string, stepKey: string, range?: { from: number; to: number }): Promise<ItemRecord[]>;
   /**
    * The items of a batch step by outcome. `stopped`: journaled failed only because their batch was
@@ -238,7 +244,7 @@ export interface Store {
    */
   itemTotals(runId: string): Promise<ItemTotals[]>;
 
-  appendEvents(events: EventRecord[]): Promise<void>;
+  appendEvents(events: EventRecord[], fence?: RunFence): Promise<void>;
   getEvents(runId: string, afterSeq?: number, limit?: number): Promise<EventRecord[]>;
   /** The highest event sequence number of a run (0 when it has none). */
   lastEventSeq(runId: string): Promise<number>;

@@ -1,7 +1,8 @@
 // A run whose worker is frozen (alive: SIGSTOP here) past a few job locks is handed to worker B on
 // the same host, whose resume is refused — the run's owner still lives. That is no failed attempt:
-// B's job waits and asks again, and ends with the run's status once A, running again, has finished
-// it (or takes the run if A died). It used to fail the job's attempts: `run --cluster` said "the
+// B's job waits and asks again, and takes the run once A, running again, has given it up (its lock
+// lost: A stops it rather than run it beside B) — or ends with the run's status had A finished it,
+// or takes the run if A died. It used to fail the job's attempts: `run --cluster` said "the
 // cluster gave up" while the run went on and succeeded, and had A died, no worker would have taken
 // the run again. Needs `npm run build`.
 import { setTimeout as sleep } from 'node:timers/promises';

@@ -105,6 +105,52 @@ describe('a worker and its journal', () => {
     expect(worker.stderr).not.toMatch(/s3cret/);
   }, 30_000);
 
+  // A journal that refuses at once (a database that does not exist) failed the start while the
+  // queues' connections were still connecting; the drain closed them mid-connect, and BullMQ reported
+  // "Connection is closed" with no listener left: about one start in five died with that stack trace
+  // (exit 1) instead of the clear error. The CLI now checks the journal before it opens a queue
+  // connection, and a drain closes connections only once they have connected.
+  it('`elexirion worker` on a database that does not exist: exit 69 and the clear error, every time', async () => {
+    const h = await cluster.harness();
+    const missing = h.db.replace(/\/[^/]*$/, `/${h.prefix.replace(/\W/g, '_')}_missing`);
+    const starts = await Promise.all(
+      Array.from({ length: 3 }, () => runCli(['worker', '--db', missing, '--concurrency', '1'], h.env).done),
+    );
+    for (const start of starts) {
+      expect(start.code, start.stderr).toBe(69);
+      expect(start.stderr).toMatch(/cannot use the PostgreSQL journal at .*does not exist/);
+      expect(start.stderr).not.toMatch(/Connection is closed|\n\s+at /);
+    }
+  }, 30_000);
+
+  it('a start the journal fails within milliseconds drains without an uncaught connection error', async () => {
+    const h = await cluster.harness();
+    const config = { redisUrl: REDIS_URL, prefix: h.prefix };
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => uncaught.push(error);
+    // BullMQ reports it as an unhandled rejection or an uncaught 'error' event, by timing.
+    process.on('uncaughtException', onUncaught);
+    process.on('unhandledRejection', onUncaught);
+    cleanups.push(async () => {
+      process.off('uncaughtException', onUncaught);
+      process.off('unhandledRejection', onUncaught);
+    });
+    for (let i = 0; i < 40; i++) {
+      const delay = i % 10;
+      const store = new PostgresStore(h.db);
+      store.migrate = async () => {
+        await sleep(delay);
+        throw new ElexirionError('journal refused', { exitCode: 69 });
+      };
+      const worker = new ClusterWorker({ config, store, env: process.env, concurrency: 1, timing: FAST_TIMING });
+      await expect(worker.start()).rejects.toThrow('journal refused');
+      await worker.drain();
+      await store.close();
+    }
+    await sleep(200); // a connection closed mid-connect reports it a moment later
+    expect(uncaught.map(String)).toEqual([]);
+  }, 30_000);
+
   it('a run taken while the journal is away waits for it instead of failing its attempts, then runs', async () => {
     const h = await cluster.harness();
     const config = { redisUrl: REDIS_URL, prefix: h.prefix };

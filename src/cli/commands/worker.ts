@@ -49,6 +49,15 @@ Examples:
       const config = clusterConfig(flags.redis, ctx.env);
       await assertRedisReachable(config);
       const store = await openStore(flags.db, ctx);
+      // The journal before any queue connection opens: one that cannot be used (unreachable, a
+      // database that does not exist, a newer schema) is the start's clear error, exit 69. Checked
+      // after the worker's connections were opening, its failure could close them mid-connect.
+      try {
+        await store.migrate();
+      } catch (error) {
+        await store.close().catch(() => {});
+        throw error;
+      }
       const worker = new ClusterWorker({
         config,
         store,
