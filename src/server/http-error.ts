@@ -13,6 +13,8 @@ export class HttpError extends Error {
     readonly status: ContentfulStatusCode,
     message: string,
     readonly hint?: string,
+    /** The problems one by one (`file:line:col`, key path, message, hint), as for an invalid pipeline. */
+    readonly diagnostics?: unknown[],
   ) {
     super(message);
   }
@@ -29,7 +31,14 @@ export function toErrorResponse(thrown: unknown): { status: ContentfulStatusCode
   // A full disk or an unwritable journal: the server's storage, 503 — not a bug (500).
   const error = storageError(thrown) ?? thrown;
   if (error instanceof HttpError) {
-    return { status: error.status, body: { error: error.message, ...(error.hint ? { hint: error.hint } : {}) } };
+    return {
+      status: error.status,
+      body: {
+        error: error.message,
+        ...(error.hint ? { hint: error.hint } : {}),
+        ...(error.diagnostics ? { diagnostics: error.diagnostics } : {}),
+      },
+    };
   }
   if (error instanceof ConfigError) {
     return {

@@ -1,11 +1,11 @@
 // The live side of a run's event stream. The journal holds a run's events once they are committed
 // (with the next step commit); the hub holds, per active run, the events emitted since — each with
 // the seq the journal gives it — and fans every new event out to the streams watching that run.
-// Journal + hub together cover every event of a run, in seq order — but for the oldest of a step
-// streaming more than MAX_BUFFERED events: those the hub drops, and notes how far (`droppedThrough`);
-// a stream that needs them has the engine write the run's pending events to the journal first
-// (routes/run-events.ts). The hub's memory stays bounded however long a step streams, and the
-// journal is written ahead of a commit only when a client needs it.
+// Journal + hub together cover every event of a run, once the commits under way have landed — but
+// for the oldest of a step streaming more than MAX_BUFFERED events: those the hub drops, and notes
+// how far (`droppedThrough`); a stream that needs them has the engine write the run's pending
+// events to the journal first (routes/run-events.ts). The hub's memory stays bounded however long
+// a step streams, and the journal is written ahead of a commit only when a client needs it.
 import type { Engine } from '../engine/engine.js';
 import type { EventRecord } from '../journal/store.js';
 import type { ElexirionEvent } from '../telemetry/events.js';
@@ -86,8 +86,11 @@ export class RunEventHub {
       buffer = [];
       this.buffers.set(record.runId, buffer);
     }
-    // A step.stop is emitted after its commit, which wrote every event up to the stop's own seq;
-    // a parallel sibling's later events are still waiting for their commit.
+    // A step.stop is emitted after its commit, which took every event up to the stop's own seq not
+    // taken by an earlier commit — one still under way, maybe (parallel siblings commit side by side;
+    // on PostgreSQL, each in a transaction of its own): those reach the journal a moment later, and
+    // a stream missing them reads them there (routes/run-events.ts). A parallel sibling's later
+    // events are still waiting for their commit.
     if (record.type === 'pipeline.step.stop') {
       const committed = record.seq;
       const waiting = buffer.filter((e) => e.seq > committed);

@@ -1,6 +1,7 @@
 // `elexirion serve`: the HTTP API, live event streams, /metrics, /health and the dashboard in one
 // process. SIGTERM (or Ctrl-C) stops accepting, interrupts the active runs to a resumable state,
 // waits for them (bounded by --grace) and exits.
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
 import type { Store } from '../../journal/store.js';
@@ -73,6 +74,7 @@ export const registerServe: RegisterCommand = (program, ctx, setExitCode) => {
         fractions: true,
         hint: 'e.g. --grace 30 or --grace 2.5',
       });
+      const root = pipelinesRoot(ctx.cwd, options.root);
       for (const entry of options.allowBaseUrl) {
         if (!URL.canParse(parseAllowedBaseUrl(entry).url)) {
           throw new UsageError(`--allow-base-url must be a URL or URL=VAR, got "${entry}"`);
@@ -110,7 +112,7 @@ export const registerServe: RegisterCommand = (program, ctx, setExitCode) => {
           service = await startService({
             ...(remote ? { remote } : {}),
             store,
-            root: resolve(ctx.cwd, options.root),
+            root,
             inlineProviders: {
               allowBaseUrls: options.allowBaseUrl,
               allowKeyEnv: options.allowKeyEnv,
@@ -141,6 +143,28 @@ export const registerServe: RegisterCommand = (program, ctx, setExitCode) => {
       }
     });
 };
+
+/**
+ * The directory `--root` names, resolved: checked before anything starts. A root that is missing or
+ * is a file would give a server that lists no pipelines and answers every run with 422.
+ */
+function pipelinesRoot(cwd: string, given: string): string {
+  const root = resolve(cwd, given);
+  const named = root === given ? given : `${given} (${root})`;
+  const hint = 'give the directory the pipelines are in, e.g. --root examples (default: the current directory)';
+  let isDirectory: boolean;
+  try {
+    isDirectory = statSync(root).isDirectory();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      throw new UsageError(`--root ${named}: no such directory`, `create it, or ${hint}`);
+    }
+    throw new UsageError(`--root ${named} cannot be read (${code ?? (error as Error).message})`, hint);
+  }
+  if (!isDirectory) throw new UsageError(`--root ${named} is not a directory`, hint);
+  return root;
+}
 
 /** `serve --cluster`: Redis checked first (a clear error), a journal the workers can share. */
 async function clusterRuns(flags: ServeFlags, ctx: CliContext, store: Store): Promise<RemoteRuns> {

@@ -7,9 +7,10 @@
 // worker takes it, the journal still tells how the run's last execution ended (its final status,
 // its execution.stop), and the stream follows on into the resumed execution.
 import type { Context } from 'hono';
-import { streamSSE } from 'hono/streaming';
+import { type SSEStreamingApi, streamSSE } from 'hono/streaming';
 import type { RemoteRuns, ServerDeps } from '../server-deps.js';
 import { eventPayload } from './event-payload.js';
+import { streamFailed } from './stream-failed.js';
 
 const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
 /** How often the run's state is looked at (its events do not wait for it). */
@@ -28,6 +29,15 @@ export function polledRunEvents(
 ): Response {
   const { store } = deps.engine;
   return streamSSE(c, async (stream) => {
+    try {
+      await follow(stream);
+    } catch (error) {
+      // Begun (200): the stream ends, and the log says why — never an unhandled error.
+      streamFailed(deps, c, runId, error);
+    }
+  });
+
+  async function follow(stream: SSEStreamingApi): Promise<void> {
     const feed = await remote.followEvents(runId, afterSeq);
     let aborted = false;
     stream.onAbort(() => {
@@ -86,5 +96,5 @@ export function polledRunEvents(
     } finally {
       feed.close();
     }
-  });
+  }
 }

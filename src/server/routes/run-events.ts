@@ -3,17 +3,22 @@
 // seq in the run's journal, so a client that reconnects misses nothing and sees nothing twice.
 // The journal is read a page at a time, each written to the client before the next is read: a
 // client holds at most one page of it in memory, however long the run and however slow the client.
-// The stream ends after `pipeline.execution.stop` (or at once for a run not active here).
+// Events are sent in seq order whatever order they arrive in (routes/event-order.ts): a seq missing
+// while later ones are known — a commit of the run still under way — is waited for, and read again
+// from the journal. The stream ends after `pipeline.execution.stop` (or at once for a run not
+// active here).
 import type { ServerResponse } from 'node:http';
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import type { EventRecord } from '../../journal/store.js';
 import { HttpError } from '../http-error.js';
+import { checkQueryParams } from '../query-params.js';
 import type { LiveEvent } from '../run-event-hub.js';
 import type { ServerDeps } from '../server-deps.js';
+import { EventOrder, type Queued } from './event-order.js';
 import { eventPayload } from './event-payload.js';
 import { polledRunEvents } from './run-events-polled.js';
 import { requireRun } from './runs.js';
+import { streamFailed } from './stream-failed.js';
 
 /** The journal is replayed this many events at a time (`Store.getEvents`' limit). */
 export const REPLAY_PAGE = 1_000;
@@ -28,11 +33,10 @@ export const MAX_CLIENT_BACKLOG = 10_000;
 
 const STOP = 'pipeline.execution.stop';
 
-/** An event waiting to be sent during the hand-over: `live` when it came from the hub after subscribing. */
-interface Pending {
-  event: LiveEvent;
-  live: boolean;
-}
+/** While a seq is missing, the journal is read again this often for it (a commit still under way). */
+export const HOLE_POLL_MS = 50;
+/** A missing seq still not in the journal after this long is given up (a commit that failed). */
+export const HOLE_GRACE_MS = 2_000;
 
 export async function runEventsRoute(c: Context, deps: ServerDeps): Promise<Response> {
   const { engine, hub } = deps;
@@ -41,13 +45,16 @@ export async function runEventsRoute(c: Context, deps: ServerDeps): Promise<Resp
   const afterSeq = lastEventId(c);
   await requireRun(deps, runId);
   if (deps.remote) return polledRunEvents(c, deps, deps.remote, runId, afterSeq);
+  // A client at or past the journal's end has nothing to replay — nor is the journal asked for
+  // events after a seq it may not even be able to hold (PostgreSQL's are 32-bit). Read before the
+  // stream begins: a journal that cannot be read is a clear error status, not a stream that ends.
+  const replay = afterSeq === 0 || afterSeq < (await store.lastEventSeq(runId));
   const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
   deps.streams?.add(outgoing);
   const maxStallMs = deps.maxClientStallMs ?? MAX_CLIENT_STALL_MS;
   const maxBacklog = deps.maxClientBacklog ?? MAX_CLIENT_BACKLOG;
 
   return streamSSE(c, async (stream) => {
-    let lastSent = afterSeq;
     let ended = false;
     let finish: () => void = () => {};
     const done = new Promise<void>((resolve) => {
@@ -71,18 +78,15 @@ export async function runEventsRoute(c: Context, deps: ServerDeps): Promise<Resp
       },
       Math.min(1000, maxStallMs),
     );
-    // Only an execution.stop seen live ends the stream: a journaled one may belong to an attempt
-    // that was resumed since (a new execution.start follows it).
-    const send = async (event: LiveEvent, live: boolean): Promise<void> => {
-      if (ended) return;
-      if (event.seq !== undefined) {
-        if (event.seq <= lastSent) {
-          // Sent already, from the journal: seen live now, it is this execution's stop.
-          if (live && event.type === STOP) end();
-          return;
-        }
-        lastSent = event.seq;
-      }
+
+    // Every event goes through `order`: sent in seq order, each once, none skipped while it may
+    // still come. Live events waiting there (or being written) count in the backlog.
+    const order = new EventOrder(afterSeq);
+    let backlog = 0;
+    // Only an execution.stop seen live ends the stream (once it is sent): a journaled one may belong
+    // to an attempt that was resumed since (a new execution.start follows it).
+    let stopSeq: number | undefined;
+    const write = async ({ event }: Queued): Promise<void> => {
       writingSince = performance.now();
       await stream.writeSSE({
         event: event.type,
@@ -90,91 +94,130 @@ export async function runEventsRoute(c: Context, deps: ServerDeps): Promise<Resp
         ...(event.seq === undefined ? {} : { id: String(event.seq) }),
       });
       writingSince = undefined;
-      if (live && event.type === STOP) end();
     };
-    /** Sends `events` in seq order, those without one last; live ones leave the backlog as they go. */
-    const sendInOrder = async (events: Pending[]): Promise<void> => {
-      const ordered = [
-        ...events
-          .filter((p) => p.event.seq !== undefined)
-          .sort((a, b) => (a.event.seq as number) - (b.event.seq as number)),
-        ...events.filter((p) => p.event.seq === undefined),
-      ];
-      for (const { event, live } of ordered) {
-        await send(event, live);
-        if (live) backlog--;
+    /** Sends what can go out now, in order. Called by one caller at a time (in `chain` once live). */
+    const flush = async (): Promise<void> => {
+      for (let ready = order.take(); ready.length > 0 && !ended; ready = order.take()) {
+        for (const queued of ready) {
+          if (!ended) await write(queued);
+          if (queued.live) backlog--;
+        }
+      }
+      if (stopSeq !== undefined && order.delivered >= stopSeq) end();
+      else watchHole();
+    };
+    /**
+     * Reads the journal after what was sent, a page at a time, each sent (with what waits) before
+     * the next is read. A hole in it — a commit of the run still under way, when the run is active
+     * here — stops the reading: the hole fills live or with a later read. For a run not active here,
+     * nothing will fill it: it is given up.
+     */
+    const readJournal = async (until = Number.POSITIVE_INFINITY): Promise<void> => {
+      while (!ended && order.delivered < until) {
+        const page = await store.getEvents(runId, order.delivered, REPLAY_PAGE);
+        for (const event of page) order.add(event, false);
+        await flush();
+        if (order.missing !== undefined && page.length > 0) {
+          if (engine.isActive(runId)) return;
+          order.skip();
+          await flush();
+        }
+        if (page.length < REPLAY_PAGE) return;
       }
     };
 
-    // Live events that arrive during the replay and the hand-over wait in `pending` (with the hub's
-    // buffered ones), then in `chain`; either way they count in the backlog. During the replay only
-    // those without a seq are kept (a step taken from the journal on resume, a streamed chunk): the
-    // others are read from the journal, or the hub's buffer, in the hand-over.
+    // During the replay only live events without a seq are kept (a step taken from the journal on
+    // resume): the others are read from the journal, or the hub's buffer, in the hand-over.
     let phase: 'replay' | 'hand-over' | 'live' = 'replay';
-    const pending: Pending[] = [];
     let chain = Promise.resolve();
-    let backlog = 0;
+    /** A failure once live (the journal unreadable mid-stream): logged, and the stream ends. */
+    let failure: unknown;
+    const failed = (error: unknown): void => {
+      failure ??= error;
+      finish();
+    };
+    const later = (work: () => Promise<void>): void => {
+      chain = chain.then(work).catch(failed);
+    };
     const receive = (event: LiveEvent): void => {
       if (ended) return;
       if (phase === 'replay' && event.seq !== undefined) return;
+      if (event.type === STOP && event.seq !== undefined) stopSeq = event.seq;
       if (backlog >= maxBacklog) {
         drop();
         return;
       }
-      backlog++;
-      if (phase !== 'live') {
-        pending.push({ event, live: true });
+      // Without a seq: its place is after the last event the run has journaled (or buffered) so far.
+      const after = event.seq === undefined ? (engine.lastEventSeq(runId) ?? order.delivered) : undefined;
+      if (order.add(event, true, after)) backlog++;
+      if (phase === 'live') later(flush);
+      else if (stopSeq !== undefined && order.delivered >= stopSeq) end();
+    };
+    // While a seq is missing, the journal is read again for it now and then; given up after a while.
+    let holeSince: number | undefined;
+    let holeTimer: NodeJS.Timeout | undefined;
+    const fillHole = async (): Promise<void> => {
+      holeTimer = undefined;
+      if (ended || order.missing === undefined) {
+        holeSince = undefined;
         return;
       }
-      chain = chain
-        .then(() => send(event, true))
-        .catch(() => finish())
-        .finally(() => {
-          backlog--;
-        });
+      const missing = order.missing;
+      await readJournal(missing);
+      if (order.missing === missing) {
+        holeSince ??= performance.now();
+        if (performance.now() - holeSince > HOLE_GRACE_MS || !engine.isActive(runId)) {
+          order.skip();
+          await flush();
+        }
+      } else holeSince = undefined;
+      watchHole();
     };
+    const watchHole = (): void => {
+      if (phase !== 'live' || ended || holeTimer !== undefined || order.missing === undefined) return;
+      holeTimer = setTimeout(() => later(fillHole), HOLE_POLL_MS);
+    };
+
     stream.onAbort(end);
     const unwatch = hub.watch(runId, receive);
     try {
       // 1. The journal as it is now, page by page: however far behind the client starts, it holds
       // one page at a time, read once the previous one is written.
-      let cursor = afterSeq;
-      for (let full = true; full && !ended; ) {
-        const page = await store.getEvents(runId, cursor, REPLAY_PAGE);
-        for (const event of page) await send(event, false);
-        cursor = page.at(-1)?.seq ?? cursor;
-        full = page.length >= REPLAY_PAGE;
-      }
+      if (replay) await readJournal();
       if (ended) return; // dropped, or gone
 
       // 2. The hand-over, as short as the journal has grown since. Every event emitted from now on
-      // reaches `pending`. Each earlier one with a seq is in the journal or in the hub's buffer —
-      // read before the journal: an event the hub drops after this was journaled first — but for
-      // those the hub dropped uncommitted, which the journal is then made to hold.
+      // reaches `order`. Each earlier one with a seq is in the journal, in a commit under way, or
+      // in the hub's buffer — read before the journal: an event the hub drops after this was handed
+      // to a commit first — but for those the hub dropped uncommitted, which the journal is then
+      // made to hold.
       phase = 'hand-over';
-      for (const event of hub.buffered(runId)) if (event.seq > cursor) pending.push({ event, live: false });
+      for (const event of hub.buffered(runId)) order.add(event, false);
       const dropped = hub.droppedThrough(runId);
-      if (dropped > cursor && dropped > (await store.lastEventSeq(runId))) await engine.journalPendingEvents(runId);
-      const through = await store.lastEventSeq(runId);
-      while (cursor < through && !ended) {
-        const page = await store.getEvents(runId, cursor, REPLAY_PAGE);
-        if (page.length === 0) break;
-        cursor = (page.at(-1) as EventRecord).seq;
-        // The waiting events this page's seqs reach go out with it, in seq order.
-        const due: Pending[] = page.map((event) => ({ event, live: false }));
-        const later: Pending[] = [];
-        for (const p of pending.splice(0)) (p.event.seq !== undefined && p.event.seq <= cursor ? due : later).push(p);
-        pending.push(...later);
-        await sendInOrder(due);
-        if (page.length < REPLAY_PAGE) break;
+      if (dropped > order.delivered && dropped > (await store.lastEventSeq(runId))) {
+        await engine.journalPendingEvents(runId);
       }
-      // Then whatever waits, until nothing does: from then on, events go out as they come.
-      while (pending.length > 0 && !ended) await sendInOrder(pending.splice(0));
+      const through = await store.lastEventSeq(runId);
+      await readJournal(through);
+      await flush();
       phase = 'live';
+      if (ended) return;
 
-      // A run no longer (or not) running in this process will send nothing more.
+      // 3. Live: events go out as they come, in order.
+      later(flush);
+      watchHole();
+      // A run no longer (or not) running in this process will send nothing more: what it left in
+      // the journal past a hole is sent, then the stream ends.
       const settled = () => {
-        if (!engine.isActive(runId)) void chain.then(finish);
+        if (engine.isActive(runId)) return;
+        later(async () => {
+          if (order.holding) {
+            await readJournal();
+            order.skip();
+            await flush();
+          }
+          finish();
+        });
       };
       settled();
       // Also covers a run that ended between its last event and our subscription.
@@ -185,15 +228,24 @@ export async function runEventsRoute(c: Context, deps: ServerDeps): Promise<Resp
       await done;
       clearInterval(keepAlive);
       clearInterval(watchdog);
+      clearTimeout(holeTimer);
       await chain;
+      if (failure !== undefined) throw failure;
+    } catch (error) {
+      // The response began (200) long ago: the client sees the stream end, and reconnects with
+      // Last-Event-ID; the server log says why — never an unhandled error and its bare stack.
+      if (!ended) streamFailed(deps, c, runId, error);
     } finally {
+      ended = true;
       clearInterval(stalled);
+      clearTimeout(holeTimer);
       unwatch();
     }
   });
 }
 
 function lastEventId(c: Context): number {
+  checkQueryParams(c, ['after'], 'GET /runs/ID/events?after=7');
   const raw = c.req.header('last-event-id') ?? c.req.query('after') ?? '0';
   // Digits only: Number() would also take `0x10`, `1e3` or ` 7 ` for ids the stream never sent.
   const seq = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;

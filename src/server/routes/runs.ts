@@ -1,17 +1,20 @@
 // /runs: submit a run (a pipeline file inside the allowed root, or inline YAML), list, show,
 // cancel and resume runs. A submission answers 202 with the run id as soon as the run is journaled.
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { rehintMissingInputs } from '../../config/inputs.js';
 import { loadPipeline, loadPipelineFromString } from '../../config/loader.js';
 import { CONFINED_ROOT_KEY } from '../../engine/confined-root.js';
+import { RunStillEndingError, RunStillRunningError } from '../../engine/errors.js';
 import { ConfigError, UsageError } from '../../errors.js';
 import type { RunRecord, RunStatus } from '../../journal/store.js';
 import { redactDeep } from '../../telemetry/redact.js';
 import { confinePath } from '../confine-path.js';
 import { HttpError } from '../http-error.js';
 import { checkInlineProviders } from '../inline-providers.js';
+import { checkQueryParams } from '../query-params.js';
 import { relativeDeep } from '../root-relative.js';
 import { runSummary } from '../run-summary.js';
 import type { ServerDeps } from '../server-deps.js';
@@ -74,17 +77,18 @@ export function runRoutes(deps: ServerDeps): Hono {
     if (remote) {
       // serve --cluster: journaled and enqueued; a worker runs it.
       const runId = await admit(deps, () => remote.submit(loaded, start)).catch((error: unknown) => {
-        throw rehintMissingInputs(error, httpInputHint);
+        throw inputsError(error);
       });
       return c.json({ run_id: runId, status: 'queued', pipeline: loaded.pipeline.name }, 202);
     }
     const handle = await admit(deps, () => engine.start(loaded, start)).catch((error: unknown) => {
-      throw rehintMissingInputs(error, httpInputHint);
+      throw inputsError(error);
     });
     return c.json({ run_id: handle.runId, status: 'running', pipeline: loaded.pipeline.name }, 202);
   });
 
   app.get('/', async (c) => {
+    checkQueryParams(c, ['limit', 'status'], 'GET /runs?limit=20&status=failed');
     const limit = Number(c.req.query('limit') ?? 50);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
       throw new HttpError(400, '`limit` must be an integer from 1 to 1000', 'e.g. GET /runs?limit=20');
@@ -129,6 +133,16 @@ export function runRoutes(deps: ServerDeps): Hono {
       if (remote) await admit(deps, () => remote.resume(id));
       else runId = (await admit(deps, () => engine.resume(id))).runId;
     } catch (error) {
+      // The process still running it is this server: "stop that process first" would mean stopping the server.
+      if (!deps.remote && error instanceof RunStillRunningError && !(error instanceof RunStillEndingError)) {
+        if (await runningHere(deps, id)) {
+          throw new HttpError(
+            409,
+            `run ${id} is still running in this server`,
+            `wait for it to end, or cancel it first (POST /runs/${id}/cancel); then resume it`,
+          );
+        }
+      }
       // Already succeeded, still running, or the pipeline changed: the run's state forbids it.
       if (error instanceof UsageError) {
         throw new HttpError(409, error.message, (error as { hint?: string }).hint);
@@ -147,6 +161,16 @@ export function runRoutes(deps: ServerDeps): Hono {
  */
 function outgoing<T>(deps: ServerDeps, value: T): T {
   return redactDeep(relativeDeep(value, deps.relativize), deps.redact);
+}
+
+/**
+ * Whether a resume refused as "still running" was refused for this server's own execution of the
+ * run: active here, or journaled as this process's (a resume of it by another request, under way).
+ */
+async function runningHere(deps: ServerDeps, runId: string): Promise<boolean> {
+  if (deps.engine.isActive(runId)) return true;
+  const { pid, host } = ((await deps.engine.store.getRun(runId))?.metadata ?? {}) as { pid?: unknown; host?: unknown };
+  return pid === process.pid && host === hostname();
 }
 
 /** Starts a run through the server's admissions (none when the app is used without a service). */
@@ -205,6 +229,24 @@ async function readJson(request: Request): Promise<unknown> {
       'send a JSON object with Content-Type: application/json',
     );
   }
+}
+
+/**
+ * What a start refused for its inputs answers: the pipeline was loaded and checked before, so
+ * diagnostics about `inputs.*` are the request's `inputs` — a 422 of its own, not "the pipeline is
+ * invalid". Any other error is left as it is.
+ */
+function inputsError(error: unknown): unknown {
+  const rehinted = rehintMissingInputs(error, httpInputHint);
+  if (!(rehinted instanceof ConfigError)) return rehinted;
+  const { diagnostics } = rehinted;
+  if (diagnostics.length === 0 || !diagnostics.every((d) => d.path.startsWith('inputs.'))) return rehinted;
+  return new HttpError(
+    422,
+    "the run's inputs are invalid",
+    'fix the `inputs` of the request: `diagnostics` lists the problems, one per input',
+    diagnostics,
+  );
 }
 
 /** Over HTTP an input is not given with --input: the hint names the request's own field. */
