@@ -93,7 +93,11 @@ describe('provider and model labels', () => {
     const metrics = attachMetrics(engine, { defaultMetrics: false, alsoFrom: [items] });
     respond(engine.bus, 'mock', 'mock-model');
     respond(items, 'mock', 'mock-model');
-    items.emit('pipeline.cache.hit', { runId: 'r', step: 's[0]', provider: 'mock', model: 'm', costSavedUsd: 0 });
+    // A hit, as the model caller reports one: a response that did not come from the provider.
+    items.emit('pipeline.provider.response', {
+      ...{ runId: 'r', step: 's[0]', provider: 'mock', model: 'mock-model', durationMs: 0 },
+      ...{ usage: { inputTokens: 3, outputTokens: 2 }, costUsd: 0, cached: true },
+    });
     const text = await metrics.text();
     expect(samples(text, 'pipeline_tokens_total').get('{provider="mock",model="mock-model",direction="input"}')).toBe(
       6,
