@@ -418,6 +418,7 @@ export class Engine {
     this.active.set(runId, active);
     // Every write of this execution to its run — steps, items, events, its end — is refused once
     // another process has claimed the run: a worker that lost the run never interleaves with its owner.
+    // A store that checks no fence (SQLite) is used as it is: no wrapper on a run's every call.
     const store = fencedStore(this.store, { runId, claim });
     const services: EngineServices = { ...this.services, store };
     const giveUp = (error: unknown) => {

@@ -1,6 +1,7 @@
-// Many rows in few statements: one multi-row INSERT per chunk instead of a round trip per row
-// (a batch commits hundreds of items at once). Chunks stay far below PostgreSQL's 65,535
-// parameters per statement.
+// Many rows in one statement: each column is one array parameter, unnested into rows
+// (`INSERT … SELECT * FROM unnest($1::text[], $2::json[], …)`). A batch commits hundreds of items
+// at once; whatever their number, that is one statement and one round trip, atomic on its own (no
+// BEGIN … COMMIT), and always a dozen parameters, far below PostgreSQL's 65,535 per statement.
 export interface Statement {
   text: string;
   values: unknown[];
@@ -9,32 +10,38 @@ export interface Statement {
 export interface InsertSpec {
   /** `table (col, col, …)`. */
   into: string;
-  /** The SQL type of each column, so that every placeholder is typed (`$3::json`). */
+  /** The SQL type of each column, so that every array parameter is typed (`$3::json[]`). */
   types: readonly string[];
-  /** What follows the VALUES list, e.g. an ON CONFLICT clause. */
+  /** What follows the rows, e.g. an ON CONFLICT clause. */
   onConflict?: string;
 }
 
-const ROWS_PER_STATEMENT = 1000;
-
-export function insertStatements(spec: InsertSpec, rows: unknown[][]): Statement[] {
-  const statements: Statement[] = [];
-  for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
-    const chunk = rows.slice(start, start + ROWS_PER_STATEMENT);
-    const values: unknown[] = [];
-    const tuples = chunk.map((row) => {
-      const placeholders = row.map((value, i) => {
-        values.push(value);
-        return `$${values.length}::${spec.types[i]}`;
-      });
-      return `(${placeholders.join(', ')})`;
-    });
-    statements.push({
-      text: `INSERT INTO ${spec.into} VALUES ${tuples.join(', ')}${spec.onConflict ? ` ${spec.onConflict}` : ''}`,
-      values,
-    });
+/**
+ * One INSERT of `rows` (each a value per column of `spec`). `where`: a condition on no column of the
+ * rows, under which they are inserted (a fence: run-fence.ts); `first`: the number of the columns'
+ * first placeholder, when the statement has others before them (the condition's).
+ */
+export function insertRows(
+  spec: InsertSpec,
+  rows: readonly unknown[][],
+  { where, first = 1 }: { where?: string; first?: number } = {},
+): Statement {
+  const condition = where === undefined ? '' : ` WHERE ${where}`;
+  const tail = `${condition}${spec.onConflict ? ` ${spec.onConflict}` : ''}`;
+  // One row (a step, most event appends) as plain parameters: cheaper to send and to plan.
+  if (rows.length === 1) {
+    const [row] = rows as [unknown[]];
+    const columns = spec.types.map((type, i) => `$${first + i}::${type}`);
+    return {
+      text: `INSERT INTO ${spec.into} SELECT ${columns.join(', ')}${tail}`,
+      values: spec.types.map((_, i) => row[i] ?? null),
+    };
   }
-  return statements;
+  const columns = spec.types.map((type, i) => `$${first + i}::${type}[]`);
+  return {
+    text: `INSERT INTO ${spec.into} SELECT * FROM unnest(${columns.join(', ')})${tail}`,
+    values: spec.types.map((_, i) => rows.map((row) => row[i] ?? null)),
+  };
 }
 
 /**

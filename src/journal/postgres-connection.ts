@@ -6,9 +6,15 @@ import { ElexirionError, ExitCode, UsageError } from '../errors.js';
 import { redactUrl } from '../telemetry/redact.js';
 
 export const POSTGRES_URL = /^postgres(ql)?:\/\//;
-/** Lower-case identifiers only, so that the name needs no quoting anywhere (SQL, search_path). */
+/**
+ * Lower-case identifiers only: the name is the same quoted or not, and needs no escaping. It is
+ * quoted wherever it is written into SQL or search_path all the same (quoteIdent): a keyword
+ * (`order`, `user`, `select`, `current_user`) is a valid schema name only quoted.
+ */
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 const INT8_OID = 20;
+/** SQLSTATE of a statement that waited for a lock past `lock_timeout`. */
+export const LOCK_NOT_AVAILABLE = '55P03';
 const JSON_OID = 114;
 
 export interface PostgresTarget {
@@ -55,6 +61,17 @@ export function assertSchemaName(schema: string): void {
       'use lower-case letters, digits and underscores, starting with a letter or underscore (at most 63)',
     );
   }
+  if (schema.startsWith('pg_')) {
+    throw new UsageError(
+      `"${schema}" cannot be used as the journal's PostgreSQL schema: PostgreSQL reserves names beginning with pg_`,
+      'choose a name that does not begin with pg_',
+    );
+  }
+}
+
+/** `name` as a quoted SQL identifier: a keyword (`order`, `user`) names a schema only so. */
+export function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
 }
 
 export interface PoolSettings {
@@ -64,15 +81,28 @@ export interface PoolSettings {
 }
 
 /**
+ * How long a session may sit idle inside a transaction before the server ends it. Every transaction
+ * of the store is a few statements sent back to back: one idle that long belongs to a process that
+ * stopped mid-transaction (frozen — a paused VM, SIGSTOP — or gone without a word), and its locks
+ * would otherwise keep the run's row from being claimed by another until it runs again.
+ */
+export const IDLE_IN_TRANSACTION_TIMEOUT_MS = 30_000;
+
+/**
  * The pool's configuration. Session settings travel as startup `options` so that every connection
- * has them before its first query: the schema, and `synchronous_commit=on` — a commit is flushed
- * to the WAL on disk before it is acknowledged, whatever the server's default, because the Store
- * promises that a committed step survives a crash.
+ * has them before its first query: the schema; `synchronous_commit=on` — a commit is flushed to the
+ * WAL on disk before it is acknowledged, whatever the server's default, because the Store promises
+ * that a committed step survives a crash; and `idle_in_transaction_session_timeout` (above). TCP
+ * keepalive finds a connection whose server, or the network to it, has silently gone away.
  */
 export function poolConfig(url: string, settings: PoolSettings): pg.PoolConfig {
   const withOptions = new URL(url);
-  const session = ['-c synchronous_commit=on'];
-  if (settings.schema) session.push(`-c search_path=${settings.schema}`);
+  const session = [
+    '-c synchronous_commit=on',
+    `-c idle_in_transaction_session_timeout=${IDLE_IN_TRANSACTION_TIMEOUT_MS}`,
+  ];
+  // Quoted: a keyword is a schema name only so (search_path reads quoted identifiers).
+  if (settings.schema) session.push(`-c search_path=${quoteIdent(settings.schema)}`);
   const given = withOptions.searchParams.get('options');
   withOptions.searchParams.set('options', [given, ...session].filter(Boolean).join(' '));
   return {
@@ -80,6 +110,8 @@ export function poolConfig(url: string, settings: PoolSettings): pg.PoolConfig {
     max: settings.max,
     connectionTimeoutMillis: settings.connectionTimeoutMs,
     idleTimeoutMillis: 10_000,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
     // An idle pool does not keep a finished CLI command alive.
     allowExitOnIdle: true,
     types: { getTypeParser: typeParser as typeof pg.types.getTypeParser },
@@ -108,7 +140,11 @@ const NETWORK_CODES = new Set([
   'EPIPE',
 ]);
 const AUTH_STATES = new Set(['28000', '28P01']);
-const UNAVAILABLE_STATES = new Set(['3D000', '53300', '57P01', '57P02', '57P03']);
+/**
+ * Also 55P03 (lock_not_available): a claim of a run that waited past its lock timeout
+ * (PostgresStore.claimRun) — another session holds the run's row, for now; try again later.
+ */
+const UNAVAILABLE_STATES = new Set(['3D000', '53300', '57P01', '57P02', '57P03', LOCK_NOT_AVAILABLE]);
 export const CONNECT_TIMEOUT = /timeout exceeded when trying to connect/;
 const CONNECTION_MESSAGES = /timeout exceeded when trying to connect|Connection terminated|connection timeout/i;
 
@@ -151,6 +187,7 @@ export function unavailableError(
     hint = `create the database (createdb ${target.database}) or fix its name in --db / ELEXIRION_DB`;
   }
   if (code === '53300') hint = `the server has no free connection: lower the pool size or raise max_connections`;
+  if (code === LOCK_NOT_AVAILABLE) hint = 'another session holds the rows this one waited for: try again shortly';
   const message = `cannot use the PostgreSQL journal at ${target.display}: ${reason}${code && !reason.includes(code) ? ` (${code})` : ''}`;
   return new ElexirionError(withoutSecret(message, target.password), {
     exitCode: ExitCode.unavailable,

@@ -3,6 +3,7 @@
 // nothing left to do. DDL is transactional in PostgreSQL, so a failed migration leaves nothing.
 import type pg from 'pg';
 import { ElexirionError, ExitCode } from '../errors.js';
+import { quoteIdent } from './postgres-connection.js';
 import { POSTGRES_MIGRATIONS } from './postgres-migrations.js';
 
 export async function migratePostgres(client: pg.PoolClient, schema: string | undefined): Promise<void> {
@@ -17,9 +18,10 @@ export async function migratePostgres(client: pg.PoolClient, schema: string | un
       [schema ?? null],
     );
     if (schema) {
-      await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      // Quoted: a keyword (`order`, `user`) is a schema name only so.
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
       // The session's search_path named it before it existed: name it again now that it does.
-      await client.query(`SET LOCAL search_path = ${schema}`);
+      await client.query(`SET LOCAL search_path = ${quoteIdent(schema)}`);
     }
     await client.query(
       'CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)',
@@ -45,7 +47,7 @@ export async function migratePostgres(client: pg.PoolClient, schema: string | un
 
 /** The journal's schema version, or undefined when it has none yet (no schema, no version table). */
 async function schemaVersion(client: pg.PoolClient, schema: string | undefined): Promise<number | undefined> {
-  const table = schema ? `${schema}.schema_version` : 'schema_version';
+  const table = schema ? `${quoteIdent(schema)}.schema_version` : 'schema_version';
   const { rows } = await client.query<{ exists: boolean }>('SELECT to_regclass($1) IS NOT NULL AS exists', [table]);
   if (!rows[0]?.exists) return undefined;
   const version = await client.query<{ v: number | null }>(`SELECT max(version) AS v FROM ${table}`);

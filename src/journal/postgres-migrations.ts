@@ -98,4 +98,24 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE health_probe (id INTEGER PRIMARY KEY, at BIGINT NOT NULL);
   `,
+  // 5: the claim a run holds (run-fence.ts: its metadata's `resumes`, as claimOf reads it), in a
+  // column of its own, which every fenced write compares. Not read out of the metadata in SQL: the
+  // json operators (->>) fail on the whole document when any string in it holds a NUL or a lone
+  // surrogate escape — free-form metadata may — and every fenced write of that run would fail.
+  // Written with the metadata by createRun, updateRun and claimRun. A double, as claimOf's number is.
+  // Filled in from each run's metadata; where the json operators could not read it, from its text
+  // once every \uXXXX escape is taken out (escaped backslashes first, so that "\\u0000", a backslash
+  // and "u0000", is no escape), which leaves `resumes` as it was.
+  String.raw`
+  ALTER TABLE runs ADD COLUMN claim DOUBLE PRECISION NOT NULL DEFAULT 0;
+  UPDATE runs SET claim = (m.doc ->> 'resumes')::double precision
+    FROM (
+      SELECT id, CASE WHEN strpos(metadata::text, E'\\u') = 0 THEN metadata
+        ELSE regexp_replace(replace(metadata::text, E'\\\\', ''), E'\\\\u[0-9a-fA-F]{4}', '', 'g')::json
+      END AS doc
+      FROM runs
+    ) AS m
+    WHERE runs.id = m.id AND (json_typeof(m.doc -> 'resumes') = 'number'
+      OR (json_typeof(m.doc -> 'resumes') = 'string' AND m.doc ->> 'resumes' ~ '^-?[0-9]{1,15}$'));
+  `,
 ];

@@ -43,6 +43,24 @@ export function runValue(run: Partial<RunRecord>, field: keyof RunRecord, kind: 
   return kind === 'json' ? json(value) : (value ?? null);
 }
 
+/** PostgreSQL types of STEP_COLUMNS (rows.ts): a step is inserted as a row of arrays, as items are. */
+export const STEP_TYPES = [
+  'text',
+  'text',
+  'text',
+  'text',
+  'text',
+  'json',
+  'text',
+  'json',
+  'float8',
+  'float8',
+  'integer',
+  'bigint',
+  'bigint',
+  'json',
+];
+
 /** PostgreSQL types of ITEM_COLUMNS (rows.ts), for the batched inserts. */
 export const ITEM_TYPES = [
   'text',

@@ -3,12 +3,14 @@
 // session), which is the Store's "durable before it resolves". The schema is created on first use
 // (or by migrate()), so a store can be handed to the engine as soon as it is constructed.
 import pg from 'pg';
-import { ElexirionError } from '../errors.js';
-import { insertStatements, lastByKey, type Statement } from './postgres-batch.js';
+import { ElexirionError, ExitCode } from '../errors.js';
+import { type InsertSpec, insertRows, lastByKey, type Statement } from './postgres-batch.js';
 import {
   assertSchemaName,
   CONNECT_TIMEOUT,
+  IDLE_IN_TRANSACTION_TIMEOUT_MS,
   isConnectionError,
+  LOCK_NOT_AVAILABLE,
   type PostgresTarget,
   parsePostgresUrl,
   poolConfig,
@@ -36,9 +38,10 @@ import {
   rowToStep,
   runValue,
   STEP_COLUMNS,
+  STEP_TYPES,
   stepParams,
 } from './postgres-rows.js';
-import { type RunFence, RunTakenOverError } from './run-fence.js';
+import { claimOf, type RunFence, RunTakenOverError } from './run-fence.js';
 import {
   type CallRecord,
   type EventRecord,
@@ -63,44 +66,72 @@ export interface PostgresStoreOptions {
   max?: number;
   /** How long to wait for a connection before saying the database is unavailable (default 5 s). */
   connectionTimeoutMs?: number;
+  /**
+   * How long claimRun waits for another session's lock on the run's row (default 10 s) before
+   * saying the journal is unavailable for now — a session that stopped in the middle of a
+   * transaction holds it until the server ends it (idle_in_transaction_session_timeout).
+   */
+  claimLockTimeoutMs?: number;
 }
 
 const JSON_COLUMNS = new Set(RUN_COLUMNS.filter(([, , kind]) => kind === 'json').map(([, column]) => column));
 
-const ITEM_INSERT = {
+const ITEM_INSERT: InsertSpec = {
   into: `items (${ITEM_COLUMNS})`,
   types: ITEM_TYPES,
   onConflict: `ON CONFLICT (run_id, step_key, idx) DO UPDATE SET status = excluded.status, output = excluded.output,
     error = excluded.error, usage = excluded.usage, cost_usd = excluded.cost_usd, attempts = excluded.attempts,
     duration_ms = excluded.duration_ms, calls = excluded.calls, unpriced_calls = excluded.unpriced_calls`,
 };
-const EVENT_INSERT = { into: `events (${EVENT_COLUMNS})`, types: EVENT_TYPES };
-const CALL_INSERT = {
+const EVENT_INSERT: InsertSpec = { into: `events (${EVENT_COLUMNS})`, types: EVENT_TYPES };
+const CALL_INSERT: InsertSpec = {
   into: `calls (${CALL_COLUMNS})`,
   types: CALL_TYPES,
   onConflict: `ON CONFLICT (key) DO UPDATE SET response = excluded.response, usage = excluded.usage,
     cost_usd = excluded.cost_usd, created_at = excluded.created_at, expires_at = excluded.expires_at`,
 };
-const UPSERT_STEP = `INSERT INTO steps (${STEP_COLUMNS})
-  VALUES ($1, $2, $3, $4, $5, $6::json, $7, $8::json, $9, $10, $11, $12, $13, $14::json)
-  ON CONFLICT (run_id, key) DO UPDATE SET name = excluded.name, type = excluded.type, status = excluded.status,
-    output = excluded.output, error = excluded.error, usage = excluded.usage, cost_usd = excluded.cost_usd,
-    duration_ms = excluded.duration_ms, attempts = excluded.attempts, started_at = excluded.started_at,
-    finished_at = excluded.finished_at, details = excluded.details`;
+const STEP_UPSERT: InsertSpec = {
+  into: `steps (${STEP_COLUMNS})`,
+  types: STEP_TYPES,
+  onConflict: `ON CONFLICT (run_id, key) DO UPDATE SET name = excluded.name, type = excluded.type,
+    status = excluded.status, output = excluded.output, error = excluded.error, usage = excluded.usage,
+    cost_usd = excluded.cost_usd, duration_ms = excluded.duration_ms, attempts = excluded.attempts,
+    started_at = excluded.started_at, finished_at = excluded.finished_at, details = excluded.details`,
+};
+
 /**
- * A fenced write's first statement: the run still holds the claim (run-fence.ts). FOR SHARE keeps a
- * claim from committing until this transaction has: a claim is either before the write (which is then
- * refused) or after it (and reads what it wrote).
+ * A fenced write's condition (run-fence.ts), part of the write's own statement: the run ($1) still
+ * holds the claim ($2) — the `claim` column, never a value read out of the metadata, whose json
+ * operators fail on a document holding a NUL or a lone surrogate anywhere (free-form metadata may).
+ * FOR SHARE keeps a claim (an UPDATE of that row) from committing until the write has,
+ * and a write that meets a claim under way waits for it and reads the row it leaves: a claim is
+ * either before the write (which is then refused) or after it (and reads what it wrote). The write
+ * is one statement, committed as it ends, so the lock is never held across round trips: a process
+ * frozen between two writes holds nothing that another's claim would wait for.
  */
-const HOLDS_CLAIM = `SELECT 1 FROM runs WHERE id = $1 AND coalesce(metadata->>'resumes', '0') = $2 FOR SHARE`;
+const HOLDS_CLAIM = 'EXISTS (SELECT 1 FROM runs WHERE id = $1 AND claim = $2 FOR SHARE)';
+
+/** A write's fence as its statement's condition and first parameters; none when unfenced. */
+interface Guard {
+  where?: string;
+  values: unknown[];
+  /** The number of the write's own first placeholder. */
+  first: number;
+}
+
+const guard = (fence: RunFence | undefined): Guard =>
+  fence ? { where: HOLDS_CLAIM, values: [fence.runId, fence.claim], first: 3 } : { values: [], first: 1 };
 
 export class PostgresStore implements Store {
   /** Where the journal is, password hidden: safe to print. */
   readonly location: string;
   readonly schema: string | undefined;
+  /** The cluster's journal: a run's writes are fenced (run-fence.ts), checked in each write. */
+  readonly checksFences = true;
   private readonly target: PostgresTarget;
   private readonly pool: pg.Pool;
   private readonly max: number;
+  private readonly claimLockTimeoutMs: number;
   private ready: Promise<void> | undefined;
   private ended = false;
 
@@ -110,6 +141,7 @@ export class PostgresStore implements Store {
     if (options.schema !== undefined) assertSchemaName(options.schema);
     this.schema = options.schema;
     this.max = options.max ?? 10;
+    this.claimLockTimeoutMs = Math.max(1, Math.round(options.claimLockTimeoutMs ?? 10_000));
     this.pool = new pg.Pool(
       poolConfig(url, {
         max: this.max,
@@ -137,49 +169,75 @@ export class PostgresStore implements Store {
   }
 
   async createRun(run: RunRecord): Promise<void> {
-    const columns = RUN_COLUMNS.map(([, column]) => column);
+    const columns = [...RUN_COLUMNS.map(([, column]) => column), 'claim'];
     const placeholders = columns.map((c, i) => `$${i + 1}${JSON_COLUMNS.has(c) ? '::json' : ''}`);
-    await this.query(
-      `INSERT INTO runs (${columns.join(', ')}) VALUES (${placeholders.join(', ')})`,
-      RUN_COLUMNS.map(([field, , kind]) => runValue(run, field, kind)),
-    );
+    await this.query(`INSERT INTO runs (${columns.join(', ')}) VALUES (${placeholders.join(', ')})`, [
+      ...RUN_COLUMNS.map(([field, , kind]) => runValue(run, field, kind)),
+      claimOf(run.metadata),
+    ]);
   }
 
   async updateRun(id: string, patch: Partial<Omit<RunRecord, 'id'>>, fence?: RunFence): Promise<void> {
-    const changed = RUN_COLUMNS.filter(([field]) => field !== 'id' && field in patch);
-    if (changed.length === 0) return;
-    const sets = changed.map(([, column], i) => `${column} = $${i + 2}${JSON_COLUMNS.has(column) ? '::json' : ''}`);
-    const values = [id, ...changed.map(([field, , kind]) => runValue(patch, field, kind))];
+    const { sets, values } = runSets(patch, 2);
+    if (sets.length === 0) return;
     if (!fence) {
-      await this.query(`UPDATE runs SET ${sets.join(', ')} WHERE id = $1`, values);
+      await this.query(`UPDATE runs SET ${sets.join(', ')} WHERE id = $1`, [id, ...values]);
       return;
     }
     // Fenced: only while the run holds the claim — the same row, so the one statement is atomic.
-    const claim = `coalesce(metadata->>'resumes', '0') = $${values.length + 1}`;
+    const claim = `claim = $${values.length + 2}`;
     const rows = await this.query(`UPDATE runs SET ${sets.join(', ')} WHERE id = $1 AND ${claim} RETURNING id`, [
+      id,
       ...values,
-      String(fence.claim),
+      fence.claim,
     ]);
     if (rows.length === 0) throw new RunTakenOverError(id);
   }
 
+  /**
+   * The compare-and-set of a claim. It waits at most claimLockTimeoutMs for another session's lock
+   * on the run's row — a fenced write holds one for a statement, but a process stopped in the middle
+   * of a transaction holds its lock until the server ends its session — then says the journal is
+   * unavailable for now (exit 69): a cluster worker puts the run's job back and asks again later.
+   */
   async claimRun(
     id: string,
     expected: Pick<RunRecord, 'status' | 'metadata'>,
     patch: Partial<Omit<RunRecord, 'id'>>,
   ): Promise<boolean> {
-    const changed = RUN_COLUMNS.filter(([field]) => field !== 'id' && field in patch);
-    const sets = changed.map(([, column], i) => `${column} = $${i + 4}${JSON_COLUMNS.has(column) ? '::json' : ''}`);
-    const rows = await this.query(
-      `UPDATE runs SET ${sets.join(', ')} WHERE id = $1 AND status = $2 AND metadata::text = $3 RETURNING id`,
-      [
-        id,
-        expected.status,
-        JSON.stringify(expected.metadata),
-        ...changed.map(([field, , kind]) => runValue(patch, field, kind)),
-      ],
-    );
-    return rows.length === 1;
+    const { sets, values } = runSets(patch, 4);
+    const text = `UPDATE runs SET ${sets.join(', ')} WHERE id = $1 AND status = $2 AND metadata::text = $3 RETURNING id`;
+    const params = [id, expected.status, JSON.stringify(expected.metadata), ...values];
+    await this.migrated();
+    return this.connected(async () => {
+      const client = await this.pool.connect();
+      let broken: Error | undefined;
+      try {
+        // For the session, not a transaction: the claim commits as its statement ends, and a process
+        // stopped after it holds no lock.
+        await client.query(`SET lock_timeout = ${this.claimLockTimeoutMs}`);
+        try {
+          return (await client.query(text, params.map(storable))).rowCount === 1;
+        } catch (error) {
+          if ((error as { code?: unknown }).code !== LOCK_NOT_AVAILABLE) throw error;
+          throw new ElexirionError(
+            `run ${id} cannot be claimed now: another session has held its row in the journal for over ${this.claimLockTimeoutMs / 1000} s`,
+            {
+              exitCode: ExitCode.unavailable,
+              hint: `try again shortly: a process stopped in the middle of a write loses its lock after ${IDLE_IN_TRANSACTION_TIMEOUT_MS / 1000} s`,
+              cause: error,
+            },
+          );
+        } finally {
+          await client.query('RESET lock_timeout').catch((resetError: Error) => {
+            broken = resetError;
+          });
+        }
+      } finally {
+        // A connection whose lock_timeout could not be reset is destroyed rather than reused.
+        client.release(broken);
+      }
+    });
   }
 
   async getRun(id: string): Promise<RunRecord | undefined> {
@@ -198,11 +256,24 @@ export class PostgresStore implements Store {
     return rows.map(rowToRun);
   }
 
+  /** The step and its events in one statement: atomic, one round trip, no transaction to hold open. */
   async commitStep(step: StepRecord, events: EventRecord[] = [], fence?: RunFence): Promise<void> {
-    await this.transaction(
-      [{ text: UPSERT_STEP, values: stepParams(step) }, ...insertStatements(EVENT_INSERT, events.map(eventParams))],
-      fence,
-    );
+    const g = guard(fence);
+    const upsert = insertRows(STEP_UPSERT, [stepParams(step)], g);
+    if (events.length === 0) {
+      await this.fencedWrite(fence, upsert.text, [...g.values, ...upsert.values]);
+      return;
+    }
+    // Its events only with the step: none when the fence refused it.
+    const inserted = insertRows(EVENT_INSERT, events.map(eventParams), {
+      where: 'EXISTS (SELECT 1 FROM step)',
+      first: g.first + upsert.values.length,
+    });
+    await this.fencedWrite(fence, `WITH step AS (${upsert.text} RETURNING 1) ${inserted.text}`, [
+      ...g.values,
+      ...upsert.values,
+      ...inserted.values,
+    ]);
   }
 
   async getSteps(runId: string): Promise<StepRecord[]> {
@@ -230,8 +301,11 @@ export class PostgresStore implements Store {
   }
 
   async commitItems(items: ItemRecord[], fence?: RunFence): Promise<void> {
+    if (items.length === 0) return;
     const latest = lastByKey(items, (i) => JSON.stringify([i.runId, i.stepKey, i.index]));
-    await this.transaction(insertStatements(ITEM_INSERT, latest.map(itemParams)), fence);
+    const g = guard(fence);
+    const inserted = insertRows(ITEM_INSERT, latest.map(itemParams), g);
+    await this.fencedWrite(fence, inserted.text, [...g.values, ...inserted.values]);
   }
 
   async getItems(runId: string, stepKey: string, range?: { from: number; to: number }): Promise<ItemRecord[]> {
@@ -263,8 +337,8 @@ export class PostgresStore implements Store {
   async itemTotals(runId: string): Promise<ItemTotals[]> {
     const rows = await this.query(
       `SELECT step_key, count(*)::int AS items,
-         coalesce(sum((usage->>'inputTokens')::bigint), 0)::float8 AS input_tokens,
-         coalesce(sum((usage->>'outputTokens')::bigint), 0)::float8 AS output_tokens,
+         coalesce(sum((usage->>'inputTokens')::numeric), 0)::float8 AS input_tokens,
+         coalesce(sum((usage->>'outputTokens')::numeric), 0)::float8 AS output_tokens,
          coalesce(sum(cost_usd), 0)::float8 AS cost_usd,
          coalesce(sum(greatest(coalesce(unpriced_calls, 0), (cost_usd IS NULL)::int)), 0)::float8 AS unpriced,
          coalesce(sum(calls), 0)::float8 AS calls, count(*) FILTER (WHERE calls IS NULL)::int AS without_calls
@@ -293,15 +367,18 @@ export class PostgresStore implements Store {
   }
 
   async appendEvents(events: EventRecord[], fence?: RunFence): Promise<void> {
-    await this.transaction(insertStatements(EVENT_INSERT, events.map(eventParams)), fence);
+    if (events.length === 0) return;
+    const g = guard(fence);
+    const inserted = insertRows(EVENT_INSERT, events.map(eventParams), g);
+    await this.fencedWrite(fence, inserted.text, [...g.values, ...inserted.values]);
   }
 
   async getEvents(runId: string, afterSeq = 0, limit = 10_000): Promise<EventRecord[]> {
-    const rows = await this.query('SELECT * FROM events WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3', [
-      runId,
-      afterSeq,
-      limit,
-    ]);
+    // bigint, not the column's integer: a reader may ask from any seq (a Last-Event-ID past 2^31).
+    const rows = await this.query(
+      'SELECT * FROM events WHERE run_id = $1 AND seq > $2::bigint ORDER BY seq LIMIT $3::bigint',
+      [runId, afterSeq, limit],
+    );
     return rows.map(rowToEvent);
   }
 
@@ -310,8 +387,10 @@ export class PostgresStore implements Store {
   }
 
   async putCalls(calls: CallRecord[]): Promise<void> {
+    if (calls.length === 0) return;
     const latest = lastByKey(calls, (c) => c.key);
-    await this.transaction(insertStatements(CALL_INSERT, latest.map(callParams)));
+    const inserted = insertRows(CALL_INSERT, latest.map(callParams));
+    await this.query(inserted.text, inserted.values);
   }
 
   async getCall(key: string, now: number): Promise<CallRecord | undefined> {
@@ -350,18 +429,24 @@ export class PostgresStore implements Store {
   }
 
   private async query(text: string, values: unknown[]): Promise<Row[]> {
-    await this.migrated();
-    const result = await this.connected(() => this.pool.query<Row>(text, values.map(storable)));
-    return result.rows;
+    return (await this.execute(text, values)).rows;
   }
 
-  /**
-   * The statements in one transaction; a single statement is atomic on its own and skips BEGIN.
-   * With `fence`, the transaction first checks that the run still holds that claim: RunTakenOverError if not.
-   */
-  private async transaction(statements: Statement[], fence?: RunFence): Promise<void> {
+  private async execute(text: string, values: unknown[]): Promise<pg.QueryResult<Row>> {
+    await this.migrated();
+    return this.connected(() => this.pool.query<Row>(text, values.map(storable)));
+  }
+
+  /** A write of rows under `fence`'s condition (guard): none written means the run was claimed since. */
+  private async fencedWrite(fence: RunFence | undefined, text: string, values: unknown[]): Promise<void> {
+    const result = await this.execute(text, values);
+    if (fence && result.rowCount === 0) throw new RunTakenOverError(fence.runId);
+  }
+
+  /** The statements in one transaction; a single statement is atomic on its own and skips BEGIN. */
+  private async transaction(statements: Statement[]): Promise<void> {
     if (statements.length === 0) return;
-    if (statements.length === 1 && !fence) {
+    if (statements.length === 1) {
       const [only] = statements as [Statement];
       await this.query(only.text, only.values);
       return;
@@ -372,9 +457,6 @@ export class PostgresStore implements Store {
       let broken: Error | undefined;
       try {
         await client.query('BEGIN');
-        if (fence && (await client.query(HOLDS_CLAIM, [fence.runId, String(fence.claim)])).rowCount === 0) {
-          throw new RunTakenOverError(fence.runId);
-        }
         for (const s of statements) await client.query(s.text, s.values.map(storable));
         await client.query('COMMIT');
       } catch (error) {
@@ -409,5 +491,21 @@ export class PostgresStore implements Store {
  * (JSON.stringify escapes it), so only plain text is changed.
  */
 function storable(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(storable); // a column of rows (postgres-batch.ts)
   return typeof value === 'string' && value.includes('\u0000') ? value.replaceAll('\u0000', '\uFFFD') : value;
+}
+
+/**
+ * The `SET` list of a run's patch, its placeholders numbered from `first`. A patch of the metadata
+ * writes the claim it records beside it (run-fence.ts): the column fenced writes compare.
+ */
+function runSets(patch: Partial<Omit<RunRecord, 'id'>>, first: number): { sets: string[]; values: unknown[] } {
+  const changed = RUN_COLUMNS.filter(([field]) => field !== 'id' && field in patch);
+  const sets = changed.map(([, column], i) => `${column} = $${first + i}${JSON_COLUMNS.has(column) ? '::json' : ''}`);
+  const values = changed.map(([field, , kind]) => runValue(patch, field, kind));
+  if ('metadata' in patch) {
+    sets.push(`claim = $${first + values.length}`);
+    values.push(claimOf(patch.metadata ?? {}));
+  }
+  return { sets, values };
 }

@@ -92,6 +92,14 @@ export function rowToCall(r: Row): CallRecord {
 
 // Records → column values, in the order of the column lists: both stores bind them by position.
 
+/**
+ * A cost as stored: a number, or NULL ("unknown price") for anything else — NaN and ±Infinity
+ * included, as SQLite binds them, so that both stores read them back alike (PostgreSQL's float8
+ * would keep a NaN, and every sum over it would be NaN).
+ */
+export const costValue = (cost: number | null | undefined): number | null =>
+  typeof cost === 'number' && Number.isFinite(cost) ? cost : null;
+
 export const STEP_COLUMNS =
   'run_id, key, name, type, status, output, error, usage, cost_usd, duration_ms, attempts, started_at, finished_at, details';
 
@@ -105,7 +113,7 @@ export function stepParams(s: StepRecord): unknown[] {
     json(s.output),
     s.error ?? null,
     json(s.usage),
-    s.costUsd,
+    costValue(s.costUsd),
     s.durationMs,
     s.attempts,
     s.startedAt,
@@ -127,7 +135,7 @@ export function itemParams(i: ItemRecord): unknown[] {
     json(i.output),
     i.error ?? null,
     json(i.usage),
-    i.costUsd,
+    costValue(i.costUsd),
     i.attempts,
     i.durationMs,
     i.calls ?? null,
@@ -144,7 +152,7 @@ export function callParams(c: CallRecord): unknown[] {
     json(c.request),
     json(c.response),
     json(c.usage),
-    c.costUsd,
+    costValue(c.costUsd),
     c.createdAt,
     c.expiresAt,
   ];

@@ -4,7 +4,7 @@
 // over, and which runs again — must not commit anything more: its steps, events and final status
 // would interleave with the new owner's (the same event seqs, a step row overwritten, the run's status
 // set by whoever writes last). A fenced write commits only while the run still holds the claim it was
-// executed under, checked in the write's own transaction; otherwise it is refused with
+// executed under, checked atomically with the write itself; otherwise it is refused with
 // RunTakenOverError, and the execution stops without journaling its end.
 import { ElexirionError, ExitCode } from '../errors.js';
 import type { Store } from './store.js';
@@ -41,10 +41,12 @@ const FENCED = new Set<PropertyKey>(['commitStep', 'commitItems', 'appendEvents'
 
 /**
  * `store` as one execution of `fence.runId` writes to it: its commits of that run's steps, items,
- * events and record carry the fence (a store that cannot check one, SQLite on one machine, ignores
- * it); every other call goes to `store` as is.
+ * events and record carry the fence; every other call goes to `store` as is. A store that does not
+ * check fences (`checksFences` false: SQLite, one machine's journal) is given back itself — no
+ * wrapper on every call of a run for a fence it would ignore.
  */
 export function fencedStore(store: Store, fence: RunFence): Store {
+  if (!store.checksFences) return store;
   const ours = (runIds: string[]) =>
     runIds.length > 0 && runIds.every((id) => id === fence.runId) ? fence : undefined;
   const writes: Pick<Store, 'commitStep' | 'commitItems' | 'appendEvents' | 'updateRun'> = {

@@ -187,6 +187,11 @@ export interface ListRunsOptions {
 }
 
 export interface Store {
+  /**
+   * Whether the store checks the `fence` of a run's writes (PostgreSQL): false, it ignores them
+   * (SQLite, one machine's journal), and an execution writes to it without fencing (fencedStore).
+   */
+  readonly checksFences: boolean;
   /** Creates or upgrades the schema. Idempotent. */
   migrate(): Promise<void>;
   close(): Promise<void>;

@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ElexirionError, ExitCode } from '../../src/errors.js';
 import { EventLoopMonitor } from '../../src/health/event-loop.js';
@@ -261,6 +262,44 @@ describe('PostgresStore connection errors', () => {
       expect((e as Error).message).not.toContain(password);
     }
     expect(() => open('Robert; DROP TABLE runs')).toThrow(/cannot be used as the journal's PostgreSQL schema/);
+  });
+
+  it('a schema named by a keyword (order, user, select, current_user) is quoted; pg_… is refused at once', async () => {
+    // A database of its own: these names cannot be made unique to this test file.
+    const database = uniqueSchema('elexirion_keywords');
+    await adminQuery(`CREATE DATABASE ${database}`);
+    const url = new URL(TEST_POSTGRES_URL);
+    url.pathname = `/${database}`;
+    try {
+      for (const name of ['order', 'user', 'select', 'current_user']) {
+        const store = new PostgresStore(url.toString(), { schema: name, max: 2 });
+        const run = sampleRun();
+        try {
+          await store.createRun(run);
+          await store.commitStep(sampleStep(run.id, 'a'));
+          await store.migrate(); // finds its version in the schema: nothing to do
+        } finally {
+          await store.close();
+        }
+        const again = new PostgresStore(url.toString(), { schema: name, max: 1 });
+        try {
+          expect((await again.getSteps(run.id)).map((s) => s.key)).toEqual(['a']);
+        } finally {
+          await again.close();
+        }
+      }
+      const client = new pg.Client({ connectionString: url.toString() });
+      await client.connect();
+      const { rows } = await client
+        .query<{ nspname: string }>('SELECT nspname FROM pg_namespace')
+        .finally(() => client.end());
+      expect(rows.map((r) => r.nspname)).toEqual(expect.arrayContaining(['current_user', 'order', 'select', 'user']));
+    } finally {
+      await adminQuery(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    }
+    const reserved = await rejection(Promise.resolve().then(() => open('pg_journal')));
+    expect(reserved.exitCode).toBe(ExitCode.invalidInput);
+    expect(reserved.message).toMatch(/reserves names beginning with pg_/);
   });
 });
 

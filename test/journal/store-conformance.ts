@@ -1,6 +1,7 @@
 // The Store contract, written against the interface only. Every implementation (SQLite now,
 // PostgreSQL later) runs this same suite: `describeStoreConformance('sqlite', () => new SqliteStore(...))`.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { claimOf, RunTakenOverError } from '../../src/journal/run-fence.js';
 import type { ItemRecord, RunRecord, RunTotals, StepRecord, Store } from '../../src/journal/store.js';
 import { emptyTotals, FORGOTTEN_STEPS } from '../../src/journal/store.js';
 
@@ -116,6 +117,48 @@ export function describeStoreConformance(name: string, create: () => Promise<Sto
       expect(now?.error).toBeUndefined();
     });
 
+    it('takes every write of a run whose metadata holds a NUL or a lone surrogate, fenced or not, and claims it', async () => {
+      // Free-form metadata (a form's text, a chain's): PostgreSQL's json operators fail on the whole
+      // document when any string in it holds either, and fenced writes must not read it there.
+      for (const odd of ['from a form\u0000', 'half a pair \ud800', '\\u0000 is text here']) {
+        const run = sampleRun({ metadata: { note: odd, nested: { resumes: 7, odd }, resumes: 2 } });
+        await store.createRun(run);
+        const fence = { runId: run.id, claim: claimOf(run.metadata) };
+        const event = (seq: number) => ({ runId: run.id, seq, type: 't', at: seq, data: { odd } });
+        await store.commitStep(sampleStep(run.id, 'a'), [event(1)], fence);
+        await store.commitStep(sampleStep(run.id, 'b'), [], fence);
+        await store.commitItems([sampleItem(run.id, 'c', 0)], fence);
+        await store.appendEvents([event(2)], fence);
+        await store.updateRun(run.id, { status: 'interrupted', finishedAt: 5 }, fence);
+        expect((await store.getSteps(run.id)).map((s) => s.key)).toEqual(['a', 'b']);
+        expect(await store.getItems(run.id, 'c')).toHaveLength(1);
+        expect((await store.getEvents(run.id)).map((e) => e.seq)).toEqual([1, 2]);
+        const read = (await store.getRun(run.id)) as RunRecord;
+        expect(read.metadata).toEqual(run.metadata);
+        expect(read.status).toBe('interrupted');
+        // Claimed by another execution: its writes commit, and (where fences are checked) the first one's no more.
+        const metadata = { ...read.metadata, resumes: 3 };
+        expect(await store.claimRun(run.id, read, { status: 'running', metadata })).toBe(true);
+        const claimed = { runId: run.id, claim: claimOf(metadata) };
+        await store.commitStep(sampleStep(run.id, 'd'), [event(3)], claimed);
+        await store.updateRun(run.id, { status: 'succeeded' }, claimed);
+        expect((await store.getRun(run.id))?.status).toBe('succeeded');
+        if (store.checksFences) {
+          await expect(store.commitStep(sampleStep(run.id, 'e'), [event(4)], fence)).rejects.toBeInstanceOf(
+            RunTakenOverError,
+          );
+          await expect(store.commitItems([sampleItem(run.id, 'c', 1)], fence)).rejects.toBeInstanceOf(
+            RunTakenOverError,
+          );
+          await expect(store.appendEvents([event(4)], fence)).rejects.toBeInstanceOf(RunTakenOverError);
+          await expect(store.updateRun(run.id, { status: 'failed' }, fence)).rejects.toBeInstanceOf(RunTakenOverError);
+          expect((await store.getSteps(run.id)).map((s) => s.key)).toEqual(['a', 'b', 'd']);
+          expect((await store.getEvents(run.id)).map((e) => e.seq)).toEqual([1, 2, 3]);
+          expect((await store.getRun(run.id))?.status).toBe('succeeded');
+        }
+      }
+    });
+
     it('lists runs newest first, filtered by status, limited', async () => {
       const a = sampleRun({ startedAt: 1, status: 'failed' });
       const b = sampleRun({ startedAt: 3, status: 'succeeded' });
@@ -193,6 +236,33 @@ export function describeStoreConformance(name: string, create: () => Promise<Sto
       await store.commitStep(sampleStep(run.id, 'free', { costUsd: 0 }));
       const byKey = Object.fromEntries((await store.getSteps(run.id)).map((s) => [s.key, s.costUsd]));
       expect(byKey).toEqual({ unpriced: null, free: 0 });
+    });
+
+    it('stores a cost that is no number (NaN, Infinity) as unknown: null, counted unpriced', async () => {
+      const run = sampleRun();
+      await store.createRun(run);
+      await store.commitStep(sampleStep(run.id, 'nan', { costUsd: Number.NaN }));
+      await store.commitStep(sampleStep(run.id, 'inf', { costUsd: Number.POSITIVE_INFINITY }));
+      expect((await store.getSteps(run.id)).map((s) => s.costUsd)).toEqual([null, null]);
+      await store.commitItems([
+        sampleItem(run.id, 'b', 0, { costUsd: Number.NaN }),
+        sampleItem(run.id, 'b', 1, { costUsd: 0.5 }),
+      ]);
+      expect((await store.getItems(run.id, 'b')).map((i) => i.costUsd)).toEqual([null, 0.5]);
+      expect(await store.itemTotals(run.id)).toEqual([expect.objectContaining({ costUsd: 0.5, unpricedCalls: 1 })]);
+      const call = {
+        key: uniqueId('nan'),
+        provider: 'mock',
+        model: 'm',
+        request: {},
+        response: {},
+        usage: { inputTokens: 1, outputTokens: 1 },
+        costUsd: Number.NaN,
+        createdAt: 1,
+        expiresAt: null,
+      };
+      await store.putCall(call);
+      expect((await store.getCall(call.key, 2))?.costUsd).toBeNull();
     });
 
     it('re-committing a step replaces it (a re-run after resume --force)', async () => {
@@ -274,6 +344,18 @@ export function describeStoreConformance(name: string, create: () => Promise<Sto
         },
       ]);
       expect(await store.itemTotals('no-such-run')).toEqual([]);
+    });
+
+    it('sums token counts that are not whole numbers', async () => {
+      const run = sampleRun();
+      await store.createRun(run);
+      await store.commitItems([
+        sampleItem(run.id, 'a', 0, { usage: { inputTokens: 1.5, outputTokens: 0.25 } }),
+        sampleItem(run.id, 'a', 1, { usage: { inputTokens: 1, outputTokens: 2 } }),
+      ]);
+      expect(await store.itemTotals(run.id)).toEqual([
+        expect.objectContaining({ stepKey: 'a', items: 2, inputTokens: 2.5, outputTokens: 2.25 }),
+      ]);
     });
 
     it('keeps the calls an item made, replaced with the item, and none for an item journaled without', async () => {
@@ -388,6 +470,16 @@ export function describeStoreConformance(name: string, create: () => Promise<Sto
       await store.appendEvents([1, 2, 3, 4].map((seq) => ({ runId: run.id, seq, type: 't', at: seq, data: { seq } })));
       expect((await store.getEvents(run.id, 2)).map((e) => e.seq)).toEqual([3, 4]);
       expect((await store.getEvents(run.id, 0, 2)).map((e) => e.seq)).toEqual([1, 2]);
+    });
+
+    it('pages events after any sequence number a reader may give, past 2^31 too', async () => {
+      const run = sampleRun();
+      await store.createRun(run);
+      await store.appendEvents([1, 2].map((seq) => ({ runId: run.id, seq, type: 't', at: seq, data: {} })));
+      expect(await store.getEvents(run.id, 2 ** 31 - 1)).toEqual([]);
+      expect(await store.getEvents(run.id, 2 ** 31)).toEqual([]);
+      expect(await store.getEvents(run.id, Number.MAX_SAFE_INTEGER)).toEqual([]);
+      expect((await store.getEvents(run.id, 0, 2 ** 31)).map((e) => e.seq)).toEqual([1, 2]);
     });
 
     it('pages events written by many commits, from the middle of one, and of several runs at once', async () => {
