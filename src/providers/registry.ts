@@ -4,6 +4,7 @@
 import type { ProviderConfig } from '../config/schema.js';
 import { ElexirionError, ExitCode } from '../errors.js';
 import { pooledFetch } from '../resilience/connection-pool.js';
+import { gateIdentity } from '../resilience/gate-key.js';
 import { resolveGateOptions } from '../resilience/gate-options.js';
 import { LazyProvider } from './lazy-provider.js';
 import { type Provider, VENDOR_CAPABILITIES } from './provider.js';
@@ -87,9 +88,15 @@ export function createProvider(
   return factory(settings, config);
 }
 
-/** A keep-alive pool per provider, as large as its bulkhead lets calls be in flight. */
+/**
+ * A keep-alive pool per gate, as large as its bulkhead lets calls be in flight: keyed as the gate is
+ * (gate-key.ts). Two declarations of one endpoint whose limits differ have gates of their own, whose
+ * max_concurrency add up; one pool for both, sized for one, held the second's calls in undici's queue
+ * with their attempt timers running.
+ */
 function fetchFor(name: string, config: ProviderConfig | undefined): typeof fetch {
-  return pooledFetch(name, resolveGateOptions(name, config).maxConcurrency);
+  const options = resolveGateOptions(name, config);
+  return pooledFetch(gateIdentity(name, config, options).key, options.maxConcurrency);
 }
 
 function requireKey(s: ProviderSettings): string {

@@ -41,12 +41,13 @@ const loadUndici = (): Promise<Undici> => {
 const pools = new Map<string, Promise<Agent>>();
 
 /**
- * The pool of `provider` for `connections` calls in flight, created on first use. Keyed by both: a
- * pipeline declaring `max_concurrency: 4` for a name must not be held to the sockets of another's 1
- * (each configuration has a gate of its own: gate-registry.ts).
+ * The pool of the gate `gate` (its identity key, gate-key.ts) for `connections` calls in flight,
+ * created on first use: one per gate, as each configuration of a provider has a gate of its own
+ * (gate-registry.ts) — a pipeline declaring `max_concurrency: 4` for a name must not be held to the
+ * sockets of another's 1, nor two gates of 1 to one socket.
  */
-export function poolFor(provider: string, connections: number): Promise<Agent> {
-  const key = `${provider} ${connections}`;
+export function poolFor(gate: string, connections: number): Promise<Agent> {
+  const key = `${gate} ${connections}`;
   let pool = pools.get(key);
   if (!pool) {
     pool = loadUndici().then(({ Agent }) => new Agent(poolOptions(connections)));
@@ -55,10 +56,10 @@ export function poolFor(provider: string, connections: number): Promise<Agent> {
   return pool;
 }
 
-/** A `fetch` whose requests go through the provider's pool; hand it to the SDK's client. */
-export function pooledFetch(provider: string, connections: number): typeof fetch {
+/** A `fetch` whose requests go through the pool of the gate `gate`; hand it to the SDK's client. */
+export function pooledFetch(gate: string, connections: number): typeof fetch {
   return (async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
-    const [{ fetch: undiciFetch }, dispatcher] = await Promise.all([loadUndici(), poolFor(provider, connections)]);
+    const [{ fetch: undiciFetch }, dispatcher] = await Promise.all([loadUndici(), poolFor(gate, connections)]);
     return undiciFetch(input as never, { ...(init as object), dispatcher } as never);
   }) as unknown as typeof fetch;
 }
