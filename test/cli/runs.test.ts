@@ -70,6 +70,8 @@ describe('elexirion runs show', () => {
     });
     const table = await runMain(['runs', 'show', runId, '--db', db], { env });
     expect(table.stdout).toMatch(/4 call\(s\), 40→20 tok, \$1/);
+    // The batch has no step row yet: what a resume will skip is said all the same.
+    expect(table.stdout).toContain('each  unfinished: 4 items journaled — a resume runs only the others');
     const list = await runMain(['runs', '--json', '--db', db], { env });
     expect(JSON.parse(list.stdout)[0]).toMatchObject({ id: runId, cost_usd: 1 });
   });

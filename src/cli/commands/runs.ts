@@ -1,8 +1,9 @@
 // `elexirion runs` lists runs; `elexirion runs show RUN_ID` shows one, step by step.
-import { buildRunResult, currentTotals, journalOf, round } from '../../engine/run-result.js';
+import { buildRunResult, currentTotals, journalOf, type RunResult, round } from '../../engine/run-result.js';
 import { UsageError } from '../../errors.js';
-import type { RunStatus } from '../../journal/store.js';
-import { formatDuration, formatPartialCost } from '../format.js';
+import type { RunStatus, Store } from '../../journal/store.js';
+import type { CliContext } from '../context.js';
+import { count, formatDuration, formatPartialCost } from '../format.js';
 import { NoJournalError, openStore } from '../open-store.js';
 import { numberOption } from '../option-values.js';
 import { printRunSummary, printSteps } from '../print-run.js';
@@ -105,9 +106,29 @@ export const registerRuns: RegisterCommand = (program, ctx) => {
           return;
         }
         printSteps(result, ctx);
+        if (record.status !== 'succeeded') await printUnfinishedBatches(store, runId, result, ctx);
         printRunSummary(result, ctx);
       } finally {
         await store.close();
       }
     });
 };
+
+/**
+ * The batches a stopped run left half-done: they have no step row yet, but their finished items are
+ * journaled — what a resume will not run again, which is what the user deciding to resume wants to know.
+ */
+async function printUnfinishedBatches(
+  store: Pick<Store, 'itemTotals'>,
+  runId: string,
+  result: RunResult,
+  ctx: CliContext,
+): Promise<void> {
+  const finished = new Set(result.steps.filter((s) => s.status === 'succeeded').map((s) => s.key));
+  for (const batch of await store.itemTotals(runId)) {
+    if (finished.has(batch.stepKey) || batch.items === 0) continue;
+    ctx.stdout.write(
+      `${batch.stepKey}  ${ctx.colors.yellow('unfinished')}: ${count(batch.items, 'item')} journaled — a resume runs only the others\n`,
+    );
+  }
+}
