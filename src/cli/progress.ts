@@ -8,7 +8,15 @@
 import type { EventBus } from '../telemetry/event-bus.js';
 import type { EventMap } from '../telemetry/events.js';
 import type { CliContext } from './context.js';
-import { count, fitToColumns, formatCost, formatDuration, formatTokens, terminalColumns } from './format.js';
+import {
+  count,
+  fitToColumns,
+  formatCost,
+  formatDuration,
+  formatTokens,
+  terminalColumns,
+  visibleWidth,
+} from './format.js';
 
 type ProgressEvent = EventMap['pipeline.step.progress'];
 
@@ -49,15 +57,20 @@ export function attachProgress(bus: EventBus, ctx: CliContext, options: Progress
   const drawLive = () => {
     if (!tty || running.size === 0 || streamedStep) return;
     const now = performance.now();
+    // One row, or "erase line" would leave the rows it wrapped onto behind at every redraw: cut to
+    // the terminal's width (less one column, for terminals that wrap on the last one).
+    const columns = terminalColumns(out, ctx.env) - 1;
     const parts = [...running.entries()].map(([step, s]) => {
       const elapsed = formatDuration(now - s.started);
       const progress = s.progress ? ` ${progressText(s.progress.event, now - s.progress.at)}` : '';
-      return `${c.cyan('⠿')} ${step} ${c.dim(elapsed)}${progress}`;
+      const rest = ` ${c.dim(elapsed)}${progress}`;
+      // One step running: its name gives way first — the counter and ETA are the news.
+      const room = columns - visibleWidth(rest) - 2;
+      const name = running.size === 1 && room >= 8 ? fitToColumns(step, room) : step;
+      return `${c.cyan('⠿')} ${name}${rest}`;
     });
     clearLive();
-    // One row, or "erase line" would leave the rows it wrapped onto behind at every redraw: cut to
-    // the terminal's width (less one column, for terminals that wrap on the last one).
-    out.write(fitToColumns(parts.join('  '), terminalColumns(out, ctx.env) - 1));
+    out.write(fitToColumns(parts.join('  '), columns));
     liveLine = true;
   };
   const timer = tty ? setInterval(drawLive, 100) : undefined;

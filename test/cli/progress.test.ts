@@ -107,9 +107,23 @@ describe('the live line on a terminal', () => {
     start(bus, names[1] as string);
 
     const [narrow, wide] = drawn(text()).map((line) => stripVTControlCharacters(line));
-    expect(narrow).toMatch(/^⠿ summarize_chapter_1_of_the…$/);
-    expect(narrow).toHaveLength(29);
+    // One step running: its name gives way, its time stays.
+    expect(narrow).toMatch(/^⠿ summarize_chapter_1_of…? \d+ms$/);
+    expect(narrow.length).toBeLessThanOrEqual(29);
     expect(wide).toMatch(/^⠿ summarize_chapter_1_of_the_book \d+ms {2}⠿ summarize_chapter_2_of_the_book \d+ms$/);
+  });
+
+  it("cuts a long step name, not the batch's counter and ETA, on a narrow terminal", async () => {
+    const { bus, text } = watch({ isTTY: true, columns: 40 });
+    start(bus, 'a_really_long_step_name_that_goes_on_and_on');
+    bus.emit('pipeline.step.progress', {
+      ...{ runId: 'r1', step: 'a_really_long_step_name_that_goes_on_and_on' },
+      ...{ done: 8, failed: 0, total: 20, etaMs: 4_300 },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 150)); // the live line is redrawn every 100 ms
+    const last = stripVTControlCharacters(drawn(text()).at(-1) as string);
+    expect(last).toMatch(/^⠿ a_really_long_\S*… \d+ms 8\/20 ETA 4\.\ds$/);
+    expect(last.length).toBeLessThanOrEqual(39);
   });
 
   it('when the terminal does not say its width, fits COLUMNS, else 80 columns', () => {
