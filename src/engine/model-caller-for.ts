@@ -3,7 +3,7 @@ import { withOutputCap } from '../budget/estimate.js';
 import type { Cache, Retry } from '../config/schema.js';
 import { resolveCacheTtl } from '../journal/call-cache.js';
 import { priceCall } from '../pricing/index.js';
-import { type CallStats, createModelCaller, type ModelCaller } from '../resilience/model-caller.js';
+import { type CallStats, createModelCaller, type ModelCaller, payerOf } from '../resilience/model-caller.js';
 import { resolveRetryOptions } from '../resilience/retry.js';
 import type { RunContext } from './run-context.js';
 import { addUsage, NO_USAGE } from './step-handler.js';
@@ -37,10 +37,12 @@ export class CallTally {
     this.calls++;
     this.attempts += stats.attempts;
     this.retries += stats.retries;
-    if (stats.cached || stats.replayed) this.cacheHits++;
+    // A cache hit or a replay spent nothing: its tokens were paid for by the call it repeats — unless
+    // that call is this step's own, paid in an execution that crashed before the step was journaled.
+    const free = (stats.cached || stats.replayed) && !stats.recovered;
+    if (free) this.cacheHits++;
     this.costSavedUsd += stats.costSavedUsd;
-    // A cache hit or a replay spent nothing: its tokens were paid for by the call it repeats.
-    if (stats.cached || stats.replayed) return;
+    if (free) return;
     // A failed call spent what the vendor billed its attempts for (answers that came back unusable),
     // else nothing.
     if (stats.error && stats.usage.inputTokens + stats.usage.outputTokens === 0 && !stats.costUsd) return;
@@ -70,7 +72,14 @@ export class CallTally {
 export function modelCallerFor(
   run: RunContext,
   key: string,
-  policy: { retry?: Retry; cache?: Cache; timeoutMs?: number; deadline?: number | undefined },
+  policy: {
+    retry?: Retry;
+    cache?: Cache;
+    timeoutMs?: number;
+    deadline?: number | undefined;
+    /** The calls of a step (not of a batch item, whose bill is on its own row): see `payer`. */
+    asStep?: boolean;
+  },
   tally: CallTally,
 ): ModelCaller {
   const { services, options } = run;
@@ -95,6 +104,9 @@ export function modelCallerFor(
       return priceCall(config?.type ?? provider, model, usage, config?.prices);
     },
     onCallFinished: (stats) => tally.add(stats),
+    ...(policy.asStep
+      ? { payer: payerOf(run.id, key, run.execution), billedAlready: (e) => billedAlready(run, key, e) }
+      : {}),
     // A streamed attempt given up for a retry: consumers discard the step's text (events.ts).
     onStreamReset: () => services.bus.emit('pipeline.step.chunk', { runId: run.id, step: key, text: '', reset: true }),
   });
@@ -103,4 +115,16 @@ export function modelCallerFor(
   // was reserved. A call that names no cap (no max_tokens) is sent — and keyed for the cache and
   // cassettes — with the one the estimate assumed.
   return run.budget ? (request, opts) => call(withOutputCap(request), opts) : call;
+}
+
+/**
+ * Whether the step's earlier journaled record — a failed execution's, whose bill this one carries on
+ * (step-runner.ts) — covers what `execution` paid. A record written before executions were kept
+ * covers every earlier one.
+ */
+function billedAlready(run: RunContext, key: string, execution: string): boolean {
+  const earlier = run.records.get(key);
+  if (earlier === undefined || earlier.status !== 'failed' || earlier.details?.continued === true) return false;
+  const executions = earlier.details?.executions;
+  return !Array.isArray(executions) || executions.includes(execution);
 }

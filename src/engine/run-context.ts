@@ -2,6 +2,7 @@
 // another run: its own AbortController, step results, variables, event sequence and budget. What
 // is shared between runs (provider gates, the call cache, the store) comes in through `services`.
 
+import { randomBytes } from 'node:crypto';
 import type { PriceFn } from '../budget/budget-guard.js';
 import type { RunBudget, SharedBudgetFactory } from '../budget/run-budget.js';
 import type { LoadedPipeline } from '../config/loader.js';
@@ -74,6 +75,11 @@ export class RunContext {
   readonly keyPrefix: string;
   /** 0 for a run; 1 for a pipeline it runs as a step, and so on. */
   readonly depth: number;
+  /**
+   * This execution of the run (a start, a resume, a restart after a crash), among the others: who
+   * paid for a call answered now (CallRecord.paidBy). Its nested pipelines' contexts share it.
+   */
+  readonly execution: string;
   /** The run's own context: nested pipelines journal their events through it (one sequence per run). */
   private readonly root: RunContext;
   private detach?: () => void;
@@ -126,6 +132,7 @@ export class RunContext {
     this.providers = init.parent?.providers ?? new Map();
     this.keyPrefix = init.keyPrefix ?? '';
     this.depth = init.parent ? init.parent.depth + 1 : 0;
+    this.execution = init.parent?.execution ?? randomBytes(6).toString('base64url');
     if (init.parent?.budget) this.budget = init.parent.budget;
   }
 

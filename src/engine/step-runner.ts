@@ -416,6 +416,19 @@ function countsOf(spent: Spent): Record<string, unknown> {
  * — its tokens, cost, calls and retries, and a batch's items it ran — is added to the new record,
  * so that the run's totals (derived from the journal) never forget money that was spent.
  */
+/**
+ * A failed record whose bill a later execution will carry on says which executions that bill is of
+ * (`details.executions`): a later execution that finds their answers in the cache counts them free,
+ * and counts as paid those of an execution that crashed before journaling anything (model-caller.ts).
+ * A carried record that does not say (written before) leaves it unsaid: it covers every execution.
+ */
+function noteExecutions(run: RunContext, record: StepRecord, carried: StepRecord | undefined): void {
+  const before = carried?.details?.executions;
+  if (carried !== undefined && !Array.isArray(before)) return;
+  const executions = [...((before as string[] | undefined) ?? []), run.execution];
+  record.details = { ...record.details, executions };
+}
+
 function carryEarlierBill(record: StepRecord, earlier: StepRecord): void {
   record.usage = addUsage(record.usage, earlier.usage);
   record.costUsd = addCost(record.costUsd, earlier.costUsd);
@@ -452,7 +465,9 @@ function makeRecord(run: RunContext, key: string, step: Step, status: StepStatus
 
 async function commit(run: RunContext, record: StepRecord, t0: number): Promise<void> {
   const earlier = run.records.get(record.key);
-  if (earlier !== undefined && earlier !== record && !isFinished(earlier)) carryEarlierBill(record, earlier);
+  const carries = earlier !== undefined && earlier !== record && !isFinished(earlier);
+  if (carries) carryEarlierBill(record, earlier);
+  if (!isFinished(record)) noteExecutions(run, record, carries ? earlier : undefined);
   record.durationMs = Math.round((performance.now() - t0) * 1000) / 1000;
   record.finishedAt = Date.now();
   // step.stop is part of the same transaction as the result: the journal never shows one without the other.

@@ -32,6 +32,8 @@ export interface CachedCall {
   response: ModelResponse;
   usage: Usage;
   costUsd: number | null;
+  /** Who paid for the answer (CallRecord.paidBy). */
+  paidBy?: string;
 }
 
 /**
@@ -107,6 +109,7 @@ export class CallCache {
       createdAt,
       expiresAt: createdAt + ttlMs,
     };
+    if (call.paidBy !== undefined) record.paidBy = call.paidBy;
     this.remember(record);
     if (!this.store) return record;
     this.pending.set(record.key, record);

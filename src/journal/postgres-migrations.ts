@@ -118,4 +118,9 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     WHERE runs.id = m.id AND (json_typeof(m.doc -> 'resumes') = 'number'
       OR (json_typeof(m.doc -> 'resumes') = 'string' AND m.doc ->> 'resumes' ~ '^-?[0-9]{1,15}$'));
   `,
+  // 6: who paid for a call's answer (CallRecord.paidBy): a run restarted after a crash that finds
+  // its own step's answer in the cache counts its cost as paid, not as a saving.
+  `
+  ALTER TABLE calls ADD COLUMN paid_by TEXT;
+  `,
 ];

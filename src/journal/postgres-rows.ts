@@ -83,4 +83,4 @@ export const EVENT_TYPES = ['text', 'integer', 'text', 'bigint', 'json'];
 export const eventParams = (e: EventRecord): unknown[] => [e.runId, e.seq, e.type, e.at, json(e.data)];
 
 /** PostgreSQL types of CALL_COLUMNS (rows.ts). */
-export const CALL_TYPES = ['text', 'text', 'text', 'json', 'json', 'json', 'float8', 'bigint', 'bigint'];
+export const CALL_TYPES = ['text', 'text', 'text', 'json', 'json', 'json', 'float8', 'bigint', 'bigint', 'text'];

@@ -88,7 +88,8 @@ const CALL_INSERT: InsertSpec = {
   into: `calls (${CALL_COLUMNS})`,
   types: CALL_TYPES,
   onConflict: `ON CONFLICT (key) DO UPDATE SET response = excluded.response, usage = excluded.usage,
-    cost_usd = excluded.cost_usd, created_at = excluded.created_at, expires_at = excluded.expires_at`,
+    cost_usd = excluded.cost_usd, created_at = excluded.created_at, expires_at = excluded.expires_at,
+    paid_by = excluded.paid_by`,
 };
 const STEP_UPSERT: InsertSpec = {
   into: `steps (${STEP_COLUMNS})`,

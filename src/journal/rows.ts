@@ -77,7 +77,7 @@ export function rowToEvent(r: Row): EventRecord {
 }
 
 export function rowToCall(r: Row): CallRecord {
-  return {
+  const call: CallRecord = {
     key: r.key as string,
     provider: r.provider as string,
     model: r.model as string,
@@ -88,6 +88,8 @@ export function rowToCall(r: Row): CallRecord {
     createdAt: r.created_at as number,
     expiresAt: r.expires_at as number | null,
   };
+  if (r.paid_by !== null && r.paid_by !== undefined) call.paidBy = r.paid_by as string;
+  return call;
 }
 
 // Records → column values, in the order of the column lists: both stores bind them by position.
@@ -143,7 +145,8 @@ export function itemParams(i: ItemRecord): unknown[] {
   ];
 }
 
-export const CALL_COLUMNS = 'key, provider, model, request, response, usage, cost_usd, created_at, expires_at';
+// Newest column last (`paid_by`): a row logged before it existed (sqlite-writes.ts) lacks it.
+export const CALL_COLUMNS = 'key, provider, model, request, response, usage, cost_usd, created_at, expires_at, paid_by';
 export function callParams(c: CallRecord): unknown[] {
   return [
     c.key,
@@ -155,5 +158,6 @@ export function callParams(c: CallRecord): unknown[] {
     costValue(c.costUsd),
     c.createdAt,
     c.expiresAt,
+    c.paidBy ?? null,
   ];
 }

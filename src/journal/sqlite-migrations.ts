@@ -156,4 +156,9 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE items ADD COLUMN unpriced_calls INTEGER;
   `,
+  // 10: who paid for a call's answer (CallRecord.paidBy): a run restarted after a crash that finds
+  // its own step's answer in the cache counts its cost as paid, not as a saving.
+  `
+  ALTER TABLE calls ADD COLUMN paid_by TEXT;
+  `,
 ];

@@ -68,6 +68,8 @@ export function fromLogLine(record: unknown): JournalWrite {
 
 /** Values in an `items` row (ITEM_COLUMNS). */
 const ITEM_WIDTH = ITEM_COLUMNS.split(',').length;
+/** Values in a `calls` row (CALL_COLUMNS). */
+const CALL_WIDTH = CALL_COLUMNS.split(',').length;
 
 /** The columns of `runs` (migration 1): the only ones an `update` write may name. */
 const RUN_COLUMNS: ReadonlySet<string> = new Set([
@@ -129,9 +131,10 @@ export class SqliteWrites {
       keepForgottenSpend: db.prepare('UPDATE runs SET forgotten_spend = ? WHERE id = ?'),
       putCall: db.prepare(
         `INSERT INTO calls (${CALL_COLUMNS})
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (key) DO UPDATE SET response = excluded.response, usage = excluded.usage,
-          cost_usd = excluded.cost_usd, created_at = excluded.created_at, expires_at = excluded.expires_at`,
+          cost_usd = excluded.cost_usd, created_at = excluded.created_at, expires_at = excluded.expires_at,
+          paid_by = excluded.paid_by`,
       ),
     };
   }
@@ -167,7 +170,11 @@ export class SqliteWrites {
         if (write[3] !== undefined) this.stmts.keepForgottenSpend.run(write[3], write[1]);
         return;
       case 'calls':
-        for (const row of write[1]) this.stmts.putCall.run(...row);
+        // A row logged by an older process lacks `paid_by`: NULL, unknown.
+        for (const row of write[1])
+          this.stmts.putCall.run(
+            ...(row.length < CALL_WIDTH ? [...row, ...Array(CALL_WIDTH - row.length).fill(null)] : row),
+          );
         return;
       default:
         throw new Error(`unknown journal write ${JSON.stringify((write as unknown[])[0])}`);

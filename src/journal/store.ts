@@ -179,6 +179,12 @@ export interface CallRecord {
   createdAt: number;
   /** After this instant the record no longer answers as a cache hit (it stays as history). */
   expiresAt: number | null;
+  /**
+   * Who paid for the answer: `RUN\nSTEP\nEXECUTION` of the step that called the provider (model-caller.ts).
+   * A run restarted after a crash that finds its own step's answer here has it for free, but it was
+   * paid: its cost is the step's, not a saving. Absent: paid for by a batch item, or recorded before.
+   */
+  paidBy?: string;
 }
 
 export interface ListRunsOptions {

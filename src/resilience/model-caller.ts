@@ -45,6 +45,16 @@ export interface CallStats {
   costSavedUsd: number;
   durationMs: number;
   error?: Error;
+  /**
+   * A cache hit on an answer this step paid for in an execution of the run that crashed before
+   * the step was journaled: no request now, but its cost (`costUsd`, `usage`) is the step's.
+   */
+  recovered?: boolean;
+}
+
+/** The payer of a step's calls in one execution of a run (CallRecord.paidBy). */
+export function payerOf(runId: string, step: string, execution: string): string {
+  return `${runId}\n${step}\n${execution}`;
 }
 
 export interface ModelCallerDeps {
@@ -66,6 +76,15 @@ export interface ModelCallerDeps {
   price: PriceFn;
   onCallFinished?: (stats: CallStats) => void;
   /**
+   * Who pays for this caller's calls (`payerOf`): written with each answer it puts in the cache. A
+   * hit on an answer the same step paid for in another execution of the run (one that crashed
+   * before the step was journaled) is no saving: it was paid, and counts as paid (`recovered`) —
+   * unless `billedAlready` says the step's earlier journaled record carries that execution's bill.
+   * Steps only: a batch item's bill is on its own row.
+   */
+  payer?: string;
+  billedAlready?: (execution: string) => boolean;
+  /**
    * Told when a streamed attempt that had sent text is given up for a retry: the text streamed so
    * far is void (the engine emits `pipeline.step.chunk` with `reset: true`). The text of this
    * caller's earlier calls (a tool loop's turns) is then streamed again, and the retry's after it,
@@ -83,6 +102,15 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
 
   // Built once per caller, not per call: object spreads and closures on the hot path are measurable.
   const retry = deps.retry;
+  const payer = deps.payer;
+  const payerStep = payer?.slice(0, payer.lastIndexOf('\n') + 1);
+  /** Whether `paidBy` is this step in another execution whose bill no journaled record carries. */
+  const paidInAnotherExecution = (paidBy: string | undefined): boolean => {
+    if (payer === undefined || paidBy === undefined || paidBy === payer) return false;
+    if (!paidBy.startsWith(payerStep as string) || paidBy.indexOf('\n', (payerStep as string).length) !== -1)
+      return false;
+    return !(deps.billedAlready?.(paidBy.slice((payerStep as string).length)) ?? false);
+  };
   const timeoutMs = deps.timeoutMs;
   const deadline = deps.deadline;
   const onStreamReset = deps.onStreamReset;
@@ -157,6 +185,13 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
       });
       if (hit) {
         const response = hit.response as ModelResponse;
+        if (paidInAnotherExecution(hit.paidBy)) {
+          deps.cassette?.record?.record({ key, step, provider, model, request, response, costUsd: hit.costUsd });
+          finish(
+            stats({ cached: true, recovered: true, usage: response.usage, costUsd: hit.costUsd, costSavedUsd: 0 }),
+          );
+          return deliver(response);
+        }
         const costSavedUsd = hit.costUsd ?? 0;
         bus.emit('pipeline.cache.hit', { runId, step, provider, model, costSavedUsd });
         deps.cassette?.record?.record({ key, step, provider, model, request, response, costUsd: hit.costUsd });
@@ -273,8 +308,9 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
     }
     if (deps.cache && ttlMs !== false) {
       // A cache that cannot write must not turn a paid, good answer into a failure (and a second bill).
+      const paid = { key, provider, model, request, response, usage: response.usage, costUsd: answerCost };
       await deps.cache
-        .put({ key, provider, model, request, response, usage: response.usage, costUsd: answerCost }, ttlMs)
+        .put(deps.payer === undefined ? paid : { ...paid, paidBy: deps.payer }, ttlMs)
         .catch((error: unknown) => process.emitWarning(`call cache: not recorded (${(error as Error).message})`));
     }
     deps.cassette?.record?.record({ key, step, provider, model, request, response, costUsd: answerCost });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { RestartIntensityExceeded, RunSupervisor } from '../../src/engine/supervisor.js';
 import { SqliteStore } from '../../src/journal/sqlite-store.js';
 import type { StepRecord, Store } from '../../src/journal/store.js';
+import { answer, StubProvider } from '../resilience/stub-provider.js';
 import { newEngine, runYaml, step, tempDir } from './harness.js';
 
 describe('RunSupervisor', () => {
@@ -129,6 +130,34 @@ describe('engine under supervision', () => {
     expect(result.status).toBe('succeeded');
     expect(result.steps.map((s) => s.name)).toEqual(['a', 'b']);
     expect(warnings.some((w) => /crashed .*restarting from the journal/.test(w))).toBe(true);
+  });
+
+  it("keeps what a crashed attempt paid: its step's answer comes from the cache, counted as paid, not saved", async () => {
+    // Step a's call is paid ($0.01), its commit fails: the run restarts, and a's call is answered
+    // from the cache. The vendor was paid twice in all (a, b): the run's totals must say so.
+    const store = flakyStore(new SqliteStore(`${tempDir()}/j.db`), 1);
+    let paid = 0;
+    const provider = new StubProvider(async () => {
+      paid++;
+      return { ...answer(`answer ${paid}`), costUsd: 0.01 };
+    }, 'openai');
+    const engine = newEngine({
+      store,
+      env: { OPENAI_API_KEY: 'sk-test-000000000000' },
+      restartIntensity: { backoffMs: 1 },
+      providerFactories: { openai: () => provider } as never,
+    });
+    const onWarning = () => {};
+    process.on('warning', onWarning);
+    const result = await runYaml(
+      engine,
+      'name: crashy\nsteps:\n  - { name: a, type: openai, model: gpt-4o, prompt: one }\n  - { name: b, type: openai, model: gpt-4o, prompt: two }\n',
+    );
+    process.off('warning', onWarning);
+    expect(result.status).toBe('succeeded');
+    expect(paid).toBe(2);
+    expect(result.totals).toMatchObject({ cost_usd: 0.02, calls: 2, cache_hits: 0, cost_saved_usd: 0 });
+    expect(result.steps.find((s) => s.name === 'a')).toMatchObject({ cost_usd: 0.01 });
   });
 
   it('a journal failure inside a parallel group is a crash to restart, not a step failure to absorb', async () => {

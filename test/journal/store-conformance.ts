@@ -562,5 +562,25 @@ export function describeStoreConformance(name: string, create: () => Promise<Sto
       await store.putCalls(calls);
       for (const call of calls) expect(await store.getCall(call.key, 20)).toEqual(call);
     });
+
+    it("keeps who paid for a call's answer, and its replacement's (paidBy)", async () => {
+      const call = {
+        key: uniqueId('paid'),
+        provider: 'openai',
+        model: 'gpt-4o',
+        request: { n: 1 },
+        response: { text: 'x' },
+        usage: { inputTokens: 1, outputTokens: 1 },
+        costUsd: 0.01,
+        createdAt: 10,
+        expiresAt: null,
+        paidBy: 'run-1\nsummarize\nexec-1',
+      };
+      await store.putCalls([call, { ...call, key: `${call.key}-unpaid`, paidBy: undefined }]);
+      expect(await store.getCall(call.key, 20)).toEqual(call);
+      expect((await store.getCall(`${call.key}-unpaid`, 20))?.paidBy).toBeUndefined();
+      await store.putCall({ ...call, paidBy: 'run-2\nsummarize\nexec-9' });
+      expect((await store.getCall(call.key, 20))?.paidBy).toBe('run-2\nsummarize\nexec-9');
+    });
   });
 }

@@ -7,7 +7,7 @@ import { CallCache } from '../../src/journal/call-cache.js';
 import { CassetteMissError, CassettePlayer, CassetteRecorder } from '../../src/journal/cassette.js';
 import type { Usage } from '../../src/providers/provider.js';
 import { GateRegistry } from '../../src/resilience/gate-registry.js';
-import { type CallStats, createModelCaller, type ModelCallerDeps } from '../../src/resilience/model-caller.js';
+import { type CallStats, createModelCaller, type ModelCallerDeps, payerOf } from '../../src/resilience/model-caller.js';
 import { EventBus } from '../../src/telemetry/event-bus.js';
 import type { ElexirionEvent } from '../../src/telemetry/events.js';
 import { answer, fault, MemoryCallStore, request, StubProvider } from './stub-provider.js';
@@ -69,6 +69,37 @@ describe('createModelCaller', () => {
     expect(events.find((e) => e.type === 'pipeline.cache.hit')?.data).toMatchObject({ costSavedUsd: 0.015 });
     await caller(request('different'), opts());
     expect(provider.calls).toBe(2);
+  });
+
+  it("counts as paid, not saved, a hit on its own step's answer paid in another execution no record bills", async () => {
+    const provider = new StubProvider();
+    const cache = new CallCache(new MemoryCallStore());
+    // The execution that paid (and crashed before its step was journaled), then the one after it.
+    const crashed = setup(provider, { cache, payer: payerOf('run-1', 'summarize', 'e1') });
+    await crashed.caller(request('same'), opts());
+    expect(provider.calls).toBe(1);
+    const billed = new Set<string>();
+    const next = setup(provider, {
+      cache,
+      payer: payerOf('run-1', 'summarize', 'e2'),
+      billedAlready: (execution) => billed.has(execution),
+    });
+    await next.caller(request('same'), opts());
+    expect(provider.calls).toBe(1); // no second request
+    expect(next.stats[0]).toMatchObject({ cached: true, recovered: true, costUsd: 0.015, costSavedUsd: 0 });
+    expect(next.events.some((e) => e.type === 'pipeline.cache.hit')).toBe(false);
+    // Once a journaled record carries e1's bill, the same hit is a saving: never counted twice.
+    billed.add('e1');
+    await next.caller(request('same'), opts());
+    expect(next.stats[1]).toMatchObject({ cached: true, costUsd: 0, costSavedUsd: 0.015 });
+    expect(next.stats[1]?.recovered).toBeUndefined();
+    // Another step's (or run's) answer, or this execution's own, is a saving too.
+    const other = setup(provider, { cache, payer: payerOf('run-1', 'summarize-more', 'e2') });
+    await other.caller(request('same'), opts());
+    expect(other.stats[0]).toMatchObject({ costUsd: 0, costSavedUsd: 0.015 });
+    const again = setup(provider, { cache, payer: payerOf('run-1', 'summarize', 'e1') });
+    await again.caller(request('same'), opts());
+    expect(again.stats[0]).toMatchObject({ costUsd: 0, costSavedUsd: 0.015 });
   });
 
   it('a cache that cannot be read is a miss: the provider answers, the call is reported, a warning says why', async () => {

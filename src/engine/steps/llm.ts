@@ -13,7 +13,7 @@ import { buildModelRequest } from './llm-request.js';
 
 export const llmHandler: StepHandler<LlmStep> = {
   types: ['claude', 'gemini', 'openai', 'llm', 'gemini_structured', 'gemini_function', 'mock'],
-  execute: (step, exec) => executeLlmCall(step, exec),
+  execute: (step, exec) => executeLlmCall(step, exec, true),
 };
 
 type LlmCallStep = Omit<LlmStep, 'name' | 'type'> & { type: LlmStep['type'] };
@@ -22,16 +22,16 @@ type LlmCallStep = Omit<LlmStep, 'name' | 'type'> & { type: LlmStep['type'] };
  * One model call as a step, a batch item or a fallback: the scope decides what templates read.
  * A promise chain, not an async function: one suspended frame fewer per call in flight.
  */
-export function executeLlmCall(step: LlmCallStep, exec: StepExecution): Promise<StepOutcome> {
+export function executeLlmCall(step: LlmCallStep, exec: StepExecution, asStep = false): Promise<StepOutcome> {
   try {
     const { run, scope } = exec;
     const request = buildModelRequest(step, run.defaults, scope, {
       mock: run.options.mock === true,
       ...(run.pipeline.providers ? { providers: run.pipeline.providers } : {}),
     });
-    if (!step.tools?.length) return callModel(step, exec, request, undefined);
+    if (!step.tools?.length) return callModel(step, exec, request, undefined, asStep);
     return resolveTools(step.tools, run.loaded.dir, undefined, confinedRoot(run)).then((tools) =>
-      callModel(step, exec, request, tools),
+      callModel(step, exec, request, tools, asStep),
     );
   } catch (error) {
     return Promise.reject(error);
@@ -43,11 +43,12 @@ function callModel(
   exec: StepExecution,
   request: ModelRequest,
   tools: ResolvedTools | undefined,
+  asStep: boolean,
 ): Promise<StepOutcome> {
   const { run, key, signal, deadline } = exec;
   const tally = new CallTally();
   const timeoutMs = step.timeout === undefined ? undefined : parseDuration(step.timeout);
-  const call = modelCallerFor(run, key, { retry: step.retry, cache: step.cache, timeoutMs, deadline }, tally);
+  const call = modelCallerFor(run, key, { retry: step.retry, cache: step.cache, timeoutMs, deadline, asStep }, tally);
   const stream = step.stream ?? run.defaults.stream ?? run.options.stream ?? false;
   const { bus } = run.services;
 
