@@ -5,7 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/journal/sqlite-store.js';
-import type { EventRecord, Store } from '../../src/journal/store.js';
+import { emptyTotals, type EventRecord, type Store } from '../../src/journal/store.js';
 import { MockProvider } from '../../src/providers/mock.js';
 import type { ModelRequest, StreamChunk } from '../../src/providers/provider.js';
 import { MAX_BUFFERED } from '../../src/server/run-event-hub.js';
@@ -262,3 +262,39 @@ async function readUntil(response: Response, count: number): Promise<ReturnType<
   void reader.cancel().catch(() => {});
   return parseSse(blocks.join('\n\n'));
 }
+
+describe('a long replay', () => {
+  it('lets the server answer other requests between its pages', async () => {
+    const observed = observedStore();
+    sqlite = observed.sqlite;
+    h = await startHarness({ store: observed.store });
+    // A finished run of 12 pages of events, journaled as a run's would be.
+    const runId = '01LONGREPLAY00000000000000';
+    await observed.sqlite.createRun({
+      ...{ id: runId, pipelineName: 'long', pipelineHash: 'h', pipeline: {}, inputs: {}, status: 'succeeded' },
+      ...{ startedAt: 1, finishedAt: 2, totals: emptyTotals(), metadata: {} },
+    });
+    const events = Array.from({ length: 12 * PAGE }, (_, i) => ({
+      ...{ runId, seq: i + 1, type: 'pipeline.step.chunk', at: 1 },
+      data: { runId, step: 'a', text: `chunk ${i}` },
+    }));
+    await observed.sqlite.appendEvents(events);
+    // The health check asked as the replay starts is answered before its last page is read.
+    let pagesWhenAnswered: number | undefined;
+    let health: Promise<Response> | undefined;
+    observed.onRead.hook = async (_read, count) => {
+      if (count === 1) {
+        health = (h as Harness).call('/health', { auth: false });
+        void health.then(() => {
+          pagesWhenAnswered = observed.reads.length;
+        });
+      }
+    };
+    const stream = await h.call(`/runs/${runId}/events`);
+    const received = await readSse(stream);
+    await health;
+    expect(received).toHaveLength(12 * PAGE);
+    expect(pagesWhenAnswered).toBeDefined();
+    expect(pagesWhenAnswered).toBeLessThan(observed.reads.length);
+  });
+});
