@@ -5,7 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/journal/sqlite-store.js';
-import { emptyTotals, type EventRecord, type Store } from '../../src/journal/store.js';
+import { type EventRecord, emptyTotals, type Store } from '../../src/journal/store.js';
 import { MockProvider } from '../../src/providers/mock.js';
 import type { ModelRequest, StreamChunk } from '../../src/providers/provider.js';
 import { MAX_BUFFERED } from '../../src/server/run-event-hub.js';
