@@ -123,6 +123,7 @@ export function modelCallerFor(
  * covers every earlier one.
  */
 function billedAlready(run: RunContext, key: string, execution: string): boolean {
+  if (!run.recoversPaidHits) return true;
   const earlier = run.records.get(key);
   if (earlier === undefined || earlier.status !== 'failed' || earlier.details?.continued === true) return false;
   const executions = earlier.details?.executions;

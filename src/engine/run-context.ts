@@ -80,6 +80,12 @@ export class RunContext {
    * paid for a call answered now (CallRecord.paidBy). Its nested pipelines' contexts share it.
    */
   readonly execution: string;
+  /**
+   * Whether a hit on an answer this run's step paid for in another execution may count as paid
+   * (model-caller-for.ts). Not once `resume --force` forgot steps: what they paid is kept with the
+   * run as a whole (Store.deleteSteps), and their answers, found again, are in it already.
+   */
+  readonly recoversPaidHits: boolean;
   /** The run's own context: nested pipelines journal their events through it (one sequence per run). */
   private readonly root: RunContext;
   private detach?: () => void;
@@ -114,6 +120,8 @@ export class RunContext {
     lastEventSeq: number;
     /** Nothing of the run is journaled yet (see `fromScratch`). */
     fromScratch?: boolean;
+    /** See `recoversPaidHits` (default true). */
+    recoversPaidHits?: boolean;
     /** Set for a nested pipeline's context (see `child`). */
     parent?: RunContext;
     keyPrefix?: string;
@@ -133,6 +141,7 @@ export class RunContext {
     this.keyPrefix = init.keyPrefix ?? '';
     this.depth = init.parent ? init.parent.depth + 1 : 0;
     this.execution = init.parent?.execution ?? randomBytes(6).toString('base64url');
+    this.recoversPaidHits = init.parent?.recoversPaidHits ?? init.recoversPaidHits ?? true;
     if (init.parent?.budget) this.budget = init.parent.budget;
   }
 

@@ -127,4 +127,36 @@ describe('resume --force and what the forgotten steps spent', () => {
     );
     expect(resumed.totals.cost_usd).toBeCloseTo(first.totals.cost_usd, 6);
   });
+
+  it('a forgotten step run again with the same request is answered from the cache for free: its first bill is kept already', async () => {
+    const store = new SqliteStore(`${tempDir()}/journal.db`);
+    stores.push(store);
+    const env = { OPENAI_API_KEY: 'test-key' };
+    // The call cache on: a's answer from the first run is there when the forced resume runs a again.
+    const e = new Engine({ store, env, providerFactories: { openai: () => new PricedMock('paid') } });
+    const { file } = pipelineFile('');
+    // x first, then a (which does not read x), then c: a change to x forgets all three.
+    const steps = (xPrompt: string, c: string) => `name: paid
+providers:
+  paid:
+    type: openai
+    prices: { m1: { input: 10000, output: 0 } }
+steps:
+  - { name: x, type: llm, provider: paid, model: m1, prompt: "${xPrompt}", max_tokens: 10 }
+  - { name: a, type: llm, provider: paid, model: m1, prompt: "a", max_tokens: 10 }
+${c}
+`;
+    writeFileSync(file, steps('x1', mockC('c')));
+    const first = await (await e.start(await loadPipeline(file))).result;
+    expect(first.failed_step).toBe('c');
+    // x changes: x, a and c are forgotten, and run again; a's request is the same as before.
+    writeFileSync(file, steps('x2', mockC('c2', false)));
+    const second = await (await e.resume(first.run_id, { force: true })).result;
+    expect(second.status).toBe('succeeded');
+    const a = second.steps.find((s) => s.name === 'a');
+    expect(a?.details).toMatchObject({ cache_hits: 1 });
+    expect(a?.cost_usd).toBe(0); // its first bill is in what the forced resume kept, not counted twice
+    const rerunX = spentBy(second, ['x']);
+    expect(second.totals.cost_usd).toBeCloseTo(first.totals.cost_usd + rerunX.cost, 6);
+  });
 });
