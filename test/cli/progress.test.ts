@@ -3,7 +3,7 @@
 // terminal's width.
 import { PassThrough } from 'node:stream';
 import { stripVTControlCharacters } from 'node:util';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createCliContext } from '../../src/cli/context.js';
 import { fitToColumns, terminalColumns, visibleWidth } from '../../src/cli/format.js';
 import { attachProgress } from '../../src/cli/progress.js';
@@ -120,8 +120,14 @@ describe('the live line on a terminal', () => {
       ...{ runId: 'r1', step: 'a_really_long_step_name_that_goes_on_and_on' },
       ...{ done: 8, failed: 0, total: 20, etaMs: 4_300 },
     });
-    await new Promise((resolve) => setTimeout(resolve, 150)); // the live line is redrawn every 100 ms
-    const last = stripVTControlCharacters(drawn(text()).at(-1) as string);
+    // The live line is redrawn every 100 ms: wait for a drawing that shows the progress (a loaded
+    // machine may delay the timer).
+    const withProgress = () =>
+      drawn(text())
+        .map((line) => stripVTControlCharacters(line))
+        .filter((l) => l.includes('8/20'));
+    await vi.waitFor(() => expect(withProgress().length).toBeGreaterThan(0), { timeout: 5_000, interval: 20 });
+    const last = withProgress().at(-1) as string;
     expect(last).toMatch(/^⠿ a_really_long_\S*… \d+ms 8\/20 ETA 4\.\ds$/);
     expect(last.length).toBeLessThanOrEqual(39);
   });

@@ -50,7 +50,7 @@ it('a pipeline declaring max_concurrency: 4 runs 4 requests at once even after a
 it('two declarations of one endpoint with the same max_concurrency (other limits differ) each get their slots on the wire', async () => {
   const fake = new OpenAIFake();
   const base = `${await fake.start()}/v1`;
-  fake.latencyMs = 100;
+  fake.latencyMs = 400; // long enough for both requests to be on the wire at once, on a loaded machine too
   const env = { K: 'k' };
   // Gates of their own (their limits differ), whose max_concurrency add up: 1 + 1 in flight.
   const a: ProviderConfig = { type: 'openai', base_url: base, api_key_env: 'K', max_concurrency: 1, max_queue: 5 };
