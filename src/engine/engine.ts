@@ -436,8 +436,6 @@ export class Engine {
           const untouched = fresh && attempt === 0;
           const journaled = untouched ? [] : await this.store.getSteps(runId);
           const lastEventSeq = untouched ? 0 : await this.store.lastEventSeq(runId);
-          // A run `resume --force` forgot steps of keeps their spend as a whole (RunContext.recoversPaidHits).
-          const forgot = !untouched && (await this.store.itemTotals(runId)).some((i) => i.stepKey === FORGOTTEN_STEPS);
           const context = new RunContext({
             id: runId,
             loaded,
@@ -448,7 +446,6 @@ export class Engine {
             metadata: record.metadata,
             lastEventSeq,
             fromScratch: untouched,
-            recoversPaidHits: !forgot,
           });
           active.context = context;
           if (active.stopRequested) context.controller.abort(new RunInterruptedError(active.stopRequested));

@@ -6,6 +6,7 @@ import { priceCall } from '../pricing/index.js';
 import { type CallStats, createModelCaller, type ModelCaller, payerOf } from '../resilience/model-caller.js';
 import { resolveRetryOptions } from '../resilience/retry.js';
 import type { RunContext } from './run-context.js';
+import { isFinished } from './run-or-reuse.js';
 import { addUsage, NO_USAGE } from './step-handler.js';
 
 /** What the calls of one step added up to; kept in the step's journal record. */
@@ -122,10 +123,10 @@ export function modelCallerFor(
  * (step-runner.ts) — covers what `execution` paid. A record written before executions were kept
  * covers every earlier one.
  */
-function billedAlready(run: RunContext, key: string, execution: string): boolean {
-  if (!run.recoversPaidHits) return true;
+async function billedAlready(run: RunContext, key: string, execution: string): Promise<boolean> {
+  if (await run.forgotSteps()) return true;
   const earlier = run.records.get(key);
-  if (earlier === undefined || earlier.status !== 'failed' || earlier.details?.continued === true) return false;
+  if (earlier === undefined || isFinished(earlier)) return false;
   const executions = earlier.details?.executions;
   return !Array.isArray(executions) || executions.includes(execution);
 }

@@ -9,7 +9,7 @@ import type { LoadedPipeline } from '../config/loader.js';
 import type { Defaults, Pipeline, SetVariableStep } from '../config/schema.js';
 import type { CallCache } from '../journal/call-cache.js';
 import type { CassettePlayer, CassetteRecorder } from '../journal/cassette.js';
-import type { EventRecord, StepRecord, Store } from '../journal/store.js';
+import { type EventRecord, FORGOTTEN_STEPS, type StepRecord, type Store } from '../journal/store.js';
 import type { Provider } from '../providers/provider.js';
 import type { Env } from '../providers/settings.js';
 import type { GateRegistry } from '../resilience/gate-registry.js';
@@ -80,12 +80,6 @@ export class RunContext {
    * paid for a call answered now (CallRecord.paidBy). Its nested pipelines' contexts share it.
    */
   readonly execution: string;
-  /**
-   * Whether a hit on an answer this run's step paid for in another execution may count as paid
-   * (model-caller-for.ts). Not once `resume --force` forgot steps: what they paid is kept with the
-   * run as a whole (Store.deleteSteps), and their answers, found again, are in it already.
-   */
-  readonly recoversPaidHits: boolean;
   /** The run's own context: nested pipelines journal their events through it (one sequence per run). */
   private readonly root: RunContext;
   private detach?: () => void;
@@ -99,6 +93,8 @@ export class RunContext {
   /** Records this run committed, in commit order (the journal's order), by key; kept by the root. */
   private readonly committed = new Map<string, StepRecord>();
   private batchRan = false;
+  /** See `forgotSteps`; asked once per execution, by the root. */
+  private forgot?: Promise<boolean>;
   private seq: number;
   private pendingEvents: EventRecord[] = [];
   /**
@@ -120,8 +116,6 @@ export class RunContext {
     lastEventSeq: number;
     /** Nothing of the run is journaled yet (see `fromScratch`). */
     fromScratch?: boolean;
-    /** See `recoversPaidHits` (default true). */
-    recoversPaidHits?: boolean;
     /** Set for a nested pipeline's context (see `child`). */
     parent?: RunContext;
     keyPrefix?: string;
@@ -141,7 +135,6 @@ export class RunContext {
     this.keyPrefix = init.keyPrefix ?? '';
     this.depth = init.parent ? init.parent.depth + 1 : 0;
     this.execution = init.parent?.execution ?? randomBytes(6).toString('base64url');
-    this.recoversPaidHits = init.parent?.recoversPaidHits ?? init.recoversPaidHits ?? true;
     if (init.parent?.budget) this.budget = init.parent.budget;
   }
 
@@ -319,6 +312,19 @@ export class RunContext {
   /** Whether the run has run a batch step (whose items have rows of their own); kept by the root. */
   get ranBatch(): boolean {
     return this.root.batchRan;
+  }
+
+  /**
+   * Whether `resume --force` ever forgot steps of this run: what they paid is kept with the run as a
+   * whole (Store.deleteSteps), so a step's answer paid before, found again in the cache, is in it
+   * already (model-caller-for.ts). Read from the journal only when such a hit asks: rarely.
+   */
+  forgotSteps(): Promise<boolean> {
+    if (this.root !== this) return this.root.forgotSteps();
+    this.forgot ??= this.fromScratch
+      ? Promise.resolve(false)
+      : this.services.store.itemTotals(this.id).then((items) => items.some((i) => i.stepKey === FORGOTTEN_STEPS));
+    return this.forgot;
   }
 
   /** Called by a batch step as it starts: the run's totals must then read its item rows. */

@@ -83,7 +83,7 @@ export interface ModelCallerDeps {
    * Steps only: a batch item's bill is on its own row.
    */
   payer?: string;
-  billedAlready?: (execution: string) => boolean;
+  billedAlready?: (execution: string) => Promise<boolean>;
   /**
    * Told when a streamed attempt that had sent text is given up for a retry: the text streamed so
    * far is void (the engine emits `pipeline.step.chunk` with `reset: true`). The text of this
@@ -105,11 +105,11 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
   const payer = deps.payer;
   const payerStep = payer?.slice(0, payer.lastIndexOf('\n') + 1);
   /** Whether `paidBy` is this step in another execution whose bill no journaled record carries. */
-  const paidInAnotherExecution = (paidBy: string | undefined): boolean => {
+  const paidInAnotherExecution = async (paidBy: string | undefined): Promise<boolean> => {
     if (payer === undefined || paidBy === undefined || paidBy === payer) return false;
     if (!paidBy.startsWith(payerStep as string) || paidBy.indexOf('\n', (payerStep as string).length) !== -1)
       return false;
-    return !(deps.billedAlready?.(paidBy.slice((payerStep as string).length)) ?? false);
+    return !((await deps.billedAlready?.(paidBy.slice((payerStep as string).length))) ?? false);
   };
   const timeoutMs = deps.timeoutMs;
   const deadline = deps.deadline;
@@ -185,7 +185,7 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
       });
       if (hit) {
         const response = hit.response as ModelResponse;
-        if (paidInAnotherExecution(hit.paidBy)) {
+        if (await paidInAnotherExecution(hit.paidBy)) {
           deps.cassette?.record?.record({ key, step, provider, model, request, response, costUsd: hit.costUsd });
           finish(
             stats({ cached: true, recovered: true, usage: response.usage, costUsd: hit.costUsd, costSavedUsd: 0 }),

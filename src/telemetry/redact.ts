@@ -5,6 +5,8 @@
 // the password of any URL with credentials (`user:pass@`, or `?password=` as PostgreSQL and Redis
 // clients also read it).
 
+import { parseHeaders } from '../providers/settings.js';
+
 export const REDACTED = '[REDACTED]';
 
 /** Names of environment variables whose value is a secret. */
@@ -67,17 +69,9 @@ export function secretValues(env: Readonly<Record<string, string | undefined>>):
   for (const [name, value] of Object.entries(env)) {
     if (!value) continue;
     if (SECRET_ENV_NAME.test(name)) add(value);
-    else if (HEADERS_ENV_NAME.test(name)) for (const header of headerValues(value)) add(header);
+    else if (HEADERS_ENV_NAME.test(name)) for (const header of Object.values(parseHeaders(value))) add(header);
   }
   return [...values].sort((a, b) => b.length - a.length);
-}
-
-/** The values of `Name: value` lines (split at the first colon, trimmed), as the SDKs read them. */
-function headerValues(text: string): string[] {
-  return text
-    .split('\n')
-    .filter((line) => line.includes(':'))
-    .map((line) => line.substring(line.indexOf(':') + 1).trim());
 }
 
 /** `text` percent-encoded; itself when it cannot be (a lone surrogate). */

@@ -82,7 +82,7 @@ describe('createModelCaller', () => {
     const next = setup(provider, {
       cache,
       payer: payerOf('run-1', 'summarize', 'e2'),
-      billedAlready: (execution) => billed.has(execution),
+      billedAlready: async (execution) => billed.has(execution),
     });
     await next.caller(request('same'), opts());
     expect(provider.calls).toBe(1); // no second request
