@@ -59,3 +59,15 @@ export class UsageError extends ElexirionError {
     super(message, { exitCode: ExitCode.invalidInput, ...(hint === undefined ? {} : { hint }) });
   }
 }
+
+/**
+ * Whether `error`, or an error along its chain of causes, passes `test`: a failure is often another
+ * wrapped (a step's commit wraps the store's error; a group's failure, its sub-step's). Bounded: a
+ * chain is short, but nothing stops one from pointing back at itself.
+ */
+export function causedBy(error: unknown, test: (e: Error) => boolean, maxDepth = 8): boolean {
+  for (let e = error, depth = 0; e instanceof Error && depth < maxDepth; e = e.cause, depth++) {
+    if (test(e)) return true;
+  }
+  return false;
+}

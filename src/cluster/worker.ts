@@ -7,7 +7,9 @@ import { DelayedError, type Job, UnrecoverableError, WaitingError, Worker } from
 import type { Redis } from 'ioredis';
 import { Engine, type RunHandle } from '../engine/engine.js';
 import { RunStillRunningError } from '../engine/errors.js';
+import { settleWithin } from '../engine/settle-within.js';
 import { attachRemoteBatch } from '../engine/steps/batch-remote.js';
+import { claimOf } from '../journal/run-fence.js';
 import type { RunRecord, Store } from '../journal/store.js';
 import { GateRegistry } from '../resilience/gate-registry.js';
 import { EventBus } from '../telemetry/event-bus.js';
@@ -342,8 +344,8 @@ export class ClusterWorker {
         this.log(`draining: Redis did not answer for ${DRAIN_REDIS_WAIT_MS} ms; closing without it`);
         // The shared connection first: what waits on it now fails, or waits on nothing.
         this.redis.disconnect();
-        await Promise.all(workers.map((worker) => settlesWithin(worker.close(true), DRAIN_REDIS_WAIT_MS)));
-        await settlesWithin(this.engine.drain(), DRAIN_REDIS_WAIT_MS);
+        await Promise.all(workers.map((worker) => settleWithin(worker.close(true), DRAIN_REDIS_WAIT_MS)));
+        await settleWithin(this.engine.drain(), DRAIN_REDIS_WAIT_MS);
       }
       await this.shutdown(away);
     })();
@@ -431,7 +433,7 @@ export class ClusterWorker {
     if (!record) throw new UnrecoverableError(`run ${runId} is not in the journal (another --db?)`);
     // Delivered again after its worker finished it but died before saying so — unless it was
     // enqueued again to be resumed and nobody has taken that resume yet.
-    const resumeAsked = job.data.resumes !== undefined && Number(record.metadata.resumes ?? 0) === job.data.resumes;
+    const resumeAsked = job.data.resumes !== undefined && claimOf(record.metadata) === job.data.resumes;
     if (FINAL.has(record.status) && !resumeAsked) return { status: record.status };
     if ((await this.redis.exists(runCancelKey(this.options.config.prefix, runId))) === 1) {
       await this.options.store.updateRun(runId, { status: 'cancelled', finishedAt: Date.now() });
@@ -642,25 +644,6 @@ export class ClusterWorker {
 async function closeWhenConnected(worker: Worker): Promise<void> {
   await worker.waitUntilReady().catch(() => {});
   await worker.close();
-}
-
-/** Whether `work` settles (either way) within `ms`. */
-async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<false>((done) => {
-    timer = setTimeout(() => done(false), ms);
-  });
-  try {
-    return await Promise.race([
-      work.then(
-        () => true,
-        () => true,
-      ),
-      late,
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** A chunk's lock is another worker's now: what this worker journaled stays, the rest is the other's. */

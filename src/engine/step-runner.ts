@@ -1,8 +1,10 @@
 // Runs one step under its policies — `when`, `timeout`, `fallback`, `on_error` — and commits its
 // result to the journal before anyone downstream can see it (the journal's one rule).
+
 import { BudgetExceededError } from '../budget/budget-guard.js';
 import { parseDuration } from '../config/duration.js';
 import type { Fallback, Step } from '../config/schema.js';
+import { causedBy } from '../errors.js';
 import type { StepRecord, StepStatus } from '../journal/store.js';
 import { evaluateCondition } from '../template/render.js';
 import { JournalError, messageOf, RunInterruptedError, StepFailedError, StepTimeoutError } from './errors.js';
@@ -10,20 +12,13 @@ import { handlerFor } from './registry.js';
 import type { RunContext } from './run-context.js';
 import { isFinished } from './run-or-reuse.js';
 import { itemsCounted } from './run-result.js';
+import { settleWithin } from './settle-within.js';
 import { addSpent, NOTHING_SPENT, type Spent, spentOf } from './spent.js';
 import { addCost, addUsage, NO_USAGE, type StepOutcome } from './step-handler.js';
 
 export const DEFAULT_STEP_TIMEOUT_MS = 300_000;
 /** How long a stopped step may take to wind down on its AbortSignal before it is abandoned. */
 export const ABORT_GRACE_MS = 2_000;
-
-function settleWithin(work: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const grace = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
-  });
-  return Promise.race([work.then(noop, noop), grace]).finally(() => clearTimeout(timer));
-}
 
 const noop = (): void => {};
 
@@ -185,12 +180,7 @@ export async function runStep(
  * `on_error: continue` must not absorb it any more than the sub-step's own does.
  */
 function isBudgetRefusal(error: unknown): boolean {
-  // Bounded: a cause chain is short, but nothing stops one from pointing back at itself.
-  for (let e = error, depth = 0; e !== undefined && e !== null && depth < 100; depth++) {
-    if (e instanceof BudgetExceededError) return true;
-    e = e instanceof Error ? e.cause : undefined;
-  }
-  return false;
+  return causedBy(error, (e) => e instanceof BudgetExceededError, 100);
 }
 
 /**

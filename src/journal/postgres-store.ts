@@ -52,6 +52,7 @@ import {
   type ListRunsOptions,
   type RunRecord,
   type RunTotals,
+  STOPPED_ITEM_PREFIX,
   type StepRecord,
   type Store,
 } from './store.js';
@@ -259,12 +260,9 @@ export class PostgresStore implements Store {
 
   /** The step and its events in one statement: atomic, one round trip, no transaction to hold open. */
   async commitStep(step: StepRecord, events: EventRecord[] = [], fence?: RunFence): Promise<void> {
+    if (events.length === 0) return this.fencedInsert(STEP_UPSERT, [stepParams(step)], fence);
     const g = guard(fence);
     const upsert = insertRows(STEP_UPSERT, [stepParams(step)], g);
-    if (events.length === 0) {
-      await this.fencedWrite(fence, upsert.text, [...g.values, ...upsert.values]);
-      return;
-    }
     // Its events only with the step: none when the fence refused it.
     const inserted = insertRows(EVENT_INSERT, events.map(eventParams), {
       where: 'EXISTS (SELECT 1 FROM step)',
@@ -304,9 +302,7 @@ export class PostgresStore implements Store {
   async commitItems(items: ItemRecord[], fence?: RunFence): Promise<void> {
     if (items.length === 0) return;
     const latest = lastByKey(items, (i) => JSON.stringify([i.runId, i.stepKey, i.index]));
-    const g = guard(fence);
-    const inserted = insertRows(ITEM_INSERT, latest.map(itemParams), g);
-    await this.fencedWrite(fence, inserted.text, [...g.values, ...inserted.values]);
+    await this.fencedInsert(ITEM_INSERT, latest.map(itemParams), fence);
   }
 
   async getItems(runId: string, stepKey: string, range?: { from: number; to: number }): Promise<ItemRecord[]> {
@@ -322,8 +318,8 @@ export class PostgresStore implements Store {
   async countItems(runId: string, stepKey: string): Promise<ItemCounts> {
     const rows = await this.query(
       `SELECT count(*) FILTER (WHERE status = 'succeeded') AS succeeded,
-         count(*) FILTER (WHERE status = 'failed' AND coalesce(error, '') NOT LIKE 'stopped: %') AS failed,
-         count(*) FILTER (WHERE status = 'failed' AND coalesce(error, '') LIKE 'stopped: %') AS stopped
+         count(*) FILTER (WHERE status = 'failed' AND coalesce(error, '') NOT LIKE '${STOPPED_ITEM_PREFIX}%') AS failed,
+         count(*) FILTER (WHERE status = 'failed' AND coalesce(error, '') LIKE '${STOPPED_ITEM_PREFIX}%') AS stopped
        FROM items WHERE run_id = $1 AND step_key = $2`,
       [runId, stepKey],
     );
@@ -369,9 +365,7 @@ export class PostgresStore implements Store {
 
   async appendEvents(events: EventRecord[], fence?: RunFence): Promise<void> {
     if (events.length === 0) return;
-    const g = guard(fence);
-    const inserted = insertRows(EVENT_INSERT, events.map(eventParams), g);
-    await this.fencedWrite(fence, inserted.text, [...g.values, ...inserted.values]);
+    await this.fencedInsert(EVENT_INSERT, events.map(eventParams), fence);
   }
 
   async getEvents(runId: string, afterSeq = 0, limit = 10_000): Promise<EventRecord[]> {
@@ -438,20 +432,21 @@ export class PostgresStore implements Store {
     return this.connected(() => this.pool.query<Row>(text, values.map(storable)));
   }
 
+  /** One INSERT of `rows` under `fence` (guard): refused with RunTakenOverError when the run was claimed since. */
+  private async fencedInsert(spec: InsertSpec, rows: unknown[][], fence: RunFence | undefined): Promise<void> {
+    const g = guard(fence);
+    const inserted = insertRows(spec, rows, g);
+    await this.fencedWrite(fence, inserted.text, [...g.values, ...inserted.values]);
+  }
+
   /** A write of rows under `fence`'s condition (guard): none written means the run was claimed since. */
   private async fencedWrite(fence: RunFence | undefined, text: string, values: unknown[]): Promise<void> {
     const result = await this.execute(text, values);
     if (fence && result.rowCount === 0) throw new RunTakenOverError(fence.runId);
   }
 
-  /** The statements in one transaction; a single statement is atomic on its own and skips BEGIN. */
+  /** The statements in one transaction (deleteSteps': two or three). */
   private async transaction(statements: Statement[]): Promise<void> {
-    if (statements.length === 0) return;
-    if (statements.length === 1) {
-      const [only] = statements as [Statement];
-      await this.query(only.text, only.values);
-      return;
-    }
     await this.migrated();
     await this.connected(async () => {
       const client = await this.pool.connect();

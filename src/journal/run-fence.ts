@@ -6,7 +6,7 @@
 // set by whoever writes last). A fenced write commits only while the run still holds the claim it was
 // executed under, checked atomically with the write itself; otherwise it is refused with
 // RunTakenOverError, and the execution stops without journaling its end.
-import { ElexirionError, ExitCode } from '../errors.js';
+import { causedBy, ElexirionError, ExitCode } from '../errors.js';
 import type { Store } from './store.js';
 
 /** The claim an execution of a run holds: the run's `resumes` count as its claim wrote it (0 before any resume). */
@@ -31,13 +31,8 @@ export class RunTakenOverError extends ElexirionError {
 
 /** Whether `error` is (or was caused by) a refused fenced write: a step's commit wraps the store's error. */
 export function takenOver(error: unknown): boolean {
-  for (let e = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
-    if (e instanceof RunTakenOverError) return true;
-  }
-  return false;
+  return causedBy(error, (e) => e instanceof RunTakenOverError);
 }
-
-const FENCED = new Set<PropertyKey>(['commitStep', 'commitItems', 'appendEvents', 'updateRun']);
 
 /**
  * `store` as one execution of `fence.runId` writes to it: its commits of that run's steps, items,
@@ -59,7 +54,7 @@ export function fencedStore(store: Store, fence: RunFence): Store {
   const bound = new Map<PropertyKey, unknown>();
   return new Proxy(store, {
     get(target, property) {
-      if (FENCED.has(property)) return writes[property as keyof typeof writes];
+      if (Object.hasOwn(writes, property)) return writes[property as keyof typeof writes];
       const value = Reflect.get(target, property, target) as unknown;
       if (typeof value !== 'function') return value;
       if (!bound.has(property)) bound.set(property, value.bind(target));

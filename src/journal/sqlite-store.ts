@@ -33,6 +33,7 @@ import {
   type ListRunsOptions,
   type RunRecord,
   type RunTotals,
+  STOPPED_ITEM_PREFIX,
   type StepRecord,
   type Store,
 } from './store.js';
@@ -170,8 +171,8 @@ export class SqliteStore implements Store {
       ),
       countItems: db.prepare(
         `SELECT coalesce(sum(status = 'succeeded'), 0) AS succeeded,
-           coalesce(sum(status = 'failed' AND substr(coalesce(error, ''), 1, 9) <> 'stopped: '), 0) AS failed,
-           coalesce(sum(status = 'failed' AND substr(coalesce(error, ''), 1, 9) = 'stopped: '), 0) AS stopped
+           coalesce(sum(status = 'failed' AND substr(coalesce(error, ''), 1, ${STOPPED_ITEM_PREFIX.length}) <> '${STOPPED_ITEM_PREFIX}'), 0) AS failed,
+           coalesce(sum(status = 'failed' AND substr(coalesce(error, ''), 1, ${STOPPED_ITEM_PREFIX.length}) = '${STOPPED_ITEM_PREFIX}'), 0) AS stopped
          FROM items WHERE run_id = ? AND step_key = ?`,
       ),
       getCall: db.prepare('SELECT * FROM calls WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)'),

@@ -3,7 +3,7 @@
 
 import { dirname, resolve } from 'node:path';
 import { includedPipeline, MAX_PIPELINE_DEPTH } from '../config/pipeline-includes.js';
-import { PROVIDER_OF_TYPE } from '../config/provider-of-type.js';
+import { PROVIDER_OF_TYPE, providerOfType } from '../config/provider-of-type.js';
 import type { Fallback, LlmStepType, Pipeline, ProviderConfig, Step } from '../config/schema.js';
 import { ElexirionError, ExitCode } from '../errors.js';
 import { type Env, missingKeyError, resolveProviderSettings } from './settings.js';
@@ -194,5 +194,5 @@ interface FallbackOwner {
 }
 
 function isLlmStep(step: Step): step is Extract<Step, { type: LlmStepType }> {
-  return step.type in PROVIDER_OF_TYPE || step.type === 'llm';
+  return providerOfType(step.type) !== undefined || step.type === 'llm';
 }

@@ -103,13 +103,16 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
   // Built once per caller, not per call: object spreads and closures on the hot path are measurable.
   const retry = deps.retry;
   const payer = deps.payer;
-  const payerStep = payer?.slice(0, payer.lastIndexOf('\n') + 1);
-  /** Whether `paidBy` is this step in another execution whose bill no journaled record carries. */
-  const paidInAnotherExecution = async (paidBy: string | undefined): Promise<boolean> => {
+  const payerStep = payer === undefined ? '' : payer.slice(0, payer.lastIndexOf('\n') + 1);
+  /**
+   * Whether `paidBy` is this step in another execution (checked at once: most hits are not), whose
+   * bill no journaled record carries (asked only then).
+   */
+  const paidInAnotherExecution = (paidBy: string | undefined): boolean | Promise<boolean> => {
     if (payer === undefined || paidBy === undefined || paidBy === payer) return false;
-    if (!paidBy.startsWith(payerStep as string) || paidBy.indexOf('\n', (payerStep as string).length) !== -1)
-      return false;
-    return !((await deps.billedAlready?.(paidBy.slice((payerStep as string).length))) ?? false);
+    if (!paidBy.startsWith(payerStep) || paidBy.indexOf('\n', payerStep.length) !== -1) return false;
+    const billed = deps.billedAlready?.(paidBy.slice(payerStep.length));
+    return billed === undefined ? true : billed.then((already) => !already);
   };
   const timeoutMs = deps.timeoutMs;
   const deadline = deps.deadline;
@@ -185,17 +188,17 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
       });
       if (hit) {
         const response = hit.response as ModelResponse;
-        if (await paidInAnotherExecution(hit.paidBy)) {
-          deps.cassette?.record?.record({ key, step, provider, model, request, response, costUsd: hit.costUsd });
-          finish(
-            stats({ cached: true, recovered: true, usage: response.usage, costUsd: hit.costUsd, costSavedUsd: 0 }),
-          );
-          return deliver(response);
-        }
-        const costSavedUsd = hit.costUsd ?? 0;
-        bus.emit('pipeline.cache.hit', { runId, step, provider, model, costSavedUsd });
+        const another = paidInAnotherExecution(hit.paidBy);
+        // Paid for by this step in an execution that crashed before journaling it: paid, not saved.
+        const recovered = another === false ? false : await another;
+        const costSavedUsd = recovered ? 0 : (hit.costUsd ?? 0);
+        if (!recovered) bus.emit('pipeline.cache.hit', { runId, step, provider, model, costSavedUsd });
         deps.cassette?.record?.record({ key, step, provider, model, request, response, costUsd: hit.costUsd });
-        finish(stats({ cached: true, usage: response.usage, costUsd: 0, costSavedUsd }));
+        finish(
+          recovered
+            ? stats({ cached: true, recovered: true, usage: response.usage, costUsd: hit.costUsd, costSavedUsd })
+            : stats({ cached: true, usage: response.usage, costUsd: 0, costSavedUsd }),
+        );
         return deliver(response);
       }
     }
@@ -308,9 +311,11 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
     }
     if (deps.cache && ttlMs !== false) {
       // A cache that cannot write must not turn a paid, good answer into a failure (and a second bill).
-      const paid = { key, provider, model, request, response, usage: response.usage, costUsd: answerCost };
       await deps.cache
-        .put(deps.payer === undefined ? paid : { ...paid, paidBy: deps.payer }, ttlMs)
+        .put(
+          { key, provider, model, request, response, usage: response.usage, costUsd: answerCost, paidBy: payer },
+          ttlMs,
+        )
         .catch((error: unknown) => process.emitWarning(`call cache: not recorded (${(error as Error).message})`));
     }
     deps.cassette?.record?.record({ key, step, provider, model, request, response, costUsd: answerCost });

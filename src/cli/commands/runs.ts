@@ -1,7 +1,7 @@
 // `elexirion runs` lists runs; `elexirion runs show RUN_ID` shows one, step by step.
 import { buildRunResult, currentTotals, journalOf, type RunResult, round } from '../../engine/run-result.js';
 import { UsageError } from '../../errors.js';
-import type { RunStatus, Store } from '../../journal/store.js';
+import type { ItemTotals, RunStatus } from '../../journal/store.js';
 import type { CliContext } from '../context.js';
 import { count, formatDuration, formatPartialCost } from '../format.js';
 import { NoJournalError, openStore } from '../open-store.js';
@@ -106,7 +106,11 @@ export const registerRuns: RegisterCommand = (program, ctx) => {
           return;
         }
         printSteps(result, ctx);
-        if (record.status !== 'succeeded') await printUnfinishedBatches(store, runId, result, ctx);
+        if (record.status !== 'succeeded') {
+          // journalOf read them already for a run not ended (killed); an ended one's are read here.
+          const batches = record.finishedAt === undefined ? items : await store.itemTotals(runId);
+          printUnfinishedBatches(batches, result, ctx);
+        }
         printRunSummary(result, ctx);
       } finally {
         await store.close();
@@ -118,14 +122,9 @@ export const registerRuns: RegisterCommand = (program, ctx) => {
  * The batches a stopped run left half-done: they have no step row yet, but their finished items are
  * journaled — what a resume will not run again, which is what the user deciding to resume wants to know.
  */
-async function printUnfinishedBatches(
-  store: Pick<Store, 'itemTotals'>,
-  runId: string,
-  result: RunResult,
-  ctx: CliContext,
-): Promise<void> {
+function printUnfinishedBatches(batches: ItemTotals[], result: RunResult, ctx: CliContext): void {
   const finished = new Set(result.steps.filter((s) => s.status === 'succeeded').map((s) => s.key));
-  for (const batch of await store.itemTotals(runId)) {
+  for (const batch of batches) {
     if (finished.has(batch.stepKey) || batch.items === 0) continue;
     ctx.stdout.write(
       `${batch.stepKey}  ${ctx.colors.yellow('unfinished')}: ${count(batch.items, 'item')} journaled — a resume runs only the others\n`,

@@ -8,6 +8,7 @@
 // its execution.stop), and the stream follows on into the resumed execution.
 import type { Context } from 'hono';
 import { type SSEStreamingApi, streamSSE } from 'hono/streaming';
+import { claimOf } from '../../journal/run-fence.js';
 import type { RemoteRuns, ServerDeps } from '../server-deps.js';
 import { eventPayload } from './event-payload.js';
 import { streamFailed } from './stream-failed.js';
@@ -70,7 +71,7 @@ export function polledRunEvents(
         if (run && FINAL.has(run.status)) {
           // Asked at once when the row turns final (or its resume count moves): a finished run's
           // stream ends promptly; while a resume waits, the queue is asked again every few polls.
-          const resumes = Number(run.metadata.resumes ?? 0);
+          const resumes = claimOf(run.metadata);
           if (asked?.resumes !== resumes || tick - asked.tick >= QUEUE_EVERY) {
             asked = { resumes, tick, queued: await remote.resumeQueued(runId, resumes) };
           }
