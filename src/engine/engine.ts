@@ -212,10 +212,8 @@ export class Engine {
   }
 
   /** Starts a run of `loaded`. Throws ConfigError for bad inputs and a clear error for missing keys. */
-  async start(loaded: LoadedPipeline, options: StartOptions = {}): Promise<RunHandle> {
-    // Registered on the call itself: a stopAll (Ctrl-C) from now on stops this run too.
-    const pending = this.pendingStart();
-    try {
+  start(loaded: LoadedPipeline, options: StartOptions = {}): Promise<RunHandle> {
+    return this.whileStarting(async (pending) => {
       const inputs = resolveInputs(loaded, options.inputs ?? {});
       if (!options.mock && !options.replay) assertProviderKeys(loaded.pipeline, this.env, loaded.dir);
       if (!options.mock) await assertClaudeCodeReady(loaded, this.env);
@@ -231,15 +229,21 @@ export class Engine {
         claim: claimOf(record.metadata),
         stopRequested: pending.stop,
       });
+    });
+  }
+
+  /**
+   * Runs a start or resume registered as under way from the call on: a stopAll (Ctrl-C) meanwhile
+   * is kept in `pending` and stops the run it makes.
+   */
+  private async whileStarting<T>(begin: (pending: PendingStart) => Promise<T>): Promise<T> {
+    const pending: PendingStart = {};
+    this.starting.add(pending);
+    try {
+      return await begin(pending);
     } finally {
       this.starting.delete(pending);
     }
-  }
-
-  private pendingStart(): PendingStart {
-    const pending: PendingStart = {};
-    this.starting.add(pending);
-    return pending;
   }
 
   /**
@@ -256,14 +260,8 @@ export class Engine {
   }
 
   /** Continues a failed, interrupted or killed run from its journal. */
-  async resume(runId: string, options: ResumeOptions = {}): Promise<RunHandle> {
-    // As for start: a stopAll while the resume is under way stops the resumed run.
-    const pending = this.pendingStart();
-    try {
-      return await this.resumeRun(runId, options, pending);
-    } finally {
-      this.starting.delete(pending);
-    }
+  resume(runId: string, options: ResumeOptions = {}): Promise<RunHandle> {
+    return this.whileStarting((pending) => this.resumeRun(runId, options, pending));
   }
 
   private async resumeRun(runId: string, options: ResumeOptions, pending: PendingStart): Promise<RunHandle> {

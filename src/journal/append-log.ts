@@ -45,18 +45,20 @@ export class AppendLog {
 
   /** Appends records (their JSON texts) in one write; returns the offset just past each. */
   appendAll(jsons: string[]): number[] {
-    const start = this.end;
-    this.write((fd, at) => {
-      const bytes = Buffer.from(`${jsons.join('\n')}\n`);
-      writeAll(fd, bytes, at);
-      return bytes.length;
-    });
     const ends: number[] = [];
-    let end = start;
+    let end = this.end;
     for (const json of jsons) {
       end += Buffer.byteLength(json) + 1;
       ends.push(end);
     }
+    const length = end - this.end;
+    this.write((fd, at) => {
+      // The text itself, not a Buffer made of it: Node encodes it outside the JS heap.
+      const text = `${jsons.join('\n')}\n`;
+      const written = writeSync(fd, text, at);
+      if (written < length) writeAll(fd, Buffer.from(text).subarray(written), at + written);
+      return length;
+    });
     return ends;
   }
 
