@@ -97,15 +97,28 @@ export class BudgetGuard implements RunBudget {
   /** The call finished: its real usage and cost replace the estimate. */
   commit(reservation: BudgetReservation, usage: Usage, costUsd: number | null): void {
     this.release(reservation);
-    this.spentTokens += usage.inputTokens + usage.outputTokens;
-    if (costUsd === null) this.unpricedCalls++;
-    else this.spentCost += costUsd;
+    this.spend(usage, costUsd);
+  }
+
+  /**
+   * A paid hit (see RunBudget): spent, with no reservation to replace — never refused, it was paid
+   * already; the calls after it are checked against it. Opened from the journal's totals, which do
+   * not have it yet, this budget counts it once; the next execution's reads it from the journal.
+   */
+  countRecovered(usage: Usage, costUsd: number | null): void {
+    this.spend(usage, costUsd);
   }
 
   /** The call failed without a usage report: free its worst case. */
   release(reservation: BudgetReservation): void {
     this.reservedCost = Math.max(0, this.reservedCost - reservation.costUsd);
     this.reservedTokens = Math.max(0, this.reservedTokens - reservation.tokens);
+  }
+
+  private spend(usage: Usage, costUsd: number | null): void {
+    this.spentTokens += usage.inputTokens + usage.outputTokens;
+    if (costUsd === null) this.unpricedCalls++;
+    else this.spentCost += costUsd;
   }
 }
 

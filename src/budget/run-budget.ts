@@ -22,6 +22,15 @@ export interface RunBudget {
   commit(reservation: BudgetReservation, usage: Usage, costUsd: number | null): void;
   /** The call failed without a usage report: free its worst case. */
   release(reservation: BudgetReservation): void;
+  /**
+   * Counts a call this execution did not make but must pay for: a paid hit (model-caller.ts), an
+   * answer found in the cache that an execution of the run paid for and crashed before journaling.
+   * Its bill reaches the journal only with this execution's record of the step or item, so a budget
+   * opened from the journal's totals (BudgetGuard) has not counted it, and later calls must see it.
+   * Absent from a budget that outlives executions: the cluster's ledger counted the call when it
+   * was paid (counting it again would count it twice).
+   */
+  countRecovered?(usage: Usage, costUsd: number | null): void;
 }
 
 export interface SharedBudgetOpening {

@@ -78,12 +78,17 @@ export function modelCallerFor(
     cache?: Cache;
     timeoutMs?: number;
     deadline?: number | undefined;
-    /** The calls of a step (not of a batch item, whose bill is on its own row): see `payer`. */
+    /**
+     * The calls of a step: paid for by the step (see `payer`). Else those of a batch item, paid for
+     * by the item when its batch runs here (batch-payers.ts), or a step's mocked claude_code session.
+     */
     asStep?: boolean;
   },
   tally: CallTally,
 ): ModelCaller {
   const { services, options } = run;
+  const itemPayers = policy.asStep ? undefined : run.itemPayers;
+  const itemPayer = itemPayers?.payerOf(key);
   const call = createModelCaller({
     resolveProvider: (name) => services.providerFor(run, name),
     gates: services.gates.forPipeline(run.pipeline.providers),
@@ -107,7 +112,9 @@ export function modelCallerFor(
     onCallFinished: (stats) => tally.add(stats),
     ...(policy.asStep
       ? { payer: payerOf(run.id, key, run.execution), billedAlready: (e) => billedAlready(run, key, e) }
-      : {}),
+      : itemPayer === undefined
+        ? {}
+        : { payer: itemPayer, billedAlready: itemPayers?.billedAlready }),
     // A streamed attempt given up for a retry: consumers discard the step's text (events.ts).
     onStreamReset: () => services.bus.emit('pipeline.step.chunk', { runId: run.id, step: key, text: '', reset: true }),
   });

@@ -18,6 +18,7 @@ import { JOURNALED_WITH_THEIR_STATE } from '../telemetry/events.js';
 import { buildScope, type StepView, type TemplateScope } from '../template/scope.js';
 import { innerStop } from './errors.js';
 import { groupLayout } from './group-variables.js';
+import type { ItemPayers } from './steps/batch-payers.js';
 
 /** What every run of an engine shares: the limits protect accounts, not runs. */
 export interface EngineServices {
@@ -80,6 +81,11 @@ export class RunContext {
    * paid for a call answered now (CallRecord.paidBy). Its nested pipelines' contexts share it.
    */
   readonly execution: string;
+  /**
+   * Who pays for the calls of the batch items this context runs (batch-payers.ts): made by its first
+   * batch. A cluster worker's context for a chunk has none: its items' calls name no payer.
+   */
+  itemPayers?: ItemPayers;
   /** The run's own context: nested pipelines journal their events through it (one sequence per run). */
   private readonly root: RunContext;
   private detach?: () => void;

@@ -46,13 +46,17 @@ export interface CallStats {
   durationMs: number;
   error?: Error;
   /**
-   * A cache hit on an answer this step paid for in an execution of the run that crashed before
-   * the step was journaled: no request now, but its cost (`costUsd`, `usage`) is the step's.
+   * A cache hit on an answer this step (or batch item) paid for in an execution of the run that
+   * crashed before journaling it: no request now, but its cost (`costUsd`, `usage`) is the step's,
+   * and the budget's at once (RunBudget.countRecovered).
    */
   recovered?: boolean;
 }
 
-/** The payer of a step's calls in one execution of a run (CallRecord.paidBy). */
+/**
+ * The payer of a step's calls in one execution of a run (CallRecord.paidBy); `step` is a batch
+ * item's own key for its calls (`each[3]`), and `execution` may carry a mark after it (batch-payers.ts).
+ */
 export function payerOf(runId: string, step: string, execution: string): string {
   return `${runId}\n${step}\n${execution}`;
 }
@@ -77,13 +81,14 @@ export interface ModelCallerDeps {
   onCallFinished?: (stats: CallStats) => void;
   /**
    * Who pays for this caller's calls (`payerOf`): written with each answer it puts in the cache. A
-   * hit on an answer the same step paid for in another execution of the run (one that crashed
-   * before the step was journaled) is no saving: it was paid, and counts as paid (`recovered`) —
-   * unless `billedAlready` says the step's earlier journaled record carries that execution's bill.
-   * Steps only: a batch item's bill is on its own row.
+   * hit on an answer the same step (or batch item) paid for in another execution of the run (one
+   * that crashed before journaling it) is no saving: it was paid, and counts as paid (`recovered`)
+   * — unless `billedAlready` says the step's (the item's) earlier journaled record carries that
+   * execution's bill. `billedAlready` is told the caller's `step` too: one function serves every
+   * item of a batch (no closure per item).
    */
   payer?: string;
-  billedAlready?: (execution: string) => Promise<boolean>;
+  billedAlready?: (execution: string, step: string) => Promise<boolean>;
   /**
    * Told when a streamed attempt that had sent text is given up for a retry: the text streamed so
    * far is void (the engine emits `pipeline.step.chunk` with `reset: true`). The text of this
@@ -103,15 +108,17 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
   // Built once per caller, not per call: object spreads and closures on the hot path are measurable.
   const retry = deps.retry;
   const payer = deps.payer;
-  const payerStep = payer === undefined ? '' : payer.slice(0, payer.lastIndexOf('\n') + 1);
+  // Where the payer's execution starts (after `run\nstep\n`): a number, not a string — a batch
+  // makes a caller per item, and a hit on an answer paid by anyone else compares without cutting.
+  const executionAt = payer === undefined ? 0 : payer.lastIndexOf('\n') + 1;
   /**
    * Whether `paidBy` is this step in another execution (checked at once: most hits are not), whose
    * bill no journaled record carries (asked only then).
    */
   const paidInAnotherExecution = (paidBy: string | undefined): boolean | Promise<boolean> => {
     if (payer === undefined || paidBy === undefined || paidBy === payer) return false;
-    if (!paidBy.startsWith(payerStep) || paidBy.indexOf('\n', payerStep.length) !== -1) return false;
-    const billed = deps.billedAlready?.(paidBy.slice(payerStep.length));
+    if (paidBy.lastIndexOf('\n') + 1 !== executionAt || !samePrefix(paidBy, payer, executionAt)) return false;
+    const billed = deps.billedAlready?.(paidBy.slice(executionAt), step);
     return billed === undefined ? true : billed.then((already) => !already);
   };
   const timeoutMs = deps.timeoutMs;
@@ -193,6 +200,13 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
         const recovered = another === false ? false : await another;
         const costSavedUsd = recovered ? 0 : (hit.costUsd ?? 0);
         if (!recovered) bus.emit('pipeline.cache.hit', { runId, step, provider, model, costSavedUsd });
+        else {
+          // This execution's budget was opened from the journal, which has no record of that bill
+          // yet: the calls after this one must see it. (The step's record journals it, and the next
+          // execution's budget reads it from there: a finished step is not run again, and a failed
+          // record that carries it makes the same hit billedAlready — never counted twice.)
+          deps.budget?.countRecovered?.(response.usage, hit.costUsd);
+        }
         deps.cassette?.record?.record({ key, step, provider, model, request, response, costUsd: hit.costUsd });
         finish(
           recovered
@@ -322,6 +336,12 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
     finish(stats({ usage, costUsd, costSavedUsd: 0 }));
     return response;
   };
+}
+
+/** Whether `a` and `b` begin with the same `length` characters (no substring made). */
+function samePrefix(a: string, b: string, length: number): boolean {
+  for (let i = 0; i < length; i++) if (a.charCodeAt(i) !== b.charCodeAt(i)) return false;
+  return true;
 }
 
 /** Two costs of one call's attempts: null (unpriced) only when neither is known. */

@@ -63,6 +63,21 @@ describe('BudgetGuard', () => {
     expect(() => guard.reserve(request('x', { maxTokens: 1000 }), 'next')).toThrow(BudgetExceededError);
   });
 
+  it('counts a paid hit (a call an earlier execution paid) as spent, without refusing it, leaving holds alone', () => {
+    const guard = new BudgetGuard({ maxCostUsd: 0.002 }, price);
+    const r = request('x'.repeat(400), { maxTokens: 100 }); // worst case $0.0011
+    const inFlight = guard.reserve(r, 'a');
+    // Past the limit: it was paid already, so it is counted, not refused.
+    guard.countRecovered({ inputTokens: 100, outputTokens: 100 }, 0.0025);
+    guard.countRecovered({ inputTokens: 1, outputTokens: 1 }, null);
+    expect(guard.spent).toEqual({ costUsd: 0.0025, tokens: 202 });
+    expect(guard.unpricedCalls).toBe(1);
+    // The call after it is refused for it; the call in flight still holds its worst case.
+    expect(() => guard.reserve(r, 'b')).toThrow(/spent \$0\.0025 \(\+ up to \$0\.0011 in flight\)/);
+    guard.release(inFlight);
+    expect(() => guard.reserve(r, 'b')).toThrow(/spent \$0\.0025 of/);
+  });
+
   it('lets unpriced calls through the cost limit but counts them', () => {
     const guard = new BudgetGuard({ maxCostUsd: 0 }, price);
     const r = request('x', { model: 'unpriced' });

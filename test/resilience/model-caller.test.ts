@@ -102,6 +102,45 @@ describe('createModelCaller', () => {
     expect(again.stats[0]).toMatchObject({ costUsd: 0, costSavedUsd: 0.015 });
   });
 
+  it("commits a paid hit's cost to this execution's budget at once, and nothing for a saving", async () => {
+    const provider = new StubProvider();
+    const cache = new CallCache(new MemoryCallStore());
+    const crashed = setup(provider, { cache, payer: payerOf('run-1', 'summarize', 'e1') });
+    await crashed.caller(request('same'), opts());
+    // The next execution's budget, opened from the journal: e1 journaled nothing.
+    const budget = new BudgetGuard({ maxCostUsd: 1 }, price);
+    const next = setup(provider, { cache, budget, payer: payerOf('run-1', 'summarize', 'e2') });
+    await next.caller(request('same'), opts());
+    expect(next.stats[0]).toMatchObject({ recovered: true, costUsd: 0.015 });
+    expect(budget.spent).toEqual({ costUsd: 0.015, tokens: 15 });
+    // A hit on another step's answer saved its cost: it spends nothing.
+    const other = setup(provider, { cache, budget, payer: payerOf('run-1', 'other', 'e2') });
+    await other.caller(request('same'), opts());
+    expect(other.stats[0]).toMatchObject({ costUsd: 0, costSavedUsd: 0.015 });
+    expect(budget.spent).toEqual({ costUsd: 0.015, tokens: 15 });
+  });
+
+  it("asks whether an item paid in another execution is billed already with the caller's own step", async () => {
+    // One billedAlready serves every item of a batch: it is told which item asks.
+    const provider = new StubProvider();
+    const cache = new CallCache(new MemoryCallStore());
+    const crashed = setup(provider, { cache, step: 'each[3]', payer: payerOf('run-1', 'each[3]', 'e1') });
+    await crashed.caller(request('same'), opts());
+    const asked: [string, string][] = [];
+    const next = setup(provider, {
+      cache,
+      step: 'each[3]',
+      payer: payerOf('run-1', 'each[3]', 'e2@1'),
+      billedAlready: async (execution, step) => {
+        asked.push([execution, step]);
+        return false;
+      },
+    });
+    await next.caller(request('same'), opts());
+    expect(asked).toEqual([['e1', 'each[3]']]);
+    expect(next.stats[0]).toMatchObject({ recovered: true, costUsd: 0.015 });
+  });
+
   it('a cache that cannot be read is a miss: the provider answers, the call is reported, a warning says why', async () => {
     // The journal's database gone for a moment (a PostgreSQL connection lost, SQLITE_BUSY).
     class UnreadableStore extends MemoryCallStore {

@@ -10,6 +10,7 @@ import { innerStop, messageOf, stopReasonOf } from '../errors.js';
 import { addSpent, NOTHING_SPENT, type Spent } from '../spent.js';
 import { addCost, addUsage, type StepExecution, type StepOutcome } from '../step-handler.js';
 import { fallbacksOf, mergeFallback } from '../step-runner.js';
+import { itemKey } from './batch-payers.js';
 import { executeLlmCall } from './llm.js';
 
 export interface ItemRun {
@@ -74,7 +75,7 @@ export async function runBatchItem(
   index: number,
   cancel: AbortSignal,
 ): Promise<ItemRun> {
-  const key = `${exec.key}[${index}]`;
+  const key = itemKey(exec.key, index);
   const scope = withItem(exec.scope, item, index);
   let firstError: unknown;
   // What failed attempts (and failed fallbacks) paid for stays on the item's bill.

@@ -18,6 +18,7 @@ import { NOTHING_SPENT, paidFor, type Spent, withSpent } from '../spent.js';
 import { NO_USAGE, type StepExecution, type StepHandler, type StepOutcome } from '../step-handler.js';
 import { type ItemCallStats, itemCalls, itemRecordOf, runBatchItem, stopItems } from './batch-item.js';
 import { addEarlierSpend, assembleBatch, BatchAssembly, succeededItems } from './batch-journal.js';
+import { ItemPayers } from './batch-payers.js';
 import { BatchProgress } from './batch-progress.js';
 import { remoteBatchOf } from './batch-remote.js';
 import { runWorkers } from './worker-pool.js';
@@ -146,6 +147,13 @@ async function executeBatch(step: BatchStep, exec: StepExecution): Promise<StepO
     }
   };
 
+  // Run here, its items' calls name who pays for them: an item's answer paid before a crash, found
+  // in the cache when it runs again, is the item's bill, not a saving (batch-payers.ts).
+  let forgetRows: (() => void) | undefined;
+  if (!spread) {
+    run.itemPayers ??= new ItemPayers(run);
+    forgetRows = run.itemPayers.open(key, done.failed);
+  }
   try {
     if (spread) {
       // Cluster mode: the items run as child jobs on every worker; their results are in the journal.
@@ -166,6 +174,7 @@ async function executeBatch(step: BatchStep, exec: StepExecution): Promise<StepO
     }
   } finally {
     exec.signal.removeEventListener('abort', onStepAbort);
+    forgetRows?.();
     // What finished is durable before the step can end, whichever way it ends.
     await committer.flush();
     progress.end();
