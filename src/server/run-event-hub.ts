@@ -6,6 +6,9 @@
 // how far (`droppedThrough`); a stream that needs them has the engine write the run's pending
 // events to the journal first (routes/run-events.ts). The hub's memory stays bounded however long
 // a step streams, and the journal is written ahead of a commit only when a client needs it.
+// A run's new execution (a restart after a crash, a resume) starts right after the journal's last
+// event: what the hub still holds of an earlier one is in the journal, or was lost with its crash
+// — its seqs are the new execution's now — and is forgotten.
 import type { Engine } from '../engine/engine.js';
 import type { EventRecord } from '../journal/store.js';
 import type { ElexirionEvent } from '../telemetry/events.js';
@@ -69,15 +72,18 @@ export class RunEventHub {
     // The engine knows each event's exact seq — a step.stop's too, emitted after its commit, when a
     // parallel sibling may have journaled more events.
     const seq = this.engine.eventSeq(event);
+    if (event.type === 'pipeline.execution.start') this.forget(runId);
     if (seq !== undefined) {
       live.seq = seq;
       this.remember({ ...live, seq });
     }
     for (const watcher of this.watchers.get(runId) ?? []) watcher(live);
-    if (event.type === 'pipeline.execution.stop') {
-      this.buffers.delete(runId);
-      this.dropped.delete(runId);
-    }
+    if (event.type === 'pipeline.execution.stop') this.forget(runId);
+  }
+
+  private forget(runId: string): void {
+    this.buffers.delete(runId);
+    this.dropped.delete(runId);
   }
 
   private remember(record: EventRecord): void {

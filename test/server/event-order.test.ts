@@ -61,4 +61,56 @@ describe('EventOrder', () => {
     expect(seqs(order)).toEqual([4, 5]);
     expect(order.add(event(2), true)).toBe(false); // too late: its place was passed
   });
+
+  it('counts as behind only live events ready when they came, until taken', () => {
+    const order = new EventOrder(0);
+    order.add(event(1), true);
+    expect(order.behind).toBe(1);
+    order.add(event(3), true);
+    order.add(event(4), true);
+    expect(order.behind).toBe(1); // held for 2: the run's delay, not the client's
+    order.add(event(2), true);
+    expect(order.behind).toBe(2); // 2 itself; 3 and 4 come with it
+    order.add(event(5), false);
+    expect(order.behind).toBe(2); // read from the journal: not live
+    expect(order.take().map((q) => [q.event.seq, q.counts])).toEqual([
+      [1, true],
+      [2, true],
+      [3, false],
+      [4, false],
+      [5, false],
+    ]);
+    expect(order.behind).toBe(0);
+  });
+
+  it('on a new execution’s start, drops what an earlier one left and goes back to its base', () => {
+    const order = new EventOrder(0);
+    for (const seq of [1, 2, 3, 4]) order.add(event(seq), true);
+    expect(seqs(order)).toEqual([1, 2, 3, 4]);
+    order.add(event(5), true); // ready, not taken
+    order.add(event(7), true); // held for 6
+    order.add(event(undefined), true, 7);
+    // The run crashed before committing 3..7 and restarts from the journal's end (2).
+    order.restart(3);
+    expect(order.delivered).toBe(2);
+    expect(order.holding).toBe(false);
+    expect(order.behind).toBe(0);
+    expect(seqs(order)).toEqual([]);
+    order.add(event(3, 'pipeline.execution.start'), true);
+    order.add(event(4), true);
+    expect(seqs(order)).toEqual([3, 4]);
+  });
+
+  it('on a new execution’s start past what was sent, only drops what waits from there on', () => {
+    const order = new EventOrder(0);
+    order.add(event(1), false);
+    expect(seqs(order)).toEqual([1]);
+    order.add(event(4), true); // a crashed execution's, held for 2
+    order.restart(3);
+    expect(order.delivered).toBe(1);
+    expect(order.holding).toBe(false);
+    order.add(event(2), false);
+    order.add(event(3, 'pipeline.execution.start'), true);
+    expect(seqs(order)).toEqual([2, 3]);
+  });
 });

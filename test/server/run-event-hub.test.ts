@@ -14,21 +14,27 @@ function fakeEngine() {
   return {
     bus,
     eventSeq: (event: ElexirionEvent) => seqs.get(event.data),
-    emit(type: 'pipeline.step.start' | 'pipeline.step.stop', step: string, seq: number | undefined) {
+    emit(
+      type: 'pipeline.step.start' | 'pipeline.step.stop' | 'pipeline.execution.start',
+      step: string,
+      seq: number | undefined,
+    ) {
       const data =
-        type === 'pipeline.step.start'
-          ? { runId: 'r', step, type: 'mock', index: 0 }
-          : {
-              runId: 'r',
-              step,
-              type: 'mock',
-              status: 'succeeded' as const,
-              durationMs: 1,
-              usage: { inputTokens: 0, outputTokens: 0 },
-              costUsd: 0,
-              attempts: 1,
-              fromJournal: seq === undefined,
-            };
+        type === 'pipeline.execution.start'
+          ? { runId: 'r', pipeline: 'p', resumed: true, steps: 1 }
+          : type === 'pipeline.step.start'
+            ? { runId: 'r', step, type: 'mock', index: 0 }
+            : {
+                runId: 'r',
+                step,
+                type: 'mock',
+                status: 'succeeded' as const,
+                durationMs: 1,
+                usage: { inputTokens: 0, outputTokens: 0 },
+                costUsd: 0,
+                attempts: 1,
+                fromJournal: seq === undefined,
+              };
       if (seq !== undefined) seqs.set(data, seq);
       bus.emit(type, data as never);
     },
@@ -57,6 +63,19 @@ describe('RunEventHub', () => {
     for (const [i, step] of ['a', 'b', 'c', 'd'].entries()) engine.emit('pipeline.step.start', step, i + 1);
     expect(hub.buffered('r').map((e) => e.seq)).toEqual([3, 4]);
     expect(hub.droppedThrough('r')).toBe(2);
+    hub.close();
+  });
+
+  it('forgets an earlier execution’s uncommitted events when the run restarts', () => {
+    const engine = fakeEngine();
+    const hub = new RunEventHub(engine, 2);
+    // The first execution committed 1..2, emitted 3..5 (its buffer keeps the last two), and crashed.
+    for (const [i, step] of ['a', 'b', 'c', 'd', 'e'].entries()) engine.emit('pipeline.step.start', step, i + 1);
+    expect(hub.droppedThrough('r')).toBe(3);
+    // The restart continues from the journal's end: its seqs 3.. are not those of the crashed one.
+    engine.emit('pipeline.execution.start', '', 3);
+    expect(hub.buffered('r').map((e) => [e.seq, e.type])).toEqual([[3, 'pipeline.execution.start']]);
+    expect(hub.droppedThrough('r')).toBe(0);
     hub.close();
   });
 

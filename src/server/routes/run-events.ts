@@ -5,8 +5,9 @@
 // client holds at most one page of it in memory, however long the run and however slow the client.
 // Events are sent in seq order whatever order they arrive in (routes/event-order.ts): a seq missing
 // while later ones are known — a commit of the run still under way — is waited for, and read again
-// from the journal. The stream ends after `pipeline.execution.stop` (or at once for a run not
-// active here).
+// from the journal. A run restarted after a crash reuses the seqs its crashed execution never
+// committed: the ids go back to the new execution's start (EventOrder.restart). The stream ends
+// after `pipeline.execution.stop` (or at once for a run not active here).
 import type { ServerResponse } from 'node:http';
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
@@ -31,6 +32,7 @@ export const REPLAY_PAGE = 1_000;
 export const MAX_CLIENT_STALL_MS = 30_000;
 export const MAX_CLIENT_BACKLOG = 10_000;
 
+const START = 'pipeline.execution.start';
 const STOP = 'pipeline.execution.stop';
 
 /** While a seq is missing, the journal is read again this often for it (a commit still under way). */
@@ -80,9 +82,12 @@ export async function runEventsRoute(c: Context, deps: ServerDeps): Promise<Resp
     );
 
     // Every event goes through `order`: sent in seq order, each once, none skipped while it may
-    // still come. Live events waiting there (or being written) count in the backlog.
+    // still come. The backlog is the live events that could go out when they came and are not
+    // written yet (in `order`, or taken and being written) — not those held for a missing seq: a
+    // client is not slow because the run delivered an event late (EventOrder.behind).
     const order = new EventOrder(afterSeq);
-    let backlog = 0;
+    /** Of the events taken from `order`, those that count in the backlog and are not written yet. */
+    let unwritten = 0;
     // Only an execution.stop seen live ends the stream (once it is sent): a journaled one may belong
     // to an attempt that was resumed since (a new execution.start follows it).
     let stopSeq: number | undefined;
@@ -98,9 +103,10 @@ export async function runEventsRoute(c: Context, deps: ServerDeps): Promise<Resp
     /** Sends what can go out now, in order. Called by one caller at a time (in `chain` once live). */
     const flush = async (): Promise<void> => {
       for (let ready = order.take(); ready.length > 0 && !ended; ready = order.take()) {
+        for (const queued of ready) if (queued.counts) unwritten++;
         for (const queued of ready) {
           if (!ended) await write(queued);
-          if (queued.live) backlog--;
+          if (queued.counts) unwritten--;
         }
       }
       if (stopSeq !== undefined && order.delivered >= stopSeq) end();
@@ -144,17 +150,22 @@ export async function runEventsRoute(c: Context, deps: ServerDeps): Promise<Resp
     };
     const receive = (event: LiveEvent): void => {
       if (ended) return;
+      // A new execution (a restart after a crash, a resume): what an earlier one sent at its seqs
+      // and later is void — in every phase, the replay's included (the hub's events of the crashed
+      // execution are not read after this).
+      if (event.type === START && event.seq !== undefined) order.restart(event.seq);
       if (phase === 'replay' && event.seq !== undefined) return;
       if (event.type === STOP && event.seq !== undefined) stopSeq = event.seq;
-      if (backlog >= maxBacklog) {
+      if (order.behind + unwritten >= maxBacklog) {
         drop();
         return;
       }
       // Without a seq: its place is after the last event the run has journaled (or buffered) so far.
       const after = event.seq === undefined ? (engine.lastEventSeq(runId) ?? order.delivered) : undefined;
-      if (order.add(event, true, after)) backlog++;
+      order.add(event, true, after);
+      // Before the live phase, the stream's own flushes send it; the stop too: ended here, a batch
+      // being written that holds it would be cut short (the stop read from the journal, unwritten).
       if (phase === 'live') later(flush);
-      else if (stopSeq !== undefined && order.delivered >= stopSeq) end();
     };
     // While a seq is missing, the journal is read again for it now and then; given up after a while.
     let holeSince: number | undefined;
@@ -182,6 +193,11 @@ export async function runEventsRoute(c: Context, deps: ServerDeps): Promise<Resp
     };
 
     stream.onAbort(end);
+    // The response's pipe tells of a client that goes away (onAbort) — but not of one gone before
+    // the stream began, while the run and the journal were read: that pipe never starts, and the
+    // stream would watch the run, unseen, for as long as the run lasts.
+    outgoing?.once('close', drop);
+    if (outgoing?.closed) drop();
     const unwatch = hub.watch(runId, receive);
     try {
       // 1. The journal as it is now, page by page: however far behind the client starts, it holds
@@ -243,6 +259,7 @@ export async function runEventsRoute(c: Context, deps: ServerDeps): Promise<Resp
       clearInterval(stalled);
       clearTimeout(holeTimer);
       unwatch();
+      outgoing?.off('close', drop);
     }
   });
 }
