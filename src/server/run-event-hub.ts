@@ -8,7 +8,9 @@
 // a step streams, and the journal is written ahead of a commit only when a client needs it.
 // A run's new execution (a restart after a crash, a resume) starts right after the journal's last
 // event: what the hub still holds of an earlier one is in the journal, or was lost with its crash
-// — its seqs are the new execution's now — and is forgotten.
+// — its seqs are the new execution's now — and is forgotten. A run that ends without an
+// execution.stop (given up to another process, or its final write failed) leaves what it buffered
+// since its last step; any run's start sweeps those of runs no longer active here.
 import type { Engine } from '../engine/engine.js';
 import type { EventRecord } from '../journal/store.js';
 import type { ElexirionEvent } from '../telemetry/events.js';
@@ -29,7 +31,7 @@ export class RunEventHub {
 
   /** Subscribe before any run starts: the engine's own journaling subscriber must run first. */
   constructor(
-    private readonly engine: Pick<Engine, 'bus' | 'eventSeq'>,
+    private readonly engine: Pick<Engine, 'bus' | 'eventSeq'> & Partial<Pick<Engine, 'isActive'>>,
     private readonly maxBuffered = MAX_BUFFERED,
   ) {
     this.off = engine.bus.onAny((event) => this.receive(event));
@@ -72,7 +74,10 @@ export class RunEventHub {
     // The engine knows each event's exact seq — a step.stop's too, emitted after its commit, when a
     // parallel sibling may have journaled more events.
     const seq = this.engine.eventSeq(event);
-    if (event.type === 'pipeline.execution.start') this.forget(runId);
+    if (event.type === 'pipeline.execution.start') {
+      this.forget(runId);
+      this.sweep();
+    }
     if (seq !== undefined) {
       live.seq = seq;
       this.remember({ ...live, seq });
@@ -84,6 +89,13 @@ export class RunEventHub {
   private forget(runId: string): void {
     this.buffers.delete(runId);
     this.dropped.delete(runId);
+  }
+
+  /** Forgets what runs no longer active here buffered: no execution.stop will come for them. */
+  private sweep(): void {
+    const isActive = this.engine.isActive;
+    if (isActive === undefined) return;
+    for (const runId of this.buffers.keys()) if (!isActive.call(this.engine, runId)) this.forget(runId);
   }
 
   private remember(record: EventRecord): void {

@@ -90,4 +90,17 @@ describe('RunEventHub', () => {
     expect(hub.buffered('r').map((e) => e.seq)).toEqual([7]);
     hub.close();
   });
+
+  it('forgets, at any run’s start, what runs no longer active buffered (ended without an execution.stop)', () => {
+    const engine = fakeEngine();
+    const active = new Set(['r']);
+    const hub = new RunEventHub({ ...engine, isActive: (runId: string) => active.has(runId) });
+    engine.emit('pipeline.step.start', 'a', 1);
+    expect(hub.buffered('r').map((e) => e.seq)).toEqual([1]);
+    // Given up to another process: no longer active, and no execution.stop comes.
+    active.delete('r');
+    engine.bus.emit('pipeline.execution.start', { runId: 'q', pipeline: 'p', resumed: false, steps: 1 } as never);
+    expect(hub.buffered('r')).toEqual([]);
+    hub.close();
+  });
 });
