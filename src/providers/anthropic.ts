@@ -130,7 +130,7 @@ export class AnthropicProvider implements Provider {
       throw this.mapError(err, signal);
     }
     const response = fromMessage(message, request, unwrap);
-    throwIfToolInputCut(this.name, message, request, response);
+    throwIfToolInputCut(this.name, message, params.max_tokens, response);
     return response;
   }
 
@@ -155,13 +155,13 @@ export class AnthropicProvider implements Provider {
     if (!acc.started) throw new ProviderError(this.name, 'invalid_response', 'the stream had no message_start');
     const response = fromMessage(acc.message(), request, unwrap);
     // A tool input that is not JSON: cut off by max_tokens (not retried: the same request is cut the
-    // same way) or malformed. The answer was billed either way: the error carries its usage.
-    if (acc.unparsable !== undefined) {
+    // same way) or malformed. The answer was billed either way: the error carries its usage. One cut
+    // off by a refusal is neither: the refusal is the answer.
+    if (acc.unparsable !== undefined && response.refusal === undefined) {
       const cut = response.finishReason === 'length';
-      const cap = request.maxTokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS;
-      throw unusableToolArguments(this.name, acc.unparsable, cut, response.usage, cap);
+      throw unusableToolArguments(this.name, acc.unparsable, cut, response.usage, params.max_tokens);
     }
-    throwIfToolInputCut(this.name, acc.message(), request, response);
+    throwIfToolInputCut(this.name, acc.message(), params.max_tokens, response);
     yield { type: 'done', response };
   }
 
@@ -226,7 +226,7 @@ function toParams(request: ModelRequest): Converted {
   const params: MessageCreateParamsNonStreaming = {
     ...extra,
     model: request.model,
-    max_tokens: request.maxTokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS,
+    max_tokens: request.maxTokens ?? defaultMaxTokens(extra),
     messages: toMessages(request.messages),
     ...(system ? { system } : {}),
     ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
@@ -236,6 +236,18 @@ function toParams(request: ModelRequest): Converted {
     ...(toolChoice ? { tool_choice: toolChoice } : {}),
   };
   return { params, unwrap };
+}
+
+/**
+ * The max_tokens of a request that sets none (the API requires one): a `max_tokens` of the extras
+ * (the cap the budget estimate reads), else the default — after the thinking budget, if any: the
+ * API refuses max_tokens not above `thinking.budget_tokens`, thinking being counted in it.
+ */
+function defaultMaxTokens(extra: Partial<MessageCreateParamsNonStreaming> | undefined): number {
+  const own = extra?.max_tokens;
+  if (typeof own === 'number' && own > 0) return own;
+  const budget = (extra?.thinking as { budget_tokens?: unknown } | undefined)?.budget_tokens;
+  return ANTHROPIC_DEFAULT_MAX_TOKENS + (thinkingEnabled(extra?.thinking) && typeof budget === 'number' ? budget : 0);
 }
 
 /** Whether the request's `thinking` turns extended thinking on (`enabled`, `adaptive` …: anything but `disabled`). */
@@ -314,6 +326,12 @@ function fromMessage(message: AnthropicMessage, request: ModelRequest, unwrap: C
   };
   const turn = vendorTurn(message.content);
   const base = { usage, model: message.model, ...(turn ? { vendorTurn: turn } : {}) };
+  if (message.stop_reason === 'refusal') {
+    // Claude declined (its classifiers stopped the answer): what it wrote is cut off, any tool input
+    // too. The model's final word, as OpenAI's `refusal` is — not an answer, nor one to repair.
+    const refusal = message.stop_details?.explanation ?? '';
+    return { ...base, text, toolCalls: [], finishReason: 'content_filter', refusal };
+  }
   if (output) {
     // The forced tool call *is* the answer: it ends the turn, whatever the stop reason says.
     return { ...base, text: JSON.stringify(output.value), object: output.value, toolCalls: [], finishReason: 'stop' };
@@ -355,16 +373,10 @@ function vendorTurn(content: ContentBlock[]): VendorTurn | undefined {
  * parameters it completed and drops the one it was writing — so it looks whole, a structured answer
  * too. It is `output_limit` (not retried: the same request is cut the same way), billed.
  */
-function throwIfToolInputCut(
-  provider: string,
-  message: AnthropicMessage,
-  request: ModelRequest,
-  response: ModelResponse,
-): void {
+function throwIfToolInputCut(provider: string, message: AnthropicMessage, cap: number, response: ModelResponse): void {
   if (finishReason(message.stop_reason) !== 'length') return;
   const last = message.content[message.content.length - 1];
   if (last?.type !== 'tool_use') return;
-  const cap = request.maxTokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS;
   throw unusableToolArguments(provider, last.name, true, response.usage, cap);
 }
 
@@ -438,6 +450,7 @@ class StreamAccumulator {
         if (this.started) {
           this.started.stop_reason = event.delta.stop_reason;
           this.started.stop_sequence = event.delta.stop_sequence;
+          this.started.stop_details = event.delta.stop_details ?? null;
           const u = event.usage;
           this.started.usage = {
             ...this.started.usage,

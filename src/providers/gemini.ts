@@ -1,8 +1,8 @@
 // Gemini through `@google/genai` (Gemini API, never Vertex: `vertexai: false`, whatever
 // GOOGLE_GENAI_USE_VERTEXAI says — see sdk-env.ts). No SDK retries (no retryOptions), no SDK
 // timeout (it sets none by default), the caller's AbortSignal goes in `config.abortSignal`.
-// Structured output is responseMimeType application/json + responseJsonSchema; the JSON text is
-// parsed into `object`.
+// Structured output is responseMimeType application/json + responseJsonSchema (before Gemini 3 with
+// tools, an instruction: gemini-structured.ts); the JSON text is parsed into `object`.
 //
 // Inside one call the SDK (2.x) may make more requests of its own:
 // - automatic continuation, on by default and left on: an answer that ends at a checkpoint
@@ -24,6 +24,7 @@ import {
   GoogleGenAI,
   type Part,
 } from '@google/genai';
+import { structuredConfig } from './gemini-structured.js';
 import { abortError, httpError, otherError, truncatedStream } from './map-error.js';
 import {
   type Capabilities,
@@ -98,24 +99,32 @@ export class GeminiProvider implements Provider {
     }
     const acc = new ResponseAccumulator();
     acc.add(response);
-    return acc.result(request);
+    return acc.result(this.name, request);
   }
 
   async *stream(request: ModelRequest, signal: AbortSignal): AsyncIterable<StreamChunk> {
     const tap = headerTap(this.fetch);
     const acc = new ResponseAccumulator();
+    // A consumer that stops reading (a `break`, a throw in its loop) leaves the SDK's stream with
+    // its reader released and its response open: the model would write on, billed, to nobody. The
+    // request is cancelled then by a signal of ours (the Anthropic and openai SDKs abort theirs).
+    const left = new AbortController();
     try {
-      const responses = await this.client.models.generateContentStream(toParams(request, signal, tap));
+      const responses = await this.client.models.generateContentStream(
+        toParams(request, AbortSignal.any([signal, left.signal]), tap),
+      );
       for await (const response of responses) {
         const text = acc.add(response);
         if (text) yield { type: 'text', text };
       }
     } catch (err) {
       throw this.mapError(err, signal, tap);
+    } finally {
+      left.abort(); // a request already answered in full is not touched
     }
     // Gemini has no terminal event: the last chunk carries the finishReason. None means cut off.
     if (!acc.finished) throw truncatedStream(this.name, 'a finishReason');
-    yield { type: 'done', response: acc.result(request) };
+    yield { type: 'done', response: acc.result(this.name, request) };
   }
 
   private mapError(err: unknown, signal: AbortSignal, tap: HeaderTap): ProviderError {
@@ -159,7 +168,7 @@ function toParams(request: ModelRequest, signal: AbortSignal, tap: HeaderTap) {
     httpOptions: { fetch: tap.fetch },
     // The tool loop is the engine's (see the top of this file).
     automaticFunctionCalling: { disable: true },
-    ...(request.system ? { systemInstruction: request.system } : {}),
+    ...structuredConfig(request),
     ...(request.maxTokens === undefined ? {} : { maxOutputTokens: request.maxTokens }),
     ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
     ...(request.topP === undefined ? {} : { topP: request.topP }),
@@ -177,7 +186,6 @@ function toParams(request: ModelRequest, signal: AbortSignal, tap: HeaderTap) {
           ],
         }
       : {}),
-    ...(request.schema ? { responseMimeType: 'application/json', responseJsonSchema: request.schema } : {}),
   };
   return { model: request.model, contents: toContents(request.messages), config };
 }
@@ -267,7 +275,7 @@ class ResponseAccumulator {
     return added;
   }
 
-  result(request: ModelRequest): ModelResponse {
+  result(provider: string, request: ModelRequest): ModelResponse {
     const u = this.usage;
     const usage: Usage = {
       // What built-in tools (Google Search, URL context, code execution) put into the prompt is
@@ -278,6 +286,13 @@ class ResponseAccumulator {
       outputTokens: (u?.candidatesTokenCount ?? 0) + (u?.thoughtsTokenCount ?? 0),
       ...(u?.cachedContentTokenCount ? { cacheReadTokens: u.cachedContentTokenCount } : {}),
     };
+    if (this.finish && MALFORMED_CALL.has(this.finish)) {
+      // The model wrote a function call the API could not parse: no content, not an empty answer.
+      // Malformed, as an OpenAI call whose arguments are not JSON: retried, and billed. (The API's
+      // finishMessage, quoting the call, is dropped by the SDK's response converter.)
+      const why = `the answer is a malformed function call (${this.finish})`;
+      throw new ProviderError(provider, 'invalid_response', why, { usage });
+    }
     const response: ModelResponse = {
       text: this.text,
       toolCalls: this.toolCalls,
@@ -292,6 +307,12 @@ class ResponseAccumulator {
     return response;
   }
 }
+
+/**
+ * Finish reasons of an answer that is a function call the API would not hand over, so it has no
+ * content: MALFORMED_FUNCTION_CALL (not parsable), UNEXPECTED_TOOL_CALL (to a tool not declared).
+ */
+const MALFORMED_CALL: ReadonlySet<string> = new Set(['MALFORMED_FUNCTION_CALL', 'UNEXPECTED_TOOL_CALL']);
 
 function finishReason(reason: string | undefined): FinishReason {
   switch (reason) {

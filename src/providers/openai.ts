@@ -20,6 +20,7 @@ import {
   transportError,
   truncatedStream,
 } from './map-error.js';
+import { ToolCallDeltas } from './openai-tool-deltas.js';
 import {
   type Capabilities,
   type ChatMessage,
@@ -132,7 +133,7 @@ export class OpenAIProvider implements Provider {
     const { params, unwrap } = this.toParams(request);
     let text = '';
     let refusal = '';
-    const calls: Array<{ id: string; name: string; args: string }> = [];
+    const calls = new ToolCallDeltas();
     let finish: string | null = null;
     let usage: ChatCompletion['usage'];
     let model = request.model;
@@ -146,13 +147,8 @@ export class OpenAIProvider implements Provider {
         if (chunk.usage) usage = chunk.usage;
         const choice = chunk.choices[0];
         if (!choice) continue;
-        for (const delta of choice.delta.tool_calls ?? []) {
-          const call = calls[delta.index] ?? { id: '', name: '', args: '' };
-          calls[delta.index] = call;
-          if (delta.id) call.id = delta.id;
-          if (delta.function?.name) call.name += delta.function.name;
-          if (delta.function?.arguments) call.args += delta.function.arguments;
-        }
+        // Numbered by `index` or not, as the server does (openai-tool-deltas.ts).
+        for (const delta of choice.delta.tool_calls ?? []) calls.add(delta);
         if (choice.finish_reason) finish = choice.finish_reason;
         if (choice.delta.refusal) refusal += choice.delta.refusal;
         const piece = choice.delta.content;
@@ -178,11 +174,7 @@ export class OpenAIProvider implements Provider {
     if (!usage && this.isOpenAI) throw truncatedStream(this.name, 'the usage chunk');
     yield {
       type: 'done',
-      response: this.toResponse(
-        { text, refusal, toolCalls: calls.filter(Boolean), finish, usage, model },
-        request,
-        unwrap,
-      ),
+      response: this.toResponse({ text, refusal, toolCalls: calls.calls, finish, usage, model }, request, unwrap),
     };
   }
 

@@ -89,8 +89,9 @@ export interface ModelResponse {
   /** Cost already known to the provider (Claude Code reports it); otherwise priced by the table. */
   costUsd?: number;
   /**
-   * The model declined to answer (OpenAI's `refusal`, sent instead of content with structured
-   * outputs): its words. The call loop ends the call with a RefusalError instead of re-asking.
+   * The model declined to answer: OpenAI's `refusal` (sent instead of content with structured
+   * outputs), its words; Claude's `stop_reason: refusal`, the explanation of its `stop_details`
+   * ('' when none). The call loop ends the call with a RefusalError instead of re-asking.
    */
   refusal?: string;
   /** What the next request must send back with this turn (see VendorTurn); never part of the answer. */

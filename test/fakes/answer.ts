@@ -43,8 +43,17 @@ export interface FakeAnswer {
    * answer (default: a fixed sentence). The fake signs it and checks the signature when it comes back.
    */
   thinking?: string;
-  /** OpenAI: the model declines (structured outputs): `refusal` instead of content. */
+  /**
+   * The model declines. OpenAI (structured outputs): `refusal` instead of content. Anthropic: the
+   * answer stops with `stop_reason: refusal` (after the `text`, if any, that came before), this the
+   * explanation in its `stop_details`.
+   */
   refusal?: string;
+  /**
+   * Gemini: the model wrote a function call the API could not parse. The answer has no content, only
+   * finishReason MALFORMED_FUNCTION_CALL and a finishMessage quoting what the model wrote (this text).
+   */
+  malformedCall?: string;
   /** How many stream chunks the text is split into (default 3). */
   chunks?: number;
   model?: string;

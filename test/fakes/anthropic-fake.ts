@@ -69,14 +69,23 @@ export class AnthropicFake extends FakeServer {
   }
 
   /**
-   * With thinking on, the API checks the request: tool_choice may not force tool use (only `auto` or
-   * `none`), every thinking block must carry the signature it was given (unmodified), and an
-   * assistant turn continued by tool results must start with its thinking block. The messages are
-   * the API's own.
+   * With thinking on, the API checks the request: max_tokens must exceed the thinking budget (the
+   * thinking counts in it), tool_choice may not force tool use (only `auto` or `none`), every
+   * thinking block must carry the signature it was given (unmodified), and an assistant turn
+   * continued by tool results must start with its thinking block. The messages are the API's own.
    */
   protected override refuse(request: RecordedRequest, route: Route) {
     if (!this.thinkingOn.get(route.digest)) return undefined;
     const body = request.body as AnthropicBody;
+    const budget = body.thinking?.budget_tokens;
+    if (budget !== undefined && (body.max_tokens ?? 0) <= budget) {
+      return {
+        status: 400,
+        message:
+          '`max_tokens` must be greater than `thinking.budget_tokens`. Please consult our documentation at ' +
+          'https://docs.claude.com/en/docs/build-with-claude/extended-thinking#max-tokens-and-context-window-size',
+      };
+    }
     const choice = body.tool_choice?.type;
     if (choice === 'tool' || choice === 'any') {
       return { status: 400, message: 'Thinking may not be enabled when tool_choice forces tool use.' };
@@ -126,6 +135,7 @@ export class AnthropicFake extends FakeServer {
       content: blocks,
       stop_reason: stopReason(answer),
       stop_sequence: null,
+      stop_details: stopDetails(answer),
       usage: {
         input_tokens: uncachedInput(usage),
         output_tokens: usage.output,
@@ -148,6 +158,7 @@ export class AnthropicFake extends FakeServer {
             content: [],
             stop_reason: null,
             stop_sequence: null,
+            stop_details: null,
             usage: {
               input_tokens: uncachedInput(usage),
               output_tokens: 1,
@@ -195,7 +206,7 @@ export class AnthropicFake extends FakeServer {
       event: 'message_delta',
       data: {
         type: 'message_delta',
-        delta: { stop_reason: stopReason(answer), stop_sequence: null },
+        delta: { stop_reason: stopReason(answer), stop_sequence: null, stop_details: stopDetails(answer) },
         usage: { output_tokens: usage.output },
       },
     });
@@ -253,8 +264,15 @@ function uncachedInput(usage: FakeUsage): number {
 }
 
 function stopReason(answer: FakeAnswer): string {
+  if (answer.refusal !== undefined) return 'refusal';
   if (answer.finishReason) return STOP_REASONS[answer.finishReason];
   return answer.toolCalls?.length || answer.json !== undefined ? 'tool_use' : 'end_turn';
+}
+
+/** The refusal's details (its policy category is not modelled); null for any other stop. */
+function stopDetails(answer: FakeAnswer): unknown {
+  if (answer.refusal === undefined) return null;
+  return { type: 'refusal', category: null, explanation: answer.refusal || null };
 }
 
 function lastUserText(messages: NonNullable<AnthropicBody['messages']>): string {

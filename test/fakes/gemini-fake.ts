@@ -14,6 +14,7 @@ interface GeminiPart {
 }
 interface GeminiBody {
   contents?: Array<{ role?: string; parts?: GeminiPart[] }>;
+  tools?: Array<{ functionDeclarations?: unknown[] }>;
   systemInstruction?: unknown;
   generationConfig?: {
     responseMimeType?: string;
@@ -69,10 +70,21 @@ export class GeminiFake extends FakeServer {
   /**
    * Gemini 3 refuses a conversation whose current turn sends a function call back without the
    * `thoughtSignature` the model gave it (the first functionCall part of each model turn carries it).
+   * Models before Gemini 3 refuse function declarations together with a JSON response mime type.
    */
   protected override refuse(request: RecordedRequest, route: Route) {
-    if (!route.digest.model.startsWith('gemini-3')) return undefined;
-    const contents = (request.body as GeminiBody | undefined)?.contents ?? [];
+    const body = request.body as GeminiBody | undefined;
+    if (!route.digest.model.startsWith('gemini-3')) {
+      const functions = (body?.tools ?? []).some((t) => (t.functionDeclarations ?? []).length > 0);
+      if (functions && body?.generationConfig?.responseMimeType === 'application/json') {
+        return {
+          status: 400,
+          message: "Function calling with a response mime type: 'application/json' is unsupported",
+        };
+      }
+      return undefined;
+    }
+    const contents = body?.contents ?? [];
     const lastUserText = contents.findLastIndex((c) => c.role === 'user' && (c.parts ?? []).some((p) => p.text));
     for (const [position, content] of contents.entries()) {
       if (position < lastUserText || content.role !== 'model') continue;
@@ -95,6 +107,7 @@ export class GeminiFake extends FakeServer {
   }
 
   protected renderJson(answer: FakeAnswer, route: Route): unknown {
+    if (answer.malformedCall !== undefined) return this.malformed(answer, route.digest);
     const text = answerText(answer);
     const parts: GeminiPart[] = [];
     if (text !== undefined) parts.push({ text });
@@ -103,6 +116,7 @@ export class GeminiFake extends FakeServer {
   }
 
   protected renderEvents(answer: FakeAnswer, route: Route): SseEvent[] {
+    if (answer.malformedCall !== undefined) return [{ data: this.malformed(answer, route.digest) }];
     const text = answerText(answer);
     const pieces = text === undefined ? [] : splitText(text, answer.chunks);
     const calls = functionCallParts(answer);
@@ -112,6 +126,27 @@ export class GeminiFake extends FakeServer {
     if (calls.length > 0 || events.length === 0)
       events.push({ data: this.response(calls, answer, route.digest, true) });
     return events;
+  }
+
+  /**
+   * A function call the API could not parse: the candidate has no content at all, only the finish
+   * reason and a message quoting the call. The prompt was read, and is billed.
+   */
+  private malformed(answer: FakeAnswer, digest: RequestDigest): unknown {
+    this.responseCount += 1;
+    const usage = usageFor(answer, digest, '');
+    return {
+      candidates: [
+        {
+          finishReason: 'MALFORMED_FUNCTION_CALL',
+          finishMessage: `Malformed function call: ${answer.malformedCall}`,
+          index: 0,
+        },
+      ],
+      usageMetadata: { promptTokenCount: usage.input, totalTokenCount: usage.input },
+      modelVersion: answer.model ?? digest.model,
+      responseId: `resp_fake_${this.responseCount}`,
+    };
   }
 
   private response(parts: GeminiPart[], answer: FakeAnswer, digest: RequestDigest, last: boolean): unknown {

@@ -35,10 +35,19 @@ export class OpenAIFake extends FakeServer {
    * a usage chunk, even when one was asked for. Cleared by reset().
    */
   ignoresStreamOptions = false;
+  /**
+   * How a stream numbers its tool calls. `sequential`: OpenAI's (each call its own `index`, its id and
+   * name in its first delta, the arguments in pieces). `omitted`: Gemini's OpenAI-compatible endpoint
+   * and Ollama before 0.5 — no `index` at all, each call whole in one delta. `reused`: vLLM's and
+   * SGLang's parsers, proxies in front of Gemini — every call at index 0, each with its own id.
+   * Cleared by reset().
+   */
+  toolCallIndexes: 'sequential' | 'omitted' | 'reused' = 'sequential';
 
   override reset(): void {
     super.reset();
     this.ignoresStreamOptions = false;
+    this.toolCallIndexes = 'sequential';
   }
 
   protected route(request: RecordedRequest): Route | null {
@@ -114,7 +123,12 @@ export class OpenAIFake extends FakeServer {
       for (const piece of text === undefined ? [] : splitText(text, answer.chunks))
         events.push(chunk({ content: piece }));
     }
-    calls.forEach((call, index) => {
+    calls.forEach((call, position) => {
+      if (this.toolCallIndexes === 'omitted') {
+        events.push(chunk({ tool_calls: [{ id: call.id, type: 'function', function: call.function }] }));
+        return;
+      }
+      const index = this.toolCallIndexes === 'reused' ? 0 : position;
       const [first = '', ...rest] = splitText(call.function.arguments, 2);
       events.push(
         chunk({
