@@ -6,7 +6,7 @@
 // them to a token would let a prompt in Chinese take a run four times past its budget.
 // Output: the cap the request carries — the most the model may answer: its `maxTokens`, else one
 // its extras set (Gemini's `generation_config.maxOutputTokens`) — or DEFAULT_OUTPUT_TOKENS when it
-// carries none. Deliberately pessimistic: a budget stops *before* overspending.
+// carries none (that, after Anthropic's thinking budget when thinking is on). Deliberately pessimistic: a budget stops *before* overspending.
 //
 // The estimate is a guarantee only if the provider is held to the cap it assumed: OpenAI and Gemini
 // send no cap at all when a request names none (the model may then answer tens of thousands of
@@ -30,7 +30,19 @@ export function estimateInputTokens(request: ModelRequest): number {
 }
 
 export function estimateUsage(request: ModelRequest): Usage {
-  return { inputTokens: estimateInputTokens(request), outputTokens: outputCapOf(request) ?? DEFAULT_OUTPUT_TOKENS };
+  return { inputTokens: estimateInputTokens(request), outputTokens: outputCapOf(request) ?? defaultOutputCap(request) };
+}
+
+/**
+ * The cap assumed for a request that carries none: DEFAULT_OUTPUT_TOKENS, after the thinking budget
+ * of Anthropic's extended thinking (`thinking.budget_tokens`) if the request turns it on — thinking
+ * counts in the cap, and the API refuses a cap not above the budget (as the Anthropic provider's
+ * own default does, src/providers/anthropic.ts).
+ */
+export function defaultOutputCap(request: ModelRequest): number {
+  const thinking = request.extra?.thinking as { type?: unknown; budget_tokens?: unknown } | undefined;
+  const budget = thinking?.type !== undefined && thinking.type !== 'disabled' ? thinking.budget_tokens : undefined;
+  return DEFAULT_OUTPUT_TOKENS + (typeof budget === 'number' && Number.isFinite(budget) && budget > 0 ? budget : 0);
 }
 
 /**
@@ -65,7 +77,7 @@ export function outputCapOf(request: ModelRequest): number | undefined {
  */
 export function withOutputCap(request: ModelRequest): ModelRequest {
   if (request.maxTokens !== undefined) return request;
-  return { ...request, maxTokens: outputCapOf(request) ?? DEFAULT_OUTPUT_TOKENS };
+  return { ...request, maxTokens: outputCapOf(request) ?? defaultOutputCap(request) };
 }
 
 function add(count: { ascii: number; other: number }, text: string): void {

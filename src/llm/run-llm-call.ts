@@ -121,13 +121,18 @@ export async function runLlmCall(options: LlmCallOptions): Promise<LlmCallResult
     if (errors.length === 0) return done({ value: response.object });
     if (repairs >= maxRepairs) throw new StructuredOutputError(errors, response.text, repairs + 1);
     repairs += 1;
-    messages.push({ role: 'assistant', content: response.text }, { role: 'user', content: repairPrompt(errors) });
+    // An empty answer (a model that spent its cap thinking) is told, not echoed: the vendors refuse
+    // a request holding an empty assistant turn (Anthropic: 400, "non-empty content").
+    if (response.text.trim() === '') messages.push({ role: 'user', content: repairPrompt(errors, true) });
+    else messages.push({ role: 'assistant', content: response.text }, { role: 'user', content: repairPrompt(errors) });
   }
 }
 
-function repairPrompt(errors: string[]): string {
+function repairPrompt(errors: string[], empty = false): string {
   return [
-    'Your previous answer does not satisfy the required JSON schema:',
+    empty
+      ? 'Your previous answer was empty, so it does not satisfy the required JSON schema:'
+      : 'Your previous answer does not satisfy the required JSON schema:',
     ...errors.map((e) => `- ${e}`),
     'Answer again with only a JSON value that satisfies the schema.',
   ].join('\n');

@@ -167,6 +167,19 @@ describe('the estimate reads the cap a request carries', () => {
     const named = request({ maxTokens: 10 });
     expect(withOutputCap(named)).toBe(named);
   });
+
+  it('leaves room for Anthropic’s thinking budget (the API refuses a cap not above it)', () => {
+    const thinking = request({ extra: { thinking: { type: 'enabled', budget_tokens: 8000 } } });
+    expect(withOutputCap(thinking).maxTokens).toBe(12_096);
+    expect(estimateUsage(thinking).outputTokens).toBe(12_096);
+    const off = request({ extra: { thinking: { type: 'disabled', budget_tokens: 8000 } } });
+    expect(withOutputCap(off).maxTokens).toBe(4096);
+    // A cap of its own is kept: the API's refusal of a cap too small is the step's to see.
+    expect(
+      withOutputCap(request({ extra: { max_tokens: 9000, thinking: { type: 'enabled', budget_tokens: 8000 } } }))
+        .maxTokens,
+    ).toBe(9000);
+  });
 });
 
 describe('the OpenAI provider', () => {

@@ -75,8 +75,10 @@ export class AnthropicFake extends FakeServer {
    * continued by tool results must start with its thinking block. The messages are the API's own.
    */
   protected override refuse(request: RecordedRequest, route: Route) {
-    if (!this.thinkingOn.get(route.digest)) return undefined;
     const body = request.body as AnthropicBody;
+    const empty = emptyMessage(body.messages ?? []);
+    if (empty !== undefined) return { status: 400, message: empty };
+    if (!this.thinkingOn.get(route.digest)) return undefined;
     const budget = body.thinking?.budget_tokens;
     if (budget !== undefined && (body.max_tokens ?? 0) <= budget) {
       return {
@@ -282,4 +284,22 @@ function lastUserText(messages: NonNullable<AnthropicBody['messages']>): string 
   return last.content
     .map((b) => (b.type === 'text' ? b.text : b.type === 'tool_result' ? JSON.stringify(b.content) : ''))
     .join('');
+}
+
+/**
+ * The API's refusal of an empty message: every message must have content but an optional final
+ * assistant one (a prefill), and a text block must not be empty.
+ */
+function emptyMessage(messages: NonNullable<AnthropicBody['messages']>): string | undefined {
+  for (const [i, m] of messages.entries()) {
+    const last = i === messages.length - 1 && m.role === 'assistant';
+    if (!last && (m.content === '' || (Array.isArray(m.content) && m.content.length === 0)))
+      return `messages.${i}: all messages must have non-empty content except for the optional final assistant message`;
+    if (!Array.isArray(m.content)) continue;
+    for (const [j, b] of m.content.entries()) {
+      if (b.type === 'text' && b.text === '')
+        return `messages.${i}.content.${j}.text: text content blocks must be non-empty`;
+    }
+  }
+  return undefined;
 }

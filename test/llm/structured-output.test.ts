@@ -39,6 +39,21 @@ describe.each(all)('structured output via $name', (subject) => {
     expect(second).toContain(subject.name === 'anthropic' ? 'must be one of' : 'not valid JSON');
   });
 
+  // An empty answer (a model that spent its cap thinking) is repaired without an empty assistant
+  // turn: the Anthropic API refuses a request holding one (400), so the repair itself failed.
+  it('repairs an empty answer without sending an empty assistant turn', async () => {
+    subject.fake.queueAnswers({ text: '' }, { json: { verdict: 'reject', score: 1 } });
+    const result = await runLlmCall({
+      request: request(subject, { schema }),
+      call: providerCaller(subject.provider()),
+      signal: AbortSignal.timeout(5000),
+    });
+    expect(result.object).toEqual({ verdict: 'reject', score: 1 });
+    expect(result.repairs).toBe(1);
+    const second = subject.fake.requests[1]?.rawBody ?? '';
+    expect(second).toContain('Your previous answer was empty');
+  });
+
   it('fails after max_repairs, naming the errors', async () => {
     subject.fake.setScript(() => ({ json: { verdict: 'approve' } })); // score always missing
     const err = await rejection(
