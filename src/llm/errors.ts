@@ -42,10 +42,16 @@ export class RefusalError extends ElexirionError {
   readonly model: string;
   readonly retryable = false;
 
-  constructor(refusal: string, model: string) {
-    super(`the model refused to answer: ${refusal || '(no reason given)'}`, {
-      hint: 'rephrase the prompt, or give the step a fallback to route refusals to',
-    });
+  /** `filtered`: the provider's content filter stopped the answer (no words of the model's). */
+  constructor(refusal: string, model: string, filtered = false) {
+    super(
+      filtered
+        ? `the provider's content filter stopped the answer of ${model}`
+        : `the model refused to answer: ${refusal || '(no reason given)'}`,
+      {
+        hint: 'rephrase the prompt, or give the step a fallback to route refusals to',
+      },
+    );
     this.refusal = refusal;
     this.model = model;
   }

@@ -76,6 +76,9 @@ export async function runLlmCall(options: LlmCallOptions): Promise<LlmCallResult
     total.add(response);
     // A refusal is the model's final word: re-asking (a repair) would pay again to hear it again.
     if (response.refusal !== undefined) throw new RefusalError(response.refusal, response.model);
+    // So is a vendor's content filter stopping the answer (Gemini SAFETY or a blocked prompt, OpenAI
+    // content_filter): what it let through is cut (often empty) — no answer, and none to repair.
+    if (response.finishReason === 'content_filter') throw new RefusalError('', response.model, true);
 
     if (response.toolCalls.length > 0) {
       if (turns >= maxTurns) throw new MaxTurnsExceededError(maxTurns);

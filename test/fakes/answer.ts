@@ -29,7 +29,8 @@ export interface FakeAnswer {
   json?: unknown;
   toolCalls?: FakeToolCall[];
   usage?: Partial<FakeUsage>;
-  finishReason?: 'stop' | 'length' | 'tool_calls';
+  /** `content_filter`: the vendor's filter stopped the answer (Gemini SAFETY, OpenAI content_filter). */
+  finishReason?: 'stop' | 'length' | 'tool_calls' | 'content_filter';
   /**
    * The JSON arguments of the last tool call stop after this many characters — what the real APIs
    * send when the answer hits max_tokens inside them (with `finishReason: 'length'`), or a malformed

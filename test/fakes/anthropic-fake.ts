@@ -42,7 +42,13 @@ const ERROR_TYPES: Record<number, string> = {
   529: 'overloaded_error',
 };
 
-const STOP_REASONS = { stop: 'end_turn', length: 'max_tokens', tool_calls: 'tool_use' } as const;
+// Claude's filter stop is its refusal (stop_details.explanation absent: no `refusal` words given).
+const STOP_REASONS = {
+  stop: 'end_turn',
+  length: 'max_tokens',
+  tool_calls: 'tool_use',
+  content_filter: 'refusal',
+} as const;
 
 export class AnthropicFake extends FakeServer {
   protected readonly label = 'anthropic';

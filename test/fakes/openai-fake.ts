@@ -24,7 +24,7 @@ const ERROR_TYPES: Record<number, string> = {
   503: 'service_unavailable',
 };
 
-const FINISH = { stop: 'stop', length: 'length', tool_calls: 'tool_calls' } as const;
+const FINISH = { stop: 'stop', length: 'length', tool_calls: 'tool_calls', content_filter: 'content_filter' } as const;
 
 export class OpenAIFake extends FakeServer {
   protected readonly label = 'openai';

@@ -96,3 +96,26 @@ describe('a refusal (OpenAI structured outputs)', () => {
     },
   );
 });
+
+// A vendor's content filter that stops an answer (Gemini SAFETY, OpenAI content_filter, Claude's
+// refusal) is the vendor's final word too: a repair would pay to be stopped again, and without a
+// schema the cut text (often empty) passed for the step's answer.
+describe.each(all)('an answer stopped by $name’s content filter', (subject) => {
+  it.each([true, false])('ends the call with a RefusalError, never a repair (schema: %s)', async (withSchema) => {
+    subject.fake.setScript(() => ({
+      text: 'Here is',
+      finishReason: 'content_filter',
+      usage: { input: 30, output: 2 },
+    }));
+    const err = await rejection(
+      runLlmCall({
+        request: request(subject, withSchema ? { schema } : {}),
+        call: providerCaller(subject.provider()),
+        signal: AbortSignal.timeout(5000),
+      }),
+    );
+    expect(err).toBeInstanceOf(RefusalError);
+    expect((err as RefusalError).retryable).toBe(false);
+    expect(subject.fake.requests).toHaveLength(1);
+  });
+});
