@@ -11,9 +11,9 @@
 //    `on_item_error: fail`) starts the next generation, whose chunks run the items the journal does
 //    not have as succeeded. `metadata.resumes` cannot tell those two cases apart (a worker runs
 //    every run as a resume, and a re-delivery is one more), so the state of the flow itself does.
-import { type FlowJob, type Job, type JobsOptions, Queue } from 'bullmq';
+import { type FlowJob, type JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { chunkJobId, ITEM_JOB_OPTIONS, ITEMS_QUEUE, type ItemChunkResult, sumChunkResults } from './item-queue.js';
+import { chunkJobId, ITEM_JOB_OPTIONS, ITEMS_QUEUE, type ItemChunkResult } from './item-queue.js';
 
 export const BATCHES_QUEUE = 'batches';
 
@@ -71,9 +71,4 @@ export function batchFlow(
     opts: { ...BATCH_JOB_OPTIONS, jobId: batchJobId(runId, stepKey, generation) },
     children,
   };
-}
-
-/** The parent's processor: runs once every chunk has ended, and returns their summed stats. */
-export async function sumChunks(job: Job<BatchJobData, BatchJobResult>): Promise<BatchJobResult> {
-  return sumChunkResults(Object.values(await job.getChildrenValues<ItemChunkResult>()));
 }

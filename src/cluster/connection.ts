@@ -39,13 +39,15 @@ export function clusterConfig(redis: string | undefined, env: NodeJS.ProcessEnv)
   return { redisUrl, prefix: env.ELEXIRION_CLUSTER_PREFIX || DEFAULT_PREFIX };
 }
 
-/** A URL fit for messages: the password (if any) never appears. */
+/**
+ * A URL fit for messages: the password (if any) never appears. One masking, the redactor's, blanks
+ * both places ioredis reads a password from: the userinfo (`redis://:pw@host`) and the query
+ * (`?password=`). The URL is parsed and written back first: its password then has every character a
+ * userinfo cannot hold percent-encoded, so the redactor's rule masks all of it.
+ */
 export function redactUrl(url: string): string {
   try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    // ioredis also reads a password from the query (`?password=`).
-    return redactInText(parsed.toString().replace(/\/$/, ''));
+    return redactInText(new URL(url).toString().replace(/\/$/, ''));
   } catch {
     return '(unparsable URL)';
   }

@@ -18,11 +18,14 @@ export interface ItemChunkData {
   enqueuedAt: number;
 }
 
+/**
+ * What the chunk's journaled items counted, over every delivery of the chunk (chunk-stats.ts): a
+ * chunk delivered again finds the items its first delivery ran done, and still reports them.
+ */
 export interface ItemChunkResult {
   /**
-   * The calls this delivery of the chunk made: BullMQ's record of it, never what the batch or the
-   * run counts — a chunk delivered again finds the items its first delivery ran done and reports
-   * none of their calls. Each item keeps its own calls in the journal; they are counted there.
+   * Their calls: BullMQ's record, never what the batch or the run counts — each item keeps its own
+   * calls in the journal, and they are counted there.
    */
   calls: number;
   cacheHits: number;

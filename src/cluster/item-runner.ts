@@ -22,12 +22,12 @@ import { itemCalls, itemRecordOf, runBatchItem, stopItems } from '../engine/step
 import { addEarlierSpend, earlierSpendOf } from '../engine/steps/batch-journal.js';
 import { runWorkers } from '../engine/steps/worker-pool.js';
 import { CallCache } from '../journal/call-cache.js';
-import type { Store } from '../journal/store.js';
+import type { ItemRecord, Store } from '../journal/store.js';
 import { priceCall } from '../pricing/index.js';
 import type { GateRegistry } from '../resilience/gate-registry.js';
 import { EventBus } from '../telemetry/event-bus.js';
 import { renderDeep } from '../template/render.js';
-import { BUDGET_REFUSED_TAG, type ItemChunkData, type ItemChunkResult } from './item-queue.js';
+import { BUDGET_REFUSED_TAG, type ItemChunkData, type ItemChunkResult, sumChunkResults } from './item-queue.js';
 
 export interface ItemRunnerDeps {
   store: Store;
@@ -42,12 +42,17 @@ export interface ItemRunnerDeps {
   bus?: EventBus;
 }
 
-/** Runs items [from, to) of the chunk; `cancelled()` is asked between items (a failed fail-fast batch). */
+/**
+ * Runs items [from, to) of the chunk; `cancelled()` is asked between items (a failed fail-fast
+ * batch). `committed`, after each commit of items, is told what the chunk's items journaled so far
+ * counted (chunk-stats.ts keeps it for a delivery of the chunk that would find them done).
+ */
 export async function runItemChunk(
   deps: ItemRunnerDeps,
   chunk: ItemChunkData,
   signal: AbortSignal,
   cancelled: () => boolean,
+  committed?: (stats: ItemChunkResult) => void,
 ): Promise<ItemChunkResult> {
   const { store } = deps;
   const record = await store.getRun(chunk.runId);
@@ -106,8 +111,21 @@ export async function runItemChunk(
   const failed = new Map(
     journaled.filter((item) => item.status === 'failed').map((item) => [item.index, earlierSpendOf(item)]),
   );
-  const committer = new ItemCommitter(store, () => []);
-  const stats: ItemChunkResult = { calls: 0, cacheHits: 0, retries: 0, costSavedUsd: 0 };
+  // Each item's counts, added to the chunk's once the item is journaled: what the chunk reports is
+  // what its journaled items did, whether this delivery or a later one reports it.
+  const statsOf = new WeakMap<ItemRecord, ItemChunkResult>();
+  let stats = sumChunkResults([]);
+  const committer = new ItemCommitter(
+    {
+      commitItems: async (items) => {
+        await store.commitItems(items);
+        stats = sumChunkResults([stats, ...items.map((item) => statsOf.get(item) ?? sumChunkResults([]))]);
+        committed?.(stats);
+      },
+      appendEvents: (events) => store.appendEvents(events),
+    },
+    () => [],
+  );
   const cancel = new AbortController();
   setMaxListeners(0, cancel.signal);
   const onAbort = () => stopItems(cancel, signal.reason);
@@ -145,11 +163,13 @@ export async function runItemChunk(
         // left unjournaled, for a resume with a larger budget to run.
         if ((result.spent ?? NOTHING_SPENT).calls === 0) return;
       }
+      const counted = sumChunkResults([]);
       const item = itemRecordOf(
         result,
         { runId: record.id, stepKey: chunk.stepKey, index, durationMs: Math.round(performance.now() - t0) },
-        stats,
+        counted,
       );
+      statsOf.set(item, counted);
       const earlier = failed.get(index);
       if (earlier) addEarlierSpend(item, earlier);
       await committer.add(item);

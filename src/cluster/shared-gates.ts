@@ -16,6 +16,13 @@
 // has the same id, hence one lease set. A caller that gives no id gets the per-name keys of before
 // (`<prefix>:gate:<name>:leases`), shared by every configuration of the name.
 //
+// What this process keeps of a gate is its admission's, which its ProviderGate holds: the registry
+// lets idle gates of pipelines' own names go (gate-registry.ts), and with them goes all of it. Only
+// a gate with leases in hand is tracked here (its leases are renewed), until its last is released —
+// so a long-lived worker keeps nothing for each configuration it ever ran (a server's inline
+// pipelines may declare a new one per request), only for the calls in flight. (It used to keep one
+// entry per configuration for the life of the process.)
+//
 // A rolling upgrade (or a change to what gate-key.ts hashes) moves a gate to other keys: workers of
 // the old and the new version do not see each other's leases, so for as long as both run a gate may
 // have up to its limit in flight on each side, and a breaker opened on one side is not seen by the
@@ -85,8 +92,8 @@ interface SharedGate {
 }
 
 export class SharedGates {
-  /** By gate path (gatePath): the gates that share state through Redis. */
-  private readonly gates = new Map<string, SharedGate>();
+  /** The gates holding leases now: the only ones the renewal visits, and the only ones kept here. */
+  private readonly holding = new Set<SharedGate>();
   private readonly renewTimer: NodeJS.Timeout;
 
   constructor(
@@ -100,22 +107,22 @@ export class SharedGates {
 
   /** The factory the GateRegistry asks for each gate's shared admission, keyed by `gateId` when given. */
   readonly factory: SharedAdmissionFactory = (provider, options, gateId) => {
-    const path = gatePath(this.prefix, provider, gateId);
     if (options.maxConcurrency >= UNBOUNDED) return undefined;
-    let gate = this.gates.get(path);
-    if (!gate) {
-      gate = {
-        provider,
-        leases: leasesKey(this.prefix, provider, gateId),
-        breaker: breakerKey(this.prefix, provider, gateId),
-        recoveryMs: options.recoveryTimeoutMs,
-        held: new Set(),
-      };
-      this.gates.set(path, gate);
-    }
-    gate.recoveryMs = options.recoveryTimeoutMs; // without a gate id, the name's last configuration's
+    // Not remembered here: the admission (its ProviderGate) holds it, and it goes with that gate.
+    const gate: SharedGate = {
+      provider,
+      leases: leasesKey(this.prefix, provider, gateId),
+      breaker: breakerKey(this.prefix, provider, gateId),
+      recoveryMs: options.recoveryTimeoutMs,
+      held: new Set(),
+    };
     return this.admission(gate, options);
   };
+
+  /** How many gates this process keeps state for: those holding leases (calls in flight). */
+  get trackedGates(): number {
+    return this.holding.size;
+  }
 
   /** Stops renewing; leases still held expire on their own. */
   close(): void {
@@ -146,8 +153,10 @@ export class SharedGates {
           wait = Math.min(MAX_WAIT_MS, wait * 2);
         }
         held.add(lease);
+        this.holding.add(gate);
         return () => {
           held.delete(lease);
+          if (held.size === 0) this.holding.delete(gate);
           this.redis.zrem(leases, lease).catch(() => {}); // else it expires with its lease
         };
       },
@@ -156,8 +165,7 @@ export class SharedGates {
   }
 
   private async renew(): Promise<void> {
-    for (const { leases, held } of this.gates.values()) {
-      if (held.size === 0) continue;
+    for (const { leases, held } of this.holding) {
       await this.redis.eval(RENEW, 1, leases, ...held, this.leaseMs).catch(() => {}); // Redis away: the leases may lapse; calls already admitted go on
     }
   }

@@ -6,8 +6,10 @@ import type { RunResult } from '../engine/run-result.js';
 import { ElexirionError, ExitCode, UsageError } from '../errors.js';
 import type { Store } from '../journal/store.js';
 import { EventBus } from '../telemetry/event-bus.js';
+import { createRedactor } from '../telemetry/redact.js';
 import { type ClusterConfig, redisConnection } from './connection.js';
 import { type FollowOutcome, followRun } from './follow.js';
+import { endOrphanedRun } from './orphaned-run.js';
 import { enqueueRun, runsQueue } from './queues.js';
 
 export interface SubmitOptions {
@@ -66,7 +68,11 @@ export async function submitAndFollow(loaded: LoadedPipeline, options: SubmitOpt
     });
     detach();
     const result = await engine.result(record.id);
-    if (follow.jobState === 'failed' && result.status === 'running') {
+    // The queue failed the job for good: the worker that failed it ends the run `interrupted`
+    // (orphaned-run.ts) — or this follower does, should that worker have died first.
+    if (follow.jobState === 'failed' && (result.status === 'running' || result.status === 'interrupted')) {
+      const reason = createRedactor(process.env)(follow.failedReason ?? 'its job failed');
+      await endOrphanedRun(options.store, record.id, reason).catch(() => false);
       throw new ClusterGaveUpError(record.id, follow.failedReason);
     }
     return { runId: record.id, result, follow };

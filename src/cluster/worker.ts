@@ -15,16 +15,24 @@ import { GateRegistry } from '../resilience/gate-registry.js';
 import { EventBus } from '../telemetry/event-bus.js';
 import { attachMetrics, type Metrics } from '../telemetry/metrics.js';
 import { type MetricsServer, startMetricsServer } from '../telemetry/metrics-server.js';
-import { createRedactor } from '../telemetry/redact.js';
+import { createRedactor, type Redactor } from '../telemetry/redact.js';
 import { BatchFanOut, DEFAULT_CHUNK_SIZE } from './batch-fanout.js';
-import { BATCHES_QUEUE, type BatchJobData, type BatchJobResult, sumChunks } from './batch-flow.js';
+import { BATCHES_QUEUE, type BatchJobData, type BatchJobResult } from './batch-flow.js';
+import { ChunkStats, forgetChunkStats } from './chunk-stats.js';
 import { type ClusterConfig, redisConnection } from './connection.js';
 import { EventRelay } from './event-relay.js';
 import { Heartbeat, workerId } from './heartbeat.js';
-import { batchCancelKey, ITEMS_QUEUE, type ItemChunkData, type ItemChunkResult } from './item-queue.js';
+import {
+  batchCancelKey,
+  ITEMS_QUEUE,
+  type ItemChunkData,
+  type ItemChunkResult,
+  sumChunkResults,
+} from './item-queue.js';
 import { runItemChunk } from './item-runner.js';
 import { JobOwnership } from './job-ownership.js';
 import { journalAway } from './journal-away.js';
+import { endOrphanedRun } from './orphaned-run.js';
 import { RUNS_QUEUE, type RunJobData, type RunJobResult, runCancelKey } from './queues.js';
 import { SharedBudgets } from './shared-budgets.js';
 import { SharedGates } from './shared-gates.js';
@@ -108,6 +116,8 @@ export class ClusterWorker {
   private readonly ownerRetryMs: number;
   private readonly detachBatch: () => void;
   private readonly detachRelay: () => void;
+  /** What leaves the worker in Redis or the journal from an error's text: no secret (redact.ts). */
+  private readonly redact: Redactor;
   private readonly cancelWatch: NodeJS.Timeout;
   private readonly freezeWatch: NodeJS.Timeout;
   /**
@@ -148,7 +158,8 @@ export class ClusterWorker {
     // The engine's runs, steps, calls and gates, and the calls of this worker's batch chunks.
     if (options.metrics) this.metrics = attachMetrics(this.engine, { alsoFrom: [this.itemBus] });
     // After the engine: its own subscriber gives each event the seq the relay publishes it with.
-    this.detachRelay = new EventRelay(this.redis, config.prefix, this.engine, createRedactor(options.env)).attach(bus);
+    this.redact = createRedactor(options.env);
+    this.detachRelay = new EventRelay(this.redis, config.prefix, this.engine, this.redact).attach(bus);
     this.runs = new Worker<RunJobData, RunJobResult>(
       RUNS_QUEUE,
       (job, token) => this.processed(this.processRun(job, token)),
@@ -169,6 +180,12 @@ export class ClusterWorker {
     // commits; it stops, and journals nothing more (the journal's fence refuses what was under way).
     this.runs.on('lockRenewalFailed', (jobIds) => {
       for (const id of jobIds) this.loseRun(id, 'its lock could not be renewed');
+    });
+    // A run job failed for good (finished: no retry left) is taken by no worker again. Its run may
+    // still be `running` in the journal — given up by every worker that held it — and nobody else
+    // would end it. Counted as processing: a drain waits for its end to be journaled.
+    this.runs.on('failed', (job, error) => {
+      if (job?.finishedOn) void this.processed(this.endOrphaned(job.data.runId, this.redact(error.message)));
     });
     this.fanOut = new BatchFanOut(
       options.store,
@@ -503,6 +520,19 @@ export class ClusterWorker {
     if (this.engine.abandon(runId, why)) this.log(`run ${runId} given up: ${why}`);
   }
 
+  /** A run whose job the queue failed for good: ended `interrupted`, resumable, unless it runs here. */
+  private async endOrphaned(runId: string, reason: string): Promise<void> {
+    if (this.engine.isActive(runId)) return; // its execution here journals its own end
+    try {
+      if (await endOrphanedRun(this.options.store, runId, reason)) {
+        this.log(`run ${runId} interrupted: the cluster gave up on its job (${reason})`);
+      }
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      this.log(`run ${runId}: its job failed for good, and its end could not be journaled: ${why}`);
+    }
+  }
+
   /** The end of a run job this worker gave up: back to the queue if its lock is still ours, else left alone. */
   private async letGo(job: Job, token: string | undefined): Promise<never> {
     await job.moveToWait(token).catch(() => {});
@@ -539,9 +569,12 @@ export class ClusterWorker {
 
   /** A batch flow's parent, once every chunk has ended: its return value is the batch's stats. */
   private async processBatch(job: Job<BatchJobData, BatchJobResult>): Promise<BatchJobResult> {
-    const stats = await sumChunks(job);
-    // No call count: the chunks' reports miss the items a chunk delivered twice found done. The
-    // journal's items hold each call (the run's totals count them there).
+    const reports = await job.getChildrenValues<ItemChunkResult>();
+    const stats = sumChunkResults(Object.values(reports));
+    // Every delivery's counts are in the chunks' reports now (chunk-stats.ts): their ledgers go,
+    // rather than wait a week to expire. Keyed `<prefix>:items:<id>`; a job id has no ':'.
+    const chunkIds = Object.keys(reports).map((key) => key.slice(key.lastIndexOf(':') + 1));
+    await forgetChunkStats(this.redis, this.options.config.prefix, chunkIds).catch(() => {}); // else they expire
     this.log(`batch ${job.id} ended: ${job.data.chunks} chunk(s)`);
     return stats;
   }
@@ -587,8 +620,10 @@ export class ClusterWorker {
         })
         .catch(() => {});
     }, 500);
+    // What every delivery of the chunk counted: a delivery that finds items done still reports theirs.
+    const ledger = new ChunkStats(this.redis, prefix, id, token ?? `attempt ${job.attemptsStarted}`);
     try {
-      return await runItemChunk(
+      const own = await runItemChunk(
         {
           store: this.options.store,
           gates: this.engine.gates,
@@ -599,7 +634,9 @@ export class ClusterWorker {
         job.data,
         controller.signal,
         () => cancelled,
+        (stats) => ledger.record(stats),
       );
+      return await ledger.total(own);
     } catch (error) {
       // Finished items are journaled; another worker does the rest.
       if (this.draining && controller.signal.aborted) await this.handBack(job, token);

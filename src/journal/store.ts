@@ -84,8 +84,9 @@ export interface ItemRecord {
   /**
    * The provider calls the item made, its failed attempts' and fallbacks' included. Kept with the
    * item, as its tokens and cost are, so that the run's `calls` total is derived from the items
-   * (a batch's own count may miss items: a cluster chunk delivered again reports none for the items
-   * its first delivery journaled). Absent: journaled by an Elexirion that did not keep them.
+   * (a batch's own count may miss items: a cluster chunk delivery that died between journaling
+   * items and recording their counts in Redis, chunk-stats.ts). Absent: journaled by an Elexirion
+   * that did not keep them.
    */
   calls?: number;
   /**

@@ -11,6 +11,10 @@ describe('a Redis URL in messages', () => {
     ['redis://:s3cret-pw@127.0.0.1:6390/0', 'redis://:***@127.0.0.1:6390/0'],
     ['redis://127.0.0.1:6390/0?password=s3cret-pw', 'redis://127.0.0.1:6390/0?password=***'],
     ['rediss://user@h:6390?db=2&password=s3cret-pw&tls=1', 'rediss://user@h:6390?db=2&password=***&tls=1'],
+    // Characters a userinfo cannot hold raw (percent-encoded when the URL is written back), and a
+    // user name holding an encoded `:`: the one masking still blanks the whole password.
+    ['redis://:s3cret-pw "x"[1]@127.0.0.1:6390', 'redis://:***@127.0.0.1:6390'],
+    ['rediss://us%3Aer:s3cret-pw-ä@h:6390/1', 'rediss://us%3Aer:***@h:6390/1'],
   ])('%s shows as %s', (url, shown) => {
     expect(redactUrl(url)).toBe(shown);
     const error = new RedisUnavailableError(url, new Error('connect ECONNREFUSED'));
