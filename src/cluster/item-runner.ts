@@ -20,6 +20,7 @@ import type { StepExecution } from '../engine/step-handler.js';
 import { DEFAULT_BATCH_MAX_PARALLEL, itemsOf } from '../engine/steps/batch.js';
 import { itemCalls, itemRecordOf, runBatchItem, stopItems } from '../engine/steps/batch-item.js';
 import { addEarlierSpend, earlierSpendOf } from '../engine/steps/batch-journal.js';
+import { ItemPayers } from '../engine/steps/batch-payers.js';
 import { runWorkers } from '../engine/steps/worker-pool.js';
 import { CallCache } from '../journal/call-cache.js';
 import type { ItemRecord, Store } from '../journal/store.js';
@@ -111,6 +112,11 @@ export async function runItemChunk(
   const failed = new Map(
     journaled.filter((item) => item.status === 'failed').map((item) => [item.index, earlierSpendOf(item)]),
   );
+  // Its items' calls name who pays for them (steps/batch-payers.ts): an answer a delivery that died
+  // before journaling its item paid for, found in the cache by this one, is the item's bill, not a
+  // saving. (The cluster's budget ledger counted it when it was paid: it is not counted again.)
+  run.itemPayers = new ItemPayers(run);
+  run.itemPayers.open(chunk.stepKey, failed);
   // Each item's counts, added to the chunk's once the item is journaled: what the chunk reports is
   // what its journaled items did, whether this delivery or a later one reports it.
   const statsOf = new WeakMap<ItemRecord, ItemChunkResult>();
@@ -180,8 +186,13 @@ export async function runItemChunk(
     await runWorkers(parallel, worker, cancel);
   } finally {
     signal.removeEventListener('abort', onAbort);
-    await committer.flush();
-    await cache.flush();
+    try {
+      await committer.flush();
+    } finally {
+      // Its answers, paid for, are what a delivery of the chunk again finds in the cache (a paid hit:
+      // its items' bill) — written even when the items' rows could not be: else paid twice.
+      await cache.flush();
+    }
     // The chunk's job completes next, and the run's worker counts the items in the journal.
     await store.publish();
   }
