@@ -2,7 +2,6 @@
 // another run: its own AbortController, step results, variables, event sequence and budget. What
 // is shared between runs (provider gates, the call cache, the store) comes in through `services`.
 
-import { randomBytes } from 'node:crypto';
 import type { PriceFn } from '../budget/budget-guard.js';
 import type { RunBudget, SharedBudgetFactory } from '../budget/run-budget.js';
 import type { LoadedPipeline } from '../config/loader.js';
@@ -18,6 +17,7 @@ import { JOURNALED_WITH_THEIR_STATE } from '../telemetry/events.js';
 import { buildScope, type StepView, type TemplateScope } from '../template/scope.js';
 import { innerStop } from './errors.js';
 import { groupLayout } from './group-variables.js';
+import { newExecutionId } from './run-id.js';
 import type { ItemPayers } from './steps/batch-payers.js';
 
 /** What every run of an engine shares: the limits protect accounts, not runs. */
@@ -140,7 +140,7 @@ export class RunContext {
     this.providers = init.parent?.providers ?? new Map();
     this.keyPrefix = init.keyPrefix ?? '';
     this.depth = init.parent ? init.parent.depth + 1 : 0;
-    this.execution = init.parent?.execution ?? randomBytes(6).toString('base64url');
+    this.execution = init.parent?.execution ?? newExecutionId();
     if (init.parent?.budget) this.budget = init.parent.budget;
   }
 

@@ -19,3 +19,20 @@ function pooledRandom(): number {
 export function newRunId(): string {
   return ulid(undefined, pooledRandom);
 }
+
+const EXECUTION_BYTES = 6;
+
+/**
+ * An execution's id (RunContext.execution): 48 random bits in base64url, from the same pool —
+ * `randomBytes` cost ~4 % of a many-runs benchmark of one-step runs (a job object and a call into
+ * the OS per run).
+ */
+export function newExecutionId(): string {
+  if (next + EXECUTION_BYTES > pool.length) {
+    randomFillSync(pool);
+    next = 0;
+  }
+  const id = Buffer.from(pool.buffer, next, EXECUTION_BYTES).toString('base64url');
+  next += EXECUTION_BYTES;
+  return id;
+}

@@ -8,6 +8,7 @@ import { runItemChunk } from '../../src/cluster/item-runner.js';
 import { loadPipelineFromString } from '../../src/config/loader.js';
 import { Engine } from '../../src/engine/engine.js';
 import { SqliteStore } from '../../src/journal/sqlite-store.js';
+import type { Store } from '../../src/journal/store.js';
 import { closePools } from '../../src/resilience/connection-pool.js';
 import { GateRegistry } from '../../src/resilience/gate-registry.js';
 import { EventBus } from '../../src/telemetry/event-bus.js';
@@ -45,7 +46,7 @@ describe('a chunk delivered again after its first delivery paid and died unjourn
     const journal = new SqliteStore(join(tempDir(), 'journal.db'));
     store = journal;
     const run = await new Engine({ store: journal, env }).create(loadPipelineFromString(yaml, 'fan.yaml'));
-    const deps = (over = journal) => ({
+    const deps = (over: Store = journal) => ({
       store: over,
       gates: new GateRegistry(new EventBus()),
       env,
