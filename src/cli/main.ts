@@ -36,6 +36,13 @@ export async function main(argv: string[], ctx: CliContext = createCliContext())
     if (error instanceof CommanderError) {
       // --help and --version end here with exit code 0; usage mistakes are invalid input.
       if (error.exitCode === 0) return ExitCode.ok;
+      // `help NAME` of a command that does not exist: Commander prints the whole help as an error,
+      // without saying why.
+      if (error.code === 'commander.help') {
+        const name = argv[argv.lastIndexOf('help') + 1] ?? '';
+        error.message = `unknown command ${JSON.stringify(name)}`;
+        ctx.stderr.write(`error: ${error.message}\n`);
+      }
       // Commander has printed its message on stderr already.
       if (json) {
         const message = error.message.replace(/^error: /, '');

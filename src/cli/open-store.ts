@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { SqliteStore } from '../journal/sqlite-store.js';
 import type { Store } from '../journal/store.js';
+import { redactUrl } from '../telemetry/redact.js';
 import type { CliContext } from './context.js';
 
 export const DEFAULT_DB = '.elexirion/elexirion.db';
@@ -36,6 +37,19 @@ export class NoJournalError extends UsageError {
 
 /** A postgres:// or postgresql:// URL (the same test as the PostgreSQL store's). */
 const POSTGRES_URL = /^postgres(ql)?:\/\//;
+/**
+ * Any other `scheme://` (RFC 3986 scheme): not a file path. Taken as one, `--db mysql://u:pw@h/db`
+ * made the directories `mysql:/u:pw@h` and a SQLite journal in them, and the commands that read
+ * runs said "no journal at …/mysql:/u:pw@h/db" — the password in the directory name and the message.
+ */
+const OTHER_URL = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
+
+function unsupportedUrl(location: string): UsageError {
+  return new UsageError(
+    `the journal URL ${redactUrl(location)} is not one Elexirion can open: a journal is a postgres:// URL or a SQLite file`,
+    'give a postgres:// URL, or the path of a SQLite file (without sqlite:// or file://), in --db or ELEXIRION_DB',
+  );
+}
 
 export async function openStore(
   db: string | undefined,
@@ -50,6 +64,7 @@ export async function openStore(
   }
   // `:memory:` is SQLite's own name for a journal that lives and dies with the process.
   if (location === ':memory:') return new SqliteStore(location);
+  if (OTHER_URL.test(location)) throw unsupportedUrl(location);
   const path = resolve(ctx.cwd, location);
   if (options.existing && !existsSync(path)) throw new NoJournalError(path);
   return new SqliteStore(path);

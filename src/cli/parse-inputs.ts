@@ -1,8 +1,7 @@
 // Inputs from the command line: `--input key=value` (repeatable) and `--inputs file.json`. Values
 // stay strings here; resolveInputs reads them as the types the pipeline declares.
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
+import { readInputsFile } from './inputs-file.js';
 
 export function collectInput(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -11,16 +10,7 @@ export function collectInput(value: string, previous: string[] = []): string[] {
 export function parseInputs(pairs: string[] = [], file: string | undefined, cwd: string): Record<string, unknown> {
   const inputs: Record<string, unknown> = {};
   if (file !== undefined) {
-    let parsed: unknown;
-    try {
-      // A byte order mark (as some editors, and PowerShell's Out-File, write one) is no JSON.
-      parsed = JSON.parse(readFileSync(resolve(cwd, file), 'utf8').replace(/^\uFEFF/, ''));
-    } catch (error) {
-      throw new UsageError(
-        `cannot read --inputs ${file}: ${(error as Error).message}`,
-        'give a JSON file holding one object',
-      );
-    }
+    const parsed = readInputsFile(file, cwd);
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
       throw new UsageError(`--inputs ${file} must hold a JSON object`, 'e.g. {"topic": "durability", "count": 3}');
     }

@@ -10,7 +10,8 @@ export function matchesInputType(value: unknown, type: InputType): boolean {
     case 'number':
       return typeof value === 'number' && Number.isFinite(value);
     case 'integer':
-      return typeof value === 'number' && Number.isInteger(value);
+      // Past 2^53 a double holds no longer every whole number: 12345678901234567890 reads as …7000.
+      return typeof value === 'number' && Number.isSafeInteger(value);
     case 'boolean':
       return typeof value === 'boolean';
     case 'array':
@@ -19,6 +20,22 @@ export function matchesInputType(value: unknown, type: InputType): boolean {
       return typeof value === 'object' && value !== null && !Array.isArray(value);
   }
 }
+
+/**
+ * An integer past ±(2^53 - 1), which a double does not hold exactly: `--input id=12345678901234567890`
+ * became 12345678901234567000 and the run went on with it. Refused (matchesInputType), and told so.
+ */
+export function isUnsafeInteger(value: unknown, type: InputType): boolean {
+  return type === 'integer' && typeof value === 'number' && Number.isInteger(value) && !Number.isSafeInteger(value);
+}
+
+/** What is wrong with such an integer, `written` as it was given, read as `value`. */
+export function unsafeIntegerProblem(written: string, value: number): string {
+  const becomes = written === String(value) ? '' : ` (it would become ${value})`;
+  return `a whole number past ±${Number.MAX_SAFE_INTEGER}, which a number does not hold exactly${becomes}`;
+}
+
+export const UNSAFE_INTEGER_HINT = 'declare the input `type: string` to pass such a number (an id, say) as text';
 
 /** A number as people write it: `3`, `-2`, `0.5`, `.5`, `1e3` — not hexadecimal, octal or binary. */
 const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;

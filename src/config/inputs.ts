@@ -3,7 +3,14 @@
 // All problems are reported at once.
 import { ConfigError, type Diagnostic } from '../errors.js';
 import { didYouMean } from './did-you-mean.js';
-import { coerceInput, INPUT_TYPE_EXAMPLES, matchesInputType } from './input-types.js';
+import {
+  coerceInput,
+  INPUT_TYPE_EXAMPLES,
+  isUnsafeInteger,
+  matchesInputType,
+  UNSAFE_INTEGER_HINT,
+  unsafeIntegerProblem,
+} from './input-types.js';
 import type { LoadedPipeline } from './loader.js';
 import { describeValue } from './path.js';
 import type { Pipeline } from './schema.js';
@@ -64,6 +71,16 @@ export function resolveInputs(
         name,
         `input "${name}" is nested more than ${MAX_INPUT_NESTING} levels deep`,
         'flatten it: no template reads that deep, and the journal must be able to write it',
+        true,
+      );
+      continue;
+    }
+    if (isUnsafeInteger(value, input.type)) {
+      const written = typeof given[name] === 'string' ? given[name].trim() : String(value);
+      report(
+        name,
+        `input "${name}" is ${written}, ${unsafeIntegerProblem(written, value as number)}`,
+        UNSAFE_INTEGER_HINT,
         true,
       );
       continue;

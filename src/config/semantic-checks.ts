@@ -4,7 +4,13 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { isInsideRoot, outsideRootProblem } from './confine.js';
 import { didYouMean } from './did-you-mean.js';
-import { INPUT_TYPE_EXAMPLES, matchesInputType } from './input-types.js';
+import {
+  INPUT_TYPE_EXAMPLES,
+  isUnsafeInteger,
+  matchesInputType,
+  UNSAFE_INTEGER_HINT,
+  unsafeIntegerProblem,
+} from './input-types.js';
 import { type DocPath, describeValue, formatPath } from './path.js';
 import {
   declaredInputs,
@@ -121,7 +127,14 @@ function checkInputs(pipeline: Pipeline, at: DocPath, problems: Problem[]): void
   for (const [name, input] of Object.entries(pipeline.inputs ?? {})) {
     const path = [...at, 'inputs', name];
     const expected = `${input.type} (${INPUT_TYPE_EXAMPLES[input.type]})`;
-    if (input.default !== undefined && !matchesInputType(input.default, input.type)) {
+    if (isUnsafeInteger(input.default, input.type)) {
+      const value = input.default as number;
+      problems.push({
+        path: [...path, 'default'],
+        message: `the default of input "${name}" is ${unsafeIntegerProblem(String(value), value)}`,
+        hint: UNSAFE_INTEGER_HINT,
+      });
+    } else if (input.default !== undefined && !matchesInputType(input.default, input.type)) {
       problems.push({
         path: [...path, 'default'],
         message: `the default of input "${name}" is ${describeValue(input.default)}, but the input's type is ${expected}`,

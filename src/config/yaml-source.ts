@@ -49,17 +49,42 @@ export function decodeSource(bytes: Uint8Array): { text: string } | { problems: 
   try {
     return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
   } catch {
+    // At the first byte that is not UTF-8 (a `café` saved as Latin-1 on line 40), not at 1:1.
+    const { line, col } = firstInvalidUtf8(bytes);
     return {
       problems: [
         at(
-          1,
-          1,
+          line,
+          col,
           'the file is not valid UTF-8 text',
           'a pipeline is a YAML text file saved as UTF-8; is this the right file?',
         ),
       ],
     };
   }
+}
+
+/**
+ * Line and column (in characters, as an editor counts them) of the first byte of `bytes` that is
+ * not UTF-8. The lenient decoder replaces each bad sequence with U+FFFD; the first U+FFFD that the
+ * file does not spell out itself (as the bytes EF BF BD) is it.
+ */
+export function firstInvalidUtf8(bytes: Uint8Array): Position {
+  // ignoreBOM keeps a leading byte order mark in the text, so that bytes and characters stay in step.
+  const text = new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes);
+  let byte = 0;
+  let line = 1;
+  let col = 1;
+  for (const char of text) {
+    const spelledOut = bytes[byte] === 0xef && bytes[byte + 1] === 0xbf && bytes[byte + 2] === 0xbd;
+    if (char === '\uFFFD' && !spelledOut) break;
+    if (char === '\n') {
+      line++;
+      col = 1;
+    } else if (!(byte === 0 && char === '\uFEFF')) col += char.length; // an editor shows no BOM
+    byte += Buffer.byteLength(char);
+  }
+  return { line, col };
 }
 
 export function tooLarge(bytes: number): SourceProblem {

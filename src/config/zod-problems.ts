@@ -11,12 +11,36 @@ type Issue = z.core.$ZodIssue;
 
 /** Problems for every zod issue, in document order of their paths. */
 export function zodProblems(issues: readonly Issue[], data: unknown): Problem[] {
-  return issues
+  return withoutSafeRangeEchoes(issues)
     .flatMap((issue) => translate(issue, issue.path as DocPath, data))
     .map((problem) => (problem.hint === undefined ? { ...problem, hint: DOCS_HINT } : problem));
 }
 
 const DOCS_HINT = 'see docs/pipeline-format.md for what this key accepts';
+
+/**
+ * zod's `int()` also bounds a number to the safe integers, reported as an issue of its own: a
+ * `timeout: 99999999999999999999` got "at most 9007199254740991" beside "at most 596h". The key's own
+ * bound is the one to tell; the safe range only when it is the sole bound of that value.
+ */
+function withoutSafeRangeEchoes(issues: readonly Issue[]): readonly Issue[] {
+  const key = (issue: Issue) => JSON.stringify(issue.path);
+  const safeRange = (issue: Issue) =>
+    (issue.code === 'too_big' || issue.code === 'too_small') && issue.origin === 'int';
+  const bounded = new Set(issues.filter((i) => !safeRange(i)).map(key));
+  return issues.filter((issue) => !safeRange(issue) || !bounded.has(key(issue)));
+}
+
+/** Keys whose value is a duration (docs/pipeline-format.md#durations): a number there is milliseconds. */
+const DURATION_KEYS: ReadonlySet<unknown> = new Set([
+  'timeout',
+  'latency',
+  'base_delay',
+  'max_delay',
+  'ttl',
+  'recovery_timeout',
+]);
+const DURATION_HINT = 'a number and a unit with no space (250ms, 30s, 5m, 1h), or a number of milliseconds';
 
 /** Why what a missing `name:` belongs to needs one: the pipeline (top level or inline), or a step. */
 function whoseName(path: DocPath): string {
@@ -138,9 +162,33 @@ function translateUnion(issue: z.core.$ZodIssueInvalidUnion, path: DocPath, data
 }
 
 function typeProblem(path: DocPath, expected: string[], value: unknown): Problem {
-  const message = `expected ${expected.map(article).join(' or ') || 'another value'}, got ${describeValue(value)}`;
+  const wanted = expected.map(article).join(' or ') || 'another value';
+  if (typeof value === 'number' && (expected.includes('number') || expected.includes('int'))) {
+    return numberProblem(path, wanted, value);
+  }
+  const message = `expected ${wanted}, got ${describeValue(value)}`;
   const hint = shorthandInputHint(path, value) ?? typeHint(expected, value);
   return hint === undefined ? { path, message } : { path, message, hint };
+}
+
+/**
+ * A number where a number is accepted, refused all the same: not finite (`.inf`, `.nan`, or more
+ * digits than a double holds, which YAML reads as Infinity), or not whole where an integer is
+ * wanted. Putting it in quotes (the hint for a number where text is wanted) would not help.
+ */
+function numberProblem(path: DocPath, wanted: string, value: number): Problem {
+  const got = Number.isNaN(value)
+    ? '.nan (not a number)'
+    : Number.isFinite(value)
+      ? describeValue(value)
+      : `an infinite number (${value > 0 ? '' : '-'}.inf, or more digits than a number holds)`;
+  const duration = DURATION_KEYS.has(path[path.length - 1]);
+  const hint = duration
+    ? DURATION_HINT
+    : Number.isFinite(value)
+      ? 'write a whole number'
+      : 'write a number in ordinary digits, within the range the key allows';
+  return { path, message: `expected ${wanted}, got ${got}`, hint };
 }
 
 /** `topic: string` under `inputs:` is a natural shorthand; say what to write instead. */
@@ -187,8 +235,7 @@ function formatExpectation(issue: z.core.$ZodIssueInvalidStringFormat): string {
 }
 
 function formatHint(issue: z.core.$ZodIssueInvalidStringFormat, key: unknown): string {
-  if (issue.pattern?.includes('ms|s|m|h'))
-    return 'a number and a unit with no space (250ms, 30s, 5m, 1h), or a number of milliseconds';
+  if (issue.pattern?.includes('ms|s|m|h')) return DURATION_HINT;
   if (key === 'name')
     return 'names are used in templates (steps.NAME.output): lower-case letters, digits and _ (and - for pipelines)';
   return DOCS_HINT;

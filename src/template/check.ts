@@ -14,6 +14,7 @@
 import type { Pipeline, Step } from '../config/schema.js';
 import { checkReference, type ReadContext } from './check-reference.js';
 import { filterArgumentProblems } from './filter-arguments.js';
+import { plainConditionProblem } from './plain-condition.js';
 import { listReferences } from './references.js';
 import { BUILTIN_NAMES } from './scope.js';
 import { forEachStep, type ReaderPlace, stepOrder } from './step-order.js';
@@ -112,6 +113,10 @@ class PipelineChecker {
     for (const key of CALL_TEMPLATE_KEYS) {
       const value = fields[key];
       if (typeof value === 'string') this.checkTemplate(value, [...path, key], reader);
+    }
+    if (typeof fields.when === 'string') {
+      const problem = plainConditionProblem(fields.when);
+      if (problem) this.issues.push(issue([...this.prefix, ...path, 'when'], problem.message, problem.hint, undefined));
     }
     this.checkDeep(fields.response, [...path, 'response'], reader);
     if (Array.isArray(fields.messages)) {

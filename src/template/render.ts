@@ -86,7 +86,7 @@ export function renderDeep(value: unknown, scope: TemplateScope): unknown {
 
 // `[]` and `{}`: an empty list or map renders as its JSON — `when: "{{ steps.find.output }}"` must
 // skip when the step found nothing.
-const FALSY_TEXT = new Set(['', 'false', '0', 'nil', 'null', '[]', '{}']);
+export const FALSY_TEXT: ReadonlySet<string> = new Set(['', 'false', '0', 'nil', 'null', '[]', '{}']);
 
 /**
  * A `when:` condition: renders `source`, then reads the text. Empty or blank text, `false`, `0`,

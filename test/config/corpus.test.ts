@@ -30,7 +30,7 @@ const expectations: Record<string, [string, string]> = {
   'root-list.yaml': ['top level must be a mapping', '1:1'],
   'root-scalar.yaml': ['top level must be a mapping', '1:1'],
   'binary-garbage.yaml': ['binary data', '2:1'],
-  'invalid-utf8.yaml': ['not valid UTF-8', '1:1'],
+  'invalid-utf8.yaml': ['not valid UTF-8', '3:40'],
   'missing-name.yaml': ['missing required key "name"', '1:1'],
   'missing-steps.yaml': ['missing required key "steps"', '1:1'],
   'empty-steps.yaml': ['at least 1 item', '2:8'],
