@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { firstInvalidUtf8 } from '../config/yaml-source.js';
 import { UsageError } from '../errors.js';
+import { fsProblem } from '../fs-problem.js';
 import { jsonErrorPlace } from './json-error-place.js';
 
 const JSON_HINT = 'give a JSON file holding one object, e.g. {"topic": "durability", "count": 3}';
@@ -21,13 +22,13 @@ export function readInputsFile(file: string, cwd: string): unknown {
     bytes = readFileSync(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT')
-      throw new UsageError(`cannot read --inputs ${file}: no such file`, `check the path (looked for ${path})`);
-    if (code === 'EISDIR') throw new UsageError(`cannot read --inputs ${file}: it is a directory`, JSON_HINT);
-    throw new UsageError(
-      `cannot read --inputs ${file} (${code ?? String(error)})`,
-      'check the path and its permissions',
-    );
+    const hint =
+      code === 'ENOENT'
+        ? `check the path (looked for ${path})`
+        : code === 'EISDIR'
+          ? JSON_HINT
+          : 'check the path and its permissions';
+    throw new UsageError(`cannot read --inputs ${file}: ${fsProblem(error)}`, hint);
   }
   let text: string;
   try {

@@ -42,7 +42,13 @@ export function printRunSummary(result: RunResult, ctx: CliContext, options: Sum
     ctx.stdout.write(`${c.red('failed at')} ${result.failed_step ?? '(run)'}: ${result.error ?? ''}\n`);
     if (resumeHint) ctx.stdout.write(`${c.dim('hint')}: ${failedRunHint(result)}\n`);
   }
-  if (resumeHint && (result.status === 'interrupted' || result.status === 'cancelled')) {
+  // Why it stopped, when it says more than that it stopped (a Ctrl-C's run says only that): the
+  // cluster giving up on its job, a drain, a shutdown.
+  const stopped = result.status === 'interrupted' || result.status === 'cancelled';
+  if (stopped && result.error && result.error !== `the run was ${result.status}`) {
+    ctx.stdout.write(`${c.yellow(`${result.status}`)}: ${result.error}\n`);
+  }
+  if (resumeHint && stopped) {
     ctx.stdout.write(`${c.dim('hint')}: \`elexirion resume ${result.run_id}\` continues where it stopped\n`);
   }
   if (Object.keys(result.outputs).length > 0) {

@@ -2,9 +2,11 @@
 // answered from it offline (`--replay FILE`) — a pipeline recorded once with real keys replays in
 // CI, byte for byte, without a network. One JSON object per line, so a run killed mid-way
 // leaves a valid cassette of the calls it finished. Requests never contain API keys.
+
 import { accessSync, appendFileSync, constants, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ElexirionError, UsageError } from '../errors.js';
+import { fsProblem } from '../fs-problem.js';
 import type { ModelRequest, ModelResponse } from '../providers/provider.js';
 
 export const CASSETTE_VERSION = 1;
@@ -128,10 +130,7 @@ export class CassettePlayer {
     try {
       text = readFileSync(file, 'utf8');
     } catch (error) {
-      throw new UsageError(
-        `cannot read the cassette ${file}: ${(error as Error).message}`,
-        'record one with --record FILE',
-      );
+      throw new UsageError(`cannot read the cassette ${file}: ${fsProblem(error)}`, 'record one with --record FILE');
     }
     text.split('\n').forEach((line, index) => {
       if (line.trim() === '') return;

@@ -120,3 +120,16 @@ describe('the hint of a run its budget stopped', () => {
     expect(text).toContain('hint: fix the cause, then `elexirion resume R1` continues from the journal\n');
   });
 });
+
+describe('the summary of a stopped run', () => {
+  it('says why it stopped when that is more than that it stopped', () => {
+    const why = 'the cluster gave up on its job: job stalled more than allowable limit';
+    const text = printed((ctx) => printRunSummary(result({ status: 'interrupted', error: why }), ctx));
+    expect(text).toContain(`interrupted: ${why}`);
+    expect(text).toContain('elexirion resume R1');
+    const plain = printed((ctx) =>
+      printRunSummary(result({ status: 'interrupted', error: 'the run was interrupted' }), ctx),
+    );
+    expect(plain).not.toContain('interrupted: the run was interrupted');
+  });
+});

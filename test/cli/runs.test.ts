@@ -22,6 +22,8 @@ describe('elexirion runs show', () => {
       ['runs', 'show', id, '--json', '--db', db],
       ['runs', 'show', '--json', id, '--db', db],
       ['runs', '--json', 'show', id, '--db', db],
+      // Crockford's base32 reads either case: a lowercased copy of the id finds the run.
+      ['runs', 'show', id.toLowerCase(), '--json', '--db', db],
     ]) {
       const shown = await runMain(args, { env });
       expect(shown.code, shown.stderr).toBe(0);

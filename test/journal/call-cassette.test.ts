@@ -77,6 +77,9 @@ describe('cassettes', () => {
 
   it('a missing or corrupt file is a usage error with its line', () => {
     expect(() => new CassettePlayer(join(dir, 'nope.jsonl'))).toThrow(UsageError);
+    // Said in words, not as the system call's error (`ENOENT: … open '…'`).
+    expect(() => new CassettePlayer(join(dir, 'nope.jsonl'))).toThrow(/nope\.jsonl: no such file$/);
+    expect(() => new CassettePlayer(dir)).toThrow(/: it is a directory$/);
     const bad = join(dir, 'bad.jsonl');
     writeFileSync(bad, `${JSON.stringify({ v: 1, key: 'k', response: answer() })}\n{oops\n`);
     expect(() => new CassettePlayer(bad)).toThrow(/bad\.jsonl:2: not a cassette line/);

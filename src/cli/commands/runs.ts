@@ -7,6 +7,7 @@ import { count, formatDuration, formatPartialCost } from '../format.js';
 import { NoJournalError, openStore } from '../open-store.js';
 import { numberOption } from '../option-values.js';
 import { printRunSummary, printSteps } from '../print-run.js';
+import { runIdArgument } from '../run-id-argument.js';
 import type { RegisterCommand } from './index.js';
 
 const STATUSES: RunStatus[] = ['running', 'succeeded', 'failed', 'interrupted', 'cancelled'];
@@ -87,7 +88,7 @@ export const registerRuns: RegisterCommand = (program, ctx) => {
     .description(
       'show one run: status, outputs, and every step (status, attempts, duration, tokens, cost, retries, cache hits)',
     )
-    .argument('<run-id>', 'the run')
+    .argument('<run-id>', 'the run', runIdArgument)
     .option('--json', 'print the run as JSON')
     .option('--db <path>', 'the journal database (default: $ELEXIRION_DB or .elexirion/elexirion.db)')
     .action(async (runId: string, flags: { json?: boolean; db?: string }) => {
