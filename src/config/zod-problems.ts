@@ -101,7 +101,7 @@ function translate(issue: Issue, path: DocPath, data: unknown): Problem[] {
       if ((issue.params as { timer?: boolean } | undefined)?.timer) return [timerProblem(path, value)];
       return [{ path, message: issue.message }];
     case 'too_small':
-      return [{ path, message: boundMessage(issue, value), hint: `change the value to one within the limit` }];
+      return [{ path, message: boundMessage(issue, value), hint: tooSmallHint(issue, last) }];
     case 'invalid_key': {
       const key = String(last);
       const inner = issue.issues[0];
@@ -257,4 +257,12 @@ function boundMessage(issue: z.core.$ZodIssueTooSmall | z.core.$ZodIssueTooBig, 
       return `expected a number ${op} ${bound}, got ${describeValue(value)}`;
     }
   }
+}
+
+/** What to do about a value below its bound: a list too short is filled, not "changed". */
+function tooSmallHint(issue: { origin?: string; minimum?: unknown }, key: PropertyKey | undefined): string {
+  if (issue.origin !== 'array') return 'change the value to one within the limit';
+  if (key === 'steps')
+    return 'a pipeline runs at least one step: add one under `steps:` (e.g. `- { name: hello, type: mock, prompt: "Hi" }`)';
+  return `add at least ${String(issue.minimum)} item(s) to the list`;
 }

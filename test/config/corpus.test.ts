@@ -69,6 +69,7 @@ const expectations: Record<string, [string, string]> = {
 /** Hints that must accompany a message (did-you-mean and friends). */
 const hints: Record<string, string> = {
   'unknown-step-type.yaml': 'did you mean "claude"?',
+  'empty-steps.yaml': 'a pipeline runs at least one step: add one under `steps:`',
   'misspelt-step-key.yaml': 'did you mean "prompt"?',
   'misspelt-top-key.yaml': 'did you mean "defaults"?',
   'misspelt-retry-key.yaml': 'did you mean "max_attempts"?',
