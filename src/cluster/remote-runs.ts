@@ -37,6 +37,10 @@ export class ClusterRuns implements RemoteRuns {
     this.engine = new Engine({ store, cache: false });
   }
 
+  async ping(): Promise<void> {
+    await this.redis.ping();
+  }
+
   async submit(loaded: LoadedPipeline, options: Omit<StartOptions, 'record' | 'replay'>): Promise<string> {
     const record = await this.engine.create(loaded, {
       ...options,

@@ -1,6 +1,6 @@
 // The system's health, one call away: a real query against the journal and a write beside it, the
-// providers' breakers and keys, memory, active runs and event-loop lag. `elexirion health` and
-// `GET /health` print it.
+// cluster's Redis (under `serve --cluster`), the providers' breakers and keys, memory, active runs
+// and event-loop lag. `elexirion health` and `GET /health` print it.
 import { randomBytes } from 'node:crypto';
 import { type FileHandle, open, realpath, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -10,6 +10,7 @@ import { type Env, PROVIDER_ENV } from '../providers/settings.js';
 import type { GateRegistry } from '../resilience/gate-registry.js';
 import { createRedactor, type Redactor } from '../telemetry/redact.js';
 import type { EventLoopLag, EventLoopMonitor } from './event-loop.js';
+import { type TimedCheck, timedCheck } from './timed-check.js';
 
 export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy';
 export type CheckStatus = 'ok' | 'warn' | 'fail';
@@ -26,7 +27,9 @@ export interface ProviderHealth {
 export interface HealthReport {
   status: HealthStatus;
   checks: {
-    database: { status: CheckStatus; latencyMs?: number; error?: string };
+    database: TimedCheck;
+    /** Only under `serve --cluster`: the Redis its runs are submitted, cancelled and resumed through. */
+    redis?: TimedCheck;
     providers: { status: CheckStatus; providers: ProviderHealth[] };
     memory: {
       status: CheckStatus;
@@ -67,21 +70,36 @@ export interface HealthSources {
   databaseTimeoutMs?: number;
   /** Applied to the journal's error (GET /health needs no token). Default: the redactor of `env`. */
   redact?: Redactor;
+  /** `serve --cluster`: the cluster's Redis, asked for a PING. */
+  redis?: { ping(): Promise<unknown> };
+  /** How long Redis may take to answer its PING before it counts as failed (default 1 s). */
+  redisTimeoutMs?: number;
 }
 
 export const DATABASE_TIMEOUT_MS = 5000;
+/** As a cluster worker's own GET /health waits for Redis. */
+export const REDIS_TIMEOUT_MS = 1000;
 
 export async function checkHealth(sources: HealthSources): Promise<HealthReport> {
   const env = sources.env ?? process.env;
-  const database = await checkDatabase(sources.store, sources.databaseTimeoutMs ?? DATABASE_TIMEOUT_MS);
-  if (database.error) database.error = (sources.redact ?? createRedactor(env))(database.error);
+  const { redis: pinged } = sources;
+  const [database, redis] = await Promise.all([
+    timedCheck(() => readAndWrite(sources.store), sources.databaseTimeoutMs ?? DATABASE_TIMEOUT_MS, 'the journal'),
+    pinged ? timedCheck(() => pinged.ping(), sources.redisTimeoutMs ?? REDIS_TIMEOUT_MS, 'Redis') : undefined,
+  ]);
+  // Its URL may be in it (user:password@host).
+  for (const check of [database, redis]) {
+    if (check?.error) check.error = (sources.redact ?? createRedactor(env))(check.error);
+  }
   const providers = checkProviders(sources.gates, env);
   const heap = getHeapStatistics();
   const memoryUsage = process.memoryUsage();
   const heapUsedRatio = memoryUsage.heapUsed / heap.heap_size_limit;
-  const lag = sources.eventLoop.sample();
+  // Not sample(): that would reset the lag for every other probe (see EventLoopMonitor.recent).
+  const lag = sources.eventLoop.recent();
   const checks: HealthReport['checks'] = {
     database,
+    ...(redis ? { redis } : {}),
     providers,
     memory: {
       status: heapUsedRatio > (sources.maxHeapRatio ?? 0.9) ? 'warn' : 'ok',
@@ -96,36 +114,21 @@ export async function checkHealth(sources: HealthSources): Promise<HealthReport>
   return { status: overall(checks), checks, timestamp: new Date().toISOString() };
 }
 
-/** Unhealthy when the journal is unreachable (nothing can run); degraded when anything else warns. */
+/**
+ * Unhealthy when the journal is unreachable (nothing can run), or the cluster's Redis (no run can be
+ * submitted, cancelled or resumed); degraded when anything else warns.
+ */
 function overall(checks: HealthReport['checks']): HealthStatus {
   const all = Object.values(checks).map((c) => c.status);
-  if (checks.database.status === 'fail') return 'unhealthy';
+  if (checks.database.status === 'fail' || checks.redis?.status === 'fail') return 'unhealthy';
   return all.some((s) => s !== 'ok') ? 'degraded' : 'healthy';
 }
 
 /**
- * A real query and a write, bounded in time: a journal that hangs (a PostgreSQL server that accepts
- * the connection but never answers, a pool with no free connection) must make the probe say so, not
- * hang the probe — a load balancer's health check with it, or `elexirion health` for ever. A
- * journal that answers reads but takes no writes (a full disk, a file system remounted read-only)
- * cannot record a run: it fails the check as well.
+ * A real query and a write (bounded in time by timedCheck). A journal that answers reads but takes
+ * no writes (a full disk, a file system remounted read-only) cannot record a run: it fails the
+ * check as well.
  */
-async function checkDatabase(store: HealthStore, timeoutMs: number): Promise<HealthReport['checks']['database']> {
-  const started = performance.now();
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`the journal did not answer within ${timeoutMs} ms`)), timeoutMs);
-  });
-  try {
-    await Promise.race([readAndWrite(store), timedOut]);
-    return { status: 'ok', latencyMs: Math.round((performance.now() - started) * 100) / 100 };
-  } catch (error) {
-    return { status: 'fail', error: error instanceof Error ? error.message : String(error) };
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 async function readAndWrite(store: HealthStore): Promise<void> {
   await store.listRuns({ limit: 1 });
   if (typeof store.probeWrite === 'function') await store.probeWrite();

@@ -72,6 +72,8 @@ export interface RemoteRuns {
   resumeQueued(runId: string, resumes: number): Promise<boolean>;
   /** The run's events after `afterSeq`, as they happen: journaled ones with their seq, in order, each once. */
   followEvents(runId: string, afterSeq: number): Promise<RemoteEventFeed>;
+  /** Rejects when the cluster's Redis does not answer a PING (GET /health asks; it bounds the wait). */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 

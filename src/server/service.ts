@@ -103,7 +103,15 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     ...(options.maxClientStallMs ? { maxClientStallMs: options.maxClientStallMs } : {}),
     ...(options.remote ? { remote: options.remote } : {}),
     health: () =>
-      checkHealth({ store: engine.store, gates: engine.gates, activeRuns: engine.activeRuns, eventLoop, env }),
+      checkHealth({
+        store: engine.store,
+        gates: engine.gates,
+        activeRuns: engine.activeRuns,
+        eventLoop,
+        env,
+        // serve --cluster: no run can be submitted, cancelled or resumed without the cluster's Redis.
+        ...(options.remote ? { redis: options.remote } : {}),
+      }),
   });
 
   // What was set up around the server, let go of when it stops (or never starts listening).

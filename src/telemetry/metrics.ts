@@ -45,6 +45,17 @@ export interface Metrics {
   detach(): void;
 }
 
+/**
+ * Steps run from milliseconds (a transform) to an hour (a batch of thousands of items, an agent's
+ * session): past the last bucket a duration is only "more", so they reach that far.
+ */
+export const STEP_DURATION_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600];
+/**
+ * An LLM call takes from a fraction of a second (a short answer) to minutes (a long one, retries
+ * after a rate limit): buckets doubling from 0.25 s to 10 min resolve both ends.
+ */
+export const CALL_DURATION_BUCKETS = [0.25, 0.5, 1, 2, 4, 8, 15, 30, 60, 120, 300, 600];
+
 /** Circuit states as numbers, so that a dashboard can alert on `> 0`. */
 export const CIRCUIT_STATE_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
 
@@ -64,7 +75,14 @@ export function attachMetrics(source: MetricsSource, options: MetricsOptions = {
     name: 'pipeline_step_duration_seconds',
     help: 'Step duration in seconds, by step type',
     labelNames: ['step_type'],
-    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+    buckets: STEP_DURATION_BUCKETS,
+    registers,
+  });
+  const callDuration = new Histogram({
+    name: 'pipeline_provider_call_duration_seconds',
+    help: 'Duration of provider calls in seconds (retries included; cache hits excluded), by provider',
+    labelNames: ['provider'],
+    buckets: CALL_DURATION_BUCKETS,
     registers,
   });
   const runs = new Counter({
@@ -164,6 +182,8 @@ export function attachMetrics(source: MetricsSource, options: MetricsOptions = {
           return;
         }
         const { provider, model } = labelsOf(e.provider, e.model);
+        // By provider only, under the same cap: a histogram's series are its buckets times its labels.
+        callDuration.observe({ provider }, e.durationMs / 1000);
         tokens.inc({ provider, model, direction: 'input' }, e.usage.inputTokens);
         tokens.inc({ provider, model, direction: 'output' }, e.usage.outputTokens);
         if (e.costUsd !== null) cost.inc({ provider, model }, e.costUsd);

@@ -44,7 +44,11 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
   .step[data-status=running] .dot { background:var(--run); animation: pulse 1s infinite; }
   .step[data-status=succeeded] .dot { background:var(--ok); } .step[data-status=failed] .dot { background:var(--fail); }
   @keyframes pulse { 50% { opacity:.35; } }
-  .output { white-space:pre-wrap; font-family: ui-monospace, monospace; font-size:12px; color:var(--dim); overflow:hidden; text-overflow:ellipsis; max-height:4.5em; }
+  .output { white-space:pre-wrap; font-family: ui-monospace, monospace; font-size:12px; color:var(--dim); overflow:hidden; text-overflow:ellipsis; max-height:4.5em; overflow-wrap:anywhere; }
+  /* A step's name is cut to its column (whole in its title): a long one must not run over its status. */
+  .step .name { overflow:hidden; text-overflow:ellipsis; white-space:nowrap; min-width:0; }
+  .run-error { color:var(--fail); white-space:pre-wrap; overflow-wrap:anywhere; margin:0 0 12px; }
+  #more-runs { margin-top:10px; }
   .bar { height:6px; background:var(--accent); border-radius:3px; min-width:2px; }
   .totals { display:flex; gap:24px; margin-bottom:12px; color:var(--dim); }
   .totals b { color:var(--text); }
@@ -84,6 +88,7 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
       <h2>Runs</h2>
       <table id="runs"><thead><tr><th>Run</th><th>Pipeline</th><th>Status</th><th>Started</th>
         <th class="num">Duration</th><th class="num">Tokens</th><th class="num">Cost</th></tr></thead><tbody></tbody></table>
+      <button class="secondary hidden" id="more-runs" type="button">Show older runs</button>
     </section>
   </div>
   <div id="run-view" class="hidden">
@@ -91,6 +96,7 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
       <h2>Run <span id="run-id"></span> · <span id="run-pipeline"></span> · <span id="run-status" class="status"></span></h2>
       <div class="totals"><span>duration <b id="run-duration">–</b></span><span>tokens <b id="run-tokens">0</b></span>
         <span>cost <b id="run-cost">$0</b></span><span>events <b id="run-events">0</b></span></div>
+      <div class="run-error hidden" id="run-error" role="status"></div>
       <div class="timeline" id="timeline"></div>
       <form class="hidden" id="run-actions">
         <button class="secondary" id="cancel-run" type="button">Cancel</button>
@@ -171,7 +177,12 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
         c.setAttribute('data-provider', p.name);
         box.appendChild(c);
       });
-    }).catch(function () { $('health').textContent = 'unreachable'; });
+    }).catch(function () {
+      // Not the colour, nor the breakers, of the last answer: the server is not answering now.
+      $('health').textContent = 'unreachable';
+      $('health').className = 'chip open';
+      $('breakers').replaceChildren();
+    });
   }
 
   function clearTimers() {
@@ -195,7 +206,26 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
   }
 
   // ---- runs list ----------------------------------------------------------------------------
+  // The list shows the newest runsLimit runs; "Show older runs" raises it, up to the API's 1000.
+  var RUNS_PAGE = 50;
+  var RUNS_MAX = 1000;
+  var runsLimit = RUNS_PAGE;
+  // Each refresh is numbered: an answer older than the last one shown is dropped, and a refresh
+  // does not start while one is in flight (a long list can take longer than the interval).
+  var runsAsked = 0;
+  var runsShown = 0;
+  var runsInFlight = false;
+  // The message a failed refresh showed: the next refresh that succeeds takes it away again (the
+  // server is back), but never another message (a start refused, say).
+  var refreshError = null;
+
   function showList() {
+    loadPipelines();
+    loadRuns(true);
+    timers.push(setInterval(loadRuns, 2000));
+  }
+
+  function loadPipelines() {
     apiJson('/pipelines').then(function (body) {
       var select = $('pipeline-select');
       var previous = select.value;
@@ -203,12 +233,26 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
       body.files.forEach(function (f) { var o = el('option', null, f); o.value = f; select.appendChild(o); });
       if (previous) select.value = previous;
     }).catch(fail);
-    loadRuns();
-    timers.push(setInterval(loadRuns, 2000));
   }
 
-  function loadRuns() {
-    apiJson('/runs?limit=50').then(function (body) {
+  function loadRuns(now) {
+    if (runsInFlight && now !== true) return;
+    var asked = ++runsAsked;
+    var limit = runsLimit;
+    runsInFlight = true;
+    // Bounded: a refresh that never answers (a half-open connection) must not stop the ones after it.
+    apiJson('/runs?limit=' + limit, { signal: AbortSignal.timeout(15000) }).then(function (body) {
+      if (asked === runsAsked) runsInFlight = false;
+      if (asked < runsShown) return;
+      runsShown = asked;
+      if (refreshError !== null) {
+        if ($('error').textContent === refreshError) showError('');
+        refreshError = null;
+        // What failed with the runs while the server was away: the pipelines to start.
+        if (!$('pipeline-select').options.length) loadPipelines();
+      }
+      // A full page: there may be older runs.
+      $('more-runs').classList.toggle('hidden', body.runs.length < limit || limit >= RUNS_MAX);
       var tbody = $('runs').querySelector('tbody');
       tbody.replaceChildren();
       body.runs.forEach(function (r) {
@@ -225,8 +269,17 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
         tr.appendChild(el('td', 'num', fmtUsd(r.totals.cost_usd)));
         tbody.appendChild(tr);
       });
-    }).catch(fail);
+    }).catch(function (e) {
+      if (asked === runsAsked) runsInFlight = false;
+      fail(e);
+      if (e.message !== 'unauthorized') refreshError = e.message;
+    });
   }
+
+  $('more-runs').addEventListener('click', function () {
+    runsLimit = Math.min(runsLimit + RUNS_PAGE, RUNS_MAX);
+    loadRuns(true);
+  });
 
   $('start-form').addEventListener('submit', function (ev) {
     ev.preventDefault();
@@ -249,9 +302,10 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
     var row = el('div', 'step');
     row.setAttribute('data-step', name);
     row.setAttribute('data-status', 'running');
-    var parts = { dot: el('span', 'dot'), name: el('span', null, name), status: el('span', 'status running', 'running'),
+    var parts = { dot: el('span', 'dot'), name: el('span', 'name', name), status: el('span', 'status running', 'running'),
       output: el('div', 'output'), tokens: el('span', 'num', '–'), cost: el('span', 'num', '–') };
-    parts.name.title = type || '';
+    // The whole name, which its column may cut.
+    parts.name.title = type ? name + ' (' + type + ')' : name;
     [parts.dot, parts.name, parts.status, parts.output, parts.tokens, parts.cost].forEach(function (p) { row.appendChild(p); });
     $('timeline').appendChild(row);
     var s = { row: row, parts: parts, text: '', pending: false, tokens: 0, cost: 0 };
@@ -327,6 +381,15 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
     $('run-cost').textContent = fmtUsd(cost);
   }
 
+  // Why the run did not succeed, when the run says (a failed step's own error is in its row too).
+  // Not every failure is a step's: a pipeline's outputs or variables that fail to render fail the run.
+  function showRunError(status, error) {
+    var box = $('run-error');
+    var shown = status !== 'running' && status !== 'succeeded' && error ? String(error) : '';
+    box.textContent = shown;
+    box.classList.toggle('hidden', !shown);
+  }
+
   function setStatus(status) {
     var s = $('run-status');
     s.textContent = status;
@@ -355,7 +418,7 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
     var d = ev.data;
     v.stopped = ev.type === 'pipeline.execution.stop';
     switch (ev.type) {
-      case 'pipeline.execution.start': setStatus('running'); break;
+      case 'pipeline.execution.start': setStatus('running'); showRunError('running'); break;
       case 'pipeline.step.start': startStep(d.step, d.type); break;
       case 'pipeline.step.chunk': {
         // reset: an attempt cut off mid-answer is retried (or the step falls back): its text is void.
@@ -370,6 +433,7 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
         break;
       case 'pipeline.execution.stop':
         setStatus(d.status);
+        showRunError(d.status, d.error);
         stopUnfinishedSteps(d.status);
         $('run-duration').textContent = fmtMs(d.durationMs);
         refreshHealth();
@@ -385,6 +449,7 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
       $('run-outputs').textContent = JSON.stringify(run.outputs, null, 2);
       if (run.duration_ms !== undefined) $('run-duration').textContent = fmtMs(run.duration_ms);
       setStatus(run.status);
+      showRunError(run.status, run.error);
       run.steps.forEach(function (s) {
         var row = stepRow(s.key, s.type);
         finishStep({ step: s.key, type: s.type, status: s.status, durationMs: s.duration_ms, error: s.error,
@@ -412,6 +477,7 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
     $('run-cost').textContent = '$0';
     $('run-outputs').textContent = '–';
     $('run-duration').textContent = '–';
+    showRunError('running');
     apiJson('/runs/' + id).then(function (run) {
       if (v !== view) return;
       $('run-pipeline').textContent = run.pipeline;
