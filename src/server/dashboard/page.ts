@@ -44,7 +44,7 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
   .step[data-status=running] .dot { background:var(--run); animation: pulse 1s infinite; }
   .step[data-status=succeeded] .dot { background:var(--ok); } .step[data-status=failed] .dot { background:var(--fail); }
   @keyframes pulse { 50% { opacity:.35; } }
-  .output { white-space:pre-wrap; font-family: ui-monospace, monospace; font-size:12px; color:var(--dim); overflow:hidden; text-overflow:ellipsis; max-height:4.5em; overflow-wrap:anywhere; }
+  .output { white-space:pre-wrap; font-family: ui-monospace, monospace; font-size:12px; color:var(--dim); overflow:auto; max-height:4.5em; overflow-wrap:anywhere; }
   /* A step's name is cut to its column (whole in its title): a long one must not run over its status. */
   .step .name { overflow:hidden; text-overflow:ellipsis; white-space:nowrap; min-width:0; }
   .run-error { color:var(--fail); white-space:pre-wrap; overflow-wrap:anywhere; margin:0 0 12px; }
@@ -133,6 +133,12 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
   function fail(e) { if (e.message !== 'unauthorized') showError(e.message); }
   function fmtMs(ms) { if (ms === undefined || ms === null) return '–'; return ms < 1000 ? Math.round(ms) + ' ms' : (ms / 1000).toFixed(1) + ' s'; }
   function fmtUsd(v) { return v === null || v === undefined ? 'unknown' : '$' + Number(v).toFixed(v < 0.01 ? 6 : 4); }
+  // A total with calls of unknown price (a model in no price table) is no amount: '$?' when nothing
+  // of it is known, else the known part '+ ?' — as the CLI prints it, never a plain '$0.000000'.
+  function fmtTotal(costUsd, unpricedCalls) {
+    if (!unpricedCalls) return fmtUsd(costUsd);
+    return costUsd ? fmtUsd(costUsd) + ' + ?' : '$?';
+  }
   function fmtTime(iso) { return iso ? new Date(iso).toLocaleTimeString() : '–'; }
 
   function api(path, options) {
@@ -266,7 +272,9 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
         tr.appendChild(el('td', null, fmtTime(r.started_at)));
         tr.appendChild(el('td', 'num', fmtMs(r.duration_ms)));
         tr.appendChild(el('td', 'num', r.totals.input_tokens + r.totals.output_tokens));
-        tr.appendChild(el('td', 'num', fmtUsd(r.totals.cost_usd)));
+        var cost = el('td', 'num', fmtTotal(r.totals.cost_usd, r.totals.unpriced_calls));
+        if (r.totals.unpriced_calls) cost.title = r.totals.unpriced_calls + ' call(s) of unknown price';
+        tr.appendChild(cost);
         tbody.appendChild(tr);
       });
     }).catch(function (e) {
@@ -308,7 +316,7 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
     parts.name.title = type ? name + ' (' + type + ')' : name;
     [parts.dot, parts.name, parts.status, parts.output, parts.tokens, parts.cost].forEach(function (p) { row.appendChild(p); });
     $('timeline').appendChild(row);
-    var s = { row: row, parts: parts, text: '', pending: false, tokens: 0, cost: 0 };
+    var s = { row: row, parts: parts, text: '', pending: false, tokens: 0, cost: 0, unpriced: false };
     view.steps.set(name, s);
     return s;
   }
@@ -357,6 +365,7 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
     s.parts.cost.textContent = '–';
     s.tokens = 0;
     s.cost = 0;
+    s.unpriced = false;
     showTotals();
   }
 
@@ -366,6 +375,7 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
     setStepStatus(s, data.status, data.status + ' · ' + fmtMs(data.durationMs));
     s.tokens = data.usage.inputTokens + data.usage.outputTokens;
     s.cost = data.costUsd || 0;
+    s.unpriced = data.costUsd === null;
     s.parts.tokens.textContent = s.tokens + ' tok';
     s.parts.cost.textContent = fmtUsd(data.costUsd);
     if (data.error) setOutput(s, data.error);
@@ -376,9 +386,10 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
   function showTotals() {
     var tokens = 0;
     var cost = 0;
-    view.steps.forEach(function (s) { tokens += s.tokens; cost += s.cost; });
+    var unpriced = 0;
+    view.steps.forEach(function (s) { tokens += s.tokens; cost += s.cost; if (s.unpriced) unpriced++; });
     $('run-tokens').textContent = tokens;
-    $('run-cost').textContent = fmtUsd(cost);
+    $('run-cost').textContent = fmtTotal(cost, unpriced);
   }
 
   // Why the run did not succeed, when the run says (a failed step's own error is in its row too).
@@ -460,7 +471,7 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
       });
       if (run.status !== 'running') stopUnfinishedSteps(run.status);
       $('run-tokens').textContent = run.totals.input_tokens + run.totals.output_tokens;
-      $('run-cost').textContent = fmtUsd(run.totals.cost_usd);
+      $('run-cost').textContent = fmtTotal(run.totals.cost_usd, run.totals.unpriced_calls);
     }).catch(fail);
   }
 
