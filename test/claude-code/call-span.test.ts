@@ -44,7 +44,6 @@ steps:
   expect(result.status).toBe('succeeded');
   const callStarts = starts.filter((n) => n.startsWith('chat '));
   const callEnds = ends.filter((n) => n.startsWith('chat '));
-  console.log({ callStarts, callEnds, exported: exporter.getFinishedSpans().map((s) => s.name) });
   expect(callStarts).toHaveLength(1); // one session, one call span
   expect(callEnds).toEqual(callStarts); // …and it is ended (exported)
 });

@@ -21,7 +21,6 @@ steps:
     max_turns: 2
 `);
   expect(result.status).toBe('failed');
-  console.log(steps[0]);
   expect(steps[0]?.costUsd).toBeGreaterThan(0); // the bill is kept…
   expect(steps[0]?.details).toMatchObject({ session_id: expect.any(String), num_turns: 2 }); // …the session is not
 });

@@ -8,6 +8,7 @@ import { estimateUsage } from '../../budget/estimate.js';
 import { isInsideRoot, outsideRootError, realLocation } from '../../config/confine.js';
 import type { ClaudeCodeStep } from '../../config/schema.js';
 import { ElexirionError, ExitCode } from '../../errors.js';
+import type { BudgetCap } from '../../providers/claude-code/budget-cap.js';
 import { sessionEnvironment } from '../../providers/claude-code/environment.js';
 import { ClaudeCodeBudgetError, ClaudeCodeError, ClaudeCodeMaxTurnsError } from '../../providers/claude-code/errors.js';
 import { resolveClaudeExecutable } from '../../providers/claude-code/executable.js';
@@ -284,7 +285,7 @@ async function spendingLimit(run: RunContext, key: string, request: ClaudeCodeRe
   }
   // Whose limit the cap is, for what a stop there means: the step's own max_cost_usd (the step
   // failed; `on_error: continue` may absorb it) unless what was left of the run's budget is no more.
-  let cap: { of: 'run' } | { of: 'step'; maxCostUsd: number } | undefined;
+  let cap: BudgetCap | undefined;
   if (stepCap !== undefined && !runCapped) cap = { of: 'step', maxCostUsd: stepCap };
   else if (maxBudgetUsd !== undefined) cap = { of: 'run' };
   return {

@@ -93,3 +93,18 @@ export class ClaudeCodeTokenLimitError extends ClaudeCodeError {
     this.outputTokens = outputTokens;
   }
 }
+
+/**
+ * The API kept refusing the session's credentials (see ./api-retries.ts): Claude Code would have
+ * retried for minutes, so Elexirion stopped the session. Not retried: the same credentials would be
+ * refused again.
+ */
+export class ClaudeCodeAuthError extends ClaudeCodeError {
+  readonly retryable = false;
+  constructor(message: string, spent: SpentSoFar | undefined) {
+    super(message, {
+      hint: 'check the credentials Claude Code uses: ANTHROPIC_API_KEY (or the variable `providers.anthropic.api_key_env` names), ANTHROPIC_AUTH_TOKEN, or its login (`claude /login`)',
+      ...(spent === undefined ? {} : { spent }),
+    });
+  }
+}

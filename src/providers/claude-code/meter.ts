@@ -11,8 +11,16 @@ import type { SpentSoFar } from './errors.js';
 /** How the caller prices a model call (the engine's price table): null when the model is unknown. */
 export type SessionPrice = (model: string, usage: Usage) => number | null;
 
+/**
+ * The model Claude Code names on assistant messages it makes itself — an API error's text, "Not
+ * logged in" — for which no call was made: nothing was paid, and nothing is unpriced.
+ */
+const SYNTHETIC_MODEL = '<synthetic>';
+
 interface CallUsage {
   model: string;
+  /** A call of the main loop (a turn of the session), not of a subagent. */
+  main: boolean;
   input: number;
   output: number;
   cacheRead: number;
@@ -28,10 +36,12 @@ export class SessionMeter {
   add(message: SDKAssistantMessage): void {
     this.sessionId ??= message.session_id;
     const { id, model } = message.message;
+    if (model === SYNTHETIC_MODEL) return;
     const u = (message.message.usage ?? {}) as unknown as Partial<Record<string, number | null>>;
     const seen = this.calls.get(id);
     this.calls.set(id, {
       model: model ?? seen?.model ?? 'unknown',
+      main: seen?.main ?? message.parent_tool_use_id === null,
       input: Math.max(seen?.input ?? 0, u.input_tokens ?? 0),
       output: Math.max(seen?.output ?? 0, u.output_tokens ?? 0),
       cacheRead: Math.max(seen?.cacheRead ?? 0, u.cache_read_input_tokens ?? 0),
@@ -61,7 +71,9 @@ export class SessionMeter {
     let usage: Usage = { inputTokens: 0, outputTokens: 0 };
     let knownCostUsd = 0;
     let unpricedCalls = 0;
+    let turns = 0;
     for (const call of this.calls.values()) {
+      if (call.main) turns++;
       const one = usageOf(call);
       usage = addUsage(usage, one);
       const cost = this.price?.(call.model, one) ?? null;
@@ -72,7 +84,8 @@ export class SessionMeter {
       usage,
       costUsd: unpricedCalls === this.calls.size ? null : knownCostUsd,
       ...(unpricedCalls > 0 ? { unpricedCalls } : {}),
-      numTurns: this.calls.size,
+      // As Claude Code counts them: the main loop's calls (a subagent's are paid, not turns).
+      numTurns: turns,
       ...(this.sessionId === undefined ? {} : { sessionId: this.sessionId }),
     };
   }

@@ -89,6 +89,8 @@ export class SessionProcess implements SpawnedProcess {
   private readonly events = new EventEmitter();
   private readonly grouped: boolean;
   private tail = '';
+  /** Whether `tail` lost its start to the size limit (it may begin in the middle of a word). */
+  private tailCut = false;
   private signalled = false;
   private stopping: NodeJS.Timeout | undefined;
 
@@ -107,7 +109,9 @@ export class SessionProcess implements SpawnedProcess {
     const stderr = this.child.stderr;
     stderr.setEncoding('utf8');
     stderr.on('data', (chunk: string) => {
-      this.tail = (this.tail + chunk).slice(-STDERR_TAIL_CHARS);
+      const text = this.tail + chunk;
+      this.tailCut ||= text.length > STDERR_TAIL_CHARS;
+      this.tail = text.slice(-STDERR_TAIL_CHARS);
     });
     stderr.on('error', () => {});
     let stderrClosed = false;
@@ -162,9 +166,15 @@ export class SessionProcess implements SpawnedProcess {
     return this.child.signalCode;
   }
 
-  /** The end of what `claude` wrote on stderr (for the error of a session that ended without a result). */
+  /**
+   * The end of what `claude` wrote on stderr (for the error of a session that ended without a
+   * result), from a word's start: cut in the middle of a secret, the rest of it would escape
+   * redaction, which finds only whole values.
+   */
   stderrTail(): string {
-    return this.tail;
+    if (!this.tailCut) return this.tail;
+    const space = this.tail.search(/\s/);
+    return space === -1 ? '' : this.tail.slice(space + 1);
   }
 
   /** The SDK's kill: the whole group gets the signal; after a SIGTERM, SIGKILL follows if need be. */

@@ -2,6 +2,7 @@
 // turns — or the typed error its subtype stands for.
 import type { ModelUsage, SDKResultMessage } from '@anthropic-ai/claude-agent-sdk';
 import type { Usage } from '../provider.js';
+import type { BudgetCap } from './budget-cap.js';
 import {
   ClaudeCodeBudgetError,
   ClaudeCodeCostLimitError,
@@ -62,12 +63,8 @@ export function interpretResult(
   context: {
     model?: string;
     maxTurns?: number;
-    /**
-     * Whose limit the session's spending cap (`maxBudgetUsd`) was: the step's own `max_cost_usd`
-     * (stopping there fails the step) or what was left of the run's budget (a budget stop, the
-     * default). `step` is the step named in the error.
-     */
-    budgetCap?: { of: 'run' } | { of: 'step'; maxCostUsd: number; step?: string };
+    /** Whose limit the session's spending cap was (see ./budget-cap.ts); the run's by default. */
+    budgetCap?: BudgetCap;
     /** Whose values are redacted from the errors it reports (default: process.env). */
     env?: Readonly<Record<string, string | undefined>>;
   },

@@ -1,9 +1,12 @@
 // One agentic Claude Code session through the Claude Agent SDK: the SDK speaks stream-json with the
 // executable, which we start for it in a process group of its own (./process-group.ts: stopping the
 // session stops what its tools started too); we pass the step's options and a minimal environment
-// (./environment.ts), cancel it with the step's signal or at the step's max_tokens (either kills the
-// process group) and read the answer, usage and cost from its result message.
+// (./environment.ts), cancel it with the step's signal, at the step's max_tokens or when the API
+// keeps refusing its credentials (./api-retries.ts) — each kills the process group — and read the
+// answer, usage and cost from its result message, where the session ends.
 import type { Options, SDKResultMessage, SettingSource } from '@anthropic-ai/claude-agent-sdk';
+import { ApiRetryWatch } from './api-retries.js';
+import type { BudgetCap } from './budget-cap.js';
 import { sessionEnvironment } from './environment.js';
 import { ClaudeCodeError, ClaudeCodeTokenLimitError, type SpentSoFar } from './errors.js';
 import { EXECUTABLE_ENV } from './executable.js';
@@ -11,7 +14,7 @@ import { type ClaudeAgentSdk, loadClaudeAgentSdk } from './load-sdk.js';
 import { SessionMeter } from './meter.js';
 import { type SessionProcess, spawnInOwnGroup } from './process-group.js';
 import { type ClaudeCodeResult, interpretResult } from './result.js';
-import { sanitizeMessage } from './sanitize.js';
+import { MAX_MESSAGE_LENGTH, sanitizeMessage, sanitizeTail } from './sanitize.js';
 
 export type PermissionMode = 'default' | 'acceptEdits' | 'bypassPermissions' | 'plan';
 
@@ -64,7 +67,7 @@ export interface SessionOptions {
    * Whose limit `maxBudgetUsd` is: the step's own (Claude Code stopping there fails the step with
    * ClaudeCodeCostLimitError) or the run's remaining budget (ClaudeCodeBudgetError, the default).
    */
-  budgetCap?: { of: 'run' } | { of: 'step'; maxCostUsd: number };
+  budgetCap?: BudgetCap;
   /** The SDK to use; the installed one by default (tests may pass a stand-in). */
   sdk?: ClaudeAgentSdk;
 }
@@ -72,8 +75,9 @@ export interface SessionOptions {
 export type { ClaudeCodeResult };
 
 /**
- * Runs the session to its end. Rejects with `signal.reason` as soon as the signal fires (the SDK
+ * Runs the session to its result. Rejects with `signal.reason` as soon as the signal fires (the SDK
  * then ends the process), ClaudeCodeTokenLimitError past `maxOutputTokens` (likewise),
+ * ClaudeCodeAuthError when the API keeps refusing its credentials (likewise),
  * ClaudeCodeMaxTurnsError at `maxTurns`, ClaudeCodeError for any other failure.
  */
 export async function runClaudeCodeSession(
@@ -102,7 +106,9 @@ export async function runClaudeCodeSession(
   let model: string | undefined;
   let texts = 0;
   let failure: unknown;
-  let overLimit: ClaudeCodeTokenLimitError | undefined;
+  /** Why Elexirion stopped the session itself (its max_tokens, credentials the API keeps refusing). */
+  let stoppedBy: ClaudeCodeError | undefined;
+  const retries = new ApiRetryWatch();
   const env = request.env ?? sessionEnvironment(process.env);
   let started: SessionProcess | undefined;
   const queryOptions = sdkOptions(request, controller, env);
@@ -118,14 +124,20 @@ export async function runClaudeCodeSession(
       if (next === 'aborted' || next.done) break;
       const message = next.value;
       if (message.type === 'system' && message.subtype === 'init') model = message.model;
-      else if (message.type === 'assistant') {
+      else if (message.type === 'system' && message.subtype === 'api_retry') {
+        stoppedBy = retries.see(message, meter.spent());
+        if (stoppedBy) {
+          controller.abort(stoppedBy);
+          break;
+        }
+      } else if (message.type === 'assistant') {
         meter.add(message); // subagents' calls are paid for too
         const { maxOutputTokens } = options;
         if (maxOutputTokens !== undefined && meter.outputTokens() > maxOutputTokens) {
           // Stopped here, whatever the process still has to say (a result already on its way
           // included): the SDK ends it, and the bill is what the meter saw.
-          overLimit = new ClaudeCodeTokenLimitError(options.step, maxOutputTokens, meter.outputTokens(), meter.spent());
-          controller.abort(overLimit);
+          stoppedBy = new ClaudeCodeTokenLimitError(options.step, maxOutputTokens, meter.outputTokens(), meter.spent());
+          controller.abort(stoppedBy);
           break;
         }
         if (message.parent_tool_use_id === null && options.onText) {
@@ -136,18 +148,24 @@ export async function runClaudeCodeSession(
             options.onText(texts++ === 0 ? block.text : `\n\n${block.text}`);
           }
         }
-      } else if (message.type === 'result') result = message;
+      } else if (message.type === 'result') {
+        // The session's last word: read no further. Claude Code exits after it, or sometimes hangs
+        // with stdout open (anthropics/claude-code#25629); waiting for that made a finished, paid
+        // session time out. Closing the session (below) ends the process if it lingers.
+        result = message;
+        break;
+      }
     }
   } catch (error) {
-    // After an error result Claude Code exits non-zero and the SDK throws for that too: the
-    // result message is the better account of what happened, so the throw only counts without one.
+    // Reading stops at a result, so this is a session that ended without one: it could not
+    // start, or the process died (the SDK throws for its non-zero exit).
     failure = error;
   } finally {
     signal.removeEventListener('abort', onAbort);
     session.close();
   }
   if (signal.aborted) throw signal.reason;
-  if (overLimit) throw overLimit;
+  if (stoppedBy) throw stoppedBy;
   // What it reports is redacted with the values of the session's environment too (the key it was
   // given under another name than the one it came from).
   const redact = { ...process.env, ...env };
@@ -157,12 +175,7 @@ export async function runClaudeCodeSession(
       ...(model ? { model } : {}),
       ...maxTurnsOf(request),
       env: redact,
-      ...(budgetCap === undefined
-        ? {}
-        : {
-            budgetCap:
-              budgetCap.of === 'step' && options.step !== undefined ? { ...budgetCap, step: options.step } : budgetCap,
-          }),
+      ...(budgetCap === undefined ? {} : { budgetCap: namingStep(budgetCap, options.step) }),
     });
   }
   throw startFailure(failure, request, meter.spent(), redact, started?.stderrTail() ?? '');
@@ -191,9 +204,18 @@ function sdkOptions(request: ClaudeCodeRequest, controller: AbortController, env
   return options;
 }
 
+/** A cap of the step's own names its step in the error of a stop there. */
+function namingStep(cap: BudgetCap, step: string | undefined): BudgetCap {
+  return cap.of === 'step' && cap.step === undefined && step !== undefined ? { ...cap, step } : cap;
+}
+
 function maxTurnsOf(request: ClaudeCodeRequest): { maxTurns?: number } {
   return request.maxTurns === undefined ? {} : { maxTurns: request.maxTurns };
 }
+
+const STDERR_LABEL = '. stderr: ';
+/** What an error message keeps at least of the end of a crash's stderr. */
+const MIN_STDERR_LENGTH = 200;
 
 /**
  * The session ended without a result: it could not start, or the process died — having spent, on
@@ -208,12 +230,15 @@ function startFailure(
 ): ClaudeCodeError {
   const paid = spent === undefined ? {} : { spent };
   if (error === undefined) return new ClaudeCodeError('the Claude Code session ended without a result', paid);
-  let message = error instanceof Error ? error.message : String(error);
+  const message = error instanceof Error ? error.message : String(error);
+  let text = sanitizeMessage(message, env, MAX_MESSAGE_LENGTH - MIN_STDERR_LENGTH);
   // The SDK tells what the process wrote on stderr only when it started the process itself: the
-  // end of it (what a crash printed) is added here.
+  // end of it (what a crash printed last, its cause) is added here, in what the message leaves.
   const tail = stderr.trim();
-  if (tail !== '' && !message.includes('stderr:')) message = `${message}. stderr: ${tail}`;
-  const text = sanitizeMessage(message, env);
+  if (tail !== '' && !message.includes('stderr:')) {
+    const room = MAX_MESSAGE_LENGTH - text.length - STDERR_LABEL.length;
+    text = `${text}${STDERR_LABEL}${sanitizeTail(tail, env, room)}`;
+  }
   if (request.executable === undefined && /not found|ENOENT/i.test(text)) {
     return new ClaudeCodeError(`Claude Code could not be started: ${text}`, {
       hint: `set \`executable:\` on the step or ${EXECUTABLE_ENV} to the path of a \`claude\` executable`,
