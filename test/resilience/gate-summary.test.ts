@@ -37,7 +37,7 @@ it('a dead, unused configuration does not keep its provider name open after its 
   const health = await checkHealth({
     store: { listRuns: async () => [] },
     gates: registry,
-    eventLoop: { sample: () => ({ p50Ms: 0, p99Ms: 0, maxMs: 0 }) } as never,
+    eventLoop: { recent: () => ({ p50Ms: 0, p99Ms: 0, maxMs: 0 }) } as never,
     env: {},
   });
   expect(health.checks.providers.status).toBe('ok');
