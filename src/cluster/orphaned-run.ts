@@ -4,19 +4,13 @@
 // journaled the run's end: left so, it would read `running` for ever, and a resume on the last
 // worker's host would be refused (its owner lives). It ends `interrupted` instead, with the queue's
 // reason: resumable, as a run a drain interrupted is.
-import { totalsOf } from '../engine/run-result.js';
+import { endInterrupted } from '../engine/orphaned-runs.js';
 import type { Store } from '../journal/store.js';
 
 /** Ends run `runId` `interrupted` if the journal still has it running; whether it did. */
 export async function endOrphanedRun(store: Store, runId: string, reason: string): Promise<boolean> {
   const record = await store.getRun(runId);
   if (record?.status !== 'running') return false;
-  // What its executions journaled, as a run's end totals it (its row had none while it ran).
-  const totals = totalsOf(await store.getSteps(runId), await store.itemTotals(runId));
   // Compared with the claim read: a resume that claimed the run meanwhile owns it, and is left alone.
-  return store.claimRun(
-    runId,
-    { status: 'running', metadata: record.metadata },
-    { status: 'interrupted', finishedAt: Date.now(), totals, error: `the cluster gave up on its job: ${reason}` },
-  );
+  return endInterrupted(store, record, `the cluster gave up on its job: ${reason}`);
 }

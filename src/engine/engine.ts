@@ -1,6 +1,5 @@
 // The engine: starts, supervises, resumes and cancels runs. One Engine per process is the norm;
 // its provider gates and call cache are shared by every run it supervises.
-import { hostname } from 'node:os';
 import type { SharedBudgetFactory } from '../budget/run-budget.js';
 import { canonicalJson } from '../config/canonical.js';
 import { resolveInputs } from '../config/inputs.js';
@@ -8,7 +7,6 @@ import { type LoadedPipeline, loadPipeline } from '../config/loader.js';
 import { UsageError } from '../errors.js';
 import { CallCache } from '../journal/call-cache.js';
 import type { CassettePlayer, CassetteRecorder } from '../journal/cassette.js';
-import { PID_NAMESPACE, PROCESS_START, processGone, processStart } from '../journal/journal-logs.js';
 import { claimOf, fencedStore, RunTakenOverError, takenOver } from '../journal/run-fence.js';
 import type { RunRecord, RunTotals, StepRecord, Store } from '../journal/store.js';
 import { emptyTotals, FORGOTTEN_STEPS } from '../journal/store.js';
@@ -22,10 +20,12 @@ import { GateRegistry } from '../resilience/gate-registry.js';
 import { EventBus } from '../telemetry/event-bus.js';
 import { type ElexirionEvent, JOURNALED_WITH_THEIR_STATE } from '../telemetry/events.js';
 import { messageOf, RunInterruptedError, RunStillEndingError, RunStillRunningError } from './errors.js';
+import { interruptOrphanedRuns } from './orphaned-runs.js';
 import { persistedOptions, restoredOptions } from './persisted-options.js';
 import { type EngineServices, RunContext, type RunOptions } from './run-context.js';
 import { executeRun, type RunOutcome, totalsOf } from './run-executor.js';
 import { newRunId } from './run-id.js';
+import { goneOwner, ownerState, thisOwner } from './run-owner.js';
 import { runProvider } from './run-provider.js';
 import { buildRunResult, journalOf, type RunResult } from './run-result.js';
 import { pipelineOfRun, storedPipeline } from './stored-pipeline.js';
@@ -221,7 +221,7 @@ export class Engine {
       const record = newRunRecord(loaded, inputs, {
         ...options.metadata,
         options: persistedOptions(runOptions),
-        ...this.owner(),
+        ...thisOwner(),
       });
       await this.store.createRun(record);
       return this.supervise(record, loaded, runOptions, {
@@ -324,7 +324,7 @@ export class Engine {
         error: undefined,
         failedStep: undefined,
         finishedAt: undefined,
-        metadata: { ...record.metadata, options: persistedOptions(runOptions), ...this.owner(), resumes: restarts },
+        metadata: { ...record.metadata, options: persistedOptions(runOptions), ...thisOwner(), resumes: restarts },
       },
     );
     if (!claimed) {
@@ -545,38 +545,19 @@ export class Engine {
     return runProvider(run, name, this.env, this.factories);
   }
 
-  private owner(): Record<string, unknown> {
-    return {
-      pid: process.pid,
-      host: thisHost(),
-      ...(PID_NAMESPACE === undefined ? {} : { pidns: PID_NAMESPACE }),
-      ...(PROCESS_START === undefined ? {} : { started: PROCESS_START }),
-    };
+  /**
+   * Ends `interrupted` the runs the journal has running whose owner was a process of this host that
+   * is gone (killed before it could journal their end): orphaned-runs.ts. Their ids.
+   */
+  interruptOrphanedRuns(): Promise<string[]> {
+    return interruptOrphanedRuns(this.store, (record) =>
+      this.active.has(record.id) ? undefined : goneOwner(record.metadata),
+    );
   }
 
-  /**
-   * Whether the process that owns a running run is alive. A pid is checked only in its own pid
-   * namespace: a container sharing the hostname and the journal has pids of its own (`unknown`,
-   * never taken for gone). A process of another user answers EPERM: alive. Another host's process
-   * cannot be checked and is taken for gone, as it always was (a journal is one machine's; a
-   * cluster's runs are leased through Redis).
-   */
+  /** Whether the process that owns a running run is alive (run-owner.ts); this one's active runs are. */
   private ownerState(record: RunRecord): 'alive' | 'gone' | 'unknown' {
-    if (this.active.has(record.id)) return 'alive';
-    const { pid, host, pidns, started } = record.metadata as {
-      pid?: number;
-      host?: string;
-      pidns?: string;
-      started?: string;
-    };
-    if (host !== thisHost() || typeof pid !== 'number') return 'gone';
-    if (pidns !== undefined && PID_NAMESPACE !== undefined && pidns !== PID_NAMESPACE) return 'unknown';
-    if (pid === process.pid) return 'gone'; // ours, and not active: a crashed attempt of this process
-    if (processGone(pid)) return 'gone';
-    // The pid lives, but the kernel may have given it to another process since the owner died: its
-    // start says whether it is the owner (a run journaled before starts were kept: the pid alone).
-    const now = started === undefined ? undefined : processStart(pid);
-    return now !== undefined && now !== started ? 'gone' : 'alive';
+    return this.active.has(record.id) ? 'alive' : ownerState(record.metadata);
   }
 
   /** The pipeline a resume runs, and the run's inputs as that pipeline reads them. */
@@ -644,13 +625,6 @@ export class Engine {
     await this.store.updateRun(record.id, { pipeline: current.pipeline, pipelineHash: current.hash, inputs });
   }
 }
-
-// Read once: os.hostname() is a system call, and every run records its owner.
-let host: string | undefined;
-const thisHost = (): string => {
-  host ??= hostname();
-  return host;
-};
 
 /** A run as the journal first sees it: running, nothing spent. */
 function newRunRecord(

@@ -59,6 +59,9 @@ export interface Service {
 
 export { DEFAULT_HOST };
 
+/** How often `serve` looks for runs whose process was killed (see startService). */
+export const ORPHAN_SWEEP_MS = 30_000;
+
 export async function startService(options: ServiceOptions): Promise<Service> {
   const host = options.host ?? DEFAULT_HOST;
   const token = options.token === '' ? undefined : options.token;
@@ -114,8 +117,20 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       }),
   });
 
+  // A run whose process was killed (SIGKILL, out of memory, a machine that stopped) stays `running`
+  // in the journal: the dashboard would follow it for ever. Such runs of this host are ended
+  // `interrupted` — resumable — at start and then every ORPHAN_SWEEP_MS (engine/orphaned-runs.ts).
+  const sweepOrphans = async (): Promise<void> => {
+    const ended = await engine.interruptOrphanedRuns().catch(() => []);
+    for (const runId of ended) options.logger?.warn({ runId }, 'run interrupted: its process ended before it did');
+  };
+  await sweepOrphans();
+  const orphanSweep = setInterval(sweepOrphans, ORPHAN_SWEEP_MS);
+  orphanSweep.unref();
+
   // What was set up around the server, let go of when it stops (or never starts listening).
   const release = async (): Promise<void> => {
+    clearInterval(orphanSweep);
     eventLoop.stop();
     hub.close();
     await options.remote?.close();

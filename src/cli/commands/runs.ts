@@ -1,4 +1,6 @@
 // `elexirion runs` lists runs; `elexirion runs show RUN_ID` shows one, step by step.
+
+import { endIfOrphaned, interruptOrphanedRuns } from '../../engine/orphaned-runs.js';
 import { buildRunResult, currentTotals, journalOf, type RunResult, round } from '../../engine/run-result.js';
 import { UsageError } from '../../errors.js';
 import type { ItemTotals, RunStatus } from '../../journal/store.js';
@@ -39,6 +41,8 @@ export const registerRuns: RegisterCommand = (program, ctx) => {
         return;
       }
       try {
+        // A run whose process was killed is `running` in the journal until someone says otherwise.
+        await interruptOrphanedRuns(store).catch(() => []);
         const list = await store.listRuns({ limit, ...(flags.status ? { status: flags.status as RunStatus } : {}) });
         const rows = [];
         for (const r of list) {
@@ -98,8 +102,9 @@ export const registerRuns: RegisterCommand = (program, ctx) => {
       const json = flags.json ?? parent.json ?? false;
       const store = await openStore(flags.db ?? parent.db, ctx, { existing: true });
       try {
-        const record = await store.getRun(runId);
+        let record = await store.getRun(runId);
         if (!record) throw new UsageError(`no run with id ${runId}`, 'list runs with `elexirion runs`');
+        if (await endIfOrphaned(store, record)) record = (await store.getRun(runId)) ?? record;
         const { steps, items } = await journalOf(store, record);
         const result = buildRunResult(record, steps, items);
         if (json) {
