@@ -3,19 +3,18 @@
 // meets besides: a resumed or cancelled run, a dropped event stream, a long streamed answer,
 // untrusted text, a server without a token.
 // Needs Debian's chromium at /usr/bin/chromium (CI installs it) and a built dist/ (npm test builds).
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumFor, launchChromium } from './chromium.js';
 import { type ServeProcess, startServe } from './serve-process.js';
 import { startTcpProxy } from './tcp-proxy.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const TOKEN = 'browser-test-token-42';
 const SCREENSHOTS = join(import.meta.dirname, '__screenshots__');
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`skipping the dashboard browser test: ${CHROMIUM} is absent (apt-get install chromium)`);
+const hasChromium = chromiumFor('the dashboard browser test');
 
 const DEMO = `name: demo
 description: Three slow mock steps, streamed.
@@ -170,18 +169,7 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
       ELEXIRION_TOKEN: TOKEN,
       ELEXIRION_LOG_LEVEL: 'warn',
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     mkdirSync(SCREENSHOTS, { recursive: true });
   }, 60_000);
 
@@ -395,7 +383,7 @@ describe.skipIf(!hasChromium)('dashboard of a server without a token', () => {
     const root = mkdtempSync(join(tmpdir(), 'elexirion-dashboard-open-'));
     writeFileSync(join(root, 'demo.yaml'), DEMO);
     serve = await startServe(['--root', root, '--db', join(root, 'journal.db')], { ELEXIRION_LOG_LEVEL: 'warn' });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {

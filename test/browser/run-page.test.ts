@@ -1,18 +1,16 @@
 // A run's page for a run that fails, and for a step with a long name. In headless Chromium, against
 // the service started in-process from the sources (as step-names.test.ts).
 // Needs Debian's chromium at /usr/bin/chromium (CI installs it).
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/journal/sqlite-store.js';
 import { type Service, startService } from '../../src/server/service.js';
+import { chromiumFor, launchChromium } from './chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium)
-  console.warn(`skipping the dashboard run-page test: ${CHROMIUM} is absent (apt-get install chromium)`);
+const hasChromium = chromiumFor('the dashboard run-page test');
 
 // Every step succeeds; the run fails rendering its outputs (the step's answer is no number), and
 // the run's error quotes the template, markup and all: the run's failure is no step's.
@@ -48,7 +46,7 @@ describe.skipIf(!hasChromium)('dashboard: a run’s page', () => {
     writeFileSync(join(root, 'long.yaml'), LONG);
     store = new SqliteStore(':memory:');
     service = await startService({ store, root, port: 0, env: {} }); // no token: loopback only
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {

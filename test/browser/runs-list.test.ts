@@ -2,18 +2,16 @@
 // that stops answering for a while (restarted, a network cut) and comes back. In headless Chromium,
 // against the service started in-process from the sources (as step-names.test.ts).
 // Needs Debian's chromium at /usr/bin/chromium (CI installs it).
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/journal/sqlite-store.js';
 import { type Service, startService } from '../../src/server/service.js';
+import { chromiumFor, launchChromium } from './chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium)
-  console.warn(`skipping the dashboard runs-list test: ${CHROMIUM} is absent (apt-get install chromium)`);
+const hasChromium = chromiumFor('the dashboard runs-list test');
 
 const QUICK = 'name: quick\nsteps:\n  - { name: only, type: mock, prompt: "hi", response: "ok" }\n';
 /** One page of the list (the page asks for 50 runs at first). */
@@ -41,7 +39,7 @@ describe.skipIf(!hasChromium)('dashboard: the runs list', () => {
     }
     // Each finished: the list's rows are not to change under the test.
     await service.engine.drain();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {

@@ -3,18 +3,16 @@
 // the finished run is opened, with no script error. In headless Chromium, against the service
 // started in-process from the sources (the other browser tests run the built CLI).
 // Needs Debian's chromium at /usr/bin/chromium (CI installs it).
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/journal/sqlite-store.js';
 import { type Service, startService } from '../../src/server/service.js';
+import { chromiumFor, launchChromium } from './chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium)
-  console.warn(`skipping the dashboard step-names test: ${CHROMIUM} is absent (apt-get install chromium)`);
+const hasChromium = chromiumFor('the dashboard step-names test');
 
 const NAMES = `name: names
 steps:
@@ -45,7 +43,7 @@ describe.skipIf(!hasChromium)('dashboard: steps named like Object.prototype prop
     writeFileSync(join(root, 'names.yaml'), NAMES);
     store = new SqliteStore(':memory:');
     service = await startService({ store, root, port: 0, env: {} }); // no token: loopback only
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {

@@ -3,18 +3,17 @@
 // headless Chromium, against the service started in-process (as run-page.test.ts); the runs are
 // journaled as a run with unpriced calls leaves them.
 // Needs Debian's chromium at /usr/bin/chromium (CI installs it).
-import { existsSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/journal/sqlite-store.js';
 import { emptyTotals, type RunTotals } from '../../src/journal/store.js';
 import { type Service, startService } from '../../src/server/service.js';
+import { chromiumFor, launchChromium } from './chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`skipping the dashboard cost test: ${CHROMIUM} is absent (apt-get install chromium)`);
+const hasChromium = chromiumFor('the dashboard cost test');
 
 describe.skipIf(!hasChromium)('dashboard: the cost of a run with calls of unknown price', () => {
   let store: SqliteStore;
@@ -69,7 +68,7 @@ describe.skipIf(!hasChromium)('dashboard: the cost of a run with calls of unknow
       0.25,
     );
     service = await startService({ store, root: mkdtempSync(join(tmpdir(), 'elexirion-cost-')), port: 0, env: {} });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {
