@@ -30,6 +30,14 @@ export function clusterConfig(redis: string | undefined, env: NodeJS.ProcessEnv)
   // ioredis reads the path as a database number and takes anything else (`/abc`) for database 0:
   // two clusters meant to be kept apart would share one.
   const path = URL.canParse(redisUrl) ? new URL(redisUrl).pathname : '';
+  // A password with a raw `/` ends the authority there: the rest of it reads as the path. Nothing
+  // of the URL is shown then — any part of it may be the password's.
+  if (path.includes('@')) {
+    throw new ElexirionError('--redis: the URL\'s path holds an "@": a password with "/" in it ends the host there', {
+      exitCode: ExitCode.invalidInput,
+      hint: 'percent-encode the password\'s "/" as %2F (and "@" as %40, ":" as %3A)',
+    });
+  }
   if (path !== '' && path !== '/' && !/^\/\d+$/.test(path)) {
     throw new ElexirionError(`--redis ${redactUrl(redisUrl)}: "${path.slice(1)}" is not a database number`, {
       exitCode: ExitCode.invalidInput,

@@ -39,6 +39,17 @@ describe('a Redis URL naming a database Redis does not have', () => {
     expect((refused as ElexirionError).exitCode).toBe(2);
     expect((refused as Error).message).toMatch(/Redis refuses database 99: ERR DB index is out of range/);
     expect(() => clusterConfig(withDb('abc'), {})).toThrow(/"abc" is not a database number/);
+    // A raw "/" in a password: the rest of it reads as the path, and no part of it is shown.
+    const slashed = (() => {
+      try {
+        clusterConfig('redis://user:p@ss/w:rd@127.0.0.1:6379', {});
+      } catch (error) {
+        return error as ElexirionError;
+      }
+    })();
+    expect(slashed?.exitCode).toBe(2);
+    expect(slashed?.message).toMatch(/a password with "\/" in it/);
+    expect(`${slashed?.message} ${slashed?.hint}`).not.toMatch(/w:rd|p@ss/);
     await expect(assertRedisReachable(clusterConfig(withDb('3'), {}))).resolves.toBeUndefined();
   });
 
