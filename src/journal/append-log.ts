@@ -7,7 +7,7 @@
 // A record is complete once its newline is in the file: JSON escapes every newline inside a value,
 // and the newline is the last byte of its write. A process killed in the middle of a write leaves at
 // most a torn last line, which readers ignore.
-import { closeSync, fdatasyncSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, fdatasyncSync, openSync, readSync, writeSync } from 'node:fs';
 
 export class AppendLog {
   private fd: number | undefined;
@@ -24,6 +24,14 @@ export class AppendLog {
   ) {
     // 'wx': the file must be new (names are unique per process), so `end` counts from 0.
     this.fd = openSync(path, 'wx', mode);
+    // Exactly `mode`, whatever the umask took from it, as SQLite gives its -wal file: a journal
+    // shared by a group (0660) must leave logs its other users can read as they recover them. A
+    // file system that keeps no modes (SQLite ignores the failure too) still takes the log.
+    try {
+      fchmodSync(this.fd, mode);
+    } catch {
+      // As made, under the umask.
+    }
   }
 
   get size(): number {

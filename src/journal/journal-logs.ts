@@ -117,9 +117,20 @@ export function newLogName(): string {
   return `${process.pid}-${THREAD_TOKEN}-${String(made).padStart(9, '0')}${LOG_SUFFIX}`;
 }
 
-/** Whether the process that owned a log is certainly gone (then nobody will ever write to it). */
-export function isGone(owner: LogRow | undefined): boolean {
-  if (owner === undefined) return true; // a file without a row: its owner died before registering it
+/**
+ * Whether the process that owned log `name` is certainly gone (then nobody will ever write to it).
+ * `owner`: its row; a row only another process's mark made (pid 0) says no more than none.
+ */
+export function isGone(owner: LogRow | undefined, name: string): boolean {
+  if (owner === undefined || owner.pid === 0) {
+    // No row names its owner: the journal database was replaced under a live process (its new
+    // journal_logs knows nothing of the logs beside it), or the row went with a process killed as
+    // it removed its log. The name starts with the owner's pid (newLogName): a live owner's log must
+    // not be removed while it writes on — its next writes would go into a file nobody will read.
+    const pid = Number.parseInt(name, 10);
+    if (!(pid > 0)) return true; // no pid in the name: no process of ours ever wrote it
+    return pid !== process.pid && processGone(pid);
+  }
   if (owner.host !== HOST_ID) return false; // another machine's or pid namespace's: cannot tell
   // Ours but not open in this thread: another thread's, or an earlier process's with our pid.
   // Cannot tell which: kept (an applied log left behind is read again, never applied again).

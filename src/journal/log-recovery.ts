@@ -64,7 +64,7 @@ export class LogRecovery {
    */
   private forgetOrphans(files: Set<string>, except: string | undefined): void {
     for (const row of this.logs.all()) {
-      if (files.has(row.name) || row.name === except || openLogs.has(row.name) || !isGone(row)) continue;
+      if (files.has(row.name) || row.name === except || openLogs.has(row.name) || !isGone(row, row.name)) continue;
       if (existsSync(join(this.dir, row.name))) continue; // made since the directory was read
       this.logs.forget(row.name);
     }
@@ -79,7 +79,7 @@ export class LogRecovery {
       return; // removed meanwhile by its owner
     }
     const damaged = size > (owner?.applied ?? 0) && this.apply(path, name);
-    if (openLogs.has(name) || !isGone(owner)) return;
+    if (openLogs.has(name) || !isGone(owner, name)) return;
     // Everything complete in it was applied above (a failure would have thrown): what may remain
     // is a line its dead owner never finished, or the damage. Tidying up is not worth failing the
     // open for: a log left behind is read again and applies nothing twice.

@@ -125,9 +125,20 @@ export class SqliteStore implements Store {
   }
 
   private migrateSync(): void {
-    this.db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
-    const row = this.db.prepare('SELECT max(version) AS v FROM schema_version').get() as { v: number | null };
-    const current = row.v ?? 0;
+    // The version is read inside the write transaction that migrates: two processes opening a fresh
+    // (or older) journal at once must not both read version N and both run migration N + 1 — the
+    // second failed its open ("table runs already exists"). The one that waited finds nothing to do.
+    const migrate = this.db.transaction((): number => {
+      this.db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
+      const row = this.db.prepare('SELECT max(version) AS v FROM schema_version').get() as { v: number | null };
+      const current = row.v ?? 0;
+      for (let v = current; v < SQLITE_MIGRATIONS.length; v++) {
+        this.db.exec(SQLITE_MIGRATIONS[v] as string);
+        this.db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(v + 1);
+      }
+      return current;
+    });
+    const current = migrate.immediate();
     if (current > SQLITE_MIGRATIONS.length) {
       // A newer Elexirion's journal: its tables, and the logs it may have left, mean what this one
       // cannot know.
@@ -137,13 +148,6 @@ export class SqliteStore implements Store {
         { exitCode: ExitCode.unavailable, hint: 'upgrade Elexirion on this machine to the version that wrote it' },
       );
     }
-    const apply = this.db.transaction(() => {
-      for (let v = current; v < SQLITE_MIGRATIONS.length; v++) {
-        this.db.exec(SQLITE_MIGRATIONS[v] as string);
-        this.db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(v + 1);
-      }
-    });
-    apply.immediate();
   }
 
   private prepare() {

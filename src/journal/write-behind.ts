@@ -15,7 +15,7 @@
 //
 // Other connections see this process's writes when they are applied (≤ APPLY_EVERY_MS late), and
 // all of them, applied or not, when they open the journal.
-import { closeSync, fsyncSync, mkdirSync, openSync, rmSync } from 'node:fs';
+import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { ElexirionError, ExitCode } from '../errors.js';
@@ -293,10 +293,15 @@ export class WriteBehind {
     if (this.log) return this.log;
     const name = this.nextName ?? this.register();
     this.nextName = undefined;
+    let log: AppendLog | undefined;
     try {
       const mode = this.options.fileMode ?? 0o600;
-      const made = mkdirSync(dir, { recursive: true, mode: mode | ((mode & 0o444) >> 2) });
-      this.log = new AppendLog(join(dir, name), this.options.fsync, mode);
+      const dirMode = mode | ((mode & 0o444) >> 2);
+      const made = mkdirSync(dir, { recursive: true, mode: dirMode });
+      // As the logs' own modes (append-log.ts): exactly the database's, not what the umask left —
+      // a group sharing the journal must be able to start and remove logs in it.
+      if (made !== undefined) chmodQuietly(dir, dirMode);
+      log = new AppendLog(join(dir, name), this.options.fsync, mode);
       // durability 'full': a line fdatasynced into a file whose directory entry is not on disk yet
       // would not survive a power cut either.
       if (this.options.fsync) {
@@ -304,15 +309,28 @@ export class WriteBehind {
         syncDirectory(dir);
       }
     } catch (error) {
-      this.forgetQuietly(name);
+      // A file made but not to be written (its directory could not be synced): removed before its
+      // row is forgotten — a log without its row is taken for a dead process's, applied and removed
+      // by whoever opens the journal, while this process would apply its writes a second time.
+      let removed = true;
+      if (log) {
+        log.close();
+        try {
+          rmSync(log.path, { force: true });
+        } catch {
+          removed = false; // then its row stays: an empty log of this process, removed once it is gone
+        }
+      }
+      if (removed) this.forgetQuietly(name);
       throw new ElexirionError(`cannot create the journal's write-ahead log in ${dir}: ${(error as Error).message}`, {
         exitCode: ExitCode.unavailable,
         hint: 'the directory beside the journal database must be writable (--db, ELEXIRION_DB)',
       });
     }
+    this.log = log;
     this.logName = name;
     openLogs.add(name);
-    return this.log;
+    return log;
   }
 
   private register(): string {
@@ -468,6 +486,15 @@ export class WriteBehind {
 }
 
 const isBusy = (error: unknown): boolean => /^SQLITE_(BUSY|LOCKED)/.test(String((error as { code?: unknown }).code));
+
+/** A file system that keeps no modes (SQLite ignores the failure too) still takes the logs. */
+function chmodQuietly(path: string, mode: number): void {
+  try {
+    chmodSync(path, mode);
+  } catch {
+    // As made, under the umask.
+  }
+}
 
 function syncDirectory(path: string): void {
   const fd = openSync(path, 'r');
