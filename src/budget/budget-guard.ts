@@ -3,6 +3,11 @@
 // take the run past a limit, counting what is spent and what calls in flight may still spend?
 // If so the call is not made and the run stops with BudgetExceededError; everything finished stays
 // in the journal. After the call, the real usage replaces the estimate.
+// A call refused only for the worst cases of calls in flight (what is spent leaves room for it)
+// waits, when its caller can give up waiting (a signal), for those calls to settle, and is checked
+// again then: a batch's max_parallel must not fail a run its budget can pay for. Without a signal
+// (a retry's new reservation, taken inside a bulkhead slot; a Claude Code session, which asks for
+// less instead) such a call is refused as before.
 // Calls to a model missing from the price table cannot be priced: max_cost_usd does not stop them
 // (max_tokens still does), and they are counted as unpriced.
 // This is the budget of a run on one machine; in cluster mode the same check is made on a ledger
@@ -10,6 +15,7 @@
 import { formatCost } from '../cli/format.js';
 import { ElexirionError } from '../errors.js';
 import type { ModelRequest, Usage } from '../providers/provider.js';
+import { abortError } from '../resilience/abort.js';
 import { estimateUsage } from './estimate.js';
 import type { RunBudget } from './run-budget.js';
 
@@ -51,6 +57,14 @@ export class BudgetGuard implements RunBudget {
   /** Worst cases of the calls in flight: parallel calls must not each see the whole budget free. */
   private reservedCost = 0;
   private reservedTokens = 0;
+  /**
+   * The reservations held. A sum of floats taken apart again does not come back to 0 (0.1 + 0.2 −
+   * 0.1 − 0.2 = 5.6e-17): with none held, the sums are reset, so that nothing reads as in flight.
+   * A reservation released twice is freed once (it must not free another call's hold).
+   */
+  private readonly held = new Set<BudgetReservation>();
+  /** Calls waiting for calls in flight to settle (see `reserve`), in the order they came. */
+  private readonly waiting: Waiter[] = [];
   unpricedCalls = 0;
 
   constructor(
@@ -67,37 +81,48 @@ export class BudgetGuard implements RunBudget {
     return { costUsd: this.spentCost, tokens: this.spentTokens };
   }
 
-  /** Checks the call against the limits and holds its worst case until `commit` or `release`. */
-  reserve(request: ModelRequest, step: string, price: PriceFn = this.price): BudgetReservation {
+  /**
+   * Checks the call against the limits and holds its worst case until `commit` or `release`. With a
+   * `signal`, a call refused only for the calls in flight waits for them (a promise), until it fits,
+   * what is spent leaves no room for it (refused), or the signal fires (its abort error).
+   */
+  reserve(request: ModelRequest, step: string, price?: PriceFn): BudgetReservation;
+  reserve(
+    request: ModelRequest,
+    step: string,
+    price: PriceFn | undefined,
+    signal: AbortSignal | undefined,
+  ): BudgetReservation | Promise<BudgetReservation>;
+  reserve(
+    request: ModelRequest,
+    step: string,
+    price: PriceFn = this.price,
+    signal?: AbortSignal,
+  ): BudgetReservation | Promise<BudgetReservation> {
     const usage = estimateUsage(request);
-    const tokens = usage.inputTokens + usage.outputTokens;
-    const costUsd = price(request.provider, request.model, usage) ?? 0;
-    const { maxCostUsd, maxTokens } = this.limits;
-    if (maxCostUsd !== undefined && this.spentCost + this.reservedCost + costUsd > maxCostUsd) {
-      throw costRefusal(step, request, {
-        spent: this.spentCost,
-        inFlight: this.reservedCost,
-        limit: maxCostUsd,
-        call: costUsd,
-      });
-    }
-    if (maxTokens !== undefined && this.spentTokens + this.reservedTokens + tokens > maxTokens) {
-      throw tokenRefusal(step, request, {
-        spent: this.spentTokens,
-        inFlight: this.reservedTokens,
-        limit: maxTokens,
-        call: tokens,
-      });
-    }
-    this.reservedCost += costUsd;
-    this.reservedTokens += tokens;
-    return { costUsd, tokens };
+    const call: BudgetReservation = {
+      costUsd: price(request.provider, request.model, usage) ?? 0,
+      tokens: usage.inputTokens + usage.outputTokens,
+    };
+    if (this.fits(call, true)) return this.hold(call);
+    if (!signal || !this.fitsOnceSettled(call)) throw this.refusal(request, step, call);
+    if (signal.aborted) throw abortError(request.provider, signal);
+    return new Promise<BudgetReservation>((resolve, reject) => {
+      const waiter: Waiter = { request, step, call, resolve, reject, signal, onAbort: () => undefined };
+      waiter.onAbort = () => {
+        this.forget(waiter);
+        reject(abortError(request.provider, signal));
+      };
+      signal.addEventListener('abort', waiter.onAbort, { once: true });
+      this.waiting.push(waiter);
+    });
   }
 
   /** The call finished: its real usage and cost replace the estimate. */
   commit(reservation: BudgetReservation, usage: Usage, costUsd: number | null): void {
-    this.release(reservation);
+    this.free(reservation);
     this.spend(usage, costUsd);
+    this.wakeWaiting();
   }
 
   /**
@@ -107,12 +132,86 @@ export class BudgetGuard implements RunBudget {
    */
   countRecovered(usage: Usage, costUsd: number | null): void {
     this.spend(usage, costUsd);
+    this.wakeWaiting();
   }
 
   /** The call failed without a usage report: free its worst case. */
   release(reservation: BudgetReservation): void {
+    this.free(reservation);
+    this.wakeWaiting();
+  }
+
+  /** Whether the call fits what is spent (and, with `inFlight`, the worst cases of the calls in flight). */
+  private fits(call: BudgetReservation, inFlight: boolean): boolean {
+    const { maxCostUsd, maxTokens } = this.limits;
+    const cost = this.spentCost + (inFlight ? this.reservedCost : 0) + call.costUsd;
+    const tokens = this.spentTokens + (inFlight ? this.reservedTokens : 0) + call.tokens;
+    return (
+      (maxCostUsd === undefined || !overLimit(cost, maxCostUsd)) && (maxTokens === undefined || tokens <= maxTokens)
+    );
+  }
+
+  /** Whether the call would fit once every call in flight has settled at no cost: worth waiting for. */
+  private fitsOnceSettled(call: BudgetReservation): boolean {
+    return this.held.size > 0 && this.fits(call, false);
+  }
+
+  /** Why the call cannot be made now (it does not fit), counting the calls in flight. */
+  private refusal(request: ModelRequest, step: string, call: BudgetReservation): BudgetExceededError {
+    const { maxCostUsd, maxTokens } = this.limits;
+    if (maxCostUsd !== undefined && overLimit(this.spentCost + this.reservedCost + call.costUsd, maxCostUsd)) {
+      return costRefusal(step, request, {
+        spent: this.spentCost,
+        inFlight: this.reservedCost,
+        limit: maxCostUsd,
+        call: call.costUsd,
+      });
+    }
+    // Not the cost: the tokens (called only for a call that does not fit).
+    return tokenRefusal(step, request, {
+      spent: this.spentTokens,
+      inFlight: this.reservedTokens,
+      limit: maxTokens ?? 0,
+      call: call.tokens,
+    });
+  }
+
+  private hold(call: BudgetReservation): BudgetReservation {
+    this.held.add(call);
+    this.reservedCost += call.costUsd;
+    this.reservedTokens += call.tokens;
+    return call;
+  }
+
+  private free(reservation: BudgetReservation): void {
+    if (!this.held.delete(reservation)) return;
+    if (this.held.size === 0) {
+      this.reservedCost = 0;
+      this.reservedTokens = 0;
+      return;
+    }
     this.reservedCost = Math.max(0, this.reservedCost - reservation.costUsd);
     this.reservedTokens = Math.max(0, this.reservedTokens - reservation.tokens);
+  }
+
+  /** After a call settled: admits the waiting calls that fit now, refuses those that never will. */
+  private wakeWaiting(): void {
+    if (this.waiting.length === 0) return; // the usual case: no copy per call settled
+    for (const waiter of [...this.waiting]) {
+      if (this.fits(waiter.call, true)) {
+        this.forget(waiter);
+        waiter.resolve(this.hold(waiter.call));
+      } else if (!this.fitsOnceSettled(waiter.call)) {
+        this.forget(waiter);
+        waiter.reject(this.refusal(waiter.request, waiter.step, waiter.call));
+      }
+    }
+  }
+
+  private forget(waiter: Waiter): void {
+    const at = this.waiting.indexOf(waiter);
+    if (at >= 0) this.waiting.splice(at, 1);
+    waiter.signal.removeEventListener('abort', waiter.onAbort);
   }
 
   private spend(usage: Usage, costUsd: number | null): void {
@@ -120,6 +219,26 @@ export class BudgetGuard implements RunBudget {
     if (costUsd === null) this.unpricedCalls++;
     else this.spentCost += costUsd;
   }
+}
+
+/**
+ * Whether `usd` is past `limit`, by more than float sums drift: a thousand calls of $0.001 add up to
+ * 0.9990000000000008, and the thousandth was refused under max_cost_usd 1. A billionth of the budget
+ * is far more than that drift, and far less than any overshoot that matters.
+ */
+function overLimit(usd: number, limit: number): boolean {
+  return usd > limit + limit * 1e-9;
+}
+
+/** A call waiting in `reserve` for the calls in flight to settle. */
+interface Waiter {
+  request: ModelRequest;
+  step: string;
+  call: BudgetReservation;
+  resolve: (reservation: BudgetReservation) => void;
+  reject: (error: unknown) => void;
+  signal: AbortSignal;
+  onAbort: () => void;
 }
 
 /** Where a run's spending stood when a call was refused: spent, held by calls in flight, the limit, the call. */

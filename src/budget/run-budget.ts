@@ -15,9 +15,16 @@ export interface RunBudget {
   /**
    * Checks the call against the limits (BudgetExceededError) and holds its worst case. `price`:
    * how the caller prices its provider (a pipeline's — or a child pipeline's — `type:` and
-   * `prices:`); without it, the budget's own, which knows only the built-in price table.
+   * `prices:`); without it, the budget's own, which knows only the built-in price table. `signal`:
+   * the call may wait, until it fires, for calls in flight to settle when only their worst cases
+   * stand in its way (BudgetGuard; the cluster's ledger refuses such a call at once).
    */
-  reserve(request: ModelRequest, step: string, price?: PriceFn): BudgetReservation | Promise<BudgetReservation>;
+  reserve(
+    request: ModelRequest,
+    step: string,
+    price?: PriceFn,
+    signal?: AbortSignal,
+  ): BudgetReservation | Promise<BudgetReservation>;
   /** The call finished: its real usage and cost replace the estimate (cost null: unpriced). */
   commit(reservation: BudgetReservation, usage: Usage, costUsd: number | null): void;
   /** The call failed without a usage report: free its worst case. */

@@ -220,7 +220,8 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
     // The in-memory budget answers at once: no await on the local path; the cluster's asks Redis.
     // Priced as the call's cost will be (the pipeline's `prices:` and provider `type:`), or a
     // provider priced only by a pipeline would pass every budget as free.
-    const reserving = deps.budget?.reserve(request, step, deps.price);
+    // With the call's signal: refused only for calls in flight, it waits for them (BudgetGuard).
+    const reserving = deps.budget?.reserve(request, step, deps.price, opts.signal);
     let reservation = reserving instanceof Promise ? await reserving : reserving;
     const gate = deps.gates.gate(provider);
     // Attempts that failed after the vendor had answered and billed them (an unusable answer: the

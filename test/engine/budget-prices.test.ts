@@ -32,8 +32,10 @@ describe('budgets and a pipeline’s own prices', () => {
     'stops a batch of calls priced by `prices:` (declared at the %s level) at max_cost_usd',
     async (where) => {
       fake.reset();
-      // Each call's worst case: ~3 input + 20 output tokens at $1,000 per million = ~$0.023; the
-      // budget of $0.10 allows four of them in flight, never six.
+      // Each answer uses its whole cap: what it costs is its worst case, ~3 input + 20 output tokens
+      // at $1,000 per million = ~$0.023. The budget of $0.10 pays for four of them, never six —
+      // priced as free, all six would go out.
+      fake.setScript(() => ({ text: 'ok', usage: { input: 3, output: 20 } }));
       const result = await runYaml(newEngine(), pipeline(where));
       expect(result.status).toBe('failed');
       expect(result.error).toMatch(/budget|max_cost_usd/i);
