@@ -40,6 +40,16 @@ describe('examples run offline with --mock', () => {
     expect((await handle.result).status).toBe('succeeded');
   });
 
+  // Its input says "how many exclamation marks": a `slice` of five marks silently capped it at 5.
+  it.each([0, 3, 8])('hello.yaml prints as many marks as excitement=%i asks for', async (excitement) => {
+    const engine = newEngine();
+    const handle = await engine.start(await loadPipeline(join(examplesDir, 'hello.yaml')), {
+      mock: true,
+      inputs: { excitement },
+    });
+    expect((await handle.result).outputs.greeting).toBe(`Hello, world${'!'.repeat(excitement)}`);
+  });
+
   it('the chain example passes link 1 outputs to link 2', async () => {
     const result = await chain([join(examplesDir, 'chain/1-research.yaml'), join(examplesDir, 'chain/2-write.yaml')], {
       engine: newEngine(),

@@ -88,3 +88,22 @@ export function linkInputs(
   }
   return inputs;
 }
+
+/**
+ * The required inputs of `link` that the link before output as null (a skipped or failed step's
+ * output) and no --input gives: why the link cannot start. Its own message ("missing required input
+ * …, pass it with --input") does not say that the value came from the link before, and a resumed
+ * chain takes --input no more than it runs that succeeded link again.
+ */
+export function requiredInputsOutputAsNull(
+  link: LoadedPipeline,
+  given: Record<string, unknown>,
+  previousOutputs: Record<string, unknown> | undefined,
+): string[] {
+  const declared = link.pipeline.inputs ?? {};
+  return Object.entries(declared)
+    .filter(([name, input]) => input.required === true && !Object.hasOwn(given, name))
+    .filter(([name]) => previousOutputs !== undefined && Object.hasOwn(previousOutputs, name))
+    .filter(([name]) => previousOutputs?.[name] === null || previousOutputs?.[name] === undefined)
+    .map(([name]) => name);
+}

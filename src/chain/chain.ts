@@ -3,14 +3,14 @@
 // an ordinary run, journaled and resumable; the chain's id is the run id of its first link, whose
 // metadata keeps the chain (files, inputs, the run of every link started so far), so that
 // `resumeChain(id)` resumes the link that stopped and goes on with the rest.
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import type { Engine, RunHandle } from '../engine/engine.js';
 import type { RunResult } from '../engine/run-result.js';
 import { ConfigError, ElexirionError, UsageError } from '../errors.js';
 import type { RunStatus } from '../journal/store.js';
 import { assertClaudeCodeReady } from '../providers/claude-code/preflight.js';
 import { assertProviderKeys } from '../providers/step-providers.js';
-import { type ChainLink, linkInputs, linkName, planChain } from './chain-plan.js';
+import { type ChainLink, linkInputs, linkName, planChain, requiredInputsOutputAsNull } from './chain-plan.js';
 
 export interface ChainOptions {
   /** The engine the links run on (its journal keeps them). */
@@ -214,7 +214,7 @@ async function continueChain(state: ChainState, links: ChainLink[], cwd: string)
           status: 'failed',
           outputs: {},
           links: results,
-          error: `${linkName(link)} could not start: ${error.message}`,
+          error: `${linkName(link)} could not start: ${error.message}${nullCause(link, links[i - 1], state, previousOutputs)}`,
           failed_link: link.link,
         };
       }
@@ -247,6 +247,23 @@ async function continueChain(state: ChainState, links: ChainLink[], cwd: string)
     outputs: previousOutputs ?? {},
     links: results,
   };
+}
+
+/** Why a link's required input is missing when the link before output it as null; else ''. */
+function nullCause(
+  link: ChainLink,
+  previous: ChainLink | undefined,
+  state: ChainState,
+  previousOutputs: Record<string, unknown> | undefined,
+): string {
+  const names = requiredInputsOutputAsNull(link.loaded, state.given, previousOutputs);
+  if (previous === undefined || names.length === 0) return '';
+  const quoted = names.map((n) => `"${n}"`).join(', ');
+  return (
+    `\n  ${linkName(previous)} output ${quoted} as null (a skipped or failed step's output).` +
+    ` A resumed chain keeps that link's outputs and its --input values: give ${names.length > 1 ? 'these inputs' : 'the input'} a default in ${basename(link.file)} and resume,` +
+    ' or start the chain again with --input'
+  );
 }
 
 /**

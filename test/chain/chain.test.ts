@@ -214,6 +214,32 @@ describe('chain', () => {
     expect(refused.error).toMatch(/^link 2 of 2 \(d\.yaml\) could not start: .*missing required input "notes"/);
   });
 
+  it('says which link output a required input as null, and how a resume can get past it', async () => {
+    // Was only "missing required input …, pass it with --input": the cause (the link before) went
+    // unsaid, and `chain --resume` refuses --input.
+    const first = JSON.stringify({
+      name: 'first',
+      steps: [{ name: 'extra', type: 'mock', when: 'false', prompt: 'p', response: 'deep notes' }],
+      outputs: { notes: '{{ steps.extra.output }}' },
+    });
+    const second = JSON.stringify({
+      name: 'second',
+      inputs: { notes: { type: 'string', required: true } },
+      steps: [{ name: 'write', type: 'mock', prompt: 'w', response: '{{ notes }}' }],
+      outputs: { report: '{{ steps.write.output }}' },
+    });
+    const files = [h.write('n1.yaml', first), h.write('n2.yaml', second)];
+    const refused = await chain(files, { engine: h.engine, mock: true });
+    expect(refused.error).toMatch(/could not start: .*missing required input "notes"/s);
+    expect(refused.error).toContain('link 1 of 2 (n1.yaml) output "notes" as null');
+    expect(refused.error).toContain('give the input a default in n2.yaml and resume');
+    // That advice holds: with a default, the resumed chain goes on from link 1's journaled outputs.
+    h.write('n2.yaml', second.replace('"required":true', '"default":"(none)"'));
+    const resumed = await resumeChain(refused.chain_id, { engine: h.engine });
+    expect(resumed.status).toBe('succeeded');
+    expect(resumed.outputs).toEqual({ report: '(none)' });
+  });
+
   it('keeps a given input that the link before outputs as null: only a value wins over it', async () => {
     // Was: the null output replaced the given value, and the next link's default applied instead.
     const first = JSON.stringify({
