@@ -16,10 +16,14 @@ export function bearerAuth(token: string | undefined): MiddlewareHandler {
     if (token === undefined) return next();
     const header = c.req.header('authorization') ?? '';
     const match = /^Bearer\s+(.+)$/i.exec(header);
+    // RFC 9110 §11.6.1: a 401 names the scheme it wants; HTTP clients (and their retry or
+    // credential logic) read it from this header, not from the body.
     if (!match) {
+      c.header('WWW-Authenticate', 'Bearer realm="elexirion"');
       throw new HttpError(401, 'authentication required', 'send the header `Authorization: Bearer $ELEXIRION_TOKEN`');
     }
     if (!tokenMatches((match[1] as string).trim(), token)) {
+      c.header('WWW-Authenticate', 'Bearer realm="elexirion", error="invalid_token"');
       throw new HttpError(401, 'invalid token', 'use the value of ELEXIRION_TOKEN the server was started with');
     }
     return next();

@@ -14,6 +14,7 @@ import { redactDeep } from '../../telemetry/redact.js';
 import { confinePath } from '../confine-path.js';
 import { HttpError } from '../http-error.js';
 import { checkInlineProviders } from '../inline-providers.js';
+import { httpKeyHint } from '../key-hint.js';
 import { checkQueryParams } from '../query-params.js';
 import { relativeDeep } from '../root-relative.js';
 import { runSummary } from '../run-summary.js';
@@ -89,7 +90,9 @@ export function runRoutes(deps: ServerDeps): Hono {
 
   app.get('/', async (c) => {
     checkQueryParams(c, ['limit', 'status'], 'GET /runs?limit=20&status=failed');
-    const limit = Number(c.req.query('limit') ?? 50);
+    const given = c.req.query('limit') ?? '50';
+    // Digits only: Number() alone reads `0x10` as 16, `1e2` as 100 and ` 5` as 5 — not what was meant.
+    const limit = /^\d+$/.test(given) ? Number(given) : Number.NaN;
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
       throw new HttpError(400, '`limit` must be an integer from 1 to 1000', 'e.g. GET /runs?limit=20');
     }
@@ -237,7 +240,10 @@ async function readJson(request: Request): Promise<unknown> {
  * invalid". Any other error is left as it is.
  */
 function inputsError(error: unknown): unknown {
-  const rehinted = rehintMissingInputs(error, httpInputHint);
+  const rehinted = rehintMissingInputs(
+    httpKeyHint(error, 'send `"mock": true` to use no provider at all'),
+    httpInputHint,
+  );
   if (!(rehinted instanceof ConfigError)) return rehinted;
   const { diagnostics } = rehinted;
   if (diagnostics.length === 0 || !diagnostics.every((d) => d.path.startsWith('inputs.'))) return rehinted;
