@@ -36,3 +36,14 @@ export function newExecutionId(): string {
   next += EXECUTION_BYTES;
   return id;
 }
+
+const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/i;
+
+/**
+ * A run id as a person typed or copied it: ids are ULIDs, written in upper case, and Crockford's
+ * base32 reads either case alike — so `runs show 01m8…` (a lowercased copy, a shell completion, a
+ * URL) finds the run rather than saying there is none. Anything else as given (the journal says).
+ */
+export function normalizeRunId(value: string): string {
+  return ULID.test(value) ? value.toUpperCase() : value;
+}

@@ -57,3 +57,14 @@ describe('POST /runs with a provider whose key the server lacks', () => {
     expect((await h.call('/runs', { json: { yaml, mock: true } })).status).toBe(202);
   });
 });
+
+describe('a run id in the URL', () => {
+  it('is read in either case, as the CLI reads it (ULIDs are Crockford base32)', async () => {
+    const yaml = 'name: k\nsteps:\n  - name: a\n    type: mock\n    prompt: hi\n';
+    const started = await h.call('/runs', { json: { yaml, mock: true } });
+    const id = ((await started.json()) as any).run_id as string;
+    const shown = await h.call(`/runs/${id.toLowerCase()}`);
+    expect(shown.status).toBe(200);
+    expect(((await shown.json()) as any).run_id).toBe(id);
+  });
+});

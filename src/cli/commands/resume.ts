@@ -1,7 +1,7 @@
 // `elexirion resume RUN_ID`: continues a failed, interrupted or killed run from its journal.
 import { rehintMissingInputs } from '../../config/inputs.js';
+import { normalizeRunId } from '../../engine/run-id.js';
 import { maxCostOption } from '../option-values.js';
-import { runIdArgument } from '../run-id-argument.js';
 import { cassettes, runSession } from '../run-session.js';
 import type { RegisterCommand } from './index.js';
 
@@ -24,7 +24,7 @@ export const registerResume: RegisterCommand = (program, ctx, setExitCode) => {
   program
     .command('resume')
     .description('continue a failed, interrupted or killed run; finished steps are not run again')
-    .argument('<run-id>', 'the run to continue (see `elexirion runs`)', runIdArgument)
+    .argument('<run-id>', 'the run to continue (see `elexirion runs`)', normalizeRunId)
     .option('--force', 'the pipeline file changed: re-run from the first changed step')
     .option(
       '--takeover',

@@ -1,6 +1,7 @@
 // `elexirion runs` lists runs; `elexirion runs show RUN_ID` shows one, step by step.
 
 import { endIfOrphaned, interruptOrphanedRuns } from '../../engine/orphaned-runs.js';
+import { normalizeRunId } from '../../engine/run-id.js';
 import { buildRunResult, currentTotals, journalOf, type RunResult, round } from '../../engine/run-result.js';
 import { UsageError } from '../../errors.js';
 import type { ItemTotals, RunStatus } from '../../journal/store.js';
@@ -9,7 +10,6 @@ import { count, formatDuration, formatPartialCost } from '../format.js';
 import { NoJournalError, openStore } from '../open-store.js';
 import { numberOption } from '../option-values.js';
 import { printRunSummary, printSteps } from '../print-run.js';
-import { runIdArgument } from '../run-id-argument.js';
 import type { RegisterCommand } from './index.js';
 
 const STATUSES: RunStatus[] = ['running', 'succeeded', 'failed', 'interrupted', 'cancelled'];
@@ -92,7 +92,7 @@ export const registerRuns: RegisterCommand = (program, ctx) => {
     .description(
       'show one run: status, outputs, and every step (status, attempts, duration, tokens, cost, retries, cache hits)',
     )
-    .argument('<run-id>', 'the run', runIdArgument)
+    .argument('<run-id>', 'the run', normalizeRunId)
     .option('--json', 'print the run as JSON')
     .option('--db <path>', 'the journal database (default: $ELEXIRION_DB or .elexirion/elexirion.db)')
     .action(async (runId: string, flags: { json?: boolean; db?: string }) => {

@@ -11,6 +11,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
+import { normalizeRunId } from '../../engine/run-id.js';
 import { HttpError } from '../http-error.js';
 import { checkQueryParams } from '../query-params.js';
 import type { LiveEvent } from '../run-event-hub.js';
@@ -43,7 +44,7 @@ export const HOLE_GRACE_MS = 2_000;
 export async function runEventsRoute(c: Context, deps: ServerDeps): Promise<Response> {
   const { engine, hub } = deps;
   const { store } = engine;
-  const runId = c.req.param('id') as string;
+  const runId = normalizeRunId(c.req.param('id') as string);
   const afterSeq = lastEventId(c);
   await requireRun(deps, runId);
   if (deps.remote) return polledRunEvents(c, deps, deps.remote, runId, afterSeq);

@@ -8,6 +8,7 @@ import { rehintMissingInputs } from '../../config/inputs.js';
 import { loadPipeline, loadPipelineFromString } from '../../config/loader.js';
 import { CONFINED_ROOT_KEY } from '../../engine/confined-root.js';
 import { RunStillEndingError, RunStillRunningError } from '../../engine/errors.js';
+import { normalizeRunId } from '../../engine/run-id.js';
 import { ConfigError, UsageError } from '../../errors.js';
 import type { RunRecord, RunStatus } from '../../journal/store.js';
 import { redactDeep } from '../../telemetry/redact.js';
@@ -107,12 +108,13 @@ export function runRoutes(deps: ServerDeps): Hono {
   });
 
   app.get('/:id', async (c) => {
-    await requireRun(deps, c.req.param('id'));
-    return c.json(outgoing(deps, await engine.result(c.req.param('id'))));
+    const id = normalizeRunId(c.req.param('id'));
+    await requireRun(deps, id);
+    return c.json(outgoing(deps, await engine.result(id)));
   });
 
   app.post('/:id/cancel', async (c) => {
-    const id = c.req.param('id');
+    const id = normalizeRunId(c.req.param('id'));
     const run = await requireRun(deps, id);
     if (deps.remote) {
       const outcome = await deps.remote.cancel(id);
@@ -128,7 +130,7 @@ export function runRoutes(deps: ServerDeps): Hono {
   });
 
   app.post('/:id/resume', async (c) => {
-    const id = c.req.param('id');
+    const id = normalizeRunId(c.req.param('id'));
     await checkResumeConfined(deps, await requireRun(deps, id));
     let runId = id;
     try {
