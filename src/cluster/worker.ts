@@ -120,6 +120,9 @@ export class ClusterWorker {
   private readonly redact: Redactor;
   private readonly cancelWatch: NodeJS.Timeout;
   private readonly freezeWatch: NodeJS.Timeout;
+  /** When the freeze watch last ran (Date.now()), and how long a gap after it means a lost lock. */
+  private lastTick = Date.now();
+  private readonly lockMs: number;
   /**
    * Where batch chunks' items publish their events: not the engine's bus, whose events are the
    * run's stream (the relay) — the run's worker reports a batch's progress — but counted by metrics.
@@ -248,16 +251,11 @@ export class ClusterWorker {
     // A frozen process (a paused VM, a throttled container, a long pause) renews no lock: once it
     // runs again its runs and chunks may already be another worker's — before BullMQ says so, which
     // takes a round trip. A gap in this clock longer than a lock lives gives every one up at once.
-    let lastTick = Date.now();
+    this.lockMs = timing.lockMs;
     this.freezeWatch = setInterval(
       () => {
-        const now = Date.now();
-        if (now - lastTick > timing.lockMs) {
-          const why = `the process was frozen for ${now - lastTick} ms`;
-          for (const id of [...this.chunks.keys()]) this.loseChunk(id, why);
-          for (const id of [...this.active.keys()]) this.loseRun(id, why);
-        }
-        lastTick = now;
+        this.givenUpIfFrozen();
+        this.lastTick = Date.now();
       },
       Math.max(10, Math.floor(timing.lockMs / 4)),
     );
@@ -520,6 +518,22 @@ export class ClusterWorker {
     if (this.engine.abandon(runId, why)) this.log(`run ${runId} given up: ${why}`);
   }
 
+  /**
+   * Whether this process's clock shows a gap since the freeze watch last ran longer than a lock
+   * lives: it was frozen, and its runs and chunks may be another worker's. Then every one of them
+   * is given up, at once.
+   */
+  private givenUpIfFrozen(): boolean {
+    const now = Date.now();
+    const gap = now - this.lastTick;
+    if (gap <= this.lockMs) return false;
+    this.lastTick = now;
+    const why = `the process was frozen for ${gap} ms`;
+    for (const id of [...this.chunks.keys()]) this.loseChunk(id, why);
+    for (const id of [...this.active.keys()]) this.loseRun(id, why);
+    return true;
+  }
+
   /** A run whose job the queue failed for good: ended `interrupted`, resumable, unless it runs here. */
   private async endOrphaned(runId: string, reason: string): Promise<void> {
     if (this.engine.isActive(runId)) return; // its execution here journals its own end
@@ -633,7 +647,9 @@ export class ClusterWorker {
         },
         job.data,
         controller.signal,
-        () => cancelled,
+        // Asked before each item: after a thaw, a finished item's timer may fire before the freeze
+        // watch's, and the next item would start on a chunk that is another worker's by now.
+        () => cancelled || this.givenUpIfFrozen(),
         (stats) => ledger.record(stats),
       );
       return await ledger.total(own);

@@ -68,7 +68,7 @@ export class Workspace {
   async dispose(): Promise<void> {
     await this.engine.drain();
     await this.store.close();
-    rmSync(this.dir, { recursive: true, force: true });
+    rmSync(this.dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 }); // a claude may write on a moment
   }
 }
 

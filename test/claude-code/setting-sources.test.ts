@@ -52,7 +52,9 @@ beforeEach(() => {
 
 afterEach(async () => {
   await ws.dispose();
-  rmSync(home, { recursive: true, force: true });
+  // A real claude may still be saving its session in HOME for a moment after its result (the step
+  // ends at the result): retried until it has let go.
+  rmSync(home, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 });
 
 const pipeline = (extra = '') => `name: settings
