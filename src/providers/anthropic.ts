@@ -84,6 +84,7 @@ const ERROR_TYPE_KINDS: Record<string, ProviderErrorKind> = {
   timeout_error: 'timeout',
   authentication_error: 'auth',
   permission_error: 'auth',
+  billing_error: 'auth',
   invalid_request_error: 'bad_request',
   not_found_error: 'bad_request',
   request_too_large: 'bad_request',

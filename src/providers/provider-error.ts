@@ -12,7 +12,7 @@ export type ProviderErrorKind =
   | 'connection' // reset, refused, DNS, cut-off stream
   | 'invalid_response' // malformed JSON, missing fields
   | 'output_limit' // the answer hit the request's output cap (max_tokens) inside a tool call's arguments
-  | 'auth' // 401, 403, missing key
+  | 'auth' // 401, 403, 402 (the account: billing, credit), missing key
   | 'bad_request' // other 4xx: the request itself is wrong
   | 'aborted'; // the run was cancelled
 
@@ -98,7 +98,8 @@ export function kindFromStatus(status: number): ProviderErrorKind {
   if (status === 429) return 'rate_limited';
   if (status === 529 || status === 503) return 'overloaded';
   if (status >= 500) return 'server';
-  if (status === 401 || status === 403) return 'auth';
+  // 402: the account cannot pay (Anthropic's billing_error) — as a key refused, the operator's to fix.
+  if (status === 401 || status === 403 || status === 402) return 'auth';
   if (status === 408) return 'timeout';
   return 'bad_request';
 }

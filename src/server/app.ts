@@ -38,6 +38,12 @@ export function createApp(deps: ServerDeps): Hono {
       deps.relativize,
     ),
   );
+  // Every answer, errors included: a browser takes a body for what its content type says — a run's
+  // output or a model's text in JSON is never sniffed into HTML and rendered.
+  app.use('*', async (c, next) => {
+    await next();
+    c.res.headers.set('X-Content-Type-Options', 'nosniff');
+  });
   // First, for every path: a foreign page must not even learn that the server is there.
   app.use('*', sameOriginOnly());
   if (deps.token === undefined) app.use('*', loopbackHostOnly());

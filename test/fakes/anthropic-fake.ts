@@ -34,6 +34,7 @@ const DEFAULT_THINKING = 'Let me work out which tool answers this.';
 const ERROR_TYPES: Record<number, string> = {
   400: 'invalid_request_error',
   401: 'authentication_error',
+  402: 'billing_error',
   403: 'permission_error',
   404: 'not_found_error',
   413: 'request_too_large',

@@ -204,6 +204,15 @@ describe.each(all)('$name provider', (subject) => {
     await fake.waitFor(() => fake.requests[0]?.aborted === true);
   });
 
+  it('takes a 402 (the account cannot pay: Anthropic’s billing_error) for the operator’s to fix, not retried', async () => {
+    fake.injectFault({ kind: 'status', status: 402, message: 'Your credit balance is too low' });
+    const err = (await rejection(
+      subject.provider().generate(request(subject), AbortSignal.timeout(5000)),
+    )) as ProviderError;
+    expect(err.kind).toBe('auth');
+    expect(err.retryable).toBe(false);
+  });
+
   it('never puts the API key in an error message, even when the server echoes it', async () => {
     fake.injectFault({ kind: 'status', status: 401, message: `invalid key ${SECRET_KEY}` });
     const err = (await rejection(

@@ -68,3 +68,23 @@ describe('a run id in the URL', () => {
     expect(((await shown.json()) as any).run_id).toBe(id);
   });
 });
+
+describe('every answer', () => {
+  it('forbids content sniffing (X-Content-Type-Options: nosniff), errors and the event stream included', async () => {
+    const yaml = 'name: k\nsteps:\n  - name: a\n    type: mock\n    prompt: hi\n';
+    const id = ((await (await h.call('/runs', { json: { yaml, mock: true } })).json()) as any).run_id as string;
+    for (const [path, options] of [
+      ['/runs', {}],
+      [`/runs/${id}`, {}],
+      ['/health', {}],
+      ['/', {}],
+      ['/nope', {}],
+      ['/runs', { auth: false }],
+      [`/runs/${id}/events`, {}],
+    ] as const) {
+      const res = await h.call(path, options);
+      expect(res.headers.get('x-content-type-options'), path).toBe('nosniff');
+      await res.body?.cancel();
+    }
+  });
+});
