@@ -218,11 +218,12 @@ export class Engine {
       if (!options.mock && !options.replay) assertProviderKeys(loaded.pipeline, this.env, loaded.dir);
       if (!options.mock) await assertClaudeCodeReady(loaded, this.env);
       const runOptions = pickRunOptions(options);
-      const record = newRunRecord(loaded, inputs, {
-        ...options.metadata,
-        options: persistedOptions(runOptions),
-        ...thisOwner(),
-      });
+      const record = newRunRecord(
+        loaded,
+        inputs,
+        { ...options.metadata, options: persistedOptions(runOptions), ...thisOwner() },
+        options.inputs,
+      );
       await this.store.createRun(record);
       return this.supervise(record, loaded, runOptions, {
         fresh: true,
@@ -254,7 +255,12 @@ export class Engine {
     const inputs = resolveInputs(loaded, options.inputs ?? {});
     const runOptions = pickRunOptions(options);
     // No owner (pid, host): the worker that takes the run becomes its owner.
-    const record = newRunRecord(loaded, inputs, { ...options.metadata, options: persistedOptions(runOptions) });
+    const record = newRunRecord(
+      loaded,
+      inputs,
+      { ...options.metadata, options: persistedOptions(runOptions) },
+      options.inputs,
+    );
     await this.store.createRun(record);
     return record;
   }
@@ -631,7 +637,11 @@ function newRunRecord(
   loaded: LoadedPipeline,
   inputs: Record<string, unknown>,
   metadata: Record<string, unknown>,
+  given: Record<string, unknown> = {},
 ): RunRecord {
+  // Which inputs were given (not taken from a default): a resume --force of a changed pipeline
+  // applies the changed defaults to the others (inputsForChanged).
+  const givenInputs = Object.keys(given).filter((name) => given[name] !== undefined && given[name] !== null);
   return {
     id: newRunId(),
     pipelineName: loaded.pipeline.name,
@@ -642,7 +652,7 @@ function newRunRecord(
     status: 'running',
     startedAt: Date.now(),
     totals: emptyTotals(),
-    metadata,
+    metadata: { ...metadata, givenInputs },
   };
 }
 
@@ -655,8 +665,13 @@ function newRunRecord(
  */
 function inputsForChanged(record: RunRecord, current: LoadedPipeline): Record<string, unknown> {
   const declared = current.pipeline.inputs ?? {};
+  // A run journaled before `givenInputs` was kept: every stored value counts as given.
+  const givenNames = record.metadata.givenInputs;
+  const wasGiven = (name: string) => !Array.isArray(givenNames) || givenNames.includes(name);
   const given = Object.fromEntries(
-    Object.entries(record.inputs).filter(([name, value]) => value !== null && Object.hasOwn(declared, name)),
+    Object.entries(record.inputs).filter(
+      ([name, value]) => value !== null && Object.hasOwn(declared, name) && wasGiven(name),
+    ),
   );
   return resolveInputs(current, given);
 }

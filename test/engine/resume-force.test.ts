@@ -86,6 +86,27 @@ describe('resume --force', () => {
     expect((await h.store.getRun(first.run_id))?.inputs).toEqual({ s: 'given', n: 1.5, k: 7 });
   });
 
+  it('applies the changed default of an input nobody gave, and keeps a given value', async () => {
+    const yaml = (inputs: Record<string, unknown>, prompt: string) =>
+      JSON.stringify({
+        name: 'inp',
+        inputs,
+        steps: [{ name: 'a', type: 'mock', prompt, response: prompt, retry: { max_attempts: 1 } }],
+        outputs: { said: '{{ steps.a.output }}' },
+      });
+    const declared = (m: number) => ({ s: { type: 'string', default: 'old' }, m: { type: 'integer', default: m } });
+    const file = h.write('p.yaml', yaml(declared(1), 'FAIL {{ s }} {{ m }}'));
+    const first = await h.run(file, { s: 'given' });
+    expect(first.status).toBe('failed');
+
+    // The run took m from its default: the changed default is the run's now — not the old one,
+    // which the journal holds beside the given s.
+    writeFileSync(file, yaml(declared(2), '{{ s }} {{ m }}'));
+    const resumed = await (await h.engine.resume(first.run_id, { force: true })).result;
+    expect(resumed.status, resumed.error).toBe('succeeded');
+    expect(resumed.outputs.said).toBe('given 2');
+  });
+
   it('refuses inputs the changed pipeline cannot take, and leaves the journal as it was', async () => {
     const yaml = (inputs: Record<string, unknown>, prompt: string) =>
       JSON.stringify({ name: 'inp', inputs, steps: [{ name: 'a', type: 'mock', prompt, retry: { max_attempts: 1 } }] });
