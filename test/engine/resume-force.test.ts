@@ -41,6 +41,15 @@ async function stopInsideBatch(file: string, n: number): Promise<string> {
   return handle.runId;
 }
 
+/** A one-step pipeline whose step says `prompt` (and fails when it starts with FAIL), and its inputs. */
+const saying = (inputs: Record<string, unknown>, prompt: string) =>
+  JSON.stringify({
+    name: 'inp',
+    inputs,
+    steps: [{ name: 'a', type: 'mock', prompt, response: prompt, retry: { max_attempts: 1 } }],
+    outputs: { said: '{{ steps.a.output }}' },
+  });
+
 describe('resume --force', () => {
   it('re-runs a half-run batch from scratch when the batch step changed', async () => {
     const file = h.write('p.yaml', reviewPipeline('b1,b2,b3,b4,b5,b6', 'old {{ item }}'));
@@ -66,19 +75,12 @@ describe('resume --force', () => {
   });
 
   it('applies the default of an input the changed pipeline added (and of one that gained a default)', async () => {
-    const yaml = (inputs: Record<string, unknown>, prompt: string) =>
-      JSON.stringify({
-        name: 'inp',
-        inputs,
-        steps: [{ name: 'a', type: 'mock', prompt, response: prompt, retry: { max_attempts: 1 } }],
-        outputs: { said: '{{ steps.a.output }}' },
-      });
-    const file = h.write('p.yaml', yaml({ s: { type: 'string' }, n: { type: 'number' } }, 'FAIL {{ s }}'));
+    const file = h.write('p.yaml', saying({ s: { type: 'string' }, n: { type: 'number' } }, 'FAIL {{ s }}'));
     const first = await h.run(file, { s: 'given' });
     expect(first.status).toBe('failed');
 
     const changed = { s: { type: 'string' }, n: { type: 'number', default: 1.5 }, k: { type: 'integer', default: 7 } };
-    writeFileSync(file, yaml(changed, '{{ s }} {{ n }} {{ k }}'));
+    writeFileSync(file, saying(changed, '{{ s }} {{ n }} {{ k }}'));
     const resumed = await (await h.engine.resume(first.run_id, { force: true })).result;
     expect(resumed.status, resumed.error).toBe('succeeded');
     expect(resumed.outputs.said).toBe('given 1.5 7');
@@ -87,32 +89,23 @@ describe('resume --force', () => {
   });
 
   it('applies the changed default of an input nobody gave, and keeps a given value', async () => {
-    const yaml = (inputs: Record<string, unknown>, prompt: string) =>
-      JSON.stringify({
-        name: 'inp',
-        inputs,
-        steps: [{ name: 'a', type: 'mock', prompt, response: prompt, retry: { max_attempts: 1 } }],
-        outputs: { said: '{{ steps.a.output }}' },
-      });
     const declared = (m: number) => ({ s: { type: 'string', default: 'old' }, m: { type: 'integer', default: m } });
-    const file = h.write('p.yaml', yaml(declared(1), 'FAIL {{ s }} {{ m }}'));
+    const file = h.write('p.yaml', saying(declared(1), 'FAIL {{ s }} {{ m }}'));
     const first = await h.run(file, { s: 'given' });
     expect(first.status).toBe('failed');
 
     // The run took m from its default: the changed default is the run's now — not the old one,
     // which the journal holds beside the given s.
-    writeFileSync(file, yaml(declared(2), '{{ s }} {{ m }}'));
+    writeFileSync(file, saying(declared(2), '{{ s }} {{ m }}'));
     const resumed = await (await h.engine.resume(first.run_id, { force: true })).result;
     expect(resumed.status, resumed.error).toBe('succeeded');
     expect(resumed.outputs.said).toBe('given 2');
   });
 
   it('refuses inputs the changed pipeline cannot take, and leaves the journal as it was', async () => {
-    const yaml = (inputs: Record<string, unknown>, prompt: string) =>
-      JSON.stringify({ name: 'inp', inputs, steps: [{ name: 'a', type: 'mock', prompt, retry: { max_attempts: 1 } }] });
-    const file = h.write('p.yaml', yaml({ s: { type: 'string' } }, 'FAIL {{ s }}'));
+    const file = h.write('p.yaml', saying({ s: { type: 'string' } }, 'FAIL {{ s }}'));
     const first = await h.run(file, { s: 'given' });
-    writeFileSync(file, yaml({ s: { type: 'string' }, r: { type: 'string', required: true } }, '{{ s }} {{ r }}'));
+    writeFileSync(file, saying({ s: { type: 'string' }, r: { type: 'string', required: true } }, '{{ s }} {{ r }}'));
     await expect(h.engine.resume(first.run_id, { force: true })).rejects.toThrow(/missing required input "r"/);
     const run = await h.store.getRun(first.run_id);
     expect(run?.status).toBe('failed');
