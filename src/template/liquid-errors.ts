@@ -3,8 +3,10 @@
 // problem in the template, and a hint.
 import { LiquidError } from 'liquidjs';
 import { liquid } from './liquid.js';
+import type { TemplateScope } from './scope.js';
 import { didYouMean } from './suggest.js';
 import { TemplateError } from './template-error.js';
+import { scalarPathHint } from './variable-hint.js';
 
 export interface LiquidProblem {
   message: string;
@@ -44,8 +46,17 @@ function syntaxHint(message: string): string {
   return 'check the tag or expression here: values go in `{{ … }}`, logic in `{% … %}` (docs/templates.md)';
 }
 
-export function toTemplateError(error: unknown, source: string, fallbackOffset?: number): TemplateError {
+/** `scope`, when given, says why a variable whose path runs into text is undefined (variable-hint.ts). */
+export function toTemplateError(
+  error: unknown,
+  source: string,
+  fallbackOffset?: number,
+  scope?: TemplateScope,
+): TemplateError {
   const problem = describeLiquidError(error, source, fallbackOffset);
+  const sharper = problem.variable !== undefined && scope ? scalarPathHint(problem.variable, scope) : undefined;
+  // In the message, not the hint: a step's error shows the message alone.
+  if (sharper !== undefined) problem.message = `${problem.message} (${sharper})`;
   return new TemplateError(problem.message, { source, ...withoutMessage(problem) });
 }
 

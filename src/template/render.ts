@@ -31,7 +31,7 @@ export function renderString(source: string, scope: TemplateScope): string {
   try {
     text = String(liquid.renderSync(templates, ownScope(scope)));
   } catch (error) {
-    throw toTemplateError(error, source);
+    throw toTemplateError(error, source, undefined, scope);
   }
   return bounded(text, source);
 }
@@ -68,7 +68,7 @@ export function renderValue(source: string, scope: TemplateScope): unknown {
     const context = new Context(scope, liquid.options, { sync: true }, { liquid });
     return toValueSync(soleOutput.value.value(context, false));
   } catch (error) {
-    throw toTemplateError(error, source, soleOutput?.token.begin);
+    throw toTemplateError(error, source, soleOutput?.token.begin, scope);
   }
 }
 
