@@ -71,8 +71,10 @@ export async function submitAndFollow(loaded: LoadedPipeline, options: SubmitOpt
     // The queue failed the job for good: the worker that failed it ends the run `interrupted`
     // (orphaned-run.ts) — or this follower does, should that worker have died first.
     if (follow.jobState === 'failed' && (result.status === 'running' || result.status === 'interrupted')) {
-      const reason = createRedactor(process.env)(follow.failedReason ?? 'its job failed');
-      await endOrphanedRun(options.store, record.id, reason).catch(() => false);
+      if (result.status === 'running') {
+        const reason = createRedactor(process.env)(follow.failedReason ?? 'its job failed');
+        await endOrphanedRun(options.store, record.id, reason).catch(() => false);
+      }
       throw new ClusterGaveUpError(record.id, follow.failedReason);
     }
     return { runId: record.id, result, follow };

@@ -25,7 +25,7 @@ import { persistedOptions, restoredOptions } from './persisted-options.js';
 import { type EngineServices, RunContext, type RunOptions } from './run-context.js';
 import { executeRun, type RunOutcome, totalsOf } from './run-executor.js';
 import { newRunId } from './run-id.js';
-import { goneOwner, ownerState, thisOwner } from './run-owner.js';
+import { ownerState, thisOwner } from './run-owner.js';
 import { runProvider } from './run-provider.js';
 import { buildRunResult, journalOf, type RunResult } from './run-result.js';
 import { pipelineOfRun, storedPipeline } from './stored-pipeline.js';
@@ -556,9 +556,7 @@ export class Engine {
    * is gone (killed before it could journal their end): orphaned-runs.ts. Their ids.
    */
   interruptOrphanedRuns(): Promise<string[]> {
-    return interruptOrphanedRuns(this.store, (record) =>
-      this.active.has(record.id) ? undefined : goneOwner(record.metadata),
-    );
+    return interruptOrphanedRuns(this.store);
   }
 
   /** Whether the process that owns a running run is alive (run-owner.ts); this one's active runs are. */

@@ -13,7 +13,7 @@
 // took the run meanwhile keeps it.
 import type { RunRecord, Store } from '../journal/store.js';
 import { goneOwner } from './run-owner.js';
-import { totalsOf } from './run-result.js';
+import { journalOf, totalsOf } from './run-result.js';
 
 /** At most this many running runs are looked at per call (the newest first). */
 const LOOKED_AT = 1_000;
@@ -27,8 +27,8 @@ export async function endInterrupted(
   at: 'now' | 'lastJournaled' = 'now',
 ): Promise<boolean> {
   // What its executions journaled, as a run's end totals it (its row had none while it ran).
-  const steps = await store.getSteps(record.id);
-  const totals = totalsOf(steps, await store.itemTotals(record.id));
+  const { steps, items } = await journalOf(store, record);
+  const totals = totalsOf(steps, items);
   const finishedAt =
     at === 'now' ? Date.now() : steps.reduce((last, step) => Math.max(last, step.finishedAt ?? 0), record.startedAt);
   return store.claimRun(
@@ -38,18 +38,14 @@ export async function endInterrupted(
   );
 }
 
-/** Who tells a run's owner gone: by default, its metadata (run-owner.ts). */
-export type GoneOwnerOf = (record: RunRecord) => string | undefined;
-const byMetadata: GoneOwnerOf = (record) => goneOwner(record.metadata);
-
 /**
- * Ends `record`'s run `interrupted` if it is running and its owner is gone (`goneOwnerOf` describes
- * it); whether it did. Never throws: a journal this process may only read (`elexirion runs` on
+ * Ends `record`'s run `interrupted` if it is running and its owner is gone (run-owner.ts); whether
+ * it did. (An execution active in this process has this process as its owner: never gone.) Never throws: a journal this process may only read (`elexirion runs` on
  * another user's) shows the run as it is.
  */
-export async function endIfOrphaned(store: Store, record: RunRecord, goneOwnerOf = byMetadata): Promise<boolean> {
+export async function endIfOrphaned(store: Store, record: RunRecord): Promise<boolean> {
   if (record.status !== 'running') return false;
-  const owner = goneOwnerOf(record);
+  const owner = goneOwner(record.metadata);
   if (owner === undefined) return false;
   const why = `its process (${owner}) ended before the run did: killed, or the machine stopped`;
   // Its end is not known: its duration runs to the last step it journaled, not to this look.
@@ -57,10 +53,10 @@ export async function endIfOrphaned(store: Store, record: RunRecord, goneOwnerOf
 }
 
 /** Ends `interrupted` every running run whose owner is gone (endIfOrphaned); their ids. */
-export async function interruptOrphanedRuns(store: Store, goneOwnerOf = byMetadata): Promise<string[]> {
+export async function interruptOrphanedRuns(store: Store): Promise<string[]> {
   const ended: string[] = [];
   for (const record of await store.listRuns({ status: 'running', limit: LOOKED_AT })) {
-    if (await endIfOrphaned(store, record, goneOwnerOf)) ended.push(record.id);
+    if (await endIfOrphaned(store, record)) ended.push(record.id);
   }
   return ended;
 }

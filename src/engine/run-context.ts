@@ -83,7 +83,7 @@ export class RunContext {
   readonly execution: string;
   /**
    * Who pays for the calls of the batch items this context runs (batch-payers.ts): made by its first
-   * batch. A cluster worker's context for a chunk has none: its items' calls name no payer.
+   * batch, or by a cluster worker for the chunk it runs (each delivery an execution).
    */
   itemPayers?: ItemPayers;
   /** The run's own context: nested pipelines journal their events through it (one sequence per run). */

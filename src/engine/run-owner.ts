@@ -42,11 +42,18 @@ export function ownerState(metadata: Record<string, unknown>): 'alive' | 'gone' 
   if (host !== thisHost() || typeof pid !== 'number') return 'gone';
   if (pidns !== undefined && PID_NAMESPACE !== undefined && pidns !== PID_NAMESPACE) return 'unknown';
   if (pid === process.pid) return 'gone'; // ours, and not active: a crashed attempt of this process
-  if (processGone(pid)) return 'gone';
-  // The pid lives, but the kernel may have given it to another process since the owner died: its
-  // start says whether it is the owner (a run journaled before starts were kept: the pid alone).
+  return ownerLives(pid, started) ? 'alive' : 'gone';
+}
+
+/**
+ * Whether process `pid` of this host lives and is the one that started at `started`: the kernel may
+ * have given a dead owner's pid to another process since (a run journaled before starts were kept:
+ * the pid alone).
+ */
+function ownerLives(pid: number, started: unknown): boolean {
+  if (processGone(pid)) return false;
   const now = started === undefined ? undefined : processStart(pid);
-  return now !== undefined && now !== started ? 'gone' : 'alive';
+  return now === undefined || now === started;
 }
 
 /**
@@ -56,8 +63,8 @@ export function ownerState(metadata: Record<string, unknown>): 'alive' | 'gone' 
  * re-delivers the run). Undefined otherwise.
  */
 export function goneOwner(metadata: Record<string, unknown>): string | undefined {
-  const { pid, host, pidns, cluster } = metadata as Owner;
+  const { pid, host, pidns, started, cluster } = metadata as Owner;
   if (cluster !== undefined || typeof pid !== 'number' || pid === process.pid || host !== thisHost()) return undefined;
   if (pidns !== undefined && pidns !== PID_NAMESPACE) return undefined;
-  return ownerState(metadata) === 'gone' ? `pid ${pid} on ${host}` : undefined;
+  return ownerLives(pid, started) ? undefined : `pid ${pid} on ${host}`;
 }
