@@ -13,6 +13,7 @@
 // tokens). So under a budget every call goes out with an explicit cap (`withOutputCap`, applied by
 // the engine's model caller, src/engine/model-caller-for.ts): the one the estimate read.
 import type { ModelRequest, Usage } from '../providers/provider.js';
+import { thinkingBudgetOf } from '../providers/thinking-budget.js';
 
 export const CHARS_PER_TOKEN = 4;
 export const DEFAULT_OUTPUT_TOKENS = 4096;
@@ -40,9 +41,7 @@ export function estimateUsage(request: ModelRequest): Usage {
  * own default does, src/providers/anthropic.ts).
  */
 export function defaultOutputCap(request: ModelRequest): number {
-  const thinking = request.extra?.thinking as { type?: unknown; budget_tokens?: unknown } | undefined;
-  const budget = thinking?.type !== undefined && thinking.type !== 'disabled' ? thinking.budget_tokens : undefined;
-  return DEFAULT_OUTPUT_TOKENS + (typeof budget === 'number' && Number.isFinite(budget) && budget > 0 ? budget : 0);
+  return DEFAULT_OUTPUT_TOKENS + thinkingBudgetOf(request.extra?.thinking);
 }
 
 /**

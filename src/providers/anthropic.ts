@@ -47,6 +47,7 @@ import {
   STRUCTURED_OUTPUT_DESCRIPTION,
   STRUCTURED_OUTPUT_NAME,
 } from './structured-schema.js';
+import { thinkingBudgetOf } from './thinking-budget.js';
 
 export interface AnthropicProviderOptions {
   name?: string;
@@ -247,8 +248,7 @@ function toParams(request: ModelRequest): Converted {
 function defaultMaxTokens(extra: Partial<MessageCreateParamsNonStreaming> | undefined): number {
   const own = extra?.max_tokens;
   if (typeof own === 'number' && own > 0) return own;
-  const budget = (extra?.thinking as { budget_tokens?: unknown } | undefined)?.budget_tokens;
-  return ANTHROPIC_DEFAULT_MAX_TOKENS + (thinkingEnabled(extra?.thinking) && typeof budget === 'number' ? budget : 0);
+  return ANTHROPIC_DEFAULT_MAX_TOKENS + thinkingBudgetOf(extra?.thinking);
 }
 
 /** Whether the request's `thinking` turns extended thinking on (`enabled`, `adaptive` …: anything but `disabled`). */
