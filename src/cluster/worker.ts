@@ -9,6 +9,8 @@ import { Engine, type RunHandle } from '../engine/engine.js';
 import { RunStillRunningError } from '../engine/errors.js';
 import { settleWithin } from '../engine/settle-within.js';
 import { attachRemoteBatch } from '../engine/steps/batch-remote.js';
+import { REDIS_TIMEOUT_MS } from '../health/health.js';
+import { type TimedCheck, timedCheck } from '../health/timed-check.js';
 import { claimOf } from '../journal/run-fence.js';
 import type { RunRecord, Store } from '../journal/store.js';
 import { GateRegistry } from '../resilience/gate-registry.js';
@@ -65,7 +67,8 @@ export interface WorkerHealth {
   /** `unhealthy` (503) when Redis does not answer; `draining` after SIGTERM, until it exits. */
   status: 'healthy' | 'draining' | 'unhealthy';
   worker: { id: string; concurrency: number; activeRuns: number; activeChunks: number; draining: boolean };
-  checks: { redis: { status: 'ok' | 'fail'; latencyMs?: number; error?: string } };
+  /** Redis asked a PING, bounded by REDIS_TIMEOUT_MS (as serve's own health check asks it). */
+  checks: { redis: TimedCheck };
   timestamp: string;
 }
 
@@ -76,8 +79,6 @@ const CANCEL_POLL_MS = 500;
 const BATCH_CONCURRENCY = 4;
 /** How long a job waits when the journal cannot be reached (at most; the lock period if shorter). */
 const JOURNAL_RETRY_MS = 5_000;
-/** How long GET /health waits for Redis to answer a PING. */
-const HEALTH_PING_MS = 1_000;
 /**
  * How long a drain waits for a Redis that does not answer (down, unreachable) before it closes
  * without it: its hand-backs and BullMQ's close would otherwise wait for a reconnection forever.
@@ -299,25 +300,7 @@ export class ClusterWorker {
 
   /** Liveness: this worker's state, and whether Redis answers a PING (within a second). */
   async health(): Promise<WorkerHealth> {
-    const started = performance.now();
-    let timer: NodeJS.Timeout | undefined;
-    const redis = await Promise.race([
-      this.redis.ping().then(() => ({
-        status: 'ok' as const,
-        latencyMs: Math.round((performance.now() - started) * 100) / 100,
-      })),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`Redis did not answer a PING within ${HEALTH_PING_MS} ms`)),
-          HEALTH_PING_MS,
-        );
-      }),
-    ])
-      .catch((error: unknown) => ({
-        status: 'fail' as const,
-        error: error instanceof Error ? error.message : String(error),
-      }))
-      .finally(() => clearTimeout(timer));
+    const redis = await timedCheck(() => this.redis.ping(), REDIS_TIMEOUT_MS, 'Redis');
     return {
       status: redis.status === 'fail' ? 'unhealthy' : this.draining ? 'draining' : 'healthy',
       worker: {
