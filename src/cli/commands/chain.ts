@@ -4,6 +4,7 @@
 import { chain, type LinkEvent, resumeChain } from '../../chain/chain.js';
 import { linkName } from '../../chain/chain-plan.js';
 import { Engine } from '../../engine/engine.js';
+import { normalizeRunId } from '../../engine/run-id.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import type { CliContext } from '../context.js';
 import { openStore } from '../open-store.js';
@@ -98,7 +99,7 @@ async function runChain(files: string[], flags: ChainFlags, ctx: CliContext): Pr
   process.on('SIGTERM', onSignal);
   try {
     const result = flags.resume
-      ? await resumeChain(flags.resume, {
+      ? await resumeChain(normalizeRunId(flags.resume), {
           engine,
           onLink,
           signal: stop.signal,

@@ -21,10 +21,9 @@
 // execution's start on, what the earlier one sent is void (`restart`).
 import type { LiveEvent } from '../run-event-hub.js';
 
-/** An event waiting to be sent: `live` when it came from the hub after the stream subscribed. */
+/** An event waiting to be sent. */
 export interface Queued {
   event: LiveEvent;
-  live: boolean;
   /** Its seq; for an event without one, the seq it follows. */
   place: number;
   /** Counts in `behind` until written: live, and its turn had come when it arrived. */
@@ -77,7 +76,7 @@ export class EventOrder {
    */
   add(event: LiveEvent, live: boolean, after = this.next - 1): boolean {
     const place = event.seq ?? Math.max(after, this.next - 1);
-    const queued: Queued = { event, live, place, counts: false };
+    const queued: Queued = { event, place, counts: false };
     if (event.seq === undefined) {
       const list = this.unsequenced.get(place) ?? [];
       list.push(queued);
