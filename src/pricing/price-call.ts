@@ -11,6 +11,13 @@ export type PriceOverrides = Readonly<
 const PER_TOKEN = 1 / 1_000_000;
 
 /**
+ * A write to Anthropic's 1-hour prompt cache costs twice the input price (a 5-minute write, the
+ * table's `cacheWrite`, 1.25 times): one rule for every model and for the long-context rate, so it
+ * is not a column of the table.
+ */
+export const ONE_HOUR_CACHE_WRITE_FACTOR = 2;
+
+/**
  * USD for one call, or null when the model's price is unknown. `provider` is the provider's name or type
  * (its vendor table is searched first; `mock` is free). Overrides win over the table.
  */
@@ -22,11 +29,14 @@ export function priceCall(provider: string, model: string, usage: Usage, overrid
   const price = long && usage.inputTokens > long.above ? long : found;
   const cacheRead = usage.cacheReadTokens ?? 0;
   const cacheWrite = usage.cacheWriteTokens ?? 0;
+  // The 1-hour writes are a part of the writes: the rest are 5-minute ones, at the table's rate.
+  const cacheWrite1h = Math.min(usage.cacheWrite1hTokens ?? 0, cacheWrite);
   const uncached = Math.max(0, usage.inputTokens - cacheRead - cacheWrite);
   const usd =
     uncached * price.input +
     cacheRead * (price.cacheRead ?? price.input) +
-    cacheWrite * (price.cacheWrite ?? price.input) +
+    (cacheWrite - cacheWrite1h) * (price.cacheWrite ?? price.input) +
+    cacheWrite1h * price.input * ONE_HOUR_CACHE_WRITE_FACTOR +
     usage.outputTokens * price.output;
   return usd * PER_TOKEN;
 }

@@ -15,7 +15,10 @@ export interface ModelPrice {
   output: number;
   /** Reading cached prompt tokens; when absent, cached reads cost the input price. */
   cacheRead?: number;
-  /** Writing the prompt cache (Anthropic, 5-minute TTL); when absent, the input price. */
+  /**
+   * Writing the prompt cache (Anthropic, 5-minute TTL); when absent, the input price. A 1-hour write
+   * costs twice the input price (price-call.ts).
+   */
   cacheWrite?: number;
   /**
    * The prices of the whole call when its prompt (cache reads and writes included) has more than

@@ -14,6 +14,7 @@ import type {
   RawMessageStreamEvent,
 } from '@anthropic-ai/sdk/resources/messages/messages.js';
 import { MAX_TIMER_MS } from '../config/schema.js';
+import { cacheWrite1hOf } from './anthropic-usage.js';
 import {
   abortError,
   httpError,
@@ -181,9 +182,17 @@ export class AnthropicProvider implements Provider {
         const kind = ERROR_TYPE_KINDS[err.type ?? ''] ?? 'server';
         return new ProviderError(this.name, kind, `stream error: ${scrub(err.message, this.secrets)}`);
       }
+      // The body's word wins when it blames the key or the account (a billing_error a gateway sends
+      // as a 400): not a bad request, the operator's to fix — as for the same type mid-stream.
+      const blamesKey = ERROR_TYPE_KINDS[err.type ?? ''] === 'auth';
       return httpError(
         this.name,
-        { status: err.status, message: err.message, headers: (n) => err.headers?.get(n) },
+        {
+          status: err.status,
+          message: err.message,
+          headers: (n) => err.headers?.get(n),
+          ...(blamesKey ? { kind: 'auth' as const } : {}),
+        },
         secrets,
         err,
       );
@@ -315,6 +324,8 @@ function fromMessage(message: AnthropicMessage, request: ModelRequest, unwrap: C
   // Anthropic counts cache reads/writes apart from input_tokens; our inputTokens is the whole prompt.
   const cacheRead = message.usage.cache_read_input_tokens ?? 0;
   const cacheWrite = message.usage.cache_creation_input_tokens ?? 0;
+  // Of the writes, the 1-hour ones: priced at their own rate (kept only when there are some).
+  const cacheWrite1h = Math.min(cacheWrite1hOf(message.usage), cacheWrite);
   const usage: Usage = {
     inputTokens: (message.usage.input_tokens ?? 0) + cacheRead + cacheWrite,
     outputTokens: message.usage.output_tokens ?? 0,
@@ -324,6 +335,7 @@ function fromMessage(message: AnthropicMessage, request: ModelRequest, unwrap: C
     ...(message.usage.cache_creation_input_tokens == null
       ? {}
       : { cacheWriteTokens: message.usage.cache_creation_input_tokens }),
+    ...(cacheWrite1h > 0 ? { cacheWrite1hTokens: cacheWrite1h } : {}),
   };
   const turn = vendorTurn(message.content);
   const base = { usage, model: message.model, ...(turn ? { vendorTurn: turn } : {}) };

@@ -68,6 +68,11 @@ export interface Usage {
   cacheReadTokens?: number;
   cacheWriteTokens?: number;
   /**
+   * Of cacheWriteTokens, those written to a 1-hour cache (Anthropic's `ephemeral_1h_input_tokens`),
+   * which cost more than the 5-minute writes; absent when there are none or the API does not say.
+   */
+  cacheWrite1hTokens?: number;
+  /**
    * The server reported no usage: the counts are our estimate (a token per four characters, as the
    * budget estimates), so that the call is priced approximately rather than at $0.
    */

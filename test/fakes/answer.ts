@@ -12,6 +12,8 @@ export interface FakeUsage {
   output: number;
   cacheRead?: number;
   cacheWrite?: number;
+  /** Anthropic: of cacheWrite, the writes to a 1-hour cache (the rest are 5-minute ones). */
+  cacheWrite1h?: number;
   /**
    * Gemini: tokens its built-in tools (Google Search, URL context, code execution) put into the
    * prompt — billed as input, reported apart as usageMetadata.toolUsePromptTokenCount.
@@ -91,6 +93,7 @@ export function usageFor(answer: FakeAnswer, digest: RequestDigest, renderedText
     output: answer.usage?.output ?? Math.max(1, Math.ceil(renderedText.length / 4)),
     cacheRead: answer.usage?.cacheRead ?? 0,
     cacheWrite: answer.usage?.cacheWrite ?? 0,
+    cacheWrite1h: answer.usage?.cacheWrite1h ?? 0,
   };
 }
 

@@ -150,6 +150,7 @@ export class AnthropicFake extends FakeServer {
         output_tokens: usage.output,
         cache_creation_input_tokens: usage.cacheWrite,
         cache_read_input_tokens: usage.cacheRead,
+        cache_creation: cacheCreation(usage),
       },
     };
   }
@@ -173,6 +174,7 @@ export class AnthropicFake extends FakeServer {
               output_tokens: 1,
               cache_creation_input_tokens: usage.cacheWrite,
               cache_read_input_tokens: usage.cacheRead,
+              cache_creation: cacheCreation(usage),
             },
           },
         },
@@ -265,6 +267,12 @@ function completedParameters(input: unknown, cut: number): Record<string, unknow
 /** The fake's signature of a thinking block: opaque to the client, checkable by the fake. */
 function signatureOf(thinking: string): string {
   return createHash('sha256').update(`fake-thinking-signature\n${thinking}`).digest('base64');
+}
+
+/** The cache writes split by lifetime, as the API reports them beside their sum. */
+function cacheCreation(usage: FakeUsage): { ephemeral_5m_input_tokens: number; ephemeral_1h_input_tokens: number } {
+  const oneHour = usage.cacheWrite1h ?? 0;
+  return { ephemeral_5m_input_tokens: (usage.cacheWrite ?? 0) - oneHour, ephemeral_1h_input_tokens: oneHour };
 }
 
 /** FakeAnswer.usage.input is the whole prompt; Anthropic reports cache reads/writes apart from input_tokens. */

@@ -1,7 +1,9 @@
 // What only Claude does: forced tool use for structured output, tool results in the user turn,
 // cache usage, and the `error` event in the middle of a 200 stream.
 import { describe, expect, it } from 'vitest';
+import { priceCall } from '../../src/pricing/price-call.js';
 import { ANTHROPIC_DEFAULT_MAX_TOKENS } from '../../src/providers/anthropic.js';
+import type { Usage } from '../../src/providers/provider.js';
 import type { ProviderError } from '../../src/providers/provider-error.js';
 import { faults } from '../fakes/index.js';
 import { collect, rejection, request, subjects } from './harness.js';
@@ -69,6 +71,26 @@ describe('anthropic provider', () => {
     const { done } = await collect(subject.provider().stream(request(subject), AbortSignal.timeout(5000)));
     for (const res of [plain, done]) {
       expect(res?.usage).toEqual({ inputTokens: 160, outputTokens: 2, cacheReadTokens: 100, cacheWriteTokens: 50 });
+    }
+  });
+
+  it('reports which cache writes were 1-hour ones (cache_creation), streamed or not, and prices them so', async () => {
+    const usage = { input: 160, output: 2, cacheRead: 100, cacheWrite: 50, cacheWrite1h: 30 };
+    fake.queueAnswers({ text: 'x', usage }, { text: 'x', usage });
+    const plain = await subject.provider().generate(request(subject), AbortSignal.timeout(5000));
+    const { done } = await collect(subject.provider().stream(request(subject), AbortSignal.timeout(5000)));
+    for (const res of [plain, done]) {
+      expect(res?.usage).toEqual({
+        inputTokens: 160,
+        outputTokens: 2,
+        cacheReadTokens: 100,
+        cacheWriteTokens: 50,
+        cacheWrite1hTokens: 30,
+      });
+      // Haiku 4.5 per million: 10 uncached × $1, 100 reads × $0.10, 20 5-minute writes × $1.25,
+      // 30 1-hour writes × $2, 2 out × $5.
+      const usd = (10 * 1 + 100 * 0.1 + 20 * 1.25 + 30 * 2 + 2 * 5) / 1e6;
+      expect(priceCall('anthropic', res?.model ?? '', res?.usage as Usage)).toBeCloseTo(usd, 12);
     }
   });
 

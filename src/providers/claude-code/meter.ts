@@ -4,6 +4,7 @@
 // content blocks as separate messages with one message id and the usage so far, so each call is
 // counted once, at the largest usage seen for it.
 import type { SDKAssistantMessage } from '@anthropic-ai/claude-agent-sdk';
+import { type CacheCreationUsage, cacheWrite1hOf } from '../anthropic-usage.js';
 import type { Usage } from '../provider.js';
 import { addUsage } from '../usage.js';
 import type { SpentSoFar } from './errors.js';
@@ -25,6 +26,8 @@ interface CallUsage {
   output: number;
   cacheRead: number;
   cacheWrite: number;
+  /** Of cacheWrite, the 1-hour writes (priced higher than the 5-minute ones). */
+  cacheWrite1h: number;
 }
 
 export class SessionMeter {
@@ -46,6 +49,7 @@ export class SessionMeter {
       output: Math.max(seen?.output ?? 0, u.output_tokens ?? 0),
       cacheRead: Math.max(seen?.cacheRead ?? 0, u.cache_read_input_tokens ?? 0),
       cacheWrite: Math.max(seen?.cacheWrite ?? 0, u.cache_creation_input_tokens ?? 0),
+      cacheWrite1h: Math.max(seen?.cacheWrite1h ?? 0, cacheWrite1hOf(message.message.usage as CacheCreationUsage)),
     });
   }
 
@@ -99,5 +103,7 @@ function usageOf(call: CallUsage): Usage {
   };
   if (call.cacheRead > 0) usage.cacheReadTokens = call.cacheRead;
   if (call.cacheWrite > 0) usage.cacheWriteTokens = call.cacheWrite;
+  const oneHour = Math.min(call.cacheWrite1h, call.cacheWrite);
+  if (oneHour > 0) usage.cacheWrite1hTokens = oneHour;
   return usage;
 }
