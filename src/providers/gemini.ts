@@ -24,6 +24,7 @@ import {
   GoogleGenAI,
   type Part,
 } from '@google/genai';
+import { errorMessage, kindFromBody, retryDelayFromBody } from './gemini-errors.js';
 import { structuredConfig } from './gemini-structured.js';
 import { abortError, httpError, otherError, truncatedStream } from './map-error.js';
 import {
@@ -140,6 +141,7 @@ export class GeminiProvider implements Provider {
           message: errorMessage(err.message),
           ...(headers ? { headers: (n: string) => headers.get(n) } : {}),
           ...retryDelayFromBody(err.message),
+          ...kindFromBody(err.message),
         },
         secrets,
         err,
@@ -331,21 +333,4 @@ function finishReason(reason: string | undefined): FinishReason {
     default:
       return 'other';
   }
-}
-
-/** ApiError's message is the JSON error body; keep its human part. */
-function errorMessage(raw: string): string {
-  try {
-    const body = JSON.parse(raw) as { error?: { message?: string; status?: string } };
-    if (body.error?.message) return `${body.error.status ?? 'error'}: ${body.error.message}`;
-  } catch {
-    // not JSON: use as is
-  }
-  return raw;
-}
-
-/** Gemini's 429 body carries `google.rpc.RetryInfo` with `retryDelay: "12s"`. */
-function retryDelayFromBody(raw: string): { retryAfterMs?: number } {
-  const match = /"retryDelay"\s*:\s*"(\d+(?:\.\d+)?)s"/.exec(raw);
-  return match ? { retryAfterMs: Number(match[1]) * 1000 } : {};
 }
