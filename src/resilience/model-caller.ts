@@ -18,6 +18,7 @@ import { ProviderError } from '../providers/provider-error.js';
 import { addUsage } from '../providers/usage.js';
 import type { EventBus } from '../telemetry/event-bus.js';
 import type { EventMap } from '../telemetry/events.js';
+import { abortError } from './abort.js';
 import type { GateRegistry } from './gate-registry.js';
 import type { GateCallOptions } from './provider-gate.js';
 import type { RetryOptions } from './retry.js';
@@ -244,6 +245,12 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
     // A retry after a billed attempt is another paid request: what that attempt cost is committed,
     // and the next one is reserved anew — refused (BudgetExceededError, not retried) when the budget
     // cannot take it. One reservation for every attempt would let a call pay its attempts past it.
+    // The cluster's ledger answers over the network: the attempt that asked may be given up (its
+    // timeout, the run stopped) before the reservation lands. `landing` is that answer still on its
+    // way — the next attempt waits for it rather than call unreserved — and `ended`, once the call
+    // has ended, makes a reservation landing after it be released, not held (and renewed) for ever.
+    let landing: Promise<void> | undefined;
+    let ended = false;
     const reserveAgain = async (): Promise<void> => {
       if (!reservation || !owed) return;
       deps.budget?.commit(reservation, owed, owedCost);
@@ -251,7 +258,18 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
       owed = undefined;
       owedCost = 0;
       const again = deps.budget?.reserve(request, step, deps.price);
-      reservation = again instanceof Promise ? await again : again;
+      if (!(again instanceof Promise)) {
+        reservation = again;
+        return;
+      }
+      // A refusal stays in `landing`: a later attempt is refused with it too.
+      landing = again.then((landed) => {
+        landing = undefined;
+        if (ended) deps.budget?.release(landed);
+        else reservation = landed;
+      });
+      landing.catch(() => {}); // awaited by the attempt that asked, which may have been given up
+      return landing;
     };
     // The text the current attempt has streamed (only tracked when a reset can be told).
     let attemptText = '';
@@ -286,15 +304,23 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
       if (retry) gateOptions.retry = retry;
       if (timeoutMs !== undefined) gateOptions.timeoutMs = timeoutMs;
       if (deadline !== undefined) gateOptions.deadline = deadline;
-      response = await gate.execute(
-        (signal) =>
-          (owed && reservation
-            ? reserveAgain().then(() => callProvider(answerer, request, signal, callOpts))
+      response = await gate.execute((signal) => {
+        const ready = owed && reservation ? reserveAgain() : landing;
+        return (
+          ready
+            ? // Given up while it waited for its reservation: no request (a provider that ignored the
+              // aborted signal would be paid for an attempt nobody reads).
+              ready.then(() =>
+                signal.aborted
+                  ? Promise.reject(abortError(provider, signal))
+                  : callProvider(answerer, request, signal, callOpts),
+              )
             : callProvider(answerer, request, signal, callOpts)
-          ).catch(billedFor),
-        gateOptions,
-      );
+        ).catch(billedFor);
+      }, gateOptions);
+      ended = true;
     } catch (error) {
+      ended = true;
       // Billed attempts are spent: committed to the budget (what was really used), else released.
       if (reservation) {
         if (owed) deps.budget?.commit(reservation, owed, owedCost);
