@@ -2,6 +2,7 @@
 // was found, and a hint (did-you-mean for misspelt keys, step types and enum values).
 import type { z } from 'zod';
 import { didYouMean, suggestion } from './did-you-mean.js';
+import { pipelineDurationKeys } from './duration-keys.js';
 import { type DocPath, describeValue, valueAt } from './path.js';
 import type { Problem } from './problem.js';
 import { InputType, MAX_TIMER_MS, Pipeline, STEP_TYPES } from './schema.js';
@@ -31,15 +32,6 @@ function withoutSafeRangeEchoes(issues: readonly Issue[]): readonly Issue[] {
   return issues.filter((issue) => !safeRange(issue) || !bounded.has(key(issue)));
 }
 
-/** Keys whose value is a duration (docs/pipeline-format.md#durations): a number there is milliseconds. */
-const DURATION_KEYS: ReadonlySet<unknown> = new Set([
-  'timeout',
-  'latency',
-  'base_delay',
-  'max_delay',
-  'ttl',
-  'recovery_timeout',
-]);
 const DURATION_HINT = 'a number and a unit with no space (250ms, 30s, 5m, 1h), or a number of milliseconds';
 
 /** Why what a missing `name:` belongs to needs one: the pipeline (top level or inline), or a step. */
@@ -182,7 +174,9 @@ function numberProblem(path: DocPath, wanted: string, value: number): Problem {
     : Number.isFinite(value)
       ? describeValue(value)
       : `an infinite number (${value > 0 ? '' : '-'}.inf, or more digits than a number holds)`;
-  const duration = DURATION_KEYS.has(path[path.length - 1]);
+  // A key whose value is a duration (docs/pipeline-format.md#durations): a number there is milliseconds.
+  const key = path[path.length - 1];
+  const duration = typeof key === 'string' && pipelineDurationKeys().has(key);
   const hint = duration
     ? DURATION_HINT
     : Number.isFinite(value)
