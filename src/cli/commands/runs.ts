@@ -11,6 +11,7 @@ import { NoJournalError, openStore } from '../open-store.js';
 import { numberOption } from '../option-values.js';
 import { printRunSummary, printSteps } from '../print-run.js';
 import type { RegisterCommand } from './index.js';
+import { readingJournalOnce } from './read-once-store.js';
 
 const STATUSES: RunStatus[] = ['running', 'succeeded', 'failed', 'interrupted', 'cancelled'];
 
@@ -100,7 +101,9 @@ export const registerRuns: RegisterCommand = (program, ctx) => {
       // also when they follow it — `runs show ID --json` must not print the table.
       const parent = runs.opts<{ db?: string; json?: boolean }>();
       const json = flags.json ?? parent.json ?? false;
-      const store = await openStore(flags.db ?? parent.db, ctx, { existing: true });
+      const opened = await openStore(flags.db ?? parent.db, ctx, { existing: true });
+      // Ending a killed run reads its journal, as the report does: one read serves both.
+      const store = readingJournalOnce(opened, runId);
       try {
         let record = await store.getRun(runId);
         if (!record) throw new UsageError(`no run with id ${runId}`, 'list runs with `elexirion runs`');
@@ -113,7 +116,8 @@ export const registerRuns: RegisterCommand = (program, ctx) => {
         }
         printSteps(result, ctx);
         if (record.status !== 'succeeded') {
-          // journalOf read them already for a run not ended (killed); an ended one's are read here.
+          // journalOf read them already for a run not ended; an ended one's are read here (a killed
+          // one's were, as it was ended: the read-once view answers from that read).
           const batches = record.finishedAt === undefined ? items : await store.itemTotals(runId);
           printUnfinishedBatches(batches, result, ctx);
         }
