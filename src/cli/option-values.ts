@@ -3,9 +3,9 @@
 // would give runs no grace at all, `run --max-cost "$BUDGET"` would stop a run before its first
 // call. A flag's number is written in decimal digits (and, where fractions make sense, one point),
 // within its range; anything else is a usage mistake (exit 2) that names the flag and the value.
+import { decimalInteger } from '../decimal-integer.js';
 import { UsageError } from '../errors.js';
 
-const WHOLE = /^[0-9]+$/;
 const DECIMAL = /^(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$/;
 
 export interface NumberOption {
@@ -21,11 +21,16 @@ export interface NumberOption {
 
 /** The number `value` of `flag`, or a UsageError naming both. */
 export function numberOption(flag: string, value: string, option: NumberOption): number {
-  const n = (option.fractions ? DECIMAL : WHOLE).test(value) ? Number(value) : Number.NaN;
+  const n = (option.fractions ? decimalFraction(value) : decimalInteger(value)) ?? Number.NaN;
   if (Number.isFinite(n) && n >= option.min && n <= (option.max ?? Number.MAX_SAFE_INTEGER)) return n;
   const hint =
     value.trim() === '' ? `the value is empty: a variable meant to hold it (${flag} "$VAR") may be unset` : option.hint;
   throw new UsageError(`${flag} ${JSON.stringify(value)} is not ${option.expected}`, hint);
+}
+
+/** `value` as a number with digits and at most one point (`2.5`, `.5`, `3.`); else undefined. */
+function decimalFraction(value: string): number | undefined {
+  return DECIMAL.test(value) ? Number(value) : undefined;
 }
 
 /** The largest delay a Node timer takes (2^31 - 1 ms); a longer one fires at once. */

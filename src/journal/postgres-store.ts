@@ -249,12 +249,22 @@ export class PostgresStore implements Store {
 
   async listRuns(options: ListRunsOptions = {}): Promise<RunRecord[]> {
     const limit = options.limit ?? 50;
-    const rows = options.status
-      ? await this.query('SELECT * FROM runs WHERE status = $1 ORDER BY started_at DESC, id DESC LIMIT $2', [
-          options.status,
-          limit,
-        ])
-      : await this.query('SELECT * FROM runs ORDER BY started_at DESC, id DESC LIMIT $1', [limit]);
+    const where: string[] = [];
+    const values: unknown[] = [];
+    if (options.status) {
+      values.push(options.status);
+      where.push(`status = $${values.length}`);
+    }
+    const { before } = options;
+    if (before) {
+      values.push(before.startedAt, before.id);
+      where.push(`(started_at, id) < ($${values.length - 1}, $${values.length})`);
+    }
+    values.push(limit);
+    const rows = await this.query(
+      `SELECT * FROM runs${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at DESC, id DESC LIMIT $${values.length}`,
+      values,
+    );
     return rows.map(rowToRun);
   }
 

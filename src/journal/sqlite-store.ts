@@ -255,11 +255,23 @@ export class SqliteStore implements Store {
   async listRuns(options: ListRunsOptions = {}): Promise<RunRecord[]> {
     const limit = options.limit ?? 50;
     this.readyToShow();
-    const rows = options.status
-      ? this.db
-          .prepare('SELECT * FROM runs WHERE status = ? ORDER BY started_at DESC LIMIT ?')
-          .all(options.status, limit)
-      : this.db.prepare('SELECT * FROM runs ORDER BY started_at DESC LIMIT ?').all(limit);
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    if (options.status) {
+      where.push('status = ?');
+      params.push(options.status);
+    }
+    const { before } = options;
+    if (before) {
+      where.push('(started_at < ? OR (started_at = ? AND id < ?))');
+      params.push(before.startedAt, before.startedAt, before.id);
+    }
+    // By id after the start: runs started in one millisecond keep one order, which a page's cursor needs.
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM runs${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at DESC, id DESC LIMIT ?`,
+      )
+      .all(...params, limit);
     return (rows as Row[]).map(rowToRun);
   }
 

@@ -188,9 +188,17 @@ export interface CallRecord {
   paidBy?: string;
 }
 
+/** A run's place in the list of runs (newest first: by start, then by id, both descending). */
+export interface RunCursor {
+  startedAt: number;
+  id: string;
+}
+
 export interface ListRunsOptions {
   limit?: number;
   status?: RunStatus;
+  /** Only the runs listed after this place: a page that follows where the last one ended. */
+  before?: RunCursor;
 }
 
 export interface Store {

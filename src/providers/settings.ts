@@ -168,11 +168,61 @@ export function missingKeyError(settings: ProviderSettings): ElexirionError {
       },
     );
   }
-  const alternatives = others.length ? ` (or ${others.join(', ')})` : '';
-  return new ElexirionError(`provider "${settings.name}" has no API key: ${first} is not set`, {
-    exitCode: ExitCode.invalidInput,
-    hint: `export ${first}=…${alternatives} before running, or run with --mock to use no provider at all`,
-  });
+  return new MissingKeyError(`provider "${settings.name}" has no API key: ${first} is not set`, [[first, ...others]]);
+}
+
+/** Who reads a missing key's hint: someone at the shell that runs the engine, or an HTTP caller of `serve`. */
+export type KeyHintAudience = 'shell' | 'http';
+
+/**
+ * What to do about keys that are not set, given, per provider lacking one, the variables that would
+ * hold it (the first is the usual one). At the shell: export them, or run with --mock. An HTTP
+ * caller can neither export into the server's environment nor pass a flag: it is told to ask the
+ * operator, or to send `"mock": true`.
+ */
+export function missingKeyHint(keyVariables: readonly (readonly string[])[], audience: KeyHintAudience): string {
+  // Two providers of one vendor may read one variable: named once.
+  const settings = andList([
+    ...new Set(
+      keyVariables.map(([first, ...others]) => `${first}=…${others.length ? ` (or ${others.join(', ')})` : ''}`),
+    ),
+  ]);
+  return audience === 'shell'
+    ? `export ${settings} before running, or run with --mock to use no provider at all`
+    : `the server's environment lacks it: ask its operator to set ${settings}, or send \`"mock": true\` to use no provider at all`;
+}
+
+/**
+ * Keys not set, its hint worded for the shell. It keeps the variables themselves, so that `hintFor`
+ * words it for another audience without anyone parsing the text of the hint.
+ */
+export class MissingKeyError extends ElexirionError {
+  /** Per provider lacking its key, the variables that would hold it (the first is the usual one). */
+  readonly keyVariables: readonly (readonly string[])[];
+  /** The hints of other problems reported with the missing keys: the same words for every audience. */
+  readonly otherHints: readonly string[];
+  constructor(message: string, keyVariables: readonly (readonly string[])[], otherHints: readonly string[] = []) {
+    super(message, { exitCode: ExitCode.invalidInput, hint: hintOf(keyVariables, otherHints, 'shell') });
+    this.keyVariables = keyVariables;
+    this.otherHints = otherHints;
+  }
+
+  hintFor(audience: KeyHintAudience): string {
+    return hintOf(this.keyVariables, this.otherHints, audience);
+  }
+}
+
+function hintOf(
+  keyVariables: readonly (readonly string[])[],
+  otherHints: readonly string[],
+  audience: KeyHintAudience,
+): string {
+  return [missingKeyHint(keyVariables, audience), ...otherHints].join('; ');
+}
+
+/** `a`, `a and b`, `a, b and c`. */
+export function andList(items: readonly string[]): string {
+  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
 }
 
 /** The vendors' own API hosts: a `base_url` naming one of them is still the vendor's endpoint. */

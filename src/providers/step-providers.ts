@@ -6,7 +6,7 @@ import { includedPipeline, MAX_PIPELINE_DEPTH } from '../config/pipeline-include
 import { PROVIDER_OF_TYPE, providerOfType } from '../config/provider-of-type.js';
 import type { Fallback, LlmStepType, Pipeline, ProviderConfig, Step } from '../config/schema.js';
 import { ElexirionError, ExitCode } from '../errors.js';
-import { type Env, missingKeyError, resolveProviderSettings } from './settings.js';
+import { andList, type Env, MissingKeyError, missingKeyError, resolveProviderSettings } from './settings.js';
 
 /** The model used when neither the step nor `defaults.model` names one. */
 export const DEFAULT_MODELS: Readonly<Record<'anthropic' | 'gemini' | 'openai', string>> = {
@@ -72,19 +72,13 @@ export function checkProviderKeys(pipeline: Pipeline, env: Env = process.env, di
 }
 
 /**
- * Throws the missing-key problems as one ElexirionError (exit code: invalid input), naming every
+ * Throws the missing-key problems as one ElexirionError (exit code: invalid input; a MissingKeyError,
+ * whose hint can be worded for an HTTP caller, when a key is not set), naming every
  * provider and the variable to set for each, so that one try finds them all.
  */
 export function assertProviderKeys(pipeline: Pipeline, env: Env = process.env, dir?: string): void {
   const problems = checkProviderKeys(pipeline, env, dir);
-  const [first] = problems;
-  if (!first) return;
-  if (problems.length === 1) {
-    throw new ElexirionError(first.message, {
-      exitCode: ExitCode.invalidInput,
-      ...(first.hint ? { hint: first.hint } : {}),
-    });
-  }
+  if (problems.length === 0) return;
   const unset = problems.filter((p) => p.keyVariables !== undefined);
   const others = problems.filter((p) => p.keyVariables === undefined);
   const parts: string[] = [];
@@ -95,29 +89,23 @@ export function assertProviderKeys(pipeline: Pipeline, env: Env = process.env, d
     parts.push(
       `${unset.length === 1 ? 'provider' : 'providers'} ${andList(unset.map((p) => `"${p.provider}"`))} ${unset.length === 1 ? 'has' : 'have'} no API key: ${andList(variables)} ${variables.length === 1 ? 'is' : 'are'} not set`,
     );
-    const exports = [
-      ...new Set(
-        unset.map((p) => {
-          const [variable, ...alternatives] = p.keyVariables as readonly string[];
-          return `${variable}=…${alternatives.length ? ` (or ${alternatives.join(', ')})` : ''}`;
-        }),
-      ),
-    ];
-    hints.push(`export ${andList(exports)} before running, or run with --mock to use no provider at all`);
   }
   for (const p of others) {
     parts.push(p.message);
     if (p.hint && !hints.includes(p.hint)) hints.push(p.hint);
   }
+  // Keys not set: their hint is worded for whoever reads it (the shell, an HTTP caller).
+  if (unset.length > 0) {
+    throw new MissingKeyError(
+      parts.join('; '),
+      unset.map((p) => p.keyVariables as readonly string[]),
+      hints,
+    );
+  }
   throw new ElexirionError(parts.join('; '), {
     exitCode: ExitCode.invalidInput,
     ...(hints.length ? { hint: hints.join('; ') } : {}),
   });
-}
-
-/** `a`, `a and b`, `a, b and c`. */
-function andList(items: string[]): string {
-  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
 }
 
 interface ProviderUse {

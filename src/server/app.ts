@@ -8,6 +8,7 @@ import { jsonBodiesOnly, loopbackHostOnly, sameOriginOnly } from './browser-guar
 import { DASHBOARD_CSP } from './dashboard/csp.js';
 import { DASHBOARD_HTML } from './dashboard/page.js';
 import { errorResponse, HttpError } from './http-error.js';
+import { retryLater } from './retry-after.js';
 import { pipelineRoutes } from './routes/pipelines.js';
 import { runEventsRoute } from './routes/run-events.js';
 import { runRoutes } from './routes/runs.js';
@@ -72,7 +73,10 @@ export function createApp(deps: ServerDeps): Hono {
   });
   app.get('/health', async (c) => {
     const report = await deps.health();
-    return c.json(report, report.status === 'unhealthy' ? 503 : 200);
+    if (report.status !== 'unhealthy') return c.json(report, 200);
+    // Out of rotation until it can record runs again: a load balancer or a client probes again later.
+    retryLater(c);
+    return c.json(report, 503);
   });
 
   app.use('*', bearerAuth(deps.token));

@@ -6,6 +6,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ConfigError, ElexirionError, ExitCode } from '../errors.js';
 import { storageError } from '../journal/storage-errors.js';
 import { type Redactor, redactDeep } from '../telemetry/redact.js';
+import { retryLater } from './retry-after.js';
 import { type PathNamer, relativeDeep } from './root-relative.js';
 
 export class HttpError extends Error {
@@ -71,6 +72,8 @@ export function errorResponse(
   const { status, body } = toErrorResponse(error);
   // The rest of an oversized body is never read: the connection cannot serve another request.
   if (status === 413) c.header('connection', 'close');
+  // Every 503 is the server's state (shutting down, its journal or Redis failing): ask again later.
+  if (status === 503) retryLater(c);
   // String by string: the body stays the JSON it was, whatever a message holds.
   return c.json(redactDeep(relativeDeep(body, relativize), redact), status);
 }

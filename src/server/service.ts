@@ -18,6 +18,7 @@ import { isLoopback } from './auth.js';
 import { DEFAULT_HOST } from './defaults.js';
 import type { InlineProviderPolicy } from './inline-providers.js';
 import { OpenStreams } from './open-streams.js';
+import { startOrphanSweeps } from './orphan-sweeps.js';
 import { relativeToRoot } from './root-relative.js';
 import { RunEventHub } from './run-event-hub.js';
 import type { RemoteRuns } from './server-deps.js';
@@ -112,25 +113,15 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         activeRuns: engine.activeRuns,
         eventLoop,
         env,
+        // The service's own: a failing check's error is redacted without a redactor built for each probe.
+        redact,
         // serve --cluster: no run can be submitted, cancelled or resumed without the cluster's Redis.
         ...(options.remote ? { redis: options.remote } : {}),
       }),
   });
 
-  // A run whose process was killed (SIGKILL, out of memory, a machine that stopped) stays `running`
-  // in the journal: the dashboard would follow it for ever. Such runs of this host are ended
-  // `interrupted` — resumable — at start and then every ORPHAN_SWEEP_MS (engine/orphaned-runs.ts).
-  const sweepOrphans = async (): Promise<void> => {
-    const ended = await engine.interruptOrphanedRuns().catch(() => []);
-    for (const runId of ended) options.logger?.warn({ runId }, 'run interrupted: its process ended before it did');
-  };
-  await sweepOrphans();
-  const orphanSweep = setInterval(sweepOrphans, ORPHAN_SWEEP_MS);
-  orphanSweep.unref();
-
   // What was set up around the server, let go of when it stops (or never starts listening).
   const release = async (): Promise<void> => {
-    clearInterval(orphanSweep);
     eventLoop.stop();
     hub.close();
     await options.remote?.close();
@@ -154,12 +145,18 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const port = (server.address() as AddressInfo).port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   options.logger?.info({ url, root: options.root, auth: Boolean(token) }, 'elexirion serve: listening');
+  // A run whose process was killed (SIGKILL, out of memory, a machine that stopped) stays `running`
+  // in the journal: the dashboard would follow it for ever. Such runs of this host are ended
+  // `interrupted` — resumable — from now on, in the background, and then every ORPHAN_SWEEP_MS.
+  const orphanSweeps = startOrphanSweeps(engine, ORPHAN_SWEEP_MS, options.logger);
 
   let stopping: Promise<{ interrupted: number; drained: boolean }> | undefined;
   const shutdown = (graceMs = 10_000) => {
     stopping ??= (async () => {
       const deadline = Date.now() + graceMs;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // No sweep starts from now on; one under way is let end (within the grace) before the journal closes.
+      const sweepsStopped = orphanSweeps.stop(graceMs);
       // No run starts from now on; those being started (journaled, not yet supervised) are let
       // through first, so that stopAll interrupts them too.
       await admissions.close(deadline - Date.now());
@@ -176,6 +173,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       await streams.ended(deadline - Date.now());
       if ('closeAllConnections' in server) server.closeAllConnections();
       await closed;
+      await sweepsStopped;
       await release();
       options.logger?.info({ interrupted, drained }, 'elexirion serve: stopped');
       return { interrupted, drained };

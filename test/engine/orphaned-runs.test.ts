@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SqliteStore } from '../../src/journal/sqlite-store.js';
 import { emptyTotals } from '../../src/journal/store.js';
 import { startService } from '../../src/server/service.js';
@@ -111,7 +111,8 @@ describe('a run whose process was killed', () => {
     );
     const service = await startService({ store, root: tempDir(), port: 0, env: {} });
     try {
-      expect((await store.getRun(KILLED))?.status).toBe('interrupted');
+      // In the background, once it listens (server/orphan-sweeps.ts): soon, not before startService resolves.
+      await vi.waitFor(async () => expect((await store.getRun(KILLED))?.status).toBe('interrupted'), { timeout: 5000 });
       expect((await store.getRun(ALIVE))?.status).toBe('running');
     } finally {
       await service.shutdown(1000);

@@ -11,6 +11,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
+import { decimalInteger } from '../../decimal-integer.js';
 import { normalizeRunId } from '../../engine/run-id.js';
 import { HttpError } from '../http-error.js';
 import { checkQueryParams } from '../query-params.js';
@@ -268,9 +269,9 @@ export async function runEventsRoute(c: Context, deps: ServerDeps): Promise<Resp
 function lastEventId(c: Context): number {
   checkQueryParams(c, ['after'], 'GET /runs/ID/events?after=7');
   const raw = c.req.header('last-event-id') ?? c.req.query('after') ?? '0';
-  // Digits only: Number() would also take `0x10`, `1e3` or ` 7 ` for ids the stream never sent.
-  const seq = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!Number.isSafeInteger(seq)) {
+  // Digits only (decimal-integer.ts): `0x10`, `1e3` or ` 7 ` is an id the stream never sent.
+  const seq = decimalInteger(raw);
+  if (seq === undefined) {
     throw new HttpError(
       400,
       `Last-Event-ID must be an event seq (a whole number), got ${JSON.stringify(raw)}`,

@@ -6,6 +6,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { rehintMissingInputs } from '../../config/inputs.js';
 import { loadPipeline, loadPipelineFromString } from '../../config/loader.js';
+import { decimalInteger } from '../../decimal-integer.js';
 import { CONFINED_ROOT_KEY } from '../../engine/confined-root.js';
 import { RunStillEndingError, RunStillRunningError } from '../../engine/errors.js';
 import { normalizeRunId } from '../../engine/run-id.js';
@@ -18,6 +19,7 @@ import { checkInlineProviders } from '../inline-providers.js';
 import { httpKeyHint } from '../key-hint.js';
 import { checkQueryParams } from '../query-params.js';
 import { relativeDeep } from '../root-relative.js';
+import { decodeRunCursor, encodeRunCursor } from '../run-cursor.js';
 import { runSummary } from '../run-summary.js';
 import type { ServerDeps } from '../server-deps.js';
 
@@ -90,21 +92,47 @@ export function runRoutes(deps: ServerDeps): Hono {
   });
 
   app.get('/', async (c) => {
-    checkQueryParams(c, ['limit', 'status'], 'GET /runs?limit=20&status=failed');
+    checkQueryParams(c, ['limit', 'status', 'cursor'], 'GET /runs?limit=20&status=failed');
     const given = c.req.query('limit') ?? '50';
-    // Digits only: Number() alone reads `0x10` as 16, `1e2` as 100 and ` 5` as 5 — not what was meant.
-    const limit = /^\d+$/.test(given) ? Number(given) : Number.NaN;
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+    // Digits only (decimal-integer.ts): `0x10`, `1e2` or ` 5` is not a limit anyone meant.
+    const limit = decimalInteger(given);
+    if (limit === undefined || limit < 1 || limit > 1000) {
       throw new HttpError(400, '`limit` must be an integer from 1 to 1000', 'e.g. GET /runs?limit=20');
     }
     const status = c.req.query('status');
     if (status !== undefined && !STATUSES.includes(status as RunStatus)) {
       throw new HttpError(400, `unknown status "${status}"`, `use one of ${STATUSES.join(', ')}`);
     }
-    const runs = await engine.store.listRuns({ limit, ...(status ? { status: status as RunStatus } : {}) });
+    const cursor = c.req.query('cursor');
+    const before = cursor === undefined ? undefined : decodeRunCursor(cursor);
+    if (cursor !== undefined && before === undefined) {
+      throw new HttpError(
+        400,
+        '`cursor` is not one this server gave',
+        'send the `next` of the previous page as it came (or the URL of its Link header)',
+      );
+    }
+    // One more than the page: whether there is a next page, without a count of the whole journal.
+    const listed = await engine.store.listRuns({
+      limit: limit + 1,
+      ...(status ? { status: status as RunStatus } : {}),
+      ...(before ? { before } : {}),
+    });
+    const runs = listed.slice(0, limit);
+    const last = runs.at(-1);
+    const next = listed.length > limit && last ? encodeRunCursor(last) : undefined;
     const summaries = await Promise.all(runs.map((run) => runSummary(engine.store, run)));
+    if (next !== undefined) {
+      const query = new URLSearchParams({
+        ...(c.req.query('limit') === undefined ? {} : { limit: String(limit) }),
+        ...(status ? { status } : {}),
+        cursor: next,
+      });
+      c.header('Link', `</runs?${query}>; rel="next"`);
+    }
     // Through the redactor, as the event stream is: an output or error may carry a secret's value.
-    return c.json(outgoing(deps, { runs: summaries }));
+    // Not `next`: a start time and a run id, which a pattern for keys must not mangle.
+    return c.json({ ...outgoing(deps, { runs: summaries }), ...(next === undefined ? {} : { next }) });
   });
 
   app.get('/:id', async (c) => {
@@ -242,10 +270,7 @@ async function readJson(request: Request): Promise<unknown> {
  * invalid". Any other error is left as it is.
  */
 function inputsError(error: unknown): unknown {
-  const rehinted = rehintMissingInputs(
-    httpKeyHint(error, 'send `"mock": true` to use no provider at all'),
-    httpInputHint,
-  );
+  const rehinted = rehintMissingInputs(httpKeyHint(error), httpInputHint);
   if (!(rehinted instanceof ConfigError)) return rehinted;
   const { diagnostics } = rehinted;
   if (diagnostics.length === 0 || !diagnostics.every((d) => d.path.startsWith('inputs.'))) return rehinted;
