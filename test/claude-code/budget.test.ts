@@ -3,34 +3,17 @@
 // beside calls of another worker) can no longer each be handed the whole remaining budget.
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { BudgetReservation } from '../../src/budget/budget-guard.js';
 import type { RunBudget } from '../../src/budget/run-budget.js';
 import { SharedBudgets } from '../../src/cluster/shared-budgets.js';
 import type { ModelRequest } from '../../src/providers/provider.js';
 import { REDIS_URL } from '../cluster/harness.js';
-import { FAKE_CLAUDE, isAlive, PASS_FAKE_ENV, SCRIPTED_CLAUDE, Workspace, waitFor } from './harness.js';
+import { FAKE_CLAUDE, isAlive, PASS_FAKE_ENV, SCRIPTED_CLAUDE, type Workspace, waitFor } from './harness.js';
+import { perTest } from './per-test.js';
 
-let ws: Workspace | undefined;
-const cleanups: (() => void | Promise<void>)[] = [];
-
-beforeEach(() => {
-  vi.stubEnv('FAKE_CLAUDE_SCENARIO', '');
-  vi.stubEnv('CLAUDE_CODE_EXECUTABLE', '');
-});
-
-afterEach(async () => {
-  vi.unstubAllEnvs();
-  await ws?.dispose();
-  ws = undefined;
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-function workspace(options: ConstructorParameters<typeof Workspace>[0] = {}): Workspace {
-  ws = new Workspace(options);
-  vi.stubEnv('FAKE_CLAUDE_LOG', ws.log);
-  return ws;
-}
+// Each test makes its workspace with the engine options it needs.
+const { workspace, defer } = perTest();
 
 /** The --max-budget-usd each session was started with, in the order they started. */
 function capsGiven(w: Workspace): number[] {
@@ -110,7 +93,7 @@ ${session('a', '\n        max_cost_usd: 0.3').replace('[scenario:hang]', '').rep
     const shared = new SharedBudgets(redis, prefix);
     const chunkRedis = new Redis(REDIS_URL);
     const chunkWorker = new SharedBudgets(chunkRedis, prefix);
-    cleanups.push(async () => {
+    defer(async () => {
       shared.close();
       chunkWorker.close();
       const keys = await redis.keys(`${prefix}:*`);

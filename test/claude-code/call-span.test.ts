@@ -3,15 +3,12 @@
 // opened, ended (the tracer paired by model, left that span open — never exported, kept for the
 // life of the process — and made a second, bogus one).
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { attachTracing, createTracing } from '../../src/telemetry/tracing.js';
-import { disposeWorkspace, FAKE_CLAUDE, freshWorkspace, PASS_FAKE_ENV, type Workspace } from './harness.js';
+import { FAKE_CLAUDE, PASS_FAKE_ENV } from './harness.js';
+import { useWorkspace } from './per-test.js';
 
-let ws: Workspace;
-beforeEach(() => {
-  ws = freshWorkspace();
-});
-afterEach(() => disposeWorkspace(ws));
+const { ws } = useWorkspace();
 
 it('one call span per claude_code session, the one its request opened, ended', async () => {
   const exporter = new InMemorySpanExporter();

@@ -1,29 +1,14 @@
 // The claude_code step end to end: Engine → step handler → Claude Agent SDK → fake `claude`
 // executable over the SDK's stream-json protocol, and back into the journal.
-import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { loadPipeline } from '../../src/config/loader.js';
 import { CassettePlayer } from '../../src/journal/cassette.js';
-import {
-  disposeWorkspace,
-  FAKE_CLAUDE,
-  freshWorkspace,
-  isAlive,
-  PASS_FAKE_ENV,
-  SCRIPTED_CLAUDE,
-  type Workspace,
-  waitFor,
-} from './harness.js';
+import { FAKE_CLAUDE, isAlive, PASS_FAKE_ENV, SCRIPTED_CLAUDE, waitFor } from './harness.js';
+import { useWorkspace } from './per-test.js';
 
-let ws: Workspace;
-
-beforeEach(() => {
-  ws = freshWorkspace();
-});
-
-afterEach(() => disposeWorkspace(ws));
+const { ws, tempDir } = useWorkspace();
 
 const step = (fields: string) => `name: code-task
 inputs:
@@ -264,7 +249,7 @@ fallback: { type: mock, response: "plan B: {{ bug }}" }`),
 
     const inside = join(ws.dir, 'claude');
     copyFileSync(FAKE_CLAUDE, inside);
-    const elsewhere = mkdtempSync(join(tmpdir(), 'elexirion-elsewhere-'));
+    const elsewhere = tempDir('elexirion-elsewhere-');
     writeFileSync(file, step(`prompt: "hello"\ncwd: ${JSON.stringify(elsewhere)}`).replace(FAKE_CLAUDE, './claude'));
     const handle = await ws.engine.start(await loadPipeline(file, { root: ws.dir }));
     const result = await handle.result;

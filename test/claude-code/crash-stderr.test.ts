@@ -2,15 +2,12 @@
 // 500 characters an error message may take. Cut to that from its start, the report kept the oldest
 // lines of that tail and lost the last ones — the crash's cause — and began wherever the 2 KB began:
 // in the middle of a secret, say, whose remaining part no redaction recognised.
-import { afterEach, beforeEach, expect, it, vi } from 'vitest';
+import { expect, it, vi } from 'vitest';
 import { spawnInOwnGroup } from '../../src/providers/claude-code/process-group.js';
-import { disposeWorkspace, freshWorkspace, PASS_FAKE_ENV, SCRIPTED_CLAUDE, type Workspace } from './harness.js';
+import { PASS_FAKE_ENV, SCRIPTED_CLAUDE } from './harness.js';
+import { useWorkspace } from './per-test.js';
 
-let ws: Workspace;
-beforeEach(() => {
-  ws = freshWorkspace();
-});
-afterEach(() => disposeWorkspace(ws));
+const { ws } = useWorkspace();
 
 it("reports a crash with the last lines of its stderr, and no part of a secret cut at the tail's start", async () => {
   const token = 'gw_live_0123456789abcdef';

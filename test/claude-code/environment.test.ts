@@ -1,18 +1,13 @@
 // What a Claude Code session's process sees of Elexirion's environment: the agent runs a shell with
 // it, so not the other vendors' keys, database URLs or cloud credentials — only the basics, Claude
 // Code's own variables, and what the step passes (`pass_env:`, `env:`).
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { loadPipelineFromString } from '../../src/config/loader.js';
 import { sessionEnvironment } from '../../src/providers/claude-code/environment.js';
-import { disposeWorkspace, FAKE_CLAUDE, fingerprint, freshWorkspace, Workspace } from './harness.js';
+import { FAKE_CLAUDE, fingerprint, Workspace } from './harness.js';
+import { useWorkspace } from './per-test.js';
 
-let ws: Workspace;
-
-beforeEach(() => {
-  ws = freshWorkspace();
-});
-
-afterEach(() => disposeWorkspace(ws));
+const { ws } = useWorkspace();
 
 /** Secrets of the parent that are none of the session's business. */
 const SECRETS = {

@@ -1,14 +1,11 @@
 // A session that fails (here: out of max_turns) was a real, paid Claude Code session with an id and
 // turns: its step record keeps the bill and the session's id and turns, so the journal says which
 // session to inspect (or `claude --resume`). It kept the bill only.
-import { afterEach, beforeEach, expect, it } from 'vitest';
-import { disposeWorkspace, FAKE_CLAUDE, freshWorkspace, PASS_FAKE_ENV, type Workspace } from './harness.js';
+import { expect, it } from 'vitest';
+import { FAKE_CLAUDE, PASS_FAKE_ENV } from './harness.js';
+import { useWorkspace } from './per-test.js';
 
-let ws: Workspace;
-beforeEach(() => {
-  ws = freshWorkspace();
-});
-afterEach(() => disposeWorkspace(ws));
+const { ws } = useWorkspace();
 
 it('journals the session id and turns of a failed session', async () => {
   const { result, steps } = await ws.run(`name: cc

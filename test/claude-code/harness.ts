@@ -5,7 +5,6 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { vi } from 'vitest';
 import { loadPipeline } from '../../src/config/loader.js';
 import { Engine, type EngineOptions, type RunHandle, type StartOptions } from '../../src/engine/engine.js';
 import type { RunResult } from '../../src/engine/run-result.js';
@@ -104,21 +103,4 @@ export function isAlive(pid: number): boolean {
 /** How the fake logs a variable's value: the first 16 hex digits of its SHA-256, never the value. */
 export function fingerprint(value: string): string {
   return createHash('sha256').update(value).digest('hex').slice(0, 16);
-}
-
-/**
- * A fresh workspace for one test, its fake logging there and playing no scenario, with
- * CLAUDE_CODE_EXECUTABLE unset (each step names the fake); `disposeWorkspace` undoes it all.
- */
-export function freshWorkspace(): Workspace {
-  const ws = new Workspace();
-  vi.stubEnv('FAKE_CLAUDE_LOG', ws.log);
-  vi.stubEnv('FAKE_CLAUDE_SCENARIO', '');
-  vi.stubEnv('CLAUDE_CODE_EXECUTABLE', '');
-  return ws;
-}
-
-export async function disposeWorkspace(ws: Workspace): Promise<void> {
-  vi.unstubAllEnvs();
-  await ws.dispose();
 }

@@ -1,29 +1,15 @@
 // A claude_code step's `max_tokens`: Elexirion meters the output tokens of the session's model
 // calls as its messages arrive and stops the session (its AbortController, which ends the process)
 // once they go past the limit. The step fails, not retried, and what the session used is its bill.
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ClaudeCodeTokenLimitError } from '../../src/providers/claude-code/errors.js';
 import type { ClaudeAgentSdk } from '../../src/providers/claude-code/load-sdk.js';
 import { SessionMeter } from '../../src/providers/claude-code/meter.js';
 import { runClaudeCodeSession } from '../../src/providers/claude-code/session.js';
-import {
-  disposeWorkspace,
-  FAKE_CLAUDE,
-  freshWorkspace,
-  isAlive,
-  PASS_FAKE_ENV,
-  SCRIPTED_CLAUDE,
-  type Workspace,
-  waitFor,
-} from './harness.js';
+import { FAKE_CLAUDE, isAlive, PASS_FAKE_ENV, SCRIPTED_CLAUDE, waitFor } from './harness.js';
+import { useWorkspace } from './per-test.js';
 
-let ws: Workspace;
-
-beforeEach(() => {
-  ws = freshWorkspace();
-});
-
-afterEach(() => disposeWorkspace(ws));
+const { ws } = useWorkspace();
 
 // The fake's turns each report 100 input and 20 output tokens; as claude-sonnet-4-5 ($3 / $15 per
 // million) one turn costs 100 × 3e-6 + 20 × 15e-6 = $0.0006.

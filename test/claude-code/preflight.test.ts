@@ -1,8 +1,7 @@
 // What is checked before a run with claude_code steps starts: the optional SDK and the executable.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { loadPipeline, loadPipelineFromString } from '../../src/config/loader.js';
 import { Engine } from '../../src/engine/engine.js';
 import { ExitCode } from '../../src/errors.js';
@@ -11,6 +10,7 @@ import { resolveClaudeExecutable } from '../../src/providers/claude-code/executa
 import { ClaudeAgentSdkMissingError, loadClaudeAgentSdk } from '../../src/providers/claude-code/load-sdk.js';
 import { assertClaudeCodeReady, claudeCodeSteps } from '../../src/providers/claude-code/preflight.js';
 import { FAKE_CLAUDE } from './harness.js';
+import { perTest } from './per-test.js';
 
 const notInstalled = () =>
   Promise.reject(
@@ -80,15 +80,14 @@ describe('before a run starts', () => {
   });
 
   describe('through the engine', () => {
+    const { tempDir, defer } = perTest();
     let dir: string;
     let store: SqliteStore;
     beforeEach(() => {
-      dir = mkdtempSync(join(tmpdir(), 'elexirion-cc-preflight-'));
-      store = new SqliteStore(':memory:');
-    });
-    afterEach(async () => {
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
+      dir = tempDir('elexirion-cc-preflight-');
+      const own = new SqliteStore(':memory:');
+      defer(() => own.close());
+      store = own;
     });
 
     it('refuses a missing executable with exit code 2 before any run is recorded', async () => {
@@ -108,10 +107,8 @@ describe('before a run starts', () => {
 
     // The engine's env is the environment its steps resolve CLAUDE_CODE_EXECUTABLE from: the check
     // before the start reads the same one, not process.env.
+    // (perTest's hook undoes their env stubs.)
     describe("CLAUDE_CODE_EXECUTABLE from the engine's env", () => {
-      afterEach(() => {
-        vi.unstubAllEnvs();
-      });
       const pipeline = async () => {
         const file = join(dir, 'from-env.yaml');
         writeFileSync(file, 'name: from-env\nsteps:\n  - { name: a, type: claude_code, prompt: "a" }\n');
@@ -144,6 +141,8 @@ describe('before a run starts', () => {
 });
 
 describe('resolving the executable', () => {
+  const { tempDir } = perTest();
+
   it('prefers the step, then CLAUDE_CODE_EXECUTABLE, then leaves it to the SDK', () => {
     const env = { CLAUDE_CODE_EXECUTABLE: FAKE_CLAUDE, PATH: '' };
     expect(resolveClaudeExecutable(FAKE_CLAUDE, {}, '/')).toBe(FAKE_CLAUDE);
@@ -152,16 +151,12 @@ describe('resolving the executable', () => {
   });
 
   it('refuses a script the SDK would start as a program when it is not executable (.cjs), not one it runs with node', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'elexirion-cc-exe-'));
-    try {
-      for (const name of ['claude.cjs', 'claude.mjs'])
-        writeFileSync(join(dir, name), '#!/usr/bin/env node\n', { mode: 0o644 });
-      // The SDK runs .js/.mjs/.ts/.tsx/.jsx with node and spawns anything else itself: EACCES.
-      expect(() => resolveClaudeExecutable('./claude.cjs', {}, dir)).toThrow(/does not exist or is not executable/);
-      expect(resolveClaudeExecutable('./claude.mjs', {}, dir)).toBe(join(dir, 'claude.mjs'));
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const dir = tempDir('elexirion-cc-exe-');
+    for (const name of ['claude.cjs', 'claude.mjs'])
+      writeFileSync(join(dir, name), '#!/usr/bin/env node\n', { mode: 0o644 });
+    // The SDK runs .js/.mjs/.ts/.tsx/.jsx with node and spawns anything else itself: EACCES.
+    expect(() => resolveClaudeExecutable('./claude.cjs', {}, dir)).toThrow(/does not exist or is not executable/);
+    expect(resolveClaudeExecutable('./claude.mjs', {}, dir)).toBe(join(dir, 'claude.mjs'));
   });
 
   it('looks a bare name up on PATH', () => {

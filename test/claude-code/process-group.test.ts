@@ -3,22 +3,18 @@
 // as the Bash tool would) are in its process group, and the group is what is signalled.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { disposeWorkspace, freshWorkspace, isAlive, type Workspace, waitFor } from './harness.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { isAlive, waitFor } from './harness.js';
+import { useWorkspace } from './per-test.js';
 
 const TOOL_CLAUDE = fileURLToPath(new URL('./fixtures/claude-with-tool.mjs', import.meta.url));
 const EXIT_CHILD = fileURLToPath(new URL('./process-group-exit-child.ts', import.meta.url));
 
-let ws: Workspace;
+const { ws } = useWorkspace();
 const started: number[] = [];
-
-beforeEach(() => {
-  ws = freshWorkspace();
-});
-
-afterEach(async () => {
+// Registered after useWorkspace's hook, so it runs before the workspace is disposed.
+afterEach(() => {
   for (const pid of started.splice(0)) if (isAlive(pid)) process.kill(pid, 'SIGKILL'); // what a failure left
-  await disposeWorkspace(ws);
 });
 
 const pipeline = (prompt: string, fields = '') => `name: cc-tool

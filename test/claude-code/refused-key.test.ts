@@ -3,24 +3,13 @@
 // messages. The step waited all that time, or timed out saying only that: a wrong key looked like a
 // slow task. Once the refusal has outlived a refresh, the session is stopped and the step says why.
 import type { SDKAssistantMessageError } from '@anthropic-ai/claude-agent-sdk';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ApiRetryWatch } from '../../src/providers/claude-code/api-retries.js';
 import { ClaudeCodeAuthError } from '../../src/providers/claude-code/errors.js';
-import {
-  disposeWorkspace,
-  freshWorkspace,
-  isAlive,
-  PASS_FAKE_ENV,
-  SCRIPTED_CLAUDE,
-  type Workspace,
-  waitFor,
-} from './harness.js';
+import { isAlive, PASS_FAKE_ENV, SCRIPTED_CLAUDE, waitFor } from './harness.js';
+import { useWorkspace } from './per-test.js';
 
-let ws: Workspace;
-beforeEach(() => {
-  ws = freshWorkspace();
-});
-afterEach(() => disposeWorkspace(ws));
+const { ws } = useWorkspace();
 
 describe('a claude_code session whose key the API refuses', () => {
   it('fails the step at once, saying so, and ends the process', async () => {

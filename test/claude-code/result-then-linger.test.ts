@@ -2,22 +2,11 @@
 // sometimes does — hang with stdout open, anthropics/claude-code#25629) must not undo it. Waiting
 // for the process to exit made a finished, paid session time out: the step failed, its answer was
 // lost, and its bill was our estimate instead of Claude Code's total.
-import { afterEach, beforeEach, expect, it } from 'vitest';
-import {
-  disposeWorkspace,
-  freshWorkspace,
-  isAlive,
-  PASS_FAKE_ENV,
-  SCRIPTED_CLAUDE,
-  type Workspace,
-  waitFor,
-} from './harness.js';
+import { expect, it } from 'vitest';
+import { isAlive, PASS_FAKE_ENV, SCRIPTED_CLAUDE, waitFor } from './harness.js';
+import { useWorkspace } from './per-test.js';
 
-let ws: Workspace;
-beforeEach(() => {
-  ws = freshWorkspace();
-});
-afterEach(() => disposeWorkspace(ws));
+const { ws } = useWorkspace();
 
 it('a session whose claude lingers after its result succeeds with that result, and its process is ended', async () => {
   const { result, steps } = await ws.run(`name: lingering

@@ -2,11 +2,12 @@
 // A repository's .claude/settings.json is its author's: loaded, its hooks run as we do and its
 // permissions go beyond `allowed_tools`. Played with the real bundled `claude`, offline and without
 // a key: its SessionStart hook runs before it finds it is not logged in.
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Workspace } from './harness.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { Workspace } from './harness.js';
+import { perTest } from './per-test.js';
 
 /** The `claude` the SDK starts when a step names none (its platform package), if installed. */
 function bundledClaude(): string | undefined {
@@ -19,14 +20,16 @@ function bundledClaude(): string | undefined {
   }
 }
 
+// HOME is a temporary directory of the test's: a real claude may still be saving its session there
+// for a moment after its result (the step ends at the result), so it is removed with retries.
+const { workspace, tempDir } = perTest();
 let ws: Workspace;
-let home: string;
 let proof: string;
 
 beforeEach(() => {
-  home = mkdtempSync(join(process.env.TMPDIR ?? '/tmp', 'elexirion-claude-home-'));
+  const home = tempDir('elexirion-claude-home-');
   // No key, no login, nothing to update or report: the session cannot reach the API.
-  ws = new Workspace({
+  ws = workspace({
     env: {
       PATH: process.env.PATH ?? '',
       HOME: home,
@@ -48,13 +51,6 @@ beforeEach(() => {
       permissions: { allow: ['Bash'], defaultMode: 'bypassPermissions' },
     }),
   );
-});
-
-afterEach(async () => {
-  await ws.dispose();
-  // A real claude may still be saving its session in HOME for a moment after its result (the step
-  // ends at the result): retried until it has let go.
-  rmSync(home, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 });
 
 const pipeline = (extra = '') => `name: settings

@@ -3,16 +3,10 @@
 // whole session's cost unknown: the calls of the main model, paid at a known price, were forgotten
 // by the step, the run's totals and the budget. The known part is kept; the unpriced calls are counted.
 import type { SDKAssistantMessage } from '@anthropic-ai/claude-agent-sdk';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SessionMeter } from '../../src/providers/claude-code/meter.js';
-import {
-  disposeWorkspace,
-  FAKE_CLAUDE,
-  freshWorkspace,
-  PASS_FAKE_ENV,
-  SCRIPTED_CLAUDE,
-  type Workspace,
-} from './harness.js';
+import { FAKE_CLAUDE, PASS_FAKE_ENV, SCRIPTED_CLAUDE } from './harness.js';
+import { useWorkspace } from './per-test.js';
 
 const call = (id: string, model: string, output: number) =>
   ({
@@ -50,11 +44,7 @@ describe('SessionMeter', () => {
 const MAIN_CALL_USD = 0.006;
 
 describe('a claude_code step whose session ended without a result, a call of it unpriced', () => {
-  let ws: Workspace;
-  beforeEach(() => {
-    ws = freshWorkspace();
-  });
-  afterEach(() => disposeWorkspace(ws));
+  const { ws } = useWorkspace();
 
   /** The --max-budget-usd each session was started with, in order. */
   const capsGiven = () =>
