@@ -9,6 +9,7 @@
 // call of its own; without an index, a delta continues the last call unless its id or a name (sent
 // once per call) says it is the next one.
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions/completions.js';
+import { thoughtSignatureOf } from './openai-thought-signature.js';
 
 type ToolCallDelta = NonNullable<ChatCompletionChunk.Choice.Delta['tool_calls']>[number];
 
@@ -17,6 +18,8 @@ export interface StreamedToolCall {
   name: string;
   /** The arguments' JSON text as sent, possibly cut off or malformed. */
   args: string;
+  /** Gemini's thought signature, from whichever delta of the call carried it (openai-thought-signature.ts). */
+  signature?: string;
 }
 
 export class ToolCallDeltas {
@@ -29,6 +32,8 @@ export class ToolCallDeltas {
     if (delta.id) call.id = delta.id;
     if (delta.function?.name) call.name += delta.function.name;
     if (delta.function?.arguments) call.args += delta.function.arguments;
+    const signature = thoughtSignatureOf(delta);
+    if (signature) call.signature = signature;
   }
 
   private slotOf(delta: ToolCallDelta): StreamedToolCall {

@@ -20,6 +20,7 @@ import {
   transportError,
   truncatedStream,
 } from './map-error.js';
+import { thoughtSignatureOf, withThoughtSignature } from './openai-thought-signature.js';
 import { ToolCallDeltas } from './openai-tool-deltas.js';
 import {
   type Capabilities,
@@ -117,9 +118,11 @@ export class OpenAIProvider implements Provider {
       {
         text: choice.message.content ?? '',
         refusal: choice.message.refusal ?? '',
-        toolCalls: (choice.message.tool_calls ?? []).flatMap((c) =>
-          c.type === 'function' ? [{ id: c.id, name: c.function.name, args: c.function.arguments }] : [],
-        ),
+        toolCalls: (choice.message.tool_calls ?? []).flatMap((c) => {
+          if (c.type !== 'function') return [];
+          const signature = thoughtSignatureOf(c);
+          return [{ id: c.id, name: c.function.name, args: c.function.arguments, ...(signature ? { signature } : {}) }];
+        }),
         finish: choice.finish_reason,
         usage: completion.usage,
         model: completion.model,
@@ -226,7 +229,7 @@ export class OpenAIProvider implements Provider {
       text: string;
       /** The model's refusal (structured outputs), '' when none. */
       refusal: string;
-      toolCalls: Array<{ id: string; name: string; args: string }>;
+      toolCalls: Array<{ id: string; name: string; args: string; signature?: string }>;
       finish: string | null;
       usage: ChatCompletion['usage'];
       model: string;
@@ -239,7 +242,7 @@ export class OpenAIProvider implements Provider {
     const toolCalls: ToolCall[] = raw.toolCalls.map((c) => {
       const args = parseArgs(c.args);
       if (args === undefined) unparsable ??= c.name;
-      return { id: c.id, name: c.name, arguments: args ?? {} };
+      return { id: c.id, name: c.name, arguments: args ?? {}, ...(c.signature ? { signature: c.signature } : {}) };
     });
     const usage: Usage = raw.usage
       ? {
@@ -341,6 +344,8 @@ function toMessages(system: string | undefined, messages: ChatMessage[]): ChatCo
                 id: c.id,
                 type: 'function' as const,
                 function: { name: c.name, arguments: JSON.stringify(c.arguments) },
+                // Gemini's, back on the call it came with (openai-thought-signature.ts).
+                ...withThoughtSignature(c.signature),
               })),
             }
           : {}),

@@ -17,7 +17,8 @@ export interface ToolCall {
   arguments: Record<string, unknown>;
   /**
    * Opaque vendor data that must travel back with the call in the next request: Gemini's
-   * `thoughtSignature` (Gemini 3 refuses a function call sent back without it).
+   * `thoughtSignature` (Gemini 3 refuses a function call sent back without it), or the same
+   * signature as its OpenAI-compatible endpoint sends it (`extra_content.google.thought_signature`).
    */
   signature?: string;
 }

@@ -1,9 +1,11 @@
 // A fake OpenAI chat completions API: POST /v1/chat/completions, JSON or SSE (with
 // stream_options.include_usage → a final usage chunk, then `data: [DONE]`), tool_calls, and
-// response_format json_schema answered with JSON text, or a `refusal` instead of content.
+// response_format json_schema answered with JSON text, or a `refusal` instead of content. For
+// `gemini-3*` models, Gemini's OpenAI-compatible endpoint: signed tool calls (openai-thought-signatures.ts).
 import { type FakeAnswer, type RequestDigest, splitText, usageFor } from './answer.js';
 import { FakeServer, type RecordedRequest, type Route } from './fake-server.js';
 import type { Fault } from './faults.js';
+import { signsToolCalls, thoughtSignatureFor, unsignedCallRefusal } from './openai-thought-signatures.js';
 import type { SseEvent } from './sse.js';
 
 interface OpenAIBody {
@@ -68,6 +70,12 @@ export class OpenAIFake extends FakeServer {
     return { stream: digest.stream, digest };
   }
 
+  /** Gemini 3 refuses a tool call sent back without its thought signature. */
+  protected override refuse(request: RecordedRequest, route: Route) {
+    if (!signsToolCalls(route.digest.model)) return undefined;
+    return unsignedCallRefusal(((request.body ?? {}) as OpenAIBody).messages ?? []);
+  }
+
   protected errorBody(status: number, message: string): unknown {
     return { error: { message, type: ERROR_TYPES[status] ?? 'api_error', param: null, code: null } };
   }
@@ -80,7 +88,7 @@ export class OpenAIFake extends FakeServer {
 
   protected renderJson(answer: FakeAnswer, route: Route): unknown {
     const text = answerText(answer);
-    const calls = toolCalls(answer);
+    const calls = toolCalls(answer, route.digest.model);
     const usage = usageFor(answer, route.digest, text ?? JSON.stringify(calls));
     return {
       ...this.shell(answer, route.digest, 'chat.completion'),
@@ -109,7 +117,7 @@ export class OpenAIFake extends FakeServer {
   protected renderEvents(answer: FakeAnswer, route: Route): SseEvent[] {
     const shell = this.shell(answer, route.digest, 'chat.completion.chunk');
     const text = answerText(answer);
-    const calls = toolCalls(answer);
+    const calls = toolCalls(answer, route.digest.model);
     const chunk = (delta: unknown, finish: string | null = null): SseEvent => ({
       data: { ...shell, choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }] },
     });
@@ -124,17 +132,18 @@ export class OpenAIFake extends FakeServer {
         events.push(chunk({ content: piece }));
     }
     calls.forEach((call, position) => {
+      // A signature (Gemini 3) comes in the call's first delta, with its id and name.
+      const signed = call.extra_content ? { extra_content: call.extra_content } : {};
       if (this.toolCallIndexes === 'omitted') {
-        events.push(chunk({ tool_calls: [{ id: call.id, type: 'function', function: call.function }] }));
+        events.push(chunk({ tool_calls: [{ id: call.id, type: 'function', function: call.function, ...signed }] }));
         return;
       }
       const index = this.toolCallIndexes === 'reused' ? 0 : position;
       const [first = '', ...rest] = splitText(call.function.arguments, 2);
+      const name = call.function.name;
       events.push(
         chunk({
-          tool_calls: [
-            { index, id: call.id, type: 'function', function: { name: call.function.name, arguments: first } },
-          ],
+          tool_calls: [{ index, id: call.id, type: 'function', function: { name, arguments: first }, ...signed }],
         }),
       );
       for (const part of rest) events.push(chunk({ tool_calls: [{ index, function: { arguments: part } }] }));
@@ -176,7 +185,7 @@ function answerText(answer: FakeAnswer): string | undefined {
   return answer.toolCalls?.length ? undefined : '';
 }
 
-function toolCalls(answer: FakeAnswer) {
+function toolCalls(answer: FakeAnswer, model: string) {
   const calls = answer.toolCalls ?? [];
   return calls.map((call, i) => {
     const json = JSON.stringify(call.arguments);
@@ -185,6 +194,9 @@ function toolCalls(answer: FakeAnswer) {
       id: call.id ?? `call_fake_${i + 1}`,
       type: 'function' as const,
       function: { name: call.name, arguments: cut ? json.slice(0, answer.cutArguments) : json },
+      ...(signsToolCalls(model)
+        ? { extra_content: { google: { thought_signature: thoughtSignatureFor(call.name) } } }
+        : {}),
     };
   });
 }

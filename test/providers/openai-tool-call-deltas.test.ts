@@ -43,6 +43,19 @@ describe('ToolCallDeltas', () => {
     ]);
   });
 
+  it("keeps each call's thought signature (Gemini 3: extra_content), from whichever delta carries it", () => {
+    const sig = (s: string) => ({ extra_content: { google: { thought_signature: s } } }) as object;
+    const deltas = new ToolCallDeltas();
+    deltas.add({ index: 0, id: 'c0', type: 'function', function: { name: 'f', arguments: '' }, ...sig('s0') });
+    deltas.add({ index: 1, id: 'c1', type: 'function', function: { name: 'g', arguments: '' } });
+    deltas.add({ index: 0, function: { arguments: '{}' } });
+    deltas.add({ index: 1, function: { arguments: '{}' }, ...sig('s1') });
+    expect(deltas.calls).toEqual([
+      { id: 'c0', name: 'f', args: '{}', signature: 's0' },
+      { id: 'c1', name: 'g', args: '{}', signature: 's1' },
+    ]);
+  });
+
   it('keeps interleaved calls of distinct indexes apart (OpenAI parallel tool calls)', () => {
     const deltas = new ToolCallDeltas();
     deltas.add({ index: 0, id: 'c0', type: 'function', function: { name: 'f', arguments: '' } });
