@@ -3,20 +3,8 @@
 // zod-problems.ts uses it to say what a duration looks like when such a key gets a bad number.
 import type { z } from 'zod';
 import { Duration, Pipeline, TimerDuration } from './schema.js';
+import { defOf } from './zod-def.js';
 
-interface Def {
-  type: string;
-  shape?: Record<string, z.ZodType>;
-  innerType?: z.ZodType;
-  element?: z.ZodType;
-  valueType?: z.ZodType;
-  getter?: () => z.ZodType;
-  options?: z.ZodType[];
-  in?: z.ZodType;
-  out?: z.ZodType;
-}
-
-const defOf = (schema: z.ZodType): Def => (schema as unknown as { _zod: { def: Def } })._zod.def;
 const DURATIONS: ReadonlySet<z.ZodType> = new Set([Duration, TimerDuration]);
 
 /** The schema a field's wrappers (optional, nullable, default) hold. */

@@ -3,21 +3,7 @@
 // (a step's `type` picks its variant of the discriminated union).
 import type { z } from 'zod';
 import type { DocPath } from './path.js';
-
-interface Def {
-  type: string;
-  shape?: Record<string, z.ZodType>;
-  innerType?: z.ZodType;
-  element?: z.ZodType;
-  valueType?: z.ZodType;
-  getter?: () => z.ZodType;
-  options?: z.ZodType[];
-  discriminator?: string;
-  values?: unknown[];
-  in?: z.ZodType;
-}
-
-const defOf = (schema: z.ZodType): Def => (schema as unknown as { _zod: { def: Def } })._zod.def;
+import { type ZodDef as Def, defOf } from './zod-def.js';
 
 /** Unwraps optional/lazy/pipe and picks the union member that fits `data`. */
 function resolve(schema: z.ZodType, data: unknown): z.ZodType | undefined {
