@@ -10,6 +10,7 @@ import { type Env, PROVIDER_ENV } from '../providers/settings.js';
 import type { GateRegistry } from '../resilience/gate-registry.js';
 import { createRedactor, type Redactor } from '../telemetry/redact.js';
 import type { EventLoopLag, EventLoopMonitor } from './event-loop.js';
+import type { SharedCheck } from './shared-check.js';
 import { type TimedCheck, timedCheck } from './timed-check.js';
 
 export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy';
@@ -68,6 +69,11 @@ export interface HealthSources {
   maxHeapRatio?: number;
   /** How long the journal may take to answer before it counts as failed (default 5 s). */
   databaseTimeoutMs?: number;
+  /**
+   * serve's: the journal's check shared by the probes that ask at the same time (shared-check.ts).
+   * Without it every report checks the journal on its own.
+   */
+  databaseCheck?: SharedCheck;
   /** Applied to the journal's error (GET /health needs no token). Default: the redactor of `env`. */
   redact?: Redactor;
   /** `serve --cluster`: the cluster's Redis, asked for a PING. */
@@ -83,8 +89,10 @@ export const REDIS_TIMEOUT_MS = 1000;
 export async function checkHealth(sources: HealthSources): Promise<HealthReport> {
   const env = sources.env ?? process.env;
   const { redis: pinged } = sources;
+  const checkDatabase = () =>
+    timedCheck(() => readAndWrite(sources.store), sources.databaseTimeoutMs ?? DATABASE_TIMEOUT_MS, 'the journal');
   const [database, redis] = await Promise.all([
-    timedCheck(() => readAndWrite(sources.store), sources.databaseTimeoutMs ?? DATABASE_TIMEOUT_MS, 'the journal'),
+    sources.databaseCheck ? sources.databaseCheck.run(checkDatabase) : checkDatabase(),
     pinged ? timedCheck(() => pinged.ping(), sources.redisTimeoutMs ?? REDIS_TIMEOUT_MS, 'Redis') : undefined,
   ]);
   // Its URL may be in it (user:password@host).

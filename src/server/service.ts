@@ -7,6 +7,7 @@ import { Engine, type EngineOptions } from '../engine/engine.js';
 import { ElexirionError, ExitCode, UsageError } from '../errors.js';
 import { EventLoopMonitor } from '../health/event-loop.js';
 import { checkHealth } from '../health/health.js';
+import { SharedCheck } from '../health/shared-check.js';
 import type { Store } from '../journal/store.js';
 import { attachLogging, type Logger } from '../telemetry/logger.js';
 import { attachMetrics, type Metrics } from '../telemetry/metrics.js';
@@ -88,6 +89,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     ? attachTracing(engine.bus, options.tracing.tracer, { redact: (text) => redact(relativize(text)) })
     : () => {};
   const eventLoop = new EventLoopMonitor();
+  const journalCheck = new SharedCheck();
   const streams = new OpenStreams();
   const admissions = new Admissions();
   const app = createApp({
@@ -115,6 +117,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         env,
         // The service's own: a failing check's error is redacted without a redactor built for each probe.
         redact,
+        // Probes asking together write beside the journal once (GET /health needs no token).
+        databaseCheck: journalCheck,
         // serve --cluster: no run can be submitted, cancelled or resumed without the cluster's Redis.
         ...(options.remote ? { redis: options.remote } : {}),
       }),
