@@ -10,10 +10,13 @@
 // event: what the hub still holds of an earlier one is in the journal, or was lost with its crash
 // — its seqs are the new execution's now — and is forgotten. A run that ends without an
 // execution.stop (given up to another process, or its final write failed) leaves what it buffered
-// since its last step; any run's start sweeps those of runs no longer active here.
+// since its last step; any run's start sweeps those of runs no longer active here. It also keeps
+// each active run's execution start (`execution`): journaled only with the execution's first commit,
+// it is what tells a client's Last-Event-ID of this execution from one of a crashed one's.
 import type { Engine } from '../engine/engine.js';
 import type { EventRecord } from '../journal/store.js';
 import type { ElexirionEvent } from '../telemetry/events.js';
+import type { ExecutionMark } from './routes/event-id.js';
 
 /** A live event: `seq` is absent for events the journal does not keep (a step replayed from it). */
 export type LiveEvent = Omit<EventRecord, 'seq'> & { seq?: number };
@@ -27,6 +30,8 @@ export class RunEventHub {
   /** Per run, the seq of the last event dropped from its buffer (not known to be in the journal). */
   private readonly dropped = new Map<string, number>();
   private readonly watchers = new Map<string, Set<Watcher>>();
+  /** Per run, the start of its execution under way: not journaled until its first commit. */
+  private readonly starts = new Map<string, ExecutionMark>();
   private readonly off: () => void;
 
   /** Subscribe before any run starts: the engine's own journaling subscriber must run first. */
@@ -61,6 +66,11 @@ export class RunEventHub {
     return this.dropped.get(runId) ?? 0;
   }
 
+  /** The start of `runId`'s execution under way here (the last one seen, until its stop). */
+  execution(runId: string): ExecutionMark | undefined {
+    return this.starts.get(runId);
+  }
+
   close(): void {
     this.off();
   }
@@ -79,6 +89,7 @@ export class RunEventHub {
       this.sweep();
     }
     if (seq !== undefined) {
+      if (event.type === 'pipeline.execution.start') this.starts.set(runId, { seq, at: event.at });
       live.seq = seq;
       this.remember({ ...live, seq });
     }
@@ -89,13 +100,15 @@ export class RunEventHub {
   private forget(runId: string): void {
     this.buffers.delete(runId);
     this.dropped.delete(runId);
+    this.starts.delete(runId);
   }
 
   /** Forgets what runs no longer active here buffered: no execution.stop will come for them. */
   private sweep(): void {
     const isActive = this.engine.isActive;
     if (isActive === undefined) return;
-    for (const runId of this.buffers.keys()) if (!isActive.call(this.engine, runId)) this.forget(runId);
+    for (const runId of new Set([...this.buffers.keys(), ...this.starts.keys()]))
+      if (!isActive.call(this.engine, runId)) this.forget(runId);
   }
 
   private remember(record: EventRecord): void {

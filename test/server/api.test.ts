@@ -1,7 +1,7 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: response bodies are asserted on, not typed
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { journalKilledBatch } from '../journal/killed-batch.js';
-import { type Harness, readSse, slowPipeline, startHarness, TOKEN, waitForStatus } from './harness.js';
+import { type Harness, readSse, seqOf, slowPipeline, startHarness, TOKEN, waitForStatus } from './harness.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -203,7 +203,7 @@ describe('GET /runs/:id/events', () => {
     expect(types[0]).toBe('pipeline.execution.start');
     expect(types.at(-1)).toBe('pipeline.execution.stop');
     expect(types.filter((t) => t === 'pipeline.step.stop')).toHaveLength(3);
-    const ids = events.map((e) => Number(e.id));
+    const ids = events.map((e) => seqOf(e.id));
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
     expect(new Set(ids).size).toBe(ids.length);
     // The live ids are the journal's seqs.
@@ -215,11 +215,11 @@ describe('GET /runs/:id/events', () => {
   it('replays from Last-Event-ID without gaps or repeats', async () => {
     const { run_id } = (await (await h.call('/runs', { json: { file: 'pipelines/slow.yaml' } })).json()) as any;
     const all = await readSse(await h.call(`/runs/${run_id}/events`));
-    const middle = Number(all[3]?.id);
+    const middle = seqOf(all[3]?.id);
     const rest = await readSse(
       await h.call(`/runs/${run_id}/events`, { headers: { 'last-event-id': String(middle) } }),
     );
-    expect(rest.map((e) => Number(e.id))).toEqual(all.slice(4).map((e) => Number(e.id)));
+    expect(rest.map((e) => seqOf(e.id))).toEqual(all.slice(4).map((e) => seqOf(e.id)));
     for (const bad of ['x', '0x10', '1e3', '-1', '2.5'])
       expect((await h.call(`/runs/${run_id}/events`, { headers: { 'last-event-id': bad } })).status, bad).toBe(400);
   });
@@ -229,7 +229,7 @@ describe('GET /runs/:id/events', () => {
     await new Promise((r) => setTimeout(r, 1300)); // first step done, second in progress
     const events = await readSse(await h.call(`/runs/${run_id}/events`));
     const journal = await h.store.getEvents(run_id, 0, 1000);
-    expect(events.map((e) => Number(e.id))).toEqual(journal.map((e) => e.seq));
+    expect(events.map((e) => seqOf(e.id))).toEqual(journal.map((e) => e.seq));
     expect(events.filter((e) => e.event === 'pipeline.step.start')).toHaveLength(3);
   }, 15_000);
 });

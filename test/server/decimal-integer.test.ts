@@ -1,5 +1,5 @@
 // One reading of "a whole number" for the CLI's flags (option-values.ts) and the API's `limit` and
-// Last-Event-ID (routes/runs.ts, routes/run-events.ts): decimal digits only, a safe integer.
+// Last-Event-ID (routes/runs-list.ts, routes/event-id.ts): decimal digits only, a safe integer.
 import { describe, expect, it } from 'vitest';
 import { numberOption } from '../../src/cli/option-values.js';
 import { decimalInteger } from '../../src/decimal-integer.js';

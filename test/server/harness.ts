@@ -85,6 +85,11 @@ export async function readSse(response: Response): Promise<{ id?: string; event?
   return parseSse(text);
 }
 
+/** The seq an event stream's `id:` names (`SEQ@START-AT`, or a plain seq): routes/event-id.ts. */
+export function seqOf(id: string | undefined): number {
+  return Number(id?.split('@')[0]);
+}
+
 export function parseSse(text: string): { id?: string; event?: string; data: unknown }[] {
   const events: { id?: string; event?: string; data: unknown }[] = [];
   for (const block of text.split('\n\n')) {

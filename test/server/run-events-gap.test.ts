@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MockProvider } from '../../src/providers/mock.js';
 import type { ModelRequest, StreamChunk } from '../../src/providers/provider.js';
 import { MAX_BUFFERED } from '../../src/server/run-event-hub.js';
-import { type Harness, readSse, startHarness, waitForStatus } from './harness.js';
+import { type Harness, readSse, seqOf, startHarness, waitForStatus } from './harness.js';
 
 const CHUNKS = MAX_BUFFERED + 1_500;
 
@@ -68,7 +68,7 @@ describe('GET /runs/:id/events while a step streams past the hub’s buffer', ()
       const after = Number(lastEventId ?? 0);
       const journal = await h.store.getEvents(run_id, after, 100_000);
       expect(journal.length).toBeGreaterThan(CHUNKS - after);
-      expect(events.map((e) => Number(e.id))).toEqual(journal.map((e) => e.seq));
+      expect(events.map((e) => seqOf(e.id))).toEqual(journal.map((e) => e.seq));
       expect(journal[0]?.seq).toBe(after + 1);
       expect(events.at(-1)?.event).toBe('pipeline.execution.stop');
     }, 20_000);

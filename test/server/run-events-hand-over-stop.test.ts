@@ -10,7 +10,7 @@ import type { EventRecord, RunRecord } from '../../src/journal/store.js';
 import { MockProvider } from '../../src/providers/mock.js';
 import type { ModelRequest, StreamChunk } from '../../src/providers/provider.js';
 import { EventOrder } from '../../src/server/routes/event-order.js';
-import { type Harness, readSse, startHarness } from './harness.js';
+import { type Harness, readSse, seqOf, startHarness } from './harness.js';
 
 /** Fewer than a page of the journal (REPLAY_PAGE): the hand-over reads them, the stop included, at once. */
 const CHUNKS = 900;
@@ -100,6 +100,6 @@ it('writes the run’s last events, its stop included, when the stop comes live 
 
   const journal = await held.getEvents(runId, 0, 10_000);
   expect(events.filter((e) => e.event === 'pipeline.step.chunk').length).toBe(CHUNKS);
-  expect(events.map((e) => Number(e.id))).toEqual(journal.map((e) => e.seq));
+  expect(events.map((e) => seqOf(e.id))).toEqual(journal.map((e) => e.seq));
   expect(events.at(-1)?.event).toBe('pipeline.execution.stop');
 }, 20_000);

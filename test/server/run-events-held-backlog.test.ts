@@ -8,7 +8,7 @@ import { SqliteStore } from '../../src/journal/sqlite-store.js';
 import type { EventRecord, StepRecord } from '../../src/journal/store.js';
 import { MockProvider } from '../../src/providers/mock.js';
 import type { ModelRequest, StreamChunk } from '../../src/providers/provider.js';
-import { type Harness, readSse, startHarness, waitForStatus } from './harness.js';
+import { type Harness, readSse, seqOf, startHarness, waitForStatus } from './harness.js';
 
 /** A journal whose commit of step `a` is held until `b` is committed. */
 class HeldCommitStore extends SqliteStore {
@@ -71,6 +71,6 @@ it('does not count events held for a missing seq in a reading client’s backlog
   const journal = await store.getEvents(runId, 0, 10_000);
   expect(journal.filter((e) => e.type === 'pipeline.step.chunk').length).toBeGreaterThan(BACKLOG * 2);
   // Not dropped: every event, in seq order, to the run's end.
-  expect(events.map((e) => Number(e.id))).toEqual(journal.map((e) => e.seq));
+  expect(events.map((e) => seqOf(e.id))).toEqual(journal.map((e) => e.seq));
   expect(events.at(-1)?.event).toBe('pipeline.execution.stop');
 }, 20_000);

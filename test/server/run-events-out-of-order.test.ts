@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { RunFence } from '../../src/journal/run-fence.js';
 import { SqliteStore } from '../../src/journal/sqlite-store.js';
 import type { EventRecord, StepRecord } from '../../src/journal/store.js';
-import { type Harness, readSse, startHarness, waitForStatus } from './harness.js';
+import { type Harness, readSse, seqOf, startHarness, waitForStatus } from './harness.js';
 
 /** A journal whose commit of step `a` is held until `release()` (nothing of it visible until then). */
 class HeldCommitStore extends SqliteStore {
@@ -75,7 +75,7 @@ describe('GET /runs/:id/events when a run’s commits land out of seq order', ()
 
     const journal = await held.getEvents(runId, 0, 10_000);
     expect(journal.map((e) => e.seq)).toEqual(journal.map((_, i) => i + 1));
-    expect(events.map((e) => Number(e.id))).toEqual(journal.map((e) => e.seq));
+    expect(events.map((e) => seqOf(e.id))).toEqual(journal.map((e) => e.seq));
     const stops = events.filter((e) => e.event === 'pipeline.step.stop');
     expect(stops.map((e) => (e.data as { data: { step: string } }).data.step)).toEqual(['a', 'b', 'both', 'after']);
     expect(events.at(-1)?.event).toBe('pipeline.execution.stop');
@@ -95,7 +95,7 @@ describe('GET /runs/:id/events when a run’s commits land out of seq order', ()
     await waitForStatus(harness, runId, 'succeeded');
 
     const journal = await held.getEvents(runId, 0, 10_000);
-    expect(events.map((e) => Number(e.id))).toEqual(journal.map((e) => e.seq));
+    expect(events.map((e) => seqOf(e.id))).toEqual(journal.map((e) => e.seq));
     expect(events[0]?.event).toBe('pipeline.execution.start');
     expect(events.at(-1)?.event).toBe('pipeline.execution.stop');
   }, 20_000);

@@ -9,7 +9,7 @@ import { type EventRecord, emptyTotals, type Store } from '../../src/journal/sto
 import { MockProvider } from '../../src/providers/mock.js';
 import type { ModelRequest, StreamChunk } from '../../src/providers/provider.js';
 import { MAX_BUFFERED } from '../../src/server/run-event-hub.js';
-import { type Harness, parseSse, readSse, startHarness, waitForStatus } from './harness.js';
+import { type Harness, parseSse, readSse, seqOf, startHarness, waitForStatus } from './harness.js';
 
 /** The most events a replay may load for one client at once. */
 const PAGE = 1_000;
@@ -159,7 +159,7 @@ describe('GET /runs/:id/events replays the journal in pages', () => {
 
     reads.length = 0;
     const events = await readSse(await harness.call(`/runs/${runId}/events`));
-    expect(events.map((e) => Number(e.id))).toEqual(journal.map((e) => e.seq));
+    expect(events.map((e) => seqOf(e.id))).toEqual(journal.map((e) => e.seq));
     expect(events.at(-1)?.event).toBe('pipeline.execution.stop');
     expectPaged(reads);
     expect(reads.length).toBeGreaterThanOrEqual(Math.ceil(journal.length / PAGE));
@@ -187,7 +187,7 @@ describe('GET /runs/:id/events replays the journal in pages', () => {
     const journal = await sqlite.getEvents(runId, 0, 100_000);
     expect(journal.length).toBeGreaterThan(before + 3 * 400);
     expect(journal.map((e) => e.seq)).toEqual(journal.map((_, i) => i + 1));
-    expect(events.map((e) => Number(e.id))).toEqual(journal.map((e) => e.seq));
+    expect(events.map((e) => seqOf(e.id))).toEqual(journal.map((e) => e.seq));
     expect(events.at(-1)?.event).toBe('pipeline.execution.stop');
     // Events journaled after the replay began came from the journal's later pages.
     expect(reads.slice(1).some((read) => read.seqs.some((seq) => seq > before))).toBe(true);
@@ -222,8 +222,8 @@ describe('GET /runs/:id/events replays the journal in pages', () => {
     await waitForStatus(harness, runId, 'succeeded');
 
     const journal = await sqlite.getEvents(runId, 0, 100_000);
-    expect(reads[0]?.afterSeq).toBe(Number(lastId));
-    expect([...firstEvents, ...secondEvents].map((e) => Number(e.id))).toEqual(journal.map((e) => e.seq));
+    expect(reads[0]?.afterSeq).toBe(seqOf(lastId));
+    expect([...firstEvents, ...secondEvents].map((e) => seqOf(e.id))).toEqual(journal.map((e) => e.seq));
     expect(secondEvents.at(-1)?.event).toBe('pipeline.execution.stop');
     expectPaged(reads);
   }, 60_000);
@@ -240,7 +240,7 @@ describe('GET /runs/:id/events replays the journal in pages', () => {
 
     const journal = await sqlite.getEvents(runId, 0, 100_000);
     expect(journal.length).toBeGreaterThan(MAX_BUFFERED + 3_100);
-    expect(events.map((e) => Number(e.id))).toEqual(journal.map((e) => e.seq));
+    expect(events.map((e) => seqOf(e.id))).toEqual(journal.map((e) => e.seq));
     expect(events.at(-1)?.event).toBe('pipeline.execution.stop');
     expectPaged(reads);
   }, 30_000);

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/journal/sqlite-store.js';
 import type { EventRecord, StepRecord } from '../../src/journal/store.js';
-import { type Harness, parseSse, readSse, startHarness, waitForStatus } from './harness.js';
+import { type Harness, parseSse, readSse, seqOf, startHarness, waitForStatus } from './harness.js';
 
 /** A journal that refuses the first commit of step `second`: the run crashes and restarts. */
 class RefusesOnceStore extends SqliteStore {
@@ -58,7 +58,7 @@ describe('GET /runs/:id/events across a crash restart of the run', () => {
     const last = new Map<number, string>();
     for (const e of events) {
       if (e.id === undefined) continue;
-      last.set(Number(e.id), identity(e.event, (e.data as { at: number }).at));
+      last.set(seqOf(e.id), identity(e.event, (e.data as { at: number }).at));
     }
     expect([...last.keys()].sort((a, b) => a - b)).toEqual(journal.map((e) => e.seq));
     for (const e of journal) expect(last.get(e.seq), `seq ${e.seq}`).toBe(identity(e.type, e.at));
@@ -84,7 +84,7 @@ describe('GET /runs/:id/events across a crash restart of the run', () => {
 
     const journal = await crashed.getEvents(runId, 0, 10_000);
     const withIds = events.filter((e) => e.id !== undefined);
-    expect(withIds.map((e) => Number(e.id))).toEqual(journal.map((e) => e.seq));
+    expect(withIds.map((e) => seqOf(e.id))).toEqual(journal.map((e) => e.seq));
     expect(withIds.map((e) => identity(e.event, (e.data as { at: number }).at))).toEqual(
       journal.map((e) => identity(e.type, e.at)),
     );

@@ -212,7 +212,9 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
   }
 
   // ---- runs list ----------------------------------------------------------------------------
-  // The list shows the newest runsLimit runs; "Show older runs" raises it, up to the API's 1000.
+  // The list shows the newest runsLimit runs; "Show older runs" raises it by a page. GET /runs gives
+  // at most 1000 runs an answer: past that, each refresh follows the answer's "next" cursor (the place
+  // right after its last run, so that runs started meanwhile shift nothing) for the rest.
   var RUNS_PAGE = 50;
   var RUNS_MAX = 1000;
   var runsLimit = RUNS_PAGE;
@@ -241,13 +243,23 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
     }).catch(fail);
   }
 
+  // The newest wanted runs, page after page: { runs, more } (more: the journal has older ones).
+  function fetchRuns(wanted, runs, cursor) {
+    var limit = Math.min(wanted - runs.length, RUNS_MAX);
+    var query = '/runs?limit=' + limit + (cursor ? '&cursor=' + encodeURIComponent(cursor) : '');
+    // Bounded: a refresh that never answers (a half-open connection) must not stop the ones after it.
+    return apiJson(query, { signal: AbortSignal.timeout(15000) }).then(function (body) {
+      runs = runs.concat(body.runs);
+      if (!body.next) return { runs: runs, more: false };
+      return runs.length < wanted ? fetchRuns(wanted, runs, body.next) : { runs: runs, more: true };
+    });
+  }
+
   function loadRuns(now) {
     if (runsInFlight && now !== true) return;
     var asked = ++runsAsked;
-    var limit = runsLimit;
     runsInFlight = true;
-    // Bounded: a refresh that never answers (a half-open connection) must not stop the ones after it.
-    apiJson('/runs?limit=' + limit, { signal: AbortSignal.timeout(15000) }).then(function (body) {
+    fetchRuns(runsLimit, [], null).then(function (body) {
       if (asked === runsAsked) runsInFlight = false;
       if (asked < runsShown) return;
       runsShown = asked;
@@ -257,8 +269,7 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
         // What failed with the runs while the server was away: the pipelines to start.
         if (!$('pipeline-select').options.length) loadPipelines();
       }
-      // A full page: there may be older runs.
-      $('more-runs').classList.toggle('hidden', body.runs.length < limit || limit >= RUNS_MAX);
+      $('more-runs').classList.toggle('hidden', !body.more);
       var tbody = $('runs').querySelector('tbody');
       tbody.replaceChildren();
       body.runs.forEach(function (r) {
@@ -285,7 +296,7 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
   }
 
   $('more-runs').addEventListener('click', function () {
-    runsLimit = Math.min(runsLimit + RUNS_PAGE, RUNS_MAX);
+    runsLimit += RUNS_PAGE;
     loadRuns(true);
   });
 

@@ -1,6 +1,7 @@
 // GET /runs/:id/events: a run's events as server-sent events. First the journaled events after
 // Last-Event-ID (or `?after=`), then those not yet committed, then live ones; `id:` is the event's
-// seq in the run's journal, so a client that reconnects misses nothing and sees nothing twice.
+// seq in the run's journal with its execution (routes/event-id.ts), so a client that reconnects
+// misses nothing and sees nothing twice — even with an id of an execution that crashed since.
 // The journal is read a page at a time, each written to the client before the next is read: a
 // client holds at most one page of it in memory, however long the run and however slow the client.
 // Events are sent in seq order whatever order they arrive in (routes/event-order.ts): a seq missing
@@ -11,14 +12,14 @@
 import type { ServerResponse } from 'node:http';
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import { decimalInteger } from '../../decimal-integer.js';
 import { normalizeRunId } from '../../engine/run-id.js';
-import { HttpError } from '../http-error.js';
 import { checkQueryParams } from '../query-params.js';
 import type { LiveEvent } from '../run-event-hub.js';
 import type { ServerDeps } from '../server-deps.js';
+import { type ExecutionMark, formatEventId, parseEventId, type ResumeFrom } from './event-id.js';
 import { EventOrder, type Queued } from './event-order.js';
 import { eventPayload } from './event-payload.js';
+import { agreedSeq, executionAt } from './execution-marks.js';
 import { polledRunEvents } from './run-events-polled.js';
 import { requireRun } from './runs.js';
 import { streamFailed } from './stream-failed.js';
@@ -46,13 +47,30 @@ export async function runEventsRoute(c: Context, deps: ServerDeps): Promise<Resp
   const { engine, hub } = deps;
   const { store } = engine;
   const runId = normalizeRunId(c.req.param('id') as string);
-  const afterSeq = lastEventId(c);
+  const from = lastEventId(c);
   await requireRun(deps, runId);
-  if (deps.remote) return polledRunEvents(c, deps, deps.remote, runId, afterSeq);
+  if (deps.remote) return polledRunEvents(c, deps, deps.remote, runId, await agreedSeq(store, runId, from));
+  /** The run's execution under way here, if any. */
+  const current = (): ExecutionMark | undefined => (engine.isActive(runId) ? hub.execution(runId) : undefined);
+  const currentThen = current();
+  // An id of an execution that crashed since resumes where the client and the journal still agree.
+  const afterSeq = await agreedSeq(store, runId, from, currentThen);
   // A client at or past the journal's end has nothing to replay — nor is the journal asked for
   // events after a seq it may not even be able to hold (PostgreSQL's are 32-bit). Read before the
   // stream begins: a journal that cannot be read is a clear error status, not a stream that ends.
   const replay = afterSeq === 0 || afterSeq < (await store.lastEventSeq(runId));
+  // The execution of the first event to send: the client's own, when it resumes within it; none
+  // yet when its id was cut short (the start of the execution that took its seqs comes first), or
+  // for a client from the beginning (the run's first start, seq 1); for a bare seq, the journal
+  // says (executionAt) — when anything is to be sent before the next start.
+  const firstExecution =
+    from.execution !== undefined
+      ? afterSeq === from.seq
+        ? from.execution
+        : undefined
+      : afterSeq > 0 && (replay || currentThen !== undefined)
+        ? await executionAt(store, runId, afterSeq + 1, currentThen)
+        : undefined;
   const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
   deps.streams?.add(outgoing);
   const maxStallMs = deps.maxClientStallMs ?? MAX_CLIENT_STALL_MS;
@@ -93,12 +111,21 @@ export async function runEventsRoute(c: Context, deps: ServerDeps): Promise<Resp
     // Only an execution.stop seen live ends the stream (once it is sent): a journaled one may belong
     // to an attempt that was resumed since (a new execution.start follows it).
     let stopSeq: number | undefined;
+    // The execution of the events being sent: they go in seq order, each execution's from its start.
+    // Unknown (a journal without starts): a plain seq.
+    let execution = firstExecution;
+    const idOf = ({ seq, type, at }: LiveEvent): string | undefined => {
+      if (seq === undefined) return undefined;
+      if (type === START) execution = { seq, at };
+      return formatEventId(seq, execution);
+    };
     const write = async ({ event }: Queued): Promise<void> => {
       writingSince = performance.now();
+      const id = idOf(event);
       await stream.writeSSE({
         event: event.type,
         data: JSON.stringify(eventPayload(deps, event)),
-        ...(event.seq === undefined ? {} : { id: String(event.seq) }),
+        ...(id === undefined ? {} : { id }),
       });
       writingSince = undefined;
     };
@@ -201,6 +228,11 @@ export async function runEventsRoute(c: Context, deps: ServerDeps): Promise<Resp
     outgoing?.once('close', drop);
     if (outgoing?.closed) drop();
     const unwatch = hub.watch(runId, receive);
+    // An execution that started after the client's id was resolved and before this watch: its
+    // start was not received, and what the client has from its seq on is void all the same.
+    const currentNow = current();
+    if (currentNow !== undefined && (currentNow.seq !== currentThen?.seq || currentNow.at !== currentThen.at))
+      order.restart(currentNow.seq);
     try {
       // 1. The journal as it is now, page by page: however far behind the client starts, it holds
       // one page at a time, read once the previous one is written.
@@ -266,17 +298,7 @@ export async function runEventsRoute(c: Context, deps: ServerDeps): Promise<Resp
   });
 }
 
-function lastEventId(c: Context): number {
+function lastEventId(c: Context): ResumeFrom {
   checkQueryParams(c, ['after'], 'GET /runs/ID/events?after=7');
-  const raw = c.req.header('last-event-id') ?? c.req.query('after') ?? '0';
-  // Digits only (decimal-integer.ts): `0x10`, `1e3` or ` 7 ` is an id the stream never sent.
-  const seq = decimalInteger(raw);
-  if (seq === undefined) {
-    throw new HttpError(
-      400,
-      `Last-Event-ID must be an event seq (a whole number), got ${JSON.stringify(raw)}`,
-      'send the `id:` of the last event received',
-    );
-  }
-  return seq;
+  return parseEventId(c.req.header('last-event-id') ?? c.req.query('after') ?? '0');
 }

@@ -1,27 +1,23 @@
-// /runs: submit a run (a pipeline file inside the allowed root, or inline YAML), list, show,
-// cancel and resume runs. A submission answers 202 with the run id as soon as the run is journaled.
+// /runs: submit a run (a pipeline file inside the allowed root, or inline YAML), list (runs-list.ts),
+// show, cancel and resume runs. A submission answers 202 with the run id as soon as the run is journaled.
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { rehintMissingInputs } from '../../config/inputs.js';
 import { loadPipeline, loadPipelineFromString } from '../../config/loader.js';
-import { decimalInteger } from '../../decimal-integer.js';
 import { CONFINED_ROOT_KEY } from '../../engine/confined-root.js';
 import { RunStillEndingError, RunStillRunningError } from '../../engine/errors.js';
 import { normalizeRunId } from '../../engine/run-id.js';
 import { ConfigError, UsageError } from '../../errors.js';
-import type { RunRecord, RunStatus } from '../../journal/store.js';
-import { redactDeep } from '../../telemetry/redact.js';
+import type { RunRecord } from '../../journal/store.js';
 import { confinePath } from '../confine-path.js';
 import { HttpError } from '../http-error.js';
 import { checkInlineProviders } from '../inline-providers.js';
 import { httpKeyHint } from '../key-hint.js';
-import { checkQueryParams } from '../query-params.js';
-import { relativeDeep } from '../root-relative.js';
-import { decodeRunCursor, encodeRunCursor } from '../run-cursor.js';
-import { runSummary } from '../run-summary.js';
 import type { ServerDeps } from '../server-deps.js';
+import { outgoing } from './outgoing.js';
+import { listRuns } from './runs-list.js';
 
 const SubmitRun = z
   .object({
@@ -38,8 +34,6 @@ const SubmitRun = z
   .refine((b) => (b.file === undefined) !== (b.yaml === undefined), {
     message: 'give exactly one of `file` (a path inside the pipelines directory) or `yaml` (the pipeline text)',
   });
-
-const STATUSES: readonly RunStatus[] = ['running', 'succeeded', 'failed', 'interrupted', 'cancelled'];
 
 /** The name inline pipelines are known by: inside the root (relative paths resolve there), never a real file. */
 export const INLINE_FILE = '(inline).yaml';
@@ -91,49 +85,7 @@ export function runRoutes(deps: ServerDeps): Hono {
     return c.json({ run_id: handle.runId, status: 'running', pipeline: loaded.pipeline.name }, 202);
   });
 
-  app.get('/', async (c) => {
-    checkQueryParams(c, ['limit', 'status', 'cursor'], 'GET /runs?limit=20&status=failed');
-    const given = c.req.query('limit') ?? '50';
-    // Digits only (decimal-integer.ts): `0x10`, `1e2` or ` 5` is not a limit anyone meant.
-    const limit = decimalInteger(given);
-    if (limit === undefined || limit < 1 || limit > 1000) {
-      throw new HttpError(400, '`limit` must be an integer from 1 to 1000', 'e.g. GET /runs?limit=20');
-    }
-    const status = c.req.query('status');
-    if (status !== undefined && !STATUSES.includes(status as RunStatus)) {
-      throw new HttpError(400, `unknown status "${status}"`, `use one of ${STATUSES.join(', ')}`);
-    }
-    const cursor = c.req.query('cursor');
-    const before = cursor === undefined ? undefined : decodeRunCursor(cursor);
-    if (cursor !== undefined && before === undefined) {
-      throw new HttpError(
-        400,
-        '`cursor` is not one this server gave',
-        'send the `next` of the previous page as it came (or the URL of its Link header)',
-      );
-    }
-    // One more than the page: whether there is a next page, without a count of the whole journal.
-    const listed = await engine.store.listRuns({
-      limit: limit + 1,
-      ...(status ? { status: status as RunStatus } : {}),
-      ...(before ? { before } : {}),
-    });
-    const runs = listed.slice(0, limit);
-    const last = runs.at(-1);
-    const next = listed.length > limit && last ? encodeRunCursor(last) : undefined;
-    const summaries = await Promise.all(runs.map((run) => runSummary(engine.store, run)));
-    if (next !== undefined) {
-      const query = new URLSearchParams({
-        ...(c.req.query('limit') === undefined ? {} : { limit: String(limit) }),
-        ...(status ? { status } : {}),
-        cursor: next,
-      });
-      c.header('Link', `</runs?${query}>; rel="next"`);
-    }
-    // Through the redactor, as the event stream is: an output or error may carry a secret's value.
-    // Not `next`: a start time and a run id, which a pattern for keys must not mangle.
-    return c.json({ ...outgoing(deps, { runs: summaries }), ...(next === undefined ? {} : { next }) });
-  });
+  app.get('/', (c) => listRuns(c, deps));
 
   app.get('/:id', async (c) => {
     const id = normalizeRunId(c.req.param('id'));
@@ -186,14 +138,6 @@ export function runRoutes(deps: ServerDeps): Hono {
   });
 
   return app;
-}
-
-/**
- * A run (or runs) as the API serves it: its errors and the files its steps name relative to the root,
- * then every string redacted — outputs kept as the steps produced them, secrets aside.
- */
-function outgoing<T>(deps: ServerDeps, value: T): T {
-  return redactDeep(relativeDeep(value, deps.relativize), deps.redact);
 }
 
 /**
