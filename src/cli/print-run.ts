@@ -104,6 +104,10 @@ function failedRunHint(result: RunResult): string {
   if (/\bbudget: step "[^"]*" stopped before calling .* of max_tokens \d/.test(error)) {
     return `raise \`budget.max_tokens\` in the pipeline, then \`elexirion resume ${id} --force\` continues from the journal (finished steps are kept)`;
   }
+  // A resume answers from the same cassette (the run keeps it) and would miss again.
+  if (/\breplay: the cassette .* holds no answer for step "/.test(error)) {
+    return `the pipeline (or an endpoint) changed since the cassette was recorded: record the cassette again with --record FILE, or give \`elexirion resume ${id} --replay FILE\` one that holds the call`;
+  }
   return `fix the cause, then \`elexirion resume ${id}\` continues from the journal`;
 }
 

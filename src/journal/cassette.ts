@@ -3,11 +3,21 @@
 // CI, byte for byte, without a network. One JSON object per line, so a run killed mid-way
 // leaves a valid cassette of the calls it finished. Requests never contain API keys.
 
-import { accessSync, appendFileSync, constants, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  appendFileSync,
+  constants,
+  existsSync,
+  readFileSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import { ElexirionError, UsageError } from '../errors.js';
 import { fsProblem } from '../fs-problem.js';
 import type { ModelRequest, ModelResponse } from '../providers/provider.js';
+import { missReason } from './cassette-miss.js';
 
 export const CASSETTE_VERSION = 1;
 
@@ -24,9 +34,10 @@ export interface CassetteEntry {
 
 export class CassetteMissError extends ElexirionError {
   readonly key: string;
-  constructor(file: string, entry: { step: string; provider: string; model: string; key: string }) {
+  /** `why`: what differs from the calls the cassette holds for the step (missReason). */
+  constructor(file: string, entry: { step: string; provider: string; model: string; key: string }, why?: string) {
     super(
-      `replay: the cassette ${file} holds no answer for step "${entry.step}" (${entry.provider}/${entry.model}, call ${entry.key.slice(0, 16)}…)`,
+      `replay: the cassette ${file} holds no answer for step "${entry.step}" (${entry.provider}/${entry.model}, call ${entry.key.slice(0, 16)}…)${why ? `: ${why}` : ''}`,
       {
         hint: 'the prompt, model or parameters changed since the recording: record the cassette again with --record',
       },
@@ -57,8 +68,10 @@ export class CassetteRecorder {
         const key = keyOf(line);
         if (key !== undefined) this.written.add(key);
       }
-      // A last line cut off by a kill stays as it is; the next entry starts a line of its own.
-      if (text !== '' && !text.endsWith('\n')) appendFileSync(file, '\n');
+      // A last line cut off by a kill is dropped, not kept: left there, the entries appended after it
+      // would make it a corrupt line in the middle, which a replay refuses (the cassette whole).
+      if (text !== '' && !text.endsWith('\n'))
+        truncateSync(file, Buffer.byteLength(text.slice(0, text.lastIndexOf('\n') + 1)));
       this.started = true;
     } else {
       assertRecordable(file);
@@ -132,8 +145,17 @@ export class CassettePlayer {
     } catch (error) {
       throw new UsageError(`cannot read the cassette ${file}: ${fsProblem(error)}`, 'record one with --record FILE');
     }
-    text.split('\n').forEach((line, index) => {
+    const lines = text.split('\n');
+    lines.forEach((line, index) => {
       if (line.trim() === '') return;
+      // The last line, unended and unreadable, is one a killed recorder was writing: the calls
+      // before it stand (the recording's promise); only a line cut in the middle is corruption.
+      if (index === lines.length - 1 && keyOf(line) === undefined) {
+        process.emitWarning(
+          `the cassette ${file} ends in a line cut off (a recording killed while writing it): its call is not replayed`,
+        );
+        return;
+      }
       const entry = parseEntry(line, file, index + 1);
       this.entries.set(entry.key, entry);
     });
@@ -143,11 +165,21 @@ export class CassettePlayer {
     return this.entries.size;
   }
 
-  /** The recorded call, or a CassetteMissError naming the step, provider, model and key. */
-  answer(key: string, call: { step: string; provider: string; model: string }): CassetteEntry {
+  /**
+   * The recorded call, or a CassetteMissError naming the step, provider, model and key — and, given
+   * the call's `request`, what differs from the step's recorded calls.
+   */
+  answer(key: string, call: { step: string; provider: string; model: string; request?: ModelRequest }): CassetteEntry {
     const entry = this.entries.get(key);
-    if (!entry) throw new CassetteMissError(this.file, { ...call, key });
-    return entry;
+    if (entry) return entry;
+    const { request, ...named } = call;
+    const why =
+      request &&
+      missReason(
+        request,
+        [...this.entries.values()].filter((e) => e.step === call.step).map((e) => e.request),
+      );
+    throw new CassetteMissError(this.file, { ...named, key }, why);
   }
 }
 
@@ -173,6 +205,17 @@ function parseEntry(line: string, file: string, lineNumber: number): CassetteEnt
     );
   }
   const entry = value as Partial<CassetteEntry>;
+  const v = (value as { v?: unknown } | null)?.v;
+  if (typeof v === 'number' && v !== CASSETTE_VERSION) {
+    // Said at once, for the first line: a whole cassette of another format, not a corrupt line.
+    const newer = v > CASSETTE_VERSION;
+    throw new UsageError(
+      `${file}: a cassette of format v${v}, ${newer ? 'newer than' : 'older than'} the v${CASSETTE_VERSION} this Elexirion reads`,
+      newer
+        ? 'replay it with the Elexirion that recorded it (or a newer one), or record it again with --record'
+        : 'record the cassette again with --record',
+    );
+  }
   if (entry.v !== CASSETTE_VERSION || typeof entry.key !== 'string' || typeof entry.response !== 'object') {
     throw new UsageError(
       `${file}:${lineNumber}: not a cassette entry of version ${CASSETTE_VERSION} (needs v, key, response)`,
