@@ -7,6 +7,12 @@ export interface CallOptions {
   signal: AbortSignal;
   stream: boolean;
   onChunk?: (text: string) => void;
+  /**
+   * Whether the answer may answer the same request again (be cached): false for one the call loop
+   * rejects — a refusal, a structured answer that does not validate — so that a next run (a resume
+   * of the failed step) asks the model again instead of failing on it from the cache.
+   */
+  reusable?: (response: ModelResponse) => boolean;
 }
 
 export type ModelCaller = (request: ModelRequest, opts: CallOptions) => Promise<ModelResponse>;

@@ -2,7 +2,7 @@
 // max_turns rounds), validate structured output and re-ask with the errors (up to max_repairs),
 // stream chunks through, and add up usage and cost over every call it made.
 import type { PriceOverrides } from '../pricing/price-call.js';
-import type { ChatMessage, ModelRequest, ModelResponse, ToolCall } from '../providers/provider.js';
+import type { ChatMessage, JsonSchema, ModelRequest, ModelResponse, ToolCall } from '../providers/provider.js';
 import { cutText } from '../text-cut.js';
 import { MaxTurnsExceededError, RefusalError, StructuredOutputError } from './errors.js';
 import type { ModelCaller } from './model-caller.js';
@@ -66,13 +66,35 @@ export async function runLlmCall(options: LlmCallOptions): Promise<LlmCallResult
   const toolCalls: ToolCallRecord[] = [];
   let repairs = 0;
   let turns = 0;
+  // What a structured answer fails, judged once: for the cache (reusable) and for the repair below,
+  // which ask about the same answer one after the other.
+  let judged: ModelResponse | undefined;
+  let judgedErrors: string[] = [];
+  const schemaProblems = (response: ModelResponse): string[] => {
+    if (response !== judged) {
+      judged = response;
+      judgedErrors =
+        response.object === undefined
+          ? ['the answer is not valid JSON']
+          : schemaErrors(request.schema as JsonSchema, response.object);
+    }
+    return judgedErrors;
+  };
+  // The answers this loop rejects below (a refusal, a filtered answer, an invalid structured one).
+  const reusable = (response: ModelResponse): boolean =>
+    response.refusal === undefined &&
+    response.finishReason !== 'content_filter' &&
+    (!request.schema || response.toolCalls.length > 0 || schemaProblems(response).length === 0);
+  const callOptions = {
+    signal,
+    stream: options.stream ?? false,
+    reusable,
+    ...(options.onChunk ? { onChunk: options.onChunk } : {}),
+  };
 
   for (;;) {
     signal.throwIfAborted();
-    const response = await call(
-      { ...request, messages: [...messages] },
-      { signal, stream: options.stream ?? false, ...(options.onChunk ? { onChunk: options.onChunk } : {}) },
-    );
+    const response = await call({ ...request, messages: [...messages] }, callOptions);
     total.add(response);
     // A refusal is the model's final word: re-asking (a repair) would pay again to hear it again.
     if (response.refusal !== undefined) throw new RefusalError(response.refusal, response.model);
@@ -119,8 +141,7 @@ export async function runLlmCall(options: LlmCallOptions): Promise<LlmCallResult
     });
     if (!request.schema) return done();
 
-    const errors =
-      response.object === undefined ? ['the answer is not valid JSON'] : schemaErrors(request.schema, response.object);
+    const errors = schemaProblems(response);
     if (errors.length === 0) return done({ value: response.object });
     if (repairs >= maxRepairs) throw new StructuredOutputError(errors, response.text, repairs + 1);
     repairs += 1;

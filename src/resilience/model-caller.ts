@@ -180,7 +180,8 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
 
     const replay = deps.cassette?.replay;
     if (replay) {
-      const entry = replay.answer(key, { step, provider, model });
+      // With the request: a miss says what changed since the recording (only read on a miss).
+      const entry = replay.answer(key, { step, provider, model, request });
       deps.cassette?.record?.record({ ...entry, step });
       finish(stats({ replayed: true, usage: entry.response.usage, costUsd: 0, costSavedUsd: 0 }));
       return deliver(entry.response);
@@ -350,7 +351,9 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
         owed ? addCallCost(owedCost, answerCost) : answerCost,
       );
     }
-    if (deps.cache && ttlMs !== false) {
+    // An answer the caller rejects is not cached (CallOptions.reusable); the cassette keeps it below:
+    // a replay must go through the same rejections and repairs as the recording.
+    if (deps.cache && ttlMs !== false && opts.reusable?.(response) !== false) {
       // A cache that cannot write must not turn a paid, good answer into a failure (and a second bill).
       await deps.cache
         .put(

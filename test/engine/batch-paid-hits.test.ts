@@ -70,19 +70,26 @@ describe('paid hits of batch items', () => {
   });
 
   it("never counts twice an answer whose bill the item's failed row carries", async () => {
-    // The answer is paid and cached, but is no JSON: the item fails, its row keeps the $0.01. The
-    // resume runs it again: the same answer, from the cache, is a saving this time.
-    const { engine, provider } = setup(paid);
-    const { load } = pipelineFile(
-      batch('["x"]', ', schema: { type: object, required: [n], properties: { n: { type: number } } }, max_repairs: 0'),
-    );
+    // The answer (a tool call) is paid and cached, but the next turn is refused: the item fails, its
+    // row keeps the $0.01. The resume runs it again: the same answer, from the cache, is a saving
+    // this time. (An answer that fails the step's schema would not do: the cache never keeps one.)
+    const toolThenRefused: Behaviour = async (n, request) => {
+      if (request.messages.length > 1) throw new ProviderError('openai', 'bad_request', 'refused');
+      return {
+        ...(await paid(n, request)),
+        toolCalls: [{ id: 'read-1', name: 'read_file', arguments: { path: 'pipeline.yaml' } }],
+        finishReason: 'tool_calls',
+      };
+    };
+    const { engine, provider } = setup(toolThenRefused);
+    const { load } = pipelineFile(batch('["x"]', ', tools: [read_file], retry: { max_attempts: 1 }'));
     const first = await (await engine.start(load())).result;
     expect(first.status).toBe('failed');
-    expect(first.totals).toMatchObject({ cost_usd: 0.01, calls: 1, cache_hits: 0 });
+    expect(first.totals).toMatchObject({ cost_usd: 0.01, calls: 2, cache_hits: 0 });
     const again = await (await engine.resume(first.run_id)).result;
     expect(again.status).toBe('failed');
-    expect(provider.calls).toBe(1);
-    expect(again.totals).toMatchObject({ cost_usd: 0.01, calls: 2, cache_hits: 1, cost_saved_usd: 0.01 });
+    expect(provider.calls).toBe(3); // the tool turn once, the refused turn each time
+    expect(again.totals).toMatchObject({ cost_usd: 0.01, calls: 4, cache_hits: 1, cost_saved_usd: 0.01 });
   });
 
   it("counts as paid an answer an item run again paid before a crash, beside its earlier row's bill", async () => {

@@ -88,6 +88,11 @@ class Vendor implements Provider {
 
 const INVALID = { text: '{"n":"x"}', object: { n: 'x' } };
 const VALID = { text: '{"n":1}', object: { n: 1 } };
+const TOOL_TURN: Partial<ModelResponse> = {
+  text: '',
+  toolCalls: [{ id: 'read-1', name: 'read_file', arguments: { path: 'p.yaml' } }],
+  finishReason: 'tool_calls',
+};
 const schema = { type: 'object', required: ['n'], properties: { n: { type: 'number' } } };
 
 /** A batch of two items whose calls are structured: an invalid answer is repaired (and paid) again. */
@@ -237,13 +242,14 @@ describe('a batch stopped by the budget', () => {
 });
 
 describe('cache hits of a batch item', () => {
-  // The first call is answered invalid (and cached); its repair is refused (not retried).
+  // The first call is answered with a tool call (an answer, cached); the next turn is refused (not
+  // retried). (An invalid structured answer would not do: the cache never keeps one.)
   const script = (request: ModelRequest): Answer =>
     request.messages.length > 1
       ? new ProviderError('openai', 'bad_request', 'refused')
       : request.messages[0]?.content === 'fine'
         ? VALID
-        : INVALID;
+        : TOOL_TURN;
   const call = {
     type: 'openai',
     model: 'gpt-4o',
@@ -251,6 +257,7 @@ describe('cache hits of a batch item', () => {
     prompt: 'p',
     max_repairs: 1,
     schema,
+    tools: ['read_file'],
   };
 
   /** Runs `steps` twice (the second run answered from the cache the first filled). */
@@ -285,7 +292,7 @@ describe('cache hits of a batch item', () => {
     ]);
     const plain = result.steps.find((s) => s.key === 'plain')?.details ?? {};
     const batch = result.steps.find((s) => s.key === 'each')?.details ?? {};
-    // Both calls (the invalid first one, the fallback) answered from the cache.
+    // Both calls (the tool turn, the fallback) answered from the cache.
     expect(plain.cache_hits).toBe(2);
     expect(batch).toMatchObject({ succeeded: 1, cache_hits: 2 });
     expect(batch.cost_saved_usd).toBeCloseTo(Number(plain.cost_saved_usd), 9);
