@@ -17,13 +17,15 @@ export { type LoadedPipeline, loadPipeline, loadPipelineFromString } from './con
 export type { Pipeline, Step } from './config/schema.js';
 export { Engine, type EngineOptions, type ResumeOptions, type RunHandle, type StartOptions } from './engine/engine.js';
 export type { RunResult, StepResult } from './engine/run-result.js';
-export { ConfigError, type Diagnostic, ElexirionError, ExitCode } from './errors.js';
+export { ConfigError, type Diagnostic, ElexirionError, ExitCode, UsageError } from './errors.js';
+export { CassetteMissError, CassettePlayer, CassetteRecorder } from './journal/cassette.js';
 export { PostgresStore, type PostgresStoreOptions } from './journal/postgres-store.js';
 export { SqliteStore } from './journal/sqlite-store.js';
 export type { RunRecord, RunStatus, StepRecord, Store } from './journal/store.js';
 export { MockProvider } from './providers/mock.js';
 export type { ModelRequest, ModelResponse, Provider, Usage } from './providers/provider.js';
 export { ProviderError } from './providers/provider-error.js';
+export { MissingKeyError } from './providers/settings.js';
 export { EventBus } from './telemetry/event-bus.js';
 export type { ElexirionEvent, EventMap, EventType } from './telemetry/events.js';
 
@@ -32,11 +34,17 @@ export interface RunOptions extends StartOptions {
   db?: Store | string;
   /** Options of the Engine created for this run (an event bus to watch it, provider factories …). */
   engine?: Omit<EngineOptions, 'store'>;
+  /**
+   * Aborting it stops the run as Ctrl-C does: the promise resolves with `status: 'interrupted'`,
+   * resumable with `resume(result.run_id)`. Already aborted: rejects with its reason, nothing run.
+   */
+  signal?: AbortSignal;
 }
 
 /**
  * Runs a pipeline (a file path or a loaded pipeline) to its end and returns its result. A failed run
- * resolves with `status: 'failed'`; invalid pipelines and inputs reject with a ConfigError.
+ * resolves with `status: 'failed'`; invalid pipelines and inputs reject with a ConfigError, a
+ * missing provider key with a MissingKeyError (all ElexirionErrors, with the CLI's `exitCode`).
  */
 export async function run(pipeline: string | LoadedPipeline, options: RunOptions = {}): Promise<RunResult> {
   const loaded = typeof pipeline === 'string' ? await loadPipeline(pipeline) : pipeline;
@@ -46,15 +54,17 @@ export async function run(pipeline: string | LoadedPipeline, options: RunOptions
 /** Continues a failed, interrupted or killed run from its journal. */
 export async function resume(
   runId: string,
-  options: ResumeOptions & Pick<RunOptions, 'db' | 'engine'> = {},
+  options: ResumeOptions & Pick<RunOptions, 'db' | 'engine' | 'signal'> = {},
 ): Promise<RunResult> {
   return withEngine(options, (engine) => engine.resume(runId, options));
 }
 
 async function withEngine(
-  options: Pick<RunOptions, 'db' | 'engine'>,
+  options: Pick<RunOptions, 'db' | 'engine' | 'signal'>,
   begin: (engine: Engine) => ReturnType<Engine['start']>,
 ): Promise<RunResult> {
+  const { signal } = options;
+  signal?.throwIfAborted();
   const owned = typeof options.db !== 'object';
   const location = typeof options.db === 'object' ? undefined : (options.db ?? process.env.ELEXIRION_DB);
   const store: Store =
@@ -66,7 +76,15 @@ async function withEngine(
   try {
     const engine = new Engine({ ...options.engine, store });
     const handle = await begin(engine);
-    return await handle.result;
+    // Checked again once the run exists: an abort while it was being started stops it at once.
+    const stop = () => handle.stop('interrupted');
+    if (signal?.aborted) stop();
+    signal?.addEventListener('abort', stop, { once: true });
+    try {
+      return await handle.result;
+    } finally {
+      signal?.removeEventListener('abort', stop);
+    }
   } finally {
     if (owned) await store.close();
   }

@@ -25,7 +25,7 @@ export interface ChainOptions {
    * comes before the run's own events — and when it ends.
    */
   onLink?: (event: LinkEvent) => void;
-  /** Stops the chain before its next link (Ctrl-C between two links: no run is active to stop). */
+  /** Stops the chain: its running link ends interrupted (resumable), and no further link starts. */
   signal?: AbortSignal;
 }
 
@@ -221,7 +221,15 @@ async function continueChain(state: ChainState, links: ChainLink[], cwd: string)
       // Stopped while the link was being started (its run journaled, not yet active: engine.stopAll
       // did not see it): the link's run ends interrupted, resumable, as if stopped a moment later.
       if (state.signal?.aborted) handle.stop('interrupted');
-      result = await handle.result;
+      // The signal stops the running link too: a library caller has no engine.stopAll of its own to
+      // call (the CLI's Ctrl-C does both; a second stop of a run is a no-op).
+      const stopLink = () => handle.stop('interrupted');
+      state.signal?.addEventListener('abort', stopLink, { once: true });
+      try {
+        result = await handle.result;
+      } finally {
+        state.signal?.removeEventListener('abort', stopLink);
+      }
       state.onLink?.({ phase: 'end', ...where(link, file), runId: handle.runId, result });
     }
     results.push(linkResult(link, file, result));
