@@ -2,6 +2,7 @@
 // Schemas that compile, files that exist, settings that only make sense together.
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { literalInputProblems } from './child-input-values.js';
 import { isInsideRoot, outsideRootProblem } from './confine.js';
 import { didYouMean } from './did-you-mean.js';
 import {
@@ -465,6 +466,7 @@ function checkChildInputs(
   problems: Problem[],
   what = 'the inline pipeline',
 ): void {
+  problems.push(...literalInputProblems(child.inputs ?? {}, given, path, what));
   const declared = Object.keys(child.inputs ?? {});
   for (const name of Object.keys(given)) {
     if (declared.includes(name)) continue;

@@ -100,7 +100,8 @@ describe('pipeline step', () => {
       'wrong.yaml',
       JSON.stringify({
         name: 'parent',
-        steps: [{ name: 'sub', type: 'pipeline', file: 'typed.yaml', inputs: { n: 'many' } }],
+        // A template: its value is known only when rendered (a plain `many` is refused at load time).
+        steps: [{ name: 'sub', type: 'pipeline', file: 'typed.yaml', inputs: { n: "{{ 'many' }}" } }],
       }),
     );
     const result = await h.run(wrongType);
@@ -119,7 +120,8 @@ describe('pipeline step', () => {
         '    steps:',
         '      - name: sub',
         '        type: pipeline',
-        '        inputs: { n: many }',
+        // A template, checked when rendered (a plain `many` is refused at load time).
+        `        inputs: { n: "{{ 'many' }}" }`,
         '        pipeline:',
         '          name: inner',
         '          inputs:',

@@ -21,11 +21,12 @@ it('names inline and root files relative to --root in errors, diagnostics and ru
   expect(invalidText).not.toContain(h.root);
   expect((JSON.parse(invalidText) as { diagnostics: { file: string }[] }).diagnostics[0]?.file).toBe('(inline).yaml');
 
+  // `n` is a template: a plain `many` is refused at load time (422); rendered, it fails the run.
   const child = `name: outer
 steps:
   - name: sub
     type: pipeline
-    inputs: { n: many }
+    inputs: { n: "{{ 'many' }}" }
     pipeline:
       name: inner
       inputs: { n: { type: integer, required: true } }
@@ -63,12 +64,13 @@ it('names files under --root relative to it in the event stream’s errors and i
     join(h.root, 'pipelines', 'child.yaml'),
     'name: child\nsteps:\n  - { name: c, type: mock, prompt: hi }\n',
   );
+  // `n` is a template: a plain `many` is refused at load time (422); rendered, it fails the run.
   const yaml = `name: outer
 steps:
   - { name: sub, type: pipeline, file: pipelines/child.yaml }
   - name: bad
     type: pipeline
-    inputs: { n: many }
+    inputs: { n: "{{ 'many' }}" }
     pipeline:
       name: inner
       inputs: { n: { type: integer, required: true } }
