@@ -5,7 +5,7 @@ import { didYouMean, suggestion } from './did-you-mean.js';
 import { pipelineDurationKeys } from './duration-keys.js';
 import { type DocPath, describeValue, valueAt } from './path.js';
 import type { Problem } from './problem.js';
-import { InputType, MAX_TIMER_MS, Pipeline, STEP_TYPES } from './schema.js';
+import { InputType, LLM_STEP_TYPES, MAX_TIMER_MS, Pipeline, STEP_TYPES } from './schema.js';
 import { allowedKeysAt } from './schema-keys.js';
 
 type Issue = z.core.$ZodIssue;
@@ -13,8 +13,29 @@ type Issue = z.core.$ZodIssue;
 /** Problems for every zod issue, in document order of their paths. */
 export function zodProblems(issues: readonly Issue[], data: unknown): Problem[] {
   return withoutSafeRangeEchoes(issues)
+    .filter((issue) => !keysOfRefusedTemplate(issue, data))
     .flatMap((issue) => translate(issue, issue.path as DocPath, data))
     .map((problem) => (problem.hint === undefined ? { ...problem, hint: DOCS_HINT } : problem));
+}
+
+/**
+ * A `step_template` whose type is a step that is no model call (`pipeline`, `parallel` …): that type
+ * is the one mistake, told with why (stepTemplateTypeHint); its own keys (`file:`, `steps:`) listed
+ * as unknown too would only bury it.
+ */
+function keysOfRefusedTemplate(issue: Issue, data: unknown): boolean {
+  if (issue.code !== 'unrecognized_keys' || issue.path[issue.path.length - 1] !== 'step_template') return false;
+  return NOT_A_CALL.has(String(valueAt(data, [...(issue.path as DocPath), 'type'])));
+}
+
+const NOT_A_CALL: ReadonlySet<string> = new Set(
+  STEP_TYPES.filter((t) => !(LLM_STEP_TYPES as readonly string[]).includes(t)),
+);
+
+function stepTemplateTypeHint(path: DocPath, value: unknown): string | undefined {
+  if (path[path.length - 2] !== 'step_template' || !NOT_A_CALL.has(String(value))) return undefined;
+  const instead = value === 'pipeline' ? '; a child pipeline may run a batch instead' : '';
+  return `a batch maps one model call over its items: a "${String(value)}" step cannot be its step_template${instead}`;
 }
 
 const DOCS_HINT = 'see docs/pipeline-format.md for what this key accepts';
@@ -70,11 +91,12 @@ function translate(issue: Issue, path: DocPath, data: unknown): Problem[] {
     case 'invalid_value': {
       const options = issue.values.map((v) => String(v));
       const guess = typeof value === 'string' ? didYouMean(value, options) : undefined;
+      const hint = stepTemplateTypeHint(path, value) ?? (guess === undefined ? undefined : `did you mean "${guess}"?`);
       return [
         {
           path,
           message: `${describeValue(value)} is not allowed here: expected one of ${options.join(', ')}`,
-          ...(guess === undefined ? {} : { hint: `did you mean "${guess}"?` }),
+          ...(hint === undefined ? {} : { hint }),
         },
       ];
     }
