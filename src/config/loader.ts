@@ -136,7 +136,7 @@ function loadFromString(source: string, file: string, options: LoadOptions, incl
           checkInclude: includes.check,
           memo: includes.memo,
         }),
-        ...templateProblems(result.data),
+        ...templateProblems(result.data, { dir, root: options.root, memo: includes.memo }),
       ]
     : zodProblems(result.error.issues, data);
   if (problems.length > 0 || !result.success) throw new ConfigError(sortDiagnostics(problems.map(toDiagnostic)));

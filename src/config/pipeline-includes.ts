@@ -126,6 +126,19 @@ export function declaredInputs(file: string, memo?: IncludeMemo): Record<string,
 }
 
 /**
+ * The output keys a pipeline file declares, when its `outputs:` is well formed (else undefined: the
+ * file's own load reports it). Lets a template's `steps.NAME.output.KEY` be checked before anything runs.
+ */
+export function declaredOutputs(file: string, memo?: IncludeMemo): string[] | undefined {
+  const read = readInclude(file, memo);
+  const document = typeof read === 'string' ? undefined : read.document;
+  if (typeof document !== 'object' || document === null) return undefined;
+  const outputs = (document as { outputs?: unknown }).outputs;
+  if (outputs === undefined || outputs === null) return [];
+  return typeof outputs === 'object' && !Array.isArray(outputs) ? Object.keys(outputs) : undefined;
+}
+
+/**
  * The pipeline an included file holds, when it is well formed (else undefined: its own load reports
  * it). Lets what runs as a step be checked before anything runs (its providers' keys).
  */

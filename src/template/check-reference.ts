@@ -25,7 +25,7 @@ export function checkReference(reference: Reference, context: ReadContext): Prob
   const name = field === undefined ? undefined : String(field);
   switch (head) {
     case 'steps':
-      return name === undefined ? undefined : checkStep(name, subfield, context);
+      return name === undefined ? undefined : checkStep(name, subfield, context, reference.path[3]);
     case 'inputs':
       return name === undefined ? undefined : checkInput(name, context);
     case 'variables':
@@ -50,7 +50,12 @@ export function checkReference(reference: Reference, context: ReadContext): Prob
   }
 }
 
-function checkStep(name: string, field: string | number | undefined, context: ReadContext): Problem {
+function checkStep(
+  name: string,
+  field: string | number | undefined,
+  context: ReadContext,
+  key: string | number | undefined,
+): Problem {
   const target = context.order.places.get(name);
   if (target === undefined) {
     const names = [...context.order.places.keys()];
@@ -66,6 +71,19 @@ function checkStep(name: string, field: string | number | undefined, context: Re
     return {
       message: `steps.${name} has no field "${field}"`,
       hint: didYouMean(String(field), STEP_FIELDS, `a step has ${fields}; its result is steps.${name}.output`),
+    };
+  }
+  if (field === 'output' && key !== undefined && target.outputs && !target.outputs.includes(String(key))) {
+    const outputs = target.outputs;
+    return {
+      message: `pipeline step "${name}" has no output "${key}" (not among the outputs its pipeline declares)`,
+      hint: didYouMean(
+        String(key),
+        outputs,
+        outputs.length > 0
+          ? `its outputs are: ${outputs.join(', ')}`
+          : 'the child pipeline declares no outputs: add them under its `outputs:`',
+      ),
     };
   }
   return undefined;

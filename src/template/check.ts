@@ -17,7 +17,7 @@ import { filterArgumentProblems } from './filter-arguments.js';
 import { plainConditionProblem } from './plain-condition.js';
 import { listReferences } from './references.js';
 import { BUILTIN_NAMES } from './scope.js';
-import { forEachStep, type ReaderPlace, stepOrder } from './step-order.js';
+import { forEachStep, type OutputsOfFile, type ReaderPlace, stepOrder } from './step-order.js';
 import { TemplateError } from './template-error.js';
 
 export interface TemplateIssue {
@@ -42,9 +42,12 @@ const LIQUID_LITERALS = ['true', 'false', 'nil', 'null', 'empty', 'blank'] as co
 /** Fields of a call (a step, a step_template, a fallback) whose string value is one template. */
 const CALL_TEMPLATE_KEYS = ['when', 'prompt', 'system', 'cwd'] as const;
 
-/** Every template problem of `pipeline` (and of its inline child pipelines), in document order. */
-export function checkTemplates(pipeline: Pipeline): TemplateIssue[] {
-  return new PipelineChecker(pipeline, []).run();
+/**
+ * Every template problem of `pipeline` (and of its inline child pipelines), in document order.
+ * `outputsOfFile` lets reads of a `file:` pipeline step's output keys be checked too.
+ */
+export function checkTemplates(pipeline: Pipeline, outputsOfFile?: OutputsOfFile): TemplateIssue[] {
+  return new PipelineChecker(pipeline, [], outputsOfFile).run();
 }
 
 class PipelineChecker {
@@ -56,8 +59,9 @@ class PipelineChecker {
   constructor(
     private readonly pipeline: Pipeline,
     private readonly prefix: Path,
+    private readonly outputsOfFile?: OutputsOfFile,
   ) {
-    this.order = stepOrder(pipeline);
+    this.order = stepOrder(pipeline, outputsOfFile);
     this.inputs = new Set(isObject(pipeline.inputs) ? Object.keys(pipeline.inputs) : []);
     this.rootVariables = new Set(isObject(pipeline.variables) ? Object.keys(pipeline.variables) : []);
   }
@@ -99,7 +103,9 @@ class PipelineChecker {
         this.checkDeep(step.inputs, [...path, 'inputs'], reader);
         if (isObject(step.pipeline)) {
           // An inline child runs in its own scope: its inputs, its steps.
-          this.issues.push(...new PipelineChecker(step.pipeline, [...this.prefix, ...path, 'pipeline']).run());
+          this.issues.push(
+            ...new PipelineChecker(step.pipeline, [...this.prefix, ...path, 'pipeline'], this.outputsOfFile).run(),
+          );
         }
         break;
       default:

@@ -11,7 +11,15 @@ export interface StepPlace {
   order: number;
   /** Names of the enclosing `parallel` groups, outermost first; empty for a top-level step. */
   groups: string[];
+  /**
+   * A `pipeline` step's output keys when known at load time (its child's declared `outputs:`): its
+   * output is exactly that map, so `steps.NAME.output.KEY` for any other KEY is always undefined.
+   */
+  outputs?: readonly string[];
 }
+
+/** The declared output keys of the pipeline in a file a `pipeline` step names (undefined: unknown). */
+export type OutputsOfFile = (file: string) => readonly string[] | undefined;
 
 /** A template's own position: in a step, in the root `variables:`, or in `outputs:`. */
 export type ReaderPlace =
@@ -45,11 +53,14 @@ export function forEachStep(steps: unknown, visit: (step: Step, index: number) =
 }
 
 /** Walks the steps of `pipeline` (not those of inline child pipelines: they have their own order). */
-export function stepOrder(pipeline: Pipeline): StepOrder {
+export function stepOrder(pipeline: Pipeline, outputsOfFile?: OutputsOfFile): StepOrder {
   const order: StepOrder = { places: new Map(), setters: new Map() };
   const visit = (step: Step, place: StepPlace): void => {
     // The first of two steps with the same name wins; duplicate names are the loader's error.
-    if (!order.places.has(step.name)) order.places.set(step.name, place);
+    if (!order.places.has(step.name)) {
+      const outputs = step.type === 'pipeline' ? childOutputs(step, outputsOfFile) : undefined;
+      order.places.set(step.name, outputs === undefined ? place : { ...place, outputs });
+    }
     if (step.type === 'set_variable') {
       for (const variable of Object.keys(isRecord(step.variables) ? step.variables : {})) {
         const setters = order.setters.get(variable) ?? [];
@@ -67,6 +78,14 @@ export function stepOrder(pipeline: Pipeline): StepOrder {
     visit(step, { name: step.name, order: index, groups: [] });
   });
   return order;
+}
+
+function childOutputs(step: Step & { type: 'pipeline' }, outputsOfFile?: OutputsOfFile): readonly string[] | undefined {
+  if (isRecord(step.pipeline)) {
+    const { outputs } = step.pipeline as { outputs?: unknown };
+    return outputs === undefined || outputs === null ? [] : isRecord(outputs) ? Object.keys(outputs) : undefined;
+  }
+  return typeof step.file === 'string' ? outputsOfFile?.(step.file) : undefined;
 }
 
 /** Whether a template at `reader` may read the step at `target`. */
