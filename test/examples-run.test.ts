@@ -31,6 +31,17 @@ describe('examples run offline with --mock', () => {
     expect(result.steps.length).toBeGreaterThan(0);
   });
 
+  // code-review.yaml's default was an empty list: its batch, the point of the example, reviewed nothing.
+  it.each(examples)('%s: every batch has items to map with the example inputs', async (file) => {
+    const engine = newEngine();
+    const handle = await engine.start(await loadPipeline(join(examplesDir, file)), {
+      mock: true,
+      inputs: INPUTS[file] ?? {},
+    });
+    const batches = (await handle.result).steps.filter((s) => s.type === 'batch' || s.type === 'claude_batch');
+    for (const batch of batches) expect(batch.details?.items, `${file}: ${batch.name}`).toBeGreaterThan(0);
+  });
+
   it('summarize-text.yaml runs with its required input', async () => {
     const engine = newEngine();
     const handle = await engine.start(await loadPipeline(join(examplesDir, 'summarize-text.yaml')), {
