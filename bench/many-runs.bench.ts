@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { benchEngine } from './bench-engine.js';
 import { cpuBudget, spin, withBusyTime } from './cpu-budget.js';
 import { withGcTime } from './gc-time.js';
+import { warmUp } from './warm-up.js';
 
 const RUNS = 500;
 const STEPS = 5;
@@ -62,8 +63,9 @@ async function elexirion(): Promise<{ ms: number; succeeded: number; gcMs: numbe
   return { ms, succeeded, gcMs, busyMs };
 }
 
+// Warm-up (4 rounds, 10,000 steps: the JIT's, warm-up.ts), then the best of three: the machine is shared.
 await bare();
-await elexirion();
+const cold = await warmUp(4, elexirion);
 const bareMs = Math.min(await bare(), await bare(), await bare());
 const runs = [await elexirion(), await elexirion(), await elexirion()];
 const best = runs.reduce((a, b) => (a.ms <= b.ms ? a : b));
@@ -75,6 +77,9 @@ console.log(`ideal time             ${ideal} ms`);
 console.log(`bare Node              ${bareMs.toFixed(0)} ms   efficiency ${fmt(ideal / bareMs)}`);
 console.log(
   `Elexirion              ${best.ms.toFixed(0)} ms   efficiency ${fmt(ideal / best.ms)}   (target >= ${TARGET})`,
+);
+console.log(
+  `Elexirion, cold        ${cold.ms.toFixed(0)} ms   efficiency ${fmt(ideal / cold.ms)}   (the process's first round, JIT cold; not judged)`,
 );
 console.log(`Elexirion / bare Node  ${fmt(bareMs / best.ms)}`);
 console.log(`runs succeeded         ${best.succeeded} of ${RUNS}`);
