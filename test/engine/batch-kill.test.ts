@@ -1,38 +1,18 @@
 // A batch killed with SIGKILL half-way, then resumed: the journal decides what runs again. Every
 // item is called exactly once over both attempts, except those the kill caught between their call
 // and their commit (in flight, or finished in the last turn before the kill).
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/journal/sqlite-store.js';
+import { calls, launch } from './kill-child.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'elexirion-kill-'));
-const child = join(import.meta.dirname, 'batch-kill-child.ts');
 const ITEMS = 120;
 const MAX_PARALLEL = 6;
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function launch(args: string[]): { proc: ChildProcess; runId: Promise<string>; exit: Promise<number | null> } {
-  const proc = spawn(process.execPath, ['--import', 'tsx', child, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  const runId = new Promise<string>((resolve) => {
-    proc.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /run (\S+)\n/.exec(out);
-      if (match?.[1]) resolve(match[1]);
-    });
-  });
-  const exit = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
-  return { proc, runId, exit };
-}
-
-const calls = (file: string): string[] =>
-  readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l !== '');
 
 describe('a batch killed with SIGKILL', () => {
   it('resumes and calls only the items the journal does not have', { timeout: 60_000 }, async () => {

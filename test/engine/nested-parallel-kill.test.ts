@@ -1,37 +1,17 @@
 // A run killed with SIGKILL inside a nested pipeline that runs inside a parallel group, then resumed
 // (docs/composition.md, "Resume, in one table"): every child step and sibling the journal has as
 // finished is taken from it, never called again; the rest run once.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/journal/sqlite-store.js';
+import { calls, launch } from './kill-child.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'elexirion-nested-kill-'));
-const child = join(import.meta.dirname, 'batch-kill-child.ts');
 const CHILD_STEPS = 8;
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function launch(args: string[]): { proc: ChildProcess; runId: Promise<string>; exit: Promise<number | null> } {
-  const proc = spawn(process.execPath, ['--import', 'tsx', child, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  const runId = new Promise<string>((resolve) => {
-    proc.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /run (\S+)\n/.exec(out);
-      if (match?.[1]) resolve(match[1]);
-    });
-  });
-  const exit = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
-  return { proc, runId, exit };
-}
-
-const calls = (file: string): string[] =>
-  readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l !== '');
 
 describe('a run killed inside a nested pipeline inside a parallel group', () => {
   it('resumes without calling any finished child step or sibling again', { timeout: 60_000 }, async () => {
