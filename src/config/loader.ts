@@ -9,7 +9,7 @@ import { canonicalHash } from './canonical.js';
 import { isInsideRoot, outsideRootProblem } from './confine.js';
 import { type DocPath, formatPath } from './path.js';
 import { type IncludeMemo, newIncludeMemo } from './pipeline-includes.js';
-import type { Position } from './positions.js';
+import type { LocateOptions, Position } from './positions.js';
 import type { IncludeCheck, Problem } from './problem.js';
 import { Pipeline } from './schema.js';
 import { semanticProblems } from './semantic-checks.js';
@@ -28,8 +28,11 @@ export interface LoadedPipeline {
   source: string;
   /** sha256 of the canonical JSON of the document: unchanged by formatting and comments. */
   hash: string;
-  /** Line and column (1-based) of the value at a key path, or of the nearest enclosing node. */
-  locate(path: DocPath): Position;
+  /**
+   * Line and column (1-based) of the value at a key path, or of the nearest enclosing node; with
+   * `offset`, of that character inside a string value (a template's failing tag).
+   */
+  locate(path: DocPath, options?: LocateOptions): Position;
 }
 
 export interface LoadOptions {
@@ -148,7 +151,7 @@ function loadFromString(source: string, file: string, options: LoadOptions, incl
     ...(options.root === undefined ? {} : { root: options.root }),
     source,
     hash: canonicalHash(data),
-    locate: (path) => locate(path),
+    locate: (path, at) => locate(path, at),
   };
 }
 

@@ -5,6 +5,7 @@ import { budgetLimits, spentOfTotals } from '../budget/run-budget.js';
 import type { RunStatus, StepRecord } from '../journal/store.js';
 import { renderDeep } from '../template/render.js';
 import { messageOf, RunInterruptedError, StepFailedError } from './errors.js';
+import { LocatedTemplateError, renderDeepAt } from './located-render.js';
 import type { RunContext } from './run-context.js';
 import { isFinished, runOrReuse } from './run-or-reuse.js';
 import { totalsOf } from './run-result.js';
@@ -62,7 +63,9 @@ export async function executeRun(run: RunContext, journaled: StepRecord[]): Prom
     // pipeline's variables again (publish keeps that order).
     for (const record of journaled) if (isFinished(record) && SETS_VARIABLES.has(record.type)) run.publish(record);
     for (const [index, step] of pipeline.steps.entries()) await runOrReuse(step, run, index);
-    const outputs = pipeline.outputs ? (renderDeep(pipeline.outputs, run.scope()) as Record<string, unknown>) : {};
+    const outputs = pipeline.outputs
+      ? (renderDeepAt(pipeline.outputs, run.scope(), run.loaded, ['outputs']) as Record<string, unknown>)
+      : {};
     return { status: 'succeeded', outputs };
   } catch (error) {
     if (error instanceof RunInterruptedError) return { status: error.status, error: error.message };
@@ -73,8 +76,7 @@ export async function executeRun(run: RunContext, journaled: StepRecord[]): Prom
       return { status, error: reason instanceof Error ? reason.message : 'the run was interrupted' };
     }
     // Rendering the outputs is the run's last act; its failure is the run's, not a crash.
-    if (error instanceof Error && error.name === 'TemplateError')
-      return { status: 'failed', error: `outputs: ${error.message}` };
+    if (error instanceof LocatedTemplateError) return { status: 'failed', error: error.message };
     throw error;
   }
 }

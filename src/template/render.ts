@@ -98,7 +98,7 @@ export function evaluateCondition(source: string, scope: TemplateScope): boolean
   return !FALSY_TEXT.has(renderString(source, scope).trim().toLowerCase());
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null) return false;
   const prototype = Object.getPrototypeOf(value);
   return prototype === Object.prototype || prototype === null;

@@ -61,11 +61,13 @@ describe('chain: positions of run-time diagnostics', () => {
   it("are the link file's, as `run` reports them (not the stored JSON document's)", async () => {
     const file = h.write('p.yaml', misfit);
     const run = await h.run(file);
-    expect(run.error).toMatch(/p\.yaml:10:16: input "count" must be integer/);
+    // At the parent's value (line 6), the child's declaration (line 10) beside it.
+    const place = /p\.yaml:6:22: input "count" must be integer.*declares it at \S*p\.yaml:10:16\)/;
+    expect(run.error).toMatch(place);
     const result = await chain([file], { engine: h.engine, mock: true });
     expect(result.status).toBe('failed');
     // Was `p.yaml:1:229`: a column of the one-line JSON the journal keeps, under the YAML file's name.
-    expect(result.error).toMatch(/p\.yaml:10:16: input "count" must be integer/);
+    expect(result.error).toMatch(place);
   });
 
   it('of a link whose file changed since it was planned: the file named, no line and column', async () => {

@@ -3,7 +3,6 @@
 // steps run in a child context with a scope of their own, journaled under THIS run with keys
 // `${stepKey}/${childStep}` — so resuming the parent skips the child steps that finished. The
 // child's rendered `outputs` are this step's output.
-import { resolveInputs } from '../../config/inputs.js';
 import { type LoadedPipeline, loadPipeline } from '../../config/loader.js';
 import type { DocPath } from '../../config/path.js';
 import { MAX_PIPELINE_DEPTH } from '../../config/pipeline-includes.js';
@@ -11,11 +10,12 @@ import type { PipelineStep, Step } from '../../config/schema.js';
 import { ElexirionError, ExitCode } from '../../errors.js';
 import { renderDeep } from '../../template/render.js';
 import { confinedRoot } from '../confined-root.js';
-import { messageOf } from '../errors.js';
+import { renderDeepAt } from '../located-render.js';
 import type { RunContext } from '../run-context.js';
 import { isFinished, runOrReuse } from '../run-or-reuse.js';
 import type { StepExecution, StepHandler, StepOutcome } from '../step-handler.js';
 import { NO_USAGE } from '../step-handler.js';
+import { childInputs } from './child-inputs.js';
 
 export const pipelineHandler: StepHandler<PipelineStep> = {
   types: ['pipeline'],
@@ -30,10 +30,12 @@ async function executePipelineStep(step: PipelineStep, exec: StepExecution): Pro
       { exitCode: ExitCode.invalidInput, hint: 'flatten the nesting, or break the cycle of `file:` references' },
     );
   }
-  const loaded = await childPipeline(step, run);
+  // Where this step is written in its pipeline's document (`parallel` groups searched too).
+  const at = docPathOf(run.loaded.pipeline.steps, step, ['steps']);
+  const loaded = await childPipeline(step, run, at);
   const given = step.inputs ? (renderDeep(step.inputs, exec.scope) as Record<string, unknown>) : {};
-  // Errors point at the child's declarations: in its file, or where it is written in this one.
-  const inputs = resolveInputs(loaded, given);
+  // A value of the wrong type is placed where this step writes it, the child's declaration beside it.
+  const inputs = childInputs(loaded, given, run.loaded, at);
   const child = run.child({ loaded, inputs, keyPrefix: `${key}/`, signal: exec.signal });
   try {
     const output = await executeChild(child, run);
@@ -54,7 +56,7 @@ async function executePipelineStep(step: PipelineStep, exec: StepExecution): Pro
   }
 }
 
-async function childPipeline(step: PipelineStep, run: RunContext): Promise<LoadedPipeline> {
+async function childPipeline(step: PipelineStep, run: RunContext, at: DocPath | undefined): Promise<LoadedPipeline> {
   if (step.file !== undefined) {
     const root = confinedRoot(run);
     return loadPipeline(step.file, { cwd: run.loaded.dir, ...(root === undefined ? {} : { root }) });
@@ -66,12 +68,11 @@ async function childPipeline(step: PipelineStep, run: RunContext): Promise<Loade
   }
   // An inline child was validated with its parent; it lives in the parent's file and folder, and
   // its positions are those of the parent's document below the step's `pipeline:`.
-  const at = docPathOf(run.loaded.pipeline.steps, step, ['steps']);
   const { locate } = run.loaded;
   return {
     ...run.loaded,
     pipeline: step.pipeline,
-    locate: at === undefined ? locate : (path) => locate([...at, 'pipeline', ...path]),
+    locate: at === undefined ? locate : (path, options) => locate([...at, 'pipeline', ...path], options),
   };
 }
 
@@ -98,9 +99,6 @@ async function executeChild(child: RunContext, parent: RunContext): Promise<Reco
   }
   for (const [index, step] of pipeline.steps.entries()) await runOrReuse(step, child, index);
   if (!pipeline.outputs) return {};
-  try {
-    return renderDeep(pipeline.outputs, child.scope()) as Record<string, unknown>;
-  } catch (error) {
-    throw new ElexirionError(`outputs of pipeline "${pipeline.name}": ${messageOf(error)}`);
-  }
+  // A failing template is named at its place in the child's file (or in this one, for an inline child).
+  return renderDeepAt(pipeline.outputs, child.scope(), child.loaded, ['outputs']) as Record<string, unknown>;
 }

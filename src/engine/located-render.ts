@@ -1,0 +1,42 @@
+// Rendering a pipeline's own `outputs:` at the end of its run. Their templates were checked at load
+// time, but what they read is only known now (a structured answer without an optional field): one
+// that fails is reported at its place in the pipeline file, file:line:col, as a load-time problem
+// or a child's input is — not only by its text, which may be written twice in the file.
+import type { LoadedPipeline } from '../config/loader.js';
+import { type DocPath, formatPath } from '../config/path.js';
+import { ElexirionError, ExitCode, formatDiagnostic } from '../errors.js';
+import { isPlainObject, renderValue } from '../template/render.js';
+import type { TemplateScope } from '../template/scope.js';
+import { TemplateError } from '../template/template-error.js';
+
+/** A template of the pipeline that failed at run time, its message led by file:line:col. */
+export class LocatedTemplateError extends ElexirionError {
+  constructor(error: TemplateError, loaded: LoadedPipeline, path: DocPath) {
+    const { line, col } = loaded.locate(path, error.offset === undefined ? {} : { offset: error.offset });
+    const diagnostic = { file: loaded.file, line, col, path: formatPath(path), message: error.message };
+    super(formatDiagnostic(error.hint === undefined ? diagnostic : { ...diagnostic, hint: error.hint }), {
+      exitCode: ExitCode.runFailed,
+      cause: error,
+    });
+  }
+}
+
+/** renderDeep of `loaded`'s value at `path`, a failing template thrown as a LocatedTemplateError. */
+export function renderDeepAt(value: unknown, scope: TemplateScope, loaded: LoadedPipeline, path: DocPath): unknown {
+  if (typeof value === 'string') {
+    try {
+      return renderValue(value, scope);
+    } catch (error) {
+      throw error instanceof TemplateError ? new LocatedTemplateError(error, loaded, path) : error;
+    }
+  }
+  if (Array.isArray(value)) return value.map((element, i) => renderDeepAt(element, scope, loaded, [...path, i]));
+  if (isPlainObject(value)) {
+    const rendered: Record<string, unknown> = {};
+    for (const [key, element] of Object.entries(value)) {
+      rendered[key] = renderDeepAt(element, scope, loaded, [...path, key]);
+    }
+    return rendered;
+  }
+  return value;
+}

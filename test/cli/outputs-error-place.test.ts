@@ -1,0 +1,69 @@
+// An `outputs:` template that fails at run time — it reads a field the structured answer may have
+// (the schema allows it) but this one lacks — is reported at its place in the pipeline file:
+// file:line:col of the variable, the key path, the hint; a nested pipeline's, in the child's file.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runMain } from './run-main.js';
+
+// The mock answers an `anyOf` with its first shape: {approved}, never {verdict}.
+const REVIEW_STEP = [
+  '  - name: review',
+  '    type: mock',
+  '    model: m',
+  '    schema:',
+  '      anyOf:',
+  '        - { type: object, required: [approved], properties: { approved: { type: boolean } } }',
+  '        - { type: object, required: [verdict], properties: { verdict: { type: string } } }',
+  '    prompt: Review this.',
+];
+
+function folder(files: Record<string, string[]>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'elexirion-outputs-place-'));
+  for (const [name, lines] of Object.entries(files)) writeFileSync(join(dir, name), `${lines.join('\n')}\n`);
+  return dir;
+}
+
+describe("a run's outputs failing at run time", () => {
+  it('names file:line:col of the failing template and its key path', async () => {
+    const dir = folder({
+      'review.yaml': [
+        'name: review',
+        'steps:',
+        ...REVIEW_STEP,
+        'outputs:',
+        '  summary: ok',
+        '  verdict: "Verdict: {{ steps.review.output.verdict }}"',
+      ],
+    });
+    const file = join(dir, 'review.yaml');
+    const result = await runMain(['run', file, '--mock', '--db', join(dir, 'j.db')]);
+    expect(result.code, result.stderr).toBe(1);
+    // Line 13; the variable starts at column 25 (after `  verdict: "Verdict: {{ `).
+    expect(result.stdout).toContain(
+      `failed at (run): ${file}:13:25: undefined variable "steps.review.output.verdict" in template "Verdict: {{ steps.review.output.verdict }}" at outputs.verdict\n`,
+    );
+    expect(result.stdout).toContain("hint: the name is not in this template's scope; use `| default: …`");
+    expect(result.stdout + result.stderr).not.toMatch(/\n\s+at .*\.(ts|js):\d+/);
+  });
+
+  it("a nested pipeline's failing output is named in the child's file", async () => {
+    const dir = folder({
+      'child.yaml': [
+        'name: child',
+        'steps:',
+        ...REVIEW_STEP,
+        'outputs:',
+        '  verdict: "{{ steps.review.output.verdict }}"',
+      ],
+      'parent.yaml': ['name: parent', 'steps:', '  - name: sub', '    type: pipeline', '    file: child.yaml'],
+    });
+    const result = await runMain(['run', join(dir, 'parent.yaml'), '--mock', '--db', join(dir, 'j.db')]);
+    expect(result.code, result.stderr).toBe(1);
+    expect(result.stdout).toContain(
+      `failed at sub: step "sub" failed: ${join(dir, 'child.yaml')}:12:16: undefined variable "steps.review.output.verdict"`,
+    );
+    expect(result.stdout).toContain('at outputs.verdict');
+  });
+});
