@@ -1,6 +1,9 @@
 // The progress the CLI prints on stderr while a run goes: a batch's ETA is the engine's (the pace of
 // the items run since the step (re)started), and on a terminal the live line is one row, cut to the
 // terminal's width.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { stripVTControlCharacters } from 'node:util';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -8,6 +11,7 @@ import { createCliContext } from '../../src/cli/context.js';
 import { fitToColumns, terminalColumns, visibleWidth } from '../../src/cli/format.js';
 import { attachProgress } from '../../src/cli/progress.js';
 import { EventBus } from '../../src/telemetry/event-bus.js';
+import { runMain } from './run-main.js';
 
 const ERASE = '\r\x1b[2K';
 let detach: (() => void) | undefined;
@@ -200,5 +204,33 @@ describe('--stream output when a step starts over', () => {
     chunk('', true);
     chunk('', true);
     expect(text()).toBe('Answer.\n↺ write: cut off, the text above is void — streaming it again\n');
+  });
+});
+
+describe("a batch's progress lines", () => {
+  // The engine's first event and its last said the same count: `each: 0/0` was printed twice.
+  it('a batch of no items prints 0/0 once', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'elexirion-progress-'));
+    const file = join(dir, 'empty.yaml');
+    writeFileSync(
+      file,
+      [
+        'name: empty',
+        'inputs: { things: { type: array, default: [] } }',
+        'steps:',
+        '  - name: each',
+        '    type: batch',
+        '    items: "{{ things }}"',
+        '    step_template: { type: mock, model: m, prompt: "{{ item }}" }',
+        '',
+      ].join('\n'),
+    );
+    const result = await runMain(['run', file, '--mock', '--db', join(dir, 'j.db')]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr.match(/each: 0\/0/g)).toEqual(['each: 0/0']);
+    // A batch with items still ends on its final count.
+    const two = await runMain(['run', file, '--mock', '--db', join(dir, 'j.db'), '--input', 'things=["a","b"]']);
+    expect(two.code, two.stderr).toBe(0);
+    expect(two.stderr).toMatch(/each: 0\/2\n(.*\n)*\s+each: 2\/2\n/);
   });
 });

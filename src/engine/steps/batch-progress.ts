@@ -8,6 +8,9 @@ export class BatchProgress {
   private done: number;
   private failed = 0;
   private lastEmit = 0;
+  /** The counts of the last event (`end` does not repeat them). */
+  private emittedDone = -1;
+  private emittedFailed = -1;
   private readonly startedAt = performance.now();
   private readonly startDone: number;
 
@@ -35,13 +38,20 @@ export class BatchProgress {
     if (performance.now() - this.lastEmit >= PROGRESS_INTERVAL_MS) this.emit();
   }
 
+  /**
+   * The final count — unless the last event already said it: a batch of no items, one whose items
+   * were all in the journal, or one whose last item was just reported would repeat its line
+   * (`0/0` twice on the CLI).
+   */
   end(): void {
-    this.emit();
+    if (this.done !== this.emittedDone || this.failed !== this.emittedFailed) this.emit();
   }
 
   private emit(): void {
     const now = performance.now();
     this.lastEmit = now;
+    this.emittedDone = this.done;
+    this.emittedFailed = this.failed;
     const ranHere = this.done - this.startDone;
     const eta = ranHere > 0 ? Math.round(((now - this.startedAt) / ranHere) * (this.total - this.done)) : undefined;
     this.run.services.bus.emit('pipeline.step.progress', {
