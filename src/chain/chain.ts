@@ -25,7 +25,10 @@ export interface ChainOptions {
    * comes before the run's own events — and when it ends.
    */
   onLink?: (event: LinkEvent) => void;
-  /** Stops the chain: its running link ends interrupted (resumable), and no further link starts. */
+  /**
+   * Stops the chain: its running link ends interrupted (resumable), and no further link starts.
+   * Aborted before the first link starts, `chain` rejects with its reason: nothing was run.
+   */
   signal?: AbortSignal;
 }
 
@@ -71,11 +74,19 @@ interface ChainMetadata {
   runs?: string[];
 }
 
+/**
+ * Runs `files` as a chain. A `signal` aborted before the first link starts (already when called,
+ * or while the files load) rejects with its reason and starts nothing, as `run` and `resume` do:
+ * with no run there is no chain id to resume.
+ */
 export async function chain(files: string[], options: ChainOptions): Promise<ChainResult> {
+  const { signal } = options;
+  signal?.throwIfAborted();
   const cwd = options.cwd ?? process.cwd();
   const given = options.inputs ?? {};
   const links = await planChain(files, given, cwd);
   if (options.mock !== true) await assertLinksReady(links, options.engine);
+  signal?.throwIfAborted();
   const state: ChainState = {
     engine: options.engine,
     files: links.map((l) => l.loaded.file),

@@ -1,7 +1,7 @@
 // `elexirion chain A.yaml B.yaml ...`: runs pipelines in a row, each one's outputs becoming the
 // next one's inputs; halts on the first link that fails and names it. `--resume CHAIN_ID` resumes
 // the link that stopped and runs the rest.
-import { chain, type LinkEvent, resumeChain } from '../../chain/chain.js';
+import { type ChainResult, chain, type LinkEvent, resumeChain } from '../../chain/chain.js';
 import { linkName } from '../../chain/chain-plan.js';
 import { Engine } from '../../engine/engine.js';
 import { normalizeRunId } from '../../engine/run-id.js';
@@ -112,6 +112,11 @@ async function runChain(files: string[], flags: ChainFlags, ctx: CliContext): Pr
           ...(flags.mock ? { mock: true } : {}),
           onLink,
           signal: stop.signal,
+        }).catch((error: unknown) => {
+          // A Ctrl-C while the files loaded: `chain` starts nothing and rejects with the signal's
+          // reason; the chain stopped before its first link, with no id (nothing to resume).
+          if (!stop.signal.aborted || error !== stop.signal.reason) throw error;
+          return notStarted(files);
         });
     detach();
     if (flags.json) ctx.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
@@ -142,4 +147,17 @@ async function runChain(files: string[], flags: ChainFlags, ctx: CliContext): Pr
     await engine.drain();
     await store.close();
   }
+}
+
+/** A chain stopped before its first link started: no run, so no chain id. */
+function notStarted(files: string[]): ChainResult {
+  const first = { link: 1, of: files.length, file: files[0] ?? '' };
+  return {
+    chain_id: '',
+    status: 'interrupted',
+    outputs: {},
+    links: [],
+    error: `interrupted before ${linkName(first)} started`,
+    failed_link: 1,
+  };
 }
