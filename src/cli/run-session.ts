@@ -18,14 +18,11 @@ export interface SessionOptions {
   replay?: string;
 }
 
-/** The cassette a session's run records to, started afresh once the run is accepted (runSession). */
-const recorders = new WeakMap<CliContext, CassetteRecorder>();
-
 export function cassettes(options: SessionOptions, ctx: CliContext) {
   // Made before the run is accepted, the recorder does not touch its file yet: a run refused (bad
-  // input, a missing key) leaves a cassette recorded earlier as it was.
+  // input, a missing key) leaves a cassette recorded earlier as it was. The engine starts the
+  // recording once it accepts the run, and renames it over the cassette when the run ends.
   const record = options.record ? new CassetteRecorder(resolvePath(ctx, options.record)) : undefined;
-  if (record) recorders.set(ctx, record);
   return {
     ...(record ? { record } : {}),
     ...(options.replay ? { replay: new CassettePlayer(resolvePath(ctx, options.replay)) } : {}),
@@ -59,9 +56,6 @@ export async function runSession(
     // A Ctrl-C while the run was being started: the engine stops a start under way (stopAll), and
     // this catches one that came before `begin` reached it. Either way: interrupted, resumable.
     if (interrupts > 0) handle.stop('interrupted');
-    // Accepted: the run is under way, and its cassette is its own (empty even if it makes no call).
-    recorders.get(ctx)?.start();
-    recorders.delete(ctx);
     const result: RunResult = await handle.result;
     detach();
     if (options.json) ctx.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

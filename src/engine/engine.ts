@@ -417,6 +417,9 @@ export class Engine {
     }: { fresh?: boolean; claim: number; stopRequested?: 'interrupted' | 'cancelled' },
   ): RunHandle {
     const runId = record.id;
+    // Accepted: the run's recording is its own from now (empty if it makes no call); a run refused
+    // before this point leaves a cassette recorded earlier untouched. close() below ends it.
+    options.record?.start();
     // Stopped while being started: its first attempt begins aborted, and ends as a stop says.
     const active: ActiveRun = stopRequested === undefined ? {} : { stopRequested };
     this.active.set(runId, active);
@@ -480,6 +483,8 @@ export class Engine {
         return failed;
       })
       .finally(() => {
+        // The run has ended: its recording becomes its cassette (renamed over the one it replaces).
+        options.record?.close();
         // Only this execution's own entry: the run's id may name a later execution by now.
         if (this.active.get(runId) === active) this.active.delete(runId);
       });

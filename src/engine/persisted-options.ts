@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ElexirionError, UsageError } from '../errors.js';
-import { CassettePlayer, CassetteRecorder } from '../journal/cassette.js';
+import { CassettePlayer, CassetteRecorder, recordingFileOf } from '../journal/cassette.js';
 import type { RunOptions } from './run-context.js';
 
 /** The options as the journal keeps them (the run's `metadata.options`). */
@@ -71,7 +71,8 @@ function reopenReplay(runId: string, file: string): CassettePlayer {
 }
 
 function reopenRecord(runId: string, file: string): CassetteRecorder {
-  if (!existsSync(file)) {
+  // A first attempt killed mid-way left its calls in the recording file, not yet in `file`.
+  if (!existsSync(file) && !existsSync(recordingFileOf(file))) {
     process.emitWarning(
       `run ${runId} records its calls to the cassette ${file}, which is gone: it is started again and holds only the calls made from this resume on`,
     );

@@ -1,7 +1,8 @@
 // Cassettes: every provider call of a run written to a portable JSONL file (`--record FILE`), and
 // answered from it offline (`--replay FILE`) — a pipeline recorded once with real keys replays in
 // CI, byte for byte, without a network. One JSON object per line, so a run killed mid-way
-// leaves a valid cassette of the calls it finished. Requests never contain API keys.
+// leaves a valid recording of the calls it finished (beside the cassette it would have replaced,
+// which stays whole). Requests never contain API keys.
 
 import {
   accessSync,
@@ -9,6 +10,7 @@ import {
   constants,
   existsSync,
   readFileSync,
+  renameSync,
   statSync,
   truncateSync,
   writeFileSync,
@@ -47,23 +49,38 @@ export class CassetteMissError extends ElexirionError {
 }
 
 /**
- * Writes the calls of a run. The file is started afresh by the first call written — not when the
- * recorder is created: a run refused after that (bad input, a missing key) leaves a cassette
- * recorded earlier as it was; only where it would go is checked at once. With `append` (a resumed
- * run going on recording to the cassette it started), kept: the calls it holds stay, and are not
- * written twice.
+ * Where a fresh recording to `file` is written until its run ends: beside it, so that the rename
+ * over `file` stays on one file system. A run killed mid-way leaves it (and `file` as it was).
+ */
+export function recordingFileOf(file: string): string {
+  return `${file}.recording`;
+}
+
+/**
+ * Writes the calls of a run. A fresh recording goes to `recordingFileOf(file)`, started afresh when
+ * the run starts (or by its first call; a killed recording's file left there is emptied then) and
+ * renamed over `file` by `close()`, which the engine calls when the run ends: until then a cassette
+ * recorded earlier stays whole — a run refused, killed before its first call, or killed mid-way
+ * does not cost it. With `append` (a resumed run going on recording to the cassette it started),
+ * the calls already recorded are kept and not written twice: those of a killed attempt, in the
+ * recording file it left (renamed over `file` when this run ends), else those in `file` itself.
  */
 export class CassetteRecorder {
   private readonly written = new Set<string>();
-  /** Whether the file is this recorder's yet: until then it is not touched. */
+  /** Where the calls go: the recording file, or `file` itself once closed (or appended to). */
+  private target: string;
+  /** Whether `target` is this recorder's yet: until then it is not touched. */
   private started = false;
 
   constructor(
     readonly file: string,
     options: { append?: boolean } = {},
   ) {
-    if (options.append && existsSync(file)) {
-      const text = readFileSync(file, 'utf8');
+    const recording = recordingFileOf(file);
+    const kept = !options.append ? undefined : existsSync(recording) ? recording : existsSync(file) ? file : undefined;
+    this.target = kept ?? recording;
+    if (kept !== undefined) {
+      const text = readFileSync(kept, 'utf8');
       for (const line of text.split('\n')) {
         const key = keyOf(line);
         if (key !== undefined) this.written.add(key);
@@ -71,7 +88,7 @@ export class CassetteRecorder {
       // A last line cut off by a kill is dropped, not kept: left there, the entries appended after it
       // would make it a corrupt line in the middle, which a replay refuses (the cassette whole).
       if (text !== '' && !text.endsWith('\n'))
-        truncateSync(file, Buffer.byteLength(text.slice(0, text.lastIndexOf('\n') + 1)));
+        truncateSync(kept, Buffer.byteLength(text.slice(0, text.lastIndexOf('\n') + 1)));
       this.started = true;
     } else {
       assertRecordable(file);
@@ -79,13 +96,13 @@ export class CassetteRecorder {
   }
 
   /**
-   * The run is under way: the cassette is started afresh now, unless a call already did it. A
+   * The run is under way: the recording is started afresh now, unless a call already did it. A
    * failure to write is left to the first call, whose error the run reports.
    */
   start(): void {
     if (this.started) return;
     try {
-      writeFileSync(this.file, '');
+      writeFileSync(this.target, '');
       this.started = true;
     } catch {
       // the first record() tries again, and fails the call with the reason
@@ -97,9 +114,27 @@ export class CassetteRecorder {
     if (this.written.has(entry.key)) return;
     this.written.add(entry.key);
     const line = `${JSON.stringify({ v: CASSETTE_VERSION, ...entry })}\n`;
-    if (this.started) appendFileSync(this.file, line);
-    else writeFileSync(this.file, line); // the first call: the cassette is started afresh
+    if (this.started) appendFileSync(this.target, line);
+    else writeFileSync(this.target, line); // the first call: the recording is started afresh
     this.started = true;
+  }
+
+  /**
+   * The run ended: its recording becomes the cassette, renamed over `file` (one step: a reader sees
+   * the old cassette or the new one, never half of it). A recorder never started leaves `file` as it
+   * was. Calls recorded after this are appended to `file`. A rename that fails is a warning naming
+   * where the recording stays, not a failure of the run that has ended.
+   */
+  close(): void {
+    if (!this.started || this.target === this.file) return;
+    try {
+      renameSync(this.target, this.file);
+      this.target = this.file;
+    } catch (error) {
+      process.emitWarning(
+        `the cassette ${this.file} was not replaced (${(error as NodeJS.ErrnoException).code ?? String(error)}): the run's calls are in ${this.target}`,
+      );
+    }
   }
 }
 
@@ -119,11 +154,9 @@ function assertRecordable(file: string): void {
     const exists = existsSync(file);
     if (exists && statSync(file).isDirectory()) problem = 'it is a directory';
     else {
-      try {
-        accessSync(exists ? file : dir, constants.W_OK);
-      } catch {
-        problem = `${exists ? 'the file' : `the directory ${dir}`} is not writable`;
-      }
+      // The directory too: the recording is written beside the file, then renamed over it.
+      if (exists && !writable(file)) problem = 'the file is not writable';
+      else if (!writable(dir)) problem = `the directory ${dir} is not writable`;
     }
   }
   if (problem !== undefined) {
@@ -131,6 +164,15 @@ function assertRecordable(file: string): void {
       `cannot record to the cassette ${file}: ${problem}`,
       'give --record a file in an existing directory you can write to',
     );
+  }
+}
+
+function writable(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK);
+    return true;
+  } catch {
+    return false;
   }
 }
 

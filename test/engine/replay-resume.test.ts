@@ -150,17 +150,22 @@ describe('CassetteRecorder, appending', () => {
   });
 
   it('keeps what the cassette holds and writes no call twice', () => {
-    new CassetteRecorder(tape).record(entry('k1'));
+    const first = new CassetteRecorder(tape);
+    first.record(entry('k1'));
+    first.close(); // its run ended
     const again = new CassetteRecorder(tape, { append: true });
     again.record(entry('k1'));
     again.record(entry('k2'));
+    again.close();
     expect(new CassettePlayer(tape).size).toBe(2);
     expect(readFileSync(tape, 'utf8').trim().split('\n')).toHaveLength(2);
   });
 
   it('starts a cassette that is gone, and a new line after one cut off', () => {
     const gone = join(h.dir, 'gone.jsonl');
-    new CassetteRecorder(gone, { append: true }).record(entry('k1'));
+    const restarted = new CassetteRecorder(gone, { append: true });
+    restarted.record(entry('k1'));
+    restarted.close();
     expect(existsSync(gone)).toBe(true);
     const cut = join(h.dir, 'cut.jsonl');
     writeFileSync(cut, `${JSON.stringify({ v: 1, ...entry('k1') })}\n{"v":1,"key":"k`);

@@ -1,9 +1,9 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
-import { CassetteMissError, CassettePlayer, CassetteRecorder } from '../../src/journal/cassette.js';
+import { CassetteMissError, CassettePlayer, CassetteRecorder, recordingFileOf } from '../../src/journal/cassette.js';
 import { answer, request } from '../resilience/stub-provider.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'elexirion-cassette-'));
@@ -27,6 +27,7 @@ describe('cassettes', () => {
     recorder.record(entry);
     recorder.record(entry); // the same call twice: one line
     recorder.record({ ...entry, key: 'k2', response: answer('r2') });
+    recorder.close(); // its run ended: the recording becomes the cassette
     expect(readFileSync(file, 'utf8').trim().split('\n')).toHaveLength(2);
 
     const player = new CassettePlayer(file);
@@ -36,7 +37,9 @@ describe('cassettes', () => {
 
   it('fails loudly on a call it does not hold, naming step, provider, model and key', () => {
     const file = join(dir, 'b.jsonl');
-    new CassetteRecorder(file).start(); // an empty cassette: a run that made no call
+    const empty = new CassetteRecorder(file);
+    empty.start(); // an empty cassette: a run that made no call
+    empty.close();
     const player = new CassettePlayer(file);
     const miss = (() => {
       try {
@@ -50,7 +53,7 @@ describe('cassettes', () => {
     expect((miss as CassetteMissError).hint).toContain('--record');
   });
 
-  it('a recorder leaves an existing cassette untouched until its run starts or its first call', () => {
+  it('a recorder leaves an existing cassette untouched until its run ends (it is closed)', () => {
     const entry = entryOf(0);
     const file = join(dir, 'kept.jsonl');
     writeFileSync(file, 'recorded earlier\n');
@@ -58,13 +61,47 @@ describe('cassettes', () => {
     expect(readFileSync(file, 'utf8')).toBe('recorded earlier\n');
     const byCall = new CassetteRecorder(file);
     byCall.record(entry);
-    expect(new CassettePlayer(file).size).toBe(1); // started afresh by the first call
+    expect(readFileSync(file, 'utf8')).toBe('recorded earlier\n'); // the recording is beside it
+    expect(new CassettePlayer(recordingFileOf(file)).size).toBe(1); // started afresh by the first call
     byCall.start(); // too late to empty it: a no-op
     byCall.record({ ...entry, key: 'k2' });
+    byCall.close();
     expect(new CassettePlayer(file).size).toBe(2);
+    expect(existsSync(recordingFileOf(file))).toBe(false);
     writeFileSync(file, 'recorded earlier\n');
-    new CassetteRecorder(file).start();
+    const noCall = new CassetteRecorder(file);
+    noCall.start();
+    expect(readFileSync(file, 'utf8')).toBe('recorded earlier\n');
+    noCall.close();
     expect(readFileSync(file, 'utf8')).toBe('');
+  });
+
+  it("a fresh recording empties a killed recording's file left beside the cassette", () => {
+    const file = join(dir, 'stale.jsonl');
+    writeFileSync(file, 'recorded earlier\n');
+    writeFileSync(recordingFileOf(file), `${JSON.stringify({ v: 1, ...entryOf(0), key: 'old' })}\n`);
+    const fresh = new CassetteRecorder(file);
+    fresh.start();
+    expect(readFileSync(recordingFileOf(file), 'utf8')).toBe('');
+    fresh.record({ ...entryOf(0), key: 'new' });
+    fresh.close();
+    expect(new CassettePlayer(file).answer('new', { step: 's', provider: 'stub', model: 'm' }).key).toBe('new');
+    expect(new CassettePlayer(file).size).toBe(1);
+  });
+
+  it("appending (a resume) goes on with a killed attempt's recording, then replaces the cassette", () => {
+    const file = join(dir, 'resumed.jsonl');
+    writeFileSync(file, 'recorded earlier\n');
+    const killed = new CassetteRecorder(file);
+    killed.record({ ...entryOf(0), key: 'k1' }); // then the process dies: no close()
+    const resumed = new CassetteRecorder(file, { append: true });
+    resumed.record({ ...entryOf(0), key: 'k1' }); // recorded already: not written twice
+    resumed.record({ ...entryOf(0), key: 'k2' });
+    expect(readFileSync(file, 'utf8')).toBe('recorded earlier\n');
+    resumed.close();
+    expect(readFileSync(file, 'utf8').trim().split('\n')).toHaveLength(2);
+    expect(new CassettePlayer(file).size).toBe(2);
+    expect(existsSync(recordingFileOf(file))).toBe(false);
   });
 
   it('a cassette that cannot be written is a usage error at once, naming why', () => {

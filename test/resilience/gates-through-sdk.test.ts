@@ -243,8 +243,10 @@ describe('budget and cassettes through the Anthropic SDK', () => {
     await fake.start();
     const own: Subject = { ...subject, fake };
     const file = join(mkdtempSync(join(tmpdir(), 'elexirion-sdk-cassette-')), 'run.jsonl');
-    const recording = caller(own, {}, { cassette: { record: new CassetteRecorder(file) } });
+    const recorder = new CassetteRecorder(file);
+    const recording = caller(own, {}, { cassette: { record: recorder } });
     const live = [await recording.call(request(own, 'a'), run()), await recording.call(request(own, 'b'), run())];
+    recorder.close(); // the run's end (the engine closes it): the recording becomes the cassette
     await fake.stop();
 
     const replaying = caller(own, {}, { cassette: { replay: new CassettePlayer(file) } });

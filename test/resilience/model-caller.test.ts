@@ -210,9 +210,11 @@ describe('createModelCaller', () => {
   it('records every call to a cassette, then replays offline and fails loudly on a miss', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'elexirion-caller-')), 'run.jsonl');
     const live = new StubProvider(async (_n, _s, r) => answer(`answer to ${r.messages[0]?.content}`));
-    const recording = setup(live, { cassette: { record: new CassetteRecorder(file) } });
+    const recorder = new CassetteRecorder(file);
+    const recording = setup(live, { cassette: { record: recorder } });
     await recording.caller(request('a'), opts());
     await recording.caller(request('b'), opts());
+    recorder.close(); // the run's end (the engine closes it): the recording becomes the cassette
 
     const offline = new StubProvider(async () => {
       throw new Error('the network must not be used in replay');
