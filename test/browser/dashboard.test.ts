@@ -307,8 +307,10 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
       }).then((r) => r.text());
       const ids = journal.split('\n').filter((l) => l.startsWith('id:'));
       await expect.poll(() => page.textContent('#run-events')).toBe(String(ids.length));
-      // Asked for the events after the last one it had shown (every one so far had an id).
-      expect(resumedFrom[0]).toBe(String(lastSeen));
+      // Asked for the events after the last one it had shown (every one so far had an id), by the id
+      // the stream sent for it (SEQ@START-AT), not by its bare seq.
+      expect(resumedFrom[0]).toBe(ids[lastSeen - 1]?.slice('id: '.length));
+      expect(resumedFrom[0]).toMatch(new RegExp(`^${lastSeen}@1-[0-9]+$`));
       // The interruption was reported while it lasted, and is no longer.
       expect(await page.textContent('#error')).toBe('');
       expect(seen.errors).toEqual([]);

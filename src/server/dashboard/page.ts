@@ -1,7 +1,8 @@
 // The dashboard: one static page (HTML, CSS, plain JS), inlined here so that tsc ships it without a
 // bundler. It holds no data: it asks for the token, keeps it in sessionStorage, and reads everything
 // from the API — the runs list, a run's live event stream (fetch + a small SSE reader, because
-// EventSource cannot send an Authorization header; reconnected with Last-Event-ID when it drops),
+// EventSource cannot send an Authorization header; reconnected, as EventSource would, with the last
+// `id:` received as Last-Event-ID when it drops),
 // and the breakers from /health. A server started without a token is asked for none.
 // Everything from the server is inserted with textContent, never as HTML.
 export const DASHBOARD_HTML = String.raw`<!doctype html>
@@ -430,10 +431,18 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
   }
 
   function onEvent(v, ev) {
-    // Each journaled event once: a reconnect asks for those after the last seq seen.
+    // Each journaled event once. The seqs go back at an execution's start only: a run restarted after
+    // a crash reuses the seqs its crashed execution sent but never journaled, and the events the page
+    // counted at those seqs are void (the restart's replace them; a step it runs again restarts).
     if (ev.seq !== null && ev.seq !== undefined) {
-      if (ev.seq <= v.lastSeq) return false;
+      if (ev.type === 'pipeline.execution.start' && ev.seq <= v.lastSeq) {
+        // The stream sends each seq once, in order: those from this one on are the last ones counted.
+        v.events -= Math.min(v.lastSeq - ev.seq + 1, v.sinceStart);
+      } else if (ev.seq <= v.lastSeq) {
+        return false;
+      }
       v.lastSeq = ev.seq;
+      v.sinceStart = ev.type === 'pipeline.execution.start' ? 1 : v.sinceStart + 1;
     }
     v.events++;
     $('run-events').textContent = v.events;
@@ -487,7 +496,9 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
   }
 
   function showRun(id) {
-    view = { id: id, steps: new Map(), lastSeq: 0, events: 0, stopped: false, retries: 0, interrupted: false };
+    // lastId: the last id the stream sent, for Last-Event-ID (a seq alone does not name an event).
+    // sinceStart: events with a seq counted since the execution's start.
+    view = { id: id, steps: new Map(), lastSeq: 0, lastId: null, sinceStart: 0, events: 0, stopped: false, retries: 0, interrupted: false };
     var v = view;
     $('timeline').replaceChildren();
     $('run-id').textContent = id.slice(-8);
@@ -510,11 +521,12 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
 
   // Server-sent events over fetch: EventSource cannot send the Authorization header. A stream
   // that ends before its run's last event (a dropped connection, a restarted server) is resumed
-  // with Last-Event-ID: nothing is missed, nothing shown twice.
+  // with Last-Event-ID, the last id received (as EventSource does): it names the event's execution,
+  // so after a crash restart the server resends from where the page and the journal agree.
   function streamEvents(v) {
     var controller = new AbortController();
     streamAbort = controller;
-    api('/runs/' + v.id + '/events', { signal: controller.signal, lastEventId: v.lastSeq }).then(function (res) {
+    api('/runs/' + v.id + '/events', { signal: controller.signal, lastEventId: v.lastId }).then(function (res) {
       if (res.status === 404) return res.json().then(function (b) { showError(b.error); });
       if (!res.ok) throw new Error('the event stream answered ' + res.status);
       if (v.interrupted) { v.interrupted = false; showError(''); }
@@ -531,9 +543,17 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
           var blocks = buffer.split('\n\n');
           buffer = blocks.pop();
           blocks.forEach(function (block) {
-            var data = block.split('\n').filter(function (l) { return l.indexOf('data:') === 0; })
-              .map(function (l) { return l.slice(5).replace(/^ /, ''); }).join('\n');
-            if (data && v === view && onEvent(v, JSON.parse(data))) v.retries = 0;
+            var data = [];
+            var id = null;
+            block.split('\n').forEach(function (l) {
+              if (l.indexOf('data:') === 0) data.push(l.slice(5).replace(/^ /, ''));
+              else if (l.indexOf('id:') === 0) id = l.slice(3).replace(/^ /, '');
+            });
+            if (!data.length || v !== view) return;
+            if (onEvent(v, JSON.parse(data.join('\n')))) v.retries = 0;
+            // An event without an id (a step announced from the journal) keeps the last one, as in
+            // EventSource.
+            if (id !== null) v.lastId = id;
           });
           return pump();
         });
