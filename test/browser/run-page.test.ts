@@ -80,7 +80,9 @@ describe.skipIf(!hasChromium)('dashboard: a run’s page', () => {
     await live.page.waitForSelector('#run-status.failed', { timeout: 15_000 });
     await live.page.waitForSelector('.step[data-step="count"][data-status="succeeded"]');
     const { error: journaled } = (await (await fetch(`${service.url}/runs/${runId}`)).json()) as { error: string };
-    expect(journaled).toMatch(/^outputs: truncate_tokens/);
+    // Placed in the file (relative to the served root), the output named.
+    expect(journaled).toMatch(/^outputs-fail\.yaml:\d+:\d+: .*truncate_tokens/);
+    expect(journaled).toMatch(/at outputs\./);
     expect(journaled).toContain(MARKUP);
     await expect.poll(() => live.page.textContent('#run-error')).toBe(journaled);
     expect(await live.page.isVisible('#run-error')).toBe(true);
