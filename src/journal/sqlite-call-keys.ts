@@ -8,14 +8,12 @@
 // What it may get wrong, and what that costs: "may have" when the journal has not (~0.6 % of misses,
 // then SQLite answers as before); never "has not" for a key this connection wrote or the journal
 // held when the filter was built. A record another process commits is seen here within
-// CHECK_EVERY_MS (its own cache writes behind by up to 200 ms anyway); keys are read back by their
-// `created_at` with SLACK_MS to spare, so a record committed longer than that after it was made (a
-// writer stalled that long) goes unseen here — that call is paid again, nothing breaks.
+// CHECK_EVERY_MS (its own cache writes behind by up to 200 ms anyway). Keys are read back by rowid:
+// records are appended (rowids only grow — the journal never deletes a call record), so the rows
+// past the last one read are exactly the new ones, however late their writer committed them.
 import type Database from 'better-sqlite3';
 import { KeyFilter } from './key-filter.js';
 
-/** How far before the last look another connection's new keys are read again. */
-const SLACK_MS = 10_000;
 /** How often at most SQLite is asked whether another connection has written. */
 export const CHECK_EVERY_MS = 200;
 /**
@@ -29,8 +27,8 @@ const KEYS_SCANNED_PER_LOOKUP = 5;
 export class SqliteCallKeys {
   private filter?: KeyFilter;
   private version = -1;
-  /** Keys created from this time on are read when another connection has written. */
-  private seenFrom = 0;
+  /** The last rowid read: the rows past it are read when another connection has written. */
+  private seenId = 0;
   /** When SQLite was last asked (performance.now()). */
   private checkedAt = Number.NEGATIVE_INFINITY;
   /** Lookups answered by SQLite before the filter is built (see KEYS_SCANNED_PER_LOOKUP). */
@@ -41,7 +39,6 @@ export class SqliteCallKeys {
     db: Database.Database,
     /** Commits this connection's queued writes, so that a scan sees every key it was given. */
     private readonly flushWrites: () => void,
-    private readonly now: () => number = Date.now,
   ) {
     this.stmts = {
       // Bumped by every commit of another connection (not by this one's).
@@ -49,8 +46,8 @@ export class SqliteCallKeys {
       // Records ever appended (rowids are not reused while the last one stays): an O(log n) bound
       // on how many there are — enough to size the filter and to decide when it is worth building.
       appended: db.prepare('SELECT coalesce(max(id), 0) FROM calls').pluck(),
-      all: db.prepare('SELECT key FROM calls').pluck(),
-      since: db.prepare('SELECT key FROM calls WHERE created_at >= ?').pluck(),
+      all: db.prepare('SELECT id, key FROM calls').raw(),
+      since: db.prepare('SELECT id, key FROM calls WHERE id > ?').raw(),
     };
   }
 
@@ -82,20 +79,24 @@ export class SqliteCallKeys {
 
   private build(version: number): void {
     this.flushWrites();
-    const seenFrom = this.now() - SLACK_MS;
     const filter = new KeyFilter(this.stmts.appended.get() as number);
-    for (const key of this.stmts.all.iterate() as IterableIterator<string>) filter.add(key);
+    let seenId = 0;
+    for (const [id, key] of this.stmts.all.iterate() as IterableIterator<[number, string]>) {
+      filter.add(key);
+      if (id > seenId) seenId = id;
+    }
     this.filter = filter;
     this.version = version;
-    this.seenFrom = seenFrom;
+    this.seenId = seenId;
   }
 
   private catchUp(version: number): void {
-    const seenFrom = this.now() - SLACK_MS;
     const filter = this.filter as KeyFilter;
-    for (const key of this.stmts.since.iterate(this.seenFrom) as IterableIterator<string>) filter.add(key);
+    for (const [id, key] of this.stmts.since.iterate(this.seenId) as IterableIterator<[number, string]>) {
+      filter.add(key);
+      if (id > this.seenId) this.seenId = id;
+    }
     this.version = version;
-    this.seenFrom = seenFrom;
     if (filter.full) this.build(version);
   }
 }

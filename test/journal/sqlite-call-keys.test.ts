@@ -79,4 +79,16 @@ describe('SqliteStore call lookups', () => {
     await new Promise((resolve) => setTimeout(resolve, CHECK_EVERY_MS + 20));
     expect((await reader.getCall('theirs', Date.now()))?.response).toEqual({ text: 'theirs' });
   });
+
+  it('sees a record another process committed long after making it (a writer that stalled)', async () => {
+    const reader = open();
+    const writer = open();
+    expect(await reader.getCall('late', Date.now())).toBeUndefined(); // the reader's filter is built here
+    await new Promise((resolve) => setTimeout(resolve, CHECK_EVERY_MS + 20));
+    expect(await reader.getCall('still-missing', Date.now())).toBeUndefined(); // and caught up once
+    // Made a minute ago, committed now: new to the journal all the same.
+    await writer.putCall({ ...record('late', Date.now() - 60_000), expiresAt: null });
+    await new Promise((resolve) => setTimeout(resolve, CHECK_EVERY_MS + 20));
+    expect((await reader.getCall('late', Date.now()))?.response).toEqual({ text: 'late' });
+  });
 });
