@@ -63,11 +63,32 @@ export class CallCache {
   costSavedUsd = 0;
 
   constructor(
-    private readonly store?: Pick<Store, 'getCall' | 'putCall'> & Partial<Pick<Store, 'putCalls'>>,
+    private readonly store?: Pick<Store, 'getCall' | 'putCall'> & Partial<Pick<Store, 'putCalls' | 'mayHaveCall'>>,
     options: CallCacheOptions = {},
   ) {
     this.maxEntries = Math.max(1, options.maxEntries ?? DEFAULT_CACHE_ENTRIES);
     this.now = options.now ?? Date.now;
+  }
+
+  /**
+   * True, and the miss counted, when no record for `key` can answer: none in memory nor waiting to be
+   * written, and the journal certainly holds none (Store.mayHaveCall). Most calls of a run are new;
+   * answered here, they skip `get` and its promises (a turn of the event loop's microtasks each).
+   * False: ask `get`.
+   */
+  certainMiss(key: string): boolean {
+    if (this.memory.has(key) || this.pending.has(key)) return false;
+    if (this.store) {
+      let mayHave: boolean | undefined;
+      try {
+        mayHave = this.store.mayHaveCall?.(key);
+      } catch {
+        return false; // a journal that cannot answer: `get` asks it, and its caller reports why
+      }
+      if (mayHave !== false) return false;
+    }
+    this.misses++;
+    return true;
   }
 
   /** The recorded call for `key`, if one younger than `ttlMs` exists; counts the hit and its saved cost. */

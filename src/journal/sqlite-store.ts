@@ -352,6 +352,10 @@ export class SqliteStore implements Store {
     return this.behind.write(['calls', calls.map(callParams)], false);
   }
 
+  mayHaveCall(key: string): boolean {
+    return this.callKeys.mayHave(key);
+  }
+
   async getCall(key: string, now: number): Promise<CallRecord | undefined> {
     if (!this.callKeys.mayHave(key)) return undefined;
     this.behind.flush();

@@ -275,6 +275,11 @@ export interface Store {
   /** The record for `key`, if any and not expired at `now`. */
   getCall(key: string, now: number): Promise<CallRecord | undefined>;
   /**
+   * False when the journal certainly holds no call record under `key`, answered from memory (the
+   * SQLite store's key filter); true when it may. Optional: a store without it is always asked.
+   */
+  mayHaveCall?(key: string): boolean;
+  /**
    * One committed write that changes nothing a run reads, for the health check: rejects while the
    * journal takes no writes. Optional: the health check probes a SQLite journal's directory itself.
    */

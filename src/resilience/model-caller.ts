@@ -191,10 +191,12 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
       // A cache that cannot be read (the journal's database gone for a moment) is a miss: it is an
       // optimisation, and must not fail a call the provider can answer — no more than a cache that
       // cannot write (below).
-      const hit = await deps.cache.get(key, ttlMs).catch((error: unknown) => {
-        process.emitWarning(`call cache: not read (${(error as Error).message})`);
-        return undefined;
-      });
+      const hit = deps.cache.certainMiss(key)
+        ? undefined
+        : await deps.cache.get(key, ttlMs).catch((error: unknown) => {
+            process.emitWarning(`call cache: not read (${(error as Error).message})`);
+            return undefined;
+          });
       if (hit) {
         const response = hit.response as ModelResponse;
         const another = paidInAnotherExecution(hit.paidBy);
