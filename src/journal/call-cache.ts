@@ -116,8 +116,12 @@ export class CallCache {
     return record;
   }
 
-  /** Records a finished call, in memory and in the journal, answering for `ttlMs` from now. */
-  async put(call: CachedCall, ttlMs = DEFAULT_CACHE_TTL_MS): Promise<CallRecord> {
+  /**
+   * Records a finished call, in memory and in the journal, answering for `ttlMs` from now. The record
+   * at once, or — when it fills a batch to write — a promise of it once written: most calls' records
+   * wait for the next write behind, and a promise for each would cost a call a turn of microtasks.
+   */
+  put(call: CachedCall, ttlMs = DEFAULT_CACHE_TTL_MS): CallRecord | Promise<CallRecord> {
     const createdAt = this.now();
     const record: CallRecord = {
       key: call.key,
@@ -134,8 +138,8 @@ export class CallCache {
     this.remember(record);
     if (!this.store) return record;
     this.pending.set(record.key, record);
-    if (this.pending.size >= WRITE_BATCH) await this.flush();
-    else if (!this.flushScheduled) {
+    if (this.pending.size >= WRITE_BATCH) return this.flush().then(() => record);
+    if (!this.flushScheduled) {
       this.flushScheduled = true;
       // unref: a process about to exit flushes through the engine (run end), not through a timer.
       setTimeout(() => {

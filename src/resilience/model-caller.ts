@@ -357,17 +357,26 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
     // a replay must go through the same rejections and repairs as the recording.
     if (deps.cache && ttlMs !== false && opts.reusable?.(response) !== false) {
       // A cache that cannot write must not turn a paid, good answer into a failure (and a second bill).
-      await deps.cache
-        .put(
+      try {
+        const put = deps.cache.put(
           { key, provider, model, request, response, usage: response.usage, costUsd: answerCost, paidBy: payer },
           ttlMs,
-        )
-        .catch((error: unknown) => process.emitWarning(`call cache: not recorded (${(error as Error).message})`));
+        );
+        // Awaited only when it writes a batch: most records wait for the next write behind.
+        if (put instanceof Promise) await put.catch(warnNotRecorded);
+      } catch (error) {
+        warnNotRecorded(error);
+      }
     }
     deps.cassette?.record?.record({ key, step, provider, model, request, response, costUsd: answerCost });
     finish(stats({ usage, costUsd, costSavedUsd: 0 }));
     return response;
   };
+}
+
+/** A cache that cannot write is a warning, not the call's failure (see the cache put). */
+function warnNotRecorded(error: unknown): void {
+  process.emitWarning(`call cache: not recorded (${(error as Error).message})`);
 }
 
 /** Whether `a` and `b` begin with the same `length` characters (no substring made). */

@@ -141,6 +141,38 @@ describe('createModelCaller', () => {
     expect(next.stats[0]).toMatchObject({ recovered: true, costUsd: 0.015 });
   });
 
+  it('a cache that cannot record is a warning: the paid answer is still the call result, whether the cache throws or rejects', async () => {
+    const warnings: string[] = [];
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation((warning: string | Error) => {
+      warnings.push(String(warning));
+    });
+    try {
+      for (const [how, put] of [
+        [
+          'throws',
+          () => {
+            throw new Error('out of memory for the cache');
+          },
+        ],
+        ['rejects', () => Promise.reject(new Error('the journal is read-only'))],
+      ] as const) {
+        const provider = new StubProvider(async () => answer(`answer ${how}`));
+        const cache = new CallCache(new MemoryCallStore());
+        vi.spyOn(cache, 'put').mockImplementation(put);
+        const { caller, stats } = setup(provider, { cache });
+        await expect(caller(request(how), opts())).resolves.toMatchObject({ text: `answer ${how}` });
+        expect(stats[0]).toMatchObject({ cached: false, attempts: 1, costUsd: 0.015 });
+        expect(stats[0]?.error).toBeUndefined();
+      }
+      expect(warnings).toEqual([
+        'call cache: not recorded (out of memory for the cache)',
+        'call cache: not recorded (the journal is read-only)',
+      ]);
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
   it('a cache that cannot be read is a miss: the provider answers, the call is reported, a warning says why', async () => {
     // The journal's database gone for a moment (a PostgreSQL connection lost, SQLITE_BUSY).
     class UnreadableStore extends MemoryCallStore {
