@@ -284,10 +284,9 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
     try {
       if (!target) throw unresolved;
       const answerer = target;
-      const estimate = estimateUsage(request);
       const gateOptions: GateCallOptions<ModelResponse> = {
         signal: opts.signal,
-        estimatedTokens: estimate.inputTokens + estimate.outputTokens,
+        estimateTokens: () => estimatedTokens(request),
         usedTokens,
         onAttempt: (attempt) => {
           attempts = attempt;
@@ -400,6 +399,11 @@ function trackChunks(onChunk: (text: string) => void, track: (text: string) => v
 }
 
 const usedTokens = (answer: ModelResponse): number => answer.usage.inputTokens + answer.usage.outputTokens;
+
+function estimatedTokens(request: ModelRequest): number {
+  const estimate = estimateUsage(request);
+  return estimate.inputTokens + estimate.outputTokens;
+}
 
 function callProvider(
   provider: Provider,

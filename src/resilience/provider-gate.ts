@@ -45,8 +45,11 @@ export interface GateCallOptions<T> {
    * timeout would end at or after it is bounded already, and gets no timer of its own.
    */
   deadline?: number;
-  /** Estimated tokens of the call, for the tokens-per-minute limit. */
-  estimatedTokens?: number;
+  /**
+   * Estimated tokens of the call, for the tokens-per-minute limit: asked only when the provider has
+   * one (the estimate reads every character of the prompt, which may be whole files).
+   */
+  estimateTokens?: () => number;
   /** Real tokens of a finished call, to correct the estimate. */
   usedTokens?: (value: T) => number;
   onAttempt?: (attempt: number) => void;
@@ -199,7 +202,7 @@ export class ProviderGate {
     timeoutMs: number,
     options: GateCallOptions<T>,
   ): Promise<T> {
-    const estimate = options.estimatedTokens ?? 0;
+    const estimate = options.estimateTokens?.() ?? 0;
     const reservation: RateReservation = await limiter.acquire(estimate, options.signal);
     let reachedProvider = false;
     try {
