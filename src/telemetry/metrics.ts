@@ -111,6 +111,20 @@ export function attachMetrics(source: MetricsSource, options: MetricsOptions = {
     labelNames: ['provider', 'model'],
     registers,
   });
+  // The duration histogram counts calls but not how they ended: an error rate per provider (a vendor
+  // failing, a breaker failing calls fast, a missing key) needs the outcome, in a counter of its own.
+  const calls = new Counter({
+    name: 'pipeline_provider_calls_total',
+    help: 'Provider calls made (cache hits excluded), by provider and outcome (success or error)',
+    labelNames: ['provider', 'outcome'],
+    registers,
+  });
+  const retries = new Counter({
+    name: 'pipeline_provider_retries_total',
+    help: 'Attempts of provider calls retried after a failure, by provider',
+    labelNames: ['provider'],
+    registers,
+  });
   const cacheHits = new Counter({
     name: 'pipeline_cache_hits_total',
     help: 'Provider calls answered from the call cache (or a cassette, when replaying)',
@@ -171,9 +185,11 @@ export function attachMetrics(source: MetricsSource, options: MetricsOptions = {
     bus.on('pipeline.execution.stop', (e) => runs.inc({ status: e.status })),
   ];
   // The provider calls, of the engine and of any other bus that makes calls for it.
-  for (const calls of [bus, ...(options.alsoFrom ?? [])]) {
+  for (const callBus of [bus, ...(options.alsoFrom ?? [])]) {
     unsubscribe.push(
-      calls.on('pipeline.provider.response', (e) => {
+      // A retry names no model: its provider is labelled under the same cap as the pairs.
+      callBus.on('pipeline.provider.retry', (e) => retries.inc({ provider: labelsOf.provider(e.provider) })),
+      callBus.on('pipeline.provider.response', (e) => {
         // A call answered without the provider — from the cache, or from a cassette when replaying —
         // spent nothing; the journal counts both as cache hits (step details, run totals), and so
         // does this counter.
@@ -184,6 +200,7 @@ export function attachMetrics(source: MetricsSource, options: MetricsOptions = {
         const { provider, model } = labelsOf(e.provider, e.model);
         // By provider only, under the same cap: a histogram's series are its buckets times its labels.
         callDuration.observe({ provider }, e.durationMs / 1000);
+        calls.inc({ provider, outcome: e.error === undefined ? 'success' : 'error' });
         tokens.inc({ provider, model, direction: 'input' }, e.usage.inputTokens);
         tokens.inc({ provider, model, direction: 'output' }, e.usage.outputTokens);
         if (e.costUsd !== null) cost.inc({ provider, model }, e.costUsd);
@@ -202,15 +219,23 @@ export function attachMetrics(source: MetricsSource, options: MetricsOptions = {
   };
 }
 
+interface LabelBudget {
+  (provider: string, model: string): { provider: string; model: string };
+  /** The label of a provider alone (an event that names no model). */
+  provider(provider: string): string;
+}
+
 /**
  * The labels of a (provider, model) pair: itself while fewer than `max` pairs have been labelled,
  * else `model="other"` under a provider already labelled, else both `other`. A pair once labelled
- * keeps its labels, so a series never changes name half-way.
+ * keeps its labels, so a series never changes name half-way. A provider seen alone first (a retry
+ * before any answer) takes one place of the cap, as a pair would, so that its later series keep
+ * its name.
  */
-function labelBudget(max: number): (provider: string, model: string) => { provider: string; model: string } {
+function labelBudget(max: number): LabelBudget {
   const pairs = new Map<string, Set<string>>();
   let count = 0;
-  return (provider, model) => {
+  const labels = (provider: string, model: string) => {
     const models = pairs.get(provider);
     if (models?.has(model)) return { provider, model };
     if (count < max) {
@@ -221,4 +246,12 @@ function labelBudget(max: number): (provider: string, model: string) => { provid
     }
     return models ? { provider, model: OTHER_LABEL } : { provider: OTHER_LABEL, model: OTHER_LABEL };
   };
+  labels.provider = (provider: string): string => {
+    if (pairs.has(provider)) return provider;
+    if (count >= max) return OTHER_LABEL;
+    count++;
+    pairs.set(provider, new Set());
+    return provider;
+  };
+  return labels;
 }

@@ -165,8 +165,8 @@ export function attachTracing(bus: EventBus, tracer: Tracer, options: TracingOpt
       span.setAttributes({
         [ELEXIRION.status]: e.status,
         [ELEXIRION.costUsd]: e.costUsd,
-        [GEN_AI.inputTokens]: e.inputTokens,
-        [GEN_AI.outputTokens]: e.outputTokens,
+        [ELEXIRION.inputTokens]: e.inputTokens,
+        [ELEXIRION.outputTokens]: e.outputTokens,
       });
       if (e.status === 'failed') failed(span, e.error);
       span.end(at);
@@ -190,8 +190,8 @@ export function attachTracing(bus: EventBus, tracer: Tracer, options: TracingOpt
       span.setAttributes({
         [ELEXIRION.status]: e.status,
         [ELEXIRION.attempts]: e.attempts,
-        [GEN_AI.inputTokens]: e.usage.inputTokens,
-        [GEN_AI.outputTokens]: e.usage.outputTokens,
+        [ELEXIRION.inputTokens]: e.usage.inputTokens,
+        [ELEXIRION.outputTokens]: e.usage.outputTokens,
         ...(e.costUsd === null ? {} : { [ELEXIRION.costUsd]: e.costUsd }),
       });
       if (e.status === 'failed') failed(span, e.error);
@@ -212,7 +212,7 @@ export function attachTracing(bus: EventBus, tracer: Tracer, options: TracingOpt
           kind: SpanKind.CLIENT,
           startTime: at,
           attributes: {
-            [GEN_AI.system]: e.provider,
+            ...providerAttributes(e.provider),
             [GEN_AI.operationName]: 'chat',
             [GEN_AI.requestModel]: e.model,
             [ELEXIRION.runId]: e.runId,
@@ -244,7 +244,7 @@ export function attachTracing(bus: EventBus, tracer: Tracer, options: TracingOpt
             kind: SpanKind.CLIENT,
             startTime: at - e.durationMs,
             attributes: {
-              [GEN_AI.system]: e.provider,
+              ...providerAttributes(e.provider),
               [GEN_AI.operationName]: 'chat',
               [GEN_AI.requestModel]: e.model,
               [ELEXIRION.runId]: e.runId,
@@ -275,4 +275,9 @@ export function attachTracing(bus: EventBus, tracer: Tracer, options: TracingOpt
 /** The GenAI convention's span name: `{operation} {model}`. */
 function callName(model: string): string {
   return `chat ${model}`;
+}
+
+/** The provider's name, as the pipeline calls it, under the current attribute and the deprecated one. */
+function providerAttributes(provider: string): Record<string, string> {
+  return { [GEN_AI.providerName]: provider, [GEN_AI.system]: provider };
 }
