@@ -165,7 +165,10 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
         costUsd: done.costUsd,
         cached: done.cached || done.replayed,
       };
-      if (done.error) response.error = done.error.message;
+      if (done.error) {
+        response.error = done.error.message;
+        response.errorKind = done.error instanceof ProviderError ? done.error.kind : done.error.name;
+      }
       bus.emit('pipeline.provider.response', response);
       deps.onCallFinished?.(done);
     };

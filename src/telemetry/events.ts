@@ -61,6 +61,11 @@ export interface EventMap {
     costUsd: number | null;
     cached: boolean;
     error?: string;
+    /**
+     * With `error`: what kind of failure — a ProviderError's kind (`rate_limited`, `auth`, `timeout`…),
+     * else the error's name (`BudgetExceededError`…). Spans carry it as `error.type`.
+     */
+    errorKind?: string;
   };
   'pipeline.provider.retry': {
     runId: string;

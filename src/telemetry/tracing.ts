@@ -263,7 +263,11 @@ export function attachTracing(bus: EventBus, tracer: Tracer, options: TracingOpt
         [ELEXIRION.cached]: e.cached,
         ...(e.costUsd === null ? {} : { [ELEXIRION.costUsd]: e.costUsd }),
       });
-      if (e.error) failed(span, e.error);
+      if (e.error) {
+        failed(span, e.error);
+        // The conventions' error.type: low-cardinality, what a backend groups failures by.
+        span.setAttribute(ERROR_TYPE, e.errorKind ?? '_OTHER');
+      }
       span.end(at);
     }),
   ];
@@ -271,6 +275,9 @@ export function attachTracing(bus: EventBus, tracer: Tracer, options: TracingOpt
     for (const off of offs) off();
   };
 }
+
+/** OpenTelemetry's general attribute for the class of a failure (`_OTHER` when none is known). */
+const ERROR_TYPE = 'error.type';
 
 /** The GenAI convention's span name: `{operation} {model}`. */
 function callName(model: string): string {

@@ -65,4 +65,25 @@ describe('GenAI attributes', () => {
     expect(exported).not.toContain('PROMPT-TEXT-7f3a');
     expect(exported).not.toContain('ANSWER-TEXT-9c1d');
   });
+
+  it('marks a failed call span with error.type, the provider error kind', async () => {
+    const exporter = new InMemorySpanExporter();
+    const tracing = createTracing([new SimpleSpanProcessor(exporter)]);
+    const engine = newEngine();
+    const detach = attachTracing(engine.bus, tracing.tracer);
+    const result = await runYaml(
+      engine,
+      `name: failing
+steps:
+  - { name: ask, type: mock, prompt: "hi", fail_first: 5, retry: { max_attempts: 1 } }
+`,
+      { mock: true },
+    );
+    detach();
+    expect(result.status).toBe('failed');
+    const call = exporter.getFinishedSpans().find((s) => s.name.startsWith('chat '));
+    await tracing.shutdown();
+    expect(call?.status.code).toBe(2); // ERROR
+    expect(call?.attributes['error.type']).toBe('overloaded');
+  });
 });
