@@ -7,6 +7,7 @@ import { storageError } from '../journal/storage-errors.js';
 import { commands } from './commands/index.js';
 import { type CliContext, createCliContext } from './context.js';
 import { asksForJson } from './early-signals.js';
+import { usageError } from './usage-error.js';
 import { VERSION } from './version.js';
 
 export async function main(argv: string[], ctx: CliContext = createCliContext()): Promise<number> {
@@ -14,10 +15,22 @@ export async function main(argv: string[], ctx: CliContext = createCliContext())
     .description('Run AI workflows written in YAML: supervised, journaled, resumable, observable.')
     .version(VERSION, '-V, --version')
     .option('--debug', 'print stack traces of errors')
-    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText(
+      'after',
+      `
+Exit codes: 0 success, 1 a run failed, 2 invalid input (a pipeline, an input, a usage mistake),
+69 a service is unavailable (the journal, Redis, a port), 70 a bug in Elexirion, 130 interrupted.
+\`elexirion COMMAND --help\` explains one command; docs/cli.md is the reference.`,
+    )
     .configureOutput({
       writeOut: (s) => ctx.stdout.write(s),
       writeErr: (s) => ctx.stderr.write(s),
+      // Commander's usage errors in the form of every other error: a sentence, then a hint.
+      outputError: (text, write) => {
+        const { error, hint } = usageError(text);
+        const c = ctx.stderrColors;
+        write(`${c.red('error')}: ${error}\n${c.dim('hint')}: ${hint}\n`);
+      },
     })
     .exitOverride();
 
@@ -44,10 +57,7 @@ export async function main(argv: string[], ctx: CliContext = createCliContext())
         ctx.stderr.write(`error: ${error.message}\n`);
       }
       // Commander has printed its message on stderr already.
-      if (json) {
-        const message = error.message.replace(/^error: /, '');
-        writeJsonError(ctx, { error: message, hint: 'run with --help for usage' }, ExitCode.invalidInput);
-      }
+      if (json) writeJsonError(ctx, usageError(error.message), ExitCode.invalidInput);
       return ExitCode.invalidInput;
     }
     return reportError(error, ctx, program.opts<{ debug?: boolean }>().debug === true, json);

@@ -16,13 +16,28 @@ export function parseInputs(pairs: string[] = [], file: string | undefined, cwd:
     }
     for (const [key, value] of Object.entries(parsed)) setOwn(inputs, key, value);
   }
+  const given = new Set<string>();
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
-    if (eq <= 0)
-      throw new UsageError(`--input ${JSON.stringify(pair)} is not key=value`, 'e.g. --input topic=durability');
-    setOwn(inputs, pair.slice(0, eq), pair.slice(eq + 1));
+    if (eq <= 0) throw new UsageError(`--input ${JSON.stringify(pair)} is not key=value`, keyValueHint(pair));
+    const key = pair.slice(0, eq);
+    // The last of two would win unseen: `-i files=a.ts -i files=b.ts` would run on b.ts alone.
+    if (given.has(key)) {
+      throw new UsageError(
+        `--input ${JSON.stringify(key)} is given more than once`,
+        `give it once; a list is one JSON value: --input '${key}=["a", "b"]'`,
+      );
+    }
+    given.add(key);
+    setOwn(inputs, key, pair.slice(eq + 1));
   }
   return inputs;
+}
+
+/** What to write instead of a pair that is not key=value: `-i topic` wants `-i topic=VALUE`. */
+function keyValueHint(pair: string): string {
+  if (pair === '' || pair.startsWith('=')) return 'name the input before the "=": e.g. --input topic=durability';
+  return `write --input ${pair}=VALUE (e.g. --input topic=durability)`;
 }
 
 /**

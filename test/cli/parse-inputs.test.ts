@@ -63,3 +63,36 @@ describe('--help of the commands that take --input', () => {
     expect(help.stdout).not.toContain('(default: [])');
   });
 });
+
+describe('--input given twice, or without "="', () => {
+  it('refuses the same key twice instead of keeping the last one unseen', () => {
+    expect(() => parseInputs(['files=a.ts', 'files=b.ts'], undefined, dir)).toThrow(
+      /--input "files" is given more than once/,
+    );
+  });
+
+  it('says how to give a list, exit 2, in JSON too', async () => {
+    const args = ['run', hello, '--mock', '--db', ':memory:', '-i', 'name=Ada', '-i', 'name=Bob', '--json'];
+    const result = await runMain(args, { cwd: dir });
+    expect(result.code).toBe(2);
+    expect(JSON.parse(result.stdout)).toEqual({
+      error: '--input "name" is given more than once',
+      hint: `give it once; a list is one JSON value: --input 'name=["a", "b"]'`,
+      exit_code: 2,
+    });
+  });
+
+  it('a key without "=" is told the form with its own name', () => {
+    expect(() => parseInputs(['topic'], undefined, dir)).toThrow(
+      expect.objectContaining({ hint: 'write --input topic=VALUE (e.g. --input topic=durability)' }),
+    );
+    expect(() => parseInputs(['=x'], undefined, dir)).toThrow(
+      expect.objectContaining({ hint: 'name the input before the "=": e.g. --input topic=durability' }),
+    );
+  });
+
+  it('--inputs and one --input of the same key stay allowed: --input wins', () => {
+    writeFileSync(join(dir, 'one.json'), '{"n": 1}');
+    expect(parseInputs(['n=2'], 'one.json', dir)).toEqual({ n: '2' });
+  });
+});

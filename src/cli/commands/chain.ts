@@ -42,7 +42,8 @@ A link receives the outputs of the link before it that it declares as inputs (th
 passed on), plus the --input values it declares. The chain id is the run id of its first link.
 
 Exit codes: 0 every link succeeded, 1 a link failed (which one, at which step, why), 2 invalid
-pipelines or inputs, 130 interrupted (resumable with \`elexirion chain --resume CHAIN_ID\`).
+pipelines or inputs, 69 the journal cannot be opened, 130 interrupted (resumable with
+\`elexirion chain --resume CHAIN_ID\`).
 
 Examples:
   $ elexirion chain extract.yaml summarize.yaml --mock -i url=https://example.com

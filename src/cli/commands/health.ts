@@ -20,7 +20,7 @@ export const registerHealth: RegisterCommand = (program, ctx, setExitCode) => {
     .command('health')
     .description('check the journal database, provider keys, memory and event-loop lag')
     .option('--json', 'print the report as JSON on stdout')
-    .option('--db <path>', 'journal database (default: ELEXIRION_DB or .elexirion/elexirion.db)')
+    .option('--db <path>', 'journal database (default: $ELEXIRION_DB or .elexirion/elexirion.db)')
     .addHelpText(
       'after',
       '\nExit codes: 0 healthy, 1 degraded or unhealthy (no journal at --db is unhealthy: health never creates one).\n\nExamples:\n  $ elexirion health\n  $ elexirion health --json --db /var/lib/elexirion/journal.db',

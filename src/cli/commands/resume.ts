@@ -51,7 +51,8 @@ that process is known to be gone, --takeover resumes it.
 resume takes no --input: an input the changed pipeline requires but the run never had is an error
 (exit 2); give it a default in the pipeline, or start a new run.
 
-Exit codes: as for \`run\`.`,
+Exit codes: as for \`run\`: 0 succeeded, 1 the run failed, 2 invalid (or not resumable), 69 the
+journal cannot be opened, 130 interrupted.`,
     )
     .action(async (runId: string, flags: ResumeFlags) => {
       const maxCostUsd = maxCostOption(flags.maxCost);

@@ -23,6 +23,12 @@ export const registerRuns: RegisterCommand = (program, ctx) => {
     .option('--db <path>', 'the journal database (default: $ELEXIRION_DB or .elexirion/elexirion.db)')
     .option('--status <status>', `only runs with this status (${STATUSES.join(', ')})`)
     .option('-n, --limit <n>', 'how many runs', '20')
+    .addHelpText(
+      'after',
+      `
+Exit codes: 0 listed (none too: where there is no journal, it says so), 2 a usage mistake, 69 the
+journal cannot be opened.`,
+    )
     .action(async (flags: { json?: boolean; db?: string; status?: string; limit: string }) => {
       if (flags.status !== undefined && !STATUSES.includes(flags.status as RunStatus)) {
         throw new UsageError(`unknown status "${flags.status}"`, `use one of ${STATUSES.join(', ')}`);
@@ -96,6 +102,10 @@ export const registerRuns: RegisterCommand = (program, ctx) => {
     .argument('<run-id>', 'the run', normalizeRunId)
     .option('--json', 'print the run as JSON')
     .option('--db <path>', 'the journal database (default: $ELEXIRION_DB or .elexirion/elexirion.db)')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 shown, 2 no such run (or no journal at --db), 69 the journal cannot be opened.',
+    )
     .action(async (runId: string, flags: { json?: boolean; db?: string }) => {
       // `runs` has the same options: commander gives them to it when they come before `show`, and
       // also when they follow it — `runs show ID --json` must not print the table.

@@ -35,7 +35,7 @@ export const registerServe: RegisterCommand = (program, ctx, setExitCode) => {
     .description('serve the HTTP API, live run events, /metrics, /health and the dashboard')
     .option('--port <n>', 'port to listen on (0 picks a free one)', '8787')
     .option('--host <host>', 'address to listen on; other than loopback needs ELEXIRION_TOKEN', DEFAULT_HOST)
-    .option('--db <path>', 'journal database (default: ELEXIRION_DB or .elexirion/elexirion.db)')
+    .option('--db <path>', 'journal database (default: $ELEXIRION_DB or .elexirion/elexirion.db)')
     .option('--root <dir>', 'directory pipelines may be read from by path', '.')
     .option('--grace <seconds>', 'how long SIGTERM waits for active runs to stop', '10')
     .option('--cluster', 'submitted runs go to the cluster workers (see `elexirion worker`), not this process')

@@ -5,6 +5,7 @@ import { UsageError } from '../../errors.js';
 import { DEFAULT_HOST } from '../../server/defaults.js';
 import { openStore } from '../open-store.js';
 import { numberOption } from '../option-values.js';
+import { VERSION } from '../version.js';
 import type { RegisterCommand } from './index.js';
 
 export const registerWorker: RegisterCommand = (program, ctx, setExitCode) => {
@@ -28,6 +29,8 @@ queue, where another worker resumes them from the journal.
 Metrics: a worker's runs, steps, tokens and costs are counted where they run, so Prometheus scrapes
 every worker (--metrics-port); /metrics needs \`Authorization: Bearer $ELEXIRION_TOKEN\` when
 ELEXIRION_TOKEN is set, /health never does.
+Logs: JSON lines on stderr (ELEXIRION_LOG_LEVEL, default info): the worker's own, and a line per
+event of the runs it runs. Traces: spans over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set.
 
 Examples:
   $ elexirion worker --redis redis://127.0.0.1:6379 --db postgres://elexirion@db/elexirion
@@ -41,42 +44,51 @@ Examples:
         hint: 'e.g. --concurrency 4',
       });
       const metrics = metricsEndpoint(flags, ctx.env);
-      // BullMQ and ioredis load with the command, not with the CLI.
-      const [{ assertRedisReachable, clusterConfig }, { ClusterWorker }] = await Promise.all([
+      // BullMQ, ioredis, pino and OpenTelemetry load with the command, not with the CLI.
+      const [{ assertRedisReachable, clusterConfig }, { ClusterWorker }, { telemetryFromEnv }] = await Promise.all([
         import('../../cluster/connection.js'),
         import('../../cluster/worker.js'),
+        import('../telemetry-from-env.js'),
       ]);
       const config = clusterConfig(flags.redis, ctx.env);
       await assertRedisReachable(config);
-      const store = await openStore(flags.db, ctx);
-      // The journal before any queue connection opens: one that cannot be used (unreachable, a
-      // database that does not exist, a newer schema) is the start's clear error, exit 69. Checked
-      // after the worker's connections were opening, its failure could close them mid-connect.
+      // As serve's: the runs run here, so the JSON run log (stderr) and the spans are this process's.
+      const { logger, tracing, restoreOutput } = telemetryFromEnv(ctx, VERSION);
       try {
-        await store.migrate();
-      } catch (error) {
-        await store.close().catch(() => {});
-        throw error;
-      }
-      const worker = new ClusterWorker({
-        config,
-        store,
-        env: ctx.env,
-        concurrency,
-        ...(metrics ? { metrics } : {}),
-        log: (line) => ctx.stderr.write(`${line}\n`),
-      });
-      try {
-        await worker.start();
-        const signal = await new Promise<NodeJS.Signals>((done) => {
-          process.once('SIGTERM', () => done('SIGTERM'));
-          process.once('SIGINT', () => done('SIGINT'));
+        const store = await openStore(flags.db, ctx);
+        // The journal before any queue connection opens: one that cannot be used (unreachable, a
+        // database that does not exist, a newer schema) is the start's clear error, exit 69. Checked
+        // after the worker's connections were opening, its failure could close them mid-connect.
+        try {
+          await store.migrate();
+        } catch (error) {
+          await store.close().catch(() => {});
+          await tracing?.shutdown().catch(() => {});
+          throw error;
+        }
+        const worker = new ClusterWorker({
+          config,
+          store,
+          env: ctx.env,
+          concurrency,
+          ...(metrics ? { metrics } : {}),
+          logger,
+          ...(tracing ? { tracing } : {}),
         });
-        ctx.stderr.write(`${signal}: draining\n`);
-        await worker.drain();
+        try {
+          await worker.start();
+          const signal = await new Promise<NodeJS.Signals>((done) => {
+            process.once('SIGTERM', () => done('SIGTERM'));
+            process.once('SIGINT', () => done('SIGINT'));
+          });
+          logger.info({ signal }, 'elexirion worker: draining');
+          await worker.drain();
+        } finally {
+          await worker.drain();
+          await store.close();
+        }
       } finally {
-        await worker.drain();
-        await store.close();
+        restoreOutput();
       }
       setExitCode(0);
     });
