@@ -2,6 +2,7 @@
 // Schemas that compile, files that exist, settings that only make sense together.
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { callModelProblems } from './call-models.js';
 import { literalInputProblems } from './child-input-values.js';
 import { isInsideRoot, outsideRootProblem } from './confine.js';
 import { didYouMean } from './did-you-mean.js';
@@ -32,6 +33,7 @@ import {
   type StepTemplate,
   type Tool,
 } from './schema.js';
+import { unitlessDurationProblems } from './unitless-durations.js';
 import { jsonSchemaErrors } from './user-schema.js';
 
 /** Step types that accept `fallback:`. */
@@ -76,6 +78,8 @@ export function semanticProblems(
     checkProviderRef(pipeline.defaults.provider, [...at, 'defaults', 'provider'], providers, problems);
   }
   checkClaudeTemperatures(pipeline, at, problems);
+  problems.push(...callModelProblems(pipeline, at));
+  problems.push(...unitlessDurationProblems(pipeline, at));
   pipeline.steps.forEach((step, i) => {
     checkStep(
       step,

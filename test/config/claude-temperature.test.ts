@@ -36,7 +36,7 @@ describe('a temperature above 1 on a call to Claude', () => {
     const diagnostics = diagnosticsOf(
       [
         'name: p',
-        'defaults: { provider: gateway }',
+        'defaults: { provider: gateway, model: claude-sonnet-4-5 }',
         'providers:',
         '  gateway: { type: anthropic, base_url: "https://gw.example", api_key_env: GW_KEY }',
         'steps:',

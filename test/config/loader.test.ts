@@ -99,7 +99,7 @@ describe('loadPipelineFromString', () => {
         '  geminii: { max_concurrency: 2 }',
         'defaults: { provider: nowhere }',
         'steps:',
-        '  - { name: a, type: llm, provider: local, prompt: hi }',
+        '  - { name: a, type: llm, provider: local, model: llama3.1:8b, prompt: hi }',
       ].join('\n'),
     );
     expect(diagnostics.map((d) => d.message)).toEqual([

@@ -20,10 +20,11 @@ export function buildModelRequest(
 ): ModelRequest {
   const realProvider = providerNameFor(call, defaults.provider);
   const provider = options.mock ? 'mock' : realProvider;
+  const type = typeOf(realProvider, options.providers);
   const model =
     call.model ??
     (inheritsModel(realProvider, defaults) ? defaults.model : undefined) ??
-    DEFAULT_MODELS[realProvider as keyof typeof DEFAULT_MODELS] ??
+    defaultModelOf(realProvider, type, options.providers) ??
     'mock-1';
 
   const messages: ChatMessage[] = (call.messages ?? []).map((m) => ({
@@ -44,7 +45,6 @@ export function buildModelRequest(
 
   // Vendor-specific keys go only to their vendor: a fallback inherits every key of its step, and
   // Anthropic and OpenAI refuse a request with a field they do not know (a 400, every time).
-  const type = typeOf(realProvider, options.providers);
   const extra: Record<string, unknown> = {};
   if (call.generation_config !== undefined && type === 'gemini') extra.generation_config = call.generation_config;
   if (provider === 'mock' || type === 'mock') {
@@ -56,6 +56,23 @@ export function buildModelRequest(
   }
   if (Object.keys(extra).length > 0) request.extra = extra;
   return request;
+}
+
+/**
+ * The model of a call that names none: its vendor's default (DEFAULT_MODELS) for a built-in name or
+ * a provider of the pipeline's own naming on a vendor's API. A provider on an endpoint of its own
+ * (`base_url`: Ollama, vLLM, a gateway) has none — its server's model names are its own, and such a
+ * call without a model is refused when the pipeline loads (config/call-models.ts).
+ */
+function defaultModelOf(
+  name: string,
+  type: ProviderType | undefined,
+  providers: Pipeline['providers'],
+): string | undefined {
+  const builtIn = DEFAULT_MODELS[name as keyof typeof DEFAULT_MODELS];
+  if (builtIn !== undefined || type === undefined || type === 'mock') return builtIn;
+  if (providers?.[name]?.base_url !== undefined) return undefined;
+  return DEFAULT_MODELS[type as keyof typeof DEFAULT_MODELS];
 }
 
 /** The type of a provider name (its declaration's, or the built-in's); undefined for an unknown name. */
