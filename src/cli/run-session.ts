@@ -7,6 +7,7 @@ import type { CliContext } from './context.js';
 import { openStore } from './open-store.js';
 import { exitCodeOf, printRunSummary } from './print-run.js';
 import { attachProgress } from './progress.js';
+import { VERSION } from './version.js';
 
 export interface SessionOptions {
   db?: string;
@@ -41,6 +42,10 @@ export async function runSession(
 ): Promise<number> {
   const store = await openStore(options.db, ctx, { existing: options.existingJournal === true });
   const engine = new Engine({ store, env: ctx.env });
+  // Spans only when a collector is named (as serve and worker): OpenTelemetry loads only then.
+  const stopTracing = tracesAsked(ctx.env)
+    ? (await import('./telemetry-from-env.js')).traceBusFromEnv(engine.bus, ctx.env, VERSION)
+    : undefined;
   const detach = options.json ? () => {} : attachProgress(engine.bus, ctx, { stream: options.stream === true });
   let interrupts = 0;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -66,5 +71,14 @@ export async function runSession(
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await store.close();
+    await stopTracing?.();
   }
+}
+
+/**
+ * Whether the environment names a collector for spans (as createTracingFromEnv reads it): asked
+ * before pino and OpenTelemetry are imported, so a run that traces nothing does not load them.
+ */
+function tracesAsked(env: Readonly<Record<string, string | undefined>>): boolean {
+  return Boolean(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT);
 }

@@ -15,9 +15,11 @@ import { claimOf } from '../journal/run-fence.js';
 import type { RunRecord, Store } from '../journal/store.js';
 import { GateRegistry } from '../resilience/gate-registry.js';
 import { EventBus } from '../telemetry/event-bus.js';
+import type { Logger } from '../telemetry/logger.js';
 import { attachMetrics, type Metrics } from '../telemetry/metrics.js';
 import { type MetricsServer, startMetricsServer } from '../telemetry/metrics-server.js';
 import { createRedactor, type Redactor } from '../telemetry/redact.js';
+import type { Tracing } from '../telemetry/tracing.js';
 import { BatchFanOut, DEFAULT_CHUNK_SIZE } from './batch-fanout.js';
 import { BATCHES_QUEUE, type BatchJobData, type BatchJobResult } from './batch-flow.js';
 import { ChunkStats, forgetChunkStats } from './chunk-stats.js';
@@ -40,6 +42,7 @@ import { SharedBudgets } from './shared-budgets.js';
 import { SharedGates } from './shared-gates.js';
 import { SharedRateLimits } from './shared-rate-limits.js';
 import { type ClusterTiming, clusterTiming } from './timing.js';
+import { attachWorkerTelemetry } from './worker-telemetry.js';
 
 export interface ClusterWorkerOptions {
   config: ClusterConfig;
@@ -52,7 +55,7 @@ export interface ClusterWorkerOptions {
   /** Items per child job of a batch spread over the cluster. */
   chunkSize?: number;
   timing?: ClusterTiming;
-  /** One line per notable thing (a run taken, finished, a drain). */
+  /** One line per notable thing (a run taken, finished, a drain); also logged to `logger` at info. */
   log?: (line: string) => void;
   /**
    * Serve GET /metrics (this worker's runs, steps, tokens, costs, gates, and its batch chunks'
@@ -60,6 +63,10 @@ export interface ClusterWorkerOptions {
    * drained. Prometheus scrapes every worker: no other process sees what a worker runs.
    */
   metrics?: { port: number; host?: string; token?: string };
+  /** The JSON run log: a line per event of this worker's runs, and of its batch chunks' calls. */
+  logger?: Logger;
+  /** Spans of this worker's runs, steps and calls; shut down (flushed) once the worker has drained. */
+  tracing?: Tracing;
 }
 
 /** What GET /health of a worker's metrics endpoint reports. */
@@ -117,6 +124,8 @@ export class ClusterWorker {
   private readonly ownerRetryMs: number;
   private readonly detachBatch: () => void;
   private readonly detachRelay: () => void;
+  /** Ends the run log and the tracing (flushing the last spans). */
+  private readonly detachTelemetry: () => Promise<void>;
   /** What leaves the worker in Redis or the journal from an error's text: no secret (redact.ts). */
   private readonly redact: Redactor;
   private readonly cancelWatch: NodeJS.Timeout;
@@ -164,6 +173,14 @@ export class ClusterWorker {
     // After the engine: its own subscriber gives each event the seq the relay publishes it with.
     this.redact = createRedactor(options.env);
     this.detachRelay = new EventRelay(this.redis, config.prefix, this.engine, this.redact).attach(bus);
+    this.detachTelemetry = attachWorkerTelemetry({
+      runs: bus,
+      items: this.itemBus,
+      ...(options.logger ? { logger: options.logger } : {}),
+      ...(options.tracing ? { tracing: options.tracing } : {}),
+      redact: this.redact,
+      flushMs: DRAIN_REDIS_WAIT_MS,
+    });
     this.runs = new Worker<RunJobData, RunJobResult>(
       RUNS_QUEUE,
       (job, token) => this.processed(this.processRun(job, token)),
@@ -398,6 +415,8 @@ export class ClusterWorker {
       await this.heartbeat.stop();
       await this.redis.quit().catch(() => {});
     }
+    // The runs have ended (their last spans too): those still to export go now.
+    await this.detachTelemetry();
     // Last: what the drain did is scraped until the worker is gone.
     await this.metricsServer?.close();
     this.metrics?.detach();
@@ -667,6 +686,8 @@ export class ClusterWorker {
   }
 
   private log(line: string): void {
+    // With a JSON log, its lines are the worker's too: stderr stays one format, each line JSON.
+    if (this.options.logger) this.options.logger.info({ event: 'worker', worker: this.id }, line);
     this.options.log?.(`[${new Date().toISOString()}] ${hostname()}:${process.pid} ${line}`);
   }
 }
