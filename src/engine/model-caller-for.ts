@@ -3,6 +3,7 @@ import { withOutputCap } from '../budget/estimate.js';
 import type { Cache, Retry } from '../config/schema.js';
 import { resolveCacheTtl } from '../journal/call-cache.js';
 import { priceCall } from '../pricing/index.js';
+import { providerType } from '../providers/settings.js';
 import { type CallStats, createModelCaller, type ModelCaller, payerOf } from '../resilience/model-caller.js';
 import { resolveRetryOptions } from '../resilience/retry.js';
 import type { RunContext } from './run-context.js';
@@ -91,6 +92,7 @@ export function modelCallerFor(
   const itemPayer = itemPayers?.payerOf(key);
   const call = createModelCaller({
     resolveProvider: (name) => services.providerFor(run, name),
+    providerType: (name) => typeOfCalled(run, name),
     gates: services.gates.forPipeline(run.pipeline.providers),
     ...(services.cache ? { cache: services.cache } : {}),
     cassette: {
@@ -123,6 +125,19 @@ export function modelCallerFor(
   // was reserved. A call that names no cap (no max_tokens) is sent — and keyed for the cache and
   // cassettes — with the one the estimate assumed.
   return run.budget ? (request, opts) => call(withOutputCap(request), opts) : call;
+}
+
+/**
+ * The type of the provider a call to `name` reaches (a mocked run's calls name `mock` already): its
+ * declaration's `type:`, else the built-in of that name. Undefined for a name neither declared nor
+ * built in (the call fails where the provider is made).
+ */
+function typeOfCalled(run: RunContext, name: string): string | undefined {
+  try {
+    return providerType(name, run.pipeline.providers?.[name]);
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -64,6 +64,8 @@ export function payerOf(runId: string, step: string, execution: string): string 
 
 export interface ModelCallerDeps {
   resolveProvider(name: string): Provider;
+  /** The type of a provider name (`openai` for a `fast` declared so), for the events; undefined if unknown. */
+  providerType?(name: string): string | undefined;
   gates: GateRegistry;
   cache?: CallCache;
   cassette?: { replay?: CassettePlayer; record?: CassetteRecorder };
@@ -141,6 +143,10 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
       unresolved = error;
     }
     const key = callKey(request, target?.endpoint);
+    // The events of its attempts say it where it is not the name itself (a built-in's name is its
+    // type): spans name the vendor by it, and the journal keeps every event, so no bytes for nothing.
+    const type = deps.providerType?.(provider);
+    const providerType = type === provider ? undefined : type;
     let attempts = 0;
     let retries = 0;
     const stats = (outcome: Pick<CallStats, 'usage' | 'costUsd' | 'costSavedUsd'> & Partial<CallStats>): CallStats => ({
@@ -165,6 +171,7 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
         costUsd: done.costUsd,
         cached: done.cached || done.replayed,
       };
+      if (providerType !== undefined) response.providerType = providerType;
       if (done.error) {
         response.error = done.error.message;
         response.errorKind = done.error instanceof ProviderError ? done.error.kind : done.error.name;
@@ -293,7 +300,9 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
         usedTokens,
         onAttempt: (attempt) => {
           attempts = attempt;
-          bus.emit('pipeline.provider.request', { runId, step, provider, model, attempt });
+          const requested: EventMap['pipeline.provider.request'] = { runId, step, provider, model, attempt };
+          if (providerType !== undefined) requested.providerType = providerType;
+          bus.emit('pipeline.provider.request', requested);
         },
         onRetry: ({ attempt, delayMs, error }) => {
           retries++;

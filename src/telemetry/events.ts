@@ -50,11 +50,25 @@ export interface EventMap {
     /** Estimated time to the last item, from the pace so far (absent before the first item ends). */
     etaMs?: number;
   };
-  'pipeline.provider.request': { runId: string; step: string; provider: string; model: string; attempt: number };
-  'pipeline.provider.response': {
+  'pipeline.provider.request': {
     runId: string;
     step: string;
     provider: string;
+    /** The provider's type (`anthropic`, `openai`, `gemini`, `mock`), when known: see below. */
+    providerType?: string;
+    model: string;
+    attempt: number;
+  };
+  'pipeline.provider.response': {
+    runId: string;
+    step: string;
+    /** The provider's name as the pipeline calls it: a built-in's, or one it declares (`fast`). */
+    provider: string;
+    /**
+     * Its type — the vendor's protocol it speaks (`fast` may be `openai`) — when known: spans name
+     * the provider by it, as the GenAI conventions want (`gen_ai.provider.name`). `mock` in a mocked run.
+     */
+    providerType?: string;
     model: string;
     durationMs: number;
     usage: Usage;

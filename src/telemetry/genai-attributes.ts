@@ -15,6 +15,8 @@ export const GEN_AI = {
 export const ELEXIRION = {
   runId: 'elexirion.run.id',
   pipeline: 'elexirion.pipeline',
+  /** The provider's name as the pipeline calls it (`fast`); gen_ai.provider.name has the vendor's. */
+  provider: 'elexirion.provider',
   step: 'elexirion.step.name',
   stepType: 'elexirion.step.type',
   status: 'elexirion.status',

@@ -60,6 +60,8 @@ export interface TracingOptions {
 
 /** The status message of the spans a crashed attempt of a run left open. */
 export const CRASHED = 'crashed; restarted from the journal';
+/** The status message of a call span whose run stopped before the call's answer came. */
+export const UNANSWERED = 'no answer: the run stopped during the call';
 
 interface OpenStep {
   runId: string;
@@ -83,6 +85,19 @@ export function attachTracing(bus: EventBus, tracer: Tracer, options: TracingOpt
     span.setStatus({ code: SpanStatusCode.ERROR, ...(error ? { message: redact(error) } : {}) });
   };
 
+  /** Ends, failed with `why`, the call spans of a run still waiting for their answer. */
+  const endCalls = (runId: string, why: string, at: number): void => {
+    const ofRun = stepKey(runId, '');
+    for (const [key, open] of calls) {
+      if (!key.startsWith(ofRun)) continue;
+      for (const call of open) {
+        failed(call.span, why);
+        call.span.end(at);
+      }
+      calls.delete(key);
+    }
+  };
+
   /**
    * Ends what an attempt of a run left open when it crashed (a journal write failed, say): the
    * supervisor restarts the run from the journal without ending the attempt, so its steps and calls
@@ -91,15 +106,7 @@ export function attachTracing(bus: EventBus, tracer: Tracer, options: TracingOpt
    * steps latest first (the map is in start order), then the attempt's root.
    */
   const endCrashed = (runId: string, root: Span, at: number): void => {
-    const ofRun = stepKey(runId, '');
-    for (const [key, open] of calls) {
-      if (!key.startsWith(ofRun)) continue;
-      for (const call of open) {
-        failed(call.span, CRASHED);
-        call.span.end(at);
-      }
-      calls.delete(key);
-    }
+    endCalls(runId, CRASHED, at);
     for (const [key, step] of [...steps].reverse()) {
       if (step.runId !== runId) continue;
       step.span.setAttribute(ELEXIRION.status, 'crashed');
@@ -155,6 +162,9 @@ export function attachTracing(bus: EventBus, tracer: Tracer, options: TracingOpt
       const span = runs.get(e.runId);
       if (!span) return;
       runs.delete(e.runId);
+      // Calls whose answer never came (the run stopped, cancelled or interrupted, mid-call) end
+      // with it, failed: left open, they would never be exported nor freed.
+      endCalls(e.runId, `${UNANSWERED} (run ${e.status})`, at);
       // Steps cut short by the run's end (cancelled, interrupted) end with it.
       for (const [key, step] of steps) {
         if (step.runId === e.runId) {
@@ -212,7 +222,7 @@ export function attachTracing(bus: EventBus, tracer: Tracer, options: TracingOpt
           kind: SpanKind.CLIENT,
           startTime: at,
           attributes: {
-            ...providerAttributes(e.provider),
+            ...providerAttributes(e.provider, e.providerType),
             [GEN_AI.operationName]: 'chat',
             [GEN_AI.requestModel]: e.model,
             [ELEXIRION.runId]: e.runId,
@@ -244,7 +254,7 @@ export function attachTracing(bus: EventBus, tracer: Tracer, options: TracingOpt
             kind: SpanKind.CLIENT,
             startTime: at - e.durationMs,
             attributes: {
-              ...providerAttributes(e.provider),
+              ...providerAttributes(e.provider, e.providerType),
               [GEN_AI.operationName]: 'chat',
               [GEN_AI.requestModel]: e.model,
               [ELEXIRION.runId]: e.runId,
@@ -284,7 +294,24 @@ function callName(model: string): string {
   return `chat ${model}`;
 }
 
-/** The provider's name, as the pipeline calls it, under the current attribute and the deprecated one. */
-function providerAttributes(provider: string): Record<string, string> {
-  return { [GEN_AI.providerName]: provider, [GEN_AI.system]: provider };
+/**
+ * The conventions' well-known value of each provider type. An `openai` type pointed at another
+ * server (Ollama, vLLM, a gateway) is still `openai`: the conventions name the protocol the client
+ * speaks when the actual system is unknown.
+ */
+const CONVENTION_NAMES: Readonly<Record<string, string>> = {
+  anthropic: 'anthropic',
+  openai: 'openai',
+  gemini: 'gcp.gemini',
+};
+
+/**
+ * The provider, under the current attribute and the deprecated one, by the conventions' value of its
+ * type (else its type, else its name: `mock`, `claude_code`); the pipeline's own name beside it.
+ */
+function providerAttributes(provider: string, type: string | undefined): Record<string, string> {
+  // No type: the events leave it out where it is the name (a built-in's, or a mocked run's `mock`).
+  const kind = type ?? provider;
+  const name = CONVENTION_NAMES[kind] ?? kind;
+  return { [GEN_AI.providerName]: name, [GEN_AI.system]: name, [ELEXIRION.provider]: provider };
 }
