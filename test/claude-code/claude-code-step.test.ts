@@ -136,7 +136,9 @@ max_turns: 2
 fallback: { type: mock, response: "plan B: {{ bug }}" }`),
     );
 
-    expect(ws.fakeLog().find((e) => e.event === 'result')?.subtype).toBe('error_max_turns');
+    // The fake logs its result after sending it, and the step ends at the result: read when written.
+    const logged = await waitFor(() => ws.fakeLog().find((e) => e.event === 'result'));
+    expect(logged.subtype).toBe('error_max_turns');
     expect(result.status).toBe('succeeded');
     expect(result.outputs.answer).toBe('plan B: the off-by-one');
     expect(steps[0]?.details).toMatchObject({ fallback: 0 });

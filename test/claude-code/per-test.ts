@@ -46,7 +46,7 @@ export function perTest(): PerTest {
     },
     tempDir(prefix) {
       const dir = mkdtempSync(join(tmpdir(), prefix));
-      defer(() => rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 }));
+      defer(() => removeLeniently(dir));
       return dir;
     },
   };
@@ -77,4 +77,17 @@ export function useWorkspace(): PerTest & { ws: Workspace } {
     },
   });
   return { ...scope, ws };
+}
+
+/**
+ * Removes `dir`, retrying while something still writes in it (a real claude saving its session
+ * after its result, slowed by a loaded machine); one still busy after that is left in the temp
+ * directory with a warning — a directory not yet removed is no failure of the test that made it.
+ */
+function removeLeniently(dir: string): void {
+  try {
+    rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+  } catch (error) {
+    console.warn(`left ${dir}: ${(error as Error).message}`);
+  }
 }
