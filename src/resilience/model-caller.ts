@@ -160,7 +160,8 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
       durationMs: Math.round(performance.now() - started),
       ...outcome,
     });
-    const finish = (done: CallStats): void => {
+    // `answered`: the model the answer names (ModelResponse.model), when there is an answer.
+    const finish = (done: CallStats, answered?: string): void => {
       const response: EventMap['pipeline.provider.response'] = {
         runId,
         step,
@@ -172,6 +173,7 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
         cached: done.cached || done.replayed,
       };
       if (providerType !== undefined) response.providerType = providerType;
+      if (answered !== undefined && answered !== model) response.responseModel = answered;
       if (done.error) {
         response.error = done.error.message;
         response.errorKind = done.error instanceof ProviderError ? done.error.kind : done.error.name;
@@ -193,7 +195,7 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
       // With the request: a miss says what changed since the recording (only read on a miss).
       const entry = replay.answer(key, { step, provider, model, request });
       deps.cassette?.record?.record({ ...entry, step });
-      finish(stats({ replayed: true, usage: entry.response.usage, costUsd: 0, costSavedUsd: 0 }));
+      finish(stats({ replayed: true, usage: entry.response.usage, costUsd: 0, costSavedUsd: 0 }), entry.response.model);
       return deliver(entry.response);
     }
 
@@ -226,6 +228,7 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
           recovered
             ? stats({ cached: true, recovered: true, usage: response.usage, costUsd: hit.costUsd, costSavedUsd })
             : stats({ cached: true, usage: response.usage, costUsd: 0, costSavedUsd }),
+          response.model,
         );
         return deliver(response);
       }
@@ -380,7 +383,7 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
       }
     }
     deps.cassette?.record?.record({ key, step, provider, model, request, response, costUsd: answerCost });
-    finish(stats({ usage, costUsd, costSavedUsd: 0 }));
+    finish(stats({ usage, costUsd, costSavedUsd: 0 }), response.model);
     return response;
   };
 }

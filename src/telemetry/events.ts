@@ -69,7 +69,16 @@ export interface EventMap {
      * the provider by it, as the GenAI conventions want (`gen_ai.provider.name`). `mock` in a mocked run.
      */
     providerType?: string;
+    /**
+     * The model asked for; a claude_code session's names the model the session reported (its step
+     * may name none: its request says `default`), as its metrics and journal record always have.
+     */
     model: string;
+    /**
+     * The model that answered, as the provider names it (`gpt-4o-2024-08-06` for `gpt-4o`), only when
+     * it is not `model`: most answers name the model asked for, and the journal keeps every event.
+     */
+    responseModel?: string;
     durationMs: number;
     usage: Usage;
     costUsd: number | null;

@@ -104,6 +104,11 @@ function describe(event: ElexirionEvent): { level: 'info' | 'warn' | 'error' | '
     case 'pipeline.step.start':
       return { level: 'info', msg: `step started: ${event.data.step}` };
     case 'pipeline.step.stop':
+      // A step taken from the journal on a resume did nothing now: not operational news (its
+      // failure, absorbed by `on_error: continue`, was logged when it happened), and its line must
+      // not read as a step that ran — nor match a grep for `step succeeded:`.
+      if (event.data.fromJournal)
+        return { level: 'debug', msg: `step ${event.data.status} (from the journal): ${event.data.step}` };
       return {
         level: event.data.status === 'failed' ? 'error' : 'info',
         msg: `step ${event.data.status}: ${event.data.step}`,

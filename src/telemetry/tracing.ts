@@ -62,6 +62,8 @@ export interface TracingOptions {
 export const CRASHED = 'crashed; restarted from the journal';
 /** The status message of a call span whose run stopped before the call's answer came. */
 export const UNANSWERED = 'no answer: the run stopped during the call';
+/** The status message of a step span whose run stopped (cancelled, interrupted) before the step ended. */
+export const CUT_SHORT = 'not finished: the run stopped before the step ended';
 
 interface OpenStep {
   runId: string;
@@ -165,9 +167,13 @@ export function attachTracing(bus: EventBus, tracer: Tracer, options: TracingOpt
       // Calls whose answer never came (the run stopped, cancelled or interrupted, mid-call) end
       // with it, failed: left open, they would never be exported nor freed.
       endCalls(e.runId, `${UNANSWERED} (run ${e.status})`, at);
-      // Steps cut short by the run's end (cancelled, interrupted) end with it.
+      // Steps cut short by the run's end (cancelled, interrupted) end with it, failed: their work
+      // was not done, and a span left UNSET would read as a success (a finished step's is UNSET too)
+      // to a backend that reads only the status. The run's own span is not: its stop is its outcome.
       for (const [key, step] of steps) {
         if (step.runId === e.runId) {
+          step.span.setAttribute(ELEXIRION.status, e.status);
+          failed(step.span, `${CUT_SHORT} (run ${e.status})`);
           step.span.end(at);
           steps.delete(key);
         }
@@ -267,7 +273,8 @@ export function attachTracing(bus: EventBus, tracer: Tracer, options: TracingOpt
       // A cache hit or a replay used no tokens (its usage is the original call's, which it repeats): a
       // backend adding up gen_ai.usage must not count it as spent, as the metrics and totals do not.
       span.setAttributes({
-        [GEN_AI.responseModel]: e.model,
+        // The model that answered: the event names it only where it is not the one asked for.
+        [GEN_AI.responseModel]: e.responseModel ?? e.model,
         [GEN_AI.inputTokens]: e.cached ? 0 : e.usage.inputTokens,
         [GEN_AI.outputTokens]: e.cached ? 0 : e.usage.outputTokens,
         [ELEXIRION.cached]: e.cached,

@@ -30,6 +30,12 @@ import { executeLlmCall } from './llm.js';
 
 /** The provider name claude_code sessions appear under in events and the journal. */
 export const CLAUDE_CODE_PROVIDER = 'claude-code';
+/**
+ * The type of the provider its events name: a session talks to Anthropic's API, so its spans name
+ * the vendor `anthropic` (gen_ai.provider.name), as a `claude` step's do; `claude-code` stays the
+ * events' provider (elexirion.provider), which metrics and the journal group by.
+ */
+const CLAUDE_CODE_PROVIDER_TYPE = 'anthropic';
 /** The model the mock answers as when the step names none. */
 const MOCK_MODEL = 'claude-code';
 
@@ -65,6 +71,7 @@ async function executeSession(step: ClaudeCodeStep, exec: StepExecution): Promis
     runId: run.id,
     step: key,
     provider: CLAUDE_CODE_PROVIDER,
+    providerType: CLAUDE_CODE_PROVIDER_TYPE,
     model,
     attempt: 1,
   });
@@ -106,6 +113,7 @@ async function executeSession(step: ClaudeCodeStep, exec: StepExecution): Promis
       runId: run.id,
       step: key,
       provider: CLAUDE_CODE_PROVIDER,
+      providerType: CLAUDE_CODE_PROVIDER_TYPE,
       model,
       durationMs: performance.now() - t0,
       usage: spent?.usage ?? { inputTokens: 0, outputTokens: 0 },
@@ -120,6 +128,7 @@ async function executeSession(step: ClaudeCodeStep, exec: StepExecution): Promis
     runId: run.id,
     step: key,
     provider: CLAUDE_CODE_PROVIDER,
+    providerType: CLAUDE_CODE_PROVIDER_TYPE,
     model: result.model ?? model,
     durationMs: performance.now() - t0,
     usage: result.usage,
