@@ -31,7 +31,7 @@ export function resolveInputs(
   const report = (name: string, message: string, hint: string, declaredHere: boolean) => {
     const where = loaded ? loaded.locate(declaredHere ? ['inputs', name] : ['inputs']) : { line: 0, col: 0 };
     diagnostics.push({
-      file: loaded?.file ?? `<pipeline ${pipeline.name}>`,
+      file: loaded?.shownAs ?? loaded?.file ?? `<pipeline ${pipeline.name}>`,
       ...where,
       path: `inputs.${name}`,
       message,

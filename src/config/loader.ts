@@ -21,6 +21,12 @@ export interface LoadedPipeline {
   pipeline: Pipeline;
   /** Absolute path of the file. */
   file: string;
+  /**
+   * The file as given to the loader (relative to the working directory, or absolute): the name its
+   * load-time diagnostics use, so that later ones about the same run start (inputs) match them.
+   * Optional (a LoadedPipeline a library caller builds by hand has none): `file` is used instead.
+   */
+  shownAs?: string;
   /** Its directory: relative paths in the pipeline (`file:`, tool modules) resolve against it. */
   dir: string;
   /** Set when loaded with `root`: the pipelines it runs as steps are loaded confined to it too. */
@@ -147,6 +153,7 @@ function loadFromString(source: string, file: string, options: LoadOptions, incl
   return {
     pipeline: result.data,
     file: absolute,
+    shownAs: file,
     dir,
     ...(options.root === undefined ? {} : { root: options.root }),
     source,

@@ -99,7 +99,8 @@ describe('resolveInputs', () => {
       'inputs.topic',
       'inputs.verbose',
     ]);
-    expect(byPath['inputs.topic']).toMatchObject({ file: loaded.file, line: 3, col: 10 });
+    // The file as the loader was given it, as its load-time diagnostics name it (not absolute).
+    expect(byPath['inputs.topic']).toMatchObject({ file: 'p.yaml', line: 3, col: 10 });
     expect(byPath['inputs.topic']?.message).toBe('missing required input "topic" (string)');
     expect(byPath['inputs.topc']?.hint).toBe('did you mean "topic"?');
     expect(byPath['inputs.count']?.message).toBe('input "count" must be integer, got the string "2.5"');

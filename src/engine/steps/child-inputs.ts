@@ -19,7 +19,8 @@ export function childInputs(
   stepPath: DocPath | undefined,
 ): Record<string, unknown> {
   try {
-    return resolveInputs(child, given);
+    // Run-time problems are journaled and read later from anywhere: the child named absolute.
+    return resolveInputs({ ...child, shownAs: child.file }, given);
   } catch (error) {
     if (!(error instanceof ConfigError) || stepPath === undefined) throw error;
     throw new ConfigError(error.diagnostics.map((d) => atParentValue(d, given, parent, stepPath)));
