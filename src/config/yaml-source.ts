@@ -16,6 +16,7 @@ import {
   type YAMLError,
 } from 'yaml';
 import { createLocator, type Locate, type Position } from './positions.js';
+import { overIndentedKeys } from './yaml-indent.js';
 
 /** Pipelines are small; anything bigger is a mistake (or an attack) and is refused before parsing. */
 export const MAX_PIPELINE_BYTES = 1_000_000;
@@ -138,8 +139,10 @@ export function parseSource(source: string): ParsedSource {
     // A parser out of stack reports it once per level it unwinds through — how many depends on the
     // stack left when it started (a warm process's optimized frames are smaller): one is the news.
     const exhausted = doc.errors.find(isStackExhaustion);
-    const errors = exhausted ? [exhausted] : doc.errors;
-    return { ok: false, problems: errors.map((e) => yamlProblem(e, source)) };
+    if (exhausted) return { ok: false, problems: [yamlProblem(exhausted, source)] };
+    const { problems, rest } = overIndentedKeys(doc.errors, source, lineCounter);
+    const all = [...problems, ...rest.map((e) => yamlProblem(e, source))];
+    return { ok: false, problems: all.sort((a, b) => a.line - b.line || a.col - b.col) };
   }
 
   if (doc.contents === null) {
