@@ -7,7 +7,7 @@ import { storageError } from '../journal/storage-errors.js';
 import { commands } from './commands/index.js';
 import { type CliContext, createCliContext } from './context.js';
 import { asksForJson } from './early-signals.js';
-import { usageError } from './usage-error.js';
+import { flagsOf, type UsageError, usageError } from './usage-error.js';
 import { VERSION } from './version.js';
 
 export async function main(argv: string[], ctx: CliContext = createCliContext()): Promise<number> {
@@ -25,12 +25,6 @@ Exit codes: 0 success, 1 a run failed, 2 invalid input (a pipeline, an input, a 
     .configureOutput({
       writeOut: (s) => ctx.stdout.write(s),
       writeErr: (s) => ctx.stderr.write(s),
-      // Commander's usage errors in the form of every other error: a sentence, then a hint.
-      outputError: (text, write) => {
-        const { error, hint } = usageError(text);
-        const c = ctx.stderrColors;
-        write(`${c.red('error')}: ${error}\n${c.dim('hint')}: ${hint}\n`);
-      },
     })
     .exitOverride();
 
@@ -40,6 +34,18 @@ Exit codes: 0 success, 1 a run failed, 2 invalid input (a pipeline, an input, a 
       exitCode = code;
     });
   }
+  // Commander's usage errors in the form of every other error: a sentence, then a hint. Set on each
+  // command, so that a did-you-mean can be picked among the flags of the one that refused a flag.
+  let shown: UsageError | undefined;
+  forEachCommand(program, (command) => {
+    command.configureOutput({
+      outputError: (text, write) => {
+        shown = usageError(text, flagsOf(command));
+        const c = ctx.stderrColors;
+        write(`${c.red('error')}: ${shown.error}\n${c.dim('hint')}: ${shown.hint}\n`);
+      },
+    });
+  });
 
   const json = asksForJson(argv);
   try {
@@ -57,11 +63,16 @@ Exit codes: 0 success, 1 a run failed, 2 invalid input (a pipeline, an input, a 
         ctx.stderr.write(`error: ${error.message}\n`);
       }
       // Commander has printed its message on stderr already.
-      if (json) writeJsonError(ctx, usageError(error.message), ExitCode.invalidInput);
+      if (json) writeJsonError(ctx, shown ?? usageError(error.message), ExitCode.invalidInput);
       return ExitCode.invalidInput;
     }
     return reportError(error, ctx, program.opts<{ debug?: boolean }>().debug === true, json);
   }
+}
+
+function forEachCommand(command: Command, visit: (command: Command) => void): void {
+  visit(command);
+  for (const sub of command.commands) forEachCommand(sub, visit);
 }
 
 /** The JSON form of an error: the shape of the HTTP API's error bodies, plus the exit code. */

@@ -34,4 +34,28 @@ describe('a usage mistake with a did-you-mean', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toBe("error: missing required argument 'file'\nhint: run with --help for usage\n");
   });
+
+  // Commander suggests for long flags only: `-v` said "unknown option '-v'" and no more.
+  it('a mistyped short flag: the flag of the other case, with its long name', async () => {
+    const result = await runMain(['-v']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      "error: unknown option '-v'\nhint: did you mean -V (--version)? Or run with --help for usage\n",
+    );
+    const json = await runMain(['-v', '--json']);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      hint: 'did you mean -V (--version)? Or run with --help for usage',
+    });
+    const input = await runMain(['run', 'examples/hello.yaml', '-I', 'topic=x']);
+    expect(input.stderr).toContain('hint: did you mean -i (--input)? Or run with --help for usage\n');
+  });
+
+  it("a short flag for the command's one long option of that letter; none when two would fit", async () => {
+    const stream = await runMain(['run', 'examples/hello.yaml', '-s']);
+    expect(stream.stderr).toBe(
+      "error: unknown option '-s'\nhint: did you mean --stream? Or run with --help for usage\n",
+    );
+    const db = await runMain(['run', 'examples/hello.yaml', '-d']); // --db or --debug
+    expect(db.stderr).toBe("error: unknown option '-d'\nhint: run with --help for usage\n");
+  });
 });
