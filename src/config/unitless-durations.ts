@@ -3,6 +3,12 @@
 // `timeout: 5` timed every attempt out after 5 ms — retried, then failed — with nothing at load
 // time to say why. Below one second such a number is refused, with the unit to write; a unit
 // (`5ms`) still says milliseconds on purpose. Latencies and retry delays keep taking small numbers.
+// A cache's ttl is refused above a second too when it reads as seconds and not as milliseconds:
+// `ttl: 3600` (an hour in seconds) was 3.6 s. Only whole minutes as seconds that are not even whole
+// half seconds as milliseconds (1800, 3600, 86400): milliseconds are written round (1500, 5000,
+// 60000, 3600000), and those still load. Refused, not warned of: a pipeline either loads or it does
+// not, and a warning would scroll by in `run` and go unseen through `serve`. Timeouts keep taking
+// such numbers: a 1800 ms timeout is plausible.
 import type { DocPath } from './path.js';
 import type { Problem } from './problem.js';
 import type { Fallback, Pipeline, Step } from './schema.js';
@@ -24,7 +30,11 @@ type WithDurations = {
 export function unitlessDurationProblems(pipeline: Pipeline, at: DocPath): Problem[] {
   const problems: Problem[] = [];
   const check = (key: string, value: unknown, path: DocPath): void => {
-    if (typeof value !== 'number' || value >= SECOND_MS) return;
+    if (typeof value !== 'number') return;
+    if (value >= SECOND_MS) {
+      if (key === 'ttl' && secondsLike(value)) problems.push(secondsLikeTtl(value, path));
+      return;
+    }
     const zero = value === 0;
     problems.push({
       path,
@@ -77,4 +87,22 @@ export function unitlessDurationProblems(pipeline: Pipeline, at: DocPath): Probl
     visit(step, [...at, 'steps', i]);
   });
   return problems;
+}
+
+function secondsLikeTtl(value: number, path: DocPath): Problem {
+  return {
+    path,
+    message: `\`ttl: ${value}\` has no unit, so it is ${value} ms (${value / SECOND_MS} s), not ${value} seconds (${minutes(value)})`,
+    hint: `write the unit: \`${value}s\` for seconds (or \`${value}ms\` if milliseconds are meant)`,
+  };
+}
+
+/** Whole minutes as seconds, yet no whole half second as milliseconds: 1800, 3600, 86400. */
+function secondsLike(value: number): boolean {
+  return Number.isInteger(value) && value % 60 === 0 && value % (SECOND_MS / 2) !== 0;
+}
+
+/** `value` seconds (whole minutes) as a duration: 3600 → `1h`, 5400 → `90m`. */
+function minutes(value: number): string {
+  return value % 3600 === 0 ? `${value / 3600}h` : `${value / 60}m`;
 }
