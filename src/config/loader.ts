@@ -53,6 +53,15 @@ export interface LoadOptions {
 }
 
 export async function loadPipeline(file: string, options: LoadOptions = {}): Promise<LoadedPipeline> {
+  return loadPipelineBytes(await readPipelineBytes(file, options), file, options);
+}
+
+/**
+ * What loadPipeline reads, with every check it makes before reading (confinement, a regular file,
+ * the size limit): the file's bytes. Lets a cache of loads (load-cache.ts) compare them with those
+ * a load was made from, each time, under the same checks.
+ */
+export async function readPipelineBytes(file: string, options: LoadOptions = {}): Promise<Uint8Array> {
   const absolute = resolve(options.cwd ?? process.cwd(), file);
   const fail = (problem: SourceProblem): never => {
     throw new ConfigError([{ file, ...problem }]);
@@ -84,9 +93,8 @@ export async function loadPipeline(file: string, options: LoadOptions = {}): Pro
   }
   // Refuse before reading: a 5 GB file must not be loaded into memory to be told it is too big.
   if (size > MAX_PIPELINE_BYTES) fail(tooLarge(size));
-  let bytes: Uint8Array;
   try {
-    bytes = await readFile(absolute);
+    return await readFile(absolute);
   } catch (error) {
     // stat said a file, yet reading it failed: no permission (EACCES), an I/O error, a file
     // removed in between. The user's to fix, not a bug: a positioned problem, exit 2.
@@ -94,9 +102,36 @@ export async function loadPipeline(file: string, options: LoadOptions = {}): Pro
     const hint = code === 'EACCES' || code === 'EPERM' ? 'check the permissions of the file' : 'check the file';
     throw new ConfigError([{ file, ...fileProblem(`cannot read the file (${code ?? String(error)})`, hint) }]);
   }
+}
+
+/**
+ * The load of a file's bytes (as readPipelineBytes read them). `record`, when given, is told every
+ * file the load read, with its bytes, and every document it parsed: what the load depends on.
+ */
+export function loadPipelineBytes(
+  bytes: Uint8Array,
+  file: string,
+  options: LoadOptions = {},
+  record?: LoadRecorder,
+): LoadedPipeline {
   const decoded = decodeSource(bytes);
   if ('problems' in decoded) throw new ConfigError(decoded.problems.map((p) => ({ file, ...p })));
-  return loadPipelineFromString(decoded.text, file, options);
+  const includes = includeChecks(options.root, record);
+  const loaded = loadFromString(decoded.text, file, options, includes);
+  record?.read(loaded.file, bytes);
+  // Every file the include walks read (pipeline-includes.ts) was also loaded, hence recorded, here.
+  record?.walked(includes.memo.reads.keys());
+  return loaded;
+}
+
+/** What a load depends on of the file system, as it reads it (see loadPipelineBytes). */
+export interface LoadRecorder {
+  /** A file the load read (absolute), with the bytes it read. */
+  read(file: string, bytes: Uint8Array): void;
+  /** A document the load parsed, with its file (absolute). */
+  parsed(file: string, document: unknown): void;
+  /** The files the include walks read, by absolute path. */
+  walked(files: Iterable<string>): void;
 }
 
 function fileProblem(message: string, hint: string): SourceProblem {
@@ -104,7 +139,7 @@ function fileProblem(message: string, hint: string): SourceProblem {
 }
 
 export function loadPipelineFromString(source: string, file: string, options: LoadOptions = {}): LoadedPipeline {
-  return loadFromString(source, file, options, includeChecks(options.root));
+  return loadFromString(source, file, options, includeChecks(options.root, undefined));
 }
 
 /** loadPipelineFromString, with the checks of included files of the load it is part of. */
@@ -114,6 +149,7 @@ function loadFromString(source: string, file: string, options: LoadOptions, incl
   const parsed = parseSource(source);
   if (!parsed.ok) throw new ConfigError(parsed.problems.map((p) => ({ file, ...p })));
   const { data, locate } = parsed;
+  includes.record?.parsed(absolute, data);
 
   const toDiagnostic = (problem: Problem): Diagnostic => {
     if (problem.elsewhere) {
@@ -166,6 +202,7 @@ function loadFromString(source: string, file: string, options: LoadOptions, incl
 interface IncludeChecks {
   check: IncludeCheck;
   memo: IncludeMemo;
+  record?: LoadRecorder | undefined;
 }
 
 /**
@@ -175,10 +212,11 @@ interface IncludeChecks {
  * it: positioned in the file itself, and its nesting from where it runs is counted by the includer's
  * walk (pipeline-includes.ts).
  */
-function includeChecks(root: string | undefined): IncludeChecks {
+function includeChecks(root: string | undefined, record: LoadRecorder | undefined): IncludeChecks {
   const checked = new Map<string, Diagnostic[]>();
   const includes: IncludeChecks = {
     memo: newIncludeMemo(),
+    record,
     check: (file) => {
       const known = checked.get(file);
       if (known !== undefined) return known;
@@ -213,6 +251,7 @@ function includedDiagnostics(file: string, root: string | undefined, includes: I
   }
   const decoded = decodeSource(bytes);
   if ('problems' in decoded) return decoded.problems.map((p) => ({ file, ...p }));
+  includes.record?.read(file, bytes);
   try {
     loadFromString(decoded.text, file, root === undefined ? {} : { root }, includes);
     return [];

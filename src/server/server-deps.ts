@@ -1,4 +1,5 @@
 // What the HTTP app needs from the process around it; tests build it with an in-memory store.
+import type { PipelineLoadCache } from '../config/load-cache.js';
 import type { LoadedPipeline } from '../config/loader.js';
 import type { Engine, StartOptions } from '../engine/engine.js';
 import type { HealthReport } from '../health/health.js';
@@ -45,6 +46,8 @@ export interface ServerDeps {
   streams?: OpenStreams;
   /** The runs being started, which a shutdown waits for before it interrupts them (see Admissions). */
   admissions?: Admissions;
+  /** The loads of the pipeline files runs are submitted with (default: a cache of the app's own). */
+  pipelines?: PipelineLoadCache;
 }
 
 /**

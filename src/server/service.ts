@@ -3,6 +3,7 @@
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { serve } from '@hono/node-server';
+import type { PipelineLoadCache } from '../config/load-cache.js';
 import { Engine, type EngineOptions } from '../engine/engine.js';
 import { ElexirionError, ExitCode, UsageError } from '../errors.js';
 import { EventLoopMonitor } from '../health/event-loop.js';
@@ -45,6 +46,8 @@ export interface ServiceOptions {
   remote?: RemoteRuns;
   /** Passed to the engine (tests plug provider fakes in). */
   engine?: Omit<EngineOptions, 'store'>;
+  /** The cache of the loads of submitted pipeline files (default: the service's own; tests count its loads). */
+  pipelines?: PipelineLoadCache;
 }
 
 export interface Service {
@@ -108,6 +111,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     ...(options.maxClientBacklog ? { maxClientBacklog: options.maxClientBacklog } : {}),
     ...(options.maxClientStallMs ? { maxClientStallMs: options.maxClientStallMs } : {}),
     ...(options.remote ? { remote: options.remote } : {}),
+    ...(options.pipelines ? { pipelines: options.pipelines } : {}),
     health: () =>
       checkHealth({
         store: engine.store,

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { rehintMissingInputs } from '../../config/inputs.js';
+import { PipelineLoadCache } from '../../config/load-cache.js';
 import { loadPipeline, loadPipelineFromString } from '../../config/loader.js';
 import { CONFINED_ROOT_KEY } from '../../engine/confined-root.js';
 import { RunStillEndingError, RunStillRunningError } from '../../engine/errors.js';
@@ -40,6 +41,9 @@ export const INLINE_FILE = '(inline).yaml';
 
 export function runRoutes(deps: ServerDeps): Hono {
   const { engine } = deps;
+  // Submissions name the same few files again and again: each is read every time, and loaded and
+  // checked again only when it (or a file it runs or names) has changed (load-cache.ts).
+  const pipelines = deps.pipelines ?? new PipelineLoadCache();
   const app = new Hono();
 
   app.post('/', async (c) => {
@@ -58,7 +62,7 @@ export function runRoutes(deps: ServerDeps): Hono {
     const confined = { root: deps.root };
     const loaded =
       file !== undefined
-        ? await loadPipeline(confinePath(deps.root, file), confined)
+        ? await pipelines.load(confinePath(deps.root, file), confined)
         : loadPipelineFromString(yaml as string, join(deps.root, INLINE_FILE), confined);
     // The inline pipeline is the token holder's, not the operator's: its providers are held to the policy.
     if (file === undefined) checkInlineProviders(loaded, deps.inlineProviders);
