@@ -6,19 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadPipelineFromString } from '../../src/config/loader.js';
 import { buildModelRequest } from '../../src/engine/steps/llm-request.js';
-import { ConfigError, type Diagnostic } from '../../src/errors.js';
-
-function diagnosticsOf(source: string): Diagnostic[] {
-  try {
-    loadPipelineFromString(source, 'p.yaml');
-  } catch (error) {
-    if (error instanceof ConfigError) return error.diagnostics;
-    throw error;
-  }
-  throw new Error('expected the pipeline to be rejected');
-}
-
-const loads = (source: string) => expect(() => loadPipelineFromString(source, 'p.yaml')).not.toThrow();
+import { diagnosticsOf, loads } from './diagnostics-of.js';
 
 const PROVIDERS = ['providers:', '  local: { type: openai, base_url: "http://localhost:11434/v1" }'];
 

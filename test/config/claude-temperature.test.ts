@@ -4,20 +4,7 @@
 // fallback inherits from its step, or `defaults.temperature` — rather than a failure at run time,
 // after the steps before it have run and been paid for.
 import { describe, expect, it } from 'vitest';
-import { loadPipelineFromString } from '../../src/config/loader.js';
-import { ConfigError, type Diagnostic } from '../../src/errors.js';
-
-function diagnosticsOf(source: string): Diagnostic[] {
-  try {
-    loadPipelineFromString(source, 'p.yaml');
-  } catch (error) {
-    if (error instanceof ConfigError) return error.diagnostics;
-    throw error;
-  }
-  throw new Error('expected the pipeline to be rejected');
-}
-
-const loads = (source: string) => expect(() => loadPipelineFromString(source, 'p.yaml')).not.toThrow();
+import { diagnosticsOf, loads } from './diagnostics-of.js';
 
 describe('a temperature above 1 on a call to Claude', () => {
   it('is refused at its place on a claude step', () => {

@@ -3,20 +3,7 @@
 // — so one written on a call that goes elsewhere would be silently ignored: it is a load error at
 // its file:line:col instead.
 import { describe, expect, it } from 'vitest';
-import { loadPipelineFromString } from '../../src/config/loader.js';
-import { ConfigError, type Diagnostic } from '../../src/errors.js';
-
-function diagnosticsOf(source: string): Diagnostic[] {
-  try {
-    loadPipelineFromString(source, 'p.yaml');
-  } catch (error) {
-    if (error instanceof ConfigError) return error.diagnostics;
-    throw error;
-  }
-  throw new Error('expected the pipeline to be rejected');
-}
-
-const loads = (source: string) => expect(() => loadPipelineFromString(source, 'p.yaml')).not.toThrow();
+import { diagnosticsOf, loads } from './diagnostics-of.js';
 
 describe('generation_config on a call that does not go to Gemini', () => {
   it('is refused at its key on a claude step, with the provider named', () => {

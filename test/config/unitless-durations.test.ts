@@ -2,20 +2,7 @@
 // loaded fine and timed every attempt out, retried, then failed the run. Below a second, a unitless
 // timeout, ttl or recovery_timeout is refused at its file:line:col with the unit to write.
 import { describe, expect, it } from 'vitest';
-import { loadPipelineFromString } from '../../src/config/loader.js';
-import { ConfigError, type Diagnostic } from '../../src/errors.js';
-
-function diagnosticsOf(source: string): Diagnostic[] {
-  try {
-    loadPipelineFromString(source, 'p.yaml');
-  } catch (error) {
-    if (error instanceof ConfigError) return error.diagnostics;
-    throw error;
-  }
-  throw new Error('expected the pipeline to be rejected');
-}
-
-const loads = (source: string) => expect(() => loadPipelineFromString(source, 'p.yaml')).not.toThrow();
+import { diagnosticsOf, loads } from './diagnostics-of.js';
 
 describe('a duration without a unit, under a second', () => {
   it('`timeout: 5` on a step: refused at its value, the unit suggested', () => {

@@ -3,20 +3,10 @@
 // seconds but not even whole half seconds as milliseconds is refused; round milliseconds still load.
 import { describe, expect, it } from 'vitest';
 import { loadPipelineFromString } from '../../src/config/loader.js';
-import { ConfigError, type Diagnostic } from '../../src/errors.js';
+import { diagnosticsOf } from './diagnostics-of.js';
 
 const withTtl = (ttl: string | number) =>
   ['name: p', 'steps:', '  - name: a', '    type: mock', '    prompt: hi', `    cache: { ttl: ${ttl} }`, ''].join('\n');
-
-function diagnosticsOf(source: string): Diagnostic[] {
-  try {
-    loadPipelineFromString(source, 'p.yaml');
-  } catch (error) {
-    if (error instanceof ConfigError) return error.diagnostics;
-    throw error;
-  }
-  throw new Error('expected the pipeline to be rejected');
-}
 
 describe('a unitless ttl that reads as seconds', () => {
   it('`ttl: 3600`: refused at its value, both readings named, the unit to write', () => {
