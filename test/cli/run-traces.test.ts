@@ -1,34 +1,22 @@
 // `elexirion run` (and `resume`) export the run's spans when OTEL_EXPORTER_OTLP_ENDPOINT names a
 // collector, as serve and worker do — flushed before the command returns — and load nothing otherwise.
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { type OtlpCollector, otlpCollector } from '../fakes/otlp-collector.js';
 import { runMain } from './run-main.js';
 
-const servers: { close(done: () => void): void }[] = [];
+const servers: OtlpCollector[] = [];
 afterEach(async () => {
-  for (const server of servers.splice(0)) await new Promise<void>((resolve) => server.close(resolve));
+  for (const server of servers.splice(0)) await server.close();
 });
 
-/** A collector that keeps the bodies POSTed to /v1/traces. */
-async function collector(): Promise<{ url: string; bodies: string[] }> {
-  const bodies: string[] = [];
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk: Buffer) => {
-      body += chunk.toString();
-    });
-    req.on('end', () => {
-      if (req.url === '/v1/traces') bodies.push(body);
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  servers.push(server);
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, bodies };
+/** A collector, closed after the test. */
+async function collector(): Promise<OtlpCollector> {
+  const started = await otlpCollector();
+  servers.push(started);
+  return started;
 }
 
 describe('elexirion run: traces', () => {

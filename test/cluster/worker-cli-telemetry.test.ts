@@ -1,12 +1,8 @@
-// `elexirion worker` sets up logs and traces as `serve` does: JSON lines on stderr, and spans over
-// OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set — exported at the latest when it drains.
-// A worker process (`npm run build` first) on the machine's Redis and PostgreSQL; a local collector.
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ClusterRuns } from '../../src/cluster/remote-runs.js';
 import { loadPipelineFromString } from '../../src/config/loader.js';
 import { PostgresStore } from '../../src/journal/postgres-store.js';
+import { type OtlpCollector, otlpCollector } from '../fakes/otlp-collector.js';
 import { type ClusterHarness, clusterHarness, REDIS_URL } from './harness.js';
 import { until } from './in-process.js';
 
@@ -18,22 +14,11 @@ afterEach(async () => {
   h = undefined;
 });
 
-/** A collector that keeps the bodies POSTed to /v1/traces. */
-async function collector(): Promise<{ url: string; bodies: string[] }> {
-  const bodies: string[] = [];
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk: Buffer) => {
-      body += chunk.toString();
-    });
-    req.on('end', () => {
-      if (req.url === '/v1/traces') bodies.push(body);
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanups.push(() => new Promise((resolve) => server.close(resolve)));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, bodies };
+/** A collector, closed after the test. */
+async function collector(): Promise<OtlpCollector> {
+  const started = await otlpCollector();
+  cleanups.push(() => started.close());
+  return started;
 }
 
 describe('elexirion worker: logs and traces', () => {
