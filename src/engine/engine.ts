@@ -419,7 +419,7 @@ export class Engine {
     const runId = record.id;
     // Accepted: the run's recording is its own from now (empty if it makes no call); a run refused
     // before this point leaves a cassette recorded earlier untouched. close() below ends it.
-    options.record?.start();
+    options.record?.start(runId);
     // Stopped while being started: its first attempt begins aborted, and ends as a stop says.
     const active: ActiveRun = stopRequested === undefined ? {} : { stopRequested };
     this.active.set(runId, active);

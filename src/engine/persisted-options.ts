@@ -72,13 +72,13 @@ function reopenReplay(runId: string, file: string): CassettePlayer {
 
 function reopenRecord(runId: string, file: string): CassetteRecorder {
   // A first attempt killed mid-way left its calls in the recording file, not yet in `file`.
-  if (!existsSync(file) && !existsSync(recordingFileOf(file))) {
+  if (!existsSync(file) && !existsSync(recordingFileOf(file, runId))) {
     process.emitWarning(
       `run ${runId} records its calls to the cassette ${file}, which is gone: it is started again and holds only the calls made from this resume on`,
     );
   }
   try {
-    return new CassetteRecorder(file, { append: true });
+    return new CassetteRecorder(file, { append: true, runId });
   } catch (error) {
     const why = error instanceof ElexirionError ? error.message : String(error);
     throw new UsageError(

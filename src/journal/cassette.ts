@@ -50,10 +50,13 @@ export class CassetteMissError extends ElexirionError {
 
 /**
  * Where a fresh recording to `file` is written until its run ends: beside it, so that the rename
- * over `file` stays on one file system. A run killed mid-way leaves it (and `file` as it was).
+ * over `file` stays on one file system. A run killed mid-way leaves it (and `file` as it was). Named
+ * by the run (`FILE.RUN_ID.recording`): a resume goes on with its own run's recording, never with one
+ * another run killed later left beside the same cassette. Without a run (a recorder used outside an
+ * engine, before it starts): `FILE.recording`.
  */
-export function recordingFileOf(file: string): string {
-  return `${file}.recording`;
+export function recordingFileOf(file: string, runId?: string): string {
+  return runId === undefined ? `${file}.recording` : `${file}.${runId}.recording`;
 }
 
 /**
@@ -74,9 +77,10 @@ export class CassetteRecorder {
 
   constructor(
     readonly file: string,
-    options: { append?: boolean } = {},
+    /** `append` with the `runId` whose recording a resume goes on with (recordingFileOf). */
+    options: { append?: boolean; runId?: string } = {},
   ) {
-    const recording = recordingFileOf(file);
+    const recording = recordingFileOf(file, options.runId);
     const kept = !options.append ? undefined : existsSync(recording) ? recording : existsSync(file) ? file : undefined;
     this.target = kept ?? recording;
     if (kept !== undefined) {
@@ -99,8 +103,10 @@ export class CassetteRecorder {
    * The run is under way: the recording is started afresh now, unless a call already did it. A
    * failure to write is left to the first call, whose error the run reports.
    */
-  start(): void {
+  start(runId?: string): void {
     if (this.started) return;
+    // Named by its run from now on (recordingFileOf), so that its resume finds it and no other does.
+    if (runId !== undefined && this.target !== this.file) this.target = recordingFileOf(this.file, runId);
     try {
       writeFileSync(this.target, '');
       this.started = true;

@@ -104,6 +104,30 @@ describe('cassettes', () => {
     expect(existsSync(recordingFileOf(file))).toBe(false);
   });
 
+  it("a resume goes on with its own run's recording, never with one another run left beside the cassette", () => {
+    const file = join(dir, 'shared.jsonl');
+    // Run A records and ends: its calls are the cassette.
+    const a = new CassetteRecorder(file);
+    a.start('RUN-A');
+    a.record({ ...entryOf(0), key: 'a1' });
+    a.close();
+    // Run B records to the same cassette and is killed: its calls stay in its own recording.
+    const b = new CassetteRecorder(file);
+    b.start('RUN-B');
+    b.record({ ...entryOf(0), key: 'b1' });
+    expect(existsSync(recordingFileOf(file, 'RUN-B'))).toBe(true);
+    // A resumed (it had ended interrupted) appends to the cassette, not to B's recording.
+    const resumedA = new CassetteRecorder(file, { append: true, runId: 'RUN-A' });
+    resumedA.record({ ...entryOf(0), key: 'a2' });
+    resumedA.close();
+    const keys = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { key: string }).key);
+    expect(keys).toEqual(['a1', 'a2']);
+    expect(new CassettePlayer(recordingFileOf(file, 'RUN-B')).size).toBe(1); // B's, untouched
+  });
+
   it('a cassette that cannot be written is a usage error at once, naming why', () => {
     expect(() => new CassetteRecorder(join(dir, 'no', 'such', 'dir', 'c.jsonl'))).toThrow(UsageError);
     expect(() => new CassetteRecorder(join(dir, 'no', 'c.jsonl'))).toThrow(
