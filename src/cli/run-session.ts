@@ -3,6 +3,7 @@
 import { Engine, type RunHandle } from '../engine/engine.js';
 import type { RunResult } from '../engine/run-result.js';
 import { CassettePlayer, CassetteRecorder } from '../journal/cassette.js';
+import { otlpTracesUrl } from '../telemetry/otlp-traces-url.js';
 import type { CliContext } from './context.js';
 import { openStore } from './open-store.js';
 import { exitCodeOf, printRunSummary } from './print-run.js';
@@ -43,9 +44,14 @@ export async function runSession(
   const store = await openStore(options.db, ctx, { existing: options.existingJournal === true });
   const engine = new Engine({ store, env: ctx.env });
   // Spans only when a collector is named (as serve and worker): OpenTelemetry loads only then.
-  const stopTracing = tracesAsked(ctx.env)
-    ? (await import('./telemetry-from-env.js')).traceBusFromEnv(engine.bus, ctx.env, VERSION)
-    : undefined;
+  let stopTracing: (() => Promise<void>) | undefined;
+  try {
+    if (otlpTracesUrl(ctx.env) !== undefined)
+      stopTracing = (await import('./telemetry-from-env.js')).traceBusFromEnv(engine.bus, ctx.env, VERSION);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
   const detach = options.json ? () => {} : attachProgress(engine.bus, ctx, { stream: options.stream === true });
   let interrupts = 0;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -70,15 +76,11 @@ export async function runSession(
     detach();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    await store.close();
-    await stopTracing?.();
+    try {
+      await store.close();
+    } finally {
+      // The spans go out even when the journal failed to close: they may say why the run failed.
+      await stopTracing?.();
+    }
   }
-}
-
-/**
- * Whether the environment names a collector for spans (as createTracingFromEnv reads it): asked
- * before pino and OpenTelemetry are imported, so a run that traces nothing does not load them.
- */
-function tracesAsked(env: Readonly<Record<string, string | undefined>>): boolean {
-  return Boolean(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT);
 }

@@ -8,6 +8,7 @@ import { BasicTracerProvider, BatchSpanProcessor, type SpanProcessor } from '@op
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { EventBus } from './event-bus.js';
 import { ELEXIRION, GEN_AI } from './genai-attributes.js';
+import { otlpTracesUrl } from './otlp-traces-url.js';
 import { createRedactor, type Redactor } from './redact.js';
 
 export interface Tracing {
@@ -25,9 +26,7 @@ export function createTracingFromEnv(
   env: Readonly<Record<string, string | undefined>> = process.env,
   version = '0.0.0',
 ): Tracing | undefined {
-  const tracesUrl =
-    env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ??
-    (env.OTEL_EXPORTER_OTLP_ENDPOINT ? `${env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces` : undefined);
+  const tracesUrl = otlpTracesUrl(env);
   if (!tracesUrl) return undefined;
   return createTracing([new BatchSpanProcessor(new OTLPTraceExporter({ url: tracesUrl }))], {
     serviceName: env.OTEL_SERVICE_NAME ?? 'elexirion',

@@ -55,14 +55,15 @@ Examples:
       // As serve's: the runs run here, so the JSON run log (stderr) and the spans are this process's.
       const { logger, tracing, restoreOutput } = telemetryFromEnv(ctx, VERSION);
       try {
-        const store = await openStore(flags.db, ctx);
         // The journal before any queue connection opens: one that cannot be used (unreachable, a
         // database that does not exist, a newer schema) is the start's clear error, exit 69. Checked
         // after the worker's connections were opening, its failure could close them mid-connect.
+        let store: Awaited<ReturnType<typeof openStore>> | undefined;
         try {
+          store = await openStore(flags.db, ctx);
           await store.migrate();
         } catch (error) {
-          await store.close().catch(() => {});
+          await store?.close().catch(() => {});
           await tracing?.shutdown().catch(() => {});
           throw error;
         }
