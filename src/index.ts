@@ -47,6 +47,8 @@ export interface RunOptions extends StartOptions {
  * missing provider key with a MissingKeyError (all ElexirionErrors, with the CLI's `exitCode`).
  */
 export async function run(pipeline: string | LoadedPipeline, options: RunOptions = {}): Promise<RunResult> {
+  // Already aborted: its reason, before any work (a file that does not load included).
+  options.signal?.throwIfAborted();
   const loaded = typeof pipeline === 'string' ? await loadPipeline(pipeline) : pipeline;
   return withEngine(options, (engine) => engine.start(loaded, options));
 }

@@ -27,7 +27,9 @@ export interface ChainOptions {
   onLink?: (event: LinkEvent) => void;
   /**
    * Stops the chain: its running link ends interrupted (resumable), and no further link starts.
-   * Aborted before the first link starts, `chain` rejects with its reason: nothing was run.
+   * Aborted before the chain is started (at the call, or while its files load), `chain` rejects
+   * with its reason: nothing was run. Aborted once its first link's run is being started, it
+   * resolves `interrupted`, with the chain's id, resumable.
    */
   signal?: AbortSignal;
 }

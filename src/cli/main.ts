@@ -7,7 +7,7 @@ import { storageError } from '../journal/storage-errors.js';
 import { commands } from './commands/index.js';
 import { type CliContext, createCliContext } from './context.js';
 import { asksForJson } from './early-signals.js';
-import { flagsOf, type UsageError, usageError } from './usage-error.js';
+import { flagsOf, type UsageMessage, usageError } from './usage-error.js';
 import { VERSION } from './version.js';
 
 export async function main(argv: string[], ctx: CliContext = createCliContext()): Promise<number> {
@@ -36,7 +36,7 @@ Exit codes: 0 success, 1 a run failed, 2 invalid input (a pipeline, an input, a 
   }
   // Commander's usage errors in the form of every other error: a sentence, then a hint. Set on each
   // command, so that a did-you-mean can be picked among the flags of the one that refused a flag.
-  let shown: UsageError | undefined;
+  let shown: UsageMessage | undefined;
   forEachCommand(program, (command) => {
     command.configureOutput({
       outputError: (text, write) => {

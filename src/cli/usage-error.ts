@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 
 const USAGE_HINT = 'run with --help for usage';
 
-export interface UsageError {
+export interface UsageMessage {
   error: string;
   hint: string;
 }
@@ -19,7 +19,7 @@ export interface Flags {
 }
 
 /** Commander's message (with or without its `error: ` prefix) as an error and a hint. */
-export function usageError(message: string, flags: readonly Flags[] = []): UsageError {
+export function usageError(message: string, flags: readonly Flags[] = []): UsageMessage {
   const lines = message
     .replace(/^error: /, '')
     .split('\n')

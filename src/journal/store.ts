@@ -5,6 +5,8 @@ import type { Usage } from '../providers/provider.js';
 import type { RunFence } from './run-fence.js';
 
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'interrupted' | 'cancelled';
+/** Every RunStatus, for the places that check a status given as text (`--status`, `?status=`). */
+export const RUN_STATUSES: readonly RunStatus[] = ['running', 'succeeded', 'failed', 'interrupted', 'cancelled'];
 export type StepStatus = 'succeeded' | 'failed' | 'skipped';
 export type ItemStatus = 'succeeded' | 'failed';
 

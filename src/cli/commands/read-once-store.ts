@@ -1,7 +1,8 @@
 // `runs show` of a killed run reads its journal once. Ending the run (endIfOrphaned) reads its steps
 // and batch items to total them, and the report then needs the same rows: through this view of the
 // store, every read of that run's steps or item totals after the first is answered from the first.
-// The rows cannot change in between: the run's owner is gone, and ending it writes only its row.
+// For a killed run the rows cannot change in between (its owner is gone, and ending it writes only
+// its row); for a live one — every `runs show` goes through this view — it is one snapshot of them.
 import type { Store } from '../../journal/store.js';
 
 export function readingJournalOnce(store: Store, runId: string): Store {

@@ -4,7 +4,7 @@ import { endIfOrphaned, interruptOrphanedRuns } from '../../engine/orphaned-runs
 import { normalizeRunId } from '../../engine/run-id.js';
 import { buildRunResult, currentTotals, journalOf, type RunResult, round } from '../../engine/run-result.js';
 import { UsageError } from '../../errors.js';
-import type { ItemTotals, RunStatus } from '../../journal/store.js';
+import { type ItemTotals, RUN_STATUSES, type RunStatus } from '../../journal/store.js';
 import type { CliContext } from '../context.js';
 import { count, formatDuration, formatPartialCost } from '../format.js';
 import { NoJournalError, openStore } from '../open-store.js';
@@ -13,7 +13,7 @@ import { printRunSummary, printSteps } from '../print-run.js';
 import type { RegisterCommand } from './index.js';
 import { readingJournalOnce } from './read-once-store.js';
 
-const STATUSES: RunStatus[] = ['running', 'succeeded', 'failed', 'interrupted', 'cancelled'];
+const STATUSES = RUN_STATUSES;
 
 export const registerRuns: RegisterCommand = (program, ctx) => {
   const runs = program

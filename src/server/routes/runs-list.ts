@@ -3,7 +3,7 @@
 // page goes on — never an offset, which runs started meanwhile would shift.
 import type { Context } from 'hono';
 import { decimalInteger } from '../../decimal-integer.js';
-import type { RunStatus } from '../../journal/store.js';
+import { RUN_STATUSES, type RunStatus } from '../../journal/store.js';
 import { HttpError } from '../http-error.js';
 import { checkQueryParams } from '../query-params.js';
 import { decodeRunCursor, encodeRunCursor } from '../run-cursor.js';
@@ -11,7 +11,7 @@ import { runSummary } from '../run-summary.js';
 import type { ServerDeps } from '../server-deps.js';
 import { outgoing } from './outgoing.js';
 
-const STATUSES: readonly RunStatus[] = ['running', 'succeeded', 'failed', 'interrupted', 'cancelled'];
+const STATUSES = RUN_STATUSES;
 
 export async function listRuns(c: Context, deps: ServerDeps): Promise<Response> {
   const { engine } = deps;
