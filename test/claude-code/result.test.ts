@@ -41,6 +41,17 @@ describe('usageOf', () => {
     };
     expect(usageOf(result({ modelUsage }))).toEqual({ inputTokens: 14, outputTokens: 22, cacheReadTokens: 3 });
   });
+
+  it('keeps which cache writes were 1-hour ones, as a killed session meter does (they cost more)', () => {
+    const split = { ...usage, cache_creation_input_tokens: 5, cache_creation: { ephemeral_1h_input_tokens: 3 } };
+    expect(usageOf(result({ usage: split }))).toEqual({
+      inputTokens: 21,
+      outputTokens: 4,
+      cacheReadTokens: 6,
+      cacheWriteTokens: 5,
+      cacheWrite1hTokens: 3,
+    });
+  });
 });
 
 describe('interpretResult', () => {

@@ -1,6 +1,7 @@
 // A session's result message turned into what Elexirion records: the answer text, usage, cost and
 // turns — or the typed error its subtype stands for.
 import type { ModelUsage, SDKResultMessage } from '@anthropic-ai/claude-agent-sdk';
+import { type CacheCreationUsage, cacheWrite1hOf } from '../anthropic-usage.js';
 import type { Usage } from '../provider.js';
 import type { BudgetCap } from './budget-cap.js';
 import {
@@ -54,6 +55,10 @@ export function usageOf(result: Pick<SDKResultMessage, 'usage' | 'modelUsage'>):
   const usage: Usage = { inputTokens: input + cacheRead + cacheWrite, outputTokens: output };
   if (cacheRead > 0) usage.cacheReadTokens = cacheRead;
   if (cacheWrite > 0) usage.cacheWriteTokens = cacheWrite;
+  // Of the writes, the 1-hour ones (the session's usage splits them; per-model usage does not): the
+  // usage journaled for a finished session says what a killed one's meter says (meter.ts).
+  const cacheWrite1h = Math.min(cacheWrite1hOf(result.usage as CacheCreationUsage), cacheWrite);
+  if (cacheWrite1h > 0) usage.cacheWrite1hTokens = cacheWrite1h;
   return usage;
 }
 
