@@ -297,9 +297,11 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
     try {
       if (!target) throw unresolved;
       const answerer = target;
+      // Once per call, on its first attempt that asks (a retry re-scans no prompt).
+      let estimate: number | undefined;
       const gateOptions: GateCallOptions<ModelResponse> = {
         signal: opts.signal,
-        estimateTokens: () => estimatedTokens(request),
+        estimateTokens: () => (estimate ??= estimatedTokens(request)),
         usedTokens,
         onAttempt: (attempt) => {
           attempts = attempt;

@@ -76,7 +76,8 @@ export interface EventMap {
     model: string;
     /**
      * The model that answered, as the provider names it (`gpt-4o-2024-08-06` for `gpt-4o`), only when
-     * it is not `model`: most answers name the model asked for, and the journal keeps every event.
+     * it is not `model` (the journal keeps every event: no bytes when they agree — the mock's, and
+     * calls that name a dated model; an alias answered by a snapshot costs its ~30 bytes).
      */
     responseModel?: string;
     durationMs: number;

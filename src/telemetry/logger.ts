@@ -88,6 +88,9 @@ export function attachLogging(bus: EventBus, logger: Logger): () => void {
     // Chunks are the model's output, token by token: far too many lines, and not operational news.
     if (event.type === 'pipeline.step.chunk') return;
     const { level, msg } = describe(event);
+    // Checked before the line's fields are copied: at the default level most events of a batch's
+    // items (requests, answers, cache hits) are debug lines, dropped — no copy of each for nothing.
+    if (!logger.isLevelEnabled(level)) return;
     logger[level]({ event: event.type, ...(event.data as object) }, msg);
   });
 }

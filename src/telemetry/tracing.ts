@@ -241,6 +241,9 @@ export function attachTracing(bus: EventBus, tracer: Tracer, options: TracingOpt
     bus.on('pipeline.provider.response', (e, at) => {
       const key = stepKey(e.runId, e.step);
       const open = calls.get(key) ?? [];
+      // An answer that came after its run had stopped (its call span ended with the run): a span of
+      // its own now would be a root whose run and step are gone — a trace of one span, misleading.
+      if (open.length === 0 && !runs.has(e.runId)) return;
       let index = open.findIndex((c) => c.model === e.model);
       // An answer naming another model than was asked (a claude_code session asked for its default,
       // or an alias the vendor expands) still ends the call this step opened: only a cache hit or a

@@ -56,4 +56,29 @@ describe('call spans left open by a run', () => {
     expect(r2.map((s) => [s.name, s.status.code])).toEqual([['chat m1', 0]]);
     await tracing.shutdown();
   });
+
+  it('an answer that comes after its run stopped makes no span of its own (no orphan root)', async () => {
+    const exporter = new InMemorySpanExporter();
+    const tracing = createTracing([new SimpleSpanProcessor(exporter)]);
+    const bus = new EventBus();
+    attachTracing(bus, tracing.tracer);
+    bus.emit('pipeline.execution.start', { runId: 'r1', pipeline: 'p', resumed: false, steps: 1 });
+    bus.emit('pipeline.step.start', { runId: 'r1', step: 'ask', type: 'llm', index: 0 });
+    bus.emit('pipeline.provider.request', { runId: 'r1', step: 'ask', provider: 'fast', model: 'm1', attempt: 1 });
+    bus.emit('pipeline.execution.stop', stop('r1', 'interrupted'));
+    const before = exporter.getFinishedSpans().length;
+    // The provider ignored the abort and answered late.
+    bus.emit('pipeline.provider.response', {
+      runId: 'r1',
+      step: 'ask',
+      provider: 'fast',
+      model: 'm1',
+      durationMs: 30,
+      usage: { inputTokens: 1, outputTokens: 1 },
+      costUsd: 0,
+      cached: false,
+    });
+    expect(exporter.getFinishedSpans()).toHaveLength(before);
+    await tracing.shutdown();
+  });
 });
