@@ -128,6 +128,22 @@ describe('cassettes', () => {
     expect(new CassettePlayer(recordingFileOf(file, 'RUN-B')).size).toBe(1); // B's, untouched
   });
 
+  it('a resume records again a call whose line a kill left unended (it was dropped, not recorded)', () => {
+    const file = join(dir, 'cut.jsonl');
+    const recording = recordingFileOf(file, 'RUN-C');
+    const whole = `${JSON.stringify({ v: 1, ...entryOf(0), key: 'c1' })}\n`;
+    const cut = JSON.stringify({ v: 1, ...entryOf(0), key: 'c2' }); // whole JSON, its newline never written
+    writeFileSync(recording, whole + cut);
+    const resumed = new CassetteRecorder(file, { append: true, runId: 'RUN-C' });
+    resumed.record({ ...entryOf(0), key: 'c2' });
+    resumed.close();
+    const keys = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { key: string }).key);
+    expect(keys).toEqual(['c1', 'c2']);
+  });
+
   it('a cassette that cannot be written is a usage error at once, naming why', () => {
     expect(() => new CassetteRecorder(join(dir, 'no', 'such', 'dir', 'c.jsonl'))).toThrow(UsageError);
     expect(() => new CassetteRecorder(join(dir, 'no', 'c.jsonl'))).toThrow(
