@@ -68,8 +68,17 @@ describe.skipIf(!hasChromium)('dashboard: more runs than one answer of GET /runs
     expect(shown).toEqual(runIds);
     // The oldest run is listed: nothing more to ask for.
     expect(await page.isVisible('#more-runs')).toBe(false);
-    // The runs past the first 1,000 came from following `next`.
+    // The runs past the first 1,000 came from following `next`, once each: a refresh (every 2 s)
+    // asks for the newest 1,000 only, never again for the older pages the tab holds.
     expect(cursors.length).toBeGreaterThan(0);
+    const asked = cursors.length;
+    const refreshes: string[] = [];
+    page.on('request', (r) => {
+      if (new URL(r.url()).pathname === '/runs') refreshes.push(r.url());
+    });
+    await expect.poll(() => refreshes.length, { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+    expect(cursors.length).toBe(asked);
+    expect(await rowCount()).toBe(RUNS);
     expect(errors).toEqual([]);
     await page.close();
   }, 120_000);

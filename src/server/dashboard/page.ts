@@ -213,12 +213,18 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
   }
 
   // ---- runs list ----------------------------------------------------------------------------
-  // The list shows the newest runsLimit runs; "Show older runs" raises it by a page. GET /runs gives
-  // at most 1000 runs an answer: past that, each refresh follows the answer's "next" cursor (the place
-  // right after its last run, so that runs started meanwhile shift nothing) for the rest.
+  // The list shows the newest runsLimit runs, refreshed every 2 s; "Show older runs" raises it by a
+  // page. Past RUNS_MAX (what one answer of GET /runs holds), older pages are fetched once, on the
+  // click, from the answer's "next" cursor (the place right after its last run, so that runs started
+  // meanwhile shift nothing), and kept: a refresh asks for the newest RUNS_MAX only, never for every
+  // page a tab scrolled back to (five thousand runs would be five requests every two seconds).
   var RUNS_PAGE = 50;
   var RUNS_MAX = 1000;
   var runsLimit = RUNS_PAGE;
+  // The runs past the newest RUNS_MAX, fetched on clicks, and where the next older page starts.
+  var olderRuns = [];
+  var olderCursor = null;
+  var newestNext = null;
   // Each refresh is numbered: an answer older than the last one shown is dropped, and a refresh
   // does not start while one is in flight (a long list can take longer than the interval).
   var runsAsked = 0;
@@ -244,15 +250,12 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
     }).catch(fail);
   }
 
-  // The newest wanted runs, page after page: { runs, more } (more: the journal has older ones).
-  function fetchRuns(wanted, runs, cursor) {
-    var limit = Math.min(wanted - runs.length, RUNS_MAX);
+  // One page of runs from cursor (null: the newest): { runs, next } (next: null when no older).
+  function fetchRuns(limit, cursor) {
     var query = '/runs?limit=' + limit + (cursor ? '&cursor=' + encodeURIComponent(cursor) : '');
     // Bounded: a refresh that never answers (a half-open connection) must not stop the ones after it.
     return apiJson(query, { signal: AbortSignal.timeout(15000) }).then(function (body) {
-      runs = runs.concat(body.runs);
-      if (!body.next) return { runs: runs, more: false };
-      return runs.length < wanted ? fetchRuns(wanted, runs, body.next) : { runs: runs, more: true };
+      return { runs: body.runs, next: body.next || null };
     });
   }
 
@@ -260,10 +263,18 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
     if (runsInFlight && now !== true) return;
     var asked = ++runsAsked;
     runsInFlight = true;
-    fetchRuns(runsLimit, [], null).then(function (body) {
+    fetchRuns(Math.min(runsLimit, RUNS_MAX), null).then(function (page) {
       if (asked === runsAsked) runsInFlight = false;
       if (asked < runsShown) return;
       runsShown = asked;
+      newestNext = page.next;
+      // The older pages kept after the newest (a run in both, pushed down by new ones, shown once).
+      var newest = {};
+      page.runs.forEach(function (r) { newest[r.run_id] = true; });
+      var body = {
+        runs: page.runs.concat(olderRuns.filter(function (r) { return !newest[r.run_id]; })),
+        more: olderRuns.length > 0 ? olderCursor !== null : runsLimit >= RUNS_MAX ? page.next !== null : page.runs.length >= runsLimit && page.next !== null,
+      };
       if (refreshError !== null) {
         if ($('error').textContent === refreshError) showError('');
         refreshError = null;
@@ -297,8 +308,19 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
   }
 
   $('more-runs').addEventListener('click', function () {
-    runsLimit += RUNS_PAGE;
-    loadRuns(true);
+    if (runsLimit < RUNS_MAX) {
+      runsLimit = Math.min(runsLimit + RUNS_PAGE, RUNS_MAX);
+      loadRuns(true);
+      return;
+    }
+    // Past the newest RUNS_MAX: the next older page, fetched once and kept.
+    var from = olderRuns.length > 0 ? olderCursor : newestNext;
+    if (!from) return;
+    fetchRuns(RUNS_PAGE, from).then(function (page) {
+      olderRuns = olderRuns.concat(page.runs);
+      olderCursor = page.next;
+      loadRuns(true);
+    }).catch(fail);
   });
 
   $('start-form').addEventListener('submit', function (ev) {
