@@ -387,6 +387,14 @@ export class PostgresStore implements Store {
     return rows.map(rowToEvent);
   }
 
+  async executionStarts(runId: string): Promise<Array<{ seq: number; at: number }>> {
+    const rows = await this.query(
+      "SELECT seq, at FROM events WHERE run_id = $1 AND type = 'pipeline.execution.start' ORDER BY seq",
+      [runId],
+    );
+    return rows.map((r) => ({ seq: Number(r.seq), at: Number(r.at) }));
+  }
+
   async putCall(call: CallRecord): Promise<void> {
     await this.putCalls([call]);
   }

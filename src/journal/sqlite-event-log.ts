@@ -39,6 +39,17 @@ export class SqliteEventLog {
       stepEventsAfter: db.prepare(
         'SELECT events_first AS first, events FROM steps WHERE run_id = @run AND events_last > @after',
       ),
+      // Read inside the JSON of the rows, by SQLite: a run has a few starts among all its events.
+      executionStarts: db.prepare(
+        `SELECT e.value ->> 0 AS seq, e.value ->> 2 AS at
+           FROM steps, json_each(steps.events) AS e
+          WHERE steps.run_id = @run AND steps.events IS NOT NULL AND e.value ->> 1 = 'pipeline.execution.start'
+         UNION ALL
+         SELECT e.value ->> 0, e.value ->> 2
+           FROM event_batches, json_each(event_batches.events) AS e
+          WHERE event_batches.run_id = @run AND e.value ->> 1 = 'pipeline.execution.start'
+         ORDER BY 1`,
+      ),
       lastSeq: db.prepare(
         `SELECT max(
            coalesce((SELECT last_seq FROM event_batches WHERE run_id = @run ORDER BY first_seq DESC LIMIT 1), 0),
@@ -95,6 +106,11 @@ export class SqliteEventLog {
       }
     }
     return events;
+  }
+
+  /** Each `pipeline.execution.start` of `runId`: its seq and time, in seq order. */
+  executionStarts(runId: string): Array<{ seq: number; at: number }> {
+    return this.stmts.executionStarts.all({ run: runId }) as Array<{ seq: number; at: number }>;
   }
 
   lastSeq(runId: string): number {

@@ -341,6 +341,11 @@ export class SqliteStore implements Store {
     return this.events.read(runId, afterSeq, limit);
   }
 
+  async executionStarts(runId: string): Promise<Array<{ seq: number; at: number }>> {
+    this.readyToShow(); // as getEvents: every event handed to the journal is seen
+    return this.events.executionStarts(runId);
+  }
+
   async putCall(call: CallRecord): Promise<void> {
     return this.putCalls([call]);
   }

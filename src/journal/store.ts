@@ -268,6 +268,12 @@ export interface Store {
 
   appendEvents(events: EventRecord[], fence?: RunFence): Promise<void>;
   getEvents(runId: string, afterSeq?: number, limit?: number): Promise<EventRecord[]>;
+  /**
+   * The seq and time of each `pipeline.execution.start` of the run, in seq order: where each of its
+   * executions began (the event stream places a client's Last-Event-ID by them). Optional: without
+   * it the stream reads the events themselves, a page at a time.
+   */
+  executionStarts?(runId: string): Promise<Array<{ seq: number; at: number }>>;
   /** The highest event sequence number of a run (0 when it has none). */
   lastEventSeq(runId: string): Promise<number>;
 

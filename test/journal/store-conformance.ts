@@ -527,6 +527,36 @@ export function describeStoreConformance(name: string, create: () => Promise<Sto
       ]);
     });
 
+    it('gives the start of each execution of a run, wherever its event was journaled', async () => {
+      const run = sampleRun();
+      const other = sampleRun({ id: `${run.id}X` });
+      await store.createRun(run);
+      await store.createRun(other);
+      const start = (runId: string, seq: number, at: number) => ({
+        runId,
+        seq,
+        type: 'pipeline.execution.start',
+        at,
+        data: { pipeline: 'p', resumed: seq > 1, steps: 2 },
+      });
+      const event = (seq: number) => ({ runId: run.id, seq, type: 'pipeline.step.start', at: seq, data: { seq } });
+      // With a step's commit, alone (a run whose first step had not committed), and with a step
+      // committed again (its earlier events moved aside, kept).
+      await store.commitStep(sampleStep(run.id, 'a', { status: 'failed', error: 'boom' }), [
+        start(run.id, 1, 100),
+        event(2),
+      ]);
+      await store.appendEvents([start(run.id, 3, 200)]);
+      await store.commitStep(sampleStep(run.id, 'a'), [start(run.id, 4, 300), event(5)]);
+      await store.appendEvents([start(other.id, 1, 999)]);
+      expect(await store.executionStarts?.(run.id)).toEqual([
+        { seq: 1, at: 100 },
+        { seq: 3, at: 200 },
+        { seq: 4, at: 300 },
+      ]);
+      expect(await store.executionStarts?.(`${run.id}-none`)).toEqual([]);
+    });
+
     it('stores calls under their key and honours expiry', async () => {
       const call = {
         key: uniqueId('k'),

@@ -23,7 +23,7 @@ function same(a: ExecutionMark, b: ExecutionMark): boolean {
  * on after it. A plain seq is taken at its word (as ever). `current`: the execution running here.
  */
 export async function agreedSeq(
-  store: Pick<Store, 'getEvents'>,
+  store: Pick<Store, 'getEvents' | 'executionStarts'>,
   runId: string,
   from: ResumeFrom,
   current?: ExecutionMark,
@@ -31,6 +31,15 @@ export async function agreedSeq(
   const { seq, execution } = from;
   if (execution === undefined) return seq;
   if (current !== undefined && same(current, execution)) return seq;
+  if (store.executionStarts) {
+    // The run's starts, asked of the journal at once: no reading through its events.
+    const starts = await store.executionStarts(runId);
+    if (!starts.some((start) => same(start, execution))) return execution.seq - 1; // never journaled
+    let next = current !== undefined && current.seq > execution.seq ? current.seq : Number.POSITIVE_INFINITY;
+    const later = starts.find((start) => start.seq > execution.seq);
+    if (later !== undefined) next = Math.min(next, later.seq);
+    return Math.min(seq, next - 1);
+  }
   const [start] = await store.getEvents(runId, execution.seq - 1, 1);
   if (start?.seq !== execution.seq || start.type !== START || !same(execution, start)) {
     // Never journaled: it crashed before its first commit, and a later execution took its seqs —
@@ -54,16 +63,25 @@ export async function agreedSeq(
 
 /**
  * The execution event `seq` belongs to: the last start at or before it. The one running here when it
- * started at or before `seq`; else the journal is read from its beginning (a stream that resumes in
- * the middle of an earlier execution, once).
+ * started at or before `seq`; else the journal's starts (Store.executionStarts), or — a store
+ * without them — its events read from the beginning (a stream that resumes in the middle of an
+ * earlier execution, once).
  */
 export async function executionAt(
-  store: Pick<Store, 'getEvents'>,
+  store: Pick<Store, 'getEvents' | 'executionStarts'>,
   runId: string,
   seq: number,
   current?: ExecutionMark,
 ): Promise<ExecutionMark | undefined> {
   if (current !== undefined && current.seq <= seq) return current;
+  if (store.executionStarts) {
+    let last: ExecutionMark | undefined;
+    for (const start of await store.executionStarts(runId)) {
+      if (start.seq > seq) break;
+      last = { seq: start.seq, at: start.at };
+    }
+    return last;
+  }
   let found: ExecutionMark | undefined;
   for (let after = 0; after < seq; ) {
     const page = await store.getEvents(runId, after, PAGE);
