@@ -91,7 +91,10 @@ export class CallCache {
     return true;
   }
 
-  /** The recorded call for `key`, if one younger than `ttlMs` exists; counts the hit and its saved cost. */
+  /**
+   * The recorded call for `key`, if one younger than `ttlMs` exists; counts the hit and its saved
+   * cost. It reads the journal: ask `certainMiss` first, which answers most misses from memory.
+   */
   async get(key: string, ttlMs = DEFAULT_CACHE_TTL_MS): Promise<CallRecord | undefined> {
     const now = this.now();
     let record = this.memory.get(key);

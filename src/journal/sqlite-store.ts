@@ -362,7 +362,7 @@ export class SqliteStore implements Store {
   }
 
   async getCall(key: string, now: number): Promise<CallRecord | undefined> {
-    if (!this.callKeys.mayHave(key)) return undefined;
+    // No key filter here: the call cache asked mayHaveCall first (certainMiss), once per call.
     this.behind.flush();
     const row = this.stmts.getCall.get(key, now) as Row | undefined;
     return row ? rowToCall(row) : undefined;

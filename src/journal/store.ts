@@ -284,7 +284,8 @@ export interface Store {
   getCall(key: string, now: number): Promise<CallRecord | undefined>;
   /**
    * False when the journal certainly holds no call record under `key`, answered from memory (the
-   * SQLite store's key filter); true when it may. Optional: a store without it is always asked.
+   * SQLite store's key filter); true when it may. The call cache asks it before `getCall`
+   * (CallCache.certainMiss), which then reads. Optional: a store without it is always read.
    */
   mayHaveCall?(key: string): boolean;
   /**
