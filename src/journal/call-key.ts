@@ -14,8 +14,14 @@ const KEY_VERSION = 'elexirion.call.v1';
  * absent, the key is what it always was.
  */
 export function callKey(request: ModelRequest, endpoint?: string): string {
+  // One-shot hash (Node ≥ 20.12): half the cost of a Hash object for a text this short, on every call.
+  return hash('sha256', `${KEY_VERSION}\n${canonicalJson(addressedParts(request, endpoint))}`, 'hex');
+}
+
+/** What a call's key addresses, by name (cassette-miss.ts says which of them changed). */
+export function addressedParts(request: ModelRequest, endpoint?: string) {
   // Keys in sorted order, as the canonical form has them: canonicalJson then need not sort them.
-  const addressed = {
+  return {
     endpoint,
     extra: request.extra,
     messages: request.messages,
@@ -31,8 +37,6 @@ export function callKey(request: ModelRequest, endpoint?: string): string {
     system: request.system,
     tools: request.tools,
   };
-  // One-shot hash (Node ≥ 20.12): half the cost of a Hash object for a text this short, on every call.
-  return hash('sha256', `${KEY_VERSION}\n${canonicalJson(addressed)}`, 'hex');
 }
 
 export { canonicalJson };

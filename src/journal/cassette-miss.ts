@@ -4,19 +4,17 @@
 // only the endpoint did (a base_url, or a *_BASE_URL variable set otherwise than when recording).
 import { canonicalJson } from '../config/canonical.js';
 import type { ModelRequest } from '../providers/provider.js';
+import { addressedParts } from './call-key.js';
+
+/** A part's name as a user knows it (the YAML's keys). */
+const SAID: Readonly<Record<string, string>> = { parameters: 'max_tokens, temperature, top_p or stop' };
 
 /** The parts of a request its key addresses (the endpoint aside: a cassette does not hold it). */
 function parts(request: ModelRequest): Record<string, unknown> {
-  return {
-    provider: request.provider,
-    model: request.model,
-    system: request.system,
-    messages: request.messages,
-    'max_tokens, temperature, top_p or stop': [request.maxTokens, request.temperature, request.topP, request.stop],
-    tools: request.tools,
-    schema: request.schema,
-    extra: request.extra,
-  };
+  const { endpoint: _endpoint, ...addressed } = addressedParts(request);
+  const named: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(addressed)) named[SAID[name] ?? name] = value;
+  return named;
 }
 
 /** What differs between `request` and the nearest of `recorded` (the step's calls), as a clause. */
