@@ -5,7 +5,7 @@
 import type { LoadedPipeline } from '../config/loader.js';
 import { type DocPath, formatPath } from '../config/path.js';
 import { ElexirionError, ExitCode, formatDiagnostic } from '../errors.js';
-import { isPlainObject, renderValue } from '../template/render.js';
+import { renderDeep } from '../template/render.js';
 import type { TemplateScope } from '../template/scope.js';
 import { TemplateError } from '../template/template-error.js';
 
@@ -23,20 +23,7 @@ export class LocatedTemplateError extends ElexirionError {
 
 /** renderDeep of `loaded`'s value at `path`, a failing template thrown as a LocatedTemplateError. */
 export function renderDeepAt(value: unknown, scope: TemplateScope, loaded: LoadedPipeline, path: DocPath): unknown {
-  if (typeof value === 'string') {
-    try {
-      return renderValue(value, scope);
-    } catch (error) {
-      throw error instanceof TemplateError ? new LocatedTemplateError(error, loaded, path) : error;
-    }
-  }
-  if (Array.isArray(value)) return value.map((element, i) => renderDeepAt(element, scope, loaded, [...path, i]));
-  if (isPlainObject(value)) {
-    const rendered: Record<string, unknown> = {};
-    for (const [key, element] of Object.entries(value)) {
-      rendered[key] = renderDeepAt(element, scope, loaded, [...path, key]);
-    }
-    return rendered;
-  }
-  return value;
+  return renderDeep(value, scope, (error, at) => {
+    throw error instanceof TemplateError ? new LocatedTemplateError(error, loaded, [...path, ...at]) : error;
+  });
 }

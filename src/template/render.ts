@@ -73,12 +73,31 @@ export function renderValue(source: string, scope: TemplateScope): unknown {
 }
 
 /** Renders every string inside `value` (objects and arrays, recursively) with `renderValue`. */
-export function renderDeep(value: unknown, scope: TemplateScope): unknown {
-  if (typeof value === 'string') return renderValue(value, scope);
-  if (Array.isArray(value)) return value.map((element) => renderDeep(element, scope));
+/**
+ * With `failed`: a template that throws is handed to it with its place under `value` (keys and
+ * indexes), to be thrown as the caller words it (engine/located-render.ts). Without, no place is
+ * kept: the usual case pays nothing for it.
+ */
+export function renderDeep(
+  value: unknown,
+  scope: TemplateScope,
+  failed?: (error: unknown, at: (string | number)[]) => never,
+  at: (string | number)[] = [],
+): unknown {
+  if (typeof value === 'string') {
+    if (!failed) return renderValue(value, scope);
+    try {
+      return renderValue(value, scope);
+    } catch (error) {
+      return failed(error, at);
+    }
+  }
+  if (Array.isArray(value))
+    return value.map((element, i) => renderDeep(element, scope, failed, failed ? [...at, i] : at));
   if (isPlainObject(value)) {
     const rendered: Record<string, unknown> = {};
-    for (const [key, element] of Object.entries(value)) rendered[key] = renderDeep(element, scope);
+    for (const [key, element] of Object.entries(value))
+      rendered[key] = renderDeep(element, scope, failed, failed ? [...at, key] : at);
     return rendered;
   }
   return value;
@@ -98,7 +117,7 @@ export function evaluateCondition(source: string, scope: TemplateScope): boolean
   return !FALSY_TEXT.has(renderString(source, scope).trim().toLowerCase());
 }
 
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
+function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null) return false;
   const prototype = Object.getPrototypeOf(value);
   return prototype === Object.prototype || prototype === null;
