@@ -62,6 +62,26 @@ export async function agreedSeq(
 }
 
 /**
+ * The execution of the first event a stream resumed after `afterSeq` sends: the client's own, when it
+ * resumes within it; none yet when its id was cut short (the start of the execution that took its
+ * seqs comes first), or for a client from the beginning (the run's first start, seq 1); for a bare
+ * seq, the journal says (executionAt) — when anything is to be sent before the next start
+ * (`replay`: the journal has events after it, or an execution runs here).
+ */
+export async function resumedExecution(
+  store: Pick<Store, 'getEvents' | 'executionStarts'>,
+  runId: string,
+  from: ResumeFrom,
+  afterSeq: number,
+  current: ExecutionMark | undefined,
+  replay: boolean,
+): Promise<ExecutionMark | undefined> {
+  if (from.execution !== undefined) return afterSeq === from.seq ? from.execution : undefined;
+  if (afterSeq === 0 || (!replay && current === undefined)) return undefined;
+  return executionAt(store, runId, afterSeq + 1, current);
+}
+
+/**
  * The execution event `seq` belongs to: the last start at or before it. The one running here when it
  * started at or before `seq`; else the journal's starts (Store.executionStarts), or — a store
  * without them — its events read from the beginning (a stream that resumes in the middle of an

@@ -19,7 +19,7 @@ import type { ServerDeps } from '../server-deps.js';
 import { type ExecutionMark, formatEventId, parseEventId, type ResumeFrom } from './event-id.js';
 import { EventOrder, type Queued } from './event-order.js';
 import { eventPayload } from './event-payload.js';
-import { agreedSeq, executionAt } from './execution-marks.js';
+import { agreedSeq, resumedExecution } from './execution-marks.js';
 import { polledRunEvents } from './run-events-polled.js';
 import { requireRun } from './runs.js';
 import { streamFailed } from './stream-failed.js';
@@ -59,18 +59,7 @@ export async function runEventsRoute(c: Context, deps: ServerDeps): Promise<Resp
   // events after a seq it may not even be able to hold (PostgreSQL's are 32-bit). Read before the
   // stream begins: a journal that cannot be read is a clear error status, not a stream that ends.
   const replay = afterSeq === 0 || afterSeq < (await store.lastEventSeq(runId));
-  // The execution of the first event to send: the client's own, when it resumes within it; none
-  // yet when its id was cut short (the start of the execution that took its seqs comes first), or
-  // for a client from the beginning (the run's first start, seq 1); for a bare seq, the journal
-  // says (executionAt) — when anything is to be sent before the next start.
-  const firstExecution =
-    from.execution !== undefined
-      ? afterSeq === from.seq
-        ? from.execution
-        : undefined
-      : afterSeq > 0 && (replay || currentThen !== undefined)
-        ? await executionAt(store, runId, afterSeq + 1, currentThen)
-        : undefined;
+  const firstExecution = await resumedExecution(store, runId, from, afterSeq, currentThen, replay);
   const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
   deps.streams?.add(outgoing);
   const maxStallMs = deps.maxClientStallMs ?? MAX_CLIENT_STALL_MS;
