@@ -1,56 +1,20 @@
-// `runs show` of a run whose process was killed ends it `interrupted` (orphaned-runs.ts), which
-// reads the run's steps and batch items to total them — and the report needs the same rows. It
-// read them two or three times; once is enough.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SqliteStore } from '../../src/journal/sqlite-store.js';
-import { emptyTotals } from '../../src/journal/store.js';
+import { deadPid, journalRunningRun } from '../engine/orphaned-run-fixture.js';
 import { runMain } from './run-main.js';
 
 const KILLED = '01KILLED000000000000000000';
 
 /** The pid of a process that has ended. */
-function deadPid(): number {
-  const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
-  return Number(child.stdout);
-}
 
 /** A journal with one run left `running` by a process that is gone, one step of it finished. */
 async function killedRunJournal(): Promise<string> {
   const db = join(mkdtempSync(join(tmpdir(), 'elexirion-show-once-')), 'j.db');
   const store = new SqliteStore(db);
-  const at = Date.now();
-  await store.createRun({
-    id: KILLED,
-    pipelineName: 'p',
-    pipelineHash: 'h',
-    pipeline: { name: 'p', steps: [{ name: 'a', type: 'mock', prompt: 'hi' }] },
-    inputs: {},
-    status: 'running',
-    startedAt: at - 1_000,
-    totals: emptyTotals(),
-    metadata: { pid: deadPid(), host: hostname() },
-  });
-  await store.commitStep(
-    {
-      runId: KILLED,
-      key: 'a',
-      name: 'a',
-      type: 'mock',
-      status: 'succeeded',
-      output: 'x',
-      usage: { inputTokens: 3, outputTokens: 4 },
-      costUsd: 0,
-      durationMs: 1,
-      attempts: 1,
-      startedAt: at - 1,
-      finishedAt: at,
-    },
-    [],
-  );
+  await journalRunningRun(store, KILLED, { pid: deadPid(), host: hostname() }, Date.now());
   await store.close();
   return db;
 }

@@ -1,23 +1,13 @@
-// A run whose process was killed (SIGKILL, the OOM killer) never journals its end: it stayed
-// `running` for ever in `elexirion runs`, `runs show` and the dashboard, like a live one. Its owner
-// — a process of this host that is gone — tells it apart: `runs`, `runs show` and `serve` end it
-// `interrupted` (resumable), saying why, its duration to the last step it journaled. Runs whose
-// owner may be alive (a live process, another host, a cluster's) are left running.
-import { spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SqliteStore } from '../../src/journal/sqlite-store.js';
-import { emptyTotals } from '../../src/journal/store.js';
 import { startService } from '../../src/server/service.js';
 import { runMain } from '../cli/run-main.js';
 import { tempDir } from './harness.js';
+import { deadPid, journalRunningRun } from './orphaned-run-fixture.js';
 
 /** The pid of a process that has ended (a child run to its end). */
-function deadPid(): number {
-  const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
-  return Number(child.stdout);
-}
 
 const stores: SqliteStore[] = [];
 afterEach(async () => {
@@ -30,34 +20,7 @@ async function journalWith(runs: Record<string, Record<string, unknown>>, stepAt
   const store = new SqliteStore(db);
   stores.push(store);
   for (const [id, owner] of Object.entries(runs)) {
-    await store.createRun({
-      id,
-      pipelineName: 'p',
-      pipelineHash: 'h',
-      pipeline: { name: 'p', steps: [{ name: 'a', type: 'mock', prompt: 'hi' }] },
-      inputs: {},
-      status: 'running',
-      startedAt: stepAt - 1_000,
-      totals: emptyTotals(),
-      metadata: owner,
-    });
-    await store.commitStep(
-      {
-        runId: id,
-        key: 'a',
-        name: 'a',
-        type: 'mock',
-        status: 'succeeded',
-        output: 'x',
-        usage: { inputTokens: 3, outputTokens: 4 },
-        costUsd: 0,
-        durationMs: 1,
-        attempts: 1,
-        startedAt: stepAt - 1,
-        finishedAt: stepAt,
-      },
-      [],
-    );
+    await journalRunningRun(store, id, owner, stepAt);
   }
   return { db, store };
 }
