@@ -1,19 +1,22 @@
 // Rendering a pipeline's own `outputs:` at the end of its run. Their templates were checked at load
 // time, but what they read is only known now (a structured answer without an optional field): one
 // that fails is reported at its place in the pipeline file, file:line:col, as a load-time problem
-// or a child's input is — not only by its text, which may be written twice in the file.
+// or a child's input is — not only by its text, which may be written twice in the file. The same for
+// `variables:` (the pipeline's and set_variable steps'), which read values only known at run time.
+// The file is named as its load-time errors name it (shown-file.ts).
 import type { LoadedPipeline } from '../config/loader.js';
 import { type DocPath, formatPath } from '../config/path.js';
 import { ElexirionError, ExitCode, formatDiagnostic } from '../errors.js';
 import { renderDeep } from '../template/render.js';
 import type { TemplateScope } from '../template/scope.js';
 import { TemplateError } from '../template/template-error.js';
+import { shownFile } from './shown-file.js';
 
 /** A template of the pipeline that failed at run time, its message led by file:line:col. */
 export class LocatedTemplateError extends ElexirionError {
   constructor(error: TemplateError, loaded: LoadedPipeline, path: DocPath) {
     const { line, col } = loaded.locate(path, error.offset === undefined ? {} : { offset: error.offset });
-    const diagnostic = { file: loaded.file, line, col, path: formatPath(path), message: error.message };
+    const diagnostic = { file: shownFile(loaded), line, col, path: formatPath(path), message: error.message };
     super(formatDiagnostic(error.hint === undefined ? diagnostic : { ...diagnostic, hint: error.hint }), {
       exitCode: ExitCode.runFailed,
       cause: error,

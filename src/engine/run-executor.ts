@@ -3,7 +3,6 @@
 import { BudgetGuard } from '../budget/budget-guard.js';
 import { budgetLimits, spentOfTotals } from '../budget/run-budget.js';
 import type { RunStatus, StepRecord } from '../journal/store.js';
-import { renderDeep } from '../template/render.js';
 import { messageOf, RunInterruptedError, StepFailedError } from './errors.js';
 import { LocatedTemplateError, renderDeepAt } from './located-render.js';
 import type { RunContext } from './run-context.js';
@@ -54,9 +53,14 @@ export async function executeRun(run: RunContext, journaled: StepRecord[]): Prom
 
   try {
     try {
-      if (pipeline.variables) run.variables = renderDeep(pipeline.variables, run.scope()) as Record<string, unknown>;
+      // A failing template is named at its place in the file (file:line:col, `at variables.NAME`).
+      if (pipeline.variables) {
+        const variables = renderDeepAt(pipeline.variables, run.scope(), run.loaded, ['variables']);
+        run.variables = variables as Record<string, unknown>;
+      }
     } catch (error) {
       // A template of the pipeline's own variables: the run's failure, not a crash to restart.
+      if (error instanceof LocatedTemplateError) return { status: 'failed', error: error.message };
       return { status: 'failed', error: `variables: ${messageOf(error)}` };
     }
     // Journaled set_variable steps (and groups, which apply their sub-steps') override the

@@ -8,6 +8,7 @@ import { causedBy } from '../errors.js';
 import type { StepRecord, StepStatus } from '../journal/store.js';
 import { evaluateCondition } from '../template/render.js';
 import { JournalError, messageOf, RunInterruptedError, StepFailedError, StepTimeoutError } from './errors.js';
+import { LocatedTemplateError } from './located-render.js';
 import { handlerFor } from './registry.js';
 import type { RunContext } from './run-context.js';
 import { isFinished } from './run-or-reuse.js';
@@ -15,6 +16,7 @@ import { itemsCounted } from './run-result.js';
 import { settleWithin } from './settle-within.js';
 import { addSpent, NOTHING_SPENT, type Spent, spentOf } from './spent.js';
 import { addCost, addUsage, NO_USAGE, type StepOutcome } from './step-handler.js';
+import { placedStepError, placedWhenError } from './step-template-place.js';
 
 export const DEFAULT_STEP_TIMEOUT_MS = 300_000;
 /** How long a stopped step may take to wind down on its AbortSignal before it is abandoned. */
@@ -58,13 +60,15 @@ export async function runStep(
   let skip = false;
   try {
     skip = step.when !== undefined && !evaluateCondition(step.when, scope);
-  } catch (error) {
+  } catch (caught) {
     // A `when` that cannot be evaluated is the step's failure, not the engine's crash: its
     // `on_error: continue` lets the run go on as for any failure of the step. (No fallback: which
     // call to fall back from is moot while nobody knows whether the step should run at all.)
+    // A failing template is named at its place in the file, which says it is the `when`.
+    const error = placedWhenError(caught, run.loaded, step);
     const record = makeRecord(run, key, step, 'failed', { output: null, usage: NO_USAGE, costUsd: 0, attempts: 0 });
     record.startedAt = startedAt;
-    record.error = `when: ${messageOf(error)}`;
+    record.error = error instanceof LocatedTemplateError ? error.message : `when: ${messageOf(error)}`;
     const continued = (step.on_error ?? run.defaults.on_error ?? 'fail') === 'continue';
     if (continued) {
       record.details = { continued: true };
@@ -101,14 +105,16 @@ export async function runStep(
       (signal, deadline) => handlerFor(step.type).execute(step, { run, key, signal, scope, deadline, bill }),
       cancel,
     );
-  } catch (error) {
-    if (error instanceof JournalError) throw error; // a crash for the supervisor, not a step failure
+  } catch (caught) {
+    if (caught instanceof JournalError) throw caught; // a crash for the supervisor, not a step failure
     if (run.signal.aborted || cancel?.aborted) return stopped(run, key, step, billed, startedAt, t0, cancel);
+    // A template of the step that failed is named at its place in the file (looked for only now).
+    const error = placedStepError(caught, run.loaded, step);
     const fallbacks = fallbacksOf(step);
     let lastError: unknown = error;
     let recovered: StepOutcome | undefined;
     // What the failed attempts had paid for: it belongs to this step's bill whatever comes next.
-    let failedSpent = spentOf(error);
+    let failedSpent = spentOf(caught);
     for (const [i, fallback] of fallbacks.entries()) {
       // What the failed call streamed is void: consumers discard it, the fallback streams its own.
       if (streamsChunks(step, run))
@@ -127,7 +133,7 @@ export async function runStep(
         break;
       } catch (fallbackError) {
         if (run.signal.aborted || cancel?.aborted) return stopped(run, key, step, billed, startedAt, t0, cancel);
-        lastError = fallbackError;
+        lastError = placedStepError(fallbackError, run.loaded, step, i);
         failedSpent = addSpent(failedSpent, spentOf(fallbackError));
       }
     }

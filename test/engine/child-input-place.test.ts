@@ -1,7 +1,11 @@
 // A nested pipeline's templated input that renders to the wrong type is the parent's mistake: the
 // error points at the value the parent wrote (file:line:col, key path), the child's declaration
-// named beside it. Before, it pointed at the child's declaration only (`child.yaml:3:10`).
+// named beside it. Before, it pointed at the child's declaration only (`child.yaml:3:10`). Both
+// files are named as the run's load-time errors name them (as typed, else absolute).
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadPipeline } from '../../src/config/loader.js';
 import { createHarness, type Harness } from './batch-harness.js';
 
 let h: Harness;
@@ -96,5 +100,26 @@ describe("a nested pipeline's input of the wrong type at run time", () => {
     expect(result.error).toContain(`${parent}:7:22: missing required input "count" (integer)`);
     expect(result.error).toContain('its template rendered null');
     expect(result.error).not.toContain('--input');
+  });
+
+  it('names both files as the run was started with them (relative), as load-time errors do', async () => {
+    mkdirSync(join(h.dir, 'sub'));
+    h.write(join('sub', 'child.yaml'), CHILD);
+    h.write(
+      join('sub', 'parent.yaml'),
+      [
+        'name: parent',
+        'steps:',
+        `  - { name: sub, type: pipeline, file: child.yaml, inputs: { count: "{{ 'x' }}" } }`,
+        '',
+      ].join('\n'),
+    );
+    const loaded = await loadPipeline(join('sub', 'parent.yaml'), { cwd: h.dir });
+    const result = await (await h.engine.start(loaded, { mock: true })).result;
+    expect(result.status).toBe('failed');
+    expect(result.error).toContain(
+      `${join('sub', 'parent.yaml')}:3:69: input "count" must be integer, got the string "x" ` +
+        `(the child pipeline declares it at ${join('sub', 'child.yaml')}:3:10) at steps[0].inputs.count`,
+    );
   });
 });

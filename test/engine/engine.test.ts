@@ -281,7 +281,10 @@ outputs:
     const result = await runYaml(newEngine(), yaml('continue'));
     expect(result.status, result.error).toBe('succeeded');
     expect(step(result, 'b').status).toBe('failed');
-    expect(step(result, 'b').error).toMatch(/^when: undefined variable/);
+    // Placed at the condition in the file (step-template-place.test.ts), which says it is the `when`.
+    expect(step(result, 'b').error).toMatch(
+      /\.yaml:9:15: undefined variable "steps\.a\.output\.verdict" .* at steps\[1\]\.when\n/,
+    );
     expect(step(result, 'b').details).toMatchObject({ continued: true });
     expect(result.outputs.c).toBe('b was failed');
 
@@ -572,7 +575,8 @@ steps:
     );
     process.off('warning', onWarning);
     expect(result.status).toBe('failed');
-    expect(result.error).toMatch(/^variables:/);
+    // Named at the failing value's place in the file (variables-error-place.test.ts).
+    expect(result.error).toMatch(/\.yaml:5:13: undefined variable "cfg\.missing" .* at variables\.deep\n/);
     expect(warnings.filter((w) => /crashed/.test(w))).toEqual([]);
   });
 });

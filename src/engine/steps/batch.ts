@@ -16,6 +16,7 @@ import { messageOf, StepTimeoutError } from '../errors.js';
 import { ItemCommitter } from '../item-committer.js';
 import { NOTHING_SPENT, paidFor, type Spent, withSpent } from '../spent.js';
 import { NO_USAGE, type StepExecution, type StepHandler, type StepOutcome } from '../step-handler.js';
+import { placedItemError } from '../step-template-place.js';
 import { type ItemCallStats, itemCalls, itemRecordOf, runBatchItem, stopItems } from './batch-item.js';
 import { addEarlierSpend, assembleBatch, BatchAssembly, succeededItems } from './batch-journal.js';
 import { ItemPayers } from './batch-payers.js';
@@ -97,6 +98,10 @@ async function executeBatch(step: BatchStep, exec: StepExecution): Promise<StepO
   const runItem = async (index: number): Promise<void> => {
     const t0 = performance.now();
     const result = await runBatchItem(calls, exec, items[index], index, cancel.signal);
+    // A step_template's template that failed for this item is named at its place in the file (the
+    // place looked for only now), in the item's row and in the batch's failure.
+    if (result.outcome === undefined && !result.cancelled)
+      result.error = placedItemError(result.error, run.loaded, step);
     // Stopped by the batch (neither succeeded nor failed): a resume runs it again. Journaled (failed,
     // `stopped: …`) only when some of its calls were paid for: its row keeps that bill, which the
     // run's totals and a resume's budget count, and the row of its next run carries on.

@@ -7,6 +7,7 @@ import { missingInputHint, resolveInputs } from '../../config/inputs.js';
 import type { LoadedPipeline } from '../../config/loader.js';
 import { type DocPath, formatPath } from '../../config/path.js';
 import { ConfigError, type Diagnostic } from '../../errors.js';
+import { shownFile } from '../shown-file.js';
 
 /**
  * resolveInputs(child, given), its problems with an input the parent gave placed in `parent` at
@@ -19,8 +20,8 @@ export function childInputs(
   stepPath: DocPath | undefined,
 ): Record<string, unknown> {
   try {
-    // Run-time problems are journaled and read later from anywhere: the child named absolute.
-    return resolveInputs({ ...child, shownAs: child.file }, given);
+    // The child named as its other run-time errors name it (shown-file.ts).
+    return resolveInputs(child, given);
   } catch (error) {
     if (!(error instanceof ConfigError) || stepPath === undefined) throw error;
     throw new ConfigError(error.diagnostics.map((d) => atParentValue(d, given, parent, stepPath)));
@@ -38,7 +39,7 @@ function atParentValue(d: Diagnostic, given: Record<string, unknown>, parent: Lo
       ? 'its template rendered null (an empty value): make it render a value, or add `| default: …`'
       : d.hint;
   return {
-    file: parent.file,
+    file: shownFile(parent),
     ...parent.locate(path),
     path: formatPath(path),
     message: `${d.message} (the child pipeline declares it at ${declaration})`,

@@ -6,13 +6,15 @@
 import { type LoadedPipeline, loadPipeline } from '../../config/loader.js';
 import type { DocPath } from '../../config/path.js';
 import { MAX_PIPELINE_DEPTH } from '../../config/pipeline-includes.js';
-import type { PipelineStep, Step } from '../../config/schema.js';
+import type { PipelineStep } from '../../config/schema.js';
 import { ElexirionError, ExitCode } from '../../errors.js';
 import { renderDeep } from '../../template/render.js';
 import { confinedRoot } from '../confined-root.js';
 import { renderDeepAt } from '../located-render.js';
 import type { RunContext } from '../run-context.js';
 import { isFinished, runOrReuse } from '../run-or-reuse.js';
+import { shownBeside } from '../shown-file.js';
+import { docPathOf } from '../step-doc-path.js';
 import type { StepExecution, StepHandler, StepOutcome } from '../step-handler.js';
 import { NO_USAGE } from '../step-handler.js';
 import { childInputs } from './child-inputs.js';
@@ -31,7 +33,7 @@ async function executePipelineStep(step: PipelineStep, exec: StepExecution): Pro
     );
   }
   // Where this step is written in its pipeline's document (`parallel` groups searched too).
-  const at = docPathOf(run.loaded.pipeline.steps, step, ['steps']);
+  const at = docPathOf(run.loaded.pipeline.steps, step);
   const loaded = await childPipeline(step, run, at);
   const given = step.inputs ? (renderDeep(step.inputs, exec.scope) as Record<string, unknown>) : {};
   // A value of the wrong type is placed where this step writes it, the child's declaration beside it.
@@ -59,7 +61,10 @@ async function executePipelineStep(step: PipelineStep, exec: StepExecution): Pro
 async function childPipeline(step: PipelineStep, run: RunContext, at: DocPath | undefined): Promise<LoadedPipeline> {
   if (step.file !== undefined) {
     const root = confinedRoot(run);
-    return loadPipeline(step.file, { cwd: run.loaded.dir, ...(root === undefined ? {} : { root }) });
+    const loaded = await loadPipeline(step.file, { cwd: run.loaded.dir, ...(root === undefined ? {} : { root }) });
+    // Errors name it beside the parent as shown (`sub/child.yaml`), else absolute — not as `file:`
+    // is written, relative to the parent's folder.
+    return { ...loaded, shownAs: shownBeside(run.loaded, step.file) ?? loaded.file };
   }
   if (step.pipeline === undefined) {
     throw new ElexirionError(`pipeline step "${step.name}" has neither \`file:\` nor \`pipeline:\``, {
@@ -76,22 +81,14 @@ async function childPipeline(step: PipelineStep, run: RunContext, at: DocPath | 
   };
 }
 
-/** Where `step` is written among `steps` (`parallel` groups searched too), as a document path. */
-function docPathOf(steps: readonly Step[], step: Step, at: DocPath): DocPath | undefined {
-  for (const [i, candidate] of steps.entries()) {
-    if (candidate === step) return [...at, i];
-    if (candidate.type === 'parallel') {
-      const found = docPathOf(candidate.steps, step, [...at, i, 'steps']);
-      if (found) return found;
-    }
-  }
-  return undefined;
-}
-
 /** The child's steps in order (finished ones from the journal), then its outputs. */
 async function executeChild(child: RunContext, parent: RunContext): Promise<Record<string, unknown>> {
   const { pipeline } = child;
-  if (pipeline.variables) child.variables = renderDeep(pipeline.variables, child.scope()) as Record<string, unknown>;
+  // A failing template is named at its place in the child's file, as its outputs' are below.
+  if (pipeline.variables) {
+    const variables = renderDeepAt(pipeline.variables, child.scope(), child.loaded, ['variables']);
+    child.variables = variables as Record<string, unknown>;
+  }
   for (const record of parent.records.values()) {
     if (!record.key.startsWith(child.keyPrefix)) continue;
     if (isFinished(record)) child.publish(record);
