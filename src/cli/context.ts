@@ -1,5 +1,7 @@
 // What a command needs from the outside world, injectable so that tests run the CLI in-process.
 import pc from 'picocolors';
+import { createRedactor } from '../telemetry/redact.js';
+import { redactingStream } from './redacting-stream.js';
 
 type Colors = ReturnType<typeof pc.createColors>;
 
@@ -18,10 +20,15 @@ export interface CliContext {
   stderrColors: Colors;
 }
 
+/**
+ * The context of a command; its stdout and stderr pass every write through the redactor of `env`
+ * (redacting-stream.ts): no command prints a secret, whatever it prints.
+ */
 export function createCliContext(overrides: Partial<Omit<CliContext, 'colors' | 'stderrColors'>> = {}): CliContext {
-  const stdout = overrides.stdout ?? process.stdout;
-  const stderr = overrides.stderr ?? process.stderr;
   const env = overrides.env ?? process.env;
+  const redact = createRedactor(env);
+  const stdout = redactingStream(overrides.stdout ?? process.stdout, redact);
+  const stderr = redactingStream(overrides.stderr ?? process.stderr, redact);
   return {
     stdout,
     stderr,

@@ -27,6 +27,7 @@ import type { ItemRecord, Store } from '../journal/store.js';
 import { priceCall } from '../pricing/index.js';
 import type { GateRegistry } from '../resilience/gate-registry.js';
 import { EventBus } from '../telemetry/event-bus.js';
+import { createRedaction, type Redaction } from '../telemetry/redaction.js';
 import { renderDeep } from '../template/render.js';
 import { BUDGET_REFUSED_TAG, type ItemChunkData, type ItemChunkResult, sumChunkResults } from './item-queue.js';
 
@@ -34,6 +35,8 @@ export interface ItemRunnerDeps {
   store: Store;
   gates: GateRegistry;
   env: NodeJS.ProcessEnv;
+  /** The secrets of `env` no answer may carry (the worker's engine's); default: built from `env`. */
+  redaction?: Redaction;
   /** The run budgets of the cluster (a chunk's calls count against its run's, with every worker's). */
   budgets: SharedBudgetFactory;
   /**
@@ -73,6 +76,7 @@ export async function runItemChunk(
     cache,
     price: (provider, model, usage) => priceCall(provider, model, usage),
     env: deps.env,
+    redaction: deps.redaction ?? createRedaction(deps.env),
     providerFor: (run, name) => runProvider(run, name, deps.env),
   };
   const run = new RunContext({

@@ -644,6 +644,7 @@ export class ClusterWorker {
           store: this.options.store,
           gates: this.engine.gates,
           env: this.options.env,
+          redaction: this.engine.redaction,
           budgets: this.budgets.factory,
           bus: this.itemBus,
         },

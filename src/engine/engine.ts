@@ -19,6 +19,7 @@ import { assertProviderKeys } from '../providers/step-providers.js';
 import { GateRegistry } from '../resilience/gate-registry.js';
 import { EventBus } from '../telemetry/event-bus.js';
 import { type ElexirionEvent, JOURNALED_WITH_THEIR_STATE } from '../telemetry/events.js';
+import { createRedaction, type Redaction } from '../telemetry/redaction.js';
 import { messageOf, RunInterruptedError, RunStillEndingError, RunStillRunningError } from './errors.js';
 import { interruptOrphanedRuns } from './orphaned-runs.js';
 import { persistedOptions, restoredOptions } from './persisted-options.js';
@@ -132,6 +133,8 @@ export class Engine {
   private readonly cache?: CallCache;
   /** The environment provider keys are read from. */
   readonly env: Env;
+  /** The secrets of `env`, redacted from every model answer of every run (run-context.ts). */
+  readonly redaction: Redaction;
   private readonly factories: ProviderFactories;
   private readonly active = new Map<string, ActiveRun>();
   private readonly resuming = new Set<string>();
@@ -149,6 +152,8 @@ export class Engine {
     this.supervisor = new RunSupervisor(options.restartIntensity);
     if (options.cache !== false) this.cache = options.cache ?? new CallCache(this.store);
     this.env = options.env ?? process.env;
+    // Once per engine: finding an environment's secrets is not for each call (nor each run).
+    this.redaction = createRedaction(this.env);
     this.factories = options.providerFactories ?? {};
     this.services = {
       store: this.store,
@@ -157,6 +162,7 @@ export class Engine {
       ...(this.cache ? { cache: this.cache } : {}),
       price: (provider, model, usage) => priceCall(provider, model, usage),
       env: this.env,
+      redaction: this.redaction,
       providerFor: (run, name) => this.providerFor(run, name),
       ...(options.budgets ? { budgets: options.budgets } : {}),
     };

@@ -112,6 +112,7 @@ export function modelCallerFor(
       return priceCall(config?.type ?? provider, model, usage, config?.prices);
     },
     onCallFinished: (stats) => tally.add(stats),
+    redaction: services.redaction,
     ...(policy.asStep
       ? { payer: payerOf(run.id, key, run.execution), billedAlready: (e) => billedAlready(run, key, e) }
       : itemPayer === undefined

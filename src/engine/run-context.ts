@@ -14,6 +14,7 @@ import type { Env } from '../providers/settings.js';
 import type { GateRegistry } from '../resilience/gate-registry.js';
 import type { EventBus } from '../telemetry/event-bus.js';
 import { JOURNALED_WITH_THEIR_STATE } from '../telemetry/events.js';
+import type { Redaction } from '../telemetry/redaction.js';
 import { buildScope, type StepView, type TemplateScope } from '../template/scope.js';
 import { innerStop } from './errors.js';
 import { groupLayout } from './group-variables.js';
@@ -29,6 +30,8 @@ export interface EngineServices {
   price: PriceFn;
   /** The environment provider keys are read from (the engine's `env`; default process.env). */
   env: Env;
+  /** The secrets of `env`, redacted from every model answer (built once, with `env`). */
+  redaction: Redaction;
   /** Cluster mode: run budgets kept in Redis for every worker together (else each run's own BudgetGuard). */
   budgets?: SharedBudgetFactory;
   /** The provider called `name` for this run (the mock when the run is mocked). */

@@ -1,6 +1,7 @@
 // The glue between a step and a provider: one ModelCaller per step of a run. Order of a call:
 //   replay cassette ▸ cache lookup ▸ budget check ▸ gate (retry ▸ rate limit ▸ bulkhead ▸ breaker
-//   ▸ timeout) ▸ provider.generate | provider.stream ▸ record usage/cost ▸ cache put ▸ cassette record
+//   ▸ timeout) ▸ provider.generate | provider.stream ▸ redact the answer ▸ record usage/cost ▸ cache put
+//   ▸ cassette record
 // Everything the engine journals per step (attempts, retries, cache hits, cost saved) is handed
 // to `onCallFinished`, once per call, success or failure. A call's usage and cost are those of every
 // attempt the vendor billed: its answer, and any earlier answer that came back unusable (a
@@ -13,11 +14,13 @@ import { DEFAULT_CACHE_TTL_MS } from '../journal/call-cache.js';
 import { callKey } from '../journal/call-key.js';
 import type { CassettePlayer, CassetteRecorder } from '../journal/cassette.js';
 import type { ModelCaller, CallOptions as ModelCallOptions } from '../llm/model-caller.js';
+import { redactAnswer } from '../llm/redact-answer.js';
 import type { ModelRequest, ModelResponse, Provider, Usage } from '../providers/provider.js';
 import { ProviderError } from '../providers/provider-error.js';
 import { addUsage } from '../providers/usage.js';
 import type { EventBus } from '../telemetry/event-bus.js';
 import type { EventMap } from '../telemetry/events.js';
+import type { Redaction } from '../telemetry/redaction.js';
 import { abortError } from './abort.js';
 import type { GateRegistry } from './gate-registry.js';
 import type { GateCallOptions } from './provider-gate.js';
@@ -100,6 +103,12 @@ export interface ModelCallerDeps {
    * attempt simply follow each other.
    */
   onStreamReset?: () => void;
+  /**
+   * The secrets no answer may carry on (the engine's, built once from its env): each answer from a
+   * provider or a cassette is redacted with it, and each streamed chunk. Without it, answers pass as
+   * they came (a caller with no environment to protect).
+   */
+  redaction?: Redaction;
 }
 
 const NO_USAGE: Usage = { inputTokens: 0, outputTokens: 0 };
@@ -127,6 +136,7 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
   const timeoutMs = deps.timeoutMs;
   const deadline = deps.deadline;
   const onStreamReset = deps.onStreamReset;
+  const redaction = deps.redaction;
   // What this caller's finished calls streamed, to stream again after a reset (only with onStreamReset).
   let streamed = '';
 
@@ -194,9 +204,11 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
     if (replay) {
       // With the request: a miss says what changed since the recording (only read on a miss).
       const entry = replay.answer(key, { step, provider, model, request });
-      deps.cassette?.record?.record({ ...entry, step });
-      finish(stats({ replayed: true, usage: entry.response.usage, costUsd: 0, costSavedUsd: 0 }), entry.response.model);
-      return deliver(entry.response);
+      // A cassette stands in for the provider, and may have been recorded before answers were redacted.
+      const response = redaction ? redactAnswer(entry.response, redaction.redact) : entry.response;
+      deps.cassette?.record?.record({ ...entry, response, step });
+      finish(stats({ replayed: true, usage: response.usage, costUsd: 0, costSavedUsd: 0 }), response.model);
+      return deliver(response);
     }
 
     if (deps.cache && ttlMs !== false && target) {
@@ -332,9 +344,9 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
               ready.then(() =>
                 signal.aborted
                   ? Promise.reject(abortError(provider, signal))
-                  : callProvider(answerer, request, signal, callOpts),
+                  : callProvider(answerer, request, signal, callOpts, redaction),
               )
-            : callProvider(answerer, request, signal, callOpts)
+            : callProvider(answerer, request, signal, callOpts, redaction)
         ).catch(billedFor);
       }, gateOptions);
       ended = true;
@@ -355,6 +367,11 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
       );
       throw error;
     }
+    // The one point where a provider's answer enters the engine: redacted here, before anything reads
+    // it — the call loop's validation and repairs, the cache, the cassette, the step's output and
+    // the journal, later steps' templates — so that what is kept is exactly what is used, and no
+    // secret an answer carries (an agent that printed a `.env`, a vendor echoing the key) is kept.
+    if (redaction) response = redactAnswer(response, redaction.redact);
     streamed += attemptText;
 
     // The answer's own cost (what a cache hit of it saves), and the call's: billed attempts included.
@@ -427,10 +444,11 @@ function callProvider(
   request: ModelRequest,
   signal: AbortSignal,
   opts: ModelCallOptions,
+  redaction: Redaction | undefined,
 ): Promise<ModelResponse> {
   // No async frame of its own for the usual, non-streaming call (one fewer kept alive per call in flight).
   if (!opts.stream) return provider.generate(request, signal);
-  return streamProvider(provider, request, signal, opts);
+  return streamProvider(provider, request, signal, opts, redaction);
 }
 
 async function streamProvider(
@@ -438,10 +456,19 @@ async function streamProvider(
   request: ModelRequest,
   signal: AbortSignal,
   opts: ModelCallOptions,
+  redaction: Redaction | undefined,
 ): Promise<ModelResponse> {
+  // The chunks are the answer too (events, the journal, the terminal): redacted as they stream, each
+  // attempt apart — a failed attempt's held-back end is dropped with the rest of it.
+  const onChunk = opts.onChunk;
+  const chunks = onChunk && redaction ? redaction.stream(onChunk) : undefined;
   for await (const chunk of provider.stream(request, signal)) {
-    if (chunk.type === 'text') opts.onChunk?.(chunk.text);
-    else return chunk.response;
+    if (chunk.type !== 'text') {
+      chunks?.end();
+      return chunk.response;
+    }
+    if (chunks) chunks.push(chunk.text);
+    else onChunk?.(chunk.text);
   }
   // The Provider contract says a cut-off stream throws; this guards a provider that forgets.
   throw new ProviderError(provider.name, 'connection', 'the stream ended without a final response');

@@ -17,7 +17,11 @@ const HEADERS_ENV_NAME = /_CUSTOM_HEADERS$/i;
 /** Values this short are too likely to appear by chance ("1", "true") to be worth replacing. */
 const MIN_SECRET_LENGTH = 6;
 
-/** Shapes of provider keys, redacted even when they did not come from the environment. */
+/**
+ * Shapes of provider keys, redacted even when they did not come from the environment. A new one must
+ * also be covered by MAY_HOLD_SHAPE (below), and hold no whitespace nor `"` but a `Bearer`'s, where
+ * a streamed answer is cut (redaction.ts).
+ */
 export const KEY_PATTERNS: readonly RegExp[] = [
   /\bsk-[A-Za-z0-9_-]{8,}/g, // OpenAI, Anthropic (sk-ant-…)
   /\bAIza[0-9A-Za-z_-]{20,}/g, // Google API keys
@@ -88,11 +92,20 @@ function jsonEscaped(text: string): string {
   return JSON.stringify(text).slice(1, -1);
 }
 
+/**
+ * What every match of KEY_PATTERNS and of the URL rules contains (case aside): a text without any of
+ * these is scanned once, not five times. Model answers pass here whole, and most hold none.
+ */
+export const MAY_HOLD_SHAPE = /sk-|AIza|Bearer|\/\/|(?:password|passwd|pwd)=/i;
+/** The texts MAY_HOLD_SHAPE looks for (lower case): a text ending in the start of one may become one. */
+export const SHAPE_STARTS: readonly string[] = ['sk-', 'aiza', 'bearer', '//', 'password=', 'passwd=', 'pwd='];
+
 export function createRedactor(env: Readonly<Record<string, string | undefined>> = process.env): Redactor {
   const secrets = secretValues(env);
   return (text) => {
     let out = text;
     for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
+    if (!MAY_HOLD_SHAPE.test(out)) return out;
     for (const pattern of KEY_PATTERNS) out = out.replace(pattern, REDACTED);
     return redactUrl(out);
   };

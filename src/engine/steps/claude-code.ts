@@ -63,6 +63,10 @@ async function executeSession(step: ClaudeCodeStep, exec: StepExecution): Promis
   const { run, key, signal, scope } = exec;
   const request = buildRequest(step, run, scope);
   const { bus } = run.services;
+  // A session reads files and runs commands: its texts may quote a `.env`. They reach no event, no
+  // output, no later step unredacted (resilience/model-caller.ts does the same for model calls);
+  // each streamed text is a whole block of a turn, so no secret is split between two of them.
+  const { redact } = run.services.redaction;
   const model = request.model ?? 'default';
   const stream = step.stream ?? run.defaults.stream ?? run.options.stream ?? false;
   const budget = await spendingLimit(run, key, request, step.max_cost_usd);
@@ -88,7 +92,9 @@ async function executeSession(step: ClaudeCodeStep, exec: StepExecution): Promis
         step: key,
         ...(budget.cap === undefined ? {} : { budgetCap: budget.cap }),
         ...(step.max_tokens === undefined ? {} : { maxOutputTokens: step.max_tokens }),
-        ...(stream ? { onText: (text) => bus.emit('pipeline.step.chunk', { runId: run.id, step: key, text }) } : {}),
+        ...(stream
+          ? { onText: (text) => bus.emit('pipeline.step.chunk', { runId: run.id, step: key, text: redact(text) }) }
+          : {}),
       },
     );
   } catch (error) {
@@ -136,7 +142,7 @@ async function executeSession(step: ClaudeCodeStep, exec: StepExecution): Promis
     cached: false,
   });
   return {
-    output: result.text,
+    output: redact(result.text),
     usage: result.usage,
     costUsd: result.costUsd,
     attempts: 1,
