@@ -135,7 +135,8 @@ export function attachProgress(bus: EventBus, ctx: CliContext, options: Progress
       const figures = e.fromJournal
         ? ''
         : c.dim(`  ${formatDuration(e.durationMs)}  ${formatTokens(e.usage)}  ${formatCost(e.costUsd)}`);
-      const error = e.error ? `\n    ${c.red(e.error)}` : '';
+      // Every line of it under the step (a placed error's `hint:` line included), not just the first.
+      const error = e.error ? e.error.split('\n').map((text) => `\n    ${c.red(text)}`).join('') : '';
       line(`${icon} ${e.step}${e.status === 'skipped' ? c.dim(' skipped') : ''}${from}${figures}${error}`);
     }),
   ];

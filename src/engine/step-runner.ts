@@ -149,8 +149,7 @@ export async function runStep(
         details: failedDetails(failedSpent),
       });
       record.startedAt = startedAt;
-      record.error =
-        fallbacks.length > 0 ? `${messageOf(error)}; fallback failed: ${messageOf(lastError)}` : messageOf(error);
+      record.error = fallbacks.length > 0 ? bothFailures(messageOf(error), messageOf(lastError)) : messageOf(error);
       // A budget refusal is the run's limit, not the step's failure: no `on_error` absorbs it — nor
       // that of a group or a pipeline step whose sub-step was refused (see isBudgetRefusal).
       if (onError === 'continue' && !isBudgetRefusal(lastError)) {
@@ -488,4 +487,12 @@ async function commit(run: RunContext, record: StepRecord, t0: number): Promise<
   run.noteCommitted(record);
   run.publish(record);
   run.services.bus.emit('pipeline.step.stop', stop);
+}
+
+/**
+ * A step's failure and its last fallback's, in one message: on one line when the step's is one
+ * line; else the fallback's on a line of its own, so that the step's `hint:` line stays with it.
+ */
+function bothFailures(step: string, fallback: string): string {
+  return step.includes('\n') ? `${step}\nfallback failed: ${fallback}` : `${step}; fallback failed: ${fallback}`;
 }

@@ -234,3 +234,26 @@ describe("a batch's progress lines", () => {
     expect(two.stderr).toMatch(/each: 0\/2\n(.*\n)*\s+each: 2\/2\n/);
   });
 });
+
+describe('a failed step', () => {
+  it('prints every line of its error under it, a placed error’s hint line included', () => {
+    const { bus, text } = watch({});
+    start(bus, 'review');
+    bus.emit('pipeline.step.stop', {
+      runId: 'r1',
+      step: 'review',
+      type: 'mock',
+      status: 'failed',
+      durationMs: 3,
+      usage: { inputTokens: 0, outputTokens: 0 },
+      costUsd: 0,
+      attempts: 1,
+      fromJournal: false,
+      error: 'review.yaml:8:24: undefined variable "x" at steps[1].prompt\n  hint: use `| default: …`',
+    });
+    const lines = stripVTControlCharacters(text()).split('\n');
+    const at = lines.findIndex((l) => l.includes('review.yaml:8:24'));
+    expect(lines[at]).toBe('    review.yaml:8:24: undefined variable "x" at steps[1].prompt');
+    expect(lines[at + 1]).toBe('      hint: use `| default: …`');
+  });
+});

@@ -165,7 +165,8 @@ describe("a step's own template failing at run time", () => {
     ]);
     const second = await h.run(inherited, { doc: {} });
     const place = `${inherited}:7:17: ${UNDEFINED} "{{ inputs.doc.title }}" at steps[0].prompt\n${HINT}`;
-    expect(second.error).toBe(`step "s" failed: ${place}; fallback failed: ${place}`);
+    // The step's hint stays with it; the fallback's failure follows on a line of its own.
+    expect(second.error).toBe(`step "s" failed: ${place}\nfallback failed: ${place}`);
   });
 
   it("an inline child pipeline's step: in the parent file, below `pipeline:`", async () => {
