@@ -46,11 +46,16 @@ export class BatchFanOut implements RemoteBatch {
   private readonly batches: Queue<BatchJobData, BatchJobResult>;
   private readonly items: Queue<ItemChunkData, ItemChunkResult>;
 
+  /**
+   * `traceparent`: the span of a run's step open on this worker, as a W3C traceparent (given when the
+   * worker traces): a flow's chunks carry their batch step's, and their spans go under it.
+   */
   constructor(
     private readonly store: Store,
     private readonly redis: Redis,
     private readonly prefix: string,
     private readonly chunkSize = DEFAULT_CHUNK_SIZE,
+    private readonly traceparent?: (runId: string, stepKey: string) => string | undefined,
   ) {
     this.flows = new FlowProducer({ connection: redis, prefix });
     this.batches = batchesQueue(redis, prefix);
@@ -134,8 +139,10 @@ export class BatchFanOut implements RemoteBatch {
       if (state === 'unknown') {
         // The chunks read the run's steps so far from the journal (a budget's spend).
         await this.store.publish();
-        // One transaction: the parent and all its chunks exist, or none does.
-        await this.flows.add(batchFlow(runId, stepKey, generation, total, this.chunkSize));
+        // One transaction: the parent and all its chunks exist, or none does. A flow joined later (a
+        // run taken over) keeps the step span of the execution that created it: a job's data is set.
+        const traceparent = this.traceparent?.(runId, stepKey);
+        await this.flows.add(batchFlow(runId, stepKey, generation, total, this.chunkSize, traceparent));
         return generation;
       }
       if (!(await this.spent(request, generation, state))) return generation;

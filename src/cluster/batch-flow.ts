@@ -13,7 +13,7 @@
 //    every run as a resume, and a re-delivery is one more), so the state of the flow itself does.
 import { type FlowJob, type JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { chunkJobId, ITEM_JOB_OPTIONS, ITEMS_QUEUE, type ItemChunkResult } from './item-queue.js';
+import { chunkJobId, ITEM_JOB_OPTIONS, ITEMS_QUEUE, type ItemChunkData, type ItemChunkResult } from './item-queue.js';
 
 export const BATCHES_QUEUE = 'batches';
 
@@ -46,20 +46,33 @@ export function batchJobId(runId: string, stepKey: string, generation: number): 
   return `${runId}|${stepKey}|g${generation}`;
 }
 
-/** Generation `generation` of the batch of `total` items: the parent and one child per chunk. */
+/**
+ * Generation `generation` of the batch of `total` items: the parent and one child per chunk. Each
+ * chunk carries `traceparent` (the batch step's span) when given.
+ */
 export function batchFlow(
   runId: string,
   stepKey: string,
   generation: number,
   total: number,
   chunkSize: number,
+  traceparent?: string,
 ): FlowJob {
   const children: FlowJob[] = [];
   for (let from = 0; from < total; from += chunkSize) {
+    const data: ItemChunkData = {
+      runId,
+      stepKey,
+      generation,
+      from,
+      to: Math.min(total, from + chunkSize),
+      enqueuedAt: Date.now(),
+    };
+    if (traceparent !== undefined) data.traceparent = traceparent;
     children.push({
       name: 'items',
       queueName: ITEMS_QUEUE,
-      data: { runId, stepKey, generation, from, to: Math.min(total, from + chunkSize), enqueuedAt: Date.now() },
+      data,
       opts: { ...ITEM_JOB_OPTIONS, jobId: chunkJobId(runId, stepKey, generation, from), failParentOnFailure: true },
     });
   }

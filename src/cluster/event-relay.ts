@@ -26,6 +26,12 @@ export interface RelayedEvent {
   attempt: string;
   /** The seq of that execution's first event: its events from there on replace what an earlier one sent. */
   base: number;
+  /**
+   * The `at` of that execution's `pipeline.execution.start` (at `base`), when the relay saw it: with
+   * `base`, the execution as an event stream's ids name it (server/routes/event-id.ts), so that a
+   * server can tell a client's id of the execution under way, before its start is journaled.
+   */
+  startAt?: number;
 }
 
 /** Entries a run's stream keeps at least (a long streamed answer is a few thousand chunks). */
@@ -44,6 +50,7 @@ export function runEventsKey(prefix: string, runId: string): string {
 interface Attempt {
   id: string;
   base: number;
+  startAt?: number;
   refreshedAt: number;
 }
 
@@ -78,6 +85,7 @@ export class EventRelay {
     let attempt = this.attempts.get(runId);
     if (!attempt || event.type === 'pipeline.execution.start') {
       attempt = { id: randomBytes(6).toString('base64url'), base: seq ?? last + 1, refreshedAt: 0 };
+      if (event.type === 'pipeline.execution.start') attempt.startAt = event.at;
       this.attempts.set(runId, attempt);
     }
     const ended = event.type === 'pipeline.execution.stop';
@@ -93,6 +101,7 @@ export class EventRelay {
       attempt: attempt.id,
       base: attempt.base,
     };
+    if (attempt.startAt !== undefined) relayed.startAt = attempt.startAt;
     const key = runEventsKey(this.prefix, runId);
     const message = this.redact(JSON.stringify(relayed));
     this.redis.xadd(key, 'MAXLEN', '~', RELAY_MAX_LEN, '*', 'e', message).catch(() => {});

@@ -16,6 +16,11 @@ export interface ItemChunkData {
   from: number;
   to: number;
   enqueuedAt: number;
+  /**
+   * The batch step's span, as a W3C traceparent, when the run's worker traces: the chunk's span goes
+   * under it (chunk-tracing.ts), on whichever worker runs the chunk. Absent otherwise.
+   */
+  traceparent?: string;
 }
 
 /**

@@ -61,6 +61,23 @@ export class LiveRunEvents {
   }
 }
 
+/**
+ * The execution of a run its worker is running now, as its relayed events name it (their `base` and
+ * `startAt`): that of the last event its stream holds, unless that event is the execution's stop.
+ * Undefined when the stream names none: empty or expired (Redis lost it, the run is idle), a worker
+ * that relays no `startAt`. One command, for a client that comes back with an event id.
+ */
+export async function relayedExecution(
+  redis: Redis,
+  prefix: string,
+  runId: string,
+): Promise<{ seq: number; at: number } | undefined> {
+  const [entry] = await redis.xrevrange(runEventsKey(prefix, runId), '+', '-', 'COUNT', 1);
+  const last = entry ? parse(entry[1]) : undefined;
+  if (last?.startAt === undefined || last.type === 'pipeline.execution.stop') return undefined;
+  return { seq: last.base, at: last.startAt };
+}
+
 function parse(fields: string[]): RelayedEvent | undefined {
   const json = fields[fields.indexOf('e') + 1];
   if (json === undefined) return undefined;

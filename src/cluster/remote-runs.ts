@@ -16,6 +16,7 @@ import { UsageError } from '../errors.js';
 import type { Store } from '../journal/store.js';
 import type { RemoteRuns } from '../server/server-deps.js';
 import { type ClusterConfig, redisConnection } from './connection.js';
+import { relayedExecution } from './live-events.js';
 import { enqueueRun, RUN_CANCEL_TTL_S, type RunJobData, type RunJobResult, runCancelKey, runsQueue } from './queues.js';
 import { RunEventFeed } from './run-event-feed.js';
 
@@ -101,6 +102,10 @@ export class ClusterRuns implements RemoteRuns {
     const job = await this.queue.getJob(runId);
     // The job `resume` enqueued, as a worker tells it (worker.ts): its count is still the journal's.
     return job !== undefined && job.data.resumes === resumes && LIVE_STATES.has(await job.getState());
+  }
+
+  runningExecution(runId: string): Promise<{ seq: number; at: number } | undefined> {
+    return relayedExecution(this.redis, this.config.prefix, runId);
   }
 
   followEvents(runId: string, afterSeq: number): Promise<RunEventFeed> {

@@ -101,7 +101,7 @@ export class RunEventSequence {
     if (event.seq === undefined) {
       const after = event.after ?? 0;
       if (after < this.next - 1) return; // its place was passed: it would be out of order
-      const { attempt: _a, base: _b, after: _after, ...shown } = event;
+      const { attempt: _a, base: _b, after: _after, startAt: _s, ...shown } = event;
       const waiting = this.unsequenced.get(after) ?? [];
       waiting.push(shown);
       this.unsequenced.set(after, waiting);
@@ -172,7 +172,7 @@ export class RunEventSequence {
         const { runId: _r, ...shown } = fromJournal;
         this.ready.push(shown);
       } else if (fromLive) {
-        const { attempt: _a, base: _b, after: _after, ...shown } = fromLive;
+        const { attempt: _a, base: _b, after: _after, startAt: _s, ...shown } = fromLive;
         this.ready.push(shown);
         if (this.next > this.confirmed) this.unconfirmed.set(this.next, identity(fromLive));
       }

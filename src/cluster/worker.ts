@@ -42,7 +42,7 @@ import { SharedBudgets } from './shared-budgets.js';
 import { SharedGates } from './shared-gates.js';
 import { SharedRateLimits } from './shared-rate-limits.js';
 import { type ClusterTiming, clusterTiming } from './timing.js';
-import { attachWorkerTelemetry } from './worker-telemetry.js';
+import { attachWorkerTelemetry, type WorkerTelemetry } from './worker-telemetry.js';
 
 export interface ClusterWorkerOptions {
   config: ClusterConfig;
@@ -124,8 +124,8 @@ export class ClusterWorker {
   private readonly ownerRetryMs: number;
   private readonly detachBatch: () => void;
   private readonly detachRelay: () => void;
-  /** Ends the run log and the tracing (flushing the last spans). */
-  private readonly detachTelemetry: () => Promise<void>;
+  /** The run log and the tracing: closed (the last spans flushed) once the worker has drained. */
+  private readonly telemetry: WorkerTelemetry;
   /** What leaves the worker in Redis or the journal from an error's text: no secret (redact.ts). */
   private readonly redact: Redactor;
   private readonly cancelWatch: NodeJS.Timeout;
@@ -173,7 +173,7 @@ export class ClusterWorker {
     // After the engine: its own subscriber gives each event the seq the relay publishes it with.
     this.redact = createRedactor(options.env);
     this.detachRelay = new EventRelay(this.redis, config.prefix, this.engine, this.redact).attach(bus);
-    this.detachTelemetry = attachWorkerTelemetry({
+    this.telemetry = attachWorkerTelemetry({
       runs: bus,
       items: this.itemBus,
       ...(options.logger ? { logger: options.logger } : {}),
@@ -213,6 +213,7 @@ export class ClusterWorker {
       this.redis,
       config.prefix,
       options.chunkSize ?? chunkSizeFrom(options.env),
+      this.telemetry.traceparent,
     );
     this.detachBatch = attachRemoteBatch(bus, this.fanOut);
     this.items = new Worker<ItemChunkData, ItemChunkResult>(
@@ -416,7 +417,7 @@ export class ClusterWorker {
       await this.redis.quit().catch(() => {});
     }
     // The runs have ended (their last spans too): those still to export go now.
-    await this.detachTelemetry();
+    await this.telemetry.close();
     // Last: what the drain did is scraped until the worker is gone.
     await this.metricsServer?.close();
     this.metrics?.detach();
@@ -638,6 +639,7 @@ export class ClusterWorker {
     }, 500);
     // What every delivery of the chunk counted: a delivery that finds items done still reports theirs.
     const ledger = new ChunkStats(this.redis, prefix, id, token ?? `attempt ${job.attemptsStarted}`);
+    const traced = this.telemetry.chunks?.begin(job);
     try {
       const own = await runItemChunk(
         {
@@ -655,8 +657,11 @@ export class ClusterWorker {
         () => cancelled || this.givenUpIfFrozen(),
         (stats) => ledger.record(stats),
       );
-      return await ledger.total(own);
+      const total = await ledger.total(own);
+      traced?.end();
+      return total;
     } catch (error) {
+      traced?.end(error);
       // Finished items are journaled; another worker does the rest.
       if (this.draining && controller.signal.aborted) await this.handBack(job, token);
       throw error;

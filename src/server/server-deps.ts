@@ -75,6 +75,12 @@ export interface RemoteRuns {
   resumeQueued(runId: string, resumes: number): Promise<boolean>;
   /** The run's events after `afterSeq`, as they happen: journaled ones with their seq, in order, each once. */
   followEvents(runId: string, afterSeq: number): Promise<RemoteEventFeed>;
+  /**
+   * The execution of the run under way on a worker now, as its `pipeline.execution.start` names it
+   * (`seq`, `at`), when known — its start may not be journaled yet: a client's event id of it is
+   * taken at its word (routes/execution-marks.ts), as a local server does for its own executions.
+   */
+  runningExecution?(runId: string): Promise<{ seq: number; at: number } | undefined>;
   /** Rejects when the cluster's Redis does not answer a PING (GET /health asks; it bounds the wait). */
   ping(): Promise<void>;
   close(): Promise<void>;

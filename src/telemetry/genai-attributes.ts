@@ -28,4 +28,7 @@ export const ELEXIRION = {
   cached: 'elexirion.cache_hit',
   attempts: 'elexirion.attempts',
   resumed: 'elexirion.resumed',
+  // The items of a batch a cluster chunk job runs (its span's; inclusive, as error messages name them).
+  chunkFirstItem: 'elexirion.chunk.first_item',
+  chunkLastItem: 'elexirion.chunk.last_item',
 } as const;

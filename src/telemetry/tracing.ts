@@ -6,8 +6,9 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import { CallSpans } from './call-spans.js';
 import type { EventBus } from './event-bus.js';
-import { ELEXIRION, GEN_AI } from './genai-attributes.js';
+import { ELEXIRION } from './genai-attributes.js';
 import { otlpTracesUrl } from './otlp-traces-url.js';
 import { createRedactor, type Redactor } from './redact.js';
 
@@ -71,14 +72,24 @@ interface OpenStep {
   span: Span;
 }
 
+/** What attachTracing returns: the unsubscribe function, which also finds the spans open now. */
+export interface AttachedTracing {
+  (): void;
+  /**
+   * The span of a step of a run, while it is open: a batch spread over a cluster hands its context
+   * to its chunk jobs, so that their item calls, traced on other workers, join the run's trace.
+   */
+  stepSpan(runId: string, step: string): Span | undefined;
+}
+
 /** Turns the bus's events into spans; returns the unsubscribe function. */
-export function attachTracing(bus: EventBus, tracer: Tracer, options: TracingOptions = {}): () => void {
+export function attachTracing(bus: EventBus, tracer: Tracer, options: TracingOptions = {}): AttachedTracing {
   const redact = options.redact ?? createRedactor();
   const runs = new Map<string, Span>();
   // In the order they started: an enclosing step is always before the steps it holds.
   const steps = new Map<string, OpenStep>();
-  // Provider calls of a step, oldest first (a step with fallbacks may call several in turn).
-  const calls = new Map<string, { model: string; span: Span }[]>();
+  // Provider calls, by step.
+  const calls = new CallSpans(tracer, redact);
   const stepKey = (runId: string, step: string) => `${runId}\u0000${step}`;
   const within = (parent: Span | undefined): Context =>
     parent ? trace.setSpan(context.active(), parent) : context.active();
@@ -89,14 +100,7 @@ export function attachTracing(bus: EventBus, tracer: Tracer, options: TracingOpt
   /** Ends, failed with `why`, the call spans of a run still waiting for their answer. */
   const endCalls = (runId: string, why: string, at: number): void => {
     const ofRun = stepKey(runId, '');
-    for (const [key, open] of calls) {
-      if (!key.startsWith(ofRun)) continue;
-      for (const call of open) {
-        failed(call.span, why);
-        call.span.end(at);
-      }
-      calls.delete(key);
-    }
+    calls.endWhere((key) => key.startsWith(ofRun), why, at);
   };
 
   /**
@@ -214,113 +218,18 @@ export function attachTracing(bus: EventBus, tracer: Tracer, options: TracingOpt
     }),
     bus.on('pipeline.provider.request', (e, at) => {
       const key = stepKey(e.runId, e.step);
-      const open = calls.get(key) ?? [];
-      const current = open.find((c) => c.model === e.model);
-      // A retry is the same call trying again: an event on its span, not a new span.
-      if (current && e.attempt > 1) {
-        current.span.addEvent('retry', { attempt: e.attempt }, at);
-        return;
-      }
-      const span = tracer.startSpan(
-        callName(e.model),
-        {
-          kind: SpanKind.CLIENT,
-          startTime: at,
-          attributes: {
-            ...providerAttributes(e.provider, e.providerType),
-            [GEN_AI.operationName]: 'chat',
-            [GEN_AI.requestModel]: e.model,
-            [ELEXIRION.runId]: e.runId,
-            [ELEXIRION.step]: e.step,
-          },
-        },
-        within(steps.get(key)?.span ?? parentOf(e.runId, e.step)),
-      );
-      calls.set(key, [...open, { model: e.model, span }]);
+      calls.request(key, e, at, () => within(steps.get(key)?.span ?? parentOf(e.runId, e.step)));
     }),
     bus.on('pipeline.provider.response', (e, at) => {
       const key = stepKey(e.runId, e.step);
-      const open = calls.get(key) ?? [];
-      // An answer that came after its run had stopped (its call span ended with the run): a span of
-      // its own now would be a root whose run and step are gone — a trace of one span, misleading.
-      if (open.length === 0 && !runs.has(e.runId)) return;
-      let index = open.findIndex((c) => c.model === e.model);
-      // An answer naming another model than was asked (a claude_code session asked for its default,
-      // or an alias the vendor expands) still ends the call this step opened: only a cache hit or a
-      // replay has none.
-      if (index < 0 && !e.cached && open.length > 0) index = 0;
-      let span: Span;
-      if (index >= 0) {
-        span = (open[index] as { span: Span }).span;
-        open.splice(index, 1);
-        if (open.length === 0) calls.delete(key);
-      } else {
-        // A cache hit or a replay: no request went out, the span covers the lookup.
-        span = tracer.startSpan(
-          callName(e.model),
-          {
-            kind: SpanKind.CLIENT,
-            startTime: at - e.durationMs,
-            attributes: {
-              ...providerAttributes(e.provider, e.providerType),
-              [GEN_AI.operationName]: 'chat',
-              [GEN_AI.requestModel]: e.model,
-              [ELEXIRION.runId]: e.runId,
-              [ELEXIRION.step]: e.step,
-            },
-          },
-          within(steps.get(key)?.span ?? parentOf(e.runId, e.step)),
-        );
-      }
-      // A cache hit or a replay used no tokens (its usage is the original call's, which it repeats): a
-      // backend adding up gen_ai.usage must not count it as spent, as the metrics and totals do not.
-      span.setAttributes({
-        // The model that answered: the event names it only where it is not the one asked for.
-        [GEN_AI.responseModel]: e.responseModel ?? e.model,
-        [GEN_AI.inputTokens]: e.cached ? 0 : e.usage.inputTokens,
-        [GEN_AI.outputTokens]: e.cached ? 0 : e.usage.outputTokens,
-        [ELEXIRION.cached]: e.cached,
-        ...(e.costUsd === null ? {} : { [ELEXIRION.costUsd]: e.costUsd }),
-      });
-      if (e.error) {
-        failed(span, e.error);
-        // The conventions' error.type: low-cardinality, what a backend groups failures by.
-        span.setAttribute(ERROR_TYPE, e.errorKind ?? '_OTHER');
-      }
-      span.end(at);
+      // No span for an answer whose run has stopped: see CallSpans.response.
+      calls.response(key, e, at, () =>
+        runs.has(e.runId) ? within(steps.get(key)?.span ?? parentOf(e.runId, e.step)) : undefined,
+      );
     }),
   ];
-  return () => {
+  const detach = () => {
     for (const off of offs) off();
   };
-}
-
-/** OpenTelemetry's general attribute for the class of a failure (`_OTHER` when none is known). */
-const ERROR_TYPE = 'error.type';
-
-/** The GenAI convention's span name: `{operation} {model}`. */
-function callName(model: string): string {
-  return `chat ${model}`;
-}
-
-/**
- * The conventions' well-known value of each provider type. An `openai` type pointed at another
- * server (Ollama, vLLM, a gateway) is still `openai`: the conventions name the protocol the client
- * speaks when the actual system is unknown.
- */
-const CONVENTION_NAMES: Readonly<Record<string, string>> = {
-  anthropic: 'anthropic',
-  openai: 'openai',
-  gemini: 'gcp.gemini',
-};
-
-/**
- * The provider, under the current attribute and the deprecated one, by the conventions' value of its
- * type (else its type, else its name: `mock`, `claude_code`); the pipeline's own name beside it.
- */
-function providerAttributes(provider: string, type: string | undefined): Record<string, string> {
-  // No type: the events leave it out where it is the name (a built-in's, or a mocked run's `mock`).
-  const kind = type ?? provider;
-  const name = CONVENTION_NAMES[kind] ?? kind;
-  return { [GEN_AI.providerName]: name, [GEN_AI.system]: name, [ELEXIRION.provider]: provider };
+  return Object.assign(detach, { stepSpan: (runId: string, step: string) => steps.get(stepKey(runId, step))?.span });
 }

@@ -4,6 +4,7 @@
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EventRelay, type RelayedEvent, runEventsKey } from '../../src/cluster/event-relay.js';
+import { relayedExecution } from '../../src/cluster/live-events.js';
 import { EventBus } from '../../src/telemetry/event-bus.js';
 import { createRedactor } from '../../src/telemetry/redact.js';
 import { REDIS_URL } from './harness.js';
@@ -69,6 +70,10 @@ describe('EventRelay', () => {
     expect(chunk.base).toBe(1);
     expect(again.attempt).not.toBe(first.attempt);
     expect(again.base).toBe(3);
+    // Each names its execution as the event stream's ids do: its start's seq (base) and `at`.
+    expect(chunk.startAt).toBe(first.at);
+    expect(again.startAt).toBe(again.at);
+    expect(await relayedExecution(redis, prefix, 'r1')).toEqual({ seq: 3, at: again.at });
     expect(chunk.data.text).toBe('the key is [REDACTED]');
     const raw = JSON.stringify(await redis.xrange(runEventsKey(prefix, 'r1'), '-', '+'));
     expect(raw).not.toContain(key);

@@ -50,7 +50,10 @@ async function liveCluster(): Promise<ClusterHarness> {
 }
 
 interface SseEvent {
+  /** The seq the event's `id:` names (`SEQ@START-AT`). */
   id?: number;
+  /** The `id:` as sent, for Last-Event-ID. */
+  rawId?: string;
   type: string;
   payload: { seq: number | null; type: string; data: Record<string, unknown> };
   receivedAt: number;
@@ -59,12 +62,12 @@ interface SseEvent {
 /** Reads a run's event stream to its end, or until `enough` says so. */
 async function readEvents(
   url: string,
-  options: { lastEventId?: number; enough?: (events: SseEvent[]) => boolean } = {},
+  options: { lastEventId?: string; enough?: (events: SseEvent[]) => boolean } = {},
 ): Promise<SseEvent[]> {
   const abort = new AbortController();
   const response = await fetch(url, {
     signal: abort.signal,
-    headers: options.lastEventId === undefined ? {} : { 'last-event-id': String(options.lastEventId) },
+    headers: options.lastEventId === undefined ? {} : { 'last-event-id': options.lastEventId },
   });
   expect(response.status).toBe(200);
   const reader = (response.body as ReadableStream<Uint8Array>).getReader();
@@ -86,7 +89,7 @@ async function readEvents(
         if (data === undefined) continue; // a keep-alive comment
         const id = field('id');
         events.push({
-          ...(id === undefined ? {} : { id: Number(id) }),
+          ...(id === undefined ? {} : { id: Number(id.split('@')[0]), rawId: id }),
           type: field('event') as string,
           payload: JSON.parse(data),
           receivedAt: Date.now(),
@@ -158,7 +161,7 @@ describe('live events in cluster mode', () => {
     // One client reads it all; another leaves after three tokens and comes back with Last-Event-ID.
     const whole = readEvents(events);
     const firstPart = await readEvents(events, { enough: (seen) => chunksOf(seen).length >= 3 });
-    const lastId = firstPart.filter((e) => e.id !== undefined).at(-1)?.id as number;
+    const lastId = firstPart.filter((e) => e.id !== undefined).at(-1)?.rawId as string;
     const rest = await readEvents(events, { lastEventId: lastId });
     const all = await whole;
 

@@ -59,7 +59,9 @@ describe('serve --cluster', () => {
       expect(types[0]).toBe('pipeline.execution.start');
       expect(types.filter((t) => t === 'pipeline.step.stop')).toHaveLength(3);
       expect(types.at(-1)).toBe('pipeline.execution.stop');
-      const ids = [...stream.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
+      // `SEQ@START-AT`: the seq, and the execution it belongs to (routes/event-id.ts).
+      const ids = [...stream.matchAll(/^id: (\d+)@\d+-\d+$/gm)].map((m) => Number(m[1]));
+      expect(ids.length).toBeGreaterThan(0);
       expect(ids).toEqual([...ids].sort((a, b) => a - b));
       const result = (await (await fetch(`${url}/runs/${id}`)).json()) as { status: string; outputs: unknown };
       expect(result.status).toBe('succeeded');

@@ -1,6 +1,7 @@
 // Which execution of a run an event belongs to, and where a stream resumes for a Last-Event-ID that
 // names its execution (routes/event-id.ts) — read from the journal, and from the execution running
-// here now, whose start may not be journaled yet (it is, with its first commit).
+// now (here, or on a cluster's worker as its relay names it), whose start may not be journaled yet
+// (it is, with its first commit).
 //
 // A run's executions follow one another in seq order, each starting right after the journal's last
 // event: what an execution sent at seqs from the next one's start on was never journaled, and is
@@ -43,8 +44,8 @@ export async function agreedSeq(
   const [start] = await store.getEvents(runId, execution.seq - 1, 1);
   if (start?.seq !== execution.seq || start.type !== START || !same(execution, start)) {
     // Never journaled: it crashed before its first commit, and a later execution took its seqs —
-    // or, under a cluster, it runs on a worker that has not committed yet: sent again from its
-    // start then, rather than risk a void event kept.
+    // or, under a cluster, it runs on a worker that has not committed yet and whose relay did not
+    // name it (`current`): sent again from its start then, rather than risk a void event kept.
     return execution.seq - 1;
   }
   // Journaled: the client's events are the journal's up to the next execution's start, if any.

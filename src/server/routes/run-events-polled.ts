@@ -1,8 +1,13 @@
 // GET /runs/:id/events under `serve --cluster`: the run executes on a worker, so its events come
 // from the cluster (RemoteRuns.followEvents): the journal's after Last-Event-ID, merged with those
 // the worker relays live through Redis — a streaming step's tokens arrive as they are produced.
-// The `id:` of each event is its journal seq, as in local mode, so a client that reconnects misses
-// nothing; events the journal does not keep (a step taken from it on resume) come without `id:`.
+// The `id:` of each event is its journal seq with its execution (`SEQ@START-AT`, routes/event-id.ts),
+// as in local mode, so a client that reconnects misses nothing — even with an id of an execution
+// that died since, on a worker, with events it had sent live but never journaled: the stream goes
+// on where the client and the journal agree (execution-marks.ts). An id of the execution a worker
+// runs now is taken at its word, as a local server takes one of its own: the worker's relay names
+// that execution (RemoteRuns.runningExecution). Events the journal does not keep (a step taken
+// from it on resume) come without `id:`.
 // The stream ends once the run is over — not while a resume of it waits in the queue: until a
 // worker takes it, the journal still tells how the run's last execution ended (its final status,
 // its execution.stop), and the stream follows on into the resumed execution.
@@ -10,7 +15,9 @@ import type { Context } from 'hono';
 import { type SSEStreamingApi, streamSSE } from 'hono/streaming';
 import { claimOf } from '../../journal/run-fence.js';
 import type { RemoteRuns, ServerDeps } from '../server-deps.js';
+import { type ExecutionMark, formatEventId, type ResumeFrom } from './event-id.js';
 import { eventPayload } from './event-payload.js';
+import { agreedSeq, resumedExecution } from './execution-marks.js';
 import { streamFailed } from './stream-failed.js';
 
 const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
@@ -21,14 +28,27 @@ const SETTLE_MS = 2_000;
 /** The queue is asked every this many polls whether a run may still move (a final one: at once, then so). */
 const QUEUE_EVERY = 5;
 
-export function polledRunEvents(
+const START = 'pipeline.execution.start';
+
+export async function polledRunEvents(
   c: Context,
   deps: ServerDeps,
   remote: RemoteRuns,
   runId: string,
-  afterSeq: number,
-): Response {
+  from: ResumeFrom,
+): Promise<Response> {
   const { store } = deps.engine;
+  // Read before the stream begins: a journal that cannot be read is a clear error status. The
+  // worker's execution is asked only of a client that comes back (one from the start needs none).
+  const running = from.seq > 0 ? await remote.runningExecution?.(runId) : undefined;
+  const afterSeq = await agreedSeq(store, runId, from, running);
+  // The execution of the first event sent; each start sent after it names the next one.
+  let execution: ExecutionMark | undefined = await resumedExecution(store, runId, from, afterSeq, running, true);
+  const idOf = (seq: number | undefined, type: string, at: number): string | undefined => {
+    if (seq === undefined) return undefined;
+    if (type === START) execution = { seq, at };
+    return formatEventId(seq, execution);
+  };
   return streamSSE(c, async (stream) => {
     try {
       await follow(stream);
@@ -55,12 +75,15 @@ export function polledRunEvents(
       for (let tick = 0; !aborted; ) {
         for (const event of await feed.next(POLL_MS)) {
           // A stop may belong to an execution that is resumed since: a start follows it.
-          if (event.type === 'pipeline.execution.start') stopSeen = false;
+          if (event.type === START) stopSeen = false;
           if (event.type === 'pipeline.execution.stop') stopSeen = true;
+          // The feed goes back to a new execution's start when one replaces events it sent (a worker
+          // died): the ids go back with it, naming that execution.
+          const id = idOf(event.seq, event.type, event.at);
           await stream.writeSSE({
             event: event.type,
             data: JSON.stringify(eventPayload(deps, event)),
-            ...(event.seq === undefined ? {} : { id: String(event.seq) }),
+            ...(id === undefined ? {} : { id }),
           });
           lastWrite = Date.now();
         }

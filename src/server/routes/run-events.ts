@@ -49,7 +49,7 @@ export async function runEventsRoute(c: Context, deps: ServerDeps): Promise<Resp
   const runId = normalizeRunId(c.req.param('id') as string);
   const from = lastEventId(c);
   await requireRun(deps, runId);
-  if (deps.remote) return polledRunEvents(c, deps, deps.remote, runId, await agreedSeq(store, runId, from));
+  if (deps.remote) return polledRunEvents(c, deps, deps.remote, runId, from);
   /** The run's execution under way here, if any. */
   const current = (): ExecutionMark | undefined => (engine.isActive(runId) ? hub.execution(runId) : undefined);
   const currentThen = current();
