@@ -25,6 +25,11 @@ export class CallTally {
   private pricedCalls = 0;
   provider?: string;
   model?: string;
+  /**
+   * The executions whose calls this one counted as its own (recovered: paid there, crashed before
+   * any record carried them): a failed record of the step lists them (step-runner.ts).
+   */
+  recoveredFrom?: string[];
 
   /**
    * The step's cost: what its priced calls cost, never forgotten because another call of the step
@@ -43,6 +48,10 @@ export class CallTally {
     // that call is this step's own, paid in an execution that crashed before the step was journaled.
     const free = (stats.cached || stats.replayed) && !stats.recovered;
     if (free) this.cacheHits++;
+    else if (stats.paidIn !== undefined) {
+      this.recoveredFrom ??= [];
+      if (!this.recoveredFrom.includes(stats.paidIn)) this.recoveredFrom.push(stats.paidIn);
+    }
     this.costSavedUsd += stats.costSavedUsd;
     if (free) return;
     // A failed call spent what the vendor billed its attempts for (answers that came back unusable),

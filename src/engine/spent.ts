@@ -28,6 +28,12 @@ export interface Spent {
    * totals count the batch's other journaled items (an earlier attempt's) from the journal.
    */
   items?: number;
+  /**
+   * The executions of the run whose calls were counted in this bill as paid (recovered: they
+   * crashed before a record carried them): a failed record lists them with its own (`executions`),
+   * so that a later execution counts them no more.
+   */
+  recoveredFrom?: string[];
 }
 
 export const NOTHING_SPENT: Spent = { usage: NO_USAGE, costUsd: 0, calls: 0, attempts: 0, retries: 0 };
@@ -78,6 +84,7 @@ export function spentOf(error: unknown): Spent {
   if (Object.keys(details).length > 0) result.details = details;
   if (spent.cacheHits) result.cacheHits = spent.cacheHits;
   if (spent.costSavedUsd) result.costSavedUsd = spent.costSavedUsd;
+  if (spent.recoveredFrom) result.recoveredFrom = spent.recoveredFrom;
   return result;
 }
 
@@ -94,5 +101,7 @@ export function addSpent(a: Spent, b: Spent): Spent {
   if (a.unpricedCalls || b.unpricedCalls) sum.unpricedCalls = (a.unpricedCalls ?? 0) + (b.unpricedCalls ?? 0);
   if (a.cacheHits || b.cacheHits) sum.cacheHits = (a.cacheHits ?? 0) + (b.cacheHits ?? 0);
   if (a.costSavedUsd || b.costSavedUsd) sum.costSavedUsd = (a.costSavedUsd ?? 0) + (b.costSavedUsd ?? 0);
+  if (a.recoveredFrom || b.recoveredFrom)
+    sum.recoveredFrom = [...new Set([...(a.recoveredFrom ?? []), ...(b.recoveredFrom ?? [])])];
   return sum;
 }

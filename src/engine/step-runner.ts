@@ -232,6 +232,8 @@ function failedDetails(spent: Spent): Record<string, unknown> {
     details.items_run = spent.items;
     details.items_counted = 0; // a batch's items journal their own calls (see totalsOf)
   }
+  // The crashed executions whose calls it counted as paid: its bill carries them (noteExecutions).
+  if (spent.recoveredFrom?.length) details.executions = [...spent.recoveredFrom];
   return details;
 }
 
@@ -415,12 +417,21 @@ function countsOf(spent: Spent): Record<string, unknown> {
  * A failed record whose bill a later execution will carry on says which executions that bill is of
  * (`details.executions`): a later execution that finds their answers in the cache counts them free,
  * and counts as paid those of an execution that crashed before journaling anything (model-caller.ts).
+ * Those are this execution, the ones the carried record lists, and the crashed ones whose calls this
+ * execution counted as paid (failedDetails put them there): counted once, never again.
  * A carried record that does not say (written before) leaves it unsaid: it covers every execution.
  */
 function noteExecutions(run: RunContext, record: StepRecord, carried: StepRecord | undefined): void {
   const before = carried?.details?.executions;
-  if (carried !== undefined && !Array.isArray(before)) return;
-  const executions = [...((before as string[] | undefined) ?? []), run.execution];
+  const recovered = record.details?.executions as string[] | undefined;
+  if (carried !== undefined && !Array.isArray(before)) {
+    if (recovered !== undefined) {
+      const { executions: _unsaid, ...details } = record.details as Record<string, unknown>;
+      record.details = details;
+    }
+    return;
+  }
+  const executions = [...new Set([...((before as string[] | undefined) ?? []), ...(recovered ?? []), run.execution])];
   record.details = { ...record.details, executions };
 }
 

@@ -6,7 +6,7 @@
 import { parseDuration } from '../config/duration.js';
 import type { Cache } from '../config/schema.js';
 import type { ModelRequest, ModelResponse, Usage } from '../providers/provider.js';
-import type { CallRecord, Store } from './store.js';
+import { type CallBill, type CallRecord, MAX_CALL_BILLS, type Store } from './store.js';
 
 export const DEFAULT_CACHE_TTL_MS = 3_600_000;
 export const DEFAULT_CACHE_ENTRIES = 1000;
@@ -34,6 +34,27 @@ export interface CachedCall {
   costUsd: number | null;
   /** Who paid for the answer (CallRecord.paidBy). */
   paidBy?: string;
+  /** The bills the lookup before the call found under its key (CallRecord.bills): kept in memory. */
+  bills?: CallBill[];
+}
+
+/** A call whose answer no record keeps, as CallCache.putBill is told it. */
+export interface BilledCall {
+  key: string;
+  provider: string;
+  model: string;
+  request: ModelRequest;
+  /** The answer its caller rejected; null: the call failed (its billed attempts are the bill). */
+  response: ModelResponse | null;
+}
+
+/**
+ * What a lookup found under a key that has no answer for the reader — only the bills of calls
+ * whose answers no record keeps (CallRecord.bills): a rejected answer is never served.
+ */
+export interface BillsOnly {
+  billsOnly: true;
+  bills: CallBill[];
 }
 
 /**
@@ -63,7 +84,8 @@ export class CallCache {
   costSavedUsd = 0;
 
   constructor(
-    private readonly store?: Pick<Store, 'getCall' | 'putCall'> & Partial<Pick<Store, 'putCalls' | 'mayHaveCall'>>,
+    private readonly store?: Pick<Store, 'getCall' | 'putCall'> &
+      Partial<Pick<Store, 'putCalls' | 'mayHaveCall' | 'putBill'>>,
     options: CallCacheOptions = {},
   ) {
     this.maxEntries = Math.max(1, options.maxEntries ?? DEFAULT_CACHE_ENTRIES);
@@ -96,10 +118,23 @@ export class CallCache {
    * cost. It reads the journal: ask `certainMiss` first, which answers most misses from memory.
    */
   async get(key: string, ttlMs = DEFAULT_CACHE_TTL_MS): Promise<CallRecord | undefined> {
+    const found = await this.lookup(key, ttlMs);
+    return found === undefined || 'billsOnly' in found ? undefined : found;
+  }
+
+  /**
+   * As `get` — and, with no answer but bills under the key (CallRecord.bills, which never go stale),
+   * those bills alone (a miss): what the model caller asks.
+   */
+  async lookup(key: string, ttlMs = DEFAULT_CACHE_TTL_MS): Promise<CallRecord | BillsOnly | undefined> {
     const now = this.now();
     let record = this.memory.get(key);
+    // A record that answers nothing now but keeps bills (a bill's own record expired at once).
+    let billed: CallRecord | undefined;
     if (record && !fresh(record, now, ttlMs)) {
-      this.memory.delete(key);
+      // Kept while it holds bills: a cache without a journal has them nowhere else.
+      if (record.bills === undefined) this.memory.delete(key);
+      else billed = record;
       record = undefined;
     }
     // Evicted from memory but not yet written behind: still an answer.
@@ -108,10 +143,12 @@ export class CallCache {
     if (!record && this.store) {
       const stored = await this.store.getCall(key, now);
       if (stored && fresh(stored, now, ttlMs)) record = stored;
+      // The journal's bills are all of them (putBill writes through): other processes' too.
+      else if (stored?.bills !== undefined) billed = stored;
     }
     if (!record) {
       this.misses++;
-      return undefined;
+      return billed?.bills === undefined ? undefined : { billsOnly: true, bills: billed.bills };
     }
     this.remember(record);
     this.hits++;
@@ -138,6 +175,8 @@ export class CallCache {
       expiresAt: createdAt + ttlMs,
     };
     if (call.paidBy !== undefined) record.paidBy = call.paidBy;
+    // Memory only: the journal keeps the key's bills whatever answer is written over them.
+    if (call.bills !== undefined) record.bills = call.bills;
     this.remember(record);
     if (!this.store) return record;
     this.pending.set(record.key, record);
@@ -152,6 +191,34 @@ export class CallCache {
       }, WRITE_BEHIND_MS).unref();
     }
     return record;
+  }
+
+  /**
+   * Records the bill of a paid call whose answer is not kept — a rejected answer (`call.response`),
+   * a call failed after billed attempts (null) — under its key: added to the key's record in memory
+   * (a record of bills alone if it had none, which answers nothing, with `seen`: the bills the call's
+   * lookup found) and written to the journal at once, not behind. Resolves once it is durable: the
+   * step that paid may have no journaled row to carry it when a crash comes.
+   */
+  async putBill(call: BilledCall, bill: CallBill, seen?: CallBill[]): Promise<void> {
+    const createdAt = this.now();
+    const record: CallRecord = {
+      key: call.key,
+      provider: call.provider,
+      model: call.model,
+      request: call.request,
+      response: call.response,
+      usage: bill.usage,
+      costUsd: bill.costUsd,
+      createdAt,
+      expiresAt: createdAt,
+      paidBy: bill.paidBy,
+    };
+    const held = this.memory.get(call.key);
+    const earlier = held?.bills ?? seen ?? [];
+    const bills = [...earlier.slice(Math.max(0, earlier.length - MAX_CALL_BILLS + 1)), bill];
+    this.remember(held ? { ...held, bills } : { ...record, bills });
+    await this.store?.putBill?.(record, bill);
   }
 
   /** Writes every buffered record to the journal (the engine calls it when a run ends). */

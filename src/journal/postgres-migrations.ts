@@ -123,4 +123,9 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE calls ADD COLUMN paid_by TEXT;
   `,
+  // 7: what calls whose answers no record keeps cost (CallRecord.bills: a rejected answer, a call
+  // failed after billed attempts), a JSON array: a run restarted after a crash counts its own as paid.
+  `
+  ALTER TABLE calls ADD COLUMN bills JSON;
+  `,
 ];

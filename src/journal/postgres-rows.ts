@@ -4,6 +4,7 @@ import { json } from './rows.js';
 import type { EventRecord, RunRecord } from './store.js';
 
 export {
+  billParams,
   CALL_COLUMNS,
   callParams,
   ITEM_COLUMNS,

@@ -18,6 +18,7 @@ import {
 } from './postgres-connection.js';
 import { migratePostgres } from './postgres-migrate.js';
 import {
+  billParams,
   CALL_COLUMNS,
   CALL_TYPES,
   callParams,
@@ -43,6 +44,7 @@ import {
 } from './postgres-rows.js';
 import { claimOf, type RunFence, RunTakenOverError } from './run-fence.js';
 import {
+  type CallBill,
   type CallRecord,
   type EventRecord,
   forgottenTotals,
@@ -50,6 +52,7 @@ import {
   type ItemRecord,
   type ItemTotals,
   type ListRunsOptions,
+  MAX_CALL_BILLS,
   type RunRecord,
   type RunTotals,
   STOPPED_ITEM_PREFIX,
@@ -92,6 +95,22 @@ const CALL_INSERT: InsertSpec = {
     cost_usd = excluded.cost_usd, created_at = excluded.created_at, expires_at = excluded.expires_at,
     paid_by = excluded.paid_by`,
 };
+/**
+ * Store.putBill: the bill ($11, an array of one) appended to the key's record, whatever answer it
+ * holds (which stays), the oldest dropped past MAX_CALL_BILLS; a key without a record gets one.
+ * Kept as `json` (no jsonb round trip, which would re-order the documents' keys).
+ */
+const PUT_BILL = `INSERT INTO calls (${CALL_COLUMNS}, bills)
+  VALUES ($1, $2, $3, $4::json, $5::json, $6::json, $7::float8, $8::bigint, $9::bigint, $10, $11::json)
+  ON CONFLICT (key) DO UPDATE SET bills = (
+    SELECT json_agg(bill ORDER BY n) FROM (
+      SELECT bill, n FROM (
+        SELECT bill, n FROM json_array_elements(coalesce(calls.bills, '[]'::json)) WITH ORDINALITY AS kept (bill, n)
+        UNION ALL
+        SELECT bill, n + 1000000000 FROM json_array_elements(excluded.bills) WITH ORDINALITY AS added (bill, n)
+      ) AS every ORDER BY n DESC LIMIT ${MAX_CALL_BILLS}
+    ) AS newest
+  )`;
 const STEP_UPSERT: InsertSpec = {
   into: `steps (${STEP_COLUMNS})`,
   types: STEP_TYPES,
@@ -406,11 +425,15 @@ export class PostgresStore implements Store {
     await this.query(inserted.text, inserted.values);
   }
 
+  async putBill(call: CallRecord, bill: CallBill): Promise<void> {
+    await this.query(PUT_BILL, billParams(call, bill));
+  }
+
   async getCall(key: string, now: number): Promise<CallRecord | undefined> {
-    const rows = await this.query('SELECT * FROM calls WHERE key = $1 AND (expires_at IS NULL OR expires_at > $2)', [
-      key,
-      now,
-    ]);
+    const rows = await this.query(
+      'SELECT * FROM calls WHERE key = $1 AND (expires_at IS NULL OR expires_at > $2 OR bills IS NOT NULL)',
+      [key, now],
+    );
     return rows[0] ? rowToCall(rows[0]) : undefined;
   }
 

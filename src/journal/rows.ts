@@ -1,6 +1,6 @@
 // Journal rows ↔ records, shared by the SQLite and PostgreSQL stores: both keep documents as JSON
 // text in columns of the same names, and both keep SQL NULL (an absent field) apart from a JSON null.
-import type { CallRecord, EventRecord, ItemRecord, RunRecord, StepRecord } from './store.js';
+import type { CallBill, CallRecord, EventRecord, ItemRecord, RunRecord, StepRecord } from './store.js';
 
 export type Row = Record<string, unknown>;
 
@@ -89,6 +89,7 @@ export function rowToCall(r: Row): CallRecord {
     expiresAt: r.expires_at as number | null,
   };
   if (r.paid_by !== null && r.paid_by !== undefined) call.paidBy = r.paid_by as string;
+  if (r.bills !== null && r.bills !== undefined) call.bills = parse(r.bills) as CallBill[];
   return call;
 }
 
@@ -159,5 +160,16 @@ export function callParams(c: CallRecord): unknown[] {
     c.createdAt,
     c.expiresAt,
     c.paidBy ?? null,
+  ];
+}
+
+/**
+ * A putBill's values (both stores): the record's CALL_COLUMNS — written only where the key has no
+ * record — then the bill as the one element of a JSON array (the `bills` column's form).
+ */
+export function billParams(c: CallRecord, bill: CallBill): unknown[] {
+  return [
+    ...callParams(c),
+    JSON.stringify([{ paidBy: bill.paidBy, usage: bill.usage, costUsd: costValue(bill.costUsd) }]),
   ];
 }

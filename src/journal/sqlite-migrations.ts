@@ -167,4 +167,9 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   `
   DROP INDEX IF EXISTS calls_created;
   `,
+  // 12: what calls whose answers no record keeps cost (CallRecord.bills: a rejected answer, a call
+  // failed after billed attempts), a JSON array: a run restarted after a crash counts its own as paid.
+  `
+  ALTER TABLE calls ADD COLUMN bills TEXT;
+  `,
 ];

@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ElexirionError, ExitCode } from '../errors.js';
 import {
+  billParams,
   callParams,
   itemParams,
   json,
@@ -24,6 +25,7 @@ import { SqliteEventLog } from './sqlite-event-log.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 import { SqliteWrites } from './sqlite-writes.js';
 import {
+  type CallBill,
   type CallRecord,
   type EventRecord,
   forgottenTotals,
@@ -191,7 +193,9 @@ export class SqliteStore implements Store {
            coalesce(sum(status = 'failed' AND substr(coalesce(error, ''), 1, ${STOPPED_ITEM_PREFIX.length}) = '${STOPPED_ITEM_PREFIX}'), 0) AS stopped
          FROM items WHERE run_id = ? AND step_key = ?`,
       ),
-      getCall: db.prepare('SELECT * FROM calls WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)'),
+      getCall: db.prepare(
+        'SELECT * FROM calls WHERE key = ? AND (expires_at IS NULL OR expires_at > ? OR bills IS NOT NULL)',
+      ),
     };
   }
 
@@ -367,6 +371,12 @@ export class SqliteStore implements Store {
     // Not logged: a cached call lost with a killed process is a call paid again, not a lost result
     // (the step or item that used it is journaled).
     return this.behind.write(['calls', calls.map(callParams)], false);
+  }
+
+  async putBill(call: CallRecord, bill: CallBill): Promise<void> {
+    this.callKeys.add([call.key]);
+    // Logged, unlike an answer's record: no journaled row of the step that paid may carry it yet.
+    return this.behind.write(['bill', billParams(call, bill)]);
   }
 
   mayHaveCall(key: string): boolean {

@@ -6,6 +6,7 @@ import type Database from 'better-sqlite3';
 import type { Row } from './rows.js';
 import { CALL_COLUMNS, ITEM_COLUMNS, STEP_COLUMNS } from './rows.js';
 import type { EventBatchRow, SqliteEventLog } from './sqlite-event-log.js';
+import { MAX_CALL_BILLS } from './store.js';
 
 export type JournalWrite =
   /** A new run: its row by column name. */
@@ -22,7 +23,9 @@ export type JournalWrite =
    * the spend was kept has no fourth element.
    */
   | [op: 'delete', runId: string, keys: string[], forgottenSpend?: string]
-  | [op: 'calls', rows: unknown[][]];
+  | [op: 'calls', rows: unknown[][]]
+  /** A bill (Store.putBill): CALL_COLUMNS of the record a key without one gets, then `bills`. */
+  | [op: 'bill', params: unknown[]];
 
 /**
  * Params that hold JSON text, by write: in a log line they are embedded as JSON (wrapped in `[ ]`;
@@ -136,6 +139,19 @@ export class SqliteWrites {
           cost_usd = excluded.cost_usd, created_at = excluded.created_at, expires_at = excluded.expires_at,
           paid_by = excluded.paid_by`,
       ),
+      // Appends the bill to the key's record, whatever answer it holds (which stays); the oldest
+      // goes past MAX_CALL_BILLS, never more than one since the array is only grown here.
+      putBill: db.prepare(
+        `INSERT INTO calls (${CALL_COLUMNS}, bills)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (key) DO UPDATE SET bills = CASE
+          WHEN calls.bills IS NULL THEN excluded.bills
+          ELSE json_insert(
+            CASE WHEN json_array_length(calls.bills) >= ${MAX_CALL_BILLS} THEN json_remove(calls.bills, '$[0]')
+              ELSE calls.bills END,
+            '$[#]', json(json_extract(excluded.bills, '$[0]')))
+          END`,
+      ),
     };
   }
 
@@ -175,6 +191,9 @@ export class SqliteWrites {
           this.stmts.putCall.run(
             ...(row.length < CALL_WIDTH ? [...row, ...Array(CALL_WIDTH - row.length).fill(null)] : row),
           );
+        return;
+      case 'bill':
+        this.stmts.putBill.run(...write[1]);
         return;
       default:
         throw new Error(`unknown journal write ${JSON.stringify((write as unknown[])[0])}`);

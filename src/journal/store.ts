@@ -188,7 +188,31 @@ export interface CallRecord {
    * paid: its cost is the step's, not a saving. Absent: paid for by a batch item, or recorded before.
    */
   paidBy?: string;
+  /**
+   * What calls under this key cost whose answers are kept by no record: an answer the caller
+   * rejected (a refusal, a structured answer that fails its schema) or a call that failed after
+   * billed attempts (Store.putBill). Never an answer — kept for a run restarted after a crash, whose
+   * step makes the same call again: what its crashed execution paid is its bill (model-caller.ts).
+   * Oldest first, at most MAX_CALL_BILLS. Absent: none.
+   */
+  bills?: CallBill[];
 }
+
+/** A paid call whose answer no record keeps (CallRecord.bills). */
+export interface CallBill {
+  /** Who paid: as CallRecord.paidBy. */
+  paidBy: string;
+  usage: Usage;
+  /** null: unpriced. */
+  costUsd: number | null;
+}
+
+/**
+ * The bills a call record keeps, the newest: a bill is read back by the step that paid it, when a
+ * restart of its run makes the same call — this many other payers' bills of the very same request
+ * in between would push it out.
+ */
+export const MAX_CALL_BILLS = 16;
 
 /** A run's place in the list of runs (newest first: by start, then by id, both descending). */
 export interface RunCursor {
@@ -280,7 +304,17 @@ export interface Store {
   putCall(call: CallRecord): Promise<void>;
   /** Many calls in one transaction (the call cache writes behind, in batches). */
   putCalls(calls: CallRecord[]): Promise<void>;
-  /** The record for `key`, if any and not expired at `now`. */
+  /**
+   * Durable before it resolves: adds `bill` to the bills of the record under `call.key` (the oldest
+   * dropped past MAX_CALL_BILLS), and nothing else of it — an answer it holds stays, and an answer
+   * put later (putCall) keeps the bills. A key without a record gets `call` (which answers nothing:
+   * `expiresAt` its `createdAt`) with `bills: [bill]`.
+   */
+  putBill(call: CallRecord, bill: CallBill): Promise<void>;
+  /**
+   * The record for `key`, if any and not expired at `now` — or expired, when it keeps bills (bills
+   * never expire: the caller tells an answer from a record of bills alone by its expiry).
+   */
   getCall(key: string, now: number): Promise<CallRecord | undefined>;
   /**
    * False when the journal certainly holds no call record under `key`, answered from memory (the

@@ -1,7 +1,7 @@
 // The glue between a step and a provider: one ModelCaller per step of a run. Order of a call:
-//   replay cassette ▸ cache lookup ▸ budget check ▸ gate (retry ▸ rate limit ▸ bulkhead ▸ breaker
-//   ▸ timeout) ▸ provider.generate | provider.stream ▸ redact the answer ▸ record usage/cost ▸ cache put
-//   ▸ cassette record
+//   replay cassette ▸ cache lookup (and recovered bills) ▸ budget check ▸ gate (retry ▸ rate limit
+//   ▸ bulkhead ▸ breaker ▸ timeout) ▸ provider.generate | provider.stream ▸ redact the answer
+//   ▸ record usage/cost ▸ cache put (or, for an answer the caller rejects, its bill) ▸ cassette record
 // Everything the engine journals per step (attempts, retries, cache hits, cost saved) is handed
 // to `onCallFinished`, once per call, success or failure. A call's usage and cost are those of every
 // attempt the vendor billed: its answer, and any earlier answer that came back unusable (a
@@ -13,6 +13,7 @@ import type { CallCache } from '../journal/call-cache.js';
 import { DEFAULT_CACHE_TTL_MS } from '../journal/call-cache.js';
 import { callKey } from '../journal/call-key.js';
 import type { CassettePlayer, CassetteRecorder } from '../journal/cassette.js';
+import type { CallBill } from '../journal/store.js';
 import type { ModelCaller, CallOptions as ModelCallOptions } from '../llm/model-caller.js';
 import { redactAnswer } from '../llm/redact-answer.js';
 import type { ModelRequest, ModelResponse, Provider, Usage } from '../providers/provider.js';
@@ -52,9 +53,13 @@ export interface CallStats {
   /**
    * A cache hit on an answer this step (or batch item) paid for in an execution of the run that
    * crashed before journaling it: no request now, but its cost (`costUsd`, `usage`) is the step's,
-   * and the budget's at once (RunBudget.countRecovered).
+   * and the budget's at once (RunBudget.countRecovered). Or, not `cached`, the bill of a call of
+   * such an execution whose answer no record keeps (CallRecord.bills: a rejected answer, a failed
+   * call), found under the key of the call being made: told before it, as a call of its own.
    */
   recovered?: boolean;
+  /** Of a recovered call: the execution that paid for it (the end of its `paidBy`). */
+  paidIn?: string;
 }
 
 /**
@@ -132,6 +137,39 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
     if (paidBy.lastIndexOf('\n') + 1 !== executionAt || !samePrefix(paidBy, payer, executionAt)) return false;
     const billed = deps.billedAlready?.(paidBy.slice(executionAt), step);
     return billed === undefined ? true : billed.then((already) => !already);
+  };
+  /**
+   * Tells `recover` each of the bills found under a call's key (CallRecord.bills) that this step
+   * paid in another execution and no journaled record carries — in order, each once per lookup.
+   */
+  const recoverBills = async (
+    bills: readonly CallBill[],
+    recover: (bill: CallBill, execution: string) => void,
+  ): Promise<void> => {
+    if (payer === undefined) return;
+    for (const bill of bills) {
+      const another = paidInAnotherExecution(bill.paidBy);
+      if (another === false || (another !== true && !(await another))) continue;
+      recover(bill, bill.paidBy.slice(executionAt));
+    }
+  };
+  /**
+   * Keeps the bill of a paid call whose answer the cache will not keep, under its key (CallCache.
+   * putBill): a crash before the step is journaled must not lose what it cost. Durable before the
+   * call returns; a bill that cannot be written is a warning, as a cache put that fails is.
+   */
+  const keepBill = async (
+    call: Parameters<CallCache['putBill']>[0],
+    usage: Usage,
+    costUsd: number | null,
+    seen: CallBill[] | undefined,
+  ): Promise<void> => {
+    if (payer === undefined || !deps.cache) return;
+    try {
+      await deps.cache.putBill(call, { paidBy: payer, usage, costUsd }, seen);
+    } catch (error) {
+      process.emitWarning(`call cache: bill not recorded (${(error as Error).message})`);
+    }
   };
   const timeoutMs = deps.timeoutMs;
   const deadline = deps.deadline;
@@ -211,17 +249,32 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
       return deliver(response);
     }
 
+    // The bills the lookup found under the key: what a rejected answer's own bill is added to.
+    let seen: CallBill[] | undefined;
     if (deps.cache && ttlMs !== false && target) {
       // A cache that cannot be read (the journal's database gone for a moment) is a miss: it is an
       // optimisation, and must not fail a call the provider can answer — no more than a cache that
       // cannot write (below).
       const hit = deps.cache.certainMiss(key)
         ? undefined
-        : await deps.cache.get(key, ttlMs).catch((error: unknown) => {
+        : await deps.cache.lookup(key, ttlMs).catch((error: unknown) => {
             process.emitWarning(`call cache: not read (${(error as Error).message})`);
             return undefined;
           });
-      if (hit) {
+      if (hit?.bills !== undefined) {
+        seen = hit.bills;
+        // Calls of a crashed execution of this step whose answers were not kept (rejected, or none):
+        // paid, so counted as a paid hit is — in the budget at once, and as calls of the step — and
+        // never an answer: this call goes on (to a hit below, or to the provider). No event: no
+        // request now, and none is answered.
+        await recoverBills(hit.bills, (bill, execution) => {
+          deps.budget?.countRecovered?.(bill.usage, bill.costUsd);
+          deps.onCallFinished?.(
+            stats({ recovered: true, paidIn: execution, usage: bill.usage, costUsd: bill.costUsd, costSavedUsd: 0 }),
+          );
+        });
+      }
+      if (hit && !('billsOnly' in hit)) {
         const response = hit.response as ModelResponse;
         const another = paidInAnotherExecution(hit.paidBy);
         // Paid for by this step in an execution that crashed before journaling it: paid, not saved.
@@ -238,7 +291,14 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
         deps.cassette?.record?.record({ key, step, provider, model, request, response, costUsd: hit.costUsd });
         finish(
           recovered
-            ? stats({ cached: true, recovered: true, usage: response.usage, costUsd: hit.costUsd, costSavedUsd })
+            ? stats({
+                cached: true,
+                recovered: true,
+                paidIn: (hit.paidBy as string).slice(executionAt),
+                usage: response.usage,
+                costUsd: hit.costUsd,
+                costSavedUsd,
+              })
             : stats({ cached: true, usage: response.usage, costUsd: 0, costSavedUsd }),
           response.model,
         );
@@ -358,6 +418,9 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
         else deps.budget?.release(reservation);
       }
       const failure = error instanceof Error ? error : new Error(String(error));
+      // What its attempts were billed is kept, as a rejected answer's bill is (below).
+      if (billed && ttlMs !== false)
+        await keepBill({ key, provider, model, request, response: null }, billed, billedCost, seen);
       finish(
         stats(
           billed
@@ -386,20 +449,33 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
         owed ? addCallCost(owedCost, answerCost) : answerCost,
       );
     }
-    // An answer the caller rejects is not cached (CallOptions.reusable); the cassette keeps it below:
-    // a replay must go through the same rejections and repairs as the recording.
-    if (deps.cache && ttlMs !== false && opts.reusable?.(response) !== false) {
-      // A cache that cannot write must not turn a paid, good answer into a failure (and a second bill).
-      try {
-        const put = deps.cache.put(
-          { key, provider, model, request, response, usage: response.usage, costUsd: answerCost, paidBy: payer },
-          ttlMs,
-        );
-        // Awaited only when it writes a batch: most records wait for the next write behind.
-        if (put instanceof Promise) await put.catch(warnNotRecorded);
-      } catch (error) {
-        warnNotRecorded(error);
-      }
+    // An answer the caller rejects is not cached (CallOptions.reusable) — its bill is kept instead,
+    // for billing only (keepBill: what the call cost); the cassette keeps it below: a replay must go
+    // through the same rejections and repairs as the recording.
+    if (deps.cache && ttlMs !== false) {
+      if (opts.reusable?.(response) !== false) {
+        // A cache that cannot write must not turn a paid, good answer into a failure (and a second bill).
+        try {
+          const put = deps.cache.put(
+            {
+              key,
+              provider,
+              model,
+              request,
+              response,
+              usage: response.usage,
+              costUsd: answerCost,
+              paidBy: payer,
+              bills: seen,
+            },
+            ttlMs,
+          );
+          // Awaited only when it writes a batch: most records wait for the next write behind.
+          if (put instanceof Promise) await put.catch(warnNotRecorded);
+        } catch (error) {
+          warnNotRecorded(error);
+        }
+      } else await keepBill({ key, provider, model, request, response }, usage, costUsd, seen);
     }
     deps.cassette?.record?.record({ key, step, provider, model, request, response, costUsd: answerCost });
     finish(stats({ usage, costUsd, costSavedUsd: 0 }), response.model);

@@ -2,8 +2,8 @@
 // PostgreSQL later) runs this same suite: `describeStoreConformance('sqlite', () => new SqliteStore(...))`.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { claimOf, RunTakenOverError } from '../../src/journal/run-fence.js';
-import type { ItemRecord, RunRecord, RunTotals, StepRecord, Store } from '../../src/journal/store.js';
-import { emptyTotals, FORGOTTEN_STEPS } from '../../src/journal/store.js';
+import type { CallBill, ItemRecord, RunRecord, RunTotals, StepRecord, Store } from '../../src/journal/store.js';
+import { emptyTotals, FORGOTTEN_STEPS, MAX_CALL_BILLS } from '../../src/journal/store.js';
 
 let counter = 0;
 const uniqueId = (prefix: string) => `${prefix}-${process.pid}-${Date.now()}-${++counter}`;
@@ -611,6 +611,56 @@ export function describeStoreConformance(name: string, create: () => Promise<Sto
       expect((await store.getCall(`${call.key}-unpaid`, 20))?.paidBy).toBeUndefined();
       await store.putCall({ ...call, paidBy: 'run-2\nsummarize\nexec-9' });
       expect((await store.getCall(call.key, 20))?.paidBy).toBe('run-2\nsummarize\nexec-9');
+    });
+
+    it('keeps the bills of calls whose answers no record keeps (putBill), whatever answer comes and goes', async () => {
+      const bill = (n: number, costUsd: number | null = n / 100): CallBill => ({
+        paidBy: `run-1\nsummarize\nexec-${n}`,
+        usage: { inputTokens: n, outputTokens: 1 },
+        costUsd,
+      });
+      // A key without a record: the bill's own, which answers nothing (expired at its creation) but
+      // is read back for its bills, however late.
+      const rejected = {
+        key: uniqueId('bill'),
+        provider: 'openai',
+        model: 'gpt-4o',
+        request: { n: 1 },
+        response: { text: 'I cannot', refusal: 'I cannot' },
+        usage: { inputTokens: 1, outputTokens: 1 },
+        costUsd: 0.01,
+        createdAt: 10,
+        expiresAt: 10,
+        paidBy: bill(1).paidBy,
+      };
+      await store.putBill(rejected, bill(1));
+      expect(await store.getCall(rejected.key, 9e15)).toEqual({ ...rejected, bills: [bill(1)] });
+      // An answer put later replaces the answer, and keeps the bills; a bill put later keeps the answer.
+      const answer = {
+        ...rejected,
+        response: { text: 'fine' },
+        createdAt: 20,
+        expiresAt: null,
+        paidBy: bill(2).paidBy,
+      };
+      await store.putCall(answer);
+      expect(await store.getCall(rejected.key, 30)).toEqual({ ...answer, bills: [bill(1)] });
+      await store.putBill({ ...rejected, createdAt: 40, expiresAt: 40 }, bill(3, null));
+      expect(await store.getCall(rejected.key, 50)).toEqual({ ...answer, bills: [bill(1), bill(3, null)] });
+      await store.putCalls([{ ...answer, costUsd: 0.5 }]);
+      expect((await store.getCall(rejected.key, 50))?.bills).toEqual([bill(1), bill(3, null)]);
+
+      // The newest MAX_CALL_BILLS, oldest first.
+      for (let n = 4; n < 4 + MAX_CALL_BILLS; n++) await store.putBill(rejected, bill(n));
+      const kept = (await store.getCall(rejected.key, 50))?.bills;
+      expect(kept).toEqual(Array.from({ length: MAX_CALL_BILLS }, (_, i) => bill(4 + i)));
+
+      // A record without bills still expires; one with only an expired answer and bills is found.
+      const other = { ...rejected, key: uniqueId('bill'), expiresAt: 15 };
+      await store.putCall(other);
+      expect(await store.getCall(other.key, 20)).toBeUndefined();
+      await store.putBill({ ...other, createdAt: 99, expiresAt: 99 }, bill(7));
+      expect(await store.getCall(other.key, 20)).toEqual({ ...other, bills: [bill(7)] });
     });
   });
 }

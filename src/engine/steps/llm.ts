@@ -87,6 +87,7 @@ function callModel(
         cacheHits: tally.cacheHits,
         costSavedUsd: tally.costSavedUsd,
       };
+      if (tally.recoveredFrom) spent.recoveredFrom = tally.recoveredFrom;
       exec.bill?.(spent);
       throw withSpent(error, spent);
     },
