@@ -136,7 +136,12 @@ export function attachProgress(bus: EventBus, ctx: CliContext, options: Progress
         ? ''
         : c.dim(`  ${formatDuration(e.durationMs)}  ${formatTokens(e.usage)}  ${formatCost(e.costUsd)}`);
       // Every line of it under the step (a placed error's `hint:` line included), not just the first.
-      const error = e.error ? e.error.split('\n').map((text) => `\n    ${c.red(text)}`).join('') : '';
+      const error = e.error
+        ? e.error
+            .split('\n')
+            .map((text) => `\n    ${c.red(text)}`)
+            .join('')
+        : '';
       line(`${icon} ${e.step}${e.status === 'skipped' ? c.dim(' skipped') : ''}${from}${figures}${error}`);
     }),
   ];
