@@ -46,3 +46,8 @@ export function maxCostOption(value: string | undefined): number | undefined {
     hint: 'e.g. --max-cost 2.50',
   });
 }
+
+/** A repeatable flag's values, in order (`-i a=1 -i b=2`): commander's parser for it. */
+export function collectInput(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}

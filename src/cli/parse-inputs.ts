@@ -3,10 +3,6 @@
 import { UsageError } from '../errors.js';
 import { readInputsFile } from './inputs-file.js';
 
-export function collectInput(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
-
 export function parseInputs(pairs: string[] = [], file: string | undefined, cwd: string): Record<string, unknown> {
   const inputs: Record<string, unknown> = {};
   if (file !== undefined) {

@@ -1,14 +1,16 @@
 // The JSON Schemas users write (`schema:`, tool `parameters:`) are checked with ajv (draft
 // 2020-12) at load time, so that a broken schema is reported before a model is ever asked.
-import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
+import type { Ajv2020, ErrorObject } from 'ajv/dist/2020.js';
 import { didYouMean } from './did-you-mean.js';
+import { ajv2020 } from './load-ajv.js';
 
 /**
  * An ajv for users' schemas. strictSchema catches misspelt keywords (`requird`); formats are not
  * validated (no ajv-formats), and type/tuple strictness would only log noise about legal schemas.
  */
 export function createUserSchemaAjv(): Ajv2020 {
-  return new Ajv2020({
+  const Ajv = ajv2020();
+  return new Ajv({
     allErrors: true,
     strictSchema: true,
     strictTypes: false,

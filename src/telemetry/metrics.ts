@@ -11,7 +11,9 @@
 // cap, plus one, label pairs per metric). The tokens and costs are still counted (under those
 // labels), so sums over a metric stay right. The provider gauges
 // (breaker, bulkhead) follow the gates that exist at scrape time, which the gate registry bounds.
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { createRequire } from 'node:module';
+import type * as PromClient from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { GateRegistry } from '../resilience/gate-registry.js';
 import type { EventBus } from './event-bus.js';
 
@@ -60,6 +62,11 @@ export const CALL_DURATION_BUCKETS = [0.25, 0.5, 1, 2, 4, 8, 15, 30, 60, 120, 30
 export const CIRCUIT_STATE_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
 
 export function attachMetrics(source: MetricsSource, options: MetricsOptions = {}): Metrics {
+  // prom-client (CommonJS) is loaded by the first registry, not with this module: a worker imports
+  // it whether or not it serves /metrics (--metrics-port), and the library never serves it.
+  const { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } = createRequire(import.meta.url)(
+    'prom-client',
+  ) as typeof PromClient;
   const registry = new Registry();
   const labelsOf = labelBudget(options.maxLabelPairs ?? DEFAULT_MAX_LABEL_PAIRS);
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });

@@ -1,11 +1,13 @@
 // OpenTelemetry traces, fed by the event bus: a span per run, a child span per step, and a
 // grandchild per provider call, named and attributed after the GenAI semantic conventions.
 // Spans carry the instants of the events themselves (`at`), so a slow subscriber never skews them.
+import { createRequire } from 'node:module';
 import { type Context, context, type Span, SpanKind, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import type * as OtlpHttp from '@opentelemetry/exporter-trace-otlp-http';
+import type * as Resources from '@opentelemetry/resources';
+import type * as SdkTraceBase from '@opentelemetry/sdk-trace-base';
+import type { BasicTracerProvider, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type * as SemanticConventions from '@opentelemetry/semantic-conventions';
 import { CallSpans } from './call-spans.js';
 import type { EventBus } from './event-bus.js';
 import { ELEXIRION } from './genai-attributes.js';
@@ -29,17 +31,33 @@ export function createTracingFromEnv(
 ): Tracing | undefined {
   const tracesUrl = otlpTracesUrl(env);
   if (!tracesUrl) return undefined;
+  const { BatchSpanProcessor } = load<typeof SdkTraceBase>('@opentelemetry/sdk-trace-base');
+  const { OTLPTraceExporter } = load<typeof OtlpHttp>('@opentelemetry/exporter-trace-otlp-http');
   return createTracing([new BatchSpanProcessor(new OTLPTraceExporter({ url: tracesUrl }))], {
     serviceName: env.OTEL_SERVICE_NAME ?? 'elexirion',
     version,
   });
 }
 
+/**
+ * The SDK and the OTLP exporter, loaded when a tracer provider is made — when a collector is named,
+ * or a test asks — not with this module: `serve` and `worker` import it to turn events into spans,
+ * and without OTEL_EXPORTER_OTLP_ENDPOINT they make no spans, so they would load the exporter and
+ * the SDK (~0.1 s) for nothing. Node loads these packages' CommonJS builds however they are
+ * imported (no `import` condition), so require() gets the same module instances an import would.
+ */
+const load = <T>(name: string): T => createRequire(import.meta.url)(name) as T;
+
 /** A tracer provider over the given processors (tests pass a SimpleSpanProcessor with an in-memory exporter). */
 export function createTracing(
   spanProcessors: SpanProcessor[],
   options: { serviceName?: string; version?: string } = {},
 ): Tracing {
+  const { BasicTracerProvider } = load<typeof SdkTraceBase>('@opentelemetry/sdk-trace-base');
+  const { resourceFromAttributes } = load<typeof Resources>('@opentelemetry/resources');
+  const { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } = load<typeof SemanticConventions>(
+    '@opentelemetry/semantic-conventions',
+  );
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({
       [ATTR_SERVICE_NAME]: options.serviceName ?? 'elexirion',

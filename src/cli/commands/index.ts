@@ -1,5 +1,9 @@
 // Every CLI command, one file each. A command registers itself on the program and reports its
 // exit code through `setExitCode` (so that main decides how the process ends).
+// A command's file holds its definition only — flags, arguments, help — and imports nothing heavy:
+// every command is registered on every start (`--help` lists them all), so what one imports, all
+// pay for. What a command does lives in ../actions/, imported by its action when it runs: `run`
+// never loads serve's HTTP server, the cluster's Redis clients, or the journal for `--help`.
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { registerChain } from './chain.js';

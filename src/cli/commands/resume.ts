@@ -1,11 +1,9 @@
-// `elexirion resume RUN_ID`: continues a failed, interrupted or killed run from its journal.
-import { rehintMissingInputs } from '../../config/inputs.js';
+// `elexirion resume RUN_ID`: continues a failed, interrupted or killed run from its journal. Its
+// flags and help here; what it does in actions/resume.ts, imported when it runs (see index.ts).
 import { normalizeRunId } from '../../engine/run-id.js';
-import { maxCostOption } from '../option-values.js';
-import { cassettes, runSession } from '../run-session.js';
 import type { RegisterCommand } from './index.js';
 
-interface ResumeFlags {
+export interface ResumeFlags {
   maxCost?: string;
   json?: boolean;
   db?: string;
@@ -13,11 +11,6 @@ interface ResumeFlags {
   takeover?: boolean;
   stream?: boolean;
   replay?: string;
-}
-
-/** What to do about a required input a resumed run does not have. */
-function resumeInputHint(name: string, diagnostic: { file: string }): string {
-  return `a resumed run keeps the inputs it started with (resume takes no --input): give "${name}" a \`default:\` in the pipeline and resume --force again, or start a new run: elexirion run ${diagnostic.file} --input ${name}=VALUE`;
 }
 
 export const registerResume: RegisterCommand = (program, ctx, setExitCode) => {
@@ -55,22 +48,7 @@ Exit codes: as for \`run\`: 0 succeeded, 1 the run failed, 2 invalid (or not res
 journal cannot be opened, 130 interrupted.`,
     )
     .action(async (runId: string, flags: ResumeFlags) => {
-      const maxCostUsd = maxCostOption(flags.maxCost);
-      const code = await runSession(ctx, { ...flags, existingJournal: true }, (engine) =>
-        engine
-          .resume(runId, {
-            ...(flags.force ? { force: true } : {}),
-            ...(flags.takeover ? { takeover: true } : {}),
-            ...(maxCostUsd === undefined ? {} : { maxCostUsd }),
-            ...(flags.stream ? { stream: true } : {}),
-            ...cassettes(flags, ctx),
-          })
-          .catch((error: unknown) => {
-            // `--force` on a pipeline that now requires an input the run never had: resume takes no
-            // --input (a run keeps the inputs it started with), so say what does work.
-            throw rehintMissingInputs(error, resumeInputHint);
-          }),
-      );
-      setExitCode(code);
+      const { resumeCommand } = await import('../actions/resume.js');
+      setExitCode(await resumeCommand(runId, flags, ctx));
     });
 };

@@ -1,13 +1,10 @@
-// `elexirion run FILE`: runs a pipeline to its end, journaled, resumable.
+// `elexirion run FILE`: runs a pipeline to its end, journaled, resumable. Its flags and help here;
+// what it does in actions/run.ts, imported when it runs (see index.ts).
 import { Option } from 'commander';
-import { loadPipeline } from '../../config/loader.js';
-import { UsageError } from '../../errors.js';
-import { maxCostOption } from '../option-values.js';
-import { collectInput, parseInputs } from '../parse-inputs.js';
-import { cassettes, runSession } from '../run-session.js';
+import { collectInput } from '../option-values.js';
 import type { RegisterCommand } from './index.js';
 
-interface RunFlags {
+export interface RunFlags {
   input?: string[];
   inputs?: string;
   mock?: boolean;
@@ -54,25 +51,7 @@ Examples:
   $ elexirion run review.yaml --record review.cassette   # later, offline: --replay review.cassette`,
     )
     .action(async (file: string, flags: RunFlags) => {
-      const maxCostUsd = maxCostOption(flags.maxCost);
-      const loaded = await loadPipeline(file, { cwd: ctx.cwd });
-      const given = parseInputs(flags.input, flags.inputs, ctx.cwd);
-      const start = {
-        inputs: given,
-        ...(flags.mock ? { mock: true } : {}),
-        ...(flags.stream ? { stream: true } : {}),
-        ...(maxCostUsd === undefined ? {} : { maxCostUsd }),
-      };
-      const runLocally = () =>
-        runSession(ctx, flags, (engine) => engine.start(loaded, { ...start, ...cassettes(flags, ctx) }));
-      if (flags.cluster && (flags.record || flags.replay)) {
-        throw new UsageError('--record and --replay work on this machine only', 'drop --cluster, or the cassette');
-      }
-      if (!flags.cluster) {
-        setExitCode(await runLocally());
-        return;
-      }
-      const { runClusterSession } = await import('../../cluster/cluster-session.js');
-      setExitCode(await runClusterSession(ctx, flags, loaded, start, runLocally));
+      const { runCommand } = await import('../actions/run.js');
+      setExitCode(await runCommand(file, flags, ctx));
     });
 };

@@ -1,5 +1,5 @@
 // `elexirion schema`: the JSON Schema of the pipeline format, for editors and other tools.
-import { pipelineJsonSchemaText } from '../../config/json-schema.js';
+// zod (the schema's source) loads when the command runs, not with the CLI.
 import { ExitCode } from '../../errors.js';
 import type { RegisterCommand } from './index.js';
 
@@ -11,7 +11,8 @@ export const registerSchema: RegisterCommand = (program, ctx, setExitCode) => {
       'after',
       '\nThe same schema ships as node_modules/elexirion/schema/pipeline.schema.json; point an editor at it with\n  # yaml-language-server: $schema=./node_modules/elexirion/schema/pipeline.schema.json',
     )
-    .action(() => {
+    .action(async () => {
+      const { pipelineJsonSchemaText } = await import('../../config/json-schema.js');
       ctx.stdout.write(pipelineJsonSchemaText());
       setExitCode(ExitCode.ok);
     });

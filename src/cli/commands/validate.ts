@@ -1,14 +1,8 @@
 // `elexirion validate FILE...`: loads each pipeline exactly as `run` would (schema, semantics,
 // templates) and reports every problem, without calling a model. Exit 0 when all are valid, 2 if not.
+// Its flags and help here; what it does in actions/validate.ts, imported when it runs (see index.ts).
 import type { Command } from 'commander';
-import { type LoadedPipeline, loadPipeline } from '../../config/loader.js';
-import { ConfigError, type Diagnostic, ExitCode } from '../../errors.js';
-import type { CliContext } from '../context.js';
 import type { RegisterCommand } from './index.js';
-
-type FileReport =
-  | { file: string; ok: true; pipeline: string; steps: number; inputs: number; hash: string }
-  | { file: string; ok: false; diagnostics: Diagnostic[] };
 
 export const registerValidate: RegisterCommand = (program, ctx, setExitCode) => {
   program
@@ -22,62 +16,7 @@ export const registerValidate: RegisterCommand = (program, ctx, setExitCode) => 
     )
     .action(async (files: string[], options: { json?: boolean }, command: Command) => {
       const debug = command.optsWithGlobals<{ debug?: boolean }>().debug === true;
-      const reports: FileReport[] = [];
-      for (const file of files) reports.push(await validateFile(file, ctx, debug && !options.json));
-      if (options.json) printJson(reports, ctx);
-      else printText(reports, ctx);
-      setExitCode(reports.every((r) => r.ok) ? ExitCode.ok : ExitCode.invalidInput);
+      const { validateCommand } = await import('../actions/validate.js');
+      setExitCode(await validateCommand(files, options, debug, ctx));
     });
 };
-
-async function validateFile(file: string, ctx: CliContext, debug: boolean): Promise<FileReport> {
-  let loaded: LoadedPipeline;
-  try {
-    loaded = await loadPipeline(file, { cwd: ctx.cwd });
-  } catch (error) {
-    // Only a ConfigError is the user's to fix; anything else is a bug and goes to main's handler.
-    if (!(error instanceof ConfigError)) throw error;
-    if (debug && error.stack) ctx.stderr.write(`${error.stack}\n`);
-    return { file, ok: false, diagnostics: error.diagnostics };
-  }
-  const { pipeline } = loaded;
-  return {
-    file,
-    ok: true,
-    pipeline: pipeline.name,
-    steps: pipeline.steps.length,
-    inputs: Object.keys(pipeline.inputs ?? {}).length,
-    hash: loaded.hash,
-  };
-}
-
-function printText(reports: FileReport[], ctx: CliContext): void {
-  // Each stream colored by its own terminal: the ✓ lines go to stdout, the problems to stderr.
-  const c = ctx.colors;
-  const e = ctx.stderrColors;
-  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-  for (const report of reports) {
-    if (report.ok) {
-      ctx.stdout.write(
-        `${c.green('✓')} ${report.file}: pipeline "${report.pipeline}", ${plural(report.steps, 'step')}, ${plural(report.inputs, 'input')}\n`,
-      );
-      continue;
-    }
-    for (const d of report.diagnostics) {
-      const at = d.path ? ` at ${e.cyan(d.path)}` : '';
-      ctx.stderr.write(`${e.bold(`${d.file}:${d.line}:${d.col}`)}: ${e.red(d.message)}${at}\n`);
-      if (d.hint) ctx.stderr.write(`  ${e.dim('hint')}: ${d.hint}\n`);
-    }
-  }
-  const failed = reports.filter((r) => !r.ok);
-  if (failed.length > 0) {
-    const errors = failed.reduce((n, r) => n + (r.ok ? 0 : r.diagnostics.length), 0);
-    ctx.stderr.write(
-      `${e.red('✗')} ${failed.length} of ${plural(reports.length, 'file')} invalid (${plural(errors, 'error')})\n`,
-    );
-  }
-}
-
-function printJson(reports: FileReport[], ctx: CliContext): void {
-  ctx.stdout.write(`${JSON.stringify({ ok: reports.every((r) => r.ok), files: reports }, null, 2)}\n`);
-}
