@@ -163,17 +163,7 @@ export class CallCache {
    */
   put(call: CachedCall, ttlMs = DEFAULT_CACHE_TTL_MS): CallRecord | Promise<CallRecord> {
     const createdAt = this.now();
-    const record: CallRecord = {
-      key: call.key,
-      provider: call.provider,
-      model: call.model,
-      request: call.request,
-      response: call.response,
-      usage: call.usage,
-      costUsd: call.costUsd,
-      createdAt,
-      expiresAt: createdAt + ttlMs,
-    };
+    const record = recordOf(call, call.usage, call.costUsd, createdAt, createdAt + ttlMs);
     if (call.paidBy !== undefined) record.paidBy = call.paidBy;
     // Memory only: the journal keeps the key's bills whatever answer is written over them.
     if (call.bills !== undefined) record.bills = call.bills;
@@ -202,18 +192,9 @@ export class CallCache {
    */
   async putBill(call: BilledCall, bill: CallBill, seen?: CallBill[]): Promise<void> {
     const createdAt = this.now();
-    const record: CallRecord = {
-      key: call.key,
-      provider: call.provider,
-      model: call.model,
-      request: call.request,
-      response: call.response,
-      usage: bill.usage,
-      costUsd: bill.costUsd,
-      createdAt,
-      expiresAt: createdAt,
-      paidBy: bill.paidBy,
-    };
+    // Expired as it is made: it answers nothing, it only keeps the bills.
+    const record = recordOf(call, bill.usage, bill.costUsd, createdAt, createdAt);
+    record.paidBy = bill.paidBy;
     const held = this.memory.get(call.key);
     const earlier = held?.bills ?? seen ?? [];
     const bills = [...earlier.slice(Math.max(0, earlier.length - MAX_CALL_BILLS + 1)), bill];
@@ -250,4 +231,25 @@ export class CallCache {
 function fresh(record: CallRecord, now: number, ttlMs: number): boolean {
   if (record.expiresAt !== null && record.expiresAt <= now) return false;
   return record.createdAt + ttlMs > now;
+}
+
+/** The record of a call (its key, provider, model, request and answer) with its cost and lifetime. */
+function recordOf(
+  call: Pick<CallRecord, 'key' | 'provider' | 'model' | 'request' | 'response'>,
+  usage: Usage,
+  costUsd: number | null,
+  createdAt: number,
+  expiresAt: number,
+): CallRecord {
+  return {
+    key: call.key,
+    provider: call.provider,
+    model: call.model,
+    request: call.request,
+    response: call.response,
+    usage,
+    costUsd,
+    createdAt,
+    expiresAt,
+  };
 }

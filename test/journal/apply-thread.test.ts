@@ -4,23 +4,14 @@
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { SqliteStore, type SqliteStoreOptions } from '../../src/journal/sqlite-store.js';
 import type { ItemRecord } from '../../src/journal/store.js';
+import { count } from './raw-count.js';
 import { sampleRun, sampleStep } from './store-conformance.js';
 
 const tempDb = () => join(mkdtempSync(join(tmpdir(), 'elexirion-apply-thread-')), 'journal.db');
-
-/** Rows of a table as another connection sees them, with no recovery of any log. */
-function count(path: string, table: string): number {
-  const raw = new Database(path, { readonly: true });
-  try {
-    return (raw.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
-  } finally {
-    raw.close();
-  }
-}
 
 /** Rows the store's own connection (the event loop's) has written since it opened. */
 function changedByEventLoop(store: SqliteStore): number {

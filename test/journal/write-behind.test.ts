@@ -14,6 +14,7 @@ import { stepParams } from '../../src/journal/rows.js';
 import { SqliteStore, type SqliteStoreOptions } from '../../src/journal/sqlite-store.js';
 import { fromLogLine, type JournalWrite, logLine } from '../../src/journal/sqlite-writes.js';
 import type { EventRecord, RunRecord } from '../../src/journal/store.js';
+import { count } from './raw-count.js';
 import { sampleRun, sampleStep } from './store-conformance.js';
 
 const tempDb = () => join(mkdtempSync(join(tmpdir(), 'elexirion-behind-')), 'journal.db');
@@ -25,16 +26,6 @@ async function journalWithRun(options: SqliteStoreOptions = {}, overrides: Parti
   const run = sampleRun(overrides);
   await store.createRun(run);
   return { path, store, run };
-}
-
-/** Rows of a table as another connection sees them, with no recovery of any log. */
-function count(path: string, table: string): number {
-  const raw = new Database(path, { readonly: true });
-  try {
-    return (raw.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
-  } finally {
-    raw.close();
-  }
 }
 
 async function until(condition: () => boolean, ms = 10_000): Promise<void> {
