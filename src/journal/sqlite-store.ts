@@ -49,11 +49,6 @@ export interface SqliteStoreOptions {
   durability?: 'normal' | 'full';
   /** The size at which this process's write-ahead log, all applied, gives way to a new one (64 MB). */
   logRotateBytes?: number;
-  /**
-   * Apply the waiting writes to the tables on a thread of their own (default true; a file journal
-   * only): the event loop goes on with the runs meanwhile (apply-thread.ts).
-   */
-  applyThread?: boolean;
 }
 
 export class SqliteStore implements Store {
@@ -73,7 +68,6 @@ export class SqliteStore implements Store {
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.path = path;
-    const synchronous = options.durability === 'full' ? 'FULL' : 'NORMAL';
     // The journal cannot be opened, or read as a SQLite database: unavailable (exit 69), not a bug.
     const cannotOpen = (error: unknown) =>
       new ElexirionError(`cannot open the journal database ${path}: ${(error as Error).message}`, {
@@ -94,7 +88,7 @@ export class SqliteStore implements Store {
       // The first statements that read the file: where a file that is not a SQLite database (a
       // mistyped --db naming some other file) is found out — a journal unavailable, not a bug.
       this.db.pragma('journal_mode = WAL');
-      this.db.pragma(`synchronous = ${synchronous}`);
+      this.db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
       this.db.pragma('busy_timeout = 5000');
       // A checkpoint (WAL → database file) fsyncs; every 1,000 pages (SQLite's default) it cost a
       // sequential run ~80 µs per step. Every 10,000 pages (~40 MB of WAL) it is ten times rarer; the
@@ -113,13 +107,7 @@ export class SqliteStore implements Store {
     // path, the same journal must find the same logs (SQLite's own -wal follows the real file).
     const real = path === ':memory:' ? path : realpathSync(path);
     this.behind = new WriteBehind(this.db, new SqliteWrites(this.db, this.events), {
-      ...(path === ':memory:'
-        ? {}
-        : {
-            dir: `${real}-log`,
-            fileMode: statSync(real).mode & 0o666,
-            ...(options.applyThread === false ? {} : { thread: { database: real, synchronous } }),
-          }),
+      ...(path === ':memory:' ? {} : { dir: `${real}-log`, fileMode: statSync(real).mode & 0o666 }),
       fsync: options.durability === 'full',
       ...(options.logRotateBytes === undefined ? {} : { rotateAtBytes: options.logRotateBytes }),
     });

@@ -15,17 +15,11 @@
 //
 // Other connections see this process's writes when they are applied (≤ APPLY_EVERY_MS late), and
 // all of them, applied or not, when they open the journal.
-//
-// Who applies: a file journal hands each batch to the process's apply thread (apply-thread.ts) once
-// it has started, and the event loop goes on meanwhile; the event loop applies before then, an
-// in-memory journal's writes, and every batch the thread hands back (one it could not apply).
 import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { ElexirionError, ExitCode } from '../errors.js';
 import { AppendLog } from './append-log.js';
-import { applyPastMarks, type WaitingWrites } from './apply-past-marks.js';
-import { ApplyLane, type ApplyThreadOptions } from './apply-thread.js';
 import { JournalLogs, newLogName, openLogs } from './journal-logs.js';
 import { LogRecovery } from './log-recovery.js';
 import { isRefused, type JournalWrite, logLine, type SqliteWrites } from './sqlite-writes.js';
@@ -61,11 +55,6 @@ export interface WriteBehindOptions {
    * a log holds what the tables will. The directory gets the same, with search where read is.
    */
   fileMode?: number;
-  /**
-   * Apply on a thread of its own (apply-thread.ts), not on the event loop: a file journal's. The
-   * event loop still applies until the thread has started, and whatever the thread hands back.
-   */
-  thread?: ApplyThreadOptions;
 }
 
 export class WriteBehind {
@@ -100,9 +89,6 @@ export class WriteBehind {
   private readonly logs: JournalLogs;
   private readonly recovery?: LogRecovery;
   private readonly inTransaction: (work: () => void) => void;
-  private readonly thread?: ApplyLane;
-  /** Waiting for the thread's batch (a read, a close): its end must not hand over the next one. */
-  private settling = false;
 
   constructor(
     private readonly db: Database.Database,
@@ -117,8 +103,6 @@ export class WriteBehind {
     if (options.dir !== undefined) {
       this.recovery = new LogRecovery(options.dir, this.logs, writes, this.inTransaction);
       this.registerNext(true);
-      if (options.thread)
-        this.thread = new ApplyLane(options.thread, (batch, failure) => this.threadDone(batch, failure));
     }
   }
 
@@ -160,8 +144,6 @@ export class WriteBehind {
     // Writes handed over but not yet logged come first: a reader must find no gap (a live stream
     // joining a run midway reads the journal, then takes the events that follow).
     this.logDeferred();
-    // The batch the thread holds precedes what waits here: the tables must take them in log order.
-    this.settleThread();
     if (this.timer !== undefined) {
       clearTimeout(this.timer);
       this.timer = undefined;
@@ -182,7 +164,13 @@ export class WriteBehind {
         this.applyOneByOne(writes, ends, names);
       }
     }
-    this.tidyLogs();
+    // Everything logged so far is applied: a large log may give way to a new one.
+    const rotateAt = this.options.rotateAtBytes ?? ROTATE_AT_BYTES;
+    if (this.log && this.log.size >= rotateAt && this.pending.length === 0) {
+      this.closeOwnLog();
+      this.registerNext();
+    }
+    if (this.retired.size > 0) this.removeRetired();
     if (this.failure !== undefined) {
       const failure = this.failure;
       this.failure = undefined;
@@ -225,7 +213,6 @@ export class WriteBehind {
       this.closed = true;
       clearTimeout(this.timer);
       this.timer = undefined;
-      this.thread?.close();
       // Writes still waiting (a busy database) stay in the log for the next process to open it.
       this.closeOwnLog();
       if (this.nextName !== undefined) this.forgetQuietly(this.nextName);
@@ -295,9 +282,8 @@ export class WriteBehind {
    */
   private applyIfDue(): void {
     if (this.closed) return;
-    if (this.rows >= MAX_PENDING_ROWS && !this.backingOff) {
-      if (!this.handOver()) this.applyQuietly();
-    } else if (this.timer === undefined && this.pending.length > 0) {
+    if (this.rows >= MAX_PENDING_ROWS && !this.backingOff) this.applyQuietly();
+    else if (this.timer === undefined && this.pending.length > 0) {
       this.timer = setTimeout(() => this.flushInBackground(), APPLY_EVERY_MS);
       this.timer.unref(); // the log holds them: an exit without close() loses nothing
     }
@@ -344,7 +330,6 @@ export class WriteBehind {
     this.log = log;
     this.logName = name;
     openLogs.add(name);
-    this.thread?.open(); // ready by the time enough writes wait
     return log;
   }
 
@@ -394,7 +379,6 @@ export class WriteBehind {
 
   /** Removes the closed logs whose every write is in the tables; a failure leaves them for later. */
   private removeRetired(): void {
-    if (this.thread?.busy) return; // its batch may hold their last writes
     for (const [name, { path, end }] of this.retired) {
       try {
         if (this.names.includes(name) || (this.logs.get(name)?.applied ?? 0) < end) continue;
@@ -409,7 +393,28 @@ export class WriteBehind {
 
   /** One transaction: the writes past their log's mark (another process may have applied some). */
   private applyOwn(writes: JournalWrite[], ends: number[], names: Array<string | undefined>): void {
-    this.inTransaction(() => applyPastMarks({ writes, ends, names }, this.writes, this.logs));
+    this.inTransaction(() => {
+      const marks = new Map<string, number>();
+      const lasts = new Map<string, number>();
+      for (let i = 0; i < writes.length; i++) {
+        const name = names[i];
+        const end = ends[i] as number;
+        if (name === undefined) {
+          this.writes.apply(writes[i] as JournalWrite);
+          continue;
+        }
+        let mark = marks.get(name);
+        if (mark === undefined) {
+          mark = this.logs.get(name)?.applied ?? 0;
+          marks.set(name, mark);
+        }
+        if (end > mark) {
+          this.writes.apply(writes[i] as JournalWrite);
+          lasts.set(name, end);
+        }
+      }
+      for (const [name, last] of lasts) this.logs.mark(name, last);
+    });
   }
 
   // One bad write must not keep its neighbours out: each on its own; the bad one is reported by
@@ -449,83 +454,7 @@ export class WriteBehind {
 
   private flushInBackground(): void {
     this.timer = undefined;
-    if (this.closed) return;
-    if (this.backingOff || !this.handOver()) this.applyQuietly();
-  }
-
-  /**
-   * Gives the waiting writes to the apply thread; false when the event loop must apply them (no
-   * thread, or one still starting). A thread still busy with the previous batch hands over the next
-   * when it is done (`threadDone`) — or, once another batch's worth waits, is waited for: the
-   * writes it has not taken are held in memory (a 100,000-item batch peaked 50 MB higher letting
-   * sixteen batches' worth wait, 10 MB with two; bench/README.md, thirteenth round).
-   */
-  private handOver(): boolean {
-    const thread = this.thread;
-    if (!thread || this.pending.length === 0) return false;
-    if (thread.busy) {
-      if (this.rows < MAX_PENDING_ROWS * 2) return true;
-      this.settleThread();
-    }
-    if (!thread.idle) return false;
-    const batch: WaitingWrites = { writes: this.pending, ends: this.ends, names: this.names };
-    this.pending = [];
-    this.ends = [];
-    this.names = [];
-    this.rows = 0;
-    if (this.timer !== undefined) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
-    thread.apply(batch);
-    return true;
-  }
-
-  private settleThread(): void {
-    if (!this.thread?.busy) return;
-    this.settling = true;
-    try {
-      this.thread.settle();
-    } finally {
-      this.settling = false;
-    }
-  }
-
-  /**
-   * The thread's batch is done. One it could not apply comes back in front of what waits, for the
-   * event loop's own path to apply (one by one, a write the tables refuse passed over, a busy
-   * database retried) after the usual pause.
-   */
-  private threadDone(batch: WaitingWrites, failure: Error | undefined): void {
-    if (failure !== undefined) {
-      this.pending = batch.writes.concat(this.pending);
-      this.ends = batch.ends.concat(this.ends);
-      this.names = batch.names.concat(this.names);
-      for (const write of batch.writes) this.rows += rowsOf(write);
-      this.backingOff = true;
-      if (!this.closed) this.timer ??= setTimeout(() => this.flushInBackground(), APPLY_EVERY_MS).unref();
-      return;
-    }
-    if (this.settling || this.closed) return; // a read or a close goes on from here itself
-    if (this.pending.length > 0) {
-      this.applyIfDue();
-      return;
-    }
-    try {
-      this.tidyLogs();
-    } catch {
-      // The next flush tries again.
-    }
-  }
-
-  /** Everything logged so far is applied: a large log gives way to a new one, closed ones go. */
-  private tidyLogs(): void {
-    const rotateAt = this.options.rotateAtBytes ?? ROTATE_AT_BYTES;
-    if (this.log && this.log.size >= rotateAt && this.pending.length === 0 && !this.thread?.busy) {
-      this.closeOwnLog();
-      this.registerNext();
-    }
-    if (this.retired.size > 0) this.removeRetired();
+    if (!this.closed) this.applyQuietly();
   }
 
   private applyQuietly(): void {
