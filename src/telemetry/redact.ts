@@ -98,7 +98,14 @@ function jsonEscaped(text: string): string {
  */
 export const MAY_HOLD_SHAPE = /sk-|AIza|Bearer|\/\/|(?:password|passwd|pwd)=/i;
 /** The texts MAY_HOLD_SHAPE looks for (lower case): a text ending in the start of one may become one. */
-export const SHAPE_STARTS: readonly string[] = ['sk-', 'aiza', 'bearer', '//', 'password=', 'passwd=', 'pwd='];
+export const SHAPE_STARTS: readonly string[] = [
+  'sk-',
+  'aiza',
+  'bearer',
+  '//',
+  // A query's password (QUERY_PASSWORD) needs its `?` or `&`: a text ending in one may go on with it.
+  ...['?', '&'].flatMap((lead) => ['password=', 'passwd=', 'pwd=', 'sslpassword='].map((key) => lead + key)),
+];
 
 export function createRedactor(env: Readonly<Record<string, string | undefined>> = process.env): Redactor {
   const secrets = secretValues(env);

@@ -99,10 +99,15 @@ function mayContinue(text: string, secrets: readonly string[]): boolean {
   return secrets.some((secret) => straddles(text, text.length, secret));
 }
 
+/** Every beginning of a shape's start short of the whole (`s`, `sk`, `&pass`…): what may become one. */
+const SHAPE_BEGINNINGS: ReadonlySet<string> = new Set(
+  SHAPE_STARTS.flatMap((shape) => Array.from({ length: shape.length - 1 }, (_, n) => shape.slice(0, n + 1))),
+);
+const LONGEST_BEGINNING = Math.max(...[...SHAPE_BEGINNINGS].map((b) => b.length));
+
 function endsInShapeStart(word: string): boolean {
-  const end = word.slice(-12).toLowerCase();
-  for (const shape of SHAPE_STARTS)
-    for (let n = 1; n < shape.length; n++) if (end.endsWith(shape.slice(0, n))) return true;
+  const end = word.slice(-LONGEST_BEGINNING).toLowerCase();
+  for (let n = 1; n <= end.length; n++) if (SHAPE_BEGINNINGS.has(end.slice(-n))) return true;
   return false;
 }
 

@@ -70,6 +70,14 @@ describe('a streamed answer, redacted', () => {
     expect(out.join('')).toBe('one two three sky [REDACTED] done');
   });
 
+  it("holds back a query's `&` or `?`: the password after it is a query password only with it", () => {
+    const text = 'see /login?user=bob&password=hunter22 now, or /x?pwd=s3cr3t-1 then';
+    const whole = createRedactor({})(text);
+    expect(whole).not.toContain('hunter22');
+    expect(whole).not.toContain('s3cr3t-1');
+    for (let cut = 0; cut <= text.length; cut++) expect(streamed(text, [cut], {}), `cut at ${cut}`).toBe(whole);
+  });
+
   it('streams chunks of plain words one for one (events keep their grain)', () => {
     const out: string[] = [];
     const stream = createRedaction(ENV).stream((piece) => out.push(piece));
