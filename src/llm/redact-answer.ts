@@ -1,14 +1,15 @@
 // A model's answer with every secret replaced (telemetry/redaction.ts): what it says is the one
 // text of a call the process did not write, and it is cached, journaled, validated, printed and
 // given to later steps — an agent that read a `.env`, a vendor echoing a key, must leave none there.
-import type { ModelResponse, ToolCall } from '../providers/provider.js';
+import type { ModelResponse, ToolCall, VendorTurn } from '../providers/provider.js';
 import type { Redactor } from '../telemetry/redact.js';
 
 /**
  * `response` with its text, refusal, the strings of its structured value and of its tool calls'
- * arguments redacted; `response` itself when nothing changed (the usual answer: no copy). Each
- * string is read once. Left as they are: the model's name, usage, ids, and `vendorTurn` and tool-call
- * signatures — opaque vendor data sent back verbatim, which a vendor refuses altered.
+ * arguments redacted, and the same parts of the turn kept to be sent back (`vendorTurn`: its text
+ * and tool_use blocks); `response` itself when nothing changed (the usual answer: no copy). Left as
+ * they are: the model's name, usage, ids, signatures and the turn's thinking blocks — signed by the
+ * vendor, which refuses them altered (a secret the model wrote in its thinking stays there).
  */
 export function redactAnswer(response: ModelResponse, redact: Redactor): ModelResponse {
   const text = redact(response.text);
@@ -22,17 +23,41 @@ export function redactAnswer(response: ModelResponse, redact: Redactor): ModelRe
     if (toolCalls === response.toolCalls) toolCalls = [...toolCalls];
     toolCalls[i] = { ...call, arguments: args };
   }
+  const vendorTurn = response.vendorTurn === undefined ? undefined : redactTurn(response.vendorTurn, redact);
   if (
     text === response.text &&
     object === response.object &&
     refusal === response.refusal &&
-    toolCalls === response.toolCalls
+    toolCalls === response.toolCalls &&
+    vendorTurn === response.vendorTurn
   )
     return response;
   const redacted: ModelResponse = { ...response, text, toolCalls };
   if (object !== undefined) redacted.object = object;
   if (refusal !== undefined) redacted.refusal = refusal;
+  if (vendorTurn !== undefined) redacted.vendorTurn = vendorTurn;
   return redacted;
+}
+
+/** The turn with its text and tool_use blocks redacted (not signed); itself when none changed. */
+function redactTurn(turn: VendorTurn, redact: Redactor): VendorTurn {
+  let blocks = turn.blocks;
+  if (!Array.isArray(blocks)) return turn; // no turn this code knows: sent back as it came
+  for (let i = 0; i < blocks.length; i++) {
+    const block = blocks[i] as { type?: unknown; text?: unknown; input?: unknown };
+    let changed: object | undefined;
+    if (block.type === 'text' && typeof block.text === 'string') {
+      const text = redact(block.text);
+      if (text !== block.text) changed = { ...block, text };
+    } else if (block.type === 'tool_use') {
+      const input = redactStrings(block.input, redact);
+      if (input !== block.input) changed = { ...block, input };
+    }
+    if (changed === undefined) continue;
+    if (blocks === turn.blocks) blocks = [...blocks];
+    blocks[i] = changed;
+  }
+  return blocks === turn.blocks ? turn : { ...turn, blocks };
 }
 
 /** `value` with every string (keys included) redacted; `value` itself when none changed. */

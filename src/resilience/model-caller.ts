@@ -275,7 +275,10 @@ export function createModelCaller(deps: ModelCallerDeps): ModelCaller {
         });
       }
       if (hit && !('billsOnly' in hit)) {
-        const response = hit.response as ModelResponse;
+        // A record may hold a secret: written before answers were redacted, or by a process whose
+        // environment held other secrets (another worker sharing the journal). One scan when clean.
+        const cached = hit.response as ModelResponse;
+        const response = redaction ? redactAnswer(cached, redaction.redact) : cached;
         const another = paidInAnotherExecution(hit.paidBy);
         // Paid for by this step in an execution that crashed before journaling it: paid, not saved.
         const recovered = another === false ? false : await another;

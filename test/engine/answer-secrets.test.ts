@@ -98,6 +98,27 @@ describe('a model answer that carries a secret of the environment', () => {
     }
   });
 
+  it('is redacted when a cache record holds it (written by a process whose environment lacked the secret)', async () => {
+    const dir = tempDir('elexirion-answer-secrets-cached-');
+    const store = new SqliteStore(join(dir, 'journal.db'));
+    fake.queueAnswers({ text: ENV_FILE }, { json: { token: TOKEN } }, { text: 'deployed' }, { text: 'deployed' });
+    const { load } = pipelineFile(PIPELINE, dir);
+    // The first engine knows no DEPLOY_TOKEN: the token is kept in its cache records as the model said it.
+    const { DEPLOY_TOKEN: _unknown, ...without } = env;
+    const first = await (await new Engine({ store, env: without }).start(load())).result;
+    expect(first.outputs).toEqual({
+      env: `ANTHROPIC_API_KEY=${REDACTED}\nDEPLOY_TOKEN=${TOKEN}\nREGION=eu-west-1`,
+      token: TOKEN,
+    });
+
+    // One that knows it is answered from those records, redacted.
+    const second = await (await new Engine({ store, env }).start(load())).result;
+    // `env` and `token` from the cache; `use` asked anew: its prompt now carries the redacted token.
+    expect(fake.requests).toHaveLength(4);
+    expect(second.outputs).toEqual({ env: ENV_FILE_REDACTED, token: REDACTED });
+    await store.close();
+  });
+
   it('is kept exactly as it came when it carries no secret', async () => {
     const plain = 'The build is green: 3 files, "ok" at https://example.com/a?b=1 — ask bob@example.com.';
     fake.queueAnswers({ text: plain, chunks: 9 }, { json: { token: 'none: v1.2.3' } }, { text: 'deployed' });

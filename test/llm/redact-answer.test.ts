@@ -30,7 +30,7 @@ describe('redactAnswer', () => {
   });
 
   it('redacts the text, the refusal, the structured value and tool-call arguments, and nothing else', () => {
-    const vendorTurn = { anthropic: [{ type: 'thinking', thinking: 'x', signature: 'sig' }] };
+    const vendorTurn = { protocol: 'anthropic', blocks: [{ type: 'thinking', thinking: 'x', signature: 'sig' }] };
     const original = answer({
       text: `{"token":"${TOKEN}"}`,
       object: { token: TOKEN, list: ['ok', `key ${TOKEN}`], [TOKEN]: 1, n: 2 },
@@ -55,7 +55,7 @@ describe('redactAnswer', () => {
       signature: 'opaque',
     });
     expect(redacted.toolCalls[1]).toBe(original.toolCalls[1]); // unchanged: not copied
-    expect(redacted.vendorTurn).toBe(original.vendorTurn); // opaque, sent back verbatim
+    expect(redacted.vendorTurn).toBe(original.vendorTurn); // a signed thinking block alone: sent back verbatim
     expect(redacted.usage).toBe(original.usage);
     expect(original).toEqual(snapshot); // the provider's answer is not altered in place
   });
@@ -65,5 +65,27 @@ describe('redactAnswer', () => {
     const redacted = redactAnswer(answer({ object }), redact).object as Record<string, unknown>;
     expect(Object.hasOwn(redacted, '__proto__')).toBe(true);
     expect(JSON.stringify(redacted)).toBe(`{"__proto__":{"x":"${REDACTED}"}}`);
+  });
+});
+
+describe('redactAnswer, the turn kept to be sent back (Anthropic extended thinking)', () => {
+  const blocks = [
+    { type: 'thinking', thinking: 'the user wants the token', signature: 'sig-1' },
+    { type: 'text', text: `here it is: ${TOKEN}` },
+    { type: 'tool_use', id: 't1', name: 'save', input: { value: TOKEN, keep: 'x' } },
+  ];
+
+  it('redacts its text and tool_use blocks, leaves the signed thinking block as sent', () => {
+    const out = redactAnswer(answer({ vendorTurn: { protocol: 'anthropic', blocks } }), redact);
+    const turn = out.vendorTurn?.blocks as typeof blocks;
+    expect(JSON.stringify(turn)).not.toContain(TOKEN);
+    expect(turn[0]).toBe(blocks[0]);
+    expect(turn[1]).toEqual({ type: 'text', text: `here it is: ${REDACTED}` });
+    expect(turn[2]).toEqual({ type: 'tool_use', id: 't1', name: 'save', input: { value: REDACTED, keep: 'x' } });
+  });
+
+  it('keeps a turn with nothing to hide as it is', () => {
+    const clean = answer({ vendorTurn: { protocol: 'anthropic', blocks: [blocks[0], { type: 'text', text: 'hi' }] } });
+    expect(redactAnswer(clean, redact)).toBe(clean);
   });
 });
