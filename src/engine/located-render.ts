@@ -2,8 +2,9 @@
 // time, but what they read is only known now (a structured answer without an optional field): one
 // that fails is reported at its place in the pipeline file, file:line:col, as a load-time problem
 // or a child's input is — not only by its text, which may be written twice in the file. The same for
-// `variables:` (the pipeline's and set_variable steps'), which read values only known at run time.
-// The file is named as its load-time errors name it (shown-file.ts).
+// `variables:` (the pipeline's and a nested pipeline's), which read values only known at run time;
+// a step's own templates are placed once they fail (step-template-place.ts). The file is named as
+// its load-time errors name it (shown-file.ts).
 import type { LoadedPipeline } from '../config/loader.js';
 import { type DocPath, formatPath } from '../config/path.js';
 import { ElexirionError, ExitCode, formatDiagnostic } from '../errors.js';
