@@ -1,6 +1,7 @@
 // The CLI's stdout and stderr, redacted: every command writes there — outputs of runs (a model may
 // have quoted a secret), `runs show` of runs journaled by any version, errors and hints, JSON or
 // not — so one writer covers every sink, whatever a command prints and however it builds it.
+import { StringDecoder } from 'node:string_decoder';
 import type { Redactor } from '../telemetry/redact.js';
 
 type Writable = NodeJS.WritableStream;
@@ -10,8 +11,10 @@ type Writable = NodeJS.WritableStream;
  * Its `write` is looked up at each call: a launcher may replace it (bin/elexirion.js on EPIPE).
  */
 export function redactingStream<S extends Writable>(stream: S, redact: Redactor): S {
+  // Bytes decoded across writes: a character split between two of them is not mangled.
+  const decoder = new StringDecoder('utf8');
   const write = (chunk: string | Uint8Array, ...rest: unknown[]): boolean => {
-    const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString();
+    const text = typeof chunk === 'string' ? chunk : decoder.write(Buffer.from(chunk));
     return (stream.write as (chunk: string, ...rest: unknown[]) => boolean)(redact(text), ...rest);
   };
   return new Proxy(stream, {
