@@ -1,9 +1,10 @@
 // Everything about reaching PostgreSQL that is not SQL: reading the URL, building the pool's
 // configuration, and turning "cannot connect" into a sentence a user can act on — without ever
 // repeating the password that the URL carries.
-import pg from 'pg';
+import type pg from 'pg';
 import { ElexirionError, ExitCode, UsageError } from '../errors.js';
 import { redactUrl } from '../telemetry/redact.js';
+import { loadPg } from './load-pg.js';
 
 export const POSTGRES_URL = /^postgres(ql)?:\/\//;
 /**
@@ -125,7 +126,7 @@ export function poolConfig(url: string, settings: PoolSettings): pg.PoolConfig {
 function typeParser(oid: number, format?: 'text' | 'binary'): (value: string) => unknown {
   if (oid === INT8_OID) return Number;
   if (oid === JSON_OID) return (value) => value;
-  return pg.types.getTypeParser(oid, format);
+  return loadPg().types.getTypeParser(oid, format);
 }
 
 /** Node's network errors and the SQLSTATE classes that mean "the database cannot be used at all". */

@@ -2,8 +2,9 @@
 // acknowledged only once its WAL record is flushed to disk (synchronous_commit=on is forced per
 // session), which is the Store's "durable before it resolves". The schema is created on first use
 // (or by migrate()), so a store can be handed to the engine as soon as it is constructed.
-import pg from 'pg';
+import type pg from 'pg';
 import { ElexirionError, ExitCode } from '../errors.js';
+import { loadPg } from './load-pg.js';
 import { type InsertSpec, insertRows, lastByKey, type Statement } from './postgres-batch.js';
 import {
   assertSchemaName,
@@ -163,7 +164,7 @@ export class PostgresStore implements Store {
     this.schema = options.schema;
     this.max = options.max ?? 10;
     this.claimLockTimeoutMs = Math.max(1, Math.round(options.claimLockTimeoutMs ?? 10_000));
-    this.pool = new pg.Pool(
+    this.pool = new (loadPg().Pool)(
       poolConfig(url, {
         max: this.max,
         connectionTimeoutMs: options.connectionTimeoutMs ?? 5_000,

@@ -151,3 +151,20 @@ describe('the CLI loads what the command needs, no more', () => {
     ]);
   });
 });
+
+describe('the library loads what its user needs', () => {
+  it("import 'elexirion': no vendor SDK, cluster, server or PostgreSQL client — pg comes with a PostgreSQL journal", () => {
+    const entry = JSON.stringify(join(root, 'dist/index.js'));
+    const imported = recordLoads(['--input-type=module', '-e', `await import(${entry});`]);
+    expect(imported.status, imported.stderr).toBe(0);
+    expect(loadedOf(imported, HEAVY)).toEqual([]);
+    // A PostgresStore made (never connected: the pool connects on the first query) loads it.
+    const made = recordLoads([
+      '--input-type=module',
+      '-e',
+      `const { PostgresStore } = await import(${entry}); new PostgresStore('postgres://127.0.0.1:1/none');`,
+    ]);
+    expect(made.status, made.stderr).toBe(0);
+    expect(loadedOf(made, ['pg'])).toEqual(['pg']);
+  });
+});
