@@ -43,6 +43,16 @@ export function createRedaction(env: Readonly<Record<string, string | undefined>
     redact,
     stream: (emit) => {
       let held = '';
+      // The last character emitted (redacted, as the whole text's key shapes meet it after its
+      // secrets are replaced), put before the next piece while it is redacted: a piece that starts
+      // mid-word must not meet a key shape's `\b` the whole text does not have there (`…1234` then
+      // `sk-…`). No match can start at it: a piece never ends in the start of one.
+      let before = '';
+      const redactAfter = (piece: string): string => {
+        const out = redact(before + piece).slice(before.length);
+        if (out !== '') before = out.slice(-1);
+        return out;
+      };
       return {
         push(text) {
           // Every cut in what was held was refused already, for good — but one refused because a
@@ -53,13 +63,13 @@ export function createRedaction(env: Readonly<Record<string, string | undefined>
           // continue from. Only a tail that may be the start of one waits for a safe cut.
           const cut = mayContinue(held, secrets) ? safeCut(held, from, spanning) : held.length;
           if (cut === 0) return;
-          const out = redact(held.slice(0, cut));
+          const out = redactAfter(held.slice(0, cut));
           held = held.slice(cut);
           if (out !== '') emit(out);
         },
         end() {
           if (held === '') return;
-          const out = redact(held);
+          const out = redactAfter(held);
           held = '';
           if (out !== '') emit(out);
         },

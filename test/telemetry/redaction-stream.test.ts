@@ -16,6 +16,8 @@ const TEXT = [
   'Found in .env: DEPLOY_TOKEN=dt-planted-7h8j9k0l and a header Bearer gw-cred 5t6y7u8i.',
   'Also {"pw":"pa\\"ss wo rd-Q7"} and pa"ss wo rd-Q7 raw, a key sk-proj-abcdefgh12345678,',
   'Authorization: Bearer abc.def.ghi12345 and postgres://app:pw-123@db:5432/x then "done".',
+  // No word boundary before `sk-`: not a key shape, in the stream either, however it is cut.
+  'build id1234sk-notakeyatall99 ok',
 ].join('\n');
 
 /** What the stream emits for `text` cut at `cuts`, joined. */
