@@ -122,4 +122,27 @@ describe("a nested pipeline's input of the wrong type at run time", () => {
         `(the child pipeline declares it at ${join('sub', 'child.yaml')}:3:10) at steps[0].inputs.count`,
     );
   });
+
+  it('a child file that no longer loads when its step runs: named beside the parent as the run was started', async () => {
+    mkdirSync(join(h.dir, 'sub'));
+    h.write(join('sub', 'child.yaml'), CHILD);
+    h.write(
+      join('sub', 'parent.yaml'),
+      [
+        'name: parent',
+        'steps:',
+        '  - { name: first, type: mock, prompt: hi, latency: 300ms }',
+        '  - { name: sub, type: pipeline, file: child.yaml, inputs: { count: 3 } }',
+        '',
+      ].join('\n'),
+    );
+    const loaded = await loadPipeline(join('sub', 'parent.yaml'), { cwd: h.dir });
+    const handle = await h.engine.start(loaded, { mock: true });
+    // Changed while the first step runs: valid when the run started, broken when its step loads it.
+    h.write(join('sub', 'child.yaml'), CHILD.replace('type: mock', 'type: nosuchtype'));
+    const result = await handle.result;
+    expect(result.status).toBe('failed');
+    expect(result.error).toContain(`${join('sub', 'child.yaml')}:5:`);
+    expect(result.error).not.toMatch(/(^|[\s"])child\.yaml:/);
+  });
 });

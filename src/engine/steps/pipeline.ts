@@ -3,11 +3,12 @@
 // steps run in a child context with a scope of their own, journaled under THIS run with keys
 // `${stepKey}/${childStep}` — so resuming the parent skips the child steps that finished. The
 // child's rendered `outputs` are this step's output.
+import { resolve } from 'node:path';
 import { type LoadedPipeline, loadPipeline } from '../../config/loader.js';
 import type { DocPath } from '../../config/path.js';
 import { MAX_PIPELINE_DEPTH } from '../../config/pipeline-includes.js';
 import type { PipelineStep } from '../../config/schema.js';
-import { ElexirionError, ExitCode } from '../../errors.js';
+import { ConfigError, ElexirionError, ExitCode } from '../../errors.js';
 import { renderDeep } from '../../template/render.js';
 import { confinedRoot } from '../confined-root.js';
 import { renderDeepAt } from '../located-render.js';
@@ -61,10 +62,17 @@ async function executePipelineStep(step: PipelineStep, exec: StepExecution): Pro
 async function childPipeline(step: PipelineStep, run: RunContext, at: DocPath | undefined): Promise<LoadedPipeline> {
   if (step.file !== undefined) {
     const root = confinedRoot(run);
-    const loaded = await loadPipeline(step.file, { cwd: run.loaded.dir, ...(root === undefined ? {} : { root }) });
     // Errors name it beside the parent as shown (`sub/child.yaml`), else absolute — not as `file:`
-    // is written, relative to the parent's folder.
-    return { ...loaded, shownAs: shownBeside(run.loaded, step.file) ?? loaded.file };
+    // is written, relative to the parent's folder: its run-time errors, and those of a load that
+    // fails now (the file changed or went away since the run's start, which checked it).
+    const shown = shownBeside(run.loaded, step.file) ?? resolve(run.loaded.dir, step.file);
+    try {
+      const loaded = await loadPipeline(step.file, { cwd: run.loaded.dir, ...(root === undefined ? {} : { root }) });
+      return { ...loaded, shownAs: shown };
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      throw new ConfigError(error.diagnostics.map((d) => (d.file === step.file ? { ...d, file: shown } : d)));
+    }
   }
   if (step.pipeline === undefined) {
     throw new ElexirionError(`pipeline step "${step.name}" has neither \`file:\` nor \`pipeline:\``, {
