@@ -29,6 +29,11 @@ export interface LoadedPipeline {
   shownAs?: string;
   /** Its directory: relative paths in the pipeline (`file:`, tool modules) resolve against it. */
   dir: string;
+  /**
+   * Where this document sits in its file's: an inline child pipeline's key path in its parent's
+   * (`steps[2].pipeline`), which messages put before the paths inside it. Absent: a file's own.
+   */
+  placedAt?: DocPath;
   /** Set when loaded with `root`: the pipelines it runs as steps are loaded confined to it too. */
   root?: string;
   source: string;

@@ -17,7 +17,9 @@ import { shownFile } from './shown-file.js';
 export class LocatedTemplateError extends ElexirionError {
   constructor(error: TemplateError, loaded: LoadedPipeline, path: DocPath) {
     const { line, col } = loaded.locate(path, error.offset === undefined ? {} : { offset: error.offset });
-    const diagnostic = { file: shownFile(loaded), line, col, path: formatPath(path), message: error.message };
+    // The path in the file: an inline child's own paths put after its place in its parent's.
+    const inFile = loaded.placedAt === undefined ? path : [...loaded.placedAt, ...path];
+    const diagnostic = { file: shownFile(loaded), line, col, path: formatPath(inFile), message: error.message };
     super(formatDiagnostic(error.hint === undefined ? diagnostic : { ...diagnostic, hint: error.hint }), {
       exitCode: ExitCode.runFailed,
       cause: error,

@@ -181,8 +181,9 @@ describe("a step's own template failing at run time", () => {
     ]);
     const result = await h.run(file, { doc: {} });
     expect(result.status).toBe('failed');
-    // The key path printed is the inline pipeline's own, as for its outputs.
+    // The key path is the one in the file: the inline pipeline's own, after its place in the parent.
     expect(result.error).toContain(`step "sub/s" failed: ${file}:11:50: ${UNDEFINED}`);
+    expect(result.error).toContain('at steps[0].pipeline.steps[0].prompt');
   });
 
   it("claude_code's cwd, rendered before a session starts (no --mock)", async () => {

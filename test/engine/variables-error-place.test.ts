@@ -123,10 +123,9 @@ describe('a set_variable step failing at run time', () => {
     );
     const result = await h.run(file, { doc: {} });
     expect(result.status).toBe('failed');
-    // Column 39: `inputs.doc.tags` inside the flow sequence. (The key path printed is the inline
-    // pipeline's own, `steps[0].variables.tags[0]`, as for its outputs.)
+    // Column 39: `inputs.doc.tags` inside the flow sequence; the key path is the one in the file.
     expect(result.error).toContain(
-      `step "sub/pick" failed: ${file}:19:39: undefined variable "inputs.doc.tags" in template "{{ inputs.doc.tags | join: ', ' }}"`,
+      `step "sub/pick" failed: ${file}:19:39: undefined variable "inputs.doc.tags" in template "{{ inputs.doc.tags | join: ', ' }}" at steps[0].steps[1].pipeline.steps[0].variables.tags[0]`,
     );
   });
 });

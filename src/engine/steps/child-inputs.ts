@@ -41,7 +41,7 @@ function atParentValue(d: Diagnostic, given: Record<string, unknown>, parent: Lo
   return {
     file: shownFile(parent),
     ...parent.locate(path),
-    path: formatPath(path),
+    path: formatPath(parent.placedAt === undefined ? path : [...parent.placedAt, ...path]),
     message: `${d.message} (the child pipeline declares it at ${declaration})`,
     ...(hint === undefined ? {} : { hint }),
   };

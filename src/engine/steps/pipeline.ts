@@ -82,10 +82,12 @@ async function childPipeline(step: PipelineStep, run: RunContext, at: DocPath | 
   // An inline child was validated with its parent; it lives in the parent's file and folder, and
   // its positions are those of the parent's document below the step's `pipeline:`.
   const { locate } = run.loaded;
+  if (at === undefined) return { ...run.loaded, pipeline: step.pipeline };
   return {
     ...run.loaded,
     pipeline: step.pipeline,
-    locate: at === undefined ? locate : (path, options) => locate([...at, 'pipeline', ...path], options),
+    placedAt: [...(run.loaded.placedAt ?? []), ...at, 'pipeline'],
+    locate: (path, options) => locate([...at, 'pipeline', ...path], options),
   };
 }
 
