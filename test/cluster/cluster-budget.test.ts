@@ -29,9 +29,7 @@ describe('cluster-wide budgets', () => {
     h = await clusterHarness();
     const fake = new AnthropicFake();
     await fake.start();
-    // Calls overlap on every worker, and last long enough that each worker has taken chunks before
-    // the budget is spent (at 300 ms, a CI run once saw one worker take them all, loaded as it was).
-    fake.latencyMs = 1000;
+    fake.latencyMs = 300; // calls overlap on every worker
     fake.setScript(() => ({ text: 'ok', usage: { input: 1, output: MAX_TOKENS } }));
     const reader = new PostgresStore(h.db);
     try {
