@@ -2,13 +2,10 @@
 // against one (an answer, a tool's arguments), not when the CLI or the library is imported: most
 // pipelines declare no schema, and ajv and its meta-schemas cost every start tens of milliseconds.
 // ajv is CommonJS, so require() loads it synchronously and its callers keep their synchronous APIs.
-import { createRequire } from 'node:module';
 import type { Ajv2020 } from 'ajv/dist/2020.js';
+import { requireOnUse } from '../require-on-use.js';
 
-let loaded: { Ajv2020: typeof Ajv2020 } | undefined;
+const ajv = requireOnUse<{ Ajv2020: typeof Ajv2020 }>('ajv/dist/2020.js');
 
 /** The Ajv2020 class, loaded on the first call. */
-export function ajv2020(): typeof Ajv2020 {
-  loaded ??= createRequire(import.meta.url)('ajv/dist/2020.js') as { Ajv2020: typeof Ajv2020 };
-  return loaded.Ajv2020;
-}
+export const ajv2020 = (): typeof Ajv2020 => ajv().Ajv2020;

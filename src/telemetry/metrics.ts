@@ -11,11 +11,13 @@
 // cap, plus one, label pairs per metric). The tokens and costs are still counted (under those
 // labels), so sums over a metric stay right. The provider gauges
 // (breaker, bulkhead) follow the gates that exist at scrape time, which the gate registry bounds.
-import { createRequire } from 'node:module';
 import type * as PromClient from 'prom-client';
 import type { Registry } from 'prom-client';
+import { requireOnUse } from '../require-on-use.js';
 import type { GateRegistry } from '../resilience/gate-registry.js';
 import type { EventBus } from './event-bus.js';
+
+const promClient = requireOnUse<typeof PromClient>('prom-client');
 
 export interface MetricsSource {
   bus: EventBus;
@@ -64,9 +66,7 @@ export const CIRCUIT_STATE_VALUE = { closed: 0, half_open: 1, open: 2 } as const
 export function attachMetrics(source: MetricsSource, options: MetricsOptions = {}): Metrics {
   // prom-client (CommonJS) is loaded by the first registry, not with this module: a worker imports
   // it whether or not it serves /metrics (--metrics-port), and the library never serves it.
-  const { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } = createRequire(import.meta.url)(
-    'prom-client',
-  ) as typeof PromClient;
+  const { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } = promClient();
   const registry = new Registry();
   const labelsOf = labelBudget(options.maxLabelPairs ?? DEFAULT_MAX_LABEL_PAIRS);
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });

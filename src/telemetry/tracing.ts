@@ -1,13 +1,13 @@
 // OpenTelemetry traces, fed by the event bus: a span per run, a child span per step, and a
 // grandchild per provider call, named and attributed after the GenAI semantic conventions.
 // Spans carry the instants of the events themselves (`at`), so a slow subscriber never skews them.
-import { createRequire } from 'node:module';
 import { type Context, context, type Span, SpanKind, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
 import type * as OtlpHttp from '@opentelemetry/exporter-trace-otlp-http';
 import type * as Resources from '@opentelemetry/resources';
 import type * as SdkTraceBase from '@opentelemetry/sdk-trace-base';
 import type { BasicTracerProvider, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type * as SemanticConventions from '@opentelemetry/semantic-conventions';
+import { requireOnUse } from '../require-on-use.js';
 import { CallSpans } from './call-spans.js';
 import type { EventBus } from './event-bus.js';
 import { ELEXIRION } from './genai-attributes.js';
@@ -31,8 +31,8 @@ export function createTracingFromEnv(
 ): Tracing | undefined {
   const tracesUrl = otlpTracesUrl(env);
   if (!tracesUrl) return undefined;
-  const { BatchSpanProcessor } = load<typeof SdkTraceBase>('@opentelemetry/sdk-trace-base');
-  const { OTLPTraceExporter } = load<typeof OtlpHttp>('@opentelemetry/exporter-trace-otlp-http');
+  const { BatchSpanProcessor } = sdkTraceBase();
+  const { OTLPTraceExporter } = otlpHttp();
   return createTracing([new BatchSpanProcessor(new OTLPTraceExporter({ url: tracesUrl }))], {
     serviceName: env.OTEL_SERVICE_NAME ?? 'elexirion',
     version,
@@ -46,18 +46,19 @@ export function createTracingFromEnv(
  * the SDK (~0.1 s) for nothing. Node loads these packages' CommonJS builds however they are
  * imported (no `import` condition), so require() gets the same module instances an import would.
  */
-const load = <T>(name: string): T => createRequire(import.meta.url)(name) as T;
+const sdkTraceBase = requireOnUse<typeof SdkTraceBase>('@opentelemetry/sdk-trace-base');
+const otlpHttp = requireOnUse<typeof OtlpHttp>('@opentelemetry/exporter-trace-otlp-http');
+const resources = requireOnUse<typeof Resources>('@opentelemetry/resources');
+const semanticConventions = requireOnUse<typeof SemanticConventions>('@opentelemetry/semantic-conventions');
 
 /** A tracer provider over the given processors (tests pass a SimpleSpanProcessor with an in-memory exporter). */
 export function createTracing(
   spanProcessors: SpanProcessor[],
   options: { serviceName?: string; version?: string } = {},
 ): Tracing {
-  const { BasicTracerProvider } = load<typeof SdkTraceBase>('@opentelemetry/sdk-trace-base');
-  const { resourceFromAttributes } = load<typeof Resources>('@opentelemetry/resources');
-  const { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } = load<typeof SemanticConventions>(
-    '@opentelemetry/semantic-conventions',
-  );
+  const { BasicTracerProvider } = sdkTraceBase();
+  const { resourceFromAttributes } = resources();
+  const { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } = semanticConventions();
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({
       [ATTR_SERVICE_NAME]: options.serviceName ?? 'elexirion',
