@@ -25,6 +25,14 @@ const CHILD = [
   '',
 ].join('\n');
 
+/** `sub/child.yaml` and `sub/parent.yaml` (these steps), loaded as `sub/parent.yaml` from the test's directory. */
+async function startedAsSubParent(steps: string[]) {
+  mkdirSync(join(h.dir, 'sub'));
+  h.write(join('sub', 'child.yaml'), CHILD);
+  h.write(join('sub', 'parent.yaml'), ['name: parent', 'steps:', ...steps, ''].join('\n'));
+  return loadPipeline(join('sub', 'parent.yaml'), { cwd: h.dir });
+}
+
 describe("a nested pipeline's input of the wrong type at run time", () => {
   it("points at the parent's value, the child's declaration as context", async () => {
     const child = h.write('child.yaml', CHILD);
@@ -103,18 +111,9 @@ describe("a nested pipeline's input of the wrong type at run time", () => {
   });
 
   it('names both files as the run was started with them (relative), as load-time errors do', async () => {
-    mkdirSync(join(h.dir, 'sub'));
-    h.write(join('sub', 'child.yaml'), CHILD);
-    h.write(
-      join('sub', 'parent.yaml'),
-      [
-        'name: parent',
-        'steps:',
-        `  - { name: sub, type: pipeline, file: child.yaml, inputs: { count: "{{ 'x' }}" } }`,
-        '',
-      ].join('\n'),
-    );
-    const loaded = await loadPipeline(join('sub', 'parent.yaml'), { cwd: h.dir });
+    const loaded = await startedAsSubParent([
+      `  - { name: sub, type: pipeline, file: child.yaml, inputs: { count: "{{ 'x' }}" } }`,
+    ]);
     const result = await (await h.engine.start(loaded, { mock: true })).result;
     expect(result.status).toBe('failed');
     expect(result.error).toContain(
@@ -124,19 +123,10 @@ describe("a nested pipeline's input of the wrong type at run time", () => {
   });
 
   it('a child file that no longer loads when its step runs: named beside the parent as the run was started', async () => {
-    mkdirSync(join(h.dir, 'sub'));
-    h.write(join('sub', 'child.yaml'), CHILD);
-    h.write(
-      join('sub', 'parent.yaml'),
-      [
-        'name: parent',
-        'steps:',
-        '  - { name: first, type: mock, prompt: hi, latency: 300ms }',
-        '  - { name: sub, type: pipeline, file: child.yaml, inputs: { count: 3 } }',
-        '',
-      ].join('\n'),
-    );
-    const loaded = await loadPipeline(join('sub', 'parent.yaml'), { cwd: h.dir });
+    const loaded = await startedAsSubParent([
+      '  - { name: first, type: mock, prompt: hi, latency: 300ms }',
+      '  - { name: sub, type: pipeline, file: child.yaml, inputs: { count: 3 } }',
+    ]);
     const handle = await h.engine.start(loaded, { mock: true });
     // Changed while the first step runs: valid when the run started, broken when its step loads it.
     h.write(join('sub', 'child.yaml'), CHILD.replace('type: mock', 'type: nosuchtype'));
